@@ -1,0 +1,24 @@
+# herald_cc_test(NAME name SRCS a.cc b.cc DEPS lib...)
+# Builds one GoogleTest binary and registers its tests with ctest.
+function(herald_cc_test)
+  cmake_parse_arguments(T "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${T_NAME} ${T_SRCS})
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS unit)
+endfunction()
+
+# herald_embed_files(OUTPUT file.cc NAMESPACE ns FUNCTION fn FILES ...)
+# Generates a .cc that defines `const std::map<std::string, std::string>& ns::fn()`
+# mapping each file's base name to its contents, so binaries carry their defaults.
+function(herald_embed_files)
+  cmake_parse_arguments(E "" "OUTPUT;NAMESPACE;FUNCTION" "FILES" ${ARGN})
+  add_custom_command(
+    OUTPUT ${E_OUTPUT}
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${E_OUTPUT} -DNAMESPACE=${E_NAMESPACE}
+            -DFUNCTION=${E_FUNCTION} "-DFILES=${E_FILES}"
+            -P ${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake
+    DEPENDS ${E_FILES} ${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake
+    COMMENT "Embedding ${E_FUNCTION}"
+    VERBATIM)
+endfunction()

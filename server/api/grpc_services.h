@@ -1,0 +1,81 @@
+// The herald.v1 gRPC services (callback API). Each method authenticates the
+// caller from `authorization: Bearer <token>`, checks the role its
+// permission needs, translates the request, calls core/ and maps the
+// absl::Status one-to-one onto a gRPC status. Thread-safe.
+#ifndef HERALD_SERVER_API_GRPC_SERVICES_H_
+#define HERALD_SERVER_API_GRPC_SERVICES_H_
+
+#include <functional>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+#include "herald/v1/herald.grpc.pb.h"
+#include "server/core/authorizer.h"
+#include "server/core/clock.h"
+#include "server/core/comms_workflow.h"
+#include "server/core/incident_queries.h"
+
+namespace herald {
+
+struct ApiDeps {
+  const Authorizer& authorizer;
+  CommsWorkflow& workflow;
+  const IncidentQueries& queries;
+  const Clock& clock;
+  // Called after a message is published, e.g. to wake the outbox.
+  std::function<void()> on_published;
+};
+
+grpc::Status ToGrpcStatus(const absl::Status& s);
+
+class IncidentServiceImpl final : public v1::IncidentService::CallbackService {
+ public:
+  explicit IncidentServiceImpl(const ApiDeps& deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* ListIncidents(grpc::CallbackServerContext* ctx,
+                                          const v1::ListIncidentsRequest* req,
+                                          v1::ListIncidentsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetIncident(grpc::CallbackServerContext* ctx,
+                                        const v1::GetIncidentRequest* req,
+                                        v1::GetIncidentResponse* resp) override;
+  grpc::ServerUnaryReactor* PostUpdate(grpc::CallbackServerContext* ctx,
+                                       const v1::PostUpdateRequest* req,
+                                       v1::PostUpdateResponse* resp) override;
+  grpc::ServerUnaryReactor* ResolveIncident(grpc::CallbackServerContext* ctx,
+                                            const v1::ResolveIncidentRequest* req,
+                                            v1::ResolveIncidentResponse* resp) override;
+
+ private:
+  const ApiDeps& deps_;
+};
+
+class MessageServiceImpl final : public v1::MessageService::CallbackService {
+ public:
+  explicit MessageServiceImpl(const ApiDeps& deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* ListMessages(grpc::CallbackServerContext* ctx,
+                                         const v1::ListMessagesRequest* req,
+                                         v1::ListMessagesResponse* resp) override;
+  grpc::ServerUnaryReactor* ApproveMessage(grpc::CallbackServerContext* ctx,
+                                           const v1::ApproveMessageRequest* req,
+                                           v1::ApproveMessageResponse* resp) override;
+
+ private:
+  const ApiDeps& deps_;
+};
+
+class OnCallServiceImpl final : public v1::OnCallService::CallbackService {
+ public:
+  explicit OnCallServiceImpl(const ApiDeps& deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* GetOnCall(grpc::CallbackServerContext* ctx,
+                                      const v1::GetOnCallRequest* req,
+                                      v1::GetOnCallResponse* resp) override;
+
+ private:
+  const ApiDeps& deps_;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_API_GRPC_SERVICES_H_

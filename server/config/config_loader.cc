@@ -1,0 +1,238 @@
+#include "server/config/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+
+namespace herald {
+
+const std::map<std::string, std::string>& EmbeddedConfigFiles();  // generated
+
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumDescriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+class YamlMapper {
+ public:
+  explicit YamlMapper(absl::string_view source) : source_(source) {}
+
+  absl::Status MapMessage(const YAML::Node& node, const std::string& path, Message* msg) {
+    if (node.IsNull()) return absl::OkStatus();
+    if (!node.IsMap()) return Error(node, path, "expected a mapping of keys to values");
+    const Descriptor* d = msg->GetDescriptor();
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      const FieldDescriptor* f = d->FindFieldByName(key);
+      const std::string field_path = path.empty() ? key : absl::StrCat(path, ".", key);
+      if (f == nullptr) {
+        std::vector<std::string> known;
+        for (int i = 0; i < d->field_count(); ++i) known.push_back(d->field(i)->name());
+        return Error(kv.first, field_path,
+                     absl::StrCat("unknown field; expected one of: ", absl::StrJoin(known, ", ")));
+      }
+      if (auto s = MapField(kv.second, field_path, msg, f); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status MapField(const YAML::Node& node, const std::string& path, Message* msg,
+                        const FieldDescriptor* f) {
+    const Reflection* r = msg->GetReflection();
+    if (f->is_map()) {
+      if (node.IsNull()) return absl::OkStatus();
+      if (!node.IsMap()) return Error(node, path, "expected a mapping");
+      const FieldDescriptor* key_f = f->message_type()->map_key();
+      const FieldDescriptor* value_f = f->message_type()->map_value();
+      for (const auto& kv : node) {
+        Message* entry = r->AddMessage(msg, f);
+        const std::string entry_path = absl::StrCat(path, ".", kv.first.as<std::string>());
+        if (auto s = SetScalar(kv.first, entry_path, entry, key_f, false); !s.ok()) return s;
+        if (value_f->type() == FieldDescriptor::TYPE_MESSAGE) {
+          if (auto s = MapMessage(kv.second, entry_path, entry->GetReflection()->MutableMessage(
+                                                             entry, value_f));
+              !s.ok()) {
+            return s;
+          }
+        } else if (auto s = SetScalar(kv.second, entry_path, entry, value_f, false); !s.ok()) {
+          return s;
+        }
+      }
+      return absl::OkStatus();
+    }
+    if (f->is_repeated()) {
+      if (node.IsNull()) return absl::OkStatus();
+      if (!node.IsSequence()) return Error(node, path, "expected a list");
+      for (size_t i = 0; i < node.size(); ++i) {
+        const std::string item_path = absl::StrCat(path, "[", i, "]");
+        if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+          if (auto s = MapMessage(node[i], item_path, r->AddMessage(msg, f)); !s.ok()) return s;
+        } else if (auto s = SetScalar(node[i], item_path, msg, f, true); !s.ok()) {
+          return s;
+        }
+      }
+      return absl::OkStatus();
+    }
+    if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+      return MapMessage(node, path, r->MutableMessage(msg, f));
+    }
+    return SetScalar(node, path, msg, f, false);
+  }
+
+  absl::Status SetScalar(const YAML::Node& node, const std::string& path, Message* msg,
+                         const FieldDescriptor* f, bool add) {
+    const Reflection* r = msg->GetReflection();
+    if (!node.IsScalar()) return Error(node, path, absl::StrCat("expected ", TypeName(f)));
+    const std::string text = node.Scalar();
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        add ? r->AddString(msg, f, text) : r->SetString(msg, f, text);
+        return absl::OkStatus();
+      case FieldDescriptor::CPPTYPE_INT32: {
+        int32_t v;
+        if (!absl::SimpleAtoi(text, &v)) return Error(node, path, Expected(f, text));
+        add ? r->AddInt32(msg, f, v) : r->SetInt32(msg, f, v);
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_INT64: {
+        int64_t v;
+        if (!absl::SimpleAtoi(text, &v)) return Error(node, path, Expected(f, text));
+        add ? r->AddInt64(msg, f, v) : r->SetInt64(msg, f, v);
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_BOOL: {
+        bool v;
+        if (!absl::SimpleAtob(text, &v)) return Error(node, path, Expected(f, text));
+        add ? r->AddBool(msg, f, v) : r->SetBool(msg, f, v);
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        const EnumDescriptor* e = f->enum_type();
+        const std::string name = absl::StrCat(EnumPrefix(e), absl::AsciiStrToUpper(text));
+        const auto* value = e->FindValueByName(name);
+        if (value == nullptr || value->number() == 0) return Error(node, path, Expected(f, text));
+        add ? r->AddEnumValue(msg, f, value->number()) : r->SetEnumValue(msg, f, value->number());
+        return absl::OkStatus();
+      }
+      default:
+        return Error(node, path, "unsupported field type");
+    }
+  }
+
+  // "ComponentStatus" -> "COMPONENT_STATUS_".
+  static std::string EnumPrefix(const EnumDescriptor* e) {
+    std::string out;
+    for (char c : e->name()) {
+      if (absl::ascii_isupper(c) && !out.empty()) out.push_back('_');
+      out.push_back(absl::ascii_toupper(c));
+    }
+    return out + "_";
+  }
+
+  static std::string TypeName(const FieldDescriptor* f) {
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING: return "a string";
+      case FieldDescriptor::CPPTYPE_INT32:
+      case FieldDescriptor::CPPTYPE_INT64: return "an integer";
+      case FieldDescriptor::CPPTYPE_BOOL: return "true or false";
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        std::vector<std::string> names;
+        const std::string prefix = EnumPrefix(f->enum_type());
+        for (int i = 1; i < f->enum_type()->value_count(); ++i) {
+          names.push_back(absl::AsciiStrToLower(f->enum_type()->value(i)->name().substr(prefix.size())));
+        }
+        return absl::StrCat("one of ", absl::StrJoin(names, ", "));
+      }
+      default: return "a value";
+    }
+  }
+
+  static std::string Expected(const FieldDescriptor* f, const std::string& got) {
+    return absl::StrCat("expected ", TypeName(f), ", got \"", got, "\"");
+  }
+
+  absl::Status Error(const YAML::Node& node, const std::string& path, absl::string_view what) {
+    const YAML::Mark mark = node.Mark();
+    std::string where(source_);
+    if (mark.line >= 0) absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", path, ": ", what));
+  }
+
+  absl::string_view source_;
+};
+
+}  // namespace
+
+absl::Status ParseYamlInto(absl::string_view yaml, absl::string_view source, Message* message) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": invalid YAML: ", e.msg));
+  }
+  try {
+    return YamlMapper(source).MapMessage(root, "", message);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", e.what()));
+  }
+}
+
+void ApplyServerDefaults(v1::Config* config) {
+  v1::ServerConfig* s = config->mutable_server();
+  if (s->grpc_listen().empty()) s->set_grpc_listen("127.0.0.1:7601");
+  if (s->http_listen().empty()) s->set_http_listen("127.0.0.1:7600");
+  if (s->data_dir().empty()) s->set_data_dir(".herald-data");
+  if (s->page_name().empty()) s->set_page_name("Service status");
+  if (s->max_request_bytes() <= 0) s->set_max_request_bytes(1 << 20);
+  if (s->public_url().empty()) s->set_public_url(absl::StrCat("http://", s->http_listen()));
+  if (config->smtp().url().empty()) config->mutable_smtp()->set_url("smtp://127.0.0.1:25");
+  if (config->smtp().from().empty()) config->mutable_smtp()->set_from("herald@localhost");
+  if (config->smtp().timeout_seconds() <= 0) config->mutable_smtp()->set_timeout_seconds(30);
+}
+
+absl::StatusOr<v1::Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read config file"));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  v1::Config config;
+  if (auto s = ParseYamlInto(buf.str(), path, &config); !s.ok()) return s;
+  ApplyServerDefaults(&config);
+  return config;
+}
+
+v1::Config DefaultConfig() {
+  v1::Config config;
+  const std::string& yaml = EmbeddedConfigFiles().at("default_config.yaml");
+  // The embedded config is tested; failing here is a build defect.
+  if (auto s = ParseYamlInto(yaml, "<embedded default config>", &config); !s.ok()) {
+    std::abort();
+  }
+  ApplyServerDefaults(&config);
+  return config;
+}
+
+absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(v1::Config config,
+                                                                      absl::string_view source) {
+  absl::StatusOr<std::shared_ptr<const Organisation>> org = Organisation::Create(std::move(config));
+  if (!org.ok()) {
+    return absl::Status(org.status().code(), absl::StrCat(source, ": ", org.status().message()));
+  }
+  return org;
+}
+
+}  // namespace herald

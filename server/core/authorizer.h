@@ -1,0 +1,64 @@
+// Authorizer authenticates API callers by bearer token and checks that their
+// roles grant a permission. Tokens are known only by their SHA-256 and are
+// compared in constant time. Immutable after construction; thread-safe.
+#ifndef HERALD_SERVER_CORE_AUTHORIZER_H_
+#define HERALD_SERVER_CORE_AUTHORIZER_H_
+
+#include <memory>
+#include <set>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "herald/v1/domain.pb.h"
+#include "server/core/organisation.h"
+
+namespace herald {
+
+enum class Permission {
+  kRead,           // list and show incidents, messages, on-call
+  kPostUpdate,     // engineers' short notes
+  kResolve,        // resolve an incident
+  kApproveMessage, // publish customer-facing text
+};
+
+absl::string_view PermissionName(Permission p);
+
+// The roles that grant `p`.
+std::set<v1::Role> RolesGranting(Permission p);
+
+struct Caller {
+  std::string person_id;
+  std::set<v1::Role> roles;
+};
+
+class Authorizer {
+ public:
+  struct TokenHash {
+    std::string sha256_hex;
+    std::string person_id;
+  };
+
+  Authorizer(std::shared_ptr<const Organisation> org, std::vector<TokenHash> tokens);
+
+  // The caller behind `bearer_token`. Returns Unauthenticated when the token
+  // is empty or unknown.
+  absl::StatusOr<Caller> Authenticate(absl::string_view bearer_token) const;
+
+  // OK when one of the caller's roles grants `p`; otherwise PermissionDenied
+  // naming the roles that would.
+  static absl::Status Authorize(const Caller& caller, Permission p);
+
+ private:
+  std::shared_ptr<const Organisation> org_;
+  std::vector<TokenHash> tokens_;
+};
+
+// Lower-case role name without prefix: "comms_lead".
+std::string RoleName(v1::Role role);
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_AUTHORIZER_H_

@@ -1,0 +1,41 @@
+// DeliveryPlanner decides who receives what and writes it to the outbox inside
+// the caller's transaction, so a message is published and its deliveries are
+// queued atomically. Content is rendered now, fixing each recipient's facts at
+// approval time. Idempotency keys are derived from (message, recipient), so
+// planning the same message twice is refused by the store, never doubled.
+// Immutable; thread-safe.
+#ifndef HERALD_SERVER_CORE_DELIVERY_PLANNER_H_
+#define HERALD_SERVER_CORE_DELIVERY_PLANNER_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "herald/v1/domain.pb.h"
+#include "server/core/core_deps.h"
+#include "server/core/message_drafter.h"
+
+namespace herald {
+
+class DeliveryPlanner {
+ public:
+  DeliveryPlanner(const CoreDeps& deps, const MessageDrafter& drafter);
+
+  // Queues one email per recipient of the published `message`: subscribers of
+  // the incident's components. Returns how many were queued.
+  absl::StatusOr<int> EnqueueMessage(StoreTxn& txn, const v1::Message& message,
+                                     const v1::Incident& incident) const;
+
+  // Queues a staff notification (templates `<kind>.email_*`) to `person_id`.
+  // Queuing the same kind for the same incident and person again is a no-op.
+  absl::Status NotifyPerson(StoreTxn& txn, absl::string_view kind, const v1::Incident& incident,
+                            const std::string& person_id) const;
+
+ private:
+  const CoreDeps& deps_;
+  const MessageDrafter& drafter_;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_DELIVERY_PLANNER_H_

@@ -1,0 +1,85 @@
+#include "server/core/incident_queries.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace herald {
+
+IncidentQueries::IncidentQueries(const CoreDeps& deps) : deps_(deps) {}
+
+absl::StatusOr<std::vector<v1::Incident>> IncidentQueries::ListIncidents(
+    bool include_resolved) const {
+  std::vector<v1::Incident> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Incident>> list = r.ListIncidents({include_resolved});
+    if (!list.ok()) return list.status();
+    out = *std::move(list);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(int64_t id) const {
+  v1::GetIncidentResponse out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<v1::Incident> incident = r.GetIncident(id);
+    if (!incident.ok()) return incident.status();
+    *out.mutable_incident() = *std::move(incident);
+    auto alerts = r.ListAlerts(id);
+    if (!alerts.ok()) return alerts.status();
+    for (auto& a : *alerts) *out.add_alerts() = std::move(a);
+    auto updates = r.ListUpdates(id);
+    if (!updates.ok()) return updates.status();
+    for (auto& u : *updates) *out.add_updates() = std::move(u);
+    auto messages = r.ListMessages({id, {}});
+    if (!messages.ok()) return messages.status();
+    for (auto& m : *messages) *out.add_messages() = std::move(m);
+    auto timeline = r.ListTimeline(id);
+    if (!timeline.ok()) return timeline.status();
+    for (auto& e : *timeline) *out.add_timeline() = std::move(e);
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("no incident INC-", id));
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Message>> IncidentQueries::ListMessages(
+    int64_t incident_id, std::vector<v1::MessageState> states) const {
+  if (states.empty()) states = {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL};
+  std::vector<v1::Message> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Message>> list = r.ListMessages({incident_id, states});
+    if (!list.ok()) return list.status();
+    out = *std::move(list);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::OnCallAssignment>> IncidentQueries::OnCall(
+    const std::string& component_id, absl::Time at) const {
+  const Organisation& org = *deps_.org;
+  std::vector<v1::OnCallAssignment> out;
+  if (component_id.empty()) {
+    out = org.rotas().All(at);
+  } else {
+    if (org.FindComponent(component_id) == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no component \"", component_id, "\""));
+    }
+    absl::StatusOr<v1::OnCallAssignment> one = org.rotas().ForComponent(component_id, at);
+    if (!one.ok()) return one.status();
+    out.push_back(*std::move(one));
+  }
+  for (auto& a : out) {
+    if (const v1::PersonConfig* p = org.FindPerson(a.point_person_id())) {
+      a.set_point_person_name(p->name());
+    }
+  }
+  return out;
+}
+
+}  // namespace herald

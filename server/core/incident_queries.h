@@ -1,0 +1,42 @@
+// IncidentQueries answers the read side of the API: incidents with their
+// alerts, updates, messages and timeline; messages awaiting approval; and
+// who is on call. Thread-safe.
+#ifndef HERALD_SERVER_CORE_INCIDENT_QUERIES_H_
+#define HERALD_SERVER_CORE_INCIDENT_QUERIES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "herald/v1/herald.pb.h"
+#include "server/core/core_deps.h"
+
+namespace herald {
+
+class IncidentQueries {
+ public:
+  explicit IncidentQueries(const CoreDeps& deps);
+
+  // Newest first; unresolved ones only unless `include_resolved`.
+  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(bool include_resolved) const;
+
+  // The incident and everything recorded about it. NotFound when unknown.
+  absl::StatusOr<v1::GetIncidentResponse> GetIncident(int64_t incident_id) const;
+
+  // Messages of `incident_id` (0: all) in `states` (empty: awaiting approval).
+  absl::StatusOr<std::vector<v1::Message>> ListMessages(
+      int64_t incident_id, std::vector<v1::MessageState> states) const;
+
+  // The point person of every rota (or the rota of `component_id`) at `at`,
+  // with names filled in. NotFound for an unknown component or one no rota covers.
+  absl::StatusOr<std::vector<v1::OnCallAssignment>> OnCall(const std::string& component_id,
+                                                           absl::Time at) const;
+
+ private:
+  const CoreDeps& deps_;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_INCIDENT_QUERIES_H_

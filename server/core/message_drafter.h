@@ -1,0 +1,70 @@
+// MessageDrafter renders herald's text from templates: customer-message
+// drafts (from engineers' notes and the incident timeline), the email each
+// recipient gets for a published message, and staff notifications.
+// Immutable; thread-safe.
+#ifndef HERALD_SERVER_CORE_MESSAGE_DRAFTER_H_
+#define HERALD_SERVER_CORE_MESSAGE_DRAFTER_H_
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "herald/v1/domain.pb.h"
+#include "server/core/organisation.h"
+#include "server/core/renderer.h"
+
+namespace herald {
+
+struct Email {
+  std::string subject;
+  std::string text;
+};
+
+class MessageDrafter {
+ public:
+  MessageDrafter(const Renderer& renderer, std::shared_ptr<const Organisation> org);
+
+  // A status update for `incident` at `status`, with the engineer's `note`.
+  // Returns the message with kind, audience, status, title and body set.
+  absl::StatusOr<v1::Message> DraftStatusUpdate(const v1::Incident& incident,
+                                                v1::IncidentStatus status,
+                                                absl::string_view note) const;
+  // The resolution notice; `incident.resolved_at` must be set.
+  absl::StatusOr<v1::Message> DraftResolution(const v1::Incident& incident,
+                                              absl::string_view note) const;
+  // The shared part of the personal apology; each customer's letter is
+  // rendered around it by EmailFor().
+  absl::StatusOr<v1::Message> DraftApology(const v1::Incident& incident,
+                                           absl::string_view note) const;
+
+  // The email `subscriber` receives for the published `message`.
+  absl::StatusOr<Email> EmailFor(const v1::Message& message, const v1::Incident& incident,
+                                 const v1::Subscriber& subscriber) const;
+
+  // A staff notification from templates `<kind>.email_subject|email_text`.
+  absl::StatusOr<Email> StaffEmail(absl::string_view kind, const v1::Incident& incident,
+                                   const v1::PersonConfig& person) const;
+
+ private:
+  TemplateContext IncidentContext(const v1::Incident& incident,
+                                  v1::IncidentStatus status) const;
+  absl::StatusOr<v1::Message> Draft(absl::string_view kind_name, v1::MessageKind kind,
+                                    v1::Audience audience, v1::IncidentStatus status,
+                                    const TemplateContext& ctx, const v1::Incident& incident) const;
+  absl::StatusOr<Email> RenderEmail(absl::string_view kind, const TemplateContext& ctx) const;
+
+  const Renderer& renderer_;
+  std::shared_ptr<const Organisation> org_;
+};
+
+// "investigating", "identified", ... for templates and tables.
+std::string StatusName(v1::IncidentStatus status);
+std::string ImpactName(v1::Impact impact);
+std::string MessageStateName(v1::MessageState state);
+std::string MessageKindName(v1::MessageKind kind);
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_MESSAGE_DRAFTER_H_

@@ -1,0 +1,34 @@
+// HeraldMetrics holds the counters herald's logic increments, built on an
+// injected prometheus::Registry (never a global one) so tests can read them.
+// prometheus-cpp metrics are thread-safe; this struct is immutable after
+// construction.
+#ifndef HERALD_SERVER_CORE_METRICS_H_
+#define HERALD_SERVER_CORE_METRICS_H_
+
+#include "absl/strings/string_view.h"
+
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
+
+namespace herald {
+
+struct HeraldMetrics {
+  explicit HeraldMetrics(prometheus::Registry& registry);
+
+  // Alerts received from Alertmanager, by alert status ("firing", "resolved").
+  prometheus::Counter& AlertsReceived(absl::string_view status);
+  // Webhook requests refused, by reason ("unauthorized", "malformed_json", ...).
+  prometheus::Counter& WebhooksRejected(absl::string_view reason);
+
+  prometheus::Family<prometheus::Counter>& alerts_received;
+  prometheus::Family<prometheus::Counter>& webhooks_rejected;
+  prometheus::Counter& incidents_opened;
+  prometheus::Counter& messages_published;
+  prometheus::Counter& emails_sent;
+  prometheus::Counter& emails_failed;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_METRICS_H_

@@ -1,0 +1,37 @@
+// Renderer turns a named template and a context into text. The seam between
+// herald's logic and its template engine; implementations are thread-safe.
+#ifndef HERALD_SERVER_CORE_RENDERER_H_
+#define HERALD_SERVER_CORE_RENDERER_H_
+
+#include <map>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace herald {
+
+// The values a template sees: strings, section flags, and lists of
+// sub-contexts. Templates/README.md documents the names each template gets.
+struct TemplateContext {
+  std::map<std::string, std::string> values;
+  std::map<std::string, bool> flags;
+  std::map<std::string, std::vector<TemplateContext>> lists;
+};
+
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+
+  // Renders template `name` ("status_update.body", "status_page.html").
+  // Templates whose name ends in ".html" escape values for HTML; the others
+  // produce plain text with surrounding white space trimmed.
+  // Returns NotFound for an unknown template name.
+  virtual absl::StatusOr<std::string> Render(absl::string_view name,
+                                             const TemplateContext& context) const = 0;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_RENDERER_H_

@@ -1,0 +1,32 @@
+#include "server/core/secret_token.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cstdlib>
+
+#include "absl/strings/escaping.h"
+
+namespace herald {
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string GenerateToken() {
+  unsigned char bytes[20];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) std::abort();  // no entropy: cannot go on safely
+  return "hrld_" + absl::BytesToHexString(
+                       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+}  // namespace herald

@@ -1,0 +1,146 @@
+#include "server/delivery/smtp_channel.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+
+namespace herald {
+namespace {
+
+bool IsAscii(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// RFC 2047 encoded-word for header text that is not plain ASCII.
+std::string HeaderText(absl::string_view s) {
+  std::string clean = absl::StrReplaceAll(s, {{"\r", " "}, {"\n", " "}});
+  if (IsAscii(clean)) return clean;
+  return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(clean), "?=");
+}
+
+// Bare LF to CRLF, as SMTP requires.
+std::string CrLf(absl::string_view body) {
+  std::string out;
+  out.reserve(body.size() + body.size() / 40);
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) out.push_back('\r');
+    out.push_back(body[i]);
+  }
+  return out;
+}
+
+struct Upload {
+  const std::string* data;
+  size_t offset = 0;
+};
+
+size_t ReadUpload(char* buffer, size_t size, size_t nitems, void* userp) {
+  auto* up = static_cast<Upload*>(userp);
+  const size_t n = std::min(size * nitems, up->data->size() - up->offset);
+  std::memcpy(buffer, up->data->data() + up->offset, n);
+  up->offset += n;
+  return n;
+}
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+struct SmtpChannel::Impl {
+  SmtpOptions options;
+  const Clock& clock;
+  absl::Mutex mu;
+  CURL* curl ABSL_GUARDED_BY(mu) = nullptr;  // kept for connection reuse
+};
+
+SmtpChannel::SmtpChannel(SmtpOptions options, const Clock& clock)
+    : impl_(new Impl{std::move(options), clock}) {
+  GlobalInit();
+}
+
+SmtpChannel::~SmtpChannel() {
+  absl::MutexLock lock(&impl_->mu);
+  if (impl_->curl) curl_easy_cleanup(impl_->curl);
+}
+
+std::string SmtpChannel::FormatMessage(const v1::Delivery& d) const {
+  const std::string from_name = impl_->options.from_name.empty() ? "herald" : impl_->options.from_name;
+  std::string domain = impl_->options.from.substr(impl_->options.from.find('@') + 1);
+  if (domain.empty()) domain = "herald.invalid";
+  std::string msg;
+  absl::StrAppend(&msg, "Date: ",
+                  absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", impl_->clock.Now(),
+                                   absl::UTCTimeZone()),
+                  "\r\n");
+  absl::StrAppend(&msg, "From: ", HeaderText(from_name), " <", impl_->options.from, ">\r\n");
+  absl::StrAppend(&msg, "To: <", d.address(), ">\r\n");
+  absl::StrAppend(&msg, "Subject: ", HeaderText(d.subject()), "\r\n");
+  absl::StrAppend(&msg, "Message-ID: <", d.idempotency_key(), "@", domain, ">\r\n");
+  absl::StrAppend(&msg, "MIME-Version: 1.0\r\n");
+  absl::StrAppend(&msg, "Content-Type: text/plain; charset=utf-8\r\n");
+  absl::StrAppend(&msg, "Content-Transfer-Encoding: 8bit\r\n");
+  absl::StrAppend(&msg, "\r\n", CrLf(d.body()));
+  return msg;
+}
+
+absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
+  if (delivery.address().find_first_of("<>\r\n") != std::string::npos ||
+      delivery.address().find('@') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid email address: \"", delivery.address(), "\""));
+  }
+  const std::string message = FormatMessage(delivery);
+  absl::MutexLock lock(&impl_->mu);
+  if (impl_->curl == nullptr) impl_->curl = curl_easy_init();
+  CURL* curl = impl_->curl;
+  if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
+  curl_easy_reset(curl);  // keeps the connection cache
+
+  const SmtpOptions& o = impl_->options;
+  const std::string from = absl::StrCat("<", o.from, ">");
+  const std::string rcpt = absl::StrCat("<", delivery.address(), ">");
+  curl_slist* recipients = curl_slist_append(nullptr, rcpt.c_str());
+  Upload upload{&message};
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, o.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(o.timeout)));
+  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  if (!o.username.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, o.username.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, o.password.c_str());
+  }
+  const CURLcode rc = curl_easy_perform(curl);
+  long response = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response);
+  curl_slist_free_all(recipients);
+  if (rc == CURLE_OK) return absl::OkStatus();
+
+  const std::string detail =
+      absl::StrCat("smtp ", o.url, ": ", error[0] ? error : curl_easy_strerror(rc),
+                   response ? absl::StrCat(" (reply ", response, ")") : "");
+  // 5xx replies are permanent (the server refused this message); anything
+  // else, including 4xx and network trouble, may pass on a later attempt.
+  if (response >= 500 && response < 600) return absl::FailedPreconditionError(detail);
+  if (rc == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError(detail);
+  return absl::UnavailableError(detail);
+}
+
+}  // namespace herald

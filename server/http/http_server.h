@@ -1,0 +1,56 @@
+// HttpServer is heraldd's HTTP edge: the Alertmanager webhook, the public
+// status page and its Statuspage-v2 JSON, /metrics, /healthz and /readyz.
+// Handlers are thin: they authenticate, parse, call core/ and map the result
+// to a status code. Bodies over the size limit get 413 before any handler
+// runs. Thread-safe; requests are served from httplib's thread pool.
+#ifndef HERALD_SERVER_HTTP_HTTP_SERVER_H_
+#define HERALD_SERVER_HTTP_HTTP_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "prometheus/registry.h"
+#include "server/core/alert_intake.h"
+#include "server/core/metrics.h"
+#include "server/statuspage/status_page.h"
+
+namespace herald {
+
+struct HttpDeps {
+  AlertIntake& intake;
+  const StatusPage& status_page;
+  const prometheus::Registry& registry;
+  HeraldMetrics& metrics;
+  // SHA-256 (hex) of the bearer token Alertmanager must send.
+  std::string webhook_token_sha256;
+  size_t max_request_bytes = 1 << 20;
+  // Whether the server is ready for traffic (store open, migrations done).
+  std::function<bool()> ready;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpDeps deps);
+  ~HttpServer();  // stops
+
+  // Binds `host:port`; port 0 picks a free port. Returns the bound port, or
+  // InvalidArgument for a malformed address and Unavailable when binding fails.
+  absl::StatusOr<int> Bind(const std::string& host_port);
+  // Serves on a background thread until Stop().
+  void Start();
+  // Stops accepting, lets in-flight requests finish, joins. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" ("[::1]:80" too). InvalidArgument names what is wrong.
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& host_port);
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_HTTP_HTTP_SERVER_H_

@@ -1,0 +1,216 @@
+// heraldd: parses flags and config, builds the parts, serves until SIGTERM.
+// Wiring only; behaviour lives in the libraries.
+#include <signal.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <random>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "prometheus/registry.h"
+#include "server/api/grpc_services.h"
+#include "server/config/bootstrap.h"
+#include "server/config/config_loader.h"
+#include "server/core/alert_intake.h"
+#include "server/core/comms_workflow.h"
+#include "server/core/incident_queries.h"
+#include "server/core/log.h"
+#include "server/core/mustache_renderer.h"
+#include "server/core/secret_token.h"
+#include "server/delivery/delivery_outbox.h"
+#include "server/delivery/outbox_runner.h"
+#include "server/delivery/smtp_channel.h"
+#include "server/http/http_server.h"
+#include "server/statuspage/status_page.h"
+#include "server/store/sqlite_store.h"
+
+namespace herald {
+namespace {
+
+struct Flags {
+  std::string config_path;
+  std::string grpc_listen;
+  std::string http_listen;
+  std::string data_dir;
+  std::string webhook_token_file;
+  std::string log_level = "info";
+};
+
+int Fail(const absl::Status& s) {
+  std::cerr << "heraldd: " << s.message() << "\n";
+  return 1;
+}
+
+int Run(const Flags& flags) {
+  LogLevel level;
+  if (!ParseLogLevel(flags.log_level, &level)) {
+    return Fail(absl::InvalidArgumentError("--log-level: expected debug, info, warn or error"));
+  }
+  SetLogLevel(level);
+
+  const bool demo = flags.config_path.empty();
+  v1::Config config;
+  if (demo) {
+    config = DefaultConfig();
+  } else {
+    absl::StatusOr<v1::Config> loaded = LoadConfigFile(flags.config_path);
+    if (!loaded.ok()) return Fail(loaded.status());
+    config = *std::move(loaded);
+  }
+  v1::ServerConfig& server = *config.mutable_server();
+  if (!flags.grpc_listen.empty()) server.set_grpc_listen(flags.grpc_listen);
+  if (!flags.http_listen.empty()) server.set_http_listen(flags.http_listen);
+  if (!flags.data_dir.empty()) server.set_data_dir(flags.data_dir);
+  if (!flags.webhook_token_file.empty()) server.set_webhook_token_file(flags.webhook_token_file);
+
+  const std::string source = demo ? "<embedded default config>" : flags.config_path;
+  absl::StatusOr<std::shared_ptr<const Organisation>> org = BuildOrganisation(config, source);
+  if (!org.ok()) return Fail(org.status());
+
+  std::error_code ec;
+  std::filesystem::create_directories(server.data_dir(), ec);
+  if (ec) {
+    return Fail(absl::UnavailableError(
+        absl::StrCat("--data-dir: cannot create \"", server.data_dir(), "\": ", ec.message())));
+  }
+  const std::string db_path = (std::filesystem::path(server.data_dir()) / "herald.db").string();
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(db_path);
+  if (!store.ok()) return Fail(store.status());
+  if (auto s = SeedStore(**store, **org); !s.ok()) return Fail(s);
+
+  if (demo && server.webhook_token_file().empty()) {
+    absl::StatusOr<std::string> env = EnsureDemoCredentials(**store, **org, server.data_dir());
+    if (!env.ok()) return Fail(env.status());
+    server.set_webhook_token_file(DemoWebhookTokenPath(server.data_dir()));
+    LogInfo("demo organisation: credentials are in the env file", {{"file", *env}});
+  }
+  if (server.webhook_token_file().empty()) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat(source, ": server.webhook_token_file: required (or --webhook-token-file): "
+                             "the credential Alertmanager must send")));
+  }
+  absl::StatusOr<std::string> webhook_token =
+      ReadSecretFile(server.webhook_token_file(), "server.webhook_token_file");
+  if (!webhook_token.ok()) return Fail(webhook_token.status());
+
+  std::string smtp_password;
+  if (!config.smtp().password_file().empty()) {
+    absl::StatusOr<std::string> pw = ReadSecretFile(config.smtp().password_file(), "smtp.password_file");
+    if (!pw.ok()) return Fail(pw.status());
+    smtp_password = *std::move(pw);
+  }
+
+  absl::StatusOr<std::unique_ptr<MustacheRenderer>> renderer =
+      MustacheRenderer::WithOverrides(config.templates_dir());
+  if (!renderer.ok()) return Fail(renderer.status());
+
+  absl::StatusOr<std::vector<Authorizer::TokenHash>> tokens = LoadTokenHashes(**store);
+  if (!tokens.ok()) return Fail(tokens.status());
+
+  SystemClock clock;
+  prometheus::Registry registry;
+  HeraldMetrics metrics(registry);
+  CoreDeps deps{**store, clock, **renderer, *org, metrics};
+  MessageDrafter drafter(**renderer, *org);
+  DeliveryPlanner planner(deps, drafter);
+  AlertIntake intake(deps, planner);
+  CommsWorkflow workflow(deps, drafter, planner);
+  IncidentQueries queries(deps);
+  StatusPage status_page(deps);
+  Authorizer authorizer(*org, *std::move(tokens));
+
+  SmtpChannel smtp(SmtpOptions{config.smtp().url(), config.smtp().from(), server.page_name(),
+                               config.smtp().username(), smtp_password,
+                               absl::Seconds(config.smtp().timeout_seconds())},
+                   clock);
+  std::mt19937_64 rng{std::random_device{}()};
+  absl::Mutex rng_mu;
+  DeliveryOutbox outbox(OutboxDeps{**store, clock, smtp, metrics, RetryPolicy{}, [&] {
+                                     absl::MutexLock lock(&rng_mu);
+                                     return std::uniform_real_distribution<double>(0, 1)(rng);
+                                   }});
+  if (absl::StatusOr<int> n = outbox.RecoverInterrupted(); !n.ok()) {
+    return Fail(n.status());
+  } else if (*n > 0) {
+    LogWarn("requeued deliveries interrupted by a previous stop", {{"count", absl::StrCat(*n)}});
+  }
+  OutboxRunner outbox_runner(outbox, absl::Milliseconds(500));
+
+  HttpServer http(HttpDeps{intake, status_page, registry, metrics, Sha256Hex(*webhook_token),
+                           static_cast<size_t>(server.max_request_bytes()),
+                           [] { return true; }});
+  absl::StatusOr<int> http_port = http.Bind(server.http_listen());
+  if (!http_port.ok()) return Fail(http_port.status());
+
+  ApiDeps api{authorizer, workflow, queries, clock, [&] { outbox_runner.Wake(); }};
+  IncidentServiceImpl incident_service(api);
+  MessageServiceImpl message_service(api);
+  OnCallServiceImpl oncall_service(api);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(server.grpc_listen(), grpc::InsecureServerCredentials(), &grpc_port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(server.max_request_bytes()));
+  builder.RegisterService(&incident_service);
+  builder.RegisterService(&message_service);
+  builder.RegisterService(&oncall_service);
+  std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
+  if (grpc_server == nullptr || grpc_port == 0) {
+    return Fail(absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", server.grpc_listen())));
+  }
+
+  outbox_runner.Start();
+  http.Start();
+  LogInfo("heraldd serving",
+          {{"grpc", absl::StrCat(server.grpc_listen().substr(0, server.grpc_listen().rfind(':')), ":",
+                                 grpc_port)},
+           {"http", absl::StrCat(server.http_listen().substr(0, server.http_listen().rfind(':')), ":",
+                                 *http_port)},
+           {"data_dir", server.data_dir()},
+           {"organisation", demo ? "embedded demo" : flags.config_path}});
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  LogInfo("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  http.Stop();
+  outbox_runner.Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace herald
+
+int main(int argc, char** argv) {
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  herald::Flags flags;
+  CLI::App app{"heraldd: the herald incident-communication server"};
+  app.add_option("--config", flags.config_path,
+                 "YAML config file (default: the embedded demo organisation)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--grpc-listen", flags.grpc_listen, "gRPC address HOST:PORT (default 127.0.0.1:7601)");
+  app.add_option("--http-listen", flags.http_listen, "HTTP address HOST:PORT (default 127.0.0.1:7600)");
+  app.add_option("--data-dir", flags.data_dir, "Directory for the SQLite database (default ./.herald-data)");
+  app.add_option("--webhook-token-file", flags.webhook_token_file,
+                 "File holding the bearer credential Alertmanager must send");
+  app.add_option("--log-level", flags.log_level, "debug, info, warn or error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return herald::Run(flags);
+}

@@ -1,0 +1,211 @@
+#include "server/statuspage/status_page.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "server/core/message_drafter.h"
+#include "server/core/proto_time.h"
+
+namespace herald {
+namespace {
+
+namespace sp = v1::statuspage;
+
+constexpr char kPageId[] = "herald";
+
+std::string ComponentStatusName(v1::ComponentStatus s) {
+  switch (s) {
+    case v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE: return "degraded_performance";
+    case v1::COMPONENT_STATUS_PARTIAL_OUTAGE: return "partial_outage";
+    case v1::COMPONENT_STATUS_MAJOR_OUTAGE: return "major_outage";
+    case v1::COMPONENT_STATUS_UNDER_MAINTENANCE: return "under_maintenance";
+    default: return "operational";
+  }
+}
+
+std::string ComponentStatusText(const std::string& s) {
+  static const auto* const kText = new std::map<std::string, std::string>{
+      {"operational", "Operational"},
+      {"degraded_performance", "Degraded performance"},
+      {"partial_outage", "Partial outage"},
+      {"major_outage", "Major outage"},
+      {"under_maintenance", "Under maintenance"}};
+  auto it = kText->find(s);
+  return it == kText->end() ? s : it->second;
+}
+
+std::string Time(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() == 0 && ts.nanos() == 0 ? "" : FormatUtc(FromProtoTime(ts));
+}
+
+}  // namespace
+
+StatusPage::StatusPage(const CoreDeps& deps) : deps_(deps) {}
+
+std::string StatusPage::ToJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+absl::StatusOr<sp::Summary> StatusPage::Summary() const { return Build(true, 50); }
+
+absl::StatusOr<sp::Summary> StatusPage::History(int limit) const { return Build(false, limit); }
+
+absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved, int limit) const {
+  const Organisation& org = *deps_.org;
+  sp::Summary summary;
+  std::vector<v1::Incident> incidents;
+  std::map<int64_t, std::vector<v1::Message>> published;
+  std::map<std::string, v1::ComponentState> states;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    auto list = r.ListIncidents({/*include_resolved=*/true});
+    if (!list.ok()) return list.status();
+    for (v1::Incident& i : *list) {
+      if (!i.customer_visible()) continue;
+      if (only_unresolved && i.status() == v1::INCIDENT_STATUS_RESOLVED) continue;
+      if (static_cast<int>(incidents.size()) >= limit) break;
+      auto messages = r.ListMessages({i.id(), {v1::MESSAGE_STATE_PUBLISHED}});
+      if (!messages.ok()) return messages.status();
+      for (v1::Message& m : *messages) {
+        if (m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE || m.kind() == v1::MESSAGE_KIND_RESOLUTION) {
+          published[i.id()].push_back(std::move(m));
+        }
+      }
+      incidents.push_back(std::move(i));
+    }
+    auto component_states = r.ListComponentStates();
+    if (!component_states.ok()) return component_states.status();
+    for (v1::ComponentState& c : *component_states) states[c.component_id()] = std::move(c);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+
+  const std::string now = FormatUtc(deps_.clock.Now());
+  sp::Page* page = summary.mutable_page();
+  page->set_id(kPageId);
+  page->set_name(org.config().server().page_name());
+  page->set_url(org.config().server().public_url());
+  page->set_time_zone("Etc/UTC");
+  page->set_updated_at(now);
+
+  std::map<std::string, sp::Component> components;
+  for (int i = 0; i < org.config().components_size(); ++i) {
+    const auto& c = org.config().components(i);
+    sp::Component* out = summary.add_components();
+    out->set_id(c.id());
+    out->set_name(c.name());
+    out->set_description(c.description());
+    out->set_position(i + 1);
+    out->set_page_id(kPageId);
+    out->set_showcase(true);
+    auto it = states.find(c.id());
+    out->set_status(ComponentStatusName(it == states.end() ? v1::COMPONENT_STATUS_OPERATIONAL
+                                                           : it->second.status()));
+    if (it != states.end()) out->set_updated_at(Time(it->second.updated_at()));
+    components[c.id()] = *out;
+  }
+
+  v1::Impact worst = v1::IMPACT_NONE;
+  for (const v1::Incident& i : incidents) {
+    sp::Incident* out = summary.add_incidents();
+    out->set_id(i.ref());
+    out->set_name(i.title());
+    out->set_status(StatusName(i.status()));
+    out->set_impact(ImpactName(i.impact()));
+    out->set_created_at(Time(i.opened_at()));
+    out->set_started_at(Time(i.opened_at()));
+    out->set_updated_at(Time(i.updated_at()));
+    out->set_page_id(kPageId);
+    out->set_shortlink(absl::StrCat(org.config().server().public_url(), "/#", i.ref()));
+    if (i.status() == v1::INCIDENT_STATUS_RESOLVED) {
+      out->set_resolved_at(Time(i.resolved_at()));
+    } else {
+      worst = std::max(worst, i.impact());
+    }
+    for (const std::string& c : i.component_ids()) {
+      auto it = components.find(c);
+      if (it != components.end()) *out->add_components() = it->second;
+    }
+    auto& messages = published[i.id()];
+    std::sort(messages.begin(), messages.end(), [](const v1::Message& a, const v1::Message& b) {
+      return a.id() > b.id();  // newest first, as Statuspage lists them
+    });
+    for (const v1::Message& m : messages) {
+      if (m.incident_status() == v1::INCIDENT_STATUS_MONITORING && out->monitoring_at().empty()) {
+        out->set_monitoring_at(Time(m.published_at()));
+      }
+      sp::IncidentUpdate* u = out->add_incident_updates();
+      u->set_id(m.ref());
+      u->set_status(StatusName(m.incident_status()));
+      u->set_body(m.body());
+      u->set_incident_id(i.ref());
+      u->set_created_at(Time(m.published_at()));
+      u->set_updated_at(Time(m.published_at()));
+      u->set_display_at(Time(m.published_at()));
+    }
+  }
+  sp::Status* status = summary.mutable_status();
+  switch (worst) {
+    case v1::IMPACT_CRITICAL:
+      status->set_indicator("critical");
+      status->set_description("Major System Outage");
+      break;
+    case v1::IMPACT_MAJOR:
+      status->set_indicator("major");
+      status->set_description("Partial System Outage");
+      break;
+    case v1::IMPACT_MINOR:
+      status->set_indicator("minor");
+      status->set_description("Minor Service Outage");
+      break;
+    default:
+      status->set_indicator("none");
+      status->set_description("All Systems Operational");
+  }
+  return summary;
+}
+
+absl::StatusOr<std::string> StatusPage::RenderHtml() const {
+  absl::StatusOr<sp::Summary> current = Summary();
+  if (!current.ok()) return current.status();
+  absl::StatusOr<sp::Summary> history = History(20);
+  if (!history.ok()) return history.status();
+  TemplateContext ctx;
+  ctx.values["page_name"] = current->page().name();
+  ctx.values["overall_text"] = current->status().description();
+  bool all_operational = true;
+  for (const sp::Component& c : current->components()) {
+    TemplateContext item;
+    item.values["name"] = c.name();
+    item.values["status_text"] = ComponentStatusText(c.status());
+    all_operational = all_operational && c.status() == "operational";
+    ctx.lists["components"].push_back(std::move(item));
+  }
+  ctx.flags["all_operational"] = all_operational && current->incidents().empty();
+  for (const sp::Incident& i : history->incidents()) {
+    TemplateContext item;
+    item.values["name"] = i.name();
+    item.values["id"] = i.id();
+    item.flags["resolved"] = i.status() == "resolved";
+    for (const sp::IncidentUpdate& u : i.incident_updates()) {
+      TemplateContext update;
+      update.values["status_text"] = u.status();
+      update.values["body"] = u.body();
+      update.values["created_at"] = u.created_at();
+      item.lists["updates"].push_back(std::move(update));
+    }
+    ctx.lists["incidents"].push_back(std::move(item));
+  }
+  ctx.lists.try_emplace("incidents");
+  ctx.lists.try_emplace("components");
+  return deps_.renderer.Render("status_page.html", ctx);
+}
+
+}  // namespace herald

@@ -1,0 +1,40 @@
+// StatusPage builds the public view of herald's state: the Statuspage-v2
+// JSON documents and the server-rendered HTML page. It shows only what was
+// approved and published; internal incidents and drafts never appear.
+// Thread-safe.
+#ifndef HERALD_SERVER_STATUSPAGE_STATUS_PAGE_H_
+#define HERALD_SERVER_STATUSPAGE_STATUS_PAGE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "herald/v1/statuspage.pb.h"
+#include "server/core/core_deps.h"
+
+namespace herald {
+
+class StatusPage {
+ public:
+  explicit StatusPage(const CoreDeps& deps);
+
+  // The summary: page, components, unresolved incidents and overall status.
+  absl::StatusOr<v1::statuspage::Summary> Summary() const;
+  // Every published incident, newest first, at most `limit`.
+  absl::StatusOr<v1::statuspage::Summary> History(int limit) const;
+
+  // The HTML status page.
+  absl::StatusOr<std::string> RenderHtml() const;
+
+  // Serializes with Statuspage's snake_case names, defaults included.
+  static std::string ToJson(const google::protobuf::Message& m);
+
+ private:
+  absl::StatusOr<v1::statuspage::Summary> Build(bool only_unresolved, int limit) const;
+
+  const CoreDeps& deps_;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_STATUSPAGE_STATUS_PAGE_H_

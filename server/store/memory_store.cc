@@ -1,0 +1,239 @@
+#include "server/store/memory_store.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "server/core/proto_time.h"
+
+namespace herald {
+namespace {
+
+struct State {
+  int64_t next_id = 1;  // shared sequence; ids only need to be unique per kind
+  std::map<int64_t, v1::Incident> incidents;
+  std::map<std::string, v1::Alert> alerts;
+  std::map<int64_t, v1::Update> updates;
+  std::map<int64_t, v1::Message> messages;
+  std::map<int64_t, v1::TimelineEvent> timeline;
+  std::map<std::string, v1::Subscriber> subscribers;
+  std::map<std::string, std::string> tokens;
+  std::map<std::string, v1::ComponentState> components;
+  std::map<int64_t, v1::Delivery> deliveries;
+};
+
+template <typename T, typename Pred>
+std::vector<T> Select(const std::map<int64_t, T>& rows, Pred pred) {
+  std::vector<T> out;
+  for (const auto& [id, row] : rows) {
+    if (pred(row)) out.push_back(row);
+  }
+  return out;
+}
+
+bool IsOpen(const v1::Incident& i) { return !i.has_resolved_at(); }
+
+class MemoryTxn final : public StoreTxn {
+ public:
+  explicit MemoryTxn(State& s) : s_(s) {}
+
+  absl::StatusOr<v1::Incident> GetIncident(int64_t id) override {
+    auto it = s_.incidents.find(id);
+    if (it == s_.incidents.end()) return absl::NotFoundError(absl::StrCat("no incident ", id));
+    return it->second;
+  }
+  absl::StatusOr<v1::Incident> FindOpenIncident(const std::string& group_key) override {
+    for (const auto& [id, i] : s_.incidents) {
+      if (IsOpen(i) && i.group_key() == group_key) return i;
+    }
+    return absl::NotFoundError(absl::StrCat("no open incident for group ", group_key));
+  }
+  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(const IncidentFilter& f) override {
+    auto out = Select(s_.incidents,
+                      [&](const v1::Incident& i) { return f.include_resolved || IsOpen(i); });
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+  absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) override {
+    auto it = s_.alerts.find(fingerprint);
+    if (it == s_.alerts.end()) return absl::NotFoundError(absl::StrCat("no alert ", fingerprint));
+    return it->second;
+  }
+  absl::StatusOr<std::vector<v1::Alert>> ListAlerts(int64_t incident_id) override {
+    std::vector<v1::Alert> out;
+    for (const auto& [fp, a] : s_.alerts) {
+      if (a.incident_id() == incident_id) out.push_back(a);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<v1::Update>> ListUpdates(int64_t incident_id) override {
+    return Select(s_.updates, [&](const v1::Update& u) { return u.incident_id() == incident_id; });
+  }
+  absl::StatusOr<v1::Message> GetMessage(int64_t id) override {
+    auto it = s_.messages.find(id);
+    if (it == s_.messages.end()) return absl::NotFoundError(absl::StrCat("no message ", id));
+    return it->second;
+  }
+  absl::StatusOr<std::vector<v1::Message>> ListMessages(const MessageFilter& f) override {
+    return Select(s_.messages, [&](const v1::Message& m) {
+      if (f.incident_id != 0 && m.incident_id() != f.incident_id) return false;
+      return f.states.empty() ||
+             std::find(f.states.begin(), f.states.end(), m.state()) != f.states.end();
+    });
+  }
+  absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(int64_t incident_id) override {
+    return Select(s_.timeline,
+                  [&](const v1::TimelineEvent& e) { return e.incident_id() == incident_id; });
+  }
+  absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() override {
+    std::vector<v1::Subscriber> out;
+    for (const auto& [id, s] : s_.subscribers) out.push_back(s);
+    return out;
+  }
+  absl::StatusOr<std::vector<TokenRecord>> ListTokens() override {
+    std::vector<TokenRecord> out;
+    for (const auto& [hash, person] : s_.tokens) out.push_back({hash, person});
+    return out;
+  }
+  absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates() override {
+    std::vector<v1::ComponentState> out;
+    for (const auto& [id, c] : s_.components) out.push_back(c);
+    return out;
+  }
+  absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(absl::Time now, int limit) override {
+    auto out = Select(s_.deliveries, [&](const v1::Delivery& d) {
+      return (d.state() == v1::DELIVERY_STATE_QUEUED || d.state() == v1::DELIVERY_STATE_RETRYING) &&
+             FromProtoTime(d.next_attempt_at()) <= now;
+    });
+    std::stable_sort(out.begin(), out.end(), [](const v1::Delivery& a, const v1::Delivery& b) {
+      return FromProtoTime(a.next_attempt_at()) < FromProtoTime(b.next_attempt_at());
+    });
+    if (static_cast<int>(out.size()) > limit) out.resize(limit);
+    return out;
+  }
+  absl::StatusOr<v1::Delivery> GetDelivery(int64_t id) override {
+    auto it = s_.deliveries.find(id);
+    if (it == s_.deliveries.end()) return absl::NotFoundError(absl::StrCat("no delivery ", id));
+    return it->second;
+  }
+  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(int64_t message_id,
+                                                           int64_t incident_id) override {
+    return Select(s_.deliveries, [&](const v1::Delivery& d) {
+      return d.message_id() == message_id && (message_id != 0 || d.incident_id() == incident_id);
+    });
+  }
+
+  absl::StatusOr<int64_t> InsertIncident(const v1::Incident& incident) override {
+    if (!incident.group_key().empty() && FindOpenIncident(incident.group_key()).ok()) {
+      return absl::AlreadyExistsError("an open incident exists for this group");
+    }
+    const int64_t id = s_.next_id++;
+    v1::Incident row = incident;
+    row.set_id(id);
+    s_.incidents[id] = std::move(row);
+    return id;
+  }
+  absl::Status UpdateIncident(const v1::Incident& incident) override {
+    auto it = s_.incidents.find(incident.id());
+    if (it == s_.incidents.end()) return absl::NotFoundError(absl::StrCat("no incident ", incident.id()));
+    it->second = incident;
+    return absl::OkStatus();
+  }
+  absl::Status PutAlert(const v1::Alert& alert) override {
+    s_.alerts[alert.fingerprint()] = alert;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> InsertUpdate(const v1::Update& update) override {
+    return Insert(s_.updates, update);
+  }
+  absl::StatusOr<int64_t> InsertMessage(const v1::Message& message) override {
+    return Insert(s_.messages, message);
+  }
+  absl::Status UpdateMessage(const v1::Message& message) override {
+    auto it = s_.messages.find(message.id());
+    if (it == s_.messages.end()) return absl::NotFoundError(absl::StrCat("no message ", message.id()));
+    it->second = message;
+    return absl::OkStatus();
+  }
+  absl::Status AppendTimeline(const v1::TimelineEvent& event) override {
+    return Insert(s_.timeline, event).status();
+  }
+  absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
+    s_.subscribers[subscriber.id()] = subscriber;
+    return absl::OkStatus();
+  }
+  absl::Status PutToken(const TokenRecord& token) override {
+    s_.tokens[token.sha256_hex] = token.person_id;
+    return absl::OkStatus();
+  }
+  absl::Status PutComponentState(const v1::ComponentState& state) override {
+    s_.components[state.component_id()] = state;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> InsertDelivery(const v1::Delivery& delivery) override {
+    for (const auto& [id, d] : s_.deliveries) {
+      if (d.idempotency_key() == delivery.idempotency_key()) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("delivery ", delivery.idempotency_key(), " exists"));
+      }
+    }
+    return Insert(s_.deliveries, delivery);
+  }
+  absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
+    auto it = s_.deliveries.find(delivery.id());
+    if (it == s_.deliveries.end()) return absl::NotFoundError(absl::StrCat("no delivery ", delivery.id()));
+    it->second = delivery;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int> RequeueInterruptedDeliveries() override {
+    int n = 0;
+    for (auto& [id, d] : s_.deliveries) {
+      if (d.state() == v1::DELIVERY_STATE_SENDING) {
+        d.set_state(v1::DELIVERY_STATE_QUEUED);
+        ++n;
+      }
+    }
+    return n;
+  }
+
+ private:
+  template <typename T>
+  absl::StatusOr<int64_t> Insert(std::map<int64_t, T>& rows, const T& row) {
+    const int64_t id = s_.next_id++;
+    T copy = row;
+    copy.set_id(id);
+    rows[id] = std::move(copy);
+    return id;
+  }
+
+  State& s_;
+};
+
+class MemoryStore final : public Store {
+ public:
+  absl::Status Read(absl::FunctionRef<absl::Status(StoreReader&)> fn) override {
+    absl::ReaderMutexLock lock(&mu_);
+    MemoryTxn txn(state_);
+    return fn(txn);
+  }
+  absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) override {
+    absl::MutexLock lock(&mu_);
+    State copy = state_;
+    MemoryTxn txn(copy);
+    absl::Status s = fn(txn);
+    if (s.ok()) state_ = std::move(copy);
+    return s;
+  }
+
+ private:
+  absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::unique_ptr<Store> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace herald

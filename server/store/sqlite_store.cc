@@ -1,0 +1,516 @@
+#include "server/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "server/core/proto_time.h"
+
+namespace herald {
+namespace {
+
+// Each entry moves the schema from version i to i + 1. Never edit a shipped
+// entry; append a new one.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY,
+  group_key TEXT NOT NULL,
+  open INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE UNIQUE INDEX incidents_open_group ON incidents(group_key)
+  WHERE open = 1 AND group_key <> '';
+CREATE TABLE alerts (
+  fingerprint TEXT PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX alerts_by_incident ON alerts(incident_id);
+CREATE TABLE updates (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX updates_by_incident ON updates(incident_id);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX messages_by_incident ON messages(incident_id);
+CREATE TABLE timeline (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX timeline_by_incident ON timeline(incident_id);
+CREATE TABLE subscribers (
+  id TEXT PRIMARY KEY,
+  body BLOB NOT NULL);
+CREATE TABLE api_tokens (
+  sha256 TEXT PRIMARY KEY,
+  person_id TEXT NOT NULL);
+CREATE TABLE component_states (
+  component_id TEXT PRIMARY KEY,
+  body BLOB NOT NULL);
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL,
+  incident_id INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  state INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+CREATE INDEX deliveries_by_message ON deliveries(message_id, incident_id);
+)sql",
+};
+
+constexpr int kReaderPoolSize = 4;
+
+absl::Status SqliteError(sqlite3* db, absl::string_view what) {
+  const int code = sqlite3_extended_errcode(db);
+  std::string msg = absl::StrCat(what, ": ", sqlite3_errmsg(db));
+  switch (code & 0xff) {
+    case SQLITE_CONSTRAINT: return absl::AlreadyExistsError(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN: return absl::UnavailableError(msg);
+    default: return absl::InternalError(msg);
+  }
+}
+
+// A prepared statement, finalized on destruction.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    status_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK
+                  ? absl::OkStatus()
+                  : SqliteError(db, "prepare");
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Bind(int i, int64_t v) {
+    if (status_.ok() && sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) status_ = SqliteError(db_, "bind");
+    return *this;
+  }
+  Statement& Bind(int i, const std::string& v) {
+    if (status_.ok() && sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                                          SQLITE_TRANSIENT) != SQLITE_OK) {
+      status_ = SqliteError(db_, "bind");
+    }
+    return *this;
+  }
+  Statement& BindProto(int i, const google::protobuf::MessageLite& m) {
+    std::string bytes;
+    m.SerializeToString(&bytes);
+    if (status_.ok() && sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()),
+                                          SQLITE_TRANSIENT) != SQLITE_OK) {
+      status_ = SqliteError(db_, "bind");
+    }
+    return *this;
+  }
+
+  // Steps once: true while a row is available.
+  absl::StatusOr<bool> Step() {
+    if (!status_.ok()) return status_;
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, "step");
+  }
+  absl::Status Run() { return Step().status(); }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
+  }
+  template <typename T>
+  absl::StatusOr<T> Proto(int col) const {
+    T m;
+    const void* p = sqlite3_column_blob(stmt_, col);
+    if (!m.ParseFromArray(p, sqlite3_column_bytes(stmt_, col))) {
+      return absl::DataLossError(absl::StrCat("corrupt ", T::descriptor()->name(), " row"));
+    }
+    return m;
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  absl::Status status_;
+};
+
+// Runs `stmt` and collects column 0 of each row as a proto.
+template <typename T>
+absl::StatusOr<std::vector<T>> CollectProtos(Statement& stmt) {
+  std::vector<T> out;
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    absl::StatusOr<T> m = stmt.Proto<T>(0);
+    if (!m.ok()) return m.status();
+    out.push_back(*std::move(m));
+  }
+}
+
+template <typename T>
+absl::StatusOr<T> OneProto(Statement& stmt, absl::string_view not_found) {
+  absl::StatusOr<bool> row = stmt.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(not_found);
+  return stmt.Proto<T>(0);
+}
+
+absl::Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    absl::Status s = SqliteError(db, err ? err : sql);
+    sqlite3_free(err);
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireChange(sqlite3* db, absl::string_view what) {
+  if (sqlite3_changes(db) == 0) return absl::NotFoundError(what);
+  return absl::OkStatus();
+}
+
+int64_t Micros(const google::protobuf::Timestamp& ts) {
+  return absl::ToUnixMicros(FromProtoTime(ts));
+}
+
+class SqliteTxn final : public StoreTxn {
+ public:
+  explicit SqliteTxn(sqlite3* db) : db_(db) {}
+
+  absl::StatusOr<v1::Incident> GetIncident(int64_t id) override {
+    Statement s(db_, "SELECT body FROM incidents WHERE id = ?");
+    s.Bind(1, id);
+    return OneProto<v1::Incident>(s, absl::StrCat("no incident ", id));
+  }
+  absl::StatusOr<v1::Incident> FindOpenIncident(const std::string& group_key) override {
+    Statement s(db_, "SELECT body FROM incidents WHERE open = 1 AND group_key = ?");
+    s.Bind(1, group_key);
+    return OneProto<v1::Incident>(s, absl::StrCat("no open incident for group ", group_key));
+  }
+  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(const IncidentFilter& f) override {
+    Statement s(db_, "SELECT body FROM incidents WHERE open = 1 OR ? ORDER BY id DESC");
+    s.Bind(1, int64_t{f.include_resolved});
+    return CollectProtos<v1::Incident>(s);
+  }
+  absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) override {
+    Statement s(db_, "SELECT body FROM alerts WHERE fingerprint = ?");
+    s.Bind(1, fingerprint);
+    return OneProto<v1::Alert>(s, absl::StrCat("no alert ", fingerprint));
+  }
+  absl::StatusOr<std::vector<v1::Alert>> ListAlerts(int64_t incident_id) override {
+    Statement s(db_, "SELECT body FROM alerts WHERE incident_id = ? ORDER BY fingerprint");
+    s.Bind(1, incident_id);
+    return CollectProtos<v1::Alert>(s);
+  }
+  absl::StatusOr<std::vector<v1::Update>> ListUpdates(int64_t incident_id) override {
+    Statement s(db_, "SELECT body FROM updates WHERE incident_id = ? ORDER BY id");
+    s.Bind(1, incident_id);
+    return CollectProtos<v1::Update>(s);
+  }
+  absl::StatusOr<v1::Message> GetMessage(int64_t id) override {
+    Statement s(db_, "SELECT body FROM messages WHERE id = ?");
+    s.Bind(1, id);
+    return OneProto<v1::Message>(s, absl::StrCat("no message ", id));
+  }
+  absl::StatusOr<std::vector<v1::Message>> ListMessages(const MessageFilter& f) override {
+    // States are a small closed set: filter them as a bit mask.
+    int64_t mask = 0;
+    for (v1::MessageState st : f.states) mask |= int64_t{1} << st;
+    Statement s(db_,
+                "SELECT body FROM messages WHERE (? = 0 OR incident_id = ?) "
+                "AND (? = 0 OR ((? >> state) & 1) = 1) ORDER BY id");
+    s.Bind(1, f.incident_id).Bind(2, f.incident_id).Bind(3, mask).Bind(4, mask);
+    return CollectProtos<v1::Message>(s);
+  }
+  absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(int64_t incident_id) override {
+    Statement s(db_, "SELECT body FROM timeline WHERE incident_id = ? ORDER BY id");
+    s.Bind(1, incident_id);
+    return CollectProtos<v1::TimelineEvent>(s);
+  }
+  absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() override {
+    Statement s(db_, "SELECT body FROM subscribers ORDER BY id");
+    return CollectProtos<v1::Subscriber>(s);
+  }
+  absl::StatusOr<std::vector<TokenRecord>> ListTokens() override {
+    Statement s(db_, "SELECT sha256, person_id FROM api_tokens ORDER BY sha256");
+    std::vector<TokenRecord> out;
+    while (true) {
+      absl::StatusOr<bool> row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back({s.Text(0), s.Text(1)});
+    }
+  }
+  absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates() override {
+    Statement s(db_, "SELECT body FROM component_states ORDER BY component_id");
+    return CollectProtos<v1::ComponentState>(s);
+  }
+  absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(absl::Time now, int limit) override {
+    Statement s(db_,
+                "SELECT body FROM deliveries WHERE state IN (?, ?) AND next_attempt_at <= ? "
+                "ORDER BY next_attempt_at, id LIMIT ?");
+    s.Bind(1, int64_t{v1::DELIVERY_STATE_QUEUED})
+        .Bind(2, int64_t{v1::DELIVERY_STATE_RETRYING})
+        .Bind(3, absl::ToUnixMicros(now))
+        .Bind(4, int64_t{limit});
+    return CollectProtos<v1::Delivery>(s);
+  }
+  absl::StatusOr<v1::Delivery> GetDelivery(int64_t id) override {
+    Statement s(db_, "SELECT body FROM deliveries WHERE id = ?");
+    s.Bind(1, id);
+    return OneProto<v1::Delivery>(s, absl::StrCat("no delivery ", id));
+  }
+  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(int64_t message_id,
+                                                           int64_t incident_id) override {
+    Statement s(db_,
+                "SELECT body FROM deliveries WHERE message_id = ? AND (? <> 0 OR incident_id = ?) "
+                "ORDER BY id");
+    s.Bind(1, message_id).Bind(2, message_id).Bind(3, incident_id);
+    return CollectProtos<v1::Delivery>(s);
+  }
+
+  absl::StatusOr<int64_t> InsertIncident(const v1::Incident& incident) override {
+    Statement s(db_, "INSERT INTO incidents(group_key, open, body) VALUES(?, ?, ?) RETURNING id");
+    s.Bind(1, incident.group_key())
+        .Bind(2, int64_t{!incident.has_resolved_at()})
+        .BindProto(3, incident);
+    return InsertReturningId(s, incident, "incidents");
+  }
+  absl::Status UpdateIncident(const v1::Incident& incident) override {
+    Statement s(db_, "UPDATE incidents SET group_key = ?, open = ?, body = ? WHERE id = ?");
+    s.Bind(1, incident.group_key())
+        .Bind(2, int64_t{!incident.has_resolved_at()})
+        .BindProto(3, incident)
+        .Bind(4, incident.id());
+    if (auto st = s.Run(); !st.ok()) return st;
+    return RequireChange(db_, absl::StrCat("no incident ", incident.id()));
+  }
+  absl::Status PutAlert(const v1::Alert& alert) override {
+    Statement s(db_, "INSERT OR REPLACE INTO alerts(fingerprint, incident_id, body) VALUES(?, ?, ?)");
+    s.Bind(1, alert.fingerprint()).Bind(2, alert.incident_id()).BindProto(3, alert);
+    return s.Run();
+  }
+  absl::StatusOr<int64_t> InsertUpdate(const v1::Update& update) override {
+    Statement s(db_, "INSERT INTO updates(incident_id, body) VALUES(?, ?) RETURNING id");
+    s.Bind(1, update.incident_id()).BindProto(2, update);
+    return InsertReturningId(s, update, "updates");
+  }
+  absl::StatusOr<int64_t> InsertMessage(const v1::Message& message) override {
+    Statement s(db_, "INSERT INTO messages(incident_id, state, body) VALUES(?, ?, ?) RETURNING id");
+    s.Bind(1, message.incident_id()).Bind(2, int64_t{message.state()}).BindProto(3, message);
+    return InsertReturningId(s, message, "messages");
+  }
+  absl::Status UpdateMessage(const v1::Message& message) override {
+    Statement s(db_, "UPDATE messages SET incident_id = ?, state = ?, body = ? WHERE id = ?");
+    s.Bind(1, message.incident_id())
+        .Bind(2, int64_t{message.state()})
+        .BindProto(3, message)
+        .Bind(4, message.id());
+    if (auto st = s.Run(); !st.ok()) return st;
+    return RequireChange(db_, absl::StrCat("no message ", message.id()));
+  }
+  absl::Status AppendTimeline(const v1::TimelineEvent& event) override {
+    Statement s(db_, "INSERT INTO timeline(incident_id, body) VALUES(?, ?) RETURNING id");
+    s.Bind(1, event.incident_id()).BindProto(2, event);
+    return InsertReturningId(s, event, "timeline").status();
+  }
+  absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
+    Statement s(db_, "INSERT OR REPLACE INTO subscribers(id, body) VALUES(?, ?)");
+    s.Bind(1, subscriber.id()).BindProto(2, subscriber);
+    return s.Run();
+  }
+  absl::Status PutToken(const TokenRecord& token) override {
+    Statement s(db_, "INSERT OR REPLACE INTO api_tokens(sha256, person_id) VALUES(?, ?)");
+    s.Bind(1, token.sha256_hex).Bind(2, token.person_id);
+    return s.Run();
+  }
+  absl::Status PutComponentState(const v1::ComponentState& state) override {
+    Statement s(db_, "INSERT OR REPLACE INTO component_states(component_id, body) VALUES(?, ?)");
+    s.Bind(1, state.component_id()).BindProto(2, state);
+    return s.Run();
+  }
+  absl::StatusOr<int64_t> InsertDelivery(const v1::Delivery& delivery) override {
+    Statement s(db_,
+                "INSERT INTO deliveries(message_id, incident_id, idempotency_key, state, "
+                "next_attempt_at, body) VALUES(?, ?, ?, ?, ?, ?) RETURNING id");
+    s.Bind(1, delivery.message_id())
+        .Bind(2, delivery.incident_id())
+        .Bind(3, delivery.idempotency_key())
+        .Bind(4, int64_t{delivery.state()})
+        .Bind(5, Micros(delivery.next_attempt_at()))
+        .BindProto(6, delivery);
+    return InsertReturningId(s, delivery, "deliveries");
+  }
+  absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
+    Statement s(db_, "UPDATE deliveries SET state = ?, next_attempt_at = ?, body = ? WHERE id = ?");
+    s.Bind(1, int64_t{delivery.state()})
+        .Bind(2, Micros(delivery.next_attempt_at()))
+        .BindProto(3, delivery)
+        .Bind(4, delivery.id());
+    if (auto st = s.Run(); !st.ok()) return st;
+    return RequireChange(db_, absl::StrCat("no delivery ", delivery.id()));
+  }
+  absl::StatusOr<int> RequeueInterruptedDeliveries() override {
+    Statement s(db_, "SELECT body FROM deliveries WHERE state = ?");
+    s.Bind(1, int64_t{v1::DELIVERY_STATE_SENDING});
+    absl::StatusOr<std::vector<v1::Delivery>> stuck = CollectProtos<v1::Delivery>(s);
+    if (!stuck.ok()) return stuck.status();
+    for (v1::Delivery& d : *stuck) {
+      d.set_state(v1::DELIVERY_STATE_QUEUED);
+      if (auto st = UpdateDelivery(d); !st.ok()) return st;
+    }
+    return static_cast<int>(stuck->size());
+  }
+
+ private:
+  // The body column is stored before the id is known; rewrite it with the id
+  // so that reads return a complete record.
+  template <typename T>
+  absl::StatusOr<int64_t> InsertReturningId(Statement& s, const T& row, const char* table) {
+    absl::StatusOr<bool> stepped = s.Step();
+    if (!stepped.ok()) return stepped.status();
+    const int64_t id = s.Int(0);
+    if (absl::StatusOr<bool> done = s.Step(); !done.ok()) return done.status();
+    T copy = row;
+    copy.set_id(id);
+    Statement fix(db_, absl::StrCat("UPDATE ", table, " SET body = ? WHERE id = ?").c_str());
+    fix.BindProto(1, copy).Bind(2, id);
+    if (auto st = fix.Run(); !st.ok()) return st;
+    return id;
+  }
+
+  sqlite3* db_;
+};
+
+absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    absl::Status s = absl::UnavailableError(
+        absl::StrCat("cannot open database ", path, ": ", db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  if (auto s = Exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"); !s.ok()) {
+    sqlite3_close(db);
+    return s;
+  }
+  return db;
+}
+
+class SqliteStoreImpl final : public Store {
+ public:
+  SqliteStoreImpl(sqlite3* writer, std::vector<sqlite3*> readers)
+      : writer_(writer), readers_(std::move(readers)) {}
+  ~SqliteStoreImpl() override {
+    for (sqlite3* r : readers_) sqlite3_close(r);
+    sqlite3_close(writer_);
+  }
+
+  absl::Status Read(absl::FunctionRef<absl::Status(StoreReader&)> fn) override {
+    sqlite3* db = AcquireReader();
+    absl::Status s = Exec(db, "BEGIN");
+    if (s.ok()) {
+      SqliteTxn txn(db);
+      s = fn(txn);
+      Exec(db, "COMMIT").IgnoreError();  // read-only: nothing to lose
+    }
+    ReleaseReader(db);
+    return s;
+  }
+
+  absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) override {
+    absl::MutexLock lock(&write_mu_);
+    if (auto s = Exec(writer_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    SqliteTxn txn(writer_);
+    absl::Status s = fn(txn);
+    if (s.ok()) s = Exec(writer_, "COMMIT");
+    if (!s.ok()) Exec(writer_, "ROLLBACK").IgnoreError();
+    return s;
+  }
+
+ private:
+  sqlite3* AcquireReader() {
+    absl::MutexLock lock(&pool_mu_);
+    pool_mu_.Await(absl::Condition(
+        +[](std::vector<sqlite3*>* v) { return !v->empty(); }, &readers_));
+    sqlite3* db = readers_.back();
+    readers_.pop_back();
+    return db;
+  }
+  void ReleaseReader(sqlite3* db) {
+    absl::MutexLock lock(&pool_mu_);
+    readers_.push_back(db);
+  }
+
+  absl::Mutex write_mu_;
+  sqlite3* const writer_ ABSL_PT_GUARDED_BY(write_mu_);
+  absl::Mutex pool_mu_;
+  std::vector<sqlite3*> readers_ ABSL_GUARDED_BY(pool_mu_);
+};
+
+absl::Status Migrate(sqlite3* db) {
+  Statement version(db, "PRAGMA user_version");
+  absl::StatusOr<bool> row = version.Step();
+  if (!row.ok()) return row.status();
+  const int64_t current = version.Int(0);
+  const int64_t target = SqliteSchemaVersion();
+  if (current > target) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database schema version ", current, " is newer than this herald supports (", target,
+        "); upgrade herald"));
+  }
+  for (int64_t v = current; v < target; ++v) {
+    const std::string sql = absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v],
+                                         "PRAGMA user_version = ", v + 1, "; COMMIT;");
+    if (auto s = Exec(db, sql.c_str()); !s.ok()) {
+      Exec(db, "ROLLBACK").IgnoreError();
+      return absl::Status(s.code(), absl::StrCat("migration ", v + 1, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int SqliteSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  absl::StatusOr<sqlite3*> writer = OpenConnection(path);
+  if (!writer.ok()) return writer.status();
+  absl::Status s = Exec(*writer, "PRAGMA journal_mode = WAL;");
+  if (s.ok()) s = Migrate(*writer);
+  if (!s.ok()) {
+    sqlite3_close(*writer);
+    return s;
+  }
+  std::vector<sqlite3*> readers;
+  for (int i = 0; i < kReaderPoolSize; ++i) {
+    absl::StatusOr<sqlite3*> r = OpenConnection(path);
+    if (!r.ok()) {
+      for (sqlite3* db : readers) sqlite3_close(db);
+      sqlite3_close(*writer);
+      return r.status();
+    }
+    readers.push_back(*r);
+  }
+  return std::unique_ptr<Store>(new SqliteStoreImpl(*writer, std::move(readers)));
+}
+
+}  // namespace herald

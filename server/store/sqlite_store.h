@@ -1,0 +1,30 @@
+// SqliteStore keeps herald's state in one SQLite database in WAL mode.
+// Writes go through a single writer connection (serialized by a mutex) with
+// synchronous=FULL, so a Write that returns OK has been fsynced. Reads use a
+// small pool of their own connections and see the last committed state.
+// Schema changes are versioned migrations tracked by PRAGMA user_version.
+// Thread-safe.
+#ifndef HERALD_SERVER_STORE_SQLITE_STORE_H_
+#define HERALD_SERVER_STORE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/store/store.h"
+
+namespace herald {
+
+class SqliteStore;
+
+// Opens (creating when missing) the database at `path` and applies pending
+// migrations. Returns Unavailable when the file cannot be opened and
+// FailedPrecondition when it was written by a newer herald.
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+// The schema version this build migrates to.
+int SqliteSchemaVersion();
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_STORE_SQLITE_STORE_H_

@@ -1,0 +1,125 @@
+// Store is herald's durable state behind one narrow interface, so that the
+// SQLite implementation, the in-memory fake and a later PostgreSQL one are
+// interchangeable. Callers see a consistent snapshot in Read() and make
+// atomic changes in Write(); Write() returns OK only once the change is
+// durable. Implementations are thread-safe.
+#ifndef HERALD_SERVER_STORE_STORE_H_
+#define HERALD_SERVER_STORE_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "herald/v1/domain.pb.h"
+
+namespace herald {
+
+struct IncidentFilter {
+  bool include_resolved = false;
+};
+
+struct MessageFilter {
+  int64_t incident_id = 0;                // 0: every incident
+  std::vector<v1::MessageState> states;  // empty: every state
+};
+
+struct TokenRecord {
+  std::string sha256_hex;
+  std::string person_id;
+};
+
+// Read access. Lists come in ascending id order unless stated otherwise.
+class StoreReader {
+ public:
+  virtual ~StoreReader() = default;
+
+  // NotFound when there is no incident `id`.
+  virtual absl::StatusOr<v1::Incident> GetIncident(int64_t id) = 0;
+  // The unresolved incident opened for `group_key`, or NotFound.
+  virtual absl::StatusOr<v1::Incident> FindOpenIncident(const std::string& group_key) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<v1::Incident>> ListIncidents(const IncidentFilter& filter) = 0;
+
+  // NotFound when no alert has `fingerprint`.
+  virtual absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) = 0;
+  virtual absl::StatusOr<std::vector<v1::Alert>> ListAlerts(int64_t incident_id) = 0;
+
+  virtual absl::StatusOr<std::vector<v1::Update>> ListUpdates(int64_t incident_id) = 0;
+
+  // NotFound when there is no message `id`.
+  virtual absl::StatusOr<v1::Message> GetMessage(int64_t id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Message>> ListMessages(const MessageFilter& filter) = 0;
+
+  virtual absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(int64_t incident_id) = 0;
+
+  // Ordered by id.
+  virtual absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() = 0;
+  virtual absl::StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
+  // Components whose status was ever set; the others are operational.
+  virtual absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates() = 0;
+
+  // Queued or retrying deliveries whose next attempt is due at `now`,
+  // oldest due first, at most `limit`.
+  virtual absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(absl::Time now,
+                                                                      int limit) = 0;
+  // NotFound when there is no delivery `id`.
+  virtual absl::StatusOr<v1::Delivery> GetDelivery(int64_t id) = 0;
+  // Every delivery of `message_id` (0: staff notifications of `incident_id`).
+  virtual absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(int64_t message_id,
+                                                                   int64_t incident_id) = 0;
+};
+
+// Changes, inside one atomic transaction.
+class StoreTxn : public StoreReader {
+ public:
+  // Stores a new incident and returns its id. The incident's `id` is ignored.
+  // AlreadyExists when another unresolved incident has the same group_key.
+  virtual absl::StatusOr<int64_t> InsertIncident(const v1::Incident& incident) = 0;
+  // NotFound when there is no incident with that id.
+  virtual absl::Status UpdateIncident(const v1::Incident& incident) = 0;
+
+  // Inserts or replaces the alert with that fingerprint.
+  virtual absl::Status PutAlert(const v1::Alert& alert) = 0;
+
+  virtual absl::StatusOr<int64_t> InsertUpdate(const v1::Update& update) = 0;
+
+  virtual absl::StatusOr<int64_t> InsertMessage(const v1::Message& message) = 0;
+  // NotFound when there is no message with that id.
+  virtual absl::Status UpdateMessage(const v1::Message& message) = 0;
+
+  virtual absl::Status AppendTimeline(const v1::TimelineEvent& event) = 0;
+
+  // Inserts or replaces by id.
+  virtual absl::Status PutSubscriber(const v1::Subscriber& subscriber) = 0;
+  // Inserts or replaces by hash.
+  virtual absl::Status PutToken(const TokenRecord& token) = 0;
+  virtual absl::Status PutComponentState(const v1::ComponentState& state) = 0;
+
+  // AlreadyExists when a delivery with the same idempotency key exists.
+  virtual absl::StatusOr<int64_t> InsertDelivery(const v1::Delivery& delivery) = 0;
+  // NotFound when there is no delivery with that id.
+  virtual absl::Status UpdateDelivery(const v1::Delivery& delivery) = 0;
+  // Puts deliveries left in `sending` by a crash back to `queued`; returns how many.
+  virtual absl::StatusOr<int> RequeueInterruptedDeliveries() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` against a consistent snapshot.
+  virtual absl::Status Read(absl::FunctionRef<absl::Status(StoreReader&)> fn) = 0;
+
+  // Runs `fn` in one write transaction. Commits when `fn` returns OK and then
+  // returns OK only once the commit is durable; otherwise rolls back and
+  // returns `fn`'s error (or the commit's). `fn` must not call Read or Write.
+  virtual absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) = 0;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_STORE_STORE_H_
