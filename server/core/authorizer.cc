@@ -70,7 +70,7 @@ absl::Status Authorizer::Authorize(const Caller& caller, Permission p) {
   for (v1::Role r : granting) need.push_back(RoleName(r));
   for (v1::Role r : caller.roles) have.push_back(RoleName(r));
   return absl::PermissionDeniedError(absl::StrCat(
-      "permission denied: to ", PermissionName(p), " you need the role ",
+      "to ", PermissionName(p), " you need the role ",
       absl::StrJoin(need, " or "), "; ", caller.person_id, " has ",
       have.empty() ? "no role" : absl::StrJoin(have, ", ")));
 }

@@ -12,7 +12,10 @@ namespace herald {
 namespace {
 
 struct State {
-  int64_t next_id = 1;  // shared sequence; ids only need to be unique per kind
+  // One id sequence per table, as SQL's INTEGER PRIMARY KEY gives.
+  struct {
+    int64_t incidents = 0, updates = 0, messages = 0, timeline = 0, deliveries = 0;
+  } last_id;
   std::map<int64_t, v1::Incident> incidents;
   std::map<std::string, v1::Alert> alerts;
   std::map<int64_t, v1::Update> updates;
@@ -129,7 +132,7 @@ class MemoryTxn final : public StoreTxn {
     if (!incident.group_key().empty() && FindOpenIncident(incident.group_key()).ok()) {
       return absl::AlreadyExistsError("an open incident exists for this group");
     }
-    const int64_t id = s_.next_id++;
+    const int64_t id = ++s_.last_id.incidents;
     v1::Incident row = incident;
     row.set_id(id);
     s_.incidents[id] = std::move(row);
@@ -146,10 +149,10 @@ class MemoryTxn final : public StoreTxn {
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> InsertUpdate(const v1::Update& update) override {
-    return Insert(s_.updates, update);
+    return Insert(s_.updates, s_.last_id.updates, update);
   }
   absl::StatusOr<int64_t> InsertMessage(const v1::Message& message) override {
-    return Insert(s_.messages, message);
+    return Insert(s_.messages, s_.last_id.messages, message);
   }
   absl::Status UpdateMessage(const v1::Message& message) override {
     auto it = s_.messages.find(message.id());
@@ -158,7 +161,8 @@ class MemoryTxn final : public StoreTxn {
     return absl::OkStatus();
   }
   absl::Status AppendTimeline(const v1::TimelineEvent& event) override {
-    return Insert(s_.timeline, event).status();
+    Insert(s_.timeline, s_.last_id.timeline, event);
+    return absl::OkStatus();
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
     s_.subscribers[subscriber.id()] = subscriber;
@@ -179,7 +183,7 @@ class MemoryTxn final : public StoreTxn {
             absl::StrCat("delivery ", delivery.idempotency_key(), " exists"));
       }
     }
-    return Insert(s_.deliveries, delivery);
+    return Insert(s_.deliveries, s_.last_id.deliveries, delivery);
   }
   absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
     auto it = s_.deliveries.find(delivery.id());
@@ -200,8 +204,8 @@ class MemoryTxn final : public StoreTxn {
 
  private:
   template <typename T>
-  absl::StatusOr<int64_t> Insert(std::map<int64_t, T>& rows, const T& row) {
-    const int64_t id = s_.next_id++;
+  static int64_t Insert(std::map<int64_t, T>& rows, int64_t& last_id, const T& row) {
+    const int64_t id = ++last_id;
     T copy = row;
     copy.set_id(id);
     rows[id] = std::move(copy);

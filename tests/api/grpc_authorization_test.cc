@@ -1,0 +1,104 @@
+// Every RPC crossed with every role, through a real in-process gRPC server.
+#include <future>
+#include <map>
+#include <set>
+
+#include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "gtest/gtest.h"
+#include "herald/v1/herald.pb.h"
+#include "tests/testing/grpc_harness.h"
+
+namespace herald {
+namespace {
+
+using testing::GrpcHarness;
+using testing::TokenFor;
+
+// The specification this test holds the server to, written independently of
+// the server's own permission choices.
+const std::map<std::string, std::set<std::string>>& AllowedPeople() {
+  static const auto* const kTable = new std::map<std::string, std::set<std::string>>{
+      {"/herald.v1.IncidentService/ListIncidents", {"alice", "bob", "carol", "dave", "erin"}},
+      {"/herald.v1.IncidentService/GetIncident", {"alice", "bob", "carol", "dave", "erin"}},
+      {"/herald.v1.IncidentService/PostUpdate", {"alice"}},
+      {"/herald.v1.IncidentService/ResolveIncident", {"alice", "bob", "carol", "erin"}},
+      {"/herald.v1.MessageService/ListMessages", {"alice", "bob", "carol", "dave", "erin"}},
+      {"/herald.v1.MessageService/ApproveMessage", {"carol"}},
+      {"/herald.v1.OnCallService/GetOnCall", {"alice", "bob", "carol", "dave", "erin"}},
+  };
+  return *kTable;
+}
+
+std::vector<std::string> AllMethods() {
+  std::vector<std::string> out;
+  const auto* file = v1::ListIncidentsRequest::descriptor()->file();
+  for (int s = 0; s < file->service_count(); ++s) {
+    const auto* service = file->service(s);
+    for (int m = 0; m < service->method_count(); ++m) {
+      out.push_back(absl::StrCat("/", service->full_name(), "/", service->method(m)->name()));
+    }
+  }
+  return out;
+}
+
+grpc::Status CallWithEmptyRequest(GrpcHarness& h, const std::string& method,
+                                  const std::string& token) {
+  grpc::GenericStub stub(h.channel);
+  grpc::ClientContext ctx;
+  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  grpc::Slice empty("", 0);
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get();
+}
+
+TEST(GrpcAuthorizationTest, EveryMethodHasAnExpectation) {
+  for (const std::string& method : AllMethods()) {
+    EXPECT_TRUE(AllowedPeople().contains(method)) << method << " has no authorization expectation";
+  }
+  EXPECT_EQ(AllMethods().size(), AllowedPeople().size());
+}
+
+TEST(GrpcAuthorizationTest, EveryMethodCrossedWithEveryRole) {
+  GrpcHarness h;
+  for (const std::string& method : AllMethods()) {
+    for (const auto& person : h.core.org->config().people()) {
+      const bool allowed = AllowedPeople().at(method).contains(person.id());
+      grpc::Status s = CallWithEmptyRequest(h, method, TokenFor(person.id()));
+      if (allowed) {
+        EXPECT_NE(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+            << method << " as " << person.id() << ": " << s.error_message();
+        EXPECT_NE(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method;
+      } else {
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+            << method << " as " << person.id();
+      }
+    }
+  }
+}
+
+TEST(GrpcAuthorizationTest, EveryMethodRefusesMissingAndUnknownTokens) {
+  GrpcHarness h;
+  for (const std::string& method : AllMethods()) {
+    grpc::Status missing = CallWithEmptyRequest(h, method, "");
+    EXPECT_EQ(missing.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method;
+    EXPECT_THAT(missing.error_message(), ::testing::HasSubstr("missing credentials"));
+    EXPECT_EQ(CallWithEmptyRequest(h, method, "forged").error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << method;
+  }
+}
+
+TEST(GrpcAuthorizationTest, DenialSaysWhichRoleIsNeeded) {
+  GrpcHarness h;
+  grpc::Status s = CallWithEmptyRequest(h, "/herald.v1.MessageService/ApproveMessage", TokenFor("alice"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("comms_lead"));
+}
+
+}  // namespace
+}  // namespace herald

@@ -1,0 +1,160 @@
+// The CLI's commands against a real in-process server.
+#include "cli/cli.h"
+
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "tests/testing/grpc_harness.h"
+
+namespace herald::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using herald::testing::FiringGroup;
+using herald::testing::GrpcHarness;
+using herald::testing::TokenFor;
+
+class CliTest : public ::testing::Test {
+ protected:
+  struct Outcome {
+    int code;
+    std::string out, err;
+  };
+
+  Outcome Run(std::vector<std::string> args, const std::string& person = "alice") {
+    args.insert(args.begin(), "herald");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    std::ostringstream out, err;
+    Connector connect = [this](const ConnectOptions& o) {
+      EXPECT_EQ(o.server, h_.address());
+      Stubs s;
+      s.incidents = v1::IncidentService::NewStub(h_.channel);
+      s.messages = v1::MessageService::NewStub(h_.channel);
+      s.oncall = v1::OnCallService::NewStub(h_.channel);
+      return s;
+    };
+    auto env = [&](const char* name) -> std::string {
+      if (std::string(name) == "HERALD_SERVER") return h_.address();
+      if (std::string(name) == "HERALD_TOKEN") return person.empty() ? "" : TokenFor(person);
+      return "";
+    };
+    const int code = cli::Run(static_cast<int>(argv.size()), argv.data(), connect, env, out, err);
+    return {code, out.str(), err.str()};
+  }
+
+  std::string OpenIncident() {
+    return h_.core.queries.GetIncident(
+                             h_.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id)
+        ->incident()
+        .ref();
+  }
+
+  GrpcHarness h_;
+};
+
+TEST_F(CliTest, UpdateStoresTheNoteAndPrintsTheDraft) {
+  const std::string inc = OpenIncident();
+  Outcome o = Run({"update", inc, "rolled back, errors falling", "--status", "identified"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("MSG-"));
+  EXPECT_THAT(o.out, HasSubstr("rolled back, errors falling"));
+  EXPECT_THAT(o.err, IsEmpty());
+}
+
+TEST_F(CliTest, ApprovalByAnEngineerFailsWithOneLineOnStderr) {
+  const std::string inc = OpenIncident();
+  ASSERT_EQ(Run({"update", inc, "x"}).code, kExitOk);
+  Outcome o = Run({"approve", "MSG-1"}, "alice");
+  EXPECT_EQ(o.code, kExitError);
+  EXPECT_THAT(o.err, HasSubstr("permission denied"));
+  EXPECT_THAT(o.err, HasSubstr("comms_lead"));
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1);
+  EXPECT_THAT(o.out, IsEmpty());
+}
+
+TEST_F(CliTest, CommsLeadApprovesAndTheMessageLeavesTheDraftList) {
+  const std::string inc = OpenIncident();
+  ASSERT_EQ(Run({"update", inc, "x"}).code, kExitOk);
+  Outcome listed = Run({"messages"}, "carol");
+  EXPECT_THAT(listed.out, HasSubstr("MSG-1"));
+  Outcome o = Run({"approve", "MSG-1"}, "carol");
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("published"));
+  EXPECT_EQ(h_.published, 1);
+  EXPECT_THAT(Run({"messages"}, "carol").out, Not(HasSubstr("MSG-1")));
+}
+
+TEST_F(CliTest, JsonOutputIsTheProtobufMappingOfTheResponse) {
+  const std::string inc = OpenIncident();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"incidents", "-o", "json"}, {"-o", "json", "incidents"}}) {
+    Outcome o = Run(args);
+    ASSERT_EQ(o.code, kExitOk) << o.err;
+    v1::ListIncidentsResponse parsed;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(o.out, &parsed).ok()) << o.out;
+    ASSERT_EQ(parsed.incidents_size(), 1);
+    EXPECT_EQ(parsed.incidents(0).ref(), inc);
+  }
+  v1::GetIncidentResponse shown;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(Run({"show", inc, "-o", "json"}).out, &shown).ok());
+  EXPECT_EQ(shown.incident().ref(), inc);
+  v1::GetOnCallResponse oncall;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(Run({"oncall", "-o", "json"}).out, &oncall).ok());
+  EXPECT_EQ(oncall.assignments_size(), 1);
+}
+
+TEST_F(CliTest, ShowPrintsTheTimeline) {
+  const std::string inc = OpenIncident();
+  Outcome o = Run({"show", inc});
+  EXPECT_EQ(o.code, kExitOk);
+  EXPECT_THAT(o.out, HasSubstr("Timeline"));
+  EXPECT_THAT(o.out, HasSubstr("opened"));
+  EXPECT_THAT(o.out, HasSubstr("point person"));
+}
+
+TEST_F(CliTest, ResolveListsTheDrafts) {
+  const std::string inc = OpenIncident();
+  Outcome o = Run({"resolve", inc, "--note", "bad deploy rolled back"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("resolution"));
+  EXPECT_THAT(o.out, HasSubstr("apology"));
+}
+
+TEST_F(CliTest, MissingTokenIsUnauthenticated) {
+  Outcome o = Run({"incidents"}, "");
+  EXPECT_EQ(o.code, kExitError);
+  EXPECT_THAT(o.err, HasSubstr("unauthenticated"));
+}
+
+TEST_F(CliTest, UnknownIncidentIsNotFound) {
+  Outcome o = Run({"show", "INC-99"});
+  EXPECT_EQ(o.code, kExitError);
+  EXPECT_THAT(o.err, HasSubstr("not found"));
+}
+
+TEST_F(CliTest, UsageErrorsExitTwoWithoutCallingTheServer) {
+  Outcome missing = Run({"update"});
+  EXPECT_EQ(missing.code, kExitUsage);
+  EXPECT_THAT(missing.err, HasSubstr("INCIDENT"));
+  EXPECT_EQ(Run({"update", "INC-1", "x", "--status", "resolved"}).code, kExitUsage);
+  EXPECT_EQ(Run({"incidents", "-o", "yaml"}).code, kExitUsage);
+  EXPECT_EQ(Run({}).code, kExitUsage);
+}
+
+TEST_F(CliTest, HelpListsEveryCommand) {
+  Outcome o = Run({"--help"});
+  EXPECT_EQ(o.code, kExitOk);
+  for (const char* cmd : {"incidents", "show", "update", "resolve", "messages", "approve", "oncall"}) {
+    EXPECT_THAT(o.out, HasSubstr(cmd));
+  }
+}
+
+}  // namespace
+}  // namespace herald::cli

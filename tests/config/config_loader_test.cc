@@ -1,0 +1,97 @@
+#include "server/config/config_loader.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace herald {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+absl::Status Parse(const std::string& yaml) {
+  v1::Config c;
+  return ParseYamlInto(yaml, "herald.yaml", &c);
+}
+
+TEST(ConfigLoaderTest, EmbeddedDefaultBuildsAValidOrganisation) {
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      BuildOrganisation(DefaultConfig(), "default");
+  ASSERT_TRUE(org.ok()) << org.status();
+  EXPECT_NE((*org)->FindComponent("checkout"), nullptr);
+  EXPECT_FALSE((*org)->rotas().All(absl::Now()).empty());
+  EXPECT_GT((*org)->config().subscribers_size(), 0);
+}
+
+TEST(ConfigLoaderTest, MapsNestedFieldsEnumsAndMaps) {
+  v1::Config c;
+  ASSERT_TRUE(ParseYamlInto(R"(
+people:
+  - {id: a, name: A, roles: [comms_lead, engineer]}
+intake:
+  severity_impact: {critical: critical, warning: minor}
+server: {max_request_bytes: 2048}
+)",
+                            "x.yaml", &c)
+                  .ok());
+  ASSERT_EQ(c.people(0).roles_size(), 2);
+  EXPECT_EQ(c.people(0).roles(0), v1::ROLE_COMMS_LEAD);
+  EXPECT_EQ(c.intake().severity_impact().at("warning"), v1::IMPACT_MINOR);
+  EXPECT_EQ(c.server().max_request_bytes(), 2048);
+}
+
+TEST(ConfigLoaderTest, UnknownFieldNamesFileLineAndField) {
+  absl::Status s = Parse("server:\n  grpc_listne: x\n");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), StartsWith("herald.yaml:2:3: server.grpc_listne: unknown field"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("grpc_listen"));
+}
+
+TEST(ConfigLoaderTest, BadEnumSaysWhatWasExpected) {
+  absl::Status s = Parse("people:\n  - id: a\n    roles: [boss]\n");
+  EXPECT_THAT(std::string(s.message()), HasSubstr("people[0].roles[0]"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("engineer, comms, comms_lead, admin"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("\"boss\""));
+}
+
+TEST(ConfigLoaderTest, WrongShapeIsNamed) {
+  EXPECT_THAT(std::string(Parse("components: checkout\n").message()), HasSubstr("components: expected a list"));
+  EXPECT_THAT(std::string(Parse("server: {max_request_bytes: lots}\n").message()),
+              HasSubstr("server.max_request_bytes: expected an integer"));
+}
+
+TEST(ConfigLoaderTest, InvalidYamlGivesPosition) {
+  EXPECT_THAT(std::string(Parse("server: [\n").message()), HasSubstr("herald.yaml:"));
+}
+
+TEST(ConfigLoaderTest, BrokenReferencesNameTheField) {
+  v1::Config c = DefaultConfig();
+  c.mutable_rotas(0)->set_members(1, "nobody");
+  absl::Status s = BuildOrganisation(c, "herald.yaml").status();
+  EXPECT_THAT(std::string(s.message()), HasSubstr("herald.yaml: rotas[0].members[1]: unknown person \"nobody\""));
+
+  c = DefaultConfig();
+  c.mutable_components(0)->set_matchers(0, "service=~\"(\"");
+  EXPECT_THAT(std::string(BuildOrganisation(c, "herald.yaml").status().message()),
+              HasSubstr("components[0].matchers[0]"));
+
+  c = DefaultConfig();
+  c.mutable_intake()->set_default_component("nope");
+  EXPECT_THAT(std::string(BuildOrganisation(c, "h").status().message()), HasSubstr("intake.default_component"));
+}
+
+TEST(ConfigLoaderTest, LoadConfigFileAppliesServerDefaults) {
+  const auto path = std::filesystem::path(::testing::TempDir()) / "herald_min.yaml";
+  std::ofstream(path) << "components:\n  - {id: web, name: Web}\n";
+  absl::StatusOr<v1::Config> c = LoadConfigFile(path.string());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server().grpc_listen(), "127.0.0.1:7601");
+  EXPECT_EQ(c->server().max_request_bytes(), 1 << 20);
+  EXPECT_EQ(LoadConfigFile("/nonexistent.yaml").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace herald

@@ -1,0 +1,151 @@
+#include "server/core/alert_intake.h"
+
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/harness.h"
+
+namespace herald {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::CoreHarness;
+using testing::FiringGroup;
+using testing::Resolved;
+
+std::vector<v1::Delivery> StaffDeliveries(CoreHarness& h, int64_t incident_id) {
+  std::vector<v1::Delivery> out;
+  EXPECT_TRUE(h.store
+                  ->Read([&](StoreReader& r) -> absl::Status {
+                    out = *r.ListDeliveries(0, incident_id);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  return out;
+}
+
+TEST(AlertIntakeTest, FirstFiringAlertOpensAnInternalIncidentWithRoutedComponents) {
+  CoreHarness h;
+  absl::StatusOr<IntakeResult> r = h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->opened);
+  absl::StatusOr<v1::GetIncidentResponse> got = h.queries.GetIncident(r->incident_id);
+  ASSERT_TRUE(got.ok());
+  const v1::Incident& i = got->incident();
+  EXPECT_EQ(i.ref(), absl::StrCat("INC-", r->incident_id));
+  EXPECT_THAT(i.component_ids(), ElementsAre("checkout"));
+  EXPECT_EQ(i.impact(), v1::IMPACT_CRITICAL);
+  EXPECT_EQ(i.status(), v1::INCIDENT_STATUS_INVESTIGATING);
+  EXPECT_FALSE(i.customer_visible());
+  EXPECT_EQ(i.title(), "checkout is failing");
+  EXPECT_EQ(h.metrics.incidents_opened.Value(), 1);
+}
+
+TEST(AlertIntakeTest, PointPersonFromTheRotaIsRecordedAndEmailed) {
+  CoreHarness h;
+  const int64_t id = h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  const std::string expected =
+      h.org->rotas().ForComponent("checkout", h.clock.Now())->point_person_id();
+  EXPECT_EQ(h.queries.GetIncident(id)->incident().point_person_id(), expected);
+  std::vector<v1::Delivery> staff = StaffDeliveries(h, id);
+  ASSERT_EQ(staff.size(), 1u);
+  EXPECT_EQ(staff[0].recipient(), "person:" + expected);
+  EXPECT_EQ(staff[0].address(), h.org->FindPerson(expected)->email());
+  EXPECT_THAT(staff[0].subject(), HasSubstr("point person"));
+}
+
+TEST(AlertIntakeTest, SamePayloadTwiceChangesNothing) {
+  CoreHarness h;
+  const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1", "fp2"});
+  const int64_t id = h.intake.Ingest(g)->incident_id;
+  const v1::GetIncidentResponse before = *h.queries.GetIncident(id);
+  h.clock.Advance(absl::Minutes(5));
+  absl::StatusOr<IntakeResult> again = h.intake.Ingest(g);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->opened);
+  EXPECT_FALSE(again->changed);
+  EXPECT_EQ(again->incident_id, id);
+  EXPECT_EQ(h.queries.GetIncident(id)->DebugString(), before.DebugString());
+  EXPECT_EQ(StaffDeliveries(h, id).size(), 1u);
+  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+}
+
+TEST(AlertIntakeTest, NewGroupKeyOpensASeparateIncident) {
+  CoreHarness h;
+  const int64_t a = h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  const int64_t b = h.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))->incident_id;
+  EXPECT_NE(a, b);
+}
+
+TEST(AlertIntakeTest, UnroutedAlertGoesToTheDefaultComponent) {
+  CoreHarness h;
+  const int64_t id = h.intake.Ingest(FiringGroup("g1", "search", {"fp1"}))->incident_id;
+  EXPECT_THAT(h.queries.GetIncident(id)->incident().component_ids(), ElementsAre("platform"));
+}
+
+TEST(AlertIntakeTest, LaterAlertInTheGroupAddsItsComponent) {
+  CoreHarness h;
+  const int64_t id = h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  v1::AlertGroup more = FiringGroup("g1", "checkout", {"fp1"});
+  v1::Alert* api = more.add_alerts();
+  *api = more.alerts(0);
+  api->set_fingerprint("fp2");
+  (*api->mutable_labels())["service"] = "api";
+  ASSERT_TRUE(h.intake.Ingest(more).ok());
+  EXPECT_THAT(h.queries.GetIncident(id)->incident().component_ids(),
+              ElementsAre("checkout", "api"));
+}
+
+TEST(AlertIntakeTest, ResolvedGroupMarksReadyToResolveAndTellsThePointPersonButDoesNotResolve) {
+  CoreHarness h;
+  const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
+  const int64_t id = h.intake.Ingest(g)->incident_id;
+  ASSERT_TRUE(h.intake.Ingest(Resolved(g)).ok());
+  const v1::Incident i = h.queries.GetIncident(id)->incident();
+  EXPECT_TRUE(i.ready_to_resolve());
+  EXPECT_FALSE(i.has_resolved_at());
+  std::vector<v1::Delivery> staff = StaffDeliveries(h, id);
+  ASSERT_EQ(staff.size(), 2u);
+  EXPECT_THAT(staff[1].subject(), HasSubstr("ready to resolve"));
+}
+
+TEST(AlertIntakeTest, ResolvedNotificationForUnknownGroupOpensNothing) {
+  CoreHarness h;
+  absl::StatusOr<IntakeResult> r = h.intake.Ingest(Resolved(FiringGroup("g9", "checkout", {"fp"})));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->opened);
+  EXPECT_TRUE(h.queries.ListIncidents(true)->empty());
+}
+
+TEST(AlertIntakeTest, TruncatedAlertCountIsRecorded) {
+  CoreHarness h;
+  v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
+  g.set_truncated_alerts(3);
+  const int64_t id = h.intake.Ingest(g)->incident_id;
+  EXPECT_EQ(h.queries.GetIncident(id)->incident().truncated_alerts(), 3);
+}
+
+TEST(AlertIntakeTest, ConcurrentDeliveriesOfOneGroupOpenOneIncident) {
+  CoreHarness h;
+  const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) threads.emplace_back([&] { ASSERT_TRUE(h.intake.Ingest(g).ok()); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h.metrics.incidents_opened.Value(), 1);
+}
+
+TEST(AlertIntakeTest, AlertsReceivedAreCountedByStatus) {
+  CoreHarness h;
+  const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1", "fp2"});
+  ASSERT_TRUE(h.intake.Ingest(g).ok());
+  ASSERT_TRUE(h.intake.Ingest(Resolved(g)).ok());
+  EXPECT_EQ(h.metrics.AlertsReceived("firing").Value(), 2);
+  EXPECT_EQ(h.metrics.AlertsReceived("resolved").Value(), 2);
+}
+
+}  // namespace
+}  // namespace herald

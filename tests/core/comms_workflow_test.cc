@@ -1,0 +1,167 @@
+#include "server/core/comms_workflow.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/harness.h"
+
+namespace herald {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+using testing::CommsLead;
+using testing::CoreHarness;
+using testing::Engineer;
+using testing::FiringGroup;
+
+class CommsWorkflowTest : public ::testing::Test {
+ protected:
+  int64_t OpenIncident() {
+    return h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  }
+  std::vector<v1::Delivery> Deliveries(int64_t message_id) {
+    std::vector<v1::Delivery> out;
+    EXPECT_TRUE(h_.store
+                    ->Read([&](StoreReader& r) -> absl::Status {
+                      out = *r.ListDeliveries(message_id, 0);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return out;
+  }
+
+  CoreHarness h_;
+};
+
+TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
+  const int64_t id = OpenIncident();
+  absl::StatusOr<PostedUpdate> p =
+      h_.workflow.PostUpdate(Engineer(), id, "rolled back, errors falling", v1::INCIDENT_STATUS_IDENTIFIED);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->update.author_id(), "alice");
+  EXPECT_EQ(p->draft.state(), v1::MESSAGE_STATE_DRAFT);
+  EXPECT_EQ(p->draft.kind(), v1::MESSAGE_KIND_STATUS_UPDATE);
+  EXPECT_EQ(p->draft.incident_status(), v1::INCIDENT_STATUS_IDENTIFIED);
+  EXPECT_THAT(p->draft.body(), HasSubstr("rolled back, errors falling"));
+  EXPECT_THAT(p->draft.body(), HasSubstr("identified the cause"));
+  EXPECT_THAT(p->draft.title(), HasSubstr("Checkout"));
+  EXPECT_THAT(h_.queries.GetIncident(id)->updates(), SizeIs(1));
+}
+
+TEST_F(CommsWorkflowTest, NewUpdateSupersedesThePendingDraft) {
+  const int64_t id = OpenIncident();
+  const v1::Message first =
+      h_.workflow.PostUpdate(Engineer(), id, "looking", v1::INCIDENT_STATUS_UNSPECIFIED)->draft;
+  const v1::Message second =
+      h_.workflow.PostUpdate(Engineer(), id, "found it", v1::INCIDENT_STATUS_UNSPECIFIED)->draft;
+  std::vector<v1::Message> pending = *h_.queries.ListMessages(id, {});
+  ASSERT_THAT(pending, SizeIs(1));
+  EXPECT_EQ(pending[0].id(), second.id());
+  EXPECT_EQ(h_.workflow.Approve(CommsLead(), first.id(), 0).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(CommsWorkflowTest, OverlongUpdateIsRefusedWithTheLimit) {
+  const int64_t id = OpenIncident();
+  absl::Status s = h_.workflow
+                       .PostUpdate(Engineer(), id, std::string(kMaxUpdateLength + 1, 'x'),
+                                   v1::INCIDENT_STATUS_UNSPECIFIED)
+                       .status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("500"));
+}
+
+TEST_F(CommsWorkflowTest, EmptyUpdateIsRefused) {
+  const int64_t id = OpenIncident();
+  EXPECT_EQ(h_.workflow.PostUpdate(Engineer(), id, "   ", v1::INCIDENT_STATUS_UNSPECIFIED).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CommsWorkflowTest, UpdateToUnknownIncidentIsNotFound) {
+  EXPECT_EQ(h_.workflow.PostUpdate(Engineer(), 999, "x", v1::INCIDENT_STATUS_UNSPECIFIED).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(CommsWorkflowTest, ApprovalPublishesSetsStatusesAndQueuesOneEmailPerSubscriber) {
+  const int64_t id = OpenIncident();
+  const v1::Message draft =
+      h_.workflow.PostUpdate(Engineer(), id, "rolled back", v1::INCIDENT_STATUS_IDENTIFIED)->draft;
+  absl::StatusOr<Publication> pub = h_.workflow.Approve(CommsLead(), draft.id(), draft.version());
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  EXPECT_EQ(pub->message.state(), v1::MESSAGE_STATE_PUBLISHED);
+  EXPECT_EQ(pub->message.approver_id(), "carol");
+  const v1::Incident i = h_.queries.GetIncident(id)->incident();
+  EXPECT_TRUE(i.customer_visible());
+  EXPECT_EQ(i.status(), v1::INCIDENT_STATUS_IDENTIFIED);
+  // Demo subscribers of checkout: globex and initech.
+  std::vector<v1::Delivery> d = Deliveries(draft.id());
+  ASSERT_THAT(d, SizeIs(2));
+  EXPECT_EQ(pub->deliveries_enqueued, 2);
+  EXPECT_EQ(d[0].address(), "grace@globex.example");
+  EXPECT_THAT(d[0].body(), HasSubstr("Grace Hopper"));
+  EXPECT_THAT(d[0].body(), HasSubstr("rolled back"));
+  EXPECT_EQ(d[0].state(), v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(h_.metrics.messages_published.Value(), 1);
+}
+
+TEST_F(CommsWorkflowTest, ApprovingTwiceIsRefusedAndQueuesNothingMore) {
+  const int64_t id = OpenIncident();
+  const v1::Message draft =
+      h_.workflow.PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)->draft;
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  EXPECT_EQ(h_.workflow.Approve(CommsLead(), draft.id(), 0).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Deliveries(draft.id()), SizeIs(2));
+}
+
+TEST_F(CommsWorkflowTest, ApprovingAStaleVersionIsAborted) {
+  const int64_t id = OpenIncident();
+  const v1::Message draft =
+      h_.workflow.PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)->draft;
+  absl::Status s = h_.workflow.Approve(CommsLead(), draft.id(), draft.version() + 1).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("version"));
+}
+
+TEST_F(CommsWorkflowTest, ResolveDraftsResolutionAndPersonalApologyWithDuration) {
+  const int64_t id = OpenIncident();
+  h_.clock.Advance(absl::Minutes(95));
+  absl::StatusOr<Resolution> r = h_.workflow.Resolve(Engineer(), id, "A bad deploy; rolled back.");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->incident.has_resolved_at());
+  ASSERT_THAT(r->drafts, SizeIs(2));
+  EXPECT_EQ(r->drafts[0].kind(), v1::MESSAGE_KIND_RESOLUTION);
+  EXPECT_THAT(r->drafts[0].body(), HasSubstr("1 hour 35 minutes"));
+  EXPECT_EQ(r->drafts[1].kind(), v1::MESSAGE_KIND_APOLOGY);
+  EXPECT_EQ(r->drafts[1].audience(), v1::AUDIENCE_AFFECTED_CUSTOMERS);
+
+  const v1::Message& apology = r->drafts[1];
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology.id(), 0).ok());
+  std::vector<v1::Delivery> d = Deliveries(apology.id());
+  ASSERT_THAT(d, SizeIs(2));
+  EXPECT_THAT(d[1].subject(), HasSubstr("Peter Gibbons"));
+  EXPECT_THAT(d[1].body(), HasSubstr("Dear Peter Gibbons"));
+  EXPECT_THAT(d[1].body(), HasSubstr("Checkout"));
+  EXPECT_THAT(d[1].body(), HasSubstr("1 hour 35 minutes"));
+  EXPECT_THAT(d[1].body(), HasSubstr("A bad deploy; rolled back."));
+}
+
+TEST_F(CommsWorkflowTest, CustomerStatusTurnsResolvedOnlyWhenTheResolutionIsPublished) {
+  const int64_t id = OpenIncident();
+  const Resolution r = *h_.workflow.Resolve(Engineer(), id, "");
+  EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(), v1::INCIDENT_STATUS_INVESTIGATING);
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r.drafts[0].id(), 0).ok());
+  EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(), v1::INCIDENT_STATUS_RESOLVED);
+}
+
+TEST_F(CommsWorkflowTest, ResolvedIncidentTakesNoUpdatesAndCannotResolveAgain) {
+  const int64_t id = OpenIncident();
+  ASSERT_TRUE(h_.workflow.Resolve(Engineer(), id, "").ok());
+  EXPECT_EQ(h_.workflow.PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(h_.workflow.Resolve(Engineer(), id, "").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace herald

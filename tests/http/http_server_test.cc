@@ -1,0 +1,154 @@
+#include "server/http/http_server.h"
+
+#include <httplib.h>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "server/core/secret_token.h"
+#include "tests/testing/failing_store.h"
+#include "tests/testing/harness.h"
+
+namespace herald {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::CommsLead;
+using testing::CoreHarness;
+using testing::Engineer;
+using testing::FailingStore;
+using testing::ReadTestData;
+
+constexpr char kToken[] = "webhook-secret";
+constexpr size_t kLimit = 64 * 1024;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  HttpServerTest()
+      : failing_(new FailingStore(NewMemoryStore())),
+        h_(std::unique_ptr<Store>(failing_)),
+        page_(h_.deps),
+        server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics, Sha256Hex(kToken), kLimit,
+                         [] { return true; }}) {
+    port_ = *server_.Bind("127.0.0.1:0");
+    server_.Start();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  }
+
+  httplib::Result PostWebhook(const std::string& body, const std::string& type = "application/json",
+                              const std::string& token = kToken) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return client_->Post("/webhooks/alertmanager", headers, body, type.c_str());
+  }
+
+  FailingStore* failing_;  // owned by h_
+  CoreHarness h_;
+  StatusPage page_;
+  HttpServer server_;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(HttpServerTest, ValidWebhookOpensAnIncidentAndRepeatIsAcceptedUnchanged) {
+  const std::string body = ReadTestData("alertmanager/firing-single.json");
+  auto first = PostWebhook(body);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_THAT(first->body, HasSubstr("\"opened\":true"));
+  auto again = PostWebhook(body);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_THAT(again->body, HasSubstr("\"changed\":false"));
+  EXPECT_EQ(h_.queries.ListIncidents(true)->size(), 1u);
+}
+
+TEST_F(HttpServerTest, MissingOrWrongCredentialIs401AndCounted) {
+  const std::string body = ReadTestData("alertmanager/firing-single.json");
+  EXPECT_EQ(PostWebhook(body, "application/json", "")->status, 401);
+  auto wrong = PostWebhook(body, "application/json", "guess");
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(wrong->get_header_value("WWW-Authenticate"), "Bearer realm=\"herald\"");
+  EXPECT_EQ(h_.metrics.WebhooksRejected("unauthorized").Value(), 2);
+  EXPECT_TRUE(h_.queries.ListIncidents(true)->empty());
+}
+
+TEST_F(HttpServerTest, BadInputGets4xxWithJsonNamingTheProblem) {
+  struct Case {
+    std::string body, type;
+    int status;
+    std::string reason;
+  };
+  const std::string good = ReadTestData("alertmanager/firing-single.json");
+  for (const Case& c : std::vector<Case>{
+           {good, "text/plain", 415, "content_type"},
+           {"{not json", "application/json", 400, "malformed_json"},
+           {R"({"version":"3","groupKey":"g","status":"firing","alerts":[]})", "application/json", 400,
+            "unsupported_version"},
+           {R"({"version":"4","status":"firing","alerts":[]})", "application/json", 400,
+            "invalid_payload"},
+       }) {
+    auto res = PostWebhook(c.body, c.type);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, c.status) << c.body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+    EXPECT_THAT(res->body, HasSubstr("\"reason\":\"" + c.reason + "\""));
+    EXPECT_EQ(h_.metrics.WebhooksRejected(c.reason).Value(), 1) << c.reason;
+  }
+}
+
+TEST_F(HttpServerTest, OversizedBodyIs413BeforeParsing) {
+  auto res = PostWebhook(std::string(kLimit + 1, ' '));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_THAT(res->body, HasSubstr("too_large"));
+  EXPECT_EQ(h_.metrics.WebhooksRejected("too_large").Value(), 1);
+}
+
+TEST_F(HttpServerTest, StoreOutageIs503SoAlertmanagerRetries) {
+  failing_->FailWrites(true);
+  auto res = PostWebhook(ReadTestData("alertmanager/firing-single.json"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  failing_->FailWrites(false);
+  EXPECT_EQ(PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status, 200);
+}
+
+TEST_F(HttpServerTest, HealthAndMetricsAreServed) {
+  EXPECT_EQ(client_->Get("/healthz")->status, 200);
+  EXPECT_EQ(client_->Get("/readyz")->status, 200);
+  auto metrics = client_->Get("/metrics");
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_THAT(metrics->body, HasSubstr("herald_incidents_opened_total"));
+  EXPECT_EQ(client_->Get("/nope")->status, 404);
+}
+
+TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
+  ASSERT_EQ(PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status, 200);
+  const int64_t id = h_.queries.ListIncidents(false)->front().id();
+  const v1::Message draft =
+      h_.workflow.PostUpdate(Engineer(), id, "rolled back <b>v42</b>", v1::INCIDENT_STATUS_IDENTIFIED)
+          ->draft;
+  EXPECT_THAT(client_->Get("/")->body, Not(HasSubstr("rolled back")));
+  EXPECT_THAT(client_->Get("/api/v2/summary.json")->body, Not(HasSubstr("rolled back")));
+
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  const std::string html = client_->Get("/")->body;
+  EXPECT_THAT(html, HasSubstr("rolled back &lt;b&gt;v42&lt;/b&gt;"));
+  EXPECT_THAT(html, HasSubstr("Major outage"));
+  v1::statuspage::Summary summary;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  client_->Get("/api/v2/summary.json")->body, &summary)
+                  .ok());
+  ASSERT_EQ(summary.incidents_size(), 1);
+  EXPECT_EQ(summary.incidents(0).status(), "identified");
+  ASSERT_EQ(summary.incidents(0).incident_updates_size(), 1);
+  EXPECT_THAT(summary.incidents(0).incident_updates(0).body(), HasSubstr("rolled back <b>v42</b>"));
+  EXPECT_EQ(summary.status().indicator(), "critical");
+  EXPECT_EQ(summary.components(0).status(), "major_outage");
+  EXPECT_THAT(client_->Get("/api/v2/incidents/unresolved.json")->body, HasSubstr("rolled back"));
+  EXPECT_THAT(client_->Get("/api/v2/status.json")->body, HasSubstr("\"indicator\":\"critical\""));
+}
+
+}  // namespace
+}  // namespace herald

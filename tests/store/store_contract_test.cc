@@ -1,0 +1,340 @@
+// One contract suite, run against every Store implementation.
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <set>
+
+#include <sqlite3.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/core/proto_time.h"
+#include "server/store/memory_store.h"
+#include "server/store/sqlite_store.h"
+#include "tests/testing/harness.h"
+
+namespace herald {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+std::string FreshDbPath() {
+  static std::atomic<int> n{0};
+  const auto dir = std::filesystem::path(::testing::TempDir()) /
+                   absl::StrCat("herald_store_", getpid(), "_", n++);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return (dir / "herald.db").string();
+}
+
+struct MemoryFactory {
+  static std::unique_ptr<Store> Make() { return NewMemoryStore(); }
+};
+struct SqliteFactory {
+  static std::unique_ptr<Store> Make() {
+    absl::StatusOr<std::unique_ptr<Store>> s = OpenSqliteStore(FreshDbPath());
+    EXPECT_TRUE(s.ok()) << s.status();
+    return *std::move(s);
+  }
+};
+
+template <typename Factory>
+class StoreContractTest : public ::testing::Test {
+ protected:
+  template <typename T>
+  T WriteValue(std::function<absl::StatusOr<T>(StoreTxn&)> fn) {
+    T out{};
+    absl::Status s = store_->Write([&](StoreTxn& txn) -> absl::Status {
+      absl::StatusOr<T> v = fn(txn);
+      if (!v.ok()) return v.status();
+      out = *std::move(v);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
+  absl::Status Write(std::function<absl::Status(StoreTxn&)> fn) { return store_->Write(fn); }
+  template <typename T>
+  T ReadValue(std::function<absl::StatusOr<T>(StoreReader&)> fn) {
+    T out{};
+    absl::Status s = store_->Read([&](StoreReader& r) -> absl::Status {
+      absl::StatusOr<T> v = fn(r);
+      if (!v.ok()) return v.status();
+      out = *std::move(v);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
+  absl::Status ReadStatus(std::function<absl::Status(StoreReader&)> fn) { return store_->Read(fn); }
+
+  static v1::Incident Incident(const std::string& group_key) {
+    v1::Incident i;
+    i.set_title("t");
+    i.set_group_key(group_key);
+    return i;
+  }
+  static v1::Delivery Delivery(const std::string& key, absl::Time due) {
+    v1::Delivery d;
+    d.set_message_id(7);
+    d.set_incident_id(1);
+    d.set_idempotency_key(key);
+    d.set_state(v1::DELIVERY_STATE_QUEUED);
+    *d.mutable_next_attempt_at() = ToProtoTime(due);
+    return d;
+  }
+
+  std::unique_ptr<Store> store_ = Factory::Make();
+};
+
+using Implementations = ::testing::Types<MemoryFactory, SqliteFactory>;
+TYPED_TEST_SUITE(StoreContractTest, Implementations);
+
+TYPED_TEST(StoreContractTest, InsertedIncidentReadsBackWithItsId) {
+  const int64_t id = this->template WriteValue<int64_t>(
+      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")); });
+  const v1::Incident got =
+      this->template ReadValue<v1::Incident>([&](StoreReader& r) { return r.GetIncident(id); });
+  EXPECT_EQ(got.id(), id);
+  EXPECT_EQ(got.group_key(), "g1");
+}
+
+TYPED_TEST(StoreContractTest, IdsAreUniqueAcrossSeparateWrites) {
+  std::set<int64_t> incident_ids, message_ids;
+  for (int i = 0; i < 3; ++i) {
+    incident_ids.insert(this->template WriteValue<int64_t>([&](StoreTxn& t) {
+      return t.InsertIncident(TestFixture::Incident(absl::StrCat("g", i)));
+    }));
+    message_ids.insert(this->template WriteValue<int64_t>(
+        [](StoreTxn& t) { return t.InsertMessage(v1::Message()); }));
+  }
+  EXPECT_THAT(incident_ids, SizeIs(3));
+  EXPECT_THAT(message_ids, SizeIs(3));
+  EXPECT_THAT((this->template ReadValue<std::vector<v1::Incident>>(
+                  [](StoreReader& r) { return r.ListIncidents({true}); })),
+              SizeIs(3));
+}
+
+TYPED_TEST(StoreContractTest, UnknownIdsAreNotFound) {
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.GetIncident(42).status(); }).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.GetMessage(42).status(); }).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.GetAlert("nope").status(); }).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.GetDelivery(42).status(); }).code(),
+            absl::StatusCode::kNotFound);
+  v1::Incident ghost = TestFixture::Incident("g");
+  ghost.set_id(42);
+  EXPECT_EQ(this->Write([&](StoreTxn& t) { return t.UpdateIncident(ghost); }).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StoreContractTest, OnlyOneOpenIncidentPerGroupKey) {
+  this->template WriteValue<int64_t>(
+      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")); });
+  absl::Status dup = this->Write(
+      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")).status(); });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+}
+
+TYPED_TEST(StoreContractTest, ResolvedIncidentIsNoLongerOpenForItsGroup) {
+  const int64_t id = this->template WriteValue<int64_t>(
+      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")); });
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
+                    v1::Incident i = *t.GetIncident(id);
+                    i.mutable_resolved_at()->set_seconds(100);
+                    return t.UpdateIncident(i);
+                  })
+                  .ok());
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.FindOpenIncident("g1").status(); }).code(),
+            absl::StatusCode::kNotFound);
+  const int64_t next = this->template WriteValue<int64_t>(
+      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")); });
+  EXPECT_NE(next, id);
+  EXPECT_EQ(this->template ReadValue<v1::Incident>(
+                    [](StoreReader& r) { return r.FindOpenIncident("g1"); })
+                .id(),
+            next);
+}
+
+TYPED_TEST(StoreContractTest, ListIncidentsIsNewestFirstAndHidesResolvedByDefault) {
+  const int64_t a = this->template WriteValue<int64_t>(
+      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("a")); });
+  const int64_t b = this->template WriteValue<int64_t>(
+      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("b")); });
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
+                    v1::Incident i = *t.GetIncident(a);
+                    i.mutable_resolved_at()->set_seconds(1);
+                    return t.UpdateIncident(i);
+                  })
+                  .ok());
+  auto ids = [](const std::vector<v1::Incident>& v) {
+    std::vector<int64_t> out;
+    for (const auto& i : v) out.push_back(i.id());
+    return out;
+  };
+  EXPECT_THAT(ids(this->template ReadValue<std::vector<v1::Incident>>(
+                  [](StoreReader& r) { return r.ListIncidents({false}); })),
+              ElementsAre(b));
+  EXPECT_THAT(ids(this->template ReadValue<std::vector<v1::Incident>>(
+                  [](StoreReader& r) { return r.ListIncidents({true}); })),
+              ElementsAre(b, a));
+}
+
+TYPED_TEST(StoreContractTest, PutAlertUpsertsByFingerprint) {
+  v1::Alert a;
+  a.set_fingerprint("fp");
+  a.set_incident_id(3);
+  a.set_status(v1::ALERT_STATUS_FIRING);
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) { return t.PutAlert(a); }).ok());
+  a.set_status(v1::ALERT_STATUS_RESOLVED);
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) { return t.PutAlert(a); }).ok());
+  auto alerts = this->template ReadValue<std::vector<v1::Alert>>(
+      [](StoreReader& r) { return r.ListAlerts(3); });
+  ASSERT_THAT(alerts, SizeIs(1));
+  EXPECT_EQ(alerts[0].status(), v1::ALERT_STATUS_RESOLVED);
+}
+
+TYPED_TEST(StoreContractTest, MessagesFilterByIncidentAndState) {
+  auto insert = [&](int64_t incident, v1::MessageState state) {
+    v1::Message m;
+    m.set_incident_id(incident);
+    m.set_state(state);
+    return this->template WriteValue<int64_t>([&](StoreTxn& t) { return t.InsertMessage(m); });
+  };
+  const int64_t draft = insert(1, v1::MESSAGE_STATE_DRAFT);
+  insert(1, v1::MESSAGE_STATE_PUBLISHED);
+  insert(2, v1::MESSAGE_STATE_DRAFT);
+  auto list = this->template ReadValue<std::vector<v1::Message>>([](StoreReader& r) {
+    return r.ListMessages({1, {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
+  });
+  ASSERT_THAT(list, SizeIs(1));
+  EXPECT_EQ(list[0].id(), draft);
+  EXPECT_THAT((this->template ReadValue<std::vector<v1::Message>>(
+                  [](StoreReader& r) { return r.ListMessages({0, {}}); })),
+              SizeIs(3));
+}
+
+TYPED_TEST(StoreContractTest, FailedWriteLeavesNoTrace) {
+  absl::Status s = this->Write([](StoreTxn& t) -> absl::Status {
+    if (auto id = t.InsertIncident(TestFixture::Incident("g1")); !id.ok()) return id.status();
+    return absl::InternalError("boom");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT((this->template ReadValue<std::vector<v1::Incident>>(
+                  [](StoreReader& r) { return r.ListIncidents({true}); })),
+              SizeIs(0));
+}
+
+TYPED_TEST(StoreContractTest, DeliveryIdempotencyKeyIsUnique) {
+  const absl::Time now = testing::TestEpoch();
+  this->template WriteValue<int64_t>(
+      [&](StoreTxn& t) { return t.InsertDelivery(TestFixture::Delivery("k1", now)); });
+  absl::Status dup = this->Write(
+      [&](StoreTxn& t) { return t.InsertDelivery(TestFixture::Delivery("k1", now)).status(); });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+}
+
+TYPED_TEST(StoreContractTest, DueDeliveriesAreQueuedOrRetryingAndDueByNow) {
+  const absl::Time now = testing::TestEpoch();
+  const int64_t due = this->template WriteValue<int64_t>(
+      [&](StoreTxn& t) { return t.InsertDelivery(TestFixture::Delivery("due", now)); });
+  this->template WriteValue<int64_t>([&](StoreTxn& t) {
+    return t.InsertDelivery(TestFixture::Delivery("later", now + absl::Minutes(1)));
+  });
+  this->template WriteValue<int64_t>([&](StoreTxn& t) {
+    v1::Delivery d = TestFixture::Delivery("done", now);
+    d.set_state(v1::DELIVERY_STATE_DELIVERED);
+    return t.InsertDelivery(d);
+  });
+  auto list = this->template ReadValue<std::vector<v1::Delivery>>(
+      [&](StoreReader& r) { return r.ListDueDeliveries(now, 10); });
+  ASSERT_THAT(list, SizeIs(1));
+  EXPECT_EQ(list[0].id(), due);
+  EXPECT_EQ(list[0].idempotency_key(), "due");
+}
+
+TYPED_TEST(StoreContractTest, InterruptedSendsAreRequeued) {
+  const absl::Time now = testing::TestEpoch();
+  const int64_t id = this->template WriteValue<int64_t>([&](StoreTxn& t) {
+    v1::Delivery d = TestFixture::Delivery("k", now);
+    d.set_state(v1::DELIVERY_STATE_SENDING);
+    return t.InsertDelivery(d);
+  });
+  EXPECT_EQ(this->template WriteValue<int>(
+                [](StoreTxn& t) { return t.RequeueInterruptedDeliveries(); }),
+            1);
+  EXPECT_EQ(this->template ReadValue<v1::Delivery>([&](StoreReader& r) { return r.GetDelivery(id); })
+                .state(),
+            v1::DELIVERY_STATE_QUEUED);
+}
+
+TYPED_TEST(StoreContractTest, SubscribersTokensAndComponentStatesRoundTrip) {
+  v1::Subscriber s;
+  s.set_id("globex");
+  s.set_name("Grace");
+  v1::ComponentState c;
+  c.set_component_id("checkout");
+  c.set_status(v1::COMPONENT_STATUS_MAJOR_OUTAGE);
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
+                    if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+                    if (auto st = t.PutToken({"abc", "alice"}); !st.ok()) return st;
+                    return t.PutComponentState(c);
+                  })
+                  .ok());
+  auto subs = this->template ReadValue<std::vector<v1::Subscriber>>(
+      [](StoreReader& r) { return r.ListSubscribers(); });
+  ASSERT_THAT(subs, SizeIs(1));
+  EXPECT_EQ(subs[0].name(), "Grace");
+  auto tokens = this->template ReadValue<std::vector<TokenRecord>>(
+      [](StoreReader& r) { return r.ListTokens(); });
+  ASSERT_THAT(tokens, SizeIs(1));
+  EXPECT_EQ(tokens[0].person_id, "alice");
+  auto states = this->template ReadValue<std::vector<v1::ComponentState>>(
+      [](StoreReader& r) { return r.ListComponentStates(); });
+  ASSERT_THAT(states, SizeIs(1));
+  EXPECT_EQ(states[0].status(), v1::COMPONENT_STATUS_MAJOR_OUTAGE);
+}
+
+TEST(SqliteStoreTest, CommittedStateSurvivesReopen) {
+  const std::string path = FreshDbPath();
+  {
+    auto store = *OpenSqliteStore(path);
+    ASSERT_TRUE(store
+                    ->Write([](StoreTxn& t) {
+                      v1::Incident i;
+                      i.set_group_key("g");
+                      return t.InsertIncident(i).status();
+                    })
+                    .ok());
+  }
+  auto reopened = *OpenSqliteStore(path);
+  ASSERT_TRUE(reopened
+                  ->Read([](StoreReader& r) -> absl::Status {
+                    EXPECT_TRUE(r.FindOpenIncident("g").ok());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+}
+
+TEST(SqliteStoreTest, RefusesADatabaseFromANewerSchema) {
+  const std::string path = FreshDbPath();
+  ASSERT_TRUE(OpenSqliteStore(path).ok());
+  // Simulate a newer herald having migrated the file.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(OpenSqliteStore(path).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(SqliteStoreTest, UnopenablePathIsUnavailable) {
+  EXPECT_EQ(OpenSqliteStore("/nonexistent/dir/herald.db").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace herald

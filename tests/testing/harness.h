@@ -1,0 +1,99 @@
+// CoreHarness assembles herald's domain logic on an in-memory store, a fake
+// clock and the embedded templates and demo organisation, for tests.
+// Not thread-safe to construct; the parts it builds are as thread-safe as
+// their own headers say.
+#ifndef HERALD_TESTS_TESTING_HARNESS_H_
+#define HERALD_TESTS_TESTING_HARNESS_H_
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/time/time.h"
+#include "prometheus/registry.h"
+#include "server/config/bootstrap.h"
+#include "server/config/config_loader.h"
+#include "server/core/alert_intake.h"
+#include "server/core/comms_workflow.h"
+#include "server/core/incident_queries.h"
+#include "server/core/mustache_renderer.h"
+#include "server/store/memory_store.h"
+
+namespace herald::testing {
+
+// 2026-11-23T10:00:00Z, a Monday.
+inline absl::Time TestEpoch() { return absl::FromUnixSeconds(1795428000); }
+
+inline std::string ReadTestData(const std::string& relative) {
+  std::ifstream in(std::string(HERALD_TESTDATA_DIR) + "/" + relative, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+struct CoreHarness {
+  explicit CoreHarness(std::unique_ptr<Store> s = NewMemoryStore())
+      : store(std::move(s)),
+        clock(TestEpoch()),
+        renderer(*MustacheRenderer::WithOverrides("")),
+        org(*BuildOrganisation(DefaultConfig(), "test")),
+        metrics(registry),
+        deps{*store, clock, *renderer, org, metrics},
+        drafter(*renderer, org),
+        planner(deps, drafter),
+        intake(deps, planner),
+        workflow(deps, drafter, planner),
+        queries(deps) {
+    if (!SeedStore(*store, *org).ok()) std::abort();
+  }
+
+  std::unique_ptr<Store> store;
+  FakeClock clock;
+  std::unique_ptr<MustacheRenderer> renderer;
+  std::shared_ptr<const Organisation> org;
+  prometheus::Registry registry;
+  HeraldMetrics metrics;
+  CoreDeps deps;
+  MessageDrafter drafter;
+  DeliveryPlanner planner;
+  AlertIntake intake;
+  CommsWorkflow workflow;
+  IncidentQueries queries;
+};
+
+// Demo people as callers.
+inline Caller Engineer() { return {"alice", {v1::ROLE_ENGINEER}}; }
+inline Caller CommsLead() { return {"carol", {v1::ROLE_COMMS_LEAD}}; }
+
+// A firing alert group for `service` with one alert per fingerprint.
+inline v1::AlertGroup FiringGroup(const std::string& group_key, const std::string& service,
+                                  std::initializer_list<std::string> fingerprints,
+                                  const std::string& severity = "critical") {
+  v1::AlertGroup g;
+  g.set_source("alertmanager");
+  g.set_group_key(group_key);
+  g.set_status(v1::ALERT_STATUS_FIRING);
+  (*g.mutable_common_annotations())["summary"] = service + " is failing";
+  for (const auto& fp : fingerprints) {
+    v1::Alert* a = g.add_alerts();
+    a->set_fingerprint(fp);
+    a->set_group_key(group_key);
+    a->set_status(v1::ALERT_STATUS_FIRING);
+    (*a->mutable_labels())["alertname"] = "HighErrorRate";
+    (*a->mutable_labels())["service"] = service;
+    (*a->mutable_labels())["severity"] = severity;
+    a->mutable_starts_at()->set_seconds(absl::ToUnixSeconds(TestEpoch()) - 60);
+  }
+  return g;
+}
+
+inline v1::AlertGroup Resolved(v1::AlertGroup g) {
+  g.set_status(v1::ALERT_STATUS_RESOLVED);
+  for (auto& a : *g.mutable_alerts()) a.set_status(v1::ALERT_STATUS_RESOLVED);
+  return g;
+}
+
+}  // namespace herald::testing
+
+#endif  // HERALD_TESTS_TESTING_HARNESS_H_

@@ -1,0 +1,121 @@
+#include "webhooks/alertmanager_parser.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/harness.h"
+
+namespace herald::webhooks {
+namespace {
+
+using ::testing::HasSubstr;
+using herald::testing::ReadTestData;
+
+constexpr char kJson[] = "application/json";
+
+v1::AlertGroup Parsed(const std::string& body, const std::string& type = kJson) {
+  ParsedWebhook p = ParseAlertmanagerWebhook(type, body);
+  if (auto* r = std::get_if<WebhookRejection>(&p)) {
+    ADD_FAILURE() << "rejected: " << r->message;
+    return {};
+  }
+  return std::get<v1::AlertGroup>(p);
+}
+
+WebhookRejection Rejected(const std::string& body, const std::string& type = kJson) {
+  ParsedWebhook p = ParseAlertmanagerWebhook(type, body);
+  if (auto* r = std::get_if<WebhookRejection>(&p)) return *r;
+  ADD_FAILURE() << "accepted: " << body;
+  return {};
+}
+
+TEST(AlertmanagerParserTest, ParsesTheCapturedSingleAlertSample) {
+  v1::AlertGroup g = Parsed(ReadTestData("alertmanager/firing-single.json"));
+  EXPECT_EQ(g.group_key(), R"({}:{alertname="HighErrorRate", service="checkout"})");
+  EXPECT_EQ(g.status(), v1::ALERT_STATUS_FIRING);
+  ASSERT_EQ(g.alerts_size(), 1);
+  const v1::Alert& a = g.alerts(0);
+  EXPECT_EQ(a.fingerprint(), "7d2d332feada5c59");
+  EXPECT_EQ(a.labels().at("service"), "checkout");
+  EXPECT_EQ(a.annotations().at("summary"), "5xx above 5%");
+  EXPECT_EQ(a.starts_at().seconds(), 1795410475);
+  EXPECT_FALSE(a.has_ends_at()) << "Go's zero time means unset";
+}
+
+TEST(AlertmanagerParserTest, ParsesTruncatedSamplesAndKeepsTheCount) {
+  v1::AlertGroup firing = Parsed(ReadTestData("alertmanager/firing-truncated.json"));
+  EXPECT_EQ(firing.truncated_alerts(), 1);
+  EXPECT_EQ(firing.alerts_size(), 2);
+  v1::AlertGroup resolved = Parsed(ReadTestData("alertmanager/resolved-truncated.json"));
+  EXPECT_EQ(resolved.status(), v1::ALERT_STATUS_RESOLVED);
+  EXPECT_TRUE(resolved.alerts(0).has_ends_at());
+}
+
+TEST(AlertmanagerParserTest, AcceptsContentTypeWithCharset) {
+  Parsed(ReadTestData("alertmanager/firing-single.json"), "application/json; charset=utf-8");
+}
+
+TEST(AlertmanagerParserTest, WrongContentTypeIs415) {
+  WebhookRejection r = Rejected(ReadTestData("alertmanager/firing-single.json"), "text/plain");
+  EXPECT_EQ(r.http_status(), 415);
+  EXPECT_EQ(r.label(), "content_type");
+  EXPECT_THAT(r.message, HasSubstr("application/json"));
+}
+
+TEST(AlertmanagerParserTest, MalformedJsonIs400) {
+  WebhookRejection r = Rejected("{\"version\": \"4\", ");
+  EXPECT_EQ(r.http_status(), 400);
+  EXPECT_EQ(r.label(), "malformed_json");
+}
+
+TEST(AlertmanagerParserTest, WrongVersionIs400NamingTheVersion) {
+  std::string body = ReadTestData("alertmanager/firing-single.json");
+  body.replace(body.find("\"version\":\"4\""), 13, "\"version\":\"3\"");
+  WebhookRejection r = Rejected(body);
+  EXPECT_EQ(r.http_status(), 400);
+  EXPECT_EQ(r.label(), "unsupported_version");
+  EXPECT_THAT(r.message, HasSubstr("\"3\""));
+}
+
+TEST(AlertmanagerParserTest, MissingFieldsAreNamed) {
+  EXPECT_THAT(Rejected(R"({"groupKey":"g","status":"firing","alerts":[]})").message,
+              HasSubstr("\"version\""));
+  EXPECT_THAT(Rejected(R"({"version":"4","status":"firing","alerts":[]})").message,
+              HasSubstr("\"groupKey\""));
+  EXPECT_THAT(Rejected(R"({"version":"4","groupKey":"g","status":"firing","alerts":[]})").message,
+              HasSubstr("\"alerts\""));
+  EXPECT_THAT(
+      Rejected(
+          R"({"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":{"a":"b"},"startsAt":"2026-01-01T00:00:00Z"}]})")
+          .message,
+      HasSubstr("alerts[0].fingerprint"));
+}
+
+TEST(AlertmanagerParserTest, BadValuesAreNamed) {
+  EXPECT_THAT(
+      Rejected(
+          R"({"version":"4","groupKey":"g","status":"burning","alerts":[{"status":"firing","fingerprint":"f","labels":{"a":"b"},"startsAt":"2026-01-01T00:00:00Z"}]})")
+          .message,
+      HasSubstr("\"status\""));
+  EXPECT_THAT(
+      Rejected(
+          R"({"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","fingerprint":"f","labels":{"a":"b"},"startsAt":"yesterday"}]})")
+          .message,
+      HasSubstr("alerts[0].startsAt"));
+  EXPECT_EQ(Rejected(R"({"version":4})").label(), "malformed_json");
+}
+
+TEST(AlertmanagerParserTest, NonObjectAndEmptyBodiesAreRejectedNotCrashed) {
+  for (const char* body : {"", "null", "[]", "\"x\"", "{}", "{{{{", "\xff\xfe"}) {
+    WebhookRejection r = Rejected(body);
+    EXPECT_EQ(r.http_status(), 400) << body;
+  }
+}
+
+TEST(AlertmanagerParserTest, UnknownFieldsAreIgnored) {
+  std::string body = ReadTestData("alertmanager/firing-single.json");
+  body.insert(1, R"("futureField":{"x":1},)");
+  Parsed(body);
+}
+
+}  // namespace
+}  // namespace herald::webhooks
