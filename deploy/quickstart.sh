@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# herald's quick start on Debian 12: installs what is missing (apt-get),
+# builds with CMake and Ninja, then runs heraldd or the whole test suite.
+#
+#   deploy/quickstart.sh run [heraldd flags...]   build, then run heraldd (demo organisation)
+#   deploy/quickstart.sh test                     build, then run every test (ctest)
+#   deploy/quickstart.sh build                    install and build only
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD_DIR=${HERALD_BUILD_DIR:-build}
+
+# Build and test dependencies, all from Debian 12.
+PACKAGES=(
+  g++ cmake ninja-build pkg-config ccache
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libre2-dev libssl-dev zlib1g-dev
+  prometheus-cpp-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libmstch-dev libyaml-cpp-dev libcli11-dev
+  libgtest-dev libgmock-dev
+  tzdata ca-certificates curl
+  prometheus-alertmanager python3 python3-aiosmtpd
+)
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  echo "quickstart: installing ${missing[*]}"
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD_DIR"
+}
+
+cmd=${1:-run}
+[[ $# -gt 0 ]] && shift
+case "$cmd" in
+  run)
+    install_missing
+    build
+    echo "quickstart: starting heraldd (Ctrl-C stops it); demo tokens: source .herald-data/demo-tokens.env"
+    exec "$BUILD_DIR/server/heraldd" "$@"
+    ;;
+  test)
+    install_missing
+    build
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
+    ;;
+  build)
+    install_missing
+    build
+    ;;
+  *)
+    echo "usage: deploy/quickstart.sh run|test|build" >&2
+    exit 2
+    ;;
+esac

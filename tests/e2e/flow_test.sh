@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# End to end, on real parts: the real Alertmanager posts to a running heraldd,
+# engineers and the comms lead drive the flow with the built `herald` CLI, and
+# a real SMTP server (aiosmtpd) receives the point person's notice, the
+# subscribers' status email and finally the personal apology.
+#
+# usage: flow_test.sh HERALDD HERALD
+# Everything it starts, it stops (trap on EXIT). Listens on 127.0.0.1 only.
+set -euo pipefail
+
+HERALDD=$(realpath "$1")
+HERALD=$(realpath "$2")
+SYSTEM_PYTHON=/usr/bin/python3  # Debian's, which can import aiosmtpd
+for tool in prometheus-alertmanager curl sha256sum "$SYSTEM_PYTHON"; do
+  command -v "$tool" >/dev/null || { echo "flow_test: missing $tool (see README: quick start)"; exit 1; }
+done
+"$SYSTEM_PYTHON" -c 'import aiosmtpd' || { echo "flow_test: python3-aiosmtpd is not installed"; exit 1; }
+
+WORK=$(mktemp -d -t herald-e2e.XXXXXX)
+PIDS=()
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ $rc -ne 0 ]]; then
+    echo "---- heraldd log"; tail -n 40 "$WORK/heraldd.log" 2>/dev/null || true
+    echo "---- alertmanager log"; tail -n 20 "$WORK/alertmanager.log" 2>/dev/null || true
+    echo "---- smtp log"; tail -n 20 "$WORK/smtp.log" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+
+step() { echo "== $*"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+free_port() {
+  "$SYSTEM_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Polls `cmd` every 0.2 s until it succeeds, for at most $1 seconds. These
+# waits are for other processes (Alertmanager's group_wait, SMTP delivery),
+# never for herald's own timers.
+wait_for() {
+  local timeout=$1 what=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || fail "timed out after ${timeout}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+mail_to() {  # mail_to ADDRESS PATTERN: a delivered email to ADDRESS contains PATTERN
+  local f
+  for f in "$WORK"/mail/new/*; do
+    [[ -f $f ]] || continue
+    grep -q "^To: <$1>" "$f" && grep -q "$2" "$f" && return 0
+  done
+  return 1
+}
+
+SMTP_PORT=$(free_port); GRPC_PORT=$(free_port); HTTP_PORT=$(free_port); AM_PORT=$(free_port)
+export HERALD_SERVER=127.0.0.1:$GRPC_PORT
+
+step "start the SMTP server (aiosmtpd) on :$SMTP_PORT"
+mkdir -p "$WORK"/mail/{cur,new,tmp}  # a Maildir
+"$SYSTEM_PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$WORK/mail" \
+  >"$WORK/smtp.log" 2>&1 &
+PIDS+=($!)
+
+step "write a herald config with hashed tokens"
+ENGINEER_TOKEN=e2e-engineer-$RANDOM$RANDOM
+LEAD_TOKEN=e2e-lead-$RANDOM$RANDOM
+WEBHOOK_TOKEN=e2e-webhook-$RANDOM$RANDOM
+hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+printf '%s\n' "$WEBHOOK_TOKEN" >"$WORK/webhook-token"
+cat >"$WORK/herald.yaml" <<YAML
+server:
+  page_name: E2E Cloud
+  data_dir: $WORK/data
+  webhook_token_file: $WORK/webhook-token
+components:
+  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
+  - {id: platform, name: Platform}
+people:
+  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(hash "$ENGINEER_TOKEN")}
+  - {id: bob, name: Bob Lindqvist, email: bob@acme.example, roles: [comms]}
+  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(hash "$LEAD_TOKEN")}
+rotas:
+  - {id: comms, component_ids: [checkout, platform], members: [bob], backup: carol, time_zone: Europe/London}
+subscribers:
+  - {id: globex, name: Grace Hopper, email: grace@globex.example, component_ids: [checkout]}
+  - {id: umbrella, name: Jill Valentine, email: jill@umbrella.example, component_ids: [platform]}
+smtp:
+  url: smtp://127.0.0.1:$SMTP_PORT
+  from: status@acme.example
+intake:
+  default_component: platform
+  severity_impact: {critical: critical}
+YAML
+
+step "start heraldd"
+"$HERALDD" --config "$WORK/herald.yaml" --grpc-listen "127.0.0.1:$GRPC_PORT" \
+  --http-listen "127.0.0.1:$HTTP_PORT" >"$WORK/heraldd.log" 2>&1 &
+PIDS+=($!)
+wait_for 20 "heraldd /healthz" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
+
+step "start Alertmanager pointed at heraldd"
+cat >"$WORK/alertmanager.yml" <<YAML
+route:
+  receiver: herald
+  group_by: ['alertname', 'service']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: herald
+    webhook_configs:
+      - url: http://127.0.0.1:$HTTP_PORT/webhooks/alertmanager
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials_file: $WORK/webhook-token
+YAML
+prometheus-alertmanager --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am" \
+  --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
+  >"$WORK/alertmanager.log" 2>&1 &
+PIDS+=($!)
+wait_for 30 "Alertmanager ready" curl -fsS "http://127.0.0.1:$AM_PORT/-/ready"
+
+post_alert() {  # post_alert ENDS_AT (empty: firing)
+  local ends=""
+  [[ -n $1 ]] && ends=",\"endsAt\":\"$1\""
+  curl -fsS -XPOST -H 'Content-Type: application/json' "http://127.0.0.1:$AM_PORT/api/v2/alerts" -d "[{
+    \"labels\":{\"alertname\":\"CheckoutErrors\",\"service\":\"checkout\",\"severity\":\"critical\"},
+    \"annotations\":{\"summary\":\"Checkout 5xx above 5%\"}$ends}]" >/dev/null
+}
+
+step "fire an alert through Alertmanager's API"
+post_alert ""
+incident_open() { HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" incidents -o json | grep -q '"ref": "INC-1"'; }
+wait_for 30 "incident INC-1 opened from the webhook" incident_open
+HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" show INC-1 -o json >"$WORK/show.json"
+grep -q '"pointPersonId": "bob"' "$WORK/show.json" || fail "point person not recorded: $(cat "$WORK/show.json")"
+wait_for 20 "point person's email" mail_to bob@acme.example "point person"
+
+step "engineer posts a short update; a draft appears"
+HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-1 "rolled back the deploy, errors falling" --status identified
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages | grep -q "MSG-1" || fail "draft MSG-1 not listed"
+if HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" approve MSG-1 2>"$WORK/denied.txt"; then
+  fail "an engineer could approve"
+fi
+grep -q "permission denied" "$WORK/denied.txt" || fail "engineer approval not denied: $(cat "$WORK/denied.txt")"
+
+step "comms lead approves; status page, JSON and subscribers' email follow"
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-1
+curl -fsS "http://127.0.0.1:$HTTP_PORT/" | grep -q "rolled back the deploy" || fail "status page lacks the update"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" | grep -q '"status":"identified"' \
+  || fail "summary.json lacks the identified incident"
+wait_for 20 "subscriber's status email" mail_to grace@globex.example "rolled back the deploy"
+mail_to jill@umbrella.example "." && fail "a subscriber of an unaffected component was emailed"
+
+step "the alert resolves in Alertmanager; herald proposes resolution"
+post_alert "$(date -u -d '-1 second' +%Y-%m-%dT%H:%M:%SZ)"
+ready() { HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" show INC-1 -o json | grep -q '"readyToResolve": true'; }
+wait_for 30 "incident marked ready to resolve" ready
+wait_for 20 "point person told it is ready to resolve" mail_to bob@acme.example "ready to resolve"
+
+step "resolve, approve the resolution and the apology"
+HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" resolve INC-1 --note "A faulty deploy broke payments; we rolled it back and added a canary stage."
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages -o json >"$WORK/drafts.json"
+for kind in RESOLUTION APOLOGY; do
+  grep -q "MESSAGE_KIND_$kind" "$WORK/drafts.json" || fail "no $kind draft: $(cat "$WORK/drafts.json")"
+done
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-2
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-3
+
+wait_for 20 "personal apology to Grace" mail_to grace@globex.example "Dear Grace Hopper"
+mail_to grace@globex.example "canary stage" || fail "apology lacks the account of what happened"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" | grep -q '"indicator":"none"' \
+  || fail "status did not return to operational"
+
+step "sending the same Alertmanager payload again changes nothing"
+before=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" incidents --all -o json)
+post_alert "$(date -u -d '-1 second' +%Y-%m-%dT%H:%M:%SZ)"
+after=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" incidents --all -o json)
+[[ "$before" == "$after" ]] || fail "a repeated resolved notification changed incidents"
+
+echo "1 passed, 0 failed"
