@@ -49,7 +49,8 @@ int Fail(const absl::Status& s) {
 int Run(const Flags& flags) {
   LogLevel level;
   if (!ParseLogLevel(flags.log_level, &level)) {
-    return Fail(absl::InvalidArgumentError("--log-level: expected debug, info, warn or error"));
+    return Fail(absl::InvalidArgumentError(
+        "--log-level: expected debug, info, warn or error"));
   }
   SetLogLevel(level);
 
@@ -66,33 +67,41 @@ int Run(const Flags& flags) {
   if (!flags.grpc_listen.empty()) server.set_grpc_listen(flags.grpc_listen);
   if (!flags.http_listen.empty()) server.set_http_listen(flags.http_listen);
   if (!flags.data_dir.empty()) server.set_data_dir(flags.data_dir);
-  if (!flags.webhook_token_file.empty()) server.set_webhook_token_file(flags.webhook_token_file);
+  if (!flags.webhook_token_file.empty())
+    server.set_webhook_token_file(flags.webhook_token_file);
 
-  const std::string source = demo ? "<embedded default config>" : flags.config_path;
-  absl::StatusOr<std::shared_ptr<const Organisation>> org = BuildOrganisation(config, source);
+  const std::string source =
+      demo ? "<embedded default config>" : flags.config_path;
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      BuildOrganisation(config, source);
   if (!org.ok()) return Fail(org.status());
 
   std::error_code ec;
   std::filesystem::create_directories(server.data_dir(), ec);
   if (ec) {
     return Fail(absl::UnavailableError(
-        absl::StrCat("--data-dir: cannot create \"", server.data_dir(), "\": ", ec.message())));
+        absl::StrCat("--data-dir: cannot create \"", server.data_dir(),
+                     "\": ", ec.message())));
   }
-  const std::string db_path = (std::filesystem::path(server.data_dir()) / "herald.db").string();
+  const std::string db_path =
+      (std::filesystem::path(server.data_dir()) / "herald.db").string();
   absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(db_path);
   if (!store.ok()) return Fail(store.status());
   if (auto s = SeedStore(**store, **org); !s.ok()) return Fail(s);
 
   if (demo && server.webhook_token_file().empty()) {
-    absl::StatusOr<std::string> env = EnsureDemoCredentials(**store, **org, server.data_dir());
+    absl::StatusOr<std::string> env =
+        EnsureDemoCredentials(**store, **org, server.data_dir());
     if (!env.ok()) return Fail(env.status());
     server.set_webhook_token_file(DemoWebhookTokenPath(server.data_dir()));
-    LogInfo("demo organisation: credentials are in the env file", {{"file", *env}});
+    LogInfo("demo organisation: credentials are in the env file",
+            {{"file", *env}});
   }
   if (server.webhook_token_file().empty()) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat(source, ": server.webhook_token_file: required (or --webhook-token-file): "
-                             "the credential Alertmanager must send")));
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        source,
+        ": server.webhook_token_file: required (or --webhook-token-file): "
+        "the credential Alertmanager must send")));
   }
   absl::StatusOr<std::string> webhook_token =
       ReadSecretFile(server.webhook_token_file(), "server.webhook_token_file");
@@ -100,7 +109,8 @@ int Run(const Flags& flags) {
 
   std::string smtp_password;
   if (!config.smtp().password_file().empty()) {
-    absl::StatusOr<std::string> pw = ReadSecretFile(config.smtp().password_file(), "smtp.password_file");
+    absl::StatusOr<std::string> pw =
+        ReadSecretFile(config.smtp().password_file(), "smtp.password_file");
     if (!pw.ok()) return Fail(pw.status());
     smtp_password = *std::move(pw);
   }
@@ -109,7 +119,8 @@ int Run(const Flags& flags) {
       MustacheRenderer::WithOverrides(config.templates_dir());
   if (!renderer.ok()) return Fail(renderer.status());
 
-  absl::StatusOr<std::vector<Authorizer::TokenHash>> tokens = LoadTokenHashes(**store);
+  absl::StatusOr<std::vector<Authorizer::TokenHash>> tokens =
+      LoadTokenHashes(**store);
   if (!tokens.ok()) return Fail(tokens.status());
 
   SystemClock clock;
@@ -124,30 +135,34 @@ int Run(const Flags& flags) {
   StatusPage status_page(deps);
   Authorizer authorizer(*org, *std::move(tokens));
 
-  SmtpChannel smtp(SmtpOptions{config.smtp().url(), config.smtp().from(), server.page_name(),
-                               config.smtp().username(), smtp_password,
-                               absl::Seconds(config.smtp().timeout_seconds())},
-                   clock);
+  SmtpChannel smtp(
+      SmtpOptions{config.smtp().url(), config.smtp().from(), server.page_name(),
+                  config.smtp().username(), smtp_password,
+                  absl::Seconds(config.smtp().timeout_seconds())},
+      clock);
   std::mt19937_64 rng{std::random_device{}()};
   absl::Mutex rng_mu;
-  DeliveryOutbox outbox(OutboxDeps{**store, clock, smtp, metrics, RetryPolicy{}, [&] {
-                                     absl::MutexLock lock(&rng_mu);
-                                     return std::uniform_real_distribution<double>(0, 1)(rng);
-                                   }});
+  DeliveryOutbox outbox(
+      OutboxDeps{**store, clock, smtp, metrics, RetryPolicy{}, [&] {
+                   absl::MutexLock lock(&rng_mu);
+                   return std::uniform_real_distribution<double>(0, 1)(rng);
+                 }});
   if (absl::StatusOr<int> n = outbox.RecoverInterrupted(); !n.ok()) {
     return Fail(n.status());
   } else if (*n > 0) {
-    LogWarn("requeued deliveries interrupted by a previous stop", {{"count", absl::StrCat(*n)}});
+    LogWarn("requeued deliveries interrupted by a previous stop",
+            {{"count", absl::StrCat(*n)}});
   }
   OutboxRunner outbox_runner(outbox, absl::Milliseconds(500));
 
-  HttpServer http(HttpDeps{intake, status_page, registry, metrics, Sha256Hex(*webhook_token),
-                           static_cast<size_t>(server.max_request_bytes()),
-                           [] { return true; }});
+  HttpServer http(HttpDeps{
+      intake, status_page, registry, metrics, Sha256Hex(*webhook_token),
+      static_cast<size_t>(server.max_request_bytes()), [] { return true; }});
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer, workflow, queries, clock, [&] { outbox_runner.Wake(); }};
+  ApiDeps api{authorizer, workflow, queries, clock,
+              [&] { outbox_runner.Wake(); }};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);
   OnCallServiceImpl oncall_service(api);
@@ -155,23 +170,28 @@ int Run(const Flags& flags) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(server.grpc_listen(), grpc::InsecureServerCredentials(), &grpc_port);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(server.max_request_bytes()));
+  builder.AddListeningPort(server.grpc_listen(),
+                           grpc::InsecureServerCredentials(), &grpc_port);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(server.max_request_bytes()));
   builder.RegisterService(&incident_service);
   builder.RegisterService(&message_service);
   builder.RegisterService(&oncall_service);
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || grpc_port == 0) {
-    return Fail(absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", server.grpc_listen())));
+    return Fail(absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", server.grpc_listen())));
   }
 
   outbox_runner.Start();
   http.Start();
   LogInfo("heraldd serving",
-          {{"grpc", absl::StrCat(server.grpc_listen().substr(0, server.grpc_listen().rfind(':')), ":",
-                                 grpc_port)},
-           {"http", absl::StrCat(server.http_listen().substr(0, server.http_listen().rfind(':')), ":",
-                                 *http_port)},
+          {{"grpc", absl::StrCat(server.grpc_listen().substr(
+                                     0, server.grpc_listen().rfind(':')),
+                                 ":", grpc_port)},
+           {"http", absl::StrCat(server.http_listen().substr(
+                                     0, server.http_listen().rfind(':')),
+                                 ":", *http_port)},
            {"data_dir", server.data_dir()},
            {"organisation", demo ? "embedded demo" : flags.config_path}});
 
@@ -181,10 +201,13 @@ int Run(const Flags& flags) {
   sigaddset(&signals, SIGTERM);
   int received = 0;
   sigwait(&signals, &received);
-  LogInfo("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  LogInfo("shutting down",
+          {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  grpc_server->Shutdown(std::chrono::system_clock::now() +
+                        std::chrono::seconds(10));
   http.Stop();
   outbox_runner.Stop();
+  LogInfo("stopped");
   return 0;
 }
 
@@ -204,9 +227,12 @@ int main(int argc, char** argv) {
   app.add_option("--config", flags.config_path,
                  "YAML config file (default: the embedded demo organisation)")
       ->check(CLI::ExistingFile);
-  app.add_option("--grpc-listen", flags.grpc_listen, "gRPC address HOST:PORT (default 127.0.0.1:7601)");
-  app.add_option("--http-listen", flags.http_listen, "HTTP address HOST:PORT (default 127.0.0.1:7600)");
-  app.add_option("--data-dir", flags.data_dir, "Directory for the SQLite database (default ./.herald-data)");
+  app.add_option("--grpc-listen", flags.grpc_listen,
+                 "gRPC address HOST:PORT (default 127.0.0.1:7601)");
+  app.add_option("--http-listen", flags.http_listen,
+                 "HTTP address HOST:PORT (default 127.0.0.1:7600)");
+  app.add_option("--data-dir", flags.data_dir,
+                 "Directory for the SQLite database (default ./.herald-data)");
   app.add_option("--webhook-token-file", flags.webhook_token_file,
                  "File holding the bearer credential Alertmanager must send");
   app.add_option("--log-level", flags.log_level, "debug, info, warn or error")

@@ -13,14 +13,16 @@ namespace {
 // Runs `fn` with the authenticated caller if they hold `permission`, and
 // finishes the RPC with the outcome.
 template <typename Fn>
-grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx, const ApiDeps& deps,
-                                 Permission permission, Fn fn) {
+grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx,
+                                 const ApiDeps& deps, Permission permission,
+                                 Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::string token;
   auto range = ctx->client_metadata().equal_range("authorization");
   for (auto it = range.first; it != range.second; ++it) {
     absl::string_view value(it->second.data(), it->second.size());
-    if (value.size() > 7 && absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
+    if (value.size() > 7 &&
+        absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
       token = std::string(absl::StripAsciiWhitespace(value.substr(7)));
     }
   }
@@ -28,7 +30,8 @@ grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx, const ApiDeps
   absl::Status status = caller.status();
   if (status.ok()) status = Authorizer::Authorize(*caller, permission);
   if (status.ok()) status = fn(*caller);
-  if (absl::IsInternal(status) || absl::IsUnavailable(status) || absl::IsDataLoss(status)) {
+  if (absl::IsInternal(status) || absl::IsUnavailable(status) ||
+      absl::IsDataLoss(status)) {
     LogError("rpc failed", {{"error", status.ToString()}});
   }
   reactor->Finish(ToGrpcStatus(status));
@@ -36,16 +39,22 @@ grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx, const ApiDeps
 }
 
 absl::StatusOr<int64_t> IncidentId(const std::string& ref) {
-  if (ref.empty()) return absl::InvalidArgumentError("incident: required, e.g. INC-12");
+  if (ref.empty())
+    return absl::InvalidArgumentError("incident: required, e.g. INC-12");
   absl::StatusOr<int64_t> id = ParseRef("INC", ref);
-  if (!id.ok()) return absl::InvalidArgumentError(absl::StrCat("incident: ", id.status().message()));
+  if (!id.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("incident: ", id.status().message()));
   return id;
 }
 
 absl::StatusOr<int64_t> MessageId(const std::string& ref) {
-  if (ref.empty()) return absl::InvalidArgumentError("message: required, e.g. MSG-40");
+  if (ref.empty())
+    return absl::InvalidArgumentError("message: required, e.g. MSG-40");
   absl::StatusOr<int64_t> id = ParseRef("MSG", ref);
-  if (!id.ok()) return absl::InvalidArgumentError(absl::StrCat("message: ", id.status().message()));
+  if (!id.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("message: ", id.status().message()));
   return id;
 }
 
@@ -53,107 +62,121 @@ absl::StatusOr<int64_t> MessageId(const std::string& ref) {
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   // absl and gRPC share their code numbering.
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
 }
 
-grpc::ServerUnaryReactor* IncidentServiceImpl::ListIncidents(grpc::CallbackServerContext* ctx,
-                                                             const v1::ListIncidentsRequest* req,
-                                                             v1::ListIncidentsResponse* resp) {
-  return Handle(ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
-    auto list = deps_.queries.ListIncidents(req->include_resolved());
-    if (!list.ok()) return list.status();
-    for (auto& i : *list) *resp->add_incidents() = std::move(i);
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* IncidentServiceImpl::ListIncidents(
+    grpc::CallbackServerContext* ctx, const v1::ListIncidentsRequest* req,
+    v1::ListIncidentsResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
+        auto list = deps_.queries.ListIncidents(req->include_resolved());
+        if (!list.ok()) return list.status();
+        for (auto& i : *list) *resp->add_incidents() = std::move(i);
+        return absl::OkStatus();
+      });
 }
 
-grpc::ServerUnaryReactor* IncidentServiceImpl::GetIncident(grpc::CallbackServerContext* ctx,
-                                                           const v1::GetIncidentRequest* req,
-                                                           v1::GetIncidentResponse* resp) {
-  return Handle(ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
-    absl::StatusOr<int64_t> id = IncidentId(req->incident());
-    if (!id.ok()) return id.status();
-    auto found = deps_.queries.GetIncident(*id);
-    if (!found.ok()) return found.status();
-    *resp = *std::move(found);
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* IncidentServiceImpl::GetIncident(
+    grpc::CallbackServerContext* ctx, const v1::GetIncidentRequest* req,
+    v1::GetIncidentResponse* resp) {
+  return Handle(ctx, deps_, Permission::kRead,
+                [&](const Caller&) -> absl::Status {
+                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                  if (!id.ok()) return id.status();
+                  auto found = deps_.queries.GetIncident(*id);
+                  if (!found.ok()) return found.status();
+                  *resp = *std::move(found);
+                  return absl::OkStatus();
+                });
 }
 
-grpc::ServerUnaryReactor* IncidentServiceImpl::PostUpdate(grpc::CallbackServerContext* ctx,
-                                                          const v1::PostUpdateRequest* req,
-                                                          v1::PostUpdateResponse* resp) {
-  return Handle(ctx, deps_, Permission::kPostUpdate, [&](const Caller& caller) -> absl::Status {
-    absl::StatusOr<int64_t> id = IncidentId(req->incident());
-    if (!id.ok()) return id.status();
-    auto posted = deps_.workflow.PostUpdate(caller, *id, req->text(), req->status());
-    if (!posted.ok()) return posted.status();
-    *resp->mutable_update() = std::move(posted->update);
-    *resp->mutable_draft() = std::move(posted->draft);
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* IncidentServiceImpl::PostUpdate(
+    grpc::CallbackServerContext* ctx, const v1::PostUpdateRequest* req,
+    v1::PostUpdateResponse* resp) {
+  return Handle(ctx, deps_, Permission::kPostUpdate,
+                [&](const Caller& caller) -> absl::Status {
+                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                  if (!id.ok()) return id.status();
+                  auto posted = deps_.workflow.PostUpdate(
+                      caller, *id, req->text(), req->status());
+                  if (!posted.ok()) return posted.status();
+                  *resp->mutable_update() = std::move(posted->update);
+                  *resp->mutable_draft() = std::move(posted->draft);
+                  return absl::OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* IncidentServiceImpl::ResolveIncident(
     grpc::CallbackServerContext* ctx, const v1::ResolveIncidentRequest* req,
     v1::ResolveIncidentResponse* resp) {
-  return Handle(ctx, deps_, Permission::kResolve, [&](const Caller& caller) -> absl::Status {
-    absl::StatusOr<int64_t> id = IncidentId(req->incident());
-    if (!id.ok()) return id.status();
-    auto resolved = deps_.workflow.Resolve(caller, *id, req->note());
-    if (!resolved.ok()) return resolved.status();
-    *resp->mutable_incident() = std::move(resolved->incident);
-    for (auto& m : resolved->drafts) *resp->add_drafts() = std::move(m);
-    return absl::OkStatus();
-  });
+  return Handle(ctx, deps_, Permission::kResolve,
+                [&](const Caller& caller) -> absl::Status {
+                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                  if (!id.ok()) return id.status();
+                  auto resolved =
+                      deps_.workflow.Resolve(caller, *id, req->note());
+                  if (!resolved.ok()) return resolved.status();
+                  *resp->mutable_incident() = std::move(resolved->incident);
+                  for (auto& m : resolved->drafts)
+                    *resp->add_drafts() = std::move(m);
+                  return absl::OkStatus();
+                });
 }
 
-grpc::ServerUnaryReactor* MessageServiceImpl::ListMessages(grpc::CallbackServerContext* ctx,
-                                                           const v1::ListMessagesRequest* req,
-                                                           v1::ListMessagesResponse* resp) {
-  return Handle(ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
-    int64_t incident_id = 0;
-    if (!req->incident().empty()) {
-      absl::StatusOr<int64_t> id = IncidentId(req->incident());
-      if (!id.ok()) return id.status();
-      incident_id = *id;
-    }
-    std::vector<v1::MessageState> states;
-    for (int s : req->states()) states.push_back(static_cast<v1::MessageState>(s));
-    auto list = deps_.queries.ListMessages(incident_id, std::move(states));
-    if (!list.ok()) return list.status();
-    for (auto& m : *list) *resp->add_messages() = std::move(m);
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* MessageServiceImpl::ListMessages(
+    grpc::CallbackServerContext* ctx, const v1::ListMessagesRequest* req,
+    v1::ListMessagesResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
+        int64_t incident_id = 0;
+        if (!req->incident().empty()) {
+          absl::StatusOr<int64_t> id = IncidentId(req->incident());
+          if (!id.ok()) return id.status();
+          incident_id = *id;
+        }
+        std::vector<v1::MessageState> states;
+        for (int s : req->states())
+          states.push_back(static_cast<v1::MessageState>(s));
+        auto list = deps_.queries.ListMessages(incident_id, std::move(states));
+        if (!list.ok()) return list.status();
+        for (auto& m : *list) *resp->add_messages() = std::move(m);
+        return absl::OkStatus();
+      });
 }
 
-grpc::ServerUnaryReactor* MessageServiceImpl::ApproveMessage(grpc::CallbackServerContext* ctx,
-                                                             const v1::ApproveMessageRequest* req,
-                                                             v1::ApproveMessageResponse* resp) {
-  return Handle(ctx, deps_, Permission::kApproveMessage, [&](const Caller& caller) -> absl::Status {
-    absl::StatusOr<int64_t> id = MessageId(req->message());
-    if (!id.ok()) return id.status();
-    auto published = deps_.workflow.Approve(caller, *id, req->version());
-    if (!published.ok()) return published.status();
-    LogInfo("message published", {{"message", published->message.ref()},
-                                  {"approver", caller.person_id},
-                                  {"deliveries", absl::StrCat(published->deliveries_enqueued)}});
-    *resp->mutable_message() = std::move(published->message);
-    resp->set_deliveries_enqueued(published->deliveries_enqueued);
-    if (deps_.on_published) deps_.on_published();
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* MessageServiceImpl::ApproveMessage(
+    grpc::CallbackServerContext* ctx, const v1::ApproveMessageRequest* req,
+    v1::ApproveMessageResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kApproveMessage,
+      [&](const Caller& caller) -> absl::Status {
+        absl::StatusOr<int64_t> id = MessageId(req->message());
+        if (!id.ok()) return id.status();
+        auto published = deps_.workflow.Approve(caller, *id, req->version());
+        if (!published.ok()) return published.status();
+        LogInfo("message published",
+                {{"message", published->message.ref()},
+                 {"approver", caller.person_id},
+                 {"deliveries", absl::StrCat(published->deliveries_enqueued)}});
+        *resp->mutable_message() = std::move(published->message);
+        resp->set_deliveries_enqueued(published->deliveries_enqueued);
+        if (deps_.on_published) deps_.on_published();
+        return absl::OkStatus();
+      });
 }
 
-grpc::ServerUnaryReactor* OnCallServiceImpl::GetOnCall(grpc::CallbackServerContext* ctx,
-                                                       const v1::GetOnCallRequest* req,
-                                                       v1::GetOnCallResponse* resp) {
-  return Handle(ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
-    auto list = deps_.queries.OnCall(req->component(), deps_.clock.Now());
-    if (!list.ok()) return list.status();
-    for (auto& a : *list) *resp->add_assignments() = std::move(a);
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* OnCallServiceImpl::GetOnCall(
+    grpc::CallbackServerContext* ctx, const v1::GetOnCallRequest* req,
+    v1::GetOnCallResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
+        auto list = deps_.queries.OnCall(req->component(), deps_.clock.Now());
+        if (!list.ok()) return list.status();
+        for (auto& a : *list) *resp->add_assignments() = std::move(a);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace herald

@@ -32,18 +32,18 @@ class IncidentServiceImpl final : public v1::IncidentService::CallbackService {
  public:
   explicit IncidentServiceImpl(const ApiDeps& deps) : deps_(deps) {}
 
-  grpc::ServerUnaryReactor* ListIncidents(grpc::CallbackServerContext* ctx,
-                                          const v1::ListIncidentsRequest* req,
-                                          v1::ListIncidentsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListIncidents(
+      grpc::CallbackServerContext* ctx, const v1::ListIncidentsRequest* req,
+      v1::ListIncidentsResponse* resp) override;
   grpc::ServerUnaryReactor* GetIncident(grpc::CallbackServerContext* ctx,
                                         const v1::GetIncidentRequest* req,
                                         v1::GetIncidentResponse* resp) override;
   grpc::ServerUnaryReactor* PostUpdate(grpc::CallbackServerContext* ctx,
                                        const v1::PostUpdateRequest* req,
                                        v1::PostUpdateResponse* resp) override;
-  grpc::ServerUnaryReactor* ResolveIncident(grpc::CallbackServerContext* ctx,
-                                            const v1::ResolveIncidentRequest* req,
-                                            v1::ResolveIncidentResponse* resp) override;
+  grpc::ServerUnaryReactor* ResolveIncident(
+      grpc::CallbackServerContext* ctx, const v1::ResolveIncidentRequest* req,
+      v1::ResolveIncidentResponse* resp) override;
 
  private:
   const ApiDeps& deps_;
@@ -53,12 +53,12 @@ class MessageServiceImpl final : public v1::MessageService::CallbackService {
  public:
   explicit MessageServiceImpl(const ApiDeps& deps) : deps_(deps) {}
 
-  grpc::ServerUnaryReactor* ListMessages(grpc::CallbackServerContext* ctx,
-                                         const v1::ListMessagesRequest* req,
-                                         v1::ListMessagesResponse* resp) override;
-  grpc::ServerUnaryReactor* ApproveMessage(grpc::CallbackServerContext* ctx,
-                                           const v1::ApproveMessageRequest* req,
-                                           v1::ApproveMessageResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMessages(
+      grpc::CallbackServerContext* ctx, const v1::ListMessagesRequest* req,
+      v1::ListMessagesResponse* resp) override;
+  grpc::ServerUnaryReactor* ApproveMessage(
+      grpc::CallbackServerContext* ctx, const v1::ApproveMessageRequest* req,
+      v1::ApproveMessageResponse* resp) override;
 
  private:
   const ApiDeps& deps_;

@@ -8,23 +8,28 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "herald/enum_labels.h"
 #include "server/core/secret_token.h"
 
 namespace herald {
 namespace {
 
-absl::Status WritePrivateFile(const std::string& path, const std::string& content) {
+absl::Status WritePrivateFile(const std::string& path,
+                              const std::string& content) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
     ::chmod(tmp.c_str(), 0600);
     out << content;
-    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    if (!out.flush())
+      return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
   return absl::OkStatus();
 }
 
@@ -37,7 +42,9 @@ absl::Status SeedStore(Store& store, const Organisation& org) {
     }
     for (const v1::PersonConfig& p : org.config().people()) {
       if (p.token_sha256().empty()) continue;
-      if (auto st = txn.PutToken({absl::AsciiStrToLower(p.token_sha256()), p.id()}); !st.ok()) {
+      if (auto st =
+              txn.PutToken({absl::AsciiStrToLower(p.token_sha256()), p.id()});
+          !st.ok()) {
         return st;
       }
     }
@@ -49,15 +56,19 @@ std::string DemoWebhookTokenPath(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / "webhook-token").string();
 }
 
-absl::StatusOr<std::string> EnsureDemoCredentials(Store& store, const Organisation& org,
+absl::StatusOr<std::string> EnsureDemoCredentials(Store& store,
+                                                  const Organisation& org,
                                                   const std::string& data_dir) {
-  const std::string env_path = (std::filesystem::path(data_dir) / "demo-tokens.env").string();
-  if (std::filesystem::exists(env_path) && std::filesystem::exists(DemoWebhookTokenPath(data_dir))) {
+  const std::string env_path =
+      (std::filesystem::path(data_dir) / "demo-tokens.env").string();
+  if (std::filesystem::exists(env_path) &&
+      std::filesystem::exists(DemoWebhookTokenPath(data_dir))) {
     return env_path;
   }
   std::string env =
       "# herald demo credentials, written on first start. Keep private.\n"
-      "# Use: source this file, then pick a person, e.g. HERALD_TOKEN=$HERALD_TOKEN_ALICE\n";
+      "# Use: source this file, then pick a person, e.g. "
+      "HERALD_TOKEN=$HERALD_TOKEN_ALICE\n";
   std::vector<TokenRecord> records;
   for (const v1::PersonConfig& p : org.config().people()) {
     const std::string token = GenerateToken();
@@ -65,16 +76,19 @@ absl::StatusOr<std::string> EnsureDemoCredentials(Store& store, const Organisati
     const std::string roles = [&] {
       std::string out;
       for (int r : p.roles()) {
-        absl::StrAppend(&out, out.empty() ? "" : ",", RoleName(static_cast<v1::Role>(r)));
+        absl::StrAppend(&out, out.empty() ? "" : ",",
+                        EnumLabel(static_cast<v1::Role>(r)));
       }
       return out;
     }();
-    absl::StrAppend(&env, "# ", p.name(), " (", roles, ")\n", "export HERALD_TOKEN_",
-                    absl::AsciiStrToUpper(p.id()), "=", token, "\n");
+    absl::StrAppend(&env, "# ", p.name(), " (", roles, ")\n",
+                    "export HERALD_TOKEN_", absl::AsciiStrToUpper(p.id()), "=",
+                    token, "\n");
   }
   const std::string webhook_token = GenerateToken();
-  absl::StrAppend(&env, "# Alertmanager's bearer credential\nexport HERALD_WEBHOOK_TOKEN=",
-                  webhook_token, "\n");
+  absl::StrAppend(
+      &env, "# Alertmanager's bearer credential\nexport HERALD_WEBHOOK_TOKEN=",
+      webhook_token, "\n");
   absl::Status s = store.Write([&](StoreTxn& txn) -> absl::Status {
     for (const TokenRecord& r : records) {
       if (auto st = txn.PutToken(r); !st.ok()) return st;
@@ -82,29 +96,38 @@ absl::StatusOr<std::string> EnsureDemoCredentials(Store& store, const Organisati
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  if (auto st = WritePrivateFile(DemoWebhookTokenPath(data_dir), webhook_token + "\n"); !st.ok()) {
+  if (auto st = WritePrivateFile(DemoWebhookTokenPath(data_dir),
+                                 webhook_token + "\n");
+      !st.ok()) {
     return st;
   }
   if (auto st = WritePrivateFile(env_path, env); !st.ok()) return st;
   return env_path;
 }
 
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path, absl::string_view what) {
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
+                                           absl::string_view what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read \"", path, "\""));
+  if (!in)
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": cannot read \"", path, "\""));
   std::stringstream buf;
   buf << in.rdbuf();
   std::string secret(absl::StripAsciiWhitespace(buf.str()));
-  if (secret.empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": \"", path, "\" is empty"));
+  if (secret.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": \"", path, "\" is empty"));
   return secret;
 }
 
-absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(Store& store) {
+absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(
+    Store& store) {
   std::vector<Authorizer::TokenHash> out;
   absl::Status s = store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<std::vector<TokenRecord>> tokens = r.ListTokens();
     if (!tokens.ok()) return tokens.status();
-    for (const TokenRecord& t : *tokens) out.push_back({t.sha256_hex, t.person_id});
+    for (const TokenRecord& t : *tokens)
+      out.push_back({t.sha256_hex, t.person_id});
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

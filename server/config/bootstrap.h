@@ -20,7 +20,8 @@ absl::Status SeedStore(Store& store, const Organisation& org);
 // for each person and a webhook token, stores only their hashes, and writes
 // the plaintext to `<data_dir>/demo-tokens.env` (mode 0600) for the demo
 // user to `source`. Later starts reuse them. Returns the path written.
-absl::StatusOr<std::string> EnsureDemoCredentials(Store& store, const Organisation& org,
+absl::StatusOr<std::string> EnsureDemoCredentials(Store& store,
+                                                  const Organisation& org,
                                                   const std::string& data_dir);
 
 // The demo webhook token file inside `data_dir`.
@@ -28,10 +29,12 @@ std::string DemoWebhookTokenPath(const std::string& data_dir);
 
 // Reads a one-line secret (trailing white space trimmed). InvalidArgument
 // when the file is unreadable or empty; the message never holds the secret.
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path, absl::string_view what);
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
+                                           absl::string_view what);
 
 // Every token hash the Authorizer should accept: config and store.
-absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(Store& store);
+absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(
+    Store& store);
 
 }  // namespace herald
 

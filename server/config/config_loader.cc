@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
+#include "herald/enum_labels.h"
 
 namespace herald {
 
@@ -29,19 +30,24 @@ class YamlMapper {
  public:
   explicit YamlMapper(absl::string_view source) : source_(source) {}
 
-  absl::Status MapMessage(const YAML::Node& node, const std::string& path, Message* msg) {
+  absl::Status MapMessage(const YAML::Node& node, const std::string& path,
+                          Message* msg) {
     if (node.IsNull()) return absl::OkStatus();
-    if (!node.IsMap()) return Error(node, path, "expected a mapping of keys to values");
+    if (!node.IsMap())
+      return Error(node, path, "expected a mapping of keys to values");
     const Descriptor* d = msg->GetDescriptor();
     for (const auto& kv : node) {
       const std::string key = kv.first.as<std::string>();
       const FieldDescriptor* f = d->FindFieldByName(key);
-      const std::string field_path = path.empty() ? key : absl::StrCat(path, ".", key);
+      const std::string field_path =
+          path.empty() ? key : absl::StrCat(path, ".", key);
       if (f == nullptr) {
         std::vector<std::string> known;
-        for (int i = 0; i < d->field_count(); ++i) known.push_back(d->field(i)->name());
+        for (int i = 0; i < d->field_count(); ++i)
+          known.push_back(d->field(i)->name());
         return Error(kv.first, field_path,
-                     absl::StrCat("unknown field; expected one of: ", absl::StrJoin(known, ", ")));
+                     absl::StrCat("unknown field; expected one of: ",
+                                  absl::StrJoin(known, ", ")));
       }
       if (auto s = MapField(kv.second, field_path, msg, f); !s.ok()) return s;
     }
@@ -49,8 +55,8 @@ class YamlMapper {
   }
 
  private:
-  absl::Status MapField(const YAML::Node& node, const std::string& path, Message* msg,
-                        const FieldDescriptor* f) {
+  absl::Status MapField(const YAML::Node& node, const std::string& path,
+                        Message* msg, const FieldDescriptor* f) {
     const Reflection* r = msg->GetReflection();
     if (f->is_map()) {
       if (node.IsNull()) return absl::OkStatus();
@@ -59,15 +65,21 @@ class YamlMapper {
       const FieldDescriptor* value_f = f->message_type()->map_value();
       for (const auto& kv : node) {
         Message* entry = r->AddMessage(msg, f);
-        const std::string entry_path = absl::StrCat(path, ".", kv.first.as<std::string>());
-        if (auto s = SetScalar(kv.first, entry_path, entry, key_f, false); !s.ok()) return s;
+        const std::string entry_path =
+            absl::StrCat(path, ".", kv.first.as<std::string>());
+        if (auto s = SetScalar(kv.first, entry_path, entry, key_f, false);
+            !s.ok())
+          return s;
         if (value_f->type() == FieldDescriptor::TYPE_MESSAGE) {
-          if (auto s = MapMessage(kv.second, entry_path, entry->GetReflection()->MutableMessage(
-                                                             entry, value_f));
+          if (auto s = MapMessage(
+                  kv.second, entry_path,
+                  entry->GetReflection()->MutableMessage(entry, value_f));
               !s.ok()) {
             return s;
           }
-        } else if (auto s = SetScalar(kv.second, entry_path, entry, value_f, false); !s.ok()) {
+        } else if (auto s =
+                       SetScalar(kv.second, entry_path, entry, value_f, false);
+                   !s.ok()) {
           return s;
         }
       }
@@ -79,8 +91,11 @@ class YamlMapper {
       for (size_t i = 0; i < node.size(); ++i) {
         const std::string item_path = absl::StrCat(path, "[", i, "]");
         if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
-          if (auto s = MapMessage(node[i], item_path, r->AddMessage(msg, f)); !s.ok()) return s;
-        } else if (auto s = SetScalar(node[i], item_path, msg, f, true); !s.ok()) {
+          if (auto s = MapMessage(node[i], item_path, r->AddMessage(msg, f));
+              !s.ok())
+            return s;
+        } else if (auto s = SetScalar(node[i], item_path, msg, f, true);
+                   !s.ok()) {
           return s;
         }
       }
@@ -92,10 +107,11 @@ class YamlMapper {
     return SetScalar(node, path, msg, f, false);
   }
 
-  absl::Status SetScalar(const YAML::Node& node, const std::string& path, Message* msg,
-                         const FieldDescriptor* f, bool add) {
+  absl::Status SetScalar(const YAML::Node& node, const std::string& path,
+                         Message* msg, const FieldDescriptor* f, bool add) {
     const Reflection* r = msg->GetReflection();
-    if (!node.IsScalar()) return Error(node, path, absl::StrCat("expected ", TypeName(f)));
+    if (!node.IsScalar())
+      return Error(node, path, absl::StrCat("expected ", TypeName(f)));
     const std::string text = node.Scalar();
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
@@ -103,28 +119,34 @@ class YamlMapper {
         return absl::OkStatus();
       case FieldDescriptor::CPPTYPE_INT32: {
         int32_t v;
-        if (!absl::SimpleAtoi(text, &v)) return Error(node, path, Expected(f, text));
+        if (!absl::SimpleAtoi(text, &v))
+          return Error(node, path, Expected(f, text));
         add ? r->AddInt32(msg, f, v) : r->SetInt32(msg, f, v);
         return absl::OkStatus();
       }
       case FieldDescriptor::CPPTYPE_INT64: {
         int64_t v;
-        if (!absl::SimpleAtoi(text, &v)) return Error(node, path, Expected(f, text));
+        if (!absl::SimpleAtoi(text, &v))
+          return Error(node, path, Expected(f, text));
         add ? r->AddInt64(msg, f, v) : r->SetInt64(msg, f, v);
         return absl::OkStatus();
       }
       case FieldDescriptor::CPPTYPE_BOOL: {
         bool v;
-        if (!absl::SimpleAtob(text, &v)) return Error(node, path, Expected(f, text));
+        if (!absl::SimpleAtob(text, &v))
+          return Error(node, path, Expected(f, text));
         add ? r->AddBool(msg, f, v) : r->SetBool(msg, f, v);
         return absl::OkStatus();
       }
       case FieldDescriptor::CPPTYPE_ENUM: {
         const EnumDescriptor* e = f->enum_type();
-        const std::string name = absl::StrCat(EnumPrefix(e), absl::AsciiStrToUpper(text));
+        const std::string name =
+            absl::StrCat(EnumValuePrefix(*e), absl::AsciiStrToUpper(text));
         const auto* value = e->FindValueByName(name);
-        if (value == nullptr || value->number() == 0) return Error(node, path, Expected(f, text));
-        add ? r->AddEnumValue(msg, f, value->number()) : r->SetEnumValue(msg, f, value->number());
+        if (value == nullptr || value->number() == 0)
+          return Error(node, path, Expected(f, text));
+        add ? r->AddEnumValue(msg, f, value->number())
+            : r->SetEnumValue(msg, f, value->number());
         return absl::OkStatus();
       }
       default:
@@ -132,43 +154,40 @@ class YamlMapper {
     }
   }
 
-  // "ComponentStatus" -> "COMPONENT_STATUS_".
-  static std::string EnumPrefix(const EnumDescriptor* e) {
-    std::string out;
-    for (char c : e->name()) {
-      if (absl::ascii_isupper(c) && !out.empty()) out.push_back('_');
-      out.push_back(absl::ascii_toupper(c));
-    }
-    return out + "_";
-  }
-
   static std::string TypeName(const FieldDescriptor* f) {
     switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING: return "a string";
+      case FieldDescriptor::CPPTYPE_STRING:
+        return "a string";
       case FieldDescriptor::CPPTYPE_INT32:
-      case FieldDescriptor::CPPTYPE_INT64: return "an integer";
-      case FieldDescriptor::CPPTYPE_BOOL: return "true or false";
+      case FieldDescriptor::CPPTYPE_INT64:
+        return "an integer";
+      case FieldDescriptor::CPPTYPE_BOOL:
+        return "true or false";
       case FieldDescriptor::CPPTYPE_ENUM: {
         std::vector<std::string> names;
-        const std::string prefix = EnumPrefix(f->enum_type());
         for (int i = 1; i < f->enum_type()->value_count(); ++i) {
-          names.push_back(absl::AsciiStrToLower(f->enum_type()->value(i)->name().substr(prefix.size())));
+          names.push_back(EnumLabel(*f->enum_type()->value(i)));
         }
         return absl::StrCat("one of ", absl::StrJoin(names, ", "));
       }
-      default: return "a value";
+      default:
+        return "a value";
     }
   }
 
-  static std::string Expected(const FieldDescriptor* f, const std::string& got) {
+  static std::string Expected(const FieldDescriptor* f,
+                              const std::string& got) {
     return absl::StrCat("expected ", TypeName(f), ", got \"", got, "\"");
   }
 
-  absl::Status Error(const YAML::Node& node, const std::string& path, absl::string_view what) {
+  absl::Status Error(const YAML::Node& node, const std::string& path,
+                     absl::string_view what) {
     const YAML::Mark mark = node.Mark();
     std::string where(source_);
-    if (mark.line >= 0) absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
-    return absl::InvalidArgumentError(absl::StrCat(where, ": ", path, ": ", what));
+    if (mark.line >= 0)
+      absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": ", path, ": ", what));
   }
 
   absl::string_view source_;
@@ -176,13 +195,15 @@ class YamlMapper {
 
 }  // namespace
 
-absl::Status ParseYamlInto(absl::string_view yaml, absl::string_view source, Message* message) {
+absl::Status ParseYamlInto(absl::string_view yaml, absl::string_view source,
+                           Message* message) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1, ": invalid YAML: ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(source, ":", e.mark.line + 1,
+                                                   ":", e.mark.column + 1,
+                                                   ": invalid YAML: ", e.msg));
   }
   try {
     return YamlMapper(source).MapMessage(root, "", message);
@@ -198,15 +219,20 @@ void ApplyServerDefaults(v1::Config* config) {
   if (s->data_dir().empty()) s->set_data_dir(".herald-data");
   if (s->page_name().empty()) s->set_page_name("Service status");
   if (s->max_request_bytes() <= 0) s->set_max_request_bytes(1 << 20);
-  if (s->public_url().empty()) s->set_public_url(absl::StrCat("http://", s->http_listen()));
-  if (config->smtp().url().empty()) config->mutable_smtp()->set_url("smtp://127.0.0.1:25");
-  if (config->smtp().from().empty()) config->mutable_smtp()->set_from("herald@localhost");
-  if (config->smtp().timeout_seconds() <= 0) config->mutable_smtp()->set_timeout_seconds(30);
+  if (s->public_url().empty())
+    s->set_public_url(absl::StrCat("http://", s->http_listen()));
+  if (config->smtp().url().empty())
+    config->mutable_smtp()->set_url("smtp://127.0.0.1:25");
+  if (config->smtp().from().empty())
+    config->mutable_smtp()->set_from("herald@localhost");
+  if (config->smtp().timeout_seconds() <= 0)
+    config->mutable_smtp()->set_timeout_seconds(30);
 }
 
 absl::StatusOr<v1::Config> LoadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read config file"));
+  if (!in)
+    return absl::NotFoundError(absl::StrCat(path, ": cannot read config file"));
   std::stringstream buf;
   buf << in.rdbuf();
   v1::Config config;
@@ -219,18 +245,21 @@ v1::Config DefaultConfig() {
   v1::Config config;
   const std::string& yaml = EmbeddedConfigFiles().at("default_config.yaml");
   // The embedded config is tested; failing here is a build defect.
-  if (auto s = ParseYamlInto(yaml, "<embedded default config>", &config); !s.ok()) {
+  if (auto s = ParseYamlInto(yaml, "<embedded default config>", &config);
+      !s.ok()) {
     std::abort();
   }
   ApplyServerDefaults(&config);
   return config;
 }
 
-absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(v1::Config config,
-                                                                      absl::string_view source) {
-  absl::StatusOr<std::shared_ptr<const Organisation>> org = Organisation::Create(std::move(config));
+absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(
+    v1::Config config, absl::string_view source) {
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      Organisation::Create(std::move(config));
   if (!org.ok()) {
-    return absl::Status(org.status().code(), absl::StrCat(source, ": ", org.status().message()));
+    return absl::Status(org.status().code(),
+                        absl::StrCat(source, ": ", org.status().message()));
   }
   return org;
 }

@@ -33,8 +33,8 @@ void ApplyServerDefaults(v1::Config* config);
 
 // Validates `config` and builds the Organisation. Errors are prefixed with
 // `source` ("herald.yaml: rotas[0].members[1]: unknown person \"x\"").
-absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(v1::Config config,
-                                                                      absl::string_view source);
+absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(
+    v1::Config config, absl::string_view source);
 
 }  // namespace herald
 

@@ -19,8 +19,8 @@ std::string AlertName(const v1::Alert& alert) {
   return it == alert.labels().end() ? alert.fingerprint() : it->second;
 }
 
-v1::TimelineEvent Event(const v1::Incident& incident, absl::Time at, std::string kind,
-                        std::string text) {
+v1::TimelineEvent Event(const v1::Incident& incident, absl::Time at,
+                        std::string kind, std::string text) {
   v1::TimelineEvent e;
   e.set_incident_id(incident.id());
   *e.mutable_at() = ToProtoTime(at);
@@ -45,14 +45,17 @@ absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& group) {
   });
   if (!s.ok()) return s;
   for (const v1::Alert& a : group.alerts()) {
-    deps_.metrics.AlertsReceived(a.status() == v1::ALERT_STATUS_FIRING ? "firing" : "resolved")
+    deps_.metrics
+        .AlertsReceived(a.status() == v1::ALERT_STATUS_FIRING ? "firing"
+                                                              : "resolved")
         .Increment();
   }
   if (result.opened) deps_.metrics.incidents_opened.Increment();
   return result;
 }
 
-absl::StatusOr<v1::Incident> AlertIntake::Open(StoreTxn& txn, const v1::AlertGroup& group) {
+absl::StatusOr<v1::Incident> AlertIntake::Open(StoreTxn& txn,
+                                               const v1::AlertGroup& group) {
   const Organisation& org = *deps_.org;
   const absl::Time now = deps_.clock.Now();
   v1::Incident incident;
@@ -63,7 +66,8 @@ absl::StatusOr<v1::Incident> AlertIntake::Open(StoreTxn& txn, const v1::AlertGro
     if (a.status() != v1::ALERT_STATUS_FIRING) continue;
     if (first_firing == nullptr) first_firing = &a;
     for (const std::string& c : org.router().Route(ToLabels(a))) {
-      if (std::find(components.begin(), components.end(), c) == components.end()) {
+      if (std::find(components.begin(), components.end(), c) ==
+          components.end()) {
         components.push_back(c);
       }
     }
@@ -100,20 +104,25 @@ absl::StatusOr<v1::Incident> AlertIntake::Open(StoreTxn& txn, const v1::AlertGro
   incident.set_ref(IncidentRef(*id));
   if (auto s = txn.UpdateIncident(incident); !s.ok()) return s;
 
-  std::string opened_text = absl::StrCat("Opened from alert group ", group.group_key(),
-                                         "; affects ", org.ComponentNames(components));
-  if (auto s = txn.AppendTimeline(Event(incident, now, "opened", opened_text)); !s.ok()) return s;
+  std::string opened_text =
+      absl::StrCat("Opened from alert group ", group.group_key(), "; affects ",
+                   org.ComponentNames(components));
+  if (auto s = txn.AppendTimeline(Event(incident, now, "opened", opened_text));
+      !s.ok())
+    return s;
   if (incident.point_person_id().empty()) {
-    if (auto s = txn.AppendTimeline(
-            Event(incident, now, "unassigned", "No rota covers the affected components"));
+    if (auto s =
+            txn.AppendTimeline(Event(incident, now, "unassigned",
+                                     "No rota covers the affected components"));
         !s.ok()) {
       return s;
     }
     return incident;
   }
-  if (auto s = txn.AppendTimeline(Event(
-          incident, now, "point_person",
-          absl::StrCat("Point person: ", incident.point_person_id(), " (notified by email)")));
+  if (auto s = txn.AppendTimeline(
+          Event(incident, now, "point_person",
+                absl::StrCat("Point person: ", incident.point_person_id(),
+                             " (notified by email)")));
       !s.ok()) {
     return s;
   }
@@ -125,12 +134,15 @@ absl::StatusOr<v1::Incident> AlertIntake::Open(StoreTxn& txn, const v1::AlertGro
   return incident;
 }
 
-absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(StoreTxn& txn, const v1::AlertGroup& group) {
+absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
+    StoreTxn& txn, const v1::AlertGroup& group) {
   const absl::Time now = deps_.clock.Now();
   IntakeResult result;
 
-  absl::StatusOr<v1::Incident> incident = txn.FindOpenIncident(group.group_key());
-  if (!incident.ok() && !absl::IsNotFound(incident.status())) return incident.status();
+  absl::StatusOr<v1::Incident> incident =
+      txn.FindOpenIncident(group.group_key());
+  if (!incident.ok() && !absl::IsNotFound(incident.status()))
+    return incident.status();
 
   // Which alerts are new or changed? Identical repeats are ignored.
   std::vector<v1::Alert> changed;
@@ -138,12 +150,14 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(StoreTxn& txn, const v1::A
   for (const v1::Alert& in : group.alerts()) {
     v1::Alert alert = in;
     absl::StatusOr<v1::Alert> existing = txn.GetAlert(alert.fingerprint());
-    if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
+    if (!existing.ok() && !absl::IsNotFound(existing.status()))
+      return existing.status();
     const bool known_to_open = existing.ok() && incident.ok() &&
                                existing->incident_id() == incident->id();
     if (known_to_open) {
       alert.set_incident_id(existing->incident_id());
-      if (google::protobuf::util::MessageDifferencer::Equals(alert, *existing)) continue;
+      if (google::protobuf::util::MessageDifferencer::Equals(alert, *existing))
+        continue;
     }
     if (alert.status() == v1::ALERT_STATUS_FIRING &&
         (!known_to_open || existing->status() != v1::ALERT_STATUS_FIRING)) {
@@ -159,7 +173,8 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(StoreTxn& txn, const v1::A
 
   if (!incident.ok()) {
     if (!any_new_firing) {
-      // Resolutions for a group with no open incident: remember them for dedup only.
+      // Resolutions for a group with no open incident: remember them for dedup
+      // only.
       for (v1::Alert& a : changed) {
         a.set_incident_id(0);
         if (auto s = txn.PutAlert(a); !s.ok()) return s;
@@ -187,9 +202,10 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(StoreTxn& txn, const v1::A
         }
       }
     }
-    if (auto s = txn.AppendTimeline(Event(*incident, now, firing ? "alert_firing" : "alert_resolved",
-                                          absl::StrCat(AlertName(a), " (", a.fingerprint(), ") ",
-                                                       firing ? "firing" : "resolved")));
+    if (auto s = txn.AppendTimeline(
+            Event(*incident, now, firing ? "alert_firing" : "alert_resolved",
+                  absl::StrCat(AlertName(a), " (", a.fingerprint(), ") ",
+                               firing ? "firing" : "resolved")));
         !s.ok()) {
       return s;
     }
@@ -206,8 +222,9 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(StoreTxn& txn, const v1::A
     incident->set_ready_to_resolve(all_resolved);
     incident_changed = true;
     if (all_resolved) {
-      if (auto s = txn.AppendTimeline(Event(*incident, now, "ready_to_resolve",
-                                            "Every alert has resolved; waiting for a person to resolve"));
+      if (auto s = txn.AppendTimeline(Event(
+              *incident, now, "ready_to_resolve",
+              "Every alert has resolved; waiting for a person to resolve"));
           !s.ok()) {
         return s;
       }

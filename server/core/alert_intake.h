@@ -33,7 +33,8 @@ class AlertIntake {
   absl::StatusOr<IntakeResult> Ingest(const v1::AlertGroup& group);
 
  private:
-  absl::StatusOr<IntakeResult> IngestInTxn(StoreTxn& txn, const v1::AlertGroup& group);
+  absl::StatusOr<IntakeResult> IngestInTxn(StoreTxn& txn,
+                                           const v1::AlertGroup& group);
   absl::StatusOr<v1::Incident> Open(StoreTxn& txn, const v1::AlertGroup& group);
 
   const CoreDeps& deps_;

@@ -5,16 +5,21 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "herald/enum_labels.h"
 #include "server/core/secret_token.h"
 
 namespace herald {
 
 absl::string_view PermissionName(Permission p) {
   switch (p) {
-    case Permission::kRead: return "read";
-    case Permission::kPostUpdate: return "post updates";
-    case Permission::kResolve: return "resolve incidents";
-    case Permission::kApproveMessage: return "approve messages";
+    case Permission::kRead:
+      return "read";
+    case Permission::kPostUpdate:
+      return "post updates";
+    case Permission::kResolve:
+      return "resolve incidents";
+    case Permission::kApproveMessage:
+      return "approve messages";
   }
   return "unknown";
 }
@@ -22,7 +27,8 @@ absl::string_view PermissionName(Permission p) {
 std::set<v1::Role> RolesGranting(Permission p) {
   switch (p) {
     case Permission::kRead:
-      return {v1::ROLE_ENGINEER, v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
+      return {v1::ROLE_ENGINEER, v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD,
+              v1::ROLE_ADMIN};
     case Permission::kPostUpdate:
       return {v1::ROLE_ENGINEER};
     case Permission::kResolve:
@@ -33,28 +39,27 @@ std::set<v1::Role> RolesGranting(Permission p) {
   return {};
 }
 
-std::string RoleName(v1::Role role) {
-  std::string name = v1::Role_Name(role);
-  if (name.starts_with("ROLE_")) name = name.substr(5);
-  return absl::AsciiStrToLower(name);
-}
-
-Authorizer::Authorizer(std::shared_ptr<const Organisation> org, std::vector<TokenHash> tokens)
+Authorizer::Authorizer(std::shared_ptr<const Organisation> org,
+                       std::vector<TokenHash> tokens)
     : org_(std::move(org)), tokens_(std::move(tokens)) {}
 
-absl::StatusOr<Caller> Authorizer::Authenticate(absl::string_view bearer_token) const {
+absl::StatusOr<Caller> Authorizer::Authenticate(
+    absl::string_view bearer_token) const {
   if (bearer_token.empty()) {
     return absl::UnauthenticatedError(
-        "missing credentials: send \"authorization: Bearer <token>\" (herald --token or "
+        "missing credentials: send \"authorization: Bearer <token>\" (herald "
+        "--token or "
         "HERALD_TOKEN)");
   }
   const std::string presented = Sha256Hex(bearer_token);
-  // Every entry is compared, so the time taken says nothing about which matched.
+  // Every entry is compared, so the time taken says nothing about which
+  // matched.
   const TokenHash* match = nullptr;
   for (const auto& t : tokens_) {
     if (ConstantTimeEquals(presented, t.sha256_hex)) match = &t;
   }
-  const v1::PersonConfig* person = match ? org_->FindPerson(match->person_id) : nullptr;
+  const v1::PersonConfig* person =
+      match ? org_->FindPerson(match->person_id) : nullptr;
   if (person == nullptr) return absl::UnauthenticatedError("invalid token");
   Caller caller{person->id(), {}};
   for (int r : person->roles()) caller.roles.insert(static_cast<v1::Role>(r));
@@ -67,12 +72,12 @@ absl::Status Authorizer::Authorize(const Caller& caller, Permission p) {
     if (granting.contains(r)) return absl::OkStatus();
   }
   std::vector<std::string> need, have;
-  for (v1::Role r : granting) need.push_back(RoleName(r));
-  for (v1::Role r : caller.roles) have.push_back(RoleName(r));
-  return absl::PermissionDeniedError(absl::StrCat(
-      "to ", PermissionName(p), " you need the role ",
-      absl::StrJoin(need, " or "), "; ", caller.person_id, " has ",
-      have.empty() ? "no role" : absl::StrJoin(have, ", ")));
+  for (v1::Role r : granting) need.push_back(EnumLabel(r));
+  for (v1::Role r : caller.roles) have.push_back(EnumLabel(r));
+  return absl::PermissionDeniedError(
+      absl::StrCat("to ", PermissionName(p), " you need the role ",
+                   absl::StrJoin(need, " or "), "; ", caller.person_id, " has ",
+                   have.empty() ? "no role" : absl::StrJoin(have, ", ")));
 }
 
 }  // namespace herald

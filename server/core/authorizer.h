@@ -7,21 +7,21 @@
 #include <memory>
 #include <set>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "herald/v1/domain.pb.h"
 #include "server/core/organisation.h"
 
 namespace herald {
 
 enum class Permission {
-  kRead,           // list and show incidents, messages, on-call
-  kPostUpdate,     // engineers' short notes
-  kResolve,        // resolve an incident
-  kApproveMessage, // publish customer-facing text
+  kRead,            // list and show incidents, messages, on-call
+  kPostUpdate,      // engineers' short notes
+  kResolve,         // resolve an incident
+  kApproveMessage,  // publish customer-facing text
 };
 
 absl::string_view PermissionName(Permission p);
@@ -41,7 +41,8 @@ class Authorizer {
     std::string person_id;
   };
 
-  Authorizer(std::shared_ptr<const Organisation> org, std::vector<TokenHash> tokens);
+  Authorizer(std::shared_ptr<const Organisation> org,
+             std::vector<TokenHash> tokens);
 
   // The caller behind `bearer_token`. Returns Unauthenticated when the token
   // is empty or unknown.
@@ -55,9 +56,6 @@ class Authorizer {
   std::shared_ptr<const Organisation> org_;
   std::vector<TokenHash> tokens_;
 };
-
-// Lower-case role name without prefix: "comms_lead".
-std::string RoleName(v1::Role role);
 
 }  // namespace herald
 

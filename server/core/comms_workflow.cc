@@ -4,17 +4,19 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "herald/enum_labels.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
 namespace {
 
 bool AwaitingApproval(const v1::Message& m) {
-  return m.state() == v1::MESSAGE_STATE_DRAFT || m.state() == v1::MESSAGE_STATE_PENDING_APPROVAL;
+  return m.state() == v1::MESSAGE_STATE_DRAFT ||
+         m.state() == v1::MESSAGE_STATE_PENDING_APPROVAL;
 }
 
-v1::TimelineEvent Event(int64_t incident_id, absl::Time at, std::string kind, std::string actor,
-                        std::string text) {
+v1::TimelineEvent Event(int64_t incident_id, absl::Time at, std::string kind,
+                        std::string actor, std::string text) {
   v1::TimelineEvent e;
   e.set_incident_id(incident_id);
   *e.mutable_at() = ToProtoTime(at);
@@ -27,17 +29,21 @@ v1::TimelineEvent Event(int64_t incident_id, absl::Time at, std::string kind, st
 // The customer-facing component status while an incident of `impact` is open.
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact) {
   switch (impact) {
-    case v1::IMPACT_CRITICAL: return v1::COMPONENT_STATUS_MAJOR_OUTAGE;
-    case v1::IMPACT_MAJOR: return v1::COMPONENT_STATUS_PARTIAL_OUTAGE;
-    default: return v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE;
+    case v1::IMPACT_CRITICAL:
+      return v1::COMPONENT_STATUS_MAJOR_OUTAGE;
+    case v1::IMPACT_MAJOR:
+      return v1::COMPONENT_STATUS_PARTIAL_OUTAGE;
+    default:
+      return v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE;
   }
 }
 
 // Supersedes drafts of `kind` for the incident that still await approval.
-absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id, v1::MessageKind kind,
-                             absl::Time now) {
+absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
+                             v1::MessageKind kind, absl::Time now) {
   absl::StatusOr<std::vector<v1::Message>> pending = txn.ListMessages(
-      {incident_id, {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
+      {incident_id,
+       {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
   if (!pending.ok()) return pending.status();
   for (v1::Message& m : *pending) {
     if (m.kind() != kind) continue;
@@ -48,8 +54,8 @@ absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id, v1::MessageKind
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft, const Caller& caller,
-                                       absl::Time now) {
+absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
+                                       const Caller& caller, absl::Time now) {
   draft.set_author_id(caller.person_id);
   *draft.mutable_created_at() = ToProtoTime(now);
   *draft.mutable_updated_at() = ToProtoTime(now);
@@ -63,25 +69,28 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft, const C
 
 }  // namespace
 
-CommsWorkflow::CommsWorkflow(const CoreDeps& deps, const MessageDrafter& drafter,
+CommsWorkflow::CommsWorkflow(const CoreDeps& deps,
+                             const MessageDrafter& drafter,
                              const DeliveryPlanner& planner)
     : deps_(deps), drafter_(drafter), planner_(planner) {}
 
-absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(const Caller& caller, int64_t incident_id,
-                                                       const std::string& raw_text,
-                                                       v1::IncidentStatus status_hint) {
+absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
+    const Caller& caller, int64_t incident_id, const std::string& raw_text,
+    v1::IncidentStatus status_hint) {
   const std::string text(absl::StripAsciiWhitespace(raw_text));
-  if (text.empty()) return absl::InvalidArgumentError("text: an update needs some text");
+  if (text.empty())
+    return absl::InvalidArgumentError("text: an update needs some text");
   if (text.size() > kMaxUpdateLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("text: updates are short notes of at most ", kMaxUpdateLength,
-                     " characters; this one has ", text.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "text: updates are short notes of at most ", kMaxUpdateLength,
+        " characters; this one has ", text.size()));
   }
   if (status_hint != v1::INCIDENT_STATUS_UNSPECIFIED &&
       status_hint != v1::INCIDENT_STATUS_IDENTIFIED &&
       status_hint != v1::INCIDENT_STATUS_MONITORING) {
     return absl::InvalidArgumentError(
-        "status: an update may move an incident to identified or monitoring; use resolve to "
+        "status: an update may move an incident to identified or monitoring; "
+        "use resolve to "
         "resolve it");
   }
   PostedUpdate out;
@@ -90,8 +99,8 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(const Caller& caller, int
     absl::StatusOr<v1::Incident> incident = txn.GetIncident(incident_id);
     if (!incident.ok()) return incident.status();
     if (incident->has_resolved_at()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(incident->ref(), " is resolved; it takes no more updates"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          incident->ref(), " is resolved; it takes no more updates"));
     }
     v1::Update update;
     update.set_incident_id(incident_id);
@@ -102,21 +111,26 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(const Caller& caller, int
     absl::StatusOr<int64_t> update_id = txn.InsertUpdate(update);
     if (!update_id.ok()) return update_id.status();
     update.set_id(*update_id);
-    if (auto st = txn.AppendTimeline(Event(incident_id, now, "update", caller.person_id, text));
+    if (auto st = txn.AppendTimeline(
+            Event(incident_id, now, "update", caller.person_id, text));
         !st.ok()) {
       return st;
     }
 
     const v1::IncidentStatus status =
-        status_hint != v1::INCIDENT_STATUS_UNSPECIFIED ? status_hint : incident->status();
-    absl::StatusOr<v1::Message> draft = drafter_.DraftStatusUpdate(*incident, status, text);
+        status_hint != v1::INCIDENT_STATUS_UNSPECIFIED ? status_hint
+                                                       : incident->status();
+    absl::StatusOr<v1::Message> draft =
+        drafter_.DraftStatusUpdate(*incident, status, text);
     if (!draft.ok()) return draft.status();
     draft->set_source_update_id(*update_id);
-    if (auto st = SupersedeDrafts(txn, incident_id, v1::MESSAGE_KIND_STATUS_UPDATE, now);
+    if (auto st = SupersedeDrafts(txn, incident_id,
+                                  v1::MESSAGE_KIND_STATUS_UPDATE, now);
         !st.ok()) {
       return st;
     }
-    absl::StatusOr<v1::Message> stored = StoreDraft(txn, *std::move(draft), caller, now);
+    absl::StatusOr<v1::Message> stored =
+        StoreDraft(txn, *std::move(draft), caller, now);
     if (!stored.ok()) return stored.status();
     out.update = std::move(update);
     out.draft = *std::move(stored);
@@ -126,7 +140,8 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(const Caller& caller, int
   return out;
 }
 
-absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller, int64_t incident_id,
+absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
+                                                  int64_t incident_id,
                                                   const std::string& raw_note) {
   const std::string note(absl::StripAsciiWhitespace(raw_note));
   Resolution out;
@@ -135,26 +150,32 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller, int64_t 
     absl::StatusOr<v1::Incident> incident = txn.GetIncident(incident_id);
     if (!incident.ok()) return incident.status();
     if (incident->has_resolved_at()) {
-      return absl::FailedPreconditionError(absl::StrCat(incident->ref(), " is already resolved"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(incident->ref(), " is already resolved"));
     }
     *incident->mutable_resolved_at() = ToProtoTime(now);
     *incident->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
-    if (auto st = txn.AppendTimeline(Event(incident_id, now, "resolved", caller.person_id,
+    if (auto st = txn.AppendTimeline(Event(incident_id, now, "resolved",
+                                           caller.person_id,
                                            note.empty() ? "Resolved" : note));
         !st.ok()) {
       return st;
     }
-    if (auto st = SupersedeDrafts(txn, incident_id, v1::MESSAGE_KIND_STATUS_UPDATE, now);
+    if (auto st = SupersedeDrafts(txn, incident_id,
+                                  v1::MESSAGE_KIND_STATUS_UPDATE, now);
         !st.ok()) {
       return st;
     }
-    absl::StatusOr<v1::Message> resolution = drafter_.DraftResolution(*incident, note);
+    absl::StatusOr<v1::Message> resolution =
+        drafter_.DraftResolution(*incident, note);
     if (!resolution.ok()) return resolution.status();
-    absl::StatusOr<v1::Message> apology = drafter_.DraftApology(*incident, note);
+    absl::StatusOr<v1::Message> apology =
+        drafter_.DraftApology(*incident, note);
     if (!apology.ok()) return apology.status();
     for (v1::Message* m : {&*resolution, &*apology}) {
-      absl::StatusOr<v1::Message> stored = StoreDraft(txn, std::move(*m), caller, now);
+      absl::StatusOr<v1::Message> stored =
+          StoreDraft(txn, std::move(*m), caller, now);
       if (!stored.ok()) return stored.status();
       out.drafts.push_back(*std::move(stored));
     }
@@ -165,7 +186,8 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller, int64_t 
   return out;
 }
 
-absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller, int64_t message_id,
+absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
+                                                   int64_t message_id,
                                                    int32_t expected_version) {
   Publication out;
   const absl::Time now = deps_.clock.Now();
@@ -173,16 +195,17 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller, int64_t
     absl::StatusOr<v1::Message> message = txn.GetMessage(message_id);
     if (!message.ok()) return message.status();
     if (!AwaitingApproval(*message)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          message->ref(), " is ", MessageStateName(message->state()),
-          "; only drafts awaiting approval can be approved"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(message->ref(), " is ", EnumLabel(message->state()),
+                       "; only drafts awaiting approval can be approved"));
     }
     if (expected_version != 0 && expected_version != message->version()) {
-      return absl::AbortedError(absl::StrCat(message->ref(), " changed: you reviewed version ",
-                                             expected_version, ", it is now version ",
-                                             message->version(), "; review it again"));
+      return absl::AbortedError(absl::StrCat(
+          message->ref(), " changed: you reviewed version ", expected_version,
+          ", it is now version ", message->version(), "; review it again"));
     }
-    absl::StatusOr<v1::Incident> incident = txn.GetIncident(message->incident_id());
+    absl::StatusOr<v1::Incident> incident =
+        txn.GetIncident(message->incident_id());
     if (!incident.ok()) return incident.status();
 
     message->set_state(v1::MESSAGE_STATE_PUBLISHED);
@@ -198,8 +221,9 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller, int64_t
       *incident->mutable_updated_at() = ToProtoTime(now);
       if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
       const v1::ComponentStatus component_status =
-          message->kind() == v1::MESSAGE_KIND_RESOLUTION ? v1::COMPONENT_STATUS_OPERATIONAL
-                                                         : ComponentStatusFor(incident->impact());
+          message->kind() == v1::MESSAGE_KIND_RESOLUTION
+              ? v1::COMPONENT_STATUS_OPERATIONAL
+              : ComponentStatusFor(incident->impact());
       for (const std::string& c : incident->component_ids()) {
         v1::ComponentState state;
         state.set_component_id(c);
@@ -208,12 +232,13 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller, int64_t
         if (auto st = txn.PutComponentState(state); !st.ok()) return st;
       }
     }
-    absl::StatusOr<int> queued = planner_.EnqueueMessage(txn, *message, *incident);
+    absl::StatusOr<int> queued =
+        planner_.EnqueueMessage(txn, *message, *incident);
     if (!queued.ok()) return queued.status();
-    if (auto st = txn.AppendTimeline(
-            Event(incident->id(), now, "published", caller.person_id,
-                  absl::StrCat(message->ref(), " published: \"", message->title(), "\" to ",
-                               *queued, " recipient(s)")));
+    if (auto st = txn.AppendTimeline(Event(
+            incident->id(), now, "published", caller.person_id,
+            absl::StrCat(message->ref(), " published: \"", message->title(),
+                         "\" to ", *queued, " recipient(s)")));
         !st.ok()) {
       return st;
     }

@@ -46,7 +46,8 @@ class CommsWorkflow {
   // status-update draft with a fresh one. InvalidArgument for empty or
   // over-long text or a status hint other than identified/monitoring;
   // NotFound for an unknown incident; FailedPrecondition once resolved.
-  absl::StatusOr<PostedUpdate> PostUpdate(const Caller& caller, int64_t incident_id,
+  absl::StatusOr<PostedUpdate> PostUpdate(const Caller& caller,
+                                          int64_t incident_id,
                                           const std::string& text,
                                           v1::IncidentStatus status_hint);
 

@@ -29,16 +29,20 @@ v1::Delivery NewEmail(const v1::Incident& incident, absl::Time now) {
 
 }  // namespace
 
-DeliveryPlanner::DeliveryPlanner(const CoreDeps& deps, const MessageDrafter& drafter)
+DeliveryPlanner::DeliveryPlanner(const CoreDeps& deps,
+                                 const MessageDrafter& drafter)
     : deps_(deps), drafter_(drafter) {}
 
-absl::StatusOr<int> DeliveryPlanner::EnqueueMessage(StoreTxn& txn, const v1::Message& message,
-                                                    const v1::Incident& incident) const {
-  absl::StatusOr<std::vector<v1::Subscriber>> subscribers = txn.ListSubscribers();
+absl::StatusOr<int> DeliveryPlanner::EnqueueMessage(
+    StoreTxn& txn, const v1::Message& message,
+    const v1::Incident& incident) const {
+  absl::StatusOr<std::vector<v1::Subscriber>> subscribers =
+      txn.ListSubscribers();
   if (!subscribers.ok()) return subscribers.status();
   const absl::Time now = deps_.clock.Now();
   int queued = 0;
-  std::set<std::string> seen_addresses;  // one email per address, however many ids share it
+  std::set<std::string>
+      seen_addresses;  // one email per address, however many ids share it
   for (const v1::Subscriber& s : *subscribers) {
     if (s.email().empty() || !SubscribesToAny(s, incident)) continue;
     if (!seen_addresses.insert(s.email()).second) continue;
@@ -50,20 +54,22 @@ absl::StatusOr<int> DeliveryPlanner::EnqueueMessage(StoreTxn& txn, const v1::Mes
     d.set_address(s.email());
     d.set_subject(email->subject);
     d.set_body(email->text);
-    d.set_idempotency_key(absl::StrCat("msg-", message.id(), "-subscriber-", s.id(), "-email"));
+    d.set_idempotency_key(
+        absl::StrCat("msg-", message.id(), "-subscriber-", s.id(), "-email"));
     if (auto id = txn.InsertDelivery(d); !id.ok()) return id.status();
     ++queued;
   }
   return queued;
 }
 
-absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn, absl::string_view kind,
+absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
+                                           absl::string_view kind,
                                            const v1::Incident& incident,
                                            const std::string& person_id) const {
   const v1::PersonConfig* person = deps_.org->FindPerson(person_id);
   if (person == nullptr || person->email().empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("person \"", person_id, "\" has no email address to notify"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "person \"", person_id, "\" has no email address to notify"));
   }
   absl::StatusOr<Email> email = drafter_.StaffEmail(kind, incident, *person);
   if (!email.ok()) return email.status();
@@ -72,7 +78,8 @@ absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn, absl::string_view kind
   d.set_address(person->email());
   d.set_subject(email->subject);
   d.set_body(email->text);
-  d.set_idempotency_key(absl::StrCat("inc-", incident.id(), "-", kind, "-person-", person_id));
+  d.set_idempotency_key(
+      absl::StrCat("inc-", incident.id(), "-", kind, "-person-", person_id));
   absl::StatusOr<int64_t> id = txn.InsertDelivery(d);
   if (absl::IsAlreadyExists(id.status())) return absl::OkStatus();
   return id.status();

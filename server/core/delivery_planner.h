@@ -8,9 +8,9 @@
 #define HERALD_SERVER_CORE_DELIVERY_PLANNER_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "herald/v1/domain.pb.h"
 #include "server/core/core_deps.h"
 #include "server/core/message_drafter.h"
@@ -28,7 +28,8 @@ class DeliveryPlanner {
 
   // Queues a staff notification (templates `<kind>.email_*`) to `person_id`.
   // Queuing the same kind for the same incident and person again is a no-op.
-  absl::Status NotifyPerson(StoreTxn& txn, absl::string_view kind, const v1::Incident& incident,
+  absl::Status NotifyPerson(StoreTxn& txn, absl::string_view kind,
+                            const v1::Incident& incident,
                             const std::string& person_id) const;
 
  private:

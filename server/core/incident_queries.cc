@@ -12,7 +12,8 @@ absl::StatusOr<std::vector<v1::Incident>> IncidentQueries::ListIncidents(
     bool include_resolved) const {
   std::vector<v1::Incident> out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
-    absl::StatusOr<std::vector<v1::Incident>> list = r.ListIncidents({include_resolved});
+    absl::StatusOr<std::vector<v1::Incident>> list =
+        r.ListIncidents({include_resolved});
     if (!list.ok()) return list.status();
     out = *std::move(list);
     return absl::OkStatus();
@@ -21,7 +22,8 @@ absl::StatusOr<std::vector<v1::Incident>> IncidentQueries::ListIncidents(
   return out;
 }
 
-absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(int64_t id) const {
+absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
+    int64_t id) const {
   v1::GetIncidentResponse out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<v1::Incident> incident = r.GetIncident(id);
@@ -41,17 +43,20 @@ absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(int64_t id)
     for (auto& e : *timeline) *out.add_timeline() = std::move(e);
     return absl::OkStatus();
   });
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("no incident INC-", id));
+  if (absl::IsNotFound(s))
+    return absl::NotFoundError(absl::StrCat("no incident INC-", id));
   if (!s.ok()) return s;
   return out;
 }
 
 absl::StatusOr<std::vector<v1::Message>> IncidentQueries::ListMessages(
     int64_t incident_id, std::vector<v1::MessageState> states) const {
-  if (states.empty()) states = {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL};
+  if (states.empty())
+    states = {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL};
   std::vector<v1::Message> out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
-    absl::StatusOr<std::vector<v1::Message>> list = r.ListMessages({incident_id, states});
+    absl::StatusOr<std::vector<v1::Message>> list =
+        r.ListMessages({incident_id, states});
     if (!list.ok()) return list.status();
     out = *std::move(list);
     return absl::OkStatus();
@@ -68,9 +73,11 @@ absl::StatusOr<std::vector<v1::OnCallAssignment>> IncidentQueries::OnCall(
     out = org.rotas().All(at);
   } else {
     if (org.FindComponent(component_id) == nullptr) {
-      return absl::NotFoundError(absl::StrCat("no component \"", component_id, "\""));
+      return absl::NotFoundError(
+          absl::StrCat("no component \"", component_id, "\""));
     }
-    absl::StatusOr<v1::OnCallAssignment> one = org.rotas().ForComponent(component_id, at);
+    absl::StatusOr<v1::OnCallAssignment> one =
+        org.rotas().ForComponent(component_id, at);
     if (!one.ok()) return one.status();
     out.push_back(*std::move(one));
   }

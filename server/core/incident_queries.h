@@ -19,19 +19,22 @@ class IncidentQueries {
   explicit IncidentQueries(const CoreDeps& deps);
 
   // Newest first; unresolved ones only unless `include_resolved`.
-  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(bool include_resolved) const;
+  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
+      bool include_resolved) const;
 
   // The incident and everything recorded about it. NotFound when unknown.
-  absl::StatusOr<v1::GetIncidentResponse> GetIncident(int64_t incident_id) const;
+  absl::StatusOr<v1::GetIncidentResponse> GetIncident(
+      int64_t incident_id) const;
 
   // Messages of `incident_id` (0: all) in `states` (empty: awaiting approval).
   absl::StatusOr<std::vector<v1::Message>> ListMessages(
       int64_t incident_id, std::vector<v1::MessageState> states) const;
 
   // The point person of every rota (or the rota of `component_id`) at `at`,
-  // with names filled in. NotFound for an unknown component or one no rota covers.
-  absl::StatusOr<std::vector<v1::OnCallAssignment>> OnCall(const std::string& component_id,
-                                                           absl::Time at) const;
+  // with names filled in. NotFound for an unknown component or one no rota
+  // covers.
+  absl::StatusOr<std::vector<v1::OnCallAssignment>> OnCall(
+      const std::string& component_id, absl::Time at) const;
 
  private:
   const CoreDeps& deps_;

@@ -11,7 +11,8 @@ namespace herald {
 namespace {
 
 bool IsLabelNameChar(char c, bool first) {
-  return absl::ascii_isalpha(c) || c == '_' || (!first && absl::ascii_isdigit(c));
+  return absl::ascii_isalpha(c) || c == '_' ||
+         (!first && absl::ascii_isdigit(c));
 }
 
 // Parses a double-quoted value with Go-style escapes \" \\ \n.
@@ -23,7 +24,8 @@ absl::StatusOr<std::string> Unquote(absl::string_view v) {
   for (size_t i = 1; i + 1 < v.size(); ++i) {
     char c = v[i];
     if (c == '\\') {
-      if (i + 2 >= v.size()) return absl::InvalidArgumentError("dangling escape");
+      if (i + 2 >= v.size())
+        return absl::InvalidArgumentError("dangling escape");
       char n = v[++i];
       out.push_back(n == 'n' ? '\n' : n);
     } else if (c == '"') {
@@ -39,7 +41,10 @@ absl::StatusOr<std::string> Unquote(absl::string_view v) {
 
 LabelMatcher::LabelMatcher(std::string name, Op op, std::string value,
                            std::shared_ptr<const re2::RE2> regex)
-    : name_(std::move(name)), op_(op), value_(std::move(value)), regex_(std::move(regex)) {}
+    : name_(std::move(name)),
+      op_(op),
+      value_(std::move(value)),
+      regex_(std::move(regex)) {}
 
 absl::StatusOr<LabelMatcher> LabelMatcher::Parse(absl::string_view text) {
   absl::string_view s = absl::StripAsciiWhitespace(text);
@@ -63,16 +68,17 @@ absl::StatusOr<LabelMatcher> LabelMatcher::Parse(absl::string_view text) {
     op = Op::kEqual;
     op_len = 1;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "matcher \"", text, "\": expected one of =, !=, =~, !~ after \"", name, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("matcher \"", text,
+                     "\": expected one of =, !=, =~, !~ after \"", name, "\""));
   }
   absl::string_view raw = absl::StripAsciiWhitespace(rest.substr(op_len));
   std::string value;
   if (absl::StartsWith(raw, "\"")) {
     absl::StatusOr<std::string> unquoted = Unquote(raw);
     if (!unquoted.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("matcher \"", text, "\": ", unquoted.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "matcher \"", text, "\": ", unquoted.status().message()));
     }
     value = *std::move(unquoted);
   } else {
@@ -81,7 +87,8 @@ absl::StatusOr<LabelMatcher> LabelMatcher::Parse(absl::string_view text) {
   std::shared_ptr<const re2::RE2> regex;
   if (op == Op::kRegexMatch || op == Op::kRegexNoMatch) {
     // Alertmanager anchors matcher regexes at both ends.
-    auto re = std::make_shared<re2::RE2>(absl::StrCat("^(?:", value, ")$"), re2::RE2::Quiet);
+    auto re = std::make_shared<re2::RE2>(absl::StrCat("^(?:", value, ")$"),
+                                         re2::RE2::Quiet);
     if (!re->ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("matcher \"", text, "\": invalid regex: ", re->error()));
@@ -110,12 +117,14 @@ bool LabelMatcher::Matches(const Labels& labels) const {
 
 ComponentRouter::ComponentRouter(std::vector<Rule> rules,
                                  std::string default_component)
-    : rules_(std::move(rules)), default_component_(std::move(default_component)) {}
+    : rules_(std::move(rules)),
+      default_component_(std::move(default_component)) {}
 
 std::vector<std::string> ComponentRouter::Route(const Labels& labels) const {
   std::vector<std::string> out;
   for (const auto& route : rules_) {
-    if (route.matchers.empty()) continue;  // a component without matchers is never routed to
+    if (route.matchers.empty())
+      continue;  // a component without matchers is never routed to
     bool all = true;
     for (const auto& m : route.matchers) {
       if (!m.Matches(labels)) {
@@ -125,7 +134,8 @@ std::vector<std::string> ComponentRouter::Route(const Labels& labels) const {
     }
     if (all) out.push_back(route.component_id);
   }
-  if (out.empty() && !default_component_.empty()) out.push_back(default_component_);
+  if (out.empty() && !default_component_.empty())
+    out.push_back(default_component_);
   return out;
 }
 

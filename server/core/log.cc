@@ -14,17 +14,22 @@ std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 
 absl::string_view LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
 
 void AppendValue(std::string* out, absl::string_view v) {
   bool quote = v.empty();
-  for (char c : v) quote = quote || c == ' ' || c == '"' || c == '=' || c == '\\' || c < 0x20;
+  for (char c : v)
+    quote = quote || c == ' ' || c == '"' || c == '=' || c == '\\' || c < 0x20;
   if (!quote) {
     absl::StrAppend(out, v);
     return;
@@ -32,12 +37,23 @@ void AppendValue(std::string* out, absl::string_view v) {
   out->push_back('"');
   for (char c : v) {
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      default: out->push_back(c);
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      default:
+        out->push_back(c);
     }
   }
   out->push_back('"');
@@ -48,7 +64,8 @@ void AppendValue(std::string* out, absl::string_view v) {
 void SetLogLevel(LogLevel level) { g_min_level = static_cast<int>(level); }
 
 bool ParseLogLevel(absl::string_view name, LogLevel* level) {
-  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+  for (LogLevel l :
+       {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
     if (name == LevelName(l)) {
       *level = l;
       return true;
@@ -57,9 +74,11 @@ bool ParseLogLevel(absl::string_view name, LogLevel* level) {
   return false;
 }
 
-std::string FormatLogLine(absl::string_view timestamp, LogLevel level, absl::string_view msg,
+std::string FormatLogLine(absl::string_view timestamp, LogLevel level,
+                          absl::string_view msg,
                           std::initializer_list<LogField> fields) {
-  std::string line = absl::StrCat("ts=", timestamp, " level=", LevelName(level), " msg=");
+  std::string line =
+      absl::StrCat("ts=", timestamp, " level=", LevelName(level), " msg=");
   AppendValue(&line, msg);
   for (const auto& [key, value] : fields) {
     absl::StrAppend(&line, " ", key, "=");
@@ -68,12 +87,13 @@ std::string FormatLogLine(absl::string_view timestamp, LogLevel level, absl::str
   return line;
 }
 
-void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> fields) {
+void Log(LogLevel level, absl::string_view msg,
+         std::initializer_list<LogField> fields) {
   if (static_cast<int>(level) < g_min_level.load()) return;
   // Logging is the one place that reads the wall clock directly: log
   // timestamps must be real even under a fake clock.
-  const std::string ts =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  const std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                          absl::UTCTimeZone());
   std::string line = FormatLogLine(ts, level, msg, fields);
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stderr);  // one write per line

@@ -22,19 +22,24 @@ void SetLogLevel(LogLevel level);
 // Parses "debug", "info", "warn", "error"; false for anything else.
 bool ParseLogLevel(absl::string_view name, LogLevel* level);
 
-void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> fields = {});
-inline void LogInfo(absl::string_view msg, std::initializer_list<LogField> fields = {}) {
+void Log(LogLevel level, absl::string_view msg,
+         std::initializer_list<LogField> fields = {});
+inline void LogInfo(absl::string_view msg,
+                    std::initializer_list<LogField> fields = {}) {
   Log(LogLevel::kInfo, msg, fields);
 }
-inline void LogWarn(absl::string_view msg, std::initializer_list<LogField> fields = {}) {
+inline void LogWarn(absl::string_view msg,
+                    std::initializer_list<LogField> fields = {}) {
   Log(LogLevel::kWarn, msg, fields);
 }
-inline void LogError(absl::string_view msg, std::initializer_list<LogField> fields = {}) {
+inline void LogError(absl::string_view msg,
+                     std::initializer_list<LogField> fields = {}) {
   Log(LogLevel::kError, msg, fields);
 }
 
 // Formats one logfmt line without the trailing newline (exposed for tests).
-std::string FormatLogLine(absl::string_view timestamp, LogLevel level, absl::string_view msg,
+std::string FormatLogLine(absl::string_view timestamp, LogLevel level,
+                          absl::string_view msg,
                           std::initializer_list<LogField> fields);
 
 }  // namespace herald

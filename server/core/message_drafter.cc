@@ -6,68 +6,48 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "herald/enum_labels.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
-namespace {
-
-std::string EnumSuffix(const std::string& full, absl::string_view prefix) {
-  std::string s = absl::StartsWith(full, prefix) ? full.substr(prefix.size()) : full;
-  return absl::AsciiStrToLower(s);
-}
-
-}  // namespace
-
-std::string StatusName(v1::IncidentStatus status) {
-  return EnumSuffix(v1::IncidentStatus_Name(status), "INCIDENT_STATUS_");
-}
-
-std::string ImpactName(v1::Impact impact) {
-  return EnumSuffix(v1::Impact_Name(impact), "IMPACT_");
-}
-
-std::string MessageStateName(v1::MessageState state) {
-  return EnumSuffix(v1::MessageState_Name(state), "MESSAGE_STATE_");
-}
-
-std::string MessageKindName(v1::MessageKind kind) {
-  return EnumSuffix(v1::MessageKind_Name(kind), "MESSAGE_KIND_");
-}
-
-MessageDrafter::MessageDrafter(const Renderer& renderer, std::shared_ptr<const Organisation> org)
+MessageDrafter::MessageDrafter(const Renderer& renderer,
+                               std::shared_ptr<const Organisation> org)
     : renderer_(renderer), org_(std::move(org)) {}
 
-TemplateContext MessageDrafter::IncidentContext(const v1::Incident& incident,
-                                                v1::IncidentStatus status) const {
+TemplateContext MessageDrafter::IncidentContext(
+    const v1::Incident& incident, v1::IncidentStatus status) const {
   TemplateContext ctx;
   const std::vector<std::string> components(incident.component_ids().begin(),
                                             incident.component_ids().end());
   ctx.values["incident_ref"] = incident.ref();
   ctx.values["incident_title"] = incident.title();
   ctx.values["components_text"] = org_->ComponentNames(components);
-  ctx.values["impact_text"] = ImpactName(incident.impact());
-  ctx.values["status_text"] = StatusName(status);
+  ctx.values["impact_text"] = EnumLabel(incident.impact());
+  ctx.values["status_text"] = EnumLabel(status);
   ctx.values["page_name"] = org_->config().server().page_name();
   ctx.values["public_url"] = org_->config().server().public_url();
-  ctx.flags[StatusName(status)] = true;
+  ctx.flags[EnumLabel(status)] = true;
   const absl::Time opened = FromProtoTime(incident.opened_at());
-  ctx.values["started_at"] = absl::FormatTime("%Y-%m-%d %H:%M UTC", opened, absl::UTCTimeZone());
+  ctx.values["started_at"] =
+      absl::FormatTime("%Y-%m-%d %H:%M UTC", opened, absl::UTCTimeZone());
   if (incident.has_resolved_at()) {
     const absl::Time resolved = FromProtoTime(incident.resolved_at());
-    ctx.values["ended_at"] = absl::FormatTime("%Y-%m-%d %H:%M UTC", resolved, absl::UTCTimeZone());
+    ctx.values["ended_at"] =
+        absl::FormatTime("%Y-%m-%d %H:%M UTC", resolved, absl::UTCTimeZone());
     ctx.values["duration_text"] = HumanDuration(resolved - opened);
   }
   return ctx;
 }
 
-absl::StatusOr<v1::Message> MessageDrafter::Draft(absl::string_view kind_name, v1::MessageKind kind,
-                                                  v1::Audience audience,
-                                                  v1::IncidentStatus status,
-                                                  const TemplateContext& ctx,
-                                                  const v1::Incident& incident) const {
-  absl::StatusOr<std::string> title = renderer_.Render(absl::StrCat(kind_name, ".title"), ctx);
+absl::StatusOr<v1::Message> MessageDrafter::Draft(
+    absl::string_view kind_name, v1::MessageKind kind, v1::Audience audience,
+    v1::IncidentStatus status, const TemplateContext& ctx,
+    const v1::Incident& incident) const {
+  absl::StatusOr<std::string> title =
+      renderer_.Render(absl::StrCat(kind_name, ".title"), ctx);
   if (!title.ok()) return title.status();
-  absl::StatusOr<std::string> body = renderer_.Render(absl::StrCat(kind_name, ".body"), ctx);
+  absl::StatusOr<std::string> body =
+      renderer_.Render(absl::StrCat(kind_name, ".body"), ctx);
   if (!body.ok()) return body.status();
   v1::Message m;
   m.set_incident_id(incident.id());
@@ -81,47 +61,52 @@ absl::StatusOr<v1::Message> MessageDrafter::Draft(absl::string_view kind_name, v
   return m;
 }
 
-absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(const v1::Incident& incident,
-                                                              v1::IncidentStatus status,
-                                                              absl::string_view note) const {
+absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
+    const v1::Incident& incident, v1::IncidentStatus status,
+    absl::string_view note) const {
   TemplateContext ctx = IncidentContext(incident, status);
   ctx.values["note"] = std::string(note);
   return Draft("status_update", v1::MESSAGE_KIND_STATUS_UPDATE,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident);
 }
 
-absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(const v1::Incident& incident,
-                                                            absl::string_view note) const {
+absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(
+    const v1::Incident& incident, absl::string_view note) const {
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);
   ctx.values["note"] = std::string(note);
-  return Draft("resolution", v1::MESSAGE_KIND_RESOLUTION, v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
-               v1::INCIDENT_STATUS_RESOLVED, ctx, incident);
+  return Draft("resolution", v1::MESSAGE_KIND_RESOLUTION,
+               v1::AUDIENCE_COMPONENT_SUBSCRIBERS, v1::INCIDENT_STATUS_RESOLVED,
+               ctx, incident);
 }
 
-absl::StatusOr<v1::Message> MessageDrafter::DraftApology(const v1::Incident& incident,
-                                                         absl::string_view note) const {
+absl::StatusOr<v1::Message> MessageDrafter::DraftApology(
+    const v1::Incident& incident, absl::string_view note) const {
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);
   ctx.values["note"] = std::string(note);
-  return Draft("apology", v1::MESSAGE_KIND_APOLOGY, v1::AUDIENCE_AFFECTED_CUSTOMERS,
-               v1::INCIDENT_STATUS_RESOLVED, ctx, incident);
+  return Draft("apology", v1::MESSAGE_KIND_APOLOGY,
+               v1::AUDIENCE_AFFECTED_CUSTOMERS, v1::INCIDENT_STATUS_RESOLVED,
+               ctx, incident);
 }
 
-absl::StatusOr<Email> MessageDrafter::RenderEmail(absl::string_view kind,
-                                                  const TemplateContext& ctx) const {
-  absl::StatusOr<std::string> subject = renderer_.Render(absl::StrCat(kind, ".email_subject"), ctx);
+absl::StatusOr<Email> MessageDrafter::RenderEmail(
+    absl::string_view kind, const TemplateContext& ctx) const {
+  absl::StatusOr<std::string> subject =
+      renderer_.Render(absl::StrCat(kind, ".email_subject"), ctx);
   if (!subject.ok()) return subject.status();
-  absl::StatusOr<std::string> text = renderer_.Render(absl::StrCat(kind, ".email_text"), ctx);
+  absl::StatusOr<std::string> text =
+      renderer_.Render(absl::StrCat(kind, ".email_text"), ctx);
   if (!text.ok()) return text.status();
   return Email{*std::move(subject), *std::move(text) + "\n"};
 }
 
-absl::StatusOr<Email> MessageDrafter::EmailFor(const v1::Message& message,
-                                               const v1::Incident& incident,
-                                               const v1::Subscriber& subscriber) const {
+absl::StatusOr<Email> MessageDrafter::EmailFor(
+    const v1::Message& message, const v1::Incident& incident,
+    const v1::Subscriber& subscriber) const {
   TemplateContext ctx = IncidentContext(incident, message.incident_status());
   ctx.values["title"] = message.title();
   ctx.values["body"] = message.body();
-  ctx.values["customer_name"] = subscriber.name().empty() ? "customer" : subscriber.name();
+  ctx.values["customer_name"] =
+      subscriber.name().empty() ? "customer" : subscriber.name();
   ctx.values["customer_account"] = subscriber.account();
   ctx.values["customer_plan"] = subscriber.plan();
   // A customer hears about the affected components they actually use.
@@ -131,14 +116,15 @@ absl::StatusOr<Email> MessageDrafter::EmailFor(const v1::Message& message,
       if (c == s) theirs.push_back(c);
     }
   }
-  if (!theirs.empty()) ctx.values["components_text"] = org_->ComponentNames(theirs);
+  if (!theirs.empty())
+    ctx.values["components_text"] = org_->ComponentNames(theirs);
   const bool apology = message.kind() == v1::MESSAGE_KIND_APOLOGY;
   return RenderEmail(apology ? "apology" : "subscriber_update", ctx);
 }
 
-absl::StatusOr<Email> MessageDrafter::StaffEmail(absl::string_view kind,
-                                                 const v1::Incident& incident,
-                                                 const v1::PersonConfig& person) const {
+absl::StatusOr<Email> MessageDrafter::StaffEmail(
+    absl::string_view kind, const v1::Incident& incident,
+    const v1::PersonConfig& person) const {
   TemplateContext ctx = IncidentContext(incident, incident.status());
   ctx.values["person_name"] = person.name();
   return RenderEmail(kind, ctx);

@@ -7,9 +7,9 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "herald/v1/domain.pb.h"
 #include "server/core/organisation.h"
@@ -24,7 +24,8 @@ struct Email {
 
 class MessageDrafter {
  public:
-  MessageDrafter(const Renderer& renderer, std::shared_ptr<const Organisation> org);
+  MessageDrafter(const Renderer& renderer,
+                 std::shared_ptr<const Organisation> org);
 
   // A status update for `incident` at `status`, with the engineer's `note`.
   // Returns the message with kind, audience, status, title and body set.
@@ -40,30 +41,29 @@ class MessageDrafter {
                                            absl::string_view note) const;
 
   // The email `subscriber` receives for the published `message`.
-  absl::StatusOr<Email> EmailFor(const v1::Message& message, const v1::Incident& incident,
+  absl::StatusOr<Email> EmailFor(const v1::Message& message,
+                                 const v1::Incident& incident,
                                  const v1::Subscriber& subscriber) const;
 
   // A staff notification from templates `<kind>.email_subject|email_text`.
-  absl::StatusOr<Email> StaffEmail(absl::string_view kind, const v1::Incident& incident,
+  absl::StatusOr<Email> StaffEmail(absl::string_view kind,
+                                   const v1::Incident& incident,
                                    const v1::PersonConfig& person) const;
 
  private:
   TemplateContext IncidentContext(const v1::Incident& incident,
                                   v1::IncidentStatus status) const;
-  absl::StatusOr<v1::Message> Draft(absl::string_view kind_name, v1::MessageKind kind,
-                                    v1::Audience audience, v1::IncidentStatus status,
-                                    const TemplateContext& ctx, const v1::Incident& incident) const;
-  absl::StatusOr<Email> RenderEmail(absl::string_view kind, const TemplateContext& ctx) const;
+  absl::StatusOr<v1::Message> Draft(absl::string_view kind_name,
+                                    v1::MessageKind kind, v1::Audience audience,
+                                    v1::IncidentStatus status,
+                                    const TemplateContext& ctx,
+                                    const v1::Incident& incident) const;
+  absl::StatusOr<Email> RenderEmail(absl::string_view kind,
+                                    const TemplateContext& ctx) const;
 
   const Renderer& renderer_;
   std::shared_ptr<const Organisation> org_;
 };
-
-// "investigating", "identified", ... for templates and tables.
-std::string StatusName(v1::IncidentStatus status);
-std::string ImpactName(v1::Impact impact);
-std::string MessageStateName(v1::MessageState state);
-std::string MessageKindName(v1::MessageKind kind);
 
 }  // namespace herald
 

@@ -5,7 +5,8 @@
 namespace herald {
 namespace {
 
-prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& r, const char* name,
+prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& r,
+                                                       const char* name,
                                                        const char* help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
@@ -19,16 +20,19 @@ prometheus::Family<prometheus::Counter>& EmailFamily(prometheus::Registry& r) {
 }  // namespace
 
 HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
-    : alerts_received(CounterFamily(registry, "herald_alerts_received_total",
-                                    "Alerts received from Alertmanager, by alert status.")),
-      webhooks_rejected(CounterFamily(registry, "herald_webhook_requests_rejected_total",
-                                      "Inbound webhook requests refused, by reason.")),
+    : alerts_received(
+          CounterFamily(registry, "herald_alerts_received_total",
+                        "Alerts received from Alertmanager, by alert status.")),
+      webhooks_rejected(
+          CounterFamily(registry, "herald_webhook_requests_rejected_total",
+                        "Inbound webhook requests refused, by reason.")),
       incidents_opened(CounterFamily(registry, "herald_incidents_opened_total",
                                      "Incidents opened from alert groups.")
                            .Add({})),
-      messages_published(CounterFamily(registry, "herald_messages_published_total",
-                                       "Customer-facing messages approved and published.")
-                             .Add({})),
+      messages_published(
+          CounterFamily(registry, "herald_messages_published_total",
+                        "Customer-facing messages approved and published.")
+              .Add({})),
       emails_sent(EmailFamily(registry).Add({{"result", "sent"}})),
       emails_failed(EmailFamily(registry).Add({{"result", "failed"}})) {}
 

@@ -6,7 +6,6 @@
 #define HERALD_SERVER_CORE_METRICS_H_
 
 #include "absl/strings/string_view.h"
-
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
@@ -18,7 +17,8 @@ struct HeraldMetrics {
 
   // Alerts received from Alertmanager, by alert status ("firing", "resolved").
   prometheus::Counter& AlertsReceived(absl::string_view status);
-  // Webhook requests refused, by reason ("unauthorized", "malformed_json", ...).
+  // Webhook requests refused, by reason ("unauthorized", "malformed_json",
+  // ...).
   prometheus::Counter& WebhooksRejected(absl::string_view reason);
 
   prometheus::Family<prometheus::Counter>& alerts_received;

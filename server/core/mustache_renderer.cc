@@ -26,12 +26,23 @@ std::string EscapeHtml(const std::string& in) {
   out.reserve(in.size());
   for (char c : in) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -70,8 +81,8 @@ MustacheRenderer::MustacheRenderer(std::map<std::string, std::string> templates)
   InstallEscapeHook();
 }
 
-absl::StatusOr<std::unique_ptr<MustacheRenderer>> MustacheRenderer::WithOverrides(
-    const std::string& override_dir) {
+absl::StatusOr<std::unique_ptr<MustacheRenderer>>
+MustacheRenderer::WithOverrides(const std::string& override_dir) {
   std::map<std::string, std::string> templates;
   for (const auto& [file, source] : templates::EmbeddedTemplates()) {
     templates[StripSuffix(file)] = source;
@@ -90,8 +101,8 @@ absl::StatusOr<std::unique_ptr<MustacheRenderer>> MustacheRenderer::WithOverride
       std::stringstream buf;
       buf << in.rdbuf();
       if (!in) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("templates_dir: cannot read \"", entry.path().string(), "\""));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "templates_dir: cannot read \"", entry.path().string(), "\""));
       }
       templates[StripSuffix(file)] = buf.str();
     }
@@ -99,11 +110,12 @@ absl::StatusOr<std::unique_ptr<MustacheRenderer>> MustacheRenderer::WithOverride
   return std::make_unique<MustacheRenderer>(std::move(templates));
 }
 
-absl::StatusOr<std::string> MustacheRenderer::Render(absl::string_view name,
-                                                     const TemplateContext& context) const {
+absl::StatusOr<std::string> MustacheRenderer::Render(
+    absl::string_view name, const TemplateContext& context) const {
   auto it = templates_.find(std::string(name));
   if (it == templates_.end()) {
-    return absl::NotFoundError(absl::StrCat("no template named \"", name, "\""));
+    return absl::NotFoundError(
+        absl::StrCat("no template named \"", name, "\""));
   }
   const bool html = absl::EndsWith(name, ".html");
   tls_escape_html = html;

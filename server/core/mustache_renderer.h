@@ -24,8 +24,8 @@ class MustacheRenderer final : public Renderer {
   static absl::StatusOr<std::unique_ptr<MustacheRenderer>> WithOverrides(
       const std::string& override_dir);
 
-  absl::StatusOr<std::string> Render(absl::string_view name,
-                                     const TemplateContext& context) const override;
+  absl::StatusOr<std::string> Render(
+      absl::string_view name, const TemplateContext& context) const override;
 
  private:
   std::map<std::string, std::string> templates_;

@@ -19,63 +19,82 @@ absl::Status FieldError(absl::string_view path, absl::string_view what) {
 bool ValidId(const std::string& id) {
   if (id.empty()) return false;
   for (char c : id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.')
+      return false;
   }
   return true;
 }
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(v1::Config config) {
+absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
+    v1::Config config) {
   std::map<std::string, int> components, people;
   std::vector<ComponentRouter::Rule> routes;
   for (int i = 0; i < config.components_size(); ++i) {
     const auto& c = config.components(i);
     const std::string path = absl::StrCat("components[", i, "]");
     if (!ValidId(c.id())) {
-      return FieldError(path + ".id", "expected a non-empty id of letters, digits, '-', '_' or '.'");
+      return FieldError(
+          path + ".id",
+          "expected a non-empty id of letters, digits, '-', '_' or '.'");
     }
     if (!components.emplace(c.id(), i).second) {
-      return FieldError(path + ".id", absl::StrCat("duplicate component id \"", c.id(), "\""));
+      return FieldError(path + ".id", absl::StrCat("duplicate component id \"",
+                                                   c.id(), "\""));
     }
-    if (c.name().empty()) return FieldError(path + ".name", "expected a display name");
+    if (c.name().empty())
+      return FieldError(path + ".name", "expected a display name");
     ComponentRouter::Rule route{c.id(), {}};
     for (int j = 0; j < c.matchers_size(); ++j) {
       auto m = LabelMatcher::Parse(c.matchers(j));
-      if (!m.ok()) return FieldError(absl::StrCat(path, ".matchers[", j, "]"), m.status().message());
+      if (!m.ok())
+        return FieldError(absl::StrCat(path, ".matchers[", j, "]"),
+                          m.status().message());
       route.matchers.push_back(*std::move(m));
     }
     routes.push_back(std::move(route));
   }
-  if (components.empty()) return FieldError("components", "expected at least one component");
+  if (components.empty())
+    return FieldError("components", "expected at least one component");
 
   for (int i = 0; i < config.people_size(); ++i) {
     const auto& p = config.people(i);
     const std::string path = absl::StrCat("people[", i, "]");
     if (!ValidId(p.id())) {
-      return FieldError(path + ".id", "expected a non-empty id of letters, digits, '-', '_' or '.'");
+      return FieldError(
+          path + ".id",
+          "expected a non-empty id of letters, digits, '-', '_' or '.'");
     }
     if (!people.emplace(p.id(), i).second) {
-      return FieldError(path + ".id", absl::StrCat("duplicate person id \"", p.id(), "\""));
+      return FieldError(path + ".id",
+                        absl::StrCat("duplicate person id \"", p.id(), "\""));
     }
     if (p.roles_size() == 0) {
-      return FieldError(path + ".roles", "expected at least one of engineer, comms, comms_lead, admin");
+      return FieldError(
+          path + ".roles",
+          "expected at least one of engineer, comms, comms_lead, admin");
     }
     if (!p.token_sha256().empty()) {
       bool hex = p.token_sha256().size() == 64;
       for (char ch : p.token_sha256()) hex = hex && absl::ascii_isxdigit(ch);
-      if (!hex) return FieldError(path + ".token_sha256", "expected 64 hex characters (SHA-256)");
+      if (!hex)
+        return FieldError(path + ".token_sha256",
+                          "expected 64 hex characters (SHA-256)");
     }
   }
 
-  auto check_component = [&](const std::string& path, const std::string& id) -> absl::Status {
+  auto check_component = [&](const std::string& path,
+                             const std::string& id) -> absl::Status {
     if (!components.contains(id)) {
       return FieldError(path, absl::StrCat("unknown component \"", id, "\""));
     }
     return absl::OkStatus();
   };
-  auto check_person = [&](const std::string& path, const std::string& id) -> absl::Status {
-    if (!people.contains(id)) return FieldError(path, absl::StrCat("unknown person \"", id, "\""));
+  auto check_person = [&](const std::string& path,
+                          const std::string& id) -> absl::Status {
+    if (!people.contains(id))
+      return FieldError(path, absl::StrCat("unknown person \"", id, "\""));
     return absl::OkStatus();
   };
 
@@ -84,18 +103,23 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(v1::Con
     const auto& r = config.rotas(i);
     const std::string path = absl::StrCat("rotas[", i, "]");
     for (int j = 0; j < r.component_ids_size(); ++j) {
-      if (auto s = check_component(absl::StrCat(path, ".component_ids[", j, "]"), r.component_ids(j));
+      if (auto s =
+              check_component(absl::StrCat(path, ".component_ids[", j, "]"),
+                              r.component_ids(j));
           !s.ok()) {
         return s;
       }
     }
     for (int j = 0; j < r.members_size(); ++j) {
-      if (auto s = check_person(absl::StrCat(path, ".members[", j, "]"), r.members(j)); !s.ok()) {
+      if (auto s = check_person(absl::StrCat(path, ".members[", j, "]"),
+                                r.members(j));
+          !s.ok()) {
         return s;
       }
     }
     if (!r.backup().empty()) {
-      if (auto s = check_person(path + ".backup", r.backup()); !s.ok()) return s;
+      if (auto s = check_person(path + ".backup", r.backup()); !s.ok())
+        return s;
     }
     auto rota = PointPersonResolver::RotaFromConfig(r);
     if (!rota.ok()) return FieldError(path, rota.status().message());
@@ -105,12 +129,15 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(v1::Con
   for (int i = 0; i < config.subscribers_size(); ++i) {
     const auto& s = config.subscribers(i);
     const std::string path = absl::StrCat("subscribers[", i, "]");
-    if (!ValidId(s.id())) return FieldError(path + ".id", "expected a non-empty id");
+    if (!ValidId(s.id()))
+      return FieldError(path + ".id", "expected a non-empty id");
     if (!absl::StrContains(s.email(), '@')) {
       return FieldError(path + ".email", "expected an email address");
     }
     for (int j = 0; j < s.component_ids_size(); ++j) {
-      if (auto st = check_component(absl::StrCat(path, ".component_ids[", j, "]"), s.component_ids(j));
+      if (auto st =
+              check_component(absl::StrCat(path, ".component_ids[", j, "]"),
+                              s.component_ids(j));
           !st.ok()) {
         return st;
       }
@@ -119,7 +146,9 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(v1::Con
 
   const std::string& default_component = config.intake().default_component();
   if (!default_component.empty()) {
-    if (auto s = check_component("intake.default_component", default_component); !s.ok()) return s;
+    if (auto s = check_component("intake.default_component", default_component);
+        !s.ok())
+      return s;
   }
 
   auto org = std::shared_ptr<Organisation>(new Organisation(
@@ -130,12 +159,17 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(v1::Con
   return std::shared_ptr<const Organisation>(std::move(org));
 }
 
-Organisation::Organisation(v1::Config config, ComponentRouter router, PointPersonResolver rotas)
-    : config_(std::move(config)), router_(std::move(router)), rotas_(std::move(rotas)) {}
+Organisation::Organisation(v1::Config config, ComponentRouter router,
+                           PointPersonResolver rotas)
+    : config_(std::move(config)),
+      router_(std::move(router)),
+      rotas_(std::move(rotas)) {}
 
-const v1::ComponentConfig* Organisation::FindComponent(const std::string& id) const {
+const v1::ComponentConfig* Organisation::FindComponent(
+    const std::string& id) const {
   auto it = component_index_.find(id);
-  return it == component_index_.end() ? nullptr : &config_.components(it->second);
+  return it == component_index_.end() ? nullptr
+                                      : &config_.components(it->second);
 }
 
 const v1::PersonConfig* Organisation::FindPerson(const std::string& id) const {
@@ -143,7 +177,8 @@ const v1::PersonConfig* Organisation::FindPerson(const std::string& id) const {
   return it == person_index_.end() ? nullptr : &config_.people(it->second);
 }
 
-std::string Organisation::ComponentNames(const std::vector<std::string>& ids) const {
+std::string Organisation::ComponentNames(
+    const std::vector<std::string>& ids) const {
   std::vector<std::string> names;
   for (const auto& id : ids) {
     const auto* c = FindComponent(id);
@@ -157,7 +192,8 @@ std::string Organisation::ComponentNames(const std::vector<std::string>& ids) co
 
 v1::Impact Organisation::ImpactFor(const Labels& labels) const {
   const auto& intake = config_.intake();
-  const std::string label = intake.severity_label().empty() ? "severity" : intake.severity_label();
+  const std::string label =
+      intake.severity_label().empty() ? "severity" : intake.severity_label();
   auto it = labels.find(label);
   if (it != labels.end()) {
     auto mapped = intake.severity_impact().find(it->second);
@@ -169,7 +205,8 @@ v1::Impact Organisation::ImpactFor(const Labels& labels) const {
 std::string IncidentRef(int64_t id) { return absl::StrCat("INC-", id); }
 std::string MessageRef(int64_t id) { return absl::StrCat("MSG-", id); }
 
-absl::StatusOr<int64_t> ParseRef(absl::string_view prefix, absl::string_view ref) {
+absl::StatusOr<int64_t> ParseRef(absl::string_view prefix,
+                                 absl::string_view ref) {
   absl::string_view digits = ref;
   if (digits.size() > prefix.size() + 1 &&
       absl::EqualsIgnoreCase(digits.substr(0, prefix.size()), prefix) &&

@@ -21,7 +21,8 @@ class Organisation {
   // Validates references between the parts of `config` and builds the
   // indexes. Returns InvalidArgument whose message starts with the field path
   // ("rotas[0].members[1]: ...").
-  static absl::StatusOr<std::shared_ptr<const Organisation>> Create(v1::Config config);
+  static absl::StatusOr<std::shared_ptr<const Organisation>> Create(
+      v1::Config config);
 
   const v1::Config& config() const { return config_; }
   const ComponentRouter& router() const { return router_; }
@@ -39,7 +40,8 @@ class Organisation {
   v1::Impact ImpactFor(const Labels& labels) const;
 
  private:
-  Organisation(v1::Config config, ComponentRouter router, PointPersonResolver rotas);
+  Organisation(v1::Config config, ComponentRouter router,
+               PointPersonResolver rotas);
 
   v1::Config config_;
   ComponentRouter router_;
@@ -53,7 +55,8 @@ std::string IncidentRef(int64_t id);
 std::string MessageRef(int64_t id);
 
 // Accepts "INC-12", "inc-12" or "12". Returns InvalidArgument otherwise.
-absl::StatusOr<int64_t> ParseRef(absl::string_view prefix, absl::string_view ref);
+absl::StatusOr<int64_t> ParseRef(absl::string_view prefix,
+                                 absl::string_view ref);
 
 }  // namespace herald
 

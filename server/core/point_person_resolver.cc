@@ -12,17 +12,26 @@ namespace {
 
 absl::Weekday ToAbslWeekday(v1::Weekday w) {
   switch (w) {
-    case v1::WEEKDAY_TUESDAY: return absl::Weekday::tuesday;
-    case v1::WEEKDAY_WEDNESDAY: return absl::Weekday::wednesday;
-    case v1::WEEKDAY_THURSDAY: return absl::Weekday::thursday;
-    case v1::WEEKDAY_FRIDAY: return absl::Weekday::friday;
-    case v1::WEEKDAY_SATURDAY: return absl::Weekday::saturday;
-    case v1::WEEKDAY_SUNDAY: return absl::Weekday::sunday;
-    default: return absl::Weekday::monday;
+    case v1::WEEKDAY_TUESDAY:
+      return absl::Weekday::tuesday;
+    case v1::WEEKDAY_WEDNESDAY:
+      return absl::Weekday::wednesday;
+    case v1::WEEKDAY_THURSDAY:
+      return absl::Weekday::thursday;
+    case v1::WEEKDAY_FRIDAY:
+      return absl::Weekday::friday;
+    case v1::WEEKDAY_SATURDAY:
+      return absl::Weekday::saturday;
+    case v1::WEEKDAY_SUNDAY:
+      return absl::Weekday::sunday;
+    default:
+      return absl::Weekday::monday;
   }
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 }  // namespace
 
@@ -30,31 +39,36 @@ absl::StatusOr<PointPersonResolver::Rota> PointPersonResolver::RotaFromConfig(
     const v1::RotaConfig& config) {
   Rota rota;
   rota.id = config.id();
-  rota.component_ids.assign(config.component_ids().begin(), config.component_ids().end());
+  rota.component_ids.assign(config.component_ids().begin(),
+                            config.component_ids().end());
   rota.members.assign(config.members().begin(), config.members().end());
   rota.backup = config.backup();
   if (rota.members.empty()) {
-    return absl::InvalidArgumentError("members: expected at least one person id");
-  }
-  const std::string zone_name = config.time_zone().empty() ? "UTC" : config.time_zone();
-  if (!absl::LoadTimeZone(zone_name, &rota.zone)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("time_zone: expected an IANA time zone name, got \"", zone_name, "\""));
+        "members: expected at least one person id");
+  }
+  const std::string zone_name =
+      config.time_zone().empty() ? "UTC" : config.time_zone();
+  if (!absl::LoadTimeZone(zone_name, &rota.zone)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "time_zone: expected an IANA time zone name, got \"", zone_name, "\""));
   }
   rota.handoff_weekday = ToAbslWeekday(config.handoff_weekday());
   if (!config.handoff_time().empty()) {
     std::vector<std::string> parts = absl::StrSplit(config.handoff_time(), ':');
     int hh = -1, mm = -1;
     if (parts.size() != 2 || parts[0].size() != 2 || parts[1].size() != 2 ||
-        !absl::SimpleAtoi(parts[0], &hh) || !absl::SimpleAtoi(parts[1], &mm) || hh < 0 ||
-        hh > 23 || mm < 0 || mm > 59) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "handoff_time: expected HH:MM (24-hour), got \"", config.handoff_time(), "\""));
+        !absl::SimpleAtoi(parts[0], &hh) || !absl::SimpleAtoi(parts[1], &mm) ||
+        hh < 0 || hh > 23 || mm < 0 || mm > 59) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("handoff_time: expected HH:MM (24-hour), got \"",
+                       config.handoff_time(), "\""));
     }
     rota.handoff_minute_of_day = hh * 60 + mm;
   }
   absl::CivilDay start(2024, 1, 1);
-  if (!config.start_date().empty() && !absl::ParseCivilTime(config.start_date(), &start)) {
+  if (!config.start_date().empty() &&
+      !absl::ParseCivilTime(config.start_date(), &start)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "start_date: expected YYYY-MM-DD, got \"", config.start_date(), "\""));
   }
@@ -64,7 +78,8 @@ absl::StatusOr<PointPersonResolver::Rota> PointPersonResolver::RotaFromConfig(
   return rota;
 }
 
-PointPersonResolver::PointPersonResolver(std::vector<Rota> rotas) : rotas_(std::move(rotas)) {}
+PointPersonResolver::PointPersonResolver(std::vector<Rota> rotas)
+    : rotas_(std::move(rotas)) {}
 
 absl::StatusOr<v1::OnCallAssignment> PointPersonResolver::ForComponent(
     const std::string& component_id, absl::Time at) const {
@@ -73,20 +88,24 @@ absl::StatusOr<v1::OnCallAssignment> PointPersonResolver::ForComponent(
       if (c == component_id) return Assign(rota, at);
     }
   }
-  return absl::NotFoundError(absl::StrCat("no rota covers component \"", component_id, "\""));
+  return absl::NotFoundError(
+      absl::StrCat("no rota covers component \"", component_id, "\""));
 }
 
-std::vector<v1::OnCallAssignment> PointPersonResolver::All(absl::Time at) const {
+std::vector<v1::OnCallAssignment> PointPersonResolver::All(
+    absl::Time at) const {
   std::vector<v1::OnCallAssignment> out;
   for (const Rota& rota : rotas_) out.push_back(Assign(rota, at));
   return out;
 }
 
-v1::OnCallAssignment PointPersonResolver::Assign(const Rota& rota, absl::Time at) const {
+v1::OnCallAssignment PointPersonResolver::Assign(const Rota& rota,
+                                                 absl::Time at) const {
   auto shift_start = [&](int64_t k) {
     absl::CivilDay day = rota.start_day + 7 * k;
     return absl::CivilSecond(day.year(), day.month(), day.day(),
-                             rota.handoff_minute_of_day / 60, rota.handoff_minute_of_day % 60);
+                             rota.handoff_minute_of_day / 60,
+                             rota.handoff_minute_of_day % 60);
   };
   const absl::CivilSecond local = absl::ToCivilSecond(at, rota.zone);
   int64_t k = FloorDiv(absl::CivilDay(local) - rota.start_day, 7);
@@ -99,8 +118,10 @@ v1::OnCallAssignment PointPersonResolver::Assign(const Rota& rota, absl::Time at
   for (const auto& c : rota.component_ids) a.add_component_ids(c);
   a.set_point_person_id(rota.members[index]);
   a.set_backup_id(rota.backup);
-  *a.mutable_shift_start() = ToProtoTime(absl::FromCivil(shift_start(k), rota.zone));
-  *a.mutable_shift_end() = ToProtoTime(absl::FromCivil(shift_start(k + 1), rota.zone));
+  *a.mutable_shift_start() =
+      ToProtoTime(absl::FromCivil(shift_start(k), rota.zone));
+  *a.mutable_shift_end() =
+      ToProtoTime(absl::FromCivil(shift_start(k + 1), rota.zone));
   return a;
 }
 

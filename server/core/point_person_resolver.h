@@ -38,8 +38,8 @@ class PointPersonResolver {
 
   // Who holds the role for the first rota covering `component_id` at `at`.
   // Returns NotFound when no rota covers the component.
-  absl::StatusOr<v1::OnCallAssignment> ForComponent(const std::string& component_id,
-                                                    absl::Time at) const;
+  absl::StatusOr<v1::OnCallAssignment> ForComponent(
+      const std::string& component_id, absl::Time at) const;
 
   // Every rota's assignment at `at`, in config order.
   std::vector<v1::OnCallAssignment> All(absl::Time at) const;

@@ -5,10 +5,10 @@
 
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace herald {
 
@@ -28,8 +28,8 @@ class Renderer {
   // Templates whose name ends in ".html" escape values for HTML; the others
   // produce plain text with surrounding white space trimmed.
   // Returns NotFound for an unknown template name.
-  virtual absl::StatusOr<std::string> Render(absl::string_view name,
-                                             const TemplateContext& context) const = 0;
+  virtual absl::StatusOr<std::string> Render(
+      absl::string_view name, const TemplateContext& context) const = 0;
 };
 
 }  // namespace herald

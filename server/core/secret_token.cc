@@ -12,7 +12,8 @@ namespace herald {
 
 std::string Sha256Hex(absl::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         digest);
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
@@ -24,9 +25,10 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 std::string GenerateToken() {
   unsigned char bytes[20];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) std::abort();  // no entropy: cannot go on safely
-  return "hrld_" + absl::BytesToHexString(
-                       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+    std::abort();  // no entropy: cannot go on safely
+  return "hrld_" + absl::BytesToHexString(absl::string_view(
+                       reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
 }  // namespace herald

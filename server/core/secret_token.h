@@ -4,6 +4,7 @@
 #define HERALD_SERVER_CORE_SECRET_TOKEN_H_
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace herald {

@@ -21,7 +21,8 @@ class Channel {
 
 // True for the codes that Channel::Send uses to ask for a retry.
 inline bool IsRetryable(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsResourceExhausted(s);
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) ||
+         absl::IsResourceExhausted(s);
 }
 
 }  // namespace herald

@@ -33,7 +33,8 @@ absl::Duration DeliveryOutbox::Backoff(int attempts) const {
 absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
   std::vector<v1::Delivery> due;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
-    absl::StatusOr<std::vector<v1::Delivery>> list = r.ListDueDeliveries(deps_.clock.Now(), batch);
+    absl::StatusOr<std::vector<v1::Delivery>> list =
+        r.ListDueDeliveries(deps_.clock.Now(), batch);
     if (!list.ok()) return list.status();
     due = *std::move(list);
     return absl::OkStatus();
@@ -77,12 +78,14 @@ absl::Status DeliveryOutbox::Attempt(v1::Delivery delivery) {
     delivery.set_last_error(std::string(sent.message()));
     if (IsRetryable(sent) && delivery.attempts() < deps_.retry.max_attempts) {
       delivery.set_state(v1::DELIVERY_STATE_RETRYING);
-      *delivery.mutable_next_attempt_at() = ToProtoTime(now + Backoff(delivery.attempts()));
+      *delivery.mutable_next_attempt_at() =
+          ToProtoTime(now + Backoff(delivery.attempts()));
     } else {
       delivery.set_state(v1::DELIVERY_STATE_FAILED);
     }
   }
-  return deps_.store.Write([&](StoreTxn& txn) { return txn.UpdateDelivery(delivery); });
+  return deps_.store.Write(
+      [&](StoreTxn& txn) { return txn.UpdateDelivery(delivery); });
 }
 
 }  // namespace herald

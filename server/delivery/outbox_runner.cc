@@ -9,7 +9,9 @@ OutboxRunner::OutboxRunner(DeliveryOutbox& outbox, absl::Duration interval)
 
 OutboxRunner::~OutboxRunner() { Stop(); }
 
-void OutboxRunner::Start() { thread_ = std::thread([this] { Loop(); }); }
+void OutboxRunner::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void OutboxRunner::Wake() {
   absl::MutexLock lock(&mu_);
@@ -33,7 +35,8 @@ void OutboxRunner::Loop() {
       LogError("outbox pass failed", {{"error", ran.status().ToString()}});
     }
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(this, &OutboxRunner::ShouldRun), interval_);
+    mu_.AwaitWithTimeout(absl::Condition(this, &OutboxRunner::ShouldRun),
+                         interval_);
     if (stopping_) return;
     woken_ = false;
   }

@@ -16,7 +16,9 @@ namespace herald {
 namespace {
 
 bool IsAscii(absl::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x80;
+  });
 }
 
 // RFC 2047 encoded-word for header text that is not plain ASCII.
@@ -35,6 +37,16 @@ std::string CrLf(absl::string_view body) {
     out.push_back(body[i]);
   }
   return out;
+}
+
+// The URL without any user:password@ part, for error messages and logs.
+std::string RedactUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  const size_t slash = url.find('/', scheme + 3);
+  if (slash != std::string::npos && slash < at) return url;
+  return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
 }
 
 struct Upload {
@@ -75,18 +87,22 @@ SmtpChannel::~SmtpChannel() {
 }
 
 std::string SmtpChannel::FormatMessage(const v1::Delivery& d) const {
-  const std::string from_name = impl_->options.from_name.empty() ? "herald" : impl_->options.from_name;
-  std::string domain = impl_->options.from.substr(impl_->options.from.find('@') + 1);
+  const std::string from_name =
+      impl_->options.from_name.empty() ? "herald" : impl_->options.from_name;
+  std::string domain =
+      impl_->options.from.substr(impl_->options.from.find('@') + 1);
   if (domain.empty()) domain = "herald.invalid";
   std::string msg;
   absl::StrAppend(&msg, "Date: ",
-                  absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", impl_->clock.Now(),
-                                   absl::UTCTimeZone()),
+                  absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000",
+                                   impl_->clock.Now(), absl::UTCTimeZone()),
                   "\r\n");
-  absl::StrAppend(&msg, "From: ", HeaderText(from_name), " <", impl_->options.from, ">\r\n");
+  absl::StrAppend(&msg, "From: ", HeaderText(from_name), " <",
+                  impl_->options.from, ">\r\n");
   absl::StrAppend(&msg, "To: <", d.address(), ">\r\n");
   absl::StrAppend(&msg, "Subject: ", HeaderText(d.subject()), "\r\n");
-  absl::StrAppend(&msg, "Message-ID: <", d.idempotency_key(), "@", domain, ">\r\n");
+  absl::StrAppend(&msg, "Message-ID: <", d.idempotency_key(), "@", domain,
+                  ">\r\n");
   absl::StrAppend(&msg, "MIME-Version: 1.0\r\n");
   absl::StrAppend(&msg, "Content-Type: text/plain; charset=utf-8\r\n");
   absl::StrAppend(&msg, "Content-Transfer-Encoding: 8bit\r\n");
@@ -97,14 +113,15 @@ std::string SmtpChannel::FormatMessage(const v1::Delivery& d) const {
 absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
   if (delivery.address().find_first_of("<>\r\n") != std::string::npos ||
       delivery.address().find('@') == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a valid email address: \"", delivery.address(), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a valid email address: \"", delivery.address(), "\""));
   }
   const std::string message = FormatMessage(delivery);
   absl::MutexLock lock(&impl_->mu);
   if (impl_->curl == nullptr) impl_->curl = curl_easy_init();
   CURL* curl = impl_->curl;
-  if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
+  if (curl == nullptr)
+    return absl::ResourceExhaustedError("curl_easy_init failed");
   curl_easy_reset(curl);  // keeps the connection cache
 
   const SmtpOptions& o = impl_->options;
@@ -121,7 +138,8 @@ absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(o.timeout)));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(o.timeout)));
   curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
   if (!o.username.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, o.username.c_str());
@@ -134,12 +152,15 @@ absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
   if (rc == CURLE_OK) return absl::OkStatus();
 
   const std::string detail =
-      absl::StrCat("smtp ", o.url, ": ", error[0] ? error : curl_easy_strerror(rc),
+      absl::StrCat("smtp ", RedactUrl(o.url), ": ",
+                   error[0] ? error : curl_easy_strerror(rc),
                    response ? absl::StrCat(" (reply ", response, ")") : "");
   // 5xx replies are permanent (the server refused this message); anything
   // else, including 4xx and network trouble, may pass on a later attempt.
-  if (response >= 500 && response < 600) return absl::FailedPreconditionError(detail);
-  if (rc == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError(detail);
+  if (response >= 500 && response < 600)
+    return absl::FailedPreconditionError(detail);
+  if (rc == CURLE_OPERATION_TIMEDOUT)
+    return absl::DeadlineExceededError(detail);
   return absl::UnavailableError(detail);
 }
 

@@ -25,11 +25,21 @@ std::string JsonString(absl::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrCat("\\u00", absl::Hex(c, absl::kZeroPad2));
@@ -45,8 +55,8 @@ std::string JsonString(absl::string_view s) {
 void JsonError(httplib::Response& res, int status, absl::string_view reason,
                absl::string_view message) {
   res.status = status;
-  res.set_content(absl::StrCat("{\"error\":", JsonString(message), ",\"reason\":",
-                               JsonString(reason), "}\n"),
+  res.set_content(absl::StrCat("{\"error\":", JsonString(message),
+                               ",\"reason\":", JsonString(reason), "}\n"),
                   kJson);
 }
 
@@ -55,28 +65,37 @@ std::string BearerToken(const httplib::Request& req) {
   const std::string header = req.get_header_value("Authorization");
   constexpr absl::string_view kScheme = "bearer ";
   if (header.size() <= kScheme.size() ||
-      !absl::EqualsIgnoreCase(absl::string_view(header).substr(0, kScheme.size()), kScheme)) {
+      !absl::EqualsIgnoreCase(
+          absl::string_view(header).substr(0, kScheme.size()), kScheme)) {
     return "";
   }
-  return std::string(absl::StripAsciiWhitespace(absl::string_view(header).substr(kScheme.size())));
+  return std::string(absl::StripAsciiWhitespace(
+      absl::string_view(header).substr(kScheme.size())));
 }
 
 int HttpStatusFor(const absl::Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kAborted: return 503;  // Alertmanager retries 5xx only
-    default: return 500;
+    case absl::StatusCode::kAborted:
+      return 503;  // Alertmanager retries 5xx only
+    default:
+      return 500;
   }
 }
 
 }  // namespace
 
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& host_port) {
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
+    const std::string& host_port) {
   const size_t colon = host_port.rfind(':');
   if (colon == std::string::npos) {
     return absl::InvalidArgumentError(
@@ -87,7 +106,8 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& hos
     host = host.substr(1, host.size() - 2);
   }
   int port = -1;
-  if (!absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port < 0 || port > 65535) {
+  if (!absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("expected a port number 0-65535 in \"", host_port, "\""));
   }
@@ -100,48 +120,60 @@ struct HttpServer::Impl {
 
   void Routes();
   void HandleAlertmanager(const httplib::Request& req, httplib::Response& res);
-  void Serve(httplib::Response& res, absl::StatusOr<std::string> body, const char* type);
+  void Serve(httplib::Response& res, absl::StatusOr<std::string> body,
+             const char* type);
 
   HttpDeps deps;
   httplib::Server server;
   std::thread thread;
 };
 
-void HttpServer::Impl::Serve(httplib::Response& res, absl::StatusOr<std::string> body,
+void HttpServer::Impl::Serve(httplib::Response& res,
+                             absl::StatusOr<std::string> body,
                              const char* type) {
   if (!body.ok()) {
     LogError("http handler failed", {{"error", body.status().ToString()}});
-    JsonError(res, HttpStatusFor(body.status()), "internal", body.status().message());
+    JsonError(res, HttpStatusFor(body.status()), "internal",
+              body.status().message());
     return;
   }
   res.set_content(*std::move(body), type);
 }
 
-void HttpServer::Impl::HandleAlertmanager(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::Impl::HandleAlertmanager(const httplib::Request& req,
+                                          httplib::Response& res) {
   const std::string token = BearerToken(req);
-  if (token.empty() || !ConstantTimeEquals(Sha256Hex(token), deps.webhook_token_sha256)) {
+  if (token.empty() ||
+      !ConstantTimeEquals(Sha256Hex(token), deps.webhook_token_sha256)) {
     deps.metrics.WebhooksRejected("unauthorized").Increment();
     res.set_header("WWW-Authenticate", "Bearer realm=\"herald\"");
-    JsonError(res, 401, "unauthorized",
-              token.empty() ? "missing credentials: send \"Authorization: Bearer <token>\""
-                            : "invalid webhook credentials");
+    JsonError(
+        res, 401, "unauthorized",
+        token.empty()
+            ? "missing credentials: send \"Authorization: Bearer <token>\""
+            : "invalid webhook credentials");
     return;
   }
-  webhooks::ParsedWebhook parsed =
-      webhooks::ParseAlertmanagerWebhook(req.get_header_value("Content-Type"), req.body);
+  webhooks::ParsedWebhook parsed = webhooks::ParseAlertmanagerWebhook(
+      req.get_header_value("Content-Type"), req.body);
   if (auto* rejection = std::get_if<webhooks::WebhookRejection>(&parsed)) {
     deps.metrics.WebhooksRejected(rejection->label()).Increment();
     LogWarn("alertmanager webhook rejected",
-            {{"reason", std::string(rejection->label())}, {"error", rejection->message}});
-    JsonError(res, rejection->http_status(), rejection->label(), rejection->message);
+            {{"reason", std::string(rejection->label())},
+             {"error", rejection->message}});
+    JsonError(res, rejection->http_status(), rejection->label(),
+              rejection->message);
     return;
   }
   const v1::AlertGroup& group = std::get<v1::AlertGroup>(parsed);
   absl::StatusOr<IntakeResult> result = deps.intake.Ingest(group);
   if (!result.ok()) {
-    LogError("alert intake failed",
-             {{"group_key", group.group_key()}, {"error", result.status().ToString()}});
-    JsonError(res, HttpStatusFor(result.status()) >= 500 ? 503 : HttpStatusFor(result.status()),
+    LogError("alert intake failed", {{"group_key", group.group_key()},
+                                     {"error", result.status().ToString()}});
+    JsonError(res,
+              HttpStatusFor(result.status()) >= 500
+                  ? 503
+                  : HttpStatusFor(result.status()),
               "unavailable", result.status().message());
     return;
   }
@@ -151,23 +183,26 @@ void HttpServer::Impl::HandleAlertmanager(const httplib::Request& req, httplib::
   }
   res.status = 200;
   res.set_content(
-      absl::StrCat("{\"status\":\"accepted\",\"incident\":",
-                   JsonString(result->incident_id ? IncidentRef(result->incident_id) : ""),
-                   ",\"opened\":", result->opened ? "true" : "false", ",\"changed\":",
-                   result->changed ? "true" : "false", "}\n"),
+      absl::StrCat(
+          "{\"status\":\"accepted\",\"incident\":",
+          JsonString(result->incident_id ? IncidentRef(result->incident_id)
+                                         : ""),
+          ",\"opened\":", result->opened ? "true" : "false",
+          ",\"changed\":", result->changed ? "true" : "false", "}\n"),
       kJson);
 }
 
 void HttpServer::Impl::Routes() {
   server.set_payload_max_length(deps.max_request_bytes);
-  server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+  server.set_error_handler([this](const httplib::Request& req,
+                                  httplib::Response& res) {
     if (res.status == 413) {
       if (req.path == "/webhooks/alertmanager") {
         deps.metrics.WebhooksRejected("too_large").Increment();
       }
       JsonError(res, 413, "too_large",
-                absl::StrCat("request body exceeds the limit of ", deps.max_request_bytes,
-                             " bytes"));
+                absl::StrCat("request body exceeds the limit of ",
+                             deps.max_request_bytes, " bytes"));
     } else if (res.body.empty()) {
       JsonError(res, res.status, "http_error",
                 absl::StrCat(req.method, " ", req.path, ": HTTP ", res.status));
@@ -181,60 +216,71 @@ void HttpServer::Impl::Routes() {
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    const bool ready = !deps.ready || deps.ready();
-    res.status = ready ? 200 : 503;
-    res.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
-  });
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(prometheus::TextSerializer().Serialize(deps.registry.Collect()),
-                    "text/plain; version=0.0.4; charset=utf-8");
-  });
-  server.Post("/webhooks/alertmanager", [this](const httplib::Request& req, httplib::Response& res) {
-    HandleAlertmanager(req, res);
-  });
+  server.Get("/readyz",
+             [this](const httplib::Request&, httplib::Response& res) {
+               const bool ready = !deps.ready || deps.ready();
+               res.status = ready ? 200 : 503;
+               res.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
+             });
+  server.Get(
+      "/metrics", [this](const httplib::Request&, httplib::Response& res) {
+        res.set_content(
+            prometheus::TextSerializer().Serialize(deps.registry.Collect()),
+            "text/plain; version=0.0.4; charset=utf-8");
+      });
+  server.Post("/webhooks/alertmanager",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                HandleAlertmanager(req, res);
+              });
 
   server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
     Serve(res, deps.status_page.RenderHtml(), "text/html; charset=utf-8");
   });
   auto summary_json = [this](auto project) {
     return [this, project](const httplib::Request&, httplib::Response& res) {
-      absl::StatusOr<v1::statuspage::Summary> summary = deps.status_page.Summary();
+      absl::StatusOr<v1::statuspage::Summary> summary =
+          deps.status_page.Summary();
       if (!summary.ok()) return Serve(res, summary.status(), kJson);
       v1::statuspage::Summary out = project(*std::move(summary));
       Serve(res, StatusPage::ToJson(out), kJson);
     };
   };
-  server.Get("/api/v2/summary.json", summary_json([](v1::statuspage::Summary s) { return s; }));
+  server.Get("/api/v2/summary.json",
+             summary_json([](v1::statuspage::Summary s) { return s; }));
   server.Get("/api/v2/status.json", summary_json([](v1::statuspage::Summary s) {
                s.clear_components();
                s.clear_incidents();
                s.clear_scheduled_maintenances();
                return s;
              }));
-  server.Get("/api/v2/components.json", summary_json([](v1::statuspage::Summary s) {
+  server.Get("/api/v2/components.json",
+             summary_json([](v1::statuspage::Summary s) {
                s.clear_incidents();
                s.clear_scheduled_maintenances();
                s.clear_status();
                return s;
              }));
-  server.Get("/api/v2/incidents/unresolved.json", summary_json([](v1::statuspage::Summary s) {
+  server.Get("/api/v2/incidents/unresolved.json",
+             summary_json([](v1::statuspage::Summary s) {
                s.clear_components();
                s.clear_scheduled_maintenances();
                s.clear_status();
                return s;
              }));
-  server.Get("/api/v2/incidents.json", [this](const httplib::Request&, httplib::Response& res) {
-    absl::StatusOr<v1::statuspage::Summary> history = deps.status_page.History(50);
-    if (!history.ok()) return Serve(res, history.status(), kJson);
-    history->clear_components();
-    history->clear_scheduled_maintenances();
-    history->clear_status();
-    Serve(res, StatusPage::ToJson(*history), kJson);
-  });
+  server.Get("/api/v2/incidents.json",
+             [this](const httplib::Request&, httplib::Response& res) {
+               absl::StatusOr<v1::statuspage::Summary> history =
+                   deps.status_page.History(50);
+               if (!history.ok()) return Serve(res, history.status(), kJson);
+               history->clear_components();
+               history->clear_scheduled_maintenances();
+               history->clear_status();
+               Serve(res, StatusPage::ToJson(*history), kJson);
+             });
 }
 
-HttpServer::HttpServer(HttpDeps deps) : impl_(std::make_unique<Impl>(std::move(deps))) {
+HttpServer::HttpServer(HttpDeps deps)
+    : impl_(std::make_unique<Impl>(std::move(deps))) {
   impl_->Routes();
 }
 
@@ -246,12 +292,15 @@ absl::StatusOr<int> HttpServer::Bind(const std::string& host_port) {
   const auto& [host, port] = *addr;
   if (port == 0) {
     const int bound = impl_->server.bind_to_any_port(host);
-    if (bound <= 0) return absl::UnavailableError(absl::StrCat("cannot bind HTTP to ", host_port));
+    if (bound <= 0)
+      return absl::UnavailableError(
+          absl::StrCat("cannot bind HTTP to ", host_port));
     return bound;
   }
   if (!impl_->server.bind_to_port(host, port)) {
-    return absl::UnavailableError(absl::StrCat("cannot bind HTTP to ", host_port,
-                                               " (in use, or not a local address?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot bind HTTP to ", host_port,
+                     " (in use, or not a local address?)"));
   }
   return port;
 }

@@ -49,7 +49,8 @@ class HttpServer {
 };
 
 // Splits "host:port" ("[::1]:80" too). InvalidArgument names what is wrong.
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& host_port);
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
+    const std::string& host_port);
 
 }  // namespace herald
 

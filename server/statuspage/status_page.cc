@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
-#include "server/core/message_drafter.h"
+#include "herald/enum_labels.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
@@ -15,16 +15,6 @@ namespace {
 namespace sp = v1::statuspage;
 
 constexpr char kPageId[] = "herald";
-
-std::string ComponentStatusName(v1::ComponentStatus s) {
-  switch (s) {
-    case v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE: return "degraded_performance";
-    case v1::COMPONENT_STATUS_PARTIAL_OUTAGE: return "partial_outage";
-    case v1::COMPONENT_STATUS_MAJOR_OUTAGE: return "major_outage";
-    case v1::COMPONENT_STATUS_UNDER_MAINTENANCE: return "under_maintenance";
-    default: return "operational";
-  }
-}
 
 std::string ComponentStatusText(const std::string& s) {
   static const auto* const kText = new std::map<std::string, std::string>{
@@ -38,7 +28,8 @@ std::string ComponentStatusText(const std::string& s) {
 }
 
 std::string Time(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() == 0 && ts.nanos() == 0 ? "" : FormatUtc(FromProtoTime(ts));
+  return ts.seconds() == 0 && ts.nanos() == 0 ? ""
+                                              : FormatUtc(FromProtoTime(ts));
 }
 
 }  // namespace
@@ -54,11 +45,16 @@ std::string StatusPage::ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
-absl::StatusOr<sp::Summary> StatusPage::Summary() const { return Build(true, 50); }
+absl::StatusOr<sp::Summary> StatusPage::Summary() const {
+  return Build(true, 50);
+}
 
-absl::StatusOr<sp::Summary> StatusPage::History(int limit) const { return Build(false, limit); }
+absl::StatusOr<sp::Summary> StatusPage::History(int limit) const {
+  return Build(false, limit);
+}
 
-absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved, int limit) const {
+absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
+                                              int limit) const {
   const Organisation& org = *deps_.org;
   sp::Summary summary;
   std::vector<v1::Incident> incidents;
@@ -69,12 +65,14 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved, int limit) c
     if (!list.ok()) return list.status();
     for (v1::Incident& i : *list) {
       if (!i.customer_visible()) continue;
-      if (only_unresolved && i.status() == v1::INCIDENT_STATUS_RESOLVED) continue;
+      if (only_unresolved && i.status() == v1::INCIDENT_STATUS_RESOLVED)
+        continue;
       if (static_cast<int>(incidents.size()) >= limit) break;
       auto messages = r.ListMessages({i.id(), {v1::MESSAGE_STATE_PUBLISHED}});
       if (!messages.ok()) return messages.status();
       for (v1::Message& m : *messages) {
-        if (m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE || m.kind() == v1::MESSAGE_KIND_RESOLUTION) {
+        if (m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE ||
+            m.kind() == v1::MESSAGE_KIND_RESOLUTION) {
           published[i.id()].push_back(std::move(m));
         }
       }
@@ -82,7 +80,8 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved, int limit) c
     }
     auto component_states = r.ListComponentStates();
     if (!component_states.ok()) return component_states.status();
-    for (v1::ComponentState& c : *component_states) states[c.component_id()] = std::move(c);
+    for (v1::ComponentState& c : *component_states)
+      states[c.component_id()] = std::move(c);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -106,8 +105,9 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved, int limit) c
     out->set_page_id(kPageId);
     out->set_showcase(true);
     auto it = states.find(c.id());
-    out->set_status(ComponentStatusName(it == states.end() ? v1::COMPONENT_STATUS_OPERATIONAL
-                                                           : it->second.status()));
+    out->set_status(EnumLabel(it == states.end()
+                                  ? v1::COMPONENT_STATUS_OPERATIONAL
+                                  : it->second.status()));
     if (it != states.end()) out->set_updated_at(Time(it->second.updated_at()));
     components[c.id()] = *out;
   }
@@ -117,13 +117,14 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved, int limit) c
     sp::Incident* out = summary.add_incidents();
     out->set_id(i.ref());
     out->set_name(i.title());
-    out->set_status(StatusName(i.status()));
-    out->set_impact(ImpactName(i.impact()));
+    out->set_status(EnumLabel(i.status()));
+    out->set_impact(EnumLabel(i.impact()));
     out->set_created_at(Time(i.opened_at()));
     out->set_started_at(Time(i.opened_at()));
     out->set_updated_at(Time(i.updated_at()));
     out->set_page_id(kPageId);
-    out->set_shortlink(absl::StrCat(org.config().server().public_url(), "/#", i.ref()));
+    out->set_shortlink(
+        absl::StrCat(org.config().server().public_url(), "/#", i.ref()));
     if (i.status() == v1::INCIDENT_STATUS_RESOLVED) {
       out->set_resolved_at(Time(i.resolved_at()));
     } else {
@@ -134,16 +135,19 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved, int limit) c
       if (it != components.end()) *out->add_components() = it->second;
     }
     auto& messages = published[i.id()];
-    std::sort(messages.begin(), messages.end(), [](const v1::Message& a, const v1::Message& b) {
-      return a.id() > b.id();  // newest first, as Statuspage lists them
-    });
+    std::sort(messages.begin(), messages.end(),
+              [](const v1::Message& a, const v1::Message& b) {
+                return a.id() >
+                       b.id();  // newest first, as Statuspage lists them
+              });
     for (const v1::Message& m : messages) {
-      if (m.incident_status() == v1::INCIDENT_STATUS_MONITORING && out->monitoring_at().empty()) {
+      if (m.incident_status() == v1::INCIDENT_STATUS_MONITORING &&
+          out->monitoring_at().empty()) {
         out->set_monitoring_at(Time(m.published_at()));
       }
       sp::IncidentUpdate* u = out->add_incident_updates();
       u->set_id(m.ref());
-      u->set_status(StatusName(m.incident_status()));
+      u->set_status(EnumLabel(m.incident_status()));
       u->set_body(m.body());
       u->set_incident_id(i.ref());
       u->set_created_at(Time(m.published_at()));
@@ -188,7 +192,8 @@ absl::StatusOr<std::string> StatusPage::RenderHtml() const {
     all_operational = all_operational && c.status() == "operational";
     ctx.lists["components"].push_back(std::move(item));
   }
-  ctx.flags["all_operational"] = all_operational && current->incidents().empty();
+  ctx.flags["all_operational"] =
+      all_operational && current->incidents().empty();
   for (const sp::Incident& i : history->incidents()) {
     TemplateContext item;
     item.values["name"] = i.name();

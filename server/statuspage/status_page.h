@@ -30,7 +30,8 @@ class StatusPage {
   static std::string ToJson(const google::protobuf::Message& m);
 
  private:
-  absl::StatusOr<v1::statuspage::Summary> Build(bool only_unresolved, int limit) const;
+  absl::StatusOr<v1::statuspage::Summary> Build(bool only_unresolved,
+                                                int limit) const;
 
   const CoreDeps& deps_;
 };

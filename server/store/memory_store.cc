@@ -14,7 +14,8 @@ namespace {
 struct State {
   // One id sequence per table, as SQL's INTEGER PRIMARY KEY gives.
   struct {
-    int64_t incidents = 0, updates = 0, messages = 0, timeline = 0, deliveries = 0;
+    int64_t incidents = 0, updates = 0, messages = 0, timeline = 0,
+            deliveries = 0;
   } last_id;
   std::map<int64_t, v1::Incident> incidents;
   std::map<std::string, v1::Alert> alerts;
@@ -44,51 +45,65 @@ class MemoryTxn final : public StoreTxn {
 
   absl::StatusOr<v1::Incident> GetIncident(int64_t id) override {
     auto it = s_.incidents.find(id);
-    if (it == s_.incidents.end()) return absl::NotFoundError(absl::StrCat("no incident ", id));
+    if (it == s_.incidents.end())
+      return absl::NotFoundError(absl::StrCat("no incident ", id));
     return it->second;
   }
-  absl::StatusOr<v1::Incident> FindOpenIncident(const std::string& group_key) override {
+  absl::StatusOr<v1::Incident> FindOpenIncident(
+      const std::string& group_key) override {
     for (const auto& [id, i] : s_.incidents) {
       if (IsOpen(i) && i.group_key() == group_key) return i;
     }
-    return absl::NotFoundError(absl::StrCat("no open incident for group ", group_key));
+    return absl::NotFoundError(
+        absl::StrCat("no open incident for group ", group_key));
   }
-  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(const IncidentFilter& f) override {
-    auto out = Select(s_.incidents,
-                      [&](const v1::Incident& i) { return f.include_resolved || IsOpen(i); });
+  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
+      const IncidentFilter& f) override {
+    auto out = Select(s_.incidents, [&](const v1::Incident& i) {
+      return f.include_resolved || IsOpen(i);
+    });
     std::reverse(out.begin(), out.end());
     return out;
   }
   absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) override {
     auto it = s_.alerts.find(fingerprint);
-    if (it == s_.alerts.end()) return absl::NotFoundError(absl::StrCat("no alert ", fingerprint));
+    if (it == s_.alerts.end())
+      return absl::NotFoundError(absl::StrCat("no alert ", fingerprint));
     return it->second;
   }
-  absl::StatusOr<std::vector<v1::Alert>> ListAlerts(int64_t incident_id) override {
+  absl::StatusOr<std::vector<v1::Alert>> ListAlerts(
+      int64_t incident_id) override {
     std::vector<v1::Alert> out;
     for (const auto& [fp, a] : s_.alerts) {
       if (a.incident_id() == incident_id) out.push_back(a);
     }
     return out;
   }
-  absl::StatusOr<std::vector<v1::Update>> ListUpdates(int64_t incident_id) override {
-    return Select(s_.updates, [&](const v1::Update& u) { return u.incident_id() == incident_id; });
+  absl::StatusOr<std::vector<v1::Update>> ListUpdates(
+      int64_t incident_id) override {
+    return Select(s_.updates, [&](const v1::Update& u) {
+      return u.incident_id() == incident_id;
+    });
   }
   absl::StatusOr<v1::Message> GetMessage(int64_t id) override {
     auto it = s_.messages.find(id);
-    if (it == s_.messages.end()) return absl::NotFoundError(absl::StrCat("no message ", id));
+    if (it == s_.messages.end())
+      return absl::NotFoundError(absl::StrCat("no message ", id));
     return it->second;
   }
-  absl::StatusOr<std::vector<v1::Message>> ListMessages(const MessageFilter& f) override {
+  absl::StatusOr<std::vector<v1::Message>> ListMessages(
+      const MessageFilter& f) override {
     return Select(s_.messages, [&](const v1::Message& m) {
       if (f.incident_id != 0 && m.incident_id() != f.incident_id) return false;
-      return f.states.empty() ||
-             std::find(f.states.begin(), f.states.end(), m.state()) != f.states.end();
+      return f.states.empty() || std::find(f.states.begin(), f.states.end(),
+                                           m.state()) != f.states.end();
     });
   }
-  absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(int64_t incident_id) override {
-    return Select(s_.timeline,
-                  [&](const v1::TimelineEvent& e) { return e.incident_id() == incident_id; });
+  absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
+      int64_t incident_id) override {
+    return Select(s_.timeline, [&](const v1::TimelineEvent& e) {
+      return e.incident_id() == incident_id;
+    });
   }
   absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() override {
     std::vector<v1::Subscriber> out;
@@ -100,36 +115,45 @@ class MemoryTxn final : public StoreTxn {
     for (const auto& [hash, person] : s_.tokens) out.push_back({hash, person});
     return out;
   }
-  absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates() override {
+  absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates()
+      override {
     std::vector<v1::ComponentState> out;
     for (const auto& [id, c] : s_.components) out.push_back(c);
     return out;
   }
-  absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(absl::Time now, int limit) override {
+  absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(
+      absl::Time now, int limit) override {
     auto out = Select(s_.deliveries, [&](const v1::Delivery& d) {
-      return (d.state() == v1::DELIVERY_STATE_QUEUED || d.state() == v1::DELIVERY_STATE_RETRYING) &&
+      return (d.state() == v1::DELIVERY_STATE_QUEUED ||
+              d.state() == v1::DELIVERY_STATE_RETRYING) &&
              FromProtoTime(d.next_attempt_at()) <= now;
     });
-    std::stable_sort(out.begin(), out.end(), [](const v1::Delivery& a, const v1::Delivery& b) {
-      return FromProtoTime(a.next_attempt_at()) < FromProtoTime(b.next_attempt_at());
-    });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const v1::Delivery& a, const v1::Delivery& b) {
+                       return FromProtoTime(a.next_attempt_at()) <
+                              FromProtoTime(b.next_attempt_at());
+                     });
     if (static_cast<int>(out.size()) > limit) out.resize(limit);
     return out;
   }
   absl::StatusOr<v1::Delivery> GetDelivery(int64_t id) override {
     auto it = s_.deliveries.find(id);
-    if (it == s_.deliveries.end()) return absl::NotFoundError(absl::StrCat("no delivery ", id));
+    if (it == s_.deliveries.end())
+      return absl::NotFoundError(absl::StrCat("no delivery ", id));
     return it->second;
   }
-  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(int64_t message_id,
-                                                           int64_t incident_id) override {
+  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
+      int64_t message_id, int64_t incident_id) override {
     return Select(s_.deliveries, [&](const v1::Delivery& d) {
-      return d.message_id() == message_id && (message_id != 0 || d.incident_id() == incident_id);
+      return d.message_id() == message_id &&
+             (message_id != 0 || d.incident_id() == incident_id);
     });
   }
 
-  absl::StatusOr<int64_t> InsertIncident(const v1::Incident& incident) override {
-    if (!incident.group_key().empty() && FindOpenIncident(incident.group_key()).ok()) {
+  absl::StatusOr<int64_t> InsertIncident(
+      const v1::Incident& incident) override {
+    if (!incident.group_key().empty() &&
+        FindOpenIncident(incident.group_key()).ok()) {
       return absl::AlreadyExistsError("an open incident exists for this group");
     }
     const int64_t id = ++s_.last_id.incidents;
@@ -140,7 +164,8 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::Status UpdateIncident(const v1::Incident& incident) override {
     auto it = s_.incidents.find(incident.id());
-    if (it == s_.incidents.end()) return absl::NotFoundError(absl::StrCat("no incident ", incident.id()));
+    if (it == s_.incidents.end())
+      return absl::NotFoundError(absl::StrCat("no incident ", incident.id()));
     it->second = incident;
     return absl::OkStatus();
   }
@@ -156,7 +181,8 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::Status UpdateMessage(const v1::Message& message) override {
     auto it = s_.messages.find(message.id());
-    if (it == s_.messages.end()) return absl::NotFoundError(absl::StrCat("no message ", message.id()));
+    if (it == s_.messages.end())
+      return absl::NotFoundError(absl::StrCat("no message ", message.id()));
     it->second = message;
     return absl::OkStatus();
   }
@@ -176,7 +202,8 @@ class MemoryTxn final : public StoreTxn {
     s_.components[state.component_id()] = state;
     return absl::OkStatus();
   }
-  absl::StatusOr<int64_t> InsertDelivery(const v1::Delivery& delivery) override {
+  absl::StatusOr<int64_t> InsertDelivery(
+      const v1::Delivery& delivery) override {
     for (const auto& [id, d] : s_.deliveries) {
       if (d.idempotency_key() == delivery.idempotency_key()) {
         return absl::AlreadyExistsError(
@@ -187,7 +214,8 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
     auto it = s_.deliveries.find(delivery.id());
-    if (it == s_.deliveries.end()) return absl::NotFoundError(absl::StrCat("no delivery ", delivery.id()));
+    if (it == s_.deliveries.end())
+      return absl::NotFoundError(absl::StrCat("no delivery ", delivery.id()));
     it->second = delivery;
     return absl::OkStatus();
   }
@@ -204,7 +232,8 @@ class MemoryTxn final : public StoreTxn {
 
  private:
   template <typename T>
-  static int64_t Insert(std::map<int64_t, T>& rows, int64_t& last_id, const T& row) {
+  static int64_t Insert(std::map<int64_t, T>& rows, int64_t& last_id,
+                        const T& row) {
     const int64_t id = ++last_id;
     T copy = row;
     copy.set_id(id);
@@ -238,6 +267,8 @@ class MemoryStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<Store> NewMemoryStore() {
+  return std::make_unique<MemoryStore>();
+}
 
 }  // namespace herald

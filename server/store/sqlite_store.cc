@@ -72,13 +72,16 @@ absl::Status SqliteError(sqlite3* db, absl::string_view what) {
   const int code = sqlite3_extended_errcode(db);
   std::string msg = absl::StrCat(what, ": ", sqlite3_errmsg(db));
   switch (code & 0xff) {
-    case SQLITE_CONSTRAINT: return absl::AlreadyExistsError(msg);
+    case SQLITE_CONSTRAINT:
+      return absl::AlreadyExistsError(msg);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_CANTOPEN: return absl::UnavailableError(msg);
-    default: return absl::InternalError(msg);
+    case SQLITE_CANTOPEN:
+      return absl::UnavailableError(msg);
+    default:
+      return absl::InternalError(msg);
   }
 }
 
@@ -95,12 +98,14 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   Statement& Bind(int i, int64_t v) {
-    if (status_.ok() && sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) status_ = SqliteError(db_, "bind");
+    if (status_.ok() && sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK)
+      status_ = SqliteError(db_, "bind");
     return *this;
   }
   Statement& Bind(int i, const std::string& v) {
-    if (status_.ok() && sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
-                                          SQLITE_TRANSIENT) != SQLITE_OK) {
+    if (status_.ok() &&
+        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT) != SQLITE_OK) {
       status_ = SqliteError(db_, "bind");
     }
     return *this;
@@ -108,7 +113,8 @@ class Statement {
   Statement& BindProto(int i, const google::protobuf::MessageLite& m) {
     std::string bytes;
     m.SerializeToString(&bytes);
-    if (status_.ok() && sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()),
+    if (status_.ok() && sqlite3_bind_blob(stmt_, i, bytes.data(),
+                                          static_cast<int>(bytes.size()),
                                           SQLITE_TRANSIENT) != SQLITE_OK) {
       status_ = SqliteError(db_, "bind");
     }
@@ -127,7 +133,8 @@ class Statement {
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    const auto* p =
+        reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
   }
   template <typename T>
@@ -135,7 +142,8 @@ class Statement {
     T m;
     const void* p = sqlite3_column_blob(stmt_, col);
     if (!m.ParseFromArray(p, sqlite3_column_bytes(stmt_, col))) {
-      return absl::DataLossError(absl::StrCat("corrupt ", T::descriptor()->name(), " row"));
+      return absl::DataLossError(
+          absl::StrCat("corrupt ", T::descriptor()->name(), " row"));
     }
     return m;
   }
@@ -196,13 +204,18 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, id);
     return OneProto<v1::Incident>(s, absl::StrCat("no incident ", id));
   }
-  absl::StatusOr<v1::Incident> FindOpenIncident(const std::string& group_key) override {
-    Statement s(db_, "SELECT body FROM incidents WHERE open = 1 AND group_key = ?");
+  absl::StatusOr<v1::Incident> FindOpenIncident(
+      const std::string& group_key) override {
+    Statement s(db_,
+                "SELECT body FROM incidents WHERE open = 1 AND group_key = ?");
     s.Bind(1, group_key);
-    return OneProto<v1::Incident>(s, absl::StrCat("no open incident for group ", group_key));
+    return OneProto<v1::Incident>(
+        s, absl::StrCat("no open incident for group ", group_key));
   }
-  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(const IncidentFilter& f) override {
-    Statement s(db_, "SELECT body FROM incidents WHERE open = 1 OR ? ORDER BY id DESC");
+  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
+      const IncidentFilter& f) override {
+    Statement s(
+        db_, "SELECT body FROM incidents WHERE open = 1 OR ? ORDER BY id DESC");
     s.Bind(1, int64_t{f.include_resolved});
     return CollectProtos<v1::Incident>(s);
   }
@@ -211,13 +224,18 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, fingerprint);
     return OneProto<v1::Alert>(s, absl::StrCat("no alert ", fingerprint));
   }
-  absl::StatusOr<std::vector<v1::Alert>> ListAlerts(int64_t incident_id) override {
-    Statement s(db_, "SELECT body FROM alerts WHERE incident_id = ? ORDER BY fingerprint");
+  absl::StatusOr<std::vector<v1::Alert>> ListAlerts(
+      int64_t incident_id) override {
+    Statement s(
+        db_,
+        "SELECT body FROM alerts WHERE incident_id = ? ORDER BY fingerprint");
     s.Bind(1, incident_id);
     return CollectProtos<v1::Alert>(s);
   }
-  absl::StatusOr<std::vector<v1::Update>> ListUpdates(int64_t incident_id) override {
-    Statement s(db_, "SELECT body FROM updates WHERE incident_id = ? ORDER BY id");
+  absl::StatusOr<std::vector<v1::Update>> ListUpdates(
+      int64_t incident_id) override {
+    Statement s(db_,
+                "SELECT body FROM updates WHERE incident_id = ? ORDER BY id");
     s.Bind(1, incident_id);
     return CollectProtos<v1::Update>(s);
   }
@@ -226,7 +244,8 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, id);
     return OneProto<v1::Message>(s, absl::StrCat("no message ", id));
   }
-  absl::StatusOr<std::vector<v1::Message>> ListMessages(const MessageFilter& f) override {
+  absl::StatusOr<std::vector<v1::Message>> ListMessages(
+      const MessageFilter& f) override {
     // States are a small closed set: filter them as a bit mask.
     int64_t mask = 0;
     for (v1::MessageState st : f.states) mask |= int64_t{1} << st;
@@ -236,8 +255,10 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, f.incident_id).Bind(2, f.incident_id).Bind(3, mask).Bind(4, mask);
     return CollectProtos<v1::Message>(s);
   }
-  absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(int64_t incident_id) override {
-    Statement s(db_, "SELECT body FROM timeline WHERE incident_id = ? ORDER BY id");
+  absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
+      int64_t incident_id) override {
+    Statement s(db_,
+                "SELECT body FROM timeline WHERE incident_id = ? ORDER BY id");
     s.Bind(1, incident_id);
     return CollectProtos<v1::TimelineEvent>(s);
   }
@@ -246,7 +267,8 @@ class SqliteTxn final : public StoreTxn {
     return CollectProtos<v1::Subscriber>(s);
   }
   absl::StatusOr<std::vector<TokenRecord>> ListTokens() override {
-    Statement s(db_, "SELECT sha256, person_id FROM api_tokens ORDER BY sha256");
+    Statement s(db_,
+                "SELECT sha256, person_id FROM api_tokens ORDER BY sha256");
     std::vector<TokenRecord> out;
     while (true) {
       absl::StatusOr<bool> row = s.Step();
@@ -255,13 +277,16 @@ class SqliteTxn final : public StoreTxn {
       out.push_back({s.Text(0), s.Text(1)});
     }
   }
-  absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates() override {
+  absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates()
+      override {
     Statement s(db_, "SELECT body FROM component_states ORDER BY component_id");
     return CollectProtos<v1::ComponentState>(s);
   }
-  absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(absl::Time now, int limit) override {
+  absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(
+      absl::Time now, int limit) override {
     Statement s(db_,
-                "SELECT body FROM deliveries WHERE state IN (?, ?) AND next_attempt_at <= ? "
+                "SELECT body FROM deliveries WHERE state IN (?, ?) AND "
+                "next_attempt_at <= ? "
                 "ORDER BY next_attempt_at, id LIMIT ?");
     s.Bind(1, int64_t{v1::DELIVERY_STATE_QUEUED})
         .Bind(2, int64_t{v1::DELIVERY_STATE_RETRYING})
@@ -274,24 +299,30 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, id);
     return OneProto<v1::Delivery>(s, absl::StrCat("no delivery ", id));
   }
-  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(int64_t message_id,
-                                                           int64_t incident_id) override {
+  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
+      int64_t message_id, int64_t incident_id) override {
     Statement s(db_,
-                "SELECT body FROM deliveries WHERE message_id = ? AND (? <> 0 OR incident_id = ?) "
+                "SELECT body FROM deliveries WHERE message_id = ? AND (? <> 0 "
+                "OR incident_id = ?) "
                 "ORDER BY id");
     s.Bind(1, message_id).Bind(2, message_id).Bind(3, incident_id);
     return CollectProtos<v1::Delivery>(s);
   }
 
-  absl::StatusOr<int64_t> InsertIncident(const v1::Incident& incident) override {
-    Statement s(db_, "INSERT INTO incidents(group_key, open, body) VALUES(?, ?, ?) RETURNING id");
+  absl::StatusOr<int64_t> InsertIncident(
+      const v1::Incident& incident) override {
+    Statement s(db_,
+                "INSERT INTO incidents(group_key, open, body) VALUES(?, ?, ?) "
+                "RETURNING id");
     s.Bind(1, incident.group_key())
         .Bind(2, int64_t{!incident.has_resolved_at()})
         .BindProto(3, incident);
     return InsertReturningId(s, incident, "incidents");
   }
   absl::Status UpdateIncident(const v1::Incident& incident) override {
-    Statement s(db_, "UPDATE incidents SET group_key = ?, open = ?, body = ? WHERE id = ?");
+    Statement s(
+        db_,
+        "UPDATE incidents SET group_key = ?, open = ?, body = ? WHERE id = ?");
     s.Bind(1, incident.group_key())
         .Bind(2, int64_t{!incident.has_resolved_at()})
         .BindProto(3, incident)
@@ -300,22 +331,34 @@ class SqliteTxn final : public StoreTxn {
     return RequireChange(db_, absl::StrCat("no incident ", incident.id()));
   }
   absl::Status PutAlert(const v1::Alert& alert) override {
-    Statement s(db_, "INSERT OR REPLACE INTO alerts(fingerprint, incident_id, body) VALUES(?, ?, ?)");
-    s.Bind(1, alert.fingerprint()).Bind(2, alert.incident_id()).BindProto(3, alert);
+    Statement s(db_,
+                "INSERT OR REPLACE INTO alerts(fingerprint, incident_id, body) "
+                "VALUES(?, ?, ?)");
+    s.Bind(1, alert.fingerprint())
+        .Bind(2, alert.incident_id())
+        .BindProto(3, alert);
     return s.Run();
   }
   absl::StatusOr<int64_t> InsertUpdate(const v1::Update& update) override {
-    Statement s(db_, "INSERT INTO updates(incident_id, body) VALUES(?, ?) RETURNING id");
+    Statement s(
+        db_,
+        "INSERT INTO updates(incident_id, body) VALUES(?, ?) RETURNING id");
     s.Bind(1, update.incident_id()).BindProto(2, update);
     return InsertReturningId(s, update, "updates");
   }
   absl::StatusOr<int64_t> InsertMessage(const v1::Message& message) override {
-    Statement s(db_, "INSERT INTO messages(incident_id, state, body) VALUES(?, ?, ?) RETURNING id");
-    s.Bind(1, message.incident_id()).Bind(2, int64_t{message.state()}).BindProto(3, message);
+    Statement s(db_,
+                "INSERT INTO messages(incident_id, state, body) VALUES(?, ?, "
+                "?) RETURNING id");
+    s.Bind(1, message.incident_id())
+        .Bind(2, int64_t{message.state()})
+        .BindProto(3, message);
     return InsertReturningId(s, message, "messages");
   }
   absl::Status UpdateMessage(const v1::Message& message) override {
-    Statement s(db_, "UPDATE messages SET incident_id = ?, state = ?, body = ? WHERE id = ?");
+    Statement s(db_,
+                "UPDATE messages SET incident_id = ?, state = ?, body = ? "
+                "WHERE id = ?");
     s.Bind(1, message.incident_id())
         .Bind(2, int64_t{message.state()})
         .BindProto(3, message)
@@ -324,28 +367,37 @@ class SqliteTxn final : public StoreTxn {
     return RequireChange(db_, absl::StrCat("no message ", message.id()));
   }
   absl::Status AppendTimeline(const v1::TimelineEvent& event) override {
-    Statement s(db_, "INSERT INTO timeline(incident_id, body) VALUES(?, ?) RETURNING id");
+    Statement s(
+        db_,
+        "INSERT INTO timeline(incident_id, body) VALUES(?, ?) RETURNING id");
     s.Bind(1, event.incident_id()).BindProto(2, event);
     return InsertReturningId(s, event, "timeline").status();
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
-    Statement s(db_, "INSERT OR REPLACE INTO subscribers(id, body) VALUES(?, ?)");
+    Statement s(db_,
+                "INSERT OR REPLACE INTO subscribers(id, body) VALUES(?, ?)");
     s.Bind(1, subscriber.id()).BindProto(2, subscriber);
     return s.Run();
   }
   absl::Status PutToken(const TokenRecord& token) override {
-    Statement s(db_, "INSERT OR REPLACE INTO api_tokens(sha256, person_id) VALUES(?, ?)");
+    Statement s(
+        db_,
+        "INSERT OR REPLACE INTO api_tokens(sha256, person_id) VALUES(?, ?)");
     s.Bind(1, token.sha256_hex).Bind(2, token.person_id);
     return s.Run();
   }
   absl::Status PutComponentState(const v1::ComponentState& state) override {
-    Statement s(db_, "INSERT OR REPLACE INTO component_states(component_id, body) VALUES(?, ?)");
+    Statement s(db_,
+                "INSERT OR REPLACE INTO component_states(component_id, body) "
+                "VALUES(?, ?)");
     s.Bind(1, state.component_id()).BindProto(2, state);
     return s.Run();
   }
-  absl::StatusOr<int64_t> InsertDelivery(const v1::Delivery& delivery) override {
+  absl::StatusOr<int64_t> InsertDelivery(
+      const v1::Delivery& delivery) override {
     Statement s(db_,
-                "INSERT INTO deliveries(message_id, incident_id, idempotency_key, state, "
+                "INSERT INTO deliveries(message_id, incident_id, "
+                "idempotency_key, state, "
                 "next_attempt_at, body) VALUES(?, ?, ?, ?, ?, ?) RETURNING id");
     s.Bind(1, delivery.message_id())
         .Bind(2, delivery.incident_id())
@@ -356,7 +408,9 @@ class SqliteTxn final : public StoreTxn {
     return InsertReturningId(s, delivery, "deliveries");
   }
   absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
-    Statement s(db_, "UPDATE deliveries SET state = ?, next_attempt_at = ?, body = ? WHERE id = ?");
+    Statement s(db_,
+                "UPDATE deliveries SET state = ?, next_attempt_at = ?, body = "
+                "? WHERE id = ?");
     s.Bind(1, int64_t{delivery.state()})
         .Bind(2, Micros(delivery.next_attempt_at()))
         .BindProto(3, delivery)
@@ -367,7 +421,8 @@ class SqliteTxn final : public StoreTxn {
   absl::StatusOr<int> RequeueInterruptedDeliveries() override {
     Statement s(db_, "SELECT body FROM deliveries WHERE state = ?");
     s.Bind(1, int64_t{v1::DELIVERY_STATE_SENDING});
-    absl::StatusOr<std::vector<v1::Delivery>> stuck = CollectProtos<v1::Delivery>(s);
+    absl::StatusOr<std::vector<v1::Delivery>> stuck =
+        CollectProtos<v1::Delivery>(s);
     if (!stuck.ok()) return stuck.status();
     for (v1::Delivery& d : *stuck) {
       d.set_state(v1::DELIVERY_STATE_QUEUED);
@@ -380,14 +435,17 @@ class SqliteTxn final : public StoreTxn {
   // The body column is stored before the id is known; rewrite it with the id
   // so that reads return a complete record.
   template <typename T>
-  absl::StatusOr<int64_t> InsertReturningId(Statement& s, const T& row, const char* table) {
+  absl::StatusOr<int64_t> InsertReturningId(Statement& s, const T& row,
+                                            const char* table) {
     absl::StatusOr<bool> stepped = s.Step();
     if (!stepped.ok()) return stepped.status();
     const int64_t id = s.Int(0);
     if (absl::StatusOr<bool> done = s.Step(); !done.ok()) return done.status();
     T copy = row;
     copy.set_id(id);
-    Statement fix(db_, absl::StrCat("UPDATE ", table, " SET body = ? WHERE id = ?").c_str());
+    Statement fix(
+        db_,
+        absl::StrCat("UPDATE ", table, " SET body = ? WHERE id = ?").c_str());
     fix.BindProto(1, copy).Bind(2, id);
     if (auto st = fix.Run(); !st.ok()) return st;
     return id;
@@ -398,16 +456,19 @@ class SqliteTxn final : public StoreTxn {
 
 absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(
+          path.c_str(), &db,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+          nullptr) != SQLITE_OK) {
     absl::Status s = absl::UnavailableError(
-        absl::StrCat("cannot open database ", path, ": ", db ? sqlite3_errmsg(db) : "out of memory"));
+        absl::StrCat("cannot open database ", path, ": ",
+                     db ? sqlite3_errmsg(db) : "out of memory"));
     sqlite3_close(db);
     return s;
   }
   sqlite3_busy_timeout(db, 5000);
-  if (auto s = Exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"); !s.ok()) {
+  if (auto s = Exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
+      !s.ok()) {
     sqlite3_close(db);
     return s;
   }
@@ -473,15 +534,17 @@ absl::Status Migrate(sqlite3* db) {
   const int64_t target = SqliteSchemaVersion();
   if (current > target) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "database schema version ", current, " is newer than this herald supports (", target,
-        "); upgrade herald"));
+        "database schema version ", current,
+        " is newer than this herald supports (", target, "); upgrade herald"));
   }
   for (int64_t v = current; v < target; ++v) {
-    const std::string sql = absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v],
-                                         "PRAGMA user_version = ", v + 1, "; COMMIT;");
+    const std::string sql =
+        absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v],
+                     "PRAGMA user_version = ", v + 1, "; COMMIT;");
     if (auto s = Exec(db, sql.c_str()); !s.ok()) {
       Exec(db, "ROLLBACK").IgnoreError();
-      return absl::Status(s.code(), absl::StrCat("migration ", v + 1, ": ", s.message()));
+      return absl::Status(s.code(),
+                          absl::StrCat("migration ", v + 1, ": ", s.message()));
     }
   }
   return absl::OkStatus();
@@ -491,7 +554,8 @@ absl::Status Migrate(sqlite3* db) {
 
 int SqliteSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string& path) {
   absl::StatusOr<sqlite3*> writer = OpenConnection(path);
   if (!writer.ok()) return writer.status();
   absl::Status s = Exec(*writer, "PRAGMA journal_mode = WAL;");
@@ -510,7 +574,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) 
     }
     readers.push_back(*r);
   }
-  return std::unique_ptr<Store>(new SqliteStoreImpl(*writer, std::move(readers)));
+  return std::unique_ptr<Store>(
+      new SqliteStoreImpl(*writer, std::move(readers)));
 }
 
 }  // namespace herald

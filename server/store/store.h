@@ -23,7 +23,7 @@ struct IncidentFilter {
 };
 
 struct MessageFilter {
-  int64_t incident_id = 0;                // 0: every incident
+  int64_t incident_id = 0;               // 0: every incident
   std::vector<v1::MessageState> states;  // empty: every state
 };
 
@@ -40,37 +40,45 @@ class StoreReader {
   // NotFound when there is no incident `id`.
   virtual absl::StatusOr<v1::Incident> GetIncident(int64_t id) = 0;
   // The unresolved incident opened for `group_key`, or NotFound.
-  virtual absl::StatusOr<v1::Incident> FindOpenIncident(const std::string& group_key) = 0;
+  virtual absl::StatusOr<v1::Incident> FindOpenIncident(
+      const std::string& group_key) = 0;
   // Newest first.
-  virtual absl::StatusOr<std::vector<v1::Incident>> ListIncidents(const IncidentFilter& filter) = 0;
+  virtual absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
+      const IncidentFilter& filter) = 0;
 
   // NotFound when no alert has `fingerprint`.
-  virtual absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) = 0;
-  virtual absl::StatusOr<std::vector<v1::Alert>> ListAlerts(int64_t incident_id) = 0;
+  virtual absl::StatusOr<v1::Alert> GetAlert(
+      const std::string& fingerprint) = 0;
+  virtual absl::StatusOr<std::vector<v1::Alert>> ListAlerts(
+      int64_t incident_id) = 0;
 
-  virtual absl::StatusOr<std::vector<v1::Update>> ListUpdates(int64_t incident_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Update>> ListUpdates(
+      int64_t incident_id) = 0;
 
   // NotFound when there is no message `id`.
   virtual absl::StatusOr<v1::Message> GetMessage(int64_t id) = 0;
-  virtual absl::StatusOr<std::vector<v1::Message>> ListMessages(const MessageFilter& filter) = 0;
+  virtual absl::StatusOr<std::vector<v1::Message>> ListMessages(
+      const MessageFilter& filter) = 0;
 
-  virtual absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(int64_t incident_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
+      int64_t incident_id) = 0;
 
   // Ordered by id.
   virtual absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() = 0;
   virtual absl::StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
   // Components whose status was ever set; the others are operational.
-  virtual absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates() = 0;
+  virtual absl::StatusOr<std::vector<v1::ComponentState>>
+  ListComponentStates() = 0;
 
   // Queued or retrying deliveries whose next attempt is due at `now`,
   // oldest due first, at most `limit`.
-  virtual absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(absl::Time now,
-                                                                      int limit) = 0;
+  virtual absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(
+      absl::Time now, int limit) = 0;
   // NotFound when there is no delivery `id`.
   virtual absl::StatusOr<v1::Delivery> GetDelivery(int64_t id) = 0;
   // Every delivery of `message_id` (0: staff notifications of `incident_id`).
-  virtual absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(int64_t message_id,
-                                                                   int64_t incident_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
+      int64_t message_id, int64_t incident_id) = 0;
 };
 
 // Changes, inside one atomic transaction.
@@ -78,7 +86,8 @@ class StoreTxn : public StoreReader {
  public:
   // Stores a new incident and returns its id. The incident's `id` is ignored.
   // AlreadyExists when another unresolved incident has the same group_key.
-  virtual absl::StatusOr<int64_t> InsertIncident(const v1::Incident& incident) = 0;
+  virtual absl::StatusOr<int64_t> InsertIncident(
+      const v1::Incident& incident) = 0;
   // NotFound when there is no incident with that id.
   virtual absl::Status UpdateIncident(const v1::Incident& incident) = 0;
 
@@ -100,10 +109,12 @@ class StoreTxn : public StoreReader {
   virtual absl::Status PutComponentState(const v1::ComponentState& state) = 0;
 
   // AlreadyExists when a delivery with the same idempotency key exists.
-  virtual absl::StatusOr<int64_t> InsertDelivery(const v1::Delivery& delivery) = 0;
+  virtual absl::StatusOr<int64_t> InsertDelivery(
+      const v1::Delivery& delivery) = 0;
   // NotFound when there is no delivery with that id.
   virtual absl::Status UpdateDelivery(const v1::Delivery& delivery) = 0;
-  // Puts deliveries left in `sending` by a crash back to `queued`; returns how many.
+  // Puts deliveries left in `sending` by a crash back to `queued`; returns how
+  // many.
   virtual absl::StatusOr<int> RequeueInterruptedDeliveries() = 0;
 };
 
@@ -112,7 +123,8 @@ class Store {
   virtual ~Store() = default;
 
   // Runs `fn` against a consistent snapshot.
-  virtual absl::Status Read(absl::FunctionRef<absl::Status(StoreReader&)> fn) = 0;
+  virtual absl::Status Read(
+      absl::FunctionRef<absl::Status(StoreReader&)> fn) = 0;
 
   // Runs `fn` in one write transaction. Commits when `fn` returns OK and then
   // returns OK only once the commit is durable; otherwise rolls back and

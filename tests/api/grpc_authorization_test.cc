@@ -18,15 +18,21 @@ using testing::TokenFor;
 // The specification this test holds the server to, written independently of
 // the server's own permission choices.
 const std::map<std::string, std::set<std::string>>& AllowedPeople() {
-  static const auto* const kTable = new std::map<std::string, std::set<std::string>>{
-      {"/herald.v1.IncidentService/ListIncidents", {"alice", "bob", "carol", "dave", "erin"}},
-      {"/herald.v1.IncidentService/GetIncident", {"alice", "bob", "carol", "dave", "erin"}},
-      {"/herald.v1.IncidentService/PostUpdate", {"alice"}},
-      {"/herald.v1.IncidentService/ResolveIncident", {"alice", "bob", "carol", "erin"}},
-      {"/herald.v1.MessageService/ListMessages", {"alice", "bob", "carol", "dave", "erin"}},
-      {"/herald.v1.MessageService/ApproveMessage", {"carol"}},
-      {"/herald.v1.OnCallService/GetOnCall", {"alice", "bob", "carol", "dave", "erin"}},
-  };
+  static const auto* const kTable =
+      new std::map<std::string, std::set<std::string>>{
+          {"/herald.v1.IncidentService/ListIncidents",
+           {"alice", "bob", "carol", "dave", "erin"}},
+          {"/herald.v1.IncidentService/GetIncident",
+           {"alice", "bob", "carol", "dave", "erin"}},
+          {"/herald.v1.IncidentService/PostUpdate", {"alice"}},
+          {"/herald.v1.IncidentService/ResolveIncident",
+           {"alice", "bob", "carol", "erin"}},
+          {"/herald.v1.MessageService/ListMessages",
+           {"alice", "bob", "carol", "dave", "erin"}},
+          {"/herald.v1.MessageService/ApproveMessage", {"carol"}},
+          {"/herald.v1.OnCallService/GetOnCall",
+           {"alice", "bob", "carol", "dave", "erin"}},
+      };
   return *kTable;
 }
 
@@ -36,7 +42,8 @@ std::vector<std::string> AllMethods() {
   for (int s = 0; s < file->service_count(); ++s) {
     const auto* service = file->service(s);
     for (int m = 0; m < service->method_count(); ++m) {
-      out.push_back(absl::StrCat("/", service->full_name(), "/", service->method(m)->name()));
+      out.push_back(absl::StrCat("/", service->full_name(), "/",
+                                 service->method(m)->name()));
     }
   }
   return out;
@@ -58,7 +65,8 @@ grpc::Status CallWithEmptyRequest(GrpcHarness& h, const std::string& method,
 
 TEST(GrpcAuthorizationTest, EveryMethodHasAnExpectation) {
   for (const std::string& method : AllMethods()) {
-    EXPECT_TRUE(AllowedPeople().contains(method)) << method << " has no authorization expectation";
+    EXPECT_TRUE(AllowedPeople().contains(method))
+        << method << " has no authorization expectation";
   }
   EXPECT_EQ(AllMethods().size(), AllowedPeople().size());
 }
@@ -85,8 +93,10 @@ TEST(GrpcAuthorizationTest, EveryMethodRefusesMissingAndUnknownTokens) {
   GrpcHarness h;
   for (const std::string& method : AllMethods()) {
     grpc::Status missing = CallWithEmptyRequest(h, method, "");
-    EXPECT_EQ(missing.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method;
-    EXPECT_THAT(missing.error_message(), ::testing::HasSubstr("missing credentials"));
+    EXPECT_EQ(missing.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << method;
+    EXPECT_THAT(missing.error_message(),
+                ::testing::HasSubstr("missing credentials"));
     EXPECT_EQ(CallWithEmptyRequest(h, method, "forged").error_code(),
               grpc::StatusCode::UNAUTHENTICATED)
         << method;
@@ -95,7 +105,8 @@ TEST(GrpcAuthorizationTest, EveryMethodRefusesMissingAndUnknownTokens) {
 
 TEST(GrpcAuthorizationTest, DenialSaysWhichRoleIsNeeded) {
   GrpcHarness h;
-  grpc::Status s = CallWithEmptyRequest(h, "/herald.v1.MessageService/ApproveMessage", TokenFor("alice"));
+  grpc::Status s = CallWithEmptyRequest(
+      h, "/herald.v1.MessageService/ApproveMessage", TokenFor("alice"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("comms_lead"));
 }

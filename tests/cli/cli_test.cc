@@ -11,12 +11,12 @@
 namespace herald::cli {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
 using herald::testing::FiringGroup;
 using herald::testing::GrpcHarness;
 using herald::testing::TokenFor;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -25,7 +25,8 @@ class CliTest : public ::testing::Test {
     std::string out, err;
   };
 
-  Outcome Run(std::vector<std::string> args, const std::string& person = "alice") {
+  Outcome Run(std::vector<std::string> args,
+              const std::string& person = "alice") {
     args.insert(args.begin(), "herald");
     std::vector<const char*> argv;
     for (const auto& a : args) argv.push_back(a.c_str());
@@ -40,16 +41,20 @@ class CliTest : public ::testing::Test {
     };
     auto env = [&](const char* name) -> std::string {
       if (std::string(name) == "HERALD_SERVER") return h_.address();
-      if (std::string(name) == "HERALD_TOKEN") return person.empty() ? "" : TokenFor(person);
+      if (std::string(name) == "HERALD_TOKEN")
+        return person.empty() ? "" : TokenFor(person);
       return "";
     };
-    const int code = cli::Run(static_cast<int>(argv.size()), argv.data(), connect, env, out, err);
+    const int code = cli::Run(static_cast<int>(argv.size()), argv.data(),
+                              connect, env, out, err);
     return {code, out.str(), err.str()};
   }
 
   std::string OpenIncident() {
-    return h_.core.queries.GetIncident(
-                             h_.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id)
+    return h_.core.queries
+        .GetIncident(
+            h_.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))
+                ->incident_id)
         ->incident()
         .ref();
   }
@@ -59,7 +64,8 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, UpdateStoresTheNoteAndPrintsTheDraft) {
   const std::string inc = OpenIncident();
-  Outcome o = Run({"update", inc, "rolled back, errors falling", "--status", "identified"});
+  Outcome o = Run(
+      {"update", inc, "rolled back, errors falling", "--status", "identified"});
   EXPECT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("MSG-"));
   EXPECT_THAT(o.out, HasSubstr("rolled back, errors falling"));
@@ -96,17 +102,21 @@ TEST_F(CliTest, JsonOutputIsTheProtobufMappingOfTheResponse) {
     Outcome o = Run(args);
     ASSERT_EQ(o.code, kExitOk) << o.err;
     v1::ListIncidentsResponse parsed;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(o.out, &parsed).ok()) << o.out;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(o.out, &parsed).ok())
+        << o.out;
     ASSERT_EQ(parsed.incidents_size(), 1);
     EXPECT_EQ(parsed.incidents(0).ref(), inc);
   }
   v1::GetIncidentResponse shown;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(Run({"show", inc, "-o", "json"}).out, &shown).ok());
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  Run({"show", inc, "-o", "json"}).out, &shown)
+                  .ok());
   EXPECT_EQ(shown.incident().ref(), inc);
   v1::GetOnCallResponse oncall;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(Run({"oncall", "-o", "json"}).out, &oncall).ok());
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  Run({"oncall", "-o", "json"}).out, &oncall)
+                  .ok());
   EXPECT_EQ(oncall.assignments_size(), 1);
 }
 
@@ -143,7 +153,8 @@ TEST_F(CliTest, UsageErrorsExitTwoWithoutCallingTheServer) {
   Outcome missing = Run({"update"});
   EXPECT_EQ(missing.code, kExitUsage);
   EXPECT_THAT(missing.err, HasSubstr("INCIDENT"));
-  EXPECT_EQ(Run({"update", "INC-1", "x", "--status", "resolved"}).code, kExitUsage);
+  EXPECT_EQ(Run({"update", "INC-1", "x", "--status", "resolved"}).code,
+            kExitUsage);
   EXPECT_EQ(Run({"incidents", "-o", "yaml"}).code, kExitUsage);
   EXPECT_EQ(Run({}).code, kExitUsage);
 }
@@ -151,7 +162,8 @@ TEST_F(CliTest, UsageErrorsExitTwoWithoutCallingTheServer) {
 TEST_F(CliTest, HelpListsEveryCommand) {
   Outcome o = Run({"--help"});
   EXPECT_EQ(o.code, kExitOk);
-  for (const char* cmd : {"incidents", "show", "update", "resolve", "messages", "approve", "oncall"}) {
+  for (const char* cmd : {"incidents", "show", "update", "resolve", "messages",
+                          "approve", "oncall"}) {
     EXPECT_THAT(o.out, HasSubstr(cmd));
   }
 }

@@ -46,51 +46,62 @@ server: {max_request_bytes: 2048}
 TEST(ConfigLoaderTest, UnknownFieldNamesFileLineAndField) {
   absl::Status s = Parse("server:\n  grpc_listne: x\n");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.message()), StartsWith("herald.yaml:2:3: server.grpc_listne: unknown field"));
+  EXPECT_THAT(std::string(s.message()),
+              StartsWith("herald.yaml:2:3: server.grpc_listne: unknown field"));
   EXPECT_THAT(std::string(s.message()), HasSubstr("grpc_listen"));
 }
 
 TEST(ConfigLoaderTest, BadEnumSaysWhatWasExpected) {
   absl::Status s = Parse("people:\n  - id: a\n    roles: [boss]\n");
   EXPECT_THAT(std::string(s.message()), HasSubstr("people[0].roles[0]"));
-  EXPECT_THAT(std::string(s.message()), HasSubstr("engineer, comms, comms_lead, admin"));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("engineer, comms, comms_lead, admin"));
   EXPECT_THAT(std::string(s.message()), HasSubstr("\"boss\""));
 }
 
 TEST(ConfigLoaderTest, WrongShapeIsNamed) {
-  EXPECT_THAT(std::string(Parse("components: checkout\n").message()), HasSubstr("components: expected a list"));
-  EXPECT_THAT(std::string(Parse("server: {max_request_bytes: lots}\n").message()),
-              HasSubstr("server.max_request_bytes: expected an integer"));
+  EXPECT_THAT(std::string(Parse("components: checkout\n").message()),
+              HasSubstr("components: expected a list"));
+  EXPECT_THAT(
+      std::string(Parse("server: {max_request_bytes: lots}\n").message()),
+      HasSubstr("server.max_request_bytes: expected an integer"));
 }
 
 TEST(ConfigLoaderTest, InvalidYamlGivesPosition) {
-  EXPECT_THAT(std::string(Parse("server: [\n").message()), HasSubstr("herald.yaml:"));
+  EXPECT_THAT(std::string(Parse("server: [\n").message()),
+              HasSubstr("herald.yaml:"));
 }
 
 TEST(ConfigLoaderTest, BrokenReferencesNameTheField) {
   v1::Config c = DefaultConfig();
   c.mutable_rotas(0)->set_members(1, "nobody");
   absl::Status s = BuildOrganisation(c, "herald.yaml").status();
-  EXPECT_THAT(std::string(s.message()), HasSubstr("herald.yaml: rotas[0].members[1]: unknown person \"nobody\""));
+  EXPECT_THAT(
+      std::string(s.message()),
+      HasSubstr("herald.yaml: rotas[0].members[1]: unknown person \"nobody\""));
 
   c = DefaultConfig();
   c.mutable_components(0)->set_matchers(0, "service=~\"(\"");
-  EXPECT_THAT(std::string(BuildOrganisation(c, "herald.yaml").status().message()),
-              HasSubstr("components[0].matchers[0]"));
+  EXPECT_THAT(
+      std::string(BuildOrganisation(c, "herald.yaml").status().message()),
+      HasSubstr("components[0].matchers[0]"));
 
   c = DefaultConfig();
   c.mutable_intake()->set_default_component("nope");
-  EXPECT_THAT(std::string(BuildOrganisation(c, "h").status().message()), HasSubstr("intake.default_component"));
+  EXPECT_THAT(std::string(BuildOrganisation(c, "h").status().message()),
+              HasSubstr("intake.default_component"));
 }
 
 TEST(ConfigLoaderTest, LoadConfigFileAppliesServerDefaults) {
-  const auto path = std::filesystem::path(::testing::TempDir()) / "herald_min.yaml";
+  const auto path =
+      std::filesystem::path(::testing::TempDir()) / "herald_min.yaml";
   std::ofstream(path) << "components:\n  - {id: web, name: Web}\n";
   absl::StatusOr<v1::Config> c = LoadConfigFile(path.string());
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->server().grpc_listen(), "127.0.0.1:7601");
   EXPECT_EQ(c->server().max_request_bytes(), 1 << 20);
-  EXPECT_EQ(LoadConfigFile("/nonexistent.yaml").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(LoadConfigFile("/nonexistent.yaml").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -10,10 +10,10 @@
 namespace herald {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::CoreHarness;
+using ::testing::ElementsAre;
 using testing::FiringGroup;
+using ::testing::HasSubstr;
 using testing::Resolved;
 
 std::vector<v1::Delivery> StaffDeliveries(CoreHarness& h, int64_t incident_id) {
@@ -27,12 +27,15 @@ std::vector<v1::Delivery> StaffDeliveries(CoreHarness& h, int64_t incident_id) {
   return out;
 }
 
-TEST(AlertIntakeTest, FirstFiringAlertOpensAnInternalIncidentWithRoutedComponents) {
+TEST(AlertIntakeTest,
+     FirstFiringAlertOpensAnInternalIncidentWithRoutedComponents) {
   CoreHarness h;
-  absl::StatusOr<IntakeResult> r = h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}));
+  absl::StatusOr<IntakeResult> r =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->opened);
-  absl::StatusOr<v1::GetIncidentResponse> got = h.queries.GetIncident(r->incident_id);
+  absl::StatusOr<v1::GetIncidentResponse> got =
+      h.queries.GetIncident(r->incident_id);
   ASSERT_TRUE(got.ok());
   const v1::Incident& i = got->incident();
   EXPECT_EQ(i.ref(), absl::StrCat("INC-", r->incident_id));
@@ -46,7 +49,8 @@ TEST(AlertIntakeTest, FirstFiringAlertOpensAnInternalIncidentWithRoutedComponent
 
 TEST(AlertIntakeTest, PointPersonFromTheRotaIsRecordedAndEmailed) {
   CoreHarness h;
-  const int64_t id = h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
   const std::string expected =
       h.org->rotas().ForComponent("checkout", h.clock.Now())->point_person_id();
   EXPECT_EQ(h.queries.GetIncident(id)->incident().point_person_id(), expected);
@@ -75,20 +79,25 @@ TEST(AlertIntakeTest, SamePayloadTwiceChangesNothing) {
 
 TEST(AlertIntakeTest, NewGroupKeyOpensASeparateIncident) {
   CoreHarness h;
-  const int64_t a = h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
-  const int64_t b = h.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))->incident_id;
+  const int64_t a =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  const int64_t b =
+      h.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))->incident_id;
   EXPECT_NE(a, b);
 }
 
 TEST(AlertIntakeTest, UnroutedAlertGoesToTheDefaultComponent) {
   CoreHarness h;
-  const int64_t id = h.intake.Ingest(FiringGroup("g1", "search", {"fp1"}))->incident_id;
-  EXPECT_THAT(h.queries.GetIncident(id)->incident().component_ids(), ElementsAre("platform"));
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "search", {"fp1"}))->incident_id;
+  EXPECT_THAT(h.queries.GetIncident(id)->incident().component_ids(),
+              ElementsAre("platform"));
 }
 
 TEST(AlertIntakeTest, LaterAlertInTheGroupAddsItsComponent) {
   CoreHarness h;
-  const int64_t id = h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
   v1::AlertGroup more = FiringGroup("g1", "checkout", {"fp1"});
   v1::Alert* api = more.add_alerts();
   *api = more.alerts(0);
@@ -99,7 +108,8 @@ TEST(AlertIntakeTest, LaterAlertInTheGroupAddsItsComponent) {
               ElementsAre("checkout", "api"));
 }
 
-TEST(AlertIntakeTest, ResolvedGroupMarksReadyToResolveAndTellsThePointPersonButDoesNotResolve) {
+TEST(AlertIntakeTest,
+     ResolvedGroupMarksReadyToResolveAndTellsThePointPersonButDoesNotResolve) {
   CoreHarness h;
   const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
   const int64_t id = h.intake.Ingest(g)->incident_id;
@@ -114,7 +124,8 @@ TEST(AlertIntakeTest, ResolvedGroupMarksReadyToResolveAndTellsThePointPersonButD
 
 TEST(AlertIntakeTest, ResolvedNotificationForUnknownGroupOpensNothing) {
   CoreHarness h;
-  absl::StatusOr<IntakeResult> r = h.intake.Ingest(Resolved(FiringGroup("g9", "checkout", {"fp"})));
+  absl::StatusOr<IntakeResult> r =
+      h.intake.Ingest(Resolved(FiringGroup("g9", "checkout", {"fp"})));
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->opened);
   EXPECT_TRUE(h.queries.ListIncidents(true)->empty());
@@ -132,7 +143,8 @@ TEST(AlertIntakeTest, ConcurrentDeliveriesOfOneGroupOpenOneIncident) {
   CoreHarness h;
   const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
   std::vector<std::thread> threads;
-  for (int i = 0; i < 8; ++i) threads.emplace_back([&] { ASSERT_TRUE(h.intake.Ingest(g).ok()); });
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] { ASSERT_TRUE(h.intake.Ingest(g).ok()); });
   for (auto& t : threads) t.join();
   EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
   EXPECT_EQ(h.metrics.incidents_opened.Value(), 1);

@@ -12,9 +12,11 @@ using ::testing::HasSubstr;
 
 class AuthorizerTest : public ::testing::Test {
  protected:
-  std::shared_ptr<const Organisation> org_ = *BuildOrganisation(DefaultConfig(), "test");
+  std::shared_ptr<const Organisation> org_ =
+      *BuildOrganisation(DefaultConfig(), "test");
   Authorizer authorizer_{org_,
-                         {{Sha256Hex("alice-token"), "alice"}, {Sha256Hex("carol-token"), "carol"}}};
+                         {{Sha256Hex("alice-token"), "alice"},
+                          {Sha256Hex("carol-token"), "carol"}}};
 };
 
 TEST_F(AuthorizerTest, KnownTokenAuthenticatesItsPersonWithTheirRoles) {
@@ -31,7 +33,8 @@ TEST_F(AuthorizerTest, MissingTokenIsUnauthenticatedAndSaysHowToSendOne) {
 }
 
 TEST_F(AuthorizerTest, UnknownTokenIsUnauthenticated) {
-  EXPECT_EQ(authorizer_.Authenticate("guess").status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(authorizer_.Authenticate("guess").status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(AuthorizerTest, EngineerMayPostUpdatesButNotApprove) {
@@ -44,11 +47,13 @@ TEST_F(AuthorizerTest, EngineerMayPostUpdatesButNotApprove) {
 }
 
 TEST_F(AuthorizerTest, OnlyCommsLeadsGrantApproval) {
-  EXPECT_EQ(RolesGranting(Permission::kApproveMessage), std::set<v1::Role>{v1::ROLE_COMMS_LEAD});
+  EXPECT_EQ(RolesGranting(Permission::kApproveMessage),
+            std::set<v1::Role>{v1::ROLE_COMMS_LEAD});
 }
 
 TEST(SecretTokenTest, HashIsHexSha256) {
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(SecretTokenTest, ConstantTimeEqualsComparesContentAndLength) {

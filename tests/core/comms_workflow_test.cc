@@ -7,17 +7,18 @@
 namespace herald {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::SizeIs;
 using testing::CommsLead;
 using testing::CoreHarness;
 using testing::Engineer;
 using testing::FiringGroup;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
 
 class CommsWorkflowTest : public ::testing::Test {
  protected:
   int64_t OpenIncident() {
-    return h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+    return h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))
+        ->incident_id;
   }
   std::vector<v1::Delivery> Deliveries(int64_t message_id) {
     std::vector<v1::Delivery> out;
@@ -36,7 +37,8 @@ class CommsWorkflowTest : public ::testing::Test {
 TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
   const int64_t id = OpenIncident();
   absl::StatusOr<PostedUpdate> p =
-      h_.workflow.PostUpdate(Engineer(), id, "rolled back, errors falling", v1::INCIDENT_STATUS_IDENTIFIED);
+      h_.workflow.PostUpdate(Engineer(), id, "rolled back, errors falling",
+                             v1::INCIDENT_STATUS_IDENTIFIED);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->update.author_id(), "alice");
   EXPECT_EQ(p->draft.state(), v1::MESSAGE_STATE_DRAFT);
@@ -50,10 +52,14 @@ TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
 
 TEST_F(CommsWorkflowTest, NewUpdateSupersedesThePendingDraft) {
   const int64_t id = OpenIncident();
-  const v1::Message first =
-      h_.workflow.PostUpdate(Engineer(), id, "looking", v1::INCIDENT_STATUS_UNSPECIFIED)->draft;
-  const v1::Message second =
-      h_.workflow.PostUpdate(Engineer(), id, "found it", v1::INCIDENT_STATUS_UNSPECIFIED)->draft;
+  const v1::Message first = h_.workflow
+                                .PostUpdate(Engineer(), id, "looking",
+                                            v1::INCIDENT_STATUS_UNSPECIFIED)
+                                ->draft;
+  const v1::Message second = h_.workflow
+                                 .PostUpdate(Engineer(), id, "found it",
+                                             v1::INCIDENT_STATUS_UNSPECIFIED)
+                                 ->draft;
   std::vector<v1::Message> pending = *h_.queries.ListMessages(id, {});
   ASSERT_THAT(pending, SizeIs(1));
   EXPECT_EQ(pending[0].id(), second.id());
@@ -63,30 +69,43 @@ TEST_F(CommsWorkflowTest, NewUpdateSupersedesThePendingDraft) {
 
 TEST_F(CommsWorkflowTest, OverlongUpdateIsRefusedWithTheLimit) {
   const int64_t id = OpenIncident();
-  absl::Status s = h_.workflow
-                       .PostUpdate(Engineer(), id, std::string(kMaxUpdateLength + 1, 'x'),
-                                   v1::INCIDENT_STATUS_UNSPECIFIED)
-                       .status();
+  absl::Status s =
+      h_.workflow
+          .PostUpdate(Engineer(), id, std::string(kMaxUpdateLength + 1, 'x'),
+                      v1::INCIDENT_STATUS_UNSPECIFIED)
+          .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("500"));
 }
 
 TEST_F(CommsWorkflowTest, EmptyUpdateIsRefused) {
   const int64_t id = OpenIncident();
-  EXPECT_EQ(h_.workflow.PostUpdate(Engineer(), id, "   ", v1::INCIDENT_STATUS_UNSPECIFIED).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      h_.workflow
+          .PostUpdate(Engineer(), id, "   ", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(CommsWorkflowTest, UpdateToUnknownIncidentIsNotFound) {
-  EXPECT_EQ(h_.workflow.PostUpdate(Engineer(), 999, "x", v1::INCIDENT_STATUS_UNSPECIFIED).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      h_.workflow
+          .PostUpdate(Engineer(), 999, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
 }
 
-TEST_F(CommsWorkflowTest, ApprovalPublishesSetsStatusesAndQueuesOneEmailPerSubscriber) {
+TEST_F(CommsWorkflowTest,
+       ApprovalPublishesSetsStatusesAndQueuesOneEmailPerSubscriber) {
   const int64_t id = OpenIncident();
-  const v1::Message draft =
-      h_.workflow.PostUpdate(Engineer(), id, "rolled back", v1::INCIDENT_STATUS_IDENTIFIED)->draft;
-  absl::StatusOr<Publication> pub = h_.workflow.Approve(CommsLead(), draft.id(), draft.version());
+  const v1::Message draft = h_.workflow
+                                .PostUpdate(Engineer(), id, "rolled back",
+                                            v1::INCIDENT_STATUS_IDENTIFIED)
+                                ->draft;
+  absl::StatusOr<Publication> pub =
+      h_.workflow.Approve(CommsLead(), draft.id(), draft.version());
   ASSERT_TRUE(pub.ok()) << pub.status();
   EXPECT_EQ(pub->message.state(), v1::MESSAGE_STATE_PUBLISHED);
   EXPECT_EQ(pub->message.approver_id(), "carol");
@@ -107,7 +126,9 @@ TEST_F(CommsWorkflowTest, ApprovalPublishesSetsStatusesAndQueuesOneEmailPerSubsc
 TEST_F(CommsWorkflowTest, ApprovingTwiceIsRefusedAndQueuesNothingMore) {
   const int64_t id = OpenIncident();
   const v1::Message draft =
-      h_.workflow.PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)->draft;
+      h_.workflow
+          .PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          ->draft;
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
   EXPECT_EQ(h_.workflow.Approve(CommsLead(), draft.id(), 0).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -117,16 +138,22 @@ TEST_F(CommsWorkflowTest, ApprovingTwiceIsRefusedAndQueuesNothingMore) {
 TEST_F(CommsWorkflowTest, ApprovingAStaleVersionIsAborted) {
   const int64_t id = OpenIncident();
   const v1::Message draft =
-      h_.workflow.PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)->draft;
-  absl::Status s = h_.workflow.Approve(CommsLead(), draft.id(), draft.version() + 1).status();
+      h_.workflow
+          .PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          ->draft;
+  absl::Status s =
+      h_.workflow.Approve(CommsLead(), draft.id(), draft.version() + 1)
+          .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(s.message()), HasSubstr("version"));
 }
 
-TEST_F(CommsWorkflowTest, ResolveDraftsResolutionAndPersonalApologyWithDuration) {
+TEST_F(CommsWorkflowTest,
+       ResolveDraftsResolutionAndPersonalApologyWithDuration) {
   const int64_t id = OpenIncident();
   h_.clock.Advance(absl::Minutes(95));
-  absl::StatusOr<Resolution> r = h_.workflow.Resolve(Engineer(), id, "A bad deploy; rolled back.");
+  absl::StatusOr<Resolution> r =
+      h_.workflow.Resolve(Engineer(), id, "A bad deploy; rolled back.");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->incident.has_resolved_at());
   ASSERT_THAT(r->drafts, SizeIs(2));
@@ -146,19 +173,26 @@ TEST_F(CommsWorkflowTest, ResolveDraftsResolutionAndPersonalApologyWithDuration)
   EXPECT_THAT(d[1].body(), HasSubstr("A bad deploy; rolled back."));
 }
 
-TEST_F(CommsWorkflowTest, CustomerStatusTurnsResolvedOnlyWhenTheResolutionIsPublished) {
+TEST_F(CommsWorkflowTest,
+       CustomerStatusTurnsResolvedOnlyWhenTheResolutionIsPublished) {
   const int64_t id = OpenIncident();
   const Resolution r = *h_.workflow.Resolve(Engineer(), id, "");
-  EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(), v1::INCIDENT_STATUS_INVESTIGATING);
+  EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(),
+            v1::INCIDENT_STATUS_INVESTIGATING);
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r.drafts[0].id(), 0).ok());
-  EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(), v1::INCIDENT_STATUS_RESOLVED);
+  EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(),
+            v1::INCIDENT_STATUS_RESOLVED);
 }
 
 TEST_F(CommsWorkflowTest, ResolvedIncidentTakesNoUpdatesAndCannotResolveAgain) {
   const int64_t id = OpenIncident();
   ASSERT_TRUE(h_.workflow.Resolve(Engineer(), id, "").ok());
-  EXPECT_EQ(h_.workflow.PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      h_.workflow
+          .PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .status()
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(h_.workflow.Resolve(Engineer(), id, "").status().code(),
             absl::StatusCode::kFailedPrecondition);
 }

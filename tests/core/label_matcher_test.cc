@@ -51,25 +51,31 @@ TEST(LabelMatcherTest, AcceptsUnquotedValuesAndEscapes) {
 }
 
 TEST(LabelMatcherTest, RejectsMalformedMatchersNamingTheProblem) {
-  EXPECT_THAT(std::string(LabelMatcher::Parse("=x").status().message()), HasSubstr("expected a label name"));
+  EXPECT_THAT(std::string(LabelMatcher::Parse("=x").status().message()),
+              HasSubstr("expected a label name"));
   EXPECT_THAT(std::string(LabelMatcher::Parse("service>x").status().message()),
               HasSubstr("expected one of =, !=, =~, !~"));
-  EXPECT_THAT(std::string(LabelMatcher::Parse(R"(a=~"(")").status().message()), HasSubstr("invalid regex"));
-  EXPECT_THAT(std::string(LabelMatcher::Parse(R"(a="open)").status().message()), HasSubstr("unterminated"));
-  EXPECT_EQ(LabelMatcher::Parse("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(LabelMatcher::Parse(R"(a=~"(")").status().message()),
+              HasSubstr("invalid regex"));
+  EXPECT_THAT(std::string(LabelMatcher::Parse(R"(a="open)").status().message()),
+              HasSubstr("unterminated"));
+  EXPECT_EQ(LabelMatcher::Parse("").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ComponentRouterTest, RoutesToEveryComponentWhoseMatchersAllHold) {
-  ComponentRouter router({{"checkout", {Parse(R"(service="checkout")")}},
-                          {"eu", {Parse(R"(region="eu")"), Parse(R"(env!="staging")")}}},
-                         "");
+  ComponentRouter router(
+      {{"checkout", {Parse(R"(service="checkout")")}},
+       {"eu", {Parse(R"(region="eu")"), Parse(R"(env!="staging")")}}},
+      "");
   EXPECT_THAT(router.Route({{"service", "checkout"}, {"region", "eu"}}),
               ElementsAre("checkout", "eu"));
   EXPECT_THAT(router.Route({{"region", "eu"}, {"env", "staging"}}), IsEmpty());
 }
 
 TEST(ComponentRouterTest, UnmatchedAlertsGoToTheDefaultComponent) {
-  ComponentRouter router({{"checkout", {Parse(R"(service="checkout")")}}}, "platform");
+  ComponentRouter router({{"checkout", {Parse(R"(service="checkout")")}}},
+                         "platform");
   EXPECT_THAT(router.Route({{"service", "search"}}), ElementsAre("platform"));
   EXPECT_THAT(router.Route({{"service", "checkout"}}), ElementsAre("checkout"));
 }

@@ -24,12 +24,14 @@ TEST(MustacheRendererTest, HtmlTemplatesEscapeValues) {
   MustacheRenderer r(Templates{{"page.html", "<p>{{body}}</p>"}});
   TemplateContext ctx;
   ctx.values["body"] = "<script>alert(1)</script>";
-  EXPECT_EQ(*r.Render("page.html", ctx), "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>");
+  EXPECT_EQ(*r.Render("page.html", ctx),
+            "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>");
 }
 
 TEST(MustacheRendererTest, SectionsAndListsRender) {
-  MustacheRenderer r(
-      Templates{{"t", "{{#identified}}found{{/identified}}{{#items}}[{{name}}]{{/items}}"}});
+  MustacheRenderer r(Templates{
+      {"t",
+       "{{#identified}}found{{/identified}}{{#items}}[{{name}}]{{/items}}"}});
   TemplateContext ctx;
   ctx.flags["identified"] = true;
   ctx.lists["items"] = {TemplateContext{{{"name", "a"}}, {}, {}},
@@ -43,22 +45,27 @@ TEST(MustacheRendererTest, UnknownTemplateIsNotFound) {
 }
 
 TEST(MustacheRendererTest, EmbeddedDefaultsCoverEveryMessageKindPart) {
-  absl::StatusOr<std::unique_ptr<MustacheRenderer>> r = MustacheRenderer::WithOverrides("");
+  absl::StatusOr<std::unique_ptr<MustacheRenderer>> r =
+      MustacheRenderer::WithOverrides("");
   ASSERT_TRUE(r.ok());
   for (const char* name :
-       {"status_update.title", "status_update.body", "resolution.title", "resolution.body",
-        "apology.title", "apology.body", "apology.email_subject", "apology.email_text",
+       {"status_update.title", "status_update.body", "resolution.title",
+        "resolution.body", "apology.title", "apology.body",
+        "apology.email_subject", "apology.email_text",
         "subscriber_update.email_subject", "subscriber_update.email_text",
-        "point_person_assigned.email_subject", "point_person_assigned.email_text",
-        "ready_to_resolve.email_subject", "ready_to_resolve.email_text", "status_page.html"}) {
+        "point_person_assigned.email_subject",
+        "point_person_assigned.email_text", "ready_to_resolve.email_subject",
+        "ready_to_resolve.email_text", "status_page.html"}) {
     EXPECT_TRUE((*r)->Render(name, {}).ok()) << name;
   }
 }
 
 TEST(MustacheRendererTest, OverrideDirectoryReplacesOnlyTheFilesItHas) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / "herald_templates_override";
+  const auto dir =
+      std::filesystem::path(::testing::TempDir()) / "herald_templates_override";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "status_update.title.mustache") << "OVERRIDDEN {{components_text}}";
+  std::ofstream(dir / "status_update.title.mustache")
+      << "OVERRIDDEN {{components_text}}";
   absl::StatusOr<std::unique_ptr<MustacheRenderer>> r =
       MustacheRenderer::WithOverrides(dir.string());
   ASSERT_TRUE(r.ok()) << r.status();
@@ -69,7 +76,9 @@ TEST(MustacheRendererTest, OverrideDirectoryReplacesOnlyTheFilesItHas) {
 }
 
 TEST(MustacheRendererTest, MissingOverrideDirectoryIsAnError) {
-  EXPECT_THAT(std::string(MustacheRenderer::WithOverrides("/nonexistent/herald").status().message()),
+  EXPECT_THAT(std::string(MustacheRenderer::WithOverrides("/nonexistent/herald")
+                              .status()
+                              .message()),
               HasSubstr("templates_dir"));
 }
 

@@ -9,7 +9,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-PointPersonResolver::Rota MakeRota(const std::string& zone, const std::string& time = "09:00") {
+PointPersonResolver::Rota MakeRota(const std::string& zone,
+                                   const std::string& time = "09:00") {
   v1::RotaConfig c;
   c.set_id("comms");
   c.add_component_ids("checkout");
@@ -21,7 +22,8 @@ PointPersonResolver::Rota MakeRota(const std::string& zone, const std::string& t
   c.set_handoff_weekday(v1::WEEKDAY_MONDAY);
   c.set_handoff_time(time);
   c.set_start_date("2026-01-05");  // a Monday
-  absl::StatusOr<PointPersonResolver::Rota> rota = PointPersonResolver::RotaFromConfig(c);
+  absl::StatusOr<PointPersonResolver::Rota> rota =
+      PointPersonResolver::RotaFromConfig(c);
   EXPECT_TRUE(rota.ok()) << rota.status();
   return *rota;
 }
@@ -59,14 +61,16 @@ TEST(PointPersonResolverTest, HandoffStaysAtLocalNineAcrossSpringForward) {
   const std::string before = Who(r, "2026-03-30T06:59:59Z");
   const std::string after = Who(r, "2026-03-30T07:00:00Z");
   EXPECT_NE(before, after);
-  absl::StatusOr<v1::OnCallAssignment> a = r.ForComponent("checkout", At("2026-03-30T07:00:00Z"));
+  absl::StatusOr<v1::OnCallAssignment> a =
+      r.ForComponent("checkout", At("2026-03-30T07:00:00Z"));
   EXPECT_EQ(FromProtoTime(a->shift_start()), At("2026-03-30T07:00:00Z"));
 }
 
 TEST(PointPersonResolverTest, ShiftSpanningFallBackIsOneHourLonger) {
   // America/New_York falls back on Sunday 2026-11-01.
   PointPersonResolver r({MakeRota("America/New_York")});
-  absl::StatusOr<v1::OnCallAssignment> a = r.ForComponent("checkout", At("2026-10-29T12:00:00Z"));
+  absl::StatusOr<v1::OnCallAssignment> a =
+      r.ForComponent("checkout", At("2026-10-29T12:00:00Z"));
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(FromProtoTime(a->shift_end()) - FromProtoTime(a->shift_start()),
             absl::Hours(7 * 24 + 1));
@@ -74,27 +78,35 @@ TEST(PointPersonResolverTest, ShiftSpanningFallBackIsOneHourLonger) {
 
 TEST(PointPersonResolverTest, DstNightAtThreeAmStillNamesTheWeeksHolder) {
   PointPersonResolver r({MakeRota("Europe/Berlin", "02:30")});
-  // 02:30 local does not exist on 2026-03-29 (a Sunday); Monday's handoff is unaffected.
+  // 02:30 local does not exist on 2026-03-29 (a Sunday); Monday's handoff is
+  // unaffected.
   EXPECT_EQ(Who(r, "2026-03-29T01:30:00Z"), Who(r, "2026-03-28T12:00:00Z"));
 }
 
 TEST(PointPersonResolverTest, UnknownComponentIsNotFound) {
   PointPersonResolver r({MakeRota("UTC")});
-  EXPECT_EQ(r.ForComponent("search", At("2026-01-05T10:00:00Z")).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      r.ForComponent("search", At("2026-01-05T10:00:00Z")).status().code(),
+      absl::StatusCode::kNotFound);
 }
 
 TEST(PointPersonResolverTest, RejectsBadZoneAndTimeNamingTheField) {
   v1::RotaConfig c;
   c.add_members("bob");
   c.set_time_zone("Mars/Olympus");
-  EXPECT_THAT(std::string(PointPersonResolver::RotaFromConfig(c).status().message()), HasSubstr("time_zone"));
+  EXPECT_THAT(
+      std::string(PointPersonResolver::RotaFromConfig(c).status().message()),
+      HasSubstr("time_zone"));
   c.set_time_zone("UTC");
   c.set_handoff_time("9am");
-  EXPECT_THAT(std::string(PointPersonResolver::RotaFromConfig(c).status().message()), HasSubstr("handoff_time"));
+  EXPECT_THAT(
+      std::string(PointPersonResolver::RotaFromConfig(c).status().message()),
+      HasSubstr("handoff_time"));
   c.set_handoff_time("09:00");
   c.clear_members();
-  EXPECT_THAT(std::string(PointPersonResolver::RotaFromConfig(c).status().message()), HasSubstr("members"));
+  EXPECT_THAT(
+      std::string(PointPersonResolver::RotaFromConfig(c).status().message()),
+      HasSubstr("members"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ namespace {
 
 using ::testing::_;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Property;
 using ::testing::Return;
 using ::testing::StrictMock;
@@ -56,9 +57,9 @@ class DeliveryOutboxTest : public ::testing::Test {
   prometheus::Registry registry_;
   HeraldMetrics metrics_{registry_};
   StrictMock<MockChannel> channel_;
-  DeliveryOutbox outbox_{OutboxDeps{*store_, clock_, channel_, metrics_,
-                                    RetryPolicy{3, absl::Seconds(10), absl::Minutes(5)},
-                                    [] { return 0.5; }}};
+  DeliveryOutbox outbox_{OutboxDeps{
+      *store_, clock_, channel_, metrics_,
+      RetryPolicy{3, absl::Seconds(10), absl::Minutes(5)}, [] { return 0.5; }}};
 };
 
 TEST_F(DeliveryOutboxTest, DueDeliveryIsSentExactlyOnceAndMarkedDelivered) {
@@ -83,7 +84,8 @@ TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheJitteredBackoff) {
   EXPECT_EQ(d.state(), v1::DELIVERY_STATE_RETRYING);
   EXPECT_THAT(d.last_error(), HasSubstr("smtp down"));
   // First retry: full jitter over a 10 s ceiling, pinned at 0.5.
-  EXPECT_EQ(FromProtoTime(d.next_attempt_at()), clock_.Now() + absl::Seconds(5));
+  EXPECT_EQ(FromProtoTime(d.next_attempt_at()),
+            clock_.Now() + absl::Seconds(5));
   clock_.Advance(absl::Seconds(4));
   EXPECT_EQ(*outbox_.RunOnce(), 0);
   clock_.Advance(absl::Seconds(1));
@@ -94,7 +96,9 @@ TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheJitteredBackoff) {
 
 TEST_F(DeliveryOutboxTest, GivesUpAfterMaxAttempts) {
   const int64_t id = Enqueue("k1");
-  EXPECT_CALL(channel_, Send(_)).Times(3).WillRepeatedly(Return(absl::UnavailableError("down")));
+  EXPECT_CALL(channel_, Send(_))
+      .Times(3)
+      .WillRepeatedly(Return(absl::UnavailableError("down")));
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(*outbox_.RunOnce(), 1);
     clock_.Advance(absl::Minutes(10));
@@ -106,7 +110,8 @@ TEST_F(DeliveryOutboxTest, GivesUpAfterMaxAttempts) {
 
 TEST_F(DeliveryOutboxTest, PermanentFailureIsNotRetried) {
   const int64_t id = Enqueue("k1");
-  EXPECT_CALL(channel_, Send(_)).WillOnce(Return(absl::FailedPreconditionError("550 no such user")));
+  EXPECT_CALL(channel_, Send(_))
+      .WillOnce(Return(absl::FailedPreconditionError("550 no such user")));
   EXPECT_EQ(*outbox_.RunOnce(), 1);
   EXPECT_EQ(Get(id).state(), v1::DELIVERY_STATE_FAILED);
 }
@@ -139,7 +144,8 @@ TEST_F(DeliveryOutboxTest, SendInterruptedByACrashIsResentWithTheSameKey) {
 
 TEST(SmtpChannelTest, MessageCarriesHeadersDerivedFromTheDelivery) {
   FakeClock clock(testing::TestEpoch());
-  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "Acme Cloud", "", "", absl::Seconds(1)},
+  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "Acme Cloud",
+                    "", "", absl::Seconds(1)},
                    clock);
   v1::Delivery d;
   d.set_address("grace@globex.example");
@@ -149,7 +155,9 @@ TEST(SmtpChannelTest, MessageCarriesHeadersDerivedFromTheDelivery) {
   const std::string m = smtp.FormatMessage(d);
   EXPECT_THAT(m, HasSubstr("From: Acme Cloud <status@acme.example>\r\n"));
   EXPECT_THAT(m, HasSubstr("To: <grace@globex.example>\r\n"));
-  EXPECT_THAT(m, HasSubstr("Message-ID: <msg-3-subscriber-globex-email@acme.example>\r\n"));
+  EXPECT_THAT(
+      m, HasSubstr(
+             "Message-ID: <msg-3-subscriber-globex-email@acme.example>\r\n"));
   EXPECT_THAT(m, HasSubstr("Subject: =?UTF-8?B?"));
   EXPECT_THAT(m, HasSubstr("Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n"));
   EXPECT_THAT(m, HasSubstr("\r\n\r\nline one\r\nline two\r\n"));
@@ -157,16 +165,33 @@ TEST(SmtpChannelTest, MessageCarriesHeadersDerivedFromTheDelivery) {
 
 TEST(SmtpChannelTest, UnreachableServerIsRetryable) {
   FakeClock clock(testing::TestEpoch());
-  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "", "", "", absl::Seconds(2)}, clock);
+  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "", "", "",
+                    absl::Seconds(2)},
+                   clock);
   v1::Delivery d;
   d.set_address("grace@globex.example");
   d.set_idempotency_key("k");
   EXPECT_TRUE(IsRetryable(smtp.Send(d)));
 }
 
+TEST(SmtpChannelTest, ErrorsNeverRepeatCredentialsFromTheUrl) {
+  FakeClock clock(testing::TestEpoch());
+  SmtpChannel smtp({"smtp://mailer:s3cret@127.0.0.1:1", "status@acme.example",
+                    "", "", "", absl::Seconds(2)},
+                   clock);
+  v1::Delivery d;
+  d.set_address("grace@globex.example");
+  absl::Status s = smtp.Send(d);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), Not(HasSubstr("s3cret")));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("127.0.0.1:1"));
+}
+
 TEST(SmtpChannelTest, AddressWithHeaderInjectionIsRefused) {
   FakeClock clock(testing::TestEpoch());
-  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "", "", "", absl::Seconds(1)}, clock);
+  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "", "", "",
+                    absl::Seconds(1)},
+                   clock);
   v1::Delivery d;
   d.set_address("a@b.c>\r\nBcc: <x@y.z");
   EXPECT_EQ(smtp.Send(d).code(), absl::StatusCode::kInvalidArgument);

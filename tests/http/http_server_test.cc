@@ -12,12 +12,12 @@
 namespace herald {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::CommsLead;
 using testing::CoreHarness;
 using testing::Engineer;
 using testing::FailingStore;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ReadTestData;
 
 constexpr char kToken[] = "webhook-secret";
@@ -29,14 +29,15 @@ class HttpServerTest : public ::testing::Test {
       : failing_(new FailingStore(NewMemoryStore())),
         h_(std::unique_ptr<Store>(failing_)),
         page_(h_.deps),
-        server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics, Sha256Hex(kToken), kLimit,
-                         [] { return true; }}) {
+        server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
+                         Sha256Hex(kToken), kLimit, [] { return true; }}) {
     port_ = *server_.Bind("127.0.0.1:0");
     server_.Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   }
 
-  httplib::Result PostWebhook(const std::string& body, const std::string& type = "application/json",
+  httplib::Result PostWebhook(const std::string& body,
+                              const std::string& type = "application/json",
                               const std::string& token = kToken) {
     httplib::Headers headers;
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
@@ -51,7 +52,8 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> client_;
 };
 
-TEST_F(HttpServerTest, ValidWebhookOpensAnIncidentAndRepeatIsAcceptedUnchanged) {
+TEST_F(HttpServerTest,
+       ValidWebhookOpensAnIncidentAndRepeatIsAcceptedUnchanged) {
   const std::string body = ReadTestData("alertmanager/firing-single.json");
   auto first = PostWebhook(body);
   ASSERT_TRUE(first);
@@ -68,7 +70,8 @@ TEST_F(HttpServerTest, MissingOrWrongCredentialIs401AndCounted) {
   EXPECT_EQ(PostWebhook(body, "application/json", "")->status, 401);
   auto wrong = PostWebhook(body, "application/json", "guess");
   EXPECT_EQ(wrong->status, 401);
-  EXPECT_EQ(wrong->get_header_value("WWW-Authenticate"), "Bearer realm=\"herald\"");
+  EXPECT_EQ(wrong->get_header_value("WWW-Authenticate"),
+            "Bearer realm=\"herald\"");
   EXPECT_EQ(h_.metrics.WebhooksRejected("unauthorized").Value(), 2);
   EXPECT_TRUE(h_.queries.ListIncidents(true)->empty());
 }
@@ -83,10 +86,10 @@ TEST_F(HttpServerTest, BadInputGets4xxWithJsonNamingTheProblem) {
   for (const Case& c : std::vector<Case>{
            {good, "text/plain", 415, "content_type"},
            {"{not json", "application/json", 400, "malformed_json"},
-           {R"({"version":"3","groupKey":"g","status":"firing","alerts":[]})", "application/json", 400,
-            "unsupported_version"},
-           {R"({"version":"4","status":"firing","alerts":[]})", "application/json", 400,
-            "invalid_payload"},
+           {R"({"version":"3","groupKey":"g","status":"firing","alerts":[]})",
+            "application/json", 400, "unsupported_version"},
+           {R"({"version":"4","status":"firing","alerts":[]})",
+            "application/json", 400, "invalid_payload"},
        }) {
     auto res = PostWebhook(c.body, c.type);
     ASSERT_TRUE(res);
@@ -111,7 +114,9 @@ TEST_F(HttpServerTest, StoreOutageIs503SoAlertmanagerRetries) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
   failing_->FailWrites(false);
-  EXPECT_EQ(PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status, 200);
+  EXPECT_EQ(
+      PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status,
+      200);
 }
 
 TEST_F(HttpServerTest, HealthAndMetricsAreServed) {
@@ -124,13 +129,18 @@ TEST_F(HttpServerTest, HealthAndMetricsAreServed) {
 }
 
 TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
-  ASSERT_EQ(PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status, 200);
+  ASSERT_EQ(
+      PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status,
+      200);
   const int64_t id = h_.queries.ListIncidents(false)->front().id();
   const v1::Message draft =
-      h_.workflow.PostUpdate(Engineer(), id, "rolled back <b>v42</b>", v1::INCIDENT_STATUS_IDENTIFIED)
+      h_.workflow
+          .PostUpdate(Engineer(), id, "rolled back <b>v42</b>",
+                      v1::INCIDENT_STATUS_IDENTIFIED)
           ->draft;
   EXPECT_THAT(client_->Get("/")->body, Not(HasSubstr("rolled back")));
-  EXPECT_THAT(client_->Get("/api/v2/summary.json")->body, Not(HasSubstr("rolled back")));
+  EXPECT_THAT(client_->Get("/api/v2/summary.json")->body,
+              Not(HasSubstr("rolled back")));
 
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
   const std::string html = client_->Get("/")->body;
@@ -143,11 +153,14 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
   ASSERT_EQ(summary.incidents_size(), 1);
   EXPECT_EQ(summary.incidents(0).status(), "identified");
   ASSERT_EQ(summary.incidents(0).incident_updates_size(), 1);
-  EXPECT_THAT(summary.incidents(0).incident_updates(0).body(), HasSubstr("rolled back <b>v42</b>"));
+  EXPECT_THAT(summary.incidents(0).incident_updates(0).body(),
+              HasSubstr("rolled back <b>v42</b>"));
   EXPECT_EQ(summary.status().indicator(), "critical");
   EXPECT_EQ(summary.components(0).status(), "major_outage");
-  EXPECT_THAT(client_->Get("/api/v2/incidents/unresolved.json")->body, HasSubstr("rolled back"));
-  EXPECT_THAT(client_->Get("/api/v2/status.json")->body, HasSubstr("\"indicator\":\"critical\""));
+  EXPECT_THAT(client_->Get("/api/v2/incidents/unresolved.json")->body,
+              HasSubstr("rolled back"));
+  EXPECT_THAT(client_->Get("/api/v2/status.json")->body,
+              HasSubstr("\"indicator\":\"critical\""));
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // One contract suite, run against every Store implementation.
+#include <sqlite3.h>
+
 #include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <set>
-
-#include <sqlite3.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -55,7 +55,9 @@ class StoreContractTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s;
     return out;
   }
-  absl::Status Write(std::function<absl::Status(StoreTxn&)> fn) { return store_->Write(fn); }
+  absl::Status Write(std::function<absl::Status(StoreTxn&)> fn) {
+    return store_->Write(fn);
+  }
   template <typename T>
   T ReadValue(std::function<absl::StatusOr<T>(StoreReader&)> fn) {
     T out{};
@@ -68,7 +70,9 @@ class StoreContractTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s;
     return out;
   }
-  absl::Status ReadStatus(std::function<absl::Status(StoreReader&)> fn) { return store_->Read(fn); }
+  absl::Status ReadStatus(std::function<absl::Status(StoreReader&)> fn) {
+    return store_->Read(fn);
+  }
 
   static v1::Incident Incident(const std::string& group_key) {
     v1::Incident i;
@@ -93,10 +97,11 @@ using Implementations = ::testing::Types<MemoryFactory, SqliteFactory>;
 TYPED_TEST_SUITE(StoreContractTest, Implementations);
 
 TYPED_TEST(StoreContractTest, InsertedIncidentReadsBackWithItsId) {
-  const int64_t id = this->template WriteValue<int64_t>(
-      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")); });
-  const v1::Incident got =
-      this->template ReadValue<v1::Incident>([&](StoreReader& r) { return r.GetIncident(id); });
+  const int64_t id = this->template WriteValue<int64_t>([](StoreTxn& t) {
+    return t.InsertIncident(TestFixture::Incident("g1"));
+  });
+  const v1::Incident got = this->template ReadValue<v1::Incident>(
+      [&](StoreReader& r) { return r.GetIncident(id); });
   EXPECT_EQ(got.id(), id);
   EXPECT_EQ(got.group_key(), "g1");
 }
@@ -118,41 +123,57 @@ TYPED_TEST(StoreContractTest, IdsAreUniqueAcrossSeparateWrites) {
 }
 
 TYPED_TEST(StoreContractTest, UnknownIdsAreNotFound) {
-  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.GetIncident(42).status(); }).code(),
+  EXPECT_EQ(this->ReadStatus(
+                    [](StoreReader& r) { return r.GetIncident(42).status(); })
+                .code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.GetMessage(42).status(); }).code(),
+  EXPECT_EQ(
+      this->ReadStatus([](StoreReader& r) { return r.GetMessage(42).status(); })
+          .code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->ReadStatus(
+                    [](StoreReader& r) { return r.GetAlert("nope").status(); })
+                .code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.GetAlert("nope").status(); }).code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.GetDelivery(42).status(); }).code(),
+  EXPECT_EQ(this->ReadStatus(
+                    [](StoreReader& r) { return r.GetDelivery(42).status(); })
+                .code(),
             absl::StatusCode::kNotFound);
   v1::Incident ghost = TestFixture::Incident("g");
   ghost.set_id(42);
-  EXPECT_EQ(this->Write([&](StoreTxn& t) { return t.UpdateIncident(ghost); }).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      this->Write([&](StoreTxn& t) { return t.UpdateIncident(ghost); }).code(),
+      absl::StatusCode::kNotFound);
 }
 
 TYPED_TEST(StoreContractTest, OnlyOneOpenIncidentPerGroupKey) {
-  this->template WriteValue<int64_t>(
-      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")); });
-  absl::Status dup = this->Write(
-      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")).status(); });
+  this->template WriteValue<int64_t>([](StoreTxn& t) {
+    return t.InsertIncident(TestFixture::Incident("g1"));
+  });
+  absl::Status dup = this->Write([](StoreTxn& t) {
+    return t.InsertIncident(TestFixture::Incident("g1")).status();
+  });
   EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
 }
 
 TYPED_TEST(StoreContractTest, ResolvedIncidentIsNoLongerOpenForItsGroup) {
-  const int64_t id = this->template WriteValue<int64_t>(
-      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")); });
+  const int64_t id = this->template WriteValue<int64_t>([](StoreTxn& t) {
+    return t.InsertIncident(TestFixture::Incident("g1"));
+  });
   ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
                     v1::Incident i = *t.GetIncident(id);
                     i.mutable_resolved_at()->set_seconds(100);
                     return t.UpdateIncident(i);
                   })
                   .ok());
-  EXPECT_EQ(this->ReadStatus([](StoreReader& r) { return r.FindOpenIncident("g1").status(); }).code(),
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) {
+                  return r.FindOpenIncident("g1").status();
+                })
+                .code(),
             absl::StatusCode::kNotFound);
-  const int64_t next = this->template WriteValue<int64_t>(
-      [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("g1")); });
+  const int64_t next = this->template WriteValue<int64_t>([](StoreTxn& t) {
+    return t.InsertIncident(TestFixture::Incident("g1"));
+  });
   EXPECT_NE(next, id);
   EXPECT_EQ(this->template ReadValue<v1::Incident>(
                     [](StoreReader& r) { return r.FindOpenIncident("g1"); })
@@ -160,7 +181,8 @@ TYPED_TEST(StoreContractTest, ResolvedIncidentIsNoLongerOpenForItsGroup) {
             next);
 }
 
-TYPED_TEST(StoreContractTest, ListIncidentsIsNewestFirstAndHidesResolvedByDefault) {
+TYPED_TEST(StoreContractTest,
+           ListIncidentsIsNewestFirstAndHidesResolvedByDefault) {
   const int64_t a = this->template WriteValue<int64_t>(
       [](StoreTxn& t) { return t.InsertIncident(TestFixture::Incident("a")); });
   const int64_t b = this->template WriteValue<int64_t>(
@@ -203,24 +225,30 @@ TYPED_TEST(StoreContractTest, MessagesFilterByIncidentAndState) {
     v1::Message m;
     m.set_incident_id(incident);
     m.set_state(state);
-    return this->template WriteValue<int64_t>([&](StoreTxn& t) { return t.InsertMessage(m); });
+    return this->template WriteValue<int64_t>(
+        [&](StoreTxn& t) { return t.InsertMessage(m); });
   };
   const int64_t draft = insert(1, v1::MESSAGE_STATE_DRAFT);
   insert(1, v1::MESSAGE_STATE_PUBLISHED);
   insert(2, v1::MESSAGE_STATE_DRAFT);
-  auto list = this->template ReadValue<std::vector<v1::Message>>([](StoreReader& r) {
-    return r.ListMessages({1, {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
-  });
+  auto list =
+      this->template ReadValue<std::vector<v1::Message>>([](StoreReader& r) {
+        return r.ListMessages(
+            {1, {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
+      });
   ASSERT_THAT(list, SizeIs(1));
   EXPECT_EQ(list[0].id(), draft);
-  EXPECT_THAT((this->template ReadValue<std::vector<v1::Message>>(
-                  [](StoreReader& r) { return r.ListMessages({0, {}}); })),
-              SizeIs(3));
+  EXPECT_THAT(
+      (this->template ReadValue<std::vector<v1::Message>>([](StoreReader& r) {
+        return r.ListMessages({0, {}});
+      })),
+      SizeIs(3));
 }
 
 TYPED_TEST(StoreContractTest, FailedWriteLeavesNoTrace) {
   absl::Status s = this->Write([](StoreTxn& t) -> absl::Status {
-    if (auto id = t.InsertIncident(TestFixture::Incident("g1")); !id.ok()) return id.status();
+    if (auto id = t.InsertIncident(TestFixture::Incident("g1")); !id.ok())
+      return id.status();
     return absl::InternalError("boom");
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
@@ -231,19 +259,23 @@ TYPED_TEST(StoreContractTest, FailedWriteLeavesNoTrace) {
 
 TYPED_TEST(StoreContractTest, DeliveryIdempotencyKeyIsUnique) {
   const absl::Time now = testing::TestEpoch();
-  this->template WriteValue<int64_t>(
-      [&](StoreTxn& t) { return t.InsertDelivery(TestFixture::Delivery("k1", now)); });
-  absl::Status dup = this->Write(
-      [&](StoreTxn& t) { return t.InsertDelivery(TestFixture::Delivery("k1", now)).status(); });
+  this->template WriteValue<int64_t>([&](StoreTxn& t) {
+    return t.InsertDelivery(TestFixture::Delivery("k1", now));
+  });
+  absl::Status dup = this->Write([&](StoreTxn& t) {
+    return t.InsertDelivery(TestFixture::Delivery("k1", now)).status();
+  });
   EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
 }
 
 TYPED_TEST(StoreContractTest, DueDeliveriesAreQueuedOrRetryingAndDueByNow) {
   const absl::Time now = testing::TestEpoch();
-  const int64_t due = this->template WriteValue<int64_t>(
-      [&](StoreTxn& t) { return t.InsertDelivery(TestFixture::Delivery("due", now)); });
+  const int64_t due = this->template WriteValue<int64_t>([&](StoreTxn& t) {
+    return t.InsertDelivery(TestFixture::Delivery("due", now));
+  });
   this->template WriteValue<int64_t>([&](StoreTxn& t) {
-    return t.InsertDelivery(TestFixture::Delivery("later", now + absl::Minutes(1)));
+    return t.InsertDelivery(
+        TestFixture::Delivery("later", now + absl::Minutes(1)));
   });
   this->template WriteValue<int64_t>([&](StoreTxn& t) {
     v1::Delivery d = TestFixture::Delivery("done", now);
@@ -267,7 +299,8 @@ TYPED_TEST(StoreContractTest, InterruptedSendsAreRequeued) {
   EXPECT_EQ(this->template WriteValue<int>(
                 [](StoreTxn& t) { return t.RequeueInterruptedDeliveries(); }),
             1);
-  EXPECT_EQ(this->template ReadValue<v1::Delivery>([&](StoreReader& r) { return r.GetDelivery(id); })
+  EXPECT_EQ(this->template ReadValue<v1::Delivery>(
+                    [&](StoreReader& r) { return r.GetDelivery(id); })
                 .state(),
             v1::DELIVERY_STATE_QUEUED);
 }
@@ -281,7 +314,8 @@ TYPED_TEST(StoreContractTest, SubscribersTokensAndComponentStatesRoundTrip) {
   c.set_status(v1::COMPONENT_STATUS_MAJOR_OUTAGE);
   ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
                     if (auto st = t.PutSubscriber(s); !st.ok()) return st;
-                    if (auto st = t.PutToken({"abc", "alice"}); !st.ok()) return st;
+                    if (auto st = t.PutToken({"abc", "alice"}); !st.ok())
+                      return st;
                     return t.PutComponentState(c);
                   })
                   .ok());
@@ -326,9 +360,12 @@ TEST(SqliteStoreTest, RefusesADatabaseFromANewerSchema) {
   // Simulate a newer herald having migrated the file.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
-  EXPECT_EQ(OpenSqliteStore(path).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(OpenSqliteStore(path).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(SqliteStoreTest, UnopenablePathIsUnavailable) {

@@ -13,7 +13,8 @@ namespace herald::testing {
 
 class FailingStore final : public Store {
  public:
-  explicit FailingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
+  explicit FailingStore(std::unique_ptr<Store> inner)
+      : inner_(std::move(inner)) {}
 
   void FailWrites(bool fail) { fail_writes_ = fail; }
 
@@ -21,7 +22,8 @@ class FailingStore final : public Store {
     return inner_->Read(fn);
   }
   absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) override {
-    if (fail_writes_) return absl::UnavailableError("injected: database is locked");
+    if (fail_writes_)
+      return absl::UnavailableError("injected: database is locked");
     return inner_->Write(fn);
   }
 

@@ -15,23 +15,28 @@
 namespace herald::testing {
 
 // The token each demo person holds in tests: "token-<person id>".
-inline std::string TokenFor(const std::string& person) { return "token-" + person; }
+inline std::string TokenFor(const std::string& person) {
+  return "token-" + person;
+}
 
 struct GrpcHarness {
   GrpcHarness()
-      : authorizer(core.org, [&] {
-          std::vector<Authorizer::TokenHash> tokens;
-          for (const auto& p : core.org->config().people()) {
-            tokens.push_back({Sha256Hex(TokenFor(p.id())), p.id()});
-          }
-          return tokens;
-        }()),
-        api{authorizer, core.workflow, core.queries, core.clock, [this] { ++published; }},
+      : authorizer(core.org,
+                   [&] {
+                     std::vector<Authorizer::TokenHash> tokens;
+                     for (const auto& p : core.org->config().people()) {
+                       tokens.push_back({Sha256Hex(TokenFor(p.id())), p.id()});
+                     }
+                     return tokens;
+                   }()),
+        api{authorizer, core.workflow, core.queries, core.clock,
+            [this] { ++published; }},
         incidents(api),
         messages(api),
         oncall(api) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
     builder.RegisterService(&incidents);
     builder.RegisterService(&messages);
     builder.RegisterService(&oncall);

@@ -26,7 +26,8 @@ namespace herald::testing {
 inline absl::Time TestEpoch() { return absl::FromUnixSeconds(1795428000); }
 
 inline std::string ReadTestData(const std::string& relative) {
-  std::ifstream in(std::string(HERALD_TESTDATA_DIR) + "/" + relative, std::ios::binary);
+  std::ifstream in(std::string(HERALD_TESTDATA_DIR) + "/" + relative,
+                   std::ios::binary);
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
@@ -67,9 +68,10 @@ inline Caller Engineer() { return {"alice", {v1::ROLE_ENGINEER}}; }
 inline Caller CommsLead() { return {"carol", {v1::ROLE_COMMS_LEAD}}; }
 
 // A firing alert group for `service` with one alert per fingerprint.
-inline v1::AlertGroup FiringGroup(const std::string& group_key, const std::string& service,
-                                  std::initializer_list<std::string> fingerprints,
-                                  const std::string& severity = "critical") {
+inline v1::AlertGroup FiringGroup(
+    const std::string& group_key, const std::string& service,
+    std::initializer_list<std::string> fingerprints,
+    const std::string& severity = "critical") {
   v1::AlertGroup g;
   g.set_source("alertmanager");
   g.set_group_key(group_key);

@@ -7,12 +7,13 @@
 namespace herald::webhooks {
 namespace {
 
-using ::testing::HasSubstr;
 using herald::testing::ReadTestData;
+using ::testing::HasSubstr;
 
 constexpr char kJson[] = "application/json";
 
-v1::AlertGroup Parsed(const std::string& body, const std::string& type = kJson) {
+v1::AlertGroup Parsed(const std::string& body,
+                      const std::string& type = kJson) {
   ParsedWebhook p = ParseAlertmanagerWebhook(type, body);
   if (auto* r = std::get_if<WebhookRejection>(&p)) {
     ADD_FAILURE() << "rejected: " << r->message;
@@ -21,7 +22,8 @@ v1::AlertGroup Parsed(const std::string& body, const std::string& type = kJson) 
   return std::get<v1::AlertGroup>(p);
 }
 
-WebhookRejection Rejected(const std::string& body, const std::string& type = kJson) {
+WebhookRejection Rejected(const std::string& body,
+                          const std::string& type = kJson) {
   ParsedWebhook p = ParseAlertmanagerWebhook(type, body);
   if (auto* r = std::get_if<WebhookRejection>(&p)) return *r;
   ADD_FAILURE() << "accepted: " << body;
@@ -30,7 +32,8 @@ WebhookRejection Rejected(const std::string& body, const std::string& type = kJs
 
 TEST(AlertmanagerParserTest, ParsesTheCapturedSingleAlertSample) {
   v1::AlertGroup g = Parsed(ReadTestData("alertmanager/firing-single.json"));
-  EXPECT_EQ(g.group_key(), R"({}:{alertname="HighErrorRate", service="checkout"})");
+  EXPECT_EQ(g.group_key(),
+            R"({}:{alertname="HighErrorRate", service="checkout"})");
   EXPECT_EQ(g.status(), v1::ALERT_STATUS_FIRING);
   ASSERT_EQ(g.alerts_size(), 1);
   const v1::Alert& a = g.alerts(0);
@@ -42,20 +45,24 @@ TEST(AlertmanagerParserTest, ParsesTheCapturedSingleAlertSample) {
 }
 
 TEST(AlertmanagerParserTest, ParsesTruncatedSamplesAndKeepsTheCount) {
-  v1::AlertGroup firing = Parsed(ReadTestData("alertmanager/firing-truncated.json"));
+  v1::AlertGroup firing =
+      Parsed(ReadTestData("alertmanager/firing-truncated.json"));
   EXPECT_EQ(firing.truncated_alerts(), 1);
   EXPECT_EQ(firing.alerts_size(), 2);
-  v1::AlertGroup resolved = Parsed(ReadTestData("alertmanager/resolved-truncated.json"));
+  v1::AlertGroup resolved =
+      Parsed(ReadTestData("alertmanager/resolved-truncated.json"));
   EXPECT_EQ(resolved.status(), v1::ALERT_STATUS_RESOLVED);
   EXPECT_TRUE(resolved.alerts(0).has_ends_at());
 }
 
 TEST(AlertmanagerParserTest, AcceptsContentTypeWithCharset) {
-  Parsed(ReadTestData("alertmanager/firing-single.json"), "application/json; charset=utf-8");
+  Parsed(ReadTestData("alertmanager/firing-single.json"),
+         "application/json; charset=utf-8");
 }
 
 TEST(AlertmanagerParserTest, WrongContentTypeIs415) {
-  WebhookRejection r = Rejected(ReadTestData("alertmanager/firing-single.json"), "text/plain");
+  WebhookRejection r =
+      Rejected(ReadTestData("alertmanager/firing-single.json"), "text/plain");
   EXPECT_EQ(r.http_status(), 415);
   EXPECT_EQ(r.label(), "content_type");
   EXPECT_THAT(r.message, HasSubstr("application/json"));
@@ -77,12 +84,17 @@ TEST(AlertmanagerParserTest, WrongVersionIs400NamingTheVersion) {
 }
 
 TEST(AlertmanagerParserTest, MissingFieldsAreNamed) {
-  EXPECT_THAT(Rejected(R"({"groupKey":"g","status":"firing","alerts":[]})").message,
-              HasSubstr("\"version\""));
-  EXPECT_THAT(Rejected(R"({"version":"4","status":"firing","alerts":[]})").message,
-              HasSubstr("\"groupKey\""));
-  EXPECT_THAT(Rejected(R"({"version":"4","groupKey":"g","status":"firing","alerts":[]})").message,
-              HasSubstr("\"alerts\""));
+  EXPECT_THAT(
+      Rejected(R"({"groupKey":"g","status":"firing","alerts":[]})").message,
+      HasSubstr("\"version\""));
+  EXPECT_THAT(
+      Rejected(R"({"version":"4","status":"firing","alerts":[]})").message,
+      HasSubstr("\"groupKey\""));
+  EXPECT_THAT(
+      Rejected(
+          R"({"version":"4","groupKey":"g","status":"firing","alerts":[]})")
+          .message,
+      HasSubstr("\"alerts\""));
   EXPECT_THAT(
       Rejected(
           R"({"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":{"a":"b"},"startsAt":"2026-01-01T00:00:00Z"}]})")
@@ -105,7 +117,8 @@ TEST(AlertmanagerParserTest, BadValuesAreNamed) {
 }
 
 TEST(AlertmanagerParserTest, NonObjectAndEmptyBodiesAreRejectedNotCrashed) {
-  for (const char* body : {"", "null", "[]", "\"x\"", "{}", "{{{{", "\xff\xfe"}) {
+  for (const char* body :
+       {"", "null", "[]", "\"x\"", "{}", "{{{{", "\xff\xfe"}) {
     WebhookRejection r = Rejected(body);
     EXPECT_EQ(r.http_status(), 400) << body;
   }
