@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -29,6 +30,21 @@ std::string When(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(ts.seconds()),
                           absl::UTCTimeZone());
+}
+
+// RFC 3339, or a duration from now ("8h", "90m").
+absl::StatusOr<absl::Time> ParseWhen(const std::string& text,
+                                     absl::string_view flag) {
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return t;
+  absl::Duration d;
+  if (absl::ParseDuration(text, &d)) return absl::Now() + d;
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag,
+                   ": expected an RFC 3339 time (2026-11-24T03:00:00Z) or a "
+                   "duration from now (8h), got \"",
+                   text, "\""));
 }
 
 std::string OneLine(const std::string& s, size_t max) {
@@ -182,7 +198,25 @@ class Commands {
     out_ << "  components:    " << absl::StrJoin(i.component_ids(), ", ")
          << "\n";
     out_ << "  point person:  "
-         << (i.point_person_id().empty() ? "-" : i.point_person_id()) << "\n";
+         << (i.point_person_id().empty() ? "-" : i.point_person_id());
+    if (!i.acknowledged_by().empty()) {
+      out_ << " (acknowledged by " << i.acknowledged_by() << " at "
+           << When(i.acknowledged_at()) << " UTC)";
+    } else if (!i.point_person_id().empty() && !i.has_resolved_at()) {
+      out_ << " (not acknowledged";
+      if (i.escalation_level() > 0) {
+        out_ << "; escalated " << i.escalation_level() << " step(s)";
+      }
+      out_ << ")";
+    }
+    out_ << "\n";
+    if (i.reopened_count() > 0) {
+      out_ << "  reopened:      " << i.reopened_count() << " time(s)\n";
+    }
+    if (!i.attached_group_keys().empty()) {
+      out_ << "  also groups:   "
+           << absl::StrJoin(i.attached_group_keys(), "; ") << "\n";
+    }
     out_ << "  opened:        " << When(i.opened_at()) << " UTC\n";
     if (i.has_resolved_at())
       out_ << "  resolved:      " << When(i.resolved_at()) << " UTC\n";
@@ -195,14 +229,7 @@ class Commands {
            << " alert(s) left out by Alertmanager\n";
     }
     out_ << "\nAlerts\n";
-    Table alerts({"  FINGERPRINT", "STATUS", "ALERTNAME"});
-    for (const auto& a : resp.alerts()) {
-      auto name = a.labels().find("alertname");
-      alerts.Add({"  " + a.fingerprint(),
-                  a.status() == v1::ALERT_STATUS_FIRING ? "firing" : "resolved",
-                  name == a.labels().end() ? "-" : name->second});
-    }
-    alerts.Print(out_);
+    PrintAlerts(resp.alerts(), "  ");
     out_ << "\nMessages\n";
     Table messages({"  ID", "KIND", "STATE", "VERSION", "TITLE"});
     for (const auto& m : resp.messages()) {
@@ -313,9 +340,135 @@ class Commands {
     return kExitOk;
   }
 
-  int OnCall(const std::string& component) {
+  void PrintAlerts(const google::protobuf::RepeatedPtrField<v1::Alert>& list,
+                   const std::string& indent) {
+    Table t(
+        {indent + "FINGERPRINT", "INCIDENT", "STATUS", "ALERTNAME", "NOTE"});
+    for (const auto& a : list) {
+      auto name = a.labels().find("alertname");
+      t.Add({indent + a.fingerprint(),
+             a.incident_id() ? absl::StrCat("INC-", a.incident_id()) : "-",
+             EnumLabel(a.status()),
+             name == a.labels().end() ? "-" : name->second,
+             a.unrouted() ? "unrouted: matched no component" : "-"});
+    }
+    t.Print(out_);
+  }
+
+  int Acknowledge(const std::string& incident) {
+    v1::AcknowledgeIncidentRequest req;
+    req.set_incident(incident);
+    v1::AcknowledgeIncidentResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.incidents->AcknowledgeIncident(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << resp.incident().ref() << " acknowledged by "
+         << resp.incident().acknowledged_by() << ".\n";
+    return kExitOk;
+  }
+
+  int Alerts(const std::string& incident, bool unrouted) {
+    if (incident.empty() == !unrouted) {
+      err_ << "herald alerts: give an INCIDENT or --unrouted (see --help)\n";
+      return kExitUsage;
+    }
+    v1::ListAlertsRequest req;
+    req.set_incident(incident);
+    req.set_unrouted_only(unrouted);
+    v1::ListAlertsResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.incidents->ListAlerts(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (resp.alerts().empty()) {
+      out_ << (unrouted ? "No unrouted alerts.\n" : "No alerts.\n");
+      return kExitOk;
+    }
+    PrintAlerts(resp.alerts(), "");
+    return kExitOk;
+  }
+
+  int AddOverride(const std::string& rota, const std::string& person,
+                  const std::string& from, const std::string& until,
+                  const std::string& reason) {
+    v1::CreateOverrideRequest req;
+    req.set_rota(rota);
+    req.set_person(person);
+    req.set_reason(reason);
+    if (!from.empty()) {
+      absl::StatusOr<absl::Time> t = ParseWhen(from, "--from");
+      if (!t.ok()) return UsageError(t.status());
+      req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(*t));
+    }
+    absl::StatusOr<absl::Time> t = ParseWhen(until, "--until");
+    if (!t.ok()) return UsageError(t.status());
+    req.mutable_ends_at()->set_seconds(absl::ToUnixSeconds(*t));
+    v1::CreateOverrideResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.oncall->CreateOverride(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    const v1::RotaOverride& o = resp.override();
+    out_ << "Override " << o.id() << ": " << o.person_id() << " holds rota "
+         << o.rota_id() << " from " << When(o.starts_at()) << " until "
+         << When(o.ends_at()) << " UTC.\n";
+    return kExitOk;
+  }
+
+  int ListOverrides(const std::string& rota) {
+    v1::ListOverridesRequest req;
+    req.set_rota(rota);
+    v1::ListOverridesResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.oncall->ListOverrides(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (resp.overrides().empty()) {
+      out_ << "No overrides.\n";
+      return kExitOk;
+    }
+    Table t(
+        {"ID", "ROTA", "PERSON", "FROM (UTC)", "UNTIL (UTC)", "BY", "REASON"});
+    for (const auto& o : resp.overrides()) {
+      t.Add({absl::StrCat(o.id()), o.rota_id(), o.person_id(),
+             When(o.starts_at()), When(o.ends_at()), o.created_by(),
+             o.reason().empty() ? "-" : o.reason()});
+    }
+    t.Print(out_);
+    return kExitOk;
+  }
+
+  int RemoveOverride(int64_t id) {
+    v1::DeleteOverrideRequest req;
+    req.set_id(id);
+    v1::DeleteOverrideResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.oncall->DeleteOverride(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << "Override " << id << " removed.\n";
+    return kExitOk;
+  }
+
+  int OnCall(const std::string& component, const std::string& at) {
     v1::GetOnCallRequest req;
     req.set_component(component);
+    if (!at.empty()) {
+      absl::StatusOr<absl::Time> t = ParseWhen(at, "--at");
+      if (!t.ok()) return UsageError(t.status());
+      req.mutable_at()->set_seconds(absl::ToUnixSeconds(*t));
+    }
     v1::GetOnCallResponse resp;
     if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
           return s.oncall->GetOnCall(&c, req, &resp);
@@ -323,20 +476,37 @@ class Commands {
       return rc;
     }
     if (json()) return PrintJson(resp, out_), kExitOk;
-    Table t(
-        {"ROTA", "POINT PERSON", "BACKUP", "SHIFT ENDS (UTC)", "COMPONENTS"});
+    Table t({"ROTA", "POINT PERSON", "ESCALATION", "SHIFT ENDS (UTC)",
+             "MAY APPROVE ALONE", "MAX CREDIT", "COMPONENTS"});
     for (const auto& a : resp.assignments()) {
-      t.Add(
-          {a.rota_id(),
-           absl::StrCat(a.point_person_name(), " (", a.point_person_id(), ")"),
-           a.backup_id().empty() ? "-" : a.backup_id(), When(a.shift_end()),
-           absl::StrJoin(a.component_ids(), ", ")});
+      std::vector<std::string> path;
+      if (!a.backup_id().empty()) path.push_back(a.backup_id());
+      for (const auto& p : a.escalation()) path.push_back(p);
+      std::vector<std::string> kinds;
+      for (int k : a.authority().approve_kinds()) {
+        kinds.push_back(EnumLabel(static_cast<v1::MessageKind>(k)));
+      }
+      t.Add({a.rota_id(),
+             absl::StrCat(a.point_person_name(), " (", a.point_person_id(), ")",
+                          a.override_id() ? " [override]" : ""),
+             path.empty() ? "-"
+                          : absl::StrCat(absl::StrJoin(path, " > "), " after ",
+                                         a.ack_timeout()),
+             When(a.shift_end()),
+             kinds.empty() ? "nothing" : absl::StrJoin(kinds, ", "),
+             absl::StrCat(a.authority().max_credit_percent(), "%"),
+             absl::StrJoin(a.component_ids(), ", ")});
     }
     t.Print(out_);
     return kExitOk;
   }
 
  private:
+  int UsageError(const absl::Status& s) {
+    err_ << "herald: " << s.message() << " (see --help)\n";
+    return kExitUsage;
+  }
+
   const Globals& globals_;
   const Connector& connect_;
   std::ostream& out_;
@@ -432,11 +602,67 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   approve->callback([&] { rc = cmd.Approve(message, version); });
 
   std::string component;
+  std::string at;
   auto* oncall = app.add_subcommand(
-      "oncall", "Show who is the communication point person now");
+      "oncall",
+      "Show who is the communication point person, their escalation path and "
+      "authority");
   oncall->add_option("COMPONENT", component,
                      "only the rota for this component");
-  oncall->callback([&] { rc = cmd.OnCall(component); });
+  oncall->add_option("--at", at,
+                     "at this time instead of now: RFC 3339 "
+                     "(2026-11-24T03:00:00+01:00) or a duration from now (8h)");
+  oncall->callback([&] {
+    if (oncall->get_subcommands().empty()) rc = cmd.OnCall(component, at);
+  });
+
+  auto* override_cmd = oncall->add_subcommand(
+      "override", "Temporary replacements of a rota's point person");
+  override_cmd->require_subcommand(1);
+  std::string rota, person, from, until, reason;
+  auto* override_add =
+      override_cmd->add_subcommand("add",
+                                   "PERSON holds ROTA's point-person role "
+                                   "until --until (comms_lead, admin)");
+  override_add->add_option("ROTA", rota, "rota id, e.g. customer-comms")
+      ->required();
+  override_add->add_option("PERSON", person, "person id, e.g. erin")
+      ->required();
+  override_add->add_option(
+      "--from", from, "start (default now): RFC 3339 or a duration from now");
+  override_add
+      ->add_option("--until", until,
+                   "end: RFC 3339 or a duration from now (e.g. 12h)")
+      ->required();
+  override_add->add_option("--reason", reason, "why, for the record");
+  override_add->callback(
+      [&] { rc = cmd.AddOverride(rota, person, from, until, reason); });
+  auto* override_list =
+      override_cmd->add_subcommand("list", "Current and future overrides");
+  override_list->add_option("ROTA", rota, "only this rota");
+  override_list->callback([&] { rc = cmd.ListOverrides(rota); });
+  int64_t override_id = 0;
+  auto* override_remove = override_cmd->add_subcommand(
+      "remove", "Remove an override (comms_lead, admin)");
+  override_remove
+      ->add_option("ID", override_id, "override id from `oncall override list`")
+      ->required();
+  override_remove->callback([&] { rc = cmd.RemoveOverride(override_id); });
+
+  auto* ack = app.add_subcommand(
+      "ack", "Acknowledge an incident as its point person; stops escalation");
+  ack->add_option("INCIDENT", incident, "incident id, e.g. INC-12")->required();
+  ack->callback([&] { rc = cmd.Acknowledge(incident); });
+
+  bool unrouted = false;
+  auto* alerts = app.add_subcommand(
+      "alerts",
+      "List an incident's alerts, or every alert that matched no component");
+  alerts->add_option("INCIDENT", incident, "incident id, e.g. INC-12");
+  alerts->add_flag("--unrouted", unrouted,
+                   "alerts that matched no component's matchers (sent to the "
+                   "default component)");
+  alerts->callback([&] { rc = cmd.Alerts(incident, unrouted); });
 
   try {
     app.parse(argc, argv);

@@ -18,14 +18,16 @@
 #include "server/config/config_loader.h"
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
+#include "server/core/escalator.h"
 #include "server/core/incident_queries.h"
 #include "server/core/log.h"
 #include "server/core/mustache_renderer.h"
+#include "server/core/rota_overrides.h"
 #include "server/core/secret_token.h"
 #include "server/delivery/delivery_outbox.h"
-#include "server/delivery/outbox_runner.h"
 #include "server/delivery/smtp_channel.h"
 #include "server/http/http_server.h"
+#include "server/runtime/periodic_runner.h"
 #include "server/statuspage/status_page.h"
 #include "server/store/sqlite_store.h"
 
@@ -129,7 +131,9 @@ int Run(const Flags& flags) {
   CoreDeps deps{**store, clock, **renderer, *org, metrics};
   MessageDrafter drafter(**renderer, *org);
   DeliveryPlanner planner(deps, drafter);
-  AlertIntake intake(deps, planner);
+  Escalator escalator(deps, planner);
+  RotaOverrides overrides(deps);
+  AlertIntake intake(deps, planner, escalator);
   CommsWorkflow workflow(deps, drafter, planner);
   IncidentQueries queries(deps);
   StatusPage status_page(deps);
@@ -153,16 +157,22 @@ int Run(const Flags& flags) {
     LogWarn("requeued deliveries interrupted by a previous stop",
             {{"count", absl::StrCat(*n)}});
   }
-  OutboxRunner outbox_runner(outbox, absl::Milliseconds(500));
+  PeriodicRunner outbox_runner(
+      "outbox", [&] { return outbox.RunOnce(); }, absl::Milliseconds(500));
+  PeriodicRunner job_runner(
+      "jobs", [&] { return escalator.RunDueJobs(); }, absl::Seconds(1));
 
-  HttpServer http(HttpDeps{
-      intake, status_page, registry, metrics, Sha256Hex(*webhook_token),
-      static_cast<size_t>(server.max_request_bytes()), [] { return true; }});
+  HttpServer http(
+      HttpDeps{intake, status_page, registry, metrics,
+               Sha256Hex(*webhook_token), server.webhook_basic_username(),
+               static_cast<size_t>(server.max_request_bytes()),
+               server.max_inflight_webhooks(), [] { return true; }});
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer, workflow, queries, clock,
-              [&] { outbox_runner.Wake(); }};
+  ApiDeps api{authorizer, workflow, queries, escalator, overrides, clock, [&] {
+                outbox_runner.Wake();
+              }};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);
   OnCallServiceImpl oncall_service(api);
@@ -184,6 +194,7 @@ int Run(const Flags& flags) {
   }
 
   outbox_runner.Start();
+  job_runner.Start();
   http.Start();
   LogInfo("heraldd serving",
           {{"grpc", absl::StrCat(server.grpc_listen().substr(
@@ -206,6 +217,7 @@ int Run(const Flags& flags) {
   grpc_server->Shutdown(std::chrono::system_clock::now() +
                         std::chrono::seconds(10));
   http.Stop();
+  job_runner.Stop();
   outbox_runner.Stop();
   LogInfo("stopped");
   return 0;

@@ -5,7 +5,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/core/authorization_header.h"
 #include "server/core/log.h"
+#include "server/core/proto_time.h"
 
 namespace herald {
 namespace {
@@ -18,13 +20,12 @@ grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx,
                                  Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::string token;
-  auto range = ctx->client_metadata().equal_range("authorization");
-  for (auto it = range.first; it != range.second; ++it) {
-    absl::string_view value(it->second.data(), it->second.size());
-    if (value.size() > 7 &&
-        absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
-      token = std::string(absl::StripAsciiWhitespace(value.substr(7)));
-    }
+  auto header = ctx->client_metadata().find("authorization");
+  if (header != ctx->client_metadata().end()) {
+    const PresentedCredential cred = ParseAuthorizationHeader(
+        absl::string_view(header->second.data(), header->second.size()));
+    if (cred.scheme == PresentedCredential::Scheme::kBearer)
+      token = cred.secret;
   }
   absl::StatusOr<Caller> caller = deps.authorizer.Authenticate(token);
   absl::Status status = caller.status();
@@ -167,16 +168,94 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ApproveMessage(
       });
 }
 
+grpc::ServerUnaryReactor* IncidentServiceImpl::AcknowledgeIncident(
+    grpc::CallbackServerContext* ctx, const v1::AcknowledgeIncidentRequest* req,
+    v1::AcknowledgeIncidentResponse* resp) {
+  return Handle(ctx, deps_, Permission::kAcknowledge,
+                [&](const Caller& caller) -> absl::Status {
+                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                  if (!id.ok()) return id.status();
+                  auto acked = deps_.escalator.Acknowledge(caller, *id);
+                  if (!acked.ok()) return acked.status();
+                  *resp->mutable_incident() = *std::move(acked);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* IncidentServiceImpl::ListAlerts(
+    grpc::CallbackServerContext* ctx, const v1::ListAlertsRequest* req,
+    v1::ListAlertsResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
+        int64_t incident_id = 0;
+        if (!req->unrouted_only()) {
+          absl::StatusOr<int64_t> id = IncidentId(req->incident());
+          if (!id.ok()) return id.status();
+          incident_id = *id;
+        }
+        auto list = deps_.queries.ListAlerts(incident_id, req->unrouted_only());
+        if (!list.ok()) return list.status();
+        for (auto& a : *list) *resp->add_alerts() = std::move(a);
+        return absl::OkStatus();
+      });
+}
+
 grpc::ServerUnaryReactor* OnCallServiceImpl::GetOnCall(
     grpc::CallbackServerContext* ctx, const v1::GetOnCallRequest* req,
     v1::GetOnCallResponse* resp) {
   return Handle(
       ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
-        auto list = deps_.queries.OnCall(req->component(), deps_.clock.Now());
+        const absl::Time at =
+            req->has_at() ? FromProtoTime(req->at()) : deps_.clock.Now();
+        auto list = deps_.queries.OnCall(req->component(), at);
         if (!list.ok()) return list.status();
         for (auto& a : *list) *resp->add_assignments() = std::move(a);
         return absl::OkStatus();
       });
+}
+
+grpc::ServerUnaryReactor* OnCallServiceImpl::CreateOverride(
+    grpc::CallbackServerContext* ctx, const v1::CreateOverrideRequest* req,
+    v1::CreateOverrideResponse* resp) {
+  return Handle(ctx, deps_, Permission::kManageRota,
+                [&](const Caller& caller) -> absl::Status {
+                  v1::RotaOverride o;
+                  o.set_rota_id(req->rota());
+                  o.set_person_id(req->person());
+                  if (req->has_starts_at()) {
+                    *o.mutable_starts_at() = req->starts_at();
+                  }
+                  if (req->has_ends_at()) *o.mutable_ends_at() = req->ends_at();
+                  o.set_reason(req->reason());
+                  auto created = deps_.overrides.Create(caller, std::move(o));
+                  if (!created.ok()) return created.status();
+                  *resp->mutable_override() = *std::move(created);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* OnCallServiceImpl::ListOverrides(
+    grpc::CallbackServerContext* ctx, const v1::ListOverridesRequest* req,
+    v1::ListOverridesResponse* resp) {
+  return Handle(ctx, deps_, Permission::kRead,
+                [&](const Caller&) -> absl::Status {
+                  auto list = deps_.overrides.List(req->rota());
+                  if (!list.ok()) return list.status();
+                  for (auto& o : *list) *resp->add_overrides() = std::move(o);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* OnCallServiceImpl::DeleteOverride(
+    grpc::CallbackServerContext* ctx, const v1::DeleteOverrideRequest* req,
+    v1::DeleteOverrideResponse*) {
+  return Handle(ctx, deps_, Permission::kManageRota,
+                [&](const Caller& caller) -> absl::Status {
+                  if (req->id() <= 0) {
+                    return absl::InvalidArgumentError("id: required");
+                  }
+                  return deps_.overrides.Delete(caller, req->id());
+                });
 }
 
 }  // namespace herald

@@ -13,7 +13,9 @@
 #include "server/core/authorizer.h"
 #include "server/core/clock.h"
 #include "server/core/comms_workflow.h"
+#include "server/core/escalator.h"
 #include "server/core/incident_queries.h"
+#include "server/core/rota_overrides.h"
 
 namespace herald {
 
@@ -21,6 +23,8 @@ struct ApiDeps {
   const Authorizer& authorizer;
   CommsWorkflow& workflow;
   const IncidentQueries& queries;
+  const Escalator& escalator;
+  const RotaOverrides& overrides;
   const Clock& clock;
   // Called after a message is published, e.g. to wake the outbox.
   std::function<void()> on_published;
@@ -44,6 +48,13 @@ class IncidentServiceImpl final : public v1::IncidentService::CallbackService {
   grpc::ServerUnaryReactor* ResolveIncident(
       grpc::CallbackServerContext* ctx, const v1::ResolveIncidentRequest* req,
       v1::ResolveIncidentResponse* resp) override;
+  grpc::ServerUnaryReactor* AcknowledgeIncident(
+      grpc::CallbackServerContext* ctx,
+      const v1::AcknowledgeIncidentRequest* req,
+      v1::AcknowledgeIncidentResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* ctx,
+                                       const v1::ListAlertsRequest* req,
+                                       v1::ListAlertsResponse* resp) override;
 
  private:
   const ApiDeps& deps_;
@@ -71,6 +82,15 @@ class OnCallServiceImpl final : public v1::OnCallService::CallbackService {
   grpc::ServerUnaryReactor* GetOnCall(grpc::CallbackServerContext* ctx,
                                       const v1::GetOnCallRequest* req,
                                       v1::GetOnCallResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateOverride(
+      grpc::CallbackServerContext* ctx, const v1::CreateOverrideRequest* req,
+      v1::CreateOverrideResponse* resp) override;
+  grpc::ServerUnaryReactor* ListOverrides(
+      grpc::CallbackServerContext* ctx, const v1::ListOverridesRequest* req,
+      v1::ListOverridesResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteOverride(
+      grpc::CallbackServerContext* ctx, const v1::DeleteOverrideRequest* req,
+      v1::DeleteOverrideResponse* resp) override;
 
  private:
   const ApiDeps& deps_;

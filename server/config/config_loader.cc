@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -131,6 +132,13 @@ class YamlMapper {
         add ? r->AddInt64(msg, f, v) : r->SetInt64(msg, f, v);
         return absl::OkStatus();
       }
+      case FieldDescriptor::CPPTYPE_DOUBLE: {
+        double v;
+        if (!absl::SimpleAtod(text, &v))
+          return Error(node, path, Expected(f, text));
+        add ? r->AddDouble(msg, f, v) : r->SetDouble(msg, f, v);
+        return absl::OkStatus();
+      }
       case FieldDescriptor::CPPTYPE_BOOL: {
         bool v;
         if (!absl::SimpleAtob(text, &v))
@@ -161,6 +169,8 @@ class YamlMapper {
       case FieldDescriptor::CPPTYPE_INT32:
       case FieldDescriptor::CPPTYPE_INT64:
         return "an integer";
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        return "a number";
       case FieldDescriptor::CPPTYPE_BOOL:
         return "true or false";
       case FieldDescriptor::CPPTYPE_ENUM: {
@@ -219,6 +229,7 @@ void ApplyServerDefaults(v1::Config* config) {
   if (s->data_dir().empty()) s->set_data_dir(".herald-data");
   if (s->page_name().empty()) s->set_page_name("Service status");
   if (s->max_request_bytes() <= 0) s->set_max_request_bytes(1 << 20);
+  if (s->max_inflight_webhooks() <= 0) s->set_max_inflight_webhooks(64);
   if (s->public_url().empty())
     s->set_public_url(absl::StrCat("http://", s->http_listen()));
   if (config->smtp().url().empty())
@@ -247,6 +258,7 @@ v1::Config DefaultConfig() {
   // The embedded config is tested; failing here is a build defect.
   if (auto s = ParseYamlInto(yaml, "<embedded default config>", &config);
       !s.ok()) {
+    std::fprintf(stderr, "heraldd: build defect: %s\n", s.ToString().c_str());
     std::abort();
   }
   ApplyServerDefaults(&config);

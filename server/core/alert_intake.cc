@@ -30,15 +30,37 @@ v1::TimelineEvent Event(const v1::Incident& incident, absl::Time at,
   return e;
 }
 
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
+              const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// Adds the components `alert` routes to; true when any was new.
+bool AddComponents(const Organisation& org, const v1::Alert& alert,
+                   v1::Incident& incident) {
+  bool added = false;
+  for (const std::string& c :
+       org.router().Route(ToLabels(alert)).component_ids) {
+    if (!Contains(incident.component_ids(), c)) {
+      incident.add_component_ids(c);
+      added = true;
+    }
+  }
+  return added;
+}
+
 }  // namespace
 
-AlertIntake::AlertIntake(const CoreDeps& deps, const DeliveryPlanner& planner)
-    : deps_(deps), planner_(planner) {}
+AlertIntake::AlertIntake(const CoreDeps& deps, const DeliveryPlanner& planner,
+                         const Escalator& escalator)
+    : deps_(deps), planner_(planner), escalator_(escalator) {}
 
 absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& group) {
   IntakeResult result;
+  int new_unrouted = 0;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<IntakeResult> r = IngestInTxn(txn, group);
+    new_unrouted = 0;
+    absl::StatusOr<IntakeResult> r = IngestInTxn(txn, group, &new_unrouted);
     if (!r.ok()) return r.status();
     result = *r;
     return absl::OkStatus();
@@ -50,50 +72,48 @@ absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& group) {
                                                               : "resolved")
         .Increment();
   }
+  deps_.metrics.alerts_unrouted.Increment(new_unrouted);
   if (result.opened) deps_.metrics.incidents_opened.Increment();
   return result;
 }
 
-absl::StatusOr<v1::Incident> AlertIntake::Open(StoreTxn& txn,
-                                               const v1::AlertGroup& group) {
+absl::StatusOr<v1::Incident> AlertIntake::Open(
+    StoreTxn& txn, const v1::AlertGroup& group,
+    const std::vector<v1::Alert>& firing) {
   const Organisation& org = *deps_.org;
   const absl::Time now = deps_.clock.Now();
   v1::Incident incident;
-  std::vector<std::string> components;
   v1::Impact impact = v1::IMPACT_NONE;
-  const v1::Alert* first_firing = nullptr;
-  for (const v1::Alert& a : group.alerts()) {
-    if (a.status() != v1::ALERT_STATUS_FIRING) continue;
-    if (first_firing == nullptr) first_firing = &a;
-    for (const std::string& c : org.router().Route(ToLabels(a))) {
-      if (std::find(components.begin(), components.end(), c) ==
-          components.end()) {
-        components.push_back(c);
-      }
-    }
+  for (const v1::Alert& a : firing) {
+    AddComponents(org, a, incident);
     impact = std::max(impact, org.ImpactFor(ToLabels(a)));
   }
+  const v1::Alert& first = firing.front();
   auto annotation = [&](const char* key) -> std::string {
     auto common = group.common_annotations().find(key);
     if (common != group.common_annotations().end()) return common->second;
-    auto own = first_firing->annotations().find(key);
-    return own == first_firing->annotations().end() ? "" : own->second;
+    auto own = first.annotations().find(key);
+    return own == first.annotations().end() ? "" : own->second;
   };
-  incident.set_title(annotation("summary").empty() ? AlertName(*first_firing)
+  incident.set_title(annotation("summary").empty() ? AlertName(first)
                                                    : annotation("summary"));
   incident.set_description(annotation("description"));
   incident.set_status(v1::INCIDENT_STATUS_INVESTIGATING);
   incident.set_impact(impact);
-  for (const auto& c : components) incident.add_component_ids(c);
   incident.set_group_key(group.group_key());
   incident.set_truncated_alerts(group.truncated_alerts());
   *incident.mutable_opened_at() = ToProtoTime(now);
   *incident.mutable_updated_at() = ToProtoTime(now);
 
-  for (const auto& c : components) {
-    absl::StatusOr<v1::OnCallAssignment> who = org.rotas().ForComponent(c, now);
+  absl::StatusOr<std::vector<v1::RotaOverride>> overrides =
+      txn.ListOverrides("", now);
+  if (!overrides.ok()) return overrides.status();
+  for (const auto& c : incident.component_ids()) {
+    absl::StatusOr<v1::OnCallAssignment> who =
+        org.rotas().ForComponent(c, now, *overrides);
     if (who.ok()) {
       incident.set_point_person_id(who->point_person_id());
+      incident.set_rota_id(who->rota_id());
       break;
     }
   }
@@ -104,12 +124,15 @@ absl::StatusOr<v1::Incident> AlertIntake::Open(StoreTxn& txn,
   incident.set_ref(IncidentRef(*id));
   if (auto s = txn.UpdateIncident(incident); !s.ok()) return s;
 
-  std::string opened_text =
-      absl::StrCat("Opened from alert group ", group.group_key(), "; affects ",
-                   org.ComponentNames(components));
-  if (auto s = txn.AppendTimeline(Event(incident, now, "opened", opened_text));
-      !s.ok())
+  const std::vector<std::string> components(incident.component_ids().begin(),
+                                            incident.component_ids().end());
+  if (auto s = txn.AppendTimeline(
+          Event(incident, now, "opened",
+                absl::StrCat("Opened from alert group ", group.group_key(),
+                             "; affects ", org.ComponentNames(components))));
+      !s.ok()) {
     return s;
+  }
   if (incident.point_person_id().empty()) {
     if (auto s =
             txn.AppendTimeline(Event(incident, now, "unassigned",
@@ -126,42 +149,165 @@ absl::StatusOr<v1::Incident> AlertIntake::Open(StoreTxn& txn,
       !s.ok()) {
     return s;
   }
-  if (auto s = planner_.NotifyPerson(txn, "point_person_assigned", incident,
-                                     incident.point_person_id());
+  if (auto s = planner_.NotifyPerson(txn, "assigned", "point_person_assigned",
+                                     incident, incident.point_person_id());
       !s.ok()) {
     return s;
   }
+  if (auto s = escalator_.StartClock(txn, incident); !s.ok()) return s;
   return incident;
 }
 
-absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
-    StoreTxn& txn, const v1::AlertGroup& group) {
+absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
+                                 const v1::AlertGroup& group) {
   const absl::Time now = deps_.clock.Now();
+  const absl::Duration since = now - FromProtoTime(incident.resolved_at());
+  incident.clear_resolved_at();
+  incident.set_ready_to_resolve(false);
+  incident.set_reopened_count(incident.reopened_count() + 1);
+  incident.clear_acknowledged_by();
+  incident.clear_acknowledged_at();
+  incident.set_escalation_level(0);
+  if (!Contains(incident.attached_group_keys(), group.group_key()) &&
+      incident.group_key() != group.group_key()) {
+    incident.add_attached_group_keys(group.group_key());
+  }
+  *incident.mutable_updated_at() = ToProtoTime(now);
+  if (auto s = txn.UpdateIncident(incident); !s.ok()) return s;
+  // Drafts written for the resolution no longer tell the truth.
+  absl::StatusOr<std::vector<v1::Message>> pending = txn.ListMessages(
+      {incident.id(),
+       {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
+  if (!pending.ok()) return pending.status();
+  for (v1::Message& m : *pending) {
+    if (m.kind() != v1::MESSAGE_KIND_RESOLUTION &&
+        m.kind() != v1::MESSAGE_KIND_APOLOGY) {
+      continue;
+    }
+    m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
+    *m.mutable_updated_at() = ToProtoTime(now);
+    if (auto s = txn.UpdateMessage(m); !s.ok()) return s;
+  }
+  if (auto s = txn.AppendTimeline(
+          Event(incident, now, "reopened",
+                absl::StrCat("An alert fired again ", HumanDuration(since),
+                             " after resolution; reopened")));
+      !s.ok()) {
+    return s;
+  }
+  if (incident.point_person_id().empty()) return absl::OkStatus();
+  if (auto s = planner_.NotifyPerson(
+          txn, absl::StrCat("reopened-", incident.reopened_count()),
+          "incident_reopened", incident, incident.point_person_id());
+      !s.ok()) {
+    return s;
+  }
+  return escalator_.StartClock(txn, incident);
+}
+
+absl::StatusOr<v1::Incident> AlertIntake::IncidentFor(
+    StoreTxn& txn, const v1::AlertGroup& group,
+    const std::vector<v1::Alert>& firing, IntakeResult& result) {
+  const absl::Time now = deps_.clock.Now();
+  const Organisation& org = *deps_.org;
+
+  // Reopen: the group's latest incident, or the one an alert last belonged
+  // to, if it was resolved within the window.
+  std::vector<int64_t> candidates;
+  absl::StatusOr<v1::Incident> latest =
+      txn.FindLatestIncident(group.group_key());
+  if (latest.ok()) {
+    candidates.push_back(latest->id());
+  } else if (!absl::IsNotFound(latest.status())) {
+    return latest.status();
+  }
+  for (const v1::Alert& a : firing) {
+    absl::StatusOr<v1::Alert> before = txn.GetAlert(a.fingerprint());
+    if (before.ok() && before->incident_id() != 0) {
+      candidates.push_back(before->incident_id());
+    }
+  }
+  for (int64_t id : candidates) {
+    absl::StatusOr<v1::Incident> c = txn.GetIncident(id);
+    if (!c.ok()) return c.status();
+    if (c->has_resolved_at() &&
+        now - FromProtoTime(c->resolved_at()) <= org.reopen_window()) {
+      if (auto s = Reopen(txn, *c, group); !s.ok()) return s;
+      result.reopened = true;
+      return c;
+    }
+  }
+
+  // Attach: an open incident that already covers these components.
+  if (!org.config().intake().separate_incidents_per_group()) {
+    v1::Incident probe;
+    for (const v1::Alert& a : firing) AddComponents(org, a, probe);
+    absl::StatusOr<std::vector<v1::Incident>> open = txn.ListIncidents({false});
+    if (!open.ok()) return open.status();
+    for (auto it = open->rbegin(); it != open->rend(); ++it) {  // oldest first
+      const bool overlaps =
+          std::any_of(probe.component_ids().begin(),
+                      probe.component_ids().end(), [&](const std::string& c) {
+                        return Contains(it->component_ids(), c);
+                      });
+      if (!overlaps) continue;
+      v1::Incident incident = *it;
+      incident.add_attached_group_keys(group.group_key());
+      *incident.mutable_updated_at() = ToProtoTime(now);
+      if (auto s = txn.UpdateIncident(incident); !s.ok()) return s;
+      if (auto s = txn.AppendTimeline(
+              Event(incident, now, "attached",
+                    absl::StrCat("Alert group ", group.group_key(),
+                                 " attached: it affects the same components")));
+          !s.ok()) {
+        return s;
+      }
+      result.attached = true;
+      return incident;
+    }
+  }
+
+  absl::StatusOr<v1::Incident> opened = Open(txn, group, firing);
+  if (opened.ok()) result.opened = true;
+  return opened;
+}
+
+absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
+    StoreTxn& txn, const v1::AlertGroup& group, int* new_unrouted) {
+  const absl::Time now = deps_.clock.Now();
+  const Organisation& org = *deps_.org;
   IntakeResult result;
 
   absl::StatusOr<v1::Incident> incident =
       txn.FindOpenIncident(group.group_key());
-  if (!incident.ok() && !absl::IsNotFound(incident.status()))
+  if (!incident.ok() && !absl::IsNotFound(incident.status())) {
     return incident.status();
+  }
 
   // Which alerts are new or changed? Identical repeats are ignored.
-  std::vector<v1::Alert> changed;
-  bool any_new_firing = false;
+  std::vector<v1::Alert> changed, new_firing;
   for (const v1::Alert& in : group.alerts()) {
     v1::Alert alert = in;
+    const ComponentRouter::Routing routing =
+        org.router().Route(ToLabels(alert));
+    alert.set_unrouted(routing.unrouted);
     absl::StatusOr<v1::Alert> existing = txn.GetAlert(alert.fingerprint());
-    if (!existing.ok() && !absl::IsNotFound(existing.status()))
+    if (!existing.ok() && !absl::IsNotFound(existing.status())) {
       return existing.status();
+    }
     const bool known_to_open = existing.ok() && incident.ok() &&
                                existing->incident_id() == incident->id();
     if (known_to_open) {
       alert.set_incident_id(existing->incident_id());
-      if (google::protobuf::util::MessageDifferencer::Equals(alert, *existing))
+      if (google::protobuf::util::MessageDifferencer::Equals(alert,
+                                                             *existing)) {
         continue;
+      }
     }
+    if (!existing.ok() && alert.unrouted()) ++*new_unrouted;
     if (alert.status() == v1::ALERT_STATUS_FIRING &&
         (!known_to_open || existing->status() != v1::ALERT_STATUS_FIRING)) {
-      any_new_firing = true;
+      new_firing.push_back(alert);
     }
     changed.push_back(std::move(alert));
   }
@@ -172,18 +318,16 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
   result.changed = true;
 
   if (!incident.ok()) {
-    if (!any_new_firing) {
-      // Resolutions for a group with no open incident: remember them for dedup
-      // only.
+    if (new_firing.empty()) {
+      // Resolutions for a group with no open incident: kept for dedup only.
       for (v1::Alert& a : changed) {
         a.set_incident_id(0);
         if (auto s = txn.PutAlert(a); !s.ok()) return s;
       }
       return result;
     }
-    incident = Open(txn, group);
+    incident = IncidentFor(txn, group, new_firing, result);
     if (!incident.ok()) return incident.status();
-    result.opened = true;
   }
   result.incident_id = incident->id();
 
@@ -191,21 +335,14 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
   for (v1::Alert& a : changed) {
     a.set_incident_id(incident->id());
     if (auto s = txn.PutAlert(a); !s.ok()) return s;
-    if (result.opened) continue;
+    if (result.opened) continue;  // Open() recorded them
     const bool firing = a.status() == v1::ALERT_STATUS_FIRING;
-    if (firing) {
-      for (const std::string& c : deps_.org->router().Route(ToLabels(a))) {
-        const auto& ids = incident->component_ids();
-        if (std::find(ids.begin(), ids.end(), c) == ids.end()) {
-          incident->add_component_ids(c);
-          incident_changed = true;
-        }
-      }
-    }
+    if (firing) incident_changed |= AddComponents(org, a, *incident);
     if (auto s = txn.AppendTimeline(
             Event(*incident, now, firing ? "alert_firing" : "alert_resolved",
                   absl::StrCat(AlertName(a), " (", a.fingerprint(), ") ",
-                               firing ? "firing" : "resolved")));
+                               firing ? "firing" : "resolved",
+                               a.unrouted() ? "; matched no component" : "")));
         !s.ok()) {
       return s;
     }
@@ -215,9 +352,19 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
     incident_changed = true;
   }
 
-  // Alertmanager marks a group resolved only when every alert in it has
-  // resolved, including any it truncated from this notification.
-  const bool all_resolved = group.status() == v1::ALERT_STATUS_RESOLVED;
+  // Ready to resolve once every alert of every group of the incident has
+  // resolved. Alertmanager marks a group resolved only when all of its
+  // alerts have, including any it truncated from the notification.
+  bool all_resolved = group.status() == v1::ALERT_STATUS_RESOLVED;
+  if (all_resolved) {
+    absl::StatusOr<std::vector<v1::Alert>> alerts =
+        txn.ListAlerts(incident->id());
+    if (!alerts.ok()) return alerts.status();
+    all_resolved =
+        std::all_of(alerts->begin(), alerts->end(), [](const v1::Alert& a) {
+          return a.status() == v1::ALERT_STATUS_RESOLVED;
+        });
+  }
   if (all_resolved != incident->ready_to_resolve()) {
     incident->set_ready_to_resolve(all_resolved);
     incident_changed = true;
@@ -229,8 +376,9 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
         return s;
       }
       if (!incident->point_person_id().empty()) {
-        if (auto s = planner_.NotifyPerson(txn, "ready_to_resolve", *incident,
-                                           incident->point_person_id());
+        if (auto s = planner_.NotifyPerson(
+                txn, absl::StrCat("ready-", incident->reopened_count()),
+                "ready_to_resolve", *incident, incident->point_person_id());
             !s.ok()) {
           return s;
         }

@@ -1,10 +1,14 @@
-// AlertIntake turns alert-group notifications into incidents. It deduplicates
-// alerts by fingerprint, opens one incident per group key, routes alerts to
-// components, names the point person and tells them, and marks an incident
-// ready to resolve when all of its alerts have resolved. Receiving the same
-// notification again changes nothing. Each notification is applied in one
-// store transaction, so a caller may acknowledge once Ingest returns OK.
-// Thread-safe (the store serializes writers).
+// AlertIntake turns alert-group notifications into incidents. It
+// deduplicates alerts by fingerprint and routes them to components (an alert
+// no matcher claims goes to the default component, flagged unrouted). A group
+// with no open incident reopens its incident if that was resolved within the
+// reopen window, else attaches to an open incident on the same components
+// (unless configured not to), else opens a new one, names the point person,
+// tells them and starts the acknowledgement clock. An incident whose alerts
+// have all resolved is marked ready to resolve; a person resolves it.
+// Receiving the same notification again changes nothing. Each notification
+// is applied in one store transaction, so a caller may acknowledge it once
+// Ingest returns OK. Thread-safe (the store serializes writers).
 #ifndef HERALD_SERVER_CORE_ALERT_INTAKE_H_
 #define HERALD_SERVER_CORE_ALERT_INTAKE_H_
 
@@ -15,18 +19,22 @@
 #include "herald/v1/domain.pb.h"
 #include "server/core/core_deps.h"
 #include "server/core/delivery_planner.h"
+#include "server/core/escalator.h"
 
 namespace herald {
 
 struct IntakeResult {
   int64_t incident_id = 0;  // 0 when the group has no open incident
   bool opened = false;      // this notification opened the incident
+  bool reopened = false;    // ... or reopened a recently resolved one
+  bool attached = false;    // ... or joined an open one on the same components
   bool changed = false;     // anything was written at all
 };
 
 class AlertIntake {
  public:
-  AlertIntake(const CoreDeps& deps, const DeliveryPlanner& planner);
+  AlertIntake(const CoreDeps& deps, const DeliveryPlanner& planner,
+              const Escalator& escalator);
 
   // Applies `group`. Returns Unavailable when the store cannot commit; the
   // caller should then ask the sender to retry.
@@ -34,11 +42,21 @@ class AlertIntake {
 
  private:
   absl::StatusOr<IntakeResult> IngestInTxn(StoreTxn& txn,
-                                           const v1::AlertGroup& group);
-  absl::StatusOr<v1::Incident> Open(StoreTxn& txn, const v1::AlertGroup& group);
+                                           const v1::AlertGroup& group,
+                                           int* new_unrouted);
+  // Finds or creates the incident for a group that has none open.
+  absl::StatusOr<v1::Incident> IncidentFor(StoreTxn& txn,
+                                           const v1::AlertGroup& group,
+                                           const std::vector<v1::Alert>& firing,
+                                           IntakeResult& result);
+  absl::StatusOr<v1::Incident> Open(StoreTxn& txn, const v1::AlertGroup& group,
+                                    const std::vector<v1::Alert>& firing);
+  absl::Status Reopen(StoreTxn& txn, v1::Incident& incident,
+                      const v1::AlertGroup& group);
 
   const CoreDeps& deps_;
   const DeliveryPlanner& planner_;
+  const Escalator& escalator_;
 };
 
 }  // namespace herald

@@ -20,6 +20,10 @@ absl::string_view PermissionName(Permission p) {
       return "resolve incidents";
     case Permission::kApproveMessage:
       return "approve messages";
+    case Permission::kAcknowledge:
+      return "acknowledge incidents";
+    case Permission::kManageRota:
+      return "manage rota overrides";
   }
   return "unknown";
 }
@@ -27,6 +31,7 @@ absl::string_view PermissionName(Permission p) {
 std::set<v1::Role> RolesGranting(Permission p) {
   switch (p) {
     case Permission::kRead:
+    case Permission::kAcknowledge:
       return {v1::ROLE_ENGINEER, v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD,
               v1::ROLE_ADMIN};
     case Permission::kPostUpdate:
@@ -34,7 +39,9 @@ std::set<v1::Role> RolesGranting(Permission p) {
     case Permission::kResolve:
       return {v1::ROLE_ENGINEER, v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD};
     case Permission::kApproveMessage:
-      return {v1::ROLE_COMMS_LEAD};
+      return {v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD};
+    case Permission::kManageRota:
+      return {v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
   }
   return {};
 }

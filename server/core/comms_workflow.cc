@@ -69,6 +69,35 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
 
 }  // namespace
 
+absl::Status CommsWorkflow::CheckAuthority(const Caller& caller,
+                                           const v1::Message& message,
+                                           const v1::Incident& incident) const {
+  if (caller.roles.contains(v1::ROLE_COMMS_LEAD)) return absl::OkStatus();
+  const PointPersonResolver::Rota* rota =
+      deps_.org->rotas().Find(incident.rota_id());
+  const bool point_person = caller.person_id == incident.point_person_id();
+  if (point_person && rota != nullptr) {
+    for (int kind : rota->authority.approve_kinds()) {
+      if (kind == message.kind()) return absl::OkStatus();
+    }
+  }
+  std::string scope = "no message kinds";
+  if (rota != nullptr && rota->authority.approve_kinds_size() > 0) {
+    scope.clear();
+    for (int kind : rota->authority.approve_kinds()) {
+      absl::StrAppend(&scope, scope.empty() ? "" : ", ",
+                      EnumLabel(static_cast<v1::MessageKind>(kind)));
+    }
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      message.ref(), " is a ", EnumLabel(message.kind()), " message; ",
+      point_person ? absl::StrCat("the authority of rota ", incident.rota_id(),
+                                  " lets its point person approve ", scope)
+                   : absl::StrCat(caller.person_id, " is not ", incident.ref(),
+                                  "'s point person"),
+      ", so a comms lead must approve it"));
+}
+
 CommsWorkflow::CommsWorkflow(const CoreDeps& deps,
                              const MessageDrafter& drafter,
                              const DeliveryPlanner& planner)
@@ -207,6 +236,9 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     absl::StatusOr<v1::Incident> incident =
         txn.GetIncident(message->incident_id());
     if (!incident.ok()) return incident.status();
+    if (auto st = CheckAuthority(caller, *message, *incident); !st.ok()) {
+      return st;
+    }
 
     message->set_state(v1::MESSAGE_STATE_PUBLISHED);
     message->set_approver_id(caller.person_id);

@@ -58,11 +58,18 @@ class CommsWorkflow {
 
   // Approves and publishes `message_id`. When `expected_version` is not 0 and
   // the message has another version, returns Aborted. FailedPrecondition when
-  // the message is not a draft awaiting approval; NotFound when unknown.
+  // the message is not a draft awaiting approval; NotFound when unknown;
+  // PermissionDenied when the caller's authority does not cover it.
   absl::StatusOr<Publication> Approve(const Caller& caller, int64_t message_id,
                                       int32_t expected_version);
 
  private:
+  // Comms leads approve anything; the incident's point person approves the
+  // message kinds their rota's authority scope lists. PermissionDenied
+  // otherwise, saying why.
+  absl::Status CheckAuthority(const Caller& caller, const v1::Message& message,
+                              const v1::Incident& incident) const;
+
   const CoreDeps& deps_;
   const MessageDrafter& drafter_;
   const DeliveryPlanner& planner_;

@@ -63,6 +63,7 @@ absl::StatusOr<int> DeliveryPlanner::EnqueueMessage(
 }
 
 absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
+                                           absl::string_view event,
                                            absl::string_view kind,
                                            const v1::Incident& incident,
                                            const std::string& person_id) const {
@@ -79,7 +80,7 @@ absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
   d.set_subject(email->subject);
   d.set_body(email->text);
   d.set_idempotency_key(
-      absl::StrCat("inc-", incident.id(), "-", kind, "-person-", person_id));
+      absl::StrCat("inc-", incident.id(), "-", event, "-person-", person_id));
   absl::StatusOr<int64_t> id = txn.InsertDelivery(d);
   if (absl::IsAlreadyExists(id.status())) return absl::OkStatus();
   return id.status();

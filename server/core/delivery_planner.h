@@ -26,9 +26,11 @@ class DeliveryPlanner {
   absl::StatusOr<int> EnqueueMessage(StoreTxn& txn, const v1::Message& message,
                                      const v1::Incident& incident) const;
 
-  // Queues a staff notification (templates `<kind>.email_*`) to `person_id`.
-  // Queuing the same kind for the same incident and person again is a no-op.
-  absl::Status NotifyPerson(StoreTxn& txn, absl::string_view kind,
+  // Queues a staff notification (templates `<kind>.email_*`) to
+  // `person_id`. `event` makes it unique for the incident: queuing the same
+  // event for the same incident and person again is a no-op.
+  absl::Status NotifyPerson(StoreTxn& txn, absl::string_view event,
+                            absl::string_view kind,
                             const v1::Incident& incident,
                             const std::string& person_id) const;
 

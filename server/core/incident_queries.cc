@@ -68,16 +68,25 @@ absl::StatusOr<std::vector<v1::Message>> IncidentQueries::ListMessages(
 absl::StatusOr<std::vector<v1::OnCallAssignment>> IncidentQueries::OnCall(
     const std::string& component_id, absl::Time at) const {
   const Organisation& org = *deps_.org;
+  std::vector<v1::RotaOverride> overrides;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::RotaOverride>> list =
+        r.ListOverrides("", absl::InfinitePast());
+    if (!list.ok()) return list.status();
+    overrides = *std::move(list);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   std::vector<v1::OnCallAssignment> out;
   if (component_id.empty()) {
-    out = org.rotas().All(at);
+    out = org.rotas().All(at, overrides);
   } else {
     if (org.FindComponent(component_id) == nullptr) {
       return absl::NotFoundError(
           absl::StrCat("no component \"", component_id, "\""));
     }
     absl::StatusOr<v1::OnCallAssignment> one =
-        org.rotas().ForComponent(component_id, at);
+        org.rotas().ForComponent(component_id, at, overrides);
     if (!one.ok()) return one.status();
     out.push_back(*std::move(one));
   }
@@ -86,6 +95,23 @@ absl::StatusOr<std::vector<v1::OnCallAssignment>> IncidentQueries::OnCall(
       a.set_point_person_name(p->name());
     }
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Alert>> IncidentQueries::ListAlerts(
+    int64_t incident_id, bool unrouted_only) const {
+  std::vector<v1::Alert> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    if (!unrouted_only) {
+      if (auto i = r.GetIncident(incident_id); !i.ok()) return i.status();
+    }
+    absl::StatusOr<std::vector<v1::Alert>> list =
+        unrouted_only ? r.ListUnroutedAlerts() : r.ListAlerts(incident_id);
+    if (!list.ok()) return list.status();
+    out = *std::move(list);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return out;
 }
 

@@ -31,10 +31,15 @@ class IncidentQueries {
       int64_t incident_id, std::vector<v1::MessageState> states) const;
 
   // The point person of every rota (or the rota of `component_id`) at `at`,
-  // with names filled in. NotFound for an unknown component or one no rota
-  // covers.
+  // overrides applied and names filled in. NotFound for an unknown component
+  // or one no rota covers.
   absl::StatusOr<std::vector<v1::OnCallAssignment>> OnCall(
       const std::string& component_id, absl::Time at) const;
+
+  // The alerts of `incident_id`, or with `unrouted_only`, every alert that
+  // matched no component. NotFound for an unknown incident.
+  absl::StatusOr<std::vector<v1::Alert>> ListAlerts(int64_t incident_id,
+                                                    bool unrouted_only) const;
 
  private:
   const CoreDeps& deps_;

@@ -120,11 +120,10 @@ ComponentRouter::ComponentRouter(std::vector<Rule> rules,
     : rules_(std::move(rules)),
       default_component_(std::move(default_component)) {}
 
-std::vector<std::string> ComponentRouter::Route(const Labels& labels) const {
-  std::vector<std::string> out;
+ComponentRouter::Routing ComponentRouter::Route(const Labels& labels) const {
+  Routing out;
   for (const auto& route : rules_) {
-    if (route.matchers.empty())
-      continue;  // a component without matchers is never routed to
+    if (route.matchers.empty()) continue;  // never routed to by labels
     bool all = true;
     for (const auto& m : route.matchers) {
       if (!m.Matches(labels)) {
@@ -132,10 +131,14 @@ std::vector<std::string> ComponentRouter::Route(const Labels& labels) const {
         break;
       }
     }
-    if (all) out.push_back(route.component_id);
+    if (all) out.component_ids.push_back(route.component_id);
   }
-  if (out.empty() && !default_component_.empty())
-    out.push_back(default_component_);
+  if (out.component_ids.empty()) {
+    out.unrouted = true;
+    if (!default_component_.empty()) {
+      out.component_ids.push_back(default_component_);
+    }
+  }
   return out;
 }
 

@@ -55,10 +55,14 @@ class ComponentRouter {
   };
   ComponentRouter(std::vector<Rule> rules, std::string default_component);
 
+  struct Routing {
+    std::vector<std::string> component_ids;
+    bool unrouted = false;  // no matchers held; the default component was used
+  };
+
   // The components whose matchers all hold for `labels`, in config order.
-  // When none match, the default component alone (or nothing when no
-  // default is configured).
-  std::vector<std::string> Route(const Labels& labels) const;
+  // When none match, the default component alone, with `unrouted` set.
+  Routing Route(const Labels& labels) const;
 
  private:
   std::vector<Rule> rules_;

@@ -21,6 +21,10 @@ TemplateContext MessageDrafter::IncidentContext(
                                             incident.component_ids().end());
   ctx.values["incident_ref"] = incident.ref();
   ctx.values["incident_title"] = incident.title();
+  const v1::PersonConfig* point_person =
+      org_->FindPerson(incident.point_person_id());
+  ctx.values["point_person_name"] =
+      point_person ? point_person->name() : incident.point_person_id();
   ctx.values["components_text"] = org_->ComponentNames(components);
   ctx.values["impact_text"] = EnumLabel(incident.impact());
   ctx.values["status_text"] = EnumLabel(status);

@@ -29,6 +29,10 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
       incidents_opened(CounterFamily(registry, "herald_incidents_opened_total",
                                      "Incidents opened from alert groups.")
                            .Add({})),
+      alerts_unrouted(CounterFamily(registry, "herald_alerts_unrouted_total",
+                                    "Alerts that matched no component and "
+                                    "went to the default component.")
+                          .Add({})),
       messages_published(
           CounterFamily(registry, "herald_messages_published_total",
                         "Customer-facing messages approved and published.")

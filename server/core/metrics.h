@@ -24,6 +24,7 @@ struct HeraldMetrics {
   prometheus::Family<prometheus::Counter>& alerts_received;
   prometheus::Family<prometheus::Counter>& webhooks_rejected;
   prometheus::Counter& incidents_opened;
+  prometheus::Counter& alerts_unrouted;
   prometheus::Counter& messages_published;
   prometheus::Counter& emails_sent;
   prometheus::Counter& emails_failed;

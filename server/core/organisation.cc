@@ -121,6 +121,18 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
       if (auto s = check_person(path + ".backup", r.backup()); !s.ok())
         return s;
     }
+    for (int j = 0; j < r.escalation_size(); ++j) {
+      if (auto s = check_person(absl::StrCat(path, ".escalation[", j, "]"),
+                                r.escalation(j));
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (r.authority().max_credit_percent() < 0 ||
+        r.authority().max_credit_percent() > 100) {
+      return FieldError(path + ".authority.max_credit_percent",
+                        "expected a percentage from 0 to 100");
+    }
     auto rota = PointPersonResolver::RotaFromConfig(r);
     if (!rota.ok()) return FieldError(path, rota.status().message());
     rotas.push_back(*std::move(rota));
@@ -145,10 +157,23 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   }
 
   const std::string& default_component = config.intake().default_component();
-  if (!default_component.empty()) {
-    if (auto s = check_component("intake.default_component", default_component);
-        !s.ok())
-      return s;
+  if (default_component.empty()) {
+    return FieldError("intake.default_component",
+                      "required: the component that alerts matching no "
+                      "component's matchers go to, so none is dropped");
+  }
+  if (auto s = check_component("intake.default_component", default_component);
+      !s.ok()) {
+    return s;
+  }
+  absl::Duration reopen_window = absl::Hours(1);
+  if (!config.intake().reopen_window().empty() &&
+      (!absl::ParseDuration(config.intake().reopen_window(), &reopen_window) ||
+       reopen_window < absl::ZeroDuration())) {
+    return FieldError(
+        "intake.reopen_window",
+        absl::StrCat("expected a duration like \"1h\" or \"0s\", got \"",
+                     config.intake().reopen_window(), "\""));
   }
 
   auto org = std::shared_ptr<Organisation>(new Organisation(
@@ -156,6 +181,7 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
       PointPersonResolver(std::move(rotas))));
   org->component_index_ = std::move(components);
   org->person_index_ = std::move(people);
+  org->reopen_window_ = reopen_window;
   return std::shared_ptr<const Organisation>(std::move(org));
 }
 

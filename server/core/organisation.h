@@ -28,6 +28,9 @@ class Organisation {
   const ComponentRouter& router() const { return router_; }
   const PointPersonResolver& rotas() const { return rotas_; }
 
+  // How long after resolution a firing alert reopens its incident.
+  absl::Duration reopen_window() const { return reopen_window_; }
+
   // nullptr when unknown.
   const v1::ComponentConfig* FindComponent(const std::string& id) const;
   const v1::PersonConfig* FindPerson(const std::string& id) const;
@@ -48,6 +51,7 @@ class Organisation {
   PointPersonResolver rotas_;
   std::map<std::string, int> component_index_;
   std::map<std::string, int> person_index_;
+  absl::Duration reopen_window_;
 };
 
 // "INC-12" -> "INC-12"; formats an id with its prefix.

@@ -75,6 +75,17 @@ absl::StatusOr<PointPersonResolver::Rota> PointPersonResolver::RotaFromConfig(
   // The first shift starts on the handoff weekday on or after start_date.
   while (absl::GetWeekday(start) != rota.handoff_weekday) ++start;
   rota.start_day = start;
+  if (!config.ack_timeout().empty()) {
+    if (!absl::ParseDuration(config.ack_timeout(), &rota.ack_timeout) ||
+        rota.ack_timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ack_timeout: expected a positive duration like \"15m\", got \"",
+          config.ack_timeout(), "\""));
+    }
+  }
+  rota.escalation.assign(config.escalation().begin(),
+                         config.escalation().end());
+  rota.authority = config.authority();
   return rota;
 }
 
@@ -82,10 +93,11 @@ PointPersonResolver::PointPersonResolver(std::vector<Rota> rotas)
     : rotas_(std::move(rotas)) {}
 
 absl::StatusOr<v1::OnCallAssignment> PointPersonResolver::ForComponent(
-    const std::string& component_id, absl::Time at) const {
+    const std::string& component_id, absl::Time at,
+    absl::Span<const v1::RotaOverride> overrides) const {
   for (const Rota& rota : rotas_) {
     for (const std::string& c : rota.component_ids) {
-      if (c == component_id) return Assign(rota, at);
+      if (c == component_id) return Assign(rota, at, overrides);
     }
   }
   return absl::NotFoundError(
@@ -93,23 +105,49 @@ absl::StatusOr<v1::OnCallAssignment> PointPersonResolver::ForComponent(
 }
 
 std::vector<v1::OnCallAssignment> PointPersonResolver::All(
-    absl::Time at) const {
+    absl::Time at, absl::Span<const v1::RotaOverride> overrides) const {
   std::vector<v1::OnCallAssignment> out;
-  for (const Rota& rota : rotas_) out.push_back(Assign(rota, at));
+  for (const Rota& rota : rotas_) out.push_back(Assign(rota, at, overrides));
   return out;
 }
 
-v1::OnCallAssignment PointPersonResolver::Assign(const Rota& rota,
-                                                 absl::Time at) const {
+const PointPersonResolver::Rota* PointPersonResolver::Find(
+    const std::string& id) const {
+  for (const Rota& rota : rotas_) {
+    if (rota.id == id) return &rota;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> PointPersonResolver::EscalationPath(const Rota& rota) {
+  std::vector<std::string> path;
+  if (!rota.backup.empty()) path.push_back(rota.backup);
+  for (const std::string& p : rota.escalation) {
+    if (!p.empty()) path.push_back(p);
+  }
+  return path;
+}
+
+v1::OnCallAssignment PointPersonResolver::Assign(
+    const Rota& rota, absl::Time at,
+    absl::Span<const v1::RotaOverride> overrides) const {
   auto shift_start = [&](int64_t k) {
     absl::CivilDay day = rota.start_day + 7 * k;
     return absl::CivilSecond(day.year(), day.month(), day.day(),
                              rota.handoff_minute_of_day / 60,
                              rota.handoff_minute_of_day % 60);
   };
+  // Shift k runs from the instant of its handoff to the next one. Handoffs
+  // are local wall-clock times; in a DST gap absl maps one to the transition
+  // instant, in an overlap to its first occurrence. Comparing instants (not
+  // civil times) keeps every instant in exactly one shift.
+  auto handoff = [&](int64_t k) {
+    return absl::FromCivil(shift_start(k), rota.zone);
+  };
   const absl::CivilSecond local = absl::ToCivilSecond(at, rota.zone);
   int64_t k = FloorDiv(absl::CivilDay(local) - rota.start_day, 7);
-  if (local < shift_start(k)) --k;
+  while (at < handoff(k)) --k;
+  while (at >= handoff(k + 1)) ++k;
   const int64_t n = static_cast<int64_t>(rota.members.size());
   const int64_t index = ((k % n) + n) % n;
 
@@ -118,10 +156,23 @@ v1::OnCallAssignment PointPersonResolver::Assign(const Rota& rota,
   for (const auto& c : rota.component_ids) a.add_component_ids(c);
   a.set_point_person_id(rota.members[index]);
   a.set_backup_id(rota.backup);
-  *a.mutable_shift_start() =
-      ToProtoTime(absl::FromCivil(shift_start(k), rota.zone));
-  *a.mutable_shift_end() =
-      ToProtoTime(absl::FromCivil(shift_start(k + 1), rota.zone));
+  *a.mutable_shift_start() = ToProtoTime(handoff(k));
+  *a.mutable_shift_end() = ToProtoTime(handoff(k + 1));
+  a.set_time_zone(rota.zone.name());
+  for (const auto& p : rota.escalation) a.add_escalation(p);
+  *a.mutable_authority() = rota.authority;
+  a.set_ack_timeout(absl::FormatDuration(rota.ack_timeout));
+  const v1::RotaOverride* active = nullptr;
+  for (const v1::RotaOverride& o : overrides) {
+    if (o.rota_id() == rota.id && FromProtoTime(o.starts_at()) <= at &&
+        at < FromProtoTime(o.ends_at()) && (!active || o.id() > active->id())) {
+      active = &o;
+    }
+  }
+  if (active != nullptr) {
+    a.set_point_person_id(active->person_id());
+    a.set_override_id(active->id());
+  }
   return a;
 }
 

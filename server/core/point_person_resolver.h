@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "herald/v1/config.pb.h"
 #include "herald/v1/domain.pb.h"
 
@@ -28,6 +29,9 @@ class PointPersonResolver {
     absl::Weekday handoff_weekday = absl::Weekday::monday;
     int handoff_minute_of_day = 9 * 60;
     absl::CivilDay start_day;
+    absl::Duration ack_timeout = absl::Minutes(15);
+    std::vector<std::string> escalation;  // after the backup, in order
+    v1::AuthorityScope authority;
   };
 
   // Builds a rota from config. Returns InvalidArgument naming the field
@@ -37,15 +41,28 @@ class PointPersonResolver {
   explicit PointPersonResolver(std::vector<Rota> rotas);
 
   // Who holds the role for the first rota covering `component_id` at `at`.
-  // Returns NotFound when no rota covers the component.
+  // An override of that rota active at `at` (the newest, if several) names
+  // the point person instead. Returns NotFound when no rota covers the
+  // component.
   absl::StatusOr<v1::OnCallAssignment> ForComponent(
-      const std::string& component_id, absl::Time at) const;
+      const std::string& component_id, absl::Time at,
+      absl::Span<const v1::RotaOverride> overrides = {}) const;
 
   // Every rota's assignment at `at`, in config order.
-  std::vector<v1::OnCallAssignment> All(absl::Time at) const;
+  std::vector<v1::OnCallAssignment> All(
+      absl::Time at, absl::Span<const v1::RotaOverride> overrides = {}) const;
+
+  // The rota with `id`, or nullptr.
+  const Rota* Find(const std::string& id) const;
+
+  // Who is told, in order, when the point person does not acknowledge: the
+  // backup, then the escalation chain. Empty entries are left out.
+  static std::vector<std::string> EscalationPath(const Rota& rota);
 
  private:
-  v1::OnCallAssignment Assign(const Rota& rota, absl::Time at) const;
+  v1::OnCallAssignment Assign(
+      const Rota& rota, absl::Time at,
+      absl::Span<const v1::RotaOverride> overrides) const;
 
   std::vector<Rota> rotas_;
 };

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -11,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "prometheus/text_serializer.h"
+#include "server/core/authorization_header.h"
 #include "server/core/log.h"
 #include "server/core/organisation.h"
 #include "server/core/secret_token.h"
@@ -58,19 +60,6 @@ void JsonError(httplib::Response& res, int status, absl::string_view reason,
   res.set_content(absl::StrCat("{\"error\":", JsonString(message),
                                ",\"reason\":", JsonString(reason), "}\n"),
                   kJson);
-}
-
-// The credential from "Authorization: Bearer <token>", or empty.
-std::string BearerToken(const httplib::Request& req) {
-  const std::string header = req.get_header_value("Authorization");
-  constexpr absl::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size() ||
-      !absl::EqualsIgnoreCase(
-          absl::string_view(header).substr(0, kScheme.size()), kScheme)) {
-    return "";
-  }
-  return std::string(absl::StripAsciiWhitespace(
-      absl::string_view(header).substr(kScheme.size())));
 }
 
 int HttpStatusFor(const absl::Status& s) {
@@ -124,6 +113,7 @@ struct HttpServer::Impl {
              const char* type);
 
   HttpDeps deps;
+  std::atomic<int> inflight{0};  // webhook requests being processed
   httplib::Server server;
   std::thread thread;
 };
@@ -142,16 +132,38 @@ void HttpServer::Impl::Serve(httplib::Response& res,
 
 void HttpServer::Impl::HandleAlertmanager(const httplib::Request& req,
                                           httplib::Response& res) {
-  const std::string token = BearerToken(req);
-  if (token.empty() ||
-      !ConstantTimeEquals(Sha256Hex(token), deps.webhook_token_sha256)) {
+  const PresentedCredential cred =
+      ParseAuthorizationHeader(req.get_header_value("Authorization"));
+  // Both comparisons always run, so timing says nothing about which failed.
+  const bool user_ok =
+      cred.scheme != PresentedCredential::Scheme::kBasic ||
+      deps.webhook_basic_username.empty() ||
+      ConstantTimeEquals(Sha256Hex(cred.user),
+                         Sha256Hex(deps.webhook_basic_username));
+  const bool secret_ok =
+      ConstantTimeEquals(Sha256Hex(cred.secret), deps.webhook_token_sha256);
+  if (cred.scheme == PresentedCredential::Scheme::kNone || !user_ok ||
+      !secret_ok) {
     deps.metrics.WebhooksRejected("unauthorized").Increment();
     res.set_header("WWW-Authenticate", "Bearer realm=\"herald\"");
-    JsonError(
-        res, 401, "unauthorized",
-        token.empty()
-            ? "missing credentials: send \"Authorization: Bearer <token>\""
-            : "invalid webhook credentials");
+    JsonError(res, 401, "unauthorized",
+              cred.scheme == PresentedCredential::Scheme::kNone
+                  ? "missing credentials: send \"Authorization: Bearer "
+                    "<token>\" or HTTP basic auth"
+                  : "invalid webhook credentials");
+    return;
+  }
+  // Shed load before parsing: Alertmanager retries a 503 later.
+  struct InflightSlot {
+    explicit InflightSlot(std::atomic<int>& n) : n(n) { ++n; }
+    ~InflightSlot() { --n; }
+    std::atomic<int>& n;
+  } slot(inflight);
+  if (inflight.load() > deps.max_inflight_webhooks) {
+    deps.metrics.WebhooksRejected("overloaded").Increment();
+    res.set_header("Retry-After", "1");
+    JsonError(res, 503, "overloaded",
+              "herald is busy; retry (Alertmanager retries 5xx by itself)");
     return;
   }
   webhooks::ParsedWebhook parsed = webhooks::ParseAlertmanagerWebhook(
@@ -194,6 +206,12 @@ void HttpServer::Impl::HandleAlertmanager(const httplib::Request& req,
 
 void HttpServer::Impl::Routes() {
   server.set_payload_max_length(deps.max_request_bytes);
+  // Enough workers that the in-flight limit, not the pool, decides when to
+  // shed load, with room left for probes and the status page.
+  const int workers = deps.max_inflight_webhooks + 8;
+  server.new_task_queue = [workers] {
+    return new httplib::ThreadPool(workers);
+  };
   server.set_error_handler([this](const httplib::Request& req,
                                   httplib::Response& res) {
     if (res.status == 413) {

@@ -25,7 +25,11 @@ struct HttpDeps {
   HeraldMetrics& metrics;
   // SHA-256 (hex) of the bearer token Alertmanager must send.
   std::string webhook_token_sha256;
+  // With HTTP basic auth, the user name required (empty: any).
+  std::string webhook_basic_username;
   size_t max_request_bytes = 1 << 20;
+  // Webhook requests processed at once; more are answered 503.
+  int max_inflight_webhooks = 64;
   // Whether the server is ready for traffic (store open, migrations done).
   std::function<bool()> ready;
 };

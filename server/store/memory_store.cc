@@ -15,7 +15,7 @@ struct State {
   // One id sequence per table, as SQL's INTEGER PRIMARY KEY gives.
   struct {
     int64_t incidents = 0, updates = 0, messages = 0, timeline = 0,
-            deliveries = 0;
+            deliveries = 0, overrides = 0, jobs = 0;
   } last_id;
   std::map<int64_t, v1::Incident> incidents;
   std::map<std::string, v1::Alert> alerts;
@@ -26,6 +26,8 @@ struct State {
   std::map<std::string, std::string> tokens;
   std::map<std::string, v1::ComponentState> components;
   std::map<int64_t, v1::Delivery> deliveries;
+  std::map<int64_t, v1::RotaOverride> overrides;
+  std::map<int64_t, v1::Job> jobs;
 };
 
 template <typename T, typename Pred>
@@ -38,6 +40,14 @@ std::vector<T> Select(const std::map<int64_t, T>& rows, Pred pred) {
 }
 
 bool IsOpen(const v1::Incident& i) { return !i.has_resolved_at(); }
+
+bool HasGroup(const v1::Incident& i, const std::string& group_key) {
+  if (i.group_key() == group_key) return true;
+  for (const auto& g : i.attached_group_keys()) {
+    if (g == group_key) return true;
+  }
+  return false;
+}
 
 class MemoryTxn final : public StoreTxn {
  public:
@@ -52,10 +62,48 @@ class MemoryTxn final : public StoreTxn {
   absl::StatusOr<v1::Incident> FindOpenIncident(
       const std::string& group_key) override {
     for (const auto& [id, i] : s_.incidents) {
-      if (IsOpen(i) && i.group_key() == group_key) return i;
+      if (IsOpen(i) && HasGroup(i, group_key)) return i;
     }
     return absl::NotFoundError(
         absl::StrCat("no open incident for group ", group_key));
+  }
+  absl::StatusOr<v1::Incident> FindLatestIncident(
+      const std::string& group_key) override {
+    for (auto it = s_.incidents.rbegin(); it != s_.incidents.rend(); ++it) {
+      if (HasGroup(it->second, group_key)) return it->second;
+    }
+    return absl::NotFoundError(
+        absl::StrCat("no incident for group ", group_key));
+  }
+  absl::StatusOr<std::vector<v1::Alert>> ListUnroutedAlerts() override {
+    std::vector<v1::Alert> out;
+    for (const auto& [fp, a] : s_.alerts) {
+      if (a.unrouted()) out.push_back(a);
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const v1::Alert& a, const v1::Alert& b) {
+                       return a.incident_id() > b.incident_id();
+                     });
+    return out;
+  }
+  absl::StatusOr<std::vector<v1::RotaOverride>> ListOverrides(
+      const std::string& rota_id, absl::Time after) override {
+    return Select(s_.overrides, [&](const v1::RotaOverride& o) {
+      return (rota_id.empty() || o.rota_id() == rota_id) &&
+             FromProtoTime(o.ends_at()) > after;
+    });
+  }
+  absl::StatusOr<std::vector<v1::Job>> ListDueJobs(absl::Time now,
+                                                   int limit) override {
+    auto out = Select(s_.jobs, [&](const v1::Job& j) {
+      return !j.done() && FromProtoTime(j.due_at()) <= now;
+    });
+    std::stable_sort(
+        out.begin(), out.end(), [](const v1::Job& a, const v1::Job& b) {
+          return FromProtoTime(a.due_at()) < FromProtoTime(b.due_at());
+        });
+    if (static_cast<int>(out.size()) > limit) out.resize(limit);
+    return out;
   }
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       const IncidentFilter& f) override {
@@ -200,6 +248,27 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::Status PutComponentState(const v1::ComponentState& state) override {
     s_.components[state.component_id()] = state;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> InsertOverride(
+      const v1::RotaOverride& override) override {
+    return Insert(s_.overrides, s_.last_id.overrides, override);
+  }
+  absl::Status DeleteOverride(int64_t id) override {
+    if (s_.overrides.erase(id) == 0) {
+      return absl::NotFoundError(absl::StrCat("no override ", id));
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> InsertJob(const v1::Job& job) override {
+    return Insert(s_.jobs, s_.last_id.jobs, job);
+  }
+  absl::Status UpdateJob(const v1::Job& job) override {
+    auto it = s_.jobs.find(job.id());
+    if (it == s_.jobs.end()) {
+      return absl::NotFoundError(absl::StrCat("no job ", job.id()));
+    }
+    it->second = job;
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> InsertDelivery(

@@ -64,6 +64,27 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
 CREATE INDEX deliveries_by_message ON deliveries(message_id, incident_id);
 )sql",
+    R"sql(
+CREATE TABLE incident_groups (
+  group_key TEXT NOT NULL,
+  incident_id INTEGER NOT NULL,
+  PRIMARY KEY (group_key, incident_id));
+INSERT INTO incident_groups(group_key, incident_id)
+  SELECT group_key, id FROM incidents WHERE group_key <> '';
+ALTER TABLE alerts ADD COLUMN unrouted INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX alerts_unrouted ON alerts(unrouted) WHERE unrouted = 1;
+CREATE TABLE rota_overrides (
+  id INTEGER PRIMARY KEY,
+  rota_id TEXT NOT NULL,
+  ends_at INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  done INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX jobs_due ON jobs(done, due_at);
+)sql",
 };
 
 constexpr int kReaderPoolSize = 4;
@@ -207,10 +228,44 @@ class SqliteTxn final : public StoreTxn {
   absl::StatusOr<v1::Incident> FindOpenIncident(
       const std::string& group_key) override {
     Statement s(db_,
-                "SELECT body FROM incidents WHERE open = 1 AND group_key = ?");
+                "SELECT i.body FROM incident_groups g JOIN incidents i "
+                "ON i.id = g.incident_id WHERE g.group_key = ? AND i.open = 1 "
+                "ORDER BY i.id DESC LIMIT 1");
     s.Bind(1, group_key);
     return OneProto<v1::Incident>(
         s, absl::StrCat("no open incident for group ", group_key));
+  }
+  absl::StatusOr<v1::Incident> FindLatestIncident(
+      const std::string& group_key) override {
+    Statement s(db_,
+                "SELECT i.body FROM incident_groups g JOIN incidents i "
+                "ON i.id = g.incident_id WHERE g.group_key = ? "
+                "ORDER BY i.id DESC LIMIT 1");
+    s.Bind(1, group_key);
+    return OneProto<v1::Incident>(
+        s, absl::StrCat("no incident for group ", group_key));
+  }
+  absl::StatusOr<std::vector<v1::Alert>> ListUnroutedAlerts() override {
+    Statement s(db_,
+                "SELECT body FROM alerts WHERE unrouted = 1 "
+                "ORDER BY incident_id DESC, fingerprint");
+    return CollectProtos<v1::Alert>(s);
+  }
+  absl::StatusOr<std::vector<v1::RotaOverride>> ListOverrides(
+      const std::string& rota_id, absl::Time after) override {
+    Statement s(db_,
+                "SELECT body FROM rota_overrides WHERE (? = '' OR rota_id = ?) "
+                "AND ends_at > ? ORDER BY id");
+    s.Bind(1, rota_id).Bind(2, rota_id).Bind(3, absl::ToUnixMicros(after));
+    return CollectProtos<v1::RotaOverride>(s);
+  }
+  absl::StatusOr<std::vector<v1::Job>> ListDueJobs(absl::Time now,
+                                                   int limit) override {
+    Statement s(db_,
+                "SELECT body FROM jobs WHERE done = 0 AND due_at <= ? "
+                "ORDER BY due_at, id LIMIT ?");
+    s.Bind(1, absl::ToUnixMicros(now)).Bind(2, int64_t{limit});
+    return CollectProtos<v1::Job>(s);
   }
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       const IncidentFilter& f) override {
@@ -317,7 +372,12 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, incident.group_key())
         .Bind(2, int64_t{!incident.has_resolved_at()})
         .BindProto(3, incident);
-    return InsertReturningId(s, incident, "incidents");
+    absl::StatusOr<int64_t> id = InsertReturningId(s, incident, "incidents");
+    if (!id.ok()) return id.status();
+    v1::Incident stored = incident;
+    stored.set_id(*id);
+    if (auto st = IndexGroups(stored); !st.ok()) return st;
+    return id;
   }
   absl::Status UpdateIncident(const v1::Incident& incident) override {
     Statement s(
@@ -328,15 +388,21 @@ class SqliteTxn final : public StoreTxn {
         .BindProto(3, incident)
         .Bind(4, incident.id());
     if (auto st = s.Run(); !st.ok()) return st;
-    return RequireChange(db_, absl::StrCat("no incident ", incident.id()));
+    if (auto st =
+            RequireChange(db_, absl::StrCat("no incident ", incident.id()));
+        !st.ok()) {
+      return st;
+    }
+    return IndexGroups(incident);
   }
   absl::Status PutAlert(const v1::Alert& alert) override {
     Statement s(db_,
-                "INSERT OR REPLACE INTO alerts(fingerprint, incident_id, body) "
-                "VALUES(?, ?, ?)");
+                "INSERT OR REPLACE INTO alerts(fingerprint, incident_id, "
+                "unrouted, body) VALUES(?, ?, ?, ?)");
     s.Bind(1, alert.fingerprint())
         .Bind(2, alert.incident_id())
-        .BindProto(3, alert);
+        .Bind(3, int64_t{alert.unrouted()})
+        .BindProto(4, alert);
     return s.Run();
   }
   absl::StatusOr<int64_t> InsertUpdate(const v1::Update& update) override {
@@ -393,6 +459,41 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, state.component_id()).BindProto(2, state);
     return s.Run();
   }
+  absl::StatusOr<int64_t> InsertOverride(
+      const v1::RotaOverride& override) override {
+    Statement s(db_,
+                "INSERT INTO rota_overrides(rota_id, ends_at, body) "
+                "VALUES(?, ?, ?) RETURNING id");
+    s.Bind(1, override.rota_id())
+        .Bind(2, Micros(override.ends_at()))
+        .BindProto(3, override);
+    return InsertReturningId(s, override, "rota_overrides");
+  }
+  absl::Status DeleteOverride(int64_t id) override {
+    Statement s(db_, "DELETE FROM rota_overrides WHERE id = ?");
+    s.Bind(1, id);
+    if (auto st = s.Run(); !st.ok()) return st;
+    return RequireChange(db_, absl::StrCat("no override ", id));
+  }
+  absl::StatusOr<int64_t> InsertJob(const v1::Job& job) override {
+    Statement s(db_,
+                "INSERT INTO jobs(done, due_at, body) VALUES(?, ?, ?) "
+                "RETURNING id");
+    s.Bind(1, int64_t{job.done()})
+        .Bind(2, Micros(job.due_at()))
+        .BindProto(3, job);
+    return InsertReturningId(s, job, "jobs");
+  }
+  absl::Status UpdateJob(const v1::Job& job) override {
+    Statement s(db_,
+                "UPDATE jobs SET done = ?, due_at = ?, body = ? WHERE id = ?");
+    s.Bind(1, int64_t{job.done()})
+        .Bind(2, Micros(job.due_at()))
+        .BindProto(3, job)
+        .Bind(4, job.id());
+    if (auto st = s.Run(); !st.ok()) return st;
+    return RequireChange(db_, absl::StrCat("no job ", job.id()));
+  }
   absl::StatusOr<int64_t> InsertDelivery(
       const v1::Delivery& delivery) override {
     Statement s(db_,
@@ -432,6 +533,25 @@ class SqliteTxn final : public StoreTxn {
   }
 
  private:
+  // Keeps incident_groups equal to the incident's group keys.
+  absl::Status IndexGroups(const v1::Incident& incident) {
+    Statement clear(db_, "DELETE FROM incident_groups WHERE incident_id = ?");
+    clear.Bind(1, incident.id());
+    if (auto st = clear.Run(); !st.ok()) return st;
+    std::vector<std::string> keys(incident.attached_group_keys().begin(),
+                                  incident.attached_group_keys().end());
+    keys.push_back(incident.group_key());
+    for (const std::string& key : keys) {
+      if (key.empty()) continue;
+      Statement add(db_,
+                    "INSERT OR IGNORE INTO incident_groups(group_key, "
+                    "incident_id) VALUES(?, ?)");
+      add.Bind(1, key).Bind(2, incident.id());
+      if (auto st = add.Run(); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+
   // The body column is stored before the id is known; rewrite it with the id
   // so that reads return a complete record.
   template <typename T>

@@ -39,8 +39,13 @@ class StoreReader {
 
   // NotFound when there is no incident `id`.
   virtual absl::StatusOr<v1::Incident> GetIncident(int64_t id) = 0;
-  // The unresolved incident opened for `group_key`, or NotFound.
+  // The unresolved incident that `group_key` opened or was attached to, or
+  // NotFound.
   virtual absl::StatusOr<v1::Incident> FindOpenIncident(
+      const std::string& group_key) = 0;
+  // The newest incident, resolved or not, that `group_key` opened or was
+  // attached to, or NotFound.
+  virtual absl::StatusOr<v1::Incident> FindLatestIncident(
       const std::string& group_key) = 0;
   // Newest first.
   virtual absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
@@ -51,6 +56,8 @@ class StoreReader {
       const std::string& fingerprint) = 0;
   virtual absl::StatusOr<std::vector<v1::Alert>> ListAlerts(
       int64_t incident_id) = 0;
+  // Alerts that matched no component, newest incident first.
+  virtual absl::StatusOr<std::vector<v1::Alert>> ListUnroutedAlerts() = 0;
 
   virtual absl::StatusOr<std::vector<v1::Update>> ListUpdates(
       int64_t incident_id) = 0;
@@ -69,6 +76,15 @@ class StoreReader {
   // Components whose status was ever set; the others are operational.
   virtual absl::StatusOr<std::vector<v1::ComponentState>>
   ListComponentStates() = 0;
+
+  // Overrides of `rota_id` (empty: every rota) that end after `after`.
+  virtual absl::StatusOr<std::vector<v1::RotaOverride>> ListOverrides(
+      const std::string& rota_id, absl::Time after) = 0;
+
+  // Jobs not yet done whose time has come at `now`, oldest first, at most
+  // `limit`.
+  virtual absl::StatusOr<std::vector<v1::Job>> ListDueJobs(absl::Time now,
+                                                           int limit) = 0;
 
   // Queued or retrying deliveries whose next attempt is due at `now`,
   // oldest due first, at most `limit`.
@@ -107,6 +123,15 @@ class StoreTxn : public StoreReader {
   // Inserts or replaces by hash.
   virtual absl::Status PutToken(const TokenRecord& token) = 0;
   virtual absl::Status PutComponentState(const v1::ComponentState& state) = 0;
+
+  virtual absl::StatusOr<int64_t> InsertOverride(
+      const v1::RotaOverride& override) = 0;
+  // NotFound when there is no override `id`.
+  virtual absl::Status DeleteOverride(int64_t id) = 0;
+
+  virtual absl::StatusOr<int64_t> InsertJob(const v1::Job& job) = 0;
+  // NotFound when there is no job with that id.
+  virtual absl::Status UpdateJob(const v1::Job& job) = 0;
 
   // AlreadyExists when a delivery with the same idempotency key exists.
   virtual absl::StatusOr<int64_t> InsertDelivery(

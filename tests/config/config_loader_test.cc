@@ -95,7 +95,8 @@ TEST(ConfigLoaderTest, BrokenReferencesNameTheField) {
 TEST(ConfigLoaderTest, LoadConfigFileAppliesServerDefaults) {
   const auto path =
       std::filesystem::path(::testing::TempDir()) / "herald_min.yaml";
-  std::ofstream(path) << "components:\n  - {id: web, name: Web}\n";
+  std::ofstream(path) << "components:\n  - {id: web, name: Web}\n"
+                         "intake: {default_component: web}\n";
   absl::StatusOr<v1::Config> c = LoadConfigFile(path.string());
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->server().grpc_listen(), "127.0.0.1:7601");

@@ -161,3 +161,102 @@ TEST(AlertIntakeTest, AlertsReceivedAreCountedByStatus) {
 
 }  // namespace
 }  // namespace herald
+
+namespace herald {
+namespace {
+
+using testing::CoreHarness;
+using ::testing::ElementsAre;
+using testing::Engineer;
+using testing::FiringGroup;
+using testing::Resolved;
+
+TEST(AlertGroupingTest, UnroutedAlertIsFlaggedListedAndCounted) {
+  CoreHarness h;
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "search", {"fp1"}))->incident_id;
+  std::vector<v1::Alert> unrouted = *h.queries.ListAlerts(0, true);
+  ASSERT_EQ(unrouted.size(), 1u);
+  EXPECT_EQ(unrouted[0].fingerprint(), "fp1");
+  EXPECT_EQ(unrouted[0].incident_id(), id);
+  EXPECT_EQ(h.metrics.alerts_unrouted.Value(), 1);
+  // Seeing it again does not count it again.
+  ASSERT_TRUE(h.intake.Ingest(FiringGroup("g1", "search", {"fp1"})).ok());
+  EXPECT_EQ(h.metrics.alerts_unrouted.Value(), 1);
+}
+
+TEST(AlertGroupingTest, NewGroupOnAnOpenIncidentsComponentAttachesToIt) {
+  CoreHarness h;
+  const int64_t first =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  absl::StatusOr<IntakeResult> second =
+      h.intake.Ingest(FiringGroup("g2", "checkout", {"fp2"}));
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->attached);
+  EXPECT_EQ(second->incident_id, first);
+  EXPECT_THAT(h.queries.GetIncident(first)->incident().attached_group_keys(),
+              ElementsAre("g2"));
+  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+  // Later notifications for the attached group find the same incident.
+  EXPECT_EQ(h.intake.Ingest(Resolved(FiringGroup("g2", "checkout", {"fp2"})))
+                ->incident_id,
+            first);
+}
+
+TEST(AlertGroupingTest, ReadyToResolveWaitsForEveryAttachedGroup) {
+  CoreHarness h;
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  ASSERT_TRUE(h.intake.Ingest(FiringGroup("g2", "checkout", {"fp2"})).ok());
+  ASSERT_TRUE(
+      h.intake.Ingest(Resolved(FiringGroup("g1", "checkout", {"fp1"}))).ok());
+  EXPECT_FALSE(h.queries.GetIncident(id)->incident().ready_to_resolve());
+  ASSERT_TRUE(
+      h.intake.Ingest(Resolved(FiringGroup("g2", "checkout", {"fp2"}))).ok());
+  EXPECT_TRUE(h.queries.GetIncident(id)->incident().ready_to_resolve());
+}
+
+TEST(AlertGroupingTest, GroupOnOtherComponentsOpensItsOwnIncident) {
+  CoreHarness h;
+  const int64_t a =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  const int64_t b =
+      h.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))->incident_id;
+  EXPECT_NE(a, b);
+}
+
+TEST(AlertGroupingTest, ReopensWithinTheWindow) {
+  CoreHarness h;
+  const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
+  const int64_t id = h.intake.Ingest(g)->incident_id;
+  ASSERT_TRUE(h.intake.Ingest(Resolved(g)).ok());
+  const Resolution r = *h.workflow.Resolve(Engineer(), id, "fixed");
+  h.clock.Advance(absl::Minutes(59));
+  absl::StatusOr<IntakeResult> again = h.intake.Ingest(g);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->reopened);
+  EXPECT_EQ(again->incident_id, id);
+  const v1::Incident i = h.queries.GetIncident(id)->incident();
+  EXPECT_FALSE(i.has_resolved_at());
+  EXPECT_FALSE(i.ready_to_resolve());
+  EXPECT_EQ(i.reopened_count(), 1);
+  // The resolution and apology drafts are withdrawn.
+  EXPECT_TRUE(h.queries.ListMessages(id, {})->empty());
+  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+}
+
+TEST(AlertGroupingTest, OpensANewIncidentAfterTheWindow) {
+  CoreHarness h;
+  const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
+  const int64_t id = h.intake.Ingest(g)->incident_id;
+  ASSERT_TRUE(h.intake.Ingest(Resolved(g)).ok());
+  ASSERT_TRUE(h.workflow.Resolve(Engineer(), id, "fixed").ok());
+  h.clock.Advance(absl::Minutes(61));
+  absl::StatusOr<IntakeResult> again = h.intake.Ingest(g);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->opened);
+  EXPECT_NE(again->incident_id, id);
+}
+
+}  // namespace
+}  // namespace herald

@@ -46,9 +46,14 @@ TEST_F(AuthorizerTest, EngineerMayPostUpdatesButNotApprove) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("engineer"));
 }
 
-TEST_F(AuthorizerTest, OnlyCommsLeadsGrantApproval) {
+TEST_F(AuthorizerTest, OnlyCommsRolesReachApprovalWhereCoreChecksAuthority) {
   EXPECT_EQ(RolesGranting(Permission::kApproveMessage),
-            std::set<v1::Role>{v1::ROLE_COMMS_LEAD});
+            (std::set<v1::Role>{v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD}));
+}
+
+TEST_F(AuthorizerTest, OnlyCommsLeadsAndAdminsManageRotas) {
+  EXPECT_EQ(RolesGranting(Permission::kManageRota),
+            (std::set<v1::Role>{v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN}));
 }
 
 TEST(SecretTokenTest, HashIsHexSha256) {

@@ -8,7 +8,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 LabelMatcher Parse(const std::string& text) {
   absl::StatusOr<LabelMatcher> m = LabelMatcher::Parse(text);
@@ -67,17 +66,27 @@ TEST(ComponentRouterTest, RoutesToEveryComponentWhoseMatchersAllHold) {
   ComponentRouter router(
       {{"checkout", {Parse(R"(service="checkout")")}},
        {"eu", {Parse(R"(region="eu")"), Parse(R"(env!="staging")")}}},
-      "");
-  EXPECT_THAT(router.Route({{"service", "checkout"}, {"region", "eu"}}),
-              ElementsAre("checkout", "eu"));
-  EXPECT_THAT(router.Route({{"region", "eu"}, {"env", "staging"}}), IsEmpty());
+      "platform");
+  ComponentRouter::Routing both =
+      router.Route({{"service", "checkout"}, {"region", "eu"}});
+  EXPECT_THAT(both.component_ids, ElementsAre("checkout", "eu"));
+  EXPECT_FALSE(both.unrouted);
 }
 
-TEST(ComponentRouterTest, UnmatchedAlertsGoToTheDefaultComponent) {
+TEST(ComponentRouterTest, UnmatchedAlertGoesToTheDefaultAndIsFlaggedUnrouted) {
   ComponentRouter router({{"checkout", {Parse(R"(service="checkout")")}}},
                          "platform");
-  EXPECT_THAT(router.Route({{"service", "search"}}), ElementsAre("platform"));
-  EXPECT_THAT(router.Route({{"service", "checkout"}}), ElementsAre("checkout"));
+  ComponentRouter::Routing r = router.Route({{"service", "search"}});
+  EXPECT_THAT(r.component_ids, ElementsAre("platform"));
+  EXPECT_TRUE(r.unrouted);
+  EXPECT_FALSE(router.Route({{"service", "checkout"}}).unrouted);
+}
+
+TEST(ComponentRouterTest, PartialMatchIsNoMatch) {
+  ComponentRouter router(
+      {{"eu", {Parse(R"(region="eu")"), Parse(R"(env!="staging")")}}},
+      "platform");
+  EXPECT_TRUE(router.Route({{"region", "eu"}, {"env", "staging"}}).unrouted);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "server/core/point_person_resolver.h"
 
+#include "absl/strings/ascii.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/core/proto_time.h"
@@ -107,6 +108,118 @@ TEST(PointPersonResolverTest, RejectsBadZoneAndTimeNamingTheField) {
   EXPECT_THAT(
       std::string(PointPersonResolver::RotaFromConfig(c).status().message()),
       HasSubstr("members"));
+}
+
+}  // namespace
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+absl::Time At2(const std::string& rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+  return t;
+}
+
+PointPersonResolver::Rota WeeklyRota(const std::string& zone) {
+  v1::RotaConfig c;
+  c.set_id("comms");
+  c.add_component_ids("checkout");
+  c.add_members("bob");
+  c.add_members("erin");
+  c.set_time_zone(zone);
+  c.set_handoff_weekday(v1::WEEKDAY_SUNDAY);
+  c.set_handoff_time(
+      "02:30");  // inside the DST gap or overlap on change nights
+  c.set_start_date("2026-01-04");  // a Sunday
+  return *PointPersonResolver::RotaFromConfig(c);
+}
+
+struct DstCase {
+  std::string zone, change_night;  // the Sunday the clocks change
+};
+
+class RotationAcrossDstTest : public ::testing::TestWithParam<DstCase> {};
+
+// On each change night the handoff still happens exactly once, shifts stay
+// contiguous, and every instant belongs to exactly the shift that contains it.
+// A handoff inside the spring gap happens at the transition (03:00 local); in
+// the autumn overlap, at the first 02:30.
+TEST_P(RotationAcrossDstTest, HandoffHappensOnceAndShiftsStayAWeekLong) {
+  const PointPersonResolver r({WeeklyRota(GetParam().zone)});
+  absl::TimeZone tz;
+  ASSERT_TRUE(absl::LoadTimeZone(GetParam().zone, &tz));
+  absl::CivilDay day;
+  ASSERT_TRUE(absl::ParseCivilTime(GetParam().change_night, &day));
+  const absl::Time before = absl::FromCivil(
+      absl::CivilSecond(day.year(), day.month(), day.day() - 1, 12), tz);
+  const absl::Time after = absl::FromCivil(
+      absl::CivilSecond(day.year(), day.month(), day.day(), 12), tz);
+  const auto a = *r.ForComponent("checkout", before);
+  const auto b = *r.ForComponent("checkout", after);
+  EXPECT_NE(a.point_person_id(), b.point_person_id());
+  EXPECT_EQ(FromProtoTime(a.shift_end()), FromProtoTime(b.shift_start()));
+  // Every instant across the night maps to exactly one of the two.
+  for (absl::Time t = before; t < after; t += absl::Minutes(10)) {
+    const auto x = *r.ForComponent("checkout", t);
+    EXPECT_TRUE(x.point_person_id() == a.point_person_id() ||
+                x.point_person_id() == b.point_person_id());
+    EXPECT_LE(FromProtoTime(x.shift_start()), t);
+    EXPECT_LT(t, FromProtoTime(x.shift_end()));
+  }
+  // Shifts are a week of wall-clock time, give or take the hour the clocks
+  // moved and the half hour a gap delays a handoff.
+  for (const auto& shift : {a, b}) {
+    const absl::Duration len =
+        FromProtoTime(shift.shift_end()) - FromProtoTime(shift.shift_start());
+    EXPECT_GE(len, absl::Hours(167)) << len;
+    EXPECT_LE(len, absl::Hours(169)) << len;
+  }
+  // Local handoff time is kept where it exists: the week after is exact.
+  const auto next = *r.ForComponent("checkout", FromProtoTime(b.shift_end()));
+  EXPECT_EQ(absl::FormatTime("%H:%M", FromProtoTime(next.shift_start()), tz),
+            "02:30");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EuropeAndAmerica, RotationAcrossDstTest,
+    ::testing::Values(DstCase{"Europe/Berlin", "2026-03-29"},  // spring forward
+                      DstCase{"Europe/Berlin", "2026-10-25"},  // fall back
+                      DstCase{"America/New_York",
+                              "2026-03-08"},  // spring forward
+                      DstCase{"America/New_York", "2026-11-01"}),  // fall back
+    [](const auto& info) {
+      std::string name = info.param.zone + "_" + info.param.change_night;
+      for (char& c : name) {
+        if (!absl::ascii_isalnum(c)) c = '_';
+      }
+      return name;
+    });
+
+TEST(PointPersonResolverOverrideTest, NewestActiveOverrideWins) {
+  const PointPersonResolver r({WeeklyRota("UTC")});
+  const absl::Time t = At2("2026-02-01T12:00:00Z");
+  v1::RotaOverride first, second, other_rota;
+  for (auto* o : {&first, &second, &other_rota}) {
+    o->set_rota_id("comms");
+    *o->mutable_starts_at() = ToProtoTime(t - absl::Hours(1));
+    *o->mutable_ends_at() = ToProtoTime(t + absl::Hours(1));
+  }
+  first.set_id(1);
+  first.set_person_id("dave");
+  second.set_id(2);
+  second.set_person_id("fay");
+  other_rota.set_id(3);
+  other_rota.set_rota_id("elsewhere");
+  other_rota.set_person_id("zed");
+  EXPECT_EQ(r.ForComponent("checkout", t, {first, second, other_rota})
+                ->point_person_id(),
+            "fay");
+  EXPECT_EQ(r.ForComponent("checkout", t + absl::Hours(2), {first, second})
+                ->override_id(),
+            0);
 }
 
 }  // namespace

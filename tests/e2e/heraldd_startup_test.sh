@@ -30,10 +30,13 @@ expect_refusal unknown_field "$WORK/typo.yaml:2:3: server.grpc_lisen: unknown fi
 printf 'components:\n  - {id: web, name: Web}\nrotas:\n  - {component_ids: [web], members: [zed]}\n' >"$WORK/ref.yaml"
 expect_refusal unknown_person "$WORK/ref.yaml: rotas[0].members[0]: unknown person \"zed\"" --config "$WORK/ref.yaml"
 
-printf 'components:\n  - {id: web, name: Web}\n' >"$WORK/no-token.yaml"
+printf 'components:\n  - {id: web, name: Web}\n' >"$WORK/no-default.yaml"
+expect_refusal missing_default_component "intake.default_component: required" --config "$WORK/no-default.yaml"
+
+printf 'components:\n  - {id: web, name: Web}\nintake: {default_component: web}\n' >"$WORK/no-token.yaml"
 expect_refusal missing_webhook_token "server.webhook_token_file: required" --config "$WORK/no-token.yaml"
 
 : >"$WORK/empty-token"
 expect_refusal empty_webhook_token "is empty" --config "$WORK/no-token.yaml" --webhook-token-file "$WORK/empty-token"
 
-echo "5 passed, 0 failed"
+echo "6 passed, 0 failed"

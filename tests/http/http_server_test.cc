@@ -30,7 +30,8 @@ class HttpServerTest : public ::testing::Test {
         h_(std::unique_ptr<Store>(failing_)),
         page_(h_.deps),
         server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
-                         Sha256Hex(kToken), kLimit, [] { return true; }}) {
+                         Sha256Hex(kToken), "alertmanager", kLimit,
+                         /*max_inflight_webhooks=*/2, [] { return true; }}) {
     port_ = *server_.Bind("127.0.0.1:0");
     server_.Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);

@@ -29,7 +29,12 @@ struct GrpcHarness {
                      }
                      return tokens;
                    }()),
-        api{authorizer, core.workflow, core.queries, core.clock,
+        api{authorizer,
+            core.workflow,
+            core.queries,
+            core.escalator,
+            core.overrides,
+            core.clock,
             [this] { ++published; }},
         incidents(api),
         messages(api),

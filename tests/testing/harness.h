@@ -16,8 +16,10 @@
 #include "server/config/config_loader.h"
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
+#include "server/core/escalator.h"
 #include "server/core/incident_queries.h"
 #include "server/core/mustache_renderer.h"
+#include "server/core/rota_overrides.h"
 #include "server/store/memory_store.h"
 
 namespace herald::testing {
@@ -43,7 +45,9 @@ struct CoreHarness {
         deps{*store, clock, *renderer, org, metrics},
         drafter(*renderer, org),
         planner(deps, drafter),
-        intake(deps, planner),
+        escalator(deps, planner),
+        overrides(deps),
+        intake(deps, planner, escalator),
         workflow(deps, drafter, planner),
         queries(deps) {
     if (!SeedStore(*store, *org).ok()) std::abort();
@@ -58,6 +62,8 @@ struct CoreHarness {
   CoreDeps deps;
   MessageDrafter drafter;
   DeliveryPlanner planner;
+  Escalator escalator;
+  RotaOverrides overrides;
   AlertIntake intake;
   CommsWorkflow workflow;
   IncidentQueries queries;

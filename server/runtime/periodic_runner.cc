@@ -1,0 +1,52 @@
+#include "server/runtime/periodic_runner.h"
+
+#include <utility>
+
+#include "server/core/log.h"
+
+namespace herald {
+
+PeriodicRunner::PeriodicRunner(std::string name,
+                               std::function<absl::StatusOr<int>()> task,
+                               absl::Duration interval)
+    : name_(std::move(name)), task_(std::move(task)), interval_(interval) {}
+
+PeriodicRunner::~PeriodicRunner() { Stop(); }
+
+void PeriodicRunner::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void PeriodicRunner::Wake() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
+void PeriodicRunner::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool PeriodicRunner::ShouldRun() const { return stopping_ || woken_; }
+
+void PeriodicRunner::Loop() {
+  while (true) {
+    absl::StatusOr<int> ran = task_();
+    if (!ran.ok()) {
+      LogError("periodic task failed",
+               {{"task", name_}, {"error", ran.status().ToString()}});
+    }
+    absl::MutexLock lock(&mu_);
+    // More work may be waiting when a pass was busy: go again at once.
+    if (ran.ok() && *ran > 0 && !stopping_) continue;
+    mu_.AwaitWithTimeout(absl::Condition(this, &PeriodicRunner::ShouldRun),
+                         interval_);
+    if (stopping_) return;
+    woken_ = false;
+  }
+}
+
+}  // namespace herald
