@@ -159,11 +159,68 @@ TEST_F(CliTest, UsageErrorsExitTwoWithoutCallingTheServer) {
   EXPECT_EQ(Run({}).code, kExitUsage);
 }
 
+TEST_F(CliTest, AckStopsEscalationAndShowSaysWho) {
+  const std::string inc = OpenIncident();
+  Outcome denied = Run({"ack", inc}, "alice");
+  EXPECT_EQ(denied.code, kExitError);
+  EXPECT_THAT(denied.err, HasSubstr("escalation path"));
+  Outcome o = Run({"ack", inc}, "carol");
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("acknowledged by carol"));
+  EXPECT_THAT(Run({"show", inc}).out, HasSubstr("acknowledged by carol"));
+}
+
+TEST_F(CliTest, UnroutedAlertsAreListed) {
+  EXPECT_THAT(Run({"alerts", "--unrouted"}).out,
+              HasSubstr("No unrouted alerts"));
+  h_.core.intake.Ingest(FiringGroup("g9", "search", {"fp9"})).IgnoreError();
+  Outcome o = Run({"alerts", "--unrouted"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("fp9"));
+  EXPECT_THAT(o.out, HasSubstr("matched no component"));
+  EXPECT_EQ(Run({"alerts"}).code, kExitUsage);
+}
+
+TEST_F(CliTest, OncallAtAnotherTimeShowsThatWeeksPointPerson) {
+  // The demo rota alternates bob and erin weekly from Monday 2026-01-05 09:00
+  // London.
+  Outcome jan = Run({"oncall", "checkout", "--at", "2026-01-06T12:00:00Z"});
+  EXPECT_EQ(jan.code, kExitOk) << jan.err;
+  EXPECT_THAT(jan.out, HasSubstr("(bob)"));
+  EXPECT_THAT(Run({"oncall", "checkout", "--at", "2026-01-13T12:00:00Z"}).out,
+              HasSubstr("(erin)"));
+  EXPECT_THAT(jan.out, HasSubstr("carol > dave after 15m"));
+  Outcome bad = Run({"oncall", "--at", "tomorrowish"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_THAT(bad.err, HasSubstr("--at"));
+}
+
+TEST_F(CliTest, OverridesAreAddedListedShownAndRemoved) {
+  Outcome denied = Run(
+      {"oncall", "override", "add", "customer-comms", "dave", "--until", "2h"},
+      "alice");
+  EXPECT_EQ(denied.code, kExitError);
+  EXPECT_THAT(denied.err, HasSubstr("permission denied"));
+
+  // The fake clock is frozen at the test epoch, so give absolute times.
+  Outcome added = Run({"oncall", "override", "add", "customer-comms", "dave",
+                       "--from", "2026-11-23T09:00:00Z", "--until",
+                       "2026-11-23T18:00:00Z", "--reason", "covering"},
+                      "carol");
+  ASSERT_EQ(added.code, kExitOk) << added.err;
+  EXPECT_THAT(added.out,
+              HasSubstr("Override 1: dave holds rota customer-comms"));
+  EXPECT_THAT(Run({"oncall", "override", "list"}).out, HasSubstr("covering"));
+  EXPECT_THAT(Run({"oncall"}).out, HasSubstr("(dave) [override]"));
+  EXPECT_EQ(Run({"oncall", "override", "remove", "1"}, "carol").code, kExitOk);
+  EXPECT_THAT(Run({"oncall"}).out, Not(HasSubstr("[override]")));
+}
+
 TEST_F(CliTest, HelpListsEveryCommand) {
   Outcome o = Run({"--help"});
   EXPECT_EQ(o.code, kExitOk);
   for (const char* cmd : {"incidents", "show", "update", "resolve", "messages",
-                          "approve", "oncall"}) {
+                          "approve", "oncall", "ack", "alerts"}) {
     EXPECT_THAT(o.out, HasSubstr(cmd));
   }
 }

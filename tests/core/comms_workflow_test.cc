@@ -199,3 +199,101 @@ TEST_F(CommsWorkflowTest, ResolvedIncidentTakesNoUpdatesAndCannotResolveAgain) {
 
 }  // namespace
 }  // namespace herald
+
+namespace herald {
+namespace {
+
+using testing::CoreHarness;
+using testing::Engineer;
+using testing::FiringGroup;
+using ::testing::HasSubstr;
+
+// A rota whose point person may publish status updates alone.
+v1::Config ConfigWithAuthority() {
+  v1::Config c = DefaultConfig();
+  c.mutable_rotas(0)->mutable_authority()->add_approve_kinds(
+      v1::MESSAGE_KIND_STATUS_UPDATE);
+  return c;
+}
+
+class AuthorityScopeTest : public ::testing::Test {
+ protected:
+  AuthorityScopeTest() {
+    org_ = *BuildOrganisation(ConfigWithAuthority(), "test");
+    deps_ = std::make_unique<CoreDeps>(
+        CoreDeps{*h_.store, h_.clock, *h_.renderer, org_, h_.metrics});
+    drafter_ = std::make_unique<MessageDrafter>(*h_.renderer, org_);
+    planner_ = std::make_unique<DeliveryPlanner>(*deps_, *drafter_);
+    escalator_ = std::make_unique<Escalator>(*deps_, *planner_);
+    intake_ = std::make_unique<AlertIntake>(*deps_, *planner_, *escalator_);
+    workflow_ = std::make_unique<CommsWorkflow>(*deps_, *drafter_, *planner_);
+    incident_ =
+        intake_->Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+    point_person_ = {org_->rotas()
+                         .ForComponent("checkout", h_.clock.Now())
+                         ->point_person_id(),
+                     {v1::ROLE_COMMS}};
+  }
+
+  CoreHarness h_;
+  std::shared_ptr<const Organisation> org_;
+  std::unique_ptr<CoreDeps> deps_;
+  std::unique_ptr<MessageDrafter> drafter_;
+  std::unique_ptr<DeliveryPlanner> planner_;
+  std::unique_ptr<Escalator> escalator_;
+  std::unique_ptr<AlertIntake> intake_;
+  std::unique_ptr<CommsWorkflow> workflow_;
+  int64_t incident_ = 0;
+  Caller point_person_;
+};
+
+TEST_F(AuthorityScopeTest, PointPersonApprovesKindsInTheirScopeAlone) {
+  const v1::Message draft = workflow_
+                                ->PostUpdate(Engineer(), incident_, "x",
+                                             v1::INCIDENT_STATUS_UNSPECIFIED)
+                                ->draft;
+  absl::StatusOr<Publication> p =
+      workflow_->Approve(point_person_, draft.id(), 0);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->message.approver_id(), point_person_.person_id);
+}
+
+TEST_F(AuthorityScopeTest, KindsOutsideTheScopeNeedACommsLead) {
+  const Resolution r = *workflow_->Resolve(Engineer(), incident_, "fixed");
+  const v1::Message& apology = r.drafts[1];
+  absl::Status s = workflow_->Approve(point_person_, apology.id(), 0).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("apology"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("status_update"));
+  EXPECT_TRUE(workflow_->Approve(testing::CommsLead(), apology.id(), 0).ok());
+}
+
+TEST_F(AuthorityScopeTest, ACommsMemberWhoIsNotThePointPersonCannotApprove) {
+  const v1::Message draft = workflow_
+                                ->PostUpdate(Engineer(), incident_, "x",
+                                             v1::INCIDENT_STATUS_UNSPECIFIED)
+                                ->draft;
+  const Caller other{point_person_.person_id == "bob" ? "erin" : "bob",
+                     {v1::ROLE_COMMS}};
+  absl::Status s = workflow_->Approve(other, draft.id(), 0).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("not INC-1's point person"));
+}
+
+TEST(DefaultAuthorityTest, WithoutAScopeOnlyCommsLeadsApprove) {
+  CoreHarness h;
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  const v1::Message draft =
+      h.workflow
+          .PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          ->draft;
+  const std::string pp =
+      h.queries.GetIncident(id)->incident().point_person_id();
+  EXPECT_EQ(
+      h.workflow.Approve({pp, {v1::ROLE_COMMS}}, draft.id(), 0).status().code(),
+      absl::StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace herald

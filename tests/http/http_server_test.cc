@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -66,6 +68,29 @@ TEST_F(HttpServerTest,
   EXPECT_EQ(h_.queries.ListIncidents(true)->size(), 1u);
 }
 
+TEST_F(HttpServerTest, BasicAuthWithTheTokenAsPasswordIsAccepted) {
+  httplib::Headers headers;
+  client_->set_basic_auth("alertmanager", kToken);
+  auto res = client_->Post("/webhooks/alertmanager",
+                           ReadTestData("alertmanager/firing-single.json"),
+                           "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+}
+
+TEST_F(HttpServerTest, BasicAuthWithTheWrongUserOrPasswordIs401) {
+  for (auto [user, password] : std::vector<std::pair<std::string, std::string>>{
+           {"someone", kToken}, {"alertmanager", "guess"}}) {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_basic_auth(user.c_str(), password.c_str());
+    auto res = c.Post("/webhooks/alertmanager",
+                      ReadTestData("alertmanager/firing-single.json"),
+                      "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401) << user;
+  }
+}
+
 TEST_F(HttpServerTest, MissingOrWrongCredentialIs401AndCounted) {
   const std::string body = ReadTestData("alertmanager/firing-single.json");
   EXPECT_EQ(PostWebhook(body, "application/json", "")->status, 401);
@@ -118,6 +143,33 @@ TEST_F(HttpServerTest, StoreOutageIs503SoAlertmanagerRetries) {
   EXPECT_EQ(
       PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status,
       200);
+}
+
+TEST_F(HttpServerTest, BeyondTheInFlightLimitWebhooksGet503) {
+  // Two requests (the limit) hold the store; the third is shed.
+  failing_->BlockWrites(true);
+  const std::string body = ReadTestData("alertmanager/firing-single.json");
+  std::vector<std::thread> held;
+  std::vector<int> statuses(2, 0);
+  for (int i = 0; i < 2; ++i) {
+    held.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", port_);
+      c.set_read_timeout(30, 0);
+      auto r = c.Post("/webhooks/alertmanager",
+                      {{"Authorization", std::string("Bearer ") + kToken}},
+                      body, "application/json");
+      statuses[i] = r ? r->status : -1;
+    });
+  }
+  failing_->AwaitBlockedWriters(2);
+  auto shed = PostWebhook(body);
+  ASSERT_TRUE(shed);
+  EXPECT_EQ(shed->status, 503);
+  EXPECT_EQ(shed->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(h_.metrics.WebhooksRejected("overloaded").Value(), 1);
+  failing_->BlockWrites(false);
+  for (auto& t : held) t.join();
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200}));
 }
 
 TEST_F(HttpServerTest, HealthAndMetricsAreServed) {

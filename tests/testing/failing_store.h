@@ -1,12 +1,14 @@
 // FailingStore wraps a Store and, when told to, fails every Write with
-// Unavailable before touching the wrapped store: the disk-full or locked
-// database a real deployment meets. Thread-safe.
+// Unavailable (the disk-full or locked database a real deployment meets), or
+// holds every Write until released (a slow disk, for overload tests).
+// Thread-safe.
 #ifndef HERALD_TESTS_TESTING_FAILING_STORE_H_
 #define HERALD_TESTS_TESTING_FAILING_STORE_H_
 
 #include <atomic>
 #include <memory>
 
+#include "absl/synchronization/mutex.h"
 #include "server/store/store.h"
 
 namespace herald::testing {
@@ -18,18 +20,48 @@ class FailingStore final : public Store {
 
   void FailWrites(bool fail) { fail_writes_ = fail; }
 
+  // While blocked, every Write waits (holding its caller) until unblocked.
+  void BlockWrites(bool block) {
+    absl::MutexLock lock(&mu_);
+    blocked_ = block;
+  }
+  // Waits until `n` writers are held by BlockWrites.
+  void AwaitBlockedWriters(int n) {
+    absl::MutexLock lock(&mu_);
+    want_ = n;
+    mu_.Await(absl::Condition(this, &FailingStore::EnoughWaiting));
+  }
+
   absl::Status Read(absl::FunctionRef<absl::Status(StoreReader&)> fn) override {
     return inner_->Read(fn);
   }
   absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) override {
-    if (fail_writes_)
+    if (fail_writes_) {
       return absl::UnavailableError("injected: database is locked");
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      ++waiting_;
+      mu_.Await(absl::Condition(this, &FailingStore::Unblocked));
+      --waiting_;
+    }
     return inner_->Write(fn);
   }
 
  private:
+  bool EnoughWaiting() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return waiting_ >= want_;
+  }
+  bool Unblocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !blocked_;
+  }
+
   std::unique_ptr<Store> inner_;
   std::atomic<bool> fail_writes_{false};
+  absl::Mutex mu_;
+  bool blocked_ ABSL_GUARDED_BY(mu_) = false;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  int want_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace herald::testing
