@@ -10,46 +10,9 @@ set -euo pipefail
 
 HERALDD=$(realpath "$1")
 HERALD=$(realpath "$2")
-SYSTEM_PYTHON=/usr/bin/python3  # Debian's, which can import aiosmtpd
-for tool in prometheus-alertmanager curl sha256sum "$SYSTEM_PYTHON"; do
-  command -v "$tool" >/dev/null || { echo "flow_test: missing $tool (see README: quick start)"; exit 1; }
-done
-"$SYSTEM_PYTHON" -c 'import aiosmtpd' || { echo "flow_test: python3-aiosmtpd is not installed"; exit 1; }
-
-WORK=$(mktemp -d -t herald-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  local rc=$?
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ $rc -ne 0 ]]; then
-    echo "---- heraldd log"; tail -n 40 "$WORK/heraldd.log" 2>/dev/null || true
-    echo "---- alertmanager log"; tail -n 20 "$WORK/alertmanager.log" 2>/dev/null || true
-    echo "---- smtp log"; tail -n 20 "$WORK/smtp.log" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-  exit $rc
-}
-trap cleanup EXIT
-
-step() { echo "== $*"; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-free_port() {
-  "$SYSTEM_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Polls `cmd` every 0.2 s until it succeeds, for at most $1 seconds. These
-# waits are for other processes (Alertmanager's group_wait, SMTP delivery),
-# never for herald's own timers.
-wait_for() {
-  local timeout=$1 what=$2; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    (( SECONDS < deadline )) || fail "timed out after ${timeout}s waiting for $what"
-    sleep 0.2
-  done
-}
+source "$(dirname "$0")/lib.sh"
+require prometheus-alertmanager curl sha256sum "$SYSTEM_PYTHON"
+"$SYSTEM_PYTHON" -c 'import aiosmtpd' || fail "python3-aiosmtpd is not installed"
 
 mail_to() {  # mail_to ADDRESS PATTERN: a delivered email to ADDRESS contains PATTERN
   local f
@@ -73,7 +36,6 @@ step "write a herald config with hashed tokens"
 ENGINEER_TOKEN=e2e-engineer-$RANDOM$RANDOM
 LEAD_TOKEN=e2e-lead-$RANDOM$RANDOM
 WEBHOOK_TOKEN=e2e-webhook-$RANDOM$RANDOM
-hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 printf '%s\n' "$WEBHOOK_TOKEN" >"$WORK/webhook-token"
 cat >"$WORK/herald.yaml" <<YAML
 server:
@@ -84,9 +46,9 @@ components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
   - {id: platform, name: Platform}
 people:
-  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(hash "$ENGINEER_TOKEN")}
+  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
   - {id: bob, name: Bob Lindqvist, email: bob@acme.example, roles: [comms]}
-  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(hash "$LEAD_TOKEN")}
+  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
 rotas:
   - {id: comms, component_ids: [checkout, platform], members: [bob], backup: carol, time_zone: Europe/London}
 subscribers:
@@ -107,27 +69,7 @@ PIDS+=($!)
 wait_for 20 "heraldd /healthz" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
 
 step "start Alertmanager pointed at heraldd"
-cat >"$WORK/alertmanager.yml" <<YAML
-route:
-  receiver: herald
-  group_by: ['alertname', 'service']
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: herald
-    webhook_configs:
-      - url: http://127.0.0.1:$HTTP_PORT/webhooks/alertmanager
-        send_resolved: true
-        http_config:
-          authorization:
-            credentials_file: $WORK/webhook-token
-YAML
-prometheus-alertmanager --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am" \
-  --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
-  >"$WORK/alertmanager.log" 2>&1 &
-PIDS+=($!)
-wait_for 30 "Alertmanager ready" curl -fsS "http://127.0.0.1:$AM_PORT/-/ready"
+start_alertmanager "$AM_PORT" "http://127.0.0.1:$HTTP_PORT/webhooks/alertmanager" "$WORK/webhook-token"
 
 post_alert() {  # post_alert ENDS_AT (empty: firing)
   local ends=""

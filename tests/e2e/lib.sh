@@ -1,0 +1,76 @@
+# Shared helpers for herald's end-to-end tests. Source it after setting
+# `set -euo pipefail`. It makes $WORK, stops every process in PIDS on exit
+# and prints the logs in $WORK/*.log when a test fails.
+
+SYSTEM_PYTHON=/usr/bin/python3  # Debian's, which can import aiosmtpd
+
+WORK=$(mktemp -d -t herald-e2e.XXXXXX)
+PIDS=()
+e2e_cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ $rc -ne 0 ]]; then
+    for log in "$WORK"/*.log; do
+      [[ -f $log ]] || continue
+      echo "---- $(basename "$log")"; tail -n 30 "$log"
+    done
+  fi
+  rm -rf "$WORK"
+  exit $rc
+}
+trap e2e_cleanup EXIT
+
+step() { echo "== $*"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+require() {
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || fail "missing $tool (see README: quick start)"
+  done
+}
+
+free_port() {
+  "$SYSTEM_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS WHAT CMD...: polls CMD every 0.2 s until it succeeds. These
+# waits are for other processes (Alertmanager's group_wait, SMTP delivery,
+# start-up), never for herald's own timers.
+wait_for() {
+  local timeout=$1 what=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || fail "timed out after ${timeout}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+sha256() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+
+# start_alertmanager PORT WEBHOOK_URL TOKEN_FILE: a real Alertmanager that
+# sends every group to herald, resolved notifications included.
+start_alertmanager() {
+  local port=$1 url=$2 token_file=$3
+  cat >"$WORK/alertmanager.yml" <<YAML
+route:
+  receiver: herald
+  group_by: ['alertname', 'service']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: herald
+    webhook_configs:
+      - url: $url
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials_file: $token_file
+YAML
+  prometheus-alertmanager --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am" \
+    --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
+    >"$WORK/alertmanager.log" 2>&1 &
+  PIDS+=($!)
+  wait_for 30 "Alertmanager ready" curl -fsS "http://127.0.0.1:$port/-/ready"
+}
