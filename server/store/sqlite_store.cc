@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <memory>
+#include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -107,14 +110,62 @@ absl::Status SqliteError(sqlite3* db, absl::string_view what) {
 }
 
 // A prepared statement, finalized on destruction.
+// One SQLite connection and its prepared statements, kept for reuse.
+// Not thread-safe: used by one thread at a time (the writer, or a reader
+// that took it from the pool).
+struct Connection {
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool busy = false;
+  };
+  explicit Connection(sqlite3* d) : db(d) {}
+  ~Connection() {
+    for (auto& [sql, c] : cache) sqlite3_finalize(c.stmt);
+    sqlite3_close(db);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db;
+  std::unordered_map<std::string, Cached> cache;
+};
+
+// A prepared statement: taken from the connection's cache and reset into it
+// on destruction (or prepared afresh when the cached one is in use).
 class Statement {
  public:
+  Statement(Connection* c, const char* sql) : db_(c->db) {
+    auto [it, inserted] = c->cache.try_emplace(sql);
+    if (!it->second.busy) {
+      if (it->second.stmt == nullptr &&
+          sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                             &it->second.stmt, nullptr) != SQLITE_OK) {
+        status_ = SqliteError(db_, "prepare");
+        return;
+      }
+      cached_ = &it->second;
+      cached_->busy = true;
+      stmt_ = cached_->stmt;
+      return;
+    }
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      status_ = SqliteError(db_, "prepare");
+    }
+  }
   Statement(sqlite3* db, const char* sql) : db_(db) {
     status_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK
                   ? absl::OkStatus()
                   : SqliteError(db, "prepare");
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement() {
+    if (cached_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+      cached_->busy = false;
+    } else {
+      sqlite3_finalize(stmt_);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -172,6 +223,7 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  Connection::Cached* cached_ = nullptr;
   absl::Status status_;
 };
 
@@ -218,7 +270,7 @@ int64_t Micros(const google::protobuf::Timestamp& ts) {
 
 class SqliteTxn final : public StoreTxn {
  public:
-  explicit SqliteTxn(sqlite3* db) : db_(db) {}
+  explicit SqliteTxn(Connection* db) : db_(db) {}
 
   absl::StatusOr<v1::Incident> GetIncident(int64_t id) override {
     Statement s(db_, "SELECT body FROM incidents WHERE id = ?");
@@ -389,7 +441,7 @@ class SqliteTxn final : public StoreTxn {
         .Bind(4, incident.id());
     if (auto st = s.Run(); !st.ok()) return st;
     if (auto st =
-            RequireChange(db_, absl::StrCat("no incident ", incident.id()));
+            RequireChange(db_->db, absl::StrCat("no incident ", incident.id()));
         !st.ok()) {
       return st;
     }
@@ -430,7 +482,7 @@ class SqliteTxn final : public StoreTxn {
         .BindProto(3, message)
         .Bind(4, message.id());
     if (auto st = s.Run(); !st.ok()) return st;
-    return RequireChange(db_, absl::StrCat("no message ", message.id()));
+    return RequireChange(db_->db, absl::StrCat("no message ", message.id()));
   }
   absl::Status AppendTimeline(const v1::TimelineEvent& event) override {
     Statement s(
@@ -473,7 +525,7 @@ class SqliteTxn final : public StoreTxn {
     Statement s(db_, "DELETE FROM rota_overrides WHERE id = ?");
     s.Bind(1, id);
     if (auto st = s.Run(); !st.ok()) return st;
-    return RequireChange(db_, absl::StrCat("no override ", id));
+    return RequireChange(db_->db, absl::StrCat("no override ", id));
   }
   absl::StatusOr<int64_t> InsertJob(const v1::Job& job) override {
     Statement s(db_,
@@ -492,7 +544,7 @@ class SqliteTxn final : public StoreTxn {
         .BindProto(3, job)
         .Bind(4, job.id());
     if (auto st = s.Run(); !st.ok()) return st;
-    return RequireChange(db_, absl::StrCat("no job ", job.id()));
+    return RequireChange(db_->db, absl::StrCat("no job ", job.id()));
   }
   absl::StatusOr<int64_t> InsertDelivery(
       const v1::Delivery& delivery) override {
@@ -517,7 +569,7 @@ class SqliteTxn final : public StoreTxn {
         .BindProto(3, delivery)
         .Bind(4, delivery.id());
     if (auto st = s.Run(); !st.ok()) return st;
-    return RequireChange(db_, absl::StrCat("no delivery ", delivery.id()));
+    return RequireChange(db_->db, absl::StrCat("no delivery ", delivery.id()));
   }
   absl::StatusOr<int> RequeueInterruptedDeliveries() override {
     Statement s(db_, "SELECT body FROM deliveries WHERE state = ?");
@@ -533,19 +585,26 @@ class SqliteTxn final : public StoreTxn {
   }
 
  private:
-  // Keeps incident_groups equal to the incident's group keys.
+  // Keeps incident_groups equal to the incident's group keys. Keys are only
+  // ever added, so an unchanged count means nothing to do (the common case:
+  // an update that touched no group).
   absl::Status IndexGroups(const v1::Incident& incident) {
-    Statement clear(db_, "DELETE FROM incident_groups WHERE incident_id = ?");
-    clear.Bind(1, incident.id());
-    if (auto st = clear.Run(); !st.ok()) return st;
     std::vector<std::string> keys(incident.attached_group_keys().begin(),
                                   incident.attached_group_keys().end());
-    keys.push_back(incident.group_key());
+    if (!incident.group_key().empty()) keys.push_back(incident.group_key());
+    Statement count(
+        db_, "SELECT count(*) FROM incident_groups WHERE incident_id = ?");
+    count.Bind(1, incident.id());
+    absl::StatusOr<bool> row = count.Step();
+    if (!row.ok()) return row.status();
+    if (*row && count.Int(0) == static_cast<int64_t>(keys.size())) {
+      return absl::OkStatus();
+    }
     for (const std::string& key : keys) {
-      if (key.empty()) continue;
-      Statement add(db_,
-                    "INSERT OR IGNORE INTO incident_groups(group_key, "
-                    "incident_id) VALUES(?, ?)");
+      Statement add(
+          db_,
+          "INSERT OR IGNORE INTO incident_groups(group_key, incident_id) "
+          "VALUES(?, ?)");
       add.Bind(1, key).Bind(2, incident.id());
       if (auto st = add.Run(); !st.ok()) return st;
     }
@@ -571,7 +630,7 @@ class SqliteTxn final : public StoreTxn {
     return id;
   }
 
-  sqlite3* db_;
+  Connection* db_;
 };
 
 absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
@@ -595,55 +654,111 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
   return db;
 }
 
+// Writes are group-committed: concurrent Write() calls queue up, and one of
+// them (the leader) runs the whole queue in a single transaction, each
+// caller's function inside its own savepoint, then commits once: one fsync
+// for the batch. A function that fails rolls back to its savepoint and
+// fails alone; a failed COMMIT fails every write in the batch. Nobody
+// returns before the commit that holds their write is durable.
 class SqliteStoreImpl final : public Store {
  public:
-  SqliteStoreImpl(sqlite3* writer, std::vector<sqlite3*> readers)
-      : writer_(writer), readers_(std::move(readers)) {}
-  ~SqliteStoreImpl() override {
-    for (sqlite3* r : readers_) sqlite3_close(r);
-    sqlite3_close(writer_);
-  }
+  SqliteStoreImpl(std::unique_ptr<Connection> writer,
+                  std::vector<std::unique_ptr<Connection>> readers)
+      : writer_(std::move(writer)), readers_(std::move(readers)) {}
 
   absl::Status Read(absl::FunctionRef<absl::Status(StoreReader&)> fn) override {
-    sqlite3* db = AcquireReader();
-    absl::Status s = Exec(db, "BEGIN");
+    std::unique_ptr<Connection> c = AcquireReader();
+    absl::Status s = Exec(c->db, "BEGIN");
     if (s.ok()) {
-      SqliteTxn txn(db);
+      SqliteTxn txn(c.get());
       s = fn(txn);
-      Exec(db, "COMMIT").IgnoreError();  // read-only: nothing to lose
+      Exec(c->db, "COMMIT").IgnoreError();  // read-only: nothing to lose
     }
-    ReleaseReader(db);
+    ReleaseReader(std::move(c));
     return s;
   }
 
   absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) override {
-    absl::MutexLock lock(&write_mu_);
-    if (auto s = Exec(writer_, "BEGIN IMMEDIATE"); !s.ok()) return s;
-    SqliteTxn txn(writer_);
-    absl::Status s = fn(txn);
-    if (s.ok()) s = Exec(writer_, "COMMIT");
-    if (!s.ok()) Exec(writer_, "ROLLBACK").IgnoreError();
-    return s;
+    PendingWrite mine{fn};
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back(&mine);
+    while (true) {
+      const LeaderWait wait{&mine, &leader_active_};
+      queue_mu_.Await(absl::Condition(&wait, &LeaderWait::Ready));
+      if (mine.done) return mine.status;
+      // Lead: take the queue (ours included) and commit it as one batch.
+      leader_active_ = true;
+      std::vector<PendingWrite*> batch;
+      batch.swap(queue_);
+      queue_mu_.Unlock();
+      CommitBatch(batch);
+      queue_mu_.Lock();
+      for (PendingWrite* w : batch) w->done = true;
+      leader_active_ = false;
+    }
   }
 
  private:
-  sqlite3* AcquireReader() {
-    absl::MutexLock lock(&pool_mu_);
-    pool_mu_.Await(absl::Condition(
-        +[](std::vector<sqlite3*>* v) { return !v->empty(); }, &readers_));
-    sqlite3* db = readers_.back();
-    readers_.pop_back();
-    return db;
-  }
-  void ReleaseReader(sqlite3* db) {
-    absl::MutexLock lock(&pool_mu_);
-    readers_.push_back(db);
+  struct PendingWrite {
+    absl::FunctionRef<absl::Status(StoreTxn&)> fn;
+    absl::Status status;
+    bool done = false;
+  };
+  struct LeaderWait {
+    const PendingWrite* mine;
+    const bool* leader_active;
+    bool Ready() const { return mine->done || !*leader_active; }
+  };
+
+  // Runs on the leader's thread; there is one leader at a time.
+  void CommitBatch(const std::vector<PendingWrite*>& batch) {
+    sqlite3* db = writer_->db;
+    if (absl::Status s = Exec(db, "BEGIN IMMEDIATE"); !s.ok()) {
+      for (PendingWrite* w : batch) w->status = s;
+      return;
+    }
+    SqliteTxn txn(writer_.get());
+    for (PendingWrite* w : batch) {
+      absl::Status s = Exec(db, "SAVEPOINT herald_write");
+      if (s.ok()) s = w->fn(txn);
+      if (s.ok()) {
+        s = Exec(db, "RELEASE herald_write");
+      } else {
+        Exec(db, "ROLLBACK TO herald_write").IgnoreError();
+        Exec(db, "RELEASE herald_write").IgnoreError();
+      }
+      w->status = s;
+    }
+    if (absl::Status commit = Exec(db, "COMMIT"); !commit.ok()) {
+      Exec(db, "ROLLBACK").IgnoreError();
+      for (PendingWrite* w : batch) {
+        if (w->status.ok()) w->status = commit;
+      }
+    }
   }
 
-  absl::Mutex write_mu_;
-  sqlite3* const writer_ ABSL_PT_GUARDED_BY(write_mu_);
+  std::unique_ptr<Connection> AcquireReader() {
+    absl::MutexLock lock(&pool_mu_);
+    pool_mu_.Await(absl::Condition(this, &SqliteStoreImpl::ReaderFree));
+    std::unique_ptr<Connection> c = std::move(readers_.back());
+    readers_.pop_back();
+    return c;
+  }
+  void ReleaseReader(std::unique_ptr<Connection> c) {
+    absl::MutexLock lock(&pool_mu_);
+    readers_.push_back(std::move(c));
+  }
+  bool ReaderFree() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool_mu_) {
+    return !readers_.empty();
+  }
+
+  // Used only by the current leader.
+  const std::unique_ptr<Connection> writer_;
+  absl::Mutex queue_mu_;
+  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
   absl::Mutex pool_mu_;
-  std::vector<sqlite3*> readers_ ABSL_GUARDED_BY(pool_mu_);
+  std::vector<std::unique_ptr<Connection>> readers_ ABSL_GUARDED_BY(pool_mu_);
 };
 
 absl::Status Migrate(sqlite3* db) {
@@ -678,24 +793,18 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     const std::string& path) {
   absl::StatusOr<sqlite3*> writer = OpenConnection(path);
   if (!writer.ok()) return writer.status();
+  auto writer_conn = std::make_unique<Connection>(*writer);
   absl::Status s = Exec(*writer, "PRAGMA journal_mode = WAL;");
   if (s.ok()) s = Migrate(*writer);
-  if (!s.ok()) {
-    sqlite3_close(*writer);
-    return s;
-  }
-  std::vector<sqlite3*> readers;
+  if (!s.ok()) return s;
+  std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < kReaderPoolSize; ++i) {
     absl::StatusOr<sqlite3*> r = OpenConnection(path);
-    if (!r.ok()) {
-      for (sqlite3* db : readers) sqlite3_close(db);
-      sqlite3_close(*writer);
-      return r.status();
-    }
-    readers.push_back(*r);
+    if (!r.ok()) return r.status();
+    readers.push_back(std::make_unique<Connection>(*r));
   }
   return std::unique_ptr<Store>(
-      new SqliteStoreImpl(*writer, std::move(readers)));
+      new SqliteStoreImpl(std::move(writer_conn), std::move(readers)));
 }
 
 }  // namespace herald
