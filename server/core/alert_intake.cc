@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/core/proto_time.h"
+#include "server/core/timeline.h"
 
 namespace herald {
 namespace {
@@ -19,15 +20,11 @@ std::string AlertName(const v1::Alert& alert) {
   return it == alert.labels().end() ? alert.fingerprint() : it->second;
 }
 
-v1::TimelineEvent Event(const v1::Incident& incident, absl::Time at,
-                        std::string kind, std::string text) {
-  v1::TimelineEvent e;
-  e.set_incident_id(incident.id());
-  *e.mutable_at() = ToProtoTime(at);
-  e.set_kind(std::move(kind));
-  e.set_actor("alertmanager");
-  e.set_text(std::move(text));
-  return e;
+// Alert intake acts as Alertmanager on the timeline.
+v1::TimelineEvent AlertEvent(const v1::Incident& incident, absl::Time at,
+                             std::string kind, std::string text) {
+  return TimelineEntry(incident.id(), at, std::move(kind), "alertmanager",
+                       std::move(text));
 }
 
 bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
@@ -126,26 +123,26 @@ absl::StatusOr<v1::Incident> AlertIntake::Open(
 
   const std::vector<std::string> components(incident.component_ids().begin(),
                                             incident.component_ids().end());
-  if (auto s = txn.AppendTimeline(
-          Event(incident, now, "opened",
-                absl::StrCat("Opened from alert group ", group.group_key(),
-                             "; affects ", org.ComponentNames(components))));
+  if (auto s = txn.AppendTimeline(AlertEvent(
+          incident, now, "opened",
+          absl::StrCat("Opened from alert group ", group.group_key(),
+                       "; affects ", org.ComponentNames(components))));
       !s.ok()) {
     return s;
   }
   if (incident.point_person_id().empty()) {
-    if (auto s =
-            txn.AppendTimeline(Event(incident, now, "unassigned",
-                                     "No rota covers the affected components"));
+    if (auto s = txn.AppendTimeline(
+            AlertEvent(incident, now, "unassigned",
+                       "No rota covers the affected components"));
         !s.ok()) {
       return s;
     }
     return incident;
   }
   if (auto s = txn.AppendTimeline(
-          Event(incident, now, "point_person",
-                absl::StrCat("Point person: ", incident.point_person_id(),
-                             " (notified by email)")));
+          AlertEvent(incident, now, "point_person",
+                     absl::StrCat("Point person: ", incident.point_person_id(),
+                                  " (notified by email)")));
       !s.ok()) {
     return s;
   }
@@ -189,9 +186,9 @@ absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
     if (auto s = txn.UpdateMessage(m); !s.ok()) return s;
   }
   if (auto s = txn.AppendTimeline(
-          Event(incident, now, "reopened",
-                absl::StrCat("An alert fired again ", HumanDuration(since),
-                             " after resolution; reopened")));
+          AlertEvent(incident, now, "reopened",
+                     absl::StrCat("An alert fired again ", HumanDuration(since),
+                                  " after resolution; reopened")));
       !s.ok()) {
     return s;
   }
@@ -255,10 +252,10 @@ absl::StatusOr<v1::Incident> AlertIntake::IncidentFor(
       incident.add_attached_group_keys(group.group_key());
       *incident.mutable_updated_at() = ToProtoTime(now);
       if (auto s = txn.UpdateIncident(incident); !s.ok()) return s;
-      if (auto s = txn.AppendTimeline(
-              Event(incident, now, "attached",
-                    absl::StrCat("Alert group ", group.group_key(),
-                                 " attached: it affects the same components")));
+      if (auto s = txn.AppendTimeline(AlertEvent(
+              incident, now, "attached",
+              absl::StrCat("Alert group ", group.group_key(),
+                           " attached: it affects the same components")));
           !s.ok()) {
         return s;
       }
@@ -338,11 +335,11 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
     if (result.opened) continue;  // Open() recorded them
     const bool firing = a.status() == v1::ALERT_STATUS_FIRING;
     if (firing) incident_changed |= AddComponents(org, a, *incident);
-    if (auto s = txn.AppendTimeline(
-            Event(*incident, now, firing ? "alert_firing" : "alert_resolved",
-                  absl::StrCat(AlertName(a), " (", a.fingerprint(), ") ",
-                               firing ? "firing" : "resolved",
-                               a.unrouted() ? "; matched no component" : "")));
+    if (auto s = txn.AppendTimeline(AlertEvent(
+            *incident, now, firing ? "alert_firing" : "alert_resolved",
+            absl::StrCat(AlertName(a), " (", a.fingerprint(), ") ",
+                         firing ? "firing" : "resolved",
+                         a.unrouted() ? "; matched no component" : "")));
         !s.ok()) {
       return s;
     }
@@ -369,7 +366,7 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
     incident->set_ready_to_resolve(all_resolved);
     incident_changed = true;
     if (all_resolved) {
-      if (auto s = txn.AppendTimeline(Event(
+      if (auto s = txn.AppendTimeline(AlertEvent(
               *incident, now, "ready_to_resolve",
               "Every alert has resolved; waiting for a person to resolve"));
           !s.ok()) {

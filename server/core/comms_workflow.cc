@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
 #include "server/core/proto_time.h"
+#include "server/core/timeline.h"
 
 namespace herald {
 namespace {
@@ -13,17 +14,6 @@ namespace {
 bool AwaitingApproval(const v1::Message& m) {
   return m.state() == v1::MESSAGE_STATE_DRAFT ||
          m.state() == v1::MESSAGE_STATE_PENDING_APPROVAL;
-}
-
-v1::TimelineEvent Event(int64_t incident_id, absl::Time at, std::string kind,
-                        std::string actor, std::string text) {
-  v1::TimelineEvent e;
-  e.set_incident_id(incident_id);
-  *e.mutable_at() = ToProtoTime(at);
-  e.set_kind(std::move(kind));
-  e.set_actor(std::move(actor));
-  e.set_text(std::move(text));
-  return e;
 }
 
 // The customer-facing component status while an incident of `impact` is open.
@@ -141,7 +131,7 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
     if (!update_id.ok()) return update_id.status();
     update.set_id(*update_id);
     if (auto st = txn.AppendTimeline(
-            Event(incident_id, now, "update", caller.person_id, text));
+            TimelineEntry(incident_id, now, "update", caller.person_id, text));
         !st.ok()) {
       return st;
     }
@@ -185,9 +175,9 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
     *incident->mutable_resolved_at() = ToProtoTime(now);
     *incident->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
-    if (auto st = txn.AppendTimeline(Event(incident_id, now, "resolved",
-                                           caller.person_id,
-                                           note.empty() ? "Resolved" : note));
+    if (auto st = txn.AppendTimeline(
+            TimelineEntry(incident_id, now, "resolved", caller.person_id,
+                          note.empty() ? "Resolved" : note));
         !st.ok()) {
       return st;
     }
@@ -267,7 +257,7 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     absl::StatusOr<int> queued =
         planner_.EnqueueMessage(txn, *message, *incident);
     if (!queued.ok()) return queued.status();
-    if (auto st = txn.AppendTimeline(Event(
+    if (auto st = txn.AppendTimeline(TimelineEntry(
             incident->id(), now, "published", caller.person_id,
             absl::StrCat(message->ref(), " published: \"", message->title(),
                          "\" to ", *queued, " recipient(s)")));

@@ -7,23 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/core/proto_time.h"
+#include "server/core/timeline.h"
 
 namespace herald {
-namespace {
-
-v1::TimelineEvent Event(int64_t incident_id, absl::Time at, std::string kind,
-                        std::string actor, std::string text) {
-  v1::TimelineEvent e;
-  e.set_incident_id(incident_id);
-  *e.mutable_at() = ToProtoTime(at);
-  e.set_kind(std::move(kind));
-  e.set_actor(std::move(actor));
-  e.set_text(std::move(text));
-  return e;
-}
-
-}  // namespace
-
 Escalator::Escalator(const CoreDeps& deps, const DeliveryPlanner& planner)
     : deps_(deps), planner_(planner) {}
 
@@ -73,7 +59,7 @@ absl::StatusOr<v1::Incident> Escalator::Acknowledge(const Caller& caller,
     *incident->mutable_acknowledged_at() = ToProtoTime(now);
     *incident->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
-    if (auto st = txn.AppendTimeline(Event(
+    if (auto st = txn.AppendTimeline(TimelineEntry(
             incident_id, now, "acknowledged", caller.person_id,
             absl::StrCat(
                 "Acknowledged after ",
@@ -126,18 +112,18 @@ absl::Status Escalator::RunJob(StoreTxn& txn, v1::Job job) const {
   const int step = job.step();
   if (step >= static_cast<int>(path.size())) {
     return txn.AppendTimeline(
-        Event(incident->id(), now, "escalation_exhausted", "herald",
-              "Nobody on the escalation path has acknowledged"));
+        TimelineEntry(incident->id(), now, "escalation_exhausted", "herald",
+                      "Nobody on the escalation path has acknowledged"));
   }
   const std::string& next = path[step];
   incident->set_escalation_level(step + 1);
   *incident->mutable_updated_at() = ToProtoTime(now);
   if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
-  if (auto st = txn.AppendTimeline(
-          Event(incident->id(), now, "escalated", "herald",
-                absl::StrCat("Not acknowledged within ",
-                             absl::FormatDuration(rota->ack_timeout), "; told ",
-                             next, step == 0 ? " (backup)" : "")));
+  if (auto st = txn.AppendTimeline(TimelineEntry(
+          incident->id(), now, "escalated", "herald",
+          absl::StrCat("Not acknowledged within ",
+                       absl::FormatDuration(rota->ack_timeout), "; told ", next,
+                       step == 0 ? " (backup)" : "")));
       !st.ok()) {
     return st;
   }

@@ -16,17 +16,6 @@ using testing::FiringGroup;
 using ::testing::HasSubstr;
 using testing::Resolved;
 
-std::vector<v1::Delivery> StaffDeliveries(CoreHarness& h, int64_t incident_id) {
-  std::vector<v1::Delivery> out;
-  EXPECT_TRUE(h.store
-                  ->Read([&](StoreReader& r) -> absl::Status {
-                    out = *r.ListDeliveries(0, incident_id);
-                    return absl::OkStatus();
-                  })
-                  .ok());
-  return out;
-}
-
 TEST(AlertIntakeTest,
      FirstFiringAlertOpensAnInternalIncidentWithRoutedComponents) {
   CoreHarness h;
@@ -54,7 +43,7 @@ TEST(AlertIntakeTest, PointPersonFromTheRotaIsRecordedAndEmailed) {
   const std::string expected =
       h.org->rotas().ForComponent("checkout", h.clock.Now())->point_person_id();
   EXPECT_EQ(h.queries.GetIncident(id)->incident().point_person_id(), expected);
-  std::vector<v1::Delivery> staff = StaffDeliveries(h, id);
+  std::vector<v1::Delivery> staff = h.StaffDeliveries(id);
   ASSERT_EQ(staff.size(), 1u);
   EXPECT_EQ(staff[0].recipient(), "person:" + expected);
   EXPECT_EQ(staff[0].address(), h.org->FindPerson(expected)->email());
@@ -73,7 +62,7 @@ TEST(AlertIntakeTest, SamePayloadTwiceChangesNothing) {
   EXPECT_FALSE(again->changed);
   EXPECT_EQ(again->incident_id, id);
   EXPECT_EQ(h.queries.GetIncident(id)->DebugString(), before.DebugString());
-  EXPECT_EQ(StaffDeliveries(h, id).size(), 1u);
+  EXPECT_EQ(h.StaffDeliveries(id).size(), 1u);
   EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
 }
 
@@ -117,7 +106,7 @@ TEST(AlertIntakeTest,
   const v1::Incident i = h.queries.GetIncident(id)->incident();
   EXPECT_TRUE(i.ready_to_resolve());
   EXPECT_FALSE(i.has_resolved_at());
-  std::vector<v1::Delivery> staff = StaffDeliveries(h, id);
+  std::vector<v1::Delivery> staff = h.StaffDeliveries(id);
   ASSERT_EQ(staff.size(), 2u);
   EXPECT_THAT(staff[1].subject(), HasSubstr("ready to resolve"));
 }

@@ -19,14 +19,9 @@ using ::testing::HasSubstr;
 // 15 minutes apart.
 std::vector<std::string> StaffRecipients(CoreHarness& h, int64_t incident_id) {
   std::vector<std::string> out;
-  EXPECT_TRUE(h.store
-                  ->Read([&](StoreReader& r) -> absl::Status {
-                    absl::StatusOr<std::vector<v1::Delivery>> list =
-                        r.ListDeliveries(0, incident_id);
-                    for (const auto& d : *list) out.push_back(d.recipient());
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  for (const v1::Delivery& d : h.StaffDeliveries(incident_id)) {
+    out.push_back(d.recipient());
+  }
   return out;
 }
 

@@ -53,6 +53,20 @@ struct CoreHarness {
     if (!SeedStore(*store, *org).ok()) std::abort();
   }
 
+  // Staff notifications queued for `incident_id`, in order.
+  std::vector<v1::Delivery> StaffDeliveries(int64_t incident_id) {
+    std::vector<v1::Delivery> out;
+    absl::Status s = store->Read([&](StoreReader& r) -> absl::Status {
+      absl::StatusOr<std::vector<v1::Delivery>> list =
+          r.ListDeliveries(0, incident_id);
+      if (!list.ok()) return list.status();
+      out = *std::move(list);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) std::abort();
+    return out;
+  }
+
   std::unique_ptr<Store> store;
   FakeClock clock;
   std::unique_ptr<MustacheRenderer> renderer;
