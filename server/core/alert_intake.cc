@@ -382,7 +382,9 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
       }
     }
   }
-  if (incident_changed || !result.opened) {
+  // A new or resolved alert alone is recorded on the timeline; the incident
+  // record is rewritten only when one of its own fields changed.
+  if (incident_changed) {
     *incident->mutable_updated_at() = ToProtoTime(now);
     if (auto s = txn.UpdateIncident(*incident); !s.ok()) return s;
   }

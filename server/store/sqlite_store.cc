@@ -249,6 +249,36 @@ absl::StatusOr<T> OneProto(Statement& stmt, absl::string_view not_found) {
   return stmt.Proto<T>(0);
 }
 
+// For tables with an INTEGER PRIMARY KEY: rows are selected as (id, body)
+// and the id is taken from its column, so inserts need not rewrite the body.
+template <typename T>
+absl::StatusOr<T> RowWithId(const Statement& stmt) {
+  absl::StatusOr<T> m = stmt.template Proto<T>(1);
+  if (m.ok()) m->set_id(stmt.Int(0));
+  return m;
+}
+
+template <typename T>
+absl::StatusOr<std::vector<T>> CollectRows(Statement& stmt) {
+  std::vector<T> out;
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    absl::StatusOr<T> m = RowWithId<T>(stmt);
+    if (!m.ok()) return m.status();
+    out.push_back(*std::move(m));
+  }
+}
+
+template <typename T>
+absl::StatusOr<T> OneRow(Statement& stmt, absl::string_view not_found) {
+  absl::StatusOr<bool> row = stmt.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(not_found);
+  return RowWithId<T>(stmt);
+}
+
 absl::Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -273,28 +303,28 @@ class SqliteTxn final : public StoreTxn {
   explicit SqliteTxn(Connection* db) : db_(db) {}
 
   absl::StatusOr<v1::Incident> GetIncident(int64_t id) override {
-    Statement s(db_, "SELECT body FROM incidents WHERE id = ?");
+    Statement s(db_, "SELECT id, body FROM incidents WHERE id = ?");
     s.Bind(1, id);
-    return OneProto<v1::Incident>(s, absl::StrCat("no incident ", id));
+    return OneRow<v1::Incident>(s, absl::StrCat("no incident ", id));
   }
   absl::StatusOr<v1::Incident> FindOpenIncident(
       const std::string& group_key) override {
     Statement s(db_,
-                "SELECT i.body FROM incident_groups g JOIN incidents i "
+                "SELECT i.id, i.body FROM incident_groups g JOIN incidents i "
                 "ON i.id = g.incident_id WHERE g.group_key = ? AND i.open = 1 "
                 "ORDER BY i.id DESC LIMIT 1");
     s.Bind(1, group_key);
-    return OneProto<v1::Incident>(
+    return OneRow<v1::Incident>(
         s, absl::StrCat("no open incident for group ", group_key));
   }
   absl::StatusOr<v1::Incident> FindLatestIncident(
       const std::string& group_key) override {
     Statement s(db_,
-                "SELECT i.body FROM incident_groups g JOIN incidents i "
+                "SELECT i.id, i.body FROM incident_groups g JOIN incidents i "
                 "ON i.id = g.incident_id WHERE g.group_key = ? "
                 "ORDER BY i.id DESC LIMIT 1");
     s.Bind(1, group_key);
-    return OneProto<v1::Incident>(
+    return OneRow<v1::Incident>(
         s, absl::StrCat("no incident for group ", group_key));
   }
   absl::StatusOr<std::vector<v1::Alert>> ListUnroutedAlerts() override {
@@ -306,25 +336,25 @@ class SqliteTxn final : public StoreTxn {
   absl::StatusOr<std::vector<v1::RotaOverride>> ListOverrides(
       const std::string& rota_id, absl::Time after) override {
     Statement s(db_,
-                "SELECT body FROM rota_overrides WHERE (? = '' OR rota_id = ?) "
+                "SELECT id, body FROM rota_overrides WHERE (? = '' OR rota_id = ?) "
                 "AND ends_at > ? ORDER BY id");
     s.Bind(1, rota_id).Bind(2, rota_id).Bind(3, absl::ToUnixMicros(after));
-    return CollectProtos<v1::RotaOverride>(s);
+    return CollectRows<v1::RotaOverride>(s);
   }
   absl::StatusOr<std::vector<v1::Job>> ListDueJobs(absl::Time now,
                                                    int limit) override {
     Statement s(db_,
-                "SELECT body FROM jobs WHERE done = 0 AND due_at <= ? "
+                "SELECT id, body FROM jobs WHERE done = 0 AND due_at <= ? "
                 "ORDER BY due_at, id LIMIT ?");
     s.Bind(1, absl::ToUnixMicros(now)).Bind(2, int64_t{limit});
-    return CollectProtos<v1::Job>(s);
+    return CollectRows<v1::Job>(s);
   }
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       const IncidentFilter& f) override {
     Statement s(
-        db_, "SELECT body FROM incidents WHERE open = 1 OR ? ORDER BY id DESC");
+        db_, "SELECT id, body FROM incidents WHERE open = 1 OR ? ORDER BY id DESC");
     s.Bind(1, int64_t{f.include_resolved});
-    return CollectProtos<v1::Incident>(s);
+    return CollectRows<v1::Incident>(s);
   }
   absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) override {
     Statement s(db_, "SELECT body FROM alerts WHERE fingerprint = ?");
@@ -342,14 +372,14 @@ class SqliteTxn final : public StoreTxn {
   absl::StatusOr<std::vector<v1::Update>> ListUpdates(
       int64_t incident_id) override {
     Statement s(db_,
-                "SELECT body FROM updates WHERE incident_id = ? ORDER BY id");
+                "SELECT id, body FROM updates WHERE incident_id = ? ORDER BY id");
     s.Bind(1, incident_id);
-    return CollectProtos<v1::Update>(s);
+    return CollectRows<v1::Update>(s);
   }
   absl::StatusOr<v1::Message> GetMessage(int64_t id) override {
-    Statement s(db_, "SELECT body FROM messages WHERE id = ?");
+    Statement s(db_, "SELECT id, body FROM messages WHERE id = ?");
     s.Bind(1, id);
-    return OneProto<v1::Message>(s, absl::StrCat("no message ", id));
+    return OneRow<v1::Message>(s, absl::StrCat("no message ", id));
   }
   absl::StatusOr<std::vector<v1::Message>> ListMessages(
       const MessageFilter& f) override {
@@ -357,17 +387,17 @@ class SqliteTxn final : public StoreTxn {
     int64_t mask = 0;
     for (v1::MessageState st : f.states) mask |= int64_t{1} << st;
     Statement s(db_,
-                "SELECT body FROM messages WHERE (? = 0 OR incident_id = ?) "
+                "SELECT id, body FROM messages WHERE (? = 0 OR incident_id = ?) "
                 "AND (? = 0 OR ((? >> state) & 1) = 1) ORDER BY id");
     s.Bind(1, f.incident_id).Bind(2, f.incident_id).Bind(3, mask).Bind(4, mask);
-    return CollectProtos<v1::Message>(s);
+    return CollectRows<v1::Message>(s);
   }
   absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
       int64_t incident_id) override {
     Statement s(db_,
-                "SELECT body FROM timeline WHERE incident_id = ? ORDER BY id");
+                "SELECT id, body FROM timeline WHERE incident_id = ? ORDER BY id");
     s.Bind(1, incident_id);
-    return CollectProtos<v1::TimelineEvent>(s);
+    return CollectRows<v1::TimelineEvent>(s);
   }
   absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() override {
     Statement s(db_, "SELECT body FROM subscribers ORDER BY id");
@@ -392,28 +422,28 @@ class SqliteTxn final : public StoreTxn {
   absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(
       absl::Time now, int limit) override {
     Statement s(db_,
-                "SELECT body FROM deliveries WHERE state IN (?, ?) AND "
+                "SELECT id, body FROM deliveries WHERE state IN (?, ?) AND "
                 "next_attempt_at <= ? "
                 "ORDER BY next_attempt_at, id LIMIT ?");
     s.Bind(1, int64_t{v1::DELIVERY_STATE_QUEUED})
         .Bind(2, int64_t{v1::DELIVERY_STATE_RETRYING})
         .Bind(3, absl::ToUnixMicros(now))
         .Bind(4, int64_t{limit});
-    return CollectProtos<v1::Delivery>(s);
+    return CollectRows<v1::Delivery>(s);
   }
   absl::StatusOr<v1::Delivery> GetDelivery(int64_t id) override {
-    Statement s(db_, "SELECT body FROM deliveries WHERE id = ?");
+    Statement s(db_, "SELECT id, body FROM deliveries WHERE id = ?");
     s.Bind(1, id);
-    return OneProto<v1::Delivery>(s, absl::StrCat("no delivery ", id));
+    return OneRow<v1::Delivery>(s, absl::StrCat("no delivery ", id));
   }
   absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
       int64_t message_id, int64_t incident_id) override {
     Statement s(db_,
-                "SELECT body FROM deliveries WHERE message_id = ? AND (? <> 0 "
+                "SELECT id, body FROM deliveries WHERE message_id = ? AND (? <> 0 "
                 "OR incident_id = ?) "
                 "ORDER BY id");
     s.Bind(1, message_id).Bind(2, message_id).Bind(3, incident_id);
-    return CollectProtos<v1::Delivery>(s);
+    return CollectRows<v1::Delivery>(s);
   }
 
   absl::StatusOr<int64_t> InsertIncident(
@@ -424,7 +454,7 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, incident.group_key())
         .Bind(2, int64_t{!incident.has_resolved_at()})
         .BindProto(3, incident);
-    absl::StatusOr<int64_t> id = InsertReturningId(s, incident, "incidents");
+    absl::StatusOr<int64_t> id = InsertReturningId(s);
     if (!id.ok()) return id.status();
     v1::Incident stored = incident;
     stored.set_id(*id);
@@ -462,7 +492,7 @@ class SqliteTxn final : public StoreTxn {
         db_,
         "INSERT INTO updates(incident_id, body) VALUES(?, ?) RETURNING id");
     s.Bind(1, update.incident_id()).BindProto(2, update);
-    return InsertReturningId(s, update, "updates");
+    return InsertReturningId(s);
   }
   absl::StatusOr<int64_t> InsertMessage(const v1::Message& message) override {
     Statement s(db_,
@@ -471,7 +501,7 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, message.incident_id())
         .Bind(2, int64_t{message.state()})
         .BindProto(3, message);
-    return InsertReturningId(s, message, "messages");
+    return InsertReturningId(s);
   }
   absl::Status UpdateMessage(const v1::Message& message) override {
     Statement s(db_,
@@ -489,7 +519,7 @@ class SqliteTxn final : public StoreTxn {
         db_,
         "INSERT INTO timeline(incident_id, body) VALUES(?, ?) RETURNING id");
     s.Bind(1, event.incident_id()).BindProto(2, event);
-    return InsertReturningId(s, event, "timeline").status();
+    return InsertReturningId(s).status();
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
     Statement s(db_,
@@ -519,7 +549,7 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, override.rota_id())
         .Bind(2, Micros(override.ends_at()))
         .BindProto(3, override);
-    return InsertReturningId(s, override, "rota_overrides");
+    return InsertReturningId(s);
   }
   absl::Status DeleteOverride(int64_t id) override {
     Statement s(db_, "DELETE FROM rota_overrides WHERE id = ?");
@@ -534,7 +564,7 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, int64_t{job.done()})
         .Bind(2, Micros(job.due_at()))
         .BindProto(3, job);
-    return InsertReturningId(s, job, "jobs");
+    return InsertReturningId(s);
   }
   absl::Status UpdateJob(const v1::Job& job) override {
     Statement s(db_,
@@ -558,7 +588,7 @@ class SqliteTxn final : public StoreTxn {
         .Bind(4, int64_t{delivery.state()})
         .Bind(5, Micros(delivery.next_attempt_at()))
         .BindProto(6, delivery);
-    return InsertReturningId(s, delivery, "deliveries");
+    return InsertReturningId(s);
   }
   absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
     Statement s(db_,
@@ -572,10 +602,10 @@ class SqliteTxn final : public StoreTxn {
     return RequireChange(db_->db, absl::StrCat("no delivery ", delivery.id()));
   }
   absl::StatusOr<int> RequeueInterruptedDeliveries() override {
-    Statement s(db_, "SELECT body FROM deliveries WHERE state = ?");
+    Statement s(db_, "SELECT id, body FROM deliveries WHERE state = ?");
     s.Bind(1, int64_t{v1::DELIVERY_STATE_SENDING});
     absl::StatusOr<std::vector<v1::Delivery>> stuck =
-        CollectProtos<v1::Delivery>(s);
+        CollectRows<v1::Delivery>(s);
     if (!stuck.ok()) return stuck.status();
     for (v1::Delivery& d : *stuck) {
       d.set_state(v1::DELIVERY_STATE_QUEUED);
@@ -611,22 +641,12 @@ class SqliteTxn final : public StoreTxn {
     return absl::OkStatus();
   }
 
-  // The body column is stored before the id is known; rewrite it with the id
-  // so that reads return a complete record.
-  template <typename T>
-  absl::StatusOr<int64_t> InsertReturningId(Statement& s, const T& row,
-                                            const char* table) {
+  // Steps an INSERT ... RETURNING id and returns the id.
+  static absl::StatusOr<int64_t> InsertReturningId(Statement& s) {
     absl::StatusOr<bool> stepped = s.Step();
     if (!stepped.ok()) return stepped.status();
     const int64_t id = s.Int(0);
     if (absl::StatusOr<bool> done = s.Step(); !done.ok()) return done.status();
-    T copy = row;
-    copy.set_id(id);
-    Statement fix(
-        db_,
-        absl::StrCat("UPDATE ", table, " SET body = ? WHERE id = ?").c_str());
-    fix.BindProto(1, copy).Bind(2, id);
-    if (auto st = fix.Run(); !st.ok()) return st;
     return id;
   }
 
