@@ -335,9 +335,10 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::RotaOverride>> ListOverrides(
       const std::string& rota_id, absl::Time after) override {
-    Statement s(db_,
-                "SELECT id, body FROM rota_overrides WHERE (? = '' OR rota_id = ?) "
-                "AND ends_at > ? ORDER BY id");
+    Statement s(
+        db_,
+        "SELECT id, body FROM rota_overrides WHERE (? = '' OR rota_id = ?) "
+        "AND ends_at > ? ORDER BY id");
     s.Bind(1, rota_id).Bind(2, rota_id).Bind(3, absl::ToUnixMicros(after));
     return CollectRows<v1::RotaOverride>(s);
   }
@@ -352,7 +353,8 @@ class SqliteTxn final : public StoreTxn {
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       const IncidentFilter& f) override {
     Statement s(
-        db_, "SELECT id, body FROM incidents WHERE open = 1 OR ? ORDER BY id DESC");
+        db_,
+        "SELECT id, body FROM incidents WHERE open = 1 OR ? ORDER BY id DESC");
     s.Bind(1, int64_t{f.include_resolved});
     return CollectRows<v1::Incident>(s);
   }
@@ -371,8 +373,8 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::Update>> ListUpdates(
       int64_t incident_id) override {
-    Statement s(db_,
-                "SELECT id, body FROM updates WHERE incident_id = ? ORDER BY id");
+    Statement s(
+        db_, "SELECT id, body FROM updates WHERE incident_id = ? ORDER BY id");
     s.Bind(1, incident_id);
     return CollectRows<v1::Update>(s);
   }
@@ -386,16 +388,17 @@ class SqliteTxn final : public StoreTxn {
     // States are a small closed set: filter them as a bit mask.
     int64_t mask = 0;
     for (v1::MessageState st : f.states) mask |= int64_t{1} << st;
-    Statement s(db_,
-                "SELECT id, body FROM messages WHERE (? = 0 OR incident_id = ?) "
-                "AND (? = 0 OR ((? >> state) & 1) = 1) ORDER BY id");
+    Statement s(
+        db_,
+        "SELECT id, body FROM messages WHERE (? = 0 OR incident_id = ?) "
+        "AND (? = 0 OR ((? >> state) & 1) = 1) ORDER BY id");
     s.Bind(1, f.incident_id).Bind(2, f.incident_id).Bind(3, mask).Bind(4, mask);
     return CollectRows<v1::Message>(s);
   }
   absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
       int64_t incident_id) override {
-    Statement s(db_,
-                "SELECT id, body FROM timeline WHERE incident_id = ? ORDER BY id");
+    Statement s(
+        db_, "SELECT id, body FROM timeline WHERE incident_id = ? ORDER BY id");
     s.Bind(1, incident_id);
     return CollectRows<v1::TimelineEvent>(s);
   }
@@ -438,10 +441,11 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
       int64_t message_id, int64_t incident_id) override {
-    Statement s(db_,
-                "SELECT id, body FROM deliveries WHERE message_id = ? AND (? <> 0 "
-                "OR incident_id = ?) "
-                "ORDER BY id");
+    Statement s(
+        db_,
+        "SELECT id, body FROM deliveries WHERE message_id = ? AND (? <> 0 "
+        "OR incident_id = ?) "
+        "ORDER BY id");
     s.Bind(1, message_id).Bind(2, message_id).Bind(3, incident_id);
     return CollectRows<v1::Delivery>(s);
   }
