@@ -17,5 +17,6 @@ for f in "$SRC"/tests/testdata/alertmanager/*.json; do
   # The first byte selects the Content-Type (0: application/json).
   { printf '\0'; cat "$f"; } >"$corpus/$(basename "$f")"
 done
-"$FUZZER" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=5 \
+# A fixed seed keeps what CI explores reproducible; run by hand without it to explore more.
+"$FUZZER" -seed=1 -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=5 \
   -print_final_stats=1 "$corpus"
