@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,9 +62,22 @@ absl::StatusOr<std::string> EnsureDemoCredentials(Store& store,
                                                   const std::string& data_dir) {
   const std::string env_path =
       (std::filesystem::path(data_dir) / "demo-tokens.env").string();
+  // Reuse the file only while the store still knows every person's token: a
+  // reset database (herald.db deleted) must not leave tokens that no longer
+  // work.
   if (std::filesystem::exists(env_path) &&
       std::filesystem::exists(DemoWebhookTokenPath(data_dir))) {
-    return env_path;
+    absl::StatusOr<std::vector<Authorizer::TokenHash>> known =
+        LoadTokenHashes(store);
+    if (!known.ok()) return known.status();
+    bool all_known = true;
+    for (const v1::PersonConfig& p : org.config().people()) {
+      all_known = all_known &&
+                  std::any_of(known->begin(), known->end(), [&](const auto& t) {
+                    return t.person_id == p.id();
+                  });
+    }
+    if (all_known) return env_path;
   }
   std::string env =
       "# herald demo credentials, written on first start. Keep private.\n"

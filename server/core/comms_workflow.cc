@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
+#include "server/core/open_incident.h"
 #include "server/core/proto_time.h"
 #include "server/core/timeline.h"
 
@@ -109,18 +110,14 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
       status_hint != v1::INCIDENT_STATUS_MONITORING) {
     return absl::InvalidArgumentError(
         "status: an update may move an incident to identified or monitoring; "
-        "use resolve to "
-        "resolve it");
+        "use resolve to resolve it");
   }
   PostedUpdate out;
   const absl::Time now = deps_.clock.Now();
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<v1::Incident> incident = txn.GetIncident(incident_id);
+    absl::StatusOr<v1::Incident> incident =
+        LoadOpenIncident(txn, incident_id, "it takes no more updates");
     if (!incident.ok()) return incident.status();
-    if (incident->has_resolved_at()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          incident->ref(), " is resolved; it takes no more updates"));
-    }
     v1::Update update;
     update.set_incident_id(incident_id);
     update.set_author_id(caller.person_id);
@@ -166,12 +163,9 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
   Resolution out;
   const absl::Time now = deps_.clock.Now();
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<v1::Incident> incident = txn.GetIncident(incident_id);
+    absl::StatusOr<v1::Incident> incident =
+        LoadOpenIncident(txn, incident_id, "it cannot be resolved again");
     if (!incident.ok()) return incident.status();
-    if (incident->has_resolved_at()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(incident->ref(), " is already resolved"));
-    }
     *incident->mutable_resolved_at() = ToProtoTime(now);
     *incident->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/core/open_incident.h"
 #include "server/core/proto_time.h"
 #include "server/core/timeline.h"
 
@@ -31,12 +32,9 @@ absl::StatusOr<v1::Incident> Escalator::Acknowledge(const Caller& caller,
   v1::Incident out;
   const absl::Time now = deps_.clock.Now();
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<v1::Incident> incident = txn.GetIncident(incident_id);
+    absl::StatusOr<v1::Incident> incident =
+        LoadOpenIncident(txn, incident_id, "there is nothing to acknowledge");
     if (!incident.ok()) return incident.status();
-    if (incident->has_resolved_at()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          incident->ref(), " is resolved; there is nothing to acknowledge"));
-    }
     if (!incident->acknowledged_by().empty()) {
       out = *std::move(incident);
       return absl::OkStatus();

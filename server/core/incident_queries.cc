@@ -71,7 +71,7 @@ absl::StatusOr<std::vector<v1::OnCallAssignment>> IncidentQueries::OnCall(
   std::vector<v1::RotaOverride> overrides;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<std::vector<v1::RotaOverride>> list =
-        r.ListOverrides("", absl::InfinitePast());
+        r.ListOverrides("", at);  // only those still running at `at`
     if (!list.ok()) return list.status();
     overrides = *std::move(list);
     return absl::OkStatus();

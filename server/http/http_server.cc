@@ -11,6 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "herald/json_output.h"
+#include "herald/v1/http.pb.h"
 #include "prometheus/text_serializer.h"
 #include "server/core/authorization_header.h"
 #include "server/core/log.h"
@@ -23,43 +25,13 @@ namespace {
 
 constexpr char kJson[] = "application/json";
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrCat("\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
 void JsonError(httplib::Response& res, int status, absl::string_view reason,
                absl::string_view message) {
+  v1::http::ErrorReply reply;
+  reply.set_error(std::string(message));
+  reply.set_reason(std::string(reason));
   res.status = status;
-  res.set_content(absl::StrCat("{\"error\":", JsonString(message),
-                               ",\"reason\":", JsonString(reason), "}\n"),
-                  kJson);
+  res.set_content(ToReplyJson(reply), kJson);
 }
 
 int HttpStatusFor(const absl::Status& s) {
@@ -182,26 +154,28 @@ void HttpServer::Impl::HandleAlertmanager(const httplib::Request& req,
   if (!result.ok()) {
     LogError("alert intake failed", {{"group_key", group.group_key()},
                                      {"error", result.status().ToString()}});
-    JsonError(res,
-              HttpStatusFor(result.status()) >= 500
-                  ? 503
-                  : HttpStatusFor(result.status()),
-              "unavailable", result.status().message());
+    // Alertmanager retries only 5xx: any failure of ours is a 503.
+    const int status = HttpStatusFor(result.status());
+    JsonError(res, status >= 500 ? 503 : status,
+              status >= 500 ? "unavailable" : "rejected",
+              result.status().message());
     return;
   }
   if (result->opened) {
     LogInfo("incident opened", {{"incident", IncidentRef(result->incident_id)},
                                 {"group_key", group.group_key()}});
   }
+  v1::http::WebhookAccepted reply;
+  reply.set_status("accepted");
+  if (result->incident_id != 0) {
+    reply.set_incident(IncidentRef(result->incident_id));
+  }
+  reply.set_opened(result->opened);
+  reply.set_reopened(result->reopened);
+  reply.set_attached(result->attached);
+  reply.set_changed(result->changed);
   res.status = 200;
-  res.set_content(
-      absl::StrCat(
-          "{\"status\":\"accepted\",\"incident\":",
-          JsonString(result->incident_id ? IncidentRef(result->incident_id)
-                                         : ""),
-          ",\"opened\":", result->opened ? "true" : "false",
-          ",\"changed\":", result->changed ? "true" : "false", "}\n"),
-      kJson);
+  res.set_content(ToReplyJson(reply), kJson);
 }
 
 void HttpServer::Impl::Routes() {
@@ -266,7 +240,7 @@ void HttpServer::Impl::Routes() {
           deps.status_page.Summary();
       if (!summary.ok()) return Serve(res, summary.status(), kJson);
       v1::statuspage::Summary out = project(*std::move(summary));
-      Serve(res, StatusPage::ToJson(out), kJson);
+      Serve(res, ToReplyJson(out), kJson);
     };
   };
   server.Get("/api/v2/summary.json",
@@ -299,7 +273,7 @@ void HttpServer::Impl::Routes() {
                history->clear_components();
                history->clear_scheduled_maintenances();
                history->clear_status();
-               Serve(res, StatusPage::ToJson(*history), kJson);
+               Serve(res, ToReplyJson(*history), kJson);
              });
 }
 

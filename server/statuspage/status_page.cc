@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
 #include "herald/enum_labels.h"
 #include "server/core/proto_time.h"
 
@@ -35,15 +34,6 @@ std::string Time(const google::protobuf::Timestamp& ts) {
 }  // namespace
 
 StatusPage::StatusPage(const CoreDeps& deps) : deps_(deps) {}
-
-std::string StatusPage::ToJson(const google::protobuf::Message& m) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
-  return out;
-}
 
 absl::StatusOr<sp::Summary> StatusPage::Summary() const {
   return Build(true, 50);

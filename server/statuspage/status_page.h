@@ -26,9 +26,6 @@ class StatusPage {
   // The HTML status page.
   absl::StatusOr<std::string> RenderHtml() const;
 
-  // Serializes with Statuspage's snake_case names, defaults included.
-  static std::string ToJson(const google::protobuf::Message& m);
-
  private:
   absl::StatusOr<v1::statuspage::Summary> Build(bool only_unresolved,
                                                 int limit) const;

@@ -12,6 +12,7 @@ namespace {
 
 using testing::CoreHarness;
 using ::testing::ElementsAre;
+using testing::Engineer;
 using testing::FiringGroup;
 using ::testing::HasSubstr;
 using testing::Resolved;
@@ -148,18 +149,6 @@ TEST(AlertIntakeTest, AlertsReceivedAreCountedByStatus) {
   EXPECT_EQ(h.metrics.AlertsReceived("resolved").Value(), 2);
 }
 
-}  // namespace
-}  // namespace herald
-
-namespace herald {
-namespace {
-
-using testing::CoreHarness;
-using ::testing::ElementsAre;
-using testing::Engineer;
-using testing::FiringGroup;
-using testing::Resolved;
-
 TEST(AlertGroupingTest, UnroutedAlertIsFlaggedListedAndCounted) {
   CoreHarness h;
   const int64_t id =
@@ -203,15 +192,6 @@ TEST(AlertGroupingTest, ReadyToResolveWaitsForEveryAttachedGroup) {
   ASSERT_TRUE(
       h.intake.Ingest(Resolved(FiringGroup("g2", "checkout", {"fp2"}))).ok());
   EXPECT_TRUE(h.queries.GetIncident(id)->incident().ready_to_resolve());
-}
-
-TEST(AlertGroupingTest, GroupOnOtherComponentsOpensItsOwnIncident) {
-  CoreHarness h;
-  const int64_t a =
-      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
-  const int64_t b =
-      h.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))->incident_id;
-  EXPECT_NE(a, b);
 }
 
 TEST(AlertGroupingTest, ReopensWithinTheWindow) {

@@ -197,17 +197,6 @@ TEST_F(CommsWorkflowTest, ResolvedIncidentTakesNoUpdatesAndCannotResolveAgain) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-}  // namespace
-}  // namespace herald
-
-namespace herald {
-namespace {
-
-using testing::CoreHarness;
-using testing::Engineer;
-using testing::FiringGroup;
-using ::testing::HasSubstr;
-
 // A rota whose point person may publish status updates alone.
 v1::Config ConfigWithAuthority() {
   v1::Config c = DefaultConfig();

@@ -110,19 +110,6 @@ TEST(PointPersonResolverTest, RejectsBadZoneAndTimeNamingTheField) {
       HasSubstr("members"));
 }
 
-}  // namespace
-}  // namespace herald
-
-namespace herald {
-namespace {
-
-absl::Time At2(const std::string& rfc3339) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
-  return t;
-}
-
 PointPersonResolver::Rota WeeklyRota(const std::string& zone) {
   v1::RotaConfig c;
   c.set_id("comms");
@@ -200,7 +187,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(PointPersonResolverOverrideTest, NewestActiveOverrideWins) {
   const PointPersonResolver r({WeeklyRota("UTC")});
-  const absl::Time t = At2("2026-02-01T12:00:00Z");
+  const absl::Time t = At("2026-02-01T12:00:00Z");
   v1::RotaOverride first, second, other_rota;
   for (auto* o : {&first, &second, &other_rota}) {
     o->set_rota_id("comms");
