@@ -1,7 +1,9 @@
 #include "server/core/alert_intake.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -56,13 +58,49 @@ absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& group) {
   IntakeResult result;
   int new_unrouted = 0;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    new_unrouted = 0;
-    absl::StatusOr<IntakeResult> r = IngestInTxn(txn, group, &new_unrouted);
-    if (!r.ok()) return r.status();
-    result = *r;
-    return absl::OkStatus();
+    return ApplyInTxn(txn, group, result, new_unrouted);
   });
   if (!s.ok()) return s;
+  CountCommitted(group, result, new_unrouted);
+  return result;
+}
+
+void AlertIntake::IngestAsync(
+    v1::AlertGroup group,
+    absl::AnyInvocable<void(absl::StatusOr<IntakeResult>)> done) {
+  // Owned by the two callbacks, which the store runs one after the other.
+  struct Pending {
+    v1::AlertGroup group;
+    IntakeResult result;
+    int new_unrouted = 0;
+    absl::AnyInvocable<void(absl::StatusOr<IntakeResult>)> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->group = std::move(group);
+  pending->done = std::move(done);
+  deps_.store.WriteAsync(
+      [this, pending](StoreTxn& txn) {
+        return ApplyInTxn(txn, pending->group, pending->result,
+                          pending->new_unrouted);
+      },
+      [this, pending](absl::Status s) {
+        if (!s.ok()) return pending->done(std::move(s));
+        CountCommitted(pending->group, pending->result, pending->new_unrouted);
+        pending->done(pending->result);
+      });
+}
+
+absl::Status AlertIntake::ApplyInTxn(StoreTxn& txn, const v1::AlertGroup& group,
+                                     IntakeResult& result, int& new_unrouted) {
+  new_unrouted = 0;
+  absl::StatusOr<IntakeResult> r = IngestInTxn(txn, group, &new_unrouted);
+  if (!r.ok()) return r.status();
+  result = *r;
+  return absl::OkStatus();
+}
+
+void AlertIntake::CountCommitted(const v1::AlertGroup& group,
+                                 const IntakeResult& result, int new_unrouted) {
   for (const v1::Alert& a : group.alerts()) {
     deps_.metrics
         .AlertsReceived(a.status() == v1::ALERT_STATUS_FIRING ? "firing"
@@ -71,7 +109,6 @@ absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& group) {
   }
   deps_.metrics.alerts_unrouted.Increment(new_unrouted);
   if (result.opened) deps_.metrics.incidents_opened.Increment();
-  return result;
 }
 
 absl::StatusOr<v1::Incident> AlertIntake::Open(

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "herald/v1/domain.pb.h"
 #include "server/core/core_deps.h"
@@ -39,8 +40,18 @@ class AlertIntake {
   // Applies `group`. Returns Unavailable when the store cannot commit; the
   // caller should then ask the sender to retry.
   absl::StatusOr<IntakeResult> Ingest(const v1::AlertGroup& group);
+  // Ingest without waiting for the commit: `done` gets what Ingest would have
+  // returned. It may run on the store's writer thread, so it must be quick
+  // (hand the result to the caller's own thread) and must not call the store.
+  void IngestAsync(v1::AlertGroup group,
+                   absl::AnyInvocable<void(absl::StatusOr<IntakeResult>)> done);
 
  private:
+  absl::Status ApplyInTxn(StoreTxn& txn, const v1::AlertGroup& group,
+                          IntakeResult& result, int& new_unrouted);
+  // Metrics for a notification whose transaction committed.
+  void CountCommitted(const v1::AlertGroup& group, const IntakeResult& result,
+                      int new_unrouted);
   absl::StatusOr<IntakeResult> IngestInTxn(StoreTxn& txn,
                                            const v1::AlertGroup& group,
                                            int* new_unrouted);

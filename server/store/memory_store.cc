@@ -328,6 +328,9 @@ class MemoryStore final : public Store {
     if (s.ok()) state_ = std::move(copy);
     return s;
   }
+  void WriteAsync(WriteFn fn, WriteDone done) override {
+    done(Write([&fn](StoreTxn& txn) { return fn(txn); }));
+  }
 
  private:
   absl::Mutex mu_;

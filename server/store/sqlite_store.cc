@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -10,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
@@ -287,6 +289,12 @@ absl::Status Exec(sqlite3* db, const char* sql) {
     return s;
   }
   return absl::OkStatus();
+}
+
+// Exec for the transaction-control statements run on every write; they are
+// prepared once per connection instead of parsed each time.
+absl::Status ExecPrepared(Connection* c, const char* sql) {
+  return Statement(c, sql).Run();
 }
 
 absl::Status RequireChange(sqlite3* db, absl::string_view what) {
@@ -684,11 +692,24 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
 // for the batch. A function that fails rolls back to its savepoint and
 // fails alone; a failed COMMIT fails every write in the batch. Nobody
 // returns before the commit that holds their write is durable.
+// Writes go through one writer thread, which does group commit: it takes
+// every write queued so far, runs each in its own savepoint of one
+// transaction (so one write's failure undoes only that write), commits once
+// (one fsync for all of them) and then reports each outcome.
 class SqliteStoreImpl final : public Store {
  public:
   SqliteStoreImpl(std::unique_ptr<Connection> writer,
                   std::vector<std::unique_ptr<Connection>> readers)
-      : writer_(std::move(writer)), readers_(std::move(readers)) {}
+      : writer_(std::move(writer)), readers_(std::move(readers)) {
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+  }
+  ~SqliteStoreImpl() override {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      stopping_ = true;
+    }
+    writer_thread_.join();  // commits what is queued first
+  }
 
   absl::Status Read(absl::FunctionRef<absl::Status(StoreReader&)> fn) override {
     std::unique_ptr<Connection> c = AcquireReader();
@@ -703,60 +724,71 @@ class SqliteStoreImpl final : public Store {
   }
 
   absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) override {
-    PendingWrite mine{fn};
+    absl::Status result;
+    absl::Notification committed;
+    WriteAsync([fn](StoreTxn& txn) { return fn(txn); },
+               [&](absl::Status s) {
+                 result = std::move(s);
+                 committed.Notify();
+               });
+    committed.WaitForNotification();
+    return result;
+  }
+
+  void WriteAsync(WriteFn fn, WriteDone done) override {
     absl::MutexLock lock(&queue_mu_);
-    queue_.push_back(&mine);
-    while (true) {
-      const LeaderWait wait{&mine, &leader_active_};
-      queue_mu_.Await(absl::Condition(&wait, &LeaderWait::Ready));
-      if (mine.done) return mine.status;
-      // Lead: take the queue (ours included) and commit it as one batch.
-      leader_active_ = true;
-      std::vector<PendingWrite*> batch;
-      batch.swap(queue_);
-      queue_mu_.Unlock();
-      CommitBatch(batch);
-      queue_mu_.Lock();
-      for (PendingWrite* w : batch) w->done = true;
-      leader_active_ = false;
-    }
+    queue_.push_back(PendingWrite{std::move(fn), std::move(done)});
   }
 
  private:
   struct PendingWrite {
-    absl::FunctionRef<absl::Status(StoreTxn&)> fn;
+    WriteFn fn;
+    WriteDone done;
     absl::Status status;
-    bool done = false;
-  };
-  struct LeaderWait {
-    const PendingWrite* mine;
-    const bool* leader_active;
-    bool Ready() const { return mine->done || !*leader_active; }
   };
 
-  // Runs on the leader's thread; there is one leader at a time.
-  void CommitBatch(const std::vector<PendingWrite*>& batch) {
-    sqlite3* db = writer_->db;
-    if (absl::Status s = Exec(db, "BEGIN IMMEDIATE"); !s.ok()) {
-      for (PendingWrite* w : batch) w->status = s;
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return !queue_.empty() || stopping_;
+  }
+
+  void WriterLoop() {
+    std::vector<PendingWrite> batch;
+    while (true) {
+      {
+        absl::MutexLock lock(&queue_mu_);
+        queue_mu_.Await(absl::Condition(this, &SqliteStoreImpl::HasWork));
+        if (queue_.empty()) return;  // stopping, and nothing left to commit
+        batch.swap(queue_);
+      }
+      CommitBatch(batch);
+      for (PendingWrite& w : batch) w.done(std::move(w.status));
+      batch.clear();
+    }
+  }
+
+  // Runs on the writer thread only.
+  void CommitBatch(std::vector<PendingWrite>& batch) {
+    Connection* db = writer_.get();
+    if (absl::Status s = ExecPrepared(db, "BEGIN IMMEDIATE"); !s.ok()) {
+      for (PendingWrite& w : batch) w.status = s;
       return;
     }
     SqliteTxn txn(writer_.get());
-    for (PendingWrite* w : batch) {
-      absl::Status s = Exec(db, "SAVEPOINT herald_write");
-      if (s.ok()) s = w->fn(txn);
+    for (PendingWrite& w : batch) {
+      absl::Status s = ExecPrepared(db, "SAVEPOINT herald_write");
+      if (s.ok()) s = w.fn(txn);
       if (s.ok()) {
-        s = Exec(db, "RELEASE herald_write");
+        s = ExecPrepared(db, "RELEASE herald_write");
       } else {
-        Exec(db, "ROLLBACK TO herald_write").IgnoreError();
-        Exec(db, "RELEASE herald_write").IgnoreError();
+        ExecPrepared(db, "ROLLBACK TO herald_write").IgnoreError();
+        ExecPrepared(db, "RELEASE herald_write").IgnoreError();
       }
-      w->status = s;
+      w.status = s;
     }
-    if (absl::Status commit = Exec(db, "COMMIT"); !commit.ok()) {
-      Exec(db, "ROLLBACK").IgnoreError();
-      for (PendingWrite* w : batch) {
-        if (w->status.ok()) w->status = commit;
+    if (absl::Status commit = ExecPrepared(db, "COMMIT"); !commit.ok()) {
+      ExecPrepared(db, "ROLLBACK").IgnoreError();
+      for (PendingWrite& w : batch) {
+        if (w.status.ok()) w.status = commit;
       }
     }
   }
@@ -776,11 +808,12 @@ class SqliteStoreImpl final : public Store {
     return !readers_.empty();
   }
 
-  // Used only by the current leader.
+  // Used only by the writer thread.
   const std::unique_ptr<Connection> writer_;
   absl::Mutex queue_mu_;
-  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::vector<PendingWrite> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread writer_thread_;
   absl::Mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> readers_ ABSL_GUARDED_BY(pool_mu_);
 };

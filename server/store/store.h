@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -155,6 +156,16 @@ class Store {
   // returns OK only once the commit is durable; otherwise rolls back and
   // returns `fn`'s error (or the commit's). `fn` must not call Read or Write.
   virtual absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) = 0;
+
+  using WriteFn = absl::AnyInvocable<absl::Status(StoreTxn&)>;
+  using WriteDone = absl::AnyInvocable<void(absl::Status)>;
+  // Write without waiting: queues `fn` and returns at once. `done` receives
+  // what Write would have returned, once that is known; OK means durable.
+  // `done` may run on the store's writer thread (or, for a store without
+  // one, before WriteAsync returns): it must be quick and must not call the
+  // store. For callers that serve many requests from few threads, such as an
+  // event loop, so that one commit can carry many of their writes.
+  virtual void WriteAsync(WriteFn fn, WriteDone done) = 0;
 };
 
 }  // namespace herald

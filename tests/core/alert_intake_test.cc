@@ -1,10 +1,13 @@
 #include "server/core/alert_intake.h"
 
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/store/memory_store.h"
+#include "tests/testing/failing_store.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
@@ -13,6 +16,7 @@ namespace {
 using testing::CoreHarness;
 using ::testing::ElementsAre;
 using testing::Engineer;
+using testing::FailingStore;
 using testing::FiringGroup;
 using ::testing::HasSubstr;
 using testing::Resolved;
@@ -138,6 +142,37 @@ TEST(AlertIntakeTest, ConcurrentDeliveriesOfOneGroupOpenOneIncident) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
   EXPECT_EQ(h.metrics.incidents_opened.Value(), 1);
+}
+
+TEST(AlertIntakeTest, IngestAsyncAnswersOnlyOnceTheWriteHasCommitted) {
+  auto* store = new FailingStore(NewMemoryStore());
+  CoreHarness h{std::unique_ptr<Store>(store)};
+  store->BlockWrites(true);
+  std::optional<absl::StatusOr<IntakeResult>> answer;
+  h.intake.IngestAsync(FiringGroup("g1", "checkout", {"fp1"}),
+                       [&](absl::StatusOr<IntakeResult> r) { answer = r; });
+  store->AwaitBlockedWriters(1);
+  EXPECT_FALSE(answer.has_value());
+  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 0u);
+
+  store->BlockWrites(false);  // commits on this thread (memory store)
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->ok()) << answer->status();
+  EXPECT_TRUE((*answer)->opened);
+  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h.metrics.incidents_opened.Value(), 1);
+}
+
+TEST(AlertIntakeTest, IngestAsyncReportsAFailedCommitAndCountsNothing) {
+  auto* store = new FailingStore(NewMemoryStore());
+  CoreHarness h{std::unique_ptr<Store>(store)};
+  store->FailWrites(true);
+  std::optional<absl::StatusOr<IntakeResult>> answer;
+  h.intake.IngestAsync(FiringGroup("g1", "checkout", {"fp1"}),
+                       [&](absl::StatusOr<IntakeResult> r) { answer = r; });
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(h.metrics.AlertsReceived("firing").Value(), 0);
 }
 
 TEST(AlertIntakeTest, AlertsReceivedAreCountedByStatus) {

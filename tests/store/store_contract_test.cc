@@ -6,9 +6,11 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/synchronization/mutex.h"
 #include "server/core/proto_time.h"
 #include "server/store/memory_store.h"
 #include "server/store/sqlite_store.h"
@@ -255,6 +257,67 @@ TYPED_TEST(StoreContractTest, FailedWriteLeavesNoTrace) {
   EXPECT_THAT((this->template ReadValue<std::vector<v1::Incident>>(
                   [](StoreReader& r) { return r.ListIncidents({true}); })),
               SizeIs(0));
+}
+
+TYPED_TEST(StoreContractTest,
+           AsyncWritesReportEachOutcomeAndAFailureUndoesOnlyItsOwnWrite) {
+  absl::Mutex mu;
+  std::vector<absl::Status> outcomes(3);
+  int reported = 0;
+  auto insert = [](std::string key, bool fail) {
+    return [key, fail](StoreTxn& t) -> absl::Status {
+      if (auto id = t.InsertIncident(TestFixture::Incident(key)); !id.ok())
+        return id.status();
+      return fail ? absl::InternalError("boom") : absl::OkStatus();
+    };
+  };
+  auto record = [&](int i) {
+    return [&, i](absl::Status s) {
+      absl::MutexLock lock(&mu);
+      outcomes[i] = std::move(s);
+      ++reported;
+    };
+  };
+  this->store_->WriteAsync(insert("a", false), record(0));
+  this->store_->WriteAsync(insert("b", true), record(1));
+  this->store_->WriteAsync(insert("c", false), record(2));
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == 3; }, &reported));
+  }
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
+  EXPECT_EQ(outcomes[1].code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(outcomes[2].ok()) << outcomes[2];
+  auto open = this->template ReadValue<std::vector<v1::Incident>>(
+      [](StoreReader& r) { return r.ListIncidents({true}); });
+  std::set<std::string> keys;
+  for (const v1::Incident& i : open) keys.insert(i.group_key());
+  EXPECT_EQ(keys, (std::set<std::string>{"a", "c"}));
+}
+
+TYPED_TEST(StoreContractTest, ConcurrentWritersAllCommitWithDistinctIds) {
+  constexpr int kThreads = 8, kEach = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kEach; ++i) {
+        EXPECT_TRUE(this->Write([&](StoreTxn& txn) {
+                          return txn
+                              .InsertIncident(TestFixture::Incident(
+                                  absl::StrCat("g", t, "-", i)))
+                              .status();
+                        })
+                        .ok());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  auto all = this->template ReadValue<std::vector<v1::Incident>>(
+      [](StoreReader& r) { return r.ListIncidents({true}); });
+  std::set<int64_t> ids;
+  for (const v1::Incident& i : all) ids.insert(i.id());
+  EXPECT_EQ(ids.size(), size_t{kThreads * kEach});
 }
 
 TYPED_TEST(StoreContractTest, DeliveryIdempotencyKeyIsUnique) {
