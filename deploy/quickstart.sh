@@ -15,7 +15,8 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libssl-dev zlib1g-dev
-  prometheus-cpp-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev
+  prometheus-cpp-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
+  libsimdjson-dev libgoogle-perftools-dev
   libmstch-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   tzdata ca-certificates curl

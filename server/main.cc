@@ -1,6 +1,5 @@
 // heraldd: parses flags and config, builds the parts, serves until SIGTERM.
 // Wiring only; behaviour lives in the libraries.
-#include <malloc.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -228,14 +227,6 @@ int Run(const Flags& flags) {
 }  // namespace herald
 
 int main(int argc, char** argv) {
-  // glibc's defaults return freed memory to the OS eagerly; with one thread
-  // per HTTP connection that means constant trimming, munmap and TLB
-  // shootdowns (about 20% of ingest throughput in tests/bench). Keep freed
-  // memory for reuse instead: the resident size stays at its peak.
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_TOP_PAD, 64 << 20);
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);

@@ -1,16 +1,28 @@
 #include "server/http/http_server.h"
 
-#include <httplib.h>
+#include <pthread.h>
 
-#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <variant>
+#include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "herald/json_output.h"
 #include "herald/v1/http.pb.h"
 #include "prometheus/text_serializer.h"
@@ -23,15 +35,35 @@
 namespace herald {
 namespace {
 
-constexpr char kJson[] = "application/json";
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
 
-void JsonError(httplib::Response& res, int status, absl::string_view reason,
-               absl::string_view message) {
+constexpr char kJson[] = "application/json";
+constexpr char kWebhookPath[] = "/webhooks/alertmanager";
+// An idle keep-alive connection, or a client that stops mid-request, is
+// dropped after this long.
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr size_t kMaxHeaderBytes = 16 * 1024;
+
+struct Reply {
+  int status = 200;
+  std::string content_type = "text/plain";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Reply Text(std::string body, const char* type = "text/plain") {
+  return Reply{200, type, std::move(body), {}};
+}
+
+Reply JsonError(int status, absl::string_view reason,
+                absl::string_view message) {
   v1::http::ErrorReply reply;
   reply.set_error(std::string(message));
   reply.set_reason(std::string(reason));
-  res.status = status;
-  res.set_content(ToReplyJson(reply), kJson);
+  return Reply{status, kJson, ToReplyJson(reply), {}};
 }
 
 int HttpStatusFor(const absl::Status& s) {
@@ -51,6 +83,21 @@ int HttpStatusFor(const absl::Status& s) {
     default:
       return 500;
   }
+}
+
+Reply Serve(absl::StatusOr<std::string> body, const char* type) {
+  if (!body.ok()) {
+    LogError("http handler failed", {{"error", body.status().ToString()}});
+    return JsonError(HttpStatusFor(body.status()), "internal",
+                     body.status().message());
+  }
+  return Text(*std::move(body), type);
+}
+
+std::string Header(const http::request<http::string_body>& req,
+                   http::field field) {
+  const auto v = req[field];
+  return std::string(v.data(), v.size());
 }
 
 }  // namespace
@@ -76,36 +123,203 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
   return std::make_pair(host, port);
 }
 
+// Routes and handlers. Webhooks are parsed on the I/O thread and committed
+// through AlertIntake::IngestAsync, so a few I/O threads keep any number of
+// webhooks in flight and the store's writer commits them together. Handlers
+// that read the store (the status page, its JSON) run on a small blocking
+// pool instead, so that they never hold up the I/O threads.
 struct HttpServer::Impl {
-  explicit Impl(HttpDeps d) : deps(std::move(d)) {}
+  class Session;
+  using Request = http::request<http::string_body>;
+  using Respond = absl::AnyInvocable<void(Reply)>;
+  using Handler = std::function<Reply()>;
 
-  void Routes();
-  void HandleAlertmanager(const httplib::Request& req, httplib::Response& res);
-  void Serve(httplib::Response& res, absl::StatusOr<std::string> body,
-             const char* type);
+  explicit Impl(HttpDeps d)
+      : deps(std::move(d)), work(asio::make_work_guard(io)) {}
+
+  // Calls `respond` exactly once, possibly from another thread. `io` is
+  // the connection's executor, where work that follows a commit belongs.
+  void Dispatch(const Request& req, const asio::any_io_executor& io,
+                Respond respond);
+  void HandleAlertmanager(const Request& req, const asio::any_io_executor& io,
+                          Respond respond);
+  // The reply to a webhook once its commit has succeeded or failed.
+  Reply WebhookReply(const absl::StatusOr<IntakeResult>& result,
+                     const std::string& group_key);
+  std::optional<Handler> GetRoute(absl::string_view path);
+  void Accept();
 
   HttpDeps deps;
-  std::atomic<int> inflight{0};  // webhook requests being processed
-  httplib::Server server;
-  std::thread thread;
+  // Claims an in-flight webhook slot; false when all are taken.
+  bool TryAcquireSlot() {
+    absl::MutexLock lock(&inflight_mu);
+    if (inflight >= deps.max_inflight_webhooks) return false;
+    ++inflight;
+    return true;
+  }
+  void ReleaseSlot() {
+    absl::MutexLock lock(&inflight_mu);
+    --inflight;
+  }
+
+  absl::Mutex inflight_mu;
+  int inflight ABSL_GUARDED_BY(inflight_mu) = 0;  // webhooks not yet answered
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  asio::thread_pool blocking{2};
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  bool stopped = false;
 };
 
-void HttpServer::Impl::Serve(httplib::Response& res,
-                             absl::StatusOr<std::string> body,
-                             const char* type) {
-  if (!body.ok()) {
-    LogError("http handler failed", {{"error", body.status().ToString()}});
-    JsonError(res, HttpStatusFor(body.status()), "internal",
-              body.status().message());
-    return;
+// One connection: reads a request, answers it, repeats while keep-alive.
+// Only one operation of a session is outstanding at a time, so its members
+// need no lock even with several I/O threads.
+class HttpServer::Impl::Session
+    : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Impl& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)) {}
+
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(server_.deps.max_request_bytes);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec,
+                                                 size_t) { self->OnRead(ec); });
   }
-  res.set_content(*std::move(body), type);
+
+ private:
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      if (parser_->get().target() == kWebhookPath) {
+        server_.deps.metrics.WebhooksRejected("too_large").Increment();
+      }
+      return Write(JsonError(413, "too_large",
+                             absl::StrCat("request body exceeds the limit of ",
+                                          server_.deps.max_request_bytes,
+                                          " bytes")),
+                   /*keep_alive=*/false);
+    }
+    if (ec == http::error::header_limit) {
+      return Write(JsonError(431, "too_large", "request headers too large"),
+                   false);
+    }
+    if (ec) return Close();  // timeout, reset, or the client went away
+    request_ = parser_->release();
+    parser_.reset();
+    const bool keep_alive = request_.keep_alive();
+    stream_.expires_never();  // a slow commit is not an idle client
+    server_.Dispatch(
+        request_, stream_.get_executor(),
+        [self = shared_from_this(), keep_alive](Reply reply) mutable {
+          // Inline on one of our I/O threads; from another thread (the
+          // blocking pool), queued onto ours.
+          Session* s = self.get();
+          asio::dispatch(s->stream_.get_executor(),
+                         [self = std::move(self), reply = std::move(reply),
+                          keep_alive]() mutable {
+                           self->Write(std::move(reply), keep_alive);
+                         });
+        });
+  }
+
+  void Write(Reply reply, bool keep_alive) {
+    response_ = {};
+    response_.version(11);
+    response_.result(reply.status);
+    response_.set(http::field::content_type, reply.content_type);
+    for (auto& [name, value] : reply.headers) response_.set(name, value);
+    response_.keep_alive(keep_alive);
+    const bool head = request_.method() == http::verb::head;
+    response_.body() = std::move(reply.body);
+    response_.prepare_payload();
+    if (head) response_.body().clear();  // Content-Length stays
+    stream_.expires_after(kIdleTimeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), keep_alive](
+                          beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  Impl& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Request request_;
+  http::response<http::string_body> response_;
+};
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(io, [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;  // stopping
+    if (!ec) {
+      beast::error_code ignored;
+      // Replies go out as soon as written; Nagle's algorithm meeting the
+      // client's delayed ACK would otherwise hold each one ~40 ms.
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(*this, std::move(socket))->Read();
+    } else {
+      LogWarn("http accept failed", {{"error", ec.message()}});
+    }
+    Accept();
+  });
 }
 
-void HttpServer::Impl::HandleAlertmanager(const httplib::Request& req,
-                                          httplib::Response& res) {
+void HttpServer::Impl::Dispatch(const Request& req,
+                                const asio::any_io_executor& io,
+                                Respond respond) {
+  const absl::string_view target(req.target().data(), req.target().size());
+  const absl::string_view path = target.substr(0, target.find('?'));
+  const bool get = req.method() == http::verb::get ||
+                   req.method() == http::verb::head;
+  if (path == kWebhookPath) {
+    if (req.method() != http::verb::post) {
+      return respond(JsonError(405, "method_not_allowed",
+                               absl::StrCat(std::string(req.method_string()),
+                                            " ", path, ": use POST")));
+    }
+    return HandleAlertmanager(req, io, std::move(respond));
+  }
+  std::optional<Handler> route = GetRoute(path);
+  if (!route) {
+    return respond(JsonError(404, "not_found",
+                             absl::StrCat(std::string(req.method_string()),
+                                          " ", path, ": no such page")));
+  }
+  if (!get) {
+    return respond(JsonError(405, "method_not_allowed",
+                             absl::StrCat(std::string(req.method_string()),
+                                          " ", path, ": use GET")));
+  }
+  asio::post(blocking, [route = *std::move(route),
+                        respond = std::move(respond)]() mutable {
+    Reply reply;
+    try {
+      reply = route();
+    } catch (const std::exception& e) {
+      LogError("http handler threw", {{"error", e.what()}});
+      reply = JsonError(500, "internal", "internal error");
+    }
+    respond(std::move(reply));
+  });
+}
+
+void HttpServer::Impl::HandleAlertmanager(const Request& req,
+                                          const asio::any_io_executor& io,
+                                          Respond respond) {
   const PresentedCredential cred =
-      ParseAuthorizationHeader(req.get_header_value("Authorization"));
+      ParseAuthorizationHeader(Header(req, http::field::authorization));
   // Both comparisons always run, so timing says nothing about which failed.
   const bool user_ok =
       cred.scheme != PresentedCredential::Scheme::kBasic ||
@@ -117,170 +331,153 @@ void HttpServer::Impl::HandleAlertmanager(const httplib::Request& req,
   if (cred.scheme == PresentedCredential::Scheme::kNone || !user_ok ||
       !secret_ok) {
     deps.metrics.WebhooksRejected("unauthorized").Increment();
-    res.set_header("WWW-Authenticate", "Bearer realm=\"herald\"");
-    JsonError(res, 401, "unauthorized",
-              cred.scheme == PresentedCredential::Scheme::kNone
-                  ? "missing credentials: send \"Authorization: Bearer "
-                    "<token>\" or HTTP basic auth"
-                  : "invalid webhook credentials");
-    return;
+    Reply reply = JsonError(
+        401, "unauthorized",
+        cred.scheme == PresentedCredential::Scheme::kNone
+            ? "missing credentials: send \"Authorization: Bearer <token>\" or "
+              "HTTP basic auth"
+            : "invalid webhook credentials");
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"herald\"");
+    return respond(std::move(reply));
   }
   // Shed load before parsing: Alertmanager retries a 503 later.
-  struct InflightSlot {
-    explicit InflightSlot(std::atomic<int>& n) : n(n) { ++n; }
-    ~InflightSlot() { --n; }
-    std::atomic<int>& n;
-  } slot(inflight);
-  if (inflight.load() > deps.max_inflight_webhooks) {
+  if (!TryAcquireSlot()) {
     deps.metrics.WebhooksRejected("overloaded").Increment();
-    res.set_header("Retry-After", "1");
-    JsonError(res, 503, "overloaded",
-              "herald is busy; retry (Alertmanager retries 5xx by itself)");
-    return;
+    Reply reply =
+        JsonError(503, "overloaded",
+                  "herald is busy; retry (Alertmanager retries 5xx by itself)");
+    reply.headers.emplace_back("Retry-After", "1");
+    return respond(std::move(reply));
   }
   webhooks::ParsedWebhook parsed = webhooks::ParseAlertmanagerWebhook(
-      req.get_header_value("Content-Type"), req.body);
+      Header(req, http::field::content_type), req.body());
   if (auto* rejection = std::get_if<webhooks::WebhookRejection>(&parsed)) {
+    ReleaseSlot();
     deps.metrics.WebhooksRejected(rejection->label()).Increment();
     LogWarn("alertmanager webhook rejected",
             {{"reason", std::string(rejection->label())},
              {"error", rejection->message}});
-    JsonError(res, rejection->http_status(), rejection->label(),
-              rejection->message);
-    return;
+    return respond(JsonError(rejection->http_status(), rejection->label(),
+                             rejection->message));
   }
-  const v1::AlertGroup& group = std::get<v1::AlertGroup>(parsed);
-  absl::StatusOr<IntakeResult> result = deps.intake.Ingest(group);
+  v1::AlertGroup& group = std::get<v1::AlertGroup>(parsed);
+  std::string group_key = group.group_key();
+  // The callback runs on the store's writer thread, which every webhook
+  // waits on: it only hands the outcome back to this connection's thread.
+  deps.intake.IngestAsync(
+      std::move(group),
+      [this, io, group_key = std::move(group_key),
+       respond = std::move(respond)](
+          absl::StatusOr<IntakeResult> result) mutable {
+        asio::post(io, [this, result = std::move(result),
+                        group_key = std::move(group_key),
+                        respond = std::move(respond)]() mutable {
+          respond(WebhookReply(result, group_key));
+          ReleaseSlot();  // last: Stop() waits for every slot to come back
+        });
+      });
+}
+
+Reply HttpServer::Impl::WebhookReply(const absl::StatusOr<IntakeResult>& result,
+                                     const std::string& group_key) {
   if (!result.ok()) {
-    LogError("alert intake failed", {{"group_key", group.group_key()},
+    LogError("alert intake failed", {{"group_key", group_key},
                                      {"error", result.status().ToString()}});
     // Alertmanager retries only 5xx: any failure of ours is a 503.
     const int status = HttpStatusFor(result.status());
-    JsonError(res, status >= 500 ? 503 : status,
-              status >= 500 ? "unavailable" : "rejected",
-              result.status().message());
-    return;
+    return JsonError(status >= 500 ? 503 : status,
+                     status >= 500 ? "unavailable" : "rejected",
+                     result.status().message());
   }
   if (result->opened) {
     LogInfo("incident opened", {{"incident", IncidentRef(result->incident_id)},
-                                {"group_key", group.group_key()}});
+                                {"group_key", group_key}});
   }
-  v1::http::WebhookAccepted reply;
-  reply.set_status("accepted");
+  v1::http::WebhookAccepted accepted;
+  accepted.set_status("accepted");
   if (result->incident_id != 0) {
-    reply.set_incident(IncidentRef(result->incident_id));
+    accepted.set_incident(IncidentRef(result->incident_id));
   }
-  reply.set_opened(result->opened);
-  reply.set_reopened(result->reopened);
-  reply.set_attached(result->attached);
-  reply.set_changed(result->changed);
-  res.status = 200;
-  res.set_content(ToReplyJson(reply), kJson);
+  accepted.set_opened(result->opened);
+  accepted.set_reopened(result->reopened);
+  accepted.set_attached(result->attached);
+  accepted.set_changed(result->changed);
+  return Reply{200, kJson, ToReplyJson(accepted), {}};
 }
 
-void HttpServer::Impl::Routes() {
-  server.set_payload_max_length(deps.max_request_bytes);
-  // Responses go out as several writes; without TCP_NODELAY, Nagle's
-  // algorithm meets the client's delayed ACK and every reply waits ~40 ms.
-  server.set_tcp_nodelay(true);
-  // Alertmanager keeps connections open; httplib's default closes one after
-  // 5 requests, which costs a TCP handshake per 5 notifications.
-  server.set_keep_alive_max_count(10000);
-  // Enough workers that the in-flight limit, not the pool, decides when to
-  // shed load, with room left for probes and the status page.
-  const int workers = deps.max_inflight_webhooks + 8;
-  server.new_task_queue = [workers] {
-    return new httplib::ThreadPool(workers);
-  };
-  server.set_error_handler([this](const httplib::Request& req,
-                                  httplib::Response& res) {
-    if (res.status == 413) {
-      if (req.path == "/webhooks/alertmanager") {
-        deps.metrics.WebhooksRejected("too_large").Increment();
-      }
-      JsonError(res, 413, "too_large",
-                absl::StrCat("request body exceeds the limit of ",
-                             deps.max_request_bytes, " bytes"));
-    } else if (res.body.empty()) {
-      JsonError(res, res.status, "http_error",
-                absl::StrCat(req.method, " ", req.path, ": HTTP ", res.status));
-    }
-  });
-  server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        JsonError(res, 500, "internal", "internal error");
-      });
-
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  server.Get("/readyz",
-             [this](const httplib::Request&, httplib::Response& res) {
-               const bool ready = !deps.ready || deps.ready();
-               res.status = ready ? 200 : 503;
-               res.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
-             });
-  server.Get(
-      "/metrics", [this](const httplib::Request&, httplib::Response& res) {
-        res.set_content(
-            prometheus::TextSerializer().Serialize(deps.registry.Collect()),
-            "text/plain; version=0.0.4; charset=utf-8");
-      });
-  server.Post("/webhooks/alertmanager",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                HandleAlertmanager(req, res);
-              });
-
-  server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
-    Serve(res, deps.status_page.RenderHtml(), "text/html; charset=utf-8");
-  });
-  auto summary_json = [this](auto project) {
-    return [this, project](const httplib::Request&, httplib::Response& res) {
-      absl::StatusOr<v1::statuspage::Summary> summary =
-          deps.status_page.Summary();
-      if (!summary.ok()) return Serve(res, summary.status(), kJson);
-      v1::statuspage::Summary out = project(*std::move(summary));
-      Serve(res, ToReplyJson(out), kJson);
+std::optional<HttpServer::Impl::Handler> HttpServer::Impl::GetRoute(
+    absl::string_view path) {
+  const StatusPage& page = deps.status_page;
+  // Statuspage v2 serves each endpoint as a projection of the summary.
+  auto summary = [&page](auto project) -> Handler {
+    return [&page, project] {
+      absl::StatusOr<v1::statuspage::Summary> s = page.Summary();
+      if (!s.ok()) return Serve(s.status(), kJson);
+      v1::statuspage::Summary out = *std::move(s);
+      project(out);
+      return Serve(ToReplyJson(out), kJson);
     };
   };
-  server.Get("/api/v2/summary.json",
-             summary_json([](v1::statuspage::Summary s) { return s; }));
-  server.Get("/api/v2/status.json", summary_json([](v1::statuspage::Summary s) {
-               s.clear_components();
-               s.clear_incidents();
-               s.clear_scheduled_maintenances();
-               return s;
-             }));
-  server.Get("/api/v2/components.json",
-             summary_json([](v1::statuspage::Summary s) {
-               s.clear_incidents();
-               s.clear_scheduled_maintenances();
-               s.clear_status();
-               return s;
-             }));
-  server.Get("/api/v2/incidents/unresolved.json",
-             summary_json([](v1::statuspage::Summary s) {
-               s.clear_components();
-               s.clear_scheduled_maintenances();
-               s.clear_status();
-               return s;
-             }));
-  server.Get("/api/v2/incidents.json",
-             [this](const httplib::Request&, httplib::Response& res) {
-               absl::StatusOr<v1::statuspage::Summary> history =
-                   deps.status_page.History(50);
-               if (!history.ok()) return Serve(res, history.status(), kJson);
-               history->clear_components();
-               history->clear_scheduled_maintenances();
-               history->clear_status();
-               Serve(res, ToReplyJson(*history), kJson);
-             });
+  if (path == "/healthz") return [] { return Text("ok\n"); };
+  if (path == "/readyz") {
+    return [this] {
+      const bool ready = !deps.ready || deps.ready();
+      Reply r = Text(ready ? "ready\n" : "not ready\n");
+      r.status = ready ? 200 : 503;
+      return r;
+    };
+  }
+  if (path == "/metrics") {
+    return [this] {
+      return Text(
+          prometheus::TextSerializer().Serialize(deps.registry.Collect()),
+          "text/plain; version=0.0.4; charset=utf-8");
+    };
+  }
+  if (path == "/") {
+    return [&page] {
+      return Serve(page.RenderHtml(), "text/html; charset=utf-8");
+    };
+  }
+  if (path == "/api/v2/summary.json") {
+    return summary([](v1::statuspage::Summary&) {});
+  }
+  if (path == "/api/v2/status.json") {
+    return summary([](v1::statuspage::Summary& s) {
+      s.clear_components();
+      s.clear_incidents();
+      s.clear_scheduled_maintenances();
+    });
+  }
+  if (path == "/api/v2/components.json") {
+    return summary([](v1::statuspage::Summary& s) {
+      s.clear_incidents();
+      s.clear_scheduled_maintenances();
+      s.clear_status();
+    });
+  }
+  if (path == "/api/v2/incidents/unresolved.json") {
+    return summary([](v1::statuspage::Summary& s) {
+      s.clear_components();
+      s.clear_scheduled_maintenances();
+      s.clear_status();
+    });
+  }
+  if (path == "/api/v2/incidents.json") {
+    return [&page] {
+      absl::StatusOr<v1::statuspage::Summary> history = page.History(50);
+      if (!history.ok()) return Serve(history.status(), kJson);
+      history->clear_components();
+      history->clear_scheduled_maintenances();
+      history->clear_status();
+      return Serve(ToReplyJson(*history), kJson);
+    };
+  }
+  return std::nullopt;
 }
 
 HttpServer::HttpServer(HttpDeps deps)
-    : impl_(std::make_unique<Impl>(std::move(deps))) {
-  impl_->Routes();
-}
+    : impl_(std::make_unique<Impl>(std::move(deps))) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -288,28 +485,57 @@ absl::StatusOr<int> HttpServer::Bind(const std::string& host_port) {
   absl::StatusOr<std::pair<std::string, int>> addr = SplitHostPort(host_port);
   if (!addr.ok()) return addr.status();
   const auto& [host, port] = *addr;
-  if (port == 0) {
-    const int bound = impl_->server.bind_to_any_port(host);
-    if (bound <= 0)
-      return absl::UnavailableError(
-          absl::StrCat("cannot bind HTTP to ", host_port));
-    return bound;
+  beast::error_code ec;
+  const asio::ip::address ip = asio::ip::make_address(host, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected an IP address in \"", host_port, "\", got \"", host, "\""));
   }
-  if (!impl_->server.bind_to_port(host, port)) {
+  const tcp::endpoint endpoint(ip, static_cast<uint16_t>(port));
+  tcp::acceptor& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(1024, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    acceptor.close(ec);
     return absl::UnavailableError(
-        absl::StrCat("cannot bind HTTP to ", host_port,
-                     " (in use, or not a local address?)"));
+        absl::StrCat("cannot bind HTTP to ", host_port, ": ", why));
   }
-  return port;
+  return static_cast<int>(acceptor.local_endpoint().port());
 }
 
 void HttpServer::Start() {
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, impl_->deps.io_threads); ++i) {
+    impl_->threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "herald-http");
+      impl_->io.run();
+    });
+  }
 }
 
 void HttpServer::Stop() {
-  impl_->server.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  Impl& s = *impl_;
+  if (s.stopped) return;
+  s.stopped = true;
+  asio::post(s.io, [&s] {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+  });
+  // Webhooks handed to the store must get their answer before the I/O
+  // threads go; their callbacks refer to this server.
+  {
+    absl::MutexLock lock(&s.inflight_mu);
+    s.inflight_mu.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &s.inflight));
+  }
+  s.blocking.join();
+  s.work.reset();
+  s.io.stop();
+  for (std::thread& t : s.threads) t.join();
+  s.threads.clear();
 }
 
 }  // namespace herald

@@ -2,7 +2,9 @@
 // status page and its Statuspage-v2 JSON, /metrics, /healthz and /readyz.
 // Handlers are thin: they authenticate, parse, call core/ and map the result
 // to a status code. Bodies over the size limit get 413 before any handler
-// runs. Thread-safe; requests are served from httplib's thread pool.
+// runs. Built on Boost.Beast: a few I/O threads serve every connection, and a
+// webhook waits for its commit without holding a thread, so one commit
+// carries the webhooks of many connections. Thread-safe.
 #ifndef HERALD_SERVER_HTTP_HTTP_SERVER_H_
 #define HERALD_SERVER_HTTP_HTTP_SERVER_H_
 
@@ -32,6 +34,9 @@ struct HttpDeps {
   int max_inflight_webhooks = 64;
   // Whether the server is ready for traffic (store open, migrations done).
   std::function<bool()> ready;
+  // Threads serving connections. Webhooks wait for their commit without
+  // holding one, so a few serve any number of connections.
+  int io_threads = 2;
 };
 
 class HttpServer {

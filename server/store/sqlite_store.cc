@@ -1,5 +1,6 @@
 #include "server/store/sqlite_store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <memory>
@@ -752,6 +753,7 @@ class SqliteStoreImpl final : public Store {
   }
 
   void WriterLoop() {
+    pthread_setname_np(pthread_self(), "herald-writer");
     std::vector<PendingWrite> batch;
     while (true) {
       {

@@ -43,7 +43,8 @@ receivers: [{name: none}]
 YAML
 prometheus-alertmanager --config.file="$WORK/am.yml" --storage.path="$WORK/am" \
   --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= >"$WORK/am.log" 2>&1 &
-PIDS+=($!)
+AM_PID=$!
+PIDS+=($AM_PID)
 wait_for 30 "Alertmanager" curl -fsS "http://127.0.0.1:$AM_PORT/-/ready"
 
 run_wrk() {  # run_wrk NAME SCRIPT URL
@@ -61,6 +62,9 @@ figure() {  # figure NAME FIELD: requests/s, p50, p99 (ms), requests, non2xx
 
 step "baseline: Alertmanager POST /api/v2/alerts, 32 connections, ${DURATION}s"
 run_wrk alertmanager alertmanager_api.lua "http://127.0.0.1:$AM_PORT"
+# Alertmanager keeps working on what it was sent (grouping, flushing); stop
+# it so that each target is measured with the machine to itself.
+kill "$AM_PID"; wait "$AM_PID" 2>/dev/null || true
 step "herald: POST /webhooks/alertmanager (v4, one new alert each), 32 connections, ${DURATION}s"
 run_wrk herald herald_webhook.lua "http://127.0.0.1:$HTTP_PORT"
 

@@ -113,7 +113,25 @@ TEST(AlertmanagerParserTest, BadValuesAreNamed) {
           R"({"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","fingerprint":"f","labels":{"a":"b"},"startsAt":"yesterday"}]})")
           .message,
       HasSubstr("alerts[0].startsAt"));
-  EXPECT_EQ(Rejected(R"({"version":4})").label(), "malformed_json");
+  const WebhookRejection wrong_type = Rejected(R"({"version":4})");
+  EXPECT_EQ(wrong_type.label(), "invalid_payload");
+  EXPECT_THAT(wrong_type.message, HasSubstr("\"version\": expected a string"));
+  EXPECT_THAT(
+      Rejected(
+          R"({"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","fingerprint":"f","labels":{"a":7},"startsAt":"2026-01-01T00:00:00Z"}]})")
+          .message,
+      HasSubstr("alerts[0].labels.a"));
+  EXPECT_THAT(Rejected(R"({"version":"4","truncatedAlerts":"many"})").message,
+              HasSubstr("truncatedAlerts"));
+}
+
+TEST(AlertmanagerParserTest, NullFieldsCountAsAbsent) {
+  std::string body = ReadTestData("alertmanager/firing-single.json");
+  body.insert(1, R"("receiver":null,"commonLabels":null,)");
+  Parsed(body);
+  EXPECT_THAT(
+      Rejected(R"({"version":null,"groupKey":"g","status":"firing"})").message,
+      HasSubstr("missing field \"version\""));
 }
 
 TEST(AlertmanagerParserTest, NonObjectAndEmptyBodiesAreRejectedNotCrashed) {
