@@ -181,6 +181,69 @@ TEST_F(HttpServerTest, HealthAndMetricsAreServed) {
   EXPECT_EQ(client_->Get("/nope")->status, 404);
 }
 
+TEST_F(HttpServerTest, UnknownPathsAndWrongMethodsGetJsonErrors) {
+  auto missing = client_->Get("/nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_THAT(missing->body, HasSubstr("\"reason\":\"not_found\""));
+
+  auto get_webhook = client_->Get("/webhooks/alertmanager");
+  ASSERT_TRUE(get_webhook);
+  EXPECT_EQ(get_webhook->status, 405);
+  EXPECT_THAT(get_webhook->body, HasSubstr("use POST"));
+
+  auto post_page = client_->Post("/api/v2/summary.json", "", "text/plain");
+  ASSERT_TRUE(post_page);
+  EXPECT_EQ(post_page->status, 405);
+  EXPECT_THAT(post_page->body, HasSubstr("use GET"));
+}
+
+TEST_F(HttpServerTest, HeadAnswersWithHeadersOnly) {
+  auto head = client_->Head("/api/v2/status.json");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->body, "");
+  EXPECT_NE(head->get_header_value("Content-Length"), "0");
+}
+
+TEST_F(HttpServerTest, OneKeptAliveConnectionCarriesManyWebhooks) {
+  // Alertmanager reuses its connection; each notification gets its own
+  // answer on it, in order.
+  client_->set_keep_alive(true);
+  const std::string body = ReadTestData("alertmanager/firing-single.json");
+  for (int i = 0; i < 5; ++i) {
+    auto res = PostWebhook(body);
+    ASSERT_TRUE(res) << i;
+    EXPECT_EQ(res->status, 200) << i;
+    EXPECT_THAT(res->body, HasSubstr(i == 0 ? "\"opened\":true"
+                                            : "\"changed\":false"));
+  }
+  EXPECT_EQ(h_.queries.ListIncidents(true)->size(), 1u);
+}
+
+TEST_F(HttpServerTest, OversizedHeadersAreRejected) {
+  auto res = client_->Get("/healthz",
+                          {{"X-Padding", std::string(32 * 1024, 'a')}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 431);
+}
+
+TEST(HttpServerBindTest, PortInUseAndBadAddressesAreNamed) {
+  CoreHarness h;
+  StatusPage page(h.deps);
+  HttpServer first(HttpDeps{h.intake, page, h.registry, h.metrics,
+                            Sha256Hex(kToken), "", kLimit, 2, nullptr});
+  const int port = *first.Bind("127.0.0.1:0");
+  HttpServer second(HttpDeps{h.intake, page, h.registry, h.metrics,
+                             Sha256Hex(kToken), "", kLimit, 2, nullptr});
+  absl::Status in_use =
+      second.Bind(absl::StrCat("127.0.0.1:", port)).status();
+  EXPECT_EQ(in_use.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(in_use.message()), HasSubstr("in use"));
+  EXPECT_EQ(second.Bind("localhost-ish:80").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
   ASSERT_EQ(
       PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status,
