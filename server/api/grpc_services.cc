@@ -100,8 +100,14 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::PostUpdate(
                 [&](const Caller& caller) -> absl::Status {
                   absl::StatusOr<int64_t> id = IncidentId(req->incident());
                   if (!id.ok()) return id.status();
-                  auto posted = deps_.workflow.PostUpdate(
-                      caller, *id, req->text(), req->status());
+                  UpdateDetails details;
+                  details.status_hint = req->status();
+                  if (req->has_eta()) {
+                    details.eta = FromProtoDuration(req->eta());
+                  }
+                  details.next_step = req->next_step();
+                  auto posted =
+                      deps_.workflow.PostUpdate(caller, *id, req->text(), details);
                   if (!posted.ok()) return posted.status();
                   *resp->mutable_update() = std::move(posted->update);
                   *resp->mutable_draft() = std::move(posted->draft);

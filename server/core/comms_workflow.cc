@@ -17,6 +17,46 @@ bool AwaitingApproval(const v1::Message& m) {
          m.state() == v1::MESSAGE_STATE_PENDING_APPROVAL;
 }
 
+bool Editable(const v1::Message& m) {
+  return AwaitingApproval(m) || m.state() == v1::MESSAGE_STATE_REJECTED;
+}
+
+absl::Status Audit(StoreTxn& txn, const v1::Message& message,
+                   const std::string& actor_id, absl::string_view action,
+                   std::string detail, absl::Time now) {
+  v1::AuditEntry e;
+  e.set_incident_id(message.incident_id());
+  e.set_message_id(message.id());
+  e.set_message_ref(message.ref());
+  e.set_message_version(message.version());
+  e.set_actor_id(actor_id);
+  e.set_action(std::string(action));
+  e.set_detail(std::move(detail));
+  *e.mutable_at() = ToProtoTime(now);
+  return txn.AppendAudit(e).status();
+}
+
+absl::Status StoreVersion(StoreTxn& txn, const v1::Message& message,
+                          absl::Time now) {
+  v1::MessageVersion v;
+  v.set_message_id(message.id());
+  v.set_version(message.version());
+  v.set_title(message.title());
+  v.set_body(message.body());
+  v.set_editor_id(message.last_editor_id());
+  *v.mutable_created_at() = ToProtoTime(now);
+  return txn.InsertMessageVersion(v);
+}
+
+absl::Status CheckVersion(const v1::Message& m, int32_t expected_version) {
+  if (expected_version != 0 && expected_version != m.version()) {
+    return absl::AbortedError(absl::StrCat(
+        m.ref(), " changed: you reviewed version ", expected_version,
+        ", it is now version ", m.version(), "; review it again"));
+  }
+  return absl::OkStatus();
+}
+
 // The customer-facing component status while an incident of `impact` is open.
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact) {
   switch (impact) {
@@ -29,25 +69,36 @@ v1::ComponentStatus ComponentStatusFor(v1::Impact impact) {
   }
 }
 
-// Supersedes drafts of `kind` for the incident that still await approval.
+// Supersedes drafts of `kind` for the incident that still await approval,
+// or were rejected and not yet reworked.
 absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
-                             v1::MessageKind kind, absl::Time now) {
+                             v1::MessageKind kind, const Caller& caller,
+                             absl::Time now) {
   absl::StatusOr<std::vector<v1::Message>> pending = txn.ListMessages(
       {incident_id,
-       {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
+       {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL,
+        v1::MESSAGE_STATE_REJECTED}});
   if (!pending.ok()) return pending.status();
   for (v1::Message& m : *pending) {
     if (m.kind() != kind) continue;
     m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
     *m.mutable_updated_at() = ToProtoTime(now);
     if (auto s = txn.UpdateMessage(m); !s.ok()) return s;
+    if (auto s = Audit(txn, m, caller.person_id, "superseded",
+                       "a newer draft of the same kind replaced it", now);
+        !s.ok()) {
+      return s;
+    }
   }
   return absl::OkStatus();
 }
 
+// Stores herald's draft as version 1, written by `caller`.
 absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
                                        const Caller& caller, absl::Time now) {
   draft.set_author_id(caller.person_id);
+  draft.set_last_editor_id(caller.person_id);
+  draft.set_version(1);
   *draft.mutable_created_at() = ToProtoTime(now);
   *draft.mutable_updated_at() = ToProtoTime(now);
   absl::StatusOr<int64_t> id = txn.InsertMessage(draft);
@@ -55,6 +106,14 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
   draft.set_id(*id);
   draft.set_ref(MessageRef(*id));
   if (auto s = txn.UpdateMessage(draft); !s.ok()) return s;
+  if (auto s = StoreVersion(txn, draft, now); !s.ok()) return s;
+  if (auto s = Audit(txn, draft, caller.person_id, "drafted",
+                     absl::StrCat(EnumLabel(draft.kind()), " \"",
+                                  draft.title(), "\""),
+                     now);
+      !s.ok()) {
+    return s;
+  }
   return draft;
 }
 
@@ -96,14 +155,27 @@ CommsWorkflow::CommsWorkflow(const CoreDeps& deps,
 
 absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
     const Caller& caller, int64_t incident_id, const std::string& raw_text,
-    v1::IncidentStatus status_hint) {
+    const UpdateDetails& details) {
   const std::string text(absl::StripAsciiWhitespace(raw_text));
+  const std::string next_step(absl::StripAsciiWhitespace(details.next_step));
+  const v1::IncidentStatus status_hint = details.status_hint;
+  const int32_t configured = deps_.org->config().comms().max_update_length();
+  const size_t max_length =
+      configured > 0 ? static_cast<size_t>(configured) : kDefaultMaxUpdateLength;
   if (text.empty())
     return absl::InvalidArgumentError("text: an update needs some text");
-  if (text.size() > kMaxUpdateLength) {
+  if (text.size() > max_length) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "text: updates are short notes of at most ", kMaxUpdateLength,
+        "text: updates are short notes of at most ", max_length,
         " characters; this one has ", text.size()));
+  }
+  if (next_step.size() > max_length) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "next: at most ", max_length, " characters; this has ",
+        next_step.size()));
+  }
+  if (details.eta < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("eta: must be a duration from now");
   }
   if (status_hint != v1::INCIDENT_STATUS_UNSPECIFIED &&
       status_hint != v1::INCIDENT_STATUS_IDENTIFIED &&
@@ -124,6 +196,10 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
     update.set_text(text);
     update.set_status_hint(status_hint);
     *update.mutable_created_at() = ToProtoTime(now);
+    if (details.eta > absl::ZeroDuration()) {
+      *update.mutable_eta() = ToProtoTime(now + details.eta);
+    }
+    update.set_next_step(next_step);
     absl::StatusOr<int64_t> update_id = txn.InsertUpdate(update);
     if (!update_id.ok()) return update_id.status();
     update.set_id(*update_id);
@@ -137,11 +213,11 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
         status_hint != v1::INCIDENT_STATUS_UNSPECIFIED ? status_hint
                                                        : incident->status();
     absl::StatusOr<v1::Message> draft =
-        drafter_.DraftStatusUpdate(*incident, status, text);
+        drafter_.DraftStatusUpdate(*incident, status, update);
     if (!draft.ok()) return draft.status();
     draft->set_source_update_id(*update_id);
     if (auto st = SupersedeDrafts(txn, incident_id,
-                                  v1::MESSAGE_KIND_STATUS_UPDATE, now);
+                                  v1::MESSAGE_KIND_STATUS_UPDATE, caller, now);
         !st.ok()) {
       return st;
     }
@@ -176,7 +252,7 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
       return st;
     }
     if (auto st = SupersedeDrafts(txn, incident_id,
-                                  v1::MESSAGE_KIND_STATUS_UPDATE, now);
+                                  v1::MESSAGE_KIND_STATUS_UPDATE, caller, now);
         !st.ok()) {
       return st;
     }
@@ -205,24 +281,11 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
   Publication out;
   const absl::Time now = deps_.clock.Now();
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<v1::Message> message = txn.GetMessage(message_id);
+    v1::Incident owned;
+    absl::StatusOr<v1::Message> message = LoadForDecision(
+        txn, caller, message_id, expected_version, "approved", owned);
     if (!message.ok()) return message.status();
-    if (!AwaitingApproval(*message)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(message->ref(), " is ", EnumLabel(message->state()),
-                       "; only drafts awaiting approval can be approved"));
-    }
-    if (expected_version != 0 && expected_version != message->version()) {
-      return absl::AbortedError(absl::StrCat(
-          message->ref(), " changed: you reviewed version ", expected_version,
-          ", it is now version ", message->version(), "; review it again"));
-    }
-    absl::StatusOr<v1::Incident> incident =
-        txn.GetIncident(message->incident_id());
-    if (!incident.ok()) return incident.status();
-    if (auto st = CheckAuthority(caller, *message, *incident); !st.ok()) {
-      return st;
-    }
+    v1::Incident* incident = &owned;
 
     message->set_state(v1::MESSAGE_STATE_PUBLISHED);
     message->set_approver_id(caller.person_id);
@@ -251,6 +314,12 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     absl::StatusOr<int> queued =
         planner_.EnqueueMessage(txn, *message, *incident);
     if (!queued.ok()) return queued.status();
+    if (auto st = Audit(txn, *message, caller.person_id, "approved",
+                        absl::StrCat("published to ", *queued, " recipient(s)"),
+                        now);
+        !st.ok()) {
+      return st;
+    }
     if (auto st = txn.AppendTimeline(TimelineEntry(
             incident->id(), now, "published", caller.person_id,
             absl::StrCat(message->ref(), " published: \"", message->title(),
@@ -264,6 +333,130 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
   });
   if (!s.ok()) return s;
   deps_.metrics.messages_published.Increment();
+  return out;
+}
+
+absl::StatusOr<v1::Message> CommsWorkflow::LoadForDecision(
+    StoreTxn& txn, const Caller& caller, int64_t message_id,
+    int32_t expected_version, absl::string_view verb,
+    v1::Incident& incident) const {
+  absl::StatusOr<v1::Message> message = txn.GetMessage(message_id);
+  if (!message.ok()) return message.status();
+  if (!AwaitingApproval(*message)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(message->ref(), " is ", EnumLabel(message->state()),
+                     "; only drafts awaiting approval can be ", verb));
+  }
+  if (auto st = CheckVersion(*message, expected_version); !st.ok()) return st;
+  absl::StatusOr<v1::Incident> found = txn.GetIncident(message->incident_id());
+  if (!found.ok()) return found.status();
+  incident = *std::move(found);
+  if (auto st = CheckAuthority(caller, *message, incident); !st.ok()) {
+    return st;
+  }
+  if (deps_.org->config().comms().four_eyes() &&
+      message->last_editor_id() == caller.person_id) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "four eyes: ", caller.person_id, " wrote version ",
+        message->version(), " of ", message->ref(),
+        ", so someone else must decide on it"));
+  }
+  return message;
+}
+
+absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
+                                                int64_t message_id,
+                                                int32_t expected_version,
+                                                const std::string& raw_title,
+                                                const std::string& raw_body) {
+  const std::string title(absl::StripAsciiWhitespace(raw_title));
+  const std::string body(absl::StripTrailingAsciiWhitespace(raw_body));
+  if (title.empty() && body.empty()) {
+    return absl::InvalidArgumentError(
+        "an edit needs a new title, a new body or both");
+  }
+  v1::Message out;
+  const absl::Time now = deps_.clock.Now();
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    absl::StatusOr<v1::Message> message = txn.GetMessage(message_id);
+    if (!message.ok()) return message.status();
+    if (!Editable(*message)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          message->ref(), " is ", EnumLabel(message->state()),
+          "; only drafts, messages awaiting approval and rejected messages "
+          "can be edited",
+          message->state() == v1::MESSAGE_STATE_PUBLISHED
+              ? " (post an update for a new message)"
+              : ""));
+    }
+    if (auto st = CheckVersion(*message, expected_version); !st.ok()) {
+      return st;
+    }
+    const std::string new_title = title.empty() ? message->title() : title;
+    const std::string new_body = body.empty() ? message->body() : body;
+    if (new_title == message->title() && new_body == message->body()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the edit changes nothing in version ", message->version(), " of ",
+          message->ref()));
+    }
+    const bool was_rejected =
+        message->state() == v1::MESSAGE_STATE_REJECTED;
+    message->set_title(new_title);
+    message->set_body(new_body);
+    message->set_version(message->version() + 1);
+    message->set_last_editor_id(caller.person_id);
+    message->set_state(v1::MESSAGE_STATE_DRAFT);
+    *message->mutable_updated_at() = ToProtoTime(now);
+    if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
+    if (auto st = StoreVersion(txn, *message, now); !st.ok()) return st;
+    if (auto st = Audit(txn, *message, caller.person_id, "edited",
+                        was_rejected ? "reworked after rejection" : "", now);
+        !st.ok()) {
+      return st;
+    }
+    out = *std::move(message);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::Message> CommsWorkflow::Reject(const Caller& caller,
+                                                  int64_t message_id,
+                                                  int32_t expected_version,
+                                                  const std::string& raw_reason) {
+  const std::string reason(absl::StripAsciiWhitespace(raw_reason));
+  if (reason.empty()) {
+    return absl::InvalidArgumentError(
+        "reason: say why, so that the point person can fix the draft");
+  }
+  v1::Message out;
+  const absl::Time now = deps_.clock.Now();
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    v1::Incident incident;
+    absl::StatusOr<v1::Message> message = LoadForDecision(
+        txn, caller, message_id, expected_version, "rejected", incident);
+    if (!message.ok()) return message.status();
+    message->set_state(v1::MESSAGE_STATE_REJECTED);
+    message->set_rejected_by(caller.person_id);
+    message->set_rejection_reason(reason);
+    *message->mutable_updated_at() = ToProtoTime(now);
+    if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
+    if (auto st = Audit(txn, *message, caller.person_id, "rejected", reason,
+                        now);
+        !st.ok()) {
+      return st;
+    }
+    if (auto st = txn.AppendTimeline(TimelineEntry(
+            incident.id(), now, "rejected", caller.person_id,
+            absl::StrCat(message->ref(), " rejected: ", reason)));
+        !st.ok()) {
+      return st;
+    }
+    out = *std::move(message);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return out;
 }
 

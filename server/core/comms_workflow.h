@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "herald/v1/domain.pb.h"
 #include "server/core/authorizer.h"
 #include "server/core/core_deps.h"
@@ -19,8 +21,15 @@
 
 namespace herald {
 
-// Engineer updates are short by design.
-inline constexpr size_t kMaxUpdateLength = 500;
+// Engineer updates are short by design; comms.max_update_length overrides.
+inline constexpr size_t kDefaultMaxUpdateLength = 500;
+
+// The optional parts of an engineer's update.
+struct UpdateDetails {
+  v1::IncidentStatus status_hint = v1::INCIDENT_STATUS_UNSPECIFIED;
+  absl::Duration eta = absl::ZeroDuration();  // zero: none given
+  std::string next_step;
+};
 
 struct PostedUpdate {
   v1::Update update;
@@ -44,24 +53,48 @@ class CommsWorkflow {
 
   // Stores `text` as an update to `incident_id` and replaces the pending
   // status-update draft with a fresh one. InvalidArgument for empty or
-  // over-long text or a status hint other than identified/monitoring;
-  // NotFound for an unknown incident; FailedPrecondition once resolved.
+  // over-long text, a status hint other than identified/monitoring, or a
+  // negative ETA; NotFound for an unknown incident; FailedPrecondition once
+  // resolved.
   absl::StatusOr<PostedUpdate> PostUpdate(const Caller& caller,
                                           int64_t incident_id,
                                           const std::string& text,
-                                          v1::IncidentStatus status_hint);
+                                          const UpdateDetails& details = {});
 
   // Resolves `incident_id` and drafts the resolution notice and the apology.
   // NotFound for an unknown incident; FailedPrecondition when already resolved.
   absl::StatusOr<Resolution> Resolve(const Caller& caller, int64_t incident_id,
                                      const std::string& note);
 
-  // Approves and publishes `message_id`. When `expected_version` is not 0 and
-  // the message has another version, returns Aborted. FailedPrecondition when
-  // the message is not a draft awaiting approval; NotFound when unknown;
-  // PermissionDenied when the caller's authority does not cover it.
+  // A message's life: herald drafts it (version 1); people edit it, each
+  // edit adding a version; an approver approves it, which publishes it, or
+  // rejects it with a reason, after which an edit makes it a draft again. A
+  // newer draft of the same kind supersedes it. Published and superseded
+  // messages never change. Each step is recorded in the audit log.
+  //
+  // The errors, the same for every step: NotFound for an unknown message;
+  // FailedPrecondition when its state does not allow the step; Aborted when
+  // `expected_version` is not 0 and the message has another version (someone
+  // edited it since the caller looked); PermissionDenied when the caller's
+  // authority does not cover the message, or the four-eyes policy forbids
+  // the caller to decide on their own edit; InvalidArgument for bad input.
+
+  // Approves and publishes `message_id` (a draft, or pending approval).
   absl::StatusOr<Publication> Approve(const Caller& caller, int64_t message_id,
                                       int32_t expected_version);
+
+  // Stores a new version of a draft, pending or rejected message with the
+  // given title and/or body (an empty one is kept); the message becomes a
+  // draft again. InvalidArgument when nothing would change.
+  absl::StatusOr<v1::Message> Edit(const Caller& caller, int64_t message_id,
+                                   int32_t expected_version,
+                                   const std::string& title,
+                                   const std::string& body);
+
+  // Rejects a draft or pending message; `reason` is required.
+  absl::StatusOr<v1::Message> Reject(const Caller& caller, int64_t message_id,
+                                     int32_t expected_version,
+                                     const std::string& reason);
 
  private:
   // Comms leads approve anything; the incident's point person approves the
@@ -69,6 +102,15 @@ class CommsWorkflow {
   // otherwise, saying why.
   absl::Status CheckAuthority(const Caller& caller, const v1::Message& message,
                               const v1::Incident& incident) const;
+  // Loads a message for a decision (approve or reject): it must await
+  // approval, be at `expected_version`, be within the caller's authority and,
+  // under four eyes, not be the caller's own edit.
+  absl::StatusOr<v1::Message> LoadForDecision(StoreTxn& txn,
+                                              const Caller& caller,
+                                              int64_t message_id,
+                                              int32_t expected_version,
+                                              absl::string_view verb,
+                                              v1::Incident& incident) const;
 
   const CoreDeps& deps_;
   const MessageDrafter& drafter_;

@@ -67,9 +67,14 @@ absl::StatusOr<v1::Message> MessageDrafter::Draft(
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
     const v1::Incident& incident, v1::IncidentStatus status,
-    absl::string_view note) const {
+    const v1::Update& update) const {
   TemplateContext ctx = IncidentContext(incident, status);
-  ctx.values["note"] = std::string(note);
+  ctx.values["note"] = update.text();
+  if (update.has_eta()) {
+    ctx.values["eta"] = absl::FormatTime(
+        "%H:%M UTC", FromProtoTime(update.eta()), absl::UTCTimeZone());
+  }
+  ctx.values["next_step"] = update.next_step();
   return Draft("status_update", v1::MESSAGE_KIND_STATUS_UPDATE,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident);
 }

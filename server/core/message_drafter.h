@@ -27,11 +27,12 @@ class MessageDrafter {
   MessageDrafter(const Renderer& renderer,
                  std::shared_ptr<const Organisation> org);
 
-  // A status update for `incident` at `status`, with the engineer's `note`.
-  // Returns the message with kind, audience, status, title and body set.
+  // A status update for `incident` at `status`, from the engineer's
+  // `update` (its text, ETA and next step). Returns the message with kind,
+  // audience, status, title and body set.
   absl::StatusOr<v1::Message> DraftStatusUpdate(const v1::Incident& incident,
                                                 v1::IncidentStatus status,
-                                                absl::string_view note) const;
+                                                const v1::Update& update) const;
   // The resolution notice; `incident.resolved_at` must be set.
   absl::StatusOr<v1::Message> DraftResolution(const v1::Incident& incident,
                                               absl::string_view note) const;

@@ -15,7 +15,7 @@ struct State {
   // One id sequence per table, as SQL's INTEGER PRIMARY KEY gives.
   struct {
     int64_t incidents = 0, updates = 0, messages = 0, timeline = 0,
-            deliveries = 0, overrides = 0, jobs = 0;
+            deliveries = 0, overrides = 0, jobs = 0, audit = 0;
   } last_id;
   std::map<int64_t, v1::Incident> incidents;
   std::map<std::string, v1::Alert> alerts;
@@ -28,6 +28,8 @@ struct State {
   std::map<int64_t, v1::Delivery> deliveries;
   std::map<int64_t, v1::RotaOverride> overrides;
   std::map<int64_t, v1::Job> jobs;
+  std::map<std::pair<int64_t, int32_t>, v1::MessageVersion> versions;
+  std::map<int64_t, v1::AuditEntry> audit;
 };
 
 template <typename T, typename Pred>
@@ -153,6 +155,21 @@ class MemoryTxn final : public StoreTxn {
       return e.incident_id() == incident_id;
     });
   }
+  absl::StatusOr<std::vector<v1::MessageVersion>> ListMessageVersions(
+      int64_t message_id) override {
+    std::vector<v1::MessageVersion> out;
+    for (auto it = s_.versions.lower_bound({message_id, 0});
+         it != s_.versions.end() && it->first.first == message_id; ++it) {
+      out.push_back(it->second);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
+      int64_t incident_id) override {
+    return Select(s_.audit, [&](const v1::AuditEntry& e) {
+      return incident_id == 0 || e.incident_id() == incident_id;
+    });
+  }
   absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() override {
     std::vector<v1::Subscriber> out;
     for (const auto& [id, s] : s_.subscribers) out.push_back(s);
@@ -237,6 +254,16 @@ class MemoryTxn final : public StoreTxn {
   absl::Status AppendTimeline(const v1::TimelineEvent& event) override {
     Insert(s_.timeline, s_.last_id.timeline, event);
     return absl::OkStatus();
+  }
+  absl::Status InsertMessageVersion(const v1::MessageVersion& v) override {
+    if (!s_.versions.try_emplace({v.message_id(), v.version()}, v).second) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "message ", v.message_id(), " already has version ", v.version()));
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> AppendAudit(const v1::AuditEntry& entry) override {
+    return Insert(s_.audit, s_.last_id.audit, entry);
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
     s_.subscribers[subscriber.id()] = subscriber;

@@ -91,6 +91,24 @@ CREATE TABLE jobs (
   body BLOB NOT NULL);
 CREATE INDEX jobs_due ON jobs(done, due_at);
 )sql",
+    R"sql(
+CREATE TABLE message_versions (
+  message_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (message_id, version));
+CREATE TRIGGER message_versions_immutable BEFORE UPDATE ON message_versions
+  BEGIN SELECT RAISE(ABORT, 'message versions are never rewritten'); END;
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX audit_by_incident ON audit(incident_id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
 };
 
 constexpr int kReaderPoolSize = 4;
@@ -411,6 +429,22 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, incident_id);
     return CollectRows<v1::TimelineEvent>(s);
   }
+  absl::StatusOr<std::vector<v1::MessageVersion>> ListMessageVersions(
+      int64_t message_id) override {
+    Statement s(db_,
+                "SELECT body FROM message_versions WHERE message_id = ? "
+                "ORDER BY version");
+    s.Bind(1, message_id);
+    return CollectProtos<v1::MessageVersion>(s);
+  }
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
+      int64_t incident_id) override {
+    Statement s(db_,
+                "SELECT id, body FROM audit WHERE (? = 0 OR incident_id = ?) "
+                "ORDER BY id");
+    s.Bind(1, incident_id).Bind(2, incident_id);
+    return CollectRows<v1::AuditEntry>(s);
+  }
   absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() override {
     Statement s(db_, "SELECT body FROM subscribers ORDER BY id");
     return CollectProtos<v1::Subscriber>(s);
@@ -533,6 +567,19 @@ class SqliteTxn final : public StoreTxn {
         "INSERT INTO timeline(incident_id, body) VALUES(?, ?) RETURNING id");
     s.Bind(1, event.incident_id()).BindProto(2, event);
     return InsertReturningId(s).status();
+  }
+  absl::Status InsertMessageVersion(const v1::MessageVersion& v) override {
+    Statement s(db_,
+                "INSERT INTO message_versions(message_id, version, body) "
+                "VALUES(?, ?, ?)");
+    s.Bind(1, v.message_id()).Bind(2, int64_t{v.version()}).BindProto(3, v);
+    return s.Run();  // a second row for the version: AlreadyExists
+  }
+  absl::StatusOr<int64_t> AppendAudit(const v1::AuditEntry& entry) override {
+    Statement s(
+        db_, "INSERT INTO audit(incident_id, body) VALUES(?, ?) RETURNING id");
+    s.Bind(1, entry.incident_id()).BindProto(2, entry);
+    return InsertReturningId(s);
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
     Statement s(db_,

@@ -71,6 +71,13 @@ class StoreReader {
   virtual absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
       int64_t incident_id) = 0;
 
+  // Every version of `message_id`, oldest first.
+  virtual absl::StatusOr<std::vector<v1::MessageVersion>> ListMessageVersions(
+      int64_t message_id) = 0;
+  // The audit log of `incident_id` (0: of every incident), oldest first.
+  virtual absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
+      int64_t incident_id) = 0;
+
   // Ordered by id.
   virtual absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() = 0;
   virtual absl::StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
@@ -118,6 +125,14 @@ class StoreTxn : public StoreReader {
   virtual absl::Status UpdateMessage(const v1::Message& message) = 0;
 
   virtual absl::Status AppendTimeline(const v1::TimelineEvent& event) = 0;
+
+  // AlreadyExists when the message already has that version: versions are
+  // never rewritten.
+  virtual absl::Status InsertMessageVersion(
+      const v1::MessageVersion& version) = 0;
+  // Appends to the audit log, which has no way to change or remove an entry.
+  // The entry's `id` is ignored; returns the new id.
+  virtual absl::StatusOr<int64_t> AppendAudit(const v1::AuditEntry& entry) = 0;
 
   // Inserts or replaces by id.
   virtual absl::Status PutSubscriber(const v1::Subscriber& subscriber) = 0;

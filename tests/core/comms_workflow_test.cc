@@ -38,7 +38,7 @@ TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
   const int64_t id = OpenIncident();
   absl::StatusOr<PostedUpdate> p =
       h_.workflow.PostUpdate(Engineer(), id, "rolled back, errors falling",
-                             v1::INCIDENT_STATUS_IDENTIFIED);
+                             {v1::INCIDENT_STATUS_IDENTIFIED});
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->update.author_id(), "alice");
   EXPECT_EQ(p->draft.state(), v1::MESSAGE_STATE_DRAFT);
@@ -54,11 +54,11 @@ TEST_F(CommsWorkflowTest, NewUpdateSupersedesThePendingDraft) {
   const int64_t id = OpenIncident();
   const v1::Message first = h_.workflow
                                 .PostUpdate(Engineer(), id, "looking",
-                                            v1::INCIDENT_STATUS_UNSPECIFIED)
+                                            {v1::INCIDENT_STATUS_UNSPECIFIED})
                                 ->draft;
   const v1::Message second = h_.workflow
                                  .PostUpdate(Engineer(), id, "found it",
-                                             v1::INCIDENT_STATUS_UNSPECIFIED)
+                                             {v1::INCIDENT_STATUS_UNSPECIFIED})
                                  ->draft;
   std::vector<v1::Message> pending = *h_.queries.ListMessages(id, {});
   ASSERT_THAT(pending, SizeIs(1));
@@ -71,8 +71,8 @@ TEST_F(CommsWorkflowTest, OverlongUpdateIsRefusedWithTheLimit) {
   const int64_t id = OpenIncident();
   absl::Status s =
       h_.workflow
-          .PostUpdate(Engineer(), id, std::string(kMaxUpdateLength + 1, 'x'),
-                      v1::INCIDENT_STATUS_UNSPECIFIED)
+          .PostUpdate(Engineer(), id, std::string(kDefaultMaxUpdateLength + 1, 'x'),
+                      {v1::INCIDENT_STATUS_UNSPECIFIED})
           .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("500"));
@@ -82,7 +82,7 @@ TEST_F(CommsWorkflowTest, EmptyUpdateIsRefused) {
   const int64_t id = OpenIncident();
   EXPECT_EQ(
       h_.workflow
-          .PostUpdate(Engineer(), id, "   ", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .PostUpdate(Engineer(), id, "   ", {v1::INCIDENT_STATUS_UNSPECIFIED})
           .status()
           .code(),
       absl::StatusCode::kInvalidArgument);
@@ -91,7 +91,7 @@ TEST_F(CommsWorkflowTest, EmptyUpdateIsRefused) {
 TEST_F(CommsWorkflowTest, UpdateToUnknownIncidentIsNotFound) {
   EXPECT_EQ(
       h_.workflow
-          .PostUpdate(Engineer(), 999, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .PostUpdate(Engineer(), 999, "x", {v1::INCIDENT_STATUS_UNSPECIFIED})
           .status()
           .code(),
       absl::StatusCode::kNotFound);
@@ -102,7 +102,7 @@ TEST_F(CommsWorkflowTest,
   const int64_t id = OpenIncident();
   const v1::Message draft = h_.workflow
                                 .PostUpdate(Engineer(), id, "rolled back",
-                                            v1::INCIDENT_STATUS_IDENTIFIED)
+                                            {v1::INCIDENT_STATUS_IDENTIFIED})
                                 ->draft;
   absl::StatusOr<Publication> pub =
       h_.workflow.Approve(CommsLead(), draft.id(), draft.version());
@@ -127,7 +127,7 @@ TEST_F(CommsWorkflowTest, ApprovingTwiceIsRefusedAndQueuesNothingMore) {
   const int64_t id = OpenIncident();
   const v1::Message draft =
       h_.workflow
-          .PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .PostUpdate(Engineer(), id, "x", {v1::INCIDENT_STATUS_UNSPECIFIED})
           ->draft;
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
   EXPECT_EQ(h_.workflow.Approve(CommsLead(), draft.id(), 0).status().code(),
@@ -139,7 +139,7 @@ TEST_F(CommsWorkflowTest, ApprovingAStaleVersionIsAborted) {
   const int64_t id = OpenIncident();
   const v1::Message draft =
       h_.workflow
-          .PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .PostUpdate(Engineer(), id, "x", {v1::INCIDENT_STATUS_UNSPECIFIED})
           ->draft;
   absl::Status s =
       h_.workflow.Approve(CommsLead(), draft.id(), draft.version() + 1)
@@ -189,7 +189,7 @@ TEST_F(CommsWorkflowTest, ResolvedIncidentTakesNoUpdatesAndCannotResolveAgain) {
   ASSERT_TRUE(h_.workflow.Resolve(Engineer(), id, "").ok());
   EXPECT_EQ(
       h_.workflow
-          .PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .PostUpdate(Engineer(), id, "x", {v1::INCIDENT_STATUS_UNSPECIFIED})
           .status()
           .code(),
       absl::StatusCode::kFailedPrecondition);
@@ -239,7 +239,7 @@ class AuthorityScopeTest : public ::testing::Test {
 TEST_F(AuthorityScopeTest, PointPersonApprovesKindsInTheirScopeAlone) {
   const v1::Message draft = workflow_
                                 ->PostUpdate(Engineer(), incident_, "x",
-                                             v1::INCIDENT_STATUS_UNSPECIFIED)
+                                             {v1::INCIDENT_STATUS_UNSPECIFIED})
                                 ->draft;
   absl::StatusOr<Publication> p =
       workflow_->Approve(point_person_, draft.id(), 0);
@@ -260,7 +260,7 @@ TEST_F(AuthorityScopeTest, KindsOutsideTheScopeNeedACommsLead) {
 TEST_F(AuthorityScopeTest, ACommsMemberWhoIsNotThePointPersonCannotApprove) {
   const v1::Message draft = workflow_
                                 ->PostUpdate(Engineer(), incident_, "x",
-                                             v1::INCIDENT_STATUS_UNSPECIFIED)
+                                             {v1::INCIDENT_STATUS_UNSPECIFIED})
                                 ->draft;
   const Caller other{point_person_.person_id == "bob" ? "erin" : "bob",
                      {v1::ROLE_COMMS}};
@@ -275,7 +275,7 @@ TEST(DefaultAuthorityTest, WithoutAScopeOnlyCommsLeadsApprove) {
       h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
   const v1::Message draft =
       h.workflow
-          .PostUpdate(Engineer(), id, "x", v1::INCIDENT_STATUS_UNSPECIFIED)
+          .PostUpdate(Engineer(), id, "x", {v1::INCIDENT_STATUS_UNSPECIFIED})
           ->draft;
   const std::string pp =
       h.queries.GetIncident(id)->incident().point_person_id();

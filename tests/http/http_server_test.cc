@@ -252,7 +252,7 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
   const v1::Message draft =
       h_.workflow
           .PostUpdate(Engineer(), id, "rolled back <b>v42</b>",
-                      v1::INCIDENT_STATUS_IDENTIFIED)
+                      {v1::INCIDENT_STATUS_IDENTIFIED})
           ->draft;
   EXPECT_THAT(client_->Get("/")->body, Not(HasSubstr("rolled back")));
   EXPECT_THAT(client_->Get("/api/v2/summary.json")->body,

@@ -320,6 +320,57 @@ TYPED_TEST(StoreContractTest, ConcurrentWritersAllCommitWithDistinctIds) {
   EXPECT_EQ(ids.size(), size_t{kThreads * kEach});
 }
 
+TYPED_TEST(StoreContractTest, MessageVersionsAreListedInOrderAndNeverRewritten) {
+  auto version = [](int64_t message, int32_t n, std::string title) {
+    v1::MessageVersion v;
+    v.set_message_id(message);
+    v.set_version(n);
+    v.set_title(std::move(title));
+    return v;
+  };
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
+                    if (auto s = t.InsertMessageVersion(version(7, 2, "b"));
+                        !s.ok())
+                      return s;
+                    if (auto s = t.InsertMessageVersion(version(7, 1, "a"));
+                        !s.ok())
+                      return s;
+                    return t.InsertMessageVersion(version(8, 1, "other"));
+                  })
+                  .ok());
+  absl::Status again = this->Write([&](StoreTxn& t) {
+    return t.InsertMessageVersion(version(7, 2, "rewritten"));
+  });
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
+  auto versions = this->template ReadValue<std::vector<v1::MessageVersion>>(
+      [](StoreReader& r) { return r.ListMessageVersions(7); });
+  ASSERT_THAT(versions, SizeIs(2));
+  EXPECT_EQ(versions[0].title(), "a");
+  EXPECT_EQ(versions[1].title(), "b");
+}
+
+TYPED_TEST(StoreContractTest, AuditEntriesAreAppendedWithIdsAndFilteredByIncident) {
+  auto entry = [](int64_t incident, std::string action) {
+    v1::AuditEntry e;
+    e.set_incident_id(incident);
+    e.set_action(std::move(action));
+    return e;
+  };
+  const int64_t first = this->template WriteValue<int64_t>(
+      [&](StoreTxn& t) { return t.AppendAudit(entry(1, "drafted")); });
+  const int64_t second = this->template WriteValue<int64_t>(
+      [&](StoreTxn& t) { return t.AppendAudit(entry(2, "approved")); });
+  EXPECT_LT(first, second);
+  auto of_one = this->template ReadValue<std::vector<v1::AuditEntry>>(
+      [](StoreReader& r) { return r.ListAudit(1); });
+  ASSERT_THAT(of_one, SizeIs(1));
+  EXPECT_EQ(of_one[0].id(), first);
+  EXPECT_EQ(of_one[0].action(), "drafted");
+  EXPECT_THAT((this->template ReadValue<std::vector<v1::AuditEntry>>(
+                  [](StoreReader& r) { return r.ListAudit(0); })),
+              SizeIs(2));
+}
+
 TYPED_TEST(StoreContractTest, DeliveryIdempotencyKeyIsUnique) {
   const absl::Time now = testing::TestEpoch();
   this->template WriteValue<int64_t>([&](StoreTxn& t) {
@@ -415,6 +466,29 @@ TEST(SqliteStoreTest, CommittedStateSurvivesReopen) {
                     return absl::OkStatus();
                   })
                   .ok());
+}
+
+TEST(SqliteStoreTest, TheAuditLogRefusesChangesEvenInRawSql) {
+  const std::string path = FreshDbPath();
+  {
+    auto store = *OpenSqliteStore(path);
+    ASSERT_TRUE(store
+                    ->Write([](StoreTxn& t) {
+                      v1::AuditEntry e;
+                      e.set_incident_id(1);
+                      return t.AppendAudit(e).status();
+                    })
+                    .ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE audit SET incident_id = 2", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_THAT(std::string(sqlite3_errmsg(db)), ::testing::HasSubstr("append-only"));
+  sqlite3_close(db);
 }
 
 TEST(SqliteStoreTest, RefusesADatabaseFromANewerSchema) {

@@ -36,11 +36,12 @@ inline std::string ReadTestData(const std::string& relative) {
 }
 
 struct CoreHarness {
-  explicit CoreHarness(std::unique_ptr<Store> s = NewMemoryStore())
+  explicit CoreHarness(std::unique_ptr<Store> s = NewMemoryStore(),
+                       const v1::Config& config = DefaultConfig())
       : store(std::move(s)),
         clock(TestEpoch()),
         renderer(*MustacheRenderer::WithOverrides("")),
-        org(*BuildOrganisation(DefaultConfig(), "test")),
+        org(*BuildOrganisation(config, "test")),
         metrics(registry),
         deps{*store, clock, *renderer, org, metrics},
         drafter(*renderer, org),
@@ -86,6 +87,9 @@ struct CoreHarness {
 // Demo people as callers.
 inline Caller Engineer() { return {"alice", {v1::ROLE_ENGINEER}}; }
 inline Caller CommsLead() { return {"carol", {v1::ROLE_COMMS_LEAD}}; }
+inline Caller Comms(const std::string& who = "bob") {
+  return {who, {v1::ROLE_COMMS}};
+}
 
 // A firing alert group for `service` with one alert per fingerprint.
 inline v1::AlertGroup FiringGroup(

@@ -1,0 +1,281 @@
+// The draft -> edit -> approve/reject state machine of customer messages,
+// every illegal step with its error code, the four-eyes policy and the audit
+// log.
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/core/comms_workflow.h"
+#include "server/core/proto_time.h"
+#include "server/store/memory_store.h"
+#include "tests/testing/harness.h"
+
+namespace herald {
+namespace {
+
+using testing::Comms;
+using testing::CommsLead;
+using testing::CoreHarness;
+using testing::Engineer;
+using testing::FiringGroup;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+class MessageLifecycleTest : public ::testing::Test {
+ protected:
+  explicit MessageLifecycleTest(const v1::Config& config = DefaultConfig())
+      : h_(NewMemoryStore(), config) {
+    incident_ =
+        h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+    draft_ = h_.workflow.PostUpdate(Engineer(), incident_, "rolled back")
+                 ->draft;
+  }
+
+  absl::StatusCode EditCode(int64_t id, int32_t version = 0) {
+    return h_.workflow.Edit(Comms(), id, version, "", "new body")
+        .status()
+        .code();
+  }
+  absl::StatusCode ApproveCode(int64_t id, int32_t version = 0) {
+    return h_.workflow.Approve(CommsLead(), id, version).status().code();
+  }
+  absl::StatusCode RejectCode(int64_t id, int32_t version = 0) {
+    return h_.workflow.Reject(CommsLead(), id, version, "too vague")
+        .status()
+        .code();
+  }
+  std::vector<v1::MessageVersion> Versions(int64_t id) {
+    std::vector<v1::MessageVersion> out;
+    EXPECT_TRUE(h_.store
+                    ->Read([&](StoreReader& r) -> absl::Status {
+                      out = *r.ListMessageVersions(id);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return out;
+  }
+  std::vector<std::string> AuditActions() {
+    std::vector<std::string> out;
+    EXPECT_TRUE(h_.store
+                    ->Read([&](StoreReader& r) -> absl::Status {
+                      absl::StatusOr<std::vector<v1::AuditEntry>> log =
+                          r.ListAudit(incident_);
+                      if (!log.ok()) return log.status();
+                      for (const v1::AuditEntry& e : *log) {
+                        out.push_back(absl::StrCat(e.action(), " ",
+                                                   e.message_ref(), " v",
+                                                   e.message_version(), " ",
+                                                   e.actor_id()));
+                      }
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return out;
+  }
+
+  CoreHarness h_;
+  int64_t incident_ = 0;
+  v1::Message draft_;
+};
+
+TEST_F(MessageLifecycleTest, HeraldsDraftIsVersionOneByTheUpdatesAuthor) {
+  EXPECT_EQ(draft_.version(), 1);
+  EXPECT_EQ(draft_.state(), v1::MESSAGE_STATE_DRAFT);
+  EXPECT_EQ(draft_.last_editor_id(), "alice");
+  std::vector<v1::MessageVersion> v = Versions(draft_.id());
+  ASSERT_THAT(v, SizeIs(1));
+  EXPECT_EQ(v[0].body(), draft_.body());
+}
+
+TEST_F(MessageLifecycleTest, EachEditAddsAVersionAndKeepsTheEarlierOnes) {
+  absl::StatusOr<v1::Message> edited =
+      h_.workflow.Edit(Comms(), draft_.id(), 1, "Checkout errors", "");
+  ASSERT_TRUE(edited.ok()) << edited.status();
+  EXPECT_EQ(edited->version(), 2);
+  EXPECT_EQ(edited->title(), "Checkout errors");
+  EXPECT_EQ(edited->body(), draft_.body()) << "an empty body is kept";
+  EXPECT_EQ(edited->last_editor_id(), "bob");
+  ASSERT_TRUE(
+      h_.workflow.Edit(CommsLead(), draft_.id(), 2, "", "Errors are falling.")
+          .ok());
+  std::vector<v1::MessageVersion> v = Versions(draft_.id());
+  ASSERT_THAT(v, SizeIs(3));
+  EXPECT_EQ(v[0].title(), draft_.title());
+  EXPECT_EQ(v[1].title(), "Checkout errors");
+  EXPECT_EQ(v[2].body(), "Errors are falling.");
+  EXPECT_EQ(v[2].editor_id(), "carol");
+}
+
+TEST_F(MessageLifecycleTest, EditingAStaleVersionIsAborted) {
+  ASSERT_TRUE(h_.workflow.Edit(Comms(), draft_.id(), 1, "mine", "").ok());
+  absl::Status s =
+      h_.workflow.Edit(Comms("erin"), draft_.id(), 1, "theirs", "").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("now version 2"));
+}
+
+TEST_F(MessageLifecycleTest, AnEditThatChangesNothingIsInvalid) {
+  EXPECT_EQ(h_.workflow.Edit(Comms(), draft_.id(), 0, "", "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h_.workflow.Edit(Comms(), draft_.id(), 0, draft_.title(), "")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(MessageLifecycleTest, UnknownMessagesAreNotFoundForEveryStep) {
+  EXPECT_EQ(EditCode(999), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ApproveCode(999), absl::StatusCode::kNotFound);
+  EXPECT_EQ(RejectCode(999), absl::StatusCode::kNotFound);
+}
+
+TEST_F(MessageLifecycleTest, APublishedMessageNeverChangesAgain) {
+  ASSERT_EQ(ApproveCode(draft_.id()), absl::StatusCode::kOk);
+  EXPECT_EQ(EditCode(draft_.id()), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ApproveCode(draft_.id()), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RejectCode(draft_.id()), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(MessageLifecycleTest, ASupersededDraftCanNoLongerBeEditedOrDecided) {
+  ASSERT_TRUE(
+      h_.workflow.PostUpdate(Engineer(), incident_, "found the cause").ok());
+  EXPECT_EQ(EditCode(draft_.id()), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ApproveCode(draft_.id()), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RejectCode(draft_.id()), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(MessageLifecycleTest, ARejectionNeedsAReason) {
+  absl::Status s =
+      h_.workflow.Reject(CommsLead(), draft_.id(), 0, "  ").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("reason"));
+}
+
+TEST_F(MessageLifecycleTest, ARejectedMessageIsApprovableOnlyAfterAnEdit) {
+  absl::StatusOr<v1::Message> rejected =
+      h_.workflow.Reject(CommsLead(), draft_.id(), 1, "say which region");
+  ASSERT_TRUE(rejected.ok()) << rejected.status();
+  EXPECT_EQ(rejected->state(), v1::MESSAGE_STATE_REJECTED);
+  EXPECT_EQ(rejected->rejection_reason(), "say which region");
+  EXPECT_EQ(rejected->rejected_by(), "carol");
+  EXPECT_EQ(ApproveCode(draft_.id()), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RejectCode(draft_.id()), absl::StatusCode::kFailedPrecondition);
+
+  absl::StatusOr<v1::Message> reworked = h_.workflow.Edit(
+      Comms(), draft_.id(), 1, "", "Checkout in eu-west is failing.");
+  ASSERT_TRUE(reworked.ok()) << reworked.status();
+  EXPECT_EQ(reworked->state(), v1::MESSAGE_STATE_DRAFT);
+  EXPECT_EQ(ApproveCode(draft_.id(), 2), absl::StatusCode::kOk);
+}
+
+TEST_F(MessageLifecycleTest, DecidingOnAStaleVersionIsAborted) {
+  ASSERT_TRUE(h_.workflow.Edit(Comms(), draft_.id(), 1, "newer", "").ok());
+  EXPECT_EQ(RejectCode(draft_.id(), 1), absl::StatusCode::kAborted);
+  EXPECT_EQ(ApproveCode(draft_.id(), 1), absl::StatusCode::kAborted);
+  EXPECT_EQ(ApproveCode(draft_.id(), 2), absl::StatusCode::kOk);
+}
+
+TEST_F(MessageLifecycleTest, RejectingNeedsTheSameAuthorityAsApproving) {
+  // Bob is a comms member without an authority scope in the default rota.
+  absl::Status s =
+      h_.workflow.Reject(Comms(), draft_.id(), 0, "no").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(MessageLifecycleTest, WithoutFourEyesAnEditorMayApproveTheirOwnEdit) {
+  ASSERT_TRUE(h_.workflow.Edit(CommsLead(), draft_.id(), 1, "mine", "").ok());
+  EXPECT_EQ(ApproveCode(draft_.id(), 2), absl::StatusCode::kOk);
+}
+
+TEST_F(MessageLifecycleTest, TheAuditLogRecordsEveryDecisionInOrder) {
+  ASSERT_TRUE(h_.workflow.Reject(CommsLead(), draft_.id(), 1, "vague").ok());
+  ASSERT_TRUE(h_.workflow.Edit(Comms(), draft_.id(), 1, "", "clearer").ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
+  ASSERT_TRUE(h_.workflow.PostUpdate(Engineer(), incident_, "monitoring").ok());
+  const std::string ref = draft_.ref();
+  const std::string next = MessageRef(draft_.id() + 1);
+  EXPECT_THAT(AuditActions(),
+              ElementsAre("drafted " + ref + " v1 alice",
+                          "rejected " + ref + " v1 carol",
+                          "edited " + ref + " v2 bob",
+                          "approved " + ref + " v2 carol",
+                          "drafted " + next + " v1 alice"));
+}
+
+TEST_F(MessageLifecycleTest, SupersedingIsAudited) {
+  ASSERT_TRUE(h_.workflow.PostUpdate(Engineer(), incident_, "found it").ok());
+  EXPECT_THAT(AuditActions(),
+              ::testing::Contains("superseded " + draft_.ref() + " v1 alice"));
+}
+
+v1::Config FourEyesConfig() {
+  v1::Config c = DefaultConfig();
+  c.mutable_comms()->set_four_eyes(true);
+  return c;
+}
+
+class FourEyesTest : public MessageLifecycleTest {
+ protected:
+  FourEyesTest() : MessageLifecycleTest(FourEyesConfig()) {}
+};
+
+TEST_F(FourEyesTest, TheLastEditorMayNotApproveOrRejectTheirOwnVersion) {
+  ASSERT_TRUE(h_.workflow.Edit(CommsLead(), draft_.id(), 1, "mine", "").ok());
+  absl::Status s = h_.workflow.Approve(CommsLead(), draft_.id(), 2).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("four eyes"));
+  EXPECT_EQ(RejectCode(draft_.id(), 2), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(FourEyesTest, SomeoneElsesVersionMayBeApproved) {
+  ASSERT_TRUE(h_.workflow.Edit(Comms(), draft_.id(), 1, "bob's", "").ok());
+  EXPECT_EQ(ApproveCode(draft_.id(), 2), absl::StatusCode::kOk);
+}
+
+TEST(EngineerUpdateTest, EtaAndNextStepAppearInTheDraft) {
+  CoreHarness h;
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  UpdateDetails details;
+  details.status_hint = v1::INCIDENT_STATUS_IDENTIFIED;
+  details.eta = absl::Minutes(30);
+  details.next_step = "rolling out the fix region by region";
+  absl::StatusOr<PostedUpdate> p =
+      h.workflow.PostUpdate(Engineer(), id, "bad config push", details);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(FromProtoTime(p->update.eta()), h.clock.Now() + absl::Minutes(30));
+  EXPECT_EQ(p->update.next_step(), details.next_step);
+  const std::string eta = absl::FormatTime(
+      "%H:%M UTC", h.clock.Now() + absl::Minutes(30), absl::UTCTimeZone());
+  EXPECT_THAT(p->draft.body(), HasSubstr("by " + eta));
+  EXPECT_THAT(p->draft.body(), HasSubstr("Next: rolling out the fix"));
+}
+
+TEST(EngineerUpdateTest, TheLengthLimitComesFromTheConfig) {
+  v1::Config config = DefaultConfig();
+  config.mutable_comms()->set_max_update_length(20);
+  CoreHarness h(NewMemoryStore(), config);
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  absl::Status s =
+      h.workflow.PostUpdate(Engineer(), id, std::string(21, 'x')).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("at most 20 characters"));
+  EXPECT_TRUE(
+      h.workflow.PostUpdate(Engineer(), id, std::string(20, 'x')).ok());
+}
+
+TEST(EngineerUpdateTest, ANegativeEtaIsInvalid) {
+  CoreHarness h;
+  const int64_t id =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  UpdateDetails details;
+  details.eta = -absl::Minutes(1);
+  EXPECT_EQ(h.workflow.PostUpdate(Engineer(), id, "x", details).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace herald
