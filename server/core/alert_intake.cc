@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/core/message_audit.h"
 #include "server/core/proto_time.h"
 #include "server/core/timeline.h"
 
@@ -209,18 +210,12 @@ absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
   *incident.mutable_updated_at() = ToProtoTime(now);
   if (auto s = txn.UpdateIncident(incident); !s.ok()) return s;
   // Drafts written for the resolution no longer tell the truth.
-  absl::StatusOr<std::vector<v1::Message>> pending = txn.ListMessages(
-      {incident.id(),
-       {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
-  if (!pending.ok()) return pending.status();
-  for (v1::Message& m : *pending) {
-    if (m.kind() != v1::MESSAGE_KIND_RESOLUTION &&
-        m.kind() != v1::MESSAGE_KIND_APOLOGY) {
-      continue;
-    }
-    m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
-    *m.mutable_updated_at() = ToProtoTime(now);
-    if (auto s = txn.UpdateMessage(m); !s.ok()) return s;
+  if (auto s = SupersedeDrafts(
+          txn, incident.id(),
+          {v1::MESSAGE_KIND_RESOLUTION, v1::MESSAGE_KIND_APOLOGY},
+          kHeraldActor, "the incident reopened", now);
+      !s.ok()) {
+    return s;
   }
   if (auto s = txn.AppendTimeline(
           AlertEvent(incident, now, "reopened",

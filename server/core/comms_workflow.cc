@@ -5,12 +5,16 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
+#include "server/core/message_audit.h"
 #include "server/core/open_incident.h"
 #include "server/core/proto_time.h"
 #include "server/core/timeline.h"
 
 namespace herald {
 namespace {
+
+constexpr char kSupersededByNewer[] =
+    "a newer draft of the same kind replaced it";
 
 bool AwaitingApproval(const v1::Message& m) {
   return m.state() == v1::MESSAGE_STATE_DRAFT ||
@@ -19,21 +23,6 @@ bool AwaitingApproval(const v1::Message& m) {
 
 bool Editable(const v1::Message& m) {
   return AwaitingApproval(m) || m.state() == v1::MESSAGE_STATE_REJECTED;
-}
-
-absl::Status Audit(StoreTxn& txn, const v1::Message& message,
-                   const std::string& actor_id, absl::string_view action,
-                   std::string detail, absl::Time now) {
-  v1::AuditEntry e;
-  e.set_incident_id(message.incident_id());
-  e.set_message_id(message.id());
-  e.set_message_ref(message.ref());
-  e.set_message_version(message.version());
-  e.set_actor_id(actor_id);
-  e.set_action(std::string(action));
-  e.set_detail(std::move(detail));
-  *e.mutable_at() = ToProtoTime(now);
-  return txn.AppendAudit(e).status();
 }
 
 absl::Status StoreVersion(StoreTxn& txn, const v1::Message& message,
@@ -69,30 +58,6 @@ v1::ComponentStatus ComponentStatusFor(v1::Impact impact) {
   }
 }
 
-// Supersedes drafts of `kind` for the incident that still await approval,
-// or were rejected and not yet reworked.
-absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
-                             v1::MessageKind kind, const Caller& caller,
-                             absl::Time now) {
-  absl::StatusOr<std::vector<v1::Message>> pending = txn.ListMessages(
-      {incident_id,
-       {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL,
-        v1::MESSAGE_STATE_REJECTED}});
-  if (!pending.ok()) return pending.status();
-  for (v1::Message& m : *pending) {
-    if (m.kind() != kind) continue;
-    m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
-    *m.mutable_updated_at() = ToProtoTime(now);
-    if (auto s = txn.UpdateMessage(m); !s.ok()) return s;
-    if (auto s = Audit(txn, m, caller.person_id, "superseded",
-                       "a newer draft of the same kind replaced it", now);
-        !s.ok()) {
-      return s;
-    }
-  }
-  return absl::OkStatus();
-}
-
 // Stores herald's draft as version 1, written by `caller`.
 absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
                                        const Caller& caller, absl::Time now) {
@@ -107,7 +72,7 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
   draft.set_ref(MessageRef(*id));
   if (auto s = txn.UpdateMessage(draft); !s.ok()) return s;
   if (auto s = StoreVersion(txn, draft, now); !s.ok()) return s;
-  if (auto s = Audit(txn, draft, caller.person_id, "drafted",
+  if (auto s = AuditMessage(txn, draft, caller.person_id, "drafted",
                      absl::StrCat(EnumLabel(draft.kind()), " \"",
                                   draft.title(), "\""),
                      now);
@@ -217,7 +182,8 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
     if (!draft.ok()) return draft.status();
     draft->set_source_update_id(*update_id);
     if (auto st = SupersedeDrafts(txn, incident_id,
-                                  v1::MESSAGE_KIND_STATUS_UPDATE, caller, now);
+                                  {v1::MESSAGE_KIND_STATUS_UPDATE},
+                                  caller.person_id, kSupersededByNewer, now);
         !st.ok()) {
       return st;
     }
@@ -252,7 +218,8 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
       return st;
     }
     if (auto st = SupersedeDrafts(txn, incident_id,
-                                  v1::MESSAGE_KIND_STATUS_UPDATE, caller, now);
+                                  {v1::MESSAGE_KIND_STATUS_UPDATE},
+                                  caller.person_id, kSupersededByNewer, now);
         !st.ok()) {
       return st;
     }
@@ -314,7 +281,7 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     absl::StatusOr<int> queued =
         planner_.EnqueueMessage(txn, *message, *incident);
     if (!queued.ok()) return queued.status();
-    if (auto st = Audit(txn, *message, caller.person_id, "approved",
+    if (auto st = AuditMessage(txn, *message, caller.person_id, "approved",
                         absl::StrCat("published to ", *queued, " recipient(s)"),
                         now);
         !st.ok()) {
@@ -409,7 +376,7 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
     *message->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
     if (auto st = StoreVersion(txn, *message, now); !st.ok()) return st;
-    if (auto st = Audit(txn, *message, caller.person_id, "edited",
+    if (auto st = AuditMessage(txn, *message, caller.person_id, "edited",
                         was_rejected ? "reworked after rejection" : "", now);
         !st.ok()) {
       return st;
@@ -442,7 +409,7 @@ absl::StatusOr<v1::Message> CommsWorkflow::Reject(const Caller& caller,
     message->set_rejection_reason(reason);
     *message->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
-    if (auto st = Audit(txn, *message, caller.person_id, "rejected", reason,
+    if (auto st = AuditMessage(txn, *message, caller.person_id, "rejected", reason,
                         now);
         !st.ok()) {
       return st;

@@ -1,0 +1,51 @@
+#include "server/core/message_audit.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "server/core/proto_time.h"
+
+namespace herald {
+
+absl::Status AuditMessage(StoreTxn& txn, const v1::Message& message,
+                          const std::string& actor_id, absl::string_view action,
+                          std::string detail, absl::Time now) {
+  v1::AuditEntry e;
+  e.set_incident_id(message.incident_id());
+  e.set_message_id(message.id());
+  e.set_message_ref(message.ref());
+  e.set_message_version(message.version());
+  e.set_actor_id(actor_id);
+  e.set_action(std::string(action));
+  e.set_detail(std::move(detail));
+  *e.mutable_at() = ToProtoTime(now);
+  return txn.AppendAudit(e).status();
+}
+
+absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
+                             std::initializer_list<v1::MessageKind> kinds,
+                             const std::string& actor_id, absl::string_view why,
+                             absl::Time now) {
+  absl::StatusOr<std::vector<v1::Message>> pending = txn.ListMessages(
+      {incident_id,
+       {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL,
+        v1::MESSAGE_STATE_REJECTED}});
+  if (!pending.ok()) return pending.status();
+  for (v1::Message& m : *pending) {
+    if (std::find(kinds.begin(), kinds.end(), m.kind()) == kinds.end()) {
+      continue;
+    }
+    m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
+    *m.mutable_updated_at() = ToProtoTime(now);
+    if (auto s = txn.UpdateMessage(m); !s.ok()) return s;
+    if (auto s = AuditMessage(txn, m, actor_id, "superseded", std::string(why),
+                              now);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace herald
