@@ -135,7 +135,7 @@ int Run(const Flags& flags) {
   RotaOverrides overrides(deps);
   AlertIntake intake(deps, planner, escalator);
   CommsWorkflow workflow(deps, drafter, planner);
-  IncidentQueries queries(deps);
+  IncidentQueries queries(deps, planner);
   StatusPage status_page(deps);
   Authorizer authorizer(*org, *std::move(tokens));
 

@@ -174,6 +174,68 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ApproveMessage(
       });
 }
 
+grpc::ServerUnaryReactor* MessageServiceImpl::GetMessage(
+    grpc::CallbackServerContext* ctx, const v1::GetMessageRequest* req,
+    v1::GetMessageResponse* resp) {
+  return Handle(ctx, deps_, Permission::kRead,
+                [&](const Caller&) -> absl::Status {
+                  absl::StatusOr<int64_t> id = MessageId(req->message());
+                  if (!id.ok()) return id.status();
+                  auto found = deps_.queries.GetMessage(*id);
+                  if (!found.ok()) return found.status();
+                  *resp = *std::move(found);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* MessageServiceImpl::EditMessage(
+    grpc::CallbackServerContext* ctx, const v1::EditMessageRequest* req,
+    v1::EditMessageResponse* resp) {
+  return Handle(ctx, deps_, Permission::kEditMessage,
+                [&](const Caller& caller) -> absl::Status {
+                  absl::StatusOr<int64_t> id = MessageId(req->message());
+                  if (!id.ok()) return id.status();
+                  auto edited = deps_.workflow.Edit(
+                      caller, *id, req->version(), req->title(), req->body());
+                  if (!edited.ok()) return edited.status();
+                  *resp->mutable_message() = *std::move(edited);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* MessageServiceImpl::RejectMessage(
+    grpc::CallbackServerContext* ctx, const v1::RejectMessageRequest* req,
+    v1::RejectMessageResponse* resp) {
+  return Handle(ctx, deps_, Permission::kApproveMessage,
+                [&](const Caller& caller) -> absl::Status {
+                  absl::StatusOr<int64_t> id = MessageId(req->message());
+                  if (!id.ok()) return id.status();
+                  auto rejected = deps_.workflow.Reject(
+                      caller, *id, req->version(), req->reason());
+                  if (!rejected.ok()) return rejected.status();
+                  *resp->mutable_message() = *std::move(rejected);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* MessageServiceImpl::ListAudit(
+    grpc::CallbackServerContext* ctx, const v1::ListAuditRequest* req,
+    v1::ListAuditResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
+        int64_t incident_id = 0;
+        if (!req->incident().empty()) {
+          absl::StatusOr<int64_t> id = IncidentId(req->incident());
+          if (!id.ok()) return id.status();
+          incident_id = *id;
+        }
+        auto list = deps_.queries.ListAudit(incident_id);
+        if (!list.ok()) return list.status();
+        for (auto& e : *list) *resp->add_entries() = std::move(e);
+        return absl::OkStatus();
+      });
+}
+
 grpc::ServerUnaryReactor* IncidentServiceImpl::AcknowledgeIncident(
     grpc::CallbackServerContext* ctx, const v1::AcknowledgeIncidentRequest* req,
     v1::AcknowledgeIncidentResponse* resp) {

@@ -67,9 +67,21 @@ class MessageServiceImpl final : public v1::MessageService::CallbackService {
   grpc::ServerUnaryReactor* ListMessages(
       grpc::CallbackServerContext* ctx, const v1::ListMessagesRequest* req,
       v1::ListMessagesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* ctx,
+                                       const v1::GetMessageRequest* req,
+                                       v1::GetMessageResponse* resp) override;
+  grpc::ServerUnaryReactor* EditMessage(grpc::CallbackServerContext* ctx,
+                                        const v1::EditMessageRequest* req,
+                                        v1::EditMessageResponse* resp) override;
   grpc::ServerUnaryReactor* ApproveMessage(
       grpc::CallbackServerContext* ctx, const v1::ApproveMessageRequest* req,
       v1::ApproveMessageResponse* resp) override;
+  grpc::ServerUnaryReactor* RejectMessage(
+      grpc::CallbackServerContext* ctx, const v1::RejectMessageRequest* req,
+      v1::RejectMessageResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx,
+                                      const v1::ListAuditRequest* req,
+                                      v1::ListAuditResponse* resp) override;
 
  private:
   const ApiDeps& deps_;

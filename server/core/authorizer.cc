@@ -18,6 +18,8 @@ absl::string_view PermissionName(Permission p) {
       return "post updates";
     case Permission::kResolve:
       return "resolve incidents";
+    case Permission::kEditMessage:
+      return "edit messages";
     case Permission::kApproveMessage:
       return "approve messages";
     case Permission::kAcknowledge:
@@ -38,6 +40,7 @@ std::set<v1::Role> RolesGranting(Permission p) {
       return {v1::ROLE_ENGINEER};
     case Permission::kResolve:
       return {v1::ROLE_ENGINEER, v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD};
+    case Permission::kEditMessage:
     case Permission::kApproveMessage:
       return {v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD};
     case Permission::kManageRota:

@@ -21,7 +21,9 @@ enum class Permission {
   kRead,            // list and show incidents, messages, on-call
   kPostUpdate,      // engineers' short notes
   kResolve,         // resolve an incident
-  kApproveMessage,  // publish customer-facing text (authority checked in core)
+  kEditMessage,     // write a new version of a customer message
+  kApproveMessage,  // approve or reject customer-facing text (authority
+                    // checked in core)
   kAcknowledge,     // take an incident (escalation path checked in core)
   kManageRota,      // create and delete rota overrides
 };

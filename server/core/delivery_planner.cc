@@ -1,6 +1,8 @@
 #include "server/core/delivery_planner.h"
 
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "server/core/proto_time.h"
@@ -33,14 +35,14 @@ DeliveryPlanner::DeliveryPlanner(const CoreDeps& deps,
                                  const MessageDrafter& drafter)
     : deps_(deps), drafter_(drafter) {}
 
-absl::StatusOr<int> DeliveryPlanner::EnqueueMessage(
-    StoreTxn& txn, const v1::Message& message,
+absl::StatusOr<std::vector<v1::Delivery>> DeliveryPlanner::PlanMessage(
+    StoreReader& reader, const v1::Message& message,
     const v1::Incident& incident) const {
   absl::StatusOr<std::vector<v1::Subscriber>> subscribers =
-      txn.ListSubscribers();
+      reader.ListSubscribers();
   if (!subscribers.ok()) return subscribers.status();
   const absl::Time now = deps_.clock.Now();
-  int queued = 0;
+  std::vector<v1::Delivery> out;
   std::set<std::string>
       seen_addresses;  // one email per address, however many ids share it
   for (const v1::Subscriber& s : *subscribers) {
@@ -56,10 +58,21 @@ absl::StatusOr<int> DeliveryPlanner::EnqueueMessage(
     d.set_body(email->text);
     d.set_idempotency_key(
         absl::StrCat("msg-", message.id(), "-subscriber-", s.id(), "-email"));
-    if (auto id = txn.InsertDelivery(d); !id.ok()) return id.status();
-    ++queued;
+    out.push_back(std::move(d));
   }
-  return queued;
+  return out;
+}
+
+absl::StatusOr<int> DeliveryPlanner::EnqueueMessage(
+    StoreTxn& txn, const v1::Message& message,
+    const v1::Incident& incident) const {
+  absl::StatusOr<std::vector<v1::Delivery>> planned =
+      PlanMessage(txn, message, incident);
+  if (!planned.ok()) return planned.status();
+  for (const v1::Delivery& d : *planned) {
+    if (auto id = txn.InsertDelivery(d); !id.ok()) return id.status();
+  }
+  return static_cast<int>(planned->size());
 }
 
 absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,

@@ -21,8 +21,14 @@ class DeliveryPlanner {
  public:
   DeliveryPlanner(const CoreDeps& deps, const MessageDrafter& drafter);
 
-  // Queues one email per recipient of the published `message`: subscribers of
-  // the incident's components. Returns how many were queued.
+  // The deliveries `message` gets once published: one email per subscriber
+  // of the incident's components (one per address), content fixed. Nothing
+  // is stored; EnqueueMessage stores exactly these, and previews show them.
+  absl::StatusOr<std::vector<v1::Delivery>> PlanMessage(
+      StoreReader& reader, const v1::Message& message,
+      const v1::Incident& incident) const;
+
+  // Queues the deliveries PlanMessage plans. Returns how many were queued.
   absl::StatusOr<int> EnqueueMessage(StoreTxn& txn, const v1::Message& message,
                                      const v1::Incident& incident) const;
 

@@ -6,7 +6,9 @@
 
 namespace herald {
 
-IncidentQueries::IncidentQueries(const CoreDeps& deps) : deps_(deps) {}
+IncidentQueries::IncidentQueries(const CoreDeps& deps,
+                                 const DeliveryPlanner& planner)
+    : deps_(deps), planner_(planner) {}
 
 absl::StatusOr<std::vector<v1::Incident>> IncidentQueries::ListIncidents(
     bool include_resolved) const {
@@ -107,6 +109,67 @@ absl::StatusOr<std::vector<v1::Alert>> IncidentQueries::ListAlerts(
     }
     absl::StatusOr<std::vector<v1::Alert>> list =
         unrouted_only ? r.ListUnroutedAlerts() : r.ListAlerts(incident_id);
+    if (!list.ok()) return list.status();
+    out = *std::move(list);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
+    int64_t message_id) const {
+  v1::GetMessageResponse out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<v1::Message> message = r.GetMessage(message_id);
+    if (!message.ok()) return message.status();
+    absl::StatusOr<std::vector<v1::MessageVersion>> versions =
+        r.ListMessageVersions(message_id);
+    if (!versions.ok()) return versions.status();
+    for (auto& v : *versions) *out.add_versions() = std::move(v);
+    absl::StatusOr<std::vector<v1::AuditEntry>> audit =
+        r.ListAudit(message->incident_id());
+    if (!audit.ok()) return audit.status();
+    for (auto& e : *audit) {
+      if (e.message_id() == message_id) *out.add_audit() = std::move(e);
+    }
+    absl::StatusOr<v1::Incident> incident = r.GetIncident(message->incident_id());
+    if (!incident.ok()) return incident.status();
+
+    v1::ChannelPreview* page = out.add_previews();
+    page->set_channel("status_page");
+    page->set_subject(message->title());
+    page->set_body(message->body());
+    absl::StatusOr<std::vector<v1::Delivery>> planned =
+        planner_.PlanMessage(r, *message, *incident);
+    if (!planned.ok()) return planned.status();
+    if (!planned->empty()) {
+      const v1::Delivery& first = planned->front();
+      v1::ChannelPreview* email = out.add_previews();
+      email->set_channel("email");
+      email->set_recipient(
+          planned->size() == 1
+              ? first.address()
+              : absl::StrCat(first.address(), " (and ", planned->size() - 1,
+                             " other recipient(s), each addressed by name)"));
+      email->set_subject(first.subject());
+      email->set_body(first.body());
+    }
+    *out.mutable_message() = *std::move(message);
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(s) && out.message().id() == 0) {
+    return absl::NotFoundError(absl::StrCat("no message ", MessageRef(message_id)));
+  }
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::AuditEntry>> IncidentQueries::ListAudit(
+    int64_t incident_id) const {
+  std::vector<v1::AuditEntry> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::AuditEntry>> list = r.ListAudit(incident_id);
     if (!list.ok()) return list.status();
     out = *std::move(list);
     return absl::OkStatus();

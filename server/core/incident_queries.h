@@ -1,6 +1,6 @@
 // IncidentQueries answers the read side of the API: incidents with their
-// alerts, updates, messages and timeline; messages awaiting approval; and
-// who is on call. Thread-safe.
+// alerts, updates, messages and timeline; messages with their versions,
+// previews and audit trail; and who is on call. Thread-safe.
 #ifndef HERALD_SERVER_CORE_INCIDENT_QUERIES_H_
 #define HERALD_SERVER_CORE_INCIDENT_QUERIES_H_
 
@@ -11,12 +11,13 @@
 #include "absl/time/time.h"
 #include "herald/v1/herald.pb.h"
 #include "server/core/core_deps.h"
+#include "server/core/delivery_planner.h"
 
 namespace herald {
 
 class IncidentQueries {
  public:
-  explicit IncidentQueries(const CoreDeps& deps);
+  IncidentQueries(const CoreDeps& deps, const DeliveryPlanner& planner);
 
   // Newest first; unresolved ones only unless `include_resolved`.
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
@@ -29,6 +30,15 @@ class IncidentQueries {
   // Messages of `incident_id` (0: all) in `states` (empty: awaiting approval).
   absl::StatusOr<std::vector<v1::Message>> ListMessages(
       int64_t incident_id, std::vector<v1::MessageState> states) const;
+
+  // One message with its versions, its audit entries and a preview of what
+  // each channel sends (email as the first subscriber it goes to would get
+  // it). NotFound when unknown.
+  absl::StatusOr<v1::GetMessageResponse> GetMessage(int64_t message_id) const;
+
+  // The audit log of `incident_id` (0: every incident), oldest first.
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
+      int64_t incident_id) const;
 
   // The point person of every rota (or the rota of `component_id`) at `at`,
   // overrides applied and names filled in. NotFound for an unknown component
@@ -43,6 +53,7 @@ class IncidentQueries {
 
  private:
   const CoreDeps& deps_;
+  const DeliveryPlanner& planner_;
 };
 
 }  // namespace herald

@@ -210,6 +210,40 @@ TEST_F(MessageLifecycleTest, SupersedingIsAudited) {
               ::testing::Contains("superseded " + draft_.ref() + " v1 alice"));
 }
 
+TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
+  ASSERT_TRUE(h_.workflow.Edit(Comms(), draft_.id(), 1, "Checkout errors",
+                               "We rolled back; errors are falling.")
+                  .ok());
+  absl::StatusOr<v1::GetMessageResponse> got =
+      h_.queries.GetMessage(draft_.id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->versions(), SizeIs(2));
+  EXPECT_THAT(got->audit(), SizeIs(2));
+  ASSERT_THAT(got->previews(), SizeIs(2));
+  EXPECT_EQ(got->previews(0).channel(), "status_page");
+  EXPECT_EQ(got->previews(0).body(), "We rolled back; errors are falling.");
+  const v1::ChannelPreview& email = got->previews(1);
+  EXPECT_EQ(email.channel(), "email");
+
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
+  std::vector<v1::Delivery> sent;
+  ASSERT_TRUE(h_.store
+                  ->Read([&](StoreReader& r) -> absl::Status {
+                    sent = *r.ListDeliveries(draft_.id(), 0);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_FALSE(sent.empty());
+  EXPECT_THAT(email.recipient(), HasSubstr(sent[0].address()));
+  EXPECT_EQ(email.subject(), sent[0].subject());
+  EXPECT_EQ(email.body(), sent[0].body());
+}
+
+TEST_F(MessageLifecycleTest, PreviewOfAnUnknownMessageIsNotFound) {
+  EXPECT_EQ(h_.queries.GetMessage(999).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 v1::Config FourEyesConfig() {
   v1::Config c = DefaultConfig();
   c.mutable_comms()->set_four_eyes(true);

@@ -50,7 +50,7 @@ struct CoreHarness {
         overrides(deps),
         intake(deps, planner, escalator),
         workflow(deps, drafter, planner),
-        queries(deps) {
+        queries(deps, planner) {
     if (!SeedStore(*store, *org).ok()) std::abort();
   }
 
