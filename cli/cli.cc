@@ -1,8 +1,15 @@
 #include "cli/cli.h"
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <dtl/dtl.hpp>
+#include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -11,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
@@ -113,6 +121,91 @@ std::string CodeName(grpc::StatusCode code) {
     default:
       return absl::StrCat("error ", static_cast<int>(code));
   }
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--body-file: cannot read \"", path, "\""));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+// The text a message is edited as: the title, a blank line, the body.
+std::string EditableText(const std::string& title, const std::string& body) {
+  return absl::StrCat(title, "\n\n", body, "\n");
+}
+
+std::pair<std::string, std::string> ParseEditableText(const std::string& text) {
+  const size_t end_of_title = text.find('\n');
+  std::string title(absl::StripAsciiWhitespace(text.substr(0, end_of_title)));
+  std::string body;
+  if (end_of_title != std::string::npos) {
+    body = std::string(absl::StripAsciiWhitespace(text.substr(end_of_title)));
+  }
+  return {std::move(title), std::move(body)};
+}
+
+// Opens `editor` (a shell command, like $EDITOR) on the message's text and
+// returns the edited title and body.
+absl::StatusOr<std::pair<std::string, std::string>> EditInEditor(
+    const std::string& editor, const v1::Message& m) {
+  if (editor.empty()) {
+    return absl::FailedPreconditionError(
+        "set $EDITOR, or pass --title and/or --body-file");
+  }
+  char path[] = "/tmp/herald-edit-XXXXXX.txt";
+  const int fd = mkstemps(path, 4);
+  if (fd < 0) return absl::InternalError("cannot create a temporary file");
+  const std::string text = EditableText(m.title(), m.body());
+  const bool written =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  if (!written) {
+    unlink(path);
+    return absl::InternalError("cannot write the temporary file");
+  }
+  // Through the shell, as git does, so that EDITOR="code --wait" works.
+  const std::string script = absl::StrCat(editor, " \"$1\"");
+  const char* argv[] = {"/bin/sh", "-c", script.c_str(), "herald-editor", path,
+                        nullptr};
+  pid_t pid = 0;
+  int status = 0;
+  if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr,
+                  const_cast<char* const*>(argv), environ) != 0 ||
+      waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
+    unlink(path);
+    return absl::AbortedError(
+        absl::StrCat("the editor (", editor, ") failed; nothing was changed"));
+  }
+  absl::StatusOr<std::string> edited = ReadFile(path);
+  unlink(path);
+  if (!edited.ok()) return edited.status();
+  return ParseEditableText(*edited);
+}
+
+std::vector<std::string> Lines(const std::string& title,
+                               const std::string& body) {
+  std::vector<std::string> out = absl::StrSplit(EditableText(title, body), '\n');
+  if (!out.empty() && out.back().empty()) out.pop_back();
+  return out;
+}
+
+// A unified diff of two versions, title first.
+std::string UnifiedDiff(const std::string& title_a, const std::string& body_a,
+                        const std::string& title_b, const std::string& body_b) {
+  dtl::Diff<std::string, std::vector<std::string>> diff(Lines(title_a, body_a),
+                                                        Lines(title_b, body_b));
+  diff.compose();
+  diff.composeUnifiedHunks();
+  std::ostringstream out;
+  diff.printUnifiedFormat(out);
+  std::string text = out.str();
+  return text.empty() ? "(no differences)\n" : text;
 }
 
 class Commands {
@@ -247,12 +340,23 @@ class Commands {
   }
 
   int Update(const std::string& incident, const std::string& text,
-             const std::string& status) {
+             const std::string& status, const std::string& eta,
+             const std::string& next) {
     v1::PostUpdateRequest req;
     req.set_incident(incident);
     req.set_text(text);
     if (status == "identified") req.set_status(v1::INCIDENT_STATUS_IDENTIFIED);
     if (status == "monitoring") req.set_status(v1::INCIDENT_STATUS_MONITORING);
+    if (!eta.empty()) {
+      absl::Duration d;
+      if (!absl::ParseDuration(eta, &d) || d <= absl::ZeroDuration()) {
+        return UsageError(absl::InvalidArgumentError(absl::StrCat(
+            "--eta: expected a duration from now such as 30m or 2h, got \"",
+            eta, "\"")));
+      }
+      req.mutable_eta()->set_seconds(absl::ToInt64Seconds(d));
+    }
+    req.set_next_step(next);
     v1::PostUpdateResponse resp;
     if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
           return s.incidents->PostUpdate(&c, req, &resp);
@@ -319,6 +423,156 @@ class Commands {
       t.Add({m.ref(), absl::StrCat("INC-", m.incident_id()),
              EnumLabel(m.kind()), EnumLabel(m.state()),
              absl::StrCat(m.version()), m.author_id(), OneLine(m.title(), 60)});
+    }
+    t.Print(out_);
+    return kExitOk;
+  }
+
+  int Preview(const std::string& message) {
+    absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
+    if (!got.ok()) return kExitError;
+    if (json()) return PrintJson(*got, out_), kExitOk;
+    const v1::Message& m = got->message();
+    out_ << m.ref() << "  " << EnumLabel(m.kind()) << ", "
+         << EnumLabel(m.state()) << ", version " << m.version()
+         << " by " << m.last_editor_id() << "\n";
+    if (m.state() == v1::MESSAGE_STATE_REJECTED) {
+      out_ << "rejected by " << m.rejected_by() << ": " << m.rejection_reason()
+           << "\n";
+    }
+    for (const v1::ChannelPreview& p : got->previews()) {
+      out_ << "\n== " << p.channel();
+      if (!p.recipient().empty()) out_ << " to " << p.recipient();
+      out_ << "\n";
+      out_ << (p.channel() == "email" ? "Subject: " : "") << p.subject()
+           << "\n\n"
+           << p.body();
+      if (p.body().empty() || p.body().back() != '\n') out_ << "\n";
+    }
+    if (got->previews_size() < 2) {
+      out_ << "\n(no subscriber of the affected components has an email "
+              "address: only the status page shows it)\n";
+    }
+    return kExitOk;
+  }
+
+  int Edit(const std::string& message, const std::string& title,
+           const std::string& body_file, const std::string& editor) {
+    absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
+    if (!got.ok()) return kExitError;
+    const v1::Message& m = got->message();
+    v1::EditMessageRequest req;
+    req.set_message(message);
+    req.set_version(m.version());
+    req.set_title(title);
+    if (!body_file.empty()) {
+      absl::StatusOr<std::string> body = ReadFile(body_file);
+      if (!body.ok()) return UsageError(body.status());
+      req.set_body(*std::move(body));
+    }
+    if (title.empty() && body_file.empty()) {
+      absl::StatusOr<std::pair<std::string, std::string>> edited =
+          EditInEditor(editor, m);
+      if (!edited.ok()) {
+        err_ << "herald messages edit: " << edited.status().message() << "\n";
+        return kExitError;
+      }
+      if (edited->first == m.title() && edited->second == m.body()) {
+        out_ << "No change; " << m.ref() << " stays at version " << m.version()
+             << ".\n";
+        return kExitOk;
+      }
+      req.set_title(edited->first);
+      req.set_body(edited->second);
+    }
+    v1::EditMessageResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.messages->EditMessage(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << resp.message().ref() << " is now version "
+         << resp.message().version() << ". Review it with `herald messages "
+         << "preview " << resp.message().ref() << "`.\n";
+    return kExitOk;
+  }
+
+  int Diff(const std::string& message, int from, int to) {
+    absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
+    if (!got.ok()) return kExitError;
+    const int current = got->message().version();
+    if (to == 0) to = current;
+    if (from == 0) from = to - 1;
+    const v1::MessageVersion* a = nullptr;
+    const v1::MessageVersion* b = nullptr;
+    for (const v1::MessageVersion& v : got->versions()) {
+      if (v.version() == from) a = &v;
+      if (v.version() == to) b = &v;
+    }
+    if (from < 1 || a == nullptr || b == nullptr) {
+      if (current == 1 && from == 0) {
+        out_ << got->message().ref()
+             << " has only version 1 (herald's draft): nothing to compare.\n";
+        return kExitOk;
+      }
+      return UsageError(absl::InvalidArgumentError(absl::StrCat(
+          got->message().ref(), " has versions 1 to ", current,
+          "; cannot compare ", from, " with ", to)));
+    }
+    if (json()) {
+      v1::GetMessageResponse pair;
+      *pair.add_versions() = *a;
+      *pair.add_versions() = *b;
+      return PrintJson(pair, out_), kExitOk;
+    }
+    out_ << "--- " << got->message().ref() << " version " << a->version()
+         << " (" << a->editor_id() << ", " << When(a->created_at())
+         << " UTC)\n+++ " << got->message().ref() << " version "
+         << b->version() << " (" << b->editor_id() << ", "
+         << When(b->created_at()) << " UTC)\n";
+    out_ << UnifiedDiff(a->title(), a->body(), b->title(), b->body());
+    return kExitOk;
+  }
+
+  int Reject(const std::string& message, int version,
+             const std::string& reason) {
+    v1::RejectMessageRequest req;
+    req.set_message(message);
+    req.set_version(version);
+    req.set_reason(reason);
+    v1::RejectMessageResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.messages->RejectMessage(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << resp.message().ref() << " rejected. The point person can rework "
+         << "it with `herald messages edit " << resp.message().ref() << "`.\n";
+    return kExitOk;
+  }
+
+  int AuditLog(const std::string& incident) {
+    v1::ListAuditRequest req;
+    req.set_incident(incident);
+    v1::ListAuditResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.messages->ListAudit(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (resp.entries().empty()) {
+      out_ << "No decisions recorded.\n";
+      return kExitOk;
+    }
+    Table t({"AT (UTC)", "INCIDENT", "MESSAGE", "VERSION", "ACTOR", "ACTION",
+             "DETAIL"});
+    for (const v1::AuditEntry& e : resp.entries()) {
+      t.Add({When(e.at()), absl::StrCat("INC-", e.incident_id()),
+             e.message_ref(), absl::StrCat(e.message_version()), e.actor_id(),
+             e.action(), e.detail().empty() ? "-" : OneLine(e.detail(), 60)});
     }
     t.Print(out_);
     return kExitOk;
@@ -507,6 +761,20 @@ class Commands {
     return kExitUsage;
   }
 
+  // GetMessage; errors are printed.
+  absl::StatusOr<v1::GetMessageResponse> FetchMessage(
+      const std::string& message) {
+    v1::GetMessageRequest req;
+    req.set_message(message);
+    v1::GetMessageResponse resp;
+    if (Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.messages->GetMessage(&c, req, &resp);
+        })) {
+      return absl::UnknownError("reported");
+    }
+    return resp;
+  }
+
   const Globals& globals_;
   const Connector& connect_;
   std::ostream& out_;
@@ -555,7 +823,7 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->required();
   show->callback([&] { rc = cmd.Show(incident); });
 
-  std::string text, status;
+  std::string text, status, eta, next;
   auto* update = app.add_subcommand("update",
                                     "Post a short engineer update (engineer "
                                     "role); drafts a customer message");
@@ -569,7 +837,11 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->add_option("--status", status,
                    "move the incident to identified or monitoring")
       ->check(CLI::IsMember({"identified", "monitoring"}));
-  update->callback([&] { rc = cmd.Update(incident, text, status); });
+  update->add_option("--eta", eta,
+                     "when you expect the fix, from now (e.g. 30m, 2h)");
+  update->add_option("--next", next, "what the team does next");
+  update->callback(
+      [&] { rc = cmd.Update(incident, text, status, eta, next); });
 
   std::string note;
   auto* resolve = app.add_subcommand(
@@ -588,10 +860,41 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   messages
       ->add_option("--state", states, "states to list, e.g. --state published")
       ->delimiter(',');
-  messages->callback([&] { rc = cmd.Messages(incident, states); });
+  messages->callback([&] {
+    if (messages->get_subcommands().empty()) rc = cmd.Messages(incident, states);
+  });
 
   std::string message;
   int version = 0;
+  auto* preview = messages->add_subcommand(
+      "preview", "Show exactly what each channel will send for a message");
+  preview->add_option("MESSAGE", message, "message id, e.g. MSG-40")
+      ->required();
+  preview->callback([&] { rc = cmd.Preview(message); });
+
+  std::string title, body_file;
+  auto* edit = messages->add_subcommand(
+      "edit",
+      "Write a new version of a draft (comms, comms_lead): opens $EDITOR on "
+      "the title, a blank line and the body, unless --title or --body-file "
+      "is given");
+  edit->add_option("MESSAGE", message, "message id, e.g. MSG-40")->required();
+  edit->add_option("--title", title, "the new title");
+  edit->add_option("--body-file", body_file,
+                   "a file holding the new body ('-' is not supported)");
+  edit->callback([&] {
+    rc = cmd.Edit(message, title, body_file, env("EDITOR"));
+  });
+
+  int diff_from = 0, diff_to = 0;
+  auto* diff = messages->add_subcommand(
+      "diff", "Show how a message changed between versions (default: the "
+              "last edit)");
+  diff->add_option("MESSAGE", message, "message id, e.g. MSG-40")->required();
+  diff->add_option("--from", diff_from,
+                   "older version (default: the one before --to)");
+  diff->add_option("--to", diff_to, "newer version (default: the current one)");
+  diff->callback([&] { rc = cmd.Diff(message, diff_from, diff_to); });
   auto* approve = app.add_subcommand(
       "approve", "Approve and publish a message (comms_lead role)");
   approve->add_option("MESSAGE", message, "message id, e.g. MSG-40")
@@ -600,6 +903,22 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       "--version", version,
       "refuse if the message is no longer at this version (what you reviewed)");
   approve->callback([&] { rc = cmd.Approve(message, version); });
+
+  std::string reject_reason;
+  auto* reject = app.add_subcommand(
+      "reject",
+      "Send a draft back to the point person with a reason (comms_lead)");
+  reject->add_option("MESSAGE", message, "message id, e.g. MSG-40")->required();
+  reject->add_option("--reason", reject_reason, "what must change")->required();
+  reject->add_option(
+      "--version", version,
+      "refuse if the message is no longer at this version (what you reviewed)");
+  reject->callback([&] { rc = cmd.Reject(message, version, reject_reason); });
+
+  auto* audit = app.add_subcommand(
+      "audit", "The audit log: every draft, edit, approval and rejection");
+  audit->add_option("INCIDENT", incident, "only this incident");
+  audit->callback([&] { rc = cmd.AuditLog(incident); });
 
   std::string component;
   std::string at;

@@ -1,6 +1,7 @@
 // The CLI's commands against a real in-process server.
 #include "cli/cli.h"
 
+#include <fstream>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -43,6 +44,7 @@ class CliTest : public ::testing::Test {
       if (std::string(name) == "HERALD_SERVER") return h_.address();
       if (std::string(name) == "HERALD_TOKEN")
         return person.empty() ? "" : TokenFor(person);
+      if (std::string(name) == "EDITOR") return editor_;
       return "";
     };
     const int code = cli::Run(static_cast<int>(argv.size()), argv.data(),
@@ -59,7 +61,16 @@ class CliTest : public ::testing::Test {
         .ref();
   }
 
+  // A draft on a fresh incident; returns its ref.
+  std::string Draft() {
+    const std::string inc = OpenIncident();
+    EXPECT_EQ(Run({"update", inc, "rolled back, errors falling"}).code,
+              kExitOk);
+    return "MSG-1";
+  }
+
   GrpcHarness h_;
+  std::string editor_;  // $EDITOR as the CLI sees it
 };
 
 TEST_F(CliTest, UpdateStoresTheNoteAndPrintsTheDraft) {
@@ -216,11 +227,107 @@ TEST_F(CliTest, OverridesAreAddedListedShownAndRemoved) {
   EXPECT_THAT(Run({"oncall"}).out, Not(HasSubstr("[override]")));
 }
 
+TEST_F(CliTest, UpdateTakesAnEtaAndANextStep) {
+  const std::string inc = OpenIncident();
+  Outcome o = Run({"update", inc, "bad deploy", "--eta", "45m", "--next",
+                   "rolling back region by region"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("Next: rolling back region by region"));
+  EXPECT_THAT(o.out, HasSubstr("We expect this to be fixed by"));
+  Outcome bad = Run({"update", inc, "x", "--eta", "soon"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_THAT(bad.err, HasSubstr("--eta"));
+}
+
+TEST_F(CliTest, EditWithFlagsAddsAVersionThatDiffShows) {
+  const std::string msg = Draft();
+  const std::string body_file = ::testing::TempDir() + "/herald-cli-body.txt";
+  std::ofstream(body_file) << "We rolled back the release.\nErrors are back "
+                              "to normal.\n";
+  Outcome o = Run({"messages", "edit", msg, "--title", "Checkout errors",
+                   "--body-file", body_file},
+                  "bob");
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("now version 2"));
+  Outcome d = Run({"messages", "diff", msg}, "carol");
+  EXPECT_EQ(d.code, kExitOk) << d.err;
+  EXPECT_THAT(d.out, HasSubstr("--- MSG-1 version 1"));
+  EXPECT_THAT(d.out, HasSubstr("+++ MSG-1 version 2 (bob"));
+  EXPECT_THAT(d.out, HasSubstr("+Checkout errors"));
+  EXPECT_THAT(d.out, HasSubstr("+Errors are back to normal."));
+  EXPECT_THAT(d.out, HasSubstr("-Checkout disruption"));
+}
+
+TEST_F(CliTest, EditOpensTheEditorOnTheTitleAndBody) {
+  const std::string msg = Draft();
+  editor_ = "sed -i -e 's/errors falling/errors back to normal/'";
+  Outcome o = Run({"messages", "edit", msg}, "bob");
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  Outcome p = Run({"messages", "preview", msg}, "carol");
+  EXPECT_THAT(p.out, HasSubstr("errors back to normal"));
+  EXPECT_THAT(p.out, HasSubstr("version 2 by bob"));
+}
+
+TEST_F(CliTest, AnEditorSessionThatChangesNothingStoresNothing) {
+  const std::string msg = Draft();
+  editor_ = "true";
+  Outcome o = Run({"messages", "edit", msg}, "bob");
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("No change"));
+  EXPECT_THAT(Run({"messages", "diff", msg}).out,
+              HasSubstr("only version 1"));
+}
+
+TEST_F(CliTest, AFailingEditorAbortsTheEdit) {
+  const std::string msg = Draft();
+  editor_ = "false";
+  Outcome o = Run({"messages", "edit", msg}, "bob");
+  EXPECT_EQ(o.code, kExitError);
+  EXPECT_THAT(o.err, HasSubstr("editor"));
+}
+
+TEST_F(CliTest, EngineersCannotEditCustomerMessages) {
+  const std::string msg = Draft();
+  Outcome o = Run({"messages", "edit", msg, "--title", "mine"}, "alice");
+  EXPECT_EQ(o.code, kExitError);
+  EXPECT_THAT(o.err, HasSubstr("permission denied"));
+}
+
+TEST_F(CliTest, PreviewShowsTheStatusPageAndTheEmailASubscriberGets) {
+  const std::string msg = Draft();
+  Outcome o = Run({"messages", "preview", msg});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("== status_page"));
+  EXPECT_THAT(o.out, HasSubstr("== email to "));
+  EXPECT_THAT(o.out, HasSubstr("Subject: "));
+  EXPECT_THAT(o.out, HasSubstr("rolled back, errors falling"));
+}
+
+TEST_F(CliTest, RejectNeedsAReasonAndTheAuditLogShowsEveryDecision) {
+  const std::string msg = Draft();
+  EXPECT_EQ(Run({"reject", msg}, "carol").code, kExitUsage);
+  Outcome r = Run({"reject", msg, "--reason", "name the region"}, "carol");
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("rejected"));
+  EXPECT_EQ(Run({"approve", msg}, "carol").code, kExitError);
+  ASSERT_EQ(Run({"messages", "edit", msg, "--title", "eu-west checkout"}, "bob")
+                .code,
+            kExitOk);
+  ASSERT_EQ(Run({"approve", msg, "--version", "2"}, "carol").code, kExitOk);
+  Outcome a = Run({"audit", "INC-1"});
+  EXPECT_EQ(a.code, kExitOk) << a.err;
+  for (const char* action : {"drafted", "rejected", "edited", "approved"}) {
+    EXPECT_THAT(a.out, HasSubstr(action));
+  }
+  EXPECT_THAT(a.out, HasSubstr("name the region"));
+}
+
 TEST_F(CliTest, HelpListsEveryCommand) {
   Outcome o = Run({"--help"});
   EXPECT_EQ(o.code, kExitOk);
   for (const char* cmd : {"incidents", "show", "update", "resolve", "messages",
-                          "approve", "oncall", "ack", "alerts"}) {
+                          "approve", "reject", "audit", "oncall", "ack",
+                          "alerts"}) {
     EXPECT_THAT(o.out, HasSubstr(cmd));
   }
 }
