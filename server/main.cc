@@ -133,7 +133,7 @@ int Run(const Flags& flags) {
   DeliveryPlanner planner(deps, drafter);
   Escalator escalator(deps, planner);
   RotaOverrides overrides(deps);
-  AlertIntake intake(deps, planner, escalator);
+  AlertIntake intake(deps, drafter, planner, escalator);
   CommsWorkflow workflow(deps, drafter, planner);
   IncidentQueries queries(deps, planner);
   StatusPage status_page(deps);

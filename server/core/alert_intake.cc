@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "server/core/message_audit.h"
+#include "server/core/message_records.h"
 #include "server/core/proto_time.h"
 #include "server/core/timeline.h"
 
@@ -51,18 +51,20 @@ bool AddComponents(const Organisation& org, const v1::Alert& alert,
 
 }  // namespace
 
-AlertIntake::AlertIntake(const CoreDeps& deps, const DeliveryPlanner& planner,
+AlertIntake::AlertIntake(const CoreDeps& deps, const MessageDrafter& drafter,
+                         const DeliveryPlanner& planner,
                          const Escalator& escalator)
-    : deps_(deps), planner_(planner), escalator_(escalator) {}
+    : deps_(deps), drafter_(drafter), planner_(planner), escalator_(escalator) {}
 
 absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& group) {
+  const absl::Time received_at = deps_.clock.Now();
   IntakeResult result;
   int new_unrouted = 0;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     return ApplyInTxn(txn, group, result, new_unrouted);
   });
   if (!s.ok()) return s;
-  CountCommitted(group, result, new_unrouted);
+  CountCommitted(group, result, new_unrouted, received_at);
   return result;
 }
 
@@ -74,9 +76,11 @@ void AlertIntake::IngestAsync(
     v1::AlertGroup group;
     IntakeResult result;
     int new_unrouted = 0;
+    absl::Time received_at;
     absl::AnyInvocable<void(absl::StatusOr<IntakeResult>)> done;
   };
   auto pending = std::make_shared<Pending>();
+  pending->received_at = deps_.clock.Now();
   pending->group = std::move(group);
   pending->done = std::move(done);
   deps_.store.WriteAsync(
@@ -86,7 +90,8 @@ void AlertIntake::IngestAsync(
       },
       [this, pending](absl::Status s) {
         if (!s.ok()) return pending->done(std::move(s));
-        CountCommitted(pending->group, pending->result, pending->new_unrouted);
+        CountCommitted(pending->group, pending->result, pending->new_unrouted,
+                       pending->received_at);
         pending->done(pending->result);
       });
 }
@@ -101,7 +106,8 @@ absl::Status AlertIntake::ApplyInTxn(StoreTxn& txn, const v1::AlertGroup& group,
 }
 
 void AlertIntake::CountCommitted(const v1::AlertGroup& group,
-                                 const IntakeResult& result, int new_unrouted) {
+                                 const IntakeResult& result, int new_unrouted,
+                                 absl::Time received_at) {
   for (const v1::Alert& a : group.alerts()) {
     deps_.metrics
         .AlertsReceived(a.status() == v1::ALERT_STATUS_FIRING ? "firing"
@@ -109,7 +115,24 @@ void AlertIntake::CountCommitted(const v1::AlertGroup& group,
         .Increment();
   }
   deps_.metrics.alerts_unrouted.Increment(new_unrouted);
-  if (result.opened) deps_.metrics.incidents_opened.Increment();
+  if (result.opened) {
+    deps_.metrics.incidents_opened.Increment();
+    deps_.metrics.first_draft_seconds.Observe(
+        absl::ToDoubleSeconds(deps_.clock.Now() - received_at));
+  }
+}
+
+absl::Status AlertIntake::DraftFirstMessage(StoreTxn& txn,
+                                           const v1::Incident& incident) {
+  v1::Update from_alert;
+  from_alert.set_text(incident.description());
+  absl::StatusOr<v1::Message> draft = drafter_.DraftStatusUpdate(
+      incident, v1::INCIDENT_STATUS_INVESTIGATING, from_alert);
+  if (!draft.ok()) return draft.status();
+  absl::StatusOr<v1::Message> stored =
+      StoreDraft(txn, *std::move(draft), kHeraldActor, deps_.clock.Now());
+  if (!stored.ok()) return stored.status();
+  return planner_.NotifyDraftWaiting(txn, *stored, incident);
 }
 
 absl::StatusOr<v1::Incident> AlertIntake::Open(
@@ -168,6 +191,7 @@ absl::StatusOr<v1::Incident> AlertIntake::Open(
       !s.ok()) {
     return s;
   }
+  if (auto s = DraftFirstMessage(txn, incident); !s.ok()) return s;
   if (incident.point_person_id().empty()) {
     if (auto s = txn.AppendTimeline(
             AlertEvent(incident, now, "unassigned",

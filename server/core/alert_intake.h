@@ -21,6 +21,7 @@
 #include "server/core/core_deps.h"
 #include "server/core/delivery_planner.h"
 #include "server/core/escalator.h"
+#include "server/core/message_drafter.h"
 
 namespace herald {
 
@@ -34,8 +35,8 @@ struct IntakeResult {
 
 class AlertIntake {
  public:
-  AlertIntake(const CoreDeps& deps, const DeliveryPlanner& planner,
-              const Escalator& escalator);
+  AlertIntake(const CoreDeps& deps, const MessageDrafter& drafter,
+              const DeliveryPlanner& planner, const Escalator& escalator);
 
   // Applies `group`. Returns Unavailable when the store cannot commit; the
   // caller should then ask the sender to retry.
@@ -49,9 +50,10 @@ class AlertIntake {
  private:
   absl::Status ApplyInTxn(StoreTxn& txn, const v1::AlertGroup& group,
                           IntakeResult& result, int& new_unrouted);
-  // Metrics for a notification whose transaction committed.
+  // Metrics for a notification that arrived at `received_at` and whose
+  // transaction has committed.
   void CountCommitted(const v1::AlertGroup& group, const IntakeResult& result,
-                      int new_unrouted);
+                      int new_unrouted, absl::Time received_at);
   absl::StatusOr<IntakeResult> IngestInTxn(StoreTxn& txn,
                                            const v1::AlertGroup& group,
                                            int* new_unrouted);
@@ -62,10 +64,14 @@ class AlertIntake {
                                            IntakeResult& result);
   absl::StatusOr<v1::Incident> Open(StoreTxn& txn, const v1::AlertGroup& group,
                                     const std::vector<v1::Alert>& firing);
+  // The first public word, ready to approve: an investigating draft from the
+  // alert's annotations; comms leads are told it waits.
+  absl::Status DraftFirstMessage(StoreTxn& txn, const v1::Incident& incident);
   absl::Status Reopen(StoreTxn& txn, v1::Incident& incident,
                       const v1::AlertGroup& group);
 
   const CoreDeps& deps_;
+  const MessageDrafter& drafter_;
   const DeliveryPlanner& planner_;
   const Escalator& escalator_;
 };

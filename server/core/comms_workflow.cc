@@ -5,7 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
-#include "server/core/message_audit.h"
+#include "server/core/message_records.h"
 #include "server/core/open_incident.h"
 #include "server/core/proto_time.h"
 #include "server/core/timeline.h"
@@ -23,18 +23,6 @@ bool AwaitingApproval(const v1::Message& m) {
 
 bool Editable(const v1::Message& m) {
   return AwaitingApproval(m) || m.state() == v1::MESSAGE_STATE_REJECTED;
-}
-
-absl::Status StoreVersion(StoreTxn& txn, const v1::Message& message,
-                          absl::Time now) {
-  v1::MessageVersion v;
-  v.set_message_id(message.id());
-  v.set_version(message.version());
-  v.set_title(message.title());
-  v.set_body(message.body());
-  v.set_editor_id(message.last_editor_id());
-  *v.mutable_created_at() = ToProtoTime(now);
-  return txn.InsertMessageVersion(v);
 }
 
 absl::Status CheckVersion(const v1::Message& m, int32_t expected_version) {
@@ -56,30 +44,6 @@ v1::ComponentStatus ComponentStatusFor(v1::Impact impact) {
     default:
       return v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE;
   }
-}
-
-// Stores herald's draft as version 1, written by `caller`.
-absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
-                                       const Caller& caller, absl::Time now) {
-  draft.set_author_id(caller.person_id);
-  draft.set_last_editor_id(caller.person_id);
-  draft.set_version(1);
-  *draft.mutable_created_at() = ToProtoTime(now);
-  *draft.mutable_updated_at() = ToProtoTime(now);
-  absl::StatusOr<int64_t> id = txn.InsertMessage(draft);
-  if (!id.ok()) return id.status();
-  draft.set_id(*id);
-  draft.set_ref(MessageRef(*id));
-  if (auto s = txn.UpdateMessage(draft); !s.ok()) return s;
-  if (auto s = StoreVersion(txn, draft, now); !s.ok()) return s;
-  if (auto s = AuditMessage(txn, draft, caller.person_id, "drafted",
-                     absl::StrCat(EnumLabel(draft.kind()), " \"",
-                                  draft.title(), "\""),
-                     now);
-      !s.ok()) {
-    return s;
-  }
-  return draft;
 }
 
 }  // namespace
@@ -188,8 +152,12 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
       return st;
     }
     absl::StatusOr<v1::Message> stored =
-        StoreDraft(txn, *std::move(draft), caller, now);
+        StoreDraft(txn, *std::move(draft), caller.person_id, now);
     if (!stored.ok()) return stored.status();
+    if (auto st = planner_.NotifyDraftWaiting(txn, *stored, *incident);
+        !st.ok()) {
+      return st;
+    }
     out.update = std::move(update);
     out.draft = *std::move(stored);
     return absl::OkStatus();
@@ -231,8 +199,12 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
     if (!apology.ok()) return apology.status();
     for (v1::Message* m : {&*resolution, &*apology}) {
       absl::StatusOr<v1::Message> stored =
-          StoreDraft(txn, std::move(*m), caller, now);
+          StoreDraft(txn, std::move(*m), caller.person_id, now);
       if (!stored.ok()) return stored.status();
+      if (auto st = planner_.NotifyDraftWaiting(txn, *stored, *incident);
+          !st.ok()) {
+        return st;
+      }
       out.drafts.push_back(*std::move(stored));
     }
     out.incident = *std::move(incident);
@@ -375,7 +347,7 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
     message->set_state(v1::MESSAGE_STATE_DRAFT);
     *message->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
-    if (auto st = StoreVersion(txn, *message, now); !st.ok()) return st;
+    if (auto st = StoreMessageVersion(txn, *message, now); !st.ok()) return st;
     if (auto st = AuditMessage(txn, *message, caller.person_id, "edited",
                         was_rejected ? "reworked after rejection" : "", now);
         !st.ok()) {

@@ -1,5 +1,6 @@
 #include "server/core/delivery_planner.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
@@ -79,13 +80,15 @@ absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
                                            absl::string_view event,
                                            absl::string_view kind,
                                            const v1::Incident& incident,
-                                           const std::string& person_id) const {
+                                           const std::string& person_id,
+                                           const v1::Message* message) const {
   const v1::PersonConfig* person = deps_.org->FindPerson(person_id);
   if (person == nullptr || person->email().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "person \"", person_id, "\" has no email address to notify"));
   }
-  absl::StatusOr<Email> email = drafter_.StaffEmail(kind, incident, *person);
+  absl::StatusOr<Email> email =
+      drafter_.StaffEmail(kind, incident, *person, message);
   if (!email.ok()) return email.status();
   v1::Delivery d = NewEmail(incident, deps_.clock.Now());
   d.set_recipient(absl::StrCat("person:", person_id));
@@ -97,6 +100,22 @@ absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
   absl::StatusOr<int64_t> id = txn.InsertDelivery(d);
   if (absl::IsAlreadyExists(id.status())) return absl::OkStatus();
   return id.status();
+}
+
+absl::Status DeliveryPlanner::NotifyDraftWaiting(
+    StoreTxn& txn, const v1::Message& draft,
+    const v1::Incident& incident) const {
+  for (const v1::PersonConfig& p : deps_.org->config().people()) {
+    const bool lead = std::find(p.roles().begin(), p.roles().end(),
+                                v1::ROLE_COMMS_LEAD) != p.roles().end();
+    if (!lead || p.email().empty()) continue;
+    if (auto s = NotifyPerson(txn, absl::StrCat("draft-", draft.id()),
+                              "draft_waiting", incident, p.id(), &draft);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace herald

@@ -38,7 +38,13 @@ class DeliveryPlanner {
   absl::Status NotifyPerson(StoreTxn& txn, absl::string_view event,
                             absl::string_view kind,
                             const v1::Incident& incident,
-                            const std::string& person_id) const;
+                            const std::string& person_id,
+                            const v1::Message* message = nullptr) const;
+
+  // Tells every comms lead that `draft` waits for their approval (template
+  // draft_waiting), once per draft.
+  absl::Status NotifyDraftWaiting(StoreTxn& txn, const v1::Message& draft,
+                                  const v1::Incident& incident) const;
 
  private:
   const CoreDeps& deps_;

@@ -133,9 +133,16 @@ absl::StatusOr<Email> MessageDrafter::EmailFor(
 
 absl::StatusOr<Email> MessageDrafter::StaffEmail(
     absl::string_view kind, const v1::Incident& incident,
-    const v1::PersonConfig& person) const {
+    const v1::PersonConfig& person, const v1::Message* message) const {
   TemplateContext ctx = IncidentContext(incident, incident.status());
   ctx.values["person_name"] = person.name();
+  if (message != nullptr) {
+    ctx.values["message_ref"] = message->ref();
+    ctx.values["message_version"] = absl::StrCat(message->version());
+    ctx.values["message_kind"] = EnumLabel(message->kind());
+    ctx.values["message_title"] = message->title();
+    ctx.values["message_body"] = message->body();
+  }
   return RenderEmail(kind, ctx);
 }
 

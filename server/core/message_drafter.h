@@ -46,10 +46,12 @@ class MessageDrafter {
                                  const v1::Incident& incident,
                                  const v1::Subscriber& subscriber) const;
 
-  // A staff notification from templates `<kind>.email_subject|email_text`.
+  // A staff notification from templates `<kind>.email_subject|email_text`;
+  // with `message`, its ref, version, title and body are available too.
   absl::StatusOr<Email> StaffEmail(absl::string_view kind,
                                    const v1::Incident& incident,
-                                   const v1::PersonConfig& person) const;
+                                   const v1::PersonConfig& person,
+                                   const v1::Message* message = nullptr) const;
 
  private:
   TemplateContext IncidentContext(const v1::Incident& incident,

@@ -38,7 +38,15 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
                         "Customer-facing messages approved and published.")
               .Add({})),
       emails_sent(EmailFamily(registry).Add({{"result", "sent"}})),
-      emails_failed(EmailFamily(registry).Add({{"result", "failed"}})) {}
+      emails_failed(EmailFamily(registry).Add({{"result", "failed"}})),
+      first_draft_seconds(
+          prometheus::BuildHistogram()
+              .Name("herald_first_draft_seconds")
+              .Help("Seconds from an incident opening to its first draft "
+                    "being approvable.")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{
+                           0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})) {}
 
 }  // namespace herald
 

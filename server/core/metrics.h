@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
 namespace herald {
@@ -28,6 +29,9 @@ struct HeraldMetrics {
   prometheus::Counter& messages_published;
   prometheus::Counter& emails_sent;
   prometheus::Counter& emails_failed;
+  // Seconds from an incident opening (its notification arriving) to its
+  // first draft being durable and approvable. Target: under 1 s.
+  prometheus::Histogram& first_draft_seconds;
 };
 
 }  // namespace herald

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -61,12 +62,15 @@ class CliTest : public ::testing::Test {
         .ref();
   }
 
-  // A draft on a fresh incident; returns its ref.
+  // The draft an update on a fresh incident makes; returns its ref.
   std::string Draft() {
-    const std::string inc = OpenIncident();
-    EXPECT_EQ(Run({"update", inc, "rolled back, errors falling"}).code,
-              kExitOk);
-    return "MSG-1";
+    return DraftRef(Run({"update", OpenIncident(), "rolled back, errors falling"}));
+  }
+  static std::string DraftRef(const Outcome& update) {
+    EXPECT_EQ(update.code, kExitOk) << update.err;
+    std::smatch ref;
+    EXPECT_TRUE(std::regex_search(update.out, ref, std::regex("MSG-[0-9]+")));
+    return ref.empty() ? "" : ref.str();
   }
 
   GrpcHarness h_;
@@ -95,15 +99,14 @@ TEST_F(CliTest, ApprovalByAnEngineerFailsWithOneLineOnStderr) {
 }
 
 TEST_F(CliTest, CommsLeadApprovesAndTheMessageLeavesTheDraftList) {
-  const std::string inc = OpenIncident();
-  ASSERT_EQ(Run({"update", inc, "x"}).code, kExitOk);
+  const std::string msg = Draft();
   Outcome listed = Run({"messages"}, "carol");
-  EXPECT_THAT(listed.out, HasSubstr("MSG-1"));
-  Outcome o = Run({"approve", "MSG-1"}, "carol");
+  EXPECT_THAT(listed.out, HasSubstr(msg));
+  Outcome o = Run({"approve", msg}, "carol");
   EXPECT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("published"));
   EXPECT_EQ(h_.published, 1);
-  EXPECT_THAT(Run({"messages"}, "carol").out, Not(HasSubstr("MSG-1")));
+  EXPECT_THAT(Run({"messages"}, "carol").out, Not(HasSubstr(msg)));
 }
 
 TEST_F(CliTest, JsonOutputIsTheProtobufMappingOfTheResponse) {
@@ -251,8 +254,8 @@ TEST_F(CliTest, EditWithFlagsAddsAVersionThatDiffShows) {
   EXPECT_THAT(o.out, HasSubstr("now version 2"));
   Outcome d = Run({"messages", "diff", msg}, "carol");
   EXPECT_EQ(d.code, kExitOk) << d.err;
-  EXPECT_THAT(d.out, HasSubstr("--- MSG-1 version 1"));
-  EXPECT_THAT(d.out, HasSubstr("+++ MSG-1 version 2 (bob"));
+  EXPECT_THAT(d.out, HasSubstr("--- " + msg + " version 1"));
+  EXPECT_THAT(d.out, HasSubstr("+++ " + msg + " version 2 (bob"));
   EXPECT_THAT(d.out, HasSubstr("+Checkout errors"));
   EXPECT_THAT(d.out, HasSubstr("+Errors are back to normal."));
   EXPECT_THAT(d.out, HasSubstr("-Checkout disruption"));

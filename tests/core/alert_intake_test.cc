@@ -175,6 +175,51 @@ TEST(AlertIntakeTest, IngestAsyncReportsAFailedCommitAndCountsNothing) {
   EXPECT_EQ(h.metrics.AlertsReceived("firing").Value(), 0);
 }
 
+TEST(FirstDraftTest, AnOpeningIncidentHasAnApprovableDraftAndCommsLeadsAreTold) {
+  CoreHarness h;
+  v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
+  (*g.mutable_common_annotations())["description"] =
+      "Checkout answers 5% of requests with errors.";
+  const int64_t id = h.intake.Ingest(g)->incident_id;
+  absl::StatusOr<std::vector<v1::Message>> drafts =
+      h.queries.ListMessages(id, {});
+  ASSERT_TRUE(drafts.ok());
+  ASSERT_EQ(drafts->size(), 1u);
+  const v1::Message& draft = (*drafts)[0];
+  EXPECT_EQ(draft.state(), v1::MESSAGE_STATE_DRAFT);
+  EXPECT_EQ(draft.incident_status(), v1::INCIDENT_STATUS_INVESTIGATING);
+  EXPECT_THAT(draft.body(), HasSubstr("investigating a problem affecting"));
+  EXPECT_THAT(draft.body(),
+              HasSubstr("Checkout answers 5% of requests with errors."));
+  EXPECT_TRUE(h.workflow.Approve(testing::CommsLead(), draft.id(), 1).ok())
+      << "approving it is all the first public word needs";
+
+  std::vector<std::string> told;
+  for (const v1::Delivery& d : h.StaffDeliveries(id, true)) {
+    if (d.subject().find(draft.ref()) != std::string::npos) {
+      told.push_back(d.recipient());
+      EXPECT_THAT(d.body(), HasSubstr("herald approve " + draft.ref()));
+    }
+  }
+  EXPECT_THAT(told, ElementsAre("person:carol"));
+}
+
+TEST(FirstDraftTest, TheTimeToAnApprovableDraftIsMeasuredToTheCommit) {
+  auto* store = new FailingStore(NewMemoryStore());
+  CoreHarness h{std::unique_ptr<Store>(store)};
+  store->BlockWrites(true);
+  bool answered = false;
+  h.intake.IngestAsync(FiringGroup("g1", "checkout", {"fp1"}),
+                       [&](absl::StatusOr<IntakeResult>) { answered = true; });
+  store->AwaitBlockedWriters(1);
+  h.clock.Advance(absl::Milliseconds(300));  // a slow disk
+  store->BlockWrites(false);
+  ASSERT_TRUE(answered);
+  prometheus::ClientMetric m = h.metrics.first_draft_seconds.Collect();
+  EXPECT_EQ(m.histogram.sample_count, 1u);
+  EXPECT_DOUBLE_EQ(m.histogram.sample_sum, 0.3);
+}
+
 TEST(AlertIntakeTest, AlertsReceivedAreCountedByStatus) {
   CoreHarness h;
   const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1", "fp2"});

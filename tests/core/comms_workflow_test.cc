@@ -214,7 +214,8 @@ class AuthorityScopeTest : public ::testing::Test {
     drafter_ = std::make_unique<MessageDrafter>(*h_.renderer, org_);
     planner_ = std::make_unique<DeliveryPlanner>(*deps_, *drafter_);
     escalator_ = std::make_unique<Escalator>(*deps_, *planner_);
-    intake_ = std::make_unique<AlertIntake>(*deps_, *planner_, *escalator_);
+    intake_ = std::make_unique<AlertIntake>(*deps_, *drafter_, *planner_,
+                                            *escalator_);
     workflow_ = std::make_unique<CommsWorkflow>(*deps_, *drafter_, *planner_);
     incident_ =
         intake_->Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;

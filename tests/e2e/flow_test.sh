@@ -35,6 +35,7 @@ PIDS+=($!)
 step "write a herald config with hashed tokens"
 ENGINEER_TOKEN=e2e-engineer-$RANDOM$RANDOM
 LEAD_TOKEN=e2e-lead-$RANDOM$RANDOM
+COMMS_TOKEN=e2e-comms-$RANDOM$RANDOM
 WEBHOOK_TOKEN=e2e-webhook-$RANDOM$RANDOM
 printf '%s\n' "$WEBHOOK_TOKEN" >"$WORK/webhook-token"
 cat >"$WORK/herald.yaml" <<YAML
@@ -47,7 +48,7 @@ components:
   - {id: platform, name: Platform}
 people:
   - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: bob, name: Bob Lindqvist, email: bob@acme.example, roles: [comms]}
+  - {id: bob, name: Bob Lindqvist, email: bob@acme.example, roles: [comms], token_sha256: $(sha256 "$COMMS_TOKEN")}
   - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
 rotas:
   - {id: comms, component_ids: [checkout, platform], members: [bob], backup: carol, time_zone: Europe/London}
@@ -87,21 +88,45 @@ HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" show INC-1 -o json >"$WORK/show.json"
 grep -q '"pointPersonId": "bob"' "$WORK/show.json" || fail "point person not recorded: $(cat "$WORK/show.json")"
 wait_for 20 "point person's email" mail_to bob@acme.example "point person"
 
-step "engineer posts a short update; a draft appears"
-HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-1 "rolled back the deploy, errors falling" --status identified
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages | grep -q "MSG-1" || fail "draft MSG-1 not listed"
-if HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" approve MSG-1 2>"$WORK/denied.txt"; then
+step "the first investigating draft is ready at once; the comms lead is told"
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages | grep -q "MSG-1" || fail "no first draft MSG-1"
+wait_for 20 "comms lead told a draft waits" mail_to carol@acme.example "MSG-1 is waiting for your approval"
+
+step "engineer posts a short update; it becomes the new draft"
+HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-1 "rolled back the deploy, errors falling" --status identified --eta 30m
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages | grep -q "MSG-2" || fail "draft MSG-2 not listed"
+if HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" approve MSG-2 2>"$WORK/denied.txt"; then
   fail "an engineer could approve"
 fi
 grep -q "permission denied" "$WORK/denied.txt" || fail "engineer approval not denied: $(cat "$WORK/denied.txt")"
 
-step "comms lead approves; status page, JSON and subscribers' email follow"
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-1
-curl -fsS "http://127.0.0.1:$HTTP_PORT/" | grep -q "rolled back the deploy" || fail "status page lacks the update"
+step "the point person edits the draft; the diff shows the change"
+printf 'We rolled back a faulty deploy. Checkout errors are falling.\n' >"$WORK/body.txt"
+HERALD_TOKEN=$COMMS_TOKEN "$HERALD" messages edit MSG-2 --title "Checkout errors after a deploy" --body-file "$WORK/body.txt"
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages diff MSG-2 >"$WORK/diff.txt"
+grep -q "^+We rolled back a faulty deploy" "$WORK/diff.txt" || fail "diff lacks the edit: $(cat "$WORK/diff.txt")"
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages preview MSG-2 | grep -q "Subject: " || fail "preview lacks the email"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/" | grep -q "faulty deploy" && fail "an unapproved draft is on the status page"
+
+step "approving the version reviewed before the edit is refused"
+if HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-2 --version 1 2>"$WORK/stale.txt"; then
+  fail "a stale version was approved"
+fi
+grep -q "aborted" "$WORK/stale.txt" || fail "stale approval not aborted: $(cat "$WORK/stale.txt")"
+
+step "comms lead approves the edited version; status page, JSON and subscribers' email follow"
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-2 --version 2
+curl -fsS "http://127.0.0.1:$HTTP_PORT/" >"$WORK/page.html"
+grep -q "We rolled back a faulty deploy" "$WORK/page.html" || fail "status page lacks the approved text"
+grep -q "rolled back the deploy, errors falling" "$WORK/page.html" && fail "status page shows the engineer's unapproved note"
 curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" | grep -q '"status":"identified"' \
   || fail "summary.json lacks the identified incident"
-wait_for 20 "subscriber's status email" mail_to grace@globex.example "rolled back the deploy"
+wait_for 20 "subscriber's status email" mail_to grace@globex.example "We rolled back a faulty deploy"
 mail_to jill@umbrella.example "." && fail "a subscriber of an unaffected component was emailed"
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" audit INC-1 >"$WORK/audit.txt"
+for action in drafted superseded edited approved; do
+  grep -q " $action " "$WORK/audit.txt" || fail "audit lacks $action: $(cat "$WORK/audit.txt")"
+done
 
 step "the alert resolves in Alertmanager; herald proposes resolution"
 post_alert "$(date -u -d '-1 second' +%Y-%m-%dT%H:%M:%SZ)"
@@ -115,8 +140,8 @@ HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages -o json >"$WORK/drafts.json"
 for kind in RESOLUTION APOLOGY; do
   grep -q "MESSAGE_KIND_$kind" "$WORK/drafts.json" || fail "no $kind draft: $(cat "$WORK/drafts.json")"
 done
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-2
 HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-3
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-4
 
 wait_for 20 "personal apology to Grace" mail_to grace@globex.example "Dear Grace Hopper"
 mail_to grace@globex.example "canary stage" || fail "apology lacks the account of what happened"

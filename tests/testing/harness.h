@@ -48,20 +48,26 @@ struct CoreHarness {
         planner(deps, drafter),
         escalator(deps, planner),
         overrides(deps),
-        intake(deps, planner, escalator),
+        intake(deps, drafter, planner, escalator),
         workflow(deps, drafter, planner),
         queries(deps, planner) {
     if (!SeedStore(*store, *org).ok()) std::abort();
   }
 
-  // Staff notifications queued for `incident_id`, in order.
-  std::vector<v1::Delivery> StaffDeliveries(int64_t incident_id) {
+  // Staff notifications queued for `incident_id`, in order; the "a draft
+  // is waiting" notices to comms leads only when asked for.
+  std::vector<v1::Delivery> StaffDeliveries(int64_t incident_id,
+                                            bool with_draft_notices = false) {
     std::vector<v1::Delivery> out;
     absl::Status s = store->Read([&](StoreReader& r) -> absl::Status {
       absl::StatusOr<std::vector<v1::Delivery>> list =
           r.ListDeliveries(0, incident_id);
       if (!list.ok()) return list.status();
-      out = *std::move(list);
+      for (v1::Delivery& d : *list) {
+        const bool draft_notice =
+            d.idempotency_key().find("-draft-") != std::string::npos;
+        if (with_draft_notices || !draft_notice) out.push_back(std::move(d));
+      }
       return absl::OkStatus();
     });
     if (!s.ok()) std::abort();

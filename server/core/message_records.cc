@@ -1,9 +1,12 @@
-#include "server/core/message_audit.h"
+#include "server/core/message_records.h"
 
 #include <algorithm>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "herald/enum_labels.h"
+#include "server/core/organisation.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
@@ -21,6 +24,42 @@ absl::Status AuditMessage(StoreTxn& txn, const v1::Message& message,
   e.set_detail(std::move(detail));
   *e.mutable_at() = ToProtoTime(now);
   return txn.AppendAudit(e).status();
+}
+
+absl::Status StoreMessageVersion(StoreTxn& txn, const v1::Message& message,
+                          absl::Time now) {
+  v1::MessageVersion v;
+  v.set_message_id(message.id());
+  v.set_version(message.version());
+  v.set_title(message.title());
+  v.set_body(message.body());
+  v.set_editor_id(message.last_editor_id());
+  *v.mutable_created_at() = ToProtoTime(now);
+  return txn.InsertMessageVersion(v);
+}
+
+absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
+                                       const std::string& author_id,
+                                       absl::Time now) {
+  draft.set_author_id(author_id);
+  draft.set_last_editor_id(author_id);
+  draft.set_version(1);
+  *draft.mutable_created_at() = ToProtoTime(now);
+  *draft.mutable_updated_at() = ToProtoTime(now);
+  absl::StatusOr<int64_t> id = txn.InsertMessage(draft);
+  if (!id.ok()) return id.status();
+  draft.set_id(*id);
+  draft.set_ref(MessageRef(*id));
+  if (auto s = txn.UpdateMessage(draft); !s.ok()) return s;
+  if (auto s = StoreMessageVersion(txn, draft, now); !s.ok()) return s;
+  if (auto s = AuditMessage(txn, draft, author_id, "drafted",
+                            absl::StrCat(EnumLabel(draft.kind()), " \"",
+                                         draft.title(), "\""),
+                            now);
+      !s.ok()) {
+    return s;
+  }
+  return draft;
 }
 
 absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
