@@ -19,6 +19,7 @@
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
 #include "server/core/escalator.h"
+#include "server/core/job_runner.h"
 #include "server/core/incident_queries.h"
 #include "server/core/log.h"
 #include "server/core/mustache_renderer.h"
@@ -132,9 +133,11 @@ int Run(const Flags& flags) {
   MessageDrafter drafter(**renderer, *org);
   DeliveryPlanner planner(deps, drafter);
   Escalator escalator(deps, planner);
+  CadenceKeeper cadence(deps, drafter, planner);
+  JobRunner jobs(deps, escalator, cadence);
   RotaOverrides overrides(deps);
   AlertIntake intake(deps, drafter, planner, escalator);
-  CommsWorkflow workflow(deps, drafter, planner);
+  CommsWorkflow workflow(deps, drafter, planner, cadence);
   IncidentQueries queries(deps, planner);
   StatusPage status_page(deps);
   Authorizer authorizer(*org, *std::move(tokens));
@@ -160,7 +163,7 @@ int Run(const Flags& flags) {
   PeriodicRunner outbox_runner(
       "outbox", [&] { return outbox.RunOnce(); }, absl::Milliseconds(500));
   PeriodicRunner job_runner(
-      "jobs", [&] { return escalator.RunDueJobs(); }, absl::Seconds(1));
+      "jobs", [&] { return jobs.RunDueJobs(); }, absl::Seconds(1));
 
   HttpServer http(
       HttpDeps{intake, status_page, registry, metrics,

@@ -79,8 +79,9 @@ absl::Status CommsWorkflow::CheckAuthority(const Caller& caller,
 
 CommsWorkflow::CommsWorkflow(const CoreDeps& deps,
                              const MessageDrafter& drafter,
-                             const DeliveryPlanner& planner)
-    : deps_(deps), drafter_(drafter), planner_(planner) {}
+                             const DeliveryPlanner& planner,
+                             const CadenceKeeper& cadence)
+    : deps_(deps), drafter_(drafter), planner_(planner), cadence_(cadence) {}
 
 absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
     const Caller& caller, int64_t incident_id, const std::string& raw_text,
@@ -253,6 +254,9 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     absl::StatusOr<int> queued =
         planner_.EnqueueMessage(txn, *message, *incident);
     if (!queued.ok()) return queued.status();
+    if (auto st = cadence_.OnPublished(txn, *message, *incident); !st.ok()) {
+      return st;
+    }
     if (auto st = AuditMessage(txn, *message, caller.person_id, "approved",
                         absl::StrCat("published to ", *queued, " recipient(s)"),
                         now);

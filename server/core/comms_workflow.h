@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "herald/v1/domain.pb.h"
 #include "server/core/authorizer.h"
+#include "server/core/cadence_keeper.h"
 #include "server/core/core_deps.h"
 #include "server/core/delivery_planner.h"
 #include "server/core/message_drafter.h"
@@ -49,7 +50,7 @@ struct Publication {
 class CommsWorkflow {
  public:
   CommsWorkflow(const CoreDeps& deps, const MessageDrafter& drafter,
-                const DeliveryPlanner& planner);
+                const DeliveryPlanner& planner, const CadenceKeeper& cadence);
 
   // Stores `text` as an update to `incident_id` and replaces the pending
   // status-update draft with a fresh one. InvalidArgument for empty or
@@ -115,6 +116,7 @@ class CommsWorkflow {
   const CoreDeps& deps_;
   const MessageDrafter& drafter_;
   const DeliveryPlanner& planner_;
+  const CadenceKeeper& cadence_;
 };
 
 }  // namespace herald

@@ -72,29 +72,8 @@ absl::StatusOr<v1::Incident> Escalator::Acknowledge(const Caller& caller,
   return out;
 }
 
-absl::StatusOr<int> Escalator::RunDueJobs(int batch) const {
-  std::vector<v1::Job> due;
-  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
-    absl::StatusOr<std::vector<v1::Job>> jobs =
-        r.ListDueJobs(deps_.clock.Now(), batch);
-    if (!jobs.ok()) return jobs.status();
-    due = *std::move(jobs);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  for (v1::Job& job : due) {
-    absl::Status ran = deps_.store.Write(
-        [&](StoreTxn& txn) { return RunJob(txn, std::move(job)); });
-    if (!ran.ok()) return ran;
-  }
-  return static_cast<int>(due.size());
-}
-
-absl::Status Escalator::RunJob(StoreTxn& txn, v1::Job job) const {
-  job.set_done(true);
-  if (auto st = txn.UpdateJob(job); !st.ok()) return st;
-  if (job.kind() != v1::JOB_KIND_ACK_TIMEOUT) return absl::OkStatus();
-
+absl::Status Escalator::RunAckTimeout(StoreTxn& txn,
+                                     const v1::Job& job) const {
   absl::StatusOr<v1::Incident> incident = txn.GetIncident(job.incident_id());
   if (!incident.ok()) return incident.status();
   if (incident->has_resolved_at() || !incident->acknowledged_by().empty() ||

@@ -3,8 +3,8 @@
 // not run `herald ack` when it fires, the rota's backup is told, then each
 // step of the escalation chain, one ack timeout apart, until someone
 // acknowledges or the chain is exhausted. Jobs live in the store, so timers
-// survive restarts; RunDueJobs is driven by a scheduler in production and by
-// a fake clock in tests. Thread-safe (the store serializes writers).
+// survive restarts; JobRunner runs them, driven by a scheduler in production
+// and by a fake clock in tests. Thread-safe (the store serializes writers).
 #ifndef HERALD_SERVER_CORE_ESCALATOR_H_
 #define HERALD_SERVER_CORE_ESCALATOR_H_
 
@@ -31,12 +31,11 @@ class Escalator {
   absl::StatusOr<v1::Incident> Acknowledge(const Caller& caller,
                                            int64_t incident_id) const;
 
-  // Runs every job due now, each in its own transaction. Returns how many ran.
-  absl::StatusOr<int> RunDueJobs(int batch = 64) const;
+  // Runs a due JOB_KIND_ACK_TIMEOUT job: escalates one step unless someone
+  // has acknowledged (or a newer timer superseded this one).
+  absl::Status RunAckTimeout(StoreTxn& txn, const v1::Job& job) const;
 
  private:
-  absl::Status RunJob(StoreTxn& txn, v1::Job job) const;
-
   const CoreDeps& deps_;
   const DeliveryPlanner& planner_;
 };

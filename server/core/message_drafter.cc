@@ -79,6 +79,16 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident);
 }
 
+absl::StatusOr<v1::Message> MessageDrafter::DraftHoldingStatement(
+    const v1::Incident& incident, absl::Time next_update_by) const {
+  TemplateContext ctx = IncidentContext(incident, incident.status());
+  ctx.values["next_update_by"] =
+      absl::FormatTime("%H:%M UTC", next_update_by, absl::UTCTimeZone());
+  return Draft("holding", v1::MESSAGE_KIND_STATUS_UPDATE,
+               v1::AUDIENCE_COMPONENT_SUBSCRIBERS, incident.status(), ctx,
+               incident);
+}
+
 absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(
     const v1::Incident& incident, absl::string_view note) const {
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);

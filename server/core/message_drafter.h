@@ -33,6 +33,10 @@ class MessageDrafter {
   absl::StatusOr<v1::Message> DraftStatusUpdate(const v1::Incident& incident,
                                                 v1::IncidentStatus status,
                                                 const v1::Update& update) const;
+  // "We are still working on this; next update by HH:MM": a status update at
+  // the incident's current status, for when the update cadence has run out.
+  absl::StatusOr<v1::Message> DraftHoldingStatement(
+      const v1::Incident& incident, absl::Time next_update_by) const;
   // The resolution notice; `incident.resolved_at` must be set.
   absl::StatusOr<v1::Message> DraftResolution(const v1::Incident& incident,
                                               absl::string_view note) const;

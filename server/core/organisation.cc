@@ -176,12 +176,38 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
                      config.intake().reopen_window(), "\""));
   }
 
+  // Defaults, then what the config says.
+  std::map<v1::Impact, absl::Duration> cadence = {
+      {v1::IMPACT_CRITICAL, absl::Minutes(30)},
+      {v1::IMPACT_MAJOR, absl::Hours(1)},
+      {v1::IMPACT_MINOR, absl::Hours(2)}};
+  for (const auto& [impact_name, text] : config.comms().update_cadence()) {
+    const std::string path =
+        absl::StrCat("comms.update_cadence[", impact_name, "]");
+    v1::Impact impact;
+    if (!v1::Impact_Parse(
+            absl::StrCat("IMPACT_", absl::AsciiStrToUpper(impact_name)),
+            &impact) ||
+        impact == v1::IMPACT_UNSPECIFIED) {
+      return FieldError(path,
+                        "expected an impact: none, minor, major or critical");
+    }
+    absl::Duration d;
+    if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
+      return FieldError(path, absl::StrCat("expected a duration like \"30m\" "
+                                           "(\"0s\": no cadence), got \"",
+                                           text, "\""));
+    }
+    cadence[impact] = d;
+  }
+
   auto org = std::shared_ptr<Organisation>(new Organisation(
       std::move(config), ComponentRouter(std::move(routes), default_component),
       PointPersonResolver(std::move(rotas))));
   org->component_index_ = std::move(components);
   org->person_index_ = std::move(people);
   org->reopen_window_ = reopen_window;
+  org->update_cadence_ = std::move(cadence);
   return std::shared_ptr<const Organisation>(std::move(org));
 }
 
@@ -190,6 +216,11 @@ Organisation::Organisation(v1::Config config, ComponentRouter router,
     : config_(std::move(config)),
       router_(std::move(router)),
       rotas_(std::move(rotas)) {}
+
+absl::Duration Organisation::UpdateCadence(v1::Impact impact) const {
+  auto it = update_cadence_.find(impact);
+  return it == update_cadence_.end() ? absl::ZeroDuration() : it->second;
+}
 
 const v1::ComponentConfig* Organisation::FindComponent(
     const std::string& id) const {

@@ -31,6 +31,10 @@ class Organisation {
   // How long after resolution a firing alert reopens its incident.
   absl::Duration reopen_window() const { return reopen_window_; }
 
+  // How often an open public incident of `impact` must be updated; zero when
+  // it has no cadence.
+  absl::Duration UpdateCadence(v1::Impact impact) const;
+
   // nullptr when unknown.
   const v1::ComponentConfig* FindComponent(const std::string& id) const;
   const v1::PersonConfig* FindPerson(const std::string& id) const;
@@ -52,6 +56,7 @@ class Organisation {
   std::map<std::string, int> component_index_;
   std::map<std::string, int> person_index_;
   absl::Duration reopen_window_;
+  std::map<v1::Impact, absl::Duration> update_cadence_;
 };
 
 // "INC-12" -> "INC-12"; formats an id with its prefix.

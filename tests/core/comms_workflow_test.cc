@@ -216,7 +216,9 @@ class AuthorityScopeTest : public ::testing::Test {
     escalator_ = std::make_unique<Escalator>(*deps_, *planner_);
     intake_ = std::make_unique<AlertIntake>(*deps_, *drafter_, *planner_,
                                             *escalator_);
-    workflow_ = std::make_unique<CommsWorkflow>(*deps_, *drafter_, *planner_);
+    cadence_ = std::make_unique<CadenceKeeper>(*deps_, *drafter_, *planner_);
+    workflow_ = std::make_unique<CommsWorkflow>(*deps_, *drafter_, *planner_,
+                                                *cadence_);
     incident_ =
         intake_->Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
     point_person_ = {org_->rotas()
@@ -232,6 +234,7 @@ class AuthorityScopeTest : public ::testing::Test {
   std::unique_ptr<DeliveryPlanner> planner_;
   std::unique_ptr<Escalator> escalator_;
   std::unique_ptr<AlertIntake> intake_;
+  std::unique_ptr<CadenceKeeper> cadence_;
   std::unique_ptr<CommsWorkflow> workflow_;
   int64_t incident_ = 0;
   Caller point_person_;

@@ -37,7 +37,7 @@ TEST(EscalatorTest, NothingHappensBeforeTheAckTimeout) {
   CoreHarness h;
   const int64_t id = Open(h);
   h.clock.Advance(absl::Minutes(14));
-  EXPECT_EQ(*h.escalator.RunDueJobs(), 0);
+  EXPECT_EQ(*h.jobs.RunDueJobs(), 0);
   EXPECT_THAT(StaffRecipients(h, id),
               ElementsAre("person:" + PointPerson(h, id)));
 }
@@ -47,20 +47,20 @@ TEST(EscalatorTest, UnacknowledgedIncidentEscalatesToBackupThenChain) {
   const int64_t id = Open(h);
   const std::string pp = "person:" + PointPerson(h, id);
   h.clock.Advance(absl::Minutes(15));
-  EXPECT_EQ(*h.escalator.RunDueJobs(), 1);
+  EXPECT_EQ(*h.jobs.RunDueJobs(), 1);
   EXPECT_THAT(StaffRecipients(h, id), ElementsAre(pp, "person:carol"));
   EXPECT_EQ(h.queries.GetIncident(id)->incident().escalation_level(), 1);
 
   h.clock.Advance(absl::Minutes(15));
-  EXPECT_EQ(*h.escalator.RunDueJobs(), 1);
+  EXPECT_EQ(*h.jobs.RunDueJobs(), 1);
   EXPECT_THAT(StaffRecipients(h, id),
               ElementsAre(pp, "person:carol", "person:dave"));
 
   // The chain is exhausted: recorded once, nobody else is told.
   h.clock.Advance(absl::Minutes(15));
-  EXPECT_EQ(*h.escalator.RunDueJobs(), 1);
+  EXPECT_EQ(*h.jobs.RunDueJobs(), 1);
   h.clock.Advance(absl::Hours(5));
-  EXPECT_EQ(*h.escalator.RunDueJobs(), 0);
+  EXPECT_EQ(*h.jobs.RunDueJobs(), 0);
   EXPECT_THAT(StaffRecipients(h, id),
               ElementsAre(pp, "person:carol", "person:dave"));
   const auto timeline = h.queries.GetIncident(id)->timeline();
@@ -81,7 +81,7 @@ TEST(EscalatorTest, AcknowledgementStopsEscalation) {
   ASSERT_TRUE(acked.ok()) << acked.status();
   EXPECT_EQ(acked->acknowledged_by(), pp);
   h.clock.Advance(absl::Hours(1));
-  EXPECT_EQ(*h.escalator.RunDueJobs(),
+  EXPECT_EQ(*h.jobs.RunDueJobs(),
             1);  // the timer fires and finds it answered
   EXPECT_THAT(StaffRecipients(h, id), ElementsAre("person:" + pp));
 }
@@ -90,11 +90,11 @@ TEST(EscalatorTest, BackupMayAcknowledgeAfterEscalation) {
   CoreHarness h;
   const int64_t id = Open(h);
   h.clock.Advance(absl::Minutes(15));
-  ASSERT_EQ(*h.escalator.RunDueJobs(), 1);
+  ASSERT_EQ(*h.jobs.RunDueJobs(), 1);
   ASSERT_TRUE(
       h.escalator.Acknowledge({"carol", {v1::ROLE_COMMS_LEAD}}, id).ok());
   h.clock.Advance(absl::Minutes(15));
-  h.escalator.RunDueJobs().IgnoreError();
+  h.jobs.RunDueJobs().IgnoreError();
   EXPECT_THAT(StaffRecipients(h, id), ::testing::SizeIs(2));
 }
 
@@ -132,7 +132,7 @@ TEST(EscalatorTest, TimersSurviveARestart) {
   }  // heraldd stops
   CoreHarness after(*OpenSqliteStore(db));
   after.clock.Advance(absl::Minutes(15));
-  EXPECT_EQ(*after.escalator.RunDueJobs(), 1);
+  EXPECT_EQ(*after.jobs.RunDueJobs(), 1);
   EXPECT_THAT(StaffRecipients(after, id), ::testing::Contains("person:carol"));
 }
 

@@ -17,6 +17,7 @@
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
 #include "server/core/escalator.h"
+#include "server/core/job_runner.h"
 #include "server/core/incident_queries.h"
 #include "server/core/mustache_renderer.h"
 #include "server/core/rota_overrides.h"
@@ -47,9 +48,11 @@ struct CoreHarness {
         drafter(*renderer, org),
         planner(deps, drafter),
         escalator(deps, planner),
+        cadence(deps, drafter, planner),
+        jobs(deps, escalator, cadence),
         overrides(deps),
         intake(deps, drafter, planner, escalator),
-        workflow(deps, drafter, planner),
+        workflow(deps, drafter, planner, cadence),
         queries(deps, planner) {
     if (!SeedStore(*store, *org).ok()) std::abort();
   }
@@ -84,6 +87,8 @@ struct CoreHarness {
   MessageDrafter drafter;
   DeliveryPlanner planner;
   Escalator escalator;
+  CadenceKeeper cadence;
+  JobRunner jobs;
   RotaOverrides overrides;
   AlertIntake intake;
   CommsWorkflow workflow;

@@ -1,0 +1,42 @@
+// CadenceKeeper makes sure customers never go long without news. Each
+// published status update of an open incident starts the impact's update
+// cadence (comms.update_cadence) as two durable jobs. If no newer update is
+// published by then, the first reminds the point person; the second, at
+// twice the cadence, tells the rota's backup and drafts a holding statement
+// ("We are still working on this; next update by HH:MM") for approval.
+// Thread-safe (the store serializes writers).
+#ifndef HERALD_SERVER_CORE_CADENCE_KEEPER_H_
+#define HERALD_SERVER_CORE_CADENCE_KEEPER_H_
+
+#include "absl/status/status.h"
+#include "herald/v1/domain.pb.h"
+#include "server/core/core_deps.h"
+#include "server/core/delivery_planner.h"
+#include "server/core/message_drafter.h"
+#include "server/store/store.h"
+
+namespace herald {
+
+class CadenceKeeper {
+ public:
+  CadenceKeeper(const CoreDeps& deps, const MessageDrafter& drafter,
+                const DeliveryPlanner& planner);
+
+  // Starts the cadence after `message` was published on `incident` (only
+  // status updates of open incidents have one).
+  absl::Status OnPublished(StoreTxn& txn, const v1::Message& message,
+                           const v1::Incident& incident) const;
+
+  // Runs a due JOB_KIND_UPDATE_DUE job. Nothing happens when the incident
+  // has been resolved or a newer update published since.
+  absl::Status RunUpdateDue(StoreTxn& txn, const v1::Job& job) const;
+
+ private:
+  const CoreDeps& deps_;
+  const MessageDrafter& drafter_;
+  const DeliveryPlanner& planner_;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_CADENCE_KEEPER_H_

@@ -1,0 +1,35 @@
+// JobRunner runs herald's durable timers: it finds the jobs due at the
+// clock's now and runs each in its own transaction, marking it done in the
+// same transaction, so a job runs once even across restarts. Acknowledgement
+// timeouts go to the Escalator, update-cadence jobs to the CadenceKeeper.
+// Driven by a PeriodicRunner in heraldd and by a fake clock in tests.
+// Thread-safe.
+#ifndef HERALD_SERVER_CORE_JOB_RUNNER_H_
+#define HERALD_SERVER_CORE_JOB_RUNNER_H_
+
+#include "absl/status/statusor.h"
+#include "server/core/cadence_keeper.h"
+#include "server/core/core_deps.h"
+#include "server/core/escalator.h"
+
+namespace herald {
+
+class JobRunner {
+ public:
+  JobRunner(const CoreDeps& deps, const Escalator& escalator,
+            const CadenceKeeper& cadence);
+
+  // Runs up to `batch` due jobs, oldest first. Returns how many ran.
+  absl::StatusOr<int> RunDueJobs(int batch = 64) const;
+
+ private:
+  absl::Status Run(StoreTxn& txn, v1::Job job) const;
+
+  const CoreDeps& deps_;
+  const Escalator& escalator_;
+  const CadenceKeeper& cadence_;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_JOB_RUNNER_H_
