@@ -624,6 +624,51 @@ class Commands {
     return kExitOk;
   }
 
+  // Streams events until the server ends the stream or the process is
+  // interrupted. One line per event (or one JSON object per line).
+  int Watch(const std::string& incident) {
+    if (!stubs_.incidents) stubs_ = connect_(globals_.connect);
+    grpc::ClientContext ctx;
+    if (!globals_.connect.token.empty()) {
+      ctx.AddMetadata("authorization",
+                      absl::StrCat("Bearer ", globals_.connect.token));
+    }
+    v1::WatchRequest req;
+    req.set_incident(incident);
+    std::unique_ptr<grpc::ClientReaderInterface<v1::WatchEvent>> reader =
+        stubs_.incidents->Watch(&ctx, req);
+    v1::WatchEvent e;
+    google::protobuf::util::JsonPrintOptions compact;
+    while (reader->Read(&e)) {
+      if (json()) {
+        std::string line;
+        (void)google::protobuf::util::MessageToJsonString(e, &line, compact);
+        out_ << line << "\n";
+      } else if (e.kind() == "watching") {
+        out_ << "Watching " << e.text() << " (Ctrl-C to stop). Times in UTC.\n";
+      } else {
+        out_ << absl::FormatTime("%H:%M:%S", absl::FromUnixSeconds(e.at().seconds()),
+                                 absl::UTCTimeZone())
+             << "  " << std::left << std::setw(8)
+             << (e.incident_ref().empty() ? "-" : e.incident_ref()) << " "
+             << std::setw(15) << e.kind() << " " << e.actor() << ": "
+             << (e.message_ref().empty() ? "" : e.message_ref() + " ")
+             << OneLine(e.text(), 200) << "\n";
+      }
+      out_.flush();
+    }
+    grpc::Status s = reader->Finish();
+    std::string msg = s.error_message();
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      msg = absl::StrCat("cannot reach heraldd at ", globals_.connect.server,
+                         " (--server or HERALD_SERVER): ", msg);
+    }
+    err_ << "herald watch: the stream ended: "
+         << (s.ok() ? "server closed it" : CodeName(s.error_code()) + ": " + msg)
+         << "\n";
+    return kExitError;
+  }
+
   int Alerts(const std::string& incident, bool unrouted) {
     if (incident.empty() == !unrouted) {
       err_ << "herald alerts: give an INCIDENT or --unrouted (see --help)\n";
@@ -982,6 +1027,13 @@ int Run(int argc, const char* const* argv, const Connector& connect,
                    "alerts that matched no component's matchers (sent to the "
                    "default component)");
   alerts->callback([&] { rc = cmd.Alerts(incident, unrouted); });
+
+  auto* watch = app.add_subcommand(
+      "watch",
+      "Stream what happens (alerts, updates, drafts, approvals, deliveries) "
+      "until interrupted");
+  watch->add_option("INCIDENT", incident, "only this incident");
+  watch->callback([&] { rc = cmd.Watch(incident); });
 
   try {
     app.parse(argc, argv);

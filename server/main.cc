@@ -129,7 +129,8 @@ int Run(const Flags& flags) {
   SystemClock clock;
   prometheus::Registry registry;
   HeraldMetrics metrics(registry);
-  CoreDeps deps{**store, clock, **renderer, *org, metrics};
+  EventHub events;
+  CoreDeps deps{**store, clock, **renderer, *org, metrics, &events};
   MessageDrafter drafter(**renderer, *org);
   DeliveryPlanner planner(deps, drafter);
   Escalator escalator(deps, planner);
@@ -153,7 +154,8 @@ int Run(const Flags& flags) {
       OutboxDeps{**store, clock, smtp, metrics, RetryPolicy{}, [&] {
                    absl::MutexLock lock(&rng_mu);
                    return std::uniform_real_distribution<double>(0, 1)(rng);
-                 }});
+                 },
+                 &events});
   if (absl::StatusOr<int> n = outbox.RecoverInterrupted(); !n.ok()) {
     return Fail(n.status());
   } else if (*n > 0) {
@@ -173,9 +175,10 @@ int Run(const Flags& flags) {
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer, workflow, queries, escalator, overrides, clock, [&] {
-                outbox_runner.Wake();
-              }};
+  ApiDeps api{authorizer, workflow,
+              queries,    escalator,
+              overrides,  clock,
+              [&] { outbox_runner.Wake(); }, &events};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);
   OnCallServiceImpl oncall_service(api);

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "server/core/authorization_header.h"
 #include "server/core/log.h"
 #include "server/core/proto_time.h"
@@ -12,13 +13,9 @@
 namespace herald {
 namespace {
 
-// Runs `fn` with the authenticated caller if they hold `permission`, and
-// finishes the RPC with the outcome.
-template <typename Fn>
-grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx,
-                                 const ApiDeps& deps, Permission permission,
-                                 Fn fn) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+// The caller behind the request's bearer token.
+absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* ctx,
+                                    const ApiDeps& deps) {
   std::string token;
   auto header = ctx->client_metadata().find("authorization");
   if (header != ctx->client_metadata().end()) {
@@ -27,7 +24,17 @@ grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx,
     if (cred.scheme == PresentedCredential::Scheme::kBearer)
       token = cred.secret;
   }
-  absl::StatusOr<Caller> caller = deps.authorizer.Authenticate(token);
+  return deps.authorizer.Authenticate(token);
+}
+
+// Runs `fn` with the authenticated caller if they hold `permission`, and
+// finishes the RPC with the outcome.
+template <typename Fn>
+grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx,
+                                 const ApiDeps& deps, Permission permission,
+                                 Fn fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<Caller> caller = Authenticate(ctx, deps);
   absl::Status status = caller.status();
   if (status.ok()) status = Authorizer::Authorize(*caller, permission);
   if (status.ok()) status = fn(*caller);
@@ -234,6 +241,99 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ListAudit(
         for (auto& e : *list) *resp->add_entries() = std::move(e);
         return absl::OkStatus();
       });
+}
+
+// One watcher: writes the events its subscription queues, one at a time.
+// Publishing threads only wake it; a watcher that stops reading stalls its
+// own writes and, once its queue is full, loses its oldest events, never
+// anyone else's.
+class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
+ public:
+  WatchReactor(EventHub& hub, int64_t incident_id, absl::Time now)
+      : hub_(hub) {
+    // First, say what is being watched: the caller knows the stream is live.
+    next_.set_kind("watching");
+    next_.set_actor("herald");
+    *next_.mutable_at() = ToProtoTime(now);
+    next_.set_incident_id(incident_id);
+    if (incident_id != 0) next_.set_incident_ref(IncidentRef(incident_id));
+    next_.set_text(incident_id == 0 ? "every incident" : IncidentRef(incident_id));
+    writing_ = true;
+    StartWrite(&next_);
+    sub_ = hub_.Subscribe(incident_id, [this] { MaybeWrite(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishOnce(grpc::Status::OK);  // the watcher went away
+      return;
+    }
+    WriteNextLocked();
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (!writing_) FinishOnce(grpc::Status::OK);
+    cancelled_ = true;
+  }
+  void OnDone() override {
+    hub_.Unsubscribe(sub_);  // after this, no wake-up touches `this`
+    delete this;
+  }
+
+ private:
+  void MaybeWrite() {
+    absl::MutexLock lock(&mu_);
+    WriteNextLocked();
+  }
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return;
+    if (cancelled_) return FinishOnce(grpc::Status::OK);
+    if (!sub_->Pop(&next_)) return;
+    writing_ = true;
+    StartWrite(&next_);
+  }
+  void FinishOnce(const grpc::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(s);
+  }
+
+  EventHub& hub_;
+  std::shared_ptr<EventHub::Subscription> sub_;
+  absl::Mutex mu_;
+  v1::WatchEvent next_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Finishes a stream at once with `status`.
+class RefusedStream final : public grpc::ServerWriteReactor<v1::WatchEvent> {
+ public:
+  explicit RefusedStream(const absl::Status& status) {
+    Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+grpc::ServerWriteReactor<v1::WatchEvent>* IncidentServiceImpl::Watch(
+    grpc::CallbackServerContext* ctx, const v1::WatchRequest* req) {
+  absl::StatusOr<Caller> caller = Authenticate(ctx, deps_);
+  absl::Status status = caller.status();
+  if (status.ok()) status = Authorizer::Authorize(*caller, Permission::kRead);
+  int64_t incident_id = 0;
+  if (status.ok() && !req->incident().empty()) {
+    absl::StatusOr<int64_t> id = IncidentId(req->incident());
+    status = id.status();
+    if (id.ok()) incident_id = *id;
+  }
+  if (status.ok() && deps_.events == nullptr) {
+    status = absl::UnavailableError("this server has no event stream");
+  }
+  if (!status.ok()) return new RefusedStream(status);
+  return new WatchReactor(*deps_.events, incident_id, deps_.clock.Now());
 }
 
 grpc::ServerUnaryReactor* IncidentServiceImpl::AcknowledgeIncident(

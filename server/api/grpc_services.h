@@ -14,6 +14,7 @@
 #include "server/core/clock.h"
 #include "server/core/comms_workflow.h"
 #include "server/core/escalator.h"
+#include "server/core/event_hub.h"
 #include "server/core/incident_queries.h"
 #include "server/core/rota_overrides.h"
 
@@ -28,6 +29,8 @@ struct ApiDeps {
   const Clock& clock;
   // Called after a message is published, e.g. to wake the outbox.
   std::function<void()> on_published;
+  // Where Watch subscribes; may be null (Watch then fails UNAVAILABLE).
+  EventHub* events = nullptr;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& s);
@@ -55,6 +58,9 @@ class IncidentServiceImpl final : public v1::IncidentService::CallbackService {
   grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* ctx,
                                        const v1::ListAlertsRequest* req,
                                        v1::ListAlertsResponse* resp) override;
+
+  grpc::ServerWriteReactor<v1::WatchEvent>* Watch(
+      grpc::CallbackServerContext* ctx, const v1::WatchRequest* req) override;
 
  private:
   const ApiDeps& deps_;

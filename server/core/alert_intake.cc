@@ -115,6 +115,24 @@ void AlertIntake::CountCommitted(const v1::AlertGroup& group,
         .Increment();
   }
   deps_.metrics.alerts_unrouted.Increment(new_unrouted);
+  if (result.changed && result.incident_id != 0) {
+    int firing = 0;
+    for (const v1::Alert& a : group.alerts()) {
+      firing += a.status() == v1::ALERT_STATUS_FIRING;
+    }
+    const int resolved = group.alerts_size() - firing;
+    if (result.opened || result.reopened || result.attached) {
+      deps_.Emit(result.incident_id,
+                 result.opened ? "opened"
+                               : (result.reopened ? "reopened" : "attached"),
+                 kHeraldActor,
+                 absl::StrCat("alert group ", group.group_key(),
+                              result.opened ? "; first draft ready" : ""));
+    }
+    deps_.Emit(result.incident_id, "alerts", kHeraldActor,
+               absl::StrCat(firing, " firing, ", resolved, " resolved in ",
+                            group.group_key()));
+  }
   if (result.opened) {
     deps_.metrics.incidents_opened.Increment();
     deps_.metrics.first_draft_seconds.Observe(

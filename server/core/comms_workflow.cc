@@ -164,6 +164,9 @@ absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  deps_.Emit(incident_id, "update", caller.person_id, out.update.text());
+  deps_.Emit(incident_id, "drafted", kHeraldActor, out.draft.title(),
+             out.draft.ref());
   return out;
 }
 
@@ -212,6 +215,11 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  deps_.Emit(incident_id, "resolved", caller.person_id,
+             note.empty() ? "Resolved" : note);
+  for (const v1::Message& m : out.drafts) {
+    deps_.Emit(incident_id, "drafted", kHeraldActor, m.title(), m.ref());
+  }
   return out;
 }
 
@@ -276,6 +284,10 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
   });
   if (!s.ok()) return s;
   deps_.metrics.messages_published.Increment();
+  deps_.Emit(out.message.incident_id(), "approved", caller.person_id,
+             absl::StrCat("published version ", out.message.version(), " to ",
+                          out.deliveries_enqueued, " recipient(s)"),
+             out.message.ref());
   return out;
 }
 
@@ -361,6 +373,9 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  deps_.Emit(out.incident_id(), "edited", caller.person_id,
+             absl::StrCat("version ", out.version(), ": ", out.title()),
+             out.ref());
   return out;
 }
 
@@ -400,6 +415,8 @@ absl::StatusOr<v1::Message> CommsWorkflow::Reject(const Caller& caller,
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  deps_.Emit(out.incident_id(), "rejected", caller.person_id, reason,
+             out.ref());
   return out;
 }
 

@@ -4,9 +4,13 @@
 #ifndef HERALD_SERVER_CORE_CORE_DEPS_H_
 #define HERALD_SERVER_CORE_CORE_DEPS_H_
 
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "server/core/clock.h"
+#include "server/core/event_hub.h"
 #include "server/core/metrics.h"
 #include "server/core/organisation.h"
 #include "server/core/renderer.h"
@@ -20,6 +24,16 @@ struct CoreDeps {
   const Renderer& renderer;
   std::shared_ptr<const Organisation> org;
   HeraldMetrics& metrics;
+  // Live watchers; null when nobody can watch (most tests).
+  EventHub* events = nullptr;
+
+  // Tells watchers about a committed change.
+  void Emit(int64_t incident_id, std::string kind, std::string actor,
+            std::string text, std::string message_ref = "") const {
+    if (events == nullptr) return;
+    events->Publish(clock.Now(), incident_id, std::move(kind),
+                    std::move(actor), std::move(text), std::move(message_ref));
+  }
 };
 
 }  // namespace herald

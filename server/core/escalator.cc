@@ -69,6 +69,8 @@ absl::StatusOr<v1::Incident> Escalator::Acknowledge(const Caller& caller,
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  deps_.Emit(incident_id, "acknowledged", caller.person_id,
+             absl::StrCat("acknowledged by ", out.acknowledged_by()));
   return out;
 }
 

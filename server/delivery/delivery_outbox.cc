@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "herald/enum_labels.h"
+#include "server/core/organisation.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
@@ -84,8 +86,21 @@ absl::Status DeliveryOutbox::Attempt(v1::Delivery delivery) {
       delivery.set_state(v1::DELIVERY_STATE_FAILED);
     }
   }
-  return deps_.store.Write(
+  absl::Status recorded = deps_.store.Write(
       [&](StoreTxn& txn) { return txn.UpdateDelivery(delivery); });
+  if (recorded.ok() && deps_.events != nullptr) {
+    const bool delivered = delivery.state() == v1::DELIVERY_STATE_DELIVERED;
+    deps_.events->Publish(
+        now, delivery.incident_id(),
+        delivered ? "delivered" : "delivery_failed", "herald",
+        absl::StrCat(delivery.address(), ": ", delivery.subject(),
+                     delivered ? "" : absl::StrCat(" (", delivery.last_error(),
+                                                   "; ",
+                                                   EnumLabel(delivery.state()),
+                                                   ")")),
+        delivery.message_id() != 0 ? MessageRef(delivery.message_id()) : "");
+  }
+  return recorded;
 }
 
 }  // namespace herald

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/core/clock.h"
+#include "server/core/event_hub.h"
 #include "server/core/metrics.h"
 #include "server/delivery/channel.h"
 #include "server/store/store.h"
@@ -33,6 +34,8 @@ struct OutboxDeps {
   RetryPolicy retry;
   // Uniform in [0, 1); injected so tests can pin the jitter.
   std::function<double()> random;
+  // Live watchers are told of each outcome; may be null.
+  EventHub* events = nullptr;
 };
 
 class DeliveryOutbox {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -325,12 +326,35 @@ TEST_F(CliTest, RejectNeedsAReasonAndTheAuditLogShowsEveryDecision) {
   EXPECT_THAT(a.out, HasSubstr("name the region"));
 }
 
+TEST_F(CliTest, WatchStreamsEventsUntilTheStreamEnds) {
+  const std::string inc = OpenIncident();
+  Outcome watched;
+  std::thread watcher([&] { watched = Run({"watch", inc}, "dave"); });
+  // Once the watcher is subscribed, what happens to the incident streams.
+  while (h_.core.events.subscribers() == 0) std::this_thread::yield();
+  const int64_t other =  // another incident: not shown
+      h_.core.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))
+          ->incident_id;
+  ASSERT_TRUE(h_.core.workflow
+                  .PostUpdate(testing::Engineer(), other, "not this one")
+                  .ok());
+  ASSERT_EQ(Run({"update", inc, "errors falling"}).code, kExitOk);
+  h_.server->Shutdown(std::chrono::system_clock::now());  // ends the stream
+  watcher.join();
+  EXPECT_EQ(watched.code, kExitError);
+  EXPECT_THAT(watched.out, HasSubstr("Watching " + inc));
+  EXPECT_THAT(watched.out, HasSubstr("update"));
+  EXPECT_THAT(watched.out, HasSubstr("errors falling"));
+  EXPECT_THAT(watched.out, Not(HasSubstr("not this one")));
+  EXPECT_THAT(watched.err, HasSubstr("the stream ended"));
+}
+
 TEST_F(CliTest, HelpListsEveryCommand) {
   Outcome o = Run({"--help"});
   EXPECT_EQ(o.code, kExitOk);
   for (const char* cmd : {"incidents", "show", "update", "resolve", "messages",
                           "approve", "reject", "audit", "oncall", "ack",
-                          "alerts"}) {
+                          "alerts", "watch"}) {
     EXPECT_THAT(o.out, HasSubstr(cmd));
   }
 }

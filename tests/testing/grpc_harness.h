@@ -35,7 +35,8 @@ struct GrpcHarness {
             core.escalator,
             core.overrides,
             core.clock,
-            [this] { ++published; }},
+            [this] { ++published; },
+            &core.events},
         incidents(api),
         messages(api),
         oncall(api) {
@@ -49,7 +50,8 @@ struct GrpcHarness {
     channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                   grpc::InsecureChannelCredentials());
   }
-  ~GrpcHarness() { server->Shutdown(); }
+  // Cancels what is still running (watch streams), as heraldd does.
+  ~GrpcHarness() { server->Shutdown(std::chrono::system_clock::now()); }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port); }
 

@@ -44,7 +44,7 @@ struct CoreHarness {
         renderer(*MustacheRenderer::WithOverrides("")),
         org(*BuildOrganisation(config, "test")),
         metrics(registry),
-        deps{*store, clock, *renderer, org, metrics},
+        deps{*store, clock, *renderer, org, metrics, &events},
         drafter(*renderer, org),
         planner(deps, drafter),
         escalator(deps, planner),
@@ -83,6 +83,7 @@ struct CoreHarness {
   std::shared_ptr<const Organisation> org;
   prometheus::Registry registry;
   HeraldMetrics metrics;
+  EventHub events;
   CoreDeps deps;
   MessageDrafter drafter;
   DeliveryPlanner planner;

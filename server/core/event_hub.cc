@@ -1,0 +1,111 @@
+#include "server/core/event_hub.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/core/organisation.h"
+#include "server/core/proto_time.h"
+
+namespace herald {
+
+EventHub::Subscription::Subscription(int64_t incident_id, size_t capacity,
+                                     std::function<void()> wake)
+    : incident_id_(incident_id), capacity_(capacity), wake_(std::move(wake)) {}
+
+bool EventHub::Subscription::Push(const v1::WatchEvent& e) {
+  bool dropped = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (queue_.size() >= capacity_) {
+      queue_.pop_front();
+      ++dropped_;
+      ++unreported_drops_;
+      dropped = true;
+    }
+    queue_.push_back(e);
+  }
+  Wake();
+  return dropped;
+}
+
+void EventHub::Subscription::Wake() {
+  absl::MutexLock lock(&wake_mu_);
+  if (!closed_ && wake_) wake_();
+}
+
+bool EventHub::Subscription::Pop(v1::WatchEvent* out) {
+  absl::MutexLock lock(&mu_);
+  if (unreported_drops_ > 0) {
+    *out = v1::WatchEvent();
+    out->set_kind("lagged");
+    out->set_actor("herald");
+    out->set_text(absl::StrCat(unreported_drops_,
+                               " event(s) dropped: this watcher fell behind"));
+    unreported_drops_ = 0;
+    return true;
+  }
+  if (queue_.empty()) return false;
+  *out = std::move(queue_.front());
+  queue_.pop_front();
+  return true;
+}
+
+void EventHub::Subscription::Close() {
+  absl::MutexLock lock(&wake_mu_);
+  closed_ = true;
+}
+
+int64_t EventHub::Subscription::dropped() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_;
+}
+
+std::shared_ptr<EventHub::Subscription> EventHub::Subscribe(
+    int64_t incident_id, std::function<void()> wake) {
+  auto s = std::make_shared<Subscription>(incident_id, capacity_,
+                                          std::move(wake));
+  absl::MutexLock lock(&mu_);
+  subs_.push_back(s);
+  return s;
+}
+
+void EventHub::Unsubscribe(const std::shared_ptr<Subscription>& s) {
+  s->Close();
+  absl::MutexLock lock(&mu_);
+  subs_.erase(std::remove(subs_.begin(), subs_.end(), s), subs_.end());
+}
+
+void EventHub::Publish(const v1::WatchEvent& event) {
+  std::vector<std::shared_ptr<Subscription>> targets;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& s : subs_) {
+      if (s->Wants(event)) targets.push_back(s);
+    }
+  }
+  for (const auto& s : targets) {
+    if (s->Push(event)) ++dropped_;
+  }
+}
+
+void EventHub::Publish(absl::Time at, int64_t incident_id, std::string kind,
+                       std::string actor, std::string text,
+                       std::string message_ref) {
+  v1::WatchEvent e;
+  *e.mutable_at() = ToProtoTime(at);
+  e.set_incident_id(incident_id);
+  if (incident_id != 0) e.set_incident_ref(IncidentRef(incident_id));
+  e.set_kind(std::move(kind));
+  e.set_actor(std::move(actor));
+  e.set_text(std::move(text));
+  e.set_message_ref(std::move(message_ref));
+  Publish(e);
+}
+
+int EventHub::subscribers() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(subs_.size());
+}
+
+}  // namespace herald

@@ -1,0 +1,90 @@
+// EventHub carries what happens to incidents (alerts, updates, drafts,
+// decisions, deliveries) to live watchers (`herald watch`). Core publishes an
+// event after the change is committed. Publishing never waits for a watcher:
+// each subscription has a bounded queue, and when a slow or stuck watcher's
+// queue is full its oldest events are dropped and it is told how many it
+// missed. Thread-safe.
+#ifndef HERALD_SERVER_CORE_EVENT_HUB_H_
+#define HERALD_SERVER_CORE_EVENT_HUB_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "herald/v1/herald.pb.h"
+
+namespace herald {
+
+class EventHub {
+ public:
+  // One watcher's queue. Thread-safe.
+  class Subscription {
+   public:
+    Subscription(int64_t incident_id, size_t capacity,
+                 std::function<void()> wake);
+
+    // The next event, if any. After events were dropped, first a "lagged"
+    // event saying how many.
+    bool Pop(v1::WatchEvent* out);
+    // Stops wake-ups. Once it returns, `wake` is not running and will not
+    // run again.
+    void Close();
+    int64_t dropped() const;
+
+   private:
+    friend class EventHub;
+    bool Wants(const v1::WatchEvent& e) const {
+      return incident_id_ == 0 || e.incident_id() == incident_id_;
+    }
+    // Returns whether the oldest event was dropped to make room.
+    bool Push(const v1::WatchEvent& e);
+    void Wake();
+
+    const int64_t incident_id_;
+    const size_t capacity_;
+    const std::function<void()> wake_;
+    mutable absl::Mutex mu_;
+    std::deque<v1::WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
+    int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+    int64_t unreported_drops_ ABSL_GUARDED_BY(mu_) = 0;
+    absl::Mutex wake_mu_;  // held while `wake_` runs; Close takes it
+    bool closed_ ABSL_GUARDED_BY(wake_mu_) = false;
+  };
+
+  explicit EventHub(size_t queue_capacity = 1024)
+      : capacity_(queue_capacity) {}
+
+  // Events of `incident_id` (0: of every incident) are queued for the
+  // subscriber, and `wake` is called (on the publishing thread, so it must be
+  // quick and must not publish) whenever one arrives.
+  std::shared_ptr<Subscription> Subscribe(int64_t incident_id,
+                                          std::function<void()> wake);
+  void Unsubscribe(const std::shared_ptr<Subscription>& s);
+
+  void Publish(const v1::WatchEvent& event);
+  // Builds and publishes one event at `at`.
+  void Publish(absl::Time at, int64_t incident_id, std::string kind,
+               std::string actor, std::string text,
+               std::string message_ref = "");
+
+  int subscribers() const;
+  // Events dropped from full queues, over every subscription ever.
+  int64_t dropped() const { return dropped_.load(); }
+
+ private:
+  const size_t capacity_;
+  std::atomic<int64_t> dropped_{0};
+  mutable absl::Mutex mu_;
+  std::vector<std::shared_ptr<Subscription>> subs_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_EVENT_HUB_H_
