@@ -46,6 +46,32 @@ grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
+// Like Handle, for calls that finish later: `fn` gets the caller and a
+// `finish` to call exactly once, from any thread (the store's writer thread,
+// typically), so that no RPC thread waits for a commit.
+template <typename Fn>
+grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* ctx,
+                                      const ApiDeps& deps,
+                                      Permission permission, Fn fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto finish = [reactor](const absl::Status& status) {
+    if (absl::IsInternal(status) || absl::IsUnavailable(status) ||
+        absl::IsDataLoss(status)) {
+      LogError("rpc failed", {{"error", status.ToString()}});
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  };
+  absl::StatusOr<Caller> caller = Authenticate(ctx, deps);
+  absl::Status status = caller.status();
+  if (status.ok()) status = Authorizer::Authorize(*caller, permission);
+  if (!status.ok()) {
+    finish(status);
+    return reactor;
+  }
+  fn(*caller, std::move(finish));
+  return reactor;
+}
+
 absl::StatusOr<int64_t> IncidentId(const std::string& ref) {
   if (ref.empty())
     return absl::InvalidArgumentError("incident: required, e.g. INC-12");
@@ -103,23 +129,24 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::GetIncident(
 grpc::ServerUnaryReactor* IncidentServiceImpl::PostUpdate(
     grpc::CallbackServerContext* ctx, const v1::PostUpdateRequest* req,
     v1::PostUpdateResponse* resp) {
-  return Handle(ctx, deps_, Permission::kPostUpdate,
-                [&](const Caller& caller) -> absl::Status {
-                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
-                  if (!id.ok()) return id.status();
-                  UpdateDetails details;
-                  details.status_hint = req->status();
-                  if (req->has_eta()) {
-                    details.eta = FromProtoDuration(req->eta());
-                  }
-                  details.next_step = req->next_step();
-                  auto posted =
-                      deps_.workflow.PostUpdate(caller, *id, req->text(), details);
-                  if (!posted.ok()) return posted.status();
-                  *resp->mutable_update() = std::move(posted->update);
-                  *resp->mutable_draft() = std::move(posted->draft);
-                  return absl::OkStatus();
-                });
+  return HandleAsync(
+      ctx, deps_, Permission::kPostUpdate,
+      [&](const Caller& caller, auto finish) {
+        absl::StatusOr<int64_t> id = IncidentId(req->incident());
+        if (!id.ok()) return finish(id.status());
+        UpdateDetails details;
+        details.status_hint = req->status();
+        if (req->has_eta()) details.eta = FromProtoDuration(req->eta());
+        details.next_step = req->next_step();
+        deps_.workflow.PostUpdateAsync(
+            caller, *id, req->text(), details,
+            [resp, finish](absl::StatusOr<PostedUpdate> posted) {
+              if (!posted.ok()) return finish(posted.status());
+              *resp->mutable_update() = std::move(posted->update);
+              *resp->mutable_draft() = std::move(posted->draft);
+              finish(absl::OkStatus());
+            });
+      });
 }
 
 grpc::ServerUnaryReactor* IncidentServiceImpl::ResolveIncident(

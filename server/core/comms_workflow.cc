@@ -1,9 +1,11 @@
 #include "server/core/comms_workflow.h"
 
+#include <memory>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "herald/enum_labels.h"
 #include "server/core/message_records.h"
 #include "server/core/open_incident.h"
@@ -84,90 +86,123 @@ CommsWorkflow::CommsWorkflow(const CoreDeps& deps,
     : deps_(deps), drafter_(drafter), planner_(planner), cadence_(cadence) {}
 
 absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
-    const Caller& caller, int64_t incident_id, const std::string& raw_text,
+    const Caller& caller, int64_t incident_id, const std::string& text,
     const UpdateDetails& details) {
+  absl::StatusOr<PostedUpdate> out;
+  absl::Notification done;
+  PostUpdateAsync(caller, incident_id, text, details,
+                  [&](absl::StatusOr<PostedUpdate> r) {
+                    out = std::move(r);
+                    done.Notify();
+                  });
+  done.WaitForNotification();
+  return out;
+}
+
+void CommsWorkflow::PostUpdateAsync(
+    const Caller& caller, int64_t incident_id, const std::string& raw_text,
+    const UpdateDetails& details,
+    absl::AnyInvocable<void(absl::StatusOr<PostedUpdate>)> done) {
   const std::string text(absl::StripAsciiWhitespace(raw_text));
   const std::string next_step(absl::StripAsciiWhitespace(details.next_step));
   const v1::IncidentStatus status_hint = details.status_hint;
   const int32_t configured = deps_.org->config().comms().max_update_length();
   const size_t max_length =
       configured > 0 ? static_cast<size_t>(configured) : kDefaultMaxUpdateLength;
-  if (text.empty())
-    return absl::InvalidArgumentError("text: an update needs some text");
+  if (text.empty()) {
+    return done(absl::InvalidArgumentError("text: an update needs some text"));
+  }
   if (text.size() > max_length) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return done(absl::InvalidArgumentError(absl::StrCat(
         "text: updates are short notes of at most ", max_length,
-        " characters; this one has ", text.size()));
+        " characters; this one has ", text.size())));
   }
   if (next_step.size() > max_length) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "next: at most ", max_length, " characters; this has ",
-        next_step.size()));
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("next: at most ", max_length, " characters; this has ",
+                     next_step.size())));
   }
   if (details.eta < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("eta: must be a duration from now");
+    return done(absl::InvalidArgumentError("eta: must be a duration from now"));
   }
   if (status_hint != v1::INCIDENT_STATUS_UNSPECIFIED &&
       status_hint != v1::INCIDENT_STATUS_IDENTIFIED &&
       status_hint != v1::INCIDENT_STATUS_MONITORING) {
-    return absl::InvalidArgumentError(
+    return done(absl::InvalidArgumentError(
         "status: an update may move an incident to identified or monitoring; "
-        "use resolve to resolve it");
+        "use resolve to resolve it"));
   }
-  PostedUpdate out;
+  // Shared by the transaction and the completion, which the store runs one
+  // after the other, possibly on its writer thread.
+  struct Pending {
+    std::string author;
+    PostedUpdate out;
+    absl::AnyInvocable<void(absl::StatusOr<PostedUpdate>)> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->author = caller.person_id;
+  pending->done = std::move(done);
   const absl::Time now = deps_.clock.Now();
-  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<v1::Incident> incident =
-        LoadOpenIncident(txn, incident_id, "it takes no more updates");
-    if (!incident.ok()) return incident.status();
-    v1::Update update;
-    update.set_incident_id(incident_id);
-    update.set_author_id(caller.person_id);
-    update.set_text(text);
-    update.set_status_hint(status_hint);
-    *update.mutable_created_at() = ToProtoTime(now);
-    if (details.eta > absl::ZeroDuration()) {
-      *update.mutable_eta() = ToProtoTime(now + details.eta);
-    }
-    update.set_next_step(next_step);
-    absl::StatusOr<int64_t> update_id = txn.InsertUpdate(update);
-    if (!update_id.ok()) return update_id.status();
-    update.set_id(*update_id);
-    if (auto st = txn.AppendTimeline(
-            TimelineEntry(incident_id, now, "update", caller.person_id, text));
-        !st.ok()) {
-      return st;
-    }
+  const absl::Duration eta = details.eta;
+  deps_.store.WriteAsync(
+      [this, pending, incident_id, text, next_step, status_hint, eta,
+       now](StoreTxn& txn) -> absl::Status {
+        const std::string& author = pending->author;
+        absl::StatusOr<v1::Incident> incident =
+            LoadOpenIncident(txn, incident_id, "it takes no more updates");
+        if (!incident.ok()) return incident.status();
+        v1::Update update;
+        update.set_incident_id(incident_id);
+        update.set_author_id(author);
+        update.set_text(text);
+        update.set_status_hint(status_hint);
+        *update.mutable_created_at() = ToProtoTime(now);
+        if (eta > absl::ZeroDuration()) {
+          *update.mutable_eta() = ToProtoTime(now + eta);
+        }
+        update.set_next_step(next_step);
+        absl::StatusOr<int64_t> update_id = txn.InsertUpdate(update);
+        if (!update_id.ok()) return update_id.status();
+        update.set_id(*update_id);
+        if (auto st = txn.AppendTimeline(
+                TimelineEntry(incident_id, now, "update", author, text));
+            !st.ok()) {
+          return st;
+        }
 
-    const v1::IncidentStatus status =
-        status_hint != v1::INCIDENT_STATUS_UNSPECIFIED ? status_hint
-                                                       : incident->status();
-    absl::StatusOr<v1::Message> draft =
-        drafter_.DraftStatusUpdate(*incident, status, update);
-    if (!draft.ok()) return draft.status();
-    draft->set_source_update_id(*update_id);
-    if (auto st = SupersedeDrafts(txn, incident_id,
-                                  {v1::MESSAGE_KIND_STATUS_UPDATE},
-                                  caller.person_id, kSupersededByNewer, now);
-        !st.ok()) {
-      return st;
-    }
-    absl::StatusOr<v1::Message> stored =
-        StoreDraft(txn, *std::move(draft), caller.person_id, now);
-    if (!stored.ok()) return stored.status();
-    if (auto st = planner_.NotifyDraftWaiting(txn, *stored, *incident);
-        !st.ok()) {
-      return st;
-    }
-    out.update = std::move(update);
-    out.draft = *std::move(stored);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  deps_.Emit(incident_id, "update", caller.person_id, out.update.text());
-  deps_.Emit(incident_id, "drafted", kHeraldActor, out.draft.title(),
-             out.draft.ref());
-  return out;
+        const v1::IncidentStatus status =
+            status_hint != v1::INCIDENT_STATUS_UNSPECIFIED
+                ? status_hint
+                : incident->status();
+        absl::StatusOr<v1::Message> draft =
+            drafter_.DraftStatusUpdate(*incident, status, update);
+        if (!draft.ok()) return draft.status();
+        draft->set_source_update_id(*update_id);
+        if (auto st = SupersedeDrafts(txn, incident_id,
+                                      {v1::MESSAGE_KIND_STATUS_UPDATE}, author,
+                                      kSupersededByNewer, now);
+            !st.ok()) {
+          return st;
+        }
+        absl::StatusOr<v1::Message> stored =
+            StoreDraft(txn, *std::move(draft), author, now);
+        if (!stored.ok()) return stored.status();
+        if (auto st = planner_.NotifyDraftWaiting(txn, *stored, *incident);
+            !st.ok()) {
+          return st;
+        }
+        pending->out.update = std::move(update);
+        pending->out.draft = *std::move(stored);
+        return absl::OkStatus();
+      },
+      [this, pending, incident_id](absl::Status s) {
+        if (!s.ok()) return pending->done(std::move(s));
+        deps_.Emit(incident_id, "update", pending->author,
+                   pending->out.update.text());
+        deps_.Emit(incident_id, "drafted", kHeraldActor,
+                   pending->out.draft.title(), pending->out.draft.ref());
+        pending->done(std::move(pending->out));
+      });
 }
 
 absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,

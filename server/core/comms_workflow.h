@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -61,6 +62,14 @@ class CommsWorkflow {
                                           int64_t incident_id,
                                           const std::string& text,
                                           const UpdateDetails& details = {});
+  // PostUpdate without waiting for the commit, for callers that must not
+  // block (RPC handlers): `done` gets what PostUpdate would have returned.
+  // It may run on the store's writer thread, so it must be quick and must
+  // not call the store.
+  void PostUpdateAsync(
+      const Caller& caller, int64_t incident_id, const std::string& text,
+      const UpdateDetails& details,
+      absl::AnyInvocable<void(absl::StatusOr<PostedUpdate>)> done);
 
   // Resolves `incident_id` and drafts the resolution notice and the apology.
   // NotFound for an unknown incident; FailedPrecondition when already resolved.

@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <memory>
+#include <set>
 #include <thread>
 #include <string>
 #include <unordered_map>
@@ -108,6 +110,10 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
+    R"sql(
+CREATE INDEX messages_by_incident_state ON messages(incident_id, state);
+CREATE INDEX messages_by_state ON messages(state);
 )sql",
 };
 
@@ -412,15 +418,43 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::Message>> ListMessages(
       const MessageFilter& f) override {
-    // States are a small closed set: filter them as a bit mask.
-    int64_t mask = 0;
-    for (v1::MessageState st : f.states) mask |= int64_t{1} << st;
-    Statement s(
-        db_,
-        "SELECT id, body FROM messages WHERE (? = 0 OR incident_id = ?) "
-        "AND (? = 0 OR ((? >> state) & 1) = 1) ORDER BY id");
-    s.Bind(1, f.incident_id).Bind(2, f.incident_id).Bind(3, mask).Bind(4, mask);
-    return CollectRows<v1::Message>(s);
+    // One indexed lookup per (incident, state): an incident collects many
+    // superseded and published messages, and a draft lookup must not read
+    // them all.
+    if (f.states.empty()) {
+      if (f.incident_id == 0) {
+        Statement s(db_, "SELECT id, body FROM messages ORDER BY id");
+        return CollectRows<v1::Message>(s);
+      }
+      Statement s(db_,
+                  "SELECT id, body FROM messages WHERE incident_id = ? "
+                  "ORDER BY id");
+      s.Bind(1, f.incident_id);
+      return CollectRows<v1::Message>(s);
+    }
+    std::vector<v1::Message> out;
+    for (v1::MessageState state : std::set<v1::MessageState>(
+             f.states.begin(), f.states.end())) {
+      absl::StatusOr<std::vector<v1::Message>> some;
+      if (f.incident_id == 0) {
+        Statement s(db_, "SELECT id, body FROM messages WHERE state = ?");
+        s.Bind(1, int64_t{state});
+        some = CollectRows<v1::Message>(s);
+      } else {
+        Statement s(db_,
+                    "SELECT id, body FROM messages WHERE incident_id = ? AND "
+                    "state = ?");
+        s.Bind(1, f.incident_id).Bind(2, int64_t{state});
+        some = CollectRows<v1::Message>(s);
+      }
+      if (!some.ok()) return some.status();
+      for (v1::Message& m : *some) out.push_back(std::move(m));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const v1::Message& a, const v1::Message& b) {
+                return a.id() < b.id();
+              });
+    return out;
   }
   absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
       int64_t incident_id) override {
