@@ -170,8 +170,8 @@ absl::StatusOr<std::pair<std::string, std::string>> EditInEditor(
   }
   // Through the shell, as git does, so that EDITOR="code --wait" works.
   const std::string script = absl::StrCat(editor, " \"$1\"");
-  const char* argv[] = {"/bin/sh", "-c", script.c_str(), "herald-editor", path,
-                        nullptr};
+  const char* argv[] = {"/bin/sh",       "-c", script.c_str(),
+                        "herald-editor", path, nullptr};
   pid_t pid = 0;
   int status = 0;
   if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr,
@@ -190,7 +190,8 @@ absl::StatusOr<std::pair<std::string, std::string>> EditInEditor(
 
 std::vector<std::string> Lines(const std::string& title,
                                const std::string& body) {
-  std::vector<std::string> out = absl::StrSplit(EditableText(title, body), '\n');
+  std::vector<std::string> out =
+      absl::StrSplit(EditableText(title, body), '\n');
   if (!out.empty() && out.back().empty()) out.pop_back();
   return out;
 }
@@ -434,8 +435,8 @@ class Commands {
     if (json()) return PrintJson(*got, out_), kExitOk;
     const v1::Message& m = got->message();
     out_ << m.ref() << "  " << EnumLabel(m.kind()) << ", "
-         << EnumLabel(m.state()) << ", version " << m.version()
-         << " by " << m.last_editor_id() << "\n";
+         << EnumLabel(m.state()) << ", version " << m.version() << " by "
+         << m.last_editor_id() << "\n";
     if (m.state() == v1::MESSAGE_STATE_REJECTED) {
       out_ << "rejected by " << m.rejected_by() << ": " << m.rejection_reason()
            << "\n";
@@ -516,9 +517,9 @@ class Commands {
              << " has only version 1 (herald's draft): nothing to compare.\n";
         return kExitOk;
       }
-      return UsageError(absl::InvalidArgumentError(absl::StrCat(
-          got->message().ref(), " has versions 1 to ", current,
-          "; cannot compare ", from, " with ", to)));
+      return UsageError(absl::InvalidArgumentError(
+          absl::StrCat(got->message().ref(), " has versions 1 to ", current,
+                       "; cannot compare ", from, " with ", to)));
     }
     if (json()) {
       v1::GetMessageResponse pair;
@@ -528,9 +529,9 @@ class Commands {
     }
     out_ << "--- " << got->message().ref() << " version " << a->version()
          << " (" << a->editor_id() << ", " << When(a->created_at())
-         << " UTC)\n+++ " << got->message().ref() << " version "
-         << b->version() << " (" << b->editor_id() << ", "
-         << When(b->created_at()) << " UTC)\n";
+         << " UTC)\n+++ " << got->message().ref() << " version " << b->version()
+         << " (" << b->editor_id() << ", " << When(b->created_at())
+         << " UTC)\n";
     out_ << UnifiedDiff(a->title(), a->body(), b->title(), b->body());
     return kExitOk;
   }
@@ -647,7 +648,8 @@ class Commands {
       } else if (e.kind() == "watching") {
         out_ << "Watching " << e.text() << " (Ctrl-C to stop). Times in UTC.\n";
       } else {
-        out_ << absl::FormatTime("%H:%M:%S", absl::FromUnixSeconds(e.at().seconds()),
+        out_ << absl::FormatTime("%H:%M:%S",
+                                 absl::FromUnixSeconds(e.at().seconds()),
                                  absl::UTCTimeZone())
              << "  " << std::left << std::setw(8)
              << (e.incident_ref().empty() ? "-" : e.incident_ref()) << " "
@@ -664,7 +666,8 @@ class Commands {
                          " (--server or HERALD_SERVER): ", msg);
     }
     err_ << "herald watch: the stream ended: "
-         << (s.ok() ? "server closed it" : CodeName(s.error_code()) + ": " + msg)
+         << (s.ok() ? "server closed it"
+                    : CodeName(s.error_code()) + ": " + msg)
          << "\n";
     return kExitError;
   }
@@ -885,8 +888,7 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   update->add_option("--eta", eta,
                      "when you expect the fix, from now (e.g. 30m, 2h)");
   update->add_option("--next", next, "what the team does next");
-  update->callback(
-      [&] { rc = cmd.Update(incident, text, status, eta, next); });
+  update->callback([&] { rc = cmd.Update(incident, text, status, eta, next); });
 
   std::string note;
   auto* resolve = app.add_subcommand(
@@ -906,7 +908,8 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->add_option("--state", states, "states to list, e.g. --state published")
       ->delimiter(',');
   messages->callback([&] {
-    if (messages->get_subcommands().empty()) rc = cmd.Messages(incident, states);
+    if (messages->get_subcommands().empty())
+      rc = cmd.Messages(incident, states);
   });
 
   std::string message;
@@ -927,14 +930,14 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   edit->add_option("--title", title, "the new title");
   edit->add_option("--body-file", body_file,
                    "a file holding the new body ('-' is not supported)");
-  edit->callback([&] {
-    rc = cmd.Edit(message, title, body_file, env("EDITOR"));
-  });
+  edit->callback(
+      [&] { rc = cmd.Edit(message, title, body_file, env("EDITOR")); });
 
   int diff_from = 0, diff_to = 0;
   auto* diff = messages->add_subcommand(
-      "diff", "Show how a message changed between versions (default: the "
-              "last edit)");
+      "diff",
+      "Show how a message changed between versions (default: the "
+      "last edit)");
   diff->add_option("MESSAGE", message, "message id, e.g. MSG-40")->required();
   diff->add_option("--from", diff_from,
                    "older version (default: the one before --to)");

@@ -19,8 +19,8 @@
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
 #include "server/core/escalator.h"
-#include "server/core/job_runner.h"
 #include "server/core/incident_queries.h"
+#include "server/core/job_runner.h"
 #include "server/core/log.h"
 #include "server/core/mustache_renderer.h"
 #include "server/core/rota_overrides.h"
@@ -151,7 +151,8 @@ int Run(const Flags& flags) {
   std::mt19937_64 rng{std::random_device{}()};
   absl::Mutex rng_mu;
   DeliveryOutbox outbox(
-      OutboxDeps{**store, clock, smtp, metrics, RetryPolicy{}, [&] {
+      OutboxDeps{**store, clock, smtp, metrics, RetryPolicy{},
+                 [&] {
                    absl::MutexLock lock(&rng_mu);
                    return std::uniform_real_distribution<double>(0, 1)(rng);
                  },
@@ -175,10 +176,14 @@ int Run(const Flags& flags) {
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer, workflow,
-              queries,    escalator,
-              overrides,  clock,
-              [&] { outbox_runner.Wake(); }, &events};
+  ApiDeps api{authorizer,
+              workflow,
+              queries,
+              escalator,
+              overrides,
+              clock,
+              [&] { outbox_runner.Wake(); },
+              &events};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);
   OnCallServiceImpl oncall_service(api);

@@ -58,9 +58,9 @@ class WebhookDecoder {
                                          v1::AlertmanagerWebhook& out) {
     simdjson::dom::element root;
     if (auto error = Parser().parse(body.data(), body.size()).get(root)) {
-      return Reject(Reason::kMalformedJson,
-                    absl::StrCat("malformed JSON: ",
-                                 simdjson::error_message(error)));
+      return Reject(
+          Reason::kMalformedJson,
+          absl::StrCat("malformed JSON: ", simdjson::error_message(error)));
     }
     simdjson::dom::object object;
     if (root.get_object().get(object)) {

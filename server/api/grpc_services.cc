@@ -129,24 +129,25 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::GetIncident(
 grpc::ServerUnaryReactor* IncidentServiceImpl::PostUpdate(
     grpc::CallbackServerContext* ctx, const v1::PostUpdateRequest* req,
     v1::PostUpdateResponse* resp) {
-  return HandleAsync(
-      ctx, deps_, Permission::kPostUpdate,
-      [&](const Caller& caller, auto finish) {
-        absl::StatusOr<int64_t> id = IncidentId(req->incident());
-        if (!id.ok()) return finish(id.status());
-        UpdateDetails details;
-        details.status_hint = req->status();
-        if (req->has_eta()) details.eta = FromProtoDuration(req->eta());
-        details.next_step = req->next_step();
-        deps_.workflow.PostUpdateAsync(
-            caller, *id, req->text(), details,
-            [resp, finish](absl::StatusOr<PostedUpdate> posted) {
-              if (!posted.ok()) return finish(posted.status());
-              *resp->mutable_update() = std::move(posted->update);
-              *resp->mutable_draft() = std::move(posted->draft);
-              finish(absl::OkStatus());
-            });
-      });
+  return HandleAsync(ctx, deps_, Permission::kPostUpdate,
+                     [&](const Caller& caller, auto finish) {
+                       absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                       if (!id.ok()) return finish(id.status());
+                       UpdateDetails details;
+                       details.status_hint = req->status();
+                       if (req->has_eta())
+                         details.eta = FromProtoDuration(req->eta());
+                       details.next_step = req->next_step();
+                       deps_.workflow.PostUpdateAsync(
+                           caller, *id, req->text(), details,
+                           [resp, finish](absl::StatusOr<PostedUpdate> posted) {
+                             if (!posted.ok()) return finish(posted.status());
+                             *resp->mutable_update() =
+                                 std::move(posted->update);
+                             *resp->mutable_draft() = std::move(posted->draft);
+                             finish(absl::OkStatus());
+                           });
+                     });
 }
 
 grpc::ServerUnaryReactor* IncidentServiceImpl::ResolveIncident(
@@ -229,8 +230,8 @@ grpc::ServerUnaryReactor* MessageServiceImpl::EditMessage(
                 [&](const Caller& caller) -> absl::Status {
                   absl::StatusOr<int64_t> id = MessageId(req->message());
                   if (!id.ok()) return id.status();
-                  auto edited = deps_.workflow.Edit(
-                      caller, *id, req->version(), req->title(), req->body());
+                  auto edited = deps_.workflow.Edit(caller, *id, req->version(),
+                                                    req->title(), req->body());
                   if (!edited.ok()) return edited.status();
                   *resp->mutable_message() = *std::move(edited);
                   return absl::OkStatus();
@@ -255,19 +256,19 @@ grpc::ServerUnaryReactor* MessageServiceImpl::RejectMessage(
 grpc::ServerUnaryReactor* MessageServiceImpl::ListAudit(
     grpc::CallbackServerContext* ctx, const v1::ListAuditRequest* req,
     v1::ListAuditResponse* resp) {
-  return Handle(
-      ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
-        int64_t incident_id = 0;
-        if (!req->incident().empty()) {
-          absl::StatusOr<int64_t> id = IncidentId(req->incident());
-          if (!id.ok()) return id.status();
-          incident_id = *id;
-        }
-        auto list = deps_.queries.ListAudit(incident_id);
-        if (!list.ok()) return list.status();
-        for (auto& e : *list) *resp->add_entries() = std::move(e);
-        return absl::OkStatus();
-      });
+  return Handle(ctx, deps_, Permission::kRead,
+                [&](const Caller&) -> absl::Status {
+                  int64_t incident_id = 0;
+                  if (!req->incident().empty()) {
+                    absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                    if (!id.ok()) return id.status();
+                    incident_id = *id;
+                  }
+                  auto list = deps_.queries.ListAudit(incident_id);
+                  if (!list.ok()) return list.status();
+                  for (auto& e : *list) *resp->add_entries() = std::move(e);
+                  return absl::OkStatus();
+                });
 }
 
 // One watcher: writes the events its subscription queues, one at a time.
@@ -276,15 +277,15 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ListAudit(
 // anyone else's.
 class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
  public:
-  WatchReactor(EventHub& hub, int64_t incident_id, absl::Time now)
-      : hub_(hub) {
+  WatchReactor(EventHub& hub, int64_t incident_id, absl::Time now) : hub_(hub) {
     // First, say what is being watched: the caller knows the stream is live.
     next_.set_kind("watching");
     next_.set_actor("herald");
     *next_.mutable_at() = ToProtoTime(now);
     next_.set_incident_id(incident_id);
     if (incident_id != 0) next_.set_incident_ref(IncidentRef(incident_id));
-    next_.set_text(incident_id == 0 ? "every incident" : IncidentRef(incident_id));
+    next_.set_text(incident_id == 0 ? "every incident"
+                                    : IncidentRef(incident_id));
     writing_ = true;
     StartWrite(&next_);
     sub_ = hub_.Subscribe(incident_id, [this] { MaybeWrite(); });

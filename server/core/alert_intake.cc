@@ -54,7 +54,10 @@ bool AddComponents(const Organisation& org, const v1::Alert& alert,
 AlertIntake::AlertIntake(const CoreDeps& deps, const MessageDrafter& drafter,
                          const DeliveryPlanner& planner,
                          const Escalator& escalator)
-    : deps_(deps), drafter_(drafter), planner_(planner), escalator_(escalator) {}
+    : deps_(deps),
+      drafter_(drafter),
+      planner_(planner),
+      escalator_(escalator) {}
 
 absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& group) {
   const absl::Time received_at = deps_.clock.Now();
@@ -141,7 +144,7 @@ void AlertIntake::CountCommitted(const v1::AlertGroup& group,
 }
 
 absl::Status AlertIntake::DraftFirstMessage(StoreTxn& txn,
-                                           const v1::Incident& incident) {
+                                            const v1::Incident& incident) {
   v1::Update from_alert;
   from_alert.set_text(incident.description());
   absl::StatusOr<v1::Message> draft = drafter_.DraftStatusUpdate(
@@ -254,8 +257,8 @@ absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
   // Drafts written for the resolution no longer tell the truth.
   if (auto s = SupersedeDrafts(
           txn, incident.id(),
-          {v1::MESSAGE_KIND_RESOLUTION, v1::MESSAGE_KIND_APOLOGY},
-          kHeraldActor, "the incident reopened", now);
+          {v1::MESSAGE_KIND_RESOLUTION, v1::MESSAGE_KIND_APOLOGY}, kHeraldActor,
+          "the incident reopened", now);
       !s.ok()) {
     return s;
   }

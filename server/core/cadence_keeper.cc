@@ -72,14 +72,14 @@ absl::Status CadenceKeeper::RunUpdateDue(StoreTxn& txn,
   }
   const absl::Time now = deps_.clock.Now();
   const absl::Duration cadence = deps_.org->UpdateCadence(incident->impact());
-  const std::string since = HumanDuration(
-      now - FromProtoTime((*latest)->published_at()));
+  const std::string since =
+      HumanDuration(now - FromProtoTime((*latest)->published_at()));
 
   if (job.step() == 1) {
-    if (auto s = txn.AppendTimeline(TimelineEntry(
-            incident->id(), now, "update_due", "herald",
-            absl::StrCat("No customer update for ", since,
-                         "; reminded the point person")));
+    if (auto s = txn.AppendTimeline(
+            TimelineEntry(incident->id(), now, "update_due", "herald",
+                          absl::StrCat("No customer update for ", since,
+                                       "; reminded the point person")));
         !s.ok()) {
       return s;
     }
@@ -111,10 +111,12 @@ absl::Status CadenceKeeper::RunUpdateDue(StoreTxn& txn,
     }
     told = absl::StrCat("; told ", rota->backup, " (backup)");
   }
-  return txn.AppendTimeline(TimelineEntry(
-      incident->id(), now, "update_overdue", "herald",
-      absl::StrCat("No customer update for ", since, "; drafted holding "
-                   "statement ", stored->ref(), told)));
+  return txn.AppendTimeline(
+      TimelineEntry(incident->id(), now, "update_overdue", "herald",
+                    absl::StrCat("No customer update for ", since,
+                                 "; drafted holding "
+                                 "statement ",
+                                 stored->ref(), told)));
 }
 
 }  // namespace herald

@@ -107,15 +107,15 @@ void CommsWorkflow::PostUpdateAsync(
   const std::string next_step(absl::StripAsciiWhitespace(details.next_step));
   const v1::IncidentStatus status_hint = details.status_hint;
   const int32_t configured = deps_.org->config().comms().max_update_length();
-  const size_t max_length =
-      configured > 0 ? static_cast<size_t>(configured) : kDefaultMaxUpdateLength;
+  const size_t max_length = configured > 0 ? static_cast<size_t>(configured)
+                                           : kDefaultMaxUpdateLength;
   if (text.empty()) {
     return done(absl::InvalidArgumentError("text: an update needs some text"));
   }
   if (text.size() > max_length) {
-    return done(absl::InvalidArgumentError(absl::StrCat(
-        "text: updates are short notes of at most ", max_length,
-        " characters; this one has ", text.size())));
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("text: updates are short notes of at most ", max_length,
+                     " characters; this one has ", text.size())));
   }
   if (next_step.size() > max_length) {
     return done(absl::InvalidArgumentError(
@@ -171,9 +171,8 @@ void CommsWorkflow::PostUpdateAsync(
         }
 
         const v1::IncidentStatus status =
-            status_hint != v1::INCIDENT_STATUS_UNSPECIFIED
-                ? status_hint
-                : incident->status();
+            status_hint != v1::INCIDENT_STATUS_UNSPECIFIED ? status_hint
+                                                           : incident->status();
         absl::StatusOr<v1::Message> draft =
             drafter_.DraftStatusUpdate(*incident, status, update);
         if (!draft.ok()) return draft.status();
@@ -224,9 +223,9 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
         !st.ok()) {
       return st;
     }
-    if (auto st = SupersedeDrafts(txn, incident_id,
-                                  {v1::MESSAGE_KIND_STATUS_UPDATE},
-                                  caller.person_id, kSupersededByNewer, now);
+    if (auto st =
+            SupersedeDrafts(txn, incident_id, {v1::MESSAGE_KIND_STATUS_UPDATE},
+                            caller.person_id, kSupersededByNewer, now);
         !st.ok()) {
       return st;
     }
@@ -300,9 +299,9 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     if (auto st = cadence_.OnPublished(txn, *message, *incident); !st.ok()) {
       return st;
     }
-    if (auto st = AuditMessage(txn, *message, caller.person_id, "approved",
-                        absl::StrCat("published to ", *queued, " recipient(s)"),
-                        now);
+    if (auto st = AuditMessage(
+            txn, *message, caller.person_id, "approved",
+            absl::StrCat("published to ", *queued, " recipient(s)"), now);
         !st.ok()) {
       return st;
     }
@@ -347,9 +346,8 @@ absl::StatusOr<v1::Message> CommsWorkflow::LoadForDecision(
   if (deps_.org->config().comms().four_eyes() &&
       message->last_editor_id() == caller.person_id) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "four eyes: ", caller.person_id, " wrote version ",
-        message->version(), " of ", message->ref(),
-        ", so someone else must decide on it"));
+        "four eyes: ", caller.person_id, " wrote version ", message->version(),
+        " of ", message->ref(), ", so someone else must decide on it"));
   }
   return message;
 }
@@ -385,12 +383,11 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
     const std::string new_title = title.empty() ? message->title() : title;
     const std::string new_body = body.empty() ? message->body() : body;
     if (new_title == message->title() && new_body == message->body()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the edit changes nothing in version ", message->version(), " of ",
-          message->ref()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the edit changes nothing in version ",
+                       message->version(), " of ", message->ref()));
     }
-    const bool was_rejected =
-        message->state() == v1::MESSAGE_STATE_REJECTED;
+    const bool was_rejected = message->state() == v1::MESSAGE_STATE_REJECTED;
     message->set_title(new_title);
     message->set_body(new_body);
     message->set_version(message->version() + 1);
@@ -399,8 +396,9 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
     *message->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
     if (auto st = StoreMessageVersion(txn, *message, now); !st.ok()) return st;
-    if (auto st = AuditMessage(txn, *message, caller.person_id, "edited",
-                        was_rejected ? "reworked after rejection" : "", now);
+    if (auto st =
+            AuditMessage(txn, *message, caller.person_id, "edited",
+                         was_rejected ? "reworked after rejection" : "", now);
         !st.ok()) {
       return st;
     }
@@ -414,10 +412,9 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
   return out;
 }
 
-absl::StatusOr<v1::Message> CommsWorkflow::Reject(const Caller& caller,
-                                                  int64_t message_id,
-                                                  int32_t expected_version,
-                                                  const std::string& raw_reason) {
+absl::StatusOr<v1::Message> CommsWorkflow::Reject(
+    const Caller& caller, int64_t message_id, int32_t expected_version,
+    const std::string& raw_reason) {
   const std::string reason(absl::StripAsciiWhitespace(raw_reason));
   if (reason.empty()) {
     return absl::InvalidArgumentError(
@@ -435,14 +432,14 @@ absl::StatusOr<v1::Message> CommsWorkflow::Reject(const Caller& caller,
     message->set_rejection_reason(reason);
     *message->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
-    if (auto st = AuditMessage(txn, *message, caller.person_id, "rejected", reason,
-                        now);
+    if (auto st = AuditMessage(txn, *message, caller.person_id, "rejected",
+                               reason, now);
         !st.ok()) {
       return st;
     }
-    if (auto st = txn.AppendTimeline(TimelineEntry(
-            incident.id(), now, "rejected", caller.person_id,
-            absl::StrCat(message->ref(), " rejected: ", reason)));
+    if (auto st = txn.AppendTimeline(
+            TimelineEntry(incident.id(), now, "rejected", caller.person_id,
+                          absl::StrCat(message->ref(), " rejected: ", reason)));
         !st.ok()) {
       return st;
     }

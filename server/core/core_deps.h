@@ -31,8 +31,8 @@ struct CoreDeps {
   void Emit(int64_t incident_id, std::string kind, std::string actor,
             std::string text, std::string message_ref = "") const {
     if (events == nullptr) return;
-    events->Publish(clock.Now(), incident_id, std::move(kind),
-                    std::move(actor), std::move(text), std::move(message_ref));
+    events->Publish(clock.Now(), incident_id, std::move(kind), std::move(actor),
+                    std::move(text), std::move(message_ref));
   }
 };
 

@@ -74,8 +74,7 @@ absl::StatusOr<v1::Incident> Escalator::Acknowledge(const Caller& caller,
   return out;
 }
 
-absl::Status Escalator::RunAckTimeout(StoreTxn& txn,
-                                     const v1::Job& job) const {
+absl::Status Escalator::RunAckTimeout(StoreTxn& txn, const v1::Job& job) const {
   absl::StatusOr<v1::Incident> incident = txn.GetIncident(job.incident_id());
   if (!incident.ok()) return incident.status();
   if (incident->has_resolved_at() || !incident->acknowledged_by().empty() ||

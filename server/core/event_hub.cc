@@ -63,8 +63,8 @@ int64_t EventHub::Subscription::dropped() const {
 
 std::shared_ptr<EventHub::Subscription> EventHub::Subscribe(
     int64_t incident_id, std::function<void()> wake) {
-  auto s = std::make_shared<Subscription>(incident_id, capacity_,
-                                          std::move(wake));
+  auto s =
+      std::make_shared<Subscription>(incident_id, capacity_, std::move(wake));
   absl::MutexLock lock(&mu_);
   subs_.push_back(s);
   return s;

@@ -58,8 +58,7 @@ class EventHub {
     bool closed_ ABSL_GUARDED_BY(wake_mu_) = false;
   };
 
-  explicit EventHub(size_t queue_capacity = 1024)
-      : capacity_(queue_capacity) {}
+  explicit EventHub(size_t queue_capacity = 1024) : capacity_(queue_capacity) {}
 
   // Events of `incident_id` (0: of every incident) are queued for the
   // subscriber, and `wake` is called (on the publishing thread, so it must be

@@ -133,7 +133,8 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
     for (auto& e : *audit) {
       if (e.message_id() == message_id) *out.add_audit() = std::move(e);
     }
-    absl::StatusOr<v1::Incident> incident = r.GetIncident(message->incident_id());
+    absl::StatusOr<v1::Incident> incident =
+        r.GetIncident(message->incident_id());
     if (!incident.ok()) return incident.status();
 
     v1::ChannelPreview* page = out.add_previews();
@@ -159,7 +160,8 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
     return absl::OkStatus();
   });
   if (absl::IsNotFound(s) && out.message().id() == 0) {
-    return absl::NotFoundError(absl::StrCat("no message ", MessageRef(message_id)));
+    return absl::NotFoundError(
+        absl::StrCat("no message ", MessageRef(message_id)));
   }
   if (!s.ok()) return s;
   return out;

@@ -27,7 +27,7 @@ absl::Status AuditMessage(StoreTxn& txn, const v1::Message& message,
 }
 
 absl::Status StoreMessageVersion(StoreTxn& txn, const v1::Message& message,
-                          absl::Time now) {
+                                 absl::Time now) {
   v1::MessageVersion v;
   v.set_message_id(message.id());
   v.set_version(message.version());
@@ -52,10 +52,10 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
   draft.set_ref(MessageRef(*id));
   if (auto s = txn.UpdateMessage(draft); !s.ok()) return s;
   if (auto s = StoreMessageVersion(txn, draft, now); !s.ok()) return s;
-  if (auto s = AuditMessage(txn, draft, author_id, "drafted",
-                            absl::StrCat(EnumLabel(draft.kind()), " \"",
-                                         draft.title(), "\""),
-                            now);
+  if (auto s = AuditMessage(
+          txn, draft, author_id, "drafted",
+          absl::StrCat(EnumLabel(draft.kind()), " \"", draft.title(), "\""),
+          now);
       !s.ok()) {
     return s;
   }
@@ -78,8 +78,8 @@ absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
     m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
     *m.mutable_updated_at() = ToProtoTime(now);
     if (auto s = txn.UpdateMessage(m); !s.ok()) return s;
-    if (auto s = AuditMessage(txn, m, actor_id, "superseded", std::string(why),
-                              now);
+    if (auto s =
+            AuditMessage(txn, m, actor_id, "superseded", std::string(why), now);
         !s.ok()) {
       return s;
     }

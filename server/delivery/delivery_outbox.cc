@@ -94,10 +94,10 @@ absl::Status DeliveryOutbox::Attempt(v1::Delivery delivery) {
         now, delivery.incident_id(),
         delivered ? "delivered" : "delivery_failed", "herald",
         absl::StrCat(delivery.address(), ": ", delivery.subject(),
-                     delivered ? "" : absl::StrCat(" (", delivery.last_error(),
-                                                   "; ",
-                                                   EnumLabel(delivery.state()),
-                                                   ")")),
+                     delivered
+                         ? ""
+                         : absl::StrCat(" (", delivery.last_error(), "; ",
+                                        EnumLabel(delivery.state()), ")")),
         delivery.message_id() != 0 ? MessageRef(delivery.message_id()) : "");
   }
   return recorded;

@@ -11,7 +11,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -175,8 +174,7 @@ struct HttpServer::Impl {
 // One connection: reads a request, answers it, repeats while keep-alive.
 // Only one operation of a session is outstanding at a time, so its members
 // need no lock even with several I/O threads.
-class HttpServer::Impl::Session
-    : public std::enable_shared_from_this<Session> {
+class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Impl& server, tcp::socket socket)
       : server_(server), stream_(std::move(socket)) {}
@@ -187,8 +185,9 @@ class HttpServer::Impl::Session
     parser_->body_limit(server_.deps.max_request_bytes);
     stream_.expires_after(kIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec,
-                                                 size_t) { self->OnRead(ec); });
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
   }
 
  private:
@@ -197,11 +196,11 @@ class HttpServer::Impl::Session
       if (parser_->get().target() == kWebhookPath) {
         server_.deps.metrics.WebhooksRejected("too_large").Increment();
       }
-      return Write(JsonError(413, "too_large",
-                             absl::StrCat("request body exceeds the limit of ",
-                                          server_.deps.max_request_bytes,
-                                          " bytes")),
-                   /*keep_alive=*/false);
+      return Write(
+          JsonError(413, "too_large",
+                    absl::StrCat("request body exceeds the limit of ",
+                                 server_.deps.max_request_bytes, " bytes")),
+          /*keep_alive=*/false);
     }
     if (ec == http::error::header_limit) {
       return Write(JsonError(431, "too_large", "request headers too large"),
@@ -238,12 +237,12 @@ class HttpServer::Impl::Session
     response_.prepare_payload();
     if (head) response_.body().clear();  // Content-Length stays
     stream_.expires_after(kIdleTimeout);
-    http::async_write(stream_, response_,
-                      [self = shared_from_this(), keep_alive](
-                          beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) return self->Close();
-                        self->Read();
-                      });
+    http::async_write(
+        stream_, response_,
+        [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+          if (ec || !keep_alive) return self->Close();
+          self->Read();
+        });
   }
 
   void Close() {
@@ -281,8 +280,8 @@ void HttpServer::Impl::Dispatch(const Request& req,
                                 Respond respond) {
   const absl::string_view target(req.target().data(), req.target().size());
   const absl::string_view path = target.substr(0, target.find('?'));
-  const bool get = req.method() == http::verb::get ||
-                   req.method() == http::verb::head;
+  const bool get =
+      req.method() == http::verb::get || req.method() == http::verb::head;
   if (path == kWebhookPath) {
     if (req.method() != http::verb::post) {
       return respond(JsonError(405, "method_not_allowed",
@@ -294,13 +293,13 @@ void HttpServer::Impl::Dispatch(const Request& req,
   std::optional<Handler> route = GetRoute(path);
   if (!route) {
     return respond(JsonError(404, "not_found",
-                             absl::StrCat(std::string(req.method_string()),
-                                          " ", path, ": no such page")));
+                             absl::StrCat(std::string(req.method_string()), " ",
+                                          path, ": no such page")));
   }
   if (!get) {
     return respond(JsonError(405, "method_not_allowed",
-                             absl::StrCat(std::string(req.method_string()),
-                                          " ", path, ": use GET")));
+                             absl::StrCat(std::string(req.method_string()), " ",
+                                          path, ": use GET")));
   }
   asio::post(blocking, [route = *std::move(route),
                         respond = std::move(respond)]() mutable {
@@ -365,10 +364,9 @@ void HttpServer::Impl::HandleAlertmanager(const Request& req,
   // The callback runs on the store's writer thread, which every webhook
   // waits on: it only hands the outcome back to this connection's thread.
   deps.intake.IngestAsync(
-      std::move(group),
-      [this, io, group_key = std::move(group_key),
-       respond = std::move(respond)](
-          absl::StatusOr<IntakeResult> result) mutable {
+      std::move(group), [this, io, group_key = std::move(group_key),
+                         respond = std::move(respond)](
+                            absl::StatusOr<IntakeResult> result) mutable {
         asio::post(io, [this, result = std::move(result),
                         group_key = std::move(group_key),
                         respond = std::move(respond)]() mutable {
@@ -381,8 +379,8 @@ void HttpServer::Impl::HandleAlertmanager(const Request& req,
 Reply HttpServer::Impl::WebhookReply(const absl::StatusOr<IntakeResult>& result,
                                      const std::string& group_key) {
   if (!result.ok()) {
-    LogError("alert intake failed", {{"group_key", group_key},
-                                     {"error", result.status().ToString()}});
+    LogError("alert intake failed",
+             {{"group_key", group_key}, {"error", result.status().ToString()}});
     // Alertmanager retries only 5xx: any failure of ours is a 503.
     const int status = HttpStatusFor(result.status());
     return JsonError(status >= 500 ? 503 : status,

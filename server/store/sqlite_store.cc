@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <memory>
 #include <set>
-#include <thread>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -433,8 +433,8 @@ class SqliteTxn final : public StoreTxn {
       return CollectRows<v1::Message>(s);
     }
     std::vector<v1::Message> out;
-    for (v1::MessageState state : std::set<v1::MessageState>(
-             f.states.begin(), f.states.end())) {
+    for (v1::MessageState state :
+         std::set<v1::MessageState>(f.states.begin(), f.states.end())) {
       absl::StatusOr<std::vector<v1::Message>> some;
       if (f.incident_id == 0) {
         Statement s(db_, "SELECT id, body FROM messages WHERE state = ?");

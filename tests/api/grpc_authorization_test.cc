@@ -32,8 +32,7 @@ const std::map<std::string, std::set<std::string>>& AllowedPeople() {
           // Reaching the method; the rota's authority scope narrows it in core.
           {"/herald.v1.MessageService/ApproveMessage",
            {"bob", "carol", "erin"}},
-          {"/herald.v1.MessageService/RejectMessage",
-           {"bob", "carol", "erin"}},
+          {"/herald.v1.MessageService/RejectMessage", {"bob", "carol", "erin"}},
           {"/herald.v1.MessageService/EditMessage", {"bob", "carol", "erin"}},
           {"/herald.v1.MessageService/GetMessage",
            {"alice", "bob", "carol", "dave", "erin"}},

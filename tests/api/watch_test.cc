@@ -2,8 +2,8 @@
 // and a watcher that never reads holds up neither the server nor anyone else.
 #include <memory>
 #include <string>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -16,16 +16,16 @@
 namespace herald {
 namespace {
 
+using ::testing::Contains;
 using testing::FiringGroup;
 using testing::GrpcHarness;
 using testing::TokenFor;
-using ::testing::Contains;
 
 struct Watcher {
   Watcher(GrpcHarness& h, const std::string& incident,
           const grpc::ChannelArguments& args = {}) {
-    channel = grpc::CreateCustomChannel(h.address(),
-                                        grpc::InsecureChannelCredentials(), args);
+    channel = grpc::CreateCustomChannel(
+        h.address(), grpc::InsecureChannelCredentials(), args);
     stub = v1::IncidentService::NewStub(channel);
     ctx.AddMetadata("authorization", "Bearer " + TokenFor("dave"));
     v1::WatchRequest req;
@@ -65,7 +65,8 @@ TEST(WatchTest, AWatcherSeesAlertsUpdatesDraftsAndApprovals) {
       h.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
   const v1::Message draft =
       h.core.workflow.PostUpdate(testing::Engineer(), id, "rolled back")->draft;
-  ASSERT_TRUE(h.core.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
+  ASSERT_TRUE(
+      h.core.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
 
   std::vector<std::string> kinds;
   v1::WatchEvent e;
@@ -84,7 +85,8 @@ TEST(WatchTest, AWatcherOfOneIncidentSeesOnlyThatIncident) {
   const int64_t first =
       h.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
   const int64_t second =
-      h.core.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))->incident_id;
+      h.core.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))
+          ->incident_id;
   ASSERT_NE(first, second);
   Watcher w(h, absl::StrCat("INC-", second));
   ASSERT_TRUE(w.live);
@@ -136,7 +138,8 @@ TEST(WatchTest, AWatcherThatNeverReadsBlocksNeitherTheServerNorOthers) {
     absl::MutexLock lock(&mu);
     EXPECT_EQ(received, kBatches * kBatch) << "the fast watcher lost nothing";
   }
-  EXPECT_GT(h.core.events.dropped(), 0) << "the stuck watcher's queue overflowed";
+  EXPECT_GT(h.core.events.dropped(), 0)
+      << "the stuck watcher's queue overflowed";
 
   // Once it reads again, the stuck watcher learns what it missed.
   v1::WatchEvent lagged;

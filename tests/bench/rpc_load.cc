@@ -49,7 +49,8 @@ struct Load {
       Clock::time_point started;
     };
     auto* call = new Call;
-    if (!token.empty()) call->ctx.AddMetadata("authorization", "Bearer " + token);
+    if (!token.empty())
+      call->ctx.AddMetadata("authorization", "Bearer " + token);
     call->started = Clock::now();
     stub->UnaryCall(&call->ctx, method, grpc::StubOptions(), &request,
                     &call->response, [this, call](grpc::Status s) {
@@ -126,8 +127,7 @@ int main(int argc, char** argv) {
     return l.empty() ? 0.0 : l[std::min(l.size() - 1, size_t(p * l.size()))];
   };
   std::printf("calls=%zu errors=%d rate=%.1f p50_ms=%.2f p99_ms=%.2f\n",
-              l.size(), load.errors, l.size() / elapsed, pct(0.50),
-              pct(0.99));
+              l.size(), load.errors, l.size() / elapsed, pct(0.50), pct(0.99));
   if (load.errors > 0) {
     std::fprintf(stderr, "first error: %s\n", load.first_error.c_str());
   }

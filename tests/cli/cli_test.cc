@@ -65,7 +65,8 @@ class CliTest : public ::testing::Test {
 
   // The draft an update on a fresh incident makes; returns its ref.
   std::string Draft() {
-    return DraftRef(Run({"update", OpenIncident(), "rolled back, errors falling"}));
+    return DraftRef(
+        Run({"update", OpenIncident(), "rolled back, errors falling"}));
   }
   static std::string DraftRef(const Outcome& update) {
     EXPECT_EQ(update.code, kExitOk) << update.err;
@@ -278,8 +279,7 @@ TEST_F(CliTest, AnEditorSessionThatChangesNothingStoresNothing) {
   Outcome o = Run({"messages", "edit", msg}, "bob");
   EXPECT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("No change"));
-  EXPECT_THAT(Run({"messages", "diff", msg}).out,
-              HasSubstr("only version 1"));
+  EXPECT_THAT(Run({"messages", "diff", msg}).out, HasSubstr("only version 1"));
 }
 
 TEST_F(CliTest, AFailingEditorAbortsTheEdit) {
@@ -314,9 +314,9 @@ TEST_F(CliTest, RejectNeedsAReasonAndTheAuditLogShowsEveryDecision) {
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, HasSubstr("rejected"));
   EXPECT_EQ(Run({"approve", msg}, "carol").code, kExitError);
-  ASSERT_EQ(Run({"messages", "edit", msg, "--title", "eu-west checkout"}, "bob")
-                .code,
-            kExitOk);
+  ASSERT_EQ(
+      Run({"messages", "edit", msg, "--title", "eu-west checkout"}, "bob").code,
+      kExitOk);
   ASSERT_EQ(Run({"approve", msg, "--version", "2"}, "carol").code, kExitOk);
   Outcome a = Run({"audit", "INC-1"});
   EXPECT_EQ(a.code, kExitOk) << a.err;
@@ -335,9 +335,9 @@ TEST_F(CliTest, WatchStreamsEventsUntilTheStreamEnds) {
   const int64_t other =  // another incident: not shown
       h_.core.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))
           ->incident_id;
-  ASSERT_TRUE(h_.core.workflow
-                  .PostUpdate(testing::Engineer(), other, "not this one")
-                  .ok());
+  ASSERT_TRUE(
+      h_.core.workflow.PostUpdate(testing::Engineer(), other, "not this one")
+          .ok());
   ASSERT_EQ(Run({"update", inc, "errors falling"}).code, kExitOk);
   h_.server->Shutdown(std::chrono::system_clock::now());  // ends the stream
   watcher.join();
@@ -352,9 +352,9 @@ TEST_F(CliTest, WatchStreamsEventsUntilTheStreamEnds) {
 TEST_F(CliTest, HelpListsEveryCommand) {
   Outcome o = Run({"--help"});
   EXPECT_EQ(o.code, kExitOk);
-  for (const char* cmd : {"incidents", "show", "update", "resolve", "messages",
-                          "approve", "reject", "audit", "oncall", "ack",
-                          "alerts", "watch"}) {
+  for (const char* cmd :
+       {"incidents", "show", "update", "resolve", "messages", "approve",
+        "reject", "audit", "oncall", "ack", "alerts", "watch"}) {
     EXPECT_THAT(o.out, HasSubstr(cmd));
   }
 }

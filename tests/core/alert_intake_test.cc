@@ -175,7 +175,8 @@ TEST(AlertIntakeTest, IngestAsyncReportsAFailedCommitAndCountsNothing) {
   EXPECT_EQ(h.metrics.AlertsReceived("firing").Value(), 0);
 }
 
-TEST(FirstDraftTest, AnOpeningIncidentHasAnApprovableDraftAndCommsLeadsAreTold) {
+TEST(FirstDraftTest,
+     AnOpeningIncidentHasAnApprovableDraftAndCommsLeadsAreTold) {
   CoreHarness h;
   v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
   (*g.mutable_common_annotations())["description"] =

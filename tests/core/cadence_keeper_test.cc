@@ -15,9 +15,9 @@ namespace {
 
 using testing::CommsLead;
 using testing::CoreHarness;
+using ::testing::ElementsAre;
 using testing::Engineer;
 using testing::FiringGroup;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -68,9 +68,9 @@ TEST_F(CadenceTest, AfterTheCadenceThePointPersonIsReminded) {
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   const std::string pp =
       h_.queries.GetIncident(incident_)->incident().point_person_id();
-  EXPECT_THAT(CadenceEmails(),
-              ElementsAre(HasSubstr("person:" + pp + " [INC-1] Customers are "
-                                    "due an update")));
+  EXPECT_THAT(CadenceEmails(), ElementsAre(HasSubstr("person:" + pp +
+                                                     " [INC-1] Customers are "
+                                                     "due an update")));
 }
 
 TEST_F(CadenceTest, AtTwiceTheCadenceTheBackupIsToldAndAHoldingStatementWaits) {

@@ -71,7 +71,8 @@ TEST_F(CommsWorkflowTest, OverlongUpdateIsRefusedWithTheLimit) {
   const int64_t id = OpenIncident();
   absl::Status s =
       h_.workflow
-          .PostUpdate(Engineer(), id, std::string(kDefaultMaxUpdateLength + 1, 'x'),
+          .PostUpdate(Engineer(), id,
+                      std::string(kDefaultMaxUpdateLength + 1, 'x'),
                       {v1::INCIDENT_STATUS_UNSPECIFIED})
           .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);

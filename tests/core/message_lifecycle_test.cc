@@ -17,9 +17,9 @@ namespace {
 using testing::Comms;
 using testing::CommsLead;
 using testing::CoreHarness;
+using ::testing::ElementsAre;
 using testing::Engineer;
 using testing::FiringGroup;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -29,8 +29,8 @@ class MessageLifecycleTest : public ::testing::Test {
       : h_(NewMemoryStore(), config) {
     incident_ =
         h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
-    draft_ = h_.workflow.PostUpdate(Engineer(), incident_, "rolled back")
-                 ->draft;
+    draft_ =
+        h_.workflow.PostUpdate(Engineer(), incident_, "rolled back")->draft;
   }
 
   absl::StatusCode EditCode(int64_t id, int32_t version = 0) {
@@ -67,10 +67,9 @@ class MessageLifecycleTest : public ::testing::Test {
                         // From the engineer's draft on, not the first
                         // draft herald made when the incident opened.
                         if (e.message_id() < draft_.id()) continue;
-                        out.push_back(absl::StrCat(e.action(), " ",
-                                                   e.message_ref(), " v",
-                                                   e.message_version(), " ",
-                                                   e.actor_id()));
+                        out.push_back(absl::StrCat(
+                            e.action(), " ", e.message_ref(), " v",
+                            e.message_version(), " ", e.actor_id()));
                       }
                       return absl::OkStatus();
                     })
@@ -193,8 +192,7 @@ TEST_F(MessageLifecycleTest, DecidingOnAStaleVersionIsAborted) {
 
 TEST_F(MessageLifecycleTest, RejectingNeedsTheSameAuthorityAsApproving) {
   // Bob is a comms member without an authority scope in the default rota.
-  absl::Status s =
-      h_.workflow.Reject(Comms(), draft_.id(), 0, "no").status();
+  absl::Status s = h_.workflow.Reject(Comms(), draft_.id(), 0, "no").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
 }
 
@@ -210,12 +208,11 @@ TEST_F(MessageLifecycleTest, TheAuditLogRecordsEveryDecisionInOrder) {
   ASSERT_TRUE(h_.workflow.PostUpdate(Engineer(), incident_, "monitoring").ok());
   const std::string ref = draft_.ref();
   const std::string next = MessageRef(draft_.id() + 1);
-  EXPECT_THAT(AuditActions(),
-              ElementsAre("drafted " + ref + " v1 alice",
-                          "rejected " + ref + " v1 carol",
-                          "edited " + ref + " v2 bob",
-                          "approved " + ref + " v2 carol",
-                          "drafted " + next + " v1 alice"));
+  EXPECT_THAT(AuditActions(), ElementsAre("drafted " + ref + " v1 alice",
+                                          "rejected " + ref + " v1 carol",
+                                          "edited " + ref + " v2 bob",
+                                          "approved " + ref + " v2 carol",
+                                          "drafted " + next + " v1 alice"));
 }
 
 TEST_F(MessageLifecycleTest, SupersedingIsAudited) {
@@ -225,8 +222,9 @@ TEST_F(MessageLifecycleTest, SupersedingIsAudited) {
 }
 
 TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
-  ASSERT_TRUE(h_.workflow.Edit(Comms(), draft_.id(), 1, "Checkout errors",
-                               "We rolled back; errors are falling.")
+  ASSERT_TRUE(h_.workflow
+                  .Edit(Comms(), draft_.id(), 1, "Checkout errors",
+                        "We rolled back; errors are falling.")
                   .ok());
   absl::StatusOr<v1::GetMessageResponse> got =
       h_.queries.GetMessage(draft_.id());
@@ -311,8 +309,7 @@ TEST(EngineerUpdateTest, TheLengthLimitComesFromTheConfig) {
       h.workflow.PostUpdate(Engineer(), id, std::string(21, 'x')).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("at most 20 characters"));
-  EXPECT_TRUE(
-      h.workflow.PostUpdate(Engineer(), id, std::string(20, 'x')).ok());
+  EXPECT_TRUE(h.workflow.PostUpdate(Engineer(), id, std::string(20, 'x')).ok());
 }
 
 TEST(EngineerUpdateTest, ANegativeEtaIsInvalid) {

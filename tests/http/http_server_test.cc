@@ -215,15 +215,15 @@ TEST_F(HttpServerTest, OneKeptAliveConnectionCarriesManyWebhooks) {
     auto res = PostWebhook(body);
     ASSERT_TRUE(res) << i;
     EXPECT_EQ(res->status, 200) << i;
-    EXPECT_THAT(res->body, HasSubstr(i == 0 ? "\"opened\":true"
-                                            : "\"changed\":false"));
+    EXPECT_THAT(res->body,
+                HasSubstr(i == 0 ? "\"opened\":true" : "\"changed\":false"));
   }
   EXPECT_EQ(h_.queries.ListIncidents(true)->size(), 1u);
 }
 
 TEST_F(HttpServerTest, OversizedHeadersAreRejected) {
-  auto res = client_->Get("/healthz",
-                          {{"X-Padding", std::string(32 * 1024, 'a')}});
+  auto res =
+      client_->Get("/healthz", {{"X-Padding", std::string(32 * 1024, 'a')}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 431);
 }
@@ -236,8 +236,7 @@ TEST(HttpServerBindTest, PortInUseAndBadAddressesAreNamed) {
   const int port = *first.Bind("127.0.0.1:0");
   HttpServer second(HttpDeps{h.intake, page, h.registry, h.metrics,
                              Sha256Hex(kToken), "", kLimit, 2, nullptr});
-  absl::Status in_use =
-      second.Bind(absl::StrCat("127.0.0.1:", port)).status();
+  absl::Status in_use = second.Bind(absl::StrCat("127.0.0.1:", port)).status();
   EXPECT_EQ(in_use.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(in_use.message()), HasSubstr("in use"));
   EXPECT_EQ(second.Bind("localhost-ish:80").status().code(),

@@ -8,9 +8,9 @@
 #include <set>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/synchronization/mutex.h"
 #include "server/core/proto_time.h"
 #include "server/store/memory_store.h"
 #include "server/store/sqlite_store.h"
@@ -320,7 +320,8 @@ TYPED_TEST(StoreContractTest, ConcurrentWritersAllCommitWithDistinctIds) {
   EXPECT_EQ(ids.size(), size_t{kThreads * kEach});
 }
 
-TYPED_TEST(StoreContractTest, MessageVersionsAreListedInOrderAndNeverRewritten) {
+TYPED_TEST(StoreContractTest,
+           MessageVersionsAreListedInOrderAndNeverRewritten) {
   auto version = [](int64_t message, int32_t n, std::string title) {
     v1::MessageVersion v;
     v.set_message_id(message);
@@ -328,16 +329,15 @@ TYPED_TEST(StoreContractTest, MessageVersionsAreListedInOrderAndNeverRewritten) 
     v.set_title(std::move(title));
     return v;
   };
-  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
-                    if (auto s = t.InsertMessageVersion(version(7, 2, "b"));
-                        !s.ok())
-                      return s;
-                    if (auto s = t.InsertMessageVersion(version(7, 1, "a"));
-                        !s.ok())
-                      return s;
-                    return t.InsertMessageVersion(version(8, 1, "other"));
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) -> absl::Status {
+            if (auto s = t.InsertMessageVersion(version(7, 2, "b")); !s.ok())
+              return s;
+            if (auto s = t.InsertMessageVersion(version(7, 1, "a")); !s.ok())
+              return s;
+            return t.InsertMessageVersion(version(8, 1, "other"));
+          })
+          .ok());
   absl::Status again = this->Write([&](StoreTxn& t) {
     return t.InsertMessageVersion(version(7, 2, "rewritten"));
   });
@@ -349,7 +349,8 @@ TYPED_TEST(StoreContractTest, MessageVersionsAreListedInOrderAndNeverRewritten) 
   EXPECT_EQ(versions[1].title(), "b");
 }
 
-TYPED_TEST(StoreContractTest, AuditEntriesAreAppendedWithIdsAndFilteredByIncident) {
+TYPED_TEST(StoreContractTest,
+           AuditEntriesAreAppendedWithIdsAndFilteredByIncident) {
   auto entry = [](int64_t incident, std::string action) {
     v1::AuditEntry e;
     e.set_incident_id(incident);
@@ -487,7 +488,8 @@ TEST(SqliteStoreTest, TheAuditLogRefusesChangesEvenInRawSql) {
             SQLITE_OK);
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr),
             SQLITE_OK);
-  EXPECT_THAT(std::string(sqlite3_errmsg(db)), ::testing::HasSubstr("append-only"));
+  EXPECT_THAT(std::string(sqlite3_errmsg(db)),
+              ::testing::HasSubstr("append-only"));
   sqlite3_close(db);
 }
 
