@@ -10,6 +10,20 @@
 #include "server/core/proto_time.h"
 
 namespace herald {
+namespace {
+
+// Engineers write notes ("rolled back, errors falling"); customers read
+// sentences ("Rolled back, errors falling."). Empty stays empty.
+std::string AsSentence(absl::string_view note) {
+  std::string s(absl::StripAsciiWhitespace(note));
+  if (s.empty()) return s;
+  s[0] = absl::ascii_toupper(static_cast<unsigned char>(s[0]));
+  if (!absl::ascii_ispunct(static_cast<unsigned char>(s.back()))) s += '.';
+  return s;
+}
+
+}  // namespace
+
 MessageDrafter::MessageDrafter(const Renderer& renderer,
                                std::shared_ptr<const Organisation> org)
     : renderer_(renderer), org_(std::move(org)) {}
@@ -69,12 +83,12 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
     const v1::Incident& incident, v1::IncidentStatus status,
     const v1::Update& update) const {
   TemplateContext ctx = IncidentContext(incident, status);
-  ctx.values["note"] = update.text();
+  ctx.values["note"] = AsSentence(update.text());
   if (update.has_eta()) {
     ctx.values["eta"] = absl::FormatTime(
         "%H:%M UTC", FromProtoTime(update.eta()), absl::UTCTimeZone());
   }
-  ctx.values["next_step"] = update.next_step();
+  ctx.values["next_step"] = AsSentence(update.next_step());
   return Draft("status_update", v1::MESSAGE_KIND_STATUS_UPDATE,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident);
 }

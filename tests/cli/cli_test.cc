@@ -85,7 +85,7 @@ TEST_F(CliTest, UpdateStoresTheNoteAndPrintsTheDraft) {
       {"update", inc, "rolled back, errors falling", "--status", "identified"});
   EXPECT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("MSG-"));
-  EXPECT_THAT(o.out, HasSubstr("rolled back, errors falling"));
+  EXPECT_THAT(o.out, HasSubstr("Rolled back, errors falling."));
   EXPECT_THAT(o.err, IsEmpty());
 }
 
@@ -237,7 +237,7 @@ TEST_F(CliTest, UpdateTakesAnEtaAndANextStep) {
   Outcome o = Run({"update", inc, "bad deploy", "--eta", "45m", "--next",
                    "rolling back region by region"});
   EXPECT_EQ(o.code, kExitOk) << o.err;
-  EXPECT_THAT(o.out, HasSubstr("Next: rolling back region by region"));
+  EXPECT_THAT(o.out, HasSubstr("Next: Rolling back region by region."));
   EXPECT_THAT(o.out, HasSubstr("We expect this to be fixed by"));
   Outcome bad = Run({"update", inc, "x", "--eta", "soon"});
   EXPECT_EQ(bad.code, kExitUsage);
@@ -304,7 +304,7 @@ TEST_F(CliTest, PreviewShowsTheStatusPageAndTheEmailASubscriberGets) {
   EXPECT_THAT(o.out, HasSubstr("== status_page"));
   EXPECT_THAT(o.out, HasSubstr("== email to "));
   EXPECT_THAT(o.out, HasSubstr("Subject: "));
-  EXPECT_THAT(o.out, HasSubstr("rolled back, errors falling"));
+  EXPECT_THAT(o.out, HasSubstr("Rolled back, errors falling."));
 }
 
 TEST_F(CliTest, RejectNeedsAReasonAndTheAuditLogShowsEveryDecision) {

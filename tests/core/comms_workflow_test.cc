@@ -44,7 +44,7 @@ TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
   EXPECT_EQ(p->draft.state(), v1::MESSAGE_STATE_DRAFT);
   EXPECT_EQ(p->draft.kind(), v1::MESSAGE_KIND_STATUS_UPDATE);
   EXPECT_EQ(p->draft.incident_status(), v1::INCIDENT_STATUS_IDENTIFIED);
-  EXPECT_THAT(p->draft.body(), HasSubstr("rolled back, errors falling"));
+  EXPECT_THAT(p->draft.body(), HasSubstr("Rolled back, errors falling."));
   EXPECT_THAT(p->draft.body(), HasSubstr("identified the cause"));
   EXPECT_THAT(p->draft.title(), HasSubstr("Checkout"));
   EXPECT_THAT(h_.queries.GetIncident(id)->updates(), SizeIs(1));
@@ -119,7 +119,7 @@ TEST_F(CommsWorkflowTest,
   EXPECT_EQ(pub->deliveries_enqueued, 2);
   EXPECT_EQ(d[0].address(), "grace@globex.example");
   EXPECT_THAT(d[0].body(), HasSubstr("Grace Hopper"));
-  EXPECT_THAT(d[0].body(), HasSubstr("rolled back"));
+  EXPECT_THAT(d[0].body(), HasSubstr("Rolled back"));
   EXPECT_EQ(d[0].state(), v1::DELIVERY_STATE_QUEUED);
   EXPECT_EQ(h_.metrics.messages_published.Value(), 1);
 }

@@ -296,7 +296,8 @@ TEST(EngineerUpdateTest, EtaAndNextStepAppearInTheDraft) {
   const std::string eta = absl::FormatTime(
       "%H:%M UTC", h.clock.Now() + absl::Minutes(30), absl::UTCTimeZone());
   EXPECT_THAT(p->draft.body(), HasSubstr("by " + eta));
-  EXPECT_THAT(p->draft.body(), HasSubstr("Next: rolling out the fix"));
+  EXPECT_THAT(p->draft.body(), HasSubstr("Bad config push. Next: Rolling out "
+                                         "the fix region by region."));
 }
 
 TEST(EngineerUpdateTest, TheLengthLimitComesFromTheConfig) {

@@ -118,7 +118,7 @@ step "comms lead approves the edited version; status page, JSON and subscribers'
 HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-2 --version 2
 curl -fsS "http://127.0.0.1:$HTTP_PORT/" >"$WORK/page.html"
 grep -q "We rolled back a faulty deploy" "$WORK/page.html" || fail "status page lacks the approved text"
-grep -q "rolled back the deploy, errors falling" "$WORK/page.html" && fail "status page shows the engineer's unapproved note"
+grep -qi "rolled back the deploy, errors falling" "$WORK/page.html" && fail "status page shows the engineer's unapproved note"
 curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" | grep -q '"status":"identified"' \
   || fail "summary.json lacks the identified incident"
 wait_for 20 "subscriber's status email" mail_to grace@globex.example "We rolled back a faulty deploy"

@@ -253,13 +253,13 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
           .PostUpdate(Engineer(), id, "rolled back <b>v42</b>",
                       {v1::INCIDENT_STATUS_IDENTIFIED})
           ->draft;
-  EXPECT_THAT(client_->Get("/")->body, Not(HasSubstr("rolled back")));
+  EXPECT_THAT(client_->Get("/")->body, Not(HasSubstr("Rolled back")));
   EXPECT_THAT(client_->Get("/api/v2/summary.json")->body,
-              Not(HasSubstr("rolled back")));
+              Not(HasSubstr("Rolled back")));
 
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
   const std::string html = client_->Get("/")->body;
-  EXPECT_THAT(html, HasSubstr("rolled back &lt;b&gt;v42&lt;/b&gt;"));
+  EXPECT_THAT(html, HasSubstr("Rolled back &lt;b&gt;v42&lt;/b&gt;"));
   EXPECT_THAT(html, HasSubstr("Major outage"));
   v1::statuspage::Summary summary;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
@@ -269,11 +269,11 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
   EXPECT_EQ(summary.incidents(0).status(), "identified");
   ASSERT_EQ(summary.incidents(0).incident_updates_size(), 1);
   EXPECT_THAT(summary.incidents(0).incident_updates(0).body(),
-              HasSubstr("rolled back <b>v42</b>"));
+              HasSubstr("Rolled back <b>v42</b>"));
   EXPECT_EQ(summary.status().indicator(), "critical");
   EXPECT_EQ(summary.components(0).status(), "major_outage");
   EXPECT_THAT(client_->Get("/api/v2/incidents/unresolved.json")->body,
-              HasSubstr("rolled back"));
+              HasSubstr("Rolled back"));
   EXPECT_THAT(client_->Get("/api/v2/status.json")->body,
               HasSubstr("\"indicator\":\"critical\""));
 }
