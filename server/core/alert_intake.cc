@@ -118,7 +118,7 @@ void AlertIntake::CountCommitted(const v1::AlertGroup& group,
         .Increment();
   }
   deps_.metrics.alerts_unrouted.Increment(new_unrouted);
-  if (result.changed && result.incident_id != 0) {
+  if (result.changed && result.incident_id != 0 && deps_.watched()) {
     int firing = 0;
     for (const v1::Alert& a : group.alerts()) {
       firing += a.status() == v1::ALERT_STATUS_FIRING;

@@ -27,10 +27,13 @@ struct CoreDeps {
   // Live watchers; null when nobody can watch (most tests).
   EventHub* events = nullptr;
 
+  // Whether anyone watches; events need not be built otherwise.
+  bool watched() const { return events != nullptr && events->watched(); }
+
   // Tells watchers about a committed change.
   void Emit(int64_t incident_id, std::string kind, std::string actor,
             std::string text, std::string message_ref = "") const {
-    if (events == nullptr) return;
+    if (!watched()) return;
     events->Publish(clock.Now(), incident_id, std::move(kind), std::move(actor),
                     std::move(text), std::move(message_ref));
   }

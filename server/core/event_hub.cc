@@ -67,6 +67,7 @@ std::shared_ptr<EventHub::Subscription> EventHub::Subscribe(
       std::make_shared<Subscription>(incident_id, capacity_, std::move(wake));
   absl::MutexLock lock(&mu_);
   subs_.push_back(s);
+  watched_.store(static_cast<int>(subs_.size()));
   return s;
 }
 
@@ -74,6 +75,7 @@ void EventHub::Unsubscribe(const std::shared_ptr<Subscription>& s) {
   s->Close();
   absl::MutexLock lock(&mu_);
   subs_.erase(std::remove(subs_.begin(), subs_.end(), s), subs_.end());
+  watched_.store(static_cast<int>(subs_.size()));
 }
 
 void EventHub::Publish(const v1::WatchEvent& event) {

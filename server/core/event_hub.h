@@ -74,12 +74,15 @@ class EventHub {
                std::string message_ref = "");
 
   int subscribers() const;
+  // Whether anyone watches at all: lets publishers skip building events.
+  bool watched() const { return watched_.load(std::memory_order_relaxed) > 0; }
   // Events dropped from full queues, over every subscription ever.
   int64_t dropped() const { return dropped_.load(); }
 
  private:
   const size_t capacity_;
   std::atomic<int64_t> dropped_{0};
+  std::atomic<int> watched_{0};
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<Subscription>> subs_ ABSL_GUARDED_BY(mu_);
 };
