@@ -441,6 +441,15 @@ class Commands {
       out_ << "rejected by " << m.rejected_by() << ": " << m.rejection_reason()
            << "\n";
     }
+    if (!m.component_statuses().empty()) {
+      std::vector<std::string> statuses;
+      for (const auto& [c, st] : m.component_statuses()) {
+        statuses.push_back(absl::StrCat(
+            c, " ", EnumLabel(static_cast<v1::ComponentStatus>(st))));
+      }
+      std::sort(statuses.begin(), statuses.end());
+      out_ << "publishing sets: " << absl::StrJoin(statuses, ", ") << "\n";
+    }
     for (const v1::ChannelPreview& p : got->previews()) {
       out_ << "\n== " << p.channel();
       if (!p.recipient().empty()) out_ << " to " << p.recipient();
@@ -458,11 +467,30 @@ class Commands {
   }
 
   int Edit(const std::string& message, const std::string& title,
-           const std::string& body_file, const std::string& editor) {
+           const std::string& body_file,
+           const std::vector<std::string>& components,
+           const std::string& editor) {
+    v1::EditMessageRequest req;
+    for (const std::string& c : components) {
+      const size_t eq = c.find('=');
+      v1::ComponentStatus status;
+      if (eq == std::string::npos ||
+          !v1::ComponentStatus_Parse(
+              absl::StrCat("COMPONENT_STATUS_",
+                           absl::AsciiStrToUpper(c.substr(eq + 1))),
+              &status) ||
+          status == v1::COMPONENT_STATUS_UNSPECIFIED) {
+        return UsageError(absl::InvalidArgumentError(absl::StrCat(
+            "--component: expected COMPONENT=STATUS with STATUS one of "
+            "operational, degraded_performance, partial_outage, "
+            "major_outage, under_maintenance; got \"",
+            c, "\"")));
+      }
+      (*req.mutable_component_statuses())[c.substr(0, eq)] = status;
+    }
     absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
     if (!got.ok()) return kExitError;
     const v1::Message& m = got->message();
-    v1::EditMessageRequest req;
     req.set_message(message);
     req.set_version(m.version());
     req.set_title(title);
@@ -471,7 +499,7 @@ class Commands {
       if (!body.ok()) return UsageError(body.status());
       req.set_body(*std::move(body));
     }
-    if (title.empty() && body_file.empty()) {
+    if (title.empty() && body_file.empty() && components.empty()) {
       absl::StatusOr<std::pair<std::string, std::string>> edited =
           EditInEditor(editor, m);
       if (!edited.ok()) {
@@ -921,6 +949,7 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   preview->callback([&] { rc = cmd.Preview(message); });
 
   std::string title, body_file;
+  std::vector<std::string> edit_components;
   auto* edit = messages->add_subcommand(
       "edit",
       "Write a new version of a draft (comms, comms_lead): opens $EDITOR on "
@@ -930,8 +959,12 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   edit->add_option("--title", title, "the new title");
   edit->add_option("--body-file", body_file,
                    "a file holding the new body ('-' is not supported)");
-  edit->callback(
-      [&] { rc = cmd.Edit(message, title, body_file, env("EDITOR")); });
+  edit->add_option("--component", edit_components,
+                   "the public status publishing sets, e.g. "
+                   "--component checkout=partial_outage (repeatable)");
+  edit->callback([&] {
+    rc = cmd.Edit(message, title, body_file, edit_components, env("EDITOR"));
+  });
 
   int diff_from = 0, diff_to = 0;
   auto* diff = messages->add_subcommand(

@@ -1,5 +1,6 @@
 #include "server/api/grpc_services.h"
 
+#include <map>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -230,8 +231,13 @@ grpc::ServerUnaryReactor* MessageServiceImpl::EditMessage(
                 [&](const Caller& caller) -> absl::Status {
                   absl::StatusOr<int64_t> id = MessageId(req->message());
                   if (!id.ok()) return id.status();
-                  auto edited = deps_.workflow.Edit(caller, *id, req->version(),
-                                                    req->title(), req->body());
+                  std::map<std::string, v1::ComponentStatus> statuses;
+                  for (const auto& [c, st] : req->component_statuses()) {
+                    statuses[c] = static_cast<v1::ComponentStatus>(st);
+                  }
+                  auto edited =
+                      deps_.workflow.Edit(caller, *id, req->version(),
+                                          req->title(), req->body(), statuses);
                   if (!edited.ok()) return edited.status();
                   *resp->mutable_message() = *std::move(edited);
                   return absl::OkStatus();

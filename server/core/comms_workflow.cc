@@ -1,5 +1,6 @@
 #include "server/core/comms_workflow.h"
 
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -34,18 +35,6 @@ absl::Status CheckVersion(const v1::Message& m, int32_t expected_version) {
         ", it is now version ", m.version(), "; review it again"));
   }
   return absl::OkStatus();
-}
-
-// The customer-facing component status while an incident of `impact` is open.
-v1::ComponentStatus ComponentStatusFor(v1::Impact impact) {
-  switch (impact) {
-    case v1::IMPACT_CRITICAL:
-      return v1::COMPONENT_STATUS_MAJOR_OUTAGE;
-    case v1::IMPACT_MAJOR:
-      return v1::COMPONENT_STATUS_PARTIAL_OUTAGE;
-    default:
-      return v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE;
-  }
 }
 
 }  // namespace
@@ -281,14 +270,23 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
       incident->set_status(message->incident_status());
       *incident->mutable_updated_at() = ToProtoTime(now);
       if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
-      const v1::ComponentStatus component_status =
-          message->kind() == v1::MESSAGE_KIND_RESOLUTION
-              ? v1::COMPONENT_STATUS_OPERATIONAL
-              : ComponentStatusFor(incident->impact());
-      for (const std::string& c : incident->component_ids()) {
+      // What the message says; a message from before herald stored that
+      // gets what its draft would have proposed.
+      std::map<std::string, v1::ComponentStatus> statuses;
+      for (const auto& [c, st] : message->component_statuses()) {
+        statuses[c] = static_cast<v1::ComponentStatus>(st);
+      }
+      if (statuses.empty()) {
+        for (const std::string& c : incident->component_ids()) {
+          statuses[c] = message->kind() == v1::MESSAGE_KIND_RESOLUTION
+                            ? v1::COMPONENT_STATUS_OPERATIONAL
+                            : ComponentStatusFor(incident->impact());
+        }
+      }
+      for (const auto& [c, status] : statuses) {
         v1::ComponentState state;
         state.set_component_id(c);
-        state.set_status(component_status);
+        state.set_status(status);
         *state.mutable_updated_at() = ToProtoTime(now);
         if (auto st = txn.PutComponentState(state); !st.ok()) return st;
       }
@@ -352,16 +350,28 @@ absl::StatusOr<v1::Message> CommsWorkflow::LoadForDecision(
   return message;
 }
 
-absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
-                                                int64_t message_id,
-                                                int32_t expected_version,
-                                                const std::string& raw_title,
-                                                const std::string& raw_body) {
+absl::StatusOr<v1::Message> CommsWorkflow::Edit(
+    const Caller& caller, int64_t message_id, int32_t expected_version,
+    const std::string& raw_title, const std::string& raw_body,
+    const std::map<std::string, v1::ComponentStatus>& statuses) {
   const std::string title(absl::StripAsciiWhitespace(raw_title));
   const std::string body(absl::StripTrailingAsciiWhitespace(raw_body));
-  if (title.empty() && body.empty()) {
+  if (title.empty() && body.empty() && statuses.empty()) {
     return absl::InvalidArgumentError(
-        "an edit needs a new title, a new body or both");
+        "an edit needs a new title, body or component status");
+  }
+  for (const auto& [component, status] : statuses) {
+    if (deps_.org->FindComponent(component) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "component_statuses: unknown component \"", component, "\""));
+    }
+    if (status == v1::COMPONENT_STATUS_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("component_statuses[", component,
+                       "]: expected operational, "
+                       "degraded_performance, partial_outage, major_outage or "
+                       "under_maintenance"));
+    }
   }
   v1::Message out;
   const absl::Time now = deps_.clock.Now();
@@ -382,7 +392,14 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
     }
     const std::string new_title = title.empty() ? message->title() : title;
     const std::string new_body = body.empty() ? message->body() : body;
-    if (new_title == message->title() && new_body == message->body()) {
+    bool statuses_change = false;
+    for (const auto& [component, status] : statuses) {
+      auto it = message->component_statuses().find(component);
+      statuses_change |=
+          it == message->component_statuses().end() || it->second != status;
+    }
+    if (new_title == message->title() && new_body == message->body() &&
+        !statuses_change) {
       return absl::InvalidArgumentError(
           absl::StrCat("the edit changes nothing in version ",
                        message->version(), " of ", message->ref()));
@@ -390,6 +407,9 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(const Caller& caller,
     const bool was_rejected = message->state() == v1::MESSAGE_STATE_REJECTED;
     message->set_title(new_title);
     message->set_body(new_body);
+    for (const auto& [component, status] : statuses) {
+      (*message->mutable_component_statuses())[component] = status;
+    }
     message->set_version(message->version() + 1);
     message->set_last_editor_id(caller.person_id);
     message->set_state(v1::MESSAGE_STATE_DRAFT);

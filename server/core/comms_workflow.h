@@ -7,6 +7,7 @@
 #ifndef HERALD_SERVER_CORE_COMMS_WORKFLOW_H_
 #define HERALD_SERVER_CORE_COMMS_WORKFLOW_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -94,12 +95,14 @@ class CommsWorkflow {
                                       int32_t expected_version);
 
   // Stores a new version of a draft, pending or rejected message with the
-  // given title and/or body (an empty one is kept); the message becomes a
-  // draft again. InvalidArgument when nothing would change.
-  absl::StatusOr<v1::Message> Edit(const Caller& caller, int64_t message_id,
-                                   int32_t expected_version,
-                                   const std::string& title,
-                                   const std::string& body);
+  // given title and/or body (an empty one is kept) and component statuses
+  // (components not named keep theirs); the message becomes a draft again.
+  // InvalidArgument when nothing would change, for an unknown component or
+  // an unset status.
+  absl::StatusOr<v1::Message> Edit(
+      const Caller& caller, int64_t message_id, int32_t expected_version,
+      const std::string& title, const std::string& body,
+      const std::map<std::string, v1::ComponentStatus>& statuses = {});
 
   // Rejects a draft or pending message; `reason` is required.
   absl::StatusOr<v1::Message> Reject(const Caller& caller, int64_t message_id,

@@ -24,6 +24,17 @@ std::string AsSentence(absl::string_view note) {
 
 }  // namespace
 
+v1::ComponentStatus ComponentStatusFor(v1::Impact impact) {
+  switch (impact) {
+    case v1::IMPACT_CRITICAL:
+      return v1::COMPONENT_STATUS_MAJOR_OUTAGE;
+    case v1::IMPACT_MAJOR:
+      return v1::COMPONENT_STATUS_PARTIAL_OUTAGE;
+    default:
+      return v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE;
+  }
+}
+
 MessageDrafter::MessageDrafter(const Renderer& renderer,
                                std::shared_ptr<const Organisation> org)
     : renderer_(renderer), org_(std::move(org)) {}
@@ -76,6 +87,16 @@ absl::StatusOr<v1::Message> MessageDrafter::Draft(
   m.set_title(*std::move(title));
   m.set_body(*std::move(body));
   m.set_version(1);
+  if (kind == v1::MESSAGE_KIND_STATUS_UPDATE ||
+      kind == v1::MESSAGE_KIND_RESOLUTION) {
+    const v1::ComponentStatus proposed =
+        status == v1::INCIDENT_STATUS_RESOLVED
+            ? v1::COMPONENT_STATUS_OPERATIONAL
+            : ComponentStatusFor(incident.impact());
+    for (const std::string& c : incident.component_ids()) {
+      (*m.mutable_component_statuses())[c] = proposed;
+    }
+  }
   return m;
 }
 

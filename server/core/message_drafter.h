@@ -22,6 +22,9 @@ struct Email {
   std::string text;
 };
 
+// The public status a component shows while an incident of `impact` is open.
+v1::ComponentStatus ComponentStatusFor(v1::Impact impact);
+
 class MessageDrafter {
  public:
   MessageDrafter(const Renderer& renderer,

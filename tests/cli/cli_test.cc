@@ -263,6 +263,20 @@ TEST_F(CliTest, EditWithFlagsAddsAVersionThatDiffShows) {
   EXPECT_THAT(d.out, HasSubstr("-Checkout disruption"));
 }
 
+TEST_F(CliTest, EditSetsComponentStatusesThatPreviewShows) {
+  const std::string msg = Draft();
+  Outcome o =
+      Run({"messages", "edit", msg, "--component", "checkout=partial_outage"},
+          "bob");
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(Run({"messages", "preview", msg}).out,
+              HasSubstr("publishing sets: checkout partial_outage"));
+  Outcome bad =
+      Run({"messages", "edit", msg, "--component", "checkout=down"}, "bob");
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_THAT(bad.err, HasSubstr("--component"));
+}
+
 TEST_F(CliTest, EditOpensTheEditorOnTheTitleAndBody) {
   const std::string msg = Draft();
   editor_ = "sed -i -e 's/errors falling/errors back to normal/'";

@@ -1,6 +1,7 @@
 // The draft -> edit -> approve/reject state machine of customer messages,
 // every illegal step with its error code, the four-eyes policy and the audit
 // log.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -254,6 +255,48 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
 TEST_F(MessageLifecycleTest, PreviewOfAnUnknownMessageIsNotFound) {
   EXPECT_EQ(h_.queries.GetMessage(999).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(MessageLifecycleTest, PublishingSetsTheComponentStatusesTheMessageSays) {
+  EXPECT_EQ(draft_.component_statuses().at("checkout"),
+            v1::COMPONENT_STATUS_MAJOR_OUTAGE)
+      << "proposed from the critical impact";
+  absl::StatusOr<v1::Message> edited =
+      h_.workflow.Edit(Comms(), draft_.id(), 1, "", "",
+                       {{"checkout", v1::COMPONENT_STATUS_PARTIAL_OUTAGE},
+                        {"api", v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE}});
+  ASSERT_TRUE(edited.ok()) << edited.status();
+  EXPECT_EQ(edited->version(), 2) << "a status change alone is an edit";
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
+  std::map<std::string, v1::ComponentStatus> shown;
+  ASSERT_TRUE(h_.store
+                  ->Read([&](StoreReader& r) -> absl::Status {
+                    absl::StatusOr<std::vector<v1::ComponentState>> states =
+                        r.ListComponentStates();
+                    if (!states.ok()) return states.status();
+                    for (const v1::ComponentState& s : *states) {
+                      shown[s.component_id()] = s.status();
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(shown["checkout"], v1::COMPONENT_STATUS_PARTIAL_OUTAGE);
+  EXPECT_EQ(shown["api"], v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE);
+}
+
+TEST_F(MessageLifecycleTest, UnknownComponentsAndUnsetStatusesAreRefused) {
+  EXPECT_EQ(h_.workflow
+                .Edit(Comms(), draft_.id(), 1, "", "",
+                      {{"nope", v1::COMPONENT_STATUS_OPERATIONAL}})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h_.workflow
+                .Edit(Comms(), draft_.id(), 1, "", "",
+                      {{"checkout", v1::COMPONENT_STATUS_UNSPECIFIED}})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 v1::Config FourEyesConfig() {
