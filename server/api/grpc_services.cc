@@ -28,49 +28,54 @@ absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* ctx,
   return deps.authorizer.Authenticate(token);
 }
 
-// Runs `fn` with the authenticated caller if they hold `permission`, and
-// finishes the RPC with the outcome.
-template <typename Fn>
-grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx,
-                                 const ApiDeps& deps, Permission permission,
-                                 Fn fn) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+// The caller, if authenticated and holding `permission`.
+absl::StatusOr<Caller> AuthorizedCaller(grpc::CallbackServerContext* ctx,
+                                        const ApiDeps& deps,
+                                        Permission permission) {
   absl::StatusOr<Caller> caller = Authenticate(ctx, deps);
-  absl::Status status = caller.status();
-  if (status.ok()) status = Authorizer::Authorize(*caller, permission);
-  if (status.ok()) status = fn(*caller);
+  if (!caller.ok()) return caller.status();
+  if (absl::Status s = Authorizer::Authorize(*caller, permission); !s.ok()) {
+    return s;
+  }
+  return caller;
+}
+
+// Finishes a unary RPC with `status`, logging the failures that are ours.
+void FinishRpc(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
   if (absl::IsInternal(status) || absl::IsUnavailable(status) ||
       absl::IsDataLoss(status)) {
     LogError("rpc failed", {{"error", status.ToString()}});
   }
   reactor->Finish(ToGrpcStatus(status));
-  return reactor;
 }
 
-// Like Handle, for calls that finish later: `fn` gets the caller and a
-// `finish` to call exactly once, from any thread (the store's writer thread,
-// typically), so that no RPC thread waits for a commit.
+// Runs `fn` with the authorized caller and a `finish` to call exactly once,
+// from any thread (the store's writer thread, typically), so that no RPC
+// thread need wait for a commit.
 template <typename Fn>
 grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* ctx,
                                       const ApiDeps& deps,
                                       Permission permission, Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor](const absl::Status& status) {
-    if (absl::IsInternal(status) || absl::IsUnavailable(status) ||
-        absl::IsDataLoss(status)) {
-      LogError("rpc failed", {{"error", status.ToString()}});
-    }
-    reactor->Finish(ToGrpcStatus(status));
-  };
-  absl::StatusOr<Caller> caller = Authenticate(ctx, deps);
-  absl::Status status = caller.status();
-  if (status.ok()) status = Authorizer::Authorize(*caller, permission);
-  if (!status.ok()) {
-    finish(status);
+  auto finish = [reactor](const absl::Status& s) { FinishRpc(reactor, s); };
+  absl::StatusOr<Caller> caller = AuthorizedCaller(ctx, deps, permission);
+  if (!caller.ok()) {
+    finish(caller.status());
     return reactor;
   }
   fn(*caller, std::move(finish));
   return reactor;
+}
+
+// HandleAsync for calls that finish before returning: `fn` returns the
+// outcome.
+template <typename Fn>
+grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* ctx,
+                                 const ApiDeps& deps, Permission permission,
+                                 Fn fn) {
+  return HandleAsync(
+      ctx, deps, permission,
+      [&fn](const Caller& caller, auto finish) { finish(fn(caller)); });
 }
 
 absl::StatusOr<int64_t> IncidentId(const std::string& ref) {
@@ -354,9 +359,8 @@ class RefusedStream final : public grpc::ServerWriteReactor<v1::WatchEvent> {
 
 grpc::ServerWriteReactor<v1::WatchEvent>* IncidentServiceImpl::Watch(
     grpc::CallbackServerContext* ctx, const v1::WatchRequest* req) {
-  absl::StatusOr<Caller> caller = Authenticate(ctx, deps_);
-  absl::Status status = caller.status();
-  if (status.ok()) status = Authorizer::Authorize(*caller, Permission::kRead);
+  absl::Status status =
+      AuthorizedCaller(ctx, deps_, Permission::kRead).status();
   int64_t incident_id = 0;
   if (status.ok() && !req->incident().empty()) {
     absl::StatusOr<int64_t> id = IncidentId(req->incident());

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/string_view.h"
 #include "server/core/clock.h"
 #include "server/core/event_hub.h"
 #include "server/core/metrics.h"
@@ -31,11 +32,13 @@ struct CoreDeps {
   bool watched() const { return events != nullptr && events->watched(); }
 
   // Tells watchers about a committed change.
-  void Emit(int64_t incident_id, std::string kind, std::string actor,
-            std::string text, std::string message_ref = "") const {
+  void Emit(int64_t incident_id, absl::string_view kind,
+            absl::string_view actor, absl::string_view text,
+            absl::string_view message_ref = "") const {
     if (!watched()) return;
-    events->Publish(clock.Now(), incident_id, std::move(kind), std::move(actor),
-                    std::move(text), std::move(message_ref));
+    events->Publish(clock.Now(), incident_id, std::string(kind),
+                    std::string(actor), std::string(text),
+                    std::string(message_ref));
   }
 };
 

@@ -21,14 +21,8 @@ class CommsWorkflowTest : public ::testing::Test {
         ->incident_id;
   }
   std::vector<v1::Delivery> Deliveries(int64_t message_id) {
-    std::vector<v1::Delivery> out;
-    EXPECT_TRUE(h_.store
-                    ->Read([&](StoreReader& r) -> absl::Status {
-                      out = *r.ListDeliveries(message_id, 0);
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    return out;
+    return h_.Read<std::vector<v1::Delivery>>(
+        [&](StoreReader& r) { return r.ListDeliveries(message_id, 0); });
   }
 
   CoreHarness h_;

@@ -48,33 +48,19 @@ class MessageLifecycleTest : public ::testing::Test {
         .code();
   }
   std::vector<v1::MessageVersion> Versions(int64_t id) {
-    std::vector<v1::MessageVersion> out;
-    EXPECT_TRUE(h_.store
-                    ->Read([&](StoreReader& r) -> absl::Status {
-                      out = *r.ListMessageVersions(id);
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    return out;
+    return h_.Read<std::vector<v1::MessageVersion>>(
+        [&](StoreReader& r) { return r.ListMessageVersions(id); });
   }
   std::vector<std::string> AuditActions() {
     std::vector<std::string> out;
-    EXPECT_TRUE(h_.store
-                    ->Read([&](StoreReader& r) -> absl::Status {
-                      absl::StatusOr<std::vector<v1::AuditEntry>> log =
-                          r.ListAudit(incident_);
-                      if (!log.ok()) return log.status();
-                      for (const v1::AuditEntry& e : *log) {
-                        // From the engineer's draft on, not the first
-                        // draft herald made when the incident opened.
-                        if (e.message_id() < draft_.id()) continue;
-                        out.push_back(absl::StrCat(
-                            e.action(), " ", e.message_ref(), " v",
-                            e.message_version(), " ", e.actor_id()));
-                      }
-                      return absl::OkStatus();
-                    })
-                    .ok());
+    for (const v1::AuditEntry& e : h_.Read<std::vector<v1::AuditEntry>>(
+             [&](StoreReader& r) { return r.ListAudit(incident_); })) {
+      // From the engineer's draft on, not the first draft herald made when
+      // the incident opened.
+      if (e.message_id() < draft_.id()) continue;
+      out.push_back(absl::StrCat(e.action(), " ", e.message_ref(), " v",
+                                 e.message_version(), " ", e.actor_id()));
+    }
     return out;
   }
 
@@ -239,13 +225,8 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   EXPECT_EQ(email.channel(), "email");
 
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
-  std::vector<v1::Delivery> sent;
-  ASSERT_TRUE(h_.store
-                  ->Read([&](StoreReader& r) -> absl::Status {
-                    sent = *r.ListDeliveries(draft_.id(), 0);
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  const std::vector<v1::Delivery> sent = h_.Read<std::vector<v1::Delivery>>(
+      [&](StoreReader& r) { return r.ListDeliveries(draft_.id(), 0); });
   ASSERT_FALSE(sent.empty());
   EXPECT_THAT(email.recipient(), HasSubstr(sent[0].address()));
   EXPECT_EQ(email.subject(), sent[0].subject());
@@ -269,17 +250,10 @@ TEST_F(MessageLifecycleTest, PublishingSetsTheComponentStatusesTheMessageSays) {
   EXPECT_EQ(edited->version(), 2) << "a status change alone is an edit";
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
   std::map<std::string, v1::ComponentStatus> shown;
-  ASSERT_TRUE(h_.store
-                  ->Read([&](StoreReader& r) -> absl::Status {
-                    absl::StatusOr<std::vector<v1::ComponentState>> states =
-                        r.ListComponentStates();
-                    if (!states.ok()) return states.status();
-                    for (const v1::ComponentState& s : *states) {
-                      shown[s.component_id()] = s.status();
-                    }
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  for (const v1::ComponentState& s : h_.Read<std::vector<v1::ComponentState>>(
+           [](StoreReader& r) { return r.ListComponentStates(); })) {
+    shown[s.component_id()] = s.status();
+  }
   EXPECT_EQ(shown["checkout"], v1::COMPONENT_STATUS_PARTIAL_OUTAGE);
   EXPECT_EQ(shown["api"], v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE);
 }

@@ -6,6 +6,7 @@
 #define HERALD_TESTS_TESTING_HARNESS_H_
 
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -57,23 +58,34 @@ struct CoreHarness {
     if (!SeedStore(*store, *org).ok()) std::abort();
   }
 
+  // What `fn` reads from the store; aborts the test binary on a store error.
+  // Taking the value out of the StatusOr here keeps callers from iterating a
+  // temporary that dies before the loop body.
+  template <typename T>
+  T Read(const std::function<absl::StatusOr<T>(StoreReader&)>& fn) {
+    T out{};
+    absl::Status s = store->Read([&](StoreReader& r) -> absl::Status {
+      absl::StatusOr<T> v = fn(r);
+      if (!v.ok()) return v.status();
+      out = *std::move(v);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) std::abort();
+    return out;
+  }
+
   // Staff notifications queued for `incident_id`, in order; the "a draft
   // is waiting" notices to comms leads only when asked for.
   std::vector<v1::Delivery> StaffDeliveries(int64_t incident_id,
                                             bool with_draft_notices = false) {
     std::vector<v1::Delivery> out;
-    absl::Status s = store->Read([&](StoreReader& r) -> absl::Status {
-      absl::StatusOr<std::vector<v1::Delivery>> list =
-          r.ListDeliveries(0, incident_id);
-      if (!list.ok()) return list.status();
-      for (v1::Delivery& d : *list) {
-        const bool draft_notice =
-            d.idempotency_key().find("-draft-") != std::string::npos;
-        if (with_draft_notices || !draft_notice) out.push_back(std::move(d));
-      }
-      return absl::OkStatus();
-    });
-    if (!s.ok()) std::abort();
+    for (v1::Delivery& d : Read<std::vector<v1::Delivery>>([&](StoreReader& r) {
+           return r.ListDeliveries(0, incident_id);
+         })) {
+      const bool draft_notice =
+          d.idempotency_key().find("-draft-") != std::string::npos;
+      if (with_draft_notices || !draft_notice) out.push_back(std::move(d));
+    }
     return out;
   }
 
