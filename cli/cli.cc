@@ -450,18 +450,36 @@ class Commands {
       std::sort(statuses.begin(), statuses.end());
       out_ << "publishing sets: " << absl::StrJoin(statuses, ", ") << "\n";
     }
+    const auto print = [&](absl::string_view text) {
+      out_ << text;
+      if (text.empty() || text.back() != '\n') out_ << "\n";
+    };
+    bool has_email = false;
     for (const v1::ChannelPreview& p : got->previews()) {
       out_ << "\n== " << p.channel();
       if (!p.recipient().empty()) out_ << " to " << p.recipient();
+      if (p.channel() == "short_text") {
+        out_ << " (SMS, chat; " << p.body().size() << " characters)";
+      }
       out_ << "\n";
-      out_ << (p.channel() == "email" ? "Subject: " : "") << p.subject()
-           << "\n\n"
-           << p.body();
-      if (p.body().empty() || p.body().back() != '\n') out_ << "\n";
+      if (p.channel() == "email") {
+        has_email = true;
+        out_ << "Subject: " << p.subject() << "\n\n";
+        print(p.body());
+        if (!p.html().empty()) {
+          out_ << "\n-- HTML part --\n";
+          print(p.html());
+        }
+      } else if (p.channel() == "status_page") {
+        out_ << p.subject() << "\n\n";
+        print(p.body());
+      } else {
+        print(p.body());
+      }
     }
-    if (got->previews_size() < 2) {
+    if (!has_email) {
       out_ << "\n(no subscriber of the affected components has an email "
-              "address: only the status page shows it)\n";
+              "address: no email goes out)\n";
     }
     return kExitOk;
   }
@@ -749,6 +767,54 @@ class Commands {
     out_ << "Override " << o.id() << ": " << o.person_id() << " holds rota "
          << o.rota_id() << " from " << When(o.starts_at()) << " until "
          << When(o.ends_at()) << " UTC.\n";
+    return kExitOk;
+  }
+
+  int ScheduleMaintenance(const std::vector<std::string>& components,
+                          const std::string& from, const std::string& to,
+                          const std::string& title, const std::string& text) {
+    v1::ScheduleMaintenanceRequest req;
+    for (const std::string& c : components) req.add_component_ids(c);
+    absl::StatusOr<absl::Time> starts = ParseWhen(from, "--from");
+    if (!starts.ok()) return UsageError(starts.status());
+    absl::StatusOr<absl::Time> ends = ParseWhen(to, "--to");
+    if (!ends.ok()) return UsageError(ends.status());
+    req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(*starts));
+    req.mutable_ends_at()->set_seconds(absl::ToUnixSeconds(*ends));
+    req.set_title(title);
+    req.set_text(text);
+    v1::ScheduleMaintenanceResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.incidents->ScheduleMaintenance(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    const v1::Incident& i = resp.incident();
+    out_ << i.ref() << " scheduled: " << i.title() << ", "
+         << When(i.maintenance().starts_at()) << " to "
+         << When(i.maintenance().ends_at()) << " UTC.\n"
+         << "The announcement " << resp.draft().ref()
+         << " waits for approval; nothing is public until then (herald "
+            "messages preview "
+         << resp.draft().ref() << ").\n";
+    return kExitOk;
+  }
+
+  int CancelMaintenance(const std::string& incident,
+                        const std::string& reason) {
+    v1::CancelMaintenanceRequest req;
+    req.set_incident(incident);
+    req.set_reason(reason);
+    v1::CancelMaintenanceResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.incidents->CancelMaintenance(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << resp.incident().ref()
+         << " ended; its components are back to their status before it.\n";
     return kExitOk;
   }
 
@@ -1048,6 +1114,49 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->add_option("ID", override_id, "override id from `oncall override list`")
       ->required();
   override_remove->callback([&] { rc = cmd.RemoveOverride(override_id); });
+
+  auto* maintenance = app.add_subcommand(
+      "maintenance", "Announce planned maintenance ahead of time");
+  maintenance->require_subcommand(1);
+  std::vector<std::string> maintenance_components;
+  std::string maintenance_to, maintenance_title, maintenance_text;
+  auto* schedule = maintenance->add_subcommand(
+      "schedule",
+      "Schedule maintenance and draft its announcement for approval; the "
+      "components go under_maintenance for the window (engineer, comms, "
+      "comms_lead)");
+  schedule
+      ->add_option("--component", maintenance_components,
+                   "affected component id; repeat for several")
+      ->required();
+  schedule
+      ->add_option("--from", from,
+                   "window start: RFC 3339 (2026-11-24T02:00:00Z) or a "
+                   "duration from now (48h)")
+      ->required();
+  schedule
+      ->add_option("--to", maintenance_to,
+                   "window end: RFC 3339 or a duration from now")
+      ->required();
+  schedule->add_option(
+      "--title", maintenance_title,
+      "headline (default \"Scheduled maintenance: <components>\")");
+  schedule
+      ->add_option("TEXT", maintenance_text,
+                   "what is done and what customers may notice")
+      ->required();
+  schedule->callback([&] {
+    rc = cmd.ScheduleMaintenance(maintenance_components, from, maintenance_to,
+                                 maintenance_title, maintenance_text);
+  });
+  auto* cancel = maintenance->add_subcommand(
+      "cancel",
+      "End a maintenance now; its components get their status back "
+      "(engineer, comms, comms_lead)");
+  cancel->add_option("INCIDENT", incident, "the maintenance, e.g. INC-7")
+      ->required();
+  cancel->add_option("--reason", reason, "why, for the record");
+  cancel->callback([&] { rc = cmd.CancelMaintenance(incident, reason); });
 
   auto* ack = app.add_subcommand(
       "ack", "Acknowledge an incident as its point person; stops escalation");

@@ -135,7 +135,8 @@ int Run(const Flags& flags) {
   DeliveryPlanner planner(deps, drafter);
   Escalator escalator(deps, planner);
   CadenceKeeper cadence(deps, drafter, planner);
-  JobRunner jobs(deps, escalator, cadence);
+  MaintenanceScheduler maintenance(deps, drafter, planner);
+  JobRunner jobs(deps, escalator, cadence, maintenance);
   RotaOverrides overrides(deps);
   AlertIntake intake(deps, drafter, planner, escalator);
   CommsWorkflow workflow(deps, drafter, planner, cadence);
@@ -176,13 +177,8 @@ int Run(const Flags& flags) {
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer,
-              workflow,
-              queries,
-              escalator,
-              overrides,
-              clock,
-              [&] { outbox_runner.Wake(); },
+  ApiDeps api{authorizer, workflow,    queries, escalator,
+              overrides,  maintenance, clock,   [&] { outbox_runner.Wake(); },
               &events};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);

@@ -406,6 +406,45 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::ListAlerts(
       });
 }
 
+grpc::ServerUnaryReactor* IncidentServiceImpl::ScheduleMaintenance(
+    grpc::CallbackServerContext* ctx, const v1::ScheduleMaintenanceRequest* req,
+    v1::ScheduleMaintenanceResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kScheduleMaintenance,
+      [&](const Caller& caller) -> absl::Status {
+        if (!req->has_starts_at() || !req->has_ends_at()) {
+          return absl::InvalidArgumentError(
+              "starts_at, ends_at: a maintenance window needs both");
+        }
+        MaintenanceRequest m{
+            {req->component_ids().begin(), req->component_ids().end()},
+            FromProtoTime(req->starts_at()),
+            FromProtoTime(req->ends_at()),
+            req->text(),
+            req->title()};
+        auto scheduled = deps_.maintenance.Schedule(caller, std::move(m));
+        if (!scheduled.ok()) return scheduled.status();
+        *resp->mutable_incident() = std::move(scheduled->incident);
+        *resp->mutable_draft() = std::move(scheduled->draft);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* IncidentServiceImpl::CancelMaintenance(
+    grpc::CallbackServerContext* ctx, const v1::CancelMaintenanceRequest* req,
+    v1::CancelMaintenanceResponse* resp) {
+  return Handle(ctx, deps_, Permission::kScheduleMaintenance,
+                [&](const Caller& caller) -> absl::Status {
+                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                  if (!id.ok()) return id.status();
+                  auto cancelled =
+                      deps_.maintenance.Cancel(caller, *id, req->reason());
+                  if (!cancelled.ok()) return cancelled.status();
+                  *resp->mutable_incident() = *std::move(cancelled);
+                  return absl::OkStatus();
+                });
+}
+
 grpc::ServerUnaryReactor* OnCallServiceImpl::GetOnCall(
     grpc::CallbackServerContext* ctx, const v1::GetOnCallRequest* req,
     v1::GetOnCallResponse* resp) {

@@ -16,6 +16,7 @@
 #include "server/core/escalator.h"
 #include "server/core/event_hub.h"
 #include "server/core/incident_queries.h"
+#include "server/core/maintenance_scheduler.h"
 #include "server/core/rota_overrides.h"
 
 namespace herald {
@@ -26,6 +27,7 @@ struct ApiDeps {
   const IncidentQueries& queries;
   const Escalator& escalator;
   const RotaOverrides& overrides;
+  const MaintenanceScheduler& maintenance;
   const Clock& clock;
   // Called after a message is published, e.g. to wake the outbox.
   std::function<void()> on_published;
@@ -45,6 +47,13 @@ class IncidentServiceImpl final : public v1::IncidentService::CallbackService {
   grpc::ServerUnaryReactor* GetIncident(grpc::CallbackServerContext* ctx,
                                         const v1::GetIncidentRequest* req,
                                         v1::GetIncidentResponse* resp) override;
+  grpc::ServerUnaryReactor* ScheduleMaintenance(
+      grpc::CallbackServerContext* ctx,
+      const v1::ScheduleMaintenanceRequest* req,
+      v1::ScheduleMaintenanceResponse* resp) override;
+  grpc::ServerUnaryReactor* CancelMaintenance(
+      grpc::CallbackServerContext* ctx, const v1::CancelMaintenanceRequest* req,
+      v1::CancelMaintenanceResponse* resp) override;
   grpc::ServerUnaryReactor* PostUpdate(grpc::CallbackServerContext* ctx,
                                        const v1::PostUpdateRequest* req,
                                        v1::PostUpdateResponse* resp) override;

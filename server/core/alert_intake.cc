@@ -9,6 +9,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "server/core/message_records.h"
 #include "server/core/proto_time.h"
+#include "server/core/rota_overrides.h"
 #include "server/core/timeline.h"
 
 namespace herald {
@@ -184,18 +185,7 @@ absl::StatusOr<v1::Incident> AlertIntake::Open(
   *incident.mutable_opened_at() = ToProtoTime(now);
   *incident.mutable_updated_at() = ToProtoTime(now);
 
-  absl::StatusOr<std::vector<v1::RotaOverride>> overrides =
-      txn.ListOverrides("", now);
-  if (!overrides.ok()) return overrides.status();
-  for (const auto& c : incident.component_ids()) {
-    absl::StatusOr<v1::OnCallAssignment> who =
-        org.rotas().ForComponent(c, now, *overrides);
-    if (who.ok()) {
-      incident.set_point_person_id(who->point_person_id());
-      incident.set_rota_id(who->rota_id());
-      break;
-    }
-  }
+  if (auto s = AssignPointPerson(txn, org, now, incident); !s.ok()) return s;
 
   absl::StatusOr<int64_t> id = txn.InsertIncident(incident);
   if (!id.ok()) return id.status();
@@ -324,7 +314,8 @@ absl::StatusOr<v1::Incident> AlertIntake::IncidentFor(
                       probe.component_ids().end(), [&](const std::string& c) {
                         return Contains(it->component_ids(), c);
                       });
-      if (!overlaps) continue;
+      // Scheduled maintenance is planned work, not an outage to grow.
+      if (!overlaps || it->has_maintenance()) continue;
       v1::Incident incident = *it;
       incident.add_attached_group_keys(group.group_key());
       *incident.mutable_updated_at() = ToProtoTime(now);

@@ -26,6 +26,8 @@ absl::string_view PermissionName(Permission p) {
       return "acknowledge incidents";
     case Permission::kManageRota:
       return "manage rota overrides";
+    case Permission::kScheduleMaintenance:
+      return "schedule maintenance";
   }
   return "unknown";
 }
@@ -39,6 +41,7 @@ std::set<v1::Role> RolesGranting(Permission p) {
     case Permission::kPostUpdate:
       return {v1::ROLE_ENGINEER};
     case Permission::kResolve:
+    case Permission::kScheduleMaintenance:
       return {v1::ROLE_ENGINEER, v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD};
     case Permission::kEditMessage:
     case Permission::kApproveMessage:

@@ -18,14 +18,15 @@
 namespace herald {
 
 enum class Permission {
-  kRead,            // list and show incidents, messages, on-call
-  kPostUpdate,      // engineers' short notes
-  kResolve,         // resolve an incident
-  kEditMessage,     // write a new version of a customer message
-  kApproveMessage,  // approve or reject customer-facing text (authority
-                    // checked in core)
-  kAcknowledge,     // take an incident (escalation path checked in core)
-  kManageRota,      // create and delete rota overrides
+  kRead,                 // list and show incidents, messages, on-call
+  kPostUpdate,           // engineers' short notes
+  kResolve,              // resolve an incident
+  kEditMessage,          // write a new version of a customer message
+  kApproveMessage,       // approve or reject customer-facing text (authority
+                         // checked in core)
+  kAcknowledge,          // take an incident (escalation path checked in core)
+  kManageRota,           // create and delete rota overrides
+  kScheduleMaintenance,  // announce and cancel maintenance
 };
 
 absl::string_view PermissionName(Permission p);

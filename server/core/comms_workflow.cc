@@ -291,6 +291,14 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
         if (auto st = txn.PutComponentState(state); !st.ok()) return st;
       }
     }
+    if (message->kind() == v1::MESSAGE_KIND_MAINTENANCE &&
+        !incident->customer_visible()) {
+      // The announcement shows the maintenance; its window, not the
+      // message, sets the status and the components.
+      incident->set_customer_visible(true);
+      *incident->mutable_updated_at() = ToProtoTime(now);
+      if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
+    }
     absl::StatusOr<int> queued =
         planner_.EnqueueMessage(txn, *message, *incident);
     if (!queued.ok()) return queued.status();

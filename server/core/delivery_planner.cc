@@ -57,6 +57,7 @@ absl::StatusOr<std::vector<v1::Delivery>> DeliveryPlanner::PlanMessage(
     d.set_address(s.email());
     d.set_subject(email->subject);
     d.set_body(email->text);
+    d.set_html_body(email->html);
     d.set_idempotency_key(
         absl::StrCat("msg-", message.id(), "-subscriber-", s.id(), "-email"));
     out.push_back(std::move(d));
@@ -95,6 +96,7 @@ absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
   d.set_address(person->email());
   d.set_subject(email->subject);
   d.set_body(email->text);
+  d.set_html_body(email->html);
   d.set_idempotency_key(
       absl::StrCat("inc-", incident.id(), "-", event, "-person-", person_id));
   absl::StatusOr<int64_t> id = txn.InsertDelivery(d);

@@ -41,6 +41,8 @@ class DeliveryPlanner {
                             const std::string& person_id,
                             const v1::Message* message = nullptr) const;
 
+  const MessageDrafter& drafter() const { return drafter_; }
+
   // Tells every comms lead that `draft` waits for their approval (template
   // draft_waiting), once per draft.
   absl::Status NotifyDraftWaiting(StoreTxn& txn, const v1::Message& draft,

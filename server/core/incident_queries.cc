@@ -155,7 +155,14 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
                              " other recipient(s), each addressed by name)"));
       email->set_subject(first.subject());
       email->set_body(first.body());
+      email->set_html(first.html_body());
     }
+    absl::StatusOr<std::string> short_text =
+        planner_.drafter().ShortTextFor(*message, *incident);
+    if (!short_text.ok()) return short_text.status();
+    v1::ChannelPreview* sms = out.add_previews();
+    sms->set_channel("short_text");
+    sms->set_body(*std::move(short_text));
     *out.mutable_message() = *std::move(message);
     return absl::OkStatus();
   });

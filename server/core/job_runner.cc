@@ -6,8 +6,12 @@
 namespace herald {
 
 JobRunner::JobRunner(const CoreDeps& deps, const Escalator& escalator,
-                     const CadenceKeeper& cadence)
-    : deps_(deps), escalator_(escalator), cadence_(cadence) {}
+                     const CadenceKeeper& cadence,
+                     const MaintenanceScheduler& maintenance)
+    : deps_(deps),
+      escalator_(escalator),
+      cadence_(cadence),
+      maintenance_(maintenance) {}
 
 absl::StatusOr<int> JobRunner::RunDueJobs(int batch) const {
   std::vector<v1::Job> due;
@@ -35,6 +39,9 @@ absl::Status JobRunner::Run(StoreTxn& txn, v1::Job job) const {
       return escalator_.RunAckTimeout(txn, job);
     case v1::JOB_KIND_UPDATE_DUE:
       return cadence_.RunUpdateDue(txn, job);
+    case v1::JOB_KIND_MAINTENANCE_START:
+    case v1::JOB_KIND_MAINTENANCE_END:
+      return maintenance_.RunWindowJob(txn, job);
     default:
       return absl::OkStatus();  // from a newer herald: done, not retried
   }

@@ -1,7 +1,8 @@
 // JobRunner runs herald's durable timers: it finds the jobs due at the
 // clock's now and runs each in its own transaction, marking it done in the
 // same transaction, so a job runs once even across restarts. Acknowledgement
-// timeouts go to the Escalator, update-cadence jobs to the CadenceKeeper.
+// timeouts go to the Escalator, update-cadence jobs to the CadenceKeeper,
+// maintenance windows to the MaintenanceScheduler.
 // Driven by a PeriodicRunner in heraldd and by a fake clock in tests.
 // Thread-safe.
 #ifndef HERALD_SERVER_CORE_JOB_RUNNER_H_
@@ -11,13 +12,15 @@
 #include "server/core/cadence_keeper.h"
 #include "server/core/core_deps.h"
 #include "server/core/escalator.h"
+#include "server/core/maintenance_scheduler.h"
 
 namespace herald {
 
 class JobRunner {
  public:
   JobRunner(const CoreDeps& deps, const Escalator& escalator,
-            const CadenceKeeper& cadence);
+            const CadenceKeeper& cadence,
+            const MaintenanceScheduler& maintenance);
 
   // Runs up to `batch` due jobs, oldest first. Returns how many ran.
   absl::StatusOr<int> RunDueJobs(int batch = 64) const;
@@ -28,6 +31,7 @@ class JobRunner {
   const CoreDeps& deps_;
   const Escalator& escalator_;
   const CadenceKeeper& cadence_;
+  const MaintenanceScheduler& maintenance_;
 };
 
 }  // namespace herald

@@ -22,7 +22,26 @@ std::string AsSentence(absl::string_view note) {
   return s;
 }
 
+std::string UtcMinutes(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
+}
+
 }  // namespace
+
+std::string TemplatePrefix(const v1::Message& message) {
+  switch (message.kind()) {
+    case v1::MESSAGE_KIND_RESOLUTION:
+      return "resolved";
+    case v1::MESSAGE_KIND_MAINTENANCE:
+      return "maintenance";
+    case v1::MESSAGE_KIND_APOLOGY:
+      return "apology";
+    case v1::MESSAGE_KIND_FOLLOW_UP:
+      return "follow_up";
+    default:
+      return EnumLabel(message.incident_status());
+  }
+}
 
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact) {
   switch (impact) {
@@ -57,13 +76,18 @@ TemplateContext MessageDrafter::IncidentContext(
   ctx.values["public_url"] = org_->config().server().public_url();
   ctx.flags[EnumLabel(status)] = true;
   const absl::Time opened = FromProtoTime(incident.opened_at());
-  ctx.values["started_at"] =
-      absl::FormatTime("%Y-%m-%d %H:%M UTC", opened, absl::UTCTimeZone());
+  ctx.values["started_at"] = UtcMinutes(opened);
   if (incident.has_resolved_at()) {
     const absl::Time resolved = FromProtoTime(incident.resolved_at());
-    ctx.values["ended_at"] =
-        absl::FormatTime("%Y-%m-%d %H:%M UTC", resolved, absl::UTCTimeZone());
+    ctx.values["ended_at"] = UtcMinutes(resolved);
     ctx.values["duration_text"] = HumanDuration(resolved - opened);
+  }
+  if (incident.has_maintenance()) {
+    const absl::Time from = FromProtoTime(incident.maintenance().starts_at());
+    const absl::Time to = FromProtoTime(incident.maintenance().ends_at());
+    ctx.values["window_start"] = UtcMinutes(from);
+    ctx.values["window_end"] = UtcMinutes(to);
+    ctx.values["window_duration"] = HumanDuration(to - from);
   }
   return ctx;
 }
@@ -110,7 +134,14 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
         "%H:%M UTC", FromProtoTime(update.eta()), absl::UTCTimeZone());
   }
   ctx.values["next_step"] = AsSentence(update.next_step());
-  return Draft("status_update", v1::MESSAGE_KIND_STATUS_UPDATE,
+  if (status != v1::INCIDENT_STATUS_INVESTIGATING &&
+      status != v1::INCIDENT_STATUS_IDENTIFIED &&
+      status != v1::INCIDENT_STATUS_MONITORING) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a status update cannot say \"", EnumLabel(status),
+                     "\"; it says investigating, identified or monitoring"));
+  }
+  return Draft(EnumLabel(status), v1::MESSAGE_KIND_STATUS_UPDATE,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident);
 }
 
@@ -128,9 +159,18 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(
     const v1::Incident& incident, absl::string_view note) const {
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);
   ctx.values["note"] = std::string(note);
-  return Draft("resolution", v1::MESSAGE_KIND_RESOLUTION,
+  return Draft("resolved", v1::MESSAGE_KIND_RESOLUTION,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, v1::INCIDENT_STATUS_RESOLVED,
                ctx, incident);
+}
+
+absl::StatusOr<v1::Message> MessageDrafter::DraftMaintenance(
+    const v1::Incident& incident, absl::string_view note) const {
+  TemplateContext ctx = IncidentContext(incident, incident.status());
+  ctx.values["note"] = AsSentence(note);
+  return Draft("maintenance", v1::MESSAGE_KIND_MAINTENANCE,
+               v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
+               v1::INCIDENT_STATUS_SCHEDULED, ctx, incident);
 }
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftApology(
@@ -150,15 +190,32 @@ absl::StatusOr<Email> MessageDrafter::RenderEmail(
   absl::StatusOr<std::string> text =
       renderer_.Render(absl::StrCat(kind, ".email_text"), ctx);
   if (!text.ok()) return text.status();
-  return Email{*std::move(subject), *std::move(text) + "\n"};
+  // The HTML part is optional: staff notifications are plain text.
+  absl::StatusOr<std::string> html =
+      renderer_.Render(absl::StrCat(kind, ".email.html"), ctx);
+  if (!html.ok() && !absl::IsNotFound(html.status())) return html.status();
+  return Email{*std::move(subject), *std::move(text) + "\n",
+               html.ok() ? *std::move(html) : std::string()};
+}
+
+TemplateContext MessageDrafter::MessageContext(
+    const v1::Message& message, const v1::Incident& incident) const {
+  TemplateContext ctx = IncidentContext(incident, message.incident_status());
+  ctx.values["title"] = message.title();
+  ctx.values["body"] = message.body();
+  return ctx;
+}
+
+absl::StatusOr<std::string> MessageDrafter::ShortTextFor(
+    const v1::Message& message, const v1::Incident& incident) const {
+  return renderer_.Render(absl::StrCat(TemplatePrefix(message), ".short_text"),
+                          MessageContext(message, incident));
 }
 
 absl::StatusOr<Email> MessageDrafter::EmailFor(
     const v1::Message& message, const v1::Incident& incident,
     const v1::Subscriber& subscriber) const {
-  TemplateContext ctx = IncidentContext(incident, message.incident_status());
-  ctx.values["title"] = message.title();
-  ctx.values["body"] = message.body();
+  TemplateContext ctx = MessageContext(message, incident);
   ctx.values["customer_name"] =
       subscriber.name().empty() ? "customer" : subscriber.name();
   ctx.values["customer_account"] = subscriber.account();
@@ -172,8 +229,7 @@ absl::StatusOr<Email> MessageDrafter::EmailFor(
   }
   if (!theirs.empty())
     ctx.values["components_text"] = org_->ComponentNames(theirs);
-  const bool apology = message.kind() == v1::MESSAGE_KIND_APOLOGY;
-  return RenderEmail(apology ? "apology" : "subscriber_update", ctx);
+  return RenderEmail(TemplatePrefix(message), ctx);
 }
 
 absl::StatusOr<Email> MessageDrafter::StaffEmail(

@@ -20,7 +20,14 @@ namespace herald {
 struct Email {
   std::string subject;
   std::string text;
+  std::string html;  // empty: a plain-text email
 };
+
+// The template prefix of a customer message's channels: its state for a
+// status update ("investigating", "identified", "monitoring"), then
+// "resolved", "maintenance", "apology". Templates are
+// `<prefix>.title|body|email_subject|email_text|email.html|short_text`.
+std::string TemplatePrefix(const v1::Message& message);
 
 // The public status a component shows while an incident of `impact` is open.
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact);
@@ -43,17 +50,27 @@ class MessageDrafter {
   // The resolution notice; `incident.resolved_at` must be set.
   absl::StatusOr<v1::Message> DraftResolution(const v1::Incident& incident,
                                               absl::string_view note) const;
+  // The announcement of `incident`'s maintenance window (which must be set),
+  // with the engineer's `note`. Publishing it changes no component: the
+  // window does that when it starts.
+  absl::StatusOr<v1::Message> DraftMaintenance(const v1::Incident& incident,
+                                               absl::string_view note) const;
   // The shared part of the personal apology; each customer's letter is
   // rendered around it by EmailFor().
   absl::StatusOr<v1::Message> DraftApology(const v1::Incident& incident,
                                            absl::string_view note) const;
 
-  // The email `subscriber` receives for the published `message`.
+  // The email `subscriber` receives for the published `message`: subject,
+  // text and HTML parts.
   absl::StatusOr<Email> EmailFor(const v1::Message& message,
                                  const v1::Incident& incident,
                                  const v1::Subscriber& subscriber) const;
+  // The short text (SMS, chat) that says `message` in a line.
+  absl::StatusOr<std::string> ShortTextFor(const v1::Message& message,
+                                           const v1::Incident& incident) const;
 
-  // A staff notification from templates `<kind>.email_subject|email_text`;
+  // A staff notification from templates `<kind>.email_subject|email_text`
+  // (and `<kind>.email.html` if there is one);
   // with `message`, its ref, version, title and body are available too.
   absl::StatusOr<Email> StaffEmail(absl::string_view kind,
                                    const v1::Incident& incident,
@@ -63,6 +80,8 @@ class MessageDrafter {
  private:
   TemplateContext IncidentContext(const v1::Incident& incident,
                                   v1::IncidentStatus status) const;
+  TemplateContext MessageContext(const v1::Message& message,
+                                 const v1::Incident& incident) const;
   absl::StatusOr<v1::Message> Draft(absl::string_view kind_name,
                                     v1::MessageKind kind, v1::Audience audience,
                                     v1::IncidentStatus status,

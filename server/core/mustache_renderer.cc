@@ -16,6 +16,7 @@ namespace herald {
 namespace {
 
 constexpr absl::string_view kSuffix = ".mustache";
+constexpr absl::string_view kPartialPrefix = "partial_";
 
 // mstch escapes through one process-wide hook. It is installed once and reads
 // a per-thread flag, so concurrent renders of HTML and text never interfere.
@@ -79,6 +80,9 @@ std::string StripSuffix(std::string name) {
 MustacheRenderer::MustacheRenderer(std::map<std::string, std::string> templates)
     : templates_(std::move(templates)) {
   InstallEscapeHook();
+  for (const auto& [name, source] : templates_) {
+    if (absl::StartsWith(name, kPartialPrefix)) partials_[name] = source;
+  }
 }
 
 absl::StatusOr<std::unique_ptr<MustacheRenderer>>
@@ -119,7 +123,7 @@ absl::StatusOr<std::string> MustacheRenderer::Render(
   }
   const bool html = absl::EndsWith(name, ".html");
   tls_escape_html = html;
-  std::string out = mstch::render(it->second, ToMstch(context));
+  std::string out = mstch::render(it->second, ToMstch(context), partials_);
   tls_escape_html = false;
   if (!html) out = std::string(absl::StripAsciiWhitespace(out));
   return out;

@@ -1,5 +1,8 @@
 // MustacheRenderer renders Mustache templates (mstch) held in memory: the
 // embedded defaults, overlaid file by file by an operator's directory.
+// Templates named `partial_*` are also offered to every template as Mustache
+// partials (`{{> partial_subscriber_email_text}}`), so that per-state
+// templates can share a layout and operators can override either.
 // Immutable after construction; thread-safe.
 #ifndef HERALD_SERVER_CORE_MUSTACHE_RENDERER_H_
 #define HERALD_SERVER_CORE_MUSTACHE_RENDERER_H_
@@ -15,7 +18,7 @@ namespace herald {
 
 class MustacheRenderer final : public Renderer {
  public:
-  // `templates` maps a template name ("status_update.body") to its source.
+  // `templates` maps a template name ("investigating.body") to its source.
   explicit MustacheRenderer(std::map<std::string, std::string> templates);
 
   // The embedded defaults, with every `*.mustache` file in `override_dir`
@@ -29,6 +32,7 @@ class MustacheRenderer final : public Renderer {
 
  private:
   std::map<std::string, std::string> templates_;
+  std::map<std::string, std::string> partials_;  // the partial_* templates
 };
 
 }  // namespace herald

@@ -24,7 +24,7 @@ class Renderer {
  public:
   virtual ~Renderer() = default;
 
-  // Renders template `name` ("status_update.body", "status_page.html").
+  // Renders template `name` ("investigating.body", "status_page.html").
   // Templates whose name ends in ".html" escape values for HTML; the others
   // produce plain text with surrounding white space trimmed.
   // Returns NotFound for an unknown template name.

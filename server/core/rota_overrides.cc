@@ -8,6 +8,23 @@
 
 namespace herald {
 
+absl::Status AssignPointPerson(StoreReader& reader, const Organisation& org,
+                               absl::Time now, v1::Incident& incident) {
+  absl::StatusOr<std::vector<v1::RotaOverride>> overrides =
+      reader.ListOverrides("", now);
+  if (!overrides.ok()) return overrides.status();
+  for (const auto& c : incident.component_ids()) {
+    absl::StatusOr<v1::OnCallAssignment> who =
+        org.rotas().ForComponent(c, now, *overrides);
+    if (who.ok()) {
+      incident.set_point_person_id(who->point_person_id());
+      incident.set_rota_id(who->rota_id());
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 RotaOverrides::RotaOverrides(const CoreDeps& deps) : deps_(deps) {}
 
 absl::StatusOr<v1::RotaOverride> RotaOverrides::Create(

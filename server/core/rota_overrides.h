@@ -15,6 +15,12 @@
 
 namespace herald {
 
+// Names `incident`'s point person and rota at `now`: the first affected
+// component that a rota covers decides, with that rota's active overrides
+// applied. Leaves both empty when no rota covers any component.
+absl::Status AssignPointPerson(StoreReader& reader, const Organisation& org,
+                               absl::Time now, v1::Incident& incident);
+
 class RotaOverrides {
  public:
   explicit RotaOverrides(const CoreDeps& deps);

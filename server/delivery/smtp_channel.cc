@@ -3,7 +3,6 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -49,19 +48,6 @@ std::string RedactUrl(const std::string& url) {
   return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
 }
 
-struct Upload {
-  const std::string* data;
-  size_t offset = 0;
-};
-
-size_t ReadUpload(char* buffer, size_t size, size_t nitems, void* userp) {
-  auto* up = static_cast<Upload*>(userp);
-  const size_t n = std::min(size * nitems, up->data->size() - up->offset);
-  std::memcpy(buffer, up->data->data() + up->offset, n);
-  up->offset += n;
-  return n;
-}
-
 void GlobalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -86,28 +72,20 @@ SmtpChannel::~SmtpChannel() {
   if (impl_->curl) curl_easy_cleanup(impl_->curl);
 }
 
-std::string SmtpChannel::FormatMessage(const v1::Delivery& d) const {
-  const std::string from_name =
-      impl_->options.from_name.empty() ? "herald" : impl_->options.from_name;
-  std::string domain =
-      impl_->options.from.substr(impl_->options.from.find('@') + 1);
+std::vector<std::string> SmtpChannel::Headers(const v1::Delivery& d) const {
+  const SmtpOptions& o = impl_->options;
+  const std::string from_name = o.from_name.empty() ? "herald" : o.from_name;
+  std::string domain = o.from.substr(o.from.find('@') + 1);
   if (domain.empty()) domain = "herald.invalid";
-  std::string msg;
-  absl::StrAppend(&msg, "Date: ",
-                  absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000",
-                                   impl_->clock.Now(), absl::UTCTimeZone()),
-                  "\r\n");
-  absl::StrAppend(&msg, "From: ", HeaderText(from_name), " <",
-                  impl_->options.from, ">\r\n");
-  absl::StrAppend(&msg, "To: <", d.address(), ">\r\n");
-  absl::StrAppend(&msg, "Subject: ", HeaderText(d.subject()), "\r\n");
-  absl::StrAppend(&msg, "Message-ID: <", d.idempotency_key(), "@", domain,
-                  ">\r\n");
-  absl::StrAppend(&msg, "MIME-Version: 1.0\r\n");
-  absl::StrAppend(&msg, "Content-Type: text/plain; charset=utf-8\r\n");
-  absl::StrAppend(&msg, "Content-Transfer-Encoding: 8bit\r\n");
-  absl::StrAppend(&msg, "\r\n", CrLf(d.body()));
-  return msg;
+  return {
+      absl::StrCat("Date: ",
+                   absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000",
+                                    impl_->clock.Now(), absl::UTCTimeZone())),
+      absl::StrCat("From: ", HeaderText(from_name), " <", o.from, ">"),
+      absl::StrCat("To: <", d.address(), ">"),
+      absl::StrCat("Subject: ", HeaderText(d.subject())),
+      absl::StrCat("Message-ID: <", d.idempotency_key(), "@", domain, ">"),
+  };
 }
 
 absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
@@ -116,7 +94,6 @@ absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
     return absl::InvalidArgumentError(absl::StrCat(
         "not a valid email address: \"", delivery.address(), "\""));
   }
-  const std::string message = FormatMessage(delivery);
   absl::MutexLock lock(&impl_->mu);
   if (impl_->curl == nullptr) impl_->curl = curl_easy_init();
   CURL* curl = impl_->curl;
@@ -128,14 +105,38 @@ absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
   const std::string from = absl::StrCat("<", o.from, ">");
   const std::string rcpt = absl::StrCat("<", delivery.address(), ">");
   curl_slist* recipients = curl_slist_append(nullptr, rcpt.c_str());
-  Upload upload{&message};
+  curl_slist* headers = nullptr;
+  for (const std::string& h : Headers(delivery)) {
+    headers = curl_slist_append(headers, h.c_str());
+  }
+  // libcurl writes the MIME structure: the text alone, or text and HTML as
+  // multipart/alternative. Quoted-printable keeps every line short and
+  // 7-bit clean whatever the templates produce.
+  curl_mime* mime = curl_mime_init(curl);
+  const auto add_text = [&](curl_mime* to, absl::string_view text,
+                            const char* type) {
+    curl_mimepart* part = curl_mime_addpart(to);
+    const std::string crlf = CrLf(text);
+    curl_mime_data(part, crlf.data(), crlf.size());
+    curl_mime_type(part, type);
+    curl_mime_encoder(part, "quoted-printable");
+  };
+  if (delivery.html_body().empty()) {
+    add_text(mime, delivery.body(), "text/plain; charset=utf-8");
+  } else {
+    curl_mime* alternative = curl_mime_init(curl);
+    add_text(alternative, delivery.body(), "text/plain; charset=utf-8");
+    add_text(alternative, delivery.html_body(), "text/html; charset=utf-8");
+    curl_mimepart* part = curl_mime_addpart(mime);
+    curl_mime_subparts(part, alternative);  // `part` owns it now
+    curl_mime_type(part, "multipart/alternative");
+  }
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, o.url.c_str());
   curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
   curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
-  curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
-  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
@@ -149,6 +150,8 @@ absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
   long response = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response);
   curl_slist_free_all(recipients);
+  curl_slist_free_all(headers);
+  curl_mime_free(mime);
   if (rc == CURLE_OK) return absl::OkStatus();
 
   const std::string detail =

@@ -1,12 +1,14 @@
 // SmtpChannel sends email deliveries over SMTP with libcurl (smtp:// with
 // optional STARTTLS, or smtps://). The Message-ID is derived from the
 // delivery's idempotency key, so a resent email is recognisably the same.
+// A delivery with an HTML body goes out as multipart/alternative.
 // It keeps one connection for reuse; sends are serialized. Thread-safe.
 #ifndef HERALD_SERVER_DELIVERY_SMTP_CHANNEL_H_
 #define HERALD_SERVER_DELIVERY_SMTP_CHANNEL_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "server/core/clock.h"
@@ -30,8 +32,9 @@ class SmtpChannel final : public Channel {
 
   absl::Status Send(const v1::Delivery& delivery) override;
 
-  // The RFC 5322 message Send() transmits; exposed for tests.
-  std::string FormatMessage(const v1::Delivery& delivery) const;
+  // The header lines Send() puts on the email (Date, From, To, Subject,
+  // Message-ID); libcurl adds the MIME headers. Exposed for tests.
+  std::vector<std::string> Headers(const v1::Delivery& delivery) const;
 
  private:
   struct Impl;

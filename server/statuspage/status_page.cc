@@ -48,6 +48,7 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
   const Organisation& org = *deps_.org;
   sp::Summary summary;
   std::vector<v1::Incident> incidents;
+  std::vector<v1::Incident> maintenances;  // oldest window first, below
   std::map<int64_t, std::vector<v1::Message>> published;
   std::map<std::string, v1::ComponentState> states;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
@@ -55,18 +56,26 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
     if (!list.ok()) return list.status();
     for (v1::Incident& i : *list) {
       if (!i.customer_visible()) continue;
-      if (only_unresolved && i.status() == v1::INCIDENT_STATUS_RESOLVED)
+      // Maintenance shows while it is upcoming or under way, incidents while
+      // unresolved (or, for the history, always).
+      const bool maintenance = i.has_maintenance();
+      if (maintenance
+              ? i.status() == v1::INCIDENT_STATUS_COMPLETED
+              : only_unresolved && i.status() == v1::INCIDENT_STATUS_RESOLVED) {
         continue;
-      if (static_cast<int>(incidents.size()) >= limit) break;
+      }
+      std::vector<v1::Incident>& into = maintenance ? maintenances : incidents;
+      if (static_cast<int>(into.size()) >= limit) continue;
       auto messages = r.ListMessages({i.id(), {v1::MESSAGE_STATE_PUBLISHED}});
       if (!messages.ok()) return messages.status();
       for (v1::Message& m : *messages) {
         if (m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE ||
-            m.kind() == v1::MESSAGE_KIND_RESOLUTION) {
+            m.kind() == v1::MESSAGE_KIND_RESOLUTION ||
+            m.kind() == v1::MESSAGE_KIND_MAINTENANCE) {
           published[i.id()].push_back(std::move(m));
         }
       }
-      incidents.push_back(std::move(i));
+      into.push_back(std::move(i));
     }
     auto component_states = r.ListComponentStates();
     if (!component_states.ok()) return component_states.status();
@@ -102,24 +111,24 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
     components[c.id()] = *out;
   }
 
-  v1::Impact worst = v1::IMPACT_NONE;
-  for (const v1::Incident& i : incidents) {
-    sp::Incident* out = summary.add_incidents();
+  const auto add = [&](const v1::Incident& i, sp::Incident* out) {
     out->set_id(i.ref());
     out->set_name(i.title());
     out->set_status(EnumLabel(i.status()));
-    out->set_impact(EnumLabel(i.impact()));
+    out->set_impact(i.has_maintenance() ? "maintenance"
+                                        : EnumLabel(i.impact()));
     out->set_created_at(Time(i.opened_at()));
-    out->set_started_at(Time(i.opened_at()));
+    out->set_started_at(Time(i.has_maintenance() ? i.maintenance().starts_at()
+                                                 : i.opened_at()));
     out->set_updated_at(Time(i.updated_at()));
     out->set_page_id(kPageId);
     out->set_shortlink(
         absl::StrCat(org.config().server().public_url(), "/#", i.ref()));
-    if (i.status() == v1::INCIDENT_STATUS_RESOLVED) {
-      out->set_resolved_at(Time(i.resolved_at()));
-    } else {
-      worst = std::max(worst, i.impact());
+    if (i.has_maintenance()) {
+      out->set_scheduled_for(Time(i.maintenance().starts_at()));
+      out->set_scheduled_until(Time(i.maintenance().ends_at()));
     }
+    if (i.has_resolved_at()) out->set_resolved_at(Time(i.resolved_at()));
     for (const std::string& c : i.component_ids()) {
       auto it = components.find(c);
       if (it != components.end()) *out->add_components() = it->second;
@@ -144,6 +153,24 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
       u->set_updated_at(Time(m.published_at()));
       u->set_display_at(Time(m.published_at()));
     }
+  };
+  v1::Impact worst = v1::IMPACT_NONE;
+  for (const v1::Incident& i : incidents) {
+    add(i, summary.add_incidents());
+    if (i.status() != v1::INCIDENT_STATUS_RESOLVED) {
+      worst = std::max(worst, i.impact());
+    }
+  }
+  std::sort(maintenances.begin(), maintenances.end(),
+            [](const v1::Incident& a, const v1::Incident& b) {
+              return FromProtoTime(a.maintenance().starts_at()) <
+                     FromProtoTime(b.maintenance().starts_at());
+            });
+  bool under_maintenance = false;
+  for (const v1::Incident& m : maintenances) {
+    add(m, summary.add_scheduled_maintenances());
+    under_maintenance =
+        under_maintenance || m.status() == v1::INCIDENT_STATUS_IN_PROGRESS;
   }
   sp::Status* status = summary.mutable_status();
   switch (worst) {
@@ -160,8 +187,13 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
       status->set_description("Minor Service Outage");
       break;
     default:
-      status->set_indicator("none");
-      status->set_description("All Systems Operational");
+      if (under_maintenance) {
+        status->set_indicator("maintenance");
+        status->set_description("Service Under Maintenance");
+      } else {
+        status->set_indicator("none");
+        status->set_description("All Systems Operational");
+      }
   }
   return summary;
 }
@@ -198,6 +230,21 @@ absl::StatusOr<std::string> StatusPage::RenderHtml() const {
     }
     ctx.lists["incidents"].push_back(std::move(item));
   }
+  for (const sp::Incident& m : current->scheduled_maintenances()) {
+    TemplateContext item;
+    item.values["name"] = m.name();
+    item.values["id"] = m.id();
+    item.values["status_text"] =
+        m.status() == "in_progress" ? "In progress" : "Scheduled";
+    item.values["scheduled_for"] = m.scheduled_for();
+    item.values["scheduled_until"] = m.scheduled_until();
+    if (!m.incident_updates().empty()) {
+      item.values["body"] = m.incident_updates(0).body();
+    }
+    ctx.lists["maintenances"].push_back(std::move(item));
+  }
+  ctx.flags["has_maintenances"] = !current->scheduled_maintenances().empty();
+  ctx.lists.try_emplace("maintenances");
   ctx.lists.try_emplace("incidents");
   ctx.lists.try_emplace("components");
   return deps_.renderer.Render("status_page.html", ctx);

@@ -27,6 +27,10 @@ const std::map<std::string, std::set<std::string>>& AllowedPeople() {
           {"/herald.v1.IncidentService/PostUpdate", {"alice"}},
           {"/herald.v1.IncidentService/ResolveIncident",
            {"alice", "bob", "carol", "erin"}},
+          {"/herald.v1.IncidentService/ScheduleMaintenance",
+           {"alice", "bob", "carol", "erin"}},
+          {"/herald.v1.IncidentService/CancelMaintenance",
+           {"alice", "bob", "carol", "erin"}},
           {"/herald.v1.MessageService/ListMessages",
            {"alice", "bob", "carol", "dave", "erin"}},
           // Reaching the method; the rota's authority scope narrows it in core.

@@ -218,11 +218,16 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_THAT(got->versions(), SizeIs(2));
   EXPECT_THAT(got->audit(), SizeIs(2));
-  ASSERT_THAT(got->previews(), SizeIs(2));
+  ASSERT_THAT(got->previews(), SizeIs(3));
   EXPECT_EQ(got->previews(0).channel(), "status_page");
   EXPECT_EQ(got->previews(0).body(), "We rolled back; errors are falling.");
   const v1::ChannelPreview& email = got->previews(1);
   EXPECT_EQ(email.channel(), "email");
+  EXPECT_THAT(email.html(), HasSubstr("<!DOCTYPE html>"));
+  EXPECT_THAT(email.html(), HasSubstr("We rolled back; errors are falling."));
+  const v1::ChannelPreview& short_text = got->previews(2);
+  EXPECT_EQ(short_text.channel(), "short_text");
+  EXPECT_THAT(short_text.body(), HasSubstr("investigating"));
 
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
   const std::vector<v1::Delivery> sent = h_.Read<std::vector<v1::Delivery>>(
@@ -231,6 +236,7 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   EXPECT_THAT(email.recipient(), HasSubstr(sent[0].address()));
   EXPECT_EQ(email.subject(), sent[0].subject());
   EXPECT_EQ(email.body(), sent[0].body());
+  EXPECT_EQ(email.html(), sent[0].html_body());
 }
 
 TEST_F(MessageLifecycleTest, PreviewOfAnUnknownMessageIsNotFound) {

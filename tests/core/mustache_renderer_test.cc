@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "herald/embedded_templates.h"
@@ -44,35 +45,71 @@ TEST(MustacheRendererTest, UnknownTemplateIsNotFound) {
   EXPECT_EQ(r.Render("nope", {}).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST(MustacheRendererTest, EmbeddedDefaultsCoverEveryMessageKindPart) {
+TEST(MustacheRendererTest, EmbeddedDefaultsCoverEveryStateAndChannel) {
   absl::StatusOr<std::unique_ptr<MustacheRenderer>> r =
       MustacheRenderer::WithOverrides("");
   ASSERT_TRUE(r.ok());
+  for (const char* state : {"investigating", "identified", "monitoring",
+                            "resolved", "maintenance", "apology"}) {
+    for (const char* channel : {"title", "body", "email_subject", "email_text",
+                                "email.html", "short_text"}) {
+      const std::string name = absl::StrCat(state, ".", channel);
+      absl::StatusOr<std::string> out = (*r)->Render(name, {});
+      ASSERT_TRUE(out.ok()) << name << ": " << out.status();
+      EXPECT_FALSE(out->empty()) << name;
+    }
+  }
   for (const char* name :
-       {"status_update.title", "status_update.body", "resolution.title",
-        "resolution.body", "apology.title", "apology.body",
-        "apology.email_subject", "apology.email_text",
-        "subscriber_update.email_subject", "subscriber_update.email_text",
-        "point_person_assigned.email_subject",
+       {"holding.title", "holding.body", "point_person_assigned.email_subject",
         "point_person_assigned.email_text", "ready_to_resolve.email_subject",
         "ready_to_resolve.email_text", "status_page.html"}) {
     EXPECT_TRUE((*r)->Render(name, {}).ok()) << name;
   }
 }
 
+TEST(MustacheRendererTest, PerStateTemplatesShareLayoutsThroughPartials) {
+  absl::StatusOr<std::unique_ptr<MustacheRenderer>> r =
+      MustacheRenderer::WithOverrides("");
+  ASSERT_TRUE(r.ok());
+  TemplateContext ctx;
+  ctx.values["customer_name"] = "Grace";
+  ctx.values["body"] = "Checkout <fails> & retries.";
+  const std::string html = *(*r)->Render("identified.email.html", ctx);
+  EXPECT_THAT(html, HasSubstr("Hello Grace,"));
+  EXPECT_THAT(html, HasSubstr("Checkout &lt;fails&gt; &amp; retries."));
+  const std::string text = *(*r)->Render("identified.email_text", ctx);
+  EXPECT_THAT(text, HasSubstr("Checkout <fails> & retries."));
+}
+
+TEST(MustacheRendererTest, OverridingAPartialChangesEveryTemplateUsingIt) {
+  const auto dir =
+      std::filesystem::path(::testing::TempDir()) / "herald_partial_override";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "partial_subscriber_email_text.mustache")
+      << "Dear {{customer_name}}: {{body}}";
+  absl::StatusOr<std::unique_ptr<MustacheRenderer>> r =
+      MustacheRenderer::WithOverrides(dir.string());
+  ASSERT_TRUE(r.ok()) << r.status();
+  TemplateContext ctx;
+  ctx.values["customer_name"] = "Grace";
+  ctx.values["body"] = "fixed";
+  EXPECT_EQ(*(*r)->Render("monitoring.email_text", ctx), "Dear Grace: fixed");
+  EXPECT_EQ(*(*r)->Render("resolved.email_text", ctx), "Dear Grace: fixed");
+}
+
 TEST(MustacheRendererTest, OverrideDirectoryReplacesOnlyTheFilesItHas) {
   const auto dir =
       std::filesystem::path(::testing::TempDir()) / "herald_templates_override";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "status_update.title.mustache")
+  std::ofstream(dir / "investigating.title.mustache")
       << "OVERRIDDEN {{components_text}}";
   absl::StatusOr<std::unique_ptr<MustacheRenderer>> r =
       MustacheRenderer::WithOverrides(dir.string());
   ASSERT_TRUE(r.ok()) << r.status();
   TemplateContext ctx;
   ctx.values["components_text"] = "Checkout";
-  EXPECT_EQ(*(*r)->Render("status_update.title", ctx), "OVERRIDDEN Checkout");
-  EXPECT_THAT(*(*r)->Render("resolution.title", ctx), HasSubstr("resolved"));
+  EXPECT_EQ(*(*r)->Render("investigating.title", ctx), "OVERRIDDEN Checkout");
+  EXPECT_THAT(*(*r)->Render("resolved.title", ctx), HasSubstr("resolved"));
 }
 
 TEST(MustacheRendererTest, MissingOverrideDirectoryIsAnError) {

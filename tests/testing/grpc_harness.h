@@ -29,14 +29,9 @@ struct GrpcHarness {
                      }
                      return tokens;
                    }()),
-        api{authorizer,
-            core.workflow,
-            core.queries,
-            core.escalator,
-            core.overrides,
-            core.clock,
-            [this] { ++published; },
-            &core.events},
+        api{authorizer,     core.workflow,           core.queries,
+            core.escalator, core.overrides,          core.maintenance,
+            core.clock,     [this] { ++published; }, &core.events},
         incidents(api),
         messages(api),
         oncall(api) {

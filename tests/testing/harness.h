@@ -50,7 +50,8 @@ struct CoreHarness {
         planner(deps, drafter),
         escalator(deps, planner),
         cadence(deps, drafter, planner),
-        jobs(deps, escalator, cadence),
+        maintenance(deps, drafter, planner),
+        jobs(deps, escalator, cadence, maintenance),
         overrides(deps),
         intake(deps, drafter, planner, escalator),
         workflow(deps, drafter, planner, cadence),
@@ -101,6 +102,7 @@ struct CoreHarness {
   DeliveryPlanner planner;
   Escalator escalator;
   CadenceKeeper cadence;
+  MaintenanceScheduler maintenance;
   JobRunner jobs;
   RotaOverrides overrides;
   AlertIntake intake;

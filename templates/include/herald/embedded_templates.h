@@ -1,5 +1,5 @@
 // The default templates compiled into herald's binaries, by file name
-// ("status_update.title.mustache" -> contents). Immutable; thread-safe.
+// ("investigating.title.mustache" -> contents). Immutable; thread-safe.
 #ifndef HERALD_TEMPLATES_EMBEDDED_TEMPLATES_H_
 #define HERALD_TEMPLATES_EMBEDDED_TEMPLATES_H_
 
