@@ -319,6 +319,41 @@ TEST_F(CliTest, PreviewShowsTheStatusPageAndTheEmailASubscriberGets) {
   EXPECT_THAT(o.out, HasSubstr("== email to "));
   EXPECT_THAT(o.out, HasSubstr("Subject: "));
   EXPECT_THAT(o.out, HasSubstr("Rolled back, errors falling."));
+  EXPECT_THAT(o.out, HasSubstr("-- HTML part --"));
+  EXPECT_THAT(o.out, HasSubstr("<p>We are investigating a problem affecting "
+                               "Checkout. Rolled back, errors falling.</p>"));
+  EXPECT_THAT(o.out, HasSubstr("== short_text (SMS, chat; "));
+}
+
+TEST_F(CliTest, MaintenanceIsScheduledForApprovalAndCancelled) {
+  Outcome o = Run({"maintenance", "schedule", "--component", "checkout",
+                   "--from", "2026-11-24T02:00:00Z", "--to",
+                   "2026-11-24T04:00:00Z", "database upgrade"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("INC-1 scheduled: Scheduled maintenance: "
+                               "Checkout, 2026-11-24 02:00 to "
+                               "2026-11-24 04:00 UTC."));
+  const std::string msg = DraftRef(o);
+  Outcome preview = Run({"messages", "preview", msg}, "carol");
+  EXPECT_THAT(preview.out, HasSubstr("maintenance on Checkout from "
+                                     "2026-11-24 02:00 UTC"));
+  Outcome cancel =
+      Run({"maintenance", "cancel", "INC-1", "--reason", "postponed"});
+  EXPECT_EQ(cancel.code, kExitOk) << cancel.err;
+  Outcome again = Run({"maintenance", "cancel", "INC-1"});
+  EXPECT_NE(again.code, kExitOk);
+  EXPECT_THAT(again.err, HasSubstr("INC-1 has already ended"));
+}
+
+TEST_F(CliTest, MaintenanceNeedsAComponentAndAWindow) {
+  Outcome o =
+      Run({"maintenance", "schedule", "--from", "1h", "--to", "2h", "text"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--component"));
+  o = Run({"maintenance", "schedule", "--component", "checkout", "--from",
+           "tomorrow", "--to", "2h", "text"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--from: expected an RFC 3339 time"));
 }
 
 TEST_F(CliTest, RejectNeedsAReasonAndTheAuditLogShowsEveryDecision) {
@@ -368,7 +403,7 @@ TEST_F(CliTest, HelpListsEveryCommand) {
   EXPECT_EQ(o.code, kExitOk);
   for (const char* cmd :
        {"incidents", "show", "update", "resolve", "messages", "approve",
-        "reject", "audit", "oncall", "ack", "alerts", "watch"}) {
+        "reject", "audit", "oncall", "ack", "alerts", "watch", "maintenance"}) {
     EXPECT_THAT(o.out, HasSubstr(cmd));
   }
 }

@@ -44,6 +44,17 @@ TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
   EXPECT_THAT(h_.queries.GetIncident(id)->updates(), SizeIs(1));
 }
 
+TEST_F(CommsWorkflowTest, EachStateDraftsFromItsOwnTemplates) {
+  const int64_t id = OpenIncident();
+  const auto draft = [&](v1::IncidentStatus status) {
+    return h_.workflow.PostUpdate(Engineer(), id, "x", {status})->draft;
+  };
+  EXPECT_EQ(draft(v1::INCIDENT_STATUS_IDENTIFIED).title(),
+            "Checkout disruption: cause identified");
+  EXPECT_EQ(draft(v1::INCIDENT_STATUS_MONITORING).title(),
+            "Checkout disruption: fix in place");
+}
+
 TEST_F(CommsWorkflowTest, NewUpdateSupersedesThePendingDraft) {
   const int64_t id = OpenIncident();
   const v1::Message first = h_.workflow

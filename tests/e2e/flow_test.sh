@@ -14,14 +14,10 @@ source "$(dirname "$0")/lib.sh"
 require prometheus-alertmanager curl sha256sum "$SYSTEM_PYTHON"
 "$SYSTEM_PYTHON" -c 'import aiosmtpd' || fail "python3-aiosmtpd is not installed"
 
-mail_to() {  # mail_to ADDRESS PATTERN: a delivered email to ADDRESS contains PATTERN
-  local f
-  for f in "$WORK"/mail/new/*; do
-    [[ -f $f ]] || continue
-    grep -q "^To: <$1>" "$f" && grep -q "$2" "$f" && return 0
-  done
-  return 1
-}
+MAIL_HAS=$(dirname "$0")/mail_has.py
+# mail_to ADDRESS PATTERN [--html]: a delivered email to ADDRESS contains
+# PATTERN once decoded (with --html: in the HTML part of a text+HTML email)
+mail_to() { "$SYSTEM_PYTHON" "$MAIL_HAS" "$WORK/mail" "$@"; }
 
 SMTP_PORT=$(free_port); GRPC_PORT=$(free_port); HTTP_PORT=$(free_port); AM_PORT=$(free_port)
 export HERALD_SERVER=127.0.0.1:$GRPC_PORT
@@ -105,7 +101,10 @@ printf 'We rolled back a faulty deploy. Checkout errors are falling.\n' >"$WORK/
 HERALD_TOKEN=$COMMS_TOKEN "$HERALD" messages edit MSG-2 --title "Checkout errors after a deploy" --body-file "$WORK/body.txt"
 HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages diff MSG-2 >"$WORK/diff.txt"
 grep -q "^+We rolled back a faulty deploy" "$WORK/diff.txt" || fail "diff lacks the edit: $(cat "$WORK/diff.txt")"
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages preview MSG-2 | grep -q "Subject: " || fail "preview lacks the email"
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages preview MSG-2 >"$WORK/preview.txt"
+for part in "== status_page" "Subject: " "-- HTML part --" "== short_text"; do
+  grep -q -- "$part" "$WORK/preview.txt" || fail "preview lacks \"$part\": $(cat "$WORK/preview.txt")"
+done
 curl -fsS "http://127.0.0.1:$HTTP_PORT/" | grep -q "faulty deploy" && fail "an unapproved draft is on the status page"
 
 step "approving the version reviewed before the edit is refused"
@@ -122,6 +121,8 @@ grep -qi "rolled back the deploy, errors falling" "$WORK/page.html" && fail "sta
 curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" | grep -q '"status":"identified"' \
   || fail "summary.json lacks the identified incident"
 wait_for 20 "subscriber's status email" mail_to grace@globex.example "We rolled back a faulty deploy"
+mail_to grace@globex.example "<p>We rolled back a faulty deploy" --html \
+  || fail "the status email lacks its HTML alternative"
 mail_to jill@umbrella.example "." && fail "a subscriber of an unaffected component was emailed"
 HERALD_TOKEN=$LEAD_TOKEN "$HERALD" audit INC-1 >"$WORK/audit.txt"
 for action in drafted superseded edited approved; do
@@ -153,5 +154,28 @@ before=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" incidents --all -o json)
 post_alert "$(date -u -d '-1 second' +%Y-%m-%dT%H:%M:%SZ)"
 after=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" incidents --all -o json)
 [[ "$before" == "$after" ]] || fail "a repeated resolved notification changed incidents"
+
+step "an engineer schedules maintenance; nothing is public until the comms lead approves"
+HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" maintenance schedule --component checkout --from 24h --to 26h \
+  "Database upgrade; checkout may be slow for a few minutes" >"$WORK/maintenance.txt"
+grep -q "INC-2 scheduled" "$WORK/maintenance.txt" || fail "schedule output: $(cat "$WORK/maintenance.txt")"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/" | grep -q "Database upgrade" && fail "an unapproved announcement is public"
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-5
+curl -fsS "http://127.0.0.1:$HTTP_PORT/" | grep -q "Scheduled maintenance" || fail "status page lacks the maintenance"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" >"$WORK/summary.json"
+"$SYSTEM_PYTHON" - "$WORK/summary.json" <<'PY' || fail "summary.json: $(cat "$WORK/summary.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+[m] = s.get("scheduled_maintenances", [])
+assert m["status"] == "scheduled" and m["scheduled_for"] and m["scheduled_until"], m
+assert "Database upgrade" in m["incident_updates"][0]["body"], m
+assert not s.get("incidents"), s["incidents"]
+PY
+wait_for 20 "subscriber's maintenance email" mail_to grace@globex.example "Database upgrade"
+
+step "the maintenance is cancelled; the page no longer lists it"
+HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" maintenance cancel INC-2 --reason "postponed"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" | grep -q "Database upgrade" \
+  && fail "a cancelled maintenance is still listed"
 
 echo "1 passed, 0 failed"
