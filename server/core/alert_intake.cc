@@ -250,7 +250,7 @@ absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
           {v1::MESSAGE_KIND_RESOLUTION, v1::MESSAGE_KIND_APOLOGY}, kHeraldActor,
           "the incident reopened", now);
       !s.ok()) {
-    return s;
+    return s.status();
   }
   if (auto s = txn.AppendTimeline(
           AlertEvent(incident, now, "reopened",

@@ -166,18 +166,21 @@ void CommsWorkflow::PostUpdateAsync(
             drafter_.DraftStatusUpdate(*incident, status, update);
         if (!draft.ok()) return draft.status();
         draft->set_source_update_id(*update_id);
-        if (auto st = SupersedeDrafts(txn, incident_id,
-                                      {v1::MESSAGE_KIND_STATUS_UPDATE}, author,
-                                      kSupersededByNewer, now);
-            !st.ok()) {
-          return st;
-        }
+        absl::StatusOr<int> replaced =
+            SupersedeDrafts(txn, incident_id, {v1::MESSAGE_KIND_STATUS_UPDATE},
+                            author, kSupersededByNewer, now);
+        if (!replaced.ok()) return replaced.status();
         absl::StatusOr<v1::Message> stored =
             StoreDraft(txn, *std::move(draft), author, now);
         if (!stored.ok()) return stored.status();
-        if (auto st = planner_.NotifyDraftWaiting(txn, *stored, *incident);
-            !st.ok()) {
-          return st;
+        // A burst of updates makes a burst of drafts, each replacing the
+        // last. The comms leads were told of the first and will find the
+        // newest; one email each, not one per note.
+        if (*replaced == 0) {
+          if (auto st = planner_.NotifyDraftWaiting(txn, *stored, *incident);
+              !st.ok()) {
+            return st;
+          }
         }
         pending->out.update = std::move(update);
         pending->out.draft = *std::move(stored);
@@ -216,7 +219,7 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
             SupersedeDrafts(txn, incident_id, {v1::MESSAGE_KIND_STATUS_UPDATE},
                             caller.person_id, kSupersededByNewer, now);
         !st.ok()) {
-      return st;
+      return st.status();
     }
     absl::StatusOr<v1::Message> resolution =
         drafter_.DraftResolution(*incident, note);

@@ -189,7 +189,7 @@ absl::StatusOr<v1::Incident> MaintenanceScheduler::Cancel(
             SupersedeDrafts(txn, incident->id(), {v1::MESSAGE_KIND_MAINTENANCE},
                             caller.person_id, why, now);
         !st.ok()) {
-      return st;
+      return st.status();
     }
     if (auto st = Finish(txn, *incident, now, caller.person_id, why);
         !st.ok()) {

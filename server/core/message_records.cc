@@ -63,10 +63,11 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
   return draft;
 }
 
-absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
-                             std::initializer_list<v1::MessageKind> kinds,
-                             const std::string& actor_id, absl::string_view why,
-                             absl::Time now) {
+absl::StatusOr<int> SupersedeDrafts(
+    StoreTxn& txn, int64_t incident_id,
+    std::initializer_list<v1::MessageKind> kinds, const std::string& actor_id,
+    absl::string_view why, absl::Time now) {
+  int unreviewed = 0;
   absl::StatusOr<std::vector<v1::Message>> pending = txn.ListMessages(
       {incident_id,
        {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL,
@@ -76,6 +77,7 @@ absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
     if (std::find(kinds.begin(), kinds.end(), m.kind()) == kinds.end()) {
       continue;
     }
+    if (m.state() != v1::MESSAGE_STATE_REJECTED) ++unreviewed;
     m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
     *m.mutable_updated_at() = ToProtoTime(now);
     if (auto s = txn.UpdateMessage(m); !s.ok()) return s;
@@ -85,7 +87,7 @@ absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
       return s;
     }
   }
-  return absl::OkStatus();
+  return unreviewed;
 }
 
 }  // namespace herald

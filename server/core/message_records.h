@@ -36,11 +36,13 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
                                        absl::Time now);
 
 // Supersedes the incident's messages of `kinds` that await approval or were
-// rejected, auditing each with `why`.
-absl::Status SupersedeDrafts(StoreTxn& txn, int64_t incident_id,
-                             std::initializer_list<v1::MessageKind> kinds,
-                             const std::string& actor_id, absl::string_view why,
-                             absl::Time now);
+// rejected, auditing each with `why`. Returns how many were still awaiting
+// approval (not rejected): drafts a comms lead has been told of and not yet
+// decided on.
+absl::StatusOr<int> SupersedeDrafts(
+    StoreTxn& txn, int64_t incident_id,
+    std::initializer_list<v1::MessageKind> kinds, const std::string& actor_id,
+    absl::string_view why, absl::Time now);
 
 }  // namespace herald
 

@@ -123,7 +123,12 @@ absl::StatusOr<std::string> MustacheRenderer::Render(
   }
   const bool html = absl::EndsWith(name, ".html");
   tls_escape_html = html;
-  std::string out = mstch::render(it->second, ToMstch(context), partials_);
+  // mstch parses every partial it is given on every render: give them only
+  // to templates that include one.
+  static const std::map<std::string, std::string> kNoPartials;
+  const bool includes = it->second.find("{{>") != std::string::npos;
+  std::string out = mstch::render(it->second, ToMstch(context),
+                                  includes ? partials_ : kNoPartials);
   tls_escape_html = false;
   if (!html) out = std::string(absl::StripAsciiWhitespace(out));
   return out;

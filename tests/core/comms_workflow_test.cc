@@ -44,6 +44,36 @@ TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
   EXPECT_THAT(h_.queries.GetIncident(id)->updates(), SizeIs(1));
 }
 
+TEST_F(CommsWorkflowTest, ABurstOfUpdatesTellsTheCommsLeadOnce) {
+  const int64_t id = OpenIncident();
+  const auto notices = [&] {
+    int n = 0;
+    for (const v1::Delivery& d : h_.StaffDeliveries(id, true)) {
+      if (d.recipient() == "person:carol" &&
+          d.subject().find("waiting for your approval") != std::string::npos) {
+        ++n;
+      }
+    }
+    return n;
+  };
+  const int at_open = notices();  // the first "investigating" draft
+  ASSERT_EQ(at_open, 1);
+  v1::Message latest;
+  for (const char* note : {"looking", "found it", "rolling back"}) {
+    latest = h_.workflow.PostUpdate(Engineer(), id, note)->draft;
+  }
+  EXPECT_EQ(notices(), 1) << "the drafts replaced one nobody had decided on";
+
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), latest.id(), 0).ok());
+  latest = h_.workflow.PostUpdate(Engineer(), id, "errors falling")->draft;
+  EXPECT_EQ(notices(), 2) << "after a decision, a new draft is news";
+
+  ASSERT_TRUE(
+      h_.workflow.Reject(CommsLead(), latest.id(), 0, "too vague").ok());
+  ASSERT_TRUE(h_.workflow.PostUpdate(Engineer(), id, "errors at zero").ok());
+  EXPECT_EQ(notices(), 3) << "a rejection is a decision too";
+}
+
 TEST_F(CommsWorkflowTest, EachStateDraftsFromItsOwnTemplates) {
   const int64_t id = OpenIncident();
   const auto draft = [&](v1::IncidentStatus status) {
