@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
 #include "server/core/proto_time.h"
 
@@ -203,6 +204,14 @@ TemplateContext MessageDrafter::MessageContext(
   TemplateContext ctx = IncidentContext(incident, message.incident_status());
   ctx.values["title"] = message.title();
   ctx.values["body"] = message.body();
+  // For HTML, where line breaks collapse: one entry per paragraph.
+  for (absl::string_view p :
+       absl::StrSplit(message.body(), "\n\n", absl::SkipWhitespace())) {
+    TemplateContext paragraph;
+    paragraph.values["text"] = std::string(absl::StripAsciiWhitespace(p));
+    ctx.lists["body_paragraphs"].push_back(std::move(paragraph));
+  }
+  ctx.lists.try_emplace("body_paragraphs");
   return ctx;
 }
 

@@ -239,6 +239,18 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   EXPECT_EQ(email.html(), sent[0].html_body());
 }
 
+TEST_F(MessageLifecycleTest, TheHtmlEmailKeepsTheBodysParagraphs) {
+  ASSERT_TRUE(h_.workflow
+                  .Edit(Comms(), draft_.id(), 1, "Checkout errors",
+                        "We rolled back.\n\nErrors are <falling>.\n")
+                  .ok());
+  const v1::GetMessageResponse got = *h_.queries.GetMessage(draft_.id());
+  ASSERT_GE(got.previews_size(), 2);
+  EXPECT_THAT(got.previews(1).html(),
+              HasSubstr("<p>We rolled back.</p>\n<p>Errors are "
+                        "&lt;falling&gt;.</p>"));
+}
+
 TEST_F(MessageLifecycleTest, PreviewOfAnUnknownMessageIsNotFound) {
   EXPECT_EQ(h_.queries.GetMessage(999).status().code(),
             absl::StatusCode::kNotFound);

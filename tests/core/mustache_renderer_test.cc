@@ -74,6 +74,9 @@ TEST(MustacheRendererTest, PerStateTemplatesShareLayoutsThroughPartials) {
   TemplateContext ctx;
   ctx.values["customer_name"] = "Grace";
   ctx.values["body"] = "Checkout <fails> & retries.";
+  TemplateContext paragraph;
+  paragraph.values["text"] = "Checkout <fails> & retries.";
+  ctx.lists["body_paragraphs"] = {paragraph};
   const std::string html = *(*r)->Render("identified.email.html", ctx);
   EXPECT_THAT(html, HasSubstr("Hello Grace,"));
   EXPECT_THAT(html, HasSubstr("Checkout &lt;fails&gt; &amp; retries."));
