@@ -121,7 +121,8 @@ absl::StatusOr<std::string> MustacheRenderer::Render(
     return absl::NotFoundError(
         absl::StrCat("no template named \"", name, "\""));
   }
-  const bool html = absl::EndsWith(name, ".html");
+  const bool html =
+      absl::EndsWith(name, ".html") || absl::EndsWith(name, ".xml");
   tls_escape_html = html;
   // mstch parses every partial it is given on every render: give them only
   // to templates that include one.

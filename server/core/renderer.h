@@ -25,7 +25,8 @@ class Renderer {
   virtual ~Renderer() = default;
 
   // Renders template `name` ("investigating.body", "status_page.html").
-  // Templates whose name ends in ".html" escape values for HTML; the others
+  // Templates whose name ends in ".html" or ".xml" escape values for HTML
+  // and XML; the others
   // produce plain text with surrounding white space trimmed.
   // Returns NotFound for an unknown template name.
   virtual absl::StatusOr<std::string> Render(

@@ -437,6 +437,11 @@ std::optional<HttpServer::Impl::Handler> HttpServer::Impl::GetRoute(
       return Serve(page.RenderHtml(), "text/html; charset=utf-8");
     };
   }
+  if (path == "/history.atom") {
+    return [&page] {
+      return Serve(page.RenderAtom(), "application/atom+xml; charset=utf-8");
+    };
+  }
   if (path == "/api/v2/summary.json") {
     return summary([](v1::statuspage::Summary&) {});
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
@@ -248,6 +249,40 @@ absl::StatusOr<std::string> StatusPage::RenderHtml() const {
   ctx.lists.try_emplace("incidents");
   ctx.lists.try_emplace("components");
   return deps_.renderer.Render("status_page.html", ctx);
+}
+
+absl::StatusOr<std::string> StatusPage::RenderAtom() const {
+  absl::StatusOr<sp::Summary> history = History(50);
+  if (!history.ok()) return history.status();
+  const std::string& url = history->page().url();
+  TemplateContext ctx;
+  ctx.values["page_name"] = history->page().name();
+  ctx.values["public_url"] = url;
+  ctx.values["feed_id"] = absl::StrCat(url, "/history.atom");
+  std::vector<std::pair<const sp::Incident*, const sp::IncidentUpdate*>> all;
+  for (const sp::Incident& i : history->incidents()) {
+    for (const sp::IncidentUpdate& u : i.incident_updates()) {
+      all.emplace_back(&i, &u);
+    }
+  }
+  // RFC 3339 UTC strings of one format sort as their times do.
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.second->created_at() > b.second->created_at();
+  });
+  ctx.values["updated"] =
+      all.empty() ? history->page().updated_at() : all[0].second->created_at();
+  for (const auto& [incident, update] : all) {
+    TemplateContext entry;
+    entry.values["id"] = absl::StrCat(url, "/#", update->id());
+    entry.values["incident_name"] = incident->name();
+    entry.values["status_text"] = update->status();
+    entry.values["link"] = absl::StrCat(url, "/#", incident->id());
+    entry.values["published"] = update->created_at();
+    entry.values["body"] = update->body();
+    ctx.lists["entries"].push_back(std::move(entry));
+  }
+  ctx.lists.try_emplace("entries");
+  return deps_.renderer.Render("history.atom.xml", ctx);
 }
 
 }  // namespace herald

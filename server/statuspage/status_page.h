@@ -25,6 +25,9 @@ class StatusPage {
 
   // The HTML status page.
   absl::StatusOr<std::string> RenderHtml() const;
+  // The Atom feed of published updates, newest first. Entry ids derive
+  // from the message, so they never change once published.
+  absl::StatusOr<std::string> RenderAtom() const;
 
  private:
   absl::StatusOr<v1::statuspage::Summary> Build(bool only_unresolved,

@@ -13,6 +13,7 @@ HERALD=$(realpath "$2")
 source "$(dirname "$0")/lib.sh"
 require prometheus-alertmanager curl sha256sum "$SYSTEM_PYTHON"
 "$SYSTEM_PYTHON" -c 'import aiosmtpd' || fail "python3-aiosmtpd is not installed"
+"$SYSTEM_PYTHON" -c 'import feedparser' || fail "python3-feedparser is not installed"
 
 MAIL_HAS=$(dirname "$0")/mail_has.py
 # mail_to ADDRESS PATTERN [--html]: a delivered email to ADDRESS contains
@@ -129,6 +130,18 @@ for action in drafted superseded edited approved; do
   grep -q " $action " "$WORK/audit.txt" || fail "audit lacks $action: $(cat "$WORK/audit.txt")"
 done
 
+step "the Atom feed carries the approved update, and a real feed parser accepts it"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/history.atom" >"$WORK/feed1.xml"
+"$SYSTEM_PYTHON" - "$WORK/feed1.xml" <<'PY' || fail "feed: $(cat "$WORK/feed1.xml")"
+import feedparser, sys
+f = feedparser.parse(sys.argv[1])
+assert not f.bozo, f.bozo_exception
+assert f.version == "atom10", f.version
+[e] = f.entries
+assert "We rolled back a faulty deploy" in e.summary, e.summary
+assert e.id.endswith("#MSG-2") and e.published_parsed, e
+PY
+
 step "the alert resolves in Alertmanager; herald proposes resolution"
 post_alert "$(date -u -d '-1 second' +%Y-%m-%dT%H:%M:%SZ)"
 ready() { HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" show INC-1 -o json | grep -q '"readyToResolve": true'; }
@@ -148,6 +161,14 @@ wait_for 20 "personal apology to Grace" mail_to grace@globex.example "Dear Grace
 mail_to grace@globex.example "canary stage" || fail "apology lacks the account of what happened"
 curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" | grep -q '"indicator":"none"' \
   || fail "status did not return to operational"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/history.atom" >"$WORK/feed2.xml"
+"$SYSTEM_PYTHON" - "$WORK/feed1.xml" "$WORK/feed2.xml" <<'PY' || fail "feed after resolution: $(cat "$WORK/feed2.xml")"
+import feedparser, sys
+before, after = (feedparser.parse(p) for p in sys.argv[1:3])
+ids = [e.id for e in after.entries]
+assert len(ids) == 2 and ids[0].endswith("#MSG-3"), ids  # newest first
+assert before.entries[0].id in ids, "an entry id changed"
+PY
 
 step "sending the same Alertmanager payload again changes nothing"
 before=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" incidents --all -o json)

@@ -243,6 +243,28 @@ TEST(HttpServerBindTest, PortInUseAndBadAddressesAreNamed) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(HttpServerTest, AtomFeedHasOnlyPublishedUpdatesEscapedForXml) {
+  ASSERT_EQ(
+      PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status,
+      200);
+  const int64_t id = h_.queries.ListIncidents(false)->front().id();
+  const v1::Message draft =
+      h_.workflow.PostUpdate(Engineer(), id, "rolled back <b>v42</b> & more")
+          ->draft;
+  auto empty = client_->Get("/history.atom");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 200);
+  EXPECT_EQ(empty->get_header_value("Content-Type"),
+            "application/atom+xml; charset=utf-8");
+  EXPECT_THAT(empty->body, Not(HasSubstr("<entry>")));
+
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  const std::string feed = client_->Get("/history.atom")->body;
+  EXPECT_THAT(feed, HasSubstr("Rolled back &lt;b&gt;v42&lt;/b&gt; &amp; more"));
+  EXPECT_THAT(feed,
+              HasSubstr("<id>http://127.0.0.1:7600/#" + draft.ref() + "</id>"));
+}
+
 TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
   ASSERT_EQ(
       PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status,
