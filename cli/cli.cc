@@ -8,6 +8,7 @@
 #include <dtl/dtl.hpp>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -625,6 +626,46 @@ class Commands {
     return kExitOk;
   }
 
+  int Deliveries(const std::string& message, bool failed) {
+    if (failed == !message.empty()) {
+      err_ << "herald deliveries: name a message (MSG-40) or pass --failed\n";
+      return kExitUsage;
+    }
+    v1::ListDeliveriesRequest req;
+    req.set_message(message);
+    req.set_failed(failed);
+    v1::ListDeliveriesResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.messages->ListDeliveries(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (resp.deliveries().empty()) {
+      out_ << (failed ? "No failed deliveries.\n" : "No deliveries.\n");
+      return kExitOk;
+    }
+    std::map<std::string, int> by_state;
+    Table t({"ID", "MESSAGE", "RECIPIENT", "CHANNEL", "ADDRESS", "STATE",
+             "ATTEMPTS", "LAST ERROR"});
+    for (const v1::Delivery& d : resp.deliveries()) {
+      ++by_state[EnumLabel(d.state())];
+      t.Add({absl::StrCat(d.id()),
+             d.message_id() ? absl::StrCat("MSG-", d.message_id()) : "-",
+             d.recipient(), EnumLabel(d.channel()), d.address(),
+             EnumLabel(d.state()), absl::StrCat(d.attempts()),
+             d.last_error().empty() ? "-" : OneLine(d.last_error(), 60)});
+    }
+    t.Print(out_);
+    std::vector<std::string> counts;
+    for (const auto& [state, n] : by_state) {
+      counts.push_back(absl::StrCat(n, " ", state));
+    }
+    out_ << resp.deliveries_size()
+         << " deliveries: " << absl::StrJoin(counts, ", ") << "\n";
+    return kExitOk;
+  }
+
   int Approve(const std::string& message, int version) {
     v1::ApproveMessageRequest req;
     req.set_message(message);
@@ -1114,6 +1155,17 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->add_option("ID", override_id, "override id from `oncall override list`")
       ->required();
   override_remove->callback([&] { rc = cmd.RemoveOverride(override_id); });
+
+  bool failed_only = false;
+  auto* deliveries = app.add_subcommand(
+      "deliveries",
+      "Each recipient's delivery of a message, or every delivery that gave up "
+      "(comms, comms_lead, admin)");
+  deliveries->add_option("MESSAGE", message, "message id, e.g. MSG-40");
+  deliveries->add_flag("--failed", failed_only,
+                       "every delivery that exhausted its attempts, newest "
+                       "first");
+  deliveries->callback([&] { rc = cmd.Deliveries(message, failed_only); });
 
   auto* maintenance = app.add_subcommand(
       "maintenance", "Announce planned maintenance ahead of time");

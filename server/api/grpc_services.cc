@@ -1,5 +1,6 @@
 #include "server/api/grpc_services.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -280,6 +281,32 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ListAudit(
                   for (auto& e : *list) *resp->add_entries() = std::move(e);
                   return absl::OkStatus();
                 });
+}
+
+grpc::ServerUnaryReactor* MessageServiceImpl::ListDeliveries(
+    grpc::CallbackServerContext* ctx, const v1::ListDeliveriesRequest* req,
+    v1::ListDeliveriesResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kReadDeliveries,
+      [&](const Caller&) -> absl::Status {
+        if (req->failed() == !req->message().empty()) {
+          return absl::InvalidArgumentError(
+              "name a message, or ask for the failed deliveries; not both");
+        }
+        absl::StatusOr<std::vector<v1::Delivery>> list;
+        if (req->failed()) {
+          const int limit =
+              req->limit() > 0 ? std::min(req->limit(), 1000) : 100;
+          list = deps_.queries.ListFailedDeliveries(limit);
+        } else {
+          absl::StatusOr<int64_t> id = MessageId(req->message());
+          if (!id.ok()) return id.status();
+          list = deps_.queries.ListDeliveries(*id);
+        }
+        if (!list.ok()) return list.status();
+        for (auto& d : *list) *resp->add_deliveries() = std::move(d);
+        return absl::OkStatus();
+      });
 }
 
 // One watcher: writes the events its subscription queues, one at a time.

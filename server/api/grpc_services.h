@@ -94,6 +94,9 @@ class MessageServiceImpl final : public v1::MessageService::CallbackService {
   grpc::ServerUnaryReactor* RejectMessage(
       grpc::CallbackServerContext* ctx, const v1::RejectMessageRequest* req,
       v1::RejectMessageResponse* resp) override;
+  grpc::ServerUnaryReactor* ListDeliveries(
+      grpc::CallbackServerContext* ctx, const v1::ListDeliveriesRequest* req,
+      v1::ListDeliveriesResponse* resp) override;
   grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx,
                                       const v1::ListAuditRequest* req,
                                       v1::ListAuditResponse* resp) override;

@@ -28,6 +28,8 @@ absl::string_view PermissionName(Permission p) {
       return "manage rota overrides";
     case Permission::kScheduleMaintenance:
       return "schedule maintenance";
+    case Permission::kReadDeliveries:
+      return "read deliveries";
   }
   return "unknown";
 }
@@ -48,6 +50,8 @@ std::set<v1::Role> RolesGranting(Permission p) {
       return {v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD};
     case Permission::kManageRota:
       return {v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
+    case Permission::kReadDeliveries:
+      return {v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
   }
   return {};
 }

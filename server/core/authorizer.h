@@ -27,6 +27,7 @@ enum class Permission {
   kAcknowledge,          // take an incident (escalation path checked in core)
   kManageRota,           // create and delete rota overrides
   kScheduleMaintenance,  // announce and cancel maintenance
+  kReadDeliveries,       // who was sent what, with their addresses
 };
 
 absl::string_view PermissionName(Permission p);

@@ -174,6 +174,52 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
   return out;
 }
 
+namespace {
+
+// Progress, not content: a fan-out's bodies would dwarf the answer.
+std::vector<v1::Delivery> WithoutContent(std::vector<v1::Delivery> list) {
+  for (v1::Delivery& d : list) {
+    d.clear_body();
+    d.clear_html_body();
+  }
+  return list;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Delivery>> IncidentQueries::ListDeliveries(
+    int64_t message_id) const {
+  std::vector<v1::Delivery> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    if (auto m = r.GetMessage(message_id); !m.ok()) return m.status();
+    absl::StatusOr<std::vector<v1::Delivery>> list =
+        r.ListDeliveries(message_id, 0);
+    if (!list.ok()) return list.status();
+    out = WithoutContent(*std::move(list));
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(s)) {
+    return absl::NotFoundError(
+        absl::StrCat("no message ", MessageRef(message_id)));
+  }
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Delivery>> IncidentQueries::ListFailedDeliveries(
+    int limit) const {
+  std::vector<v1::Delivery> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Delivery>> list =
+        r.ListFailedDeliveries(limit);
+    if (!list.ok()) return list.status();
+    out = WithoutContent(*std::move(list));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<std::vector<v1::AuditEntry>> IncidentQueries::ListAudit(
     int64_t incident_id) const {
   std::vector<v1::AuditEntry> out;

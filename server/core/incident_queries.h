@@ -40,6 +40,14 @@ class IncidentQueries {
   absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
       int64_t incident_id) const;
 
+  // Each recipient's delivery of `message_id`, without content. NotFound
+  // for an unknown message.
+  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
+      int64_t message_id) const;
+  // Deliveries that gave up, newest first, at most `limit`, without content.
+  absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
+      int limit) const;
+
   // The point person of every rota (or the rota of `component_id`) at `at`,
   // overrides applied and names filled in. NotFound for an unknown component
   // or one no rota covers.

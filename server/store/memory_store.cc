@@ -215,6 +215,16 @@ class MemoryTxn final : public StoreTxn {
     });
   }
 
+  absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
+      int limit) override {
+    auto out = Select(s_.deliveries, [](const v1::Delivery& d) {
+      return d.state() == v1::DELIVERY_STATE_FAILED;
+    });
+    std::reverse(out.begin(), out.end());
+    if (static_cast<int>(out.size()) > limit) out.resize(limit);
+    return out;
+  }
+
   absl::StatusOr<int64_t> InsertIncident(
       const v1::Incident& incident) override {
     if (!incident.group_key().empty() &&

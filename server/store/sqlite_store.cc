@@ -527,6 +527,14 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, message_id).Bind(2, message_id).Bind(3, incident_id);
     return CollectRows<v1::Delivery>(s);
   }
+  absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
+      int limit) override {
+    Statement s(db_,
+                "SELECT id, body FROM deliveries WHERE state = ? "
+                "ORDER BY id DESC LIMIT ?");
+    s.Bind(1, int64_t{v1::DELIVERY_STATE_FAILED}).Bind(2, int64_t{limit});
+    return CollectRows<v1::Delivery>(s);
+  }
 
   absl::StatusOr<int64_t> InsertIncident(
       const v1::Incident& incident) override {

@@ -103,6 +103,10 @@ class StoreReader {
   // Every delivery of `message_id` (0: staff notifications of `incident_id`).
   virtual absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
       int64_t message_id, int64_t incident_id) = 0;
+  // Deliveries that gave up (every attempt failed), newest first, at most
+  // `limit`.
+  virtual absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
+      int limit) = 0;
 };
 
 // Changes, inside one atomic transaction.

@@ -40,6 +40,8 @@ const std::map<std::string, std::set<std::string>>& AllowedPeople() {
           {"/herald.v1.MessageService/EditMessage", {"bob", "carol", "erin"}},
           {"/herald.v1.MessageService/GetMessage",
            {"alice", "bob", "carol", "dave", "erin"}},
+          {"/herald.v1.MessageService/ListDeliveries",
+           {"bob", "carol", "dave", "erin"}},
           {"/herald.v1.MessageService/ListAudit",
            {"alice", "bob", "carol", "dave", "erin"}},
           {"/herald.v1.IncidentService/AcknowledgeIncident",

@@ -345,6 +345,23 @@ TEST_F(CliTest, MaintenanceIsScheduledForApprovalAndCancelled) {
   EXPECT_THAT(again.err, HasSubstr("INC-1 has already ended"));
 }
 
+TEST_F(CliTest, DeliveriesShowEachRecipientsProgressToCommsOnly) {
+  const std::string msg = Draft();
+  ASSERT_EQ(Run({"approve", msg}, "carol").code, kExitOk);
+  Outcome o = Run({"deliveries", msg}, "bob");
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("subscriber:globex"));
+  EXPECT_THAT(o.out, HasSubstr("grace@globex.example"));
+  EXPECT_THAT(o.out, HasSubstr("2 deliveries: 2 queued"));
+  Outcome engineer = Run({"deliveries", msg});
+  EXPECT_NE(engineer.code, kExitOk);
+  EXPECT_THAT(engineer.err, HasSubstr("permission denied"));
+  Outcome none = Run({"deliveries", "--failed"}, "carol");
+  EXPECT_EQ(none.code, kExitOk) << none.err;
+  EXPECT_THAT(none.out, HasSubstr("No failed deliveries."));
+  EXPECT_EQ(Run({"deliveries"}, "carol").code, kExitUsage);
+}
+
 TEST_F(CliTest, MaintenanceNeedsAComponentAndAWindow) {
   Outcome o =
       Run({"maintenance", "schedule", "--from", "1h", "--to", "2h", "text"});
@@ -401,9 +418,9 @@ TEST_F(CliTest, WatchStreamsEventsUntilTheStreamEnds) {
 TEST_F(CliTest, HelpListsEveryCommand) {
   Outcome o = Run({"--help"});
   EXPECT_EQ(o.code, kExitOk);
-  for (const char* cmd :
-       {"incidents", "show", "update", "resolve", "messages", "approve",
-        "reject", "audit", "oncall", "ack", "alerts", "watch", "maintenance"}) {
+  for (const char* cmd : {"incidents", "show", "update", "resolve", "messages",
+                          "approve", "reject", "audit", "oncall", "ack",
+                          "alerts", "watch", "maintenance", "deliveries"}) {
     EXPECT_THAT(o.out, HasSubstr(cmd));
   }
 }

@@ -404,6 +404,24 @@ TYPED_TEST(StoreContractTest, DueDeliveriesAreQueuedOrRetryingAndDueByNow) {
   EXPECT_EQ(list[0].idempotency_key(), "due");
 }
 
+TYPED_TEST(StoreContractTest, FailedDeliveriesAreListedNewestFirst) {
+  const absl::Time now = testing::TestEpoch();
+  std::vector<int64_t> failed;
+  for (const char* key : {"f1", "ok", "f2", "f3"}) {
+    const int64_t id = this->template WriteValue<int64_t>([&](StoreTxn& t) {
+      v1::Delivery d = TestFixture::Delivery(key, now);
+      if (key[0] == 'f') d.set_state(v1::DELIVERY_STATE_FAILED);
+      return t.InsertDelivery(d);
+    });
+    if (key[0] == 'f') failed.push_back(id);
+  }
+  auto list = this->template ReadValue<std::vector<v1::Delivery>>(
+      [&](StoreReader& r) { return r.ListFailedDeliveries(2); });
+  ASSERT_THAT(list, SizeIs(2));
+  EXPECT_EQ(list[0].id(), failed[2]);
+  EXPECT_EQ(list[1].id(), failed[1]);
+}
+
 TYPED_TEST(StoreContractTest, InterruptedSendsAreRequeued) {
   const absl::Time now = testing::TestEpoch();
   const int64_t id = this->template WriteValue<int64_t>([&](StoreTxn& t) {
