@@ -57,6 +57,16 @@ class MaintenanceTest : public ::testing::Test {
     ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   }
 
+  // An alert on checkout opens an incident whose first update is published,
+  // which sets checkout's public status from the incident's impact.
+  void PublishCheckoutOutage() {
+    const int64_t outage =
+        h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+    const v1::Message draft =
+        h_.workflow.PostUpdate(Engineer(), outage, "looking")->draft;
+    ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  }
+
   v1::Incident Incident(int64_t id) {
     return h_.queries.GetIncident(id)->incident();
   }
@@ -140,11 +150,7 @@ TEST_F(MaintenanceTest, WindowStartsEvenBeforeTheAnnouncementIsApproved) {
 }
 
 TEST_F(MaintenanceTest, EndRestoresTheStatusFromBeforeTheWindow) {
-  const int64_t outage =
-      h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
-  const v1::Message draft =
-      h_.workflow.PostUpdate(Engineer(), outage, "looking")->draft;
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  PublishCheckoutOutage();
   const std::string during_outage = CheckoutStatus();
   ASSERT_NE(during_outage, "operational");
 
@@ -158,11 +164,7 @@ TEST_F(MaintenanceTest, EndRestoresTheStatusFromBeforeTheWindow) {
 TEST_F(MaintenanceTest, AStatusPublishedDuringTheWindowIsNotOverwritten) {
   Schedule();
   AdvanceTo(absl::Hours(2));
-  const int64_t outage =
-      h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
-  const v1::Message draft =
-      h_.workflow.PostUpdate(Engineer(), outage, "looking")->draft;
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  PublishCheckoutOutage();
   const std::string outage_status = CheckoutStatus();
   ASSERT_NE(outage_status, "under_maintenance");
   AdvanceTo(absl::Hours(2));
