@@ -21,6 +21,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cli/subscriber_csv.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "herald/enum_labels.h"
@@ -652,8 +653,12 @@ class Commands {
       ++by_state[EnumLabel(d.state())];
       t.Add({absl::StrCat(d.id()),
              d.message_id() ? absl::StrCat("MSG-", d.message_id()) : "-",
-             d.recipient(), EnumLabel(d.channel()), d.address(),
-             EnumLabel(d.state()), absl::StrCat(d.attempts()),
+             d.recipient(),
+             d.channel() == v1::CHANNEL_KIND_UNSPECIFIED
+                 ? "-"
+                 : EnumLabel(d.channel()),
+             d.address().empty() ? "-" : d.address(), EnumLabel(d.state()),
+             absl::StrCat(d.attempts()),
              d.last_error().empty() ? "-" : OneLine(d.last_error(), 60)});
     }
     t.Print(out_);
@@ -663,6 +668,139 @@ class Commands {
     }
     out_ << resp.deliveries_size()
          << " deliveries: " << absl::StrJoin(counts, ", ") << "\n";
+    return kExitOk;
+  }
+
+  int AddSubscriber(v1::Subscriber subscriber,
+                    const std::vector<std::string>& contacts) {
+    for (const std::string& text : contacts) {
+      absl::StatusOr<v1::Contact> c = ParseContact(text);
+      if (!c.ok()) {
+        err_ << "herald subscribers add: " << c.status().message() << "\n";
+        return kExitUsage;
+      }
+      *subscriber.add_contacts() = *std::move(c);
+    }
+    v1::AddSubscriberRequest req;
+    *req.mutable_subscriber() = std::move(subscriber);
+    v1::AddSubscriberResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.subscribers->AddSubscriber(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    const v1::Subscriber& added = resp.subscriber();
+    out_ << "Subscriber " << added.id() << " added to "
+         << absl::StrJoin(added.component_ids(), ", ") << ".\n";
+    for (const v1::Contact& c : added.contacts()) {
+      if (c.channel() != v1::CHANNEL_KIND_WEBHOOK) continue;
+      out_ << "Webhook " << c.address() << " is signed with "
+           << absl::StrJoin(c.signing_secrets(), " ")
+           << "\nGive this secret to the receiver now; herald will not show "
+              "it again.\n";
+    }
+    return kExitOk;
+  }
+
+  int ListSubscribers(const std::string& component, bool all) {
+    v1::ListSubscribersRequest req;
+    req.set_component(component);
+    req.set_include_unsubscribed(all);
+    v1::ListSubscribersResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.subscribers->ListSubscribers(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (resp.subscribers().empty()) {
+      out_ << "No subscribers.\n";
+      return kExitOk;
+    }
+    Table t(
+        {"ID", "NAME", "ACCOUNT", "PLAN", "COMPONENTS", "CONTACTS", "STATUS"});
+    for (const v1::Subscriber& sub : resp.subscribers()) {
+      std::vector<std::string> contacts;
+      for (const v1::Contact& c : sub.contacts()) {
+        contacts.push_back(absl::StrCat(EnumLabel(c.channel()), ":",
+                                        c.address(),
+                                        c.disabled() ? " (disabled)" : ""));
+      }
+      if (contacts.empty() && !sub.email().empty()) {
+        contacts.push_back(absl::StrCat("email:", sub.email()));
+      }
+      t.Add({sub.id(), sub.name().empty() ? "-" : sub.name(),
+             sub.account().empty() ? "-" : sub.account(),
+             sub.plan().empty() ? "-" : sub.plan(),
+             absl::StrJoin(sub.component_ids(), ","),
+             OneLine(absl::StrJoin(contacts, " "), 100),
+             EnumLabel(sub.status() == v1::SUBSCRIBER_STATUS_UNSPECIFIED
+                           ? v1::SUBSCRIBER_STATUS_ACTIVE
+                           : sub.status())});
+    }
+    t.Print(out_);
+    out_ << resp.subscribers_size() << " subscriber(s).\n";
+    return kExitOk;
+  }
+
+  int RemoveSubscriber(const std::string& id) {
+    v1::RemoveSubscriberRequest req;
+    req.set_id(id);
+    v1::RemoveSubscriberResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.subscribers->RemoveSubscriber(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << "Subscriber " << id
+         << " unsubscribed; messages not yet sent to them are cancelled.\n";
+    return kExitOk;
+  }
+
+  // Sends the file in chunks that fit a request; each chunk is all or
+  // nothing, and an error names the file and line.
+  int ImportSubscribers(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+      err_ << "herald subscribers import: cannot read \"" << path << "\"\n";
+      return kExitUsage;
+    }
+    absl::StatusOr<CsvSubscribers> csv = ReadSubscriberCsv(path, in);
+    if (!csv.ok()) {
+      err_ << "herald subscribers import: " << csv.status().message() << "\n";
+      return kExitUsage;
+    }
+    constexpr size_t kChunk = 2000;
+    v1::ImportSubscribersResponse total;
+    for (size_t from = 0; from < csv->subscribers.size(); from += kChunk) {
+      const size_t to = std::min(from + kChunk, csv->subscribers.size());
+      v1::ImportSubscribersRequest req;
+      for (size_t i = from; i < to; ++i) {
+        *req.add_subscribers() = csv->subscribers[i];
+        req.add_sources(csv->sources[i]);
+      }
+      v1::ImportSubscribersResponse resp;
+      if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+            return s.subscribers->ImportSubscribers(&c, req, &resp);
+          })) {
+        if (from > 0) {
+          err_ << "herald subscribers import: rows before "
+               << csv->sources[from] << " were imported\n";
+        }
+        return rc;
+      }
+      total.set_added(total.added() + resp.added());
+      total.set_updated(total.updated() + resp.updated());
+      total.set_skipped_unsubscribed(total.skipped_unsubscribed() +
+                                     resp.skipped_unsubscribed());
+    }
+    if (json()) return PrintJson(total, out_), kExitOk;
+    out_ << "Imported " << csv->subscribers.size()
+         << " row(s): " << total.added() << " added, " << total.updated()
+         << " updated, " << total.skipped_unsubscribed()
+         << " skipped (they unsubscribed).\n";
     return kExitOk;
   }
 
@@ -1167,6 +1305,73 @@ int Run(int argc, const char* const* argv, const Connector& connect,
                        "first");
   deliveries->callback([&] { rc = cmd.Deliveries(message, failed_only); });
 
+  auto* subscribers = app.add_subcommand(
+      "subscribers",
+      "Who receives status messages: add, list, remove, import (comms, "
+      "comms_lead, admin)");
+  subscribers->require_subcommand(1);
+  v1::Subscriber new_subscriber;
+  std::vector<std::string> sub_components, sub_contacts;
+  auto* sub_add = subscribers->add_subcommand(
+      "add", "Add a subscriber, active at once (you vouch for them)");
+  sub_add
+      ->add_option_function<std::string>(
+          "ID", [&](const std::string& v) { new_subscriber.set_id(v); },
+          "a stable id, e.g. the customer's account id")
+      ->required();
+  sub_add->add_option_function<std::string>(
+      "--name", [&](const std::string& v) { new_subscriber.set_name(v); },
+      "how messages address them");
+  sub_add->add_option_function<std::string>(
+      "--email", [&](const std::string& v) { new_subscriber.set_email(v); },
+      "their email address; the only contact when no --contact is given");
+  sub_add->add_option_function<std::string>(
+      "--account", [&](const std::string& v) { new_subscriber.set_account(v); },
+      "the customer account they belong to");
+  sub_add->add_option_function<std::string>(
+      "--plan", [&](const std::string& v) { new_subscriber.set_plan(v); },
+      "their plan, for credit policies");
+  sub_add->add_option_function<std::string>(
+      "--locale", [&](const std::string& v) { new_subscriber.set_locale(v); },
+      "e.g. de-DE");
+  sub_add
+      ->add_option("--component", sub_components,
+                   "a component they hear about (repeat for more)")
+      ->required();
+  sub_add->add_option(
+      "--contact", sub_contacts,
+      "channel:address, tried in the order given (repeat): email:ann@x.com, "
+      "sms:+4915112345678, slack:https://hooks..., webhook:https://... "
+      "(webhooks get a new signing secret unless one follows a '|')");
+  sub_add->callback([&] {
+    for (const std::string& c : sub_components) {
+      new_subscriber.add_component_ids(c);
+    }
+    rc = cmd.AddSubscriber(new_subscriber, sub_contacts);
+  });
+  std::string sub_component;
+  bool sub_all = false;
+  auto* sub_list = subscribers->add_subcommand("list", "List subscribers");
+  sub_list->add_option("--component", sub_component, "only this component's");
+  sub_list->add_flag("--all", sub_all, "include those who unsubscribed");
+  sub_list->callback([&] { rc = cmd.ListSubscribers(sub_component, sub_all); });
+  std::string sub_id;
+  auto* sub_remove = subscribers->add_subcommand(
+      "remove",
+      "Unsubscribe someone; the record stays so nothing re-adds them");
+  sub_remove->add_option("ID", sub_id, "subscriber id")->required();
+  sub_remove->callback([&] { rc = cmd.RemoveSubscriber(sub_id); });
+  std::string sub_file;
+  auto* sub_import = subscribers->add_subcommand(
+      "import",
+      "Add or update subscribers from CSV with a header row: id, components "
+      "(space or ';' separated) and optionally name, email, account, plan, "
+      "locale, contacts (space separated channel:address)");
+  sub_import->add_option("FILE", sub_file, "the CSV file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sub_import->callback([&] { rc = cmd.ImportSubscribers(sub_file); });
+
   auto* maintenance = app.add_subcommand(
       "maintenance", "Announce planned maintenance ahead of time");
   maintenance->require_subcommand(1);
@@ -1261,6 +1466,7 @@ Connector GrpcConnector() {
     stubs.incidents = v1::IncidentService::NewStub(channel);
     stubs.messages = v1::MessageService::NewStub(channel);
     stubs.oncall = v1::OnCallService::NewStub(channel);
+    stubs.subscribers = v1::SubscriberService::NewStub(channel);
     return stubs;
   };
 }

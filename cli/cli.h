@@ -24,6 +24,7 @@ struct Stubs {
   std::unique_ptr<v1::IncidentService::StubInterface> incidents;
   std::unique_ptr<v1::MessageService::StubInterface> messages;
   std::unique_ptr<v1::OnCallService::StubInterface> oncall;
+  std::unique_ptr<v1::SubscriberService::StubInterface> subscribers;
 };
 
 using Connector = std::function<Stubs(const ConnectOptions&)>;

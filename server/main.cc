@@ -25,7 +25,9 @@
 #include "server/core/mustache_renderer.h"
 #include "server/core/rota_overrides.h"
 #include "server/core/secret_token.h"
+#include "server/delivery/delivery_composer.h"
 #include "server/delivery/delivery_outbox.h"
+#include "server/delivery/http_channel.h"
 #include "server/delivery/smtp_channel.h"
 #include "server/http/http_server.h"
 #include "server/runtime/periodic_runner.h"
@@ -141,18 +143,38 @@ int Run(const Flags& flags) {
   AlertIntake intake(deps, drafter, planner, escalator);
   CommsWorkflow workflow(deps, drafter, planner, cadence);
   IncidentQueries queries(deps, planner);
+  SubscriberDirectory subscribers(deps);
   StatusPage status_page(deps);
   Authorizer authorizer(*org, *std::move(tokens));
 
+  absl::StatusOr<std::vector<std::string>> sms_secrets =
+      ReadSmsGatewaySecrets(config.delivery().sms_gateway());
+  if (!sms_secrets.ok()) return Fail(sms_secrets.status());
+  const DeliverySettings& tuning = (*org)->delivery();
   SmtpChannel smtp(
       SmtpOptions{config.smtp().url(), config.smtp().from(), server.page_name(),
                   config.smtp().username(), smtp_password,
                   absl::Seconds(config.smtp().timeout_seconds())},
       clock);
+  HttpChannel http_channel(HttpChannelOptions{tuning.http_timeout}, clock);
+  DeliveryComposer composer(
+      drafter, *org,
+      ComposerOptions{server.public_url(),
+                      config.delivery().sms_gateway().url(),
+                      *std::move(sms_secrets)});
   std::mt19937_64 rng{std::random_device{}()};
   absl::Mutex rng_mu;
   DeliveryOutbox outbox(
-      OutboxDeps{**store, clock, smtp, metrics, RetryPolicy{},
+      OutboxDeps{**store,
+                 clock,
+                 composer,
+                 {{v1::CHANNEL_KIND_EMAIL, &smtp},
+                  {v1::CHANNEL_KIND_WEBHOOK, &http_channel},
+                  {v1::CHANNEL_KIND_SLACK, &http_channel},
+                  {v1::CHANNEL_KIND_SMS, &http_channel}},
+                 metrics,
+                 RetryPolicy{tuning.max_attempts_per_contact, tuning.retry_base,
+                             tuning.retry_cap},
                  [&] {
                    absl::MutexLock lock(&rng_mu);
                    return std::uniform_real_distribution<double>(0, 1)(rng);
@@ -164,8 +186,23 @@ int Run(const Flags& flags) {
     LogWarn("requeued deliveries interrupted by a previous stop",
             {{"count", absl::StrCat(*n)}});
   }
-  PeriodicRunner outbox_runner(
-      "outbox", [&] { return outbox.RunOnce(); }, absl::Milliseconds(500));
+  // Each worker claims its own batch; sends to slow receivers overlap.
+  std::vector<std::unique_ptr<PeriodicRunner>> senders;
+  for (int i = 0; i < tuning.workers; ++i) {
+    senders.push_back(std::make_unique<PeriodicRunner>(
+        absl::StrCat("outbox-", i), [&] { return outbox.RunOnce(); },
+        absl::Milliseconds(500)));
+  }
+  PeriodicRunner outbox_gauges(
+      "outbox-gauges",
+      [&]() -> absl::StatusOr<int> {
+        if (absl::Status s = outbox.RefreshGauges(); !s.ok()) return s;
+        return 0;
+      },
+      absl::Seconds(5));
+  const auto wake_senders = [&] {
+    for (auto& s : senders) s->Wake();
+  };
   PeriodicRunner job_runner(
       "jobs", [&] { return jobs.RunDueJobs(); }, absl::Seconds(1));
 
@@ -177,12 +214,12 @@ int Run(const Flags& flags) {
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer, workflow,    queries, escalator,
-              overrides,  maintenance, clock,   [&] { outbox_runner.Wake(); },
-              &events};
+  ApiDeps api{authorizer,  workflow,    queries, escalator,    overrides,
+              maintenance, subscribers, clock,   wake_senders, &events};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);
   OnCallServiceImpl oncall_service(api);
+  SubscriberServiceImpl subscriber_service(api);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -194,13 +231,15 @@ int Run(const Flags& flags) {
   builder.RegisterService(&incident_service);
   builder.RegisterService(&message_service);
   builder.RegisterService(&oncall_service);
+  builder.RegisterService(&subscriber_service);
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || grpc_port == 0) {
     return Fail(absl::UnavailableError(
         absl::StrCat("cannot listen for gRPC on ", server.grpc_listen())));
   }
 
-  outbox_runner.Start();
+  for (auto& s : senders) s->Start();
+  outbox_gauges.Start();
   job_runner.Start();
   http.Start();
   LogInfo("heraldd serving",
@@ -225,7 +264,8 @@ int Run(const Flags& flags) {
                         std::chrono::seconds(10));
   http.Stop();
   job_runner.Stop();
-  outbox_runner.Stop();
+  outbox_gauges.Stop();
+  for (auto& s : senders) s->Stop();
   LogInfo("stopped");
   return 0;
 }

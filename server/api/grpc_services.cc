@@ -530,4 +530,62 @@ grpc::ServerUnaryReactor* OnCallServiceImpl::DeleteOverride(
                 });
 }
 
+grpc::ServerUnaryReactor* SubscriberServiceImpl::AddSubscriber(
+    grpc::CallbackServerContext* ctx, const v1::AddSubscriberRequest* req,
+    v1::AddSubscriberResponse* resp) {
+  return Handle(ctx, deps_, Permission::kManageSubscribers,
+                [&](const Caller& caller) -> absl::Status {
+                  auto added = deps_.subscribers.Add(caller, req->subscriber());
+                  if (!added.ok()) return added.status();
+                  *resp->mutable_subscriber() = *std::move(added);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* SubscriberServiceImpl::ListSubscribers(
+    grpc::CallbackServerContext* ctx, const v1::ListSubscribersRequest* req,
+    v1::ListSubscribersResponse* resp) {
+  return Handle(ctx, deps_, Permission::kManageSubscribers,
+                [&](const Caller&) -> absl::Status {
+                  auto list = deps_.subscribers.List(
+                      {.component_id = req->component(),
+                       .include_unsubscribed = req->include_unsubscribed()});
+                  if (!list.ok()) return list.status();
+                  for (auto& s : *list) *resp->add_subscribers() = std::move(s);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* SubscriberServiceImpl::RemoveSubscriber(
+    grpc::CallbackServerContext* ctx, const v1::RemoveSubscriberRequest* req,
+    v1::RemoveSubscriberResponse* resp) {
+  return Handle(ctx, deps_, Permission::kManageSubscribers,
+                [&](const Caller& caller) -> absl::Status {
+                  if (req->id().empty()) {
+                    return absl::InvalidArgumentError("id: required");
+                  }
+                  auto removed = deps_.subscribers.Remove(caller, req->id());
+                  if (!removed.ok()) return removed.status();
+                  *resp->mutable_subscriber() = *std::move(removed);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* SubscriberServiceImpl::ImportSubscribers(
+    grpc::CallbackServerContext* ctx, const v1::ImportSubscribersRequest* req,
+    v1::ImportSubscribersResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kManageSubscribers,
+      [&](const Caller& caller) -> absl::Status {
+        auto imported = deps_.subscribers.Import(
+            caller, {req->subscribers().begin(), req->subscribers().end()},
+            {req->sources().begin(), req->sources().end()});
+        if (!imported.ok()) return imported.status();
+        resp->set_added(imported->added);
+        resp->set_updated(imported->updated);
+        resp->set_skipped_unsubscribed(imported->skipped_unsubscribed);
+        return absl::OkStatus();
+      });
+}
+
 }  // namespace herald

@@ -18,6 +18,7 @@
 #include "server/core/incident_queries.h"
 #include "server/core/maintenance_scheduler.h"
 #include "server/core/rota_overrides.h"
+#include "server/core/subscriber_directory.h"
 
 namespace herald {
 
@@ -28,6 +29,7 @@ struct ApiDeps {
   const Escalator& escalator;
   const RotaOverrides& overrides;
   const MaintenanceScheduler& maintenance;
+  const SubscriberDirectory& subscribers;
   const Clock& clock;
   // Called after a message is published, e.g. to wake the outbox.
   std::function<void()> on_published;
@@ -121,6 +123,28 @@ class OnCallServiceImpl final : public v1::OnCallService::CallbackService {
   grpc::ServerUnaryReactor* DeleteOverride(
       grpc::CallbackServerContext* ctx, const v1::DeleteOverrideRequest* req,
       v1::DeleteOverrideResponse* resp) override;
+
+ private:
+  const ApiDeps& deps_;
+};
+
+class SubscriberServiceImpl final
+    : public v1::SubscriberService::CallbackService {
+ public:
+  explicit SubscriberServiceImpl(const ApiDeps& deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* AddSubscriber(
+      grpc::CallbackServerContext* ctx, const v1::AddSubscriberRequest* req,
+      v1::AddSubscriberResponse* resp) override;
+  grpc::ServerUnaryReactor* ListSubscribers(
+      grpc::CallbackServerContext* ctx, const v1::ListSubscribersRequest* req,
+      v1::ListSubscribersResponse* resp) override;
+  grpc::ServerUnaryReactor* RemoveSubscriber(
+      grpc::CallbackServerContext* ctx, const v1::RemoveSubscriberRequest* req,
+      v1::RemoveSubscriberResponse* resp) override;
+  grpc::ServerUnaryReactor* ImportSubscribers(
+      grpc::CallbackServerContext* ctx, const v1::ImportSubscribersRequest* req,
+      v1::ImportSubscribersResponse* resp) override;
 
  private:
   const ApiDeps& deps_;

@@ -9,7 +9,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
+#include "server/core/contacts.h"
 #include "server/core/secret_token.h"
 
 namespace herald {
@@ -39,6 +41,9 @@ absl::Status WritePrivateFile(const std::string& path,
 absl::Status SeedStore(Store& store, const Organisation& org) {
   return store.Write([&](StoreTxn& txn) -> absl::Status {
     for (const v1::Subscriber& s : org.config().subscribers()) {
+      absl::StatusOr<v1::Subscriber> stored = txn.GetSubscriber(s.id());
+      if (stored.ok()) continue;
+      if (!absl::IsNotFound(stored.status())) return stored.status();
       if (auto st = txn.PutSubscriber(s); !st.ok()) return st;
     }
     for (const v1::PersonConfig& p : org.config().people()) {
@@ -132,6 +137,28 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": \"", path, "\" is empty"));
   return secret;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadSmsGatewaySecrets(
+    const v1::SmsGatewayConfig& gateway) {
+  const std::string& path = gateway.signing_secret_file();
+  if (path.empty()) return std::vector<std::string>{};
+  constexpr absl::string_view kWhat =
+      "delivery.sms_gateway.signing_secret_file";
+  absl::StatusOr<std::string> text = ReadSecretFile(path, kWhat);
+  if (!text.ok()) return text.status();
+  std::vector<std::string> secrets;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    if (!IsWebhookSecret(std::string(line))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kWhat, ": line ", secrets.size() + 1, " of \"", path,
+                       "\" is not \"whsec_\" followed by base64"));
+    }
+    secrets.emplace_back(line);
+  }
+  return secrets;
 }
 
 absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(

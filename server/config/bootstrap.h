@@ -13,7 +13,9 @@
 
 namespace herald {
 
-// Upserts the config's subscribers and people's token hashes into the store.
+// Adds the config's subscribers that the store does not have yet (after the
+// first start, `herald subscribers` manages them, and a restart must not
+// undo an unsubscribe), and upserts people's token hashes.
 absl::Status SeedStore(Store& store, const Organisation& org);
 
 // For the embedded demo organisation: on first start, creates an API token
@@ -31,6 +33,12 @@ std::string DemoWebhookTokenPath(const std::string& data_dir);
 // when the file is unreadable or empty; the message never holds the secret.
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
                                            absl::string_view what);
+
+// The SMS gateway's signing secrets: one per line of its
+// `signing_secret_file`, newest first (two while one is rotated). None when
+// no file is configured.
+absl::StatusOr<std::vector<std::string>> ReadSmsGatewaySecrets(
+    const v1::SmsGatewayConfig& gateway);
 
 // Every token hash the Authorizer should accept: config and store.
 absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(

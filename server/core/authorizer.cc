@@ -30,6 +30,8 @@ absl::string_view PermissionName(Permission p) {
       return "schedule maintenance";
     case Permission::kReadDeliveries:
       return "read deliveries";
+    case Permission::kManageSubscribers:
+      return "manage subscribers";
   }
   return "unknown";
 }
@@ -51,6 +53,7 @@ std::set<v1::Role> RolesGranting(Permission p) {
     case Permission::kManageRota:
       return {v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
     case Permission::kReadDeliveries:
+    case Permission::kManageSubscribers:
       return {v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
   }
   return {};

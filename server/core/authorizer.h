@@ -28,6 +28,7 @@ enum class Permission {
   kManageRota,           // create and delete rota overrides
   kScheduleMaintenance,  // announce and cancel maintenance
   kReadDeliveries,       // who was sent what, with their addresses
+  kManageSubscribers,    // customers' contact details: list, add, remove
 };
 
 absl::string_view PermissionName(Permission p);

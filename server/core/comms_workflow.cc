@@ -265,7 +265,6 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     message->set_approver_id(caller.person_id);
     *message->mutable_updated_at() = ToProtoTime(now);
     *message->mutable_published_at() = ToProtoTime(now);
-    if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
 
     if (message->kind() == v1::MESSAGE_KIND_STATUS_UPDATE ||
         message->kind() == v1::MESSAGE_KIND_RESOLUTION) {
@@ -302,7 +301,10 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
       *incident->mutable_updated_at() = ToProtoTime(now);
       if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
     }
-    absl::StatusOr<int> queued =
+    // What every delivery renders from, however long the fan-out takes.
+    *message->mutable_published_incident() = *incident;
+    if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
+    absl::StatusOr<int64_t> queued =
         planner_.EnqueueMessage(txn, *message, *incident);
     if (!queued.ok()) return queued.status();
     if (auto st = cadence_.OnPublished(txn, *message, *incident); !st.ok()) {

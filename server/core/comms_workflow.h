@@ -46,7 +46,7 @@ struct Resolution {
 
 struct Publication {
   v1::Message message;
-  int deliveries_enqueued = 0;
+  int64_t deliveries_enqueued = 0;
 };
 
 class CommsWorkflow {

@@ -1,7 +1,6 @@
 #include "server/core/delivery_planner.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -11,19 +10,9 @@
 namespace herald {
 namespace {
 
-bool SubscribesToAny(const v1::Subscriber& s, const v1::Incident& incident) {
-  for (const auto& c : s.component_ids()) {
-    for (const auto& affected : incident.component_ids()) {
-      if (c == affected) return true;
-    }
-  }
-  return false;
-}
-
-v1::Delivery NewEmail(const v1::Incident& incident, absl::Time now) {
+v1::Delivery NewStaffDelivery(const v1::Incident& incident, absl::Time now) {
   v1::Delivery d;
   d.set_incident_id(incident.id());
-  d.set_channel(v1::CHANNEL_KIND_EMAIL);
   d.set_state(v1::DELIVERY_STATE_QUEUED);
   *d.mutable_created_at() = ToProtoTime(now);
   *d.mutable_next_attempt_at() = ToProtoTime(now);
@@ -36,45 +25,14 @@ DeliveryPlanner::DeliveryPlanner(const CoreDeps& deps,
                                  const MessageDrafter& drafter)
     : deps_(deps), drafter_(drafter) {}
 
-absl::StatusOr<std::vector<v1::Delivery>> DeliveryPlanner::PlanMessage(
-    StoreReader& reader, const v1::Message& message,
-    const v1::Incident& incident) const {
-  absl::StatusOr<std::vector<v1::Subscriber>> subscribers =
-      reader.ListSubscribers();
-  if (!subscribers.ok()) return subscribers.status();
-  const absl::Time now = deps_.clock.Now();
-  std::vector<v1::Delivery> out;
-  std::set<std::string>
-      seen_addresses;  // one email per address, however many ids share it
-  for (const v1::Subscriber& s : *subscribers) {
-    if (s.email().empty() || !SubscribesToAny(s, incident)) continue;
-    if (!seen_addresses.insert(s.email()).second) continue;
-    absl::StatusOr<Email> email = drafter_.EmailFor(message, incident, s);
-    if (!email.ok()) return email.status();
-    v1::Delivery d = NewEmail(incident, now);
-    d.set_message_id(message.id());
-    d.set_recipient(absl::StrCat("subscriber:", s.id()));
-    d.set_address(s.email());
-    d.set_subject(email->subject);
-    d.set_body(email->text);
-    d.set_html_body(email->html);
-    d.set_idempotency_key(
-        absl::StrCat("msg-", message.id(), "-subscriber-", s.id(), "-email"));
-    out.push_back(std::move(d));
-  }
-  return out;
-}
-
-absl::StatusOr<int> DeliveryPlanner::EnqueueMessage(
+absl::StatusOr<int64_t> DeliveryPlanner::EnqueueMessage(
     StoreTxn& txn, const v1::Message& message,
     const v1::Incident& incident) const {
-  absl::StatusOr<std::vector<v1::Delivery>> planned =
-      PlanMessage(txn, message, incident);
-  if (!planned.ok()) return planned.status();
-  for (const v1::Delivery& d : *planned) {
-    if (auto id = txn.InsertDelivery(d); !id.ok()) return id.status();
-  }
-  return static_cast<int>(planned->size());
+  return txn.EnqueueFanOut(
+      FanOut{message.id(),
+             incident.id(),
+             {incident.component_ids().begin(), incident.component_ids().end()},
+             deps_.clock.Now()});
 }
 
 absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
@@ -84,16 +42,16 @@ absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
                                            const std::string& person_id,
                                            const v1::Message* message) const {
   const v1::PersonConfig* person = deps_.org->FindPerson(person_id);
-  if (person == nullptr || person->email().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "person \"", person_id, "\" has no email address to notify"));
+  if (person == nullptr ||
+      (person->email().empty() && person->contacts().empty())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("person \"", person_id, "\" has no contact to notify"));
   }
   absl::StatusOr<Email> email =
       drafter_.StaffEmail(kind, incident, *person, message);
   if (!email.ok()) return email.status();
-  v1::Delivery d = NewEmail(incident, deps_.clock.Now());
+  v1::Delivery d = NewStaffDelivery(incident, deps_.clock.Now());
   d.set_recipient(absl::StrCat("person:", person_id));
-  d.set_address(person->email());
   d.set_subject(email->subject);
   d.set_body(email->text);
   d.set_html_body(email->html);
@@ -110,7 +68,7 @@ absl::Status DeliveryPlanner::NotifyDraftWaiting(
   for (const v1::PersonConfig& p : deps_.org->config().people()) {
     const bool lead = std::find(p.roles().begin(), p.roles().end(),
                                 v1::ROLE_COMMS_LEAD) != p.roles().end();
-    if (!lead || p.email().empty()) continue;
+    if (!lead || (p.email().empty() && p.contacts().empty())) continue;
     if (auto s = NotifyPerson(txn, absl::StrCat("draft-", draft.id()),
                               "draft_waiting", incident, p.id(), &draft);
         !s.ok()) {

@@ -1,8 +1,7 @@
 // DeliveryPlanner decides who receives what and writes it to the outbox inside
 // the caller's transaction, so a message is published and its deliveries are
-// queued atomically. Content is rendered now, fixing each recipient's facts at
-// approval time. Idempotency keys are derived from (message, recipient), so
-// planning the same message twice is refused by the store, never doubled.
+// queued atomically. Idempotency keys are derived from (message, recipient),
+// so queuing the same message twice never doubles a delivery.
 // Immutable; thread-safe.
 #ifndef HERALD_SERVER_CORE_DELIVERY_PLANNER_H_
 #define HERALD_SERVER_CORE_DELIVERY_PLANNER_H_
@@ -21,16 +20,13 @@ class DeliveryPlanner {
  public:
   DeliveryPlanner(const CoreDeps& deps, const MessageDrafter& drafter);
 
-  // The deliveries `message` gets once published: one email per subscriber
-  // of the incident's components (one per address), content fixed. Nothing
-  // is stored; EnqueueMessage stores exactly these, and previews show them.
-  absl::StatusOr<std::vector<v1::Delivery>> PlanMessage(
-      StoreReader& reader, const v1::Message& message,
-      const v1::Incident& incident) const;
-
-  // Queues the deliveries PlanMessage plans. Returns how many were queued.
-  absl::StatusOr<int> EnqueueMessage(StoreTxn& txn, const v1::Message& message,
-                                     const v1::Incident& incident) const;
+  // Queues one delivery of the published `message` for each active
+  // subscriber of the incident's components, in one set-based statement.
+  // Content is rendered per contact when sent, from the message and its
+  // published_incident. Returns how many were queued.
+  absl::StatusOr<int64_t> EnqueueMessage(StoreTxn& txn,
+                                         const v1::Message& message,
+                                         const v1::Incident& incident) const;
 
   // Queues a staff notification (templates `<kind>.email_*`) to
   // `person_id`. `event` makes it unique for the incident: queuing the same

@@ -141,21 +141,31 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
     page->set_channel("status_page");
     page->set_subject(message->title());
     page->set_body(message->body());
-    absl::StatusOr<std::vector<v1::Delivery>> planned =
-        planner_.PlanMessage(r, *message, *incident);
-    if (!planned.ok()) return planned.status();
-    if (!planned->empty()) {
-      const v1::Delivery& first = planned->front();
+    // The email as its first recipient will read it.
+    const std::vector<std::string> components(incident->component_ids().begin(),
+                                              incident->component_ids().end());
+    absl::StatusOr<int64_t> audience = r.CountAudience(components);
+    if (!audience.ok()) return audience.status();
+    for (const std::string& c : components) {
+      absl::StatusOr<std::vector<v1::Subscriber>> first =
+          r.ListSubscribers({.component_id = c, .limit = 1});
+      if (!first.ok()) return first.status();
+      if (first->empty()) continue;
+      const v1::Subscriber& who = first->front();
+      absl::StatusOr<Email> mail =
+          planner_.drafter().EmailFor(*message, *incident, who);
+      if (!mail.ok()) return mail.status();
       v1::ChannelPreview* email = out.add_previews();
       email->set_channel("email");
       email->set_recipient(
-          planned->size() == 1
-              ? first.address()
-              : absl::StrCat(first.address(), " (and ", planned->size() - 1,
+          *audience <= 1
+              ? who.email()
+              : absl::StrCat(who.email(), " (and ", *audience - 1,
                              " other recipient(s), each addressed by name)"));
-      email->set_subject(first.subject());
-      email->set_body(first.body());
-      email->set_html(first.html_body());
+      email->set_subject(mail->subject);
+      email->set_body(mail->text);
+      email->set_html(mail->html);
+      break;
     }
     absl::StatusOr<std::string> short_text =
         planner_.drafter().ShortTextFor(*message, *incident);

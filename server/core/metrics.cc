@@ -11,10 +11,9 @@ prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& r,
   return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
 
-// Registering the same family twice returns the first registration.
-prometheus::Family<prometheus::Counter>& EmailFamily(prometheus::Registry& r) {
-  return CounterFamily(r, "herald_emails_total",
-                       "Email delivery attempts, by result (sent, failed).");
+prometheus::Gauge& OneGauge(prometheus::Registry& r, const char* name,
+                            const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
 
 }  // namespace
@@ -37,8 +36,35 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
           CounterFamily(registry, "herald_messages_published_total",
                         "Customer-facing messages approved and published.")
               .Add({})),
-      emails_sent(EmailFamily(registry).Add({{"result", "sent"}})),
-      emails_failed(EmailFamily(registry).Add({{"result", "failed"}})),
+      deliveries(CounterFamily(
+          registry, "herald_deliveries_total",
+          "Delivery attempts, by channel and result (delivered, retry, "
+          "rejected, gone).")),
+      delivery_fallbacks(
+          CounterFamily(registry, "herald_delivery_fallbacks_total",
+                        "Deliveries that moved on to the recipient's next "
+                        "contact.")
+              .Add({})),
+      recipients_unreached(
+          CounterFamily(registry, "herald_recipients_unreached_total",
+                        "Deliveries that failed on every contact of their "
+                        "recipient.")
+              .Add({})),
+      outbox_depth(OneGauge(registry, "herald_outbox_deliveries",
+                            "Deliveries queued, retrying or being sent.")),
+      outbox_oldest_age_seconds(OneGauge(
+          registry, "herald_outbox_oldest_age_seconds",
+          "Seconds the oldest undelivered delivery has waited since it was "
+          "queued; 0 when the outbox is empty.")),
+      approval_to_delivery_seconds(
+          prometheus::BuildHistogram()
+              .Name("herald_approval_to_delivery_seconds")
+              .Help("Seconds from a message's approval to its delivery to a "
+                    "recipient.")
+              .Register(registry)
+              .Add({},
+                   prometheus::Histogram::BucketBoundaries{
+                       0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600})),
       first_draft_seconds(
           prometheus::BuildHistogram()
               .Name("herald_first_draft_seconds")
@@ -54,6 +80,12 @@ namespace herald {
 
 prometheus::Counter& HeraldMetrics::AlertsReceived(absl::string_view status) {
   return alerts_received.Add({{"status", std::string(status)}});
+}
+
+prometheus::Counter& HeraldMetrics::Deliveries(absl::string_view channel,
+                                               absl::string_view result) {
+  return deliveries.Add(
+      {{"channel", std::string(channel)}, {"result", std::string(result)}});
 }
 
 prometheus::Counter& HeraldMetrics::WebhooksRejected(absl::string_view reason) {

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -22,13 +23,27 @@ struct HeraldMetrics {
   // ...).
   prometheus::Counter& WebhooksRejected(absl::string_view reason);
 
+  // Sends by channel ("email", "webhook", "slack", "sms") and result
+  // ("delivered", "retry", "rejected", "gone").
+  prometheus::Counter& Deliveries(absl::string_view channel,
+                                  absl::string_view result);
+
   prometheus::Family<prometheus::Counter>& alerts_received;
   prometheus::Family<prometheus::Counter>& webhooks_rejected;
   prometheus::Counter& incidents_opened;
   prometheus::Counter& alerts_unrouted;
   prometheus::Counter& messages_published;
-  prometheus::Counter& emails_sent;
-  prometheus::Counter& emails_failed;
+  prometheus::Family<prometheus::Counter>& deliveries;
+  // Deliveries that moved on to the recipient's next contact.
+  prometheus::Counter& delivery_fallbacks;
+  // Recipients no contact reached: `herald deliveries --failed` lists them.
+  prometheus::Counter& recipients_unreached;
+  // Deliveries queued, retrying or being sent, and how long the oldest of
+  // them has waited since it was queued.
+  prometheus::Gauge& outbox_depth;
+  prometheus::Gauge& outbox_oldest_age_seconds;
+  // Seconds from a message's approval to its delivery, per recipient.
+  prometheus::Histogram& approval_to_delivery_seconds;
   // Seconds from an incident opening (its notification arriving) to its
   // first draft being durable and approvable. Target: under 1 s.
   prometheus::Histogram& first_draft_seconds;

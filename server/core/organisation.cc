@@ -1,6 +1,7 @@
 #include "server/core/organisation.h"
 
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/core/contacts.h"
 
 namespace herald {
 namespace {
@@ -75,6 +77,12 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
           path + ".roles",
           "expected at least one of engineer, comms, comms_lead, admin");
     }
+    for (int j = 0; j < p.contacts_size(); ++j) {
+      if (absl::Status st = ValidateContact(p.contacts(j)); !st.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ".contacts[", j, "].", st.message()));
+      }
+    }
     if (!p.token_sha256().empty()) {
       bool hex = p.token_sha256().size() == 64;
       for (char ch : p.token_sha256()) hex = hex && absl::ascii_isxdigit(ch);
@@ -141,18 +149,10 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   for (int i = 0; i < config.subscribers_size(); ++i) {
     const auto& s = config.subscribers(i);
     const std::string path = absl::StrCat("subscribers[", i, "]");
-    if (!ValidId(s.id()))
-      return FieldError(path + ".id", "expected a non-empty id");
-    if (!absl::StrContains(s.email(), '@')) {
-      return FieldError(path + ".email", "expected an email address");
-    }
-    for (int j = 0; j < s.component_ids_size(); ++j) {
-      if (auto st =
-              check_component(absl::StrCat(path, ".component_ids[", j, "]"),
-                              s.component_ids(j));
-          !st.ok()) {
-        return st;
-      }
+    if (absl::Status st = ValidateSubscriber(
+            s, [&](const std::string& c) { return components.contains(c); });
+        !st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".", st.message()));
     }
   }
 
@@ -201,6 +201,48 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
     cadence[impact] = d;
   }
 
+  DeliverySettings delivery;
+  const v1::DeliveryConfig& dc = config.delivery();
+  if (dc.workers() < 0 || dc.workers() > 256) {
+    return FieldError("delivery.workers", "expected 1 to 256 (0: default 8)");
+  }
+  if (dc.workers() > 0) delivery.workers = dc.workers();
+  if (dc.max_attempts_per_contact() < 0) {
+    return FieldError("delivery.max_attempts_per_contact",
+                      "expected a positive count (0: default 5)");
+  }
+  if (dc.max_attempts_per_contact() > 0) {
+    delivery.max_attempts_per_contact = dc.max_attempts_per_contact();
+  }
+  for (const auto& [field, text, out] :
+       {std::tuple{"delivery.retry_base", &dc.retry_base(),
+                   &delivery.retry_base},
+        std::tuple{"delivery.retry_cap", &dc.retry_cap(),
+                   &delivery.retry_cap}}) {
+    if (text->empty()) continue;
+    if (!absl::ParseDuration(*text, out) || *out <= absl::ZeroDuration()) {
+      return FieldError(field, absl::StrCat("expected a duration like \"5s\", "
+                                            "got \"",
+                                            *text, "\""));
+    }
+  }
+  if (delivery.retry_cap < delivery.retry_base) {
+    return FieldError("delivery.retry_cap", "must not be below retry_base");
+  }
+  if (dc.http_timeout_seconds() < 0) {
+    return FieldError("delivery.http_timeout_seconds",
+                      "expected seconds (0: default 10)");
+  }
+  if (dc.http_timeout_seconds() > 0) {
+    delivery.http_timeout = absl::Seconds(dc.http_timeout_seconds());
+  }
+  const std::string& sms = dc.sms_gateway().url();
+  if (!sms.empty() && !absl::StartsWith(sms, "https://") &&
+      !absl::StartsWith(sms, "http://")) {
+    return FieldError("delivery.sms_gateway.url",
+                      "expected an http:// or https:// URL");
+  }
+
   auto org = std::shared_ptr<Organisation>(new Organisation(
       std::move(config), ComponentRouter(std::move(routes), default_component),
       PointPersonResolver(std::move(rotas))));
@@ -208,6 +250,7 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   org->person_index_ = std::move(people);
   org->reopen_window_ = reopen_window;
   org->update_cadence_ = std::move(cadence);
+  org->delivery_ = delivery;
   return std::shared_ptr<const Organisation>(std::move(org));
 }
 

@@ -16,6 +16,15 @@
 
 namespace herald {
 
+// The outbox's tuning, from `delivery` in the config, defaults applied.
+struct DeliverySettings {
+  int workers = 8;
+  int max_attempts_per_contact = 5;
+  absl::Duration retry_base = absl::Seconds(5);
+  absl::Duration retry_cap = absl::Minutes(10);
+  absl::Duration http_timeout = absl::Seconds(10);
+};
+
 class Organisation {
  public:
   // Validates references between the parts of `config` and builds the
@@ -30,6 +39,8 @@ class Organisation {
 
   // How long after resolution a firing alert reopens its incident.
   absl::Duration reopen_window() const { return reopen_window_; }
+
+  const DeliverySettings& delivery() const { return delivery_; }
 
   // How often an open public incident of `impact` must be updated; zero when
   // it has no cadence.
@@ -57,6 +68,7 @@ class Organisation {
   std::map<std::string, int> person_index_;
   absl::Duration reopen_window_;
   std::map<v1::Impact, absl::Duration> update_cadence_;
+  DeliverySettings delivery_;
 };
 
 // "INC-12" -> "INC-12"; formats an id with its prefix.

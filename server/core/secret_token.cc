@@ -31,4 +31,12 @@ std::string GenerateToken() {
                        reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
+std::string GenerateWebhookSecret() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+    std::abort();  // no entropy: cannot go on safely
+  return "whsec_" + absl::Base64Escape(absl::string_view(
+                        reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
 }  // namespace herald

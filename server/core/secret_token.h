@@ -18,6 +18,10 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 // A new random token: "hrld_" followed by 40 hex characters (160 bits).
 std::string GenerateToken();
 
+// A new Standard Webhooks signing secret: "whsec_" + base64 of 32 random
+// bytes.
+std::string GenerateWebhookSecret();
+
 }  // namespace herald
 
 #endif  // HERALD_SERVER_CORE_SECRET_TOKEN_H_

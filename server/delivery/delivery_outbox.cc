@@ -1,14 +1,44 @@
 #include "server/delivery/delivery_outbox.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
 #include "server/core/organisation.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
+
+// One claimed delivery, ready to send (or already settled without a send).
+struct DeliveryOutbox::Attempt {
+  v1::Delivery delivery;
+  Recipient recipient;
+  std::optional<Outgoing> outgoing;  // empty: nothing to send
+  // Set when the delivery is settled without a send (no contact left, the
+  // subscriber left, the recipient vanished).
+  std::optional<v1::DeliveryState> settled;
+  std::string settled_why;
+};
+
+namespace {
+
+bool Usable(const Recipient& r, int i) {
+  return i < static_cast<int>(r.contacts.size()) && !r.contacts[i].disabled();
+}
+
+// The first usable contact at or after `from`, or -1.
+int NextContact(const Recipient& r, int from) {
+  for (int i = std::max(from, 0); i < static_cast<int>(r.contacts.size());
+       ++i) {
+    if (Usable(r, i)) return i;
+  }
+  return -1;
+}
+
+}  // namespace
 
 DeliveryOutbox::DeliveryOutbox(OutboxDeps deps) : deps_(std::move(deps)) {}
 
@@ -32,75 +62,201 @@ absl::Duration DeliveryOutbox::Backoff(int attempts) const {
   return ceiling * deps_.random();  // full jitter: anywhere in [0, ceiling)
 }
 
-absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
-  std::vector<v1::Delivery> due;
-  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
-    absl::StatusOr<std::vector<v1::Delivery>> list =
-        r.ListDueDeliveries(deps_.clock.Now(), batch);
-    if (!list.ok()) return list.status();
-    due = *std::move(list);
+absl::StatusOr<std::vector<v1::Delivery>> DeliveryOutbox::Claim(int batch) {
+  std::vector<v1::Delivery> claimed;
+  const absl::Time now = deps_.clock.Now();
+  // One transaction: the store's single writer runs claims one after the
+  // other, so no two workers ever hold the same delivery.
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    claimed.clear();
+    absl::StatusOr<std::vector<v1::Delivery>> due =
+        txn.ListDueDeliveries(now, batch);
+    if (!due.ok()) return due.status();
+    for (v1::Delivery& d : *due) {
+      d.set_state(v1::DELIVERY_STATE_SENDING);
+      d.set_attempts(d.attempts() + 1);
+      d.set_contact_attempts(d.contact_attempts() + 1);
+      if (auto st = txn.UpdateDelivery(d); !st.ok()) return st;
+      claimed.push_back(std::move(d));
+    }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  int attempted = 0;
-  for (v1::Delivery& d : due) {
-    absl::Status a = Attempt(std::move(d));
-    if (absl::IsAborted(a)) continue;  // another worker claimed it first
-    if (!a.ok()) return a;
-    ++attempted;
-  }
-  return attempted;
+  return claimed;
 }
 
-absl::Status DeliveryOutbox::Attempt(v1::Delivery delivery) {
-  // Claim: re-read inside the write so two workers never send the same row.
-  absl::Status claimed = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<v1::Delivery> current = txn.GetDelivery(delivery.id());
-    if (!current.ok()) return current.status();
-    if (current->state() != v1::DELIVERY_STATE_QUEUED &&
-        current->state() != v1::DELIVERY_STATE_RETRYING) {
-      return absl::AbortedError("claimed elsewhere");
-    }
-    delivery = *std::move(current);
-    delivery.set_state(v1::DELIVERY_STATE_SENDING);
-    delivery.set_attempts(delivery.attempts() + 1);
-    return txn.UpdateDelivery(delivery);
-  });
-  if (!claimed.ok()) return claimed;
+DeliveryOutbox::Attempt DeliveryOutbox::Prepare(StoreReader& reader,
+                                                v1::Delivery delivery) const {
+  Attempt a;
+  a.delivery = std::move(delivery);
+  v1::Delivery& d = a.delivery;
+  absl::StatusOr<Recipient> recipient = deps_.composer.LoadRecipient(reader, d);
+  if (!recipient.ok()) {
+    a.settled = v1::DELIVERY_STATE_FAILED;
+    a.settled_why = std::string(recipient.status().message());
+    return a;
+  }
+  a.recipient = *std::move(recipient);
+  if (!a.recipient.wants_it) {
+    a.settled = v1::DELIVERY_STATE_CANCELLED;
+    a.settled_why = "unsubscribed before it was sent";
+    return a;
+  }
+  const int contact = NextContact(a.recipient, d.contact_index());
+  if (contact < 0) {
+    a.settled = v1::DELIVERY_STATE_FAILED;
+    a.settled_why =
+        a.recipient.contacts.empty()
+            ? "the recipient has no contact"
+            : absl::StrCat(d.last_error(), d.last_error().empty() ? "" : "; ",
+                           "no contact left to try");
+    return a;
+  }
+  if (contact != d.contact_index()) {
+    d.set_contact_index(contact);  // skipped a disabled contact
+    d.set_contact_attempts(1);
+  }
+  const v1::Contact& c = a.recipient.contacts[contact];
+  d.set_channel(c.channel());
+  d.set_address(c.address());
+  absl::StatusOr<Outgoing> outgoing =
+      deps_.composer.Compose(reader, d, a.recipient, contact);
+  if (!outgoing.ok()) {
+    // Not this contact's fault, but another contact may still be reached.
+    a.settled_why = std::string(outgoing.status().message());
+    return a;
+  }
+  a.outgoing = *std::move(outgoing);
+  return a;
+}
 
-  const absl::Status sent = deps_.email.Send(delivery);
+absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
+  absl::StatusOr<std::vector<v1::Delivery>> claimed = Claim(batch);
+  if (!claimed.ok()) return claimed.status();
+  if (claimed->empty()) return 0;
+  std::vector<Attempt> attempts;
+  attempts.reserve(claimed->size());
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    for (v1::Delivery& d : *claimed)
+      attempts.push_back(Prepare(r, std::move(d)));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;  // the claims stay in `sending` until a restart
+  for (Attempt& a : attempts) {
+    SendResult result = SendResult::Rejected(a.settled_why);
+    if (a.outgoing.has_value()) {
+      auto channel = deps_.channels.find(a.outgoing->channel);
+      result = channel == deps_.channels.end() || channel->second == nullptr
+                   ? SendResult::Rejected(
+                         absl::StrCat("no ", EnumLabel(a.outgoing->channel),
+                                      " channel is configured"))
+                   : channel->second->Send(*a.outgoing);
+      deps_.metrics
+          .Deliveries(EnumLabel(a.outgoing->channel),
+                      result.delivered() ? "delivered"
+                      : result.outcome == SendResult::Outcome::kRetry ? "retry"
+                      : result.outcome == SendResult::Outcome::kGone
+                          ? "gone"
+                          : "rejected")
+          .Increment();
+    }
+    if (auto st = Record(a, result); !st.ok()) return st;
+  }
+  return static_cast<int>(attempts.size());
+}
+
+absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
+  v1::Delivery& d = a.delivery;
   const absl::Time now = deps_.clock.Now();
-  if (sent.ok()) {
-    delivery.set_state(v1::DELIVERY_STATE_DELIVERED);
-    delivery.clear_last_error();
-    *delivery.mutable_delivered_at() = ToProtoTime(now);
-    deps_.metrics.emails_sent.Increment();
+  bool disable_contact = false;
+  if (a.settled.has_value()) {
+    d.set_state(*a.settled);
+    d.set_last_error(a.settled_why);
+  } else if (result.delivered()) {
+    d.set_state(v1::DELIVERY_STATE_DELIVERED);
+    d.clear_last_error();
+    *d.mutable_delivered_at() = ToProtoTime(now);
   } else {
-    deps_.metrics.emails_failed.Increment();
-    delivery.set_last_error(std::string(sent.message()));
-    if (IsRetryable(sent) && delivery.attempts() < deps_.retry.max_attempts) {
-      delivery.set_state(v1::DELIVERY_STATE_RETRYING);
-      *delivery.mutable_next_attempt_at() =
-          ToProtoTime(now + Backoff(delivery.attempts()));
+    d.set_last_error(absl::StrCat(EnumLabel(d.channel()), " ", d.address(),
+                                  ": ", result.error));
+    if (result.outcome == SendResult::Outcome::kRetry &&
+        d.contact_attempts() < deps_.retry.max_attempts_per_contact) {
+      d.set_state(v1::DELIVERY_STATE_RETRYING);
+      *d.mutable_next_attempt_at() = ToProtoTime(
+          now + std::max(Backoff(d.contact_attempts()), result.retry_after));
     } else {
-      delivery.set_state(v1::DELIVERY_STATE_FAILED);
+      disable_contact = result.outcome == SendResult::Outcome::kGone;
+      const int next = NextContact(a.recipient, d.contact_index() + 1);
+      if (next < 0) {
+        d.set_state(v1::DELIVERY_STATE_FAILED);
+      } else {
+        d.set_state(v1::DELIVERY_STATE_QUEUED);
+        d.set_contact_index(next);
+        d.set_contact_attempts(0);
+        *d.mutable_next_attempt_at() = ToProtoTime(now);
+        deps_.metrics.delivery_fallbacks.Increment();
+      }
     }
   }
-  absl::Status recorded = deps_.store.Write(
-      [&](StoreTxn& txn) { return txn.UpdateDelivery(delivery); });
-  if (recorded.ok() && deps_.events != nullptr) {
-    const bool delivered = delivery.state() == v1::DELIVERY_STATE_DELIVERED;
-    deps_.events->Publish(
-        now, delivery.incident_id(),
-        delivered ? "delivered" : "delivery_failed", "herald",
-        absl::StrCat(delivery.address(), ": ", delivery.subject(),
-                     delivered
-                         ? ""
-                         : absl::StrCat(" (", delivery.last_error(), "; ",
-                                        EnumLabel(delivery.state()), ")")),
-        delivery.message_id() != 0 ? MessageRef(delivery.message_id()) : "");
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    if (disable_contact && absl::StartsWith(d.recipient(), "subscriber:")) {
+      // 410 Gone: the endpoint asked never to be called again.
+      absl::StatusOr<v1::Subscriber> sub =
+          txn.GetSubscriber(d.recipient().substr(11));
+      if (!sub.ok()) return sub.status();
+      for (v1::Contact& c : *sub->mutable_contacts()) {
+        if (c.channel() == d.channel() && c.address() == d.address()) {
+          c.set_disabled(true);
+          c.set_disabled_reason(
+              absl::StrCat("answered 410 Gone at ", FormatUtc(now)));
+        }
+      }
+      if (auto st = txn.PutSubscriber(*sub); !st.ok()) return st;
+    }
+    return txn.UpdateDelivery(d);
+  });
+  if (!s.ok()) return s;
+  if (d.state() == v1::DELIVERY_STATE_DELIVERED && d.message_id() != 0) {
+    deps_.metrics.approval_to_delivery_seconds.Observe(
+        absl::ToDoubleSeconds(now - FromProtoTime(d.created_at())));
   }
-  return recorded;
+  if (d.state() == v1::DELIVERY_STATE_FAILED) {
+    deps_.metrics.recipients_unreached.Increment();
+  }
+  Announce(d, now);
+  return absl::OkStatus();
+}
+
+void DeliveryOutbox::Announce(const v1::Delivery& d, absl::Time now) const {
+  if (deps_.events == nullptr) return;
+  const bool delivered = d.state() == v1::DELIVERY_STATE_DELIVERED;
+  deps_.events->Publish(
+      now, d.incident_id(), delivered ? "delivered" : "delivery_failed",
+      "herald",
+      absl::StrCat(d.recipient(), " by ", EnumLabel(d.channel()), " ",
+                   d.address(),
+                   delivered ? ""
+                             : absl::StrCat(" (", d.last_error(), "; ",
+                                            EnumLabel(d.state()), ")")),
+      d.message_id() != 0 ? MessageRef(d.message_id()) : "");
+}
+
+absl::Status DeliveryOutbox::RefreshGauges() {
+  OutboxStats stats;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<OutboxStats> got = r.GetOutboxStats();
+    if (!got.ok()) return got.status();
+    stats = *got;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  deps_.metrics.outbox_depth.Set(static_cast<double>(stats.pending));
+  deps_.metrics.outbox_oldest_age_seconds.Set(
+      stats.pending == 0
+          ? 0
+          : std::max(0.0, absl::ToDoubleSeconds(deps_.clock.Now() -
+                                                stats.oldest_queued_at)));
+  return absl::OkStatus();
 }
 
 }  // namespace herald

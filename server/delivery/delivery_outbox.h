@@ -1,14 +1,25 @@
-// DeliveryOutbox works through the durable outbox: it claims each due
-// delivery (queued -> sending, committed before the send), sends it over its
-// channel, and records the outcome: delivered, retrying after exponential
-// backoff with full jitter, or failed once attempts run out. A crash between
-// claim and outcome leaves the delivery in `sending`; RecoverInterrupted()
-// puts it back in the queue, and the resend carries the same idempotency key.
-// Thread-safe; RunOnce may be called from several workers.
+// DeliveryOutbox works through the durable outbox. A pass claims the due
+// deliveries (queued or retrying -> sending, committed before any send),
+// renders each for the recipient's current contact, sends it, and commits
+// the outcome before the next send:
+//   delivered   the receiver accepted it
+//   retrying    the contact may accept later: exponential backoff with full
+//               jitter, or the receiver's Retry-After when that is longer
+//   queued      on the recipient's next contact, once this one has had
+//               `max_attempts_per_contact`, refused for good, or answered 410
+//               (which also disables it for every later delivery)
+//   failed      no contact is left
+//   cancelled   the subscriber unsubscribed before it went out
+// A crash leaves claimed deliveries in `sending`; RecoverInterrupted() puts
+// them back in the queue. Only a send whose outcome was not yet committed
+// can be repeated, and it carries the same idempotency key.
+// Thread-safe: several workers may run passes at once; a delivery is claimed
+// by exactly one.
 #ifndef HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 #define HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 
 #include <functional>
+#include <map>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -16,12 +27,13 @@
 #include "server/core/event_hub.h"
 #include "server/core/metrics.h"
 #include "server/delivery/channel.h"
+#include "server/delivery/delivery_composer.h"
 #include "server/store/store.h"
 
 namespace herald {
 
 struct RetryPolicy {
-  int max_attempts = 6;
+  int max_attempts_per_contact = 5;
   absl::Duration base = absl::Seconds(5);
   absl::Duration cap = absl::Minutes(10);
 };
@@ -29,7 +41,10 @@ struct RetryPolicy {
 struct OutboxDeps {
   Store& store;
   const Clock& clock;
-  Channel& email;
+  const DeliveryComposer& composer;
+  // The channel for each kind; a kind without one is refused, and the
+  // delivery falls back to the recipient's next contact.
+  std::map<v1::ChannelKind, Channel*> channels;
   HeraldMetrics& metrics;
   RetryPolicy retry;
   // Uniform in [0, 1); injected so tests can pin the jitter.
@@ -46,15 +61,22 @@ class DeliveryOutbox {
   // start-up, before any worker runs. Returns how many were requeued.
   absl::StatusOr<int> RecoverInterrupted();
 
-  // Attempts every delivery due now, up to `batch`. Returns how many it
-  // attempted; errors only when the store fails.
-  absl::StatusOr<int> RunOnce(int batch = 64);
+  // Claims up to `batch` due deliveries and attempts each. Returns how many
+  // it attempted; errors only when the store fails.
+  absl::StatusOr<int> RunOnce(int batch = 32);
 
-  // The delay before attempt `attempts + 1`, given `attempts` so far.
+  // Sets the outbox depth and oldest-age gauges from the store.
+  absl::Status RefreshGauges();
+
+  // The delay before the next attempt on a contact that has had `attempts`.
   absl::Duration Backoff(int attempts) const;
 
  private:
-  absl::Status Attempt(v1::Delivery delivery);
+  struct Attempt;
+  absl::StatusOr<std::vector<v1::Delivery>> Claim(int batch);
+  Attempt Prepare(StoreReader& reader, v1::Delivery delivery) const;
+  absl::Status Record(Attempt& attempt, const SendResult& result);
+  void Announce(const v1::Delivery& delivery, absl::Time now) const;
 
   OutboxDeps deps_;
 };

@@ -3,13 +3,12 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/synchronization/mutex.h"
+#include "server/delivery/curl_pool.h"
 
 namespace herald {
 namespace {
@@ -38,72 +37,59 @@ std::string CrLf(absl::string_view body) {
   return out;
 }
 
-// The URL without any user:password@ part, for error messages and logs.
-std::string RedactUrl(const std::string& url) {
-  const size_t scheme = url.find("://");
-  const size_t at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos) return url;
-  const size_t slash = url.find('/', scheme + 3);
-  if (slash != std::string::npos && slash < at) return url;
-  return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
-}
-
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 }  // namespace
 
 struct SmtpChannel::Impl {
   SmtpOptions options;
   const Clock& clock;
-  absl::Mutex mu;
-  CURL* curl ABSL_GUARDED_BY(mu) = nullptr;  // kept for connection reuse
+  CurlPool curls;
 };
 
 SmtpChannel::SmtpChannel(SmtpOptions options, const Clock& clock)
-    : impl_(new Impl{std::move(options), clock}) {
-  GlobalInit();
-}
+    : impl_(new Impl{std::move(options), clock, {}}) {}
 
-SmtpChannel::~SmtpChannel() {
-  absl::MutexLock lock(&impl_->mu);
-  if (impl_->curl) curl_easy_cleanup(impl_->curl);
-}
+SmtpChannel::~SmtpChannel() = default;
 
-std::vector<std::string> SmtpChannel::Headers(const v1::Delivery& d) const {
+std::vector<std::string> SmtpChannel::Headers(const Outgoing& d) const {
   const SmtpOptions& o = impl_->options;
   const std::string from_name = o.from_name.empty() ? "herald" : o.from_name;
   std::string domain = o.from.substr(o.from.find('@') + 1);
   if (domain.empty()) domain = "herald.invalid";
-  return {
+  std::vector<std::string> headers = {
       absl::StrCat("Date: ",
                    absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000",
                                     impl_->clock.Now(), absl::UTCTimeZone())),
       absl::StrCat("From: ", HeaderText(from_name), " <", o.from, ">"),
-      absl::StrCat("To: <", d.address(), ">"),
-      absl::StrCat("Subject: ", HeaderText(d.subject())),
-      absl::StrCat("Message-ID: <", d.idempotency_key(), "@", domain, ">"),
+      absl::StrCat("To: <", d.address, ">"),
+      absl::StrCat("Subject: ", HeaderText(d.subject)),
+      absl::StrCat("Message-ID: <", d.idempotency_key, "@", domain, ">"),
   };
+  if (!d.unsubscribe_url.empty() &&
+      d.unsubscribe_url.find_first_of("<>\r\n ") == std::string::npos) {
+    // RFC 2919 names the list; RFC 8058 lets the mail client unsubscribe
+    // with one POST, without opening a page.
+    headers.push_back(absl::StrCat("List-Id: ", HeaderText(from_name),
+                                   " <updates.", domain, ">"));
+    headers.push_back(
+        absl::StrCat("List-Unsubscribe: <", d.unsubscribe_url, ">"));
+    headers.push_back("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+  }
+  return headers;
 }
 
-absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
-  if (delivery.address().find_first_of("<>\r\n") != std::string::npos ||
-      delivery.address().find('@') == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "not a valid email address: \"", delivery.address(), "\""));
+SendResult SmtpChannel::Send(const Outgoing& delivery) {
+  if (delivery.address.find_first_of("<>\r\n") != std::string::npos ||
+      delivery.address.find('@') == std::string::npos) {
+    return SendResult::Rejected(
+        absl::StrCat("not a valid email address: \"", delivery.address, "\""));
   }
-  absl::MutexLock lock(&impl_->mu);
-  if (impl_->curl == nullptr) impl_->curl = curl_easy_init();
-  CURL* curl = impl_->curl;
-  if (curl == nullptr)
-    return absl::ResourceExhaustedError("curl_easy_init failed");
-  curl_easy_reset(curl);  // keeps the connection cache
+  CurlPool::Handle handle = impl_->curls.Take();
+  CURL* curl = handle.get();
+  if (curl == nullptr) return SendResult::Retry("curl_easy_init failed");
 
   const SmtpOptions& o = impl_->options;
   const std::string from = absl::StrCat("<", o.from, ">");
-  const std::string rcpt = absl::StrCat("<", delivery.address(), ">");
+  const std::string rcpt = absl::StrCat("<", delivery.address, ">");
   curl_slist* recipients = curl_slist_append(nullptr, rcpt.c_str());
   curl_slist* headers = nullptr;
   for (const std::string& h : Headers(delivery)) {
@@ -121,12 +107,12 @@ absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
     curl_mime_type(part, type);
     curl_mime_encoder(part, "quoted-printable");
   };
-  if (delivery.html_body().empty()) {
-    add_text(mime, delivery.body(), "text/plain; charset=utf-8");
+  if (delivery.html.empty()) {
+    add_text(mime, delivery.text, "text/plain; charset=utf-8");
   } else {
     curl_mime* alternative = curl_mime_init(curl);
-    add_text(alternative, delivery.body(), "text/plain; charset=utf-8");
-    add_text(alternative, delivery.html_body(), "text/html; charset=utf-8");
+    add_text(alternative, delivery.text, "text/plain; charset=utf-8");
+    add_text(alternative, delivery.html, "text/html; charset=utf-8");
     curl_mimepart* part = curl_mime_addpart(mime);
     curl_mime_subparts(part, alternative);  // `part` owns it now
     curl_mime_type(part, "multipart/alternative");
@@ -152,19 +138,16 @@ absl::Status SmtpChannel::Send(const v1::Delivery& delivery) {
   curl_slist_free_all(recipients);
   curl_slist_free_all(headers);
   curl_mime_free(mime);
-  if (rc == CURLE_OK) return absl::OkStatus();
+  if (rc == CURLE_OK) return SendResult::Delivered();
 
   const std::string detail =
-      absl::StrCat("smtp ", RedactUrl(o.url), ": ",
+      absl::StrCat("smtp ", UrlForErrors(o.url), ": ",
                    error[0] ? error : curl_easy_strerror(rc),
                    response ? absl::StrCat(" (reply ", response, ")") : "");
   // 5xx replies are permanent (the server refused this message); anything
   // else, including 4xx and network trouble, may pass on a later attempt.
-  if (response >= 500 && response < 600)
-    return absl::FailedPreconditionError(detail);
-  if (rc == CURLE_OPERATION_TIMEDOUT)
-    return absl::DeadlineExceededError(detail);
-  return absl::UnavailableError(detail);
+  if (response >= 500 && response < 600) return SendResult::Rejected(detail);
+  return SendResult::Retry(detail);
 }
 
 }  // namespace herald

@@ -1,8 +1,10 @@
-// SmtpChannel sends email deliveries over SMTP with libcurl (smtp:// with
-// optional STARTTLS, or smtps://). The Message-ID is derived from the
-// delivery's idempotency key, so a resent email is recognisably the same.
-// A delivery with an HTML body goes out as multipart/alternative.
-// It keeps one connection for reuse; sends are serialized. Thread-safe.
+// SmtpChannel sends email over SMTP with libcurl (smtp:// with STARTTLS when
+// the server offers it, or smtps://). The Message-ID is derived from the
+// idempotency key, so a resent email is recognisably the same. An email with
+// an HTML body goes out as multipart/alternative; one with an unsubscribe URL
+// carries List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) and List-Id.
+// Thread-safe: concurrent sends each use a connection of their own, and idle
+// connections are kept for reuse.
 #ifndef HERALD_SERVER_DELIVERY_SMTP_CHANNEL_H_
 #define HERALD_SERVER_DELIVERY_SMTP_CHANNEL_H_
 
@@ -30,11 +32,12 @@ class SmtpChannel final : public Channel {
   SmtpChannel(SmtpOptions options, const Clock& clock);
   ~SmtpChannel() override;
 
-  absl::Status Send(const v1::Delivery& delivery) override;
+  SendResult Send(const Outgoing& email) override;
 
   // The header lines Send() puts on the email (Date, From, To, Subject,
-  // Message-ID); libcurl adds the MIME headers. Exposed for tests.
-  std::vector<std::string> Headers(const v1::Delivery& delivery) const;
+  // Message-ID, and the List-* headers); libcurl adds the MIME headers.
+  // Exposed for tests.
+  std::vector<std::string> Headers(const Outgoing& email) const;
 
  private:
   struct Impl;

@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/core/proto_time.h"
@@ -31,6 +32,24 @@ struct State {
   std::map<std::pair<int64_t, int32_t>, v1::MessageVersion> versions;
   std::map<int64_t, v1::AuditEntry> audit;
 };
+
+bool SubscribesToAny(const v1::Subscriber& s,
+                     const std::vector<std::string>& component_ids) {
+  for (const std::string& c : s.component_ids()) {
+    if (std::find(component_ids.begin(), component_ids.end(), c) !=
+        component_ids.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool InAudience(const v1::Subscriber& s,
+                const std::vector<std::string>& component_ids) {
+  const bool active = s.status() == v1::SUBSCRIBER_STATUS_ACTIVE ||
+                      s.status() == v1::SUBSCRIBER_STATUS_UNSPECIFIED;
+  return active && SubscribesToAny(s, component_ids);
+}
 
 template <typename T, typename Pred>
 std::vector<T> Select(const std::map<int64_t, T>& rows, Pred pred) {
@@ -107,6 +126,20 @@ class MemoryTxn final : public StoreTxn {
     if (static_cast<int>(out.size()) > limit) out.resize(limit);
     return out;
   }
+  absl::StatusOr<OutboxStats> GetOutboxStats() override {
+    OutboxStats stats;
+    for (const auto& [id, d] : s_.deliveries) {
+      if (d.state() != v1::DELIVERY_STATE_QUEUED &&
+          d.state() != v1::DELIVERY_STATE_RETRYING &&
+          d.state() != v1::DELIVERY_STATE_SENDING) {
+        continue;
+      }
+      if (stats.pending++ == 0) {
+        stats.oldest_queued_at = FromProtoTime(d.created_at());
+      }
+    }
+    return stats;
+  }
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       const IncidentFilter& f) override {
     auto out = Select(s_.incidents, [&](const v1::Incident& i) {
@@ -170,10 +203,48 @@ class MemoryTxn final : public StoreTxn {
       return incident_id == 0 || e.incident_id() == incident_id;
     });
   }
-  absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() override {
+  absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers(
+      const SubscriberFilter& filter) override {
     std::vector<v1::Subscriber> out;
-    for (const auto& [id, s] : s_.subscribers) out.push_back(s);
+    for (const auto& [id, s] : s_.subscribers) {
+      if (filter.limit > 0 && static_cast<int>(out.size()) >= filter.limit) {
+        break;
+      }
+      if (!filter.include_unsubscribed &&
+          s.status() == v1::SUBSCRIBER_STATUS_UNSUBSCRIBED) {
+        continue;
+      }
+      if (!filter.component_id.empty() &&
+          !SubscribesToAny(s, {filter.component_id})) {
+        continue;
+      }
+      out.push_back(s);
+    }
     return out;
+  }
+  absl::StatusOr<v1::Subscriber> GetSubscriber(const std::string& id) override {
+    auto it = s_.subscribers.find(id);
+    if (it == s_.subscribers.end())
+      return absl::NotFoundError(absl::StrCat("no subscriber \"", id, "\""));
+    return it->second;
+  }
+  absl::StatusOr<v1::Subscriber> FindSubscriberByEmail(
+      const std::string& email) override {
+    for (const auto& [id, s] : s_.subscribers) {
+      if (!s.email().empty() && absl::EqualsIgnoreCase(s.email(), email)) {
+        return s;
+      }
+    }
+    return absl::NotFoundError(
+        absl::StrCat("no subscriber with email ", email));
+  }
+  absl::StatusOr<int64_t> CountAudience(
+      const std::vector<std::string>& component_ids) override {
+    int64_t n = 0;
+    for (const auto& [id, s] : s_.subscribers) {
+      if (InAudience(s, component_ids)) ++n;
+    }
+    return n;
   }
   absl::StatusOr<std::vector<TokenRecord>> ListTokens() override {
     std::vector<TokenRecord> out;
@@ -274,6 +345,23 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::StatusOr<int64_t> AppendAudit(const v1::AuditEntry& entry) override {
     return Insert(s_.audit, s_.last_id.audit, entry);
+  }
+  absl::StatusOr<int64_t> EnqueueFanOut(const FanOut& fan_out) override {
+    int64_t queued = 0;
+    for (const auto& [id, s] : s_.subscribers) {
+      if (!InAudience(s, fan_out.component_ids)) continue;
+      v1::Delivery d;
+      d.set_message_id(fan_out.message_id);
+      d.set_incident_id(fan_out.incident_id);
+      d.set_recipient(absl::StrCat("subscriber:", id));
+      d.set_idempotency_key(
+          absl::StrCat("msg-", fan_out.message_id, "-subscriber-", id));
+      d.set_state(v1::DELIVERY_STATE_QUEUED);
+      *d.mutable_created_at() = ToProtoTime(fan_out.now);
+      *d.mutable_next_attempt_at() = ToProtoTime(fan_out.now);
+      if (InsertDelivery(d).ok()) ++queued;
+    }
+    return queued;
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
     s_.subscribers[subscriber.id()] = subscriber;

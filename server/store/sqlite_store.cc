@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -116,7 +117,24 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 CREATE INDEX messages_by_incident_state ON messages(incident_id, state);
 CREATE INDEX messages_by_state ON messages(state);
 )sql",
+    // Subscribers become queryable (a fan-out is one INSERT ... SELECT);
+    // BackfillSubscriptions fills the new columns from the stored rows.
+    // Deliveries may be queued without a body: the columns then say all.
+    R"sql(
+ALTER TABLE subscribers ADD COLUMN email TEXT NOT NULL DEFAULT '';
+ALTER TABLE subscribers ADD COLUMN status INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX subscribers_by_email ON subscribers(email) WHERE email <> '';
+CREATE TABLE subscriptions (
+  component_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  PRIMARY KEY (component_id, subscriber_id)) WITHOUT ROWID;
+CREATE INDEX subscriptions_by_subscriber ON subscriptions(subscriber_id);
+ALTER TABLE deliveries ADD COLUMN recipient TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX deliveries_by_state ON deliveries(state);
+)sql",
 };
+constexpr int kSubscriptionsMigration = 5;
 
 constexpr int kReaderPoolSize = 4;
 
@@ -180,6 +198,8 @@ class Statement {
       status_ = SqliteError(db_, "prepare");
     }
   }
+  Statement(Connection* c, const std::string& sql)
+      : Statement(c, sql.c_str()) {}
   Statement(sqlite3* db, const char* sql) : db_(db) {
     status_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK
                   ? absl::OkStatus()
@@ -305,6 +325,100 @@ absl::StatusOr<T> OneRow(Statement& stmt, absl::string_view not_found) {
   if (!row.ok()) return row.status();
   if (!*row) return absl::NotFoundError(not_found);
   return RowWithId<T>(stmt);
+}
+
+// Deliveries are read with their columns, which win over the body: a fan-out
+// queues rows with an empty body, and the columns always hold the truth.
+constexpr const char* kDeliveryColumns =
+    "id, body, message_id, incident_id, idempotency_key, state, "
+    "next_attempt_at, recipient, created_at";
+
+absl::StatusOr<v1::Delivery> DeliveryRow(const Statement& stmt) {
+  absl::StatusOr<v1::Delivery> d = stmt.Proto<v1::Delivery>(1);
+  if (!d.ok()) return d.status();
+  d->set_id(stmt.Int(0));
+  d->set_message_id(stmt.Int(2));
+  d->set_incident_id(stmt.Int(3));
+  d->set_idempotency_key(stmt.Text(4));
+  d->set_state(static_cast<v1::DeliveryState>(stmt.Int(5)));
+  *d->mutable_next_attempt_at() =
+      ToProtoTime(absl::FromUnixMicros(stmt.Int(6)));
+  if (std::string recipient = stmt.Text(7); !recipient.empty()) {
+    d->set_recipient(std::move(recipient));
+  }
+  if (stmt.Int(8) != 0) {
+    *d->mutable_created_at() = ToProtoTime(absl::FromUnixMicros(stmt.Int(8)));
+  }
+  return d;
+}
+
+absl::StatusOr<std::vector<v1::Delivery>> CollectDeliveries(Statement& stmt) {
+  std::vector<v1::Delivery> out;
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    absl::StatusOr<v1::Delivery> d = DeliveryRow(stmt);
+    if (!d.ok()) return d.status();
+    out.push_back(*std::move(d));
+  }
+}
+
+// A fan-out's audience, completed by InList(5, n) and ")": the subscribers
+// whose status is ?4 (active) of the components bound from ?5 on.
+constexpr const char* kAudience =
+    "status = ?4 AND id IN (SELECT subscriber_id FROM subscriptions WHERE "
+    "component_id IN ";
+
+// "(?first, ?first+1, ...)" for `n` parameters; "(NULL)" for none.
+std::string InList(int first, size_t n) {
+  if (n == 0) return "(NULL)";
+  std::string out = "(";
+  for (size_t i = 0; i < n; ++i) {
+    absl::StrAppend(&out, i == 0 ? "?" : ", ?", first + static_cast<int>(i));
+  }
+  return absl::StrCat(out, ")");
+}
+
+// Stores `subscriber` with its queryable columns and subscriptions.
+absl::Status WriteSubscriber(Connection* db, const v1::Subscriber& subscriber) {
+  const v1::SubscriberStatus status =
+      subscriber.status() == v1::SUBSCRIBER_STATUS_UNSPECIFIED
+          ? v1::SUBSCRIBER_STATUS_ACTIVE
+          : subscriber.status();
+  Statement put(db,
+                "INSERT INTO subscribers(id, body, email, status) "
+                "VALUES(?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "body = excluded.body, email = excluded.email, "
+                "status = excluded.status");
+  put.Bind(1, subscriber.id())
+      .BindProto(2, subscriber)
+      .Bind(3, absl::AsciiStrToLower(subscriber.email()))
+      .Bind(4, int64_t{status});
+  if (auto st = put.Run(); !st.ok()) return st;
+  Statement clear(db, "DELETE FROM subscriptions WHERE subscriber_id = ?");
+  clear.Bind(1, subscriber.id());
+  if (auto st = clear.Run(); !st.ok()) return st;
+  for (const std::string& component : subscriber.component_ids()) {
+    Statement add(db,
+                  "INSERT OR IGNORE INTO subscriptions(component_id, "
+                  "subscriber_id) VALUES(?, ?)");
+    add.Bind(1, component).Bind(2, subscriber.id());
+    if (auto st = add.Run(); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+// Migration 5 added columns that only the stored subscribers can fill.
+absl::Status BackfillSubscriptions(Connection* db) {
+  Statement s(db, "SELECT body FROM subscribers");
+  absl::StatusOr<std::vector<v1::Subscriber>> all =
+      CollectProtos<v1::Subscriber>(s);
+  if (!all.ok()) return all.status();
+  for (const v1::Subscriber& sub : *all) {
+    if (auto st = WriteSubscriber(db, sub); !st.ok()) return st;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Exec(sqlite3* db, const char* sql) {
@@ -480,9 +594,45 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, incident_id).Bind(2, incident_id);
     return CollectRows<v1::AuditEntry>(s);
   }
-  absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() override {
-    Statement s(db_, "SELECT body FROM subscribers ORDER BY id");
+  absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers(
+      const SubscriberFilter& filter) override {
+    Statement s(
+        db_,
+        "SELECT body FROM subscribers WHERE (? OR status <> ?) AND (? = '' OR "
+        "id IN (SELECT subscriber_id FROM subscriptions WHERE component_id = "
+        "?)) ORDER BY id LIMIT ?");
+    s.Bind(1, int64_t{filter.include_unsubscribed})
+        .Bind(2, int64_t{v1::SUBSCRIBER_STATUS_UNSUBSCRIBED})
+        .Bind(3, filter.component_id)
+        .Bind(4, filter.component_id)
+        .Bind(5, int64_t{filter.limit > 0 ? filter.limit : -1});
     return CollectProtos<v1::Subscriber>(s);
+  }
+  absl::StatusOr<v1::Subscriber> GetSubscriber(const std::string& id) override {
+    Statement s(db_, "SELECT body FROM subscribers WHERE id = ?");
+    s.Bind(1, id);
+    return OneProto<v1::Subscriber>(s,
+                                    absl::StrCat("no subscriber \"", id, "\""));
+  }
+  absl::StatusOr<v1::Subscriber> FindSubscriberByEmail(
+      const std::string& email) override {
+    Statement s(db_, "SELECT body FROM subscribers WHERE email = ? LIMIT 1");
+    s.Bind(1, absl::AsciiStrToLower(email));
+    return OneProto<v1::Subscriber>(
+        s, absl::StrCat("no subscriber with email ", email));
+  }
+  absl::StatusOr<int64_t> CountAudience(
+      const std::vector<std::string>& component_ids) override {
+    Statement s(
+        db_, absl::StrCat("SELECT count(*) FROM subscribers WHERE ", kAudience,
+                          InList(5, component_ids.size()), ")"));
+    s.Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE});
+    for (size_t i = 0; i < component_ids.size(); ++i) {
+      s.Bind(static_cast<int>(i) + 5, component_ids[i]);
+    }
+    absl::StatusOr<bool> row = s.Step();
+    if (!row.ok()) return row.status();
+    return s.Int(0);
   }
   absl::StatusOr<std::vector<TokenRecord>> ListTokens() override {
     Statement s(db_,
@@ -502,38 +652,65 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(
       absl::Time now, int limit) override {
-    Statement s(db_,
-                "SELECT id, body FROM deliveries WHERE state IN (?, ?) AND "
-                "next_attempt_at <= ? "
-                "ORDER BY next_attempt_at, id LIMIT ?");
+    Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
+                                  " FROM deliveries WHERE state IN (?, ?) AND "
+                                  "next_attempt_at <= ? "
+                                  "ORDER BY next_attempt_at, id LIMIT ?"));
     s.Bind(1, int64_t{v1::DELIVERY_STATE_QUEUED})
         .Bind(2, int64_t{v1::DELIVERY_STATE_RETRYING})
         .Bind(3, absl::ToUnixMicros(now))
         .Bind(4, int64_t{limit});
-    return CollectRows<v1::Delivery>(s);
+    return CollectDeliveries(s);
   }
   absl::StatusOr<v1::Delivery> GetDelivery(int64_t id) override {
-    Statement s(db_, "SELECT id, body FROM deliveries WHERE id = ?");
+    Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
+                                  " FROM deliveries WHERE id = ?"));
     s.Bind(1, id);
-    return OneRow<v1::Delivery>(s, absl::StrCat("no delivery ", id));
+    absl::StatusOr<bool> row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::NotFoundError(absl::StrCat("no delivery ", id));
+    return DeliveryRow(s);
   }
   absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
       int64_t message_id, int64_t incident_id) override {
-    Statement s(
-        db_,
-        "SELECT id, body FROM deliveries WHERE message_id = ? AND (? <> 0 "
-        "OR incident_id = ?) "
-        "ORDER BY id");
+    Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
+                                  " FROM deliveries WHERE message_id = ? AND "
+                                  "(? <> 0 OR incident_id = ?) ORDER BY id"));
     s.Bind(1, message_id).Bind(2, message_id).Bind(3, incident_id);
-    return CollectRows<v1::Delivery>(s);
+    return CollectDeliveries(s);
   }
   absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
       int limit) override {
-    Statement s(db_,
-                "SELECT id, body FROM deliveries WHERE state = ? "
-                "ORDER BY id DESC LIMIT ?");
+    Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
+                                  " FROM deliveries WHERE state = ? "
+                                  "ORDER BY id DESC LIMIT ?"));
     s.Bind(1, int64_t{v1::DELIVERY_STATE_FAILED}).Bind(2, int64_t{limit});
-    return CollectRows<v1::Delivery>(s);
+    return CollectDeliveries(s);
+  }
+  absl::StatusOr<OutboxStats> GetOutboxStats() override {
+    OutboxStats stats;
+    for (const v1::DeliveryState state :
+         {v1::DELIVERY_STATE_QUEUED, v1::DELIVERY_STATE_RETRYING,
+          v1::DELIVERY_STATE_SENDING}) {
+      // Both answered from deliveries_by_state; ids grow with queuing time.
+      Statement count(
+          db_, "SELECT count(*), min(id) FROM deliveries WHERE state = ?");
+      count.Bind(1, int64_t{state});
+      absl::StatusOr<bool> row = count.Step();
+      if (!row.ok()) return row.status();
+      if (count.Int(0) == 0) continue;
+      stats.pending += count.Int(0);
+      Statement oldest(db_, "SELECT created_at FROM deliveries WHERE id = ?");
+      oldest.Bind(1, count.Int(1));
+      row = oldest.Step();
+      if (!row.ok()) return row.status();
+      const absl::Time at = absl::FromUnixMicros(oldest.Int(0));
+      if (stats.oldest_queued_at == absl::InfinitePast() ||
+          at < stats.oldest_queued_at) {
+        stats.oldest_queued_at = at;
+      }
+    }
+    return stats;
   }
 
   absl::StatusOr<int64_t> InsertIncident(
@@ -625,10 +802,7 @@ class SqliteTxn final : public StoreTxn {
     return InsertReturningId(s);
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
-    Statement s(db_,
-                "INSERT OR REPLACE INTO subscribers(id, body) VALUES(?, ?)");
-    s.Bind(1, subscriber.id()).BindProto(2, subscriber);
-    return s.Run();
+    return WriteSubscriber(db_, subscriber);
   }
   absl::Status PutToken(const TokenRecord& token) override {
     Statement s(
@@ -683,15 +857,39 @@ class SqliteTxn final : public StoreTxn {
       const v1::Delivery& delivery) override {
     Statement s(db_,
                 "INSERT INTO deliveries(message_id, incident_id, "
-                "idempotency_key, state, "
-                "next_attempt_at, body) VALUES(?, ?, ?, ?, ?, ?) RETURNING id");
+                "idempotency_key, state, next_attempt_at, body, recipient, "
+                "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     s.Bind(1, delivery.message_id())
         .Bind(2, delivery.incident_id())
         .Bind(3, delivery.idempotency_key())
         .Bind(4, int64_t{delivery.state()})
         .Bind(5, Micros(delivery.next_attempt_at()))
-        .BindProto(6, delivery);
+        .BindProto(6, delivery)
+        .Bind(7, delivery.recipient())
+        .Bind(8, Micros(delivery.created_at()));
     return InsertReturningId(s);
+  }
+  absl::StatusOr<int64_t> EnqueueFanOut(const FanOut& fan_out) override {
+    // ?1 message, ?2 incident, ?3 now, ?4 active, ?5.. the components.
+    Statement s(
+        db_,
+        absl::StrCat(
+            "INSERT OR IGNORE INTO deliveries(message_id, incident_id, "
+            "idempotency_key, state, next_attempt_at, body, recipient, "
+            "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || id, ",
+            int64_t{v1::DELIVERY_STATE_QUEUED},
+            ", ?3, x'', 'subscriber:' || id, ?3 FROM subscribers WHERE ",
+            kAudience, InList(5, fan_out.component_ids.size()),
+            ") ORDER BY id"));
+    s.Bind(1, fan_out.message_id)
+        .Bind(2, fan_out.incident_id)
+        .Bind(3, absl::ToUnixMicros(fan_out.now))
+        .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE});
+    for (size_t i = 0; i < fan_out.component_ids.size(); ++i) {
+      s.Bind(static_cast<int>(i) + 5, fan_out.component_ids[i]);
+    }
+    if (auto st = s.Run(); !st.ok()) return st;
+    return sqlite3_changes64(db_->db);
   }
   absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
     Statement s(db_,
@@ -705,10 +903,10 @@ class SqliteTxn final : public StoreTxn {
     return RequireChange(db_->db, absl::StrCat("no delivery ", delivery.id()));
   }
   absl::StatusOr<int> RequeueInterruptedDeliveries() override {
-    Statement s(db_, "SELECT id, body FROM deliveries WHERE state = ?");
+    Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
+                                  " FROM deliveries WHERE state = ?"));
     s.Bind(1, int64_t{v1::DELIVERY_STATE_SENDING});
-    absl::StatusOr<std::vector<v1::Delivery>> stuck =
-        CollectRows<v1::Delivery>(s);
+    absl::StatusOr<std::vector<v1::Delivery>> stuck = CollectDeliveries(s);
     if (!stuck.ok()) return stuck.status();
     for (v1::Delivery& d : *stuck) {
       d.set_state(v1::DELIVERY_STATE_QUEUED);
@@ -922,7 +1120,8 @@ class SqliteStoreImpl final : public Store {
   std::vector<std::unique_ptr<Connection>> readers_ ABSL_GUARDED_BY(pool_mu_);
 };
 
-absl::Status Migrate(sqlite3* db) {
+absl::Status Migrate(Connection* conn) {
+  sqlite3* db = conn->db;
   Statement version(db, "PRAGMA user_version");
   absl::StatusOr<bool> row = version.Step();
   if (!row.ok()) return row.status();
@@ -934,10 +1133,17 @@ absl::Status Migrate(sqlite3* db) {
         " is newer than this herald supports (", target, "); upgrade herald"));
   }
   for (int64_t v = current; v < target; ++v) {
-    const std::string sql =
-        absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v],
-                     "PRAGMA user_version = ", v + 1, "; COMMIT;");
-    if (auto s = Exec(db, sql.c_str()); !s.ok()) {
+    absl::Status s =
+        Exec(db, absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v]).c_str());
+    if (s.ok() && v + 1 == kSubscriptionsMigration) {
+      s = BackfillSubscriptions(conn);
+    }
+    if (s.ok()) {
+      s = Exec(
+          db,
+          absl::StrCat("PRAGMA user_version = ", v + 1, "; COMMIT;").c_str());
+    }
+    if (!s.ok()) {
       Exec(db, "ROLLBACK").IgnoreError();
       return absl::Status(s.code(),
                           absl::StrCat("migration ", v + 1, ": ", s.message()));
@@ -956,7 +1162,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   if (!writer.ok()) return writer.status();
   auto writer_conn = std::make_unique<Connection>(*writer);
   absl::Status s = Exec(*writer, "PRAGMA journal_mode = WAL;");
-  if (s.ok()) s = Migrate(*writer);
+  if (s.ok()) s = Migrate(writer_conn.get());
   if (!s.ok()) return s;
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < kReaderPoolSize; ++i) {

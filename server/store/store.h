@@ -28,6 +28,28 @@ struct MessageFilter {
   std::vector<v1::MessageState> states;  // empty: every state
 };
 
+struct SubscriberFilter {
+  std::string component_id;  // empty: every component
+  // Unsubscribed subscribers are kept (so that nothing re-adds them
+  // silently) but listed only on request. Pending ones are always listed.
+  bool include_unsubscribed = false;
+  int limit = 0;  // 0: no limit
+};
+
+// One published message's fan-out to the subscribers of its components.
+struct FanOut {
+  int64_t message_id = 0;
+  int64_t incident_id = 0;
+  std::vector<std::string> component_ids;
+  absl::Time now;
+};
+
+struct OutboxStats {
+  int64_t pending = 0;  // queued, retrying or sending
+  // When the oldest pending delivery was queued; InfinitePast when none is.
+  absl::Time oldest_queued_at = absl::InfinitePast();
+};
+
 struct TokenRecord {
   std::string sha256_hex;
   std::string person_id;
@@ -79,7 +101,18 @@ class StoreReader {
       int64_t incident_id) = 0;
 
   // Ordered by id.
-  virtual absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers() = 0;
+  virtual absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers(
+      const SubscriberFilter& filter) = 0;
+  // NotFound when there is no subscriber `id`.
+  virtual absl::StatusOr<v1::Subscriber> GetSubscriber(
+      const std::string& id) = 0;
+  // The subscriber whose `email` is `email` (compared in lower case), or
+  // NotFound.
+  virtual absl::StatusOr<v1::Subscriber> FindSubscriberByEmail(
+      const std::string& email) = 0;
+  // Active subscribers of any of `component_ids`, each counted once.
+  virtual absl::StatusOr<int64_t> CountAudience(
+      const std::vector<std::string>& component_ids) = 0;
   virtual absl::StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
   // Components whose status was ever set; the others are operational.
   virtual absl::StatusOr<std::vector<v1::ComponentState>>
@@ -107,6 +140,7 @@ class StoreReader {
   // `limit`.
   virtual absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
       int limit) = 0;
+  virtual absl::StatusOr<OutboxStats> GetOutboxStats() = 0;
 };
 
 // Changes, inside one atomic transaction.
@@ -158,6 +192,12 @@ class StoreTxn : public StoreReader {
       const v1::Delivery& delivery) = 0;
   // NotFound when there is no delivery with that id.
   virtual absl::Status UpdateDelivery(const v1::Delivery& delivery) = 0;
+  // Queues one delivery per active subscriber of any of the fan-out's
+  // components, in one set-based statement: recipient
+  // "subscriber:<id>", idempotency key "msg-<message_id>-subscriber-<id>",
+  // no content (it is rendered per contact when sent). A key that is already
+  // queued is left alone. Returns how many were queued.
+  virtual absl::StatusOr<int64_t> EnqueueFanOut(const FanOut& fan_out) = 0;
   // Puts deliveries left in `sending` by a crash back to `queued`; returns how
   // many.
   virtual absl::StatusOr<int> RequeueInterruptedDeliveries() = 0;

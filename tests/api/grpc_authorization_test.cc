@@ -56,6 +56,15 @@ const std::map<std::string, std::set<std::string>>& AllowedPeople() {
           {"/herald.v1.OnCallService/DeleteOverride", {"carol", "dave"}},
           {"/herald.v1.OnCallService/GetOnCall",
            {"alice", "bob", "carol", "dave", "erin"}},
+          // Customers' contact details: comms roles and admin, not engineers.
+          {"/herald.v1.SubscriberService/AddSubscriber",
+           {"bob", "carol", "dave", "erin"}},
+          {"/herald.v1.SubscriberService/ListSubscribers",
+           {"bob", "carol", "dave", "erin"}},
+          {"/herald.v1.SubscriberService/RemoveSubscriber",
+           {"bob", "carol", "dave", "erin"}},
+          {"/herald.v1.SubscriberService/ImportSubscribers",
+           {"bob", "carol", "dave", "erin"}},
       };
   return *kTable;
 }

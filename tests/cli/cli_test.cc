@@ -40,6 +40,7 @@ class CliTest : public ::testing::Test {
       s.incidents = v1::IncidentService::NewStub(h_.channel);
       s.messages = v1::MessageService::NewStub(h_.channel);
       s.oncall = v1::OnCallService::NewStub(h_.channel);
+      s.subscribers = v1::SubscriberService::NewStub(h_.channel);
       return s;
     };
     auto env = [&](const char* name) -> std::string {
@@ -351,7 +352,7 @@ TEST_F(CliTest, DeliveriesShowEachRecipientsProgressToCommsOnly) {
   Outcome o = Run({"deliveries", msg}, "bob");
   ASSERT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("subscriber:globex"));
-  EXPECT_THAT(o.out, HasSubstr("grace@globex.example"));
+  EXPECT_THAT(o.out, HasSubstr("subscriber:initech"));
   EXPECT_THAT(o.out, HasSubstr("2 deliveries: 2 queued"));
   Outcome engineer = Run({"deliveries", msg});
   EXPECT_NE(engineer.code, kExitOk);
@@ -360,6 +361,100 @@ TEST_F(CliTest, DeliveriesShowEachRecipientsProgressToCommsOnly) {
   EXPECT_EQ(none.code, kExitOk) << none.err;
   EXPECT_THAT(none.out, HasSubstr("No failed deliveries."));
   EXPECT_EQ(Run({"deliveries"}, "carol").code, kExitUsage);
+}
+
+TEST_F(CliTest, SubscriberAddedWithOrderedContactsIsListedWithoutSecrets) {
+  Outcome add =
+      Run({"subscribers", "add", "hooli", "--name", "Gavin Belson", "--email",
+           "gavin@hooli.example", "--plan", "enterprise", "--component",
+           "checkout", "--component", "api", "--contact",
+           "webhook:https://hooks.hooli.example/h", "--contact",
+           "sms:+14155550100", "--contact", "email:gavin@hooli.example"},
+          "bob");
+  ASSERT_EQ(add.code, kExitOk) << add.err;
+  EXPECT_THAT(add.out, HasSubstr("Subscriber hooli added to checkout, api."));
+  std::smatch secret;
+  ASSERT_TRUE(std::regex_search(add.out, secret,
+                                std::regex("whsec_[A-Za-z0-9+/=]{40,}")));
+  Outcome list = Run({"subscribers", "list", "--component", "api"}, "carol");
+  ASSERT_EQ(list.code, kExitOk) << list.err;
+  EXPECT_THAT(
+      list.out,
+      HasSubstr("webhook:https://hooks.hooli.example/h sms:+14155550100 "
+                "email:gavin@hooli.example"));
+  EXPECT_THAT(list.out, HasSubstr("globex"));
+  EXPECT_THAT(list.out, Not(HasSubstr("initech")));  // checkout only
+  Outcome json = Run({"subscribers", "list", "-o", "json"}, "carol");
+  EXPECT_THAT(json.out, Not(HasSubstr(secret.str())));
+  EXPECT_THAT(json.out, HasSubstr("whsec_…"));
+}
+
+TEST_F(CliTest, SubscriberChangesAreForCommsRolesAndCheckedByField) {
+  Outcome engineer = Run({"subscribers", "list"});
+  EXPECT_NE(engineer.code, kExitOk);
+  EXPECT_THAT(engineer.err, HasSubstr("permission denied"));
+  Outcome bad = Run({"subscribers", "add", "x", "--component", "checkout",
+                     "--contact", "sms:0800-CALL-ME"},
+                    "bob");
+  EXPECT_NE(bad.code, kExitOk);
+  EXPECT_THAT(bad.err, HasSubstr("contacts[0].address"));
+  Outcome unknown = Run({"subscribers", "add", "x", "--email", "x@x.example",
+                         "--component", "billing"},
+                        "bob");
+  EXPECT_THAT(unknown.err, HasSubstr("unknown component \"billing\""));
+  Outcome taken = Run({"subscribers", "add", "grace2", "--email",
+                       "Grace@Globex.example", "--component", "checkout"},
+                      "bob");
+  EXPECT_THAT(taken.err, HasSubstr("belongs to subscriber \"globex\""));
+}
+
+TEST_F(CliTest, RemovedSubscriberStaysRemovedThroughReAddAndImport) {
+  ASSERT_EQ(Run({"subscribers", "remove", "initech"}, "bob").code, kExitOk);
+  EXPECT_THAT(Run({"subscribers", "list"}, "bob").out,
+              Not(HasSubstr("initech")));
+  EXPECT_THAT(Run({"subscribers", "list", "--all"}, "bob").out,
+              HasSubstr("unsubscribed"));
+  Outcome again = Run({"subscribers", "add", "initech", "--email",
+                       "peter@initech.example", "--component", "checkout"},
+                      "bob");
+  EXPECT_THAT(again.err, HasSubstr("only they can subscribe again"));
+  const std::string csv = ::testing::TempDir() + "/herald-subscribers.csv";
+  std::ofstream(csv) << "id,email,components\n"
+                        "initech,peter@initech.example,checkout\n";
+  Outcome import = Run({"subscribers", "import", csv}, "bob");
+  ASSERT_EQ(import.code, kExitOk) << import.err;
+  EXPECT_THAT(import.out, HasSubstr("0 added, 0 updated, 1 skipped"));
+}
+
+TEST_F(CliTest, ImportAddsAndUpdatesAndNamesTheBadLine) {
+  const std::string csv = ::testing::TempDir() + "/herald-import.csv";
+  std::ofstream(csv)
+      << "id,name,email,plan,components,contacts\n"
+         "globex,Grace B. Hopper,grace@globex.example,business,checkout api,\n"
+         "\"wesker\",\"Wesker, Albert\",al@umbrella.example,starter,"
+         "checkout;api,slack:https://hooks.slack.example/T/B/x "
+         "email:al@umbrella.example\n";
+  Outcome ok = Run({"subscribers", "import", csv}, "carol");
+  ASSERT_EQ(ok.code, kExitOk) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("Imported 2 row(s): 1 added, 1 updated"));
+  Outcome list = Run({"subscribers", "list"}, "carol");
+  EXPECT_THAT(list.out, HasSubstr("Grace B. Hopper"));
+  EXPECT_THAT(list.out, HasSubstr("Wesker, Albert"));
+  EXPECT_THAT(list.out, HasSubstr("slack:https://hooks.slack.example/T/B/x"));
+
+  std::ofstream(csv) << "id,email,components\n"
+                        "ok1,ok1@example.com,checkout\n"
+                        "bad,not-an-address,checkout\n";
+  Outcome bad = Run({"subscribers", "import", csv}, "carol");
+  EXPECT_NE(bad.code, kExitOk);
+  EXPECT_THAT(bad.err, HasSubstr("herald-import.csv:3: email"));
+  EXPECT_THAT(Run({"subscribers", "list"}, "carol").out,
+              Not(HasSubstr("ok1")));  // all or nothing
+
+  std::ofstream(csv) << "id,e-mail,components\nx,x@example.com,checkout\n";
+  Outcome typo = Run({"subscribers", "import", csv}, "carol");
+  EXPECT_EQ(typo.code, kExitUsage);
+  EXPECT_THAT(typo.err, HasSubstr("e-mail"));
 }
 
 TEST_F(CliTest, MaintenanceNeedsAComponentAndAWindow) {

@@ -51,8 +51,9 @@ TEST(AlertIntakeTest, PointPersonFromTheRotaIsRecordedAndEmailed) {
   std::vector<v1::Delivery> staff = h.StaffDeliveries(id);
   ASSERT_EQ(staff.size(), 1u);
   EXPECT_EQ(staff[0].recipient(), "person:" + expected);
-  EXPECT_EQ(staff[0].address(), h.org->FindPerson(expected)->email());
-  EXPECT_THAT(staff[0].subject(), HasSubstr("point person"));
+  const Outgoing email = h.Compose(staff[0]);
+  EXPECT_EQ(email.address, h.org->FindPerson(expected)->email());
+  EXPECT_THAT(email.subject, HasSubstr("point person"));
 }
 
 TEST(AlertIntakeTest, SamePayloadTwiceChangesNothing) {

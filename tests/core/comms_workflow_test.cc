@@ -152,9 +152,10 @@ TEST_F(CommsWorkflowTest,
   std::vector<v1::Delivery> d = Deliveries(draft.id());
   ASSERT_THAT(d, SizeIs(2));
   EXPECT_EQ(pub->deliveries_enqueued, 2);
-  EXPECT_EQ(d[0].address(), "grace@globex.example");
-  EXPECT_THAT(d[0].body(), HasSubstr("Grace Hopper"));
-  EXPECT_THAT(d[0].body(), HasSubstr("Rolled back"));
+  const Outgoing grace = h_.Compose(d[0]);
+  EXPECT_EQ(grace.address, "grace@globex.example");
+  EXPECT_THAT(grace.text, HasSubstr("Grace Hopper"));
+  EXPECT_THAT(grace.text, HasSubstr("Rolled back"));
   EXPECT_EQ(d[0].state(), v1::DELIVERY_STATE_QUEUED);
   EXPECT_EQ(h_.metrics.messages_published.Value(), 1);
 }
@@ -202,11 +203,12 @@ TEST_F(CommsWorkflowTest,
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology.id(), 0).ok());
   std::vector<v1::Delivery> d = Deliveries(apology.id());
   ASSERT_THAT(d, SizeIs(2));
-  EXPECT_THAT(d[1].subject(), HasSubstr("Peter Gibbons"));
-  EXPECT_THAT(d[1].body(), HasSubstr("Dear Peter Gibbons"));
-  EXPECT_THAT(d[1].body(), HasSubstr("Checkout"));
-  EXPECT_THAT(d[1].body(), HasSubstr("1 hour 35 minutes"));
-  EXPECT_THAT(d[1].body(), HasSubstr("A bad deploy; rolled back."));
+  const Outgoing peter = h_.Compose(d[1]);
+  EXPECT_THAT(peter.subject, HasSubstr("Peter Gibbons"));
+  EXPECT_THAT(peter.text, HasSubstr("Dear Peter Gibbons"));
+  EXPECT_THAT(peter.text, HasSubstr("Checkout"));
+  EXPECT_THAT(peter.text, HasSubstr("1 hour 35 minutes"));
+  EXPECT_THAT(peter.text, HasSubstr("A bad deploy; rolled back."));
 }
 
 TEST_F(CommsWorkflowTest,

@@ -117,8 +117,9 @@ TEST_F(MaintenanceTest,
   const auto emails = h_.Read<std::vector<v1::Delivery>>(
       [&](StoreReader& r) { return r.ListDeliveries(m.draft.id(), 0); });
   ASSERT_THAT(emails, SizeIs(2));
-  EXPECT_THAT(emails[0].subject(), HasSubstr("Scheduled maintenance"));
-  EXPECT_THAT(emails[0].html_body(), HasSubstr("<!DOCTYPE html>"));
+  const Outgoing first = h_.Compose(emails[0]);
+  EXPECT_THAT(first.subject, HasSubstr("Scheduled maintenance"));
+  EXPECT_THAT(first.html, HasSubstr("<!DOCTYPE html>"));
 }
 
 TEST_F(MaintenanceTest, WindowPutsComponentsUnderMaintenanceThenRestoresThem) {

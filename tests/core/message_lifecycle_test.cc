@@ -233,10 +233,11 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   const std::vector<v1::Delivery> sent = h_.Read<std::vector<v1::Delivery>>(
       [&](StoreReader& r) { return r.ListDeliveries(draft_.id(), 0); });
   ASSERT_FALSE(sent.empty());
-  EXPECT_THAT(email.recipient(), HasSubstr(sent[0].address()));
-  EXPECT_EQ(email.subject(), sent[0].subject());
-  EXPECT_EQ(email.body(), sent[0].body());
-  EXPECT_EQ(email.html(), sent[0].html_body());
+  const Outgoing first = h_.Compose(sent[0]);
+  EXPECT_THAT(email.recipient(), HasSubstr(first.address));
+  EXPECT_EQ(email.subject(), first.subject);
+  EXPECT_EQ(email.body(), first.text);
+  EXPECT_EQ(email.html(), first.html);
 }
 
 TEST_F(MessageLifecycleTest, TheHtmlEmailKeepsTheBodysParagraphs) {

@@ -1,121 +1,383 @@
 #include "server/delivery/delivery_outbox.h"
 
+#include <thread>
+
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "herald/v1/outbound.pb.h"
 #include "server/core/proto_time.h"
-#include "server/delivery/smtp_channel.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
 namespace {
 
-using ::testing::_;
-using ::testing::Contains;
+using testing::CoreHarness;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::Not;
-using ::testing::Property;
-using ::testing::Return;
-using ::testing::StartsWith;
-using ::testing::StrictMock;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
-class MockChannel : public Channel {
+// Records every send and answers as `respond` says (default: accepted).
+class FakeChannel : public Channel {
  public:
-  MOCK_METHOD(absl::Status, Send, (const v1::Delivery& delivery), (override));
+  SendResult Send(const Outgoing& o) override {
+    absl::MutexLock lock(&mu_);
+    sent_.push_back(o);
+    return respond ? respond(o) : SendResult::Delivered();
+  }
+  // Sends to `address` so far (the contact's, or the gateway URL for SMS).
+  std::vector<Outgoing> SentTo(const std::string& address) {
+    absl::MutexLock lock(&mu_);
+    std::vector<Outgoing> out;
+    for (const Outgoing& o : sent_) {
+      if (o.address == address) out.push_back(o);
+    }
+    return out;
+  }
+  std::function<SendResult(const Outgoing&)> respond;
+
+ private:
+  absl::Mutex mu_;
+  std::vector<Outgoing> sent_;
 };
+
+v1::Contact MakeContact(v1::ChannelKind channel, const std::string& address) {
+  v1::Contact c;
+  c.set_channel(channel);
+  c.set_address(address);
+  if (channel == v1::CHANNEL_KIND_WEBHOOK) {
+    c.add_signing_secrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  }
+  return c;
+}
+
+constexpr char kHook[] = "https://hooks.acme.example/herald";
+constexpr char kGateway[] = "https://sms.example/send";
 
 class DeliveryOutboxTest : public ::testing::Test {
  protected:
-  int64_t Enqueue(const std::string& key) {
-    v1::Delivery d;
-    d.set_message_id(1);
-    d.set_incident_id(1);
-    d.set_channel(v1::CHANNEL_KIND_EMAIL);
-    d.set_address("grace@globex.example");
-    d.set_idempotency_key(key);
-    d.set_state(v1::DELIVERY_STATE_QUEUED);
-    *d.mutable_next_attempt_at() = ToProtoTime(clock_.Now());
-    int64_t id = 0;
-    EXPECT_TRUE(store_
-                    ->Write([&](StoreTxn& t) -> absl::Status {
-                      id = *t.InsertDelivery(d);
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    return id;
-  }
-  v1::Delivery Get(int64_t id) {
-    v1::Delivery out;
-    EXPECT_TRUE(store_
-                    ->Read([&](StoreReader& r) -> absl::Status {
-                      out = *r.GetDelivery(id);
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    return out;
+  DeliveryOutboxTest() {
+    // Besides the demo's email-only subscribers: one reached by webhook,
+    // then SMS, then email.
+    v1::Subscriber ops;
+    ops.set_id("acme-ops");
+    ops.set_name("Acme Ops");
+    ops.set_email("ops@acme.example");
+    ops.add_component_ids("checkout");
+    *ops.add_contacts() = MakeContact(v1::CHANNEL_KIND_WEBHOOK, kHook);
+    *ops.add_contacts() = MakeContact(v1::CHANNEL_KIND_SMS, "+4915112345678");
+    *ops.add_contacts() =
+        MakeContact(v1::CHANNEL_KIND_EMAIL, "ops@acme.example");
+    Put(ops);
   }
 
-  std::unique_ptr<Store> store_ = NewMemoryStore();
-  FakeClock clock_{testing::TestEpoch()};
-  prometheus::Registry registry_;
-  HeraldMetrics metrics_{registry_};
-  StrictMock<MockChannel> channel_;
-  DeliveryOutbox outbox_{OutboxDeps{
-      *store_, clock_, channel_, metrics_,
-      RetryPolicy{3, absl::Seconds(10), absl::Minutes(5)}, [] { return 0.5; }}};
+  void Put(const v1::Subscriber& s) {
+    ASSERT_TRUE(
+        h_.store->Write([&](StoreTxn& t) { return t.PutSubscriber(s); }).ok());
+  }
+
+  // Publishes an update on a new checkout outage; returns the message id.
+  int64_t PublishCheckoutUpdate(const std::string& group = "g1") {
+    const int64_t incident =
+        h_.intake.Ingest(testing::FiringGroup(group, "checkout", {group}))
+            ->incident_id;
+    const v1::Message draft =
+        h_.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
+            ->draft;
+    EXPECT_TRUE(h_.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
+    return draft.id();
+  }
+
+  v1::Delivery DeliveryOf(int64_t message, const std::string& recipient) {
+    for (const v1::Delivery& d : h_.Read<std::vector<v1::Delivery>>(
+             [&](StoreReader& r) { return r.ListDeliveries(message, 0); })) {
+      if (d.recipient() == recipient) return d;
+    }
+    ADD_FAILURE() << "no delivery of " << message << " to " << recipient;
+    return {};
+  }
+
+  v1::Subscriber Subscriber(const std::string& id) {
+    return h_.Read<v1::Subscriber>(
+        [&](StoreReader& r) { return r.GetSubscriber(id); });
+  }
+
+  // Runs passes until none finds anything due now.
+  void Drain() {
+    while (*outbox_.RunOnce() > 0) {
+    }
+  }
+
+  double Counter(const std::string& channel, const std::string& result) {
+    return h_.metrics.Deliveries(channel, result).Value();
+  }
+
+  CoreHarness h_;
+  FakeChannel email_, http_;
+  DeliveryComposer composer_{
+      h_.drafter, h_.org,
+      ComposerOptions{
+          "https://status.acme.example", kGateway, {"whsec_c2Vjb25k"}}};
+  DeliveryOutbox outbox_{
+      OutboxDeps{*h_.store,
+                 h_.clock,
+                 composer_,
+                 {{v1::CHANNEL_KIND_EMAIL, &email_},
+                  {v1::CHANNEL_KIND_WEBHOOK, &http_},
+                  {v1::CHANNEL_KIND_SLACK, &http_},
+                  {v1::CHANNEL_KIND_SMS, &http_}},
+                 h_.metrics,
+                 RetryPolicy{3, absl::Seconds(10), absl::Minutes(5)},
+                 [] { return 0.5; }}};
 };
 
-TEST_F(DeliveryOutboxTest, DueDeliveryIsSentExactlyOnceAndMarkedDelivered) {
-  const int64_t id = Enqueue("k1");
-  EXPECT_CALL(channel_, Send(Property(&v1::Delivery::idempotency_key, "k1")))
-      .WillOnce(Return(absl::OkStatus()));
-  EXPECT_EQ(*outbox_.RunOnce(), 1);
-  EXPECT_EQ(*outbox_.RunOnce(), 0);
-  const v1::Delivery d = Get(id);
+TEST_F(DeliveryOutboxTest,
+       PublishingQueuesOneDeliveryPerSubscriberWithoutContent) {
+  const int64_t msg = PublishCheckoutUpdate();
+  const auto list = h_.Read<std::vector<v1::Delivery>>(
+      [&](StoreReader& r) { return r.ListDeliveries(msg, 0); });
+  ASSERT_THAT(list, SizeIs(3));  // globex, initech, acme-ops
+  for (const v1::Delivery& d : list) {
+    EXPECT_EQ(d.state(), v1::DELIVERY_STATE_QUEUED);
+    EXPECT_EQ(d.idempotency_key(),
+              absl::StrCat("msg-", msg, "-",
+                           absl::StrReplaceAll(d.recipient(), {{":", "-"}})));
+    EXPECT_THAT(d.body(), IsEmpty());
+  }
+}
+
+TEST_F(DeliveryOutboxTest, EachRecipientGetsItsFirstContactExactlyOnce) {
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  const auto grace = email_.SentTo("grace@globex.example");
+  ASSERT_THAT(grace, SizeIs(1));
+  EXPECT_THAT(grace[0].text, HasSubstr("Grace Hopper"));
+  EXPECT_THAT(grace[0].html, HasSubstr("<"));
+  EXPECT_EQ(grace[0].idempotency_key,
+            absl::StrCat("msg-", msg, "-subscriber-globex.0"));
+  ASSERT_THAT(http_.SentTo(kHook), SizeIs(1));
+  EXPECT_THAT(email_.SentTo("ops@acme.example"), IsEmpty());
+  const v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");
   EXPECT_EQ(d.state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(d.channel(), v1::CHANNEL_KIND_WEBHOOK);
   EXPECT_EQ(d.attempts(), 1);
-  EXPECT_EQ(metrics_.emails_sent.Value(), 1);
+  EXPECT_EQ(Counter("webhook", "delivered"), 1);
+  EXPECT_THAT(email_.SentTo("peter@initech.example"), SizeIs(1));
+}
+
+TEST_F(DeliveryOutboxTest, WebhookBodyIsTheEventForThatRecipient) {
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  const auto sent = http_.SentTo(kHook);
+  ASSERT_THAT(sent, SizeIs(1));
+  v1::WebhookEvent event;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(sent[0].json, &event).ok());
+  EXPECT_EQ(event.type(), "incident.updated");
+  EXPECT_EQ(event.message().ref(), absl::StrCat("MSG-", msg));
+  EXPECT_EQ(event.recipient().name(), "Acme Ops");
+  EXPECT_THAT(event.incident().components(), ElementsAre("checkout"));
+  EXPECT_EQ(event.incident().url(), "https://status.acme.example");
+  EXPECT_THAT(sent[0].signing_secrets, SizeIs(1));
 }
 
 TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheJitteredBackoff) {
-  const int64_t id = Enqueue("k1");
-  EXPECT_CALL(channel_, Send(_))
-      .WillOnce(Return(absl::UnavailableError("smtp down")))
-      .WillOnce(Return(absl::OkStatus()));
-  EXPECT_EQ(*outbox_.RunOnce(), 1);
-  v1::Delivery d = Get(id);
+  http_.respond = [](const Outgoing&) { return SendResult::Retry("HTTP 503"); };
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");
   EXPECT_EQ(d.state(), v1::DELIVERY_STATE_RETRYING);
-  EXPECT_THAT(d.last_error(), HasSubstr("smtp down"));
+  EXPECT_THAT(d.last_error(), HasSubstr("HTTP 503"));
   // First retry: full jitter over a 10 s ceiling, pinned at 0.5.
   EXPECT_EQ(FromProtoTime(d.next_attempt_at()),
-            clock_.Now() + absl::Seconds(5));
-  clock_.Advance(absl::Seconds(4));
-  EXPECT_EQ(*outbox_.RunOnce(), 0);
-  clock_.Advance(absl::Seconds(1));
-  EXPECT_EQ(*outbox_.RunOnce(), 1);
-  EXPECT_EQ(Get(id).state(), v1::DELIVERY_STATE_DELIVERED);
-  EXPECT_EQ(metrics_.emails_failed.Value(), 1);
+            h_.clock.Now() + absl::Seconds(5));
+  http_.respond = nullptr;
+  h_.clock.Advance(absl::Seconds(4));
+  Drain();
+  EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").state(),
+            v1::DELIVERY_STATE_RETRYING);
+  h_.clock.Advance(absl::Seconds(1));
+  Drain();
+  EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").state(),
+            v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(Counter("webhook", "retry"), 1);
 }
 
-TEST_F(DeliveryOutboxTest, GivesUpAfterMaxAttempts) {
-  const int64_t id = Enqueue("k1");
-  EXPECT_CALL(channel_, Send(_))
-      .Times(3)
-      .WillRepeatedly(Return(absl::UnavailableError("down")));
+TEST_F(DeliveryOutboxTest, ReceiversRetryAfterWinsWhenLongerThanTheBackoff) {
+  http_.respond = [](const Outgoing&) {
+    return SendResult::Retry("HTTP 429", absl::Minutes(2));
+  };
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  EXPECT_EQ(
+      FromProtoTime(DeliveryOf(msg, "subscriber:acme-ops").next_attempt_at()),
+      h_.clock.Now() + absl::Minutes(2));
+}
+
+TEST_F(DeliveryOutboxTest, ExhaustedContactFallsBackToTheNextContact) {
+  // The webhook keeps failing; the SMS gateway accepts.
+  http_.respond = [](const Outgoing& o) {
+    return o.address == kHook ? SendResult::Retry("timed out")
+                              : SendResult::Delivered();
+  };
+  const int64_t msg = PublishCheckoutUpdate();
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(*outbox_.RunOnce(), 1);
-    clock_.Advance(absl::Minutes(10));
+    Drain();
+    h_.clock.Advance(absl::Minutes(10));
   }
-  EXPECT_EQ(*outbox_.RunOnce(), 0);
-  EXPECT_EQ(Get(id).state(), v1::DELIVERY_STATE_FAILED);
-  EXPECT_EQ(Get(id).attempts(), 3);
+  Drain();
+  EXPECT_THAT(http_.SentTo(kHook), SizeIs(3));
+  const auto sms = http_.SentTo(kGateway);
+  ASSERT_THAT(sms, SizeIs(1));
+  v1::SmsRequest request;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(sms[0].json, &request).ok());
+  EXPECT_EQ(request.to(), "+4915112345678");
+  EXPECT_EQ(request.idempotency_key(),
+            absl::StrCat("msg-", msg, "-subscriber-acme-ops.1"));
+  const v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");
+  EXPECT_EQ(d.state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(d.channel(), v1::CHANNEL_KIND_SMS);
+  EXPECT_EQ(d.address(), "+4915112345678");
+  EXPECT_EQ(d.contact_index(), 1);
+  EXPECT_EQ(d.attempts(), 4);
+  EXPECT_EQ(h_.metrics.delivery_fallbacks.Value(), 1);
 }
 
-TEST_F(DeliveryOutboxTest, PermanentFailureIsNotRetried) {
-  const int64_t id = Enqueue("k1");
-  EXPECT_CALL(channel_, Send(_))
-      .WillOnce(Return(absl::FailedPreconditionError("550 no such user")));
-  EXPECT_EQ(*outbox_.RunOnce(), 1);
-  EXPECT_EQ(Get(id).state(), v1::DELIVERY_STATE_FAILED);
+TEST_F(DeliveryOutboxTest, RejectedContactFallsBackAtOnce) {
+  http_.respond = [](const Outgoing&) {
+    return SendResult::Rejected("HTTP 400");
+  };
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  // Webhook refused, SMS refused, then email on the same pass.
+  EXPECT_THAT(http_.SentTo(kHook), SizeIs(1));
+  EXPECT_THAT(http_.SentTo(kGateway), SizeIs(1));
+  EXPECT_THAT(email_.SentTo("ops@acme.example"), SizeIs(1));
+  EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").state(),
+            v1::DELIVERY_STATE_DELIVERED);
+}
+
+TEST_F(DeliveryOutboxTest, GoneEndpointIsDisabledAndSkippedAfterwards) {
+  http_.respond = [](const Outgoing& o) {
+    return o.address == kHook ? SendResult::Gone("HTTP 410")
+                              : SendResult::Delivered();
+  };
+  PublishCheckoutUpdate("g1");
+  Drain();
+  const v1::Subscriber ops = Subscriber("acme-ops");
+  EXPECT_TRUE(ops.contacts(0).disabled());
+  EXPECT_THAT(ops.contacts(0).disabled_reason(), HasSubstr("410"));
+  PublishCheckoutUpdate("g2");
+  Drain();
+  EXPECT_THAT(http_.SentTo(kHook), SizeIs(1));
+  EXPECT_THAT(http_.SentTo(kGateway), SizeIs(2));
+  EXPECT_EQ(Counter("webhook", "gone"), 1);
+}
+
+TEST_F(DeliveryOutboxTest, RecipientNoContactReachesIsFailedAndCounted) {
+  http_.respond = [](const Outgoing&) { return SendResult::Rejected("no"); };
+  email_.respond = [](const Outgoing& o) {
+    return o.address == "ops@acme.example" ? SendResult::Rejected("550")
+                                           : SendResult::Delivered();
+  };
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  const v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");
+  EXPECT_EQ(d.state(), v1::DELIVERY_STATE_FAILED);
+  EXPECT_THAT(d.last_error(), HasSubstr("550"));
+  EXPECT_EQ(h_.metrics.recipients_unreached.Value(), 1);
+  const auto failed = h_.Read<std::vector<v1::Delivery>>(
+      [](StoreReader& r) { return r.ListFailedDeliveries(10); });
+  ASSERT_THAT(failed, SizeIs(1));
+  EXPECT_EQ(failed[0].recipient(), "subscriber:acme-ops");
+}
+
+TEST_F(DeliveryOutboxTest, SubscriberWhoLeftBeforeTheSendIsNotSentTo) {
+  const int64_t msg = PublishCheckoutUpdate();
+  ASSERT_TRUE(h_.subscribers.Remove(testing::Comms(), "acme-ops").ok());
+  Drain();
+  EXPECT_THAT(http_.SentTo(kHook), IsEmpty());
+  EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").state(),
+            v1::DELIVERY_STATE_CANCELLED);
+}
+
+TEST_F(DeliveryOutboxTest, ContentIsFixedAtApprovalEvenWhenTheIncidentMovesOn) {
+  const int64_t msg = PublishCheckoutUpdate();
+  const v1::Message published =
+      h_.Read<v1::Message>([&](StoreReader& r) { return r.GetMessage(msg); });
+  ASSERT_TRUE(published.has_published_incident());
+  ASSERT_TRUE(
+      h_.workflow.Resolve(testing::Engineer(), published.incident_id(), "fixed")
+          .ok());
+  Drain();
+  v1::WebhookEvent event;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  http_.SentTo(kHook)[0].json, &event)
+                  .ok());
+  EXPECT_EQ(event.incident().status(), "investigating");
+  EXPECT_FALSE(event.incident().has_resolved_at());
+}
+
+TEST_F(DeliveryOutboxTest, SendInterruptedByACrashIsResentWithTheSameKey) {
+  const int64_t msg = PublishCheckoutUpdate();
+  const int64_t id = DeliveryOf(msg, "subscriber:acme-ops").id();
+  // A crash after the claim was committed, before the outcome.
+  ASSERT_TRUE(h_.store
+                  ->Write([&](StoreTxn& t) {
+                    v1::Delivery d = *t.GetDelivery(id);
+                    d.set_state(v1::DELIVERY_STATE_SENDING);
+                    d.set_attempts(1);
+                    d.set_contact_attempts(1);
+                    return t.UpdateDelivery(d);
+                  })
+                  .ok());
+  Drain();
+  EXPECT_THAT(http_.SentTo(kHook), IsEmpty());
+  EXPECT_EQ(*outbox_.RecoverInterrupted(), 1);
+  Drain();
+  const auto sent = http_.SentTo(kHook);
+  ASSERT_THAT(sent, SizeIs(1));
+  EXPECT_EQ(sent[0].idempotency_key,
+            absl::StrCat("msg-", msg, "-subscriber-acme-ops.0"));
+  EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").attempts(), 2);
+}
+
+TEST_F(DeliveryOutboxTest, ConcurrentWorkersNeverSendOneDeliveryTwice) {
+  for (int i = 0; i < 40; ++i) {
+    v1::Subscriber s;
+    s.set_id(absl::StrCat("s", i));
+    s.set_email(absl::StrCat("s", i, "@example.com"));
+    s.add_component_ids("checkout");
+    Put(s);
+  }
+  PublishCheckoutUpdate();
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&] {
+      while (*outbox_.RunOnce(3) > 0) {
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_THAT(email_.SentTo(absl::StrCat("s", i, "@example.com")), SizeIs(1));
+  }
+}
+
+TEST_F(DeliveryOutboxTest, GaugesShowDepthAndTheOldestWait) {
+  PublishCheckoutUpdate();
+  h_.clock.Advance(absl::Seconds(30));
+  ASSERT_TRUE(outbox_.RefreshGauges().ok());
+  EXPECT_GE(h_.metrics.outbox_depth.Value(), 3);
+  EXPECT_EQ(h_.metrics.outbox_oldest_age_seconds.Value(), 30);
+  Drain();
+  ASSERT_TRUE(outbox_.RefreshGauges().ok());
+  EXPECT_EQ(h_.metrics.outbox_depth.Value(), 0);
+  EXPECT_EQ(h_.metrics.outbox_oldest_age_seconds.Value(), 0);
 }
 
 TEST_F(DeliveryOutboxTest, BackoffDoublesUpToTheCap) {
@@ -123,78 +385,6 @@ TEST_F(DeliveryOutboxTest, BackoffDoublesUpToTheCap) {
   EXPECT_EQ(outbox_.Backoff(2), absl::Seconds(10));
   EXPECT_EQ(outbox_.Backoff(3), absl::Seconds(20));
   EXPECT_EQ(outbox_.Backoff(30), absl::Seconds(150));
-}
-
-TEST_F(DeliveryOutboxTest, SendInterruptedByACrashIsResentWithTheSameKey) {
-  const int64_t id = Enqueue("k1");
-  // Simulate a crash after the claim was committed but before the outcome.
-  ASSERT_TRUE(store_
-                  ->Write([&](StoreTxn& t) {
-                    v1::Delivery d = *t.GetDelivery(id);
-                    d.set_state(v1::DELIVERY_STATE_SENDING);
-                    d.set_attempts(1);
-                    return t.UpdateDelivery(d);
-                  })
-                  .ok());
-  EXPECT_EQ(*outbox_.RunOnce(), 0);
-  EXPECT_EQ(*outbox_.RecoverInterrupted(), 1);
-  EXPECT_CALL(channel_, Send(Property(&v1::Delivery::idempotency_key, "k1")))
-      .WillOnce(Return(absl::OkStatus()));
-  EXPECT_EQ(*outbox_.RunOnce(), 1);
-  EXPECT_EQ(Get(id).attempts(), 2);
-}
-
-TEST(SmtpChannelTest, HeadersAreDerivedFromTheDelivery) {
-  FakeClock clock(testing::TestEpoch());
-  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "Acme Cloud",
-                    "", "", absl::Seconds(1)},
-                   clock);
-  v1::Delivery d;
-  d.set_address("grace@globex.example");
-  d.set_subject("Grace, we are sorry — really");
-  d.set_body("line one\nline two\n");
-  d.set_idempotency_key("msg-3-subscriber-globex-email");
-  const std::vector<std::string> h = smtp.Headers(d);
-  EXPECT_THAT(h, Contains("From: Acme Cloud <status@acme.example>"));
-  EXPECT_THAT(h, Contains("To: <grace@globex.example>"));
-  EXPECT_THAT(
-      h, Contains("Message-ID: <msg-3-subscriber-globex-email@acme.example>"));
-  EXPECT_THAT(h, Contains(StartsWith("Subject: =?UTF-8?B?")));
-  EXPECT_THAT(h, Contains("Date: Mon, 23 Nov 2026 10:00:00 +0000"));
-}
-
-TEST(SmtpChannelTest, UnreachableServerIsRetryable) {
-  FakeClock clock(testing::TestEpoch());
-  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "", "", "",
-                    absl::Seconds(2)},
-                   clock);
-  v1::Delivery d;
-  d.set_address("grace@globex.example");
-  d.set_idempotency_key("k");
-  EXPECT_TRUE(IsRetryable(smtp.Send(d)));
-}
-
-TEST(SmtpChannelTest, ErrorsNeverRepeatCredentialsFromTheUrl) {
-  FakeClock clock(testing::TestEpoch());
-  SmtpChannel smtp({"smtp://mailer:s3cret@127.0.0.1:1", "status@acme.example",
-                    "", "", "", absl::Seconds(2)},
-                   clock);
-  v1::Delivery d;
-  d.set_address("grace@globex.example");
-  absl::Status s = smtp.Send(d);
-  EXPECT_FALSE(s.ok());
-  EXPECT_THAT(std::string(s.message()), Not(HasSubstr("s3cret")));
-  EXPECT_THAT(std::string(s.message()), HasSubstr("127.0.0.1:1"));
-}
-
-TEST(SmtpChannelTest, AddressWithHeaderInjectionIsRefused) {
-  FakeClock clock(testing::TestEpoch());
-  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "", "", "",
-                    absl::Seconds(1)},
-                   clock);
-  v1::Delivery d;
-  d.set_address("a@b.c>\r\nBcc: <x@y.z");
-  EXPECT_EQ(smtp.Send(d).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -453,7 +453,7 @@ TYPED_TEST(StoreContractTest, SubscribersTokensAndComponentStatesRoundTrip) {
                   })
                   .ok());
   auto subs = this->template ReadValue<std::vector<v1::Subscriber>>(
-      [](StoreReader& r) { return r.ListSubscribers(); });
+      [](StoreReader& r) { return r.ListSubscribers({}); });
   ASSERT_THAT(subs, SizeIs(1));
   EXPECT_EQ(subs[0].name(), "Grace");
   auto tokens = this->template ReadValue<std::vector<TokenRecord>>(
@@ -464,6 +464,108 @@ TYPED_TEST(StoreContractTest, SubscribersTokensAndComponentStatesRoundTrip) {
       [](StoreReader& r) { return r.ListComponentStates(); });
   ASSERT_THAT(states, SizeIs(1));
   EXPECT_EQ(states[0].status(), v1::COMPONENT_STATUS_MAJOR_OUTAGE);
+}
+
+v1::Subscriber Sub(const std::string& id, std::vector<std::string> components,
+                   v1::SubscriberStatus status = v1::SUBSCRIBER_STATUS_ACTIVE) {
+  v1::Subscriber s;
+  s.set_id(id);
+  s.set_email(id + "@Example.com");
+  s.set_status(status);
+  for (auto& c : components) s.add_component_ids(c);
+  return s;
+}
+
+TYPED_TEST(StoreContractTest,
+           FanOutQueuesEachActiveSubscriberOfAnyComponentOnce) {
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) -> absl::Status {
+            for (const v1::Subscriber& s :
+                 {Sub("a", {"checkout", "api"}), Sub("b", {"api"}),
+                  Sub("c", {"search"}),
+                  Sub("d", {"checkout"}, v1::SUBSCRIBER_STATUS_PENDING),
+                  Sub("e", {"checkout"}, v1::SUBSCRIBER_STATUS_UNSUBSCRIBED)}) {
+              if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+            }
+            return absl::OkStatus();
+          })
+          .ok());
+  const FanOut fan{7, 3, {"checkout", "api"}, absl::FromUnixSeconds(1000)};
+  int64_t queued = 0;
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
+                    absl::StatusOr<int64_t> n = t.EnqueueFanOut(fan);
+                    if (!n.ok()) return n.status();
+                    queued = *n;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(queued, 2);
+  EXPECT_EQ(this->template ReadValue<int64_t>([](StoreReader& r) {
+    return r.CountAudience({"checkout", "api"});
+  }),
+            2);
+  auto list = this->template ReadValue<std::vector<v1::Delivery>>(
+      [](StoreReader& r) { return r.ListDeliveries(7, 0); });
+  ASSERT_THAT(list, SizeIs(2));
+  EXPECT_EQ(list[0].recipient(), "subscriber:a");
+  EXPECT_EQ(list[0].idempotency_key(), "msg-7-subscriber-a");
+  EXPECT_EQ(list[0].incident_id(), 3);
+  EXPECT_EQ(list[0].state(), v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(FromProtoTime(list[0].created_at()), absl::FromUnixSeconds(1000));
+  EXPECT_EQ(list[1].recipient(), "subscriber:b");
+  // Queuing the same message again doubles nothing.
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
+                    absl::StatusOr<int64_t> n = t.EnqueueFanOut(fan);
+                    if (!n.ok()) return n.status();
+                    queued = *n;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(queued, 0);
+  const OutboxStats stats = this->template ReadValue<OutboxStats>(
+      [](StoreReader& r) { return r.GetOutboxStats(); });
+  EXPECT_EQ(stats.pending, 2);
+  EXPECT_EQ(stats.oldest_queued_at, absl::FromUnixSeconds(1000));
+}
+
+TYPED_TEST(StoreContractTest, SubscribersAreFoundByComponentEmailAndStatus) {
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) -> absl::Status {
+            for (const v1::Subscriber& s :
+                 {Sub("a", {"checkout"}), Sub("b", {"api"}),
+                  Sub("c", {"api"}, v1::SUBSCRIBER_STATUS_UNSUBSCRIBED)}) {
+              if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+            }
+            // Moving b to checkout drops its api subscription.
+            return t.PutSubscriber(Sub("b", {"checkout"}));
+          })
+          .ok());
+  auto api =
+      this->template ReadValue<std::vector<v1::Subscriber>>([](StoreReader& r) {
+        return r.ListSubscribers({.component_id = "api"});
+      });
+  EXPECT_THAT(api, SizeIs(0));
+  auto all =
+      this->template ReadValue<std::vector<v1::Subscriber>>([](StoreReader& r) {
+        return r.ListSubscribers({.include_unsubscribed = true});
+      });
+  EXPECT_THAT(all, SizeIs(3));
+  auto first =
+      this->template ReadValue<std::vector<v1::Subscriber>>([](StoreReader& r) {
+        return r.ListSubscribers({.component_id = "checkout", .limit = 1});
+      });
+  ASSERT_THAT(first, SizeIs(1));
+  EXPECT_EQ(first[0].id(), "a");
+  EXPECT_EQ(this->template ReadValue<v1::Subscriber>([](StoreReader& r) {
+                  return r.FindSubscriberByEmail("B@example.COM");
+                })
+                .id(),
+            "b");
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) {
+                  return r.FindSubscriberByEmail("z@example.com").status();
+                })
+                .code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(SqliteStoreTest, CommittedStateSurvivesReopen) {

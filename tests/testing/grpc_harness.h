@@ -29,18 +29,21 @@ struct GrpcHarness {
                      }
                      return tokens;
                    }()),
-        api{authorizer,     core.workflow,           core.queries,
-            core.escalator, core.overrides,          core.maintenance,
-            core.clock,     [this] { ++published; }, &core.events},
+        api{authorizer,       core.workflow,  core.queries,
+            core.escalator,   core.overrides, core.maintenance,
+            core.subscribers, core.clock,     [this] { ++published; },
+            &core.events},
         incidents(api),
         messages(api),
-        oncall(api) {
+        oncall(api),
+        subscribers(api) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
     builder.RegisterService(&incidents);
     builder.RegisterService(&messages);
     builder.RegisterService(&oncall);
+    builder.RegisterService(&subscribers);
     server = builder.BuildAndStart();
     channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                   grpc::InsecureChannelCredentials());
@@ -56,6 +59,7 @@ struct GrpcHarness {
   IncidentServiceImpl incidents;
   MessageServiceImpl messages;
   OnCallServiceImpl oncall;
+  SubscriberServiceImpl subscribers;
   int port = 0;
   int published = 0;
   std::unique_ptr<grpc::Server> server;

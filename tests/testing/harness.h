@@ -22,6 +22,8 @@
 #include "server/core/job_runner.h"
 #include "server/core/mustache_renderer.h"
 #include "server/core/rota_overrides.h"
+#include "server/core/subscriber_directory.h"
+#include "server/delivery/delivery_composer.h"
 #include "server/store/memory_store.h"
 
 namespace herald::testing {
@@ -55,7 +57,9 @@ struct CoreHarness {
         overrides(deps),
         intake(deps, drafter, planner, escalator),
         workflow(deps, drafter, planner, cadence),
-        queries(deps, planner) {
+        queries(deps, planner),
+        subscribers(deps),
+        composer(drafter, org, ComposerOptions{"https://status.acme.example"}) {
     if (!SeedStore(*store, *org).ok()) std::abort();
   }
 
@@ -73,6 +77,16 @@ struct CoreHarness {
     });
     if (!s.ok()) std::abort();
     return out;
+  }
+
+  // What `delivery` sends to the recipient's first contact, rendered as the
+  // outbox renders it.
+  Outgoing Compose(const v1::Delivery& delivery) {
+    return Read<Outgoing>([&](StoreReader& r) -> absl::StatusOr<Outgoing> {
+      absl::StatusOr<Recipient> who = composer.LoadRecipient(r, delivery);
+      if (!who.ok()) return who.status();
+      return composer.Compose(r, delivery, *who, 0);
+    });
   }
 
   // Staff notifications queued for `incident_id`, in order; the "a draft
@@ -108,6 +122,8 @@ struct CoreHarness {
   AlertIntake intake;
   CommsWorkflow workflow;
   IncidentQueries queries;
+  SubscriberDirectory subscribers;
+  DeliveryComposer composer;
 };
 
 // Demo people as callers.
