@@ -39,7 +39,10 @@ absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
     for (auto& u : *updates) *out.add_updates() = std::move(u);
     auto messages = r.ListMessages({id, {}});
     if (!messages.ok()) return messages.status();
-    for (auto& m : *messages) *out.add_messages() = std::move(m);
+    for (auto& m : *messages) {
+      m.clear_published_incident();  // the incident is in the reply already
+      *out.add_messages() = std::move(m);
+    }
     auto timeline = r.ListTimeline(id);
     if (!timeline.ok()) return timeline.status();
     for (auto& e : *timeline) *out.add_timeline() = std::move(e);
@@ -61,6 +64,7 @@ absl::StatusOr<std::vector<v1::Message>> IncidentQueries::ListMessages(
         r.ListMessages({incident_id, states});
     if (!list.ok()) return list.status();
     out = *std::move(list);
+    for (v1::Message& m : out) m.clear_published_incident();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -79,7 +79,7 @@ post_alert() {  # post_alert ENDS_AT (empty: firing)
 
 step "fire an alert through Alertmanager's API"
 post_alert ""
-incident_open() { HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" incidents -o json | grep -q '"ref": "INC-1"'; }
+incident_open() { local s; s=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" incidents -o json) && [[ $s == *'"ref": "INC-1"'* ]]; }
 wait_for 30 "incident INC-1 opened from the webhook" incident_open
 HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" show INC-1 -o json >"$WORK/show.json"
 grep -q '"pointPersonId": "bob"' "$WORK/show.json" || fail "point person not recorded: $(cat "$WORK/show.json")"
@@ -144,7 +144,9 @@ PY
 
 step "the alert resolves in Alertmanager; herald proposes resolution"
 post_alert "$(date -u -d '-1 second' +%Y-%m-%dT%H:%M:%SZ)"
-ready() { HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" show INC-1 -o json | grep -q '"readyToResolve": true'; }
+# Whole outputs are captured before matching: `grep -q` would stop reading
+# early and, under pipefail, fail the pipeline with the writer's SIGPIPE.
+ready() { local s; s=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" show INC-1 -o json) && [[ $s == *'"readyToResolve": true'* ]]; }
 wait_for 30 "incident marked ready to resolve" ready
 wait_for 20 "point person told it is ready to resolve" mail_to bob@acme.example "ready to resolve"
 
