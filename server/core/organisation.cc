@@ -204,7 +204,7 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   DeliverySettings delivery;
   const v1::DeliveryConfig& dc = config.delivery();
   if (dc.workers() < 0 || dc.workers() > 256) {
-    return FieldError("delivery.workers", "expected 1 to 256 (0: default 8)");
+    return FieldError("delivery.workers", "expected 1 to 256 (0: default 16)");
   }
   if (dc.workers() > 0) delivery.workers = dc.workers();
   if (dc.max_attempts_per_contact() < 0) {

@@ -18,7 +18,7 @@ namespace herald {
 
 // The outbox's tuning, from `delivery` in the config, defaults applied.
 struct DeliverySettings {
-  int workers = 8;
+  int workers = 16;
   int max_attempts_per_contact = 5;
   absl::Duration retry_base = absl::Seconds(5);
   absl::Duration retry_cap = absl::Minutes(10);

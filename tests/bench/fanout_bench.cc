@@ -1,0 +1,252 @@
+// Fan-out benchmark: one approved message to N subscribers.
+//   enqueue   DeliveryPlanner's set-based INSERT ... SELECT, against the
+//             baseline of a raw batched SQLite insert of the same rows into
+//             the same table and indexes, in a fresh database, same run.
+//   delivery  the outbox's workers sending every delivery as a signed
+//             webhook to a local HTTP sink, and (when --smtp is given) as
+//             email to a local SMTP sink.
+// Prints one line per figure and the peak RSS. Asserts only correctness:
+// every delivery delivered, each exactly once.
+//
+// usage: fanout_bench N [--workers W] [--smtp PORT] [--enqueue-only]
+#include <httplib.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/core/proto_time.h"
+#include "server/delivery/delivery_composer.h"
+#include "server/delivery/delivery_outbox.h"
+#include "server/delivery/http_channel.h"
+#include "server/delivery/smtp_channel.h"
+#include "server/store/sqlite_store.h"
+#include "tests/testing/harness.h"
+
+namespace herald {
+namespace {
+
+void Check(const absl::Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+double PeakRssMiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;
+}
+
+// The raw baseline: the same rows, one prepared INSERT each, one transaction,
+// into a copy of the deliveries table with its indexes.
+double RawInsertSeconds(const std::string& store_db, const std::string& dir,
+                        int64_t n) {
+  sqlite3* src = nullptr;
+  sqlite3* db = nullptr;
+  sqlite3_open(store_db.c_str(), &src);
+  sqlite3_open((dir + "/baseline.db").c_str(), &db);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr,
+               nullptr, nullptr);
+  sqlite3_stmt* schema = nullptr;
+  sqlite3_prepare_v2(src,
+                     "SELECT sql FROM sqlite_master WHERE tbl_name = "
+                     "'deliveries' AND sql IS NOT NULL ORDER BY type DESC",
+                     -1, &schema, nullptr);
+  while (sqlite3_step(schema) == SQLITE_ROW) {
+    sqlite3_exec(db,
+                 reinterpret_cast<const char*>(sqlite3_column_text(schema, 0)),
+                 nullptr, nullptr, nullptr);
+  }
+  sqlite3_finalize(schema);
+  sqlite3_close(src);
+  const absl::Time start = absl::Now();
+  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO deliveries(message_id, incident_id, "
+                     "idempotency_key, state, next_attempt_at, body, "
+                     "recipient, created_at) VALUES(?, ?, ?, 1, ?, x'', ?, ?)",
+                     -1, &ins, nullptr);
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string id = absl::StrCat("sub", i);
+    const std::string key = absl::StrCat("msg-1-subscriber-", id);
+    const std::string recipient = absl::StrCat("subscriber:", id);
+    sqlite3_bind_int64(ins, 1, 1);
+    sqlite3_bind_int64(ins, 2, 1);
+    sqlite3_bind_text(ins, 3, key.data(), key.size(), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins, 4, now);
+    sqlite3_bind_text(ins, 5, recipient.data(), recipient.size(),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins, 6, now);
+    if (sqlite3_step(ins) != SQLITE_DONE) std::exit(1);
+    sqlite3_reset(ins);
+  }
+  sqlite3_finalize(ins);
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  sqlite3_close(db);
+  return seconds;
+}
+
+int Main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const int64_t n = argc > 1 ? std::atoll(argv[1]) : 100000;
+  int workers = 16;  // heraldd's default
+  int smtp_port = 0;
+  bool enqueue_only = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--enqueue-only") enqueue_only = true;
+    if (i + 1 >= argc) continue;
+    if (flag == "--workers") workers = std::atoi(argv[i + 1]);
+    if (flag == "--smtp") smtp_port = std::atoi(argv[i + 1]);
+  }
+  const std::string dir = std::filesystem::temp_directory_path() /
+                          absl::StrCat("herald-fanout-", getpid());
+  std::filesystem::create_directories(dir);
+  const std::string db = dir + "/herald.db";
+
+  // A receiver that accepts every webhook and counts them by id.
+  httplib::Server sink;
+  std::atomic<int64_t> received{0};
+  sink.Post("/hook", [&](const httplib::Request&, httplib::Response& res) {
+    ++received;
+    res.status = 204;
+  });
+  sink.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  const int port = sink.bind_to_any_port("127.0.0.1");
+  std::thread sink_thread([&] { sink.listen_after_bind(); });
+
+  for (const std::string channel : {"webhook", "email"}) {
+    if (channel == "email" && smtp_port == 0) continue;
+    std::filesystem::remove(db);
+    std::filesystem::remove(db + "-wal");
+    std::filesystem::remove(dir + "/baseline.db");
+    std::filesystem::remove(dir + "/baseline.db-wal");
+    testing::CoreHarness h(*OpenSqliteStore(db));
+    // N subscribers of checkout, imported in large transactions.
+    for (int64_t from = 0; from < n; from += 50000) {
+      Check(h.store->Write([&](StoreTxn& t) -> absl::Status {
+        for (int64_t i = from; i < std::min(n, from + 50000); ++i) {
+          v1::Subscriber s;
+          s.set_id(absl::StrCat("sub", i));
+          s.set_name(absl::StrCat("Subscriber ", i));
+          s.add_component_ids("checkout");
+          v1::Contact* c = s.add_contacts();
+          if (channel == "webhook") {
+            c->set_channel(v1::CHANNEL_KIND_WEBHOOK);
+            c->set_address(absl::StrCat("http://127.0.0.1:", port, "/hook"));
+            c->add_signing_secrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+          } else {
+            c->set_channel(v1::CHANNEL_KIND_EMAIL);
+            c->set_address(absl::StrCat("sub", i, "@bench.example"));
+          }
+          if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+        }
+        return absl::OkStatus();
+      }),
+            "subscribers");
+    }
+    // The demo subscribers are not part of the audience.
+    for (const char* demo : {"globex", "initech", "umbrella"}) {
+      h.subscribers.Remove(testing::Comms(), demo).IgnoreError();
+    }
+    const int64_t incident =
+        h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp1"}))
+            ->incident_id;
+    const int64_t draft =
+        h.Read<std::vector<v1::Message>>([&](StoreReader& r) {
+           return r.ListMessages(
+               {incident,
+                {v1::MESSAGE_STATE_PENDING_APPROVAL, v1::MESSAGE_STATE_DRAFT}});
+         })[0]
+            .id();
+
+    const absl::Time start = absl::Now();
+    absl::StatusOr<Publication> pub =
+        h.workflow.Approve(testing::CommsLead(), draft, 0);
+    Check(pub.status(), "approve");
+    const double enqueue = absl::ToDoubleSeconds(absl::Now() - start);
+    if (pub->deliveries_enqueued != n) {
+      std::fprintf(stderr, "queued %lld of %lld\n",
+                   static_cast<long long>(pub->deliveries_enqueued),
+                   static_cast<long long>(n));
+      std::_Exit(1);
+    }
+    const double raw = RawInsertSeconds(db, dir, n);
+    std::printf(
+        "%s fan-out to %lld: enqueue %.2f s (%.0f/s), raw batched insert "
+        "%.2f s (%.0f/s), ratio %.2fx\n",
+        channel.c_str(), static_cast<long long>(n), enqueue, n / enqueue, raw,
+        n / raw, raw / enqueue);
+    if (enqueue_only) break;
+
+    SystemClock clock;
+    HttpChannel http(HttpChannelOptions{absl::Seconds(10)}, clock);
+    SmtpChannel smtp(
+        SmtpOptions{absl::StrCat("smtp://127.0.0.1:", smtp_port),
+                    "status@bench.example", "Bench", "", "", absl::Seconds(30)},
+        clock);
+    DeliveryComposer composer(h.drafter, h.org, ComposerOptions{});
+    DeliveryOutbox outbox(OutboxDeps{
+        *h.store,
+        clock,
+        composer,
+        {{v1::CHANNEL_KIND_WEBHOOK, &http}, {v1::CHANNEL_KIND_EMAIL, &smtp}},
+        h.metrics,
+        RetryPolicy{},
+        [] { return 0.5; }});
+    received = 0;
+    const absl::Time send_start = absl::Now();
+    std::vector<std::thread> pool;
+    for (int w = 0; w < workers; ++w) {
+      pool.emplace_back([&] {
+        while (true) {
+          absl::StatusOr<int> ran = outbox.RunOnce(64);
+          Check(ran.status(), "outbox");
+          if (*ran == 0) return;
+        }
+      });
+    }
+    for (std::thread& t : pool) t.join();
+    const double send = absl::ToDoubleSeconds(absl::Now() - send_start);
+    int64_t delivered = 0;
+    for (const v1::Delivery& d : h.Read<std::vector<v1::Delivery>>(
+             [&](StoreReader& r) { return r.ListDeliveries(draft, 0); })) {
+      delivered += d.state() == v1::DELIVERY_STATE_DELIVERED;
+    }
+    std::printf("%s delivery of %lld with %d workers: %.2f s (%.0f/s)%s\n",
+                channel.c_str(), static_cast<long long>(n), workers, send,
+                n / send,
+                channel == "webhook"
+                    ? absl::StrCat(", sink received ", received.load()).c_str()
+                    : "");
+    if (delivered != n || (channel == "webhook" && received != n)) {
+      std::fprintf(stderr, "delivered %lld, received %lld of %lld\n",
+                   static_cast<long long>(delivered),
+                   static_cast<long long>(received.load()),
+                   static_cast<long long>(n));
+      std::_Exit(1);
+    }
+  }
+  std::printf("peak RSS %.0f MiB\n", PeakRssMiB());
+  sink.stop();
+  sink_thread.join();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
+
+}  // namespace
+}  // namespace herald
+
+int main(int argc, char** argv) { return herald::Main(argc, argv); }
