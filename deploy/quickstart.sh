@@ -17,7 +17,7 @@ PACKAGES=(
   libabsl-dev libre2-dev libssl-dev zlib1g-dev
   prometheus-cpp-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
   libsimdjson-dev libgoogle-perftools-dev libdtl-dev
-  libmstch-dev libyaml-cpp-dev libcli11-dev
+  libmstch-dev libyaml-cpp-dev libcli11-dev libfccp-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   tzdata ca-certificates curl
   prometheus-alertmanager python3 python3-aiosmtpd python3-feedparser wrk
