@@ -151,7 +151,7 @@ absl::StatusOr<std::vector<std::string>> ReadSmsGatewaySecrets(
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) continue;
-    if (!IsWebhookSecret(std::string(line))) {
+    if (!WebhookSecretKey(line)) {
       return absl::InvalidArgumentError(
           absl::StrCat(kWhat, ": line ", secrets.size() + 1, " of \"", path,
                        "\" is not \"whsec_\" followed by base64"));

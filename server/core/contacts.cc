@@ -31,11 +31,11 @@ std::vector<v1::Contact> EffectiveContacts(
   return {c};
 }
 
-bool IsWebhookSecret(const std::string& secret) {
-  absl::string_view encoded = secret;
-  absl::ConsumePrefix(&encoded, "whsec_");
+std::optional<std::string> WebhookSecretKey(absl::string_view secret) {
+  absl::ConsumePrefix(&secret, "whsec_");
   std::string key;
-  return absl::Base64Unescape(encoded, &key) && !key.empty();
+  if (!absl::Base64Unescape(secret, &key) || key.empty()) return std::nullopt;
+  return key;
 }
 
 absl::Status ValidateContact(const v1::Contact& contact) {
@@ -78,7 +78,7 @@ absl::Status ValidateContact(const v1::Contact& contact) {
         "signing_secrets: a webhook needs at least one (\"whsec_\" + base64)");
   }
   for (int i = 0; i < contact.signing_secrets_size(); ++i) {
-    if (!IsWebhookSecret(contact.signing_secrets(i))) {
+    if (!WebhookSecretKey(contact.signing_secrets(i))) {
       return absl::InvalidArgumentError(absl::StrCat(
           "signing_secrets[", i, "]: not \"whsec_\" followed by base64"));
     }

@@ -5,10 +5,12 @@
 #define HERALD_SERVER_CORE_CONTACTS_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "herald/v1/domain.pb.h"
 
@@ -32,8 +34,9 @@ absl::Status ValidateSubscriber(
     const v1::Subscriber& subscriber,
     const std::function<bool(const std::string&)>& known_component);
 
-// True for "whsec_" (optional) followed by non-empty base64.
-bool IsWebhookSecret(const std::string& secret);
+// The key bytes of a Standard Webhooks secret: "whsec_" (optional) followed
+// by non-empty base64; nullopt when `secret` is not one.
+std::optional<std::string> WebhookSecretKey(absl::string_view secret);
 
 }  // namespace herald
 

@@ -20,7 +20,10 @@ struct DeliveryOutbox::Attempt {
   // Set when the delivery is settled without a send (no contact left, the
   // subscriber left, the recipient vanished).
   std::optional<v1::DeliveryState> settled;
+  // Why nothing is sent: the settled reason, or what kept it from being
+  // rendered. With `retry`, a later attempt may succeed (the store failed).
   std::string settled_why;
+  bool retry = false;
 };
 
 namespace {
@@ -92,8 +95,14 @@ DeliveryOutbox::Attempt DeliveryOutbox::Prepare(StoreReader& reader,
   v1::Delivery& d = a.delivery;
   absl::StatusOr<Recipient> recipient = deps_.composer.LoadRecipient(reader, d);
   if (!recipient.ok()) {
-    a.settled = v1::DELIVERY_STATE_FAILED;
     a.settled_why = std::string(recipient.status().message());
+    const bool gone = absl::IsNotFound(recipient.status()) ||
+                      absl::IsInvalidArgument(recipient.status());
+    if (gone) {
+      a.settled = v1::DELIVERY_STATE_FAILED;
+    } else {
+      a.retry = true;  // the store failed, not the recipient
+    }
     return a;
   }
   a.recipient = *std::move(recipient);
@@ -143,7 +152,8 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
   });
   if (!s.ok()) return s;  // the claims stay in `sending` until a restart
   for (Attempt& a : attempts) {
-    SendResult result = SendResult::Rejected(a.settled_why);
+    SendResult result = a.retry ? SendResult::Retry(a.settled_why)
+                                : SendResult::Rejected(a.settled_why);
     if (a.outgoing.has_value()) {
       auto channel = deps_.channels.find(a.outgoing->channel);
       result = channel == deps_.channels.end() || channel->second == nullptr
@@ -177,8 +187,10 @@ absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
     d.clear_last_error();
     *d.mutable_delivered_at() = ToProtoTime(now);
   } else {
-    d.set_last_error(absl::StrCat(EnumLabel(d.channel()), " ", d.address(),
-                                  ": ", result.error));
+    d.set_last_error(d.channel() == v1::CHANNEL_KIND_UNSPECIFIED
+                         ? result.error
+                         : absl::StrCat(EnumLabel(d.channel()), " ",
+                                        d.address(), ": ", result.error));
     if (result.outcome == SendResult::Outcome::kRetry &&
         d.contact_attempts() < deps_.retry.max_attempts_per_contact) {
       d.set_state(v1::DELIVERY_STATE_RETRYING);

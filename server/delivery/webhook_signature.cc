@@ -3,9 +3,8 @@
 #include <openssl/hmac.h>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
+#include "server/core/contacts.h"
 
 namespace herald {
 
@@ -16,16 +15,14 @@ absl::StatusOr<std::string> StandardWebhookSignature(
       absl::StrCat(id, ".", timestamp, ".", body);
   std::string header;
   for (size_t i = 0; i < secrets.size(); ++i) {
-    absl::string_view encoded = secrets[i];
-    absl::ConsumePrefix(&encoded, "whsec_");
-    std::string key;
-    if (!absl::Base64Unescape(encoded, &key) || key.empty()) {
+    const std::optional<std::string> key = WebhookSecretKey(secrets[i]);
+    if (!key) {
       return absl::InvalidArgumentError(absl::StrCat(
           "signing secret #", i + 1, " is not \"whsec_\" followed by base64"));
     }
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+    HMAC(EVP_sha256(), key->data(), static_cast<int>(key->size()),
          reinterpret_cast<const unsigned char*>(signed_content.data()),
          signed_content.size(), mac, &mac_len);
     absl::StrAppend(&header, header.empty() ? "" : " ", "v1,",

@@ -1,5 +1,8 @@
 #include "server/delivery/delivery_outbox.h"
 
+#include <sqlite3.h>
+
+#include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_replace.h"
@@ -9,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "herald/v1/outbound.pb.h"
 #include "server/core/proto_time.h"
+#include "server/store/sqlite_store.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
@@ -378,6 +382,51 @@ TEST_F(DeliveryOutboxTest, GaugesShowDepthAndTheOldestWait) {
   ASSERT_TRUE(outbox_.RefreshGauges().ok());
   EXPECT_EQ(h_.metrics.outbox_depth.Value(), 0);
   EXPECT_EQ(h_.metrics.outbox_oldest_age_seconds.Value(), 0);
+}
+
+TEST(DeliveryOutboxStoreTest,
+     StoreFailureReadingTheRecipientIsRetriedNotFatal) {
+  const std::string path = ::testing::TempDir() + "/outbox-store-failure.db";
+  std::filesystem::remove(path);
+  CoreHarness h(*OpenSqliteStore(path));
+  FakeChannel email;
+  DeliveryComposer composer(h.drafter, h.org, ComposerOptions{});
+  DeliveryOutbox outbox(
+      OutboxDeps{*h.store,
+                 h.clock,
+                 composer,
+                 {{v1::CHANNEL_KIND_EMAIL, &email}},
+                 h.metrics,
+                 RetryPolicy{3, absl::Seconds(10), absl::Minutes(5)},
+                 [] { return 0.5; }});
+  const int64_t incident =
+      h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"g1"}))
+          ->incident_id;
+  const int64_t msg =
+      h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
+          ->draft.id();
+  ASSERT_TRUE(h.workflow.Approve(testing::CommsLead(), msg, 0).ok());
+  // globex's stored row becomes unreadable (DataLoss, not NotFound).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE subscribers SET body = x'ffff' WHERE id = "
+                         "'globex'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  while (*outbox.RunOnce() > 0) {
+  }
+  const auto of = [&](const std::string& recipient) {
+    for (const v1::Delivery& d : h.Read<std::vector<v1::Delivery>>(
+             [&](StoreReader& r) { return r.ListDeliveries(msg, 0); })) {
+      if (d.recipient() == recipient) return d;
+    }
+    return v1::Delivery();
+  };
+  EXPECT_EQ(of("subscriber:globex").state(), v1::DELIVERY_STATE_RETRYING);
+  EXPECT_THAT(of("subscriber:globex").last_error(), HasSubstr("corrupt"));
+  EXPECT_EQ(of("subscriber:initech").state(), v1::DELIVERY_STATE_DELIVERED);
 }
 
 TEST_F(DeliveryOutboxTest, BackoffDoublesUpToTheCap) {

@@ -59,13 +59,6 @@ delivery:
   sms_gateway: {url: '$SINK/sms', signing_secret_file: $WORK/sms-secret}
 YAML
 
-start_heraldd() {
-  "$HERALDD" --config "$WORK/herald.yaml" --grpc-listen "127.0.0.1:$GRPC_PORT" \
-    --http-listen "127.0.0.1:$HTTP_PORT" >>"$WORK/heraldd.log" 2>&1 &
-  HERALDD_PID=$!
-  PIDS+=($HERALDD_PID)
-  wait_for 20 "heraldd /healthz" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
-}
 lead() { HERALD_TOKEN=$LEAD_TOKEN "$HERALD" "$@"; }
 
 # fire SERVICE: what Alertmanager would post for one firing alert

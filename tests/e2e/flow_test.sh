@@ -61,10 +61,7 @@ intake:
 YAML
 
 step "start heraldd"
-"$HERALDD" --config "$WORK/herald.yaml" --grpc-listen "127.0.0.1:$GRPC_PORT" \
-  --http-listen "127.0.0.1:$HTTP_PORT" >"$WORK/heraldd.log" 2>&1 &
-PIDS+=($!)
-wait_for 20 "heraldd /healthz" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
+start_heraldd
 
 step "start Alertmanager pointed at heraldd"
 start_alertmanager "$AM_PORT" "http://127.0.0.1:$HTTP_PORT/webhooks/alertmanager" "$WORK/webhook-token"

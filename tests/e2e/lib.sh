@@ -46,6 +46,17 @@ wait_for() {
   done
 }
 
+# start_heraldd: heraldd on $WORK/herald.yaml, listening on $GRPC_PORT and
+# $HTTP_PORT, logging to $WORK/heraldd.log (appended across restarts); sets
+# HERALDD_PID and returns once /healthz answers.
+start_heraldd() {
+  "$HERALDD" --config "$WORK/herald.yaml" --grpc-listen "127.0.0.1:$GRPC_PORT" \
+    --http-listen "127.0.0.1:$HTTP_PORT" >>"$WORK/heraldd.log" 2>&1 &
+  HERALDD_PID=$!
+  PIDS+=($HERALDD_PID)
+  wait_for 20 "heraldd /healthz" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
+}
+
 sha256() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 
 # start_alertmanager PORT WEBHOOK_URL TOKEN_FILE: a real Alertmanager that

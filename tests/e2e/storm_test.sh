@@ -35,14 +35,6 @@ step "config: one component and one rota (with its own point person) per service
   for s in "${SERVICES[@]}"; do echo "  - {id: rota-$s, component_ids: [$s], members: [pp-$s]}"; done
 } >"$WORK/herald.yaml"
 
-start_heraldd() {
-  "$HERALDD" --config "$WORK/herald.yaml" --grpc-listen "127.0.0.1:$GRPC_PORT" \
-    --http-listen "127.0.0.1:$HTTP_PORT" >>"$WORK/heraldd.log" 2>&1 &
-  HERALDD_PID=$!
-  PIDS+=($HERALDD_PID)
-  wait_for 20 "heraldd /healthz" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
-}
-
 start_heraldd
 start_alertmanager "$AM_PORT" "http://127.0.0.1:$HTTP_PORT/webhooks/alertmanager" "$WORK/webhook-token"
 

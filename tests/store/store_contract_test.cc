@@ -491,14 +491,11 @@ TYPED_TEST(StoreContractTest,
           })
           .ok());
   const FanOut fan{7, 3, {"checkout", "api"}, absl::FromUnixSeconds(1000)};
-  int64_t queued = 0;
-  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
-                    absl::StatusOr<int64_t> n = t.EnqueueFanOut(fan);
-                    if (!n.ok()) return n.status();
-                    queued = *n;
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  const auto enqueue = [&] {
+    return this->template WriteValue<int64_t>(
+        [&](StoreTxn& t) { return t.EnqueueFanOut(fan); });
+  };
+  const int64_t queued = enqueue();
   EXPECT_EQ(queued, 2);
   EXPECT_EQ(this->template ReadValue<int64_t>([](StoreReader& r) {
     return r.CountAudience({"checkout", "api"});
@@ -514,14 +511,7 @@ TYPED_TEST(StoreContractTest,
   EXPECT_EQ(FromProtoTime(list[0].created_at()), absl::FromUnixSeconds(1000));
   EXPECT_EQ(list[1].recipient(), "subscriber:b");
   // Queuing the same message again doubles nothing.
-  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
-                    absl::StatusOr<int64_t> n = t.EnqueueFanOut(fan);
-                    if (!n.ok()) return n.status();
-                    queued = *n;
-                    return absl::OkStatus();
-                  })
-                  .ok());
-  EXPECT_EQ(queued, 0);
+  EXPECT_EQ(enqueue(), 0);
   const OutboxStats stats = this->template ReadValue<OutboxStats>(
       [](StoreReader& r) { return r.GetOutboxStats(); });
   EXPECT_EQ(stats.pending, 2);
@@ -611,6 +601,43 @@ TEST(SqliteStoreTest, TheAuditLogRefusesChangesEvenInRawSql) {
   EXPECT_THAT(std::string(sqlite3_errmsg(db)),
               ::testing::HasSubstr("append-only"));
   sqlite3_close(db);
+}
+
+TEST(SqliteStoreTest, UpgradeFromSchema4MakesStoredSubscribersAnAudience) {
+  const std::string path = FreshDbPath();
+  {
+    auto store = *OpenSqliteStore(path);
+    ASSERT_TRUE(store
+                    ->Write([](StoreTxn& t) {
+                      return t.PutSubscriber(Sub("a", {"checkout"}));
+                    })
+                    .ok());
+  }
+  // Back to schema 4: what migration 5 added is gone; the stored row stays.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE subscriptions;"
+                         "DROP INDEX subscribers_by_email;"
+                         "DROP INDEX deliveries_by_state;"
+                         "ALTER TABLE subscribers DROP COLUMN email;"
+                         "ALTER TABLE subscribers DROP COLUMN status;"
+                         "ALTER TABLE deliveries DROP COLUMN recipient;"
+                         "ALTER TABLE deliveries DROP COLUMN created_at;"
+                         "PRAGMA user_version = 4;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto upgraded = *OpenSqliteStore(path);
+  ASSERT_TRUE(upgraded
+                  ->Read([](StoreReader& r) -> absl::Status {
+                    EXPECT_EQ(*r.CountAudience({"checkout"}), 1);
+                    EXPECT_EQ(r.FindSubscriberByEmail("a@example.com")->id(),
+                              "a");
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST(SqliteStoreTest, RefusesADatabaseFromANewerSchema) {
