@@ -21,10 +21,12 @@
 #include "server/core/escalator.h"
 #include "server/core/incident_queries.h"
 #include "server/core/job_runner.h"
+#include "server/core/link_tokens.h"
 #include "server/core/log.h"
 #include "server/core/mustache_renderer.h"
 #include "server/core/rota_overrides.h"
 #include "server/core/secret_token.h"
+#include "server/core/subscription_portal.h"
 #include "server/delivery/delivery_composer.h"
 #include "server/delivery/delivery_outbox.h"
 #include "server/delivery/http_channel.h"
@@ -127,6 +129,9 @@ int Run(const Flags& flags) {
   absl::StatusOr<std::vector<Authorizer::TokenHash>> tokens =
       LoadTokenHashes(**store);
   if (!tokens.ok()) return Fail(tokens.status());
+  absl::StatusOr<std::string> link_key = EnsureLinkKey(**store);
+  if (!link_key.ok()) return Fail(link_key.status());
+  const LinkTokens links(*std::move(link_key));
 
   SystemClock clock;
   prometheus::Registry registry;
@@ -161,7 +166,7 @@ int Run(const Flags& flags) {
       drafter, *org,
       ComposerOptions{server.public_url(),
                       config.delivery().sms_gateway().url(),
-                      *std::move(sms_secrets)});
+                      *std::move(sms_secrets), &links});
   std::mt19937_64 rng{std::random_device{}()};
   absl::Mutex rng_mu;
   DeliveryOutbox outbox(
@@ -203,14 +208,16 @@ int Run(const Flags& flags) {
   const auto wake_senders = [&] {
     for (auto& s : senders) s->Wake();
   };
+  SubscriptionPortal portal(deps, drafter, links, wake_senders);
   PeriodicRunner job_runner(
       "jobs", [&] { return jobs.RunDueJobs(); }, absl::Seconds(1));
 
-  HttpServer http(
-      HttpDeps{intake, status_page, registry, metrics,
-               Sha256Hex(*webhook_token), server.webhook_basic_username(),
-               static_cast<size_t>(server.max_request_bytes()),
-               server.max_inflight_webhooks(), [] { return true; }});
+  HttpServer http(HttpDeps{intake, status_page, registry, metrics,
+                           Sha256Hex(*webhook_token),
+                           server.webhook_basic_username(),
+                           static_cast<size_t>(server.max_request_bytes()),
+                           server.max_inflight_webhooks(), [] { return true; },
+                           /*io_threads=*/2, &portal});
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 

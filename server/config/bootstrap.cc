@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
 #include "server/core/contacts.h"
+#include "server/core/link_tokens.h"
 #include "server/core/secret_token.h"
 
 namespace herald {
@@ -159,6 +160,22 @@ absl::StatusOr<std::vector<std::string>> ReadSmsGatewaySecrets(
     secrets.emplace_back(line);
   }
   return secrets;
+}
+
+absl::StatusOr<std::string> EnsureLinkKey(Store& store) {
+  std::string key;
+  absl::Status s = store.Write([&](StoreTxn& txn) -> absl::Status {
+    absl::StatusOr<std::string> stored = txn.GetSetting(kLinkKeySetting);
+    if (stored.ok()) {
+      key = *std::move(stored);
+      return absl::OkStatus();
+    }
+    if (!absl::IsNotFound(stored.status())) return stored.status();
+    key = NewLinkKey();
+    return txn.PutSetting(kLinkKeySetting, key);
+  });
+  if (!s.ok()) return s;
+  return key;
 }
 
 absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(

@@ -40,6 +40,11 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
 absl::StatusOr<std::vector<std::string>> ReadSmsGatewaySecrets(
     const v1::SmsGatewayConfig& gateway);
 
+// The key that signs customers' confirm and unsubscribe links: made on
+// first start and kept in the store, so links already sent keep working
+// across restarts and restores.
+absl::StatusOr<std::string> EnsureLinkKey(Store& store);
+
 // Every token hash the Authorizer should accept: config and store.
 absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(
     Store& store);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/core/link_tokens.h"
 
 namespace herald {
 
@@ -156,8 +157,10 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
       if (!first.ok()) return first.status();
       if (first->empty()) continue;
       const v1::Subscriber& who = first->front();
-      absl::StatusOr<Email> mail =
-          planner_.drafter().EmailFor(*message, *incident, who);
+      absl::StatusOr<Email> mail = planner_.drafter().EmailFor(
+          *message, *incident, who,
+          LinkUrl(deps_.org->config().server().public_url(), "/unsubscribe",
+                  kPreviewLinkToken));
       if (!mail.ok()) return mail.status();
       v1::ChannelPreview* email = out.add_previews();
       email->set_channel("email");

@@ -223,8 +223,10 @@ absl::StatusOr<std::string> MessageDrafter::ShortTextFor(
 
 absl::StatusOr<Email> MessageDrafter::EmailFor(
     const v1::Message& message, const v1::Incident& incident,
-    const v1::Subscriber& subscriber) const {
+    const v1::Subscriber& subscriber,
+    const std::string& unsubscribe_url) const {
   TemplateContext ctx = MessageContext(message, incident);
+  if (!unsubscribe_url.empty()) ctx.values["unsubscribe_url"] = unsubscribe_url;
   ctx.values["customer_name"] =
       subscriber.name().empty() ? "customer" : subscriber.name();
   ctx.values["customer_account"] = subscriber.account();
@@ -239,6 +241,20 @@ absl::StatusOr<Email> MessageDrafter::EmailFor(
   if (!theirs.empty())
     ctx.values["components_text"] = org_->ComponentNames(theirs);
   return RenderEmail(TemplatePrefix(message), ctx);
+}
+
+absl::StatusOr<Email> MessageDrafter::SubscriberNotice(
+    absl::string_view kind, const v1::Subscriber& subscriber,
+    const std::map<std::string, std::string>& values) const {
+  TemplateContext ctx;
+  ctx.values["page_name"] = org_->config().server().page_name();
+  ctx.values["public_url"] = org_->config().server().public_url();
+  ctx.values["customer_name"] =
+      subscriber.name().empty() ? "there" : subscriber.name();
+  ctx.values["components_text"] = org_->ComponentNames(
+      {subscriber.component_ids().begin(), subscriber.component_ids().end()});
+  for (const auto& [k, v] : values) ctx.values[k] = v;
+  return RenderEmail(kind, ctx);
 }
 
 absl::StatusOr<Email> MessageDrafter::StaffEmail(

@@ -5,6 +5,7 @@
 #ifndef HERALD_SERVER_CORE_MESSAGE_DRAFTER_H_
 #define HERALD_SERVER_CORE_MESSAGE_DRAFTER_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -62,9 +63,11 @@ class MessageDrafter {
 
   // The email `subscriber` receives for the published `message`: subject,
   // text and HTML parts.
+  // `unsubscribe_url`, when given, is linked from the footer.
   absl::StatusOr<Email> EmailFor(const v1::Message& message,
                                  const v1::Incident& incident,
-                                 const v1::Subscriber& subscriber) const;
+                                 const v1::Subscriber& subscriber,
+                                 const std::string& unsubscribe_url = "") const;
   // The short text (SMS, chat) that says `message` in a line.
   absl::StatusOr<std::string> ShortTextFor(const v1::Message& message,
                                            const v1::Incident& incident) const;
@@ -72,6 +75,13 @@ class MessageDrafter {
   // A staff notification from templates `<kind>.email_subject|email_text`
   // (and `<kind>.email.html` if there is one);
   // with `message`, its ref, version, title and body are available too.
+  // An email to a subscriber about their subscription (templates
+  // `<kind>.email_*`): the page, their name and components, plus `values`
+  // (confirm_url, unsubscribe_url, ...).
+  absl::StatusOr<Email> SubscriberNotice(
+      absl::string_view kind, const v1::Subscriber& subscriber,
+      const std::map<std::string, std::string>& values) const;
+
   absl::StatusOr<Email> StaffEmail(absl::string_view kind,
                                    const v1::Incident& incident,
                                    const v1::PersonConfig& person,

@@ -71,8 +71,13 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
               .Help("Seconds from an incident opening to its first draft "
                     "being approvable.")
               .Register(registry)
-              .Add({}, prometheus::Histogram::BucketBoundaries{
-                           0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})) {}
+              .Add({},
+                   prometheus::Histogram::BucketBoundaries{
+                       0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})),
+      self_service(CounterFamily(
+          registry, "herald_self_service_events_total",
+          "Status page self-service: subscription requests (requested, "
+          "throttled), confirmations and unsubscribes.")) {}
 
 }  // namespace herald
 
@@ -86,6 +91,10 @@ prometheus::Counter& HeraldMetrics::Deliveries(absl::string_view channel,
                                                absl::string_view result) {
   return deliveries.Add(
       {{"channel", std::string(channel)}, {"result", std::string(result)}});
+}
+
+prometheus::Counter& HeraldMetrics::SelfService(absl::string_view event) {
+  return self_service.Add({{"event", std::string(event)}});
 }
 
 prometheus::Counter& HeraldMetrics::WebhooksRejected(absl::string_view reason) {

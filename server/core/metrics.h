@@ -28,6 +28,10 @@ struct HeraldMetrics {
   prometheus::Counter& Deliveries(absl::string_view channel,
                                   absl::string_view result);
 
+  // Self-service on the status page, by event ("requested", "throttled",
+  // "confirmed", "unsubscribed").
+  prometheus::Counter& SelfService(absl::string_view event);
+
   prometheus::Family<prometheus::Counter>& alerts_received;
   prometheus::Family<prometheus::Counter>& webhooks_rejected;
   prometheus::Counter& incidents_opened;
@@ -47,6 +51,7 @@ struct HeraldMetrics {
   // Seconds from an incident opening (its notification arriving) to its
   // first draft being durable and approvable. Target: under 1 s.
   prometheus::Histogram& first_draft_seconds;
+  prometheus::Family<prometheus::Counter>& self_service;
 };
 
 }  // namespace herald

@@ -243,6 +243,29 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
                       "expected an http:// or https:// URL");
   }
 
+  SelfServiceSettings self_service;
+  const v1::SelfServiceConfig& ssc = config.self_service();
+  self_service.enabled = !ssc.disabled();
+  for (const auto& [field, text, out] :
+       {std::tuple{"self_service.confirmation_ttl", &ssc.confirmation_ttl(),
+                   &self_service.confirmation_ttl},
+        std::tuple{"self_service.resend_interval", &ssc.resend_interval(),
+                   &self_service.resend_interval}}) {
+    if (text->empty()) continue;
+    if (!absl::ParseDuration(*text, out) || *out <= absl::ZeroDuration()) {
+      return FieldError(field, absl::StrCat("expected a duration like \"48h\", "
+                                            "got \"",
+                                            *text, "\""));
+    }
+  }
+  if (ssc.max_requests_per_minute() < 0) {
+    return FieldError("self_service.max_requests_per_minute",
+                      "expected a positive count (0: default 60)");
+  }
+  if (ssc.max_requests_per_minute() > 0) {
+    self_service.max_requests_per_minute = ssc.max_requests_per_minute();
+  }
+
   auto org = std::shared_ptr<Organisation>(new Organisation(
       std::move(config), ComponentRouter(std::move(routes), default_component),
       PointPersonResolver(std::move(rotas))));
@@ -251,6 +274,7 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   org->reopen_window_ = reopen_window;
   org->update_cadence_ = std::move(cadence);
   org->delivery_ = delivery;
+  org->self_service_ = self_service;
   return std::shared_ptr<const Organisation>(std::move(org));
 }
 

@@ -25,6 +25,14 @@ struct DeliverySettings {
   absl::Duration http_timeout = absl::Seconds(10);
 };
 
+// Self-service subscription, from `self_service` in the config.
+struct SelfServiceSettings {
+  bool enabled = true;
+  absl::Duration confirmation_ttl = absl::Hours(48);
+  absl::Duration resend_interval = absl::Minutes(10);
+  int max_requests_per_minute = 60;
+};
+
 class Organisation {
  public:
   // Validates references between the parts of `config` and builds the
@@ -41,6 +49,7 @@ class Organisation {
   absl::Duration reopen_window() const { return reopen_window_; }
 
   const DeliverySettings& delivery() const { return delivery_; }
+  const SelfServiceSettings& self_service() const { return self_service_; }
 
   // How often an open public incident of `impact` must be updated; zero when
   // it has no cadence.
@@ -69,6 +78,7 @@ class Organisation {
   absl::Duration reopen_window_;
   std::map<v1::Impact, absl::Duration> update_cadence_;
   DeliverySettings delivery_;
+  SelfServiceSettings self_service_;
 };
 
 // "INC-12" -> "INC-12"; formats an id with its prefix.

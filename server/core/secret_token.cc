@@ -23,13 +23,14 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string GenerateToken() {
-  unsigned char bytes[20];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+std::string RandomHex(int bytes) {
+  std::string raw(static_cast<size_t>(bytes), '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), bytes) != 1)
     std::abort();  // no entropy: cannot go on safely
-  return "hrld_" + absl::BytesToHexString(absl::string_view(
-                       reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  return absl::BytesToHexString(raw);
 }
+
+std::string GenerateToken() { return "hrld_" + RandomHex(20); }
 
 std::string GenerateWebhookSecret() {
   unsigned char bytes[32];

@@ -15,6 +15,9 @@ std::string Sha256Hex(absl::string_view data);
 // Compares in time that depends only on the lengths, never on the contents.
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 
+// `bytes` random bytes from the OS's CSPRNG, as lower-case hex.
+std::string RandomHex(int bytes);
+
 // A new random token: "hrld_" followed by 40 hex characters (160 bits).
 std::string GenerateToken();
 

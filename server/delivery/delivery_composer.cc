@@ -87,7 +87,8 @@ absl::StatusOr<Recipient> DeliveryComposer::LoadRecipient(
 
 absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
     StoreReader& reader, const v1::Delivery& delivery,
-    const v1::Subscriber& who, v1::ChannelKind channel) const {
+    const v1::Subscriber& who, v1::ChannelKind channel,
+    const std::string& unsubscribe_url) const {
   absl::StatusOr<v1::Message> message =
       reader.GetMessage(delivery.message_id());
   if (!message.ok()) return message.status();
@@ -101,7 +102,8 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
   }
   Content out;
   if (channel == v1::CHANNEL_KIND_EMAIL) {
-    absl::StatusOr<Email> email = drafter_.EmailFor(*message, incident, who);
+    absl::StatusOr<Email> email =
+        drafter_.EmailFor(*message, incident, who, unsubscribe_url);
     if (!email.ok()) return email.status();
     out.subject = std::move(email->subject);
     out.text = std::move(email->text);
@@ -129,26 +131,29 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
   return out;
 }
 
-absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::StaffContent(
+absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::StoredContent(
     StoreReader& reader, const v1::Delivery& delivery,
-    const v1::PersonConfig& who) const {
+    absl::string_view event_type, const std::string& recipient_id,
+    const std::string& recipient_name) const {
   Content out;
   out.subject = delivery.subject();
   out.text = delivery.body();
   out.html = delivery.html_body();
   out.short_text = delivery.subject();
-  out.event.set_type("staff.notification");
-  if (absl::StatusOr<v1::Incident> incident =
-          reader.GetIncident(delivery.incident_id());
-      incident.ok()) {
-    DescribeIncident(*incident, options_.public_url,
-                     out.event.mutable_incident());
+  out.event.set_type(std::string(event_type));
+  if (delivery.incident_id() != 0) {
+    if (absl::StatusOr<v1::Incident> incident =
+            reader.GetIncident(delivery.incident_id());
+        incident.ok()) {
+      DescribeIncident(*incident, options_.public_url,
+                       out.event.mutable_incident());
+    }
   }
   out.event.mutable_message()->set_title(delivery.subject());
   out.event.mutable_message()->set_body(delivery.body());
   out.event.mutable_message()->set_short_text(delivery.subject());
-  out.event.mutable_recipient()->set_id(who.id());
-  out.event.mutable_recipient()->set_name(who.name());
+  out.event.mutable_recipient()->set_id(recipient_id);
+  out.event.mutable_recipient()->set_name(recipient_name);
   return out;
 }
 
@@ -160,11 +165,21 @@ absl::StatusOr<Outgoing> DeliveryComposer::Compose(StoreReader& reader,
     return absl::OutOfRangeError(absl::StrCat("no contact #", contact));
   }
   const v1::Contact& c = recipient.contacts[contact];
+  const v1::Subscriber& who = recipient.subscriber;
+  std::string unsubscribe_url;
+  if (recipient.person == nullptr && options_.links != nullptr) {
+    unsubscribe_url = LinkUrl(options_.public_url, "/unsubscribe",
+                              options_.links->Unsubscribe(who.id()));
+  }
   absl::StatusOr<Content> content =
       recipient.person != nullptr
-          ? StaffContent(reader, delivery, *recipient.person)
-          : SubscriberContent(reader, delivery, recipient.subscriber,
-                              c.channel());
+          ? StoredContent(reader, delivery, "staff.notification",
+                          recipient.person->id(), recipient.person->name())
+      : delivery.message_id() == 0
+          ? StoredContent(reader, delivery, "subscription.notice", who.id(),
+                          who.name())
+          : SubscriberContent(reader, delivery, who, c.channel(),
+                              unsubscribe_url);
   if (!content.ok()) return content.status();
   Outgoing out;
   out.channel = c.channel();
@@ -175,6 +190,7 @@ absl::StatusOr<Outgoing> DeliveryComposer::Compose(StoreReader& reader,
       out.subject = std::move(content->subject);
       out.text = std::move(content->text);
       out.html = std::move(content->html);
+      out.unsubscribe_url = unsubscribe_url;
       break;
     case v1::CHANNEL_KIND_WEBHOOK:
       out.signing_secrets = {c.signing_secrets().begin(),

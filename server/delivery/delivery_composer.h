@@ -3,7 +3,8 @@
 // message, which never changes, and the incident as it was at publication
 // (Message.published_incident); only the recipient's own fields (name,
 // account, their components) are read now. A staff notification carries its
-// content from when it was queued.
+// content from when it was queued, and so does a notice about a subscriber's
+// own subscription (a confirmation request: message_id 0).
 //   email    subject, text and HTML from the templates
 //   webhook  a WebhookEvent as JSON (proto/herald/v1/outbound.proto)
 //   slack    a SlackMessage: the title and the short text
@@ -18,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "herald/v1/domain.pb.h"
+#include "server/core/link_tokens.h"
 #include "server/core/message_drafter.h"
 #include "server/core/organisation.h"
 #include "server/delivery/channel.h"
@@ -29,6 +31,9 @@ struct ComposerOptions {
   std::string public_url;       // the status page, linked from every channel
   std::string sms_gateway_url;  // empty: SMS contacts cannot be reached
   std::vector<std::string> sms_gateway_secrets;
+  // Signs the unsubscribe link in every subscriber's email (footer and
+  // List-Unsubscribe); null: no link.
+  const LinkTokens* links = nullptr;
 };
 
 // Who a delivery is for, as the outbox needs it.
@@ -59,13 +64,15 @@ class DeliveryComposer {
 
  private:
   struct Content;
-  absl::StatusOr<Content> SubscriberContent(StoreReader& reader,
-                                            const v1::Delivery& delivery,
-                                            const v1::Subscriber& who,
-                                            v1::ChannelKind channel) const;
-  absl::StatusOr<Content> StaffContent(StoreReader& reader,
-                                       const v1::Delivery& delivery,
-                                       const v1::PersonConfig& who) const;
+  absl::StatusOr<Content> SubscriberContent(
+      StoreReader& reader, const v1::Delivery& delivery,
+      const v1::Subscriber& who, v1::ChannelKind channel,
+      const std::string& unsubscribe_url) const;
+  // The content fixed when `delivery` was queued.
+  absl::StatusOr<Content> StoredContent(
+      StoreReader& reader, const v1::Delivery& delivery,
+      absl::string_view event_type, const std::string& recipient_id,
+      const std::string& recipient_name) const;
 
   const MessageDrafter& drafter_;
   std::shared_ptr<const Organisation> org_;

@@ -29,6 +29,7 @@
 #include "server/core/log.h"
 #include "server/core/organisation.h"
 #include "server/core/secret_token.h"
+#include "server/http/self_service_routes.h"
 #include "webhooks/alertmanager_parser.h"
 
 namespace herald {
@@ -146,6 +147,8 @@ struct HttpServer::Impl {
   Reply WebhookReply(const absl::StatusOr<IntakeResult>& result,
                      const std::string& group_key);
   std::optional<Handler> GetRoute(absl::string_view path);
+  // Runs `handler` on the blocking pool: it may read or write the store.
+  void RunBlocking(Handler handler, Respond respond);
   void Accept();
 
   HttpDeps deps;
@@ -290,6 +293,28 @@ void HttpServer::Impl::Dispatch(const Request& req,
     }
     return HandleAlertmanager(req, io, std::move(respond));
   }
+  if (deps.portal != nullptr && IsSelfServicePath(path)) {
+    const bool post = req.method() == http::verb::post;
+    if (!get && !post) {
+      return respond(JsonError(405, "method_not_allowed",
+                               absl::StrCat(std::string(req.method_string()),
+                                            " ", path, ": use GET or POST")));
+    }
+    const size_t q = target.find('?');
+    FormRequest form{
+        post,
+        std::string(q == absl::string_view::npos ? absl::string_view()
+                                                 : target.substr(q + 1)),
+        Header(req, http::field::content_type), req.body()};
+    return RunBlocking(
+        [this, path = std::string(path), form = std::move(form)] {
+          PageReply page =
+              ServeSelfService(*deps.portal, deps.status_page, path, form);
+          return Reply{page.status, std::move(page.content_type),
+                       std::move(page.body), std::move(page.headers)};
+        },
+        std::move(respond));
+  }
   std::optional<Handler> route = GetRoute(path);
   if (!route) {
     return respond(JsonError(404, "not_found",
@@ -301,11 +326,15 @@ void HttpServer::Impl::Dispatch(const Request& req,
                              absl::StrCat(std::string(req.method_string()), " ",
                                           path, ": use GET")));
   }
-  asio::post(blocking, [route = *std::move(route),
+  RunBlocking(*std::move(route), std::move(respond));
+}
+
+void HttpServer::Impl::RunBlocking(Handler handler, Respond respond) {
+  asio::post(blocking, [handler = std::move(handler),
                         respond = std::move(respond)]() mutable {
     Reply reply;
     try {
-      reply = route();
+      reply = handler();
     } catch (const std::exception& e) {
       LogError("http handler threw", {{"error", e.what()}});
       reply = JsonError(500, "internal", "internal error");

@@ -1,5 +1,6 @@
 // HttpServer is heraldd's HTTP edge: the Alertmanager webhook, the public
-// status page and its Statuspage-v2 JSON, /metrics, /healthz and /readyz.
+// status page and its Statuspage-v2 JSON and Atom feed, self-service
+// subscription (self_service_routes.h), /metrics, /healthz and /readyz.
 // Handlers are thin: they authenticate, parse, call core/ and map the result
 // to a status code. Bodies over the size limit get 413 before any handler
 // runs. Built on Boost.Beast: a few I/O threads serve every connection, and a
@@ -16,6 +17,7 @@
 #include "prometheus/registry.h"
 #include "server/core/alert_intake.h"
 #include "server/core/metrics.h"
+#include "server/core/subscription_portal.h"
 #include "server/statuspage/status_page.h"
 
 namespace herald {
@@ -37,6 +39,8 @@ struct HttpDeps {
   // Threads serving connections. Webhooks wait for their commit without
   // holding one, so a few serve any number of connections.
   int io_threads = 2;
+  // Serves /subscribe, /subscribe/confirm and /unsubscribe; null: 404.
+  SubscriptionPortal* portal = nullptr;
 };
 
 class HttpServer {

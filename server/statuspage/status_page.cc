@@ -245,10 +245,41 @@ absl::StatusOr<std::string> StatusPage::RenderHtml() const {
     ctx.lists["maintenances"].push_back(std::move(item));
   }
   ctx.flags["has_maintenances"] = !current->scheduled_maintenances().empty();
+  ctx.flags["self_service"] = deps_.org->self_service().enabled;
+  AddSubscribeForm({}, ctx);
   ctx.lists.try_emplace("maintenances");
   ctx.lists.try_emplace("incidents");
   ctx.lists.try_emplace("components");
   return deps_.renderer.Render("status_page.html", ctx);
+}
+
+void StatusPage::AddSubscribeForm(const std::vector<std::string>& checked,
+                                  TemplateContext& ctx) const {
+  std::vector<TemplateContext>& list = ctx.lists["subscribe_components"];
+  for (const v1::ComponentConfig& c : deps_.org->config().components()) {
+    TemplateContext item;
+    item.values["id"] = c.id();
+    item.values["name"] = c.name().empty() ? c.id() : c.name();
+    item.flags["checked"] =
+        std::find(checked.begin(), checked.end(), c.id()) != checked.end();
+    list.push_back(std::move(item));
+  }
+}
+
+absl::StatusOr<std::string> StatusPage::RenderSelfService(
+    const SelfServicePage& page) const {
+  TemplateContext ctx;
+  ctx.values["page_name"] = deps_.org->config().server().page_name();
+  ctx.values["heading"] = page.heading;
+  ctx.values["text"] = page.text;
+  ctx.values["error"] = page.error;
+  ctx.flags["show_form"] = page.show_form;
+  ctx.values["form_email"] = page.email;
+  ctx.values["form_name"] = page.name;
+  ctx.values["confirm_token"] = page.confirm_token;
+  ctx.values["unsubscribe_token"] = page.unsubscribe_token;
+  AddSubscribeForm(page.component_ids, ctx);
+  return deps_.renderer.Render("self_service.html", ctx);
 }
 
 absl::StatusOr<std::string> StatusPage::RenderAtom() const {

@@ -25,6 +25,7 @@ struct State {
   std::map<int64_t, v1::TimelineEvent> timeline;
   std::map<std::string, v1::Subscriber> subscribers;
   std::map<std::string, std::string> tokens;
+  std::map<std::string, std::string> settings;  // by name
   std::map<std::string, v1::ComponentState> components;
   std::map<int64_t, v1::Delivery> deliveries;
   std::map<int64_t, v1::RotaOverride> overrides;
@@ -251,6 +252,13 @@ class MemoryTxn final : public StoreTxn {
     for (const auto& [hash, person] : s_.tokens) out.push_back({hash, person});
     return out;
   }
+  absl::StatusOr<std::string> GetSetting(const std::string& name) override {
+    auto it = s_.settings.find(name);
+    if (it == s_.settings.end()) {
+      return absl::NotFoundError(absl::StrCat("no setting \"", name, "\""));
+    }
+    return it->second;
+  }
   absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates()
       override {
     std::vector<v1::ComponentState> out;
@@ -369,6 +377,11 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::Status PutToken(const TokenRecord& token) override {
     s_.tokens[token.sha256_hex] = token.person_id;
+    return absl::OkStatus();
+  }
+  absl::Status PutSetting(const std::string& name,
+                          const std::string& value) override {
+    s_.settings[name] = value;
     return absl::OkStatus();
   }
   absl::Status PutComponentState(const v1::ComponentState& state) override {

@@ -133,6 +133,11 @@ ALTER TABLE deliveries ADD COLUMN recipient TEXT NOT NULL DEFAULT '';
 ALTER TABLE deliveries ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX deliveries_by_state ON deliveries(state);
 )sql",
+    R"sql(
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value BLOB NOT NULL) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSubscriptionsMigration = 5;
 
@@ -645,6 +650,16 @@ class SqliteTxn final : public StoreTxn {
       out.push_back({s.Text(0), s.Text(1)});
     }
   }
+  absl::StatusOr<std::string> GetSetting(const std::string& name) override {
+    Statement s(db_, "SELECT value FROM settings WHERE name = ?");
+    s.Bind(1, name);
+    absl::StatusOr<bool> row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) {
+      return absl::NotFoundError(absl::StrCat("no setting \"", name, "\""));
+    }
+    return s.Text(0);
+  }
   absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates()
       override {
     Statement s(db_, "SELECT body FROM component_states ORDER BY component_id");
@@ -809,6 +824,13 @@ class SqliteTxn final : public StoreTxn {
         db_,
         "INSERT OR REPLACE INTO api_tokens(sha256, person_id) VALUES(?, ?)");
     s.Bind(1, token.sha256_hex).Bind(2, token.person_id);
+    return s.Run();
+  }
+  absl::Status PutSetting(const std::string& name,
+                          const std::string& value) override {
+    Statement s(db_,
+                "INSERT OR REPLACE INTO settings(name, value) VALUES(?, ?)");
+    s.Bind(1, name).Bind(2, value);
     return s.Run();
   }
   absl::Status PutComponentState(const v1::ComponentState& state) override {

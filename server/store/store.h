@@ -114,6 +114,8 @@ class StoreReader {
   virtual absl::StatusOr<int64_t> CountAudience(
       const std::vector<std::string>& component_ids) = 0;
   virtual absl::StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
+  // A server-wide value (a signing key, say), or NotFound.
+  virtual absl::StatusOr<std::string> GetSetting(const std::string& name) = 0;
   // Components whose status was ever set; the others are operational.
   virtual absl::StatusOr<std::vector<v1::ComponentState>>
   ListComponentStates() = 0;
@@ -176,6 +178,9 @@ class StoreTxn : public StoreReader {
   virtual absl::Status PutSubscriber(const v1::Subscriber& subscriber) = 0;
   // Inserts or replaces by hash.
   virtual absl::Status PutToken(const TokenRecord& token) = 0;
+  // Inserts or replaces by name.
+  virtual absl::Status PutSetting(const std::string& name,
+                                  const std::string& value) = 0;
   virtual absl::Status PutComponentState(const v1::ComponentState& state) = 0;
 
   virtual absl::StatusOr<int64_t> InsertOverride(

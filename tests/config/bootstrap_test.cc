@@ -85,5 +85,14 @@ TEST_F(DemoCredentialsTest, AResetDatabaseGetsFreshTokensThatWork) {
   EXPECT_TRUE(Authenticates(*reset, fresh));
 }
 
+TEST(LinkKeyTest, IsMadeOnceAndKeptInTheStore) {
+  std::unique_ptr<Store> store = NewMemoryStore();
+  absl::StatusOr<std::string> first = EnsureLinkKey(*store);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->size(), 64u);
+  EXPECT_EQ(*EnsureLinkKey(*store), *first);
+  EXPECT_NE(*EnsureLinkKey(*NewMemoryStore()), *first);
+}
+
 }  // namespace
 }  // namespace herald

@@ -92,6 +92,25 @@ TEST(ConfigLoaderTest, BrokenReferencesNameTheField) {
               HasSubstr("intake.default_component"));
 }
 
+TEST(ConfigLoaderTest, SelfServiceDefaultsAndBadDurationsAreNamed) {
+  v1::Config c = DefaultConfig();
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      BuildOrganisation(c, "h");
+  ASSERT_TRUE(org.ok()) << org.status();
+  EXPECT_TRUE((*org)->self_service().enabled);
+  EXPECT_EQ((*org)->self_service().confirmation_ttl, absl::Hours(48));
+  EXPECT_EQ((*org)->self_service().resend_interval, absl::Minutes(10));
+  EXPECT_EQ((*org)->self_service().max_requests_per_minute, 60);
+
+  c.mutable_self_service()->set_confirmation_ttl("two days");
+  EXPECT_THAT(std::string(BuildOrganisation(c, "h").status().message()),
+              HasSubstr("self_service.confirmation_ttl: expected a duration"));
+  c = DefaultConfig();
+  c.mutable_self_service()->set_max_requests_per_minute(-1);
+  EXPECT_THAT(std::string(BuildOrganisation(c, "h").status().message()),
+              HasSubstr("self_service.max_requests_per_minute"));
+}
+
 TEST(ConfigLoaderTest, LoadConfigFileAppliesServerDefaults) {
   const auto path =
       std::filesystem::path(::testing::TempDir()) / "herald_min.yaml";

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/core/comms_workflow.h"
@@ -236,8 +237,17 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   const Outgoing first = h_.Compose(sent[0]);
   EXPECT_THAT(email.recipient(), HasSubstr(first.address));
   EXPECT_EQ(email.subject(), first.subject);
-  EXPECT_EQ(email.body(), first.text);
-  EXPECT_EQ(email.html(), first.html);
+  // The same, but for the recipient's own unsubscribe link.
+  const std::string placeholder =
+      LinkUrl(h_.org->config().server().public_url(), "/unsubscribe",
+              kPreviewLinkToken);
+  ASSERT_FALSE(first.unsubscribe_url.empty());
+  EXPECT_EQ(
+      email.body(),
+      absl::StrReplaceAll(first.text, {{first.unsubscribe_url, placeholder}}));
+  EXPECT_EQ(
+      email.html(),
+      absl::StrReplaceAll(first.html, {{first.unsubscribe_url, placeholder}}));
 }
 
 TEST_F(MessageLifecycleTest, TheHtmlEmailKeepsTheBodysParagraphs) {

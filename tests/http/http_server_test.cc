@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "server/core/secret_token.h"
+#include "server/http/self_service_routes.h"
 #include "tests/testing/failing_store.h"
 #include "tests/testing/harness.h"
 
@@ -33,7 +34,8 @@ class HttpServerTest : public ::testing::Test {
         page_(h_.deps),
         server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
                          Sha256Hex(kToken), "alertmanager", kLimit,
-                         /*max_inflight_webhooks=*/2, [] { return true; }}) {
+                         /*max_inflight_webhooks=*/2, [] { return true; },
+                         /*io_threads=*/2, &h_.portal}) {
     port_ = *server_.Bind("127.0.0.1:0");
     server_.Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
@@ -298,6 +300,128 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
               HasSubstr("Rolled back"));
   EXPECT_THAT(client_->Get("/api/v2/status.json")->body,
               HasSubstr("\"indicator\":\"critical\""));
+}
+
+TEST(UrlEncodedFormTest, DecodesAsBrowsersEncode) {
+  const auto form = ParseUrlEncoded(
+      "email=dana%40example.com&name=Dana+O%27Neil&component="
+      "api&component=checkout&flag&bad=%zz");
+  EXPECT_EQ(form.find("email")->second, "dana@example.com");
+  EXPECT_EQ(form.find("name")->second, "Dana O'Neil");
+  EXPECT_EQ(form.count("component"), 2u);
+  EXPECT_EQ(form.find("flag")->second, "");
+  EXPECT_EQ(form.find("bad")->second, "%zz");
+}
+
+class SelfServiceHttpTest : public HttpServerTest {
+ protected:
+  httplib::Result PostForm(const std::string& path, const std::string& body) {
+    return client_->Post(path, body, "application/x-www-form-urlencoded");
+  }
+  std::string ConfirmTokenFromInbox() {
+    const auto notices = h_.Read<std::vector<v1::Delivery>>(
+        [](StoreReader& r) { return r.ListDeliveries(0, 0); });
+    if (notices.empty()) return "";
+    const std::string text = h_.Compose(notices.back()).text;
+    const size_t at = text.find("token=");
+    if (at == std::string::npos) return "";
+    return text.substr(at + 6, text.find_first_of(" \n", at) - at - 6);
+  }
+};
+
+TEST_F(SelfServiceHttpTest, StatusPageOffersTheSubscribeForm) {
+  const std::string html = client_->Get("/")->body;
+  EXPECT_THAT(html, HasSubstr("<form class=\"subscribe\" method=\"post\" "
+                              "action=\"/subscribe\">"));
+  EXPECT_THAT(html, HasSubstr("name=\"component\" value=\"checkout\""));
+  EXPECT_THAT(html, HasSubstr("<label for=\"subscribe-email\">"));
+}
+
+TEST_F(SelfServiceHttpTest, FormPostThenConfirmButtonSubscribes) {
+  httplib::Result r =
+      PostForm("/subscribe", "email=dana%40example.com&component=checkout");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("Check your inbox"));
+  EXPECT_EQ(r->get_header_value("Cache-Control"), "no-store");
+  EXPECT_THAT(r->get_header_value("Content-Security-Policy"),
+              HasSubstr("frame-ancestors 'none'"));
+  const std::string token = ConfirmTokenFromInbox();
+  ASSERT_FALSE(token.empty());
+
+  // Opening the link only shows the button.
+  r = client_->Get("/subscribe/confirm?token=" + token);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("Confirm my subscription"));
+  EXPECT_THAT(r->body, HasSubstr("value=\"" + token + "\""));
+  auto status = [&] {
+    return h_
+        .Read<v1::Subscriber>([](StoreReader& rd) {
+          return rd.FindSubscriberByEmail("dana@example.com");
+        })
+        .status();
+  };
+  EXPECT_EQ(status(), v1::SUBSCRIBER_STATUS_PENDING);
+
+  r = PostForm("/subscribe/confirm", "token=" + token);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("You are subscribed"));
+  EXPECT_EQ(status(), v1::SUBSCRIBER_STATUS_ACTIVE);
+}
+
+TEST_F(SelfServiceHttpTest, BadFormInputIsShownAgainWithTheProblem) {
+  httplib::Result r = PostForm(
+      "/subscribe", "email=nobody&name=%3Cscript%3E&component=checkout");
+  ASSERT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("role=\"alert\""));
+  EXPECT_THAT(r->body, HasSubstr("is not an email address"));
+  EXPECT_THAT(r->body, HasSubstr("value=\"&lt;script&gt;\""));
+  EXPECT_THAT(r->body, Not(HasSubstr("<script>")));
+  EXPECT_THAT(r->body, HasSubstr("value=\"checkout\" checked"));
+
+  r = client_->Post("/subscribe", "{\"email\":\"a@b.example\"}",
+                    "application/json");
+  EXPECT_EQ(r->status, 415);
+  r = client_->Delete("/subscribe");
+  EXPECT_EQ(r->status, 405);
+}
+
+TEST_F(SelfServiceHttpTest, BrokenOrExpiredLinksSayWhy) {
+  httplib::Result r = client_->Get("/subscribe/confirm?token=c.abc.1.xyz");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("not valid"));
+  ASSERT_EQ(PostForm("/subscribe", "email=dana%40example.com")->status, 200);
+  const std::string token = ConfirmTokenFromInbox();
+  h_.clock.Advance(absl::Hours(72));
+  r = PostForm("/subscribe/confirm", "token=" + token);
+  EXPECT_EQ(r->status, 410);
+  EXPECT_THAT(r->body, HasSubstr("expired"));
+  EXPECT_THAT(r->body, HasSubstr("action=\"/subscribe\""));  // ask again
+}
+
+TEST_F(SelfServiceHttpTest, OneClickUnsubscribeAsRfc8058Sends) {
+  const std::string token = h_.links.Unsubscribe("globex");
+  httplib::Result r = client_->Get("/unsubscribe?token=" + token);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr(">Unsubscribe</button>"));
+  auto globex = [&] {
+    return h_
+        .Read<v1::Subscriber>(
+            [](StoreReader& rd) { return rd.GetSubscriber("globex"); })
+        .status();
+  };
+  EXPECT_NE(globex(), v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+  // A mail client's one-click POST: the token in the URL, a fixed body.
+  r = PostForm("/unsubscribe?token=" + token, "List-Unsubscribe=One-Click");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(globex(), v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+  // Some send multipart/form-data; the token in the URL is enough.
+  r = client_->Post("/unsubscribe?token=" + token,
+                    "--b\r\nContent-Disposition: form-data; "
+                    "name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b--\r\n",
+                    "multipart/form-data; boundary=b");
+  EXPECT_EQ(r->status, 200);
+  r = PostForm("/unsubscribe", "token=u.forged.token");
+  EXPECT_EQ(r->status, 400);
 }
 
 }  // namespace

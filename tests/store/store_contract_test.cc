@@ -466,6 +466,23 @@ TYPED_TEST(StoreContractTest, SubscribersTokensAndComponentStatesRoundTrip) {
   EXPECT_EQ(states[0].status(), v1::COMPONENT_STATUS_MAJOR_OUTAGE);
 }
 
+TYPED_TEST(StoreContractTest,
+           SettingsAreReplacedByNameAndMissingOnesAreNotFound) {
+  absl::Status missing = this->ReadStatus(
+      [](StoreReader& r) { return r.GetSetting("link_key").status(); });
+  EXPECT_TRUE(absl::IsNotFound(missing)) << missing;
+  ASSERT_TRUE(
+      this->Write([](StoreTxn& t) { return t.PutSetting("link_key", "first"); })
+          .ok());
+  ASSERT_TRUE(this->Write([](StoreTxn& t) {
+                    return t.PutSetting("link_key", "second");
+                  })
+                  .ok());
+  EXPECT_EQ(this->template ReadValue<std::string>(
+                [](StoreReader& r) { return r.GetSetting("link_key"); }),
+            "second");
+}
+
 v1::Subscriber Sub(const std::string& id, std::vector<std::string> components,
                    v1::SubscriberStatus status = v1::SUBSCRIBER_STATUS_ACTIVE) {
   v1::Subscriber s;
@@ -613,10 +630,12 @@ TEST(SqliteStoreTest, UpgradeFromSchema4MakesStoredSubscribersAnAudience) {
                     })
                     .ok());
   }
-  // Back to schema 4: what migration 5 added is gone; the stored row stays.
+  // Back to schema 4: what migrations 5 and 6 added is gone; the stored row
+  // stays.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE settings;"
                          "DROP TABLE subscriptions;"
                          "DROP INDEX subscribers_by_email;"
                          "DROP INDEX deliveries_by_state;"

@@ -23,6 +23,7 @@
 #include "server/core/mustache_renderer.h"
 #include "server/core/rota_overrides.h"
 #include "server/core/subscriber_directory.h"
+#include "server/core/subscription_portal.h"
 #include "server/delivery/delivery_composer.h"
 #include "server/store/memory_store.h"
 
@@ -59,7 +60,11 @@ struct CoreHarness {
         workflow(deps, drafter, planner, cadence),
         queries(deps, planner),
         subscribers(deps),
-        composer(drafter, org, ComposerOptions{"https://status.acme.example"}) {
+        links("test-link-signing-key-0123456789abcdef0123456789abcdef"),
+        portal(deps, drafter, links),
+        composer(
+            drafter, org,
+            ComposerOptions{"https://status.acme.example", "", {}, &links}) {
     if (!SeedStore(*store, *org).ok()) std::abort();
   }
 
@@ -123,6 +128,8 @@ struct CoreHarness {
   CommsWorkflow workflow;
   IncidentQueries queries;
   SubscriberDirectory subscribers;
+  LinkTokens links;
+  SubscriptionPortal portal;
   DeliveryComposer composer;
 };
 

@@ -1,0 +1,249 @@
+#include "server/http/self_service_routes.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "server/core/log.h"
+
+namespace herald {
+namespace {
+
+constexpr char kSubscribe[] = "/subscribe";
+constexpr char kConfirm[] = "/subscribe/confirm";
+constexpr char kUnsubscribe[] = "/unsubscribe";
+
+std::string Decode(absl::string_view text) {
+  const std::string plus_as_space = absl::StrReplaceAll(text, {{"+", " "}});
+  int length = 0;
+  // libcurl ignores the handle here; it only decodes.
+  char* decoded =
+      curl_easy_unescape(nullptr, plus_as_space.data(),
+                         static_cast<int>(plus_as_space.size()), &length);
+  if (decoded == nullptr) return "";
+  std::string out(decoded, static_cast<size_t>(length));
+  curl_free(decoded);
+  return out;
+}
+
+std::string First(const std::multimap<std::string, std::string>& fields,
+                  const std::string& name) {
+  auto it = fields.find(name);
+  return it == fields.end() ? "" : it->second;
+}
+
+PageReply Render(const StatusPage& page, int status,
+                 const SelfServicePage& view) {
+  PageReply reply;
+  reply.status = status;
+  absl::StatusOr<std::string> html = page.RenderSelfService(view);
+  if (!html.ok()) {
+    LogError("self-service page failed to render",
+             {{"error", html.status().ToString()}});
+    reply.status = 500;
+    reply.content_type = "text/plain; charset=utf-8";
+    reply.body = "internal error\n";
+    return reply;
+  }
+  reply.body = *std::move(html);
+  // Links carry tokens: keep them out of caches and Referer headers, and
+  // the buttons out of other sites' frames.
+  reply.headers = {
+      {"Cache-Control", "no-store"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Content-Security-Policy",
+       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'"},
+  };
+  return reply;
+}
+
+int StatusFor(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kFailedPrecondition:
+      return 410;  // an expired or superseded link
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    default:
+      return 503;
+  }
+}
+
+// The message a reader sees for `s`; internal errors stay in the log.
+std::string ErrorText(const absl::Status& s) {
+  if (StatusFor(s) >= 500) {
+    LogError("self-service request failed", {{"error", s.ToString()}});
+    return "Something went wrong on our side. Please try again in a few "
+           "minutes.";
+  }
+  return std::string(s.message());
+}
+
+// The form's text after "email: " and the like.
+std::string WithoutField(absl::string_view message) {
+  for (absl::string_view field : {"email: ", "name: ", "component: "}) {
+    if (absl::StartsWith(message, field)) {
+      return std::string(message.substr(field.size()));
+    }
+  }
+  return std::string(message);
+}
+
+PageReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
+                         const FormRequest& request,
+                         const std::multimap<std::string, std::string>& form) {
+  SelfServicePage view;
+  view.heading = "Subscribe to status updates";
+  view.show_form = true;
+  if (!request.post) return Render(page, 200, view);
+  SubscribeRequest subscribe;
+  subscribe.email = First(form, "email");
+  subscribe.name = First(form, "name");
+  for (auto [it, end] = form.equal_range("component"); it != end; ++it) {
+    subscribe.component_ids.push_back(it->second);
+  }
+  const absl::Status s = portal.Subscribe(subscribe);
+  if (!s.ok()) {
+    view.error = WithoutField(ErrorText(s));
+    view.email = subscribe.email;
+    view.name = subscribe.name;
+    view.component_ids = subscribe.component_ids;
+    PageReply reply = Render(page, StatusFor(s), view);
+    if (s.code() == absl::StatusCode::kResourceExhausted) {
+      reply.headers.emplace_back("Retry-After", "60");
+    }
+    return reply;
+  }
+  view.show_form = false;
+  view.heading = "Check your inbox";
+  // The same answer whether or not the address was known: the form must
+  // not tell anyone who subscribes.
+  view.text = absl::StrCat(
+      "We sent a link to ", absl::AsciiStrToLower(subscribe.email),
+      ". Open it to confirm your subscription; nothing else is sent until "
+      "you do.");
+  return Render(page, 200, view);
+}
+
+PageReply ServeConfirm(SubscriptionPortal& portal, const StatusPage& page,
+                       const FormRequest& request, const std::string& token) {
+  SelfServicePage view;
+  if (!request.post) {
+    const absl::Status s = portal.CheckConfirmLink(token);
+    if (!s.ok()) {
+      view.heading = "This link does not work";
+      view.error = ErrorText(s);
+      view.show_form = s.code() == absl::StatusCode::kFailedPrecondition;
+      return Render(page, StatusFor(s), view);
+    }
+    view.heading = "Confirm your subscription";
+    view.text = "Press the button to start receiving status updates.";
+    view.confirm_token = token;
+    return Render(page, 200, view);
+  }
+  absl::StatusOr<v1::Subscriber> sub = portal.Confirm(token);
+  if (!sub.ok()) {
+    view.heading = "This link does not work";
+    view.error = ErrorText(sub.status());
+    view.show_form = sub.status().code() != absl::StatusCode::kUnavailable;
+    return Render(page, StatusFor(sub.status()), view);
+  }
+  view.heading = "You are subscribed";
+  view.text = absl::StrCat("Status updates will reach ", sub->email(),
+                           ". Every email has a link to unsubscribe.");
+  return Render(page, 200, view);
+}
+
+PageReply ServeUnsubscribe(SubscriptionPortal& portal, const StatusPage& page,
+                           const FormRequest& request,
+                           const std::string& token) {
+  SelfServicePage view;
+  if (!request.post) {
+    const absl::Status s = portal.CheckUnsubscribeLink(token);
+    if (!s.ok()) {
+      view.heading = "This link does not work";
+      view.error = ErrorText(s);
+      return Render(page, StatusFor(s), view);
+    }
+    view.heading = "Unsubscribe";
+    view.text = "Press the button to stop receiving status updates.";
+    view.unsubscribe_token = token;
+    return Render(page, 200, view);
+  }
+  absl::StatusOr<v1::Subscriber> sub = portal.Unsubscribe(token);
+  if (!sub.ok()) {
+    view.heading = "This link does not work";
+    view.error = ErrorText(sub.status());
+    return Render(page, StatusFor(sub.status()), view);
+  }
+  view.heading = "You are unsubscribed";
+  view.text = absl::StrCat("No more status updates will be sent to ",
+                           sub->email().empty() ? "you" : sub->email(), ".");
+  return Render(page, 200, view);
+}
+
+}  // namespace
+
+bool IsSelfServicePath(absl::string_view path) {
+  return path == kSubscribe || path == kConfirm || path == kUnsubscribe;
+}
+
+std::multimap<std::string, std::string> ParseUrlEncoded(
+    absl::string_view text) {
+  std::multimap<std::string, std::string> out;
+  for (absl::string_view field : absl::StrSplit(text, '&', absl::SkipEmpty())) {
+    const size_t eq = field.find('=');
+    out.emplace(
+        Decode(field.substr(0, eq)),
+        eq == absl::string_view::npos ? "" : Decode(field.substr(eq + 1)));
+  }
+  return out;
+}
+
+PageReply ServeSelfService(SubscriptionPortal& portal, const StatusPage& page,
+                           absl::string_view path, const FormRequest& request) {
+  std::multimap<std::string, std::string> fields =
+      ParseUrlEncoded(request.query);
+  if (request.post) {
+    const absl::string_view type = absl::StripAsciiWhitespace(
+        absl::string_view(request.content_type)
+            .substr(0, request.content_type.find(';')));
+    if (absl::EqualsIgnoreCase(type, "application/x-www-form-urlencoded")) {
+      fields.merge(ParseUrlEncoded(request.body));
+    } else if (path == kSubscribe) {
+      // One-click unsubscribes may come as multipart/form-data; their
+      // token is in the query. A subscription needs the form's fields.
+      PageReply reply;
+      reply.status = 415;
+      reply.content_type = "text/plain; charset=utf-8";
+      reply.body =
+          "send the form as application/x-www-form-urlencoded, as browsers "
+          "do\n";
+      return reply;
+    }
+  }
+  if (path == kSubscribe) {
+    if (!portal.enabled()) {
+      PageReply reply;
+      reply.status = 404;
+      reply.content_type = "text/plain; charset=utf-8";
+      reply.body = "self-service subscription is turned off\n";
+      return reply;
+    }
+    return ServeSubscribe(portal, page, request, fields);
+  }
+  const std::string token = First(fields, "token");
+  if (path == kConfirm) return ServeConfirm(portal, page, request, token);
+  return ServeUnsubscribe(portal, page, request, token);
+}
+
+}  // namespace herald

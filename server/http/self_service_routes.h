@@ -1,0 +1,55 @@
+// The status page's self-service routes, as plain functions of a request so
+// that HttpServer only moves bytes:
+//   GET  /subscribe                  the form
+//   POST /subscribe                  email, name, component (repeated)
+//   GET  /subscribe/confirm?token=   a page with a "Confirm" button
+//   POST /subscribe/confirm          token (form field or query)
+//   GET  /unsubscribe?token=         a page with an "Unsubscribe" button
+//   POST /unsubscribe?token=         unsubscribes; also RFC 8058 one-click
+//                                    (body "List-Unsubscribe=One-Click")
+// A GET never changes anything: mail scanners open links. Every answer is a
+// page for people, with a status code that says what happened. Stateless;
+// thread-safe as SubscriptionPortal is.
+#ifndef HERALD_SERVER_HTTP_SELF_SERVICE_ROUTES_H_
+#define HERALD_SERVER_HTTP_SELF_SERVICE_ROUTES_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/core/subscription_portal.h"
+#include "server/statuspage/status_page.h"
+
+namespace herald {
+
+struct FormRequest {
+  bool post = false;
+  std::string query;  // after '?', still encoded
+  std::string content_type;
+  std::string body;
+};
+
+struct PageReply {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+bool IsSelfServicePath(absl::string_view path);
+
+// `path` is one that IsSelfServicePath accepts.
+PageReply ServeSelfService(SubscriptionPortal& portal, const StatusPage& page,
+                           absl::string_view path, const FormRequest& request);
+
+// Decodes application/x-www-form-urlencoded ("a=1&b=x+y&b=%C3%A9") as
+// browsers write it: '+' is a space, %XX a byte, a field without '=' has an
+// empty value, and a '%' not followed by two hex digits stays as it is.
+std::multimap<std::string, std::string> ParseUrlEncoded(absl::string_view text);
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_HTTP_SELF_SERVICE_ROUTES_H_
