@@ -20,7 +20,7 @@ PACKAGES=(
   libmstch-dev libyaml-cpp-dev libcli11-dev libfccp-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   tzdata ca-certificates curl
-  prometheus-alertmanager python3 python3-aiosmtpd python3-feedparser wrk
+  prometheus-alertmanager python3 python3-aiosmtpd python3-feedparser wrk chromium
 )
 
 install_missing() {

@@ -61,26 +61,7 @@ YAML
 
 lead() { HERALD_TOKEN=$LEAD_TOKEN "$HERALD" "$@"; }
 
-# fire SERVICE: what Alertmanager would post for one firing alert
-fire() {
-  curl -fsS -XPOST -H "Authorization: Bearer $WEBHOOK_TOKEN" -H 'Content-Type: application/json' \
-    "http://127.0.0.1:$HTTP_PORT/webhooks/alertmanager" -d "{
-      \"version\":\"4\",\"groupKey\":\"{}:{service=\\\"$1\\\"}\",\"status\":\"firing\",\"receiver\":\"herald\",
-      \"groupLabels\":{\"service\":\"$1\"},\"commonLabels\":{},\"commonAnnotations\":{},\"externalURL\":\"http://am\",
-      \"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"Errors\",\"service\":\"$1\"},
-        \"annotations\":{\"summary\":\"$1 is failing\"},\"startsAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",
-        \"endsAt\":\"0001-01-01T00:00:00Z\",\"fingerprint\":\"fp-$1\"}]}" >/dev/null
-}
 
-# all_delivered MSG N: MSG has N deliveries and every one is delivered
-all_delivered() {
-  lead deliveries "$1" -o json >"$WORK/deliveries.json" || return 1
-  "$SYSTEM_PYTHON" -c '
-import json, sys
-d = json.load(open(sys.argv[1])).get("deliveries", [])
-sys.exit(0 if len(d) == int(sys.argv[2]) and all(x["state"] == "DELIVERY_STATE_DELIVERED" for x in d) else 1)
-' "$WORK/deliveries.json" "$2"
-}
 
 start_heraldd
 

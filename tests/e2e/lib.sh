@@ -59,6 +59,29 @@ start_heraldd() {
 
 sha256() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 
+# fire SERVICE: what Alertmanager would post for one firing alert of
+# SERVICE, sent to heraldd on $HTTP_PORT with $WEBHOOK_TOKEN.
+fire() {
+  curl -fsS -XPOST -H "Authorization: Bearer $WEBHOOK_TOKEN" -H 'Content-Type: application/json' \
+    "http://127.0.0.1:$HTTP_PORT/webhooks/alertmanager" -d "{
+      \"version\":\"4\",\"groupKey\":\"{}:{service=\\\"$1\\\"}\",\"status\":\"firing\",\"receiver\":\"herald\",
+      \"groupLabels\":{\"service\":\"$1\"},\"commonLabels\":{},\"commonAnnotations\":{},\"externalURL\":\"http://am\",
+      \"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"Errors\",\"service\":\"$1\"},
+        \"annotations\":{\"summary\":\"$1 is failing\"},\"startsAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",
+        \"endsAt\":\"0001-01-01T00:00:00Z\",\"fingerprint\":\"fp-$1\"}]}" >/dev/null
+}
+
+# all_delivered MSG N: MSG has N deliveries and every one is delivered, as
+# `herald deliveries` run with $LEAD_TOKEN reports.
+all_delivered() {
+  HERALD_TOKEN=$LEAD_TOKEN "$HERALD" deliveries "$1" -o json >"$WORK/deliveries.json" || return 1
+  "$SYSTEM_PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1])).get("deliveries", [])
+sys.exit(0 if len(d) == int(sys.argv[2]) and all(x["state"] == "DELIVERY_STATE_DELIVERED" for x in d) else 1)
+' "$WORK/deliveries.json" "$2"
+}
+
 # start_alertmanager PORT WEBHOOK_URL TOKEN_FILE: a real Alertmanager that
 # sends every group to herald, resolved notifications included.
 start_alertmanager() {
