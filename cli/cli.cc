@@ -744,6 +744,42 @@ class Commands {
     return kExitOk;
   }
 
+  int ListAffected(const std::string& incident) {
+    v1::ListAffectedCustomersRequest req;
+    req.set_incident(incident);
+    v1::ListAffectedCustomersResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.subscribers->ListAffectedCustomers(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (resp.customers().empty()) {
+      out_ << "No customer is affected by " << incident << ".\n";
+      return kExitOk;
+    }
+    Table t({"ID", "NAME", "ACCOUNT", "PLAN", "WHY"});
+    for (const v1::AffectedCustomer& c : resp.customers()) {
+      const v1::Subscriber& sub = c.subscriber();
+      std::vector<std::string> why;
+      if (!c.component_ids().empty()) {
+        why.push_back(absl::StrCat("subscribes to ",
+                                   absl::StrJoin(c.component_ids(), ",")));
+      }
+      if (!c.alert_labels().empty()) {
+        why.push_back(
+            absl::StrCat("alert label ", absl::StrJoin(c.alert_labels(), ",")));
+      }
+      t.Add({sub.id(), sub.name().empty() ? "-" : sub.name(),
+             sub.account().empty() ? "-" : sub.account(),
+             sub.plan().empty() ? "-" : sub.plan(),
+             OneLine(absl::StrJoin(why, "; "), 100)});
+    }
+    t.Print(out_);
+    out_ << resp.customers_size() << " affected customer(s).\n";
+    return kExitOk;
+  }
+
   int RemoveSubscriber(const std::string& id) {
     v1::RemoveSubscriberRequest req;
     req.set_id(id);
@@ -1349,6 +1385,17 @@ int Run(int argc, const char* const* argv, const Connector& connect,
     }
     rc = cmd.AddSubscriber(new_subscriber, sub_contacts);
   });
+  std::string affected_incident;
+  auto* affected = app.add_subcommand(
+      "affected",
+      "The customers an incident affected, each once, and why: they "
+      "subscribe to an affected component, or an alert's customer label "
+      "(intake.customer_labels) names their account (comms, comms_lead, "
+      "admin)");
+  affected
+      ->add_option("INCIDENT", affected_incident, "incident id, e.g. INC-12")
+      ->required();
+  affected->callback([&] { rc = cmd.ListAffected(affected_incident); });
   std::string sub_component;
   bool sub_all = false;
   auto* sub_list = subscribers->add_subcommand("list", "List subscribers");

@@ -149,6 +149,7 @@ int Run(const Flags& flags) {
   CommsWorkflow workflow(deps, drafter, planner, cadence);
   IncidentQueries queries(deps, planner);
   SubscriberDirectory subscribers(deps);
+  AffectedCustomers affected(deps);
   StatusPage status_page(deps);
   Authorizer authorizer(*org, *std::move(tokens));
 
@@ -221,8 +222,9 @@ int Run(const Flags& flags) {
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer,  workflow,    queries, escalator,    overrides,
-              maintenance, subscribers, clock,   wake_senders, &events};
+  ApiDeps api{authorizer, workflow,     queries,     escalator,
+              overrides,  maintenance,  subscribers, affected,
+              clock,      wake_senders, &events};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);
   OnCallServiceImpl oncall_service(api);

@@ -556,6 +556,25 @@ grpc::ServerUnaryReactor* SubscriberServiceImpl::ListSubscribers(
                 });
 }
 
+grpc::ServerUnaryReactor* SubscriberServiceImpl::ListAffectedCustomers(
+    grpc::CallbackServerContext* ctx,
+    const v1::ListAffectedCustomersRequest* req,
+    v1::ListAffectedCustomersResponse* resp) {
+  return Handle(ctx, deps_, Permission::kManageSubscribers,
+                [&](const Caller&) -> absl::Status {
+                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                  if (!id.ok()) return id.status();
+                  auto list = deps_.affected.ForIncident(*id);
+                  if (!list.ok()) return list.status();
+                  for (auto& c : *list) {
+                    *c.mutable_subscriber() =
+                        WithoutSecrets(std::move(*c.mutable_subscriber()));
+                    *resp->add_customers() = std::move(c);
+                  }
+                  return absl::OkStatus();
+                });
+}
+
 grpc::ServerUnaryReactor* SubscriberServiceImpl::RemoveSubscriber(
     grpc::CallbackServerContext* ctx, const v1::RemoveSubscriberRequest* req,
     v1::RemoveSubscriberResponse* resp) {

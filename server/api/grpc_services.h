@@ -10,6 +10,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "herald/v1/herald.grpc.pb.h"
+#include "server/core/affected_customers.h"
 #include "server/core/authorizer.h"
 #include "server/core/clock.h"
 #include "server/core/comms_workflow.h"
@@ -30,6 +31,7 @@ struct ApiDeps {
   const RotaOverrides& overrides;
   const MaintenanceScheduler& maintenance;
   const SubscriberDirectory& subscribers;
+  const AffectedCustomers& affected;
   const Clock& clock;
   // Called after a message is published, e.g. to wake the outbox.
   std::function<void()> on_published;
@@ -145,6 +147,10 @@ class SubscriberServiceImpl final
   grpc::ServerUnaryReactor* ImportSubscribers(
       grpc::CallbackServerContext* ctx, const v1::ImportSubscribersRequest* req,
       v1::ImportSubscribersResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAffectedCustomers(
+      grpc::CallbackServerContext* ctx,
+      const v1::ListAffectedCustomersRequest* req,
+      v1::ListAffectedCustomersResponse* resp) override;
 
  private:
   const ApiDeps& deps_;

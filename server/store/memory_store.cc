@@ -239,6 +239,17 @@ class MemoryTxn final : public StoreTxn {
     return absl::NotFoundError(
         absl::StrCat("no subscriber with email ", email));
   }
+  absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribersByAccount(
+      const std::vector<std::string>& accounts) override {
+    std::vector<v1::Subscriber> out;
+    for (const auto& [id, s] : s_.subscribers) {
+      if (!s.account().empty() && std::find(accounts.begin(), accounts.end(),
+                                            s.account()) != accounts.end()) {
+        out.push_back(s);
+      }
+    }
+    return out;
+  }
   absl::StatusOr<int64_t> CountAudience(
       const std::vector<std::string>& component_ids) override {
     int64_t n = 0;

@@ -138,8 +138,15 @@ CREATE TABLE settings (
   name TEXT PRIMARY KEY,
   value BLOB NOT NULL) WITHOUT ROWID;
 )sql",
+    R"sql(
+ALTER TABLE subscribers ADD COLUMN account TEXT NOT NULL DEFAULT '';
+CREATE INDEX subscribers_by_account ON subscribers(account) WHERE account <> '';
+)sql",
 };
-constexpr int kSubscriptionsMigration = 5;
+// A database older than this has subscribers whose queryable columns
+// (email, status, account, subscriptions) only their stored rows can fill:
+// the last migration step rewrites every subscriber.
+constexpr int kSubscriberColumnsComplete = 7;
 
 constexpr int kReaderPoolSize = 4;
 
@@ -392,14 +399,15 @@ absl::Status WriteSubscriber(Connection* db, const v1::Subscriber& subscriber) {
           ? v1::SUBSCRIBER_STATUS_ACTIVE
           : subscriber.status();
   Statement put(db,
-                "INSERT INTO subscribers(id, body, email, status) "
-                "VALUES(?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "INSERT INTO subscribers(id, body, email, status, account) "
+                "VALUES(?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                 "body = excluded.body, email = excluded.email, "
-                "status = excluded.status");
+                "status = excluded.status, account = excluded.account");
   put.Bind(1, subscriber.id())
       .BindProto(2, subscriber)
       .Bind(3, absl::AsciiStrToLower(subscriber.email()))
-      .Bind(4, int64_t{status});
+      .Bind(4, int64_t{status})
+      .Bind(5, subscriber.account());
   if (auto st = put.Run(); !st.ok()) return st;
   Statement clear(db, "DELETE FROM subscriptions WHERE subscriber_id = ?");
   clear.Bind(1, subscriber.id());
@@ -414,8 +422,8 @@ absl::Status WriteSubscriber(Connection* db, const v1::Subscriber& subscriber) {
   return absl::OkStatus();
 }
 
-// Migration 5 added columns that only the stored subscribers can fill.
-absl::Status BackfillSubscriptions(Connection* db) {
+// Rewrites every subscriber, filling the columns migrations added.
+absl::Status BackfillSubscriberColumns(Connection* db) {
   Statement s(db, "SELECT body FROM subscribers");
   absl::StatusOr<std::vector<v1::Subscriber>> all =
       CollectProtos<v1::Subscriber>(s);
@@ -625,6 +633,17 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, absl::AsciiStrToLower(email));
     return OneProto<v1::Subscriber>(
         s, absl::StrCat("no subscriber with email ", email));
+  }
+  absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribersByAccount(
+      const std::vector<std::string>& accounts) override {
+    if (accounts.empty()) return std::vector<v1::Subscriber>{};
+    Statement s(db_, absl::StrCat("SELECT body FROM subscribers WHERE account "
+                                  "<> '' AND account IN ",
+                                  InList(1, accounts.size()), " ORDER BY id"));
+    for (size_t i = 0; i < accounts.size(); ++i) {
+      s.Bind(static_cast<int>(i) + 1, accounts[i]);
+    }
+    return CollectProtos<v1::Subscriber>(s);
   }
   absl::StatusOr<int64_t> CountAudience(
       const std::vector<std::string>& component_ids) override {
@@ -1157,8 +1176,8 @@ absl::Status Migrate(Connection* conn) {
   for (int64_t v = current; v < target; ++v) {
     absl::Status s =
         Exec(db, absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v]).c_str());
-    if (s.ok() && v + 1 == kSubscriptionsMigration) {
-      s = BackfillSubscriptions(conn);
+    if (s.ok() && v + 1 == target && current < kSubscriberColumnsComplete) {
+      s = BackfillSubscriberColumns(conn);
     }
     if (s.ok()) {
       s = Exec(

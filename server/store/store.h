@@ -110,6 +110,9 @@ class StoreReader {
   // NotFound.
   virtual absl::StatusOr<v1::Subscriber> FindSubscriberByEmail(
       const std::string& email) = 0;
+  // Subscribers (any status) whose `account` is one of `accounts`, by id.
+  virtual absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribersByAccount(
+      const std::vector<std::string>& accounts) = 0;
   // Active subscribers of any of `component_ids`, each counted once.
   virtual absl::StatusOr<int64_t> CountAudience(
       const std::vector<std::string>& component_ids) = 0;

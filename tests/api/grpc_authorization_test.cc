@@ -65,6 +65,8 @@ const std::map<std::string, std::set<std::string>>& AllowedPeople() {
            {"bob", "carol", "dave", "erin"}},
           {"/herald.v1.SubscriberService/ImportSubscribers",
            {"bob", "carol", "dave", "erin"}},
+          {"/herald.v1.SubscriberService/ListAffectedCustomers",
+           {"bob", "carol", "dave", "erin"}},
       };
   return *kTable;
 }

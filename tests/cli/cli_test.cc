@@ -389,6 +389,26 @@ TEST_F(CliTest, SubscriberAddedWithOrderedContactsIsListedWithoutSecrets) {
   EXPECT_THAT(json.out, HasSubstr("whsec_…"));
 }
 
+TEST_F(CliTest, AffectedListsEachCustomerOnceWithWhyForCommsRolesOnly) {
+  v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
+  (*g.mutable_alerts(0)->mutable_labels())["customer"] = "Umbrella";
+  const std::string ref =
+      h_.core.queries.GetIncident(h_.core.intake.Ingest(g)->incident_id)
+          ->incident()
+          .ref();
+  Outcome out = Run({"affected", ref}, "carol");
+  ASSERT_EQ(out.code, kExitOk) << out.err;
+  EXPECT_THAT(out.out, HasSubstr("subscribes to checkout"));
+  EXPECT_THAT(out.out, HasSubstr("alert label customer=Umbrella"));
+  EXPECT_THAT(out.out, HasSubstr("3 affected customer(s)."));
+  Outcome json = Run({"affected", ref, "-o", "json"}, "bob");
+  EXPECT_THAT(json.out, HasSubstr("\"alertLabels\""));
+  EXPECT_THAT(json.out, HasSubstr("\"customer=Umbrella\""));
+  Outcome engineer = Run({"affected", ref}, "alice");
+  EXPECT_EQ(engineer.code, kExitError);
+  EXPECT_THAT(engineer.err, HasSubstr("permission"));
+}
+
 TEST_F(CliTest, SubscriberChangesAreForCommsRolesAndCheckedByField) {
   Outcome engineer = Run({"subscribers", "list"});
   EXPECT_NE(engineer.code, kExitOk);

@@ -488,9 +488,37 @@ v1::Subscriber Sub(const std::string& id, std::vector<std::string> components,
   v1::Subscriber s;
   s.set_id(id);
   s.set_email(id + "@Example.com");
+  s.set_account("acct-" + id);
   s.set_status(status);
   for (auto& c : components) s.add_component_ids(c);
   return s;
+}
+
+TYPED_TEST(StoreContractTest, SubscribersAreFoundByAccountInIdOrder) {
+  v1::Subscriber no_account = Sub("c", {"api"});
+  no_account.clear_account();
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) -> absl::Status {
+            for (const v1::Subscriber& s :
+                 {Sub("b", {"api"}),
+                  Sub("a", {"checkout"}, v1::SUBSCRIBER_STATUS_UNSUBSCRIBED),
+                  no_account}) {
+              if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+            }
+            return absl::OkStatus();
+          })
+          .ok());
+  auto found =
+      this->template ReadValue<std::vector<v1::Subscriber>>([](StoreReader& r) {
+        return r.ListSubscribersByAccount({"acct-b", "acct-a", "", "nobody"});
+      });
+  ASSERT_THAT(found, SizeIs(2));
+  EXPECT_EQ(found[0].id(), "a");
+  EXPECT_EQ(found[1].id(), "b");
+  EXPECT_THAT(
+      (this->template ReadValue<std::vector<v1::Subscriber>>(
+          [](StoreReader& r) { return r.ListSubscribersByAccount({}); })),
+      SizeIs(0));
 }
 
 TYPED_TEST(StoreContractTest,
@@ -630,11 +658,13 @@ TEST(SqliteStoreTest, UpgradeFromSchema4MakesStoredSubscribersAnAudience) {
                     })
                     .ok());
   }
-  // Back to schema 4: what migrations 5 and 6 added is gone; the stored row
+  // Back to schema 4: what migrations 5 to 7 added is gone; the stored row
   // stays.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX subscribers_by_account;"
+                         "ALTER TABLE subscribers DROP COLUMN account;"
                          "DROP TABLE settings;"
                          "DROP TABLE subscriptions;"
                          "DROP INDEX subscribers_by_email;"
@@ -654,6 +684,8 @@ TEST(SqliteStoreTest, UpgradeFromSchema4MakesStoredSubscribersAnAudience) {
                     EXPECT_EQ(*r.CountAudience({"checkout"}), 1);
                     EXPECT_EQ(r.FindSubscriberByEmail("a@example.com")->id(),
                               "a");
+                    auto by_account = r.ListSubscribersByAccount({"acct-a"});
+                    EXPECT_EQ(by_account->size(), 1u);
                     return absl::OkStatus();
                   })
                   .ok());

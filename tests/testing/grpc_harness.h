@@ -29,9 +29,11 @@ struct GrpcHarness {
                      }
                      return tokens;
                    }()),
-        api{authorizer,       core.workflow,  core.queries,
-            core.escalator,   core.overrides, core.maintenance,
-            core.subscribers, core.clock,     [this] { ++published; },
+        api{authorizer,       core.workflow,
+            core.queries,     core.escalator,
+            core.overrides,   core.maintenance,
+            core.subscribers, core.affected,
+            core.clock,       [this] { ++published; },
             &core.events},
         incidents(api),
         messages(api),

@@ -15,6 +15,7 @@
 #include "prometheus/registry.h"
 #include "server/config/bootstrap.h"
 #include "server/config/config_loader.h"
+#include "server/core/affected_customers.h"
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
 #include "server/core/escalator.h"
@@ -60,6 +61,7 @@ struct CoreHarness {
         workflow(deps, drafter, planner, cadence),
         queries(deps, planner),
         subscribers(deps),
+        affected(deps),
         links("test-link-signing-key-0123456789abcdef0123456789abcdef"),
         portal(deps, drafter, links),
         composer(
@@ -128,6 +130,7 @@ struct CoreHarness {
   CommsWorkflow workflow;
   IncidentQueries queries;
   SubscriberDirectory subscribers;
+  AffectedCustomers affected;
   LinkTokens links;
   SubscriptionPortal portal;
   DeliveryComposer composer;
