@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${HERALD_BUILD_DIR:-build}
 
-# Build and test dependencies, all from Debian 12.
+# Build dependencies, all from Debian 12.
 PACKAGES=(
   g++ cmake ninja-build pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
@@ -18,14 +18,21 @@ PACKAGES=(
   prometheus-cpp-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
   libsimdjson-dev libgoogle-perftools-dev libdtl-dev
   libmstch-dev libyaml-cpp-dev libcli11-dev libfccp-dev
-  libgtest-dev libgmock-dev clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev
   tzdata ca-certificates curl
+)
+# What only the tests use: the real Alertmanager, an SMTP server, a feed
+# parser, a browser, a load generator and clang for the sanitizer and
+# thread-safety builds. `run` does not install them.
+TEST_PACKAGES=(
+  clang libclang-rt-14-dev
   prometheus-alertmanager python3 python3-aiosmtpd python3-feedparser wrk chromium
 )
 
+# install_missing PACKAGE...: apt-get installs those not installed yet.
 install_missing() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
@@ -45,18 +52,18 @@ cmd=${1:-run}
 [[ $# -gt 0 ]] && shift
 case "$cmd" in
   run)
-    install_missing
+    install_missing "${PACKAGES[@]}"
     build
     echo "quickstart: starting heraldd (Ctrl-C stops it); demo tokens: source .herald-data/demo-tokens.env"
     exec "$BUILD_DIR/server/heraldd" "$@"
     ;;
   test)
-    install_missing
+    install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     build
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
     ;;
   build)
-    install_missing
+    install_missing "${PACKAGES[@]}"
     build
     ;;
   *)

@@ -18,6 +18,20 @@ absl::Status FieldError(absl::string_view path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
 }
 
+// Parses `text` into `*out` when it is set; it must be a positive Go
+// duration. `example` shows the expected form in the error.
+absl::Status ParsePositiveDuration(absl::string_view field,
+                                   const std::string& text,
+                                   absl::string_view example,
+                                   absl::Duration* out) {
+  if (text.empty()) return absl::OkStatus();
+  if (!absl::ParseDuration(text, out) || *out <= absl::ZeroDuration()) {
+    return FieldError(field, absl::StrCat("expected a duration like \"",
+                                          example, "\", got \"", text, "\""));
+  }
+  return absl::OkStatus();
+}
+
 bool ValidId(const std::string& id) {
   if (id.empty()) return false;
   for (char c : id) {
@@ -214,17 +228,15 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   if (dc.max_attempts_per_contact() > 0) {
     delivery.max_attempts_per_contact = dc.max_attempts_per_contact();
   }
-  for (const auto& [field, text, out] :
-       {std::tuple{"delivery.retry_base", &dc.retry_base(),
-                   &delivery.retry_base},
-        std::tuple{"delivery.retry_cap", &dc.retry_cap(),
-                   &delivery.retry_cap}}) {
-    if (text->empty()) continue;
-    if (!absl::ParseDuration(*text, out) || *out <= absl::ZeroDuration()) {
-      return FieldError(field, absl::StrCat("expected a duration like \"5s\", "
-                                            "got \"",
-                                            *text, "\""));
-    }
+  if (auto st = ParsePositiveDuration("delivery.retry_base", dc.retry_base(),
+                                      "5s", &delivery.retry_base);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = ParsePositiveDuration("delivery.retry_cap", dc.retry_cap(),
+                                      "10m", &delivery.retry_cap);
+      !st.ok()) {
+    return st;
   }
   if (delivery.retry_cap < delivery.retry_base) {
     return FieldError("delivery.retry_cap", "must not be below retry_base");
@@ -246,17 +258,17 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   SelfServiceSettings self_service;
   const v1::SelfServiceConfig& ssc = config.self_service();
   self_service.enabled = !ssc.disabled();
-  for (const auto& [field, text, out] :
-       {std::tuple{"self_service.confirmation_ttl", &ssc.confirmation_ttl(),
-                   &self_service.confirmation_ttl},
-        std::tuple{"self_service.resend_interval", &ssc.resend_interval(),
-                   &self_service.resend_interval}}) {
-    if (text->empty()) continue;
-    if (!absl::ParseDuration(*text, out) || *out <= absl::ZeroDuration()) {
-      return FieldError(field, absl::StrCat("expected a duration like \"48h\", "
-                                            "got \"",
-                                            *text, "\""));
-    }
+  if (auto st = ParsePositiveDuration("self_service.confirmation_ttl",
+                                      ssc.confirmation_ttl(), "48h",
+                                      &self_service.confirmation_ttl);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = ParsePositiveDuration("self_service.resend_interval",
+                                      ssc.resend_interval(), "10m",
+                                      &self_service.resend_interval);
+      !st.ok()) {
+    return st;
   }
   if (ssc.max_requests_per_minute() < 0) {
     return FieldError("self_service.max_requests_per_minute",

@@ -1,6 +1,7 @@
 #include "server/core/subscription_portal.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -14,6 +15,10 @@
 namespace herald {
 namespace {
 
+// The notices' templates: a confirmation request, or "you already
+// subscribe".
+constexpr absl::string_view kConfirmNotice = "subscribe_confirm";
+constexpr absl::string_view kExistingNotice = "subscribe_existing";
 constexpr size_t kMaxNameLength = 200;
 constexpr size_t kMaxEmailLength = 254;  // RFC 5321's limit on a path
 
@@ -59,14 +64,17 @@ absl::Status SubscriptionPortal::QueueNotice(StoreTxn& txn,
                                              absl::string_view kind,
                                              absl::Time now) const {
   const std::string& public_url = deps_.org->config().server().public_url();
-  const absl::Time expires = now + deps_.org->self_service().confirmation_ttl;
-  absl::StatusOr<Email> email = drafter_.SubscriberNotice(
-      kind, subscriber,
-      {{"confirm_url", LinkUrl(public_url, "/subscribe/confirm",
-                               links_.Confirm(subscriber.id(), expires))},
-       {"expires_at", UtcMinutes(expires)},
-       {"unsubscribe_url", LinkUrl(public_url, "/unsubscribe",
-                                   links_.Unsubscribe(subscriber.id()))}});
+  std::map<std::string, std::string> links = {
+      {"unsubscribe_url", LinkUrl(public_url, "/unsubscribe",
+                                  links_.Unsubscribe(subscriber.id()))}};
+  if (kind == kConfirmNotice) {
+    const absl::Time expires = now + deps_.org->self_service().confirmation_ttl;
+    links["confirm_url"] = LinkUrl(public_url, "/subscribe/confirm",
+                                   links_.Confirm(subscriber.id(), expires));
+    links["expires_at"] = UtcMinutes(expires);
+  }
+  absl::StatusOr<Email> email =
+      drafter_.SubscriberNotice(kind, subscriber, links);
   if (!email.ok()) return email.status();
   v1::Delivery d;
   d.set_recipient(absl::StrCat("subscriber:", subscriber.id()));
@@ -155,7 +163,7 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
       *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
       if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
       queued = true;
-      return QueueNotice(txn, sub, "subscribe_existing", now);
+      return QueueNotice(txn, sub, kExistingNotice, now);
     }
     // New, pending, or unsubscribed and asking again: pending until they
     // confirm, with what they asked for this time.
@@ -166,7 +174,7 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
     if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
     if (recently_sent) return absl::OkStatus();
     queued = true;
-    return QueueNotice(txn, sub, "subscribe_confirm", now);
+    return QueueNotice(txn, sub, kConfirmNotice, now);
   });
   if (!s.ok()) return s;
   deps_.metrics.SelfService(queued ? "requested" : "throttled").Increment();
@@ -187,66 +195,72 @@ absl::Status SubscriptionPortal::CheckUnsubscribeLink(
   return links_.CheckUnsubscribe(token).status();
 }
 
+absl::StatusOr<std::pair<v1::Subscriber, bool>>
+SubscriptionPortal::UpdateSubscriber(
+    const std::string& id,
+    absl::FunctionRef<absl::StatusOr<bool>(v1::Subscriber&)> change) const {
+  std::pair<v1::Subscriber, bool> out;
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    absl::StatusOr<v1::Subscriber> sub = txn.GetSubscriber(id);
+    if (absl::IsNotFound(sub.status())) {
+      // Readers see this: no internal ids.
+      return absl::NotFoundError(
+          "this subscription no longer exists: subscribe again");
+    }
+    if (!sub.ok()) return sub.status();
+    absl::StatusOr<bool> changed = change(*sub);
+    if (!changed.ok()) return changed.status();
+    out = {*sub, *changed};
+    return *changed ? txn.PutSubscriber(*sub) : absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<v1::Subscriber> SubscriptionPortal::Confirm(
     absl::string_view token) const {
   const absl::Time now = deps_.clock.Now();
   absl::StatusOr<std::string> id = links_.CheckConfirm(token, now);
   if (!id.ok()) return id.status();
-  v1::Subscriber out;
-  bool changed = false;
-  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    changed = false;
-    absl::StatusOr<v1::Subscriber> sub = txn.GetSubscriber(*id);
-    if (absl::IsNotFound(sub.status())) {
-      return absl::NotFoundError(
-          "this subscription no longer exists: subscribe again");
-    }
-    if (!sub.ok()) return sub.status();
-    out = *sub;
-    if (sub->status() == v1::SUBSCRIBER_STATUS_UNSUBSCRIBED) {
-      return absl::FailedPreconditionError(
-          "you unsubscribed after this link was sent: subscribe again to "
-          "get a new one");
-    }
-    if (!IsPending(*sub)) return absl::OkStatus();  // confirmed before
-    out.set_status(v1::SUBSCRIBER_STATUS_ACTIVE);
-    *out.mutable_confirmed_at() = ToProtoTime(now);
-    changed = true;
-    return txn.PutSubscriber(out);
-  });
-  if (!s.ok()) return s;
+  auto updated =
+      UpdateSubscriber(*id, [&](v1::Subscriber& sub) -> absl::StatusOr<bool> {
+        if (sub.status() == v1::SUBSCRIBER_STATUS_UNSUBSCRIBED) {
+          return absl::FailedPreconditionError(
+              "you unsubscribed after this link was sent: subscribe again to "
+              "get a new one");
+        }
+        if (!IsPending(sub)) return false;  // confirmed before
+        sub.set_status(v1::SUBSCRIBER_STATUS_ACTIVE);
+        *sub.mutable_confirmed_at() = ToProtoTime(now);
+        return true;
+      });
+  if (!updated.ok()) return updated.status();
+  auto& [sub, changed] = *updated;
   if (changed) {
     deps_.metrics.SelfService("confirmed").Increment();
-    LogInfo("subscription confirmed", {{"subscriber", out.id()}});
+    LogInfo("subscription confirmed", {{"subscriber", sub.id()}});
   }
-  return out;
+  return std::move(sub);
 }
 
 absl::StatusOr<v1::Subscriber> SubscriptionPortal::Unsubscribe(
     absl::string_view token) const {
   absl::StatusOr<std::string> id = links_.CheckUnsubscribe(token);
   if (!id.ok()) return id.status();
-  v1::Subscriber out;
-  bool changed = false;
-  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    changed = false;
-    absl::StatusOr<v1::Subscriber> sub = txn.GetSubscriber(*id);
-    if (!sub.ok()) return sub.status();
-    out = *std::move(sub);
-    if (out.status() == v1::SUBSCRIBER_STATUS_UNSUBSCRIBED) {
-      return absl::OkStatus();
-    }
-    out.set_status(v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
-    changed = true;
-    return txn.PutSubscriber(out);
-  });
-  if (!s.ok()) return s;
+  auto updated =
+      UpdateSubscriber(*id, [](v1::Subscriber& sub) -> absl::StatusOr<bool> {
+        if (sub.status() == v1::SUBSCRIBER_STATUS_UNSUBSCRIBED) return false;
+        sub.set_status(v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+        return true;
+      });
+  if (!updated.ok()) return updated.status();
+  auto& [sub, changed] = *updated;
   if (changed) {
     deps_.metrics.SelfService("unsubscribed").Increment();
     LogInfo("subscriber unsubscribed",
-            {{"subscriber", out.id()}, {"by", "self"}});
+            {{"subscriber", sub.id()}, {"by", "self"}});
   }
-  return out;
+  return std::move(sub);
 }
 
 }  // namespace herald

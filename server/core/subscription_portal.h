@@ -19,8 +19,10 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -59,6 +61,12 @@ class SubscriptionPortal {
 
  private:
   bool TakeRequestSlot();
+  // Applies `change` to subscriber `id` in one transaction; `change`
+  // returns whether it changed anything, which is then stored. Returns the
+  // subscriber as stored and whether it changed.
+  absl::StatusOr<std::pair<v1::Subscriber, bool>> UpdateSubscriber(
+      const std::string& id,
+      absl::FunctionRef<absl::StatusOr<bool>(v1::Subscriber&)> change) const;
   // Queues `kind` (subscribe_confirm or subscribe_existing) to `subscriber`.
   absl::Status QueueNotice(StoreTxn& txn, const v1::Subscriber& subscriber,
                            absl::string_view kind, absl::Time now) const;

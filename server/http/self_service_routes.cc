@@ -134,16 +134,26 @@ PageReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
   return Render(page, 200, view);
 }
 
+// The page for a link that cannot be used; `offer_form` adds the form to
+// subscribe again.
+PageReply BrokenLink(const StatusPage& page, const absl::Status& s,
+                     bool offer_form) {
+  SelfServicePage view;
+  view.heading = "This link does not work";
+  view.error = ErrorText(s);
+  view.show_form = offer_form;
+  return Render(page, StatusFor(s), view);
+}
+
 PageReply ServeConfirm(SubscriptionPortal& portal, const StatusPage& page,
                        const FormRequest& request, const std::string& token) {
   SelfServicePage view;
   if (!request.post) {
     const absl::Status s = portal.CheckConfirmLink(token);
     if (!s.ok()) {
-      view.heading = "This link does not work";
-      view.error = ErrorText(s);
-      view.show_form = s.code() == absl::StatusCode::kFailedPrecondition;
-      return Render(page, StatusFor(s), view);
+      // Expired: ask again here.
+      return BrokenLink(page, s,
+                        s.code() == absl::StatusCode::kFailedPrecondition);
     }
     view.heading = "Confirm your subscription";
     view.text = "Press the button to start receiving status updates.";
@@ -152,10 +162,7 @@ PageReply ServeConfirm(SubscriptionPortal& portal, const StatusPage& page,
   }
   absl::StatusOr<v1::Subscriber> sub = portal.Confirm(token);
   if (!sub.ok()) {
-    view.heading = "This link does not work";
-    view.error = ErrorText(sub.status());
-    view.show_form = sub.status().code() != absl::StatusCode::kUnavailable;
-    return Render(page, StatusFor(sub.status()), view);
+    return BrokenLink(page, sub.status(), StatusFor(sub.status()) < 500);
   }
   view.heading = "You are subscribed";
   view.text = absl::StrCat("Status updates will reach ", sub->email(),
@@ -169,22 +176,14 @@ PageReply ServeUnsubscribe(SubscriptionPortal& portal, const StatusPage& page,
   SelfServicePage view;
   if (!request.post) {
     const absl::Status s = portal.CheckUnsubscribeLink(token);
-    if (!s.ok()) {
-      view.heading = "This link does not work";
-      view.error = ErrorText(s);
-      return Render(page, StatusFor(s), view);
-    }
+    if (!s.ok()) return BrokenLink(page, s, /*offer_form=*/false);
     view.heading = "Unsubscribe";
     view.text = "Press the button to stop receiving status updates.";
     view.unsubscribe_token = token;
     return Render(page, 200, view);
   }
   absl::StatusOr<v1::Subscriber> sub = portal.Unsubscribe(token);
-  if (!sub.ok()) {
-    view.heading = "This link does not work";
-    view.error = ErrorText(sub.status());
-    return Render(page, StatusFor(sub.status()), view);
-  }
+  if (!sub.ok()) return BrokenLink(page, sub.status(), /*offer_form=*/false);
   view.heading = "You are unsubscribed";
   view.text = absl::StrCat("No more status updates will be sent to ",
                            sub->email().empty() ? "you" : sub->email(), ".");

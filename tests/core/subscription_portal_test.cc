@@ -216,6 +216,14 @@ TEST_F(SubscriptionPortalTest, AConfirmationSentBeforeUnsubscribingIsVoid) {
   EXPECT_TRUE(absl::IsFailedPrecondition(h_.portal.Confirm(token).status()));
 }
 
+TEST_F(SubscriptionPortalTest, ALinkForASubscriberWhoIsGoneSaysSoWithoutIds) {
+  const absl::Status s =
+      h_.portal.Unsubscribe(h_.links.Unsubscribe("self-0123abcd")).status();
+  EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("no longer exists"));
+  EXPECT_THAT(std::string(s.message()), Not(HasSubstr("self-0123abcd")));
+}
+
 TEST_F(SubscriptionPortalTest, BadFormInputNamesTheField) {
   const auto error = [&](SubscribeRequest r) {
     return std::string(h_.portal.Subscribe(r).message());
