@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -55,6 +56,17 @@ absl::StatusOr<absl::Time> ParseWhen(const std::string& text,
                    ": expected an RFC 3339 time (2026-11-24T03:00:00Z) or a "
                    "duration from now (8h), got \"",
                    text, "\""));
+}
+
+std::string Money(int64_t cents, const std::string& currency) {
+  return absl::StrFormat("%s %d.%02d", currency, cents / 100, cents % 100);
+}
+
+// "1h35m" between two timestamps; "-" when either is unset.
+std::string Duration(const google::protobuf::Timestamp& from,
+                     const google::protobuf::Timestamp& to) {
+  if (from.seconds() == 0 || to.seconds() == 0) return "-";
+  return absl::FormatDuration(absl::Seconds(to.seconds() - from.seconds()));
 }
 
 std::string OneLine(const std::string& s, size_t max) {
@@ -125,11 +137,12 @@ std::string CodeName(grpc::StatusCode code) {
   }
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     absl::string_view flag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--body-file: cannot read \"", path, "\""));
+        absl::StrCat(flag, ": cannot read \"", path, "\""));
   }
   std::stringstream buf;
   buf << in.rdbuf();
@@ -184,7 +197,7 @@ absl::StatusOr<std::pair<std::string, std::string>> EditInEditor(
     return absl::AbortedError(
         absl::StrCat("the editor (", editor, ") failed; nothing was changed"));
   }
-  absl::StatusOr<std::string> edited = ReadFile(path);
+  absl::StatusOr<std::string> edited = ReadFile(path, "the edited file");
   unlink(path);
   if (!edited.ok()) return edited.status();
   return ParseEditableText(*edited);
@@ -515,7 +528,7 @@ class Commands {
     req.set_version(m.version());
     req.set_title(title);
     if (!body_file.empty()) {
-      absl::StatusOr<std::string> body = ReadFile(body_file);
+      absl::StatusOr<std::string> body = ReadFile(body_file, "--body-file");
       if (!body.ok()) return UsageError(body.status());
       req.set_body(*std::move(body));
     }
@@ -744,6 +757,14 @@ class Commands {
     return kExitOk;
   }
 
+  int ListAmends(const std::string& incident, v1::ListAmendsResponse& resp) {
+    v1::ListAmendsRequest req;
+    req.set_incident(incident);
+    return Call([&](grpc::ClientContext& c, Stubs& s) {
+      return s.aftercare->ListAmends(&c, req, &resp);
+    });
+  }
+
   int ListAffected(const std::string& incident) {
     v1::ListAffectedCustomersRequest req;
     req.set_incident(incident);
@@ -777,6 +798,140 @@ class Commands {
     }
     t.Print(out_);
     out_ << resp.customers_size() << " affected customer(s).\n";
+    return kExitOk;
+  }
+
+  int Credits(const std::string& incident) {
+    v1::ListAmendsResponse resp;
+    if (int rc = ListAmends(incident, resp)) return rc;
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (resp.amends().empty()) {
+      out_ << "No customer is affected by " << incident << ".\n";
+      return kExitOk;
+    }
+    Table t({"CUSTOMER", "ACCOUNT", "PLAN", "DURATION", "CREDIT", "AMOUNT",
+             "VOUCHER"});
+    int offered = 0;
+    for (const v1::Amends& a : resp.amends()) {
+      const v1::Credit& c = a.credit();
+      const bool voucher = !c.voucher_value().empty();
+      offered += c.percent() > 0 || voucher;
+      t.Add({a.subscriber_id(), a.account().empty() ? "-" : a.account(),
+             a.plan().empty() ? "-" : a.plan(),
+             Duration(a.started_at(), a.ended_at()),
+             c.percent() > 0 ? absl::StrCat(c.percent(), "%") : "-",
+             c.amount_cents() > 0 ? Money(c.amount_cents(), c.currency()) : "-",
+             !voucher ? "-"
+             : c.voucher_code().empty()
+                 ? absl::StrCat(c.voucher_value(), " (code on approval)")
+                 : absl::StrCat(c.voucher_value(), ": ", c.voucher_code())});
+    }
+    t.Print(out_);
+    out_ << offered << " of " << resp.amends_size()
+         << " customer(s) are offered a credit or voucher"
+         << (resp.fixed() ? ", fixed when the apology was approved.\n"
+                          : "; the apology is not approved yet, so these are "
+                            "what approving it now would fix.\n");
+    out_ << "The point person may offer up to " << resp.authority_percent()
+         << "% of the monthly fee";
+    if (!resp.approved_by().empty()) {
+      out_ << "; " << resp.approved_by() << " (admin) approved up to "
+           << resp.approved_percent() << "%";
+    }
+    out_ << ".\n";
+    if (resp.needs_admin()) {
+      out_ << "A credit exceeds that: an admin must run `herald credits "
+              "approve "
+           << incident << "` before the apology can be approved.\n";
+    }
+    return kExitOk;
+  }
+
+  int ApproveCredits(const std::string& incident) {
+    v1::ApproveCreditsRequest req;
+    req.set_incident(incident);
+    v1::ApproveCreditsResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.aftercare->ApproveCredits(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << "Credits of " << resp.incident().ref() << " approved up to "
+         << resp.approved_percent()
+         << "% of the monthly fee; the apology can now be approved.\n";
+    return kExitOk;
+  }
+
+  int FollowUps(const std::string& incident, bool problems_only) {
+    v1::ListAmendsResponse resp;
+    if (int rc = ListAmends(incident, resp)) return rc;
+    if (problems_only) {
+      google::protobuf::RepeatedPtrField<v1::Amends> kept;
+      for (v1::Amends& a : *resp.mutable_amends()) {
+        if (a.service_answer() == v1::FOLLOW_UP_ANSWER_STILL_BROKEN ||
+            a.credit_answer() == v1::FOLLOW_UP_ANSWER_CREDIT_MISSING) {
+          *kept.Add() = std::move(a);
+        }
+      }
+      resp.mutable_amends()->Swap(&kept);
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (!resp.fixed()) {
+      out_ << "The apology of " << incident
+           << " is not approved yet; its follow-up comes after it.\n";
+      return kExitOk;
+    }
+    auto answer = [](v1::FollowUpAnswer a) {
+      return a == v1::FOLLOW_UP_ANSWER_UNSPECIFIED
+                 ? std::string("-")
+                 : absl::StrReplaceAll(EnumLabel(a), {{"_", " "}});
+    };
+    Table t({"CUSTOMER", "NAME", "ACCOUNT", "SERVICE", "CREDIT", "ANSWERED"});
+    int problems = 0, answered = 0;
+    for (const v1::Amends& a : resp.amends()) {
+      const bool problem =
+          a.service_answer() == v1::FOLLOW_UP_ANSWER_STILL_BROKEN ||
+          a.credit_answer() == v1::FOLLOW_UP_ANSWER_CREDIT_MISSING;
+      problems += problem;
+      answered += a.has_answered_at();
+      t.Add({absl::StrCat(problem ? "! " : "", a.subscriber_id()),
+             a.customer_name().empty() ? "-" : a.customer_name(),
+             a.account().empty() ? "-" : a.account(),
+             answer(a.service_answer()), answer(a.credit_answer()),
+             When(a.answered_at())});
+    }
+    if (resp.amends().empty()) {
+      out_ << (problems_only ? "No customer reported a problem.\n"
+                             : "No customer is affected.\n");
+      return kExitOk;
+    }
+    t.Print(out_);
+    if (!problems_only) {
+      out_ << answered << " of " << resp.amends_size()
+           << " customer(s) answered; ";
+    }
+    out_ << problems << " need(s) a person: still broken or credit missing"
+         << (problems > 0 ? " (marked !)" : "") << ".\n";
+    return kExitOk;
+  }
+
+  int Postmortem(const std::string& incident, const std::string& file) {
+    absl::StatusOr<std::string> summary = ReadFile(file, "--file");
+    if (!summary.ok()) return UsageError(summary.status());
+    v1::AttachPostmortemRequest req;
+    req.set_incident(incident);
+    req.set_summary(*std::move(summary));
+    v1::AttachPostmortemResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.aftercare->AttachPostmortem(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << "Postmortem of " << resp.incident().ref()
+         << " published; the status page shows it and its status is now "
+            "postmortem.\n";
     return kExitOk;
   }
 
@@ -1396,6 +1551,59 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->add_option("INCIDENT", affected_incident, "incident id, e.g. INC-12")
       ->required();
   affected->callback([&] { rc = cmd.ListAffected(affected_incident); });
+  std::string credits_incident;
+  auto* credits = app.add_subcommand(
+      "credits",
+      "Each affected customer's credit or voucher for an incident: before "
+      "the apology is approved, what approving it would give; after, what "
+      "was fixed, with voucher codes (comms, comms_lead, admin)");
+  credits->add_option("INCIDENT", credits_incident, "incident id, e.g. INC-12");
+  auto* credits_approve = credits->add_subcommand(
+      "approve",
+      "Let the incident's apology offer credits above the rota's authority "
+      "(admin)");
+  credits_approve
+      ->add_option("INCIDENT", credits_incident, "incident id, e.g. INC-12")
+      ->required();
+  credits_approve->callback([&] { rc = cmd.ApproveCredits(credits_incident); });
+  credits->callback([&] {
+    if (!credits->get_subcommands().empty()) return;
+    if (credits_incident.empty()) {
+      throw CLI::RequiredError("INCIDENT");
+    }
+    rc = cmd.Credits(credits_incident);
+  });
+
+  std::string follow_ups_incident;
+  bool problems_only = false;
+  auto* follow_ups = app.add_subcommand(
+      "follow-ups",
+      "Customers' answers to an incident's follow-up; those still broken or "
+      "missing a credit need a person (comms, comms_lead, admin)");
+  follow_ups
+      ->add_option("INCIDENT", follow_ups_incident, "incident id, e.g. INC-12")
+      ->required();
+  follow_ups->add_flag("--problems", problems_only,
+                       "only customers who answered still broken or credit "
+                       "missing");
+  follow_ups->callback(
+      [&] { rc = cmd.FollowUps(follow_ups_incident, problems_only); });
+
+  std::string postmortem_incident, postmortem_file;
+  auto* postmortem = app.add_subcommand(
+      "postmortem",
+      "Publish the public postmortem of a resolved incident (comms_lead, "
+      "admin): the status page shows it, apologies and follow-ups link to it");
+  postmortem
+      ->add_option("INCIDENT", postmortem_incident, "incident id, e.g. INC-12")
+      ->required();
+  postmortem
+      ->add_option("--file", postmortem_file,
+                   "the summary, plain text; blank lines separate paragraphs")
+      ->required();
+  postmortem->callback(
+      [&] { rc = cmd.Postmortem(postmortem_incident, postmortem_file); });
+
   std::string sub_component;
   bool sub_all = false;
   auto* sub_list = subscribers->add_subcommand("list", "List subscribers");
@@ -1514,6 +1722,7 @@ Connector GrpcConnector() {
     stubs.messages = v1::MessageService::NewStub(channel);
     stubs.oncall = v1::OnCallService::NewStub(channel);
     stubs.subscribers = v1::SubscriberService::NewStub(channel);
+    stubs.aftercare = v1::AftercareService::NewStub(channel);
     return stubs;
   };
 }

@@ -25,6 +25,7 @@ struct Stubs {
   std::unique_ptr<v1::MessageService::StubInterface> messages;
   std::unique_ptr<v1::OnCallService::StubInterface> oncall;
   std::unique_ptr<v1::SubscriberService::StubInterface> subscribers;
+  std::unique_ptr<v1::AftercareService::StubInterface> aftercare;
 };
 
 using Connector = std::function<Stubs(const ConnectOptions&)>;

@@ -16,9 +16,11 @@
 #include "server/api/grpc_services.h"
 #include "server/config/bootstrap.h"
 #include "server/config/config_loader.h"
+#include "server/core/aftercare.h"
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
 #include "server/core/escalator.h"
+#include "server/core/follow_ups.h"
 #include "server/core/incident_queries.h"
 #include "server/core/job_runner.h"
 #include "server/core/link_tokens.h"
@@ -143,13 +145,15 @@ int Run(const Flags& flags) {
   Escalator escalator(deps, planner);
   CadenceKeeper cadence(deps, drafter, planner);
   MaintenanceScheduler maintenance(deps, drafter, planner);
-  JobRunner jobs(deps, escalator, cadence, maintenance);
+  AffectedCustomers affected(deps);
+  Aftercare aftercare(deps, affected, planner);
+  FollowUps follow_ups(deps, drafter, planner, links);
+  JobRunner jobs(deps, escalator, cadence, maintenance, aftercare, follow_ups);
   RotaOverrides overrides(deps);
   AlertIntake intake(deps, drafter, planner, escalator);
-  CommsWorkflow workflow(deps, drafter, planner, cadence);
-  IncidentQueries queries(deps, planner);
+  CommsWorkflow workflow(deps, drafter, planner, cadence, aftercare);
+  IncidentQueries queries(deps, planner, aftercare);
   SubscriberDirectory subscribers(deps);
-  AffectedCustomers affected(deps);
   StatusPage status_page(deps);
   Authorizer authorizer(*org, *std::move(tokens));
 
@@ -218,17 +222,18 @@ int Run(const Flags& flags) {
                            server.webhook_basic_username(),
                            static_cast<size_t>(server.max_request_bytes()),
                            server.max_inflight_webhooks(), [] { return true; },
-                           /*io_threads=*/2, &portal});
+                           /*io_threads=*/2, &portal, &follow_ups});
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer, workflow,     queries,     escalator,
-              overrides,  maintenance,  subscribers, affected,
-              clock,      wake_senders, &events};
+  ApiDeps api{authorizer, workflow,    queries,      escalator,
+              overrides,  maintenance, subscribers,  affected,
+              aftercare,  clock,       wake_senders, &events};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);
   OnCallServiceImpl oncall_service(api);
   SubscriberServiceImpl subscriber_service(api);
+  AftercareServiceImpl aftercare_service(api);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -241,6 +246,7 @@ int Run(const Flags& flags) {
   builder.RegisterService(&message_service);
   builder.RegisterService(&oncall_service);
   builder.RegisterService(&subscriber_service);
+  builder.RegisterService(&aftercare_service);
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || grpc_port == 0) {
     return Fail(absl::UnavailableError(

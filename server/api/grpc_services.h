@@ -11,6 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "herald/v1/herald.grpc.pb.h"
 #include "server/core/affected_customers.h"
+#include "server/core/aftercare.h"
 #include "server/core/authorizer.h"
 #include "server/core/clock.h"
 #include "server/core/comms_workflow.h"
@@ -32,6 +33,7 @@ struct ApiDeps {
   const MaintenanceScheduler& maintenance;
   const SubscriberDirectory& subscribers;
   const AffectedCustomers& affected;
+  const Aftercare& aftercare;
   const Clock& clock;
   // Called after a message is published, e.g. to wake the outbox.
   std::function<void()> on_published;
@@ -151,6 +153,25 @@ class SubscriberServiceImpl final
       grpc::CallbackServerContext* ctx,
       const v1::ListAffectedCustomersRequest* req,
       v1::ListAffectedCustomersResponse* resp) override;
+
+ private:
+  const ApiDeps& deps_;
+};
+
+class AftercareServiceImpl final
+    : public v1::AftercareService::CallbackService {
+ public:
+  explicit AftercareServiceImpl(const ApiDeps& deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* ListAmends(grpc::CallbackServerContext* ctx,
+                                       const v1::ListAmendsRequest* req,
+                                       v1::ListAmendsResponse* resp) override;
+  grpc::ServerUnaryReactor* ApproveCredits(
+      grpc::CallbackServerContext* ctx, const v1::ApproveCreditsRequest* req,
+      v1::ApproveCreditsResponse* resp) override;
+  grpc::ServerUnaryReactor* AttachPostmortem(
+      grpc::CallbackServerContext* ctx, const v1::AttachPostmortemRequest* req,
+      v1::AttachPostmortemResponse* resp) override;
 
  private:
   const ApiDeps& deps_;

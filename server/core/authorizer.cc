@@ -32,6 +32,10 @@ absl::string_view PermissionName(Permission p) {
       return "read deliveries";
     case Permission::kManageSubscribers:
       return "manage subscribers";
+    case Permission::kApproveCredits:
+      return "approve credits";
+    case Permission::kPublishPostmortem:
+      return "publish postmortems";
   }
   return "unknown";
 }
@@ -51,7 +55,10 @@ std::set<v1::Role> RolesGranting(Permission p) {
     case Permission::kApproveMessage:
       return {v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD};
     case Permission::kManageRota:
+    case Permission::kPublishPostmortem:
       return {v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
+    case Permission::kApproveCredits:
+      return {v1::ROLE_ADMIN};
     case Permission::kReadDeliveries:
     case Permission::kManageSubscribers:
       return {v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};

@@ -29,6 +29,8 @@ enum class Permission {
   kScheduleMaintenance,  // announce and cancel maintenance
   kReadDeliveries,       // who was sent what, with their addresses
   kManageSubscribers,    // customers' contact details: list, add, remove
+  kApproveCredits,     // let an apology offer credits above a rota's authority
+  kPublishPostmortem,  // attach the public postmortem to an incident
 };
 
 absl::string_view PermissionName(Permission p);

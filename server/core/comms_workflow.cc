@@ -71,8 +71,13 @@ absl::Status CommsWorkflow::CheckAuthority(const Caller& caller,
 CommsWorkflow::CommsWorkflow(const CoreDeps& deps,
                              const MessageDrafter& drafter,
                              const DeliveryPlanner& planner,
-                             const CadenceKeeper& cadence)
-    : deps_(deps), drafter_(drafter), planner_(planner), cadence_(cadence) {}
+                             const CadenceKeeper& cadence,
+                             const Aftercare& aftercare)
+    : deps_(deps),
+      drafter_(drafter),
+      planner_(planner),
+      cadence_(cadence),
+      aftercare_(aftercare) {}
 
 absl::StatusOr<PostedUpdate> CommsWorkflow::PostUpdate(
     const Caller& caller, int64_t incident_id, const std::string& text,
@@ -237,6 +242,10 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
       }
       out.drafts.push_back(*std::move(stored));
     }
+    if (auto st = aftercare_.ScheduleApologyReminder(txn, out.drafts.back());
+        !st.ok()) {
+      return st;
+    }
     out.incident = *std::move(incident);
     return absl::OkStatus();
   });
@@ -300,6 +309,11 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
       incident->set_customer_visible(true);
       *incident->mutable_updated_at() = ToProtoTime(now);
       if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
+    }
+    if (message->kind() == v1::MESSAGE_KIND_APOLOGY) {
+      absl::StatusOr<int> fixed =
+          aftercare_.FixForApproval(txn, caller, *message, *incident);
+      if (!fixed.ok()) return fixed.status();
     }
     // What every delivery renders from, however long the fan-out takes.
     *message->mutable_published_incident() = *incident;

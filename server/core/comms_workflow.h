@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "herald/v1/domain.pb.h"
+#include "server/core/aftercare.h"
 #include "server/core/authorizer.h"
 #include "server/core/cadence_keeper.h"
 #include "server/core/core_deps.h"
@@ -52,7 +53,8 @@ struct Publication {
 class CommsWorkflow {
  public:
   CommsWorkflow(const CoreDeps& deps, const MessageDrafter& drafter,
-                const DeliveryPlanner& planner, const CadenceKeeper& cadence);
+                const DeliveryPlanner& planner, const CadenceKeeper& cadence,
+                const Aftercare& aftercare);
 
   // Stores `text` as an update to `incident_id` and replaces the pending
   // status-update draft with a fresh one. InvalidArgument for empty or
@@ -72,7 +74,8 @@ class CommsWorkflow {
       const UpdateDetails& details,
       absl::AnyInvocable<void(absl::StatusOr<PostedUpdate>)> done);
 
-  // Resolves `incident_id` and drafts the resolution notice and the apology.
+  // Resolves `incident_id` and drafts the resolution notice and the apology,
+  // and sets the reminder for an apology left unapproved.
   // NotFound for an unknown incident; FailedPrecondition when already resolved.
   absl::StatusOr<Resolution> Resolve(const Caller& caller, int64_t incident_id,
                                      const std::string& note);
@@ -90,7 +93,9 @@ class CommsWorkflow {
   // authority does not cover the message, or the four-eyes policy forbids
   // the caller to decide on their own edit; InvalidArgument for bad input.
 
-  // Approves and publishes `message_id` (a draft, or pending approval).
+  // Approves and publishes `message_id` (a draft, or pending approval). An
+  // apology first fixes each affected customer's amends (Aftercare), and
+  // goes to them.
   absl::StatusOr<Publication> Approve(const Caller& caller, int64_t message_id,
                                       int32_t expected_version);
 
@@ -129,6 +134,7 @@ class CommsWorkflow {
   const MessageDrafter& drafter_;
   const DeliveryPlanner& planner_;
   const CadenceKeeper& cadence_;
+  const Aftercare& aftercare_;
 };
 
 }  // namespace herald

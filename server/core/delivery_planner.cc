@@ -28,19 +28,20 @@ DeliveryPlanner::DeliveryPlanner(const CoreDeps& deps,
 absl::StatusOr<int64_t> DeliveryPlanner::EnqueueMessage(
     StoreTxn& txn, const v1::Message& message,
     const v1::Incident& incident) const {
-  return txn.EnqueueFanOut(
-      FanOut{message.id(),
-             incident.id(),
-             {incident.component_ids().begin(), incident.component_ids().end()},
-             deps_.clock.Now()});
+  return txn.EnqueueFanOut(FanOut{
+      .message_id = message.id(),
+      .incident_id = incident.id(),
+      .component_ids = {incident.component_ids().begin(),
+                        incident.component_ids().end()},
+      .now = deps_.clock.Now(),
+      .to_amends = message.audience() == v1::AUDIENCE_AFFECTED_CUSTOMERS});
 }
 
-absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
-                                           absl::string_view event,
-                                           absl::string_view kind,
-                                           const v1::Incident& incident,
-                                           const std::string& person_id,
-                                           const v1::Message* message) const {
+absl::Status DeliveryPlanner::NotifyPerson(
+    StoreTxn& txn, absl::string_view event, absl::string_view kind,
+    const v1::Incident& incident, const std::string& person_id,
+    const v1::Message* message,
+    const std::map<std::string, std::string>& values) const {
   const v1::PersonConfig* person = deps_.org->FindPerson(person_id);
   if (person == nullptr ||
       (person->email().empty() && person->contacts().empty())) {
@@ -48,7 +49,7 @@ absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
         absl::StrCat("person \"", person_id, "\" has no contact to notify"));
   }
   absl::StatusOr<Email> email =
-      drafter_.StaffEmail(kind, incident, *person, message);
+      drafter_.StaffEmail(kind, incident, *person, message, values);
   if (!email.ok()) return email.status();
   v1::Delivery d = NewStaffDelivery(incident, deps_.clock.Now());
   d.set_recipient(absl::StrCat("person:", person_id));
@@ -62,20 +63,28 @@ absl::Status DeliveryPlanner::NotifyPerson(StoreTxn& txn,
   return id.status();
 }
 
-absl::Status DeliveryPlanner::NotifyDraftWaiting(
-    StoreTxn& txn, const v1::Message& draft,
-    const v1::Incident& incident) const {
+absl::Status DeliveryPlanner::NotifyCommsLeads(
+    StoreTxn& txn, absl::string_view event, absl::string_view kind,
+    const v1::Incident& incident, const v1::Message* message,
+    const std::map<std::string, std::string>& values) const {
   for (const v1::PersonConfig& p : deps_.org->config().people()) {
     const bool lead = std::find(p.roles().begin(), p.roles().end(),
                                 v1::ROLE_COMMS_LEAD) != p.roles().end();
     if (!lead || (p.email().empty() && p.contacts().empty())) continue;
-    if (auto s = NotifyPerson(txn, absl::StrCat("draft-", draft.id()),
-                              "draft_waiting", incident, p.id(), &draft);
+    if (auto s =
+            NotifyPerson(txn, event, kind, incident, p.id(), message, values);
         !s.ok()) {
       return s;
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status DeliveryPlanner::NotifyDraftWaiting(
+    StoreTxn& txn, const v1::Message& draft,
+    const v1::Incident& incident) const {
+  return NotifyCommsLeads(txn, absl::StrCat("draft-", draft.id()),
+                          "draft_waiting", incident, &draft);
 }
 
 }  // namespace herald

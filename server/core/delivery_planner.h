@@ -6,6 +6,7 @@
 #ifndef HERALD_SERVER_CORE_DELIVERY_PLANNER_H_
 #define HERALD_SERVER_CORE_DELIVERY_PLANNER_H_
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,7 +22,9 @@ class DeliveryPlanner {
   DeliveryPlanner(const CoreDeps& deps, const MessageDrafter& drafter);
 
   // Queues one delivery of the published `message` for each active
-  // subscriber of the incident's components, in one set-based statement.
+  // subscriber of the incident's components (for the affected-customers
+  // audience of apologies and follow-ups: each active customer whose amends
+  // the apology fixed), in one set-based statement.
   // Content is rendered per contact when sent, from the message and its
   // published_incident. Returns how many were queued.
   absl::StatusOr<int64_t> EnqueueMessage(StoreTxn& txn,
@@ -29,13 +32,19 @@ class DeliveryPlanner {
                                          const v1::Incident& incident) const;
 
   // Queues a staff notification (templates `<kind>.email_*`) to
-  // `person_id`. `event` makes it unique for the incident: queuing the same
-  // event for the same incident and person again is a no-op.
-  absl::Status NotifyPerson(StoreTxn& txn, absl::string_view event,
-                            absl::string_view kind,
-                            const v1::Incident& incident,
-                            const std::string& person_id,
-                            const v1::Message* message = nullptr) const;
+  // `person_id`, with `values` added to the templates' context. `event`
+  // makes it unique for the incident: queuing the same event for the same
+  // incident and person again is a no-op.
+  absl::Status NotifyPerson(
+      StoreTxn& txn, absl::string_view event, absl::string_view kind,
+      const v1::Incident& incident, const std::string& person_id,
+      const v1::Message* message = nullptr,
+      const std::map<std::string, std::string>& values = {}) const;
+  // NotifyPerson to every comms lead with a contact.
+  absl::Status NotifyCommsLeads(
+      StoreTxn& txn, absl::string_view event, absl::string_view kind,
+      const v1::Incident& incident, const v1::Message* message = nullptr,
+      const std::map<std::string, std::string>& values = {}) const;
 
   const MessageDrafter& drafter() const { return drafter_; }
 

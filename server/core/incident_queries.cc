@@ -1,5 +1,6 @@
 #include "server/core/incident_queries.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,8 +9,9 @@
 namespace herald {
 
 IncidentQueries::IncidentQueries(const CoreDeps& deps,
-                                 const DeliveryPlanner& planner)
-    : deps_(deps), planner_(planner) {}
+                                 const DeliveryPlanner& planner,
+                                 const Aftercare& aftercare)
+    : deps_(deps), planner_(planner), aftercare_(aftercare) {}
 
 absl::StatusOr<std::vector<v1::Incident>> IncidentQueries::ListIncidents(
     bool include_resolved) const {
@@ -122,6 +124,56 @@ absl::StatusOr<std::vector<v1::Alert>> IncidentQueries::ListAlerts(
   return out;
 }
 
+absl::Status IncidentQueries::AddPersonalPreviews(
+    StoreReader& r, const v1::Message& message, const v1::Incident& incident,
+    v1::GetMessageResponse& out) const {
+  // Fixed when the apology was approved; before that, what approving it now
+  // would fix.
+  const bool fixed = message.state() == v1::MESSAGE_STATE_PUBLISHED ||
+                     message.kind() == v1::MESSAGE_KIND_FOLLOW_UP;
+  absl::StatusOr<std::vector<v1::Amends>> amends =
+      fixed ? r.ListAmends(incident.id()) : aftercare_.Propose(r, incident);
+  if (!amends.ok()) return amends.status();
+  const std::string& public_url = deps_.org->config().server().public_url();
+  Personal personal{.unsubscribe_url =
+                        LinkUrl(public_url, "/unsubscribe", kPreviewLinkToken)};
+  if (message.kind() == v1::MESSAGE_KIND_FOLLOW_UP) {
+    for (const char* name :
+         {"answer_works_url", "answer_still_broken_url",
+          "answer_credit_received_url", "answer_credit_missing_url"}) {
+      personal.values[name] =
+          LinkUrl(public_url, "/follow-up", kPreviewLinkToken);
+    }
+  }
+  const size_t shown = std::min(amends->size(), kPersonalPreviews);
+  for (size_t i = 0; i < shown; ++i) {
+    const v1::Amends& a = (*amends)[i];
+    absl::StatusOr<v1::Subscriber> who = r.GetSubscriber(a.subscriber_id());
+    if (!who.ok()) return who.status();
+    personal.amends = &a;
+    absl::StatusOr<Email> mail =
+        planner_.drafter().EmailFor(message, incident, *who, personal);
+    if (!mail.ok()) return mail.status();
+    v1::ChannelPreview* email = out.add_previews();
+    email->set_channel("email");
+    email->set_recipient(
+        absl::StrCat(who->email(), " (", i + 1, " of ", amends->size(), ")"));
+    email->set_subject(mail->subject);
+    email->set_body(mail->text);
+    email->set_html(mail->html);
+  }
+  if (shown > 0) {
+    absl::StatusOr<std::string> short_text =
+        planner_.drafter().ShortTextFor(message, incident, &amends->front());
+    if (!short_text.ok()) return short_text.status();
+    v1::ChannelPreview* sms = out.add_previews();
+    sms->set_channel("short_text");
+    sms->set_recipient(amends->front().subscriber_id());
+    sms->set_body(*std::move(short_text));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
     int64_t message_id) const {
   v1::GetMessageResponse out;
@@ -146,6 +198,15 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
     page->set_channel("status_page");
     page->set_subject(message->title());
     page->set_body(message->body());
+    if (message->kind() == v1::MESSAGE_KIND_APOLOGY ||
+        message->kind() == v1::MESSAGE_KIND_FOLLOW_UP) {
+      if (auto st = AddPersonalPreviews(r, *message, *incident, out);
+          !st.ok()) {
+        return st;
+      }
+      *out.mutable_message() = *std::move(message);
+      return absl::OkStatus();
+    }
     // The email as its first recipient will read it.
     const std::vector<std::string> components(incident->component_ids().begin(),
                                               incident->component_ids().end());
@@ -159,8 +220,8 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
       const v1::Subscriber& who = first->front();
       absl::StatusOr<Email> mail = planner_.drafter().EmailFor(
           *message, *incident, who,
-          LinkUrl(deps_.org->config().server().public_url(), "/unsubscribe",
-                  kPreviewLinkToken));
+          {.unsubscribe_url = LinkUrl(deps_.org->config().server().public_url(),
+                                      "/unsubscribe", kPreviewLinkToken)});
       if (!mail.ok()) return mail.status();
       v1::ChannelPreview* email = out.add_previews();
       email->set_channel("email");

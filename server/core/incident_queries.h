@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "herald/v1/herald.pb.h"
+#include "server/core/aftercare.h"
 #include "server/core/core_deps.h"
 #include "server/core/delivery_planner.h"
 
@@ -17,7 +18,8 @@ namespace herald {
 
 class IncidentQueries {
  public:
-  IncidentQueries(const CoreDeps& deps, const DeliveryPlanner& planner);
+  IncidentQueries(const CoreDeps& deps, const DeliveryPlanner& planner,
+                  const Aftercare& aftercare);
 
   // Newest first; unresolved ones only unless `include_resolved`.
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
@@ -33,7 +35,8 @@ class IncidentQueries {
 
   // One message with its versions, its audit entries and a preview of what
   // each channel sends (email as the first subscriber it goes to would get
-  // it). NotFound when unknown.
+  // it; for an apology or follow-up, the first few customers' own copies).
+  // NotFound when unknown.
   absl::StatusOr<v1::GetMessageResponse> GetMessage(int64_t message_id) const;
 
   // The audit log of `incident_id` (0: every incident), oldest first.
@@ -60,8 +63,18 @@ class IncidentQueries {
                                                     bool unrouted_only) const;
 
  private:
+  // How many customers' own copies of an apology a preview shows.
+  static constexpr size_t kPersonalPreviews = 3;
+
+  // Adds the first few customers' own copies of apology or follow-up
+  // `message` to `out`.
+  absl::Status AddPersonalPreviews(StoreReader& r, const v1::Message& message,
+                                   const v1::Incident& incident,
+                                   v1::GetMessageResponse& out) const;
+
   const CoreDeps& deps_;
   const DeliveryPlanner& planner_;
+  const Aftercare& aftercare_;
 };
 
 }  // namespace herald

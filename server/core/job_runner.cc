@@ -7,11 +7,14 @@ namespace herald {
 
 JobRunner::JobRunner(const CoreDeps& deps, const Escalator& escalator,
                      const CadenceKeeper& cadence,
-                     const MaintenanceScheduler& maintenance)
+                     const MaintenanceScheduler& maintenance,
+                     const Aftercare& aftercare, const FollowUps& follow_ups)
     : deps_(deps),
       escalator_(escalator),
       cadence_(cadence),
-      maintenance_(maintenance) {}
+      maintenance_(maintenance),
+      aftercare_(aftercare),
+      follow_ups_(follow_ups) {}
 
 absl::StatusOr<int> JobRunner::RunDueJobs(int batch) const {
   std::vector<v1::Job> due;
@@ -42,6 +45,10 @@ absl::Status JobRunner::Run(StoreTxn& txn, v1::Job job) const {
     case v1::JOB_KIND_MAINTENANCE_START:
     case v1::JOB_KIND_MAINTENANCE_END:
       return maintenance_.RunWindowJob(txn, job);
+    case v1::JOB_KIND_APOLOGY_REMINDER:
+      return aftercare_.RunApologyReminder(txn, job);
+    case v1::JOB_KIND_FOLLOW_UP:
+      return follow_ups_.RunFollowUp(txn, job);
     default:
       return absl::OkStatus();  // from a newer herald: done, not retried
   }

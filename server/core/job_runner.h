@@ -2,16 +2,19 @@
 // clock's now and runs each in its own transaction, marking it done in the
 // same transaction, so a job runs once even across restarts. Acknowledgement
 // timeouts go to the Escalator, update-cadence jobs to the CadenceKeeper,
-// maintenance windows to the MaintenanceScheduler.
+// maintenance windows to the MaintenanceScheduler, apology reminders to
+// Aftercare and follow-ups to FollowUps.
 // Driven by a PeriodicRunner in heraldd and by a fake clock in tests.
 // Thread-safe.
 #ifndef HERALD_SERVER_CORE_JOB_RUNNER_H_
 #define HERALD_SERVER_CORE_JOB_RUNNER_H_
 
 #include "absl/status/statusor.h"
+#include "server/core/aftercare.h"
 #include "server/core/cadence_keeper.h"
 #include "server/core/core_deps.h"
 #include "server/core/escalator.h"
+#include "server/core/follow_ups.h"
 #include "server/core/maintenance_scheduler.h"
 
 namespace herald {
@@ -20,7 +23,8 @@ class JobRunner {
  public:
   JobRunner(const CoreDeps& deps, const Escalator& escalator,
             const CadenceKeeper& cadence,
-            const MaintenanceScheduler& maintenance);
+            const MaintenanceScheduler& maintenance, const Aftercare& aftercare,
+            const FollowUps& follow_ups);
 
   // Runs up to `batch` due jobs, oldest first. Returns how many ran.
   absl::StatusOr<int> RunDueJobs(int batch = 64) const;
@@ -32,6 +36,8 @@ class JobRunner {
   const Escalator& escalator_;
   const CadenceKeeper& cadence_;
   const MaintenanceScheduler& maintenance_;
+  const Aftercare& aftercare_;
+  const FollowUps& follow_ups_;
 };
 
 }  // namespace herald

@@ -18,6 +18,7 @@ namespace {
 
 constexpr char kConfirm[] = "c";
 constexpr char kUnsubscribe[] = "u";
+constexpr char kAnswer[] = "a";
 
 absl::Status Invalid() {
   return absl::InvalidArgumentError(
@@ -49,6 +50,15 @@ std::string LinkTokens::Confirm(absl::string_view subscriber_id,
 std::string LinkTokens::Unsubscribe(absl::string_view subscriber_id) const {
   const std::string signed_part =
       absl::StrCat(kUnsubscribe, ".", absl::WebSafeBase64Escape(subscriber_id));
+  return absl::StrCat(signed_part, ".", Mac(signed_part));
+}
+
+std::string LinkTokens::Answer(int64_t amends_id,
+                               v1::FollowUpAnswer answer) const {
+  const std::string signed_part =
+      absl::StrCat(kAnswer, ".",
+                   absl::WebSafeBase64Escape(
+                       absl::StrCat(amends_id, ":", static_cast<int>(answer))));
   return absl::StrCat(signed_part, ".", Mac(signed_part));
 }
 
@@ -94,7 +104,42 @@ absl::StatusOr<std::string> LinkTokens::CheckUnsubscribe(
   return Check(token, kUnsubscribe, absl::InfinitePast());
 }
 
+absl::StatusOr<std::pair<int64_t, v1::FollowUpAnswer>> LinkTokens::CheckAnswer(
+    absl::string_view token) const {
+  absl::StatusOr<std::string> subject =
+      Check(token, kAnswer, absl::InfinitePast());
+  if (!subject.ok()) return subject.status();
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(*subject, absl::MaxSplits(':', 1));
+  int64_t amends_id = 0;
+  int answer = 0;
+  if (!absl::SimpleAtoi(parts.first, &amends_id) ||
+      !absl::SimpleAtoi(parts.second, &answer) ||
+      !v1::FollowUpAnswer_IsValid(answer) ||
+      answer == v1::FOLLOW_UP_ANSWER_UNSPECIFIED) {
+    return Invalid();
+  }
+  return std::make_pair(amends_id, static_cast<v1::FollowUpAnswer>(answer));
+}
+
 std::string NewLinkKey() { return RandomHex(32); }
+
+std::map<std::string, std::string> FollowUpLinks(absl::string_view public_url,
+                                                 const LinkTokens& links,
+                                                 int64_t amends_id) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, answer] :
+       {std::pair{"answer_works_url", v1::FOLLOW_UP_ANSWER_WORKS},
+        std::pair{"answer_still_broken_url", v1::FOLLOW_UP_ANSWER_STILL_BROKEN},
+        std::pair{"answer_credit_received_url",
+                  v1::FOLLOW_UP_ANSWER_CREDIT_RECEIVED},
+        std::pair{"answer_credit_missing_url",
+                  v1::FOLLOW_UP_ANSWER_CREDIT_MISSING}}) {
+    out[name] =
+        LinkUrl(public_url, "/follow-up", links.Answer(amends_id, answer));
+  }
+  return out;
+}
 
 std::string LinkUrl(absl::string_view public_url, absl::string_view path,
                     absl::string_view token) {

@@ -1,18 +1,22 @@
 // LinkTokens signs and checks the tokens in the links herald emails to
-// customers: confirming a subscription (double opt-in, expiring) and
+// customers: confirming a subscription (double opt-in, expiring),
 // unsubscribing (never expiring, as RFC 8058 one-click links must keep
-// working). A token is "<purpose>.<base64url subscriber id>[.<expiry>].
+// working) and answering a follow-up (one token per answer, never
+// expiring). A token is "<purpose>.<base64url subject>[.<expiry>].
 // <base64url HMAC-SHA256>" under a server-wide key that never leaves the
 // store; nothing per token is stored, and a forged or altered token fails
 // the constant-time MAC check. Immutable; thread-safe.
 #ifndef HERALD_SERVER_CORE_LINK_TOKENS_H_
 #define HERALD_SERVER_CORE_LINK_TOKENS_H_
 
+#include <map>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "herald/v1/domain.pb.h"
 
 namespace herald {
 
@@ -24,6 +28,8 @@ class LinkTokens {
   std::string Confirm(absl::string_view subscriber_id,
                       absl::Time expires) const;
   std::string Unsubscribe(absl::string_view subscriber_id) const;
+  // Records `answer` to the follow-up of amends `amends_id`.
+  std::string Answer(int64_t amends_id, v1::FollowUpAnswer answer) const;
 
   // The subscriber id the token was made for. InvalidArgument for a token
   // that is malformed, forged or for another purpose; FailedPrecondition
@@ -31,6 +37,9 @@ class LinkTokens {
   absl::StatusOr<std::string> CheckConfirm(absl::string_view token,
                                            absl::Time now) const;
   absl::StatusOr<std::string> CheckUnsubscribe(absl::string_view token) const;
+  // The amends and the answer the token records; InvalidArgument as above.
+  absl::StatusOr<std::pair<int64_t, v1::FollowUpAnswer>> CheckAnswer(
+      absl::string_view token) const;
 
  private:
   std::string Mac(absl::string_view signed_part) const;
@@ -48,6 +57,13 @@ std::string NewLinkKey();
 // dropped. Tokens are URL-safe as they are.
 std::string LinkUrl(absl::string_view public_url, absl::string_view path,
                     absl::string_view token);
+
+// A follow-up's four answer links for amends `amends_id`, as template
+// values: answer_works_url, answer_still_broken_url,
+// answer_credit_received_url and answer_credit_missing_url (/follow-up).
+std::map<std::string, std::string> FollowUpLinks(absl::string_view public_url,
+                                                 const LinkTokens& links,
+                                                 int64_t amends_id);
 
 // Stands for a recipient's token in previews: a preview must not carry a
 // working link that unsubscribes a real customer.

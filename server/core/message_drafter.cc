@@ -7,7 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "herald/enum_labels.h"
+#include "server/core/credit_policy.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
@@ -28,6 +30,11 @@ std::string UtcMinutes(absl::Time t) {
 }
 
 }  // namespace
+
+std::string IncidentPageUrl(const std::string& public_url,
+                            const v1::Incident& incident) {
+  return absl::StrCat(absl::StripSuffix(public_url, "/"), "/#", incident.ref());
+}
 
 std::string TemplatePrefix(const v1::Message& message) {
   switch (message.kind()) {
@@ -82,6 +89,10 @@ TemplateContext MessageDrafter::IncidentContext(
     const absl::Time resolved = FromProtoTime(incident.resolved_at());
     ctx.values["ended_at"] = UtcMinutes(resolved);
     ctx.values["duration_text"] = HumanDuration(resolved - opened);
+  }
+  if (incident.has_postmortem()) {
+    ctx.values["postmortem_url"] =
+        IncidentPageUrl(org_->config().server().public_url(), incident);
   }
   if (incident.has_maintenance()) {
     const absl::Time from = FromProtoTime(incident.maintenance().starts_at());
@@ -183,6 +194,14 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftApology(
                ctx, incident);
 }
 
+absl::StatusOr<v1::Message> MessageDrafter::DraftFollowUp(
+    const v1::Incident& incident) const {
+  return Draft("follow_up", v1::MESSAGE_KIND_FOLLOW_UP,
+               v1::AUDIENCE_AFFECTED_CUSTOMERS, v1::INCIDENT_STATUS_RESOLVED,
+               IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED),
+               incident);
+}
+
 absl::StatusOr<Email> MessageDrafter::RenderEmail(
     absl::string_view kind, const TemplateContext& ctx) const {
   absl::StatusOr<std::string> subject =
@@ -215,18 +234,40 @@ TemplateContext MessageDrafter::MessageContext(
   return ctx;
 }
 
-absl::StatusOr<std::string> MessageDrafter::ShortTextFor(
-    const v1::Message& message, const v1::Incident& incident) const {
-  return renderer_.Render(absl::StrCat(TemplatePrefix(message), ".short_text"),
-                          MessageContext(message, incident));
+void MessageDrafter::AddAmends(const v1::Amends& amends,
+                               TemplateContext& ctx) const {
+  if (!amends.customer_name().empty()) {
+    ctx.values["customer_name"] = amends.customer_name();
+  }
+  ctx.values["components_text"] = org_->ComponentNames(
+      {amends.component_ids().begin(), amends.component_ids().end()});
+  const absl::Time start = FromProtoTime(amends.started_at());
+  const absl::Time end = FromProtoTime(amends.ended_at());
+  ctx.values["started_at"] = UtcMinutes(start);
+  ctx.values["ended_at"] = UtcMinutes(end);
+  ctx.values["duration_text"] = HumanDuration(end - start);
+  ctx.values["credit_text"] = DescribeCredit(amends.credit());
+  ctx.values["voucher_code"] = amends.credit().voucher_code();
+  ctx.flags["credit"] = OffersSomething(amends.credit());
 }
 
-absl::StatusOr<Email> MessageDrafter::EmailFor(
+absl::StatusOr<std::string> MessageDrafter::ShortTextFor(
     const v1::Message& message, const v1::Incident& incident,
-    const v1::Subscriber& subscriber,
-    const std::string& unsubscribe_url) const {
+    const v1::Amends* amends) const {
   TemplateContext ctx = MessageContext(message, incident);
-  if (!unsubscribe_url.empty()) ctx.values["unsubscribe_url"] = unsubscribe_url;
+  if (amends != nullptr) AddAmends(*amends, ctx);
+  return renderer_.Render(absl::StrCat(TemplatePrefix(message), ".short_text"),
+                          ctx);
+}
+
+absl::StatusOr<Email> MessageDrafter::EmailFor(const v1::Message& message,
+                                               const v1::Incident& incident,
+                                               const v1::Subscriber& subscriber,
+                                               const Personal& personal) const {
+  TemplateContext ctx = MessageContext(message, incident);
+  if (!personal.unsubscribe_url.empty()) {
+    ctx.values["unsubscribe_url"] = personal.unsubscribe_url;
+  }
   ctx.values["customer_name"] =
       subscriber.name().empty() ? "customer" : subscriber.name();
   ctx.values["customer_account"] = subscriber.account();
@@ -240,6 +281,8 @@ absl::StatusOr<Email> MessageDrafter::EmailFor(
   }
   if (!theirs.empty())
     ctx.values["components_text"] = org_->ComponentNames(theirs);
+  if (personal.amends != nullptr) AddAmends(*personal.amends, ctx);
+  for (const auto& [k, v] : personal.values) ctx.values[k] = v;
   return RenderEmail(TemplatePrefix(message), ctx);
 }
 
@@ -259,7 +302,8 @@ absl::StatusOr<Email> MessageDrafter::SubscriberNotice(
 
 absl::StatusOr<Email> MessageDrafter::StaffEmail(
     absl::string_view kind, const v1::Incident& incident,
-    const v1::PersonConfig& person, const v1::Message* message) const {
+    const v1::PersonConfig& person, const v1::Message* message,
+    const std::map<std::string, std::string>& values) const {
   TemplateContext ctx = IncidentContext(incident, incident.status());
   ctx.values["person_name"] = person.name();
   if (message != nullptr) {
@@ -269,6 +313,7 @@ absl::StatusOr<Email> MessageDrafter::StaffEmail(
     ctx.values["message_title"] = message->title();
     ctx.values["message_body"] = message->body();
   }
+  for (const auto& [k, v] : values) ctx.values[k] = v;
   return RenderEmail(kind, ctx);
 }
 

@@ -33,6 +33,21 @@ std::string TemplatePrefix(const v1::Message& message);
 // The public status a component shows while an incident of `impact` is open.
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact);
 
+// What only one recipient's copy of a customer message says.
+struct Personal {
+  std::string unsubscribe_url;  // linked from the footer when set
+  // Apologies and follow-ups: the customer's facts, fixed at approval
+  // (their components, impact window, credit or voucher).
+  const v1::Amends* amends = nullptr;
+  // Further values for the templates, e.g. a follow-up's answer links.
+  std::map<std::string, std::string> values;
+};
+
+// Where the status page shows `incident` (and its postmortem): its anchor
+// on the page, as the Statuspage JSON's shortlink has it.
+std::string IncidentPageUrl(const std::string& public_url,
+                            const v1::Incident& incident);
+
 class MessageDrafter {
  public:
   MessageDrafter(const Renderer& renderer,
@@ -60,17 +75,21 @@ class MessageDrafter {
   // rendered around it by EmailFor().
   absl::StatusOr<v1::Message> DraftApology(const v1::Incident& incident,
                                            absl::string_view note) const;
+  // The follow-up days after the apology: does everything work, did the
+  // credit arrive (templates follow_up.*).
+  absl::StatusOr<v1::Message> DraftFollowUp(const v1::Incident& incident) const;
 
   // The email `subscriber` receives for the published `message`: subject,
-  // text and HTML parts.
-  // `unsubscribe_url`, when given, is linked from the footer.
+  // text and HTML parts, with what only their copy says.
   absl::StatusOr<Email> EmailFor(const v1::Message& message,
                                  const v1::Incident& incident,
                                  const v1::Subscriber& subscriber,
-                                 const std::string& unsubscribe_url = "") const;
-  // The short text (SMS, chat) that says `message` in a line.
-  absl::StatusOr<std::string> ShortTextFor(const v1::Message& message,
-                                           const v1::Incident& incident) const;
+                                 const Personal& personal = {}) const;
+  // The short text (SMS, chat) that says `message` in a line; with
+  // `amends`, in the customer's own terms.
+  absl::StatusOr<std::string> ShortTextFor(
+      const v1::Message& message, const v1::Incident& incident,
+      const v1::Amends* amends = nullptr) const;
 
   // A staff notification from templates `<kind>.email_subject|email_text`
   // (and `<kind>.email.html` if there is one);
@@ -82,16 +101,18 @@ class MessageDrafter {
       absl::string_view kind, const v1::Subscriber& subscriber,
       const std::map<std::string, std::string>& values) const;
 
-  absl::StatusOr<Email> StaffEmail(absl::string_view kind,
-                                   const v1::Incident& incident,
-                                   const v1::PersonConfig& person,
-                                   const v1::Message* message = nullptr) const;
+  absl::StatusOr<Email> StaffEmail(
+      absl::string_view kind, const v1::Incident& incident,
+      const v1::PersonConfig& person, const v1::Message* message = nullptr,
+      const std::map<std::string, std::string>& values = {}) const;
 
  private:
   TemplateContext IncidentContext(const v1::Incident& incident,
                                   v1::IncidentStatus status) const;
   TemplateContext MessageContext(const v1::Message& message,
                                  const v1::Incident& incident) const;
+  // Adds `amends`' facts (components, window, credit) to `ctx`.
+  void AddAmends(const v1::Amends& amends, TemplateContext& ctx) const;
   absl::StatusOr<v1::Message> Draft(absl::string_view kind_name,
                                     v1::MessageKind kind, v1::Audience audience,
                                     v1::IncidentStatus status,

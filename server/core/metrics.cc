@@ -77,7 +77,11 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
       self_service(CounterFamily(
           registry, "herald_self_service_events_total",
           "Status page self-service: subscription requests (requested, "
-          "throttled), confirmations and unsubscribes.")) {}
+          "throttled), confirmations and unsubscribes.")),
+      follow_up_answers(CounterFamily(
+          registry, "herald_follow_up_answers_total",
+          "Customers' answers to follow-ups, by answer (works, still_broken, "
+          "credit_received, credit_missing).")) {}
 
 }  // namespace herald
 
@@ -95,6 +99,10 @@ prometheus::Counter& HeraldMetrics::Deliveries(absl::string_view channel,
 
 prometheus::Counter& HeraldMetrics::SelfService(absl::string_view event) {
   return self_service.Add({{"event", std::string(event)}});
+}
+
+prometheus::Counter& HeraldMetrics::FollowUpAnswers(absl::string_view answer) {
+  return follow_up_answers.Add({{"answer", std::string(answer)}});
 }
 
 prometheus::Counter& HeraldMetrics::WebhooksRejected(absl::string_view reason) {

@@ -31,6 +31,9 @@ struct HeraldMetrics {
   // Self-service on the status page, by event ("requested", "throttled",
   // "confirmed", "unsubscribed").
   prometheus::Counter& SelfService(absl::string_view event);
+  // Customers' answers to follow-ups ("works", "still_broken",
+  // "credit_received", "credit_missing").
+  prometheus::Counter& FollowUpAnswers(absl::string_view answer);
 
   prometheus::Family<prometheus::Counter>& alerts_received;
   prometheus::Family<prometheus::Counter>& webhooks_rejected;
@@ -52,6 +55,7 @@ struct HeraldMetrics {
   // first draft being durable and approvable. Target: under 1 s.
   prometheus::Histogram& first_draft_seconds;
   prometheus::Family<prometheus::Counter>& self_service;
+  prometheus::Family<prometheus::Counter>& follow_up_answers;
 };
 
 }  // namespace herald

@@ -1,5 +1,6 @@
 #include "server/core/organisation.h"
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -19,17 +20,110 @@ absl::Status FieldError(absl::string_view path, absl::string_view what) {
 }
 
 // Parses `text` into `*out` when it is set; it must be a positive Go
-// duration. `example` shows the expected form in the error.
+// duration or a number of days ("7d"). `example` shows the expected form in the
+// error.
 absl::Status ParsePositiveDuration(absl::string_view field,
                                    const std::string& text,
                                    absl::string_view example,
                                    absl::Duration* out) {
   if (text.empty()) return absl::OkStatus();
-  if (!absl::ParseDuration(text, out) || *out <= absl::ZeroDuration()) {
+  // Go durations stop at hours; follow-ups are counted in days ("7d").
+  int days = 0;
+  if (absl::EndsWith(text, "d") &&
+      absl::SimpleAtoi(absl::string_view(text).substr(0, text.size() - 1),
+                       &days)) {
+    *out = absl::Hours(24) * days;
+  } else if (!absl::ParseDuration(text, out)) {
+    *out = absl::ZeroDuration();
+  }
+  if (*out <= absl::ZeroDuration()) {
     return FieldError(field, absl::StrCat("expected a duration like \"",
                                           example, "\", got \"", text, "\""));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<AftercareSettings> ParseAftercare(
+    const v1::AftercareConfig& config) {
+  AftercareSettings out;
+  std::vector<CreditPolicy::Tier> tiers;
+  for (int i = 0; i < config.credit_tiers_size(); ++i) {
+    const v1::CreditTier& t = config.credit_tiers(i);
+    const std::string field = absl::StrCat("aftercare.credit_tiers[", i, "]");
+    CreditPolicy::Tier tier;
+    tier.plans = {t.plans().begin(), t.plans().end()};
+    if (t.min_duration().empty()) {
+      return FieldError(absl::StrCat(field, ".min_duration"),
+                        "say how long the impact must last, e.g. \"30m\"");
+    }
+    if (auto st =
+            ParsePositiveDuration(absl::StrCat(field, ".min_duration"),
+                                  t.min_duration(), "30m", &tier.min_duration);
+        !st.ok()) {
+      return st;
+    }
+    if (!(t.percent() > 0 && t.percent() <= 100)) {
+      return FieldError(absl::StrCat(field, ".percent"),
+                        "expected a share of the monthly fee above 0 and at "
+                        "most 100");
+    }
+    tier.percent = t.percent();
+    tiers.push_back(std::move(tier));
+  }
+  std::vector<CreditPolicy::Voucher> vouchers;
+  for (int i = 0; i < config.vouchers_size(); ++i) {
+    const v1::VoucherRule& v = config.vouchers(i);
+    const std::string field = absl::StrCat("aftercare.vouchers[", i, "]");
+    CreditPolicy::Voucher voucher;
+    voucher.plans = {v.plans().begin(), v.plans().end()};
+    if (auto st = ParsePositiveDuration(absl::StrCat(field, ".min_duration"),
+                                        v.min_duration(), "30m",
+                                        &voucher.min_duration);
+        !st.ok()) {
+      return st;
+    }
+    voucher.value = std::string(absl::StripAsciiWhitespace(v.value()));
+    if (voucher.value.empty()) {
+      return FieldError(absl::StrCat(field, ".value"),
+                        "say what the voucher gives, e.g. \"one month free\"");
+    }
+    vouchers.push_back(std::move(voucher));
+  }
+  std::set<std::string> plan_ids;
+  for (int i = 0; i < config.plans_size(); ++i) {
+    const v1::PlanConfig& p = config.plans(i);
+    const std::string field = absl::StrCat("aftercare.plans[", i, "]");
+    if (p.id().empty() || !plan_ids.insert(p.id()).second) {
+      return FieldError(absl::StrCat(field, ".id"),
+                        p.id().empty() ? "required" : "used twice");
+    }
+    if (p.monthly_fee_cents() < 0) {
+      return FieldError(absl::StrCat(field, ".monthly_fee_cents"),
+                        "expected a fee in cents, 0 or more");
+    }
+    if (p.monthly_fee_cents() > 0 &&
+        (p.currency().size() != 3 ||
+         !std::all_of(p.currency().begin(), p.currency().end(),
+                      absl::ascii_isupper))) {
+      return FieldError(absl::StrCat(field, ".currency"),
+                        "expected an ISO 4217 code such as EUR");
+    }
+  }
+  out.credits = CreditPolicy(std::move(tiers), std::move(vouchers),
+                             {config.plans().begin(), config.plans().end()});
+  if (auto st = ParsePositiveDuration("aftercare.follow_up_after",
+                                      config.follow_up_after(), "7d",
+                                      &out.follow_up_after);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = ParsePositiveDuration("aftercare.apology_reminder_after",
+                                      config.apology_reminder_after(), "2h",
+                                      &out.apology_reminder_after);
+      !st.ok()) {
+    return st;
+  }
+  return out;
 }
 
 bool ValidId(const std::string& id) {
@@ -278,6 +372,10 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
     self_service.max_requests_per_minute = ssc.max_requests_per_minute();
   }
 
+  absl::StatusOr<AftercareSettings> aftercare =
+      ParseAftercare(config.aftercare());
+  if (!aftercare.ok()) return aftercare.status();
+
   auto org = std::shared_ptr<Organisation>(new Organisation(
       std::move(config), ComponentRouter(std::move(routes), default_component),
       PointPersonResolver(std::move(rotas))));
@@ -287,6 +385,7 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   org->update_cadence_ = std::move(cadence);
   org->delivery_ = delivery;
   org->self_service_ = self_service;
+  org->aftercare_ = *std::move(aftercare);
   return std::shared_ptr<const Organisation>(std::move(org));
 }
 

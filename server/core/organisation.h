@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "herald/v1/config.pb.h"
+#include "server/core/credit_policy.h"
 #include "server/core/label_matcher.h"
 #include "server/core/point_person_resolver.h"
 
@@ -33,6 +34,13 @@ struct SelfServiceSettings {
   int max_requests_per_minute = 60;
 };
 
+// After an incident, from `aftercare` in the config.
+struct AftercareSettings {
+  CreditPolicy credits;
+  absl::Duration follow_up_after = absl::Hours(7 * 24);
+  absl::Duration apology_reminder_after = absl::Hours(2);
+};
+
 class Organisation {
  public:
   // Validates references between the parts of `config` and builds the
@@ -50,6 +58,7 @@ class Organisation {
 
   const DeliverySettings& delivery() const { return delivery_; }
   const SelfServiceSettings& self_service() const { return self_service_; }
+  const AftercareSettings& aftercare() const { return aftercare_; }
 
   // How often an open public incident of `impact` must be updated; zero when
   // it has no cadence.
@@ -79,6 +88,7 @@ class Organisation {
   std::map<v1::Impact, absl::Duration> update_cadence_;
   DeliverySettings delivery_;
   SelfServiceSettings self_service_;
+  AftercareSettings aftercare_;
 };
 
 // "INC-12" -> "INC-12"; formats an id with its prefix.

@@ -1,5 +1,6 @@
 #include "server/delivery/delivery_composer.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -100,10 +101,27 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
     if (!now.ok()) return now.status();
     incident = *std::move(now);
   }
+  // Apologies and follow-ups speak of the customer's own amends, fixed
+  // when the apology was approved.
+  std::optional<v1::Amends> amends;
+  if (message->kind() == v1::MESSAGE_KIND_APOLOGY ||
+      message->kind() == v1::MESSAGE_KIND_FOLLOW_UP) {
+    absl::StatusOr<v1::Amends> found =
+        reader.FindAmends(message->incident_id(), who.id());
+    if (!found.ok()) return found.status();
+    amends = *std::move(found);
+  }
+  const v1::Amends* theirs = amends ? &*amends : nullptr;
   Content out;
   if (channel == v1::CHANNEL_KIND_EMAIL) {
+    Personal personal{.unsubscribe_url = unsubscribe_url, .amends = theirs};
+    if (message->kind() == v1::MESSAGE_KIND_FOLLOW_UP &&
+        options_.links != nullptr) {
+      personal.values =
+          FollowUpLinks(options_.public_url, *options_.links, amends->id());
+    }
     absl::StatusOr<Email> email =
-        drafter_.EmailFor(*message, incident, who, unsubscribe_url);
+        drafter_.EmailFor(*message, incident, who, personal);
     if (!email.ok()) return email.status();
     out.subject = std::move(email->subject);
     out.text = std::move(email->text);
@@ -111,7 +129,7 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
     return out;
   }
   absl::StatusOr<std::string> short_text =
-      drafter_.ShortTextFor(*message, incident);
+      drafter_.ShortTextFor(*message, incident, theirs);
   if (!short_text.ok()) return short_text.status();
   out.short_text = *std::move(short_text);
   out.subject = message->title();

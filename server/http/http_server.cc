@@ -293,7 +293,7 @@ void HttpServer::Impl::Dispatch(const Request& req,
     }
     return HandleAlertmanager(req, io, std::move(respond));
   }
-  if (deps.portal != nullptr && IsSelfServicePath(path)) {
+  if (IsSelfServicePath(path)) {
     const bool post = req.method() == http::verb::post;
     if (!get && !post) {
       return respond(JsonError(405, "method_not_allowed",
@@ -308,8 +308,8 @@ void HttpServer::Impl::Dispatch(const Request& req,
         Header(req, http::field::content_type), req.body()};
     return RunBlocking(
         [this, path = std::string(path), form = std::move(form)] {
-          PageReply page =
-              ServeSelfService(*deps.portal, deps.status_page, path, form);
+          PageReply page = ServeSelfService(
+              {deps.status_page, deps.portal, deps.follow_ups}, path, form);
           return Reply{page.status, std::move(page.content_type),
                        std::move(page.body), std::move(page.headers)};
         },

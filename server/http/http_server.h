@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "prometheus/registry.h"
 #include "server/core/alert_intake.h"
+#include "server/core/follow_ups.h"
 #include "server/core/metrics.h"
 #include "server/core/subscription_portal.h"
 #include "server/statuspage/status_page.h"
@@ -41,6 +42,8 @@ struct HttpDeps {
   int io_threads = 2;
   // Serves /subscribe, /subscribe/confirm and /unsubscribe; null: 404.
   SubscriptionPortal* portal = nullptr;
+  // Serves /follow-up (customers' answers); null: 404.
+  const FollowUps* follow_ups = nullptr;
 };
 
 class HttpServer {

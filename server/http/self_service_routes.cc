@@ -17,6 +17,7 @@ namespace {
 constexpr char kSubscribe[] = "/subscribe";
 constexpr char kConfirm[] = "/subscribe/confirm";
 constexpr char kUnsubscribe[] = "/unsubscribe";
+constexpr char kFollowUp[] = "/follow-up";
 
 std::string Decode(absl::string_view text) {
   const std::string plus_as_space = absl::StrReplaceAll(text, {{"+", " "}});
@@ -190,10 +191,55 @@ PageReply ServeUnsubscribe(SubscriptionPortal& portal, const StatusPage& page,
   return Render(page, 200, view);
 }
 
+// What the customer tells us with `answer`, in their words.
+std::string AnswerText(v1::FollowUpAnswer answer) {
+  switch (answer) {
+    case v1::FOLLOW_UP_ANSWER_WORKS:
+      return "everything works again";
+    case v1::FOLLOW_UP_ANSWER_STILL_BROKEN:
+      return "something is still broken";
+    case v1::FOLLOW_UP_ANSWER_CREDIT_RECEIVED:
+      return "your credit arrived";
+    case v1::FOLLOW_UP_ANSWER_CREDIT_MISSING:
+      return "your credit has not arrived";
+    default:
+      return "";
+  }
+}
+
+PageReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
+                        const FormRequest& request, const std::string& token) {
+  SelfServicePage view;
+  if (!request.post) {
+    absl::StatusOr<RecordedAnswer> pending = follow_ups.CheckAnswer(token);
+    if (!pending.ok()) {
+      return BrokenLink(page, pending.status(), /*offer_form=*/false);
+    }
+    view.heading = "Tell us how things are";
+    view.text = absl::StrCat("Press the button to tell us that ",
+                             AnswerText(pending->answer), " after ",
+                             pending->incident_ref, ".");
+    view.answer_token = token;
+    return Render(page, 200, view);
+  }
+  absl::StatusOr<RecordedAnswer> recorded = follow_ups.RecordAnswer(token);
+  if (!recorded.ok()) {
+    return BrokenLink(page, recorded.status(), /*offer_form=*/false);
+  }
+  view.heading = "Thank you for telling us";
+  view.text =
+      IsProblem(recorded->answer)
+          ? "We are sorry it is not put right yet. A person has been told "
+            "and will contact you."
+          : "We are glad to hear it. Thank you for bearing with us.";
+  return Render(page, 200, view);
+}
+
 }  // namespace
 
 bool IsSelfServicePath(absl::string_view path) {
-  return path == kSubscribe || path == kConfirm || path == kUnsubscribe;
+  return path == kSubscribe || path == kConfirm || path == kUnsubscribe ||
+         path == kFollowUp;
 }
 
 std::multimap<std::string, std::string> ParseUrlEncoded(
@@ -208,8 +254,20 @@ std::multimap<std::string, std::string> ParseUrlEncoded(
   return out;
 }
 
-PageReply ServeSelfService(SubscriptionPortal& portal, const StatusPage& page,
-                           absl::string_view path, const FormRequest& request) {
+PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
+                           const FormRequest& request) {
+  const StatusPage& page = deps.page;
+  const bool served =
+      path == kFollowUp ? deps.follow_ups != nullptr : deps.portal != nullptr;
+  if (!served || (path == kSubscribe && !deps.portal->enabled())) {
+    PageReply reply;
+    reply.status = 404;
+    reply.content_type = "text/plain; charset=utf-8";
+    reply.body = path == kSubscribe
+                     ? "self-service subscription is turned off\n"
+                     : "no such page\n";
+    return reply;
+  }
   std::multimap<std::string, std::string> fields =
       ParseUrlEncoded(request.query);
   if (request.post) {
@@ -231,18 +289,14 @@ PageReply ServeSelfService(SubscriptionPortal& portal, const StatusPage& page,
     }
   }
   if (path == kSubscribe) {
-    if (!portal.enabled()) {
-      PageReply reply;
-      reply.status = 404;
-      reply.content_type = "text/plain; charset=utf-8";
-      reply.body = "self-service subscription is turned off\n";
-      return reply;
-    }
-    return ServeSubscribe(portal, page, request, fields);
+    return ServeSubscribe(*deps.portal, page, request, fields);
   }
   const std::string token = First(fields, "token");
-  if (path == kConfirm) return ServeConfirm(portal, page, request, token);
-  return ServeUnsubscribe(portal, page, request, token);
+  if (path == kConfirm) return ServeConfirm(*deps.portal, page, request, token);
+  if (path == kFollowUp) {
+    return ServeFollowUp(*deps.follow_ups, page, request, token);
+  }
+  return ServeUnsubscribe(*deps.portal, page, request, token);
 }
 
 }  // namespace herald

@@ -7,6 +7,8 @@
 //   GET  /unsubscribe?token=         a page with an "Unsubscribe" button
 //   POST /unsubscribe?token=         unsubscribes; also RFC 8058 one-click
 //                                    (body "List-Unsubscribe=One-Click")
+//   GET  /follow-up?token=           a follow-up answer, with a button
+//   POST /follow-up                  records the answer the token carries
 // A GET never changes anything: mail scanners open links. Every answer is a
 // page for people, with a status code that says what happened. Stateless;
 // thread-safe as SubscriptionPortal is.
@@ -20,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/core/follow_ups.h"
 #include "server/core/subscription_portal.h"
 #include "server/statuspage/status_page.h"
 
@@ -39,11 +42,18 @@ struct PageReply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// What the routes serve; a null service answers 404.
+struct SelfServiceDeps {
+  const StatusPage& page;
+  SubscriptionPortal* portal = nullptr;
+  const FollowUps* follow_ups = nullptr;
+};
+
 bool IsSelfServicePath(absl::string_view path);
 
 // `path` is one that IsSelfServicePath accepts.
-PageReply ServeSelfService(SubscriptionPortal& portal, const StatusPage& page,
-                           absl::string_view path, const FormRequest& request);
+PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
+                           const FormRequest& request);
 
 // Decodes application/x-www-form-urlencoded ("a=1&b=x+y&b=%C3%A9") as
 // browsers write it: '+' is a space, %XX a byte, a field without '=' has an

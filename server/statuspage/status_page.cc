@@ -5,7 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
 #include "server/core/proto_time.h"
 
@@ -115,7 +117,15 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
   const auto add = [&](const v1::Incident& i, sp::Incident* out) {
     out->set_id(i.ref());
     out->set_name(i.title());
-    out->set_status(EnumLabel(i.status()));
+    // Statuspage's last state: resolved, with the account attached.
+    out->set_status(i.has_postmortem() &&
+                            i.status() == v1::INCIDENT_STATUS_RESOLVED
+                        ? "postmortem"
+                        : EnumLabel(i.status()));
+    if (i.has_postmortem()) {
+      out->set_postmortem_body(i.postmortem().summary());
+      out->set_postmortem_published_at(Time(i.postmortem().published_at()));
+    }
     out->set_impact(i.has_maintenance() ? "maintenance"
                                         : EnumLabel(i.impact()));
     out->set_created_at(Time(i.opened_at()));
@@ -221,7 +231,17 @@ absl::StatusOr<std::string> StatusPage::RenderHtml() const {
     TemplateContext item;
     item.values["name"] = i.name();
     item.values["id"] = i.id();
-    item.flags["resolved"] = i.status() == "resolved";
+    item.flags["resolved"] =
+        i.status() == "resolved" || i.status() == "postmortem";
+    for (absl::string_view p :
+         absl::StrSplit(i.postmortem_body(), "\n\n", absl::SkipWhitespace())) {
+      TemplateContext paragraph;
+      paragraph.values["text"] = std::string(absl::StripAsciiWhitespace(p));
+      item.lists["postmortem_paragraphs"].push_back(std::move(paragraph));
+    }
+    item.lists.try_emplace("postmortem_paragraphs");
+    item.flags["postmortem"] = !i.postmortem_body().empty();
+    item.values["postmortem_published_at"] = i.postmortem_published_at();
     for (const sp::IncidentUpdate& u : i.incident_updates()) {
       TemplateContext update;
       update.values["status_text"] = u.status();
@@ -278,6 +298,7 @@ absl::StatusOr<std::string> StatusPage::RenderSelfService(
   ctx.values["form_name"] = page.name;
   ctx.values["confirm_token"] = page.confirm_token;
   ctx.values["unsubscribe_token"] = page.unsubscribe_token;
+  ctx.values["answer_token"] = page.answer_token;
   AddSubscribeForm(page.component_ids, ctx);
   return deps_.renderer.Render("self_service.html", ctx);
 }

@@ -29,6 +29,8 @@ struct SelfServicePage {
   // A button that confirms (or unsubscribes) with this token.
   std::string confirm_token;
   std::string unsubscribe_token;
+  // A button that records a follow-up answer with this token.
+  std::string answer_token;
 };
 
 class StatusPage {

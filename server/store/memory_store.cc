@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -16,7 +17,7 @@ struct State {
   // One id sequence per table, as SQL's INTEGER PRIMARY KEY gives.
   struct {
     int64_t incidents = 0, updates = 0, messages = 0, timeline = 0,
-            deliveries = 0, overrides = 0, jobs = 0, audit = 0;
+            deliveries = 0, overrides = 0, jobs = 0, audit = 0, amends = 0;
   } last_id;
   std::map<int64_t, v1::Incident> incidents;
   std::map<std::string, v1::Alert> alerts;
@@ -32,6 +33,7 @@ struct State {
   std::map<int64_t, v1::Job> jobs;
   std::map<std::pair<int64_t, int32_t>, v1::MessageVersion> versions;
   std::map<int64_t, v1::AuditEntry> audit;
+  std::map<int64_t, v1::Amends> amends;
 };
 
 bool SubscribesToAny(const v1::Subscriber& s,
@@ -45,11 +47,14 @@ bool SubscribesToAny(const v1::Subscriber& s,
   return false;
 }
 
+bool IsActive(const v1::Subscriber& s) {
+  return s.status() == v1::SUBSCRIBER_STATUS_ACTIVE ||
+         s.status() == v1::SUBSCRIBER_STATUS_UNSPECIFIED;
+}
+
 bool InAudience(const v1::Subscriber& s,
                 const std::vector<std::string>& component_ids) {
-  const bool active = s.status() == v1::SUBSCRIBER_STATUS_ACTIVE ||
-                      s.status() == v1::SUBSCRIBER_STATUS_UNSPECIFIED;
-  return active && SubscribesToAny(s, component_ids);
+  return IsActive(s) && SubscribesToAny(s, component_ids);
 }
 
 template <typename T, typename Pred>
@@ -107,6 +112,33 @@ class MemoryTxn final : public StoreTxn {
                        return a.incident_id() > b.incident_id();
                      });
     return out;
+  }
+  absl::StatusOr<std::vector<v1::Amends>> ListAmends(
+      int64_t incident_id) override {
+    std::vector<v1::Amends> out = Select(s_.amends, [&](const v1::Amends& a) {
+      return a.incident_id() == incident_id;
+    });
+    std::sort(out.begin(), out.end(),
+              [](const v1::Amends& a, const v1::Amends& b) {
+                return a.subscriber_id() < b.subscriber_id();
+              });
+    return out;
+  }
+  absl::StatusOr<v1::Amends> GetAmends(int64_t id) override {
+    auto it = s_.amends.find(id);
+    if (it == s_.amends.end()) {
+      return absl::NotFoundError(absl::StrCat("no amends ", id));
+    }
+    return it->second;
+  }
+  absl::StatusOr<v1::Amends> FindAmends(
+      int64_t incident_id, const std::string& subscriber_id) override {
+    for (const auto& [id, a] : s_.amends) {
+      if (a.incident_id() == incident_id && a.subscriber_id() == subscriber_id)
+        return a;
+    }
+    return absl::NotFoundError(absl::StrCat("no amends for ", subscriber_id,
+                                            " of incident ", incident_id));
   }
   absl::StatusOr<std::vector<v1::RotaOverride>> ListOverrides(
       const std::string& rota_id, absl::Time after) override {
@@ -366,9 +398,20 @@ class MemoryTxn final : public StoreTxn {
     return Insert(s_.audit, s_.last_id.audit, entry);
   }
   absl::StatusOr<int64_t> EnqueueFanOut(const FanOut& fan_out) override {
+    std::set<std::string> amended;
+    if (fan_out.to_amends) {
+      for (const auto& [id, a] : s_.amends) {
+        if (a.incident_id() == fan_out.incident_id) {
+          amended.insert(a.subscriber_id());
+        }
+      }
+    }
     int64_t queued = 0;
     for (const auto& [id, s] : s_.subscribers) {
-      if (!InAudience(s, fan_out.component_ids)) continue;
+      if (fan_out.to_amends ? !(IsActive(s) && amended.contains(id))
+                            : !InAudience(s, fan_out.component_ids)) {
+        continue;
+      }
       v1::Delivery d;
       d.set_message_id(fan_out.message_id);
       d.set_incident_id(fan_out.incident_id);
@@ -397,6 +440,28 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::Status PutComponentState(const v1::ComponentState& state) override {
     s_.components[state.component_id()] = state;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> InsertAmends(const v1::Amends& amends) override {
+    for (const auto& [id, a] : s_.amends) {
+      if (a.incident_id() == amends.incident_id() &&
+          a.subscriber_id() == amends.subscriber_id()) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("amends for ", amends.subscriber_id(), " exist"));
+      }
+      if (!amends.credit().voucher_code().empty() &&
+          a.credit().voucher_code() == amends.credit().voucher_code()) {
+        return absl::AlreadyExistsError("voucher code taken");
+      }
+    }
+    return Insert(s_.amends, s_.last_id.amends, amends);
+  }
+  absl::Status UpdateAmends(const v1::Amends& amends) override {
+    auto it = s_.amends.find(amends.id());
+    if (it == s_.amends.end()) {
+      return absl::NotFoundError(absl::StrCat("no amends ", amends.id()));
+    }
+    it->second = amends;
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> InsertOverride(

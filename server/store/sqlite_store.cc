@@ -142,6 +142,17 @@ CREATE TABLE settings (
 ALTER TABLE subscribers ADD COLUMN account TEXT NOT NULL DEFAULT '';
 CREATE INDEX subscribers_by_account ON subscribers(account) WHERE account <> '';
 )sql",
+    R"sql(
+CREATE TABLE amends (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  voucher_code TEXT,
+  body BLOB NOT NULL,
+  UNIQUE (incident_id, subscriber_id));
+CREATE UNIQUE INDEX amends_by_voucher ON amends(voucher_code)
+  WHERE voucher_code IS NOT NULL;
+)sql",
 };
 // A database older than this has subscribers whose queryable columns
 // (email, status, account, subscriptions) only their stored rows can fill:
@@ -679,6 +690,28 @@ class SqliteTxn final : public StoreTxn {
     }
     return s.Text(0);
   }
+  absl::StatusOr<std::vector<v1::Amends>> ListAmends(
+      int64_t incident_id) override {
+    Statement s(db_,
+                "SELECT id, body FROM amends WHERE incident_id = ? "
+                "ORDER BY subscriber_id");
+    s.Bind(1, incident_id);
+    return CollectRows<v1::Amends>(s);
+  }
+  absl::StatusOr<v1::Amends> GetAmends(int64_t id) override {
+    Statement s(db_, "SELECT id, body FROM amends WHERE id = ?");
+    s.Bind(1, id);
+    return OneRow<v1::Amends>(s, absl::StrCat("no amends ", id));
+  }
+  absl::StatusOr<v1::Amends> FindAmends(
+      int64_t incident_id, const std::string& subscriber_id) override {
+    Statement s(db_,
+                "SELECT id, body FROM amends WHERE incident_id = ? AND "
+                "subscriber_id = ?");
+    s.Bind(1, incident_id).Bind(2, subscriber_id);
+    return OneRow<v1::Amends>(s, absl::StrCat("no amends for ", subscriber_id,
+                                              " of incident ", incident_id));
+  }
   absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates()
       override {
     Statement s(db_, "SELECT body FROM component_states ORDER BY component_id");
@@ -859,6 +892,26 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, state.component_id()).BindProto(2, state);
     return s.Run();
   }
+  absl::StatusOr<int64_t> InsertAmends(const v1::Amends& amends) override {
+    Statement s(db_,
+                "INSERT INTO amends(incident_id, subscriber_id, voucher_code, "
+                "body) VALUES(?, ?, NULLIF(?, ''), ?) RETURNING id");
+    s.Bind(1, amends.incident_id())
+        .Bind(2, amends.subscriber_id())
+        .Bind(3, amends.credit().voucher_code())
+        .BindProto(4, amends);
+    return InsertReturningId(s);
+  }
+  absl::Status UpdateAmends(const v1::Amends& amends) override {
+    Statement s(db_,
+                "UPDATE amends SET voucher_code = NULLIF(?, ''), body = ? "
+                "WHERE id = ?");
+    s.Bind(1, amends.credit().voucher_code())
+        .BindProto(2, amends)
+        .Bind(3, amends.id());
+    if (auto st = s.Run(); !st.ok()) return st;
+    return RequireChange(db_->db, absl::StrCat("no amends ", amends.id()));
+  }
   absl::StatusOr<int64_t> InsertOverride(
       const v1::RotaOverride& override) override {
     Statement s(db_,
@@ -911,6 +964,7 @@ class SqliteTxn final : public StoreTxn {
     return InsertReturningId(s);
   }
   absl::StatusOr<int64_t> EnqueueFanOut(const FanOut& fan_out) override {
+    if (fan_out.to_amends) return EnqueueAmendsFanOut(fan_out);
     // ?1 message, ?2 incident, ?3 now, ?4 active, ?5.. the components.
     Statement s(
         db_,
@@ -929,6 +983,25 @@ class SqliteTxn final : public StoreTxn {
     for (size_t i = 0; i < fan_out.component_ids.size(); ++i) {
       s.Bind(static_cast<int>(i) + 5, fan_out.component_ids[i]);
     }
+    if (auto st = s.Run(); !st.ok()) return st;
+    return sqlite3_changes64(db_->db);
+  }
+  absl::StatusOr<int64_t> EnqueueAmendsFanOut(const FanOut& fan_out) {
+    Statement s(
+        db_,
+        absl::StrCat(
+            "INSERT OR IGNORE INTO deliveries(message_id, incident_id, "
+            "idempotency_key, state, next_attempt_at, body, recipient, "
+            "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || "
+            "a.subscriber_id, ",
+            int64_t{v1::DELIVERY_STATE_QUEUED},
+            ", ?3, x'', 'subscriber:' || a.subscriber_id, ?3 FROM amends a "
+            "JOIN subscribers s ON s.id = a.subscriber_id WHERE "
+            "a.incident_id = ?2 AND s.status = ?4 ORDER BY a.subscriber_id"));
+    s.Bind(1, fan_out.message_id)
+        .Bind(2, fan_out.incident_id)
+        .Bind(3, absl::ToUnixMicros(fan_out.now))
+        .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE});
     if (auto st = s.Run(); !st.ok()) return st;
     return sqlite3_changes64(db_->db);
   }

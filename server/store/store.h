@@ -36,12 +36,16 @@ struct SubscriberFilter {
   int limit = 0;  // 0: no limit
 };
 
-// One published message's fan-out to the subscribers of its components.
+// One published message's fan-out: to the subscribers of its components, or
+// to the customers whose amends the incident's apology fixed.
 struct FanOut {
   int64_t message_id = 0;
   int64_t incident_id = 0;
   std::vector<std::string> component_ids;
   absl::Time now;
+  // True: the audience is the incident's amends (its affected customers),
+  // and component_ids is ignored.
+  bool to_amends = false;
 };
 
 struct OutboxStats {
@@ -119,6 +123,14 @@ class StoreReader {
   virtual absl::StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
   // A server-wide value (a signing key, say), or NotFound.
   virtual absl::StatusOr<std::string> GetSetting(const std::string& name) = 0;
+  // Each affected customer's amends for `incident_id`, by subscriber id.
+  virtual absl::StatusOr<std::vector<v1::Amends>> ListAmends(
+      int64_t incident_id) = 0;
+  // NotFound when there is no amends `id`.
+  virtual absl::StatusOr<v1::Amends> GetAmends(int64_t id) = 0;
+  // The amends of `subscriber_id` for `incident_id`, or NotFound.
+  virtual absl::StatusOr<v1::Amends> FindAmends(
+      int64_t incident_id, const std::string& subscriber_id) = 0;
   // Components whose status was ever set; the others are operational.
   virtual absl::StatusOr<std::vector<v1::ComponentState>>
   ListComponentStates() = 0;
@@ -186,6 +198,12 @@ class StoreTxn : public StoreReader {
                                   const std::string& value) = 0;
   virtual absl::Status PutComponentState(const v1::ComponentState& state) = 0;
 
+  // AlreadyExists when the incident already has amends for that subscriber,
+  // or another amends has the same voucher code. Returns the new id.
+  virtual absl::StatusOr<int64_t> InsertAmends(const v1::Amends& amends) = 0;
+  // NotFound when there is no amends with that id.
+  virtual absl::Status UpdateAmends(const v1::Amends& amends) = 0;
+
   virtual absl::StatusOr<int64_t> InsertOverride(
       const v1::RotaOverride& override) = 0;
   // NotFound when there is no override `id`.
@@ -201,7 +219,8 @@ class StoreTxn : public StoreReader {
   // NotFound when there is no delivery with that id.
   virtual absl::Status UpdateDelivery(const v1::Delivery& delivery) = 0;
   // Queues one delivery per active subscriber of any of the fan-out's
-  // components, in one set-based statement: recipient
+  // components (or, with to_amends, per active subscriber with amends for
+  // the incident), in one set-based statement: recipient
   // "subscriber:<id>", idempotency key "msg-<message_id>-subscriber-<id>",
   // no content (it is rendered per contact when sent). A key that is already
   // queued is left alone. Returns how many were queued.

@@ -67,6 +67,11 @@ const std::map<std::string, std::set<std::string>>& AllowedPeople() {
            {"bob", "carol", "dave", "erin"}},
           {"/herald.v1.SubscriberService/ListAffectedCustomers",
            {"bob", "carol", "dave", "erin"}},
+          {"/herald.v1.AftercareService/ListAmends",
+           {"bob", "carol", "dave", "erin"}},
+          // Credits above a rota's authority: admins only.
+          {"/herald.v1.AftercareService/ApproveCredits", {"dave"}},
+          {"/herald.v1.AftercareService/AttachPostmortem", {"carol", "dave"}},
       };
   return *kTable;
 }

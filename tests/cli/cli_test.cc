@@ -41,6 +41,7 @@ class CliTest : public ::testing::Test {
       s.messages = v1::MessageService::NewStub(h_.channel);
       s.oncall = v1::OnCallService::NewStub(h_.channel);
       s.subscribers = v1::SubscriberService::NewStub(h_.channel);
+      s.aftercare = v1::AftercareService::NewStub(h_.channel);
       return s;
     };
     auto env = [&](const char* name) -> std::string {

@@ -256,7 +256,7 @@ class AuthorityScopeTest : public ::testing::Test {
                                             *escalator_);
     cadence_ = std::make_unique<CadenceKeeper>(*deps_, *drafter_, *planner_);
     workflow_ = std::make_unique<CommsWorkflow>(*deps_, *drafter_, *planner_,
-                                                *cadence_);
+                                                *cadence_, h_.aftercare);
     incident_ =
         intake_->Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
     point_person_ = {org_->rotas()

@@ -35,7 +35,7 @@ class HttpServerTest : public ::testing::Test {
         server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
                          Sha256Hex(kToken), "alertmanager", kLimit,
                          /*max_inflight_webhooks=*/2, [] { return true; },
-                         /*io_threads=*/2, &h_.portal}) {
+                         /*io_threads=*/2, &h_.portal, &h_.follow_ups}) {
     port_ = *server_.Bind("127.0.0.1:0");
     server_.Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);

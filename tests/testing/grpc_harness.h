@@ -29,16 +29,15 @@ struct GrpcHarness {
                      }
                      return tokens;
                    }()),
-        api{authorizer,       core.workflow,
-            core.queries,     core.escalator,
-            core.overrides,   core.maintenance,
-            core.subscribers, core.affected,
-            core.clock,       [this] { ++published; },
-            &core.events},
+        api{authorizer,       core.workflow,           core.queries,
+            core.escalator,   core.overrides,          core.maintenance,
+            core.subscribers, core.affected,           core.aftercare,
+            core.clock,       [this] { ++published; }, &core.events},
         incidents(api),
         messages(api),
         oncall(api),
-        subscribers(api) {
+        subscribers(api),
+        aftercare(api) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
@@ -46,6 +45,7 @@ struct GrpcHarness {
     builder.RegisterService(&messages);
     builder.RegisterService(&oncall);
     builder.RegisterService(&subscribers);
+    builder.RegisterService(&aftercare);
     server = builder.BuildAndStart();
     channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                   grpc::InsecureChannelCredentials());
@@ -62,6 +62,7 @@ struct GrpcHarness {
   MessageServiceImpl messages;
   OnCallServiceImpl oncall;
   SubscriberServiceImpl subscribers;
+  AftercareServiceImpl aftercare;
   int port = 0;
   int published = 0;
   std::unique_ptr<grpc::Server> server;

@@ -16,9 +16,11 @@
 #include "server/config/bootstrap.h"
 #include "server/config/config_loader.h"
 #include "server/core/affected_customers.h"
+#include "server/core/aftercare.h"
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
 #include "server/core/escalator.h"
+#include "server/core/follow_ups.h"
 #include "server/core/incident_queries.h"
 #include "server/core/job_runner.h"
 #include "server/core/mustache_renderer.h"
@@ -55,14 +57,16 @@ struct CoreHarness {
         escalator(deps, planner),
         cadence(deps, drafter, planner),
         maintenance(deps, drafter, planner),
-        jobs(deps, escalator, cadence, maintenance),
-        overrides(deps),
-        intake(deps, drafter, planner, escalator),
-        workflow(deps, drafter, planner, cadence),
-        queries(deps, planner),
-        subscribers(deps),
         affected(deps),
         links("test-link-signing-key-0123456789abcdef0123456789abcdef"),
+        aftercare(deps, affected, planner),
+        follow_ups(deps, drafter, planner, links),
+        jobs(deps, escalator, cadence, maintenance, aftercare, follow_ups),
+        overrides(deps),
+        intake(deps, drafter, planner, escalator),
+        workflow(deps, drafter, planner, cadence, aftercare),
+        queries(deps, planner, aftercare),
+        subscribers(deps),
         portal(deps, drafter, links),
         composer(
             drafter, org,
@@ -124,14 +128,16 @@ struct CoreHarness {
   Escalator escalator;
   CadenceKeeper cadence;
   MaintenanceScheduler maintenance;
+  AffectedCustomers affected;
+  LinkTokens links;
+  Aftercare aftercare;
+  FollowUps follow_ups;
   JobRunner jobs;
   RotaOverrides overrides;
   AlertIntake intake;
   CommsWorkflow workflow;
   IncidentQueries queries;
   SubscriberDirectory subscribers;
-  AffectedCustomers affected;
-  LinkTokens links;
   SubscriptionPortal portal;
   DeliveryComposer composer;
 };
