@@ -410,6 +410,91 @@ TEST_F(CliTest, AffectedListsEachCustomerOnceWithWhyForCommsRolesOnly) {
   EXPECT_THAT(engineer.err, HasSubstr("permission"));
 }
 
+// A checkout incident resolved after `lasted`; returns its apology's ref.
+class AftercareCliTest : public CliTest {
+ protected:
+  std::string ResolveAfter(absl::Duration lasted) {
+    v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
+    (*g.mutable_alerts(0)->mutable_labels())["customer"] = "Umbrella";
+    h_.core.intake.Ingest(g);
+    h_.core.clock.Advance(lasted);
+    Outcome resolved = Run({"resolve", "INC-1", "--note", "a bad deploy"});
+    EXPECT_EQ(resolved.code, kExitOk) << resolved.err;
+    const size_t at = resolved.out.find("apology");
+    const size_t ref = resolved.out.rfind("MSG-", at);
+    return resolved.out.substr(ref, resolved.out.find(' ', ref) - ref);
+  }
+};
+
+TEST_F(AftercareCliTest, CreditsShowWhatApprovingWouldGiveThenWhatItGave) {
+  const std::string apology = ResolveAfter(absl::Minutes(150));
+  Outcome before = Run({"credits", "INC-1"}, "carol");
+  ASSERT_EQ(before.code, kExitOk) << before.err;
+  EXPECT_THAT(before.out, HasSubstr("25%"));
+  EXPECT_THAT(before.out, HasSubstr("EUR 124.75"));  // 25% of EUR 499.00
+  EXPECT_THAT(before.out, HasSubstr("(code on approval)"));
+  EXPECT_THAT(before.out, HasSubstr("what approving it now would fix"));
+  EXPECT_THAT(before.out, HasSubstr("herald credits approve INC-1"));
+
+  Outcome refused = Run({"approve", apology}, "carol");
+  EXPECT_EQ(refused.code, kExitError);
+  EXPECT_THAT(refused.err, HasSubstr("an admin must approve the credits"));
+  EXPECT_EQ(Run({"credits", "approve", "INC-1"}, "carol").code, kExitError)
+      << "a comms lead is not an admin";
+  Outcome admin = Run({"credits", "approve", "INC-1"}, "dave");
+  ASSERT_EQ(admin.code, kExitOk) << admin.err;
+  EXPECT_THAT(admin.out, HasSubstr("approved up to 25%"));
+  ASSERT_EQ(Run({"approve", apology}, "carol").code, kExitOk);
+
+  Outcome after = Run({"credits", "INC-1", "-o", "json"}, "bob");
+  EXPECT_THAT(after.out, HasSubstr("\"fixed\": true"));
+  EXPECT_THAT(after.out, HasSubstr("\"voucherCode\""));
+  EXPECT_EQ(Run({"credits", "INC-1"}).code, kExitError)
+      << "engineers do not read customers' credits";
+  EXPECT_EQ(Run({"credits"}, "carol").code, kExitUsage);
+}
+
+TEST_F(AftercareCliTest, FollowUpsListAnswersAndMarkProblems) {
+  const std::string apology = ResolveAfter(absl::Minutes(45));
+  EXPECT_THAT(Run({"follow-ups", "INC-1"}, "bob").out,
+              HasSubstr("is not approved yet"));
+  ASSERT_EQ(Run({"approve", apology}, "carol").code, kExitOk);
+  const v1::Amends globex = h_.core.Read<v1::Amends>(
+      [](StoreReader& r) { return r.FindAmends(1, "globex"); });
+  ASSERT_TRUE(h_.core.follow_ups
+                  .RecordAnswer(h_.core.links.Answer(
+                      globex.id(), v1::FOLLOW_UP_ANSWER_STILL_BROKEN))
+                  .ok());
+  Outcome all = Run({"follow-ups", "INC-1"}, "bob");
+  ASSERT_EQ(all.code, kExitOk) << all.err;
+  EXPECT_THAT(all.out, HasSubstr("! globex"));
+  EXPECT_THAT(all.out, HasSubstr("still broken"));
+  EXPECT_THAT(all.out, HasSubstr("1 of 3 customer(s) answered"));
+  Outcome problems = Run({"follow-ups", "INC-1", "--problems"}, "bob");
+  EXPECT_THAT(problems.out, HasSubstr("globex"));
+  EXPECT_THAT(problems.out, Not(HasSubstr("umbrella")));
+}
+
+TEST_F(AftercareCliTest, PostmortemFromAFileIsPublishedByACommsLead) {
+  ResolveAfter(absl::Minutes(45));
+  const std::string file = ::testing::TempDir() + "/herald-postmortem.md";
+  std::ofstream(file) << "A deploy removed an index.\n\nWe check plans now.\n";
+  // The resolution notice makes the incident public.
+  ASSERT_EQ(Run({"approve", "MSG-2"}, "carol").code, kExitOk);
+  EXPECT_EQ(Run({"postmortem", "INC-1", "--file", file}, "bob").code,
+            kExitError)
+      << "comms may not publish it alone";
+  Outcome missing =
+      Run({"postmortem", "INC-1", "--file", file + ".missing"}, "carol");
+  EXPECT_EQ(missing.code, kExitUsage);
+  EXPECT_THAT(missing.err, HasSubstr("--file: cannot read"));
+  Outcome ok = Run({"postmortem", "INC-1", "--file", file}, "carol");
+  ASSERT_EQ(ok.code, kExitOk) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("its status is now postmortem"));
+  EXPECT_EQ(h_.core.queries.GetIncident(1)->incident().postmortem().summary(),
+            "A deploy removed an index.\n\nWe check plans now.");
+}
+
 TEST_F(CliTest, SubscriberChangesAreForCommsRolesAndCheckedByField) {
   Outcome engineer = Run({"subscribers", "list"});
   EXPECT_NE(engineer.code, kExitOk);

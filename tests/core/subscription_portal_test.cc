@@ -63,6 +63,32 @@ TEST(LinkTokensTest, ConfirmationLinksExpire) {
   EXPECT_THAT(std::string(late.message()), HasSubstr("expired"));
 }
 
+TEST(LinkTokensTest, AnAnswerTokenCarriesItsAmendsAndAnswerOnly) {
+  LinkTokens links(kKey);
+  const std::string broken =
+      links.Answer(42, v1::FOLLOW_UP_ANSWER_STILL_BROKEN);
+  absl::StatusOr<std::pair<int64_t, v1::FollowUpAnswer>> got =
+      links.CheckAnswer(broken);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->first, 42);
+  EXPECT_EQ(got->second, v1::FOLLOW_UP_ANSWER_STILL_BROKEN);
+  EXPECT_NE(broken, links.Answer(42, v1::FOLLOW_UP_ANSWER_WORKS));
+  EXPECT_TRUE(absl::IsInvalidArgument(links.CheckUnsubscribe(broken).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      links.CheckAnswer(links.Unsubscribe("42:2")).status()));
+  // Another answer's MAC on this answer's text.
+  const std::string works = links.Answer(42, v1::FOLLOW_UP_ANSWER_WORKS);
+  const std::string spliced =
+      broken.substr(0, broken.rfind('.')) + works.substr(works.rfind('.'));
+  EXPECT_TRUE(absl::IsInvalidArgument(links.CheckAnswer(spliced).status()));
+
+  const std::map<std::string, std::string> urls =
+      FollowUpLinks("https://status.acme.example/", links, 42);
+  ASSERT_EQ(urls.size(), 4u);
+  EXPECT_EQ(urls.at("answer_still_broken_url"),
+            "https://status.acme.example/follow-up?token=" + broken);
+}
+
 TEST(LinkUrlTest, JoinsThePublicUrlPathAndToken) {
   EXPECT_EQ(LinkUrl("https://status.acme.example/", "/unsubscribe", "u.x.y"),
             "https://status.acme.example/unsubscribe?token=u.x.y");

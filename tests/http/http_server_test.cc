@@ -424,5 +424,46 @@ TEST_F(SelfServiceHttpTest, OneClickUnsubscribeAsRfc8058Sends) {
   EXPECT_EQ(r->status, 400);
 }
 
+TEST_F(SelfServiceHttpTest, AFollowUpLinkShowsTheAnswerAndItsButtonRecordsIt) {
+  // A resolved incident whose apology reached globex.
+  const int64_t incident =
+      h_.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp1"}))
+          ->incident_id;
+  h_.clock.Advance(absl::Minutes(45));
+  absl::StatusOr<Resolution> resolved =
+      h_.workflow.Resolve(testing::CommsLead(), incident, "");
+  ASSERT_TRUE(resolved.ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(testing::CommsLead(), resolved->drafts[1].id(), 0)
+          .ok());
+  const v1::Amends globex = h_.Read<v1::Amends>(
+      [&](StoreReader& r) { return r.FindAmends(incident, "globex"); });
+  const std::string token =
+      h_.links.Answer(globex.id(), v1::FOLLOW_UP_ANSWER_CREDIT_MISSING);
+  auto answer = [&] {
+    return h_
+        .Read<v1::Amends>(
+            [&](StoreReader& r) { return r.GetAmends(globex.id()); })
+        .credit_answer();
+  };
+
+  httplib::Result r = client_->Get("/follow-up?token=" + token);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("your credit has not arrived after INC-1"));
+  EXPECT_THAT(r->body, HasSubstr("action=\"/follow-up\""));
+  EXPECT_EQ(r->get_header_value("Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(answer(), v1::FOLLOW_UP_ANSWER_UNSPECIFIED)
+      << "opening the link records nothing";
+
+  r = PostForm("/follow-up", "token=" + token);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("A person has been told"));
+  EXPECT_EQ(answer(), v1::FOLLOW_UP_ANSWER_CREDIT_MISSING);
+
+  r = PostForm("/follow-up", "token=a.forged.token");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("not valid"));
+}
+
 }  // namespace
 }  // namespace herald

@@ -563,6 +563,92 @@ TYPED_TEST(StoreContractTest,
   EXPECT_EQ(stats.oldest_queued_at, absl::FromUnixSeconds(1000));
 }
 
+v1::Amends AmendsFor(int64_t incident, const std::string& subscriber,
+                     const std::string& voucher_code = "") {
+  v1::Amends a;
+  a.set_incident_id(incident);
+  a.set_subscriber_id(subscriber);
+  a.mutable_credit()->set_voucher_code(voucher_code);
+  return a;
+}
+
+TYPED_TEST(StoreContractTest,
+           AmendsAreOnePerCustomerAndIncidentWithUniqueVoucherCodes) {
+  const int64_t first = this->template WriteValue<int64_t>(
+      [](StoreTxn& t) { return t.InsertAmends(AmendsFor(3, "b", "CODE-1")); });
+  ASSERT_TRUE(this->Write([](StoreTxn& t) {
+                    return t.InsertAmends(AmendsFor(3, "a")).status();
+                  })
+                  .ok());
+  ASSERT_TRUE(this->Write([](StoreTxn& t) {
+                    return t.InsertAmends(AmendsFor(4, "a")).status();
+                  })
+                  .ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(this->Write(
+      [](StoreTxn& t) { return t.InsertAmends(AmendsFor(3, "a")).status(); })));
+  EXPECT_TRUE(absl::IsAlreadyExists(this->Write([](StoreTxn& t) {
+    return t.InsertAmends(AmendsFor(5, "c", "CODE-1")).status();
+  })));
+
+  auto of3 = this->template ReadValue<std::vector<v1::Amends>>(
+      [](StoreReader& r) { return r.ListAmends(3); });
+  ASSERT_THAT(of3, SizeIs(2));
+  EXPECT_EQ(of3[0].subscriber_id(), "a");  // by subscriber id
+  EXPECT_EQ(of3[1].id(), first);
+  EXPECT_EQ(this->template ReadValue<v1::Amends>(
+                    [](StoreReader& r) { return r.FindAmends(3, "b"); })
+                .credit()
+                .voucher_code(),
+            "CODE-1");
+  EXPECT_TRUE(absl::IsNotFound(this->ReadStatus(
+      [](StoreReader& r) { return r.FindAmends(4, "b").status(); })));
+
+  v1::Amends answered = of3[1];
+  answered.set_service_answer(v1::FOLLOW_UP_ANSWER_STILL_BROKEN);
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) { return t.UpdateAmends(answered); }).ok());
+  EXPECT_EQ(this->template ReadValue<v1::Amends>(
+                    [&](StoreReader& r) { return r.GetAmends(first); })
+                .service_answer(),
+            v1::FOLLOW_UP_ANSWER_STILL_BROKEN);
+  EXPECT_TRUE(absl::IsNotFound(this->ReadStatus(
+      [](StoreReader& r) { return r.GetAmends(999).status(); })));
+}
+
+TYPED_TEST(StoreContractTest, AFanOutToAmendsReachesTheirActiveCustomersOnly) {
+  ASSERT_TRUE(
+      this->Write([](StoreTxn& t) -> absl::Status {
+            for (const v1::Subscriber& s :
+                 {Sub("a", {"api"}), Sub("b", {"checkout"}),
+                  Sub("c", {"checkout"}, v1::SUBSCRIBER_STATUS_UNSUBSCRIBED),
+                  Sub("d", {"checkout"})}) {
+              if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+            }
+            for (const char* id : {"a", "b", "c"}) {
+              if (auto st = t.InsertAmends(AmendsFor(3, id)).status();
+                  !st.ok()) {
+                return st;
+              }
+            }
+            return t.InsertAmends(AmendsFor(4, "d")).status();
+          })
+          .ok());
+  const FanOut fan{.message_id = 9,
+                   .incident_id = 3,
+                   .component_ids = {"checkout"},
+                   .now = absl::FromUnixSeconds(1000),
+                   .to_amends = true};
+  EXPECT_EQ(this->template WriteValue<int64_t>(
+                [&](StoreTxn& t) { return t.EnqueueFanOut(fan); }),
+            2);
+  auto list = this->template ReadValue<std::vector<v1::Delivery>>(
+      [](StoreReader& r) { return r.ListDeliveries(9, 0); });
+  ASSERT_THAT(list, SizeIs(2));
+  EXPECT_EQ(list[0].recipient(), "subscriber:a");
+  EXPECT_EQ(list[0].idempotency_key(), "msg-9-subscriber-a");
+  EXPECT_EQ(list[1].recipient(), "subscriber:b");
+}
+
 TYPED_TEST(StoreContractTest, SubscribersAreFoundByComponentEmailAndStatus) {
   ASSERT_TRUE(
       this->Write([&](StoreTxn& t) -> absl::Status {
