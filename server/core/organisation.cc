@@ -52,10 +52,6 @@ absl::StatusOr<AftercareSettings> ParseAftercare(
     const std::string field = absl::StrCat("aftercare.credit_tiers[", i, "]");
     CreditPolicy::Tier tier;
     tier.plans = {t.plans().begin(), t.plans().end()};
-    if (t.min_duration().empty()) {
-      return FieldError(absl::StrCat(field, ".min_duration"),
-                        "say how long the impact must last, e.g. \"30m\"");
-    }
     if (auto st =
             ParsePositiveDuration(absl::StrCat(field, ".min_duration"),
                                   t.min_duration(), "30m", &tier.min_duration);

@@ -90,7 +90,10 @@ TEST(CreditPolicyTest, TheConfigNamesTheFieldOfABadRule) {
   EXPECT_THAT(error("aftercare: {credit_tiers: [{min_duration: 30m, percent: "
                     "0}]}"),
               HasSubstr("aftercare.credit_tiers[0].percent"));
-  EXPECT_THAT(error("aftercare: {credit_tiers: [{percent: 10}]}"),
+  EXPECT_EQ(error("aftercare: {credit_tiers: [{percent: 10}]}"), "ok")
+      << "no min_duration: any impact";
+  EXPECT_THAT(error("aftercare: {credit_tiers: [{min_duration: 0s, percent: "
+                    "10}]}"),
               HasSubstr("aftercare.credit_tiers[0].min_duration"));
   EXPECT_THAT(error("aftercare: {vouchers: [{min_duration: 1h}]}"),
               HasSubstr("aftercare.vouchers[0].value"));

@@ -36,7 +36,9 @@ free_port() {
 
 # wait_for SECONDS WHAT CMD...: polls CMD every 0.2 s until it succeeds. These
 # waits are for other processes (Alertmanager's group_wait, SMTP delivery,
-# start-up), never for herald's own timers.
+# start-up). herald's own timers are tested on a fake clock in the unit
+# tests; the one e2e exception is aftercare_test.sh, which sets the
+# follow-up delay to 3 s so that a real heraldd's clock can pass it.
 wait_for() {
   local timeout=$1 what=$2; shift 2
   local deadline=$((SECONDS + timeout))

@@ -1,8 +1,9 @@
 """Prints a link from the newest email to ADDRESS in a Maildir.
 
-usage: mail_link.py MAILDIR ADDRESS (PATH | --list-unsubscribe)
+usage: mail_link.py MAILDIR ADDRESS (PATH [--after TEXT] | --list-unsubscribe)
   PATH                 the first URL in the text part whose path is PATH
-                       ("/subscribe/confirm")
+                       ("/subscribe/confirm"); with --after, the first one
+                       after TEXT ("still broken:")
   --list-unsubscribe   the URL in the List-Unsubscribe header; also checks
                        that List-Unsubscribe-Post asks for one-click (RFC 8058)
 Exits 1 when there is no such email or link. Run with Debian's
@@ -38,6 +39,11 @@ def main():
         print(m.group(1))
         return 0
     text = msg.get_body(preferencelist=("plain",)).get_content()
+    if sys.argv[4:5] == ["--after"]:
+        at = text.find(sys.argv[5])
+        if at < 0:
+            return 1
+        text = text[at:]
     m = re.search(r"https?://\S+" + re.escape(what) + r"\?token=[A-Za-z0-9_.-]+", text)
     if not m:
         return 1
