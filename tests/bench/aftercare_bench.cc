@@ -9,7 +9,6 @@
 // every customer has amends and a delivery.
 //
 // usage: aftercare_bench N
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -20,23 +19,14 @@
 #include "absl/time/clock.h"
 #include "server/delivery/delivery_composer.h"
 #include "server/store/sqlite_store.h"
+#include "tests/bench/bench_util.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
 namespace {
 
-void Check(const absl::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
-
-double PeakRssMiB() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024.0;
-}
+using bench::Check;
+using bench::PeakRssMiB;
 
 // Seconds to approve `message_id`, which must reach `n` recipients.
 double Approve(testing::CoreHarness& h, int64_t message_id, int64_t n) {

@@ -11,7 +11,6 @@
 // usage: fanout_bench N [--workers W] [--smtp PORT] [--enqueue-only]
 #include <httplib.h>
 #include <sqlite3.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <cstdio>
@@ -28,23 +27,14 @@
 #include "server/delivery/http_channel.h"
 #include "server/delivery/smtp_channel.h"
 #include "server/store/sqlite_store.h"
+#include "tests/bench/bench_util.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
 namespace {
 
-void Check(const absl::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
-
-double PeakRssMiB() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024.0;
-}
+using bench::Check;
+using bench::PeakRssMiB;
 
 // The raw baseline: the same rows, one prepared INSERT each, one transaction,
 // into a copy of the deliveries table with its indexes.

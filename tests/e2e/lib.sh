@@ -61,6 +61,28 @@ start_heraldd() {
 
 sha256() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 
+# start_mail_sink: a real SMTP server (aiosmtpd) on a free port that keeps
+# every email it gets in the Maildir $MAIL; sets SMTP_PORT and MAIL.
+start_mail_sink() {
+  SMTP_PORT=$(free_port)
+  MAIL=$WORK/mail
+  "$SYSTEM_PYTHON" "$(dirname "${BASH_SOURCE[0]}")/delivery_sinks.py" smtp "$SMTP_PORT" "$MAIL" 0 \
+    >"$WORK/smtp.log" 2>&1 &
+  PIDS+=($!)
+}
+
+# make_tokens: fresh API tokens for the test's people (ENGINEER_TOKEN,
+# COMMS_TOKEN, LEAD_TOKEN, ADMIN_TOKEN) and the WEBHOOK_TOKEN Alertmanager
+# sends, which is written to $WORK/webhook-token for the config.
+make_tokens() {
+  ENGINEER_TOKEN=e2e-engineer-$RANDOM$RANDOM
+  COMMS_TOKEN=e2e-comms-$RANDOM$RANDOM
+  LEAD_TOKEN=e2e-lead-$RANDOM$RANDOM
+  ADMIN_TOKEN=e2e-admin-$RANDOM$RANDOM
+  WEBHOOK_TOKEN=e2e-webhook-$RANDOM$RANDOM
+  printf '%s\n' "$WEBHOOK_TOKEN" >"$WORK/webhook-token"
+}
+
 # fire SERVICE: what Alertmanager would post for one firing alert of
 # SERVICE, sent to heraldd on $HTTP_PORT with $WEBHOOK_TOKEN.
 fire() {

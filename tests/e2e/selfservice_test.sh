@@ -20,18 +20,12 @@ require curl sha256sum chromium "$SYSTEM_PYTHON"
 HERE=$(dirname "$0")
 mkdir -p "$ARTIFACTS"
 
-SMTP_PORT=$(free_port); GRPC_PORT=$(free_port); HTTP_PORT=$(free_port)
+GRPC_PORT=$(free_port); HTTP_PORT=$(free_port)
 export HERALD_SERVER=127.0.0.1:$GRPC_PORT
 PAGE=http://127.0.0.1:$HTTP_PORT
-MAIL=$WORK/mail
+start_mail_sink
+make_tokens
 
-"$SYSTEM_PYTHON" "$HERE/delivery_sinks.py" smtp "$SMTP_PORT" "$MAIL" 0 >"$WORK/smtp.log" 2>&1 &
-PIDS+=($!)
-
-LEAD_TOKEN=e2e-lead-$RANDOM$RANDOM
-ENGINEER_TOKEN=e2e-engineer-$RANDOM$RANDOM
-WEBHOOK_TOKEN=e2e-webhook-$RANDOM$RANDOM
-printf '%s\n' "$WEBHOOK_TOKEN" >"$WORK/webhook-token"
 cat >"$WORK/herald.yaml" <<YAML
 server: {page_name: E2E Cloud, public_url: '$PAGE', data_dir: $WORK/data, webhook_token_file: $WORK/webhook-token}
 components:
