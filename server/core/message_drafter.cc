@@ -170,7 +170,7 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftHoldingStatement(
 absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(
     const v1::Incident& incident, absl::string_view note) const {
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);
-  ctx.values["note"] = std::string(note);
+  ctx.values["note"] = AsSentence(note);
   return Draft("resolved", v1::MESSAGE_KIND_RESOLUTION,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, v1::INCIDENT_STATUS_RESOLVED,
                ctx, incident);
@@ -188,7 +188,7 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftMaintenance(
 absl::StatusOr<v1::Message> MessageDrafter::DraftApology(
     const v1::Incident& incident, absl::string_view note) const {
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);
-  ctx.values["note"] = std::string(note);
+  ctx.values["note"] = AsSentence(note);
   return Draft("apology", v1::MESSAGE_KIND_APOLOGY,
                v1::AUDIENCE_AFFECTED_CUSTOMERS, v1::INCIDENT_STATUS_RESOLVED,
                ctx, incident);

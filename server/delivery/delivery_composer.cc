@@ -146,6 +146,28 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
   r->set_id(who.id());
   r->set_name(who.name());
   r->set_account(who.account());
+  if (theirs != nullptr) {
+    v1::WebhookAmends* a = out.event.mutable_amends();
+    a->mutable_components()->CopyFrom(theirs->component_ids());
+    *a->mutable_started_at() = theirs->started_at();
+    *a->mutable_ended_at() = theirs->ended_at();
+    a->set_credit_percent(theirs->credit().percent());
+    a->set_credit_amount_cents(theirs->credit().amount_cents());
+    a->set_currency(theirs->credit().currency());
+    a->set_voucher_code(theirs->credit().voucher_code());
+    a->set_voucher_value(theirs->credit().voucher_value());
+    if (message->kind() == v1::MESSAGE_KIND_FOLLOW_UP &&
+        options_.links != nullptr) {
+      for (const auto& [name, url] :
+           FollowUpLinks(options_.public_url, *options_.links, theirs->id())) {
+        // "answer_still_broken_url" -> "still_broken"
+        absl::string_view answer = name;
+        absl::ConsumePrefix(&answer, "answer_");
+        absl::ConsumeSuffix(&answer, "_url");
+        (*a->mutable_answer_urls())[std::string(answer)] = url;
+      }
+    }
+  }
   return out;
 }
 

@@ -135,7 +135,7 @@ TEST_F(AftercareTest, ApprovingTheApologyFixesEachCustomersPersonalFacts) {
       emails["globex"].text,
       AllOf(HasSubstr("Dear Grace Hopper"), HasSubstr("lasted 45 minutes"),
             HasSubstr("This was our failure"),
-            HasSubstr("A bad deploy of the cart"),
+            HasSubstr("A bad deploy of the cart. This was our"),
             HasSubstr("a credit of 10% of your monthly fee (EUR "
                       "49.90)")));
   EXPECT_THAT(emails["initech"].text,
@@ -245,6 +245,37 @@ TEST_F(AftercareTest, ACustomerWhoUnsubscribedGetsNoFollowUp) {
   std::map<std::string, Outgoing> emails = Emails(FollowUpMessages()[0].id());
   EXPECT_FALSE(emails.contains("globex"));
   EXPECT_THAT(emails, SizeIs(2));
+}
+
+TEST_F(AftercareTest, AWebhookCustomerGetsTheirAmendsAsData) {
+  v1::Subscriber hooks;
+  hooks.set_id("hooks");
+  hooks.set_name("Hooks Inc");
+  hooks.set_plan("business");
+  hooks.add_component_ids("checkout");
+  v1::Contact* c = hooks.add_contacts();
+  c->set_channel(v1::CHANNEL_KIND_WEBHOOK);
+  c->set_address("https://hooks.example/herald");
+  c->add_signing_secrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  ASSERT_TRUE(
+      h_.store->Write([&](StoreTxn& t) { return t.PutSubscriber(hooks); })
+          .ok());
+  const int64_t apology = ResolveAfter(absl::Minutes(45));
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  const std::string event = Emails(apology)["hooks"].json;
+  EXPECT_THAT(event,
+              AllOf(HasSubstr("\"type\":\"incident.apology\""),
+                    HasSubstr("\"amends\":{\"components\":[\"checkout\"]"),
+                    HasSubstr("\"credit_percent\":10"),
+                    HasSubstr("\"credit_amount_cents\":\"4990\""),
+                    HasSubstr("\"ended_at\":\"2026-11-23T10:45:00Z\"")));
+  h_.clock.Advance(absl::Hours(7 * 24));
+  ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
+  const std::string follow_up =
+      Emails(FollowUpMessages()[0].id())["hooks"].json;
+  EXPECT_THAT(follow_up, AllOf(HasSubstr("\"type\":\"incident.follow_up\""),
+                               ContainsRegex("\"still_broken\":\"https://[^\"]*"
+                                             "/follow-up\\?token=a\\.")));
 }
 
 TEST_F(AftercareTest, AnAnswerIsRecordedAndAProblemTellsThePointPerson) {
