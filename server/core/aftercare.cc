@@ -214,6 +214,16 @@ absl::StatusOr<int> Aftercare::FixForApproval(
     if (!inserted.ok()) return inserted;
   }
   const absl::Time now = deps_.clock.Now();
+  if (proposed->empty()) {
+    // Nobody to apologise to: nobody to follow up with either.
+    if (auto st = txn.AppendTimeline(TimelineEntry(
+            incident.id(), now, "amends", caller.person_id,
+            absl::StrCat(apology.ref(), " has no affected customer to reach")));
+        !st.ok()) {
+      return st;
+    }
+    return 0;
+  }
   v1::Job follow_up;
   follow_up.set_kind(v1::JOB_KIND_FOLLOW_UP);
   follow_up.set_incident_id(incident.id());

@@ -278,6 +278,20 @@ TEST_F(AftercareTest, AWebhookCustomerGetsTheirAmendsAsData) {
                                              "/follow-up\\?token=a\\.")));
 }
 
+TEST_F(AftercareTest, AnApologyWithNobodyAffectedSchedulesNoFollowUp) {
+  for (const char* id : {"globex", "initech", "umbrella"}) {
+    ASSERT_TRUE(h_.subscribers.Remove(CommsLead(), id).ok());
+  }
+  const int64_t apology = ResolveAfter(absl::Minutes(45));
+  absl::StatusOr<Publication> published =
+      h_.workflow.Approve(CommsLead(), apology, 0);
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ(published->deliveries_enqueued, 0);
+  h_.clock.Advance(absl::Hours(8 * 24));
+  ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
+  EXPECT_THAT(FollowUpMessages(), IsEmpty());
+}
+
 TEST_F(AftercareTest, AnAnswerIsRecordedAndAProblemTellsThePointPerson) {
   const int64_t apology = ResolveAfter(absl::Minutes(45));
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
