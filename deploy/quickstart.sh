@@ -21,12 +21,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   tzdata ca-certificates curl
 )
-# What only the tests use: the real Alertmanager, an SMTP server, a feed
-# parser, a browser, a load generator and clang for the sanitizer and
-# thread-safety builds. `run` does not install them.
+# What only the tests use: the real Alertmanager, Prometheus's promtool, an
+# SMTP server, a feed parser, a browser, a load generator and clang for the
+# sanitizer and thread-safety builds. `run` does not install them.
 TEST_PACKAGES=(
   clang libclang-rt-14-dev
-  prometheus-alertmanager python3 python3-aiosmtpd python3-feedparser wrk chromium
+  prometheus-alertmanager prometheus python3 python3-aiosmtpd python3-feedparser wrk
+  chromium
 )
 
 # install_missing PACKAGE...: apt-get installs those not installed yet.

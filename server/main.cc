@@ -13,6 +13,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "prometheus/registry.h"
+#include "server/api/grpc_metrics.h"
 #include "server/api/grpc_services.h"
 #include "server/config/bootstrap.h"
 #include "server/config/config_loader.h"
@@ -21,6 +22,7 @@
 #include "server/core/comms_workflow.h"
 #include "server/core/escalator.h"
 #include "server/core/follow_ups.h"
+#include "server/core/incident_gauges.h"
 #include "server/core/incident_queries.h"
 #include "server/core/job_runner.h"
 #include "server/core/link_tokens.h"
@@ -94,7 +96,13 @@ int Run(const Flags& flags) {
   }
   const std::string db_path =
       (std::filesystem::path(server.data_dir()) / "herald.db").string();
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(db_path);
+  prometheus::Registry registry;
+  HeraldMetrics metrics(registry);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(
+      db_path, SqliteStoreOptions{.on_commit = [&metrics](absl::Duration d) {
+        metrics.sqlite_commit_duration_seconds.Observe(
+            absl::ToDoubleSeconds(d));
+      }});
   if (!store.ok()) return Fail(store.status());
   if (auto s = SeedStore(**store, **org); !s.ok()) return Fail(s);
 
@@ -136,8 +144,6 @@ int Run(const Flags& flags) {
   const LinkTokens links(*std::move(link_key));
 
   SystemClock clock;
-  prometheus::Registry registry;
-  HeraldMetrics metrics(registry);
   EventHub events;
   CoreDeps deps{**store, clock, **renderer, *org, metrics, &events};
   MessageDrafter drafter(**renderer, *org);
@@ -203,10 +209,12 @@ int Run(const Flags& flags) {
         absl::StrCat("outbox-", i), [&] { return outbox.RunOnce(); },
         absl::Milliseconds(500)));
   }
-  PeriodicRunner outbox_gauges(
-      "outbox-gauges",
+  IncidentGauges incident_gauges(deps);
+  PeriodicRunner gauges(
+      "gauges",
       [&]() -> absl::StatusOr<int> {
         if (absl::Status s = outbox.RefreshGauges(); !s.ok()) return s;
+        if (absl::Status s = incident_gauges.Refresh(); !s.ok()) return s;
         return 0;
       },
       absl::Seconds(5));
@@ -247,6 +255,7 @@ int Run(const Flags& flags) {
   builder.RegisterService(&oncall_service);
   builder.RegisterService(&subscriber_service);
   builder.RegisterService(&aftercare_service);
+  builder.experimental().SetInterceptorCreators(GrpcInterceptors(metrics));
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || grpc_port == 0) {
     return Fail(absl::UnavailableError(
@@ -254,7 +263,7 @@ int Run(const Flags& flags) {
   }
 
   for (auto& s : senders) s->Start();
-  outbox_gauges.Start();
+  gauges.Start();
   job_runner.Start();
   http.Start();
   LogInfo("heraldd serving",
@@ -279,7 +288,7 @@ int Run(const Flags& flags) {
                         std::chrono::seconds(10));
   http.Stop();
   job_runner.Stop();
-  outbox_gauges.Stop();
+  gauges.Stop();
   for (auto& s : senders) s->Stop();
   LogInfo("stopped");
   return 0;

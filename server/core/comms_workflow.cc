@@ -263,12 +263,19 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
                                                    int32_t expected_version) {
   Publication out;
   const absl::Time now = deps_.clock.Now();
+  // For the metrics, once committed: how long the draft waited, and how
+  // long customers waited for their first word (when this is it).
+  absl::Duration waited, first_word = absl::InfiniteDuration();
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     v1::Incident owned;
     absl::StatusOr<v1::Message> message = LoadForDecision(
         txn, caller, message_id, expected_version, "approved", owned);
     if (!message.ok()) return message.status();
     v1::Incident* incident = &owned;
+    waited = now - FromProtoTime(message->created_at());
+    first_word = incident->customer_visible()
+                     ? absl::InfiniteDuration()
+                     : now - FromProtoTime(incident->opened_at());
 
     message->set_state(v1::MESSAGE_STATE_PUBLISHED);
     message->set_approver_id(caller.person_id);
@@ -343,6 +350,12 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
   });
   if (!s.ok()) return s;
   deps_.metrics.messages_published.Increment();
+  deps_.metrics.approval_latency_seconds.Observe(absl::ToDoubleSeconds(waited));
+  if (out.message.published_incident().customer_visible() &&
+      first_word != absl::InfiniteDuration()) {
+    deps_.metrics.time_to_first_update_seconds.Observe(
+        absl::ToDoubleSeconds(first_word));
+  }
   deps_.Emit(out.message.incident_id(), "approved", caller.person_id,
              absl::StrCat("published version ", out.message.version(), " to ",
                           out.deliveries_enqueued, " recipient(s)"),

@@ -1,6 +1,10 @@
 #include "server/core/metrics.h"
 
 #include <string>
+#include <utility>
+
+#include "herald/enum_labels.h"
+#include "herald/v1/domain.pb.h"
 
 namespace herald {
 namespace {
@@ -14,6 +18,24 @@ prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& r,
 prometheus::Gauge& OneGauge(prometheus::Registry& r, const char* name,
                             const char* help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+prometheus::Histogram& OneHistogram(prometheus::Registry& r, const char* name,
+                                    const char* help,
+                                    prometheus::Histogram::BucketBoundaries b) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add(
+      {}, std::move(b));
+}
+
+// Seconds from a millisecond to a minute: RPCs and commits.
+prometheus::Histogram::BucketBoundaries FastBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+          0.25,  0.5,    1,     2.5,  5,     10,   60};
+}
+
+// Seconds from ten seconds to a day: people's reactions.
+prometheus::Histogram::BucketBoundaries HumanBuckets() {
+  return {10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 86400};
 }
 
 }  // namespace
@@ -81,7 +103,42 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
       follow_up_answers(CounterFamily(
           registry, "herald_follow_up_answers_total",
           "Customers' answers to follow-ups, by answer (works, still_broken, "
-          "credit_received, credit_missing).")) {}
+          "credit_received, credit_missing).")),
+      open_incidents(prometheus::BuildGauge()
+                         .Name("herald_open_incidents")
+                         .Help("Open incidents, by impact.")
+                         .Register(registry)),
+      oldest_open_incident_update_age_seconds(OneGauge(
+          registry, "herald_oldest_open_incident_update_age_seconds",
+          "Seconds since the oldest open public incident was last updated "
+          "in public; 0 when none is open.")),
+      time_to_first_update_seconds(OneHistogram(
+          registry, "herald_time_to_first_update_seconds",
+          "Seconds from an incident opening to its first published customer "
+          "message.",
+          HumanBuckets())),
+      approval_latency_seconds(OneHistogram(
+          registry, "herald_approval_latency_seconds",
+          "Seconds a customer message waited from its draft to its approval.",
+          HumanBuckets())),
+      grpc_requests(
+          CounterFamily(registry, "herald_grpc_requests_total",
+                        "gRPC calls finished, by method and status code.")),
+      grpc_request_duration_seconds(
+          prometheus::BuildHistogram()
+              .Name("herald_grpc_request_duration_seconds")
+              .Help("Seconds from a gRPC call's arrival to its status, by "
+                    "method.")
+              .Register(registry)),
+      sqlite_commit_duration_seconds(OneHistogram(
+          registry, "herald_sqlite_commit_duration_seconds",
+          "Seconds each SQLite group commit took, its fsync included.",
+          FastBuckets())) {
+  for (v1::Impact impact : {v1::IMPACT_NONE, v1::IMPACT_MINOR, v1::IMPACT_MAJOR,
+                            v1::IMPACT_CRITICAL}) {
+    open_incidents.Add({{"impact", EnumLabel(impact)}});
+  }
+}
 
 }  // namespace herald
 
@@ -99,6 +156,17 @@ prometheus::Counter& HeraldMetrics::Deliveries(absl::string_view channel,
 
 prometheus::Counter& HeraldMetrics::SelfService(absl::string_view event) {
   return self_service.Add({{"event", std::string(event)}});
+}
+
+void HeraldMetrics::GrpcCallFinished(absl::string_view method,
+                                     absl::string_view code,
+                                     absl::Duration took) {
+  grpc_requests
+      .Add({{"method", std::string(method)}, {"code", std::string(code)}})
+      .Increment();
+  grpc_request_duration_seconds
+      .Add({{"method", std::string(method)}}, FastBuckets())
+      .Observe(absl::ToDoubleSeconds(took));
 }
 
 prometheus::Counter& HeraldMetrics::FollowUpAnswers(absl::string_view answer) {

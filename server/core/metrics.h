@@ -6,6 +6,7 @@
 #define HERALD_SERVER_CORE_METRICS_H_
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -34,6 +35,10 @@ struct HeraldMetrics {
   // Customers' answers to follow-ups ("works", "still_broken",
   // "credit_received", "credit_missing").
   prometheus::Counter& FollowUpAnswers(absl::string_view answer);
+  // One finished gRPC call of `method` ("/herald.v1.IncidentService/
+  // PostUpdate") with `code` ("OK", "PERMISSION_DENIED").
+  void GrpcCallFinished(absl::string_view method, absl::string_view code,
+                        absl::Duration took);
 
   prometheus::Family<prometheus::Counter>& alerts_received;
   prometheus::Family<prometheus::Counter>& webhooks_rejected;
@@ -55,6 +60,21 @@ struct HeraldMetrics {
   // first draft being durable and approvable. Target: under 1 s.
   prometheus::Histogram& first_draft_seconds;
   prometheus::Family<prometheus::Counter>& self_service;
+  // Open incidents by impact (none, minor, major, critical).
+  prometheus::Family<prometheus::Gauge>& open_incidents;
+  // Seconds since the oldest open public incident was last updated in
+  // public; 0 when no public incident is open.
+  prometheus::Gauge& oldest_open_incident_update_age_seconds;
+  // Seconds from an incident opening to its first published customer
+  // message.
+  prometheus::Histogram& time_to_first_update_seconds;
+  // Seconds a customer message waited between being drafted and approved.
+  prometheus::Histogram& approval_latency_seconds;
+  // gRPC calls by full method name and status code, and their duration.
+  prometheus::Family<prometheus::Counter>& grpc_requests;
+  prometheus::Family<prometheus::Histogram>& grpc_request_duration_seconds;
+  // How long each SQLite group commit took (COMMIT, including its fsync).
+  prometheus::Histogram& sqlite_commit_duration_seconds;
   prometheus::Family<prometheus::Counter>& follow_up_answers;
 };
 

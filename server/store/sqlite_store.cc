@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
@@ -1114,8 +1115,11 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
 class SqliteStoreImpl final : public Store {
  public:
   SqliteStoreImpl(std::unique_ptr<Connection> writer,
-                  std::vector<std::unique_ptr<Connection>> readers)
-      : writer_(std::move(writer)), readers_(std::move(readers)) {
+                  std::vector<std::unique_ptr<Connection>> readers,
+                  SqliteStoreOptions options)
+      : writer_(std::move(writer)),
+        options_(std::move(options)),
+        readers_(std::move(readers)) {
     writer_thread_ = std::thread([this] { WriterLoop(); });
   }
   ~SqliteStoreImpl() override {
@@ -1201,7 +1205,10 @@ class SqliteStoreImpl final : public Store {
       }
       w.status = s;
     }
-    if (absl::Status commit = ExecPrepared(db, "COMMIT"); !commit.ok()) {
+    const absl::Time commit_start = absl::Now();
+    absl::Status commit = ExecPrepared(db, "COMMIT");
+    if (options_.on_commit) options_.on_commit(absl::Now() - commit_start);
+    if (!commit.ok()) {
       ExecPrepared(db, "ROLLBACK").IgnoreError();
       for (PendingWrite& w : batch) {
         if (w.status.ok()) w.status = commit;
@@ -1226,6 +1233,7 @@ class SqliteStoreImpl final : public Store {
 
   // Used only by the writer thread.
   const std::unique_ptr<Connection> writer_;
+  const SqliteStoreOptions options_;
   absl::Mutex queue_mu_;
   std::vector<PendingWrite> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
@@ -1271,7 +1279,7 @@ absl::Status Migrate(Connection* conn) {
 int SqliteSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
-    const std::string& path) {
+    const std::string& path, SqliteStoreOptions options) {
   absl::StatusOr<sqlite3*> writer = OpenConnection(path);
   if (!writer.ok()) return writer.status();
   auto writer_conn = std::make_unique<Connection>(*writer);
@@ -1284,8 +1292,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     if (!r.ok()) return r.status();
     readers.push_back(std::make_unique<Connection>(*r));
   }
-  return std::unique_ptr<Store>(
-      new SqliteStoreImpl(std::move(writer_conn), std::move(readers)));
+  return std::unique_ptr<Store>(new SqliteStoreImpl(
+      std::move(writer_conn), std::move(readers), std::move(options)));
 }
 
 }  // namespace herald

@@ -7,20 +7,29 @@
 #ifndef HERALD_SERVER_STORE_SQLITE_STORE_H_
 #define HERALD_SERVER_STORE_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/store/store.h"
 
 namespace herald {
 
 class SqliteStore;
 
+struct SqliteStoreOptions {
+  // Told how long each group commit took (the COMMIT and its fsync), on the
+  // writer thread: it must be quick. Null: nobody is told.
+  std::function<void(absl::Duration)> on_commit;
+};
+
 // Opens (creating when missing) the database at `path` and applies pending
 // migrations. Returns Unavailable when the file cannot be opened and
 // FailedPrecondition when it was written by a newer herald.
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string& path, SqliteStoreOptions options = {});
 
 // The schema version this build migrates to.
 int SqliteSchemaVersion();

@@ -778,6 +778,22 @@ TEST(SqliteStoreTest, UpgradeFromSchema4MakesStoredSubscribersAnAudience) {
                   .ok());
 }
 
+TEST(SqliteStoreTest, EachGroupCommitIsReportedWithItsDuration) {
+  std::atomic<int> commits{0};
+  std::atomic<bool> negative{false};
+  auto store = *OpenSqliteStore(
+      FreshDbPath(), SqliteStoreOptions{.on_commit = [&](absl::Duration d) {
+        ++commits;
+        if (d < absl::ZeroDuration()) negative = true;
+      }});
+  ASSERT_TRUE(
+      store->Write([](StoreTxn& t) { return t.PutSetting("a", "1"); }).ok());
+  ASSERT_TRUE(
+      store->Write([](StoreTxn& t) { return t.PutSetting("b", "2"); }).ok());
+  EXPECT_EQ(commits.load(), 2);
+  EXPECT_FALSE(negative.load());
+}
+
 TEST(SqliteStoreTest, RefusesADatabaseFromANewerSchema) {
   const std::string path = FreshDbPath();
   ASSERT_TRUE(OpenSqliteStore(path).ok());

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "server/api/grpc_metrics.h"
 #include "server/api/grpc_services.h"
 #include "server/core/secret_token.h"
 #include "tests/testing/harness.h"
@@ -46,6 +47,8 @@ struct GrpcHarness {
     builder.RegisterService(&oncall);
     builder.RegisterService(&subscribers);
     builder.RegisterService(&aftercare);
+    builder.experimental().SetInterceptorCreators(
+        GrpcInterceptors(core.metrics));
     server = builder.BuildAndStart();
     channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                   grpc::InsecureChannelCredentials());
