@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <dtl/dtl.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -16,6 +17,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -935,6 +937,52 @@ class Commands {
     return kExitOk;
   }
 
+  int Backup(const std::string& file) {
+    if (std::filesystem::exists(file)) {
+      return UsageError(absl::InvalidArgumentError(absl::StrCat(
+          "FILE: ", file, " exists; remove it or choose another name")));
+    }
+    const std::string partial = file + ".partial";
+    int64_t written = 0, total = -1;
+    int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+      std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+      if (!out) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("cannot write ", partial));
+      }
+      auto reader = s.admin->Backup(&c, v1::BackupRequest());
+      v1::BackupChunk chunk;
+      while (reader->Read(&chunk)) {
+        out.write(chunk.data().data(),
+                  static_cast<std::streamsize>(chunk.data().size()));
+        written += static_cast<int64_t>(chunk.data().size());
+        total = chunk.total_bytes();
+      }
+      grpc::Status status = reader->Finish();
+      out.close();
+      if (status.ok() && (!out || written != total)) {
+        status = grpc::Status(
+            grpc::StatusCode::DATA_LOSS,
+            absl::StrCat("received ", written, " of ", total, " bytes"));
+      }
+      return status;
+    });
+    if (rc != kExitOk) {
+      std::filesystem::remove(partial);
+      return rc;
+    }
+    std::filesystem::rename(partial, file);
+    if (json()) {
+      out_ << "{\"file\": \"" << absl::CEscape(file)
+           << "\", \"bytes\": " << written << "}\n";
+      return kExitOk;
+    }
+    out_ << "Backed up " << written << " bytes to " << file
+         << ". To restore: stop heraldd, copy it to DATA_DIR/herald.db, "
+            "start heraldd.\n";
+    return kExitOk;
+  }
+
   int RemoveSubscriber(const std::string& id) {
     v1::RemoveSubscriberRequest req;
     req.set_id(id);
@@ -1551,6 +1599,18 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->add_option("INCIDENT", affected_incident, "incident id, e.g. INC-12")
       ->required();
   affected->callback([&] { rc = cmd.ListAffected(affected_incident); });
+  auto* admin = app.add_subcommand("admin", "Operating herald (admin)");
+  admin->require_subcommand(1);
+  std::string backup_file;
+  auto* backup = admin->add_subcommand(
+      "backup",
+      "Copy the whole database, consistently, while heraldd keeps serving; "
+      "restore by stopping heraldd and putting the copy in place of "
+      "DATA_DIR/herald.db");
+  backup->add_option("FILE", backup_file, "where to write it (must not exist)")
+      ->required();
+  backup->callback([&] { rc = cmd.Backup(backup_file); });
+
   std::string credits_incident;
   auto* credits = app.add_subcommand(
       "credits",
@@ -1723,6 +1783,7 @@ Connector GrpcConnector() {
     stubs.oncall = v1::OnCallService::NewStub(channel);
     stubs.subscribers = v1::SubscriberService::NewStub(channel);
     stubs.aftercare = v1::AftercareService::NewStub(channel);
+    stubs.admin = v1::AdminService::NewStub(channel);
     return stubs;
   };
 }

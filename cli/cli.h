@@ -26,6 +26,7 @@ struct Stubs {
   std::unique_ptr<v1::OnCallService::StubInterface> oncall;
   std::unique_ptr<v1::SubscriberService::StubInterface> subscribers;
   std::unique_ptr<v1::AftercareService::StubInterface> aftercare;
+  std::unique_ptr<v1::AdminService::StubInterface> admin;
 };
 
 using Connector = std::function<Stubs(const ConnectOptions&)>;

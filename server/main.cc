@@ -234,14 +234,15 @@ int Run(const Flags& flags) {
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
-  ApiDeps api{authorizer, workflow,    queries,      escalator,
-              overrides,  maintenance, subscribers,  affected,
-              aftercare,  clock,       wake_senders, &events};
+  ApiDeps api{authorizer,   workflow,    queries,     escalator, overrides,
+              maintenance,  subscribers, affected,    aftercare, clock,
+              wake_senders, &events,     store->get()};
   IncidentServiceImpl incident_service(api);
   MessageServiceImpl message_service(api);
   OnCallServiceImpl oncall_service(api);
   SubscriberServiceImpl subscriber_service(api);
   AftercareServiceImpl aftercare_service(api);
+  AdminServiceImpl admin_service(api);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -255,6 +256,7 @@ int Run(const Flags& flags) {
   builder.RegisterService(&oncall_service);
   builder.RegisterService(&subscriber_service);
   builder.RegisterService(&aftercare_service);
+  builder.RegisterService(&admin_service);
   builder.experimental().SetInterceptorCreators(GrpcInterceptors(metrics));
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || grpc_port == 0) {

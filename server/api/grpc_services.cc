@@ -1,6 +1,8 @@
 #include "server/api/grpc_services.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <utility>
 
@@ -11,6 +13,7 @@
 #include "server/core/authorization_header.h"
 #include "server/core/log.h"
 #include "server/core/proto_time.h"
+#include "server/core/secret_token.h"
 
 namespace herald {
 namespace {
@@ -376,10 +379,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
 };
 
 // Finishes a stream at once with `status`.
-class RefusedStream final : public grpc::ServerWriteReactor<v1::WatchEvent> {
+template <typename T>
+class RefusedStream final : public grpc::ServerWriteReactor<T> {
  public:
   explicit RefusedStream(const absl::Status& status) {
-    Finish(ToGrpcStatus(status));
+    this->Finish(ToGrpcStatus(status));
   }
   void OnDone() override { delete this; }
 };
@@ -397,7 +401,7 @@ grpc::ServerWriteReactor<v1::WatchEvent>* IncidentServiceImpl::Watch(
   if (status.ok() && deps_.events == nullptr) {
     status = absl::UnavailableError("this server has no event stream");
   }
-  if (!status.ok()) return new RefusedStream(status);
+  if (!status.ok()) return new RefusedStream<v1::WatchEvent>(status);
   return new WatchReactor(*deps_.events, incident_id, deps_.clock.Now());
 }
 
@@ -648,6 +652,81 @@ grpc::ServerUnaryReactor* AftercareServiceImpl::AttachPostmortem(
                   *resp->mutable_incident() = *std::move(incident);
                   return absl::OkStatus();
                 });
+}
+
+namespace {
+
+// Streams the backup file at `path` in chunks, in order, and removes it
+// when the call is over, whatever became of it.
+class BackupStream final : public grpc::ServerWriteReactor<v1::BackupChunk> {
+ public:
+  BackupStream(std::string path, int64_t size)
+      : path_(std::move(path)), in_(path_, std::ios::binary), size_(size) {
+    WriteNext();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status::CANCELLED);  // the client went away
+    WriteNext();
+  }
+  void OnDone() override {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+    delete this;
+  }
+
+ private:
+  static constexpr size_t kChunkBytes = 1 << 20;
+
+  void WriteNext() {
+    std::string data(kChunkBytes, '\0');
+    in_.read(data.data(), static_cast<std::streamsize>(data.size()));
+    data.resize(static_cast<size_t>(in_.gcount()));
+    if (data.empty()) {
+      return Finish(in_.bad() ? grpc::Status(grpc::StatusCode::INTERNAL,
+                                             "reading the backup failed")
+                              : grpc::Status::OK);
+    }
+    chunk_.set_data(std::move(data));
+    chunk_.set_total_bytes(size_);
+    StartWrite(&chunk_);
+  }
+
+  const std::string path_;
+  std::ifstream in_;
+  const int64_t size_;
+  v1::BackupChunk chunk_;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::BackupChunk>* AdminServiceImpl::Backup(
+    grpc::CallbackServerContext* ctx, const v1::BackupRequest*) {
+  absl::StatusOr<Caller> caller =
+      AuthorizedCaller(ctx, deps_, Permission::kBackup);
+  if (!caller.ok()) {
+    return new RefusedStream<v1::BackupChunk>(caller.status());
+  }
+  if (deps_.store == nullptr) {
+    return new RefusedStream<v1::BackupChunk>(
+        absl::UnimplementedError("this server cannot take backups"));
+  }
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            absl::StrCat("herald-backup-", RandomHex(8), ".db"))
+                               .string();
+  absl::Status copied = deps_.store->BackupTo(path);
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (copied.ok() && error) {
+    copied = absl::InternalError(
+        absl::StrCat("the backup file vanished: ", error.message()));
+  }
+  if (!copied.ok()) {
+    std::filesystem::remove(path, error);
+    return new RefusedStream<v1::BackupChunk>(copied);
+  }
+  LogInfo("backup taken",
+          {{"by", caller->person_id}, {"bytes", absl::StrCat(size)}});
+  return new BackupStream(path, static_cast<int64_t>(size));
 }
 
 }  // namespace herald

@@ -39,6 +39,8 @@ struct ApiDeps {
   std::function<void()> on_published;
   // Where Watch subscribes; may be null (Watch then fails UNAVAILABLE).
   EventHub* events = nullptr;
+  // What Backup copies; null: UNIMPLEMENTED.
+  Store* store = nullptr;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& s);
@@ -172,6 +174,19 @@ class AftercareServiceImpl final
   grpc::ServerUnaryReactor* AttachPostmortem(
       grpc::CallbackServerContext* ctx, const v1::AttachPostmortemRequest* req,
       v1::AttachPostmortemResponse* resp) override;
+
+ private:
+  const ApiDeps& deps_;
+};
+
+class AdminServiceImpl final : public v1::AdminService::CallbackService {
+ public:
+  explicit AdminServiceImpl(const ApiDeps& deps) : deps_(deps) {}
+
+  // Copies the store to a temporary file (blocking this callback thread for
+  // as long as the copy takes), then streams it and removes it.
+  grpc::ServerWriteReactor<v1::BackupChunk>* Backup(
+      grpc::CallbackServerContext* ctx, const v1::BackupRequest* req) override;
 
  private:
   const ApiDeps& deps_;

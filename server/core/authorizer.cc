@@ -36,6 +36,8 @@ absl::string_view PermissionName(Permission p) {
       return "approve credits";
     case Permission::kPublishPostmortem:
       return "publish postmortems";
+    case Permission::kBackup:
+      return "back up the database";
   }
   return "unknown";
 }
@@ -58,6 +60,7 @@ std::set<v1::Role> RolesGranting(Permission p) {
     case Permission::kPublishPostmortem:
       return {v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
     case Permission::kApproveCredits:
+    case Permission::kBackup:
       return {v1::ROLE_ADMIN};
     case Permission::kReadDeliveries:
     case Permission::kManageSubscribers:

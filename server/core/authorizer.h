@@ -31,6 +31,7 @@ enum class Permission {
   kManageSubscribers,    // customers' contact details: list, add, remove
   kApproveCredits,     // let an apology offer credits above a rota's authority
   kPublishPostmortem,  // attach the public postmortem to an incident
+  kBackup,             // copy the whole database
 };
 
 absl::string_view PermissionName(Permission p);

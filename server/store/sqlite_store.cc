@@ -1114,10 +1114,11 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
 // (one fsync for all of them) and then reports each outcome.
 class SqliteStoreImpl final : public Store {
  public:
-  SqliteStoreImpl(std::unique_ptr<Connection> writer,
+  SqliteStoreImpl(std::string path, std::unique_ptr<Connection> writer,
                   std::vector<std::unique_ptr<Connection>> readers,
                   SqliteStoreOptions options)
-      : writer_(std::move(writer)),
+      : path_(std::move(path)),
+        writer_(std::move(writer)),
         options_(std::move(options)),
         readers_(std::move(readers)) {
     writer_thread_ = std::thread([this] { WriterLoop(); });
@@ -1157,6 +1158,30 @@ class SqliteStoreImpl final : public Store {
   void WriteAsync(WriteFn fn, WriteDone done) override {
     absl::MutexLock lock(&queue_mu_);
     queue_.push_back(PendingWrite{std::move(fn), std::move(done)});
+  }
+
+  // A connection of its own copies the database in one backup step, which
+  // holds one read transaction: a consistent snapshot, while the writer
+  // goes on appending to the WAL.
+  absl::Status BackupTo(const std::string& path) override {
+    absl::StatusOr<sqlite3*> source = OpenConnection(path_);
+    if (!source.ok()) return source.status();
+    Connection src(*source);
+    sqlite3* dest = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &dest,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        nullptr) != SQLITE_OK) {
+      absl::Status s = SqliteError(dest, absl::StrCat("open ", path));
+      sqlite3_close(dest);
+      return s;
+    }
+    Connection dst(dest);
+    sqlite3_backup* backup = sqlite3_backup_init(dest, "main", src.db, "main");
+    if (backup == nullptr) return SqliteError(dest, "backup");
+    const int step = sqlite3_backup_step(backup, -1);
+    sqlite3_backup_finish(backup);
+    if (step != SQLITE_DONE) return SqliteError(dest, "backup");
+    return absl::OkStatus();
   }
 
  private:
@@ -1231,6 +1256,7 @@ class SqliteStoreImpl final : public Store {
     return !readers_.empty();
   }
 
+  const std::string path_;
   // Used only by the writer thread.
   const std::unique_ptr<Connection> writer_;
   const SqliteStoreOptions options_;
@@ -1293,7 +1319,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     readers.push_back(std::make_unique<Connection>(*r));
   }
   return std::unique_ptr<Store>(new SqliteStoreImpl(
-      std::move(writer_conn), std::move(readers), std::move(options)));
+      path, std::move(writer_conn), std::move(readers), std::move(options)));
 }
 
 }  // namespace herald

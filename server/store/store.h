@@ -252,6 +252,14 @@ class Store {
   // store. For callers that serve many requests from few threads, such as an
   // event loop, so that one commit can carry many of their writes.
   virtual void WriteAsync(WriteFn fn, WriteDone done) = 0;
+
+  // Writes a consistent copy of everything to a new file at `path` while
+  // reads and writes go on; the copy opens as a store of its own.
+  // Unimplemented for a store that keeps nothing on disk.
+  virtual absl::Status BackupTo(const std::string& path) {
+    return absl::UnimplementedError(
+        "this store keeps nothing on disk to back up");
+  }
 };
 
 }  // namespace herald

@@ -1,6 +1,7 @@
 // The CLI's commands against a real in-process server.
 #include "cli/cli.h"
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -42,6 +43,7 @@ class CliTest : public ::testing::Test {
       s.oncall = v1::OnCallService::NewStub(h_.channel);
       s.subscribers = v1::SubscriberService::NewStub(h_.channel);
       s.aftercare = v1::AftercareService::NewStub(h_.channel);
+      s.admin = v1::AdminService::NewStub(h_.channel);
       return s;
     };
     auto env = [&](const char* name) -> std::string {
@@ -493,6 +495,24 @@ TEST_F(AftercareCliTest, PostmortemFromAFileIsPublishedByACommsLead) {
   EXPECT_THAT(ok.out, HasSubstr("its status is now postmortem"));
   EXPECT_EQ(h_.core.queries.GetIncident(1)->incident().postmortem().summary(),
             "A deploy removed an index.\n\nWe check plans now.");
+}
+
+TEST_F(CliTest, BackupIsForAdminsAndNeverOverwritesAFile) {
+  const std::string file = ::testing::TempDir() + "/herald-cli-backup.db";
+  std::filesystem::remove(file);
+  Outcome carol = Run({"admin", "backup", file}, "carol");
+  EXPECT_EQ(carol.code, kExitError);
+  EXPECT_THAT(carol.err, HasSubstr("permission denied"));
+  // The test server's store is in memory: nothing to copy.
+  Outcome memory = Run({"admin", "backup", file}, "dave");
+  EXPECT_EQ(memory.code, kExitError);
+  EXPECT_THAT(memory.err, HasSubstr("nothing on disk to back up"));
+  EXPECT_FALSE(std::filesystem::exists(file));
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+  std::ofstream(file) << "precious";
+  Outcome exists = Run({"admin", "backup", file}, "dave");
+  EXPECT_EQ(exists.code, kExitUsage);
+  EXPECT_THAT(exists.err, HasSubstr("exists"));
 }
 
 TEST_F(CliTest, SubscriberChangesAreForCommsRolesAndCheckedByField) {

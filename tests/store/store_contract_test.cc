@@ -794,6 +794,34 @@ TEST(SqliteStoreTest, EachGroupCommitIsReportedWithItsDuration) {
   EXPECT_FALSE(negative.load());
 }
 
+TEST(SqliteStoreTest, ABackupTakenBetweenWritesOpensAsTheSameStore) {
+  auto store = *OpenSqliteStore(FreshDbPath());
+  ASSERT_TRUE(store
+                  ->Write([](StoreTxn& t) -> absl::Status {
+                    if (auto s = t.PutSetting("key", "before"); !s.ok()) {
+                      return s;
+                    }
+                    return t.PutSubscriber(Sub("a", {"checkout"}));
+                  })
+                  .ok());
+  const std::string copy = FreshDbPath();
+  ASSERT_TRUE(store->BackupTo(copy).ok());
+  // What happens after the backup is not in it.
+  ASSERT_TRUE(
+      store->Write([](StoreTxn& t) { return t.PutSetting("key", "after"); })
+          .ok());
+  auto restored = *OpenSqliteStore(copy);
+  ASSERT_TRUE(restored
+                  ->Read([](StoreReader& r) -> absl::Status {
+                    EXPECT_EQ(*r.GetSetting("key"), "before");
+                    EXPECT_EQ(*r.CountAudience({"checkout"}), 1);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(NewMemoryStore()->BackupTo(FreshDbPath()).code(),
+            absl::StatusCode::kUnimplemented);
+}
+
 TEST(SqliteStoreTest, RefusesADatabaseFromANewerSchema) {
   const std::string path = FreshDbPath();
   ASSERT_TRUE(OpenSqliteStore(path).ok());

@@ -47,6 +47,9 @@ class FailingStore final : public Store {
   absl::Status Read(absl::FunctionRef<absl::Status(StoreReader&)> fn) override {
     return inner_->Read(fn);
   }
+  absl::Status BackupTo(const std::string& path) override {
+    return inner_->BackupTo(path);
+  }
   absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) override {
     if (fail_writes_) {
       return absl::UnavailableError("injected: database is locked");

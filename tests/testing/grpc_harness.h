@@ -33,12 +33,14 @@ struct GrpcHarness {
         api{authorizer,       core.workflow,           core.queries,
             core.escalator,   core.overrides,          core.maintenance,
             core.subscribers, core.affected,           core.aftercare,
-            core.clock,       [this] { ++published; }, &core.events},
+            core.clock,       [this] { ++published; }, &core.events,
+            core.store.get()},
         incidents(api),
         messages(api),
         oncall(api),
         subscribers(api),
-        aftercare(api) {
+        aftercare(api),
+        admin(api) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
@@ -47,6 +49,7 @@ struct GrpcHarness {
     builder.RegisterService(&oncall);
     builder.RegisterService(&subscribers);
     builder.RegisterService(&aftercare);
+    builder.RegisterService(&admin);
     builder.experimental().SetInterceptorCreators(
         GrpcInterceptors(core.metrics));
     server = builder.BuildAndStart();
@@ -66,6 +69,7 @@ struct GrpcHarness {
   OnCallServiceImpl oncall;
   SubscriberServiceImpl subscribers;
   AftercareServiceImpl aftercare;
+  AdminServiceImpl admin;
   int port = 0;
   int published = 0;
   std::unique_ptr<grpc::Server> server;
