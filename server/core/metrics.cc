@@ -128,7 +128,7 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
           prometheus::BuildHistogram()
               .Name("herald_grpc_request_duration_seconds")
               .Help("Seconds from a gRPC call's arrival to its status, by "
-                    "method.")
+                    "method and status code.")
               .Register(registry)),
       sqlite_commit_duration_seconds(OneHistogram(
           registry, "herald_sqlite_commit_duration_seconds",
@@ -165,7 +165,8 @@ void HeraldMetrics::GrpcCallFinished(absl::string_view method,
       .Add({{"method", std::string(method)}, {"code", std::string(code)}})
       .Increment();
   grpc_request_duration_seconds
-      .Add({{"method", std::string(method)}}, FastBuckets())
+      .Add({{"method", std::string(method)}, {"code", std::string(code)}},
+           FastBuckets())
       .Observe(absl::ToDoubleSeconds(took));
 }
 

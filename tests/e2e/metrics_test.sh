@@ -55,7 +55,7 @@ expect '^herald_approval_latency_seconds_count 1$'
 expect '^herald_oldest_open_incident_update_age_seconds [0-9.e+-]+$'
 expect '^herald_grpc_requests_total\{code="OK",method="/herald.v1.MessageService/ApproveMessage"\} 1$'
 expect '^herald_grpc_requests_total\{code="PERMISSION_DENIED",method="/herald.v1.MessageService/ApproveMessage"\} 1$'
-expect '^herald_grpc_request_duration_seconds_count\{method="/herald.v1.MessageService/ApproveMessage"\} 2$'
+expect '^herald_grpc_request_duration_seconds_count\{code="OK",method="/herald.v1.MessageService/ApproveMessage"\} 1$'
 expect '^herald_sqlite_commit_duration_seconds_count [1-9][0-9]*$'
 expect '^herald_outbox_deliveries [0-9]+$'
 # No incident ids, emails or tokens in labels.
