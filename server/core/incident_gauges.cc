@@ -18,6 +18,8 @@ absl::Status IncidentGauges::Refresh() const {
                                     {v1::IMPACT_MAJOR, 0},
                                     {v1::IMPACT_CRITICAL, 0}};
   std::optional<absl::Time> oldest_last_update;
+  int unacknowledged = 0, overdue = 0;
+  const absl::Time now = deps_.clock.Now();
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<std::vector<v1::Incident>> incidents =
         r.ListIncidents({.include_resolved = false});
@@ -26,21 +28,24 @@ absl::Status IncidentGauges::Refresh() const {
     for (const v1::Incident& i : *incidents) {
       if (i.has_maintenance()) continue;
       ++open[i.impact()];
-      if (i.customer_visible() &&
-          (oldest == nullptr ||
-           FromProtoTime(i.opened_at()) < FromProtoTime(oldest->opened_at()))) {
+      unacknowledged += i.acknowledged_by().empty();
+      if (!i.customer_visible()) continue;
+      // When customers last heard about it.
+      absl::StatusOr<std::vector<v1::Message>> published = r.ListMessages(
+          {.incident_id = i.id(), .states = {v1::MESSAGE_STATE_PUBLISHED}});
+      if (!published.ok()) return published.status();
+      absl::Time last = FromProtoTime(i.opened_at());
+      for (const v1::Message& m : *published) {
+        last = std::max(last, FromProtoTime(m.published_at()));
+      }
+      const absl::Duration cadence = deps_.org->UpdateCadence(i.impact());
+      overdue += cadence > absl::ZeroDuration() && now - last > cadence;
+      if (oldest == nullptr ||
+          FromProtoTime(i.opened_at()) < FromProtoTime(oldest->opened_at())) {
         oldest = &i;
+        oldest_last_update = last;
       }
     }
-    if (oldest == nullptr) return absl::OkStatus();
-    absl::StatusOr<std::vector<v1::Message>> published = r.ListMessages(
-        {.incident_id = oldest->id(), .states = {v1::MESSAGE_STATE_PUBLISHED}});
-    if (!published.ok()) return published.status();
-    absl::Time last = FromProtoTime(oldest->opened_at());
-    for (const v1::Message& m : *published) {
-      last = std::max(last, FromProtoTime(m.published_at()));
-    }
-    oldest_last_update = last;
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -50,9 +55,10 @@ absl::Status IncidentGauges::Refresh() const {
   }
   deps_.metrics.oldest_open_incident_update_age_seconds.Set(
       oldest_last_update
-          ? std::max(0.0, absl::ToDoubleSeconds(deps_.clock.Now() -
-                                                *oldest_last_update))
+          ? std::max(0.0, absl::ToDoubleSeconds(now - *oldest_last_update))
           : 0.0);
+  deps_.metrics.unacknowledged_incidents.Set(unacknowledged);
+  deps_.metrics.incidents_past_update_cadence.Set(overdue);
   return absl::OkStatus();
 }
 

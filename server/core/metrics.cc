@@ -112,6 +112,13 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
           registry, "herald_oldest_open_incident_update_age_seconds",
           "Seconds since the oldest open public incident was last updated "
           "in public; 0 when none is open.")),
+      unacknowledged_incidents(
+          OneGauge(registry, "herald_unacknowledged_incidents",
+                   "Open incidents that nobody has acknowledged yet.")),
+      incidents_past_update_cadence(OneGauge(
+          registry, "herald_incidents_past_update_cadence",
+          "Open public incidents whose last public update is older than "
+          "their impact's update cadence.")),
       time_to_first_update_seconds(OneHistogram(
           registry, "herald_time_to_first_update_seconds",
           "Seconds from an incident opening to its first published customer "

@@ -65,6 +65,11 @@ struct HeraldMetrics {
   // Seconds since the oldest open public incident was last updated in
   // public; 0 when no public incident is open.
   prometheus::Gauge& oldest_open_incident_update_age_seconds;
+  // Open incidents nobody has acknowledged yet.
+  prometheus::Gauge& unacknowledged_incidents;
+  // Open public incidents whose last public update is older than their
+  // impact's update cadence (comms.update_cadence).
+  prometheus::Gauge& incidents_past_update_cadence;
   // Seconds from an incident opening to its first published customer
   // message.
   prometheus::Histogram& time_to_first_update_seconds;

@@ -61,6 +61,26 @@ TEST(IncidentMetricsTest, TheOldestOpenPublicIncidentsSilenceIsItsAge) {
   EXPECT_EQ(h.metrics.oldest_open_incident_update_age_seconds.Value(), 20 * 60);
 }
 
+TEST(IncidentMetricsTest, UnacknowledgedAndOverdueIncidentsAreCounted) {
+  CoreHarness h;
+  IncidentGauges gauges(h.deps);
+  // Critical: a 30 minute cadence in the demo.
+  const int64_t incident =
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+  ASSERT_TRUE(h.workflow.Approve(CommsLead(), FirstDraft(h, incident), 0).ok());
+  ASSERT_TRUE(gauges.Refresh().ok());
+  EXPECT_EQ(h.metrics.unacknowledged_incidents.Value(), 1);
+  EXPECT_EQ(h.metrics.incidents_past_update_cadence.Value(), 0);
+
+  const std::string pp =
+      h.queries.GetIncident(incident)->incident().point_person_id();
+  ASSERT_TRUE(h.escalator.Acknowledge({pp, {v1::ROLE_COMMS}}, incident).ok());
+  h.clock.Advance(absl::Minutes(31));
+  ASSERT_TRUE(gauges.Refresh().ok());
+  EXPECT_EQ(h.metrics.unacknowledged_incidents.Value(), 0);
+  EXPECT_EQ(h.metrics.incidents_past_update_cadence.Value(), 1);
+}
+
 TEST(IncidentMetricsTest, FirstCustomerUpdateAndApprovalLatencyAreTimed) {
   CoreHarness h;
   const int64_t incident =
