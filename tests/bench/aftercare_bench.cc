@@ -86,25 +86,12 @@ int Main(int argc, char** argv) {
   // N customers of checkout on the demo plans: business and enterprise earn
   // credits, starter a voucher.
   const char* plans[] = {"business", "enterprise", "starter"};
-  for (int64_t from = 0; from < n; from += 50000) {
-    Check(h.store->Write([&](StoreTxn& t) -> absl::Status {
-      for (int64_t i = from; i < std::min(n, from + 50000); ++i) {
-        v1::Subscriber s;
-        s.set_id(absl::StrCat("sub", i));
-        s.set_name(absl::StrCat("Customer ", i));
-        s.set_email(absl::StrCat("sub", i, "@bench.example"));
-        s.set_account(absl::StrCat("Account ", i));
-        s.set_plan(plans[i % 3]);
-        s.add_component_ids("checkout");
-        if (auto st = t.PutSubscriber(s); !st.ok()) return st;
-      }
-      return absl::OkStatus();
-    }),
-          "subscribers");
-  }
-  for (const char* demo : {"globex", "initech", "umbrella"}) {
-    h.subscribers.Remove(testing::Comms(), demo).IgnoreError();
-  }
+  bench::SeedCheckoutAudience(h, n, [&](int64_t i, v1::Subscriber& s) {
+    s.set_name(absl::StrCat("Customer ", i));
+    s.set_email(absl::StrCat("sub", i, "@bench.example"));
+    s.set_account(absl::StrCat("Account ", i));
+    s.set_plan(plans[i % 3]);
+  });
   const int64_t incident =
       h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp1"}))
           ->incident_id;

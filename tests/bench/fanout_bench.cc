@@ -124,33 +124,18 @@ int Main(int argc, char** argv) {
     std::filesystem::remove(dir + "/baseline.db");
     std::filesystem::remove(dir + "/baseline.db-wal");
     testing::CoreHarness h(*OpenSqliteStore(db));
-    // N subscribers of checkout, imported in large transactions.
-    for (int64_t from = 0; from < n; from += 50000) {
-      Check(h.store->Write([&](StoreTxn& t) -> absl::Status {
-        for (int64_t i = from; i < std::min(n, from + 50000); ++i) {
-          v1::Subscriber s;
-          s.set_id(absl::StrCat("sub", i));
-          s.set_name(absl::StrCat("Subscriber ", i));
-          s.add_component_ids("checkout");
-          v1::Contact* c = s.add_contacts();
-          if (channel == "webhook") {
-            c->set_channel(v1::CHANNEL_KIND_WEBHOOK);
-            c->set_address(absl::StrCat("http://127.0.0.1:", port, "/hook"));
-            c->add_signing_secrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-          } else {
-            c->set_channel(v1::CHANNEL_KIND_EMAIL);
-            c->set_address(absl::StrCat("sub", i, "@bench.example"));
-          }
-          if (auto st = t.PutSubscriber(s); !st.ok()) return st;
-        }
-        return absl::OkStatus();
-      }),
-            "subscribers");
-    }
-    // The demo subscribers are not part of the audience.
-    for (const char* demo : {"globex", "initech", "umbrella"}) {
-      h.subscribers.Remove(testing::Comms(), demo).IgnoreError();
-    }
+    bench::SeedCheckoutAudience(h, n, [&](int64_t i, v1::Subscriber& s) {
+      s.set_name(absl::StrCat("Subscriber ", i));
+      v1::Contact* c = s.add_contacts();
+      if (channel == "webhook") {
+        c->set_channel(v1::CHANNEL_KIND_WEBHOOK);
+        c->set_address(absl::StrCat("http://127.0.0.1:", port, "/hook"));
+        c->add_signing_secrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+      } else {
+        c->set_channel(v1::CHANNEL_KIND_EMAIL);
+        c->set_address(absl::StrCat("sub", i, "@bench.example"));
+      }
+    });
     const int64_t incident =
         h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp1"}))
             ->incident_id;
