@@ -1091,7 +1091,9 @@ class Commands {
 
   // Streams events until the server ends the stream or the process is
   // interrupted. One line per event (or one JSON object per line).
-  int Watch(const std::string& incident) {
+  // `count` > 0: stop after that many events (the first says what is
+  // watched), for scripts.
+  int Watch(const std::string& incident, int count) {
     if (!stubs_.incidents) stubs_ = connect_(globals_.connect);
     grpc::ClientContext ctx;
     if (!globals_.connect.token.empty()) {
@@ -1104,7 +1106,9 @@ class Commands {
         stubs_.incidents->Watch(&ctx, req);
     v1::WatchEvent e;
     google::protobuf::util::JsonPrintOptions compact;
-    while (reader->Read(&e)) {
+    int seen = 0;
+    while ((count <= 0 || seen < count) && reader->Read(&e)) {
+      ++seen;
       if (json()) {
         std::string line;
         (void)google::protobuf::util::MessageToJsonString(e, &line, compact);
@@ -1122,6 +1126,11 @@ class Commands {
              << OneLine(e.text(), 200) << "\n";
       }
       out_.flush();
+    }
+    if (count > 0 && seen == count) {
+      ctx.TryCancel();  // as many as asked for: done
+      reader->Finish().IgnoreError();
+      return kExitOk;
     }
     grpc::Status s = reader->Finish();
     std::string msg = s.error_message();
@@ -1749,8 +1758,14 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       "watch",
       "Stream what happens (alerts, updates, drafts, approvals, deliveries) "
       "until interrupted");
+  int watch_count = 0;
   watch->add_option("INCIDENT", incident, "only this incident");
-  watch->callback([&] { rc = cmd.Watch(incident); });
+  watch
+      ->add_option("--count", watch_count,
+                   "stop after this many events (the first says what is "
+                   "watched)")
+      ->check(CLI::PositiveNumber);
+  watch->callback([&] { rc = cmd.Watch(incident, watch_count); });
 
   try {
     app.parse(argc, argv);

@@ -613,10 +613,13 @@ TEST_F(CliTest, RejectNeedsAReasonAndTheAuditLogShowsEveryDecision) {
   EXPECT_THAT(a.out, HasSubstr("name the region"));
 }
 
-TEST_F(CliTest, WatchStreamsEventsUntilTheStreamEnds) {
+TEST_F(CliTest, WatchStreamsTheIncidentsEvents) {
   const std::string inc = OpenIncident();
   Outcome watched;
-  std::thread watcher([&] { watched = Run({"watch", inc}, "dave"); });
+  // "watching", then the update and the draft it makes.
+  std::thread watcher([&] {
+    watched = Run({"watch", inc, "--count", "3"}, "dave");
+  });
   // Once the watcher is subscribed, what happens to the incident streams.
   while (h_.core.events.subscribers() == 0) std::this_thread::yield();
   const int64_t other =  // another incident: not shown
@@ -626,13 +629,23 @@ TEST_F(CliTest, WatchStreamsEventsUntilTheStreamEnds) {
       h_.core.workflow.PostUpdate(testing::Engineer(), other, "not this one")
           .ok());
   ASSERT_EQ(Run({"update", inc, "errors falling"}).code, kExitOk);
-  h_.server->Shutdown(std::chrono::system_clock::now());  // ends the stream
   watcher.join();
-  EXPECT_EQ(watched.code, kExitError);
+  EXPECT_EQ(watched.code, kExitOk) << watched.err;
   EXPECT_THAT(watched.out, HasSubstr("Watching " + inc));
   EXPECT_THAT(watched.out, HasSubstr("update"));
   EXPECT_THAT(watched.out, HasSubstr("errors falling"));
+  EXPECT_THAT(watched.out, HasSubstr("drafted"));
   EXPECT_THAT(watched.out, Not(HasSubstr("not this one")));
+}
+
+TEST_F(CliTest, WatchSaysWhenTheServerEndsTheStream) {
+  const std::string inc = OpenIncident();
+  Outcome watched;
+  std::thread watcher([&] { watched = Run({"watch", inc}, "dave"); });
+  while (h_.core.events.subscribers() == 0) std::this_thread::yield();
+  h_.server->Shutdown(std::chrono::system_clock::now());  // ends the stream
+  watcher.join();
+  EXPECT_EQ(watched.code, kExitError);
   EXPECT_THAT(watched.err, HasSubstr("the stream ended"));
 }
 
