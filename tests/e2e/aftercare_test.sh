@@ -116,8 +116,8 @@ if as "$LEAD_TOKEN" approve "$APOLOGY" 2>"$WORK/refused.txt"; then
   fail "an apology above the rota's authority was approved without an admin"
 fi
 grep -q "herald credits approve INC-1" "$WORK/refused.txt" || fail "the refusal does not say how to proceed"
-as "$ADMIN_TOKEN" credits approve INC-1 | grep -q "approved up to 20%" || fail "the admin could not approve"
-as "$LEAD_TOKEN" approve "$APOLOGY" | grep -q "3 recipient(s) queued" \
+grep -q "approved up to 20%" <<<"$(as "$ADMIN_TOKEN" credits approve INC-1)" || fail "the admin could not approve"
+grep -q "3 recipient(s) queued" <<<"$(as "$LEAD_TOKEN" approve "$APOLOGY")" \
   || fail "the apology was not queued for exactly the three customers"
 
 step "three personal apologies arrive, each with its own facts"
@@ -151,16 +151,16 @@ wait_for 60 "three follow-ups" count_emails "is everything working again" 3
 
 step "an answer through a follow-up link reaches the point person"
 BROKEN=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" peter@initech.example /follow-up --after "still broken:")
-curl -fsS "$BROKEN" | grep -q "Send my answer" || fail "the answer link shows no button"
-as "$COMMS_TOKEN" follow-ups INC-1 --problems | grep -q "No customer reported a problem" \
+grep -q "Send my answer" <<<"$(curl -fsS "$BROKEN")" || fail "the answer link shows no button"
+grep -q "No customer reported a problem" <<<"$(as "$COMMS_TOKEN" follow-ups INC-1 --problems)" \
   || fail "opening the link recorded an answer"
-curl -fsS -XPOST "$PAGE/follow-up" --data-urlencode "token=${BROKEN#*token=}" | grep -q "A person has been told" \
+grep -q "A person has been told" <<<"$(curl -fsS -XPOST "$PAGE/follow-up" --data-urlencode "token=${BROKEN#*token=}")" \
   || fail "the answer was not recorded"
 as "$COMMS_TOKEN" follow-ups INC-1 --problems >"$WORK/problems.txt"
 grep -q "initech" "$WORK/problems.txt" && grep -q "still broken" "$WORK/problems.txt" \
   || fail "the point person does not see Initech's answer: $(cat "$WORK/problems.txt")"
 wait_for 30 "the point person's notice" "$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" bob@acme.example \
   "Initech answered the follow-up: still broken"
-curl -fsS "$PAGE/metrics" | grep -q 'herald_follow_up_answers_total{answer="still_broken"} 1' \
+grep -q 'herald_follow_up_answers_total{answer="still_broken"} 1' <<<"$(curl -fsS "$PAGE/metrics")" \
   || fail "the answer is not counted"
 echo PASS

@@ -45,7 +45,7 @@ PIDS+=($LOAD)
 if HERALD_TOKEN=$LEAD_TOKEN "$HERALD" admin backup "$WORK/refused.db" 2>/dev/null; then
   fail "a comms lead took a backup"
 fi
-HERALD_TOKEN=$ADMIN_TOKEN "$HERALD" admin backup "$WORK/backup.db" | grep -q "Backed up" \
+grep -q "Backed up" <<<"$(HERALD_TOKEN=$ADMIN_TOKEN "$HERALD" admin backup "$WORK/backup.db")" \
   || fail "the backup failed"
 wait "$LOAD" || true
 "$SYSTEM_PYTHON" -c '
@@ -71,6 +71,6 @@ assert before["incident"] == after["incident"], (before["incident"], after["inci
 assert [m["state"] for m in before["messages"]] == [m["state"] for m in after["messages"]]
 PY
 lead subscribers list | grep -q "kept@e2e.example" || fail "the subscriber is gone"
-curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" | grep -q '"INC-1"' \
+grep -q '"INC-1"' <<<"$(curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json")" \
   || fail "the published incident is not on the status page"
 echo PASS

@@ -38,7 +38,7 @@ if HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" approve MSG-1 2>/dev/null; then
   fail "an engineer approved"
 fi
 # The gauges are refreshed every 5 s.
-open_minor() { curl -fsS "$PAGE/metrics" | grep -q '^herald_open_incidents{impact="minor"} 1$'; }
+open_minor() { grep -q '^herald_open_incidents{impact="minor"} 1$' <<<"$(curl -fsS "$PAGE/metrics")"; }
 wait_for 20 "the open-incident gauge" open_minor
 
 step "promtool accepts the live scrape"
