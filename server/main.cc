@@ -13,7 +13,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "prometheus/registry.h"
-#include "server/api/grpc_metrics.h"
+#include "server/api/grpc_call_observer.h"
 #include "server/api/grpc_services.h"
 #include "server/config/bootstrap.h"
 #include "server/config/config_loader.h"

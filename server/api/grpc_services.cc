@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "server/api/grpc_call_observer.h"
 #include "server/core/authorization_header.h"
 #include "server/core/log.h"
 #include "server/core/proto_time.h"
@@ -55,13 +56,18 @@ void FinishRpc(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
 
 // Runs `fn` with the authorized caller and a `finish` to call exactly once,
 // from any thread (the store's writer thread, typically), so that no RPC
-// thread need wait for a commit.
+// thread need wait for a commit. Both log under the call's request id.
 template <typename Fn>
 grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* ctx,
                                       const ApiDeps& deps,
                                       Permission permission, Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor](const absl::Status& s) { FinishRpc(reactor, s); };
+  const ScopedRequestId scope(RequestIdOf(*ctx));
+  auto finish = [reactor, request_id = CurrentRequestId()](
+                    const absl::Status& s) {
+    const ScopedRequestId scope(request_id);
+    FinishRpc(reactor, s);
+  };
   absl::StatusOr<Caller> caller = AuthorizedCaller(ctx, deps, permission);
   if (!caller.ok()) {
     finish(caller.status());
@@ -701,6 +707,7 @@ class BackupStream final : public grpc::ServerWriteReactor<v1::BackupChunk> {
 
 grpc::ServerWriteReactor<v1::BackupChunk>* AdminServiceImpl::Backup(
     grpc::CallbackServerContext* ctx, const v1::BackupRequest*) {
+  const ScopedRequestId scope(RequestIdOf(*ctx));
   absl::StatusOr<Caller> caller =
       AuthorizedCaller(ctx, deps_, Permission::kBackup);
   if (!caller.ok()) {

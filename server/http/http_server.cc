@@ -22,6 +22,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "herald/json_output.h"
 #include "herald/v1/http.pb.h"
 #include "prometheus/text_serializer.h"
@@ -46,6 +48,8 @@ constexpr char kWebhookPath[] = "/webhooks/alertmanager";
 // dropped after this long.
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
+// Taken from the client when usable (AcceptRequestId), echoed on the reply.
+constexpr char kRequestIdHeader[] = "X-Request-Id";
 
 struct Reply {
   int status = 200;
@@ -94,8 +98,8 @@ Reply Serve(absl::StatusOr<std::string> body, const char* type) {
   return Text(*std::move(body), type);
 }
 
-std::string Header(const http::request<http::string_body>& req,
-                   http::field field) {
+template <typename Field>  // http::field, or a name
+std::string Header(const http::request<http::string_body>& req, Field field) {
   const auto v = req[field];
   return std::string(v.data(), v.size());
 }
@@ -139,6 +143,8 @@ struct HttpServer::Impl {
 
   // Calls `respond` exactly once, possibly from another thread. `io` is
   // the connection's executor, where work that follows a commit belongs.
+  // The thread's ScopedRequestId names the request; handlers that run
+  // elsewhere carry it along.
   void Dispatch(const Request& req, const asio::any_io_executor& io,
                 Respond respond);
   void HandleAlertmanager(const Request& req, const asio::any_io_executor& io,
@@ -183,6 +189,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       : server_(server), stream_(std::move(socket)) {}
 
   void Read() {
+    request_id_.clear();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(server_.deps.max_request_bytes);
@@ -196,7 +203,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  private:
   void OnRead(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      if (parser_->get().target() == kWebhookPath) {
+      request_ = parser_->release();  // the headers, for the log line
+      Accepted();
+      if (request_.target() == kWebhookPath) {
         server_.deps.metrics.WebhooksRejected("too_large").Increment();
       }
       return Write(
@@ -206,12 +215,16 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
           /*keep_alive=*/false);
     }
     if (ec == http::error::header_limit) {
+      request_ = {};
+      Accepted();
       return Write(JsonError(431, "too_large", "request headers too large"),
                    false);
     }
     if (ec) return Close();  // timeout, reset, or the client went away
     request_ = parser_->release();
     parser_.reset();
+    Accepted();
+    const ScopedRequestId scope(request_id_);
     const bool keep_alive = request_.keep_alive();
     stream_.expires_never();  // a slow commit is not an idle client
     server_.Dispatch(
@@ -229,11 +242,13 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(Reply reply, bool keep_alive) {
+    if (!request_id_.empty()) LogRequest(reply.status);
     response_ = {};
     response_.version(11);
     response_.result(reply.status);
     response_.set(http::field::content_type, reply.content_type);
     for (auto& [name, value] : reply.headers) response_.set(name, value);
+    if (!request_id_.empty()) response_.set(kRequestIdHeader, request_id_);
     response_.keep_alive(keep_alive);
     const bool head = request_.method() == http::verb::head;
     response_.body() = std::move(reply.body);
@@ -248,6 +263,25 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // Names and times the request just read.
+  void Accepted() {
+    request_id_ = AcceptRequestId(Header(request_, kRequestIdHeader));
+    started_ = absl::Now();
+  }
+
+  // One line per answered request. The path only: queries carry tokens.
+  void LogRequest(int status) {
+    const absl::string_view target(request_.target().data(),
+                                   request_.target().size());
+    const ScopedRequestId scope(request_id_);
+    Log(status >= 500 ? LogLevel::kWarn : LogLevel::kDebug, "http request",
+        {{"method", std::string(request_.method_string())},
+         {"path", std::string(target.substr(0, target.find('?')))},
+         {"status", absl::StrCat(status)},
+         {"duration_ms",
+          absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - started_))}});
+  }
+
   void Close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -259,6 +293,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
+  std::string request_id_;  // empty until a request is read
+  absl::Time started_;
   http::response<http::string_body> response_;
 };
 
@@ -331,7 +367,9 @@ void HttpServer::Impl::Dispatch(const Request& req,
 
 void HttpServer::Impl::RunBlocking(Handler handler, Respond respond) {
   asio::post(blocking, [handler = std::move(handler),
-                        respond = std::move(respond)]() mutable {
+                        respond = std::move(respond),
+                        request_id = CurrentRequestId()]() mutable {
+    const ScopedRequestId scope(std::move(request_id));
     Reply reply;
     try {
       reply = handler();
@@ -394,11 +432,14 @@ void HttpServer::Impl::HandleAlertmanager(const Request& req,
   // waits on: it only hands the outcome back to this connection's thread.
   deps.intake.IngestAsync(
       std::move(group), [this, io, group_key = std::move(group_key),
-                         respond = std::move(respond)](
+                         respond = std::move(respond),
+                         request_id = CurrentRequestId()](
                             absl::StatusOr<IntakeResult> result) mutable {
         asio::post(io, [this, result = std::move(result),
                         group_key = std::move(group_key),
-                        respond = std::move(respond)]() mutable {
+                        respond = std::move(respond),
+                        request_id = std::move(request_id)]() mutable {
+          const ScopedRequestId scope(std::move(request_id));
           respond(WebhookReply(result, group_key));
           ReleaseSlot();  // last: Stop() waits for every slot to come back
         });

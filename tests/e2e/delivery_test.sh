@@ -24,6 +24,7 @@ export HERALD_SERVER=127.0.0.1:$GRPC_PORT
 SINK=http://127.0.0.1:$SINK_PORT
 HOOK_SECRET=whsec_$(head -c 32 /dev/urandom | base64 -w0)
 SMS_SECRET=whsec_$(head -c 32 /dev/urandom | base64 -w0)
+SECRETS+=("$HOOK_SECRET" "$SMS_SECRET")
 WORKERS=4
 
 step "start the receivers: SMTP refusing its first 2 messages, and the HTTP sink"

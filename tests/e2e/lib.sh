@@ -1,15 +1,19 @@
 # Shared helpers for herald's end-to-end tests. Source it after setting
 # `set -euo pipefail`. It makes $WORK, stops every process in PIDS on exit
-# and prints the logs in $WORK/*.log when a test fails.
+# and prints the logs in $WORK/*.log when a test fails. A test that passed
+# still fails if heraldd's log holds a secret: a token from make_tokens or
+# anything the test added to SECRETS.
 
 SYSTEM_PYTHON=/usr/bin/python3  # Debian's, which can import aiosmtpd
 
 WORK=$(mktemp -d -t herald-e2e.XXXXXX)
 PIDS=()
+SECRETS=()
 e2e_cleanup() {
   local rc=$?
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ $rc -eq 0 ]] && ! no_secrets_logged; then rc=1; fi
   if [[ $rc -ne 0 ]]; then
     for log in "$WORK"/*.log; do
       [[ -f $log ]] || continue
@@ -20,6 +24,23 @@ e2e_cleanup() {
   exit $rc
 }
 trap e2e_cleanup EXIT
+
+# no_secrets_logged: true when $WORK/heraldd.log holds none of the tokens
+# make_tokens made nor anything in SECRETS. heraldd runs at debug level in
+# these tests, so every request it serves has been logged.
+no_secrets_logged() {
+  local log=$WORK/heraldd.log secret
+  [[ -f $log ]] || return 0
+  for secret in "${SECRETS[@]}" "${ENGINEER_TOKEN:-}" "${COMMS_TOKEN:-}" \
+      "${LEAD_TOKEN:-}" "${ADMIN_TOKEN:-}" "${WEBHOOK_TOKEN:-}"; do
+    [[ -n $secret ]] || continue
+    if grep -qF -- "$secret" "$log"; then
+      echo "FAIL: heraldd logged a secret (it starts \"${secret:0:8}\"):"
+      grep -nF -- "$secret" "$log" | head -n 3
+      return 1
+    fi
+  done
+}
 
 step() { echo "== $*"; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -49,11 +70,11 @@ wait_for() {
 }
 
 # start_heraldd: heraldd on $WORK/herald.yaml, listening on $GRPC_PORT and
-# $HTTP_PORT, logging to $WORK/heraldd.log (appended across restarts); sets
-# HERALDD_PID and returns once /healthz answers.
+# $HTTP_PORT, logging at debug level to $WORK/heraldd.log (appended across
+# restarts); sets HERALDD_PID and returns once /healthz answers.
 start_heraldd() {
   "$HERALDD" --config "$WORK/herald.yaml" --grpc-listen "127.0.0.1:$GRPC_PORT" \
-    --http-listen "127.0.0.1:$HTTP_PORT" >>"$WORK/heraldd.log" 2>&1 &
+    --http-listen "127.0.0.1:$HTTP_PORT" --log-level debug >>"$WORK/heraldd.log" 2>&1 &
   HERALDD_PID=$!
   PIDS+=($HERALDD_PID)
   wait_for 20 "heraldd /healthz" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"

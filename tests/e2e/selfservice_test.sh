@@ -93,7 +93,8 @@ browse "$CONFIRM" "$WORK/confirm"
 grep -q "Confirm my subscription" "$WORK/confirm.html" || fail "no confirm button"
 [[ $(subscriber_status dana@e2e.example) == SUBSCRIBER_STATUS_PENDING ]] || fail "a GET confirmed"
 TOKEN=${CONFIRM#*token=}
-curl -fsS -XPOST "$PAGE/subscribe/confirm" --data-urlencode "token=$TOKEN" | grep -q "You are subscribed" \
+SECRETS+=("$TOKEN")
+grep -q "You are subscribed" <<<"$(curl -fsS -XPOST "$PAGE/subscribe/confirm" --data-urlencode "token=$TOKEN")" \
   || fail "confirming failed"
 [[ $(subscriber_status dana@e2e.example) == SUBSCRIBER_STATUS_ACTIVE ]] || fail "not active after confirming"
 

@@ -9,12 +9,14 @@
 #include "gtest/gtest.h"
 #include "server/core/secret_token.h"
 #include "server/http/self_service_routes.h"
+#include "tests/testing/captured_logs.h"
 #include "tests/testing/failing_store.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
 namespace {
 
+using testing::CapturedLogs;
 using testing::CommsLead;
 using testing::CoreHarness;
 using testing::Engineer;
@@ -221,6 +223,30 @@ TEST_F(HttpServerTest, OneKeptAliveConnectionCarriesManyWebhooks) {
                 HasSubstr(i == 0 ? "\"opened\":true" : "\"changed\":false"));
   }
   EXPECT_EQ(h_.queries.ListIncidents(true)->size(), 1u);
+}
+
+TEST_F(HttpServerTest, EveryReplyCarriesARequestIdThatTheLogLinesShare) {
+  CapturedLogs logs;
+  SetLogLevel(LogLevel::kDebug);
+  auto res = client_->Post("/webhooks/alertmanager",
+                           {{"Authorization", std::string("Bearer ") + kToken},
+                            {"X-Request-Id", "am-7"}},
+                           ReadTestData("alertmanager/firing-single.json"),
+                           "application/json");
+  auto fresh = client_->Get("/api/v2/status.json?token=not-for-logs");
+  SetLogLevel(LogLevel::kInfo);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("X-Request-Id"), "am-7");
+  const std::vector<std::string> lines = logs.Matching("request_id=am-7");
+  ASSERT_EQ(lines.size(), 2u);  // the incident it opened, and the request
+  EXPECT_THAT(lines[0], HasSubstr("msg=\"incident opened\""));
+  EXPECT_THAT(lines[1], HasSubstr("path=/webhooks/alertmanager status=200"));
+
+  ASSERT_TRUE(fresh);
+  const std::string id = fresh->get_header_value("X-Request-Id");
+  EXPECT_THAT(id, ::testing::MatchesRegex("[0-9a-f]{16}"));
+  EXPECT_EQ(logs.Matching("request_id=" + id).size(), 1u);
+  EXPECT_THAT(logs.Matching("not-for-logs"), ::testing::IsEmpty());
 }
 
 TEST_F(HttpServerTest, OversizedHeadersAreRejected) {

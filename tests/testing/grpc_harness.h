@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
-#include "server/api/grpc_metrics.h"
+#include "server/api/grpc_call_observer.h"
 #include "server/api/grpc_services.h"
 #include "server/core/secret_token.h"
 #include "tests/testing/harness.h"

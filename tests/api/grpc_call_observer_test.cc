@@ -1,27 +1,45 @@
 // Every gRPC call is counted by method and status code and timed, with a
-// bounded label set.
-#include "server/api/grpc_metrics.h"
+// bounded label set, and carries a request id into the logs and back to the
+// client.
+#include "server/api/grpc_call_observer.h"
 
 #include <future>
 
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
+#include "tests/testing/captured_logs.h"
 #include "tests/testing/grpc_harness.h"
 
 namespace herald {
 namespace {
 
+using ::testing::HasSubstr;
+using testing::CapturedLogs;
 using testing::GrpcHarness;
 using testing::TokenFor;
 
-grpc::Status ListIncidents(GrpcHarness& h, const std::string& token) {
+// ListIncidents with `token`, sending `request_id` if not empty; the
+// server's x-request-id goes to `*replied_id`.
+grpc::Status ListIncidents(GrpcHarness& h, const std::string& token,
+                           const std::string& request_id = "",
+                           std::string* replied_id = nullptr) {
   auto stub = v1::IncidentService::NewStub(h.channel);
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
+  if (!request_id.empty()) ctx.AddMetadata("x-request-id", request_id);
   v1::ListIncidentsResponse resp;
-  return stub->ListIncidents(&ctx, v1::ListIncidentsRequest(), &resp);
+  grpc::Status status =
+      stub->ListIncidents(&ctx, v1::ListIncidentsRequest(), &resp);
+  if (replied_id != nullptr) {
+    auto id = ctx.GetServerInitialMetadata().find("x-request-id");
+    *replied_id = id == ctx.GetServerInitialMetadata().end()
+                      ? ""
+                      : std::string(id->second.data(), id->second.size());
+  }
+  return status;
 }
+
 
 double Calls(GrpcHarness& h, const std::string& method,
              const std::string& code) {
@@ -70,6 +88,35 @@ TEST(GrpcMetricsTest, AMadeUpMethodIsCountedAsUnknown) {
       }
     }
   }
+}
+
+TEST(GrpcCallObserverTest, TheClientsRequestIdIsEchoedAndLoggedWithTheCall) {
+  CapturedLogs logs;
+  GrpcHarness h;
+  std::string replied;
+  ASSERT_TRUE(ListIncidents(h, TokenFor("alice"), "cli-42", &replied).ok());
+  EXPECT_EQ(replied, "cli-42");
+  const std::vector<std::string> lines = logs.Matching("request_id=cli-42");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr("msg=rpc"));
+  EXPECT_THAT(lines[0],
+              HasSubstr("method=/herald.v1.IncidentService/ListIncidents"));
+  EXPECT_THAT(lines[0], HasSubstr("code=OK"));
+}
+
+TEST(GrpcCallObserverTest, ACallWithoutAUsableIdGetsAFreshOneLoggedWithIt) {
+  CapturedLogs logs;
+  GrpcHarness h;
+  std::string replied;
+  ASSERT_EQ(ListIncidents(h, "wrong", "x y=forged", &replied).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(replied, ::testing::MatchesRegex("[0-9a-f]{16}"));
+  const std::vector<std::string> lines =
+      logs.Matching("request_id=" + replied);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr("code=UNAUTHENTICATED"));
+  EXPECT_THAT(logs.Matching("forged"), ::testing::IsEmpty());
+  EXPECT_THAT(logs.Matching("wrong"), ::testing::IsEmpty());
 }
 
 }  // namespace
