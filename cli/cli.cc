@@ -248,7 +248,12 @@ class Commands {
     std::string msg = s.error_message();
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
       msg = absl::StrCat("cannot reach heraldd at ", globals_.connect.server,
-                         " (--server or HERALD_SERVER): ", msg);
+                         " (--server or HERALD_SERVER)",
+                         globals_.connect.ca_cert_file.empty()
+                             ? "; if it serves TLS, pass --ca-cert"
+                             : absl::StrCat(" over TLS with the CA in ",
+                                            globals_.connect.ca_cert_file),
+                         ": ", msg);
     }
     err_ << "herald: " << CodeName(s.error_code()) << ": " << OneLine(msg, 400)
          << "\n";
@@ -937,6 +942,23 @@ class Commands {
     return kExitOk;
   }
 
+  int Health() {
+    using grpc::health::v1::HealthCheckResponse;
+    HealthCheckResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.health->Check(&c, grpc::health::v1::HealthCheckRequest(),
+                                 &resp);
+        })) {
+      return rc;
+    }
+    if (json()) {
+      PrintJson(resp, out_);
+    } else {
+      out_ << HealthCheckResponse::ServingStatus_Name(resp.status()) << "\n";
+    }
+    return resp.status() == HealthCheckResponse::SERVING ? kExitOk : kExitError;
+  }
+
   int Backup(const std::string& file) {
     if (std::filesystem::exists(file)) {
       return UsageError(absl::InvalidArgumentError(absl::StrCat(
@@ -1136,7 +1158,12 @@ class Commands {
     std::string msg = s.error_message();
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
       msg = absl::StrCat("cannot reach heraldd at ", globals_.connect.server,
-                         " (--server or HERALD_SERVER): ", msg);
+                         " (--server or HERALD_SERVER)",
+                         globals_.connect.ca_cert_file.empty()
+                             ? "; if it serves TLS, pass --ca-cert"
+                             : absl::StrCat(" over TLS with the CA in ",
+                                            globals_.connect.ca_cert_file),
+                         ": ", msg);
     }
     err_ << "herald watch: the stream ended: "
          << (s.ok() ? "server closed it"
@@ -1360,6 +1387,7 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   g.connect.server = env("HERALD_SERVER");
   if (g.connect.server.empty()) g.connect.server = kDefaultServer;
   g.connect.token = env("HERALD_TOKEN");
+  g.connect.ca_cert_file = env("HERALD_CA_CERT");
 
   CLI::App app{
       "herald: incident communication from the command line.\n"
@@ -1372,6 +1400,10 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->capture_default_str();
   app.add_option("--token", g.connect.token,
                  "your API token (env HERALD_TOKEN)");
+  app.add_option("--ca-cert", g.connect.ca_cert_file,
+                 "PEM file of the CA that signed heraldd's certificate; "
+                 "connects with TLS (env HERALD_CA_CERT)")
+      ->check(CLI::ExistingFile);
   app.add_option("-o,--output", g.output, "output format: table or json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -1754,6 +1786,13 @@ int Run(int argc, const char* const* argv, const Connector& connect,
                    "default component)");
   alerts->callback([&] { rc = cmd.Alerts(incident, unrouted); });
 
+  auto* health = app.add_subcommand(
+      "health",
+      "Ask heraldd whether it is serving (the standard gRPC health check; "
+      "no token needed). Exit 0 when SERVING, 1 otherwise: a probe for "
+      "containers and scripts");
+  health->callback([&] { rc = cmd.Health(); });
+
   auto* watch = app.add_subcommand(
       "watch",
       "Stream what happens (alerts, updates, drafts, approvals, deliveries) "
@@ -1790,8 +1829,19 @@ int Run(int argc, const char* const* argv, const Connector& connect,
 
 Connector GrpcConnector() {
   return [](const ConnectOptions& o) {
-    auto channel =
-        grpc::CreateChannel(o.server, grpc::InsecureChannelCredentials());
+    std::shared_ptr<grpc::ChannelCredentials> credentials =
+        grpc::InsecureChannelCredentials();
+    if (!o.ca_cert_file.empty()) {
+      // Checked to exist when parsed; an unreadable file leaves no roots,
+      // and the handshake then fails with gRPC's own message.
+      std::ifstream in(o.ca_cert_file, std::ios::binary);
+      std::stringstream pem;
+      pem << in.rdbuf();
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = pem.str();
+      credentials = grpc::SslCredentials(ssl);
+    }
+    auto channel = grpc::CreateChannel(o.server, credentials);
     Stubs stubs;
     stubs.incidents = v1::IncidentService::NewStub(channel);
     stubs.messages = v1::MessageService::NewStub(channel);
@@ -1799,6 +1849,7 @@ Connector GrpcConnector() {
     stubs.subscribers = v1::SubscriberService::NewStub(channel);
     stubs.aftercare = v1::AftercareService::NewStub(channel);
     stubs.admin = v1::AdminService::NewStub(channel);
+    stubs.health = grpc::health::v1::Health::NewStub(channel);
     return stubs;
   };
 }

@@ -10,6 +10,7 @@
 #include <ostream>
 #include <string>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "herald/v1/herald.grpc.pb.h"
 
 namespace herald::cli {
@@ -17,6 +18,8 @@ namespace herald::cli {
 struct ConnectOptions {
   std::string server;  // HOST:PORT
   std::string token;
+  // PEM file of the CA that signed heraldd's certificate; set: TLS.
+  std::string ca_cert_file;
 };
 
 // The stubs one invocation uses. Owned by the caller of RunCli's connector.
@@ -27,6 +30,7 @@ struct Stubs {
   std::unique_ptr<v1::SubscriberService::StubInterface> subscribers;
   std::unique_ptr<v1::AftercareService::StubInterface> aftercare;
   std::unique_ptr<v1::AdminService::StubInterface> admin;
+  std::unique_ptr<grpc::health::v1::Health::StubInterface> health;
 };
 
 using Connector = std::function<Stubs(const ConnectOptions&)>;
@@ -37,12 +41,14 @@ inline constexpr int kExitError = 1;  // the server refused or failed
 inline constexpr int kExitUsage = 2;  // bad arguments
 
 // Runs one command. `env` looks up environment variables (HERALD_SERVER,
-// HERALD_TOKEN); `connect` is only called once arguments are valid.
+// HERALD_TOKEN, HERALD_CA_CERT); `connect` is only called once arguments
+// are valid.
 int Run(int argc, const char* const* argv, const Connector& connect,
         const std::function<std::string(const char*)>& env, std::ostream& out,
         std::ostream& err);
 
-// A connector for real gRPC channels (insecure; TLS comes with deployment).
+// A connector for real gRPC channels: TLS verified against `ca_cert_file`
+// when it is set, plain text otherwise.
 Connector GrpcConnector();
 
 }  // namespace herald::cli

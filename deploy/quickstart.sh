@@ -27,7 +27,7 @@ PACKAGES=(
 TEST_PACKAGES=(
   clang libclang-rt-14-dev
   prometheus-alertmanager prometheus python3 python3-aiosmtpd python3-feedparser wrk
-  chromium
+  chromium openssl
 )
 
 # install_missing PACKAGE...: apt-get installs those not installed yet.

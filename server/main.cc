@@ -2,6 +2,7 @@
 // Wiring only; behaviour lives in the libraries.
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -123,6 +124,8 @@ int Run(const Flags& flags) {
   absl::StatusOr<std::string> webhook_token =
       ReadSecretFile(server.webhook_token_file(), "server.webhook_token_file");
   if (!webhook_token.ok()) return Fail(webhook_token.status());
+  absl::StatusOr<ServerTls> tls = ReadServerTls(server.tls());
+  if (!tls.ok()) return Fail(tls.status());
 
   std::string smtp_password;
   if (!config.smtp().password_file().empty()) {
@@ -225,12 +228,16 @@ int Run(const Flags& flags) {
   PeriodicRunner job_runner(
       "jobs", [&] { return jobs.RunDueJobs(); }, absl::Seconds(1));
 
-  HttpServer http(HttpDeps{intake, status_page, registry, metrics,
-                           Sha256Hex(*webhook_token),
-                           server.webhook_basic_username(),
-                           static_cast<size_t>(server.max_request_bytes()),
-                           server.max_inflight_webhooks(), [] { return true; },
-                           /*io_threads=*/2, &portal, &follow_ups});
+  // Ready from when everything below serves until the stop begins: the
+  // store is open and migrated long before.
+  std::atomic<bool> ready{false};
+  HttpServer http(HttpDeps{
+      intake, status_page, registry, metrics, Sha256Hex(*webhook_token),
+      server.webhook_basic_username(),
+      static_cast<size_t>(server.max_request_bytes()),
+      server.max_inflight_webhooks(), [&ready] { return ready.load(); },
+      /*io_threads=*/2, &portal, &follow_ups, tls->cert_chain_pem,
+      tls->private_key_pem});
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 
@@ -247,8 +254,15 @@ int Run(const Flags& flags) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(server.grpc_listen(),
-                           grpc::InsecureServerCredentials(), &grpc_port);
+  std::shared_ptr<grpc::ServerCredentials> grpc_credentials =
+      grpc::InsecureServerCredentials();
+  if (tls->enabled()) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back(
+        {tls->private_key_pem, tls->cert_chain_pem});
+    grpc_credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(server.grpc_listen(), grpc_credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(server.max_request_bytes()));
   builder.RegisterService(&incident_service);
@@ -268,6 +282,8 @@ int Run(const Flags& flags) {
   gauges.Start();
   job_runner.Start();
   http.Start();
+  ready = true;
+  grpc_server->GetHealthCheckService()->SetServingStatus(true);
   LogInfo("heraldd serving",
           {{"grpc", absl::StrCat(server.grpc_listen().substr(
                                      0, server.grpc_listen().rfind(':')),
@@ -276,6 +292,7 @@ int Run(const Flags& flags) {
                                      0, server.http_listen().rfind(':')),
                                  ":", *http_port)},
            {"data_dir", server.data_dir()},
+           {"tls", tls->enabled() ? "on" : "off"},
            {"organisation", demo ? "embedded demo" : flags.config_path}});
 
   sigset_t signals;
@@ -286,6 +303,10 @@ int Run(const Flags& flags) {
   sigwait(&signals, &received);
   LogInfo("shutting down",
           {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // Probes see the stop first; then no new work is taken, what is in
+  // flight finishes, and the sends under way complete or are left queued.
+  ready = false;
+  grpc_server->GetHealthCheckService()->SetServingStatus(false);
   grpc_server->Shutdown(std::chrono::system_clock::now() +
                         std::chrono::seconds(10));
   http.Stop();

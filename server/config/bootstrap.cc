@@ -1,5 +1,8 @@
 #include "server/config/bootstrap.h"
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -138,6 +141,72 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": \"", path, "\" is empty"));
   return secret;
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path,
+                                        absl::string_view field) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": cannot read \"", path, "\""));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+std::unique_ptr<BIO, BioDeleter> MemoryBio(const std::string& pem) {
+  return std::unique_ptr<BIO, BioDeleter>(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+}  // namespace
+
+absl::StatusOr<ServerTls> ReadServerTls(const v1::TlsConfig& tls) {
+  if (tls.cert_file().empty() && tls.key_file().empty()) return ServerTls{};
+  if (tls.cert_file().empty() || tls.key_file().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "server.tls.", tls.cert_file().empty() ? "cert_file" : "key_file",
+        ": required: cert_file and key_file go together"));
+  }
+  absl::StatusOr<std::string> cert =
+      ReadPemFile(tls.cert_file(), "server.tls.cert_file");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key =
+      ReadPemFile(tls.key_file(), "server.tls.key_file");
+  if (!key.ok()) return key.status();
+  std::unique_ptr<X509, X509Deleter> leaf(
+      PEM_read_bio_X509(MemoryBio(*cert).get(), nullptr, nullptr, nullptr));
+  if (leaf == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server.tls.cert_file: \"", tls.cert_file(),
+                     "\" holds no PEM certificate"));
+  }
+  std::unique_ptr<EVP_PKEY, KeyDeleter> private_key(PEM_read_bio_PrivateKey(
+      MemoryBio(*key).get(), nullptr, nullptr, nullptr));
+  if (private_key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server.tls.key_file: \"", tls.key_file(),
+                     "\" holds no PEM private key (or it is encrypted)"));
+  }
+  if (X509_check_private_key(leaf.get(), private_key.get()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "server.tls.key_file: \"", tls.key_file(),
+        "\" is not the key of the certificate in \"", tls.cert_file(), "\""));
+  }
+  return ServerTls{*std::move(cert), *std::move(key)};
 }
 
 absl::StatusOr<std::vector<std::string>> ReadSmsGatewaySecrets(

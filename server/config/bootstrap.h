@@ -34,6 +34,19 @@ std::string DemoWebhookTokenPath(const std::string& data_dir);
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
                                            absl::string_view what);
 
+// The server's certificate chain and private key, as PEM.
+struct ServerTls {
+  std::string cert_chain_pem;
+  std::string private_key_pem;
+  bool enabled() const { return !cert_chain_pem.empty(); }
+};
+
+// Reads `server.tls`; empty when neither file is set. InvalidArgument names
+// the field when only one is set, a file is unreadable, holds no
+// certificate (or key), or the key does not belong to the certificate.
+// No message ever holds key material.
+absl::StatusOr<ServerTls> ReadServerTls(const v1::TlsConfig& tls);
+
 // The SMS gateway's signing secrets: one per line of its
 // `signing_secret_file`, newest first (two while one is rotated). None when
 // no file is configured.

@@ -8,9 +8,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -41,6 +43,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr char kJson[] = "application/json";
 constexpr char kWebhookPath[] = "/webhooks/alertmanager";
@@ -133,6 +137,7 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
 // that read the store (the status page, its JSON) run on a small blocking
 // pool instead, so that they never hold up the I/O threads.
 struct HttpServer::Impl {
+  template <typename Stream>
   class Session;
   using Request = http::request<http::string_body>;
   using Respond = absl::AnyInvocable<void(Reply)>;
@@ -156,6 +161,8 @@ struct HttpServer::Impl {
   // Runs `handler` on the blocking pool: it may read or write the store.
   void RunBlocking(Handler handler, Respond respond);
   void Accept();
+  // Builds `tls` from the deps' certificate, if any.
+  absl::Status SetUpTls();
 
   HttpDeps deps;
   // Claims an in-flight webhook slot; false when all are taken.
@@ -175,32 +182,55 @@ struct HttpServer::Impl {
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   asio::thread_pool blocking{2};
+  std::optional<asio::ssl::context> tls;  // set: HTTPS only
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
   bool stopped = false;
 };
 
-// One connection: reads a request, answers it, repeats while keep-alive.
-// Only one operation of a session is outstanding at a time, so its members
-// need no lock even with several I/O threads.
-class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
+// One connection: (for HTTPS, completes the TLS handshake,) reads a
+// request, answers it, repeats while keep-alive. Only one operation of a
+// session is outstanding at a time, so its members need no lock even with
+// several I/O threads. `Stream` is PlainStream or TlsStream.
+template <typename Stream>
+class HttpServer::Impl::Session
+    : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Impl& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {}
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // `tls...`: the server's ssl::context, for a TlsStream.
+  template <typename... Tls>
+  Session(Impl& server, tcp::socket socket, Tls&... tls)
+      : server_(server), stream_(std::move(socket), tls...) {}
+
+  void Start() {
+    if constexpr (kTls) {
+      Tcp().expires_after(kIdleTimeout);
+      stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) return self->Tcp().close();  // not TLS, or refused
+            self->Read();
+          });
+    } else {
+      Read();
+    }
+  }
+
+ private:
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
 
   void Read() {
     request_id_.clear();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(server_.deps.max_request_bytes);
-    stream_.expires_after(kIdleTimeout);
+    Tcp().expires_after(kIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+                     [self = this->shared_from_this()](
+                         beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
- private:
   void OnRead(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       request_ = parser_->release();  // the headers, for the log line
@@ -226,10 +256,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     Accepted();
     const ScopedRequestId scope(request_id_);
     const bool keep_alive = request_.keep_alive();
-    stream_.expires_never();  // a slow commit is not an idle client
+    Tcp().expires_never();  // a slow commit is not an idle client
     server_.Dispatch(
         request_, stream_.get_executor(),
-        [self = shared_from_this(), keep_alive](Reply reply) mutable {
+        [self = this->shared_from_this(), keep_alive](Reply reply) mutable {
           // Inline on one of our I/O threads; from another thread (the
           // blocking pool), queued onto ours.
           Session* s = self.get();
@@ -254,13 +284,13 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     response_.body() = std::move(reply.body);
     response_.prepare_payload();
     if (head) response_.body().clear();  // Content-Length stays
-    stream_.expires_after(kIdleTimeout);
-    http::async_write(
-        stream_, response_,
-        [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-          if (ec || !keep_alive) return self->Close();
-          self->Read();
-        });
+    Tcp().expires_after(kIdleTimeout);
+    http::async_write(stream_, response_,
+                      [self = this->shared_from_this(), keep_alive](
+                          beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->Read();
+                      });
   }
 
   // Names and times the request just read.
@@ -283,13 +313,20 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    if constexpr (kTls) {
+      // close_notify first, bounded by the idle timeout.
+      Tcp().expires_after(kIdleTimeout);
+      stream_.async_shutdown([self = this->shared_from_this()](
+                                 beast::error_code) { self->Tcp().close(); });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.close();
+    }
   }
 
   Impl& server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
@@ -306,7 +343,13 @@ void HttpServer::Impl::Accept() {
       // Replies go out as soon as written; Nagle's algorithm meeting the
       // client's delayed ACK would otherwise hold each one ~40 ms.
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(*this, std::move(socket))->Read();
+      if (tls) {
+        std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls)
+            ->Start();
+      } else {
+        std::make_shared<Session<PlainStream>>(*this, std::move(socket))
+            ->Start();
+      }
     } else {
       LogWarn("http accept failed", {{"error", ec.message()}});
     }
@@ -366,19 +409,19 @@ void HttpServer::Impl::Dispatch(const Request& req,
 }
 
 void HttpServer::Impl::RunBlocking(Handler handler, Respond respond) {
-  asio::post(blocking, [handler = std::move(handler),
-                        respond = std::move(respond),
-                        request_id = CurrentRequestId()]() mutable {
-    const ScopedRequestId scope(std::move(request_id));
-    Reply reply;
-    try {
-      reply = handler();
-    } catch (const std::exception& e) {
-      LogError("http handler threw", {{"error", e.what()}});
-      reply = JsonError(500, "internal", "internal error");
-    }
-    respond(std::move(reply));
-  });
+  asio::post(blocking,
+             [handler = std::move(handler), respond = std::move(respond),
+              request_id = CurrentRequestId()]() mutable {
+               const ScopedRequestId scope(std::move(request_id));
+               Reply reply;
+               try {
+                 reply = handler();
+               } catch (const std::exception& e) {
+                 LogError("http handler threw", {{"error", e.what()}});
+                 reply = JsonError(500, "internal", "internal error");
+               }
+               respond(std::move(reply));
+             });
 }
 
 void HttpServer::Impl::HandleAlertmanager(const Request& req,
@@ -431,18 +474,18 @@ void HttpServer::Impl::HandleAlertmanager(const Request& req,
   // The callback runs on the store's writer thread, which every webhook
   // waits on: it only hands the outcome back to this connection's thread.
   deps.intake.IngestAsync(
-      std::move(group), [this, io, group_key = std::move(group_key),
-                         respond = std::move(respond),
-                         request_id = CurrentRequestId()](
-                            absl::StatusOr<IntakeResult> result) mutable {
-        asio::post(io, [this, result = std::move(result),
-                        group_key = std::move(group_key),
-                        respond = std::move(respond),
-                        request_id = std::move(request_id)]() mutable {
-          const ScopedRequestId scope(std::move(request_id));
-          respond(WebhookReply(result, group_key));
-          ReleaseSlot();  // last: Stop() waits for every slot to come back
-        });
+      std::move(group),
+      [this, io, group_key = std::move(group_key), respond = std::move(respond),
+       request_id =
+           CurrentRequestId()](absl::StatusOr<IntakeResult> result) mutable {
+        asio::post(
+            io, [this, result = std::move(result),
+                 group_key = std::move(group_key), respond = std::move(respond),
+                 request_id = std::move(request_id)]() mutable {
+              const ScopedRequestId scope(std::move(request_id));
+              respond(WebhookReply(result, group_key));
+              ReleaseSlot();  // last: Stop() waits for every slot to come back
+            });
       });
 }
 
@@ -471,6 +514,31 @@ Reply HttpServer::Impl::WebhookReply(const absl::StatusOr<IntakeResult>& result,
   accepted.set_attached(result->attached);
   accepted.set_changed(result->changed);
   return Reply{200, kJson, ToReplyJson(accepted), {}};
+}
+
+absl::Status HttpServer::Impl::SetUpTls() {
+  if (deps.tls_cert_chain_pem.empty() && deps.tls_private_key_pem.empty()) {
+    return absl::OkStatus();
+  }
+  asio::ssl::context ctx(asio::ssl::context::tls_server);
+  ctx.set_options(
+      asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx.use_certificate_chain(asio::buffer(deps.tls_cert_chain_pem), ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS certificate chain refused: ", ec.message()));
+  }
+  ctx.use_private_key(asio::buffer(deps.tls_private_key_pem),
+                      asio::ssl::context::pem, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS private key refused: ", ec.message()));
+  }
+  tls.emplace(std::move(ctx));
+  return absl::OkStatus();
 }
 
 std::optional<HttpServer::Impl::Handler> HttpServer::Impl::GetRoute(
@@ -558,6 +626,7 @@ absl::StatusOr<int> HttpServer::Bind(const std::string& host_port) {
   absl::StatusOr<std::pair<std::string, int>> addr = SplitHostPort(host_port);
   if (!addr.ok()) return addr.status();
   const auto& [host, port] = *addr;
+  if (absl::Status s = impl_->SetUpTls(); !s.ok()) return s;
   beast::error_code ec;
   const asio::ip::address ip = asio::ip::make_address(host, ec);
   if (ec) {

@@ -3,7 +3,8 @@
 // subscription (self_service_routes.h), /metrics, /healthz and /readyz.
 // Handlers are thin: they authenticate, parse, call core/ and map the result
 // to a status code. Bodies over the size limit get 413 before any handler
-// runs. Built on Boost.Beast: a few I/O threads serve every connection, and a
+// runs. With a certificate in HttpDeps it speaks HTTPS only (TLS 1.2 and
+// up). Built on Boost.Beast: a few I/O threads serve every connection, and a
 // webhook waits for its commit without holding a thread, so one commit
 // carries the webhooks of many connections. Thread-safe.
 #ifndef HERALD_SERVER_HTTP_HTTP_SERVER_H_
@@ -44,6 +45,10 @@ struct HttpDeps {
   SubscriptionPortal* portal = nullptr;
   // Serves /follow-up (customers' answers); null: 404.
   const FollowUps* follow_ups = nullptr;
+  // HTTPS with this certificate chain and private key (PEM); both empty:
+  // plain HTTP.
+  std::string tls_cert_chain_pem;
+  std::string tls_private_key_pem;
 };
 
 class HttpServer {
@@ -52,7 +57,8 @@ class HttpServer {
   ~HttpServer();  // stops
 
   // Binds `host:port`; port 0 picks a free port. Returns the bound port, or
-  // InvalidArgument for a malformed address and Unavailable when binding fails.
+  // InvalidArgument for a malformed address or TLS material OpenSSL refuses,
+  // and Unavailable when binding fails.
   absl::StatusOr<int> Bind(const std::string& host_port);
   // Serves on a background thread until Stop().
   void Start();

@@ -44,6 +44,7 @@ class CliTest : public ::testing::Test {
       s.subscribers = v1::SubscriberService::NewStub(h_.channel);
       s.aftercare = v1::AftercareService::NewStub(h_.channel);
       s.admin = v1::AdminService::NewStub(h_.channel);
+      s.health = grpc::health::v1::Health::NewStub(h_.channel);
       return s;
     };
     auto env = [&](const char* name) -> std::string {
@@ -513,6 +514,16 @@ TEST_F(CliTest, BackupIsForAdminsAndNeverOverwritesAFile) {
   Outcome exists = Run({"admin", "backup", file}, "dave");
   EXPECT_EQ(exists.code, kExitUsage);
   EXPECT_THAT(exists.err, HasSubstr("exists"));
+}
+
+TEST_F(CliTest, HealthSaysWhetherTheServerServesAndNeedsNoToken) {
+  Outcome serving = Run({"health"}, /*person=*/"");
+  EXPECT_EQ(serving.code, kExitOk) << serving.err;
+  EXPECT_EQ(serving.out, "SERVING\n");
+  h_.server->GetHealthCheckService()->SetServingStatus(false);
+  Outcome stopping = Run({"health", "-o", "json"}, "");
+  EXPECT_EQ(stopping.code, kExitError);
+  EXPECT_THAT(stopping.out, HasSubstr("\"NOT_SERVING\""));
 }
 
 TEST_F(CliTest, SubscriberChangesAreForCommsRolesAndCheckedByField) {

@@ -127,10 +127,11 @@ sys.exit(0 if len(d) == int(sys.argv[2]) and all(x["state"] == "DELIVERY_STATE_D
 ' "$WORK/deliveries.json" "$2"
 }
 
-# start_alertmanager PORT WEBHOOK_URL TOKEN_FILE: a real Alertmanager that
-# sends every group to herald, resolved notifications included.
+# start_alertmanager PORT WEBHOOK_URL TOKEN_FILE [CA_FILE]: a real
+# Alertmanager that sends every group to herald, resolved notifications
+# included; over HTTPS it trusts the CA in CA_FILE.
 start_alertmanager() {
-  local port=$1 url=$2 token_file=$3
+  local port=$1 url=$2 token_file=$3 ca_file=${4:-}
   cat >"$WORK/alertmanager.yml" <<YAML
 route:
   receiver: herald
@@ -147,6 +148,9 @@ receivers:
           authorization:
             credentials_file: $token_file
 YAML
+  if [[ -n $ca_file ]]; then
+    printf '          tls_config:\n            ca_file: %s\n' "$ca_file" >>"$WORK/alertmanager.yml"
+  fi
   prometheus-alertmanager --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am" \
     --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
     >"$WORK/alertmanager.log" 2>&1 &

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -183,6 +184,20 @@ TEST_F(HttpServerTest, HealthAndMetricsAreServed) {
   EXPECT_EQ(metrics->status, 200);
   EXPECT_THAT(metrics->body, HasSubstr("herald_incidents_opened_total"));
   EXPECT_EQ(client_->Get("/nope")->status, 404);
+}
+
+TEST_F(HttpServerTest, ReadyzFollowsReadinessWhileHealthzStaysAlive) {
+  std::atomic<bool> ready{false};
+  HttpServer server(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
+                             Sha256Hex(kToken), "", kLimit, 2,
+                             [&ready] { return ready.load(); }});
+  const int port = *server.Bind("127.0.0.1:0");
+  server.Start();
+  httplib::Client c("127.0.0.1", port);
+  EXPECT_EQ(c.Get("/readyz")->status, 503);
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+  ready = true;
+  EXPECT_EQ(c.Get("/readyz")->status, 200);
 }
 
 TEST_F(HttpServerTest, UnknownPathsAndWrongMethodsGetJsonErrors) {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "server/api/grpc_call_observer.h"
 #include "server/api/grpc_services.h"
 #include "server/core/secret_token.h"
@@ -41,6 +42,7 @@ struct GrpcHarness {
         subscribers(api),
         aftercare(api),
         admin(api) {
+    grpc::EnableDefaultHealthCheckService(true);  // as heraldd
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
