@@ -307,6 +307,7 @@ int Run(const Flags& flags) {
   // flight finishes, and the sends under way complete or are left queued.
   ready = false;
   grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  outbox.StopSending();  // each worker's send under way still completes
   grpc_server->Shutdown(std::chrono::system_clock::now() +
                         std::chrono::seconds(10));
   http.Stop();

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
+#include "server/core/log.h"
 #include "server/core/organisation.h"
 #include "server/core/proto_time.h"
 
@@ -151,7 +152,12 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;  // the claims stay in `sending` until a restart
+  std::vector<v1::Delivery> unsent;
   for (Attempt& a : attempts) {
+    if (a.outgoing.has_value() && stopping_.load()) {
+      unsent.push_back(std::move(a.delivery));
+      continue;
+    }
     SendResult result = a.retry ? SendResult::Retry(a.settled_why)
                                 : SendResult::Rejected(a.settled_why);
     if (a.outgoing.has_value()) {
@@ -172,7 +178,27 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
     }
     if (auto st = Record(a, result); !st.ok()) return st;
   }
+  if (!unsent.empty()) {
+    const size_t count = unsent.size();
+    if (absl::Status st = Release(std::move(unsent)); !st.ok()) return st;
+    LogInfo("stopping: claimed deliveries put back in the queue",
+            {{"count", absl::StrCat(count)}});
+  }
   return static_cast<int>(attempts.size());
+}
+
+void DeliveryOutbox::StopSending() { stopping_ = true; }
+
+absl::Status DeliveryOutbox::Release(std::vector<v1::Delivery> unsent) {
+  return deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    for (v1::Delivery& d : unsent) {
+      d.set_state(v1::DELIVERY_STATE_QUEUED);
+      d.set_attempts(d.attempts() - 1);  // Claim counted an attempt
+      d.set_contact_attempts(std::max(0, d.contact_attempts() - 1));
+      if (absl::Status st = txn.UpdateDelivery(d); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {

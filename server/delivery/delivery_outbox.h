@@ -11,15 +11,18 @@
 //   failed      no contact is left
 //   cancelled   the subscriber unsubscribed before it went out
 // A crash leaves claimed deliveries in `sending`; RecoverInterrupted() puts
-// them back in the queue. Only a send whose outcome was not yet committed
-// can be repeated, and it carries the same idempotency key.
-// Thread-safe: several workers may run passes at once; a delivery is claimed
-// by exactly one.
+// them back in the queue. A clean stop (StopSending) leaves none there: each
+// pass finishes the send under way and puts the rest of its claim back. Only a
+// send whose outcome was not yet committed can be repeated, and it carries the
+// same idempotency key. Thread-safe: several workers may run passes at once; a
+// delivery is claimed by exactly one.
 #ifndef HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 #define HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -65,6 +68,12 @@ class DeliveryOutbox {
   // it attempted; errors only when the store fails.
   absl::StatusOr<int> RunOnce(int batch = 32);
 
+  // For a stop: passes from now on send nothing more. A pass under way
+  // finishes the send it is in (each bounded by its channel's timeout),
+  // records it, and puts its other claimed deliveries back in the queue as
+  // they were. Irreversible.
+  void StopSending();
+
   // Sets the outbox depth and oldest-age gauges from the store.
   absl::Status RefreshGauges();
 
@@ -76,9 +85,12 @@ class DeliveryOutbox {
   absl::StatusOr<std::vector<v1::Delivery>> Claim(int batch);
   Attempt Prepare(StoreReader& reader, v1::Delivery delivery) const;
   absl::Status Record(Attempt& attempt, const SendResult& result);
+  // Returns claimed, unsent deliveries to `queued`, as if never claimed.
+  absl::Status Release(std::vector<v1::Delivery> unsent);
   void Announce(const v1::Delivery& delivery, absl::Time now) const;
 
   OutboxDeps deps_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace herald

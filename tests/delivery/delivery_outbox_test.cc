@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_replace.h"
@@ -22,6 +23,7 @@ using testing::CoreHarness;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Pair;
 using ::testing::SizeIs;
 
 // Records every send and answers as `respond` says (default: accepted).
@@ -40,6 +42,10 @@ class FakeChannel : public Channel {
       if (o.address == address) out.push_back(o);
     }
     return out;
+  }
+  size_t Sends() {
+    absl::MutexLock lock(&mu_);
+    return sent_.size();
   }
   std::function<SendResult(const Outgoing&)> respond;
 
@@ -186,6 +192,58 @@ TEST_F(DeliveryOutboxTest, WebhookBodyIsTheEventForThatRecipient) {
   EXPECT_THAT(event.incident().components(), ElementsAre("checkout"));
   EXPECT_EQ(event.incident().url(), "https://status.acme.example");
   EXPECT_THAT(sent[0].signing_secrets, SizeIs(1));
+}
+
+TEST_F(DeliveryOutboxTest,
+       AStopFinishesTheSendUnderWayAndPutsTheRestOfTheClaimBack) {
+  // 3 customers, and the notices to the point person and comms lead.
+  const int64_t msg = PublishCheckoutUpdate();
+  // The first send is under way when the stop comes.
+  email_.respond = [&](const Outgoing&) {
+    outbox_.StopSending();
+    return SendResult::Delivered();
+  };
+  http_.respond = email_.respond;
+  const int claimed = *outbox_.RunOnce();
+  EXPECT_GE(claimed, 4);
+  EXPECT_EQ(email_.Sends() + http_.Sends(), 1u);
+  // The customers' deliveries by state.
+  const auto states = [&] {
+    std::map<v1::DeliveryState, int> count;
+    for (const v1::Delivery& d : h_.Read<std::vector<v1::Delivery>>(
+             [&](StoreReader& r) { return r.ListDeliveries(msg, 0); })) {
+      ++count[d.state()];
+      if (d.state() == v1::DELIVERY_STATE_QUEUED) {
+        EXPECT_EQ(d.attempts(), 0) << "put back as if never claimed";
+      }
+    }
+    return count;
+  };
+  const std::map<v1::DeliveryState, int> at_stop = states();
+  EXPECT_EQ(at_stop.count(v1::DELIVERY_STATE_SENDING), 0u);
+  EXPECT_GE(at_stop.at(v1::DELIVERY_STATE_QUEUED), 2);
+  // Later passes of this process send nothing; the next process sends the
+  // rest, each once.
+  EXPECT_EQ(*outbox_.RunOnce(), claimed - 1);
+  EXPECT_EQ(email_.Sends() + http_.Sends(), 1u);
+  DeliveryOutbox next(OutboxDeps{
+      *h_.store,
+      h_.clock,
+      composer_,
+      {{v1::CHANNEL_KIND_EMAIL, &email_}, {v1::CHANNEL_KIND_WEBHOOK, &http_}},
+      h_.metrics,
+      RetryPolicy{},
+      [] { return 0.5; }});
+  email_.respond = nullptr;
+  http_.respond = nullptr;
+  EXPECT_EQ(*next.RecoverInterrupted(), 0) << "nothing left in sending";
+  while (*next.RunOnce() > 0) {
+  }
+  EXPECT_EQ(email_.Sends() + http_.Sends(), static_cast<size_t>(claimed));
+  EXPECT_THAT(email_.SentTo("grace@globex.example"), SizeIs(1));
+  EXPECT_THAT(email_.SentTo("peter@initech.example"), SizeIs(1));
+  EXPECT_THAT(http_.SentTo(kHook), SizeIs(1));
+  EXPECT_THAT(states(), ElementsAre(Pair(v1::DELIVERY_STATE_DELIVERED, 3)));
 }
 
 TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheJitteredBackoff) {

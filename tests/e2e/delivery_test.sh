@@ -7,7 +7,9 @@
 # first contact fails, webhooks are signed, and nothing is duplicated. Then
 # heraldd is killed with SIGKILL in the middle of a 3000-recipient fan-out
 # and restarted: every recipient is reached, and the only repeats are sends
-# that were in flight, with the same Message-ID.
+# that were in flight, with the same Message-ID. Last, a SIGTERM in the
+# middle of the next fan-out: heraldd exits 0 at once, leaves nothing in
+# `sending`, and after the restart every recipient gets it exactly once.
 #
 # usage: delivery_test.sh HERALDD HERALD
 set -euo pipefail
@@ -152,5 +154,37 @@ repeats = sum(n - 1 for n in ids.values())
 # At most the sends in flight at the kill: one per worker. Same Message-ID.
 assert repeats <= int(sys.argv[2]), repeats
 print(f"3000 recipients reached; {repeats} repeated send(s), same Message-ID")
+PY
+
+step "SIGTERM mid-way through the next fan-out: exit 0, nothing left in sending, no repeats"
+SECOND=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-2 "bulk queue drained, watching" -o json |
+  "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["draft"]["ref"])')
+before=$(bulk_mail)
+lead approve "$SECOND" >/dev/null
+wait_for 60 "the second fan-out under way" bash -c "(( \$(ls '$WORK/mail/new' | wc -l) >= $before + 150 ))"
+stop_started=$SECONDS
+kill -TERM "$HERALDD_PID"
+rc=0; wait "$HERALDD_PID" || rc=$?
+[[ $rc -eq 0 ]] || fail "heraldd exited $rc after SIGTERM"
+echo "stopped in $((SECONDS - stop_started)) s with $(( $(bulk_mail) - before )) of 3000 sent"
+(( $(bulk_mail) - before < 3000 )) || fail "the fan-out finished before the stop; nothing was tested"
+"$SYSTEM_PYTHON" - "$WORK/data/herald.db" <<'PY' || fail "the stop left deliveries in sending"
+import sqlite3, sys
+n = sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM deliveries WHERE state = 2").fetchone()[0]
+sys.exit(1 if n else 0)
+PY
+start_heraldd
+wait_for 120 "every recipient of the second update reached" all_delivered "$SECOND" 3000
+"$SYSTEM_PYTHON" - "$WORK/mail" "$SECOND" <<'PY'
+import collections, mailbox, sys
+prefix = "<msg-" + sys.argv[2].removeprefix("MSG-") + "-"  # its Message-IDs
+seen = collections.Counter()
+for m in mailbox.Maildir(sys.argv[1], create=False):
+    if m["To"].startswith("<bulk") and m["Message-ID"].startswith(prefix):
+        seen[m["To"]] += 1
+assert len(seen) == 3000, len(seen)
+repeats = {to: n for to, n in seen.items() if n > 1}
+assert not repeats, f"a clean stop repeated sends: {list(repeats.items())[:3]}"
+print("3000 recipients reached once each across the stop")
 PY
 echo "PASS"
