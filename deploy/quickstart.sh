@@ -5,6 +5,7 @@
 #   deploy/quickstart.sh run [heraldd flags...]   build, then run heraldd (demo organisation)
 #   deploy/quickstart.sh test                     build, then run every test (ctest)
 #   deploy/quickstart.sh build                    install and build only
+#   deploy/quickstart.sh deps                     install the build dependencies only
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ PACKAGES=(
 TEST_PACKAGES=(
   clang libclang-rt-14-dev
   prometheus-alertmanager prometheus python3 python3-aiosmtpd python3-feedparser wrk
-  chromium openssl
+  chromium openssl python3-yaml
 )
 
 # install_missing PACKAGE...: apt-get installs those not installed yet.
@@ -67,8 +68,11 @@ case "$cmd" in
     install_missing "${PACKAGES[@]}"
     build
     ;;
+  deps)
+    install_missing "${PACKAGES[@]}"
+    ;;
   *)
-    echo "usage: deploy/quickstart.sh run|test|build" >&2
+    echo "usage: deploy/quickstart.sh run|test|build|deps" >&2
     exit 2
     ;;
 esac

@@ -51,6 +51,7 @@ struct Flags {
   std::string data_dir;
   std::string webhook_token_file;
   std::string log_level = "info";
+  bool check_config = false;
 };
 
 int Fail(const absl::Status& s) {
@@ -87,6 +88,15 @@ int Run(const Flags& flags) {
   absl::StatusOr<std::shared_ptr<const Organisation>> org =
       BuildOrganisation(config, source);
   if (!org.ok()) return Fail(org.status());
+  if (flags.check_config) {
+    std::cout << source << ": OK: " << config.components_size()
+              << " component(s), " << config.people_size() << " person(s), "
+              << config.rotas_size() << " rota(s), "
+              << config.subscribers_size()
+              << " subscriber(s). Files it names (tokens, TLS, templates) "
+                 "are read at start, not now.\n";
+    return 0;
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(server.data_dir(), ec);
@@ -344,6 +354,9 @@ int main(int argc, char** argv) {
                  "File holding the bearer credential Alertmanager must send");
   app.add_option("--log-level", flags.log_level, "debug, info, warn or error")
       ->capture_default_str();
+  app.add_flag("--check-config", flags.check_config,
+               "Check the config (and flags) and exit: 0 when heraldd would "
+               "accept it, 1 with the bad field named otherwise");
   CLI11_PARSE(app, argc, argv);
   return herald::Run(flags);
 }
