@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # heraldd refuses to start on a bad config, naming the file, line, field and
-# what was expected, and exits non-zero without serving.
+# what was expected, and exits non-zero without serving. --check-config
+# says the same without starting, and exits 0 on a good config.
 # usage: heraldd_startup_test.sh HERALDD
 set -euo pipefail
 HERALDD=$(realpath "$1")
@@ -39,4 +40,14 @@ expect_refusal missing_webhook_token "server.webhook_token_file: required" --con
 : >"$WORK/empty-token"
 expect_refusal empty_webhook_token "is empty" --config "$WORK/no-token.yaml" --webhook-token-file "$WORK/empty-token"
 
-echo "6 passed, 0 failed"
+expect_refusal check_config_names_the_field "$WORK/ref.yaml: rotas[0].members[0]: unknown person" \
+  --config "$WORK/ref.yaml" --check-config
+
+out=$(timeout 20 "$HERALDD" --config "$WORK/no-token.yaml" --data-dir "$WORK/check-data" --check-config) \
+  || { echo "FAIL check_config_accepts: $out"; exit 1; }
+[[ $out == "$WORK/no-token.yaml: OK: 1 component(s), 0 person(s), 0 rota(s), 0 subscriber(s)."* ]] \
+  || { echo "FAIL check_config_accepts: $out"; exit 1; }
+[[ ! -e $WORK/check-data ]] || { echo "FAIL check_config_accepts: it made the data dir"; exit 1; }
+echo "ok check_config_accepts"
+
+echo "8 passed, 0 failed"
