@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the test suite again, from the clang build, on binaries built with
+# AddressSanitizer and UndefinedBehaviorSanitizer: the unit tests and the
+# end-to-end tests (whose heraldd and herald are then sanitized too). Any
+# report fails the test that triggered it. Benchmarks, the deploy-file
+# checks and the clang checks themselves are left out. Exit 77 (ctest:
+# skipped) when the clang build was skipped.
+#
+# usage: run_sanitized_suite.sh BUILD_DIR
+set -euo pipefail
+BUILD=$1
+if [[ ! -f $BUILD/CTestTestfile.cmake ]]; then
+  echo "no clang build: the sanitized suite is skipped"
+  exit 77
+fi
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" \
+  -LE '^(bench|clang|fuzz|sanitizers)$' -E '^deploy\.'
