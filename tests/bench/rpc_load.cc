@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(Clock::now() - started).count();
 
   absl::MutexLock lock(&load.mu);
-  std::vector<double>& l = load.latencies_ms;
+  std::vector<double> l = std::move(load.latencies_ms);
   std::sort(l.begin(), l.end());
   auto pct = [&](double p) {
     return l.empty() ? 0.0 : l[std::min(l.size() - 1, size_t(p * l.size()))];
