@@ -21,6 +21,7 @@
 #include "server/core/aftercare.h"
 #include "server/core/alert_intake.h"
 #include "server/core/comms_workflow.h"
+#include "server/core/console_sessions.h"
 #include "server/core/escalator.h"
 #include "server/core/follow_ups.h"
 #include "server/core/incident_gauges.h"
@@ -238,6 +239,9 @@ int Run(const Flags& flags) {
   PeriodicRunner job_runner(
       "jobs", [&] { return jobs.RunDueJobs(); }, absl::Seconds(1));
 
+  ConsoleSessions console_sessions(clock, absl::Hours(8));
+  const ConsoleDeps console{authorizer, console_sessions, **renderer,
+                            server.page_name(), tls->enabled()};
   // Ready from when everything below serves until the stop begins: the
   // store is open and migrated long before.
   std::atomic<bool> ready{false};
@@ -247,7 +251,7 @@ int Run(const Flags& flags) {
       static_cast<size_t>(server.max_request_bytes()),
       server.max_inflight_webhooks(), [&ready] { return ready.load(); },
       /*io_threads=*/2, &portal, &follow_ups, tls->cert_chain_pem,
-      tls->private_key_pem});
+      tls->private_key_pem, &console});
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 

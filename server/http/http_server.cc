@@ -394,6 +394,29 @@ void HttpServer::Impl::Dispatch(const Request& req,
         },
         std::move(respond));
   }
+  if (IsConsolePath(path) && deps.console != nullptr) {
+    if (!get && req.method() != http::verb::post) {
+      return respond(JsonError(405, "method_not_allowed",
+                               absl::StrCat(std::string(req.method_string()),
+                                            " ", path, ": use GET or POST")));
+    }
+    const size_t q = target.find('?');
+    ConsoleRequest console{
+        FormRequest{
+            req.method() == http::verb::post,
+            std::string(q == absl::string_view::npos ? absl::string_view()
+                                                     : target.substr(q + 1)),
+            Header(req, http::field::content_type), req.body()},
+        Header(req, http::field::host), Header(req, http::field::origin),
+        Header(req, http::field::cookie), Header(req, "X-CSRF-Token")};
+    return RunBlocking(
+        [this, path = std::string(path), console = std::move(console)] {
+          PageReply page = ServeConsole(*deps.console, path, console);
+          return Reply{page.status, std::move(page.content_type),
+                       std::move(page.body), std::move(page.headers)};
+        },
+        std::move(respond));
+  }
   std::optional<Handler> route = GetRoute(path);
   if (!route) {
     return respond(JsonError(404, "not_found",

@@ -1,6 +1,7 @@
 // HttpServer is heraldd's HTTP edge: the Alertmanager webhook, the public
 // status page and its Statuspage-v2 JSON and Atom feed, self-service
-// subscription (self_service_routes.h), /metrics, /healthz and /readyz.
+// subscription (self_service_routes.h), the comms console
+// (console_routes.h), /metrics, /healthz and /readyz.
 // Handlers are thin: they authenticate, parse, call core/ and map the result
 // to a status code. Bodies over the size limit get 413 before any handler
 // runs. With a certificate in HttpDeps it speaks HTTPS only (TLS 1.2 and
@@ -20,6 +21,7 @@
 #include "server/core/follow_ups.h"
 #include "server/core/metrics.h"
 #include "server/core/subscription_portal.h"
+#include "server/http/console_routes.h"
 #include "server/statuspage/status_page.h"
 
 namespace herald {
@@ -49,6 +51,8 @@ struct HttpDeps {
   // plain HTTP.
   std::string tls_cert_chain_pem;
   std::string tls_private_key_pem;
+  // Serves the comms console under /console (console_routes.h); null: 404.
+  const ConsoleDeps* console = nullptr;
 };
 
 class HttpServer {

@@ -1,0 +1,182 @@
+#include "server/http/console_routes.h"
+
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "herald/enum_labels.h"
+#include "server/core/log.h"
+
+namespace herald {
+namespace {
+
+constexpr char kHome[] = "/console/";
+constexpr char kSignIn[] = "/console/sign-in";
+constexpr char kSignOut[] = "/console/sign-out";
+
+std::string First(const std::multimap<std::string, std::string>& fields,
+                  const std::string& name) {
+  auto it = fields.find(name);
+  return it == fields.end() ? "" : it->second;
+}
+
+// The value of cookie `name` in a Cookie header; "" when absent.
+std::string CookieValue(absl::string_view header, absl::string_view name) {
+  for (absl::string_view pair : absl::StrSplit(header, ';')) {
+    pair = absl::StripAsciiWhitespace(pair);
+    if (absl::ConsumePrefix(&pair, name) && absl::ConsumePrefix(&pair, "=")) {
+      return std::string(pair);
+    }
+  }
+  return "";
+}
+
+std::string SessionCookie(const ConsoleDeps& deps, absl::string_view value,
+                          absl::Duration max_age) {
+  return absl::StrCat(kConsoleCookie, "=", value,
+                      "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=",
+                      absl::ToInt64Seconds(max_age),
+                      deps.tls ? "; Secure" : "");
+}
+
+PageReply Redirect(absl::string_view to) {
+  PageReply reply;
+  reply.status = 303;
+  reply.content_type = "text/plain; charset=utf-8";
+  reply.body = absl::StrCat("See ", to, "\n");
+  reply.headers.emplace_back("Location", std::string(to));
+  return reply;
+}
+
+PageReply Page(const ConsoleDeps& deps, int status, absl::string_view name,
+               TemplateContext ctx) {
+  PageReply reply;
+  reply.status = status;
+  ctx.values["page_name"] = deps.page_name;
+  absl::StatusOr<std::string> html = deps.renderer.Render(name, ctx);
+  if (!html.ok()) {
+    LogError(
+        "console page failed to render",
+        {{"page", std::string(name)}, {"error", html.status().ToString()}});
+    reply.status = 500;
+    reply.content_type = "text/plain; charset=utf-8";
+    reply.body = "internal error\n";
+    return reply;
+  }
+  reply.body = *std::move(html);
+  reply.headers = {
+      {"Cache-Control", "no-store"},
+      {"Referrer-Policy", "same-origin"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Content-Security-Policy",
+       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'"},
+  };
+  return reply;
+}
+
+PageReply Refused(const ConsoleDeps& deps, int status, std::string why) {
+  TemplateContext ctx;
+  ctx.values["heading"] = status == 401   ? "Please sign in"
+                          : status == 404 ? "Not found"
+                                          : "Not allowed";
+  ctx.flags["show_sign_in_link"] = true;
+  ctx.values["error"] = std::move(why);
+  return Page(deps, status, "console_sign_in.html", std::move(ctx));
+}
+
+// A POST whose Origin names another site is refused whatever it carries:
+// the first line against cross-site request forgery, before the token.
+bool CrossSite(const ConsoleRequest& request) {
+  if (request.origin.empty()) return false;  // not sent: the token decides
+  return request.origin != absl::StrCat("http://", request.host) &&
+         request.origin != absl::StrCat("https://", request.host);
+}
+
+PageReply SignInForm(const ConsoleDeps& deps, int status, std::string error) {
+  TemplateContext ctx;
+  ctx.values["heading"] = "Sign in to the comms console";
+  ctx.values["error"] = std::move(error);
+  ctx.flags["show_sign_in"] = true;
+  return Page(deps, status, "console_sign_in.html", std::move(ctx));
+}
+
+PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request) {
+  if (!request.form.post) return SignInForm(deps, 200, "");
+  const auto form = ParseUrlEncoded(request.form.body);
+  absl::StatusOr<Caller> caller =
+      deps.authorizer.Authenticate(First(form, "token"));
+  if (!caller.ok()) {
+    return SignInForm(deps, 401,
+                      "That token is not valid. Use the API token herald "
+                      "gave you (the one `herald` uses).");
+  }
+  ConsoleSessions::Created created = deps.sessions.Start(*caller);
+  LogInfo("console sign-in", {{"person", caller->person_id}});
+  PageReply reply = Redirect(kHome);
+  reply.headers.emplace_back(
+      "Set-Cookie", SessionCookie(deps, created.secret, deps.sessions.ttl()));
+  return reply;
+}
+
+PageReply Home(const ConsoleDeps& deps,
+               const ConsoleSessions::Session& session) {
+  TemplateContext ctx;
+  ctx.values["heading"] = "Comms console";
+  ctx.values["person_id"] = session.caller.person_id;
+  std::vector<std::string> roles;
+  for (v1::Role r : session.caller.roles) roles.push_back(EnumLabel(r));
+  ctx.values["roles"] = absl::StrJoin(roles, ", ");
+  ctx.values["csrf_token"] = session.csrf_token;
+  ctx.values["expires"] = absl::FormatTime(
+      "%Y-%m-%d %H:%M UTC", session.expires, absl::UTCTimeZone());
+  return Page(deps, 200, "console_home.html", std::move(ctx));
+}
+
+}  // namespace
+
+bool IsConsolePath(absl::string_view path) {
+  return path == "/console" || absl::StartsWith(path, "/console/");
+}
+
+PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
+                       const ConsoleRequest& request) {
+  if (request.form.post && CrossSite(request)) {
+    return Refused(deps, 403,
+                   "This request came from another site, so it was refused.");
+  }
+  if (path == kSignIn) return SignIn(deps, request);
+  const std::string secret = CookieValue(request.cookie, kConsoleCookie);
+  const std::optional<ConsoleSessions::Session> session =
+      deps.sessions.Find(secret);
+  if (path == "/console" || path == kHome) {
+    if (request.form.post) return Refused(deps, 405, "Use GET here.");
+    if (!session) return Redirect(kSignIn);
+    return Home(deps, *session);
+  }
+  if (path == kSignOut) {
+    if (!request.form.post) return Refused(deps, 405, "Sign out with POST.");
+    if (!session) return Refused(deps, 401, "Your session has ended.");
+    std::string presented = request.csrf_header;
+    if (presented.empty()) {
+      presented = First(ParseUrlEncoded(request.form.body), "csrf");
+    }
+    if (!deps.sessions.CsrfTokenMatches(secret, presented)) {
+      return Refused(deps, 403,
+                     "This form is out of date or did not come from the "
+                     "console. Reload the page and try again.");
+    }
+    deps.sessions.End(secret);
+    LogInfo("console sign-out", {{"person", session->caller.person_id}});
+    PageReply reply = Redirect(kSignIn);
+    reply.headers.emplace_back("Set-Cookie",
+                               SessionCookie(deps, "", absl::ZeroDuration()));
+    return reply;
+  }
+  return Refused(deps, 404, "No such console page.");
+}
+
+}  // namespace herald
