@@ -37,6 +37,7 @@
 #include "server/delivery/delivery_outbox.h"
 #include "server/delivery/http_channel.h"
 #include "server/delivery/smtp_channel.h"
+#include "server/http/console_api.h"
 #include "server/http/http_server.h"
 #include "server/runtime/periodic_runner.h"
 #include "server/statuspage/status_page.h"
@@ -175,7 +176,15 @@ int Run(const Flags& flags) {
   IncidentQueries queries(deps, planner, aftercare);
   SubscriberDirectory subscribers(deps);
   StatusPage status_page(deps);
-  Authorizer authorizer(*org, *std::move(tokens));
+  ConsoleSessions console_sessions(clock, absl::Hours(8));
+  Authorizer authorizer(
+      *org, *std::move(tokens),
+      [&console_sessions](absl::string_view secret) -> std::optional<Caller> {
+        std::optional<ConsoleSessions::Session> session =
+            console_sessions.Find(secret);
+        if (!session) return std::nullopt;
+        return session->caller;
+      });
 
   absl::StatusOr<std::vector<std::string>> sms_secrets =
       ReadSmsGatewaySecrets(config.delivery().sms_gateway());
@@ -239,22 +248,6 @@ int Run(const Flags& flags) {
   PeriodicRunner job_runner(
       "jobs", [&] { return jobs.RunDueJobs(); }, absl::Seconds(1));
 
-  ConsoleSessions console_sessions(clock, absl::Hours(8));
-  const ConsoleDeps console{authorizer, console_sessions, **renderer,
-                            server.page_name(), tls->enabled()};
-  // Ready from when everything below serves until the stop begins: the
-  // store is open and migrated long before.
-  std::atomic<bool> ready{false};
-  HttpServer http(HttpDeps{
-      intake, status_page, registry, metrics, Sha256Hex(*webhook_token),
-      server.webhook_basic_username(),
-      static_cast<size_t>(server.max_request_bytes()),
-      server.max_inflight_webhooks(), [&ready] { return ready.load(); },
-      /*io_threads=*/2, &portal, &follow_ups, tls->cert_chain_pem,
-      tls->private_key_pem, &console});
-  absl::StatusOr<int> http_port = http.Bind(server.http_listen());
-  if (!http_port.ok()) return Fail(http_port.status());
-
   ApiDeps api{authorizer,   workflow,    queries,     escalator, overrides,
               maintenance,  subscribers, affected,    aftercare, clock,
               wake_senders, &events,     store->get()};
@@ -291,6 +284,26 @@ int Run(const Flags& flags) {
     return Fail(absl::UnavailableError(
         absl::StrCat("cannot listen for gRPC on ", server.grpc_listen())));
   }
+  // Not ready until everything serves (see below).
+  grpc_server->GetHealthCheckService()->SetServingStatus(false);
+
+  // The console calls the same gRPC services in-process, as the session.
+  const ConsoleApi console_api(
+      grpc_server->InProcessChannel(grpc::ChannelArguments()));
+  const ConsoleDeps console{authorizer,         console_sessions, **renderer,
+                            server.page_name(), tls->enabled(),   &console_api};
+  // Ready from when everything below serves until the stop begins: the
+  // store is open and migrated long before.
+  std::atomic<bool> ready{false};
+  HttpServer http(HttpDeps{
+      intake, status_page, registry, metrics, Sha256Hex(*webhook_token),
+      server.webhook_basic_username(),
+      static_cast<size_t>(server.max_request_bytes()),
+      server.max_inflight_webhooks(), [&ready] { return ready.load(); },
+      /*io_threads=*/2, &portal, &follow_ups, tls->cert_chain_pem,
+      tls->private_key_pem, &console});
+  absl::StatusOr<int> http_port = http.Bind(server.http_listen());
+  if (!http_port.ok()) return Fail(http_port.status());
 
   for (auto& s : senders) s->Start();
   gauges.Start();
@@ -322,9 +335,10 @@ int Run(const Flags& flags) {
   ready = false;
   grpc_server->GetHealthCheckService()->SetServingStatus(false);
   outbox.StopSending();  // each worker's send under way still completes
+  // HTTP first: the console's API calls in flight use the gRPC services.
+  http.Stop();
   grpc_server->Shutdown(std::chrono::system_clock::now() +
                         std::chrono::seconds(10));
-  http.Stop();
   job_runner.Stop();
   gauges.Stop();
   for (auto& s : senders) s->Stop();

@@ -70,8 +70,10 @@ std::set<v1::Role> RolesGranting(Permission p) {
 }
 
 Authorizer::Authorizer(std::shared_ptr<const Organisation> org,
-                       std::vector<TokenHash> tokens)
-    : org_(std::move(org)), tokens_(std::move(tokens)) {}
+                       std::vector<TokenHash> tokens, SessionLookup sessions)
+    : org_(std::move(org)),
+      tokens_(std::move(tokens)),
+      sessions_(std::move(sessions)) {}
 
 absl::StatusOr<Caller> Authorizer::Authenticate(
     absl::string_view bearer_token) const {
@@ -87,6 +89,11 @@ absl::StatusOr<Caller> Authorizer::Authenticate(
   const TokenHash* match = nullptr;
   for (const auto& t : tokens_) {
     if (ConstantTimeEquals(presented, t.sha256_hex)) match = &t;
+  }
+  if (match == nullptr && sessions_) {
+    if (std::optional<Caller> session = sessions_(bearer_token)) {
+      return *std::move(session);
+    }
   }
   const v1::PersonConfig* person =
       match ? org_->FindPerson(match->person_id) : nullptr;

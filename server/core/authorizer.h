@@ -1,10 +1,15 @@
 // Authorizer authenticates API callers by bearer token and checks that their
 // roles grant a permission. Tokens are known only by their SHA-256 and are
-// compared in constant time. Immutable after construction; thread-safe.
+// compared in constant time. A bearer that is no token may be a comms
+// console session's secret (the console calls the API in-process with it),
+// looked up through `sessions`. Immutable after construction; thread-safe
+// when `sessions` is.
 #ifndef HERALD_SERVER_CORE_AUTHORIZER_H_
 #define HERALD_SERVER_CORE_AUTHORIZER_H_
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -51,8 +56,12 @@ class Authorizer {
     std::string person_id;
   };
 
+  // The caller behind a console session's secret, if it is one.
+  using SessionLookup =
+      std::function<std::optional<Caller>(absl::string_view secret)>;
+
   Authorizer(std::shared_ptr<const Organisation> org,
-             std::vector<TokenHash> tokens);
+             std::vector<TokenHash> tokens, SessionLookup sessions = nullptr);
 
   // The caller behind `bearer_token`. Returns Unauthenticated when the token
   // is empty or unknown.
@@ -65,6 +74,7 @@ class Authorizer {
  private:
   std::shared_ptr<const Organisation> org_;
   std::vector<TokenHash> tokens_;
+  SessionLookup sessions_;
 };
 
 }  // namespace herald

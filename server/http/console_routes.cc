@@ -1,5 +1,6 @@
 #include "server/http/console_routes.h"
 
+#include <cstring>
 #include <optional>
 
 #include "absl/strings/match.h"
@@ -136,6 +137,29 @@ PageReply Home(const ConsoleDeps& deps,
   return Page(deps, 200, "console_home.html", std::move(ctx));
 }
 
+// The JSON API needs POST, a live session and its CSRF token in a header
+// (a form cannot set one, so no other page can make the call).
+PageReply ApiCall(const ConsoleDeps& deps, absl::string_view method,
+                  const ConsoleRequest& request, const std::string& secret,
+                  bool has_session) {
+  if (!request.form.post) {
+    return ConsoleApiError(405, "METHOD_NOT_ALLOWED",
+                           "call API methods with POST");
+  }
+  if (!has_session) {
+    return ConsoleApiError(
+        401, "UNAUTHENTICATED",
+        "no live console session: sign in at /console/sign-in");
+  }
+  if (!deps.sessions.CsrfTokenMatches(secret, request.csrf_header)) {
+    return ConsoleApiError(
+        403, "CSRF",
+        "missing or wrong X-CSRF-Token header: use the token "
+        "the console page carries");
+  }
+  return deps.api->Call(method, request.form.body, secret);
+}
+
 }  // namespace
 
 bool IsConsolePath(absl::string_view path) {
@@ -152,6 +176,10 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
   const std::string secret = CookieValue(request.cookie, kConsoleCookie);
   const std::optional<ConsoleSessions::Session> session =
       deps.sessions.Find(secret);
+  if (absl::StartsWith(path, kConsoleApiPrefix) && deps.api != nullptr) {
+    return ApiCall(deps, path.substr(strlen(kConsoleApiPrefix)), request,
+                   secret, session.has_value());
+  }
   if (path == "/console" || path == kHome) {
     if (request.form.post) return Refused(deps, 405, "Use GET here.");
     if (!session) return Redirect(kSignIn);

@@ -5,6 +5,8 @@
 //   GET  /console/          who is signed in, with the sign-out button;
 //                           303 to the sign-in form without a live session
 //   POST /console/sign-out  ends the session on the server, clears the cookie
+//   POST /console/api/...   the JSON API (console_api.h), as the session;
+//                           needs the X-CSRF-Token header
 // The session cookie is HttpOnly, SameSite=Strict, limited to /console,
 // expiring with the session, and Secure when heraldd serves TLS. Every POST
 // is refused (403) when its Origin header names another site; every POST
@@ -20,6 +22,7 @@
 #include "server/core/authorizer.h"
 #include "server/core/console_sessions.h"
 #include "server/core/renderer.h"
+#include "server/http/console_api.h"
 #include "server/http/self_service_routes.h"
 
 namespace herald {
@@ -30,6 +33,8 @@ struct ConsoleDeps {
   const Renderer& renderer;
   std::string page_name;
   bool tls = false;  // the cookie gets Secure
+  // Serves /console/api/; null: 404.
+  const ConsoleApi* api = nullptr;
 };
 
 struct ConsoleRequest {

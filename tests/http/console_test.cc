@@ -4,39 +4,37 @@
 // the session's CSRF token or from another origin.
 #include <httplib.h>
 
+#include <optional>
 #include <regex>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/core/secret_token.h"
 #include "server/http/http_server.h"
-#include "tests/testing/harness.h"
+#include "tests/testing/grpc_harness.h"
 
 namespace herald {
 namespace {
 
-using testing::CoreHarness;
+using testing::GrpcHarness;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string TokenOf(const std::string& person) { return "token-" + person; }
+std::string TokenOf(const std::string& person) {
+  return testing::TokenFor(person);
+}
 
+// heraldd's HTTP edge with the console, over the in-process gRPC services.
 class ConsoleTest : public ::testing::Test {
  protected:
   ConsoleTest()
-      : authorizer_(h_.org,
-                    [&] {
-                      std::vector<Authorizer::TokenHash> tokens;
-                      for (const auto& p : h_.org->config().people()) {
-                        tokens.push_back({Sha256Hex(TokenOf(p.id())), p.id()});
-                      }
-                      return tokens;
-                    }()),
-        sessions_(h_.clock, absl::Hours(8)),
-        console_{authorizer_, sessions_, *h_.renderer, "Acme Cloud"},
-        page_(h_.deps),
+      : api_(g_.server->InProcessChannel(grpc::ChannelArguments())),
+        console_{g_.authorizer, g_.sessions, *g_.core.renderer,
+                 "Acme Cloud",  false,       &api_},
+        page_(g_.core.deps),
         server_([&] {
-          HttpDeps d{h_.intake, page_, h_.registry, h_.metrics, Sha256Hex("x")};
+          HttpDeps d{g_.core.intake, page_, g_.core.registry, g_.core.metrics,
+                     Sha256Hex("x")};
           d.console = &console_;
           return d;
         }()) {
@@ -81,9 +79,8 @@ class ConsoleTest : public ::testing::Test {
                          "application/x-www-form-urlencoded");
   }
 
-  CoreHarness h_;
-  Authorizer authorizer_;
-  ConsoleSessions sessions_;
+  GrpcHarness g_;
+  ConsoleApi api_;
   ConsoleDeps console_;
   StatusPage page_;
   HttpServer server_;
@@ -134,9 +131,9 @@ TEST_F(ConsoleTest, WithoutASessionTheConsoleSendsYouToSignIn) {
 
 TEST_F(ConsoleTest, AnExpiredSessionIsOver) {
   const std::string cookie = SignIn("carol");
-  h_.clock.Advance(absl::Hours(8) - absl::Seconds(1));
+  g_.core.clock.Advance(absl::Hours(8) - absl::Seconds(1));
   EXPECT_EQ(Home(cookie)->status, 200);
-  h_.clock.Advance(absl::Seconds(1));
+  g_.core.clock.Advance(absl::Seconds(1));
   EXPECT_EQ(Home(cookie)->status, 303);
   auto out = SignOut(cookie, "anything");
   EXPECT_EQ(out->status, 401);
@@ -149,7 +146,7 @@ TEST_F(ConsoleTest, SigningOutEndsTheSessionOnTheServer) {
   EXPECT_THAT(out->get_header_value("Set-Cookie"), HasSubstr("Max-Age=0"));
   // The old cookie, replayed, opens nothing.
   EXPECT_EQ(Home(cookie)->status, 303);
-  EXPECT_FALSE(sessions_.Find(cookie).has_value());
+  EXPECT_FALSE(g_.sessions.Find(cookie).has_value());
 }
 
 TEST_F(ConsoleTest, AStateChangeWithoutTheCsrfTokenIsRefused) {
@@ -184,6 +181,104 @@ TEST_F(ConsoleTest, APostFromAnotherOriginIsRefusedEvenWithTheToken) {
   auto same = SignOut(
       cookie, csrf, {{"Origin", "http://127.0.0.1:" + std::to_string(port_)}});
   EXPECT_EQ(same->status, 303);
+}
+
+class ConsoleApiTest : public ConsoleTest {
+ protected:
+  // POSTs `json` to the API method as the holder of `cookie`, with the
+  // session's CSRF token unless `csrf` says otherwise.
+  httplib::Result Api(const std::string& method, const std::string& json,
+                      const std::string& cookie,
+                      std::optional<std::string> csrf = std::nullopt) {
+    httplib::Headers headers{{"Cookie", "herald_console=" + cookie}};
+    const std::string token = csrf ? *csrf : CsrfOf(cookie);
+    if (!token.empty()) headers.emplace("X-CSRF-Token", token);
+    return client_->Post("/console/api/" + method, headers, json,
+                         "application/json");
+  }
+
+  // An engineer's update on a fresh checkout incident; returns the draft.
+  v1::Message Draft() {
+    const int64_t incident =
+        g_.core.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp"}))
+            ->incident_id;
+    return g_.core.workflow
+        .PostUpdate(testing::Engineer(), incident, "rolled back")
+        ->draft;
+  }
+};
+
+TEST_F(ConsoleApiTest, ASessionCallsTheGrpcServicesInProtobufJson) {
+  const v1::Message draft = Draft();
+  const std::string carol = SignIn("carol");
+  auto r = Api("herald.v1.MessageService/ListMessages", "{}", carol);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_THAT(r->body, HasSubstr("\"ref\":\"" + draft.ref() + "\""));
+  // Counted and logged as an RPC, like the CLI's.
+  EXPECT_EQ(g_.core.metrics.grpc_requests
+                .Add({{"method", "/herald.v1.MessageService/ListMessages"},
+                      {"code", "OK"}})
+                .Value(),
+            1);
+}
+
+TEST_F(ConsoleApiTest, RolesAreTheGrpcApisAnEngineerCannotApprove) {
+  const v1::Message draft = Draft();
+  const std::string body = "{\"message\": \"" + draft.ref() + "\"}";
+  auto engineer =
+      Api("herald.v1.MessageService/ApproveMessage", body, SignIn("alice"));
+  ASSERT_TRUE(engineer);
+  EXPECT_EQ(engineer->status, 403);
+  EXPECT_THAT(engineer->body, HasSubstr("\"code\":\"PERMISSION_DENIED\""));
+  auto lead =
+      Api("herald.v1.MessageService/ApproveMessage", body, SignIn("carol"));
+  EXPECT_EQ(lead->status, 200) << lead->body;
+}
+
+TEST_F(ConsoleApiTest, ApprovingAVersionSinceEditedIsAConflictThatSaysWhy) {
+  const v1::Message draft = Draft();
+  const std::string bob = SignIn("bob");
+  auto edit = Api("herald.v1.MessageService/EditMessage",
+                  "{\"message\": \"" + draft.ref() +
+                      "\", \"body\": \"We rolled back the release.\"}",
+                  bob);
+  ASSERT_EQ(edit->status, 200) << edit->body;
+  auto stale = Api("herald.v1.MessageService/ApproveMessage",
+                   "{\"message\": \"" + draft.ref() + "\", \"version\": 1}",
+                   SignIn("carol"));
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, 409) << stale->body;
+  EXPECT_THAT(stale->body, HasSubstr("version"));
+}
+
+TEST_F(ConsoleApiTest, TheApiNeedsASessionItsCsrfHeaderAndPost) {
+  const std::string carol = SignIn("carol");
+  const std::string list = "herald.v1.MessageService/ListMessages";
+  auto no_session = Api(list, "{}", "forged", std::string("x"));
+  EXPECT_EQ(no_session->status, 401);
+  auto no_csrf = Api(list, "{}", carol, std::string());
+  EXPECT_EQ(no_csrf->status, 403);
+  EXPECT_THAT(no_csrf->body, HasSubstr("X-CSRF-Token"));
+  auto wrong_csrf = Api(list, "{}", carol, std::string("0123"));
+  EXPECT_EQ(wrong_csrf->status, 403);
+  auto get = client_->Get("/console/api/" + list,
+                          {{"Cookie", "herald_console=" + carol}});
+  EXPECT_EQ(get->status, 405);
+}
+
+TEST_F(ConsoleApiTest, UnknownOrStreamingMethodsAndBadJsonAreNamed) {
+  const std::string carol = SignIn("carol");
+  auto unknown = Api("herald.v1.MessageService/Explode", "{}", carol);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_THAT(unknown->body, HasSubstr("no such API method"));
+  EXPECT_EQ(Api("herald.v1.IncidentService/Watch", "{}", carol)->status, 404);
+  EXPECT_EQ(Api("grpc.health.v1.Health/Check", "{}", carol)->status, 404);
+  auto bad =
+      Api("herald.v1.MessageService/ApproveMessage", "{\"nope\": 1}", carol);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(bad->body, HasSubstr("herald.v1.ApproveMessageRequest"));
 }
 
 }  // namespace

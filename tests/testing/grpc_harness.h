@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "server/api/grpc_call_observer.h"
 #include "server/api/grpc_services.h"
+#include "server/core/console_sessions.h"
 #include "server/core/secret_token.h"
 #include "tests/testing/harness.h"
 
@@ -23,14 +24,20 @@ inline std::string TokenFor(const std::string& person) {
 
 struct GrpcHarness {
   GrpcHarness()
-      : authorizer(core.org,
-                   [&] {
-                     std::vector<Authorizer::TokenHash> tokens;
-                     for (const auto& p : core.org->config().people()) {
-                       tokens.push_back({Sha256Hex(TokenFor(p.id())), p.id()});
-                     }
-                     return tokens;
-                   }()),
+      : authorizer(
+            core.org,
+            [&] {
+              std::vector<Authorizer::TokenHash> tokens;
+              for (const auto& p : core.org->config().people()) {
+                tokens.push_back({Sha256Hex(TokenFor(p.id())), p.id()});
+              }
+              return tokens;
+            }(),
+            [this](absl::string_view secret) -> std::optional<Caller> {
+              auto session = sessions.Find(secret);
+              if (!session) return std::nullopt;
+              return session->caller;
+            }),
         api{authorizer,       core.workflow,           core.queries,
             core.escalator,   core.overrides,          core.maintenance,
             core.subscribers, core.affected,           core.aftercare,
@@ -64,6 +71,7 @@ struct GrpcHarness {
   std::string address() const { return absl::StrCat("127.0.0.1:", port); }
 
   CoreHarness core;
+  ConsoleSessions sessions{core.clock, absl::Hours(8)};  // the web console's
   Authorizer authorizer;
   ApiDeps api;
   IncidentServiceImpl incidents;

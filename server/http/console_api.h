@@ -1,0 +1,49 @@
+// ConsoleApi: the JSON behind the comms console, and for scripts. Each
+// unary method of herald's gRPC services is reachable as
+//   POST /console/api/herald.v1.MessageService/ApproveMessage
+// with the request message in protobuf's JSON mapping as the body, and
+// answers with the response message the same way. It is not a second
+// implementation: the call goes through an in-process gRPC channel to the
+// very services (and interceptors) the CLI uses, authenticated as the
+// console session, so roles, four-eyes and authority apply exactly as in
+// the gRPC API. gRPC status codes map to HTTP ones; an error answers
+// {"error": ..., "code": ...}. Thread-safe.
+#ifndef HERALD_SERVER_HTTP_CONSOLE_API_H_
+#define HERALD_SERVER_HTTP_CONSOLE_API_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "grpcpp/channel.h"
+#include "server/http/self_service_routes.h"
+
+namespace herald {
+
+inline constexpr char kConsoleApiPrefix[] = "/console/api/";
+
+class ConsoleApi {
+ public:
+  explicit ConsoleApi(std::shared_ptr<grpc::Channel> in_process);
+
+  // Calls `method` ("herald.v1.MessageService/ApproveMessage") with the JSON
+  // request `json` ("" for an empty request) as the holder of `bearer`.
+  // 404 for a method herald does not serve as a unary call, 400 for JSON
+  // that is not the request message.
+  PageReply Call(absl::string_view method, absl::string_view json,
+                 const std::string& bearer) const;
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// The API's error reply: {"error": message, "code": code}.
+PageReply ConsoleApiError(int status, absl::string_view code,
+                          absl::string_view message);
+
+// The HTTP status for a gRPC status code.
+int HttpStatusForGrpc(int grpc_code);
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_HTTP_CONSOLE_API_H_
