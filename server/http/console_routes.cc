@@ -54,29 +54,9 @@ PageReply Redirect(absl::string_view to) {
 
 PageReply Page(const ConsoleDeps& deps, int status, absl::string_view name,
                TemplateContext ctx) {
-  PageReply reply;
-  reply.status = status;
   ctx.values["page_name"] = deps.page_name;
-  absl::StatusOr<std::string> html = deps.renderer.Render(name, ctx);
-  if (!html.ok()) {
-    LogError(
-        "console page failed to render",
-        {{"page", std::string(name)}, {"error", html.status().ToString()}});
-    reply.status = 500;
-    reply.content_type = "text/plain; charset=utf-8";
-    reply.body = "internal error\n";
-    return reply;
-  }
-  reply.body = *std::move(html);
-  reply.headers = {
-      {"Cache-Control", "no-store"},
-      {"Referrer-Policy", "same-origin"},
-      {"X-Content-Type-Options", "nosniff"},
-      {"Content-Security-Policy",
-       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'"},
-  };
-  return reply;
+  return HtmlPage(status, deps.renderer.Render(name, ctx),
+                  absl::StrCat("console page ", name), "same-origin");
 }
 
 PageReply Refused(const ConsoleDeps& deps, int status, std::string why) {

@@ -40,28 +40,9 @@ std::string First(const std::multimap<std::string, std::string>& fields,
 
 PageReply Render(const StatusPage& page, int status,
                  const SelfServicePage& view) {
-  PageReply reply;
-  reply.status = status;
-  absl::StatusOr<std::string> html = page.RenderSelfService(view);
-  if (!html.ok()) {
-    LogError("self-service page failed to render",
-             {{"error", html.status().ToString()}});
-    reply.status = 500;
-    reply.content_type = "text/plain; charset=utf-8";
-    reply.body = "internal error\n";
-    return reply;
-  }
-  reply.body = *std::move(html);
-  // Links carry tokens: keep them out of caches and Referer headers, and
-  // the buttons out of other sites' frames.
-  reply.headers = {
-      {"Cache-Control", "no-store"},
-      {"Referrer-Policy", "no-referrer"},
-      {"Content-Security-Policy",
-       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'"},
-  };
-  return reply;
+  // Links carry tokens: keep them out of Referer headers too.
+  return HtmlPage(status, page.RenderSelfService(view), "self-service page",
+                  "no-referrer");
 }
 
 int StatusFor(const absl::Status& s) {
@@ -236,6 +217,30 @@ PageReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
 }
 
 }  // namespace
+
+PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
+                   absl::string_view what, absl::string_view referrer_policy) {
+  PageReply reply;
+  reply.status = status;
+  if (!html.ok()) {
+    LogError(absl::StrCat(what, " failed to render"),
+             {{"error", html.status().ToString()}});
+    reply.status = 500;
+    reply.content_type = "text/plain; charset=utf-8";
+    reply.body = "internal error\n";
+    return reply;
+  }
+  reply.body = *std::move(html);
+  reply.headers = {
+      {"Cache-Control", "no-store"},
+      {"Referrer-Policy", std::string(referrer_policy)},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Content-Security-Policy",
+       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'"},
+  };
+  return reply;
+}
 
 bool IsSelfServicePath(absl::string_view path) {
   return path == kSubscribe || path == kConfirm || path == kUnsubscribe ||

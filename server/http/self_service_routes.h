@@ -42,6 +42,13 @@ struct PageReply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A page for people made from `html`: with `status`, kept out of caches,
+// with a Content-Security-Policy that allows no script and forms to this
+// site only, and `referrer_policy`. A render failure is logged (as `what`)
+// and answered 500 without its details.
+PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
+                   absl::string_view what, absl::string_view referrer_policy);
+
 // What the routes serve; a null service answers 404.
 struct SelfServiceDeps {
   const StatusPage& page;
