@@ -233,28 +233,39 @@ class Commands {
       : globals_(globals), connect_(connect), out_(out), err_(err) {}
 
   // Calls `rpc` on a fresh context carrying the token; prints errors.
-  template <typename Fn>
-  int Call(Fn rpc) {
-    if (!stubs_.incidents) stubs_ = connect_(globals_.connect);
-    grpc::ClientContext ctx;
+  // The caller's token, as gRPC metadata.
+  void AddCredentials(grpc::ClientContext& ctx) const {
     if (!globals_.connect.token.empty()) {
       ctx.AddMetadata("authorization",
                       absl::StrCat("Bearer ", globals_.connect.token));
     }
+  }
+
+  // A failed call's message; for an unreachable server, with where herald
+  // looked and how (plain text or TLS).
+  std::string ErrorText(const grpc::Status& s) const {
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      return s.error_message();
+    }
+    return absl::StrCat("cannot reach heraldd at ", globals_.connect.server,
+                        " (--server or HERALD_SERVER)",
+                        globals_.connect.ca_cert_file.empty()
+                            ? "; if it serves TLS, pass --ca-cert"
+                            : absl::StrCat(" over TLS with the CA in ",
+                                           globals_.connect.ca_cert_file),
+                        ": ", s.error_message());
+  }
+
+  template <typename Fn>
+  int Call(Fn rpc) {
+    if (!stubs_.incidents) stubs_ = connect_(globals_.connect);
+    grpc::ClientContext ctx;
+    AddCredentials(ctx);
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(30));
     grpc::Status s = rpc(ctx, stubs_);
     if (s.ok()) return kExitOk;
-    std::string msg = s.error_message();
-    if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      msg = absl::StrCat("cannot reach heraldd at ", globals_.connect.server,
-                         " (--server or HERALD_SERVER)",
-                         globals_.connect.ca_cert_file.empty()
-                             ? "; if it serves TLS, pass --ca-cert"
-                             : absl::StrCat(" over TLS with the CA in ",
-                                            globals_.connect.ca_cert_file),
-                         ": ", msg);
-    }
+    const std::string msg = ErrorText(s);
     err_ << "herald: " << CodeName(s.error_code()) << ": " << OneLine(msg, 400)
          << "\n";
     return kExitError;
@@ -1118,10 +1129,7 @@ class Commands {
   int Watch(const std::string& incident, int count) {
     if (!stubs_.incidents) stubs_ = connect_(globals_.connect);
     grpc::ClientContext ctx;
-    if (!globals_.connect.token.empty()) {
-      ctx.AddMetadata("authorization",
-                      absl::StrCat("Bearer ", globals_.connect.token));
-    }
+    AddCredentials(ctx);
     v1::WatchRequest req;
     req.set_incident(incident);
     std::unique_ptr<grpc::ClientReaderInterface<v1::WatchEvent>> reader =
@@ -1155,16 +1163,7 @@ class Commands {
       return kExitOk;
     }
     grpc::Status s = reader->Finish();
-    std::string msg = s.error_message();
-    if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      msg = absl::StrCat("cannot reach heraldd at ", globals_.connect.server,
-                         " (--server or HERALD_SERVER)",
-                         globals_.connect.ca_cert_file.empty()
-                             ? "; if it serves TLS, pass --ca-cert"
-                             : absl::StrCat(" over TLS with the CA in ",
-                                            globals_.connect.ca_cert_file),
-                         ": ", msg);
-    }
+    const std::string msg = ErrorText(s);
     err_ << "herald watch: the stream ended: "
          << (s.ok() ? "server closed it"
                     : CodeName(s.error_code()) + ": " + msg)
