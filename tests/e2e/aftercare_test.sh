@@ -24,22 +24,17 @@ require curl sha256sum "$SYSTEM_PYTHON"
 "$SYSTEM_PYTHON" -c 'import aiosmtpd' || fail "python3-aiosmtpd is not installed"
 HERE=$(dirname "$0")
 
-GRPC_PORT=$(free_port); HTTP_PORT=$(free_port)
-export HERALD_SERVER=127.0.0.1:$GRPC_PORT
-PAGE=http://127.0.0.1:$HTTP_PORT
+pick_ports
 start_mail_sink
 make_tokens
 
 cat >"$WORK/herald.yaml" <<YAML
-server: {page_name: E2E Cloud, public_url: '$PAGE', data_dir: $WORK/data, webhook_token_file: $WORK/webhook-token}
+$(e2e_server)
 components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
   - {id: dashboard, name: Dashboard, matchers: ['service="dashboard"']}
 people:
-  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: bob, name: Bob Lindqvist, email: bob@acme.example, roles: [comms], token_sha256: $(sha256 "$COMMS_TOKEN")}
-  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
-  - {id: dave, name: Dave Mensah, email: dave@acme.example, roles: [admin], token_sha256: $(sha256 "$ADMIN_TOKEN")}
+$(e2e_people alice bob carol dave)
 rotas:
   - {id: comms, component_ids: [checkout, dashboard], members: [bob], backup: carol,
      time_zone: Europe/London, authority: {max_credit_percent: 10}}

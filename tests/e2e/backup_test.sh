@@ -21,8 +21,7 @@ server: {page_name: E2E Cloud, data_dir: $WORK/data, webhook_token_file: $WORK/w
 components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
 people:
-  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
-  - {id: dave, name: Dave Mensah, email: dave@acme.example, roles: [admin], token_sha256: $(sha256 "$ADMIN_TOKEN")}
+$(e2e_people carol dave)
 rotas:
   - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
 smtp: {url: 'smtp://127.0.0.1:9', from: status@acme.example}

@@ -47,8 +47,7 @@ components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
   - {id: bulk, name: Bulk, matchers: ['service="bulk"']}
 people:
-  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
+$(e2e_people alice carol)
 rotas:
   - {id: comms, component_ids: [checkout, bulk], members: [carol], time_zone: Europe/London}
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example}

@@ -44,9 +44,7 @@ components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
   - {id: platform, name: Platform}
 people:
-  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: bob, name: Bob Lindqvist, email: bob@acme.example, roles: [comms], token_sha256: $(sha256 "$COMMS_TOKEN")}
-  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
+$(e2e_people alice bob carol)
 rotas:
   - {id: comms, component_ids: [checkout, platform], members: [bob], backup: carol, time_zone: Europe/London}
 subscribers:

@@ -104,6 +104,35 @@ make_tokens() {
   printf '%s\n' "$WEBHOOK_TOKEN" >"$WORK/webhook-token"
 }
 
+# pick_ports: free ports for heraldd's gRPC (GRPC_PORT, also HERALD_SERVER
+# for the CLI) and HTTP (HTTP_PORT; PAGE is its address).
+pick_ports() {
+  GRPC_PORT=$(free_port); HTTP_PORT=$(free_port)
+  export HERALD_SERVER=127.0.0.1:$GRPC_PORT
+  PAGE=http://127.0.0.1:$HTTP_PORT
+}
+
+# e2e_server: the config's `server` line for a test's heraldd in $WORK.
+e2e_server() {
+  echo "server: {page_name: E2E Cloud, public_url: '$PAGE', data_dir: $WORK/data, webhook_token_file: $WORK/webhook-token}"
+}
+
+# e2e_people ID...: the config's `people` entries for the test's demo people
+# (alice engineer, bob comms, carol comms_lead, dave admin), each with the
+# hash of their make_tokens token.
+e2e_people() {
+  local id
+  for id in "$@"; do
+    case $id in
+      alice) echo "  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}" ;;
+      bob) echo "  - {id: bob, name: Bob Lindqvist, email: bob@acme.example, roles: [comms], token_sha256: $(sha256 "$COMMS_TOKEN")}" ;;
+      carol) echo "  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}" ;;
+      dave) echo "  - {id: dave, name: Dave Mensah, email: dave@acme.example, roles: [admin], token_sha256: $(sha256 "$ADMIN_TOKEN")}" ;;
+      *) fail "e2e_people: no demo person \"$id\"" ;;
+    esac
+  done
+}
+
 # fire SERVICE: what Alertmanager would post for one firing alert of
 # SERVICE, sent to heraldd on $HTTP_PORT with $WEBHOOK_TOKEN.
 fire() {

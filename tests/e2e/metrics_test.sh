@@ -16,17 +16,14 @@ source "$(dirname "$0")/lib.sh"
 SRC=$(realpath "$3")
 require curl sha256sum promtool prometheus "$SYSTEM_PYTHON"
 
-GRPC_PORT=$(free_port); HTTP_PORT=$(free_port)
-export HERALD_SERVER=127.0.0.1:$GRPC_PORT
-PAGE=http://127.0.0.1:$HTTP_PORT
+pick_ports
 make_tokens
 cat >"$WORK/herald.yaml" <<YAML
-server: {page_name: E2E Cloud, public_url: '$PAGE', data_dir: $WORK/data, webhook_token_file: $WORK/webhook-token}
+$(e2e_server)
 components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
 people:
-  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
+$(e2e_people alice carol)
 rotas:
   - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
 smtp: {url: 'smtp://127.0.0.1:9', from: status@acme.example}

@@ -20,20 +20,17 @@ require curl sha256sum chromium "$SYSTEM_PYTHON"
 HERE=$(dirname "$0")
 mkdir -p "$ARTIFACTS"
 
-GRPC_PORT=$(free_port); HTTP_PORT=$(free_port)
-export HERALD_SERVER=127.0.0.1:$GRPC_PORT
-PAGE=http://127.0.0.1:$HTTP_PORT
+pick_ports
 start_mail_sink
 make_tokens
 
 cat >"$WORK/herald.yaml" <<YAML
-server: {page_name: E2E Cloud, public_url: '$PAGE', data_dir: $WORK/data, webhook_token_file: $WORK/webhook-token}
+$(e2e_server)
 components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
   - {id: api, name: Public API, matchers: ['service="api"']}
 people:
-  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
+$(e2e_people alice carol)
 rotas:
   - {id: comms, component_ids: [checkout, api], members: [carol], time_zone: Europe/London}
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example}

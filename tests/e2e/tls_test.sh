@@ -43,8 +43,7 @@ server:
 components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
 people:
-  - {id: alice, name: Alice Okafor, email: alice@acme.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: carol, name: Carol Nakamura, email: carol@acme.example, roles: [comms_lead], token_sha256: $(sha256 "$LEAD_TOKEN")}
+$(e2e_people alice carol)
 rotas:
   - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
 intake: {default_component: checkout}
