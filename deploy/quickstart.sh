@@ -24,7 +24,9 @@ PACKAGES=(
 )
 # What only the tests use: the real Alertmanager, Prometheus's promtool, an
 # SMTP server, a feed parser, a browser, a load generator and clang for the
-# sanitizer and thread-safety builds. `run` does not install them.
+# sanitizer and thread-safety builds. `run` does not install them. Node.js
+# and npm (for Playwright, which drives the browser) are installed from
+# Debian only when the machine has no `node` or `npm` at all.
 TEST_PACKAGES=(
   clang libclang-rt-14-dev
   prometheus-alertmanager prometheus python3 python3-aiosmtpd python3-feedparser wrk
@@ -45,6 +47,16 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# browser_test_deps: Node.js and npm when missing, then the browser tests'
+# npm packages exactly as tests/browser/package-lock.json pins them.
+browser_test_deps() {
+  local missing=()
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  [[ ${#missing[@]} -eq 0 ]] || install_missing "${missing[@]}"
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+}
+
 build() {
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$BUILD_DIR"
@@ -61,6 +73,7 @@ case "$cmd" in
     ;;
   test)
     install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    browser_test_deps
     build
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
     ;;

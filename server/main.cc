@@ -290,8 +290,9 @@ int Run(const Flags& flags) {
   // The console calls the same gRPC services in-process, as the session.
   const ConsoleApi console_api(
       grpc_server->InProcessChannel(grpc::ChannelArguments()));
-  const ConsoleDeps console{authorizer,         console_sessions, **renderer,
-                            server.page_name(), tls->enabled(),   &console_api};
+  const ConsoleDeps console{
+      authorizer,     console_sessions, **renderer, server.page_name(),
+      tls->enabled(), &console_api,     &events};
   // Ready from when everything below serves until the stop begins: the
   // store is open and migrated long before.
   std::atomic<bool> ready{false};

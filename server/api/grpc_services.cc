@@ -63,8 +63,8 @@ grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* ctx,
                                       Permission permission, Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const ScopedRequestId scope(RequestIdOf(*ctx));
-  auto finish = [reactor, request_id = CurrentRequestId()](
-                    const absl::Status& s) {
+  auto finish = [reactor,
+                 request_id = CurrentRequestId()](const absl::Status& s) {
     const ScopedRequestId scope(request_id);
     FinishRpc(reactor, s);
   };
@@ -316,6 +316,18 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ListDeliveries(
         for (auto& d : *list) *resp->add_deliveries() = std::move(d);
         return absl::OkStatus();
       });
+}
+
+grpc::ServerUnaryReactor* MessageServiceImpl::GetInbox(
+    grpc::CallbackServerContext* ctx, const v1::GetInboxRequest*,
+    v1::GetInboxResponse* resp) {
+  return Handle(ctx, deps_, Permission::kRead,
+                [&](const Caller&) -> absl::Status {
+                  auto items = deps_.queries.Inbox();
+                  if (!items.ok()) return items.status();
+                  for (auto& i : *items) *resp->add_items() = std::move(i);
+                  return absl::OkStatus();
+                });
 }
 
 // One watcher: writes the events its subscription queues, one at a time.

@@ -105,6 +105,9 @@ class MessageServiceImpl final : public v1::MessageService::CallbackService {
   grpc::ServerUnaryReactor* ListDeliveries(
       grpc::CallbackServerContext* ctx, const v1::ListDeliveriesRequest* req,
       v1::ListDeliveriesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetInbox(grpc::CallbackServerContext* ctx,
+                                     const v1::GetInboxRequest* req,
+                                     v1::GetInboxResponse* resp) override;
   grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx,
                                       const v1::ListAuditRequest* req,
                                       v1::ListAuditResponse* resp) override;

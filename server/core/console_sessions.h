@@ -51,6 +51,8 @@ class ConsoleSessions {
   void End(absl::string_view secret);
 
   absl::Duration ttl() const { return ttl_; }
+  // The clock sessions expire by; the console's pages tell ages by it.
+  const Clock& clock() const { return clock_; }
 
  private:
   void DropExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -1,10 +1,12 @@
 #include "server/core/incident_queries.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/core/link_tokens.h"
+#include "server/core/proto_time.h"
 
 namespace herald {
 
@@ -26,6 +28,39 @@ absl::StatusOr<std::vector<v1::Incident>> IncidentQueries::ListIncidents(
   if (!s.ok()) return s;
   return out;
 }
+
+namespace {
+
+// Adds `message`'s deliveries, counted per channel, to `out.reach`.
+void AddReach(const v1::Message& message,
+              const std::vector<v1::Delivery>& deliveries,
+              v1::GetIncidentResponse& out) {
+  std::map<v1::ChannelKind, v1::MessageReach> by_channel;
+  for (const v1::Delivery& d : deliveries) {
+    v1::MessageReach& reach = by_channel[d.channel()];
+    switch (d.state()) {
+      case v1::DELIVERY_STATE_DELIVERED:
+        reach.set_delivered(reach.delivered() + 1);
+        break;
+      case v1::DELIVERY_STATE_FAILED:
+        reach.set_failed(reach.failed() + 1);
+        break;
+      case v1::DELIVERY_STATE_CANCELLED:
+        reach.set_cancelled(reach.cancelled() + 1);
+        break;
+      default:
+        reach.set_pending(reach.pending() + 1);
+    }
+  }
+  for (auto& [channel, reach] : by_channel) {
+    reach.set_message_id(message.id());
+    reach.set_message_ref(message.ref());
+    reach.set_channel(channel);
+    *out.add_reach() = std::move(reach);
+  }
+}
+
+}  // namespace
 
 absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
     int64_t id) const {
@@ -49,6 +84,12 @@ absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
     auto timeline = r.ListTimeline(id);
     if (!timeline.ok()) return timeline.status();
     for (auto& e : *timeline) *out.add_timeline() = std::move(e);
+    for (const v1::Message& m : out.messages()) {
+      if (m.state() != v1::MESSAGE_STATE_PUBLISHED) continue;
+      auto deliveries = r.ListDeliveries(m.id(), 0);
+      if (!deliveries.ok()) return deliveries.status();
+      AddReach(m, *deliveries, out);
+    }
     return absl::OkStatus();
   });
   if (absl::IsNotFound(s))
@@ -68,6 +109,86 @@ absl::StatusOr<std::vector<v1::Message>> IncidentQueries::ListMessages(
     if (!list.ok()) return list.status();
     out = *std::move(list);
     for (v1::Message& m : out) m.clear_published_incident();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Time IncidentQueries::UpdateDueAt(
+    const v1::Incident& incident,
+    const std::vector<v1::Message>& messages) const {
+  if (incident.has_resolved_at() || incident.has_maintenance()) {
+    return absl::InfinitePast();
+  }
+  const absl::Duration cadence = deps_.org->UpdateCadence(incident.impact());
+  if (cadence <= absl::ZeroDuration()) return absl::InfinitePast();
+  absl::Time last = FromProtoTime(incident.opened_at());
+  for (const v1::Message& m : messages) {
+    if (m.incident_id() == incident.id() &&
+        m.state() == v1::MESSAGE_STATE_PUBLISHED &&
+        m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE) {
+      last = std::max(last, FromProtoTime(m.published_at()));
+    }
+  }
+  return last + cadence;
+}
+
+absl::StatusOr<std::vector<v1::InboxItem>> IncidentQueries::Inbox() const {
+  std::vector<v1::InboxItem> out;
+  const absl::Time now = deps_.clock.Now();
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Message>> waiting = r.ListMessages(
+        {0, {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
+    if (!waiting.ok()) return waiting.status();
+    std::stable_sort(waiting->begin(), waiting->end(),
+                     [](const v1::Message& a, const v1::Message& b) {
+                       if (a.incident_id() != b.incident_id())
+                         return a.incident_id() > b.incident_id();
+                       return a.id() < b.id();
+                     });
+    int64_t incident_id = 0;
+    v1::Incident incident;
+    absl::Time due = absl::InfinitePast();
+    int64_t subscribers = 0;
+    int64_t affected = 0;
+    for (v1::Message& m : *waiting) {
+      if (m.incident_id() != incident_id) {
+        absl::StatusOr<v1::Incident> found = r.GetIncident(m.incident_id());
+        if (!found.ok()) return found.status();
+        incident = *std::move(found);
+        incident_id = incident.id();
+        absl::StatusOr<std::vector<v1::Message>> published =
+            r.ListMessages({incident_id, {v1::MESSAGE_STATE_PUBLISHED}});
+        if (!published.ok()) return published.status();
+        due = UpdateDueAt(incident, *published);
+        absl::StatusOr<int64_t> audience = r.CountAudience(
+            {incident.component_ids().begin(), incident.component_ids().end()});
+        if (!audience.ok()) return audience.status();
+        subscribers = *audience;
+        affected = -1;  // counted when a message needs it
+      }
+      if (m.audience() == v1::AUDIENCE_AFFECTED_CUSTOMERS && affected < 0) {
+        // Not yet approved: the customers approving it now would reach.
+        absl::StatusOr<std::vector<v1::Amends>> amends =
+            aftercare_.Propose(r, incident);
+        if (!amends.ok()) return amends.status();
+        affected = static_cast<int64_t>(amends->size());
+      }
+      v1::InboxItem& item = out.emplace_back();
+      item.set_incident_ref(incident.ref());
+      item.set_incident_title(incident.title());
+      item.set_incident_impact(incident.impact());
+      item.set_audience_size(m.audience() == v1::AUDIENCE_AFFECTED_CUSTOMERS
+                                 ? affected
+                                 : subscribers);
+      if (due != absl::InfinitePast()) {
+        *item.mutable_update_due_at() = ToProtoTime(due);
+        item.set_update_overdue(now >= due);
+      }
+      m.clear_published_incident();
+      *item.mutable_message() = std::move(m);
+    }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -33,6 +33,11 @@ class IncidentQueries {
   absl::StatusOr<std::vector<v1::Message>> ListMessages(
       int64_t incident_id, std::vector<v1::MessageState> states) const;
 
+  // Every message waiting for approval with its incident, audience size
+  // and update cadence: newest incident first, each incident's oldest
+  // message first.
+  absl::StatusOr<std::vector<v1::InboxItem>> Inbox() const;
+
   // One message with its versions, its audit entries and a preview of what
   // each channel sends (email as the first subscriber it goes to would get
   // it; for an apology or follow-up, the first few customers' own copies).
@@ -63,6 +68,11 @@ class IncidentQueries {
                                                     bool unrouted_only) const;
 
  private:
+  // When customers of `incident` are next due an update (see InboxItem),
+  // given its messages; InfinitePast when no cadence applies.
+  absl::Time UpdateDueAt(const v1::Incident& incident,
+                         const std::vector<v1::Message>& messages) const;
+
   // How many customers' own copies of an apology a preview shows.
   static constexpr size_t kPersonalPreviews = 3;
 

@@ -113,8 +113,33 @@ PageReply ConsoleApi::Call(absl::string_view method, absl::string_view json,
                                           ": ", parsed.message().as_string()));
     }
   }
+  std::unique_ptr<pb::Message> response(
+      factory->GetPrototype(descriptor->output_type())->New());
+  const grpc::Status status = Invoke(method, *request, *response, bearer);
+  if (!status.ok()) {
+    return ConsoleApiError(
+        HttpStatusForGrpc(status.error_code()),
+        absl::StatusCodeToString(
+            static_cast<absl::StatusCode>(status.error_code())),
+        status.error_message());
+  }
+  return Json(200, ToReplyJson(*response));
+}
+
+grpc::Status ConsoleApi::Invoke(absl::string_view method,
+                                const pb::Message& request,
+                                pb::Message& response,
+                                const std::string& bearer) const {
+  const pb::MethodDescriptor* descriptor = FindUnaryMethod(method);
+  if (descriptor == nullptr ||
+      descriptor->input_type() != request.GetDescriptor() ||
+      descriptor->output_type() != response.GetDescriptor()) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        absl::StrCat("no unary method \"", method,
+                                     "\" with these message types"));
+  }
   std::string wire;
-  request->SerializeToString(&wire);
+  request.SerializeToString(&wire);
   grpc::Slice slice(wire);
   grpc::ByteBuffer request_buffer(&slice, 1);
   grpc::ByteBuffer response_buffer;
@@ -129,27 +154,19 @@ PageReply ConsoleApi::Call(absl::string_view method, absl::string_view json,
                  grpc::StubOptions(), &request_buffer, &response_buffer,
                  [&done](grpc::Status s) { done.set_value(std::move(s)); });
   const grpc::Status status = done.get_future().get();
-  if (!status.ok()) {
-    return ConsoleApiError(
-        HttpStatusForGrpc(status.error_code()),
-        absl::StatusCodeToString(
-            static_cast<absl::StatusCode>(status.error_code())),
-        status.error_message());
-  }
+  if (!status.ok()) return status;
   std::vector<grpc::Slice> slices;
   if (!response_buffer.Dump(&slices).ok()) {
-    return ConsoleApiError(500, "INTERNAL", "unreadable response");
+    return grpc::Status(grpc::StatusCode::INTERNAL, "unreadable response");
   }
   std::string response_wire;
   for (const grpc::Slice& s : slices) {
     response_wire.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
-  std::unique_ptr<pb::Message> response(
-      factory->GetPrototype(descriptor->output_type())->New());
-  if (!response->ParseFromString(response_wire)) {
-    return ConsoleApiError(500, "INTERNAL", "unparsable response");
+  if (!response.ParseFromString(response_wire)) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response");
   }
-  return Json(200, ToReplyJson(*response));
+  return grpc::Status::OK;
 }
 
 }  // namespace herald

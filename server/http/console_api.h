@@ -15,7 +15,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/support/status.h"
 #include "server/http/self_service_routes.h"
 
 namespace herald {
@@ -32,6 +34,13 @@ class ConsoleApi {
   // that is not the request message.
   PageReply Call(absl::string_view method, absl::string_view json,
                  const std::string& bearer) const;
+
+  // The same call with messages: `request` and `response` must be the
+  // method's types. The console's pages use it.
+  grpc::Status Invoke(absl::string_view method,
+                      const google::protobuf::Message& request,
+                      google::protobuf::Message& response,
+                      const std::string& bearer) const;
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

@@ -2,14 +2,17 @@
 
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "herald/enum_labels.h"
+#include "herald/json_output.h"
 #include "server/core/log.h"
+#include "server/http/console_pages.h"
 
 namespace herald {
 namespace {
@@ -17,6 +20,7 @@ namespace {
 constexpr char kHome[] = "/console/";
 constexpr char kSignIn[] = "/console/sign-in";
 constexpr char kSignOut[] = "/console/sign-out";
+constexpr char kScript[] = "/console/console.js";
 
 std::string First(const std::multimap<std::string, std::string>& fields,
                   const std::string& name) {
@@ -41,15 +45,6 @@ std::string SessionCookie(const ConsoleDeps& deps, absl::string_view value,
                       "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=",
                       absl::ToInt64Seconds(max_age),
                       deps.tls ? "; Secure" : "");
-}
-
-PageReply Redirect(absl::string_view to) {
-  PageReply reply;
-  reply.status = 303;
-  reply.content_type = "text/plain; charset=utf-8";
-  reply.body = absl::StrCat("See ", to, "\n");
-  reply.headers.emplace_back("Location", std::string(to));
-  return reply;
 }
 
 PageReply Page(const ConsoleDeps& deps, int status, absl::string_view name,
@@ -97,24 +92,10 @@ PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request) {
   }
   ConsoleSessions::Created created = deps.sessions.Start(*caller);
   LogInfo("console sign-in", {{"person", caller->person_id}});
-  PageReply reply = Redirect(kHome);
+  PageReply reply = SeeOther(kHome);
   reply.headers.emplace_back(
       "Set-Cookie", SessionCookie(deps, created.secret, deps.sessions.ttl()));
   return reply;
-}
-
-PageReply Home(const ConsoleDeps& deps,
-               const ConsoleSessions::Session& session) {
-  TemplateContext ctx;
-  ctx.values["heading"] = "Comms console";
-  ctx.values["person_id"] = session.caller.person_id;
-  std::vector<std::string> roles;
-  for (v1::Role r : session.caller.roles) roles.push_back(EnumLabel(r));
-  ctx.values["roles"] = absl::StrJoin(roles, ", ");
-  ctx.values["csrf_token"] = session.csrf_token;
-  ctx.values["expires"] = absl::FormatTime(
-      "%Y-%m-%d %H:%M UTC", session.expires, absl::UTCTimeZone());
-  return Page(deps, 200, "console_home.html", std::move(ctx));
 }
 
 // The JSON API needs POST, a live session and its CSRF token in a header
@@ -142,6 +123,15 @@ PageReply ApiCall(const ConsoleDeps& deps, absl::string_view method,
 
 }  // namespace
 
+PageReply SeeOther(absl::string_view to) {
+  PageReply reply;
+  reply.status = 303;
+  reply.content_type = "text/plain; charset=utf-8";
+  reply.body = absl::StrCat("See ", to, "\n");
+  reply.headers.emplace_back("Location", std::string(to));
+  return reply;
+}
+
 bool IsConsolePath(absl::string_view path) {
   return path == "/console" || absl::StartsWith(path, "/console/");
 }
@@ -160,10 +150,9 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
     return ApiCall(deps, path.substr(strlen(kConsoleApiPrefix)), request,
                    secret, session.has_value());
   }
-  if (path == "/console" || path == kHome) {
+  if (path == kScript) {
     if (request.form.post) return Refused(deps, 405, "Use GET here.");
-    if (!session) return Redirect(kSignIn);
-    return Home(deps, *session);
+    return ConsoleScript(deps);
   }
   if (path == kSignOut) {
     if (!request.form.post) return Refused(deps, 405, "Sign out with POST.");
@@ -179,12 +168,75 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
     }
     deps.sessions.End(secret);
     LogInfo("console sign-out", {{"person", session->caller.person_id}});
-    PageReply reply = Redirect(kSignIn);
+    PageReply reply = SeeOther(kSignIn);
     reply.headers.emplace_back("Set-Cookie",
                                SessionCookie(deps, "", absl::ZeroDuration()));
     return reply;
   }
-  return Refused(deps, 404, "No such console page.");
+  if (deps.api == nullptr) return Refused(deps, 404, "No such console page.");
+  if (!session) {
+    return request.form.post
+               ? Refused(deps, 401, "Your session has ended. Sign in again.")
+               : SeeOther(kSignIn);
+  }
+  const ConsoleView view{deps, *session, secret};
+  absl::string_view rest = path;
+  absl::ConsumePrefix(&rest, kHome);
+  const std::vector<std::string> parts = absl::StrSplit(rest, '/');
+  if (!request.form.post) {
+    const auto query = ParseUrlEncoded(request.form.query);
+    if (path == "/console" || path == kHome) return InboxPage(view);
+    if (parts.size() == 2 && parts[0] == "messages") {
+      return MessagePage(view, parts[1], First(query, "done"));
+    }
+    if (parts.size() == 4 && parts[0] == "messages" && parts[2] == "email") {
+      return EmailPreviewFrame(view, parts[1], parts[3]);
+    }
+    if (parts.size() == 2 && parts[0] == "incidents") {
+      return IncidentPage(view, parts[1]);
+    }
+    return Refused(deps, 404, "No such console page.");
+  }
+  if (parts.size() != 3 || parts[0] != "messages") {
+    return Refused(deps, 405, "Use GET here.");
+  }
+  const auto form = ParseUrlEncoded(request.form.body);
+  if (!deps.sessions.CsrfTokenMatches(secret, First(form, "csrf"))) {
+    return Refused(deps, 403,
+                   "This form is out of date or did not come from the "
+                   "console. Reload the page and try again.");
+  }
+  return MessageAction(view, parts[1], parts[2], form);
+}
+
+std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
+    const ConsoleDeps& deps, const ConsoleRequest& request) {
+  if (request.form.post || deps.events == nullptr) {
+    return Refused(deps, 405, "Listen to events with GET.");
+  }
+  std::string secret = CookieValue(request.cookie, kConsoleCookie);
+  if (!deps.sessions.Find(secret)) {
+    return Refused(deps, 401, "Your session has ended. Sign in again.");
+  }
+  ConsoleEventStream stream;
+  stream.secret = std::move(secret);
+  const std::string asked =
+      First(ParseUrlEncoded(request.form.query), "incident");
+  absl::string_view incident = asked;
+  if (!incident.empty()) {
+    absl::ConsumePrefix(&incident, "INC-");
+    if (!absl::SimpleAtoi(incident, &stream.incident_id) ||
+        stream.incident_id <= 0) {
+      return Refused(deps, 400, "incident: expected an incident like INC-12.");
+    }
+  }
+  return stream;
+}
+
+std::string ServerSentEvent(const v1::WatchEvent& event) {
+  std::string json = ToReplyJson(event);
+  if (!json.empty() && json.back() == '\n') json.pop_back();
+  return absl::StrCat("data: ", json, "\n\n");
 }
 
 }  // namespace herald

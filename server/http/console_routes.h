@@ -7,6 +7,10 @@
 //   POST /console/sign-out  ends the session on the server, clears the cookie
 //   POST /console/api/...   the JSON API (console_api.h), as the session;
 //                           needs the X-CSRF-Token header
+//   GET  /console/events    server-sent events: what `herald watch` sees,
+//                           of every incident or of ?incident=INC-n, for
+//                           the pages' live updates (HttpServer streams it)
+//   and the pages of console_pages.h.
 // The session cookie is HttpOnly, SameSite=Strict, limited to /console,
 // expiring with the session, and Secure when heraldd serves TLS. Every POST
 // is refused (403) when its Origin header names another site; every POST
@@ -16,11 +20,14 @@
 #ifndef HERALD_SERVER_HTTP_CONSOLE_ROUTES_H_
 #define HERALD_SERVER_HTTP_CONSOLE_ROUTES_H_
 
+#include <cstdint>
 #include <string>
+#include <variant>
 
 #include "absl/strings/string_view.h"
 #include "server/core/authorizer.h"
 #include "server/core/console_sessions.h"
+#include "server/core/event_hub.h"
 #include "server/core/renderer.h"
 #include "server/http/console_api.h"
 #include "server/http/self_service_routes.h"
@@ -35,6 +42,8 @@ struct ConsoleDeps {
   bool tls = false;  // the cookie gets Secure
   // Serves /console/api/; null: 404.
   const ConsoleApi* api = nullptr;
+  // Feeds /console/events; null: 404.
+  EventHub* events = nullptr;
 };
 
 struct ConsoleRequest {
@@ -46,12 +55,30 @@ struct ConsoleRequest {
 };
 
 inline constexpr char kConsoleCookie[] = "herald_console";
+inline constexpr char kConsoleEventsPath[] = "/console/events";
 
 bool IsConsolePath(absl::string_view path);
+
+// 303 See Other to `to`: where a console form or sign-in sends the browser.
+PageReply SeeOther(absl::string_view to);
 
 // `path` is one that IsConsolePath accepts.
 PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
                        const ConsoleRequest& request);
+
+// A granted /console/events stream: whose, and of which incident.
+struct ConsoleEventStream {
+  int64_t incident_id = 0;  // 0: every incident
+  std::string secret;       // the session's; the stream ends with it
+};
+
+// Checks a GET of /console/events: a live session, and a well-formed
+// ?incident=. Either the stream to open or the reply refusing it.
+std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
+    const ConsoleDeps& deps, const ConsoleRequest& request);
+
+// One server-sent event carrying `event` as single-line JSON.
+std::string ServerSentEvent(const v1::WatchEvent& event);
 
 }  // namespace herald
 

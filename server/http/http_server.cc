@@ -3,13 +3,17 @@
 #include <pthread.h>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -60,7 +64,13 @@ struct Reply {
   std::string content_type = "text/plain";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: instead of a body, the connection becomes this event stream.
+  std::optional<ConsoleEventStream> events;
 };
+
+// How often an idle event stream sends a comment, which finds clients that
+// went away and ends streams whose session has.
+constexpr auto kEventStreamHeartbeat = std::chrono::seconds(20);
 
 Reply Text(std::string body, const char* type = "text/plain") {
   return Reply{200, type, std::move(body), {}};
@@ -177,8 +187,29 @@ struct HttpServer::Impl {
     --inflight;
   }
 
+  // Event streams' subscriptions, so that Stop can end them before the
+  // I/O threads go: a wake-up must never post to a stopped server.
+  // False once Stop has begun: the stream must end at once.
+  bool AddStream(std::shared_ptr<EventHub::Subscription> s) {
+    absl::MutexLock lock(&streams_mu);
+    if (streams_closed) return false;
+    streams.push_back(std::move(s));
+    return true;
+  }
+  // Unsubscribes `s`; after it returns no wake-up of `s` runs.
+  void EndStream(const std::shared_ptr<EventHub::Subscription>& s) {
+    deps.console->events->Unsubscribe(s);
+    absl::MutexLock lock(&streams_mu);
+    streams.erase(std::remove(streams.begin(), streams.end(), s),
+                  streams.end());
+  }
+
   absl::Mutex inflight_mu;
   int inflight ABSL_GUARDED_BY(inflight_mu) = 0;  // webhooks not yet answered
+  absl::Mutex streams_mu;
+  std::vector<std::shared_ptr<EventHub::Subscription>> streams
+      ABSL_GUARDED_BY(streams_mu);
+  bool streams_closed ABSL_GUARDED_BY(streams_mu) = false;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   asio::thread_pool blocking{2};
@@ -272,6 +303,7 @@ class HttpServer::Impl::Session
   }
 
   void Write(Reply reply, bool keep_alive) {
+    if (reply.events) return StartEventStream(*std::move(reply.events));
     if (!request_id_.empty()) LogRequest(reply.status);
     response_ = {};
     response_.version(11);
@@ -325,8 +357,103 @@ class HttpServer::Impl::Session
     }
   }
 
+  // ---- a server-sent event stream (/console/events) ----
+  // From here on the connection only writes: the header, then each event
+  // the subscription queues, and a heartbeat comment. Its wake-ups, writes
+  // and heartbeats all run on `strand_`, one at a time.
+
+  void StartEventStream(ConsoleEventStream grant) {
+    if (!request_id_.empty()) LogRequest(200);
+    grant_ = std::move(grant);
+    strand_.emplace(asio::make_strand(stream_.get_executor()));
+    heartbeat_.emplace(*strand_);
+    Tcp().expires_never();  // the heartbeat finds clients that went away
+    pending_ = absl::StrCat(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
+        request_id_.empty()
+            ? ""
+            : absl::StrCat(kRequestIdHeader, ": ", request_id_, "\r\n"),
+        "Connection: close\r\n\r\nretry: 3000\n\n");
+    std::weak_ptr<Session> weak = this->shared_from_this();
+    auto strand = *strand_;
+    subscription_ = server_.deps.console->events->Subscribe(
+        grant_.incident_id, [weak, strand] {
+          // Only posts: the session is locked (and perhaps destroyed) on
+          // the strand, never on the publishing thread.
+          asio::post(strand, [weak] {
+            if (auto self = weak.lock()) self->DrainEvents();
+          });
+        });
+    if (!server_.AddStream(subscription_)) {  // the server is stopping
+      stream_ended_ = true;
+      server_.deps.console->events->Unsubscribe(subscription_);
+      return Close();
+    }
+    v1::WatchEvent watching;
+    watching.set_kind("watching");
+    watching.set_incident_id(grant_.incident_id);
+    pending_ += ServerSentEvent(watching);
+    asio::dispatch(*strand_, [self = this->shared_from_this()] {
+      self->FlushEvents();
+      self->Heartbeat();
+    });
+  }
+
+  void DrainEvents() {
+    if (stream_ended_) return;
+    v1::WatchEvent event;
+    while (subscription_->Pop(&event)) pending_ += ServerSentEvent(event);
+    FlushEvents();
+  }
+
+  void FlushEvents() {
+    if (stream_ended_ || writing_ || pending_.empty()) return;
+    writing_ = true;
+    out_ = std::move(pending_);
+    pending_.clear();
+    asio::async_write(
+        stream_, asio::buffer(out_),
+        asio::bind_executor(*strand_, [self = this->shared_from_this()](
+                                          beast::error_code ec, size_t) {
+          self->writing_ = false;
+          if (ec) return self->EndEventStream();  // the client went away
+          self->FlushEvents();
+        }));
+  }
+
+  void Heartbeat() {
+    heartbeat_->expires_after(kEventStreamHeartbeat);
+    heartbeat_->async_wait(
+        [self = this->shared_from_this()](beast::error_code ec) {
+          if (ec || self->stream_ended_) return;
+          if (!self->server_.deps.console->sessions.Find(self->grant_.secret)) {
+            return self->EndEventStream();  // signed out or expired
+          }
+          self->pending_ += ": heartbeat\n\n";
+          self->FlushEvents();
+          self->Heartbeat();
+        });
+  }
+
+  void EndEventStream() {
+    if (stream_ended_) return;
+    stream_ended_ = true;
+    heartbeat_->cancel();
+    server_.EndStream(subscription_);
+    Close();
+  }
+
   Impl& server_;
   Stream stream_;
+  ConsoleEventStream grant_;
+  std::optional<asio::strand<asio::any_io_executor>> strand_;
+  std::optional<asio::steady_timer> heartbeat_;
+  std::shared_ptr<EventHub::Subscription> subscription_;
+  std::string pending_;  // events not yet written
+  std::string out_;      // being written
+  bool writing_ = false;
+  bool stream_ended_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
@@ -393,6 +520,27 @@ void HttpServer::Impl::Dispatch(const Request& req,
                        std::move(page.body), std::move(page.headers)};
         },
         std::move(respond));
+  }
+  if (path == kConsoleEventsPath && deps.console != nullptr &&
+      deps.console->events != nullptr && req.method() == http::verb::get) {
+    const size_t q = target.find('?');
+    ConsoleRequest console{FormRequest{false,
+                                       std::string(q == absl::string_view::npos
+                                                       ? absl::string_view()
+                                                       : target.substr(q + 1)),
+                                       "", ""},
+                           Header(req, http::field::host),
+                           Header(req, http::field::origin),
+                           Header(req, http::field::cookie), ""};
+    auto opened = OpenConsoleEvents(*deps.console, console);
+    if (auto* refused = std::get_if<PageReply>(&opened)) {
+      return respond(Reply{refused->status, std::move(refused->content_type),
+                           std::move(refused->body),
+                           std::move(refused->headers)});
+    }
+    Reply stream;
+    stream.events = std::get<ConsoleEventStream>(std::move(opened));
+    return respond(std::move(stream));
   }
   if (IsConsolePath(path) && deps.console != nullptr) {
     if (!get && req.method() != http::verb::post) {
@@ -697,6 +845,15 @@ void HttpServer::Stop() {
         +[](int* n) { return *n == 0; }, &s.inflight));
   }
   s.blocking.join();
+  // Event streams never end by themselves: end their subscriptions, then
+  // let io.stop() drop the connections.
+  std::vector<std::shared_ptr<EventHub::Subscription>> streams;
+  {
+    absl::MutexLock lock(&s.streams_mu);
+    s.streams_closed = true;
+    streams = s.streams;
+  }
+  for (const auto& sub : streams) s.EndStream(sub);
   s.work.reset();
   s.io.stop();
   for (std::thread& t : s.threads) t.join();

@@ -219,7 +219,8 @@ PageReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
 }  // namespace
 
 PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
-                   absl::string_view what, absl::string_view referrer_policy) {
+                   absl::string_view what, absl::string_view referrer_policy,
+                   absl::string_view csp) {
   PageReply reply;
   reply.status = status;
   if (!html.ok()) {
@@ -235,9 +236,7 @@ PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
       {"Cache-Control", "no-store"},
       {"Referrer-Policy", std::string(referrer_policy)},
       {"X-Content-Type-Options", "nosniff"},
-      {"Content-Security-Policy",
-       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'"},
+      {"Content-Security-Policy", std::string(csp)},
   };
   return reply;
 }

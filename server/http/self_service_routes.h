@@ -46,8 +46,13 @@ struct PageReply {
 // with a Content-Security-Policy that allows no script and forms to this
 // site only, and `referrer_policy`. A render failure is logged (as `what`)
 // and answered 500 without its details.
+// `csp` replaces that policy for pages that need more (the console's).
+inline constexpr char kNoScriptCsp[] =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
 PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
-                   absl::string_view what, absl::string_view referrer_policy);
+                   absl::string_view what, absl::string_view referrer_policy,
+                   absl::string_view csp = kNoScriptCsp);
 
 // What the routes serve; a null service answers 404.
 struct SelfServiceDeps {

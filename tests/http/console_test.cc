@@ -9,85 +9,17 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/secret_token.h"
-#include "server/http/http_server.h"
-#include "tests/testing/grpc_harness.h"
+#include "tests/http/console_fixture.h"
 
 namespace herald {
 namespace {
 
-using testing::GrpcHarness;
+using console_testing::ConsoleApiTest;
+using console_testing::ConsoleTest;
+using console_testing::TokenOf;
+
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string TokenOf(const std::string& person) {
-  return testing::TokenFor(person);
-}
-
-// heraldd's HTTP edge with the console, over the in-process gRPC services.
-class ConsoleTest : public ::testing::Test {
- protected:
-  ConsoleTest()
-      : api_(g_.server->InProcessChannel(grpc::ChannelArguments())),
-        console_{g_.authorizer, g_.sessions, *g_.core.renderer,
-                 "Acme Cloud",  false,       &api_},
-        page_(g_.core.deps),
-        server_([&] {
-          HttpDeps d{g_.core.intake, page_, g_.core.registry, g_.core.metrics,
-                     Sha256Hex("x")};
-          d.console = &console_;
-          return d;
-        }()) {
-    port_ = *server_.Bind("127.0.0.1:0");
-    server_.Start();
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-  }
-
-  // Signs `person` in; returns the session cookie's value ("" on failure)
-  // and keeps the whole Set-Cookie header in `set_cookie_`.
-  std::string SignIn(const std::string& person) {
-    auto r = client_->Post("/console/sign-in", "token=" + TokenOf(person),
-                           "application/x-www-form-urlencoded");
-    if (!r || r->status != 303) return "";
-    set_cookie_ = r->get_header_value("Set-Cookie");
-    std::smatch m;
-    return std::regex_search(set_cookie_, m,
-                             std::regex("herald_console=([0-9a-f]+)"))
-               ? m[1].str()
-               : "";
-  }
-
-  httplib::Result Home(const std::string& cookie) {
-    return client_->Get("/console/", {{"Cookie", "herald_console=" + cookie}});
-  }
-
-  // The CSRF token the home page's sign-out form carries.
-  std::string CsrfOf(const std::string& cookie) {
-    auto r = Home(cookie);
-    std::smatch m;
-    return r && std::regex_search(
-                    r->body, m,
-                    std::regex("name=\"csrf\" value=\"([0-9a-f]+)\""))
-               ? m[1].str()
-               : "";
-  }
-
-  httplib::Result SignOut(const std::string& cookie, const std::string& csrf,
-                          httplib::Headers extra = {}) {
-    extra.emplace("Cookie", "herald_console=" + cookie);
-    return client_->Post("/console/sign-out", extra, "csrf=" + csrf,
-                         "application/x-www-form-urlencoded");
-  }
-
-  GrpcHarness g_;
-  ConsoleApi api_;
-  ConsoleDeps console_;
-  StatusPage page_;
-  HttpServer server_;
-  int port_ = 0;
-  std::unique_ptr<httplib::Client> client_;
-  std::string set_cookie_;
-};
 
 TEST_F(ConsoleTest, SigningInWithATokenGivesAStrictHttpOnlyExpiringCookie) {
   const std::string cookie = SignIn("carol");
@@ -182,31 +114,6 @@ TEST_F(ConsoleTest, APostFromAnotherOriginIsRefusedEvenWithTheToken) {
       cookie, csrf, {{"Origin", "http://127.0.0.1:" + std::to_string(port_)}});
   EXPECT_EQ(same->status, 303);
 }
-
-class ConsoleApiTest : public ConsoleTest {
- protected:
-  // POSTs `json` to the API method as the holder of `cookie`, with the
-  // session's CSRF token unless `csrf` says otherwise.
-  httplib::Result Api(const std::string& method, const std::string& json,
-                      const std::string& cookie,
-                      std::optional<std::string> csrf = std::nullopt) {
-    httplib::Headers headers{{"Cookie", "herald_console=" + cookie}};
-    const std::string token = csrf ? *csrf : CsrfOf(cookie);
-    if (!token.empty()) headers.emplace("X-CSRF-Token", token);
-    return client_->Post("/console/api/" + method, headers, json,
-                         "application/json");
-  }
-
-  // An engineer's update on a fresh checkout incident; returns the draft.
-  v1::Message Draft() {
-    const int64_t incident =
-        g_.core.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp"}))
-            ->incident_id;
-    return g_.core.workflow
-        .PostUpdate(testing::Engineer(), incident, "rolled back")
-        ->draft;
-  }
-};
 
 TEST_F(ConsoleApiTest, ASessionCallsTheGrpcServicesInProtobufJson) {
   const v1::Message draft = Draft();
