@@ -462,6 +462,38 @@ class Commands {
     return kExitOk;
   }
 
+  // What waits for approval, with what a reviewer weighs first; the comms
+  // console's inbox.
+  int Inbox() {
+    v1::GetInboxResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.messages->GetInbox(&c, v1::GetInboxRequest(), &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    if (resp.items().empty()) {
+      out_ << "Nothing waits for approval.\n";
+      return kExitOk;
+    }
+    Table t({"INCIDENT", "MESSAGE", "KIND", "AUTHOR", "CREATED", "AUDIENCE",
+             "NEXT UPDATE DUE", "TITLE"});
+    for (const v1::InboxItem& item : resp.items()) {
+      const v1::Message& m = item.message();
+      std::string due = "-";
+      if (item.has_update_due_at()) {
+        due = item.update_overdue()
+                  ? absl::StrCat("OVERDUE since ", When(item.update_due_at()))
+                  : When(item.update_due_at());
+      }
+      t.Add({item.incident_ref(), m.ref(), EnumLabel(m.kind()), m.author_id(),
+             When(m.created_at()), absl::StrCat(item.audience_size()), due,
+             OneLine(m.title(), 50)});
+    }
+    t.Print(out_);
+    return kExitOk;
+  }
+
   int Preview(const std::string& message) {
     absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
     if (!got.ok()) return kExitError;
@@ -1463,6 +1495,12 @@ int Run(int argc, const char* const* argv, const Connector& connect,
     if (messages->get_subcommands().empty())
       rc = cmd.Messages(incident, states);
   });
+
+  app.add_subcommand("inbox",
+                     "Messages waiting for approval, newest incident first, "
+                     "with their audience and when customers are due their "
+                     "next update")
+      ->callback([&] { rc = cmd.Inbox(); });
 
   std::string message;
   int version = 0;

@@ -336,7 +336,9 @@ grpc::ServerUnaryReactor* MessageServiceImpl::GetInbox(
 // anyone else's.
 class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
  public:
-  WatchReactor(EventHub& hub, int64_t incident_id, absl::Time now) : hub_(hub) {
+  WatchReactor(EventHub& hub, Caller caller, int64_t incident_id,
+               absl::Time now)
+      : hub_(hub), caller_(std::move(caller)) {
     // First, say what is being watched: the caller knows the stream is live.
     next_.set_kind("watching");
     next_.set_actor("herald");
@@ -378,6 +380,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
     if (writing_ || finished_) return;
     if (cancelled_) return FinishOnce(grpc::Status::OK);
     if (!sub_->Pop(&next_)) return;
+    next_ = VisibleTo(caller_, std::move(next_));
     writing_ = true;
     StartWrite(&next_);
   }
@@ -388,6 +391,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
   }
 
   EventHub& hub_;
+  const Caller caller_;
   std::shared_ptr<EventHub::Subscription> sub_;
   absl::Mutex mu_;
   v1::WatchEvent next_ ABSL_GUARDED_BY(mu_);
@@ -408,8 +412,9 @@ class RefusedStream final : public grpc::ServerWriteReactor<T> {
 
 grpc::ServerWriteReactor<v1::WatchEvent>* IncidentServiceImpl::Watch(
     grpc::CallbackServerContext* ctx, const v1::WatchRequest* req) {
-  absl::Status status =
-      AuthorizedCaller(ctx, deps_, Permission::kRead).status();
+  absl::StatusOr<Caller> caller =
+      AuthorizedCaller(ctx, deps_, Permission::kRead);
+  absl::Status status = caller.status();
   int64_t incident_id = 0;
   if (status.ok() && !req->incident().empty()) {
     absl::StatusOr<int64_t> id = IncidentId(req->incident());
@@ -420,7 +425,8 @@ grpc::ServerWriteReactor<v1::WatchEvent>* IncidentServiceImpl::Watch(
     status = absl::UnavailableError("this server has no event stream");
   }
   if (!status.ok()) return new RefusedStream<v1::WatchEvent>(status);
-  return new WatchReactor(*deps_.events, incident_id, deps_.clock.Now());
+  return new WatchReactor(*deps_.events, *std::move(caller), incident_id,
+                          deps_.clock.Now());
 }
 
 grpc::ServerUnaryReactor* IncidentServiceImpl::AcknowledgeIncident(

@@ -110,4 +110,12 @@ int EventHub::subscribers() const {
   return static_cast<int>(subs_.size());
 }
 
+v1::WatchEvent VisibleTo(const Caller& caller, v1::WatchEvent event) {
+  if ((event.kind() == "delivered" || event.kind() == "delivery_failed") &&
+      !Authorizer::Authorize(caller, Permission::kReadDeliveries).ok()) {
+    event.set_text("a recipient (whom, only comms and admin roles see)");
+  }
+  return event;
+}
+
 }  // namespace herald

@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "herald/v1/herald.pb.h"
+#include "server/core/authorizer.h"
 
 namespace herald {
 
@@ -86,6 +87,11 @@ class EventHub {
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<Subscription>> subs_ ABSL_GUARDED_BY(mu_);
 };
+
+// `event` as `caller` may see it: a delivery event names the recipient's
+// address, so it keeps its text only for those who may read deliveries
+// (Permission::kReadDeliveries), as with `herald deliveries`.
+v1::WatchEvent VisibleTo(const Caller& caller, v1::WatchEvent event);
 
 }  // namespace herald
 

@@ -215,11 +215,14 @@ std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
     return Refused(deps, 405, "Listen to events with GET.");
   }
   std::string secret = CookieValue(request.cookie, kConsoleCookie);
-  if (!deps.sessions.Find(secret)) {
+  const std::optional<ConsoleSessions::Session> session =
+      deps.sessions.Find(secret);
+  if (!session) {
     return Refused(deps, 401, "Your session has ended. Sign in again.");
   }
   ConsoleEventStream stream;
   stream.secret = std::move(secret);
+  stream.caller = session->caller;
   const std::string asked =
       First(ParseUrlEncoded(request.form.query), "incident");
   absl::string_view incident = asked;

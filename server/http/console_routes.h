@@ -70,6 +70,7 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
 struct ConsoleEventStream {
   int64_t incident_id = 0;  // 0: every incident
   std::string secret;       // the session's; the stream ends with it
+  Caller caller;            // what they may see (VisibleTo)
 };
 
 // Checks a GET of /console/events: a live session, and a well-formed

@@ -403,7 +403,9 @@ class HttpServer::Impl::Session
   void DrainEvents() {
     if (stream_ended_) return;
     v1::WatchEvent event;
-    while (subscription_->Pop(&event)) pending_ += ServerSentEvent(event);
+    while (subscription_->Pop(&event)) {
+      pending_ += ServerSentEvent(VisibleTo(grant_.caller, std::move(event)));
+    }
     FlushEvents();
   }
 

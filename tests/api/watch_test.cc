@@ -23,11 +23,12 @@ using testing::TokenFor;
 
 struct Watcher {
   Watcher(GrpcHarness& h, const std::string& incident,
-          const grpc::ChannelArguments& args = {}) {
+          const grpc::ChannelArguments& args = {},
+          const std::string& person = "dave") {
     channel = grpc::CreateCustomChannel(
         h.address(), grpc::InsecureChannelCredentials(), args);
     stub = v1::IncidentService::NewStub(channel);
-    ctx.AddMetadata("authorization", "Bearer " + TokenFor("dave"));
+    ctx.AddMetadata("authorization", "Bearer " + TokenFor(person));
     v1::WatchRequest req;
     req.set_incident(incident);
     reader = stub->Watch(&ctx, req);
@@ -98,6 +99,24 @@ TEST(WatchTest, AWatcherOfOneIncidentSeesOnlyThatIncident) {
   ASSERT_TRUE(w.ReadUntil("update", &e));
   EXPECT_EQ(e.incident_id(), second);
   EXPECT_EQ(e.text(), "yours");
+}
+
+TEST(WatchTest, OnlyRolesThatReadDeliveriesSeeWhomADeliveryReached) {
+  GrpcHarness h;
+  Watcher engineer(h, "", {}, "alice");
+  Watcher admin(h, "", {}, "dave");
+  ASSERT_TRUE(engineer.live && admin.live);
+  h.core.events.Publish(h.core.clock.Now(), 1, "delivered", "herald",
+                        "subscriber:globex by email grace@globex.example",
+                        "MSG-2");
+  v1::WatchEvent seen_by_engineer, seen_by_admin;
+  ASSERT_TRUE(engineer.ReadUntil("delivered", &seen_by_engineer));
+  ASSERT_TRUE(admin.ReadUntil("delivered", &seen_by_admin));
+  EXPECT_THAT(seen_by_engineer.text(),
+              ::testing::Not(::testing::HasSubstr("grace@globex.example")));
+  EXPECT_EQ(seen_by_engineer.message_ref(), "MSG-2");
+  EXPECT_EQ(seen_by_admin.text(),
+            "subscriber:globex by email grace@globex.example");
 }
 
 TEST(WatchTest, AWatcherThatNeverReadsBlocksNeitherTheServerNorOthers) {

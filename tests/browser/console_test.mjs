@@ -39,6 +39,7 @@ async function signIn(context, token) {
 }
 
 // Every visible form control has a label; every button has a name.
+// (Keyboard use is checked where the test edits and approves.)
 async function checkLabels(page) {
   const unlabelled = await page.$$eval(
       'input:not([type=hidden]), textarea, select',
@@ -49,6 +50,41 @@ async function checkLabels(page) {
       'button', (els) => els.filter((e) => !e.textContent.trim())
                             .map((e) => e.outerHTML));
   assert.deepEqual(unnamed, [], 'buttons without a name');
+}
+
+// Text and controls meet WCAG 2.1 AA contrast: 4.5:1 for body text, 3:1
+// for large or bold text of 18.66 px and up.
+async function checkContrast(page) {
+  const failures = await page.$$eval(
+      'h1, h2, p, td, th, a, button, .badge, .hint, label, summary, caption',
+      (els) => {
+        const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+        const lum = ([r, g, b]) => {
+          const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const background = (el) => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+          }
+          return [255, 255, 255];
+        };
+        const out = [];
+        for (const el of els) {
+          if (!el.offsetParent || !el.textContent.trim()) continue;
+          const style = getComputedStyle(el);
+          const [a, b] = [lum(rgb(style.color).slice(0, 3)), lum(background(el))];
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          const large = parseFloat(style.fontSize) >= 18.66 ||
+              (parseFloat(style.fontSize) >= 14 && Number(style.fontWeight) >= 700);
+          if (ratio < (large ? 3 : 4.5)) {
+            out.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+          }
+        }
+        return out;
+      });
+  assert.deepEqual(failures, [], 'text below WCAG AA contrast');
 }
 
 try {
@@ -65,6 +101,7 @@ try {
   const link = row.locator('a[href^="/console/messages/"]');
   const ref = (await link.innerText()).split(':')[0];
   await checkLabels(page);
+  await checkContrast(page);
   await page.screenshot({path: `${artifacts}/console-inbox.png`, fullPage: true});
 
   step(`review ${ref}: each channel, the engineer's note, the email itself`);
@@ -78,6 +115,7 @@ try {
   await page.frameLocator('iframe.email').locator('body', {hasText: 'Grace Hopper'})
       .waitFor();
   await checkLabels(page);
+  await checkContrast(page);
   await page.screenshot({path: `${artifacts}/console-review.png`, fullPage: true});
 
   step('edit it, then approve the new version, by keyboard');

@@ -116,6 +116,25 @@ TEST_F(CliTest, CommsLeadApprovesAndTheMessageLeavesTheDraftList) {
   EXPECT_THAT(Run({"messages"}, "carol").out, Not(HasSubstr(msg)));
 }
 
+TEST_F(CliTest, InboxShowsAudienceAndAnOverdueUpdate) {
+  const std::string msg = Draft();
+  Outcome o = Run({"inbox"}, "carol");
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr(msg));
+  EXPECT_THAT(o.out, Not(HasSubstr("OVERDUE")));
+  h_.core.clock.Advance(absl::Hours(3));
+  EXPECT_THAT(Run({"inbox"}, "alice").out, HasSubstr("OVERDUE since"));
+  Outcome json = Run({"inbox", "-o", "json"}, "carol");
+  v1::GetInboxResponse parsed;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(json.out, &parsed).ok())
+      << json.out;
+  ASSERT_EQ(parsed.items_size(), 1);
+  EXPECT_EQ(parsed.items(0).message().ref(), msg);
+  EXPECT_EQ(parsed.items(0).audience_size(), 2);
+  EXPECT_TRUE(parsed.items(0).update_overdue());
+}
+
 TEST_F(CliTest, JsonOutputIsTheProtobufMappingOfTheResponse) {
   const std::string inc = OpenIncident();
   for (const auto& args : std::vector<std::vector<std::string>>{

@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -362,6 +363,24 @@ TEST_F(ConsolePagesTest, TheEventStreamCarriesWhatHeraldWatchSees) {
   EXPECT_THAT(stream.text(), Not(HasSubstr("elsewhere")));
   EXPECT_THAT(stream.text(),
               ContainsRegex("data: \\{[^\n]*\"kind\":\"update\"[^\n]*\n\n"));
+}
+
+TEST_F(ConsolePagesTest, StoppingTheServerEndsItsEventStreams) {
+  const std::string carol = SignIn("carol");
+  std::optional<EventStreamReader> stream;
+  {
+    HttpDeps deps{g_.core.intake, page_, g_.core.registry, g_.core.metrics,
+                  Sha256Hex("x")};
+    deps.console = &console_;
+    HttpServer second(deps);
+    const int port = *second.Bind("127.0.0.1:0");
+    second.Start();
+    stream.emplace(port, carol, "");
+    ASSERT_TRUE(stream->WaitFor("\"kind\":\"watching\""));
+    EXPECT_EQ(g_.core.events.subscribers(), 1);
+  }  // stops and closes, with the stream still open
+  EXPECT_EQ(g_.core.events.subscribers(), 0);
+  EXPECT_FALSE(stream->WaitFor("never sent"));  // returns: the stream ended
 }
 
 TEST_F(ConsolePagesTest, TheEventStreamNeedsALiveSession) {
