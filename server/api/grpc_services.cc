@@ -131,15 +131,15 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::ListIncidents(
 grpc::ServerUnaryReactor* IncidentServiceImpl::GetIncident(
     grpc::CallbackServerContext* ctx, const v1::GetIncidentRequest* req,
     v1::GetIncidentResponse* resp) {
-  return Handle(ctx, deps_, Permission::kRead,
-                [&](const Caller&) -> absl::Status {
-                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
-                  if (!id.ok()) return id.status();
-                  auto found = deps_.queries.GetIncident(*id);
-                  if (!found.ok()) return found.status();
-                  *resp = *std::move(found);
-                  return absl::OkStatus();
-                });
+  return Handle(
+      ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
+        absl::StatusOr<int64_t> id = IncidentId(req->incident());
+        if (!id.ok()) return id.status();
+        auto found = deps_.queries.GetIncident(*id, req->include_reach());
+        if (!found.ok()) return found.status();
+        *resp = *std::move(found);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* IncidentServiceImpl::PostUpdate(

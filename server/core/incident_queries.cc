@@ -63,7 +63,7 @@ void AddReach(const v1::Message& message,
 }  // namespace
 
 absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
-    int64_t id) const {
+    int64_t id, bool include_reach) const {
   v1::GetIncidentResponse out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<v1::Incident> incident = r.GetIncident(id);
@@ -85,7 +85,7 @@ absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
     if (!timeline.ok()) return timeline.status();
     for (auto& e : *timeline) *out.add_timeline() = std::move(e);
     for (const v1::Message& m : out.messages()) {
-      if (m.state() != v1::MESSAGE_STATE_PUBLISHED) continue;
+      if (!include_reach || m.state() != v1::MESSAGE_STATE_PUBLISHED) continue;
       auto deliveries = r.ListDeliveries(m.id(), 0);
       if (!deliveries.ok()) return deliveries.status();
       AddReach(m, *deliveries, out);

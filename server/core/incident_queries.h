@@ -25,9 +25,11 @@ class IncidentQueries {
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       bool include_resolved) const;
 
-  // The incident and everything recorded about it. NotFound when unknown.
+  // The incident and everything recorded about it; with `include_reach`,
+  // each published message's deliveries counted per channel too (which
+  // reads every delivery). NotFound when unknown.
   absl::StatusOr<v1::GetIncidentResponse> GetIncident(
-      int64_t incident_id) const;
+      int64_t incident_id, bool include_reach = false) const;
 
   // Messages of `incident_id` (0: all) in `states` (empty: awaiting approval).
   absl::StatusOr<std::vector<v1::Message>> ListMessages(

@@ -97,9 +97,10 @@ grpc::Status GetMessage(const ConsoleView& view, absl::string_view ref,
 }
 
 grpc::Status GetIncident(const ConsoleView& view, absl::string_view ref,
-                         v1::GetIncidentResponse& out) {
+                         bool include_reach, v1::GetIncidentResponse& out) {
   v1::GetIncidentRequest request;
   request.set_incident(std::string(ref));
+  request.set_include_reach(include_reach);
   return Call(view, "IncidentService/GetIncident", request, out);
 }
 
@@ -280,7 +281,8 @@ PageReply ReviewPage(const ConsoleView& view, absl::string_view ref,
   const v1::Message& m = got.message();
   const std::string incident_ref = IncidentRefOf(m.incident_id());
   v1::GetIncidentResponse incident;
-  if (grpc::Status s = GetIncident(view, incident_ref, incident); !s.ok()) {
+  if (grpc::Status s = GetIncident(view, incident_ref, false, incident);
+      !s.ok()) {
     return Problem(view, s);
   }
 
@@ -468,7 +470,7 @@ PageReply EmailPreviewFrame(const ConsoleView& view, absl::string_view ref,
 
 PageReply IncidentPage(const ConsoleView& view, absl::string_view ref) {
   v1::GetIncidentResponse got;
-  if (grpc::Status s = GetIncident(view, ref, got); !s.ok()) {
+  if (grpc::Status s = GetIncident(view, ref, true, got); !s.ok()) {
     return Problem(view, s);
   }
   const v1::Incident& i = got.incident();

@@ -368,17 +368,16 @@ class HttpServer::Impl::Session
     strand_.emplace(asio::make_strand(stream_.get_executor()));
     heartbeat_.emplace(*strand_);
     Tcp().expires_never();  // the heartbeat finds clients that went away
-    pending_ = absl::StrCat(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
-        request_id_.empty()
-            ? ""
-            : absl::StrCat(kRequestIdHeader, ": ", request_id_, "\r\n"),
-        "Connection: close\r\n\r\nretry: 3000\n\n");
+    asio::dispatch(*strand_, [self = this->shared_from_this()] {
+      self->OpenEventStream();
+    });
+  }
+
+  // On the strand, so that no wake-up can run before it is done.
+  void OpenEventStream() {
     std::weak_ptr<Session> weak = this->shared_from_this();
-    auto strand = *strand_;
     subscription_ = server_.deps.console->events->Subscribe(
-        grant_.incident_id, [weak, strand] {
+        grant_.incident_id, [weak, strand = *strand_] {
           // Only posts: the session is locked (and perhaps destroyed) on
           // the strand, never on the publishing thread.
           asio::post(strand, [weak] {
@@ -393,11 +392,15 @@ class HttpServer::Impl::Session
     v1::WatchEvent watching;
     watching.set_kind("watching");
     watching.set_incident_id(grant_.incident_id);
-    pending_ += ServerSentEvent(watching);
-    asio::dispatch(*strand_, [self = this->shared_from_this()] {
-      self->FlushEvents();
-      self->Heartbeat();
-    });
+    pending_ = absl::StrCat(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
+        request_id_.empty()
+            ? ""
+            : absl::StrCat(kRequestIdHeader, ": ", request_id_, "\r\n"),
+        "Connection: close\r\n\r\nretry: 3000\n\n", ServerSentEvent(watching));
+    FlushEvents();
+    Heartbeat();
   }
 
   void DrainEvents() {

@@ -107,7 +107,8 @@ TEST_F(InboxTest, ReachCountsEachPublishedMessagesDeliveriesPerChannel) {
                   })
                   .ok());
 
-  const v1::GetIncidentResponse got = *h_.queries.GetIncident(incident);
+  EXPECT_EQ(h_.queries.GetIncident(incident)->reach_size(), 0);  // not asked
+  const v1::GetIncidentResponse got = *h_.queries.GetIncident(incident, true);
   ASSERT_EQ(got.reach_size(), 2);  // one tried on email, one not yet tried
   for (const v1::MessageReach& r : got.reach()) {
     EXPECT_EQ(r.message_ref(), draft.ref());
