@@ -331,8 +331,12 @@ PageReply ReviewPage(const ConsoleView& view, absl::string_view ref,
       Waiting(m) &&
       Authorizer::Authorize(caller, Permission::kApproveMessage).ok();
   ctx.flags["read_only"] = editable && !ctx.flags["may_edit"];
-  ctx.values["edit_title"] = typed != nullptr ? typed->title : m.title();
-  ctx.values["edit_body"] = typed != nullptr ? typed->body : m.body();
+  // What the person typed survives a refusal; an empty field means "keep"
+  // to EditMessage, so it shows the current text.
+  ctx.values["edit_title"] =
+      typed != nullptr && !typed->title.empty() ? typed->title : m.title();
+  ctx.values["edit_body"] =
+      typed != nullptr && !typed->body.empty() ? typed->body : m.body();
   ctx.values["reject_reason"] = typed != nullptr ? typed->reason : "";
 
   int email_index = 0;

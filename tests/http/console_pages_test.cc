@@ -167,8 +167,10 @@ TEST_F(ConsolePagesTest, ApprovingAVersionSinceEditedIsRefusedAndSaysWhy) {
   EXPECT_THAT(stale->body,
               HasSubstr(draft.ref() + " changed: you reviewed version 1, it "
                                       "is now version 2; review it again"));
-  // The page shows the new version to review, and nothing went out.
-  EXPECT_THAT(stale->body, HasSubstr("Someone else&#39;s words."));
+  // The page shows the new version to review, in the edit form too, and
+  // nothing went out.
+  EXPECT_THAT(stale->body,
+              HasSubstr("required>Someone else&#39;s words.</textarea>"));
   EXPECT_EQ(Stored(draft.id()).state(), draft.state());
 
   auto approved = PostForm("/console/messages/" + draft.ref() + "/approve",
