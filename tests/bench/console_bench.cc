@@ -119,8 +119,9 @@ int Main(int argc, char** argv) {
             "approve");
     }
   }
-  const double reach_s = Median(
-      [&] { Check(h.queries.GetIncident(published, true).status(), "incident"); });
+  const double reach_s = Median([&] {
+    Check(h.queries.GetIncident(published, true).status(), "incident");
+  });
   const double plain_s = Median([&] {
     Check(h.store->Read([&](StoreReader& r) {
       return r.ListDeliveries(message, 0).status();
