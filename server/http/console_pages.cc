@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "herald/enum_labels.h"
 #include "herald/v1/herald.pb.h"
+#include "server/core/log.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
@@ -29,11 +30,6 @@ constexpr char kEmailFrameCsp[] =
     "form-action 'none'; frame-ancestors 'self'; base-uri 'none'";
 
 constexpr char kEventsPath[] = "/console/events";
-
-std::string First(const FormFields& fields, const std::string& name) {
-  auto it = fields.find(name);
-  return it == fields.end() ? "" : it->second;
-}
 
 std::string When(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
@@ -403,14 +399,14 @@ PageReply MessagePage(const ConsoleView& view, absl::string_view ref,
 PageReply MessageAction(const ConsoleView& view, absl::string_view ref,
                         absl::string_view action, const FormFields& form) {
   int version = 0;
-  if (!absl::SimpleAtoi(First(form, "version"), &version) || version <= 0) {
+  if (!absl::SimpleAtoi(FormField(form, "version"), &version) || version <= 0) {
     return ReviewPage(view, ref, "", 400,
                       "The form did not say which version you reviewed. "
                       "Reload the page and try again.",
                       nullptr);
   }
-  const Typed typed{First(form, "title"), First(form, "body"),
-                    First(form, "reason")};
+  const Typed typed{FormField(form, "title"), FormField(form, "body"),
+                    FormField(form, "reason")};
   grpc::Status s;
   if (action == "edit") {
     v1::EditMessageRequest req;
@@ -548,6 +544,8 @@ PageReply ConsoleScript(const ConsoleDeps& deps) {
       deps.renderer.Render("console.js", TemplateContext());
   PageReply reply;
   if (!script.ok()) {
+    LogError("console script failed to render",
+             {{"error", script.status().ToString()}});
     reply.status = 500;
     reply.content_type = "text/plain; charset=utf-8";
     reply.body = "internal error\n";

@@ -22,12 +22,6 @@ constexpr char kSignIn[] = "/console/sign-in";
 constexpr char kSignOut[] = "/console/sign-out";
 constexpr char kScript[] = "/console/console.js";
 
-std::string First(const std::multimap<std::string, std::string>& fields,
-                  const std::string& name) {
-  auto it = fields.find(name);
-  return it == fields.end() ? "" : it->second;
-}
-
 // The value of cookie `name` in a Cookie header; "" when absent.
 std::string CookieValue(absl::string_view header, absl::string_view name) {
   for (absl::string_view pair : absl::StrSplit(header, ';')) {
@@ -84,7 +78,7 @@ PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request) {
   if (!request.form.post) return SignInForm(deps, 200, "");
   const auto form = ParseUrlEncoded(request.form.body);
   absl::StatusOr<Caller> caller =
-      deps.authorizer.Authenticate(First(form, "token"));
+      deps.authorizer.Authenticate(FormField(form, "token"));
   if (!caller.ok()) {
     return SignInForm(deps, 401,
                       "That token is not valid. Use the API token herald "
@@ -159,7 +153,7 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
     if (!session) return Refused(deps, 401, "Your session has ended.");
     std::string presented = request.csrf_header;
     if (presented.empty()) {
-      presented = First(ParseUrlEncoded(request.form.body), "csrf");
+      presented = FormField(ParseUrlEncoded(request.form.body), "csrf");
     }
     if (!deps.sessions.CsrfTokenMatches(secret, presented)) {
       return Refused(deps, 403,
@@ -187,7 +181,7 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
     const auto query = ParseUrlEncoded(request.form.query);
     if (path == "/console" || path == kHome) return InboxPage(view);
     if (parts.size() == 2 && parts[0] == "messages") {
-      return MessagePage(view, parts[1], First(query, "done"));
+      return MessagePage(view, parts[1], FormField(query, "done"));
     }
     if (parts.size() == 4 && parts[0] == "messages" && parts[2] == "email") {
       return EmailPreviewFrame(view, parts[1], parts[3]);
@@ -201,7 +195,7 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
     return Refused(deps, 405, "Use GET here.");
   }
   const auto form = ParseUrlEncoded(request.form.body);
-  if (!deps.sessions.CsrfTokenMatches(secret, First(form, "csrf"))) {
+  if (!deps.sessions.CsrfTokenMatches(secret, FormField(form, "csrf"))) {
     return Refused(deps, 403,
                    "This form is out of date or did not come from the "
                    "console. Reload the page and try again.");
@@ -224,7 +218,7 @@ std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
   stream.secret = std::move(secret);
   stream.caller = session->caller;
   const std::string asked =
-      First(ParseUrlEncoded(request.form.query), "incident");
+      FormField(ParseUrlEncoded(request.form.query), "incident");
   absl::string_view incident = asked;
   if (!incident.empty()) {
     absl::ConsumePrefix(&incident, "INC-");

@@ -32,12 +32,6 @@ std::string Decode(absl::string_view text) {
   return out;
 }
 
-std::string First(const std::multimap<std::string, std::string>& fields,
-                  const std::string& name) {
-  auto it = fields.find(name);
-  return it == fields.end() ? "" : it->second;
-}
-
 PageReply Render(const StatusPage& page, int status,
                  const SelfServicePage& view) {
   // Links carry tokens: keep them out of Referer headers too.
@@ -88,8 +82,8 @@ PageReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
   view.show_form = true;
   if (!request.post) return Render(page, 200, view);
   SubscribeRequest subscribe;
-  subscribe.email = First(form, "email");
-  subscribe.name = First(form, "name");
+  subscribe.email = FormField(form, "email");
+  subscribe.name = FormField(form, "name");
   for (auto [it, end] = form.equal_range("component"); it != end; ++it) {
     subscribe.component_ids.push_back(it->second);
   }
@@ -246,6 +240,12 @@ bool IsSelfServicePath(absl::string_view path) {
          path == kFollowUp;
 }
 
+std::string FormField(const std::multimap<std::string, std::string>& fields,
+                      const std::string& name) {
+  auto it = fields.find(name);
+  return it == fields.end() ? "" : it->second;
+}
+
 std::multimap<std::string, std::string> ParseUrlEncoded(
     absl::string_view text) {
   std::multimap<std::string, std::string> out;
@@ -295,7 +295,7 @@ PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
   if (path == kSubscribe) {
     return ServeSubscribe(*deps.portal, page, request, fields);
   }
-  const std::string token = First(fields, "token");
+  const std::string token = FormField(fields, "token");
   if (path == kConfirm) return ServeConfirm(*deps.portal, page, request, token);
   if (path == kFollowUp) {
     return ServeFollowUp(*deps.follow_ups, page, request, token);

@@ -72,6 +72,11 @@ PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
 // empty value, and a '%' not followed by two hex digits stays as it is.
 std::multimap<std::string, std::string> ParseUrlEncoded(absl::string_view text);
 
+// The first value of field `name` in `fields` (ParseUrlEncoded's); "" when
+// absent.
+std::string FormField(const std::multimap<std::string, std::string>& fields,
+                      const std::string& name);
+
 }  // namespace herald
 
 #endif  // HERALD_SERVER_HTTP_SELF_SERVICE_ROUTES_H_
