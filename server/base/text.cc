@@ -1,0 +1,150 @@
+#include "server/base/text.h"
+
+#include <simdjson.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+
+namespace herald {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Decodes the code point at `text[i]`. Returns its length in bytes and sets
+// `c`; returns 0 for a sequence that is not valid UTF-8.
+size_t DecodeAt(absl::string_view text, size_t i, char32_t& c) {
+  const auto byte = [&](size_t k) {
+    return static_cast<unsigned char>(text[i + k]);
+  };
+  const unsigned char b0 = byte(0);
+  if (b0 < 0x80) {
+    c = b0;
+    return 1;
+  }
+  size_t n = 0;
+  char32_t min = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    n = 2, c = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    n = 3, c = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    n = 4, c = b0 & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(k) & 0xC0) != 0x80) return 0;
+    c = (c << 6) | (byte(k) & 0x3F);
+  }
+  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+  return n;
+}
+
+absl::Status CheckFields(const Message& message, const std::string& prefix) {
+  const Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string name = absl::StrCat(prefix, field->name());
+    const bool is_string = field->type() == FieldDescriptor::TYPE_STRING;
+    const bool is_message =
+        field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+    if (!is_string && !is_message) continue;
+    if (!field->is_repeated()) {
+      if (is_string) {
+        std::string scratch;
+        const std::string& value =
+            reflection->GetStringReference(message, field, &scratch);
+        if (auto s = CheckUtf8(name, value); !s.ok()) return s;
+      } else {
+        if (auto s = CheckFields(reflection->GetMessage(message, field),
+                                 absl::StrCat(name, "."));
+            !s.ok()) {
+          return s;
+        }
+      }
+      continue;
+    }
+    const int n = reflection->FieldSize(message, field);
+    for (int i = 0; i < n; ++i) {
+      const std::string item = absl::StrCat(name, "[", i, "]");
+      if (is_string) {
+        std::string scratch;
+        const std::string& value =
+            reflection->GetRepeatedStringReference(message, field, i, &scratch);
+        if (auto s = CheckUtf8(item, value); !s.ok()) return s;
+      } else if (auto s = CheckFields(
+                     reflection->GetRepeatedMessage(message, field, i),
+                     absl::StrCat(item, "."));
+                 !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsValidUtf8(absl::string_view text) {
+  return simdjson::validate_utf8(text.data(), text.size());
+}
+
+absl::Status CheckUtf8(absl::string_view field, absl::string_view text) {
+  if (IsValidUtf8(text)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": not valid UTF-8 (send text encoded as UTF-8)"));
+}
+
+bool IsForbiddenCodePoint(char32_t c) {
+  if (c == '\t' || c == '\n' || c == '\r') return false;
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xFFFE || c == 0xFFFF;
+}
+
+std::string ScrubText(absl::string_view text, bool keep_newlines) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    char32_t c = 0;
+    const size_t n = DecodeAt(text, i, c);
+    if (n == 0) {
+      out.append(kReplacement.data(), kReplacement.size());
+      ++i;
+      continue;
+    }
+    if (IsForbiddenCodePoint(c)) {
+      out.append(kReplacement.data(), kReplacement.size());
+    } else if (!keep_newlines && (c == '\t' || c == '\n' || c == '\r')) {
+      out.push_back(' ');
+    } else {
+      out.append(text.data() + i, n);
+    }
+    i += n;
+  }
+  return out;
+}
+
+std::string TruncateUtf8(absl::string_view text, size_t max_bytes,
+                         absl::string_view marker) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t cut = max_bytes;
+  // Back up to the start of a code point: continuation bytes are 10xxxxxx.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  return absl::StrCat(text.substr(0, cut), marker);
+}
+
+absl::Status CheckUtf8Fields(const Message& message, absl::string_view prefix) {
+  return CheckFields(message, std::string(prefix));
+}
+
+}  // namespace herald
