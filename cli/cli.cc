@@ -18,16 +18,19 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cli/safe_output.h"
 #include "cli/subscriber_csv.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "herald/enum_labels.h"
+#include "server/base/text.h"
 
 namespace herald::cli {
 namespace {
@@ -148,6 +151,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path,
   }
   std::stringstream buf;
   buf << in.rdbuf();
+  if (absl::Status s =
+          CheckText(absl::StrCat(flag, " (", path, ")"), buf.str());
+      !s.ok()) {
+    return s;
+  }
   return buf.str();
 }
 
@@ -1409,11 +1417,36 @@ class Commands {
   Stubs stubs_;
 };
 
+// What the user calls argument `i`: its flag ("--account" for
+// "--account=x" or "--account x"), else its position.
+std::string ArgumentName(const char* const* argv, int i) {
+  const absl::string_view arg = argv[i];
+  if (absl::StartsWith(arg, "--") && arg.find('=') != arg.npos) {
+    return std::string(arg.substr(0, arg.find('=')));
+  }
+  if (i > 1 && absl::StartsWith(argv[i - 1], "-") && IsValidUtf8(argv[i - 1])) {
+    return argv[i - 1];
+  }
+  return absl::StrCat("argument ", i);
+}
+
 }  // namespace
 
 int Run(int argc, const char* const* argv, const Connector& connect,
-        const std::function<std::string(const char*)>& env, std::ostream& out,
-        std::ostream& err) {
+        const std::function<std::string(const char*)>& env,
+        std::ostream& raw_out, std::ostream& raw_err) {
+  // Everything printed, tables, JSON, help and errors, is scrubbed of
+  // terminal escapes (safe_output.h).
+  ScrubbingStreambuf out_buf(raw_out), err_buf(raw_err);
+  std::ostream out(&out_buf), err(&err_buf);
+  // Every argument is text a person typed: it is checked here, before
+  // anything is sent, and the error names the flag.
+  for (int i = 1; i < argc; ++i) {
+    if (absl::Status s = CheckText(ArgumentName(argv, i), argv[i]); !s.ok()) {
+      err << "herald: " << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
   Globals g;
   g.connect.server = env("HERALD_SERVER");
   if (g.connect.server.empty()) g.connect.server = kDefaultServer;

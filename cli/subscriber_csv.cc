@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
 #include "libfccp/csv.h"
+#include "server/base/text.h"
 
 namespace herald::cli {
 namespace {
@@ -63,6 +64,20 @@ absl::StatusOr<CsvSubscribers> ReadSubscriberCsv(const std::string& name,
     while (csv.read_row(id, full_name, email, account, plan, locale, components,
                         contacts)) {
       const std::string where = absl::StrCat(name, ":", csv.get_file_line());
+      for (const auto& [column, value] :
+           {std::pair<const char*, const std::string&>{"id", id},
+            {"name", full_name},
+            {"email", email},
+            {"account", account},
+            {"plan", plan},
+            {"locale", locale},
+            {"components", components},
+            {"contacts", contacts}}) {
+        if (absl::Status st = CheckText(column, value); !st.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": ", st.message()));
+        }
+      }
       v1::Subscriber s;
       s.set_id(id);
       s.set_name(full_name);

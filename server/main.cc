@@ -112,10 +112,18 @@ int Run(const Flags& flags) {
   prometheus::Registry registry;
   HeraldMetrics metrics(registry);
   absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(
-      db_path, SqliteStoreOptions{.on_commit = [&metrics](absl::Duration d) {
-        metrics.sqlite_commit_duration_seconds.Observe(
-            absl::ToDoubleSeconds(d));
-      }});
+      db_path,
+      SqliteStoreOptions{.on_commit =
+                             [&metrics](absl::Duration d) {
+                               metrics.sqlite_commit_duration_seconds.Observe(
+                                   absl::ToDoubleSeconds(d));
+                             },
+                         .on_unreadable_row =
+                             [&metrics](absl::string_view record) {
+                               metrics.unreadable_records
+                                   .Add({{"record", std::string(record)}})
+                                   .Increment();
+                             }});
   if (!store.ok()) return Fail(store.status());
   if (auto s = SeedStore(**store, **org); !s.ok()) return Fail(s);
 

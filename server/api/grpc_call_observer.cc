@@ -36,8 +36,24 @@ class GrpcCallObserver final : public grpc::experimental::Interceptor {
                                                  request_id_);
     }
     if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      unreadable_request_ = true;
+    }
+    if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Finished(methods->GetSendStatus());
+      grpc::Status status = methods->GetSendStatus();
+      if (unreadable_request_ && !status.ok()) {
+        // gRPC answers a request protobuf cannot parse with a bare
+        // UNIMPLEMENTED; the fault is the caller's: most often a string
+        // that is not UTF-8.
+        status = grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("the request is not a valid ", method_,
+                         " request: every text field must be valid UTF-8"));
+        methods->ModifySendStatus(status);
+      }
+      Finished(status);
     }
     methods->Proceed();
   }
@@ -48,11 +64,11 @@ class GrpcCallObserver final : public grpc::experimental::Interceptor {
   // string_refs point into this interceptor, which outlives the call.
   void NameCall(std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
     auto presented = metadata.find(kRequestIdMetadata);
-    request_id_ = AcceptRequestId(
-        presented == metadata.end()
-            ? absl::string_view()
-            : absl::string_view(presented->second.data(),
-                                presented->second.size()));
+    request_id_ =
+        AcceptRequestId(presented == metadata.end()
+                            ? absl::string_view()
+                            : absl::string_view(presented->second.data(),
+                                                presented->second.size()));
     metadata.erase(kRequestIdMetadata);
     metadata.emplace(kRequestIdMetadata, request_id_);
   }
@@ -64,8 +80,10 @@ class GrpcCallObserver final : public grpc::experimental::Interceptor {
     metrics_.GrpcCallFinished(method_, code, took);
     if (request_id_.empty()) request_id_ = NewRequestId();  // no metadata seen
     const ScopedRequestId scope(request_id_);
-    Log(log_level_, "rpc", {{"method", method_}, {"code", code},
-                {"duration_ms", absl::StrCat(absl::ToInt64Milliseconds(took))}});
+    Log(log_level_, "rpc",
+        {{"method", method_},
+         {"code", code},
+         {"duration_ms", absl::StrCat(absl::ToInt64Milliseconds(took))}});
   }
 
   HeraldMetrics& metrics_;
@@ -73,6 +91,7 @@ class GrpcCallObserver final : public grpc::experimental::Interceptor {
   const LogLevel log_level_;
   const absl::Time start_;
   std::string request_id_;
+  bool unreadable_request_ = false;  // the request did not parse
 };
 
 }  // namespace

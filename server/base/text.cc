@@ -104,6 +104,29 @@ absl::Status CheckUtf8(absl::string_view field, absl::string_view text) {
       absl::StrCat(field, ": not valid UTF-8 (send text encoded as UTF-8)"));
 }
 
+absl::Status CheckText(absl::string_view field, absl::string_view text) {
+  if (absl::Status s = CheckUtf8(field, text); !s.ok()) return s;
+  for (size_t i = 0; i < text.size();) {
+    char32_t c = 0;
+    const size_t n = DecodeAt(text, i, c);
+    i += n == 0 ? 1 : n;
+    if (n == 0 || IsForbiddenCodePoint(c)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field,
+                       ": holds a control character (only tabs and line breaks "
+                       "may be sent)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLength(absl::string_view field, absl::string_view text,
+                         size_t max_bytes) {
+  if (text.size() <= max_bytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": at most ", max_bytes, " bytes (got ", text.size(), ")"));
+}
+
 bool IsForbiddenCodePoint(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
   return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xFFFE || c == 0xFFFF;

@@ -22,6 +22,16 @@ bool IsValidUtf8(absl::string_view text);
 // otherwise. `field` is the name the sender knows the value by.
 absl::Status CheckUtf8(absl::string_view field, absl::string_view text);
 
+// CheckUtf8, and InvalidArgument "<field>: holds a control character ..."
+// when `text` holds a forbidden code point (IsForbiddenCodePoint): the check
+// for text a person typed (forms, arguments, imported files).
+absl::Status CheckText(absl::string_view field, absl::string_view text);
+
+// InvalidArgument "<field>: at most <max> bytes (got <size>)" when `text`
+// is longer than `max_bytes`.
+absl::Status CheckLength(absl::string_view field, absl::string_view text,
+                         size_t max_bytes);
+
 // Whether `c` (a code point) is a control or non-character that no text
 // herald shows may carry: C0 controls but tab, line feed and carriage return,
 // DEL, C1 controls, and U+FFFE/U+FFFF.

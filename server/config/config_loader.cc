@@ -14,6 +14,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "herald/enum_labels.h"
+#include "server/base/text.h"
 
 namespace herald {
 
@@ -116,6 +117,12 @@ class YamlMapper {
     const std::string text = node.Scalar();
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
+        if (f->type() == FieldDescriptor::TYPE_STRING) {
+          if (absl::Status s = CheckText("", text); !s.ok()) {
+            // CheckText's message after its (empty) field name.
+            return Error(node, path, s.message().substr(2));
+          }
+        }
         add ? r->AddString(msg, f, text) : r->SetString(msg, f, text);
         return absl::OkStatus();
       case FieldDescriptor::CPPTYPE_INT32: {
@@ -187,7 +194,8 @@ class YamlMapper {
 
   static std::string Expected(const FieldDescriptor* f,
                               const std::string& got) {
-    return absl::StrCat("expected ", TypeName(f), ", got \"", got, "\"");
+    return absl::StrCat("expected ", TypeName(f), ", got \"", ScrubText(got),
+                        "\"");
   }
 
   absl::Status Error(const YAML::Node& node, const std::string& path,

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "herald/enum_labels.h"
+#include "server/base/text.h"
 #include "server/core/message_records.h"
 #include "server/core/open_incident.h"
 #include "server/core/proto_time.h"
@@ -205,6 +206,10 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
                                                   int64_t incident_id,
                                                   const std::string& raw_note) {
   const std::string note(absl::StripAsciiWhitespace(raw_note));
+  if (absl::Status s = CheckLength("note", note, kMaxMessageBodyBytes);
+      !s.ok()) {
+    return s;
+  }
   Resolution out;
   const absl::Time now = deps_.clock.Now();
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
@@ -400,6 +405,14 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(
     return absl::InvalidArgumentError(
         "an edit needs a new title, body or component status");
   }
+  if (absl::Status s = CheckLength("title", title, kMaxMessageTitleBytes);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckLength("body", body, kMaxMessageBodyBytes);
+      !s.ok()) {
+    return s;
+  }
   for (const auto& [component, status] : statuses) {
     if (deps_.org->FindComponent(component) == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -479,6 +492,10 @@ absl::StatusOr<v1::Message> CommsWorkflow::Reject(
   if (reason.empty()) {
     return absl::InvalidArgumentError(
         "reason: say why, so that the point person can fix the draft");
+  }
+  if (absl::Status s = CheckLength("reason", reason, kMaxReasonBytes);
+      !s.ok()) {
+    return s;
   }
   v1::Message out;
   const absl::Time now = deps_.clock.Now();

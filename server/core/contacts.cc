@@ -1,12 +1,14 @@
 #include "server/core/contacts.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/base/text.h"
 
 namespace herald {
 namespace {
@@ -40,6 +42,10 @@ std::optional<std::string> WebhookSecretKey(absl::string_view secret) {
 
 absl::Status ValidateContact(const v1::Contact& contact) {
   const std::string& a = contact.address();
+  if (absl::Status s = CheckLength("address", a, kMaxContactAddressBytes);
+      !s.ok()) {
+    return s;
+  }
   switch (contact.channel()) {
     case v1::CHANNEL_KIND_EMAIL:
       if (HasSpaceOrAngle(a) || std::count(a.begin(), a.end(), '@') != 1 ||
@@ -107,6 +113,19 @@ absl::Status ValidateSubscriber(
       return absl::InvalidArgumentError(absl::StrCat(
           "email: \"", subscriber.email(), "\" is not an email address"));
     }
+  }
+  for (const auto& [field, text, max] :
+       {std::tuple<const char*, const std::string&, size_t>{
+            "name", subscriber.name(), kMaxSubscriberNameBytes},
+        {"email", subscriber.email(), 254},  // RFC 5321's limit on a path
+        {"account", subscriber.account(), 128},
+        {"plan", subscriber.plan(), 128},
+        {"locale", subscriber.locale(), 35}}) {  // BCP 47's practical limit
+    if (absl::Status s = CheckLength(field, text, max); !s.ok()) return s;
+  }
+  if (subscriber.contacts_size() > kMaxContacts) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("contacts: at most ", kMaxContacts, " per subscriber"));
   }
   if (subscriber.email().empty() && subscriber.contacts().empty()) {
     return absl::InvalidArgumentError(

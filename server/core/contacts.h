@@ -26,10 +26,15 @@ std::vector<v1::Contact> EffectiveContacts(
 // secret.
 absl::Status ValidateContact(const v1::Contact& contact);
 
+// Bounds on what one subscriber record may hold.
+inline constexpr size_t kMaxSubscriberNameBytes = 200;
+inline constexpr size_t kMaxContactAddressBytes = 2048;  // a webhook URL
+inline constexpr int kMaxContacts = 10;
+
 // Checks a subscriber before it is stored: an id, at least one component
 // (each known to `known_component`), at least one way to reach them, and
-// valid contacts. InvalidArgument names the field relative to the
-// subscriber ("contacts[1].address: ...").
+// valid contacts, each field within its bound. InvalidArgument names the
+// field relative to the subscriber ("contacts[1].address: ...").
 absl::Status ValidateSubscriber(
     const v1::Subscriber& subscriber,
     const std::function<bool(const std::string&)>& known_component);

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/base/text.h"
 #include "server/core/message_records.h"
 #include "server/core/proto_time.h"
 #include "server/core/rota_overrides.h"
@@ -73,6 +74,11 @@ absl::StatusOr<ScheduledMaintenance> MaintenanceScheduler::Schedule(
   if (request.text.empty()) {
     return absl::InvalidArgumentError(
         "text: say what is done and what customers may notice");
+  }
+  for (absl::Status s :
+       {CheckLength("text", request.text, kMaxMessageBodyBytes),
+        CheckLength("title", request.title, kMaxMessageTitleBytes)}) {
+    if (!s.ok()) return s;
   }
   if (request.ends_at <= request.starts_at) {
     return absl::InvalidArgumentError(

@@ -20,6 +20,11 @@ namespace herald {
 // The actor recorded for what herald does by itself.
 inline constexpr char kHeraldActor[] = "herald";
 
+// What one customer message may hold, and a reason for a rejection.
+inline constexpr size_t kMaxMessageTitleBytes = 300;
+inline constexpr size_t kMaxMessageBodyBytes = 10000;
+inline constexpr size_t kMaxReasonBytes = 1000;
+
 absl::Status AuditMessage(StoreTxn& txn, const v1::Message& message,
                           const std::string& actor_id, absl::string_view action,
                           std::string detail, absl::Time now);

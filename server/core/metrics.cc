@@ -140,7 +140,11 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
       sqlite_commit_duration_seconds(OneHistogram(
           registry, "herald_sqlite_commit_duration_seconds",
           "Seconds each SQLite group commit took, its fsync included.",
-          FastBuckets())) {
+          FastBuckets())),
+      unreadable_records(CounterFamily(
+          registry, "herald_unreadable_records_total",
+          "Stored records that could not be read, by record: left out of "
+          "lists, or a delivery failed with the reason.")) {
   for (v1::Impact impact : {v1::IMPACT_NONE, v1::IMPACT_MINOR, v1::IMPACT_MAJOR,
                             v1::IMPACT_CRITICAL}) {
     open_incidents.Add({{"impact", EnumLabel(impact)}});

@@ -81,6 +81,9 @@ struct HeraldMetrics {
   // How long each SQLite group commit took (COMMIT, including its fsync).
   prometheus::Histogram& sqlite_commit_duration_seconds;
   prometheus::Family<prometheus::Counter>& follow_up_answers;
+  // Stored records that could not be read, by kind of record: left out of
+  // lists, or (a delivery) failed with the reason. Should stay 0.
+  prometheus::Family<prometheus::Counter>& unreadable_records;
 };
 
 }  // namespace herald

@@ -106,6 +106,14 @@ absl::StatusOr<v1::Subscriber> SubscriberDirectory::Remove(
   v1::Subscriber out;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     absl::StatusOr<v1::Subscriber> sub = txn.GetSubscriber(id);
+    if (absl::IsDataLoss(sub.status())) {
+      // Its record cannot be read: what remains is its id, unsubscribed,
+      // so that nothing is ever sent to it again.
+      LogWarn("unreadable subscriber record replaced on removal",
+              {{"subscriber", id}, {"by", caller.person_id}});
+      sub = v1::Subscriber();
+      sub->set_id(id);
+    }
     if (!sub.ok()) return sub.status();
     sub->set_status(v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
     out = *sub;

@@ -94,11 +94,21 @@ DeliveryOutbox::Attempt DeliveryOutbox::Prepare(StoreReader& reader,
   Attempt a;
   a.delivery = std::move(delivery);
   v1::Delivery& d = a.delivery;
+  if (!d.unreadable().empty()) {
+    // Set aside with the reason; the rest of the batch goes on.
+    a.settled = v1::DELIVERY_STATE_FAILED;
+    a.settled_why = std::move(*d.mutable_unreadable());
+    d.clear_unreadable();
+    return a;
+  }
   absl::StatusOr<Recipient> recipient = deps_.composer.LoadRecipient(reader, d);
   if (!recipient.ok()) {
     a.settled_why = std::string(recipient.status().message());
+    // DataLoss: the recipient's record cannot be read, and retrying will not
+    // make it readable.
     const bool gone = absl::IsNotFound(recipient.status()) ||
-                      absl::IsInvalidArgument(recipient.status());
+                      absl::IsInvalidArgument(recipient.status()) ||
+                      absl::IsDataLoss(recipient.status());
     if (gone) {
       a.settled = v1::DELIVERY_STATE_FAILED;
     } else {

@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "server/core/console_sessions.h"
 #include "server/http/console_routes.h"
+#include "server/http/form_fields.h"
 
 namespace herald {
 
@@ -37,8 +38,6 @@ struct ConsoleView {
   const ConsoleSessions::Session& session;
   const std::string& secret;  // the session's; the API bearer
 };
-
-using FormFields = std::multimap<std::string, std::string>;
 
 PageReply InboxPage(const ConsoleView& view);
 

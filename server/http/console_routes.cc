@@ -74,9 +74,9 @@ PageReply SignInForm(const ConsoleDeps& deps, int status, std::string error) {
   return Page(deps, status, "console_sign_in.html", std::move(ctx));
 }
 
-PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request) {
+PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request,
+                 const FormFields& form) {
   if (!request.form.post) return SignInForm(deps, 200, "");
-  const auto form = ParseUrlEncoded(request.form.body);
   absl::StatusOr<Caller> caller =
       deps.authorizer.Authenticate(FormField(form, "token"));
   if (!caller.ok()) {
@@ -136,11 +136,24 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
     return Refused(deps, 403,
                    "This request came from another site, so it was refused.");
   }
-  if (path == kSignIn) return SignIn(deps, request);
+  const bool api = absl::StartsWith(path, kConsoleApiPrefix);
+  // Every form field and query parameter a page reads comes from these, so
+  // text that is not UTF-8 is refused here, before any page sees it (the
+  // JSON API's body is checked by its JSON parser).
+  absl::StatusOr<FormFields> query = ParseUrlEncoded(request.form.query);
+  absl::StatusOr<FormFields> form = request.form.post && !api
+                                        ? ParseUrlEncoded(request.form.body)
+                                        : FormFields();
+  for (const absl::StatusOr<FormFields>* parsed : {&query, &form}) {
+    if (!parsed->ok()) {
+      return Refused(deps, 400, std::string(parsed->status().message()));
+    }
+  }
+  if (path == kSignIn) return SignIn(deps, request, *form);
   const std::string secret = CookieValue(request.cookie, kConsoleCookie);
   const std::optional<ConsoleSessions::Session> session =
       deps.sessions.Find(secret);
-  if (absl::StartsWith(path, kConsoleApiPrefix) && deps.api != nullptr) {
+  if (api && deps.api != nullptr) {
     return ApiCall(deps, path.substr(strlen(kConsoleApiPrefix)), request,
                    secret, session.has_value());
   }
@@ -153,7 +166,7 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
     if (!session) return Refused(deps, 401, "Your session has ended.");
     std::string presented = request.csrf_header;
     if (presented.empty()) {
-      presented = FormField(ParseUrlEncoded(request.form.body), "csrf");
+      presented = FormField(*form, "csrf");
     }
     if (!deps.sessions.CsrfTokenMatches(secret, presented)) {
       return Refused(deps, 403,
@@ -178,10 +191,9 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
   absl::ConsumePrefix(&rest, kHome);
   const std::vector<std::string> parts = absl::StrSplit(rest, '/');
   if (!request.form.post) {
-    const auto query = ParseUrlEncoded(request.form.query);
     if (path == "/console" || path == kHome) return InboxPage(view);
     if (parts.size() == 2 && parts[0] == "messages") {
-      return MessagePage(view, parts[1], FormField(query, "done"));
+      return MessagePage(view, parts[1], FormField(*query, "done"));
     }
     if (parts.size() == 4 && parts[0] == "messages" && parts[2] == "email") {
       return EmailPreviewFrame(view, parts[1], parts[3]);
@@ -194,13 +206,12 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
   if (parts.size() != 3 || parts[0] != "messages") {
     return Refused(deps, 405, "Use GET here.");
   }
-  const auto form = ParseUrlEncoded(request.form.body);
-  if (!deps.sessions.CsrfTokenMatches(secret, FormField(form, "csrf"))) {
+  if (!deps.sessions.CsrfTokenMatches(secret, FormField(*form, "csrf"))) {
     return Refused(deps, 403,
                    "This form is out of date or did not come from the "
                    "console. Reload the page and try again.");
   }
-  return MessageAction(view, parts[1], parts[2], form);
+  return MessageAction(view, parts[1], parts[2], *form);
 }
 
 std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
@@ -217,8 +228,11 @@ std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
   ConsoleEventStream stream;
   stream.secret = std::move(secret);
   stream.caller = session->caller;
-  const std::string asked =
-      FormField(ParseUrlEncoded(request.form.query), "incident");
+  const absl::StatusOr<FormFields> query = ParseUrlEncoded(request.form.query);
+  if (!query.ok()) {
+    return Refused(deps, 400, std::string(query.status().message()));
+  }
+  const std::string asked = FormField(*query, "incident");
   absl::string_view incident = asked;
   if (!incident.empty()) {
     absl::ConsumePrefix(&incident, "INC-");

@@ -1,13 +1,10 @@
 #include "server/http/self_service_routes.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "server/core/log.h"
 
@@ -18,19 +15,6 @@ constexpr char kSubscribe[] = "/subscribe";
 constexpr char kConfirm[] = "/subscribe/confirm";
 constexpr char kUnsubscribe[] = "/unsubscribe";
 constexpr char kFollowUp[] = "/follow-up";
-
-std::string Decode(absl::string_view text) {
-  const std::string plus_as_space = absl::StrReplaceAll(text, {{"+", " "}});
-  int length = 0;
-  // libcurl ignores the handle here; it only decodes.
-  char* decoded =
-      curl_easy_unescape(nullptr, plus_as_space.data(),
-                         static_cast<int>(plus_as_space.size()), &length);
-  if (decoded == nullptr) return "";
-  std::string out(decoded, static_cast<size_t>(length));
-  curl_free(decoded);
-  return out;
-}
 
 PageReply Render(const StatusPage& page, int status,
                  const SelfServicePage& view) {
@@ -75,8 +59,7 @@ std::string WithoutField(absl::string_view message) {
 }
 
 PageReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
-                         const FormRequest& request,
-                         const std::multimap<std::string, std::string>& form) {
+                         const FormRequest& request, const FormFields& form) {
   SelfServicePage view;
   view.heading = "Subscribe to status updates";
   view.show_form = true;
@@ -240,24 +223,6 @@ bool IsSelfServicePath(absl::string_view path) {
          path == kFollowUp;
 }
 
-std::string FormField(const std::multimap<std::string, std::string>& fields,
-                      const std::string& name) {
-  auto it = fields.find(name);
-  return it == fields.end() ? "" : it->second;
-}
-
-std::multimap<std::string, std::string> ParseUrlEncoded(
-    absl::string_view text) {
-  std::multimap<std::string, std::string> out;
-  for (absl::string_view field : absl::StrSplit(text, '&', absl::SkipEmpty())) {
-    const size_t eq = field.find('=');
-    out.emplace(
-        Decode(field.substr(0, eq)),
-        eq == absl::string_view::npos ? "" : Decode(field.substr(eq + 1)));
-  }
-  return out;
-}
-
 PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
                            const FormRequest& request) {
   const StatusPage& page = deps.page;
@@ -272,14 +237,18 @@ PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
                      : "no such page\n";
     return reply;
   }
-  std::multimap<std::string, std::string> fields =
-      ParseUrlEncoded(request.query);
-  if (request.post) {
+  absl::StatusOr<FormFields> fields = ParseUrlEncoded(request.query);
+  if (fields.ok() && request.post) {
     const absl::string_view type = absl::StripAsciiWhitespace(
         absl::string_view(request.content_type)
             .substr(0, request.content_type.find(';')));
     if (absl::EqualsIgnoreCase(type, "application/x-www-form-urlencoded")) {
-      fields.merge(ParseUrlEncoded(request.body));
+      absl::StatusOr<FormFields> body = ParseUrlEncoded(request.body);
+      if (body.ok()) {
+        fields->merge(*std::move(body));
+      } else {
+        fields = body.status();
+      }
     } else if (path == kSubscribe) {
       // One-click unsubscribes may come as multipart/form-data; their
       // token is in the query. A subscription needs the form's fields.
@@ -292,10 +261,19 @@ PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
       return reply;
     }
   }
-  if (path == kSubscribe) {
-    return ServeSubscribe(*deps.portal, page, request, fields);
+  if (!fields.ok()) {
+    // Nothing of what was sent is shown again: the page names the field.
+    SelfServicePage view;
+    view.heading = path == kSubscribe ? "Subscribe to status updates"
+                                      : "This link does not work";
+    view.show_form = path == kSubscribe;
+    view.error = std::string(fields.status().message());
+    return Render(page, 400, view);
   }
-  const std::string token = FormField(fields, "token");
+  if (path == kSubscribe) {
+    return ServeSubscribe(*deps.portal, page, request, *fields);
+  }
+  const std::string token = FormField(*fields, "token");
   if (path == kConfirm) return ServeConfirm(*deps.portal, page, request, token);
   if (path == kFollowUp) {
     return ServeFollowUp(*deps.follow_ups, page, request, token);

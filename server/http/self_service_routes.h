@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "server/core/follow_ups.h"
 #include "server/core/subscription_portal.h"
+#include "server/http/form_fields.h"
 #include "server/statuspage/status_page.h"
 
 namespace herald {
@@ -66,16 +67,6 @@ bool IsSelfServicePath(absl::string_view path);
 // `path` is one that IsSelfServicePath accepts.
 PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
                            const FormRequest& request);
-
-// Decodes application/x-www-form-urlencoded ("a=1&b=x+y&b=%C3%A9") as
-// browsers write it: '+' is a space, %XX a byte, a field without '=' has an
-// empty value, and a '%' not followed by two hex digits stays as it is.
-std::multimap<std::string, std::string> ParseUrlEncoded(absl::string_view text);
-
-// The first value of field `name` in `fields` (ParseUrlEncoded's); "" when
-// absent.
-std::string FormField(const std::multimap<std::string, std::string>& fields,
-                      const std::string& name);
 
 }  // namespace herald
 

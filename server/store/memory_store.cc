@@ -8,10 +8,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "server/base/text.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
 namespace {
+
+// As the SQLite store: a record whose text is not valid UTF-8 is refused
+// (InvalidArgument naming the field), never stored.
+absl::Status Storable(const google::protobuf::Message& record) {
+  return CheckUtf8Fields(record,
+                         absl::StrCat(record.GetDescriptor()->name(), "."));
+}
 
 struct State {
   // One id sequence per table, as SQL's INTEGER PRIMARY KEY gives.
@@ -349,6 +357,7 @@ class MemoryTxn final : public StoreTxn {
 
   absl::StatusOr<int64_t> InsertIncident(
       const v1::Incident& incident) override {
+    if (auto st = Storable(incident); !st.ok()) return st;
     if (!incident.group_key().empty() &&
         FindOpenIncident(incident.group_key()).ok()) {
       return absl::AlreadyExistsError("an open incident exists for this group");
@@ -360,6 +369,7 @@ class MemoryTxn final : public StoreTxn {
     return id;
   }
   absl::Status UpdateIncident(const v1::Incident& incident) override {
+    if (auto st = Storable(incident); !st.ok()) return st;
     auto it = s_.incidents.find(incident.id());
     if (it == s_.incidents.end())
       return absl::NotFoundError(absl::StrCat("no incident ", incident.id()));
@@ -367,16 +377,20 @@ class MemoryTxn final : public StoreTxn {
     return absl::OkStatus();
   }
   absl::Status PutAlert(const v1::Alert& alert) override {
+    if (auto st = Storable(alert); !st.ok()) return st;
     s_.alerts[alert.fingerprint()] = alert;
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> InsertUpdate(const v1::Update& update) override {
+    if (auto st = Storable(update); !st.ok()) return st;
     return Insert(s_.updates, s_.last_id.updates, update);
   }
   absl::StatusOr<int64_t> InsertMessage(const v1::Message& message) override {
+    if (auto st = Storable(message); !st.ok()) return st;
     return Insert(s_.messages, s_.last_id.messages, message);
   }
   absl::Status UpdateMessage(const v1::Message& message) override {
+    if (auto st = Storable(message); !st.ok()) return st;
     auto it = s_.messages.find(message.id());
     if (it == s_.messages.end())
       return absl::NotFoundError(absl::StrCat("no message ", message.id()));
@@ -384,10 +398,12 @@ class MemoryTxn final : public StoreTxn {
     return absl::OkStatus();
   }
   absl::Status AppendTimeline(const v1::TimelineEvent& event) override {
+    if (auto st = Storable(event); !st.ok()) return st;
     Insert(s_.timeline, s_.last_id.timeline, event);
     return absl::OkStatus();
   }
   absl::Status InsertMessageVersion(const v1::MessageVersion& v) override {
+    if (auto st = Storable(v); !st.ok()) return st;
     if (!s_.versions.try_emplace({v.message_id(), v.version()}, v).second) {
       return absl::AlreadyExistsError(absl::StrCat(
           "message ", v.message_id(), " already has version ", v.version()));
@@ -395,6 +411,7 @@ class MemoryTxn final : public StoreTxn {
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> AppendAudit(const v1::AuditEntry& entry) override {
+    if (auto st = Storable(entry); !st.ok()) return st;
     return Insert(s_.audit, s_.last_id.audit, entry);
   }
   absl::StatusOr<int64_t> EnqueueFanOut(const FanOut& fan_out) override {
@@ -426,6 +443,7 @@ class MemoryTxn final : public StoreTxn {
     return queued;
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
+    if (auto st = Storable(subscriber); !st.ok()) return st;
     s_.subscribers[subscriber.id()] = subscriber;
     return absl::OkStatus();
   }
@@ -439,10 +457,12 @@ class MemoryTxn final : public StoreTxn {
     return absl::OkStatus();
   }
   absl::Status PutComponentState(const v1::ComponentState& state) override {
+    if (auto st = Storable(state); !st.ok()) return st;
     s_.components[state.component_id()] = state;
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> InsertAmends(const v1::Amends& amends) override {
+    if (auto st = Storable(amends); !st.ok()) return st;
     for (const auto& [id, a] : s_.amends) {
       if (a.incident_id() == amends.incident_id() &&
           a.subscriber_id() == amends.subscriber_id()) {
@@ -457,6 +477,7 @@ class MemoryTxn final : public StoreTxn {
     return Insert(s_.amends, s_.last_id.amends, amends);
   }
   absl::Status UpdateAmends(const v1::Amends& amends) override {
+    if (auto st = Storable(amends); !st.ok()) return st;
     auto it = s_.amends.find(amends.id());
     if (it == s_.amends.end()) {
       return absl::NotFoundError(absl::StrCat("no amends ", amends.id()));
@@ -466,6 +487,7 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::StatusOr<int64_t> InsertOverride(
       const v1::RotaOverride& override) override {
+    if (auto st = Storable(override); !st.ok()) return st;
     return Insert(s_.overrides, s_.last_id.overrides, override);
   }
   absl::Status DeleteOverride(int64_t id) override {
@@ -475,9 +497,11 @@ class MemoryTxn final : public StoreTxn {
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> InsertJob(const v1::Job& job) override {
+    if (auto st = Storable(job); !st.ok()) return st;
     return Insert(s_.jobs, s_.last_id.jobs, job);
   }
   absl::Status UpdateJob(const v1::Job& job) override {
+    if (auto st = Storable(job); !st.ok()) return st;
     auto it = s_.jobs.find(job.id());
     if (it == s_.jobs.end()) {
       return absl::NotFoundError(absl::StrCat("no job ", job.id()));
@@ -487,6 +511,7 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::StatusOr<int64_t> InsertDelivery(
       const v1::Delivery& delivery) override {
+    if (auto st = Storable(delivery); !st.ok()) return st;
     for (const auto& [id, d] : s_.deliveries) {
       if (d.idempotency_key() == delivery.idempotency_key()) {
         return absl::AlreadyExistsError(
@@ -496,6 +521,7 @@ class MemoryTxn final : public StoreTxn {
     return Insert(s_.deliveries, s_.last_id.deliveries, delivery);
   }
   absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
+    if (auto st = Storable(delivery); !st.ok()) return st;
     auto it = s_.deliveries.find(delivery.id());
     if (it == s_.deliveries.end())
       return absl::NotFoundError(absl::StrCat("no delivery ", delivery.id()));

@@ -18,6 +18,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "server/base/text.h"
+#include "server/core/log.h"
 #include "server/core/proto_time.h"
 
 namespace herald {
@@ -188,7 +190,9 @@ struct Connection {
     sqlite3_stmt* stmt = nullptr;
     bool busy = false;
   };
-  explicit Connection(sqlite3* d) : db(d) {}
+  explicit Connection(sqlite3* d,
+                      std::function<void(absl::string_view)> unreadable = {})
+      : db(d), on_unreadable(std::move(unreadable)) {}
   ~Connection() {
     for (auto& [sql, c] : cache) sqlite3_finalize(c.stmt);
     sqlite3_close(db);
@@ -198,13 +202,16 @@ struct Connection {
 
   sqlite3* db;
   std::unordered_map<std::string, Cached> cache;
+  // SqliteStoreOptions::on_unreadable_row; may be null.
+  std::function<void(absl::string_view)> on_unreadable;
 };
 
 // A prepared statement: taken from the connection's cache and reset into it
 // on destruction (or prepared afresh when the cached one is in use).
 class Statement {
  public:
-  Statement(Connection* c, const char* sql) : db_(c->db) {
+  Statement(Connection* c, const char* sql)
+      : db_(c->db), on_unreadable_(&c->on_unreadable) {
     auto [it, inserted] = c->cache.try_emplace(sql);
     if (!it->second.busy) {
       if (it->second.stmt == nullptr &&
@@ -254,12 +261,21 @@ class Statement {
     }
     return *this;
   }
-  Statement& BindProto(int i, const google::protobuf::MessageLite& m) {
+  // InvalidArgument, naming the field, for a record whose text is not valid
+  // UTF-8: protobuf could not read it back, so it is never stored.
+  Statement& BindProto(int i, const google::protobuf::Message& m) {
+    if (!status_.ok()) return *this;
+    if (absl::Status valid =
+            CheckUtf8Fields(m, absl::StrCat(m.GetDescriptor()->name(), "."));
+        !valid.ok()) {
+      status_ = std::move(valid);
+      return *this;
+    }
     std::string bytes;
     m.SerializeToString(&bytes);
-    if (status_.ok() && sqlite3_bind_blob(stmt_, i, bytes.data(),
-                                          static_cast<int>(bytes.size()),
-                                          SQLITE_TRANSIENT) != SQLITE_OK) {
+    if (sqlite3_bind_blob(stmt_, i, bytes.data(),
+                          static_cast<int>(bytes.size()),
+                          SQLITE_TRANSIENT) != SQLITE_OK) {
       status_ = SqliteError(db_, "bind");
     }
     return *this;
@@ -292,8 +308,20 @@ class Statement {
     return m;
   }
 
+  // Logs and reports (SqliteStoreOptions::on_unreadable_row) a row of
+  // `record` that could not be read and is left out or set aside.
+  void ReportUnreadable(absl::string_view record, absl::string_view key,
+                        const absl::Status& why) const {
+    LogWarn("stored record unreadable; left out",
+            {{"record", std::string(record)},
+             {"key", std::string(key)},
+             {"error", std::string(why.message())}});
+    if (on_unreadable_ != nullptr && *on_unreadable_) (*on_unreadable_)(record);
+  }
+
  private:
   sqlite3* db_;
+  const std::function<void(absl::string_view)>* on_unreadable_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
   Connection::Cached* cached_ = nullptr;
   absl::Status status_;
@@ -308,7 +336,11 @@ absl::StatusOr<std::vector<T>> CollectProtos(Statement& stmt) {
     if (!row.ok()) return row.status();
     if (!*row) return out;
     absl::StatusOr<T> m = stmt.Proto<T>(0);
-    if (!m.ok()) return m.status();
+    if (!m.ok()) {
+      // One unreadable row must not hide every other one.
+      stmt.ReportUnreadable(T::descriptor()->name(), "", m.status());
+      continue;
+    }
     out.push_back(*std::move(m));
   }
 }
@@ -338,7 +370,11 @@ absl::StatusOr<std::vector<T>> CollectRows(Statement& stmt) {
     if (!row.ok()) return row.status();
     if (!*row) return out;
     absl::StatusOr<T> m = RowWithId<T>(stmt);
-    if (!m.ok()) return m.status();
+    if (!m.ok()) {
+      stmt.ReportUnreadable(T::descriptor()->name(), absl::StrCat(stmt.Int(0)),
+                            m.status());
+      continue;
+    }
     out.push_back(*std::move(m));
   }
 }
@@ -357,9 +393,18 @@ constexpr const char* kDeliveryColumns =
     "id, body, message_id, incident_id, idempotency_key, state, "
     "next_attempt_at, recipient, created_at";
 
+// A body that cannot be read leaves what the columns hold, with
+// `unreadable` saying so: the outbox then fails the delivery with that
+// reason rather than sending an empty one or stalling the queue.
 absl::StatusOr<v1::Delivery> DeliveryRow(const Statement& stmt) {
   absl::StatusOr<v1::Delivery> d = stmt.Proto<v1::Delivery>(1);
-  if (!d.ok()) return d.status();
+  if (!d.ok()) {
+    stmt.ReportUnreadable("Delivery", absl::StrCat(stmt.Int(0)), d.status());
+    v1::Delivery columns;
+    columns.set_unreadable(absl::StrCat("its stored record cannot be read (",
+                                        d.status().message(), "); set aside"));
+    d = std::move(columns);
+  }
   d->set_id(stmt.Int(0));
   d->set_message_id(stmt.Int(2));
   d->set_incident_id(stmt.Int(3));
@@ -1308,7 +1353,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     const std::string& path, SqliteStoreOptions options) {
   absl::StatusOr<sqlite3*> writer = OpenConnection(path);
   if (!writer.ok()) return writer.status();
-  auto writer_conn = std::make_unique<Connection>(*writer);
+  auto writer_conn =
+      std::make_unique<Connection>(*writer, options.on_unreadable_row);
   absl::Status s = Exec(*writer, "PRAGMA journal_mode = WAL;");
   if (s.ok()) s = Migrate(writer_conn.get());
   if (!s.ok()) return s;
@@ -1316,7 +1362,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   for (int i = 0; i < kReaderPoolSize; ++i) {
     absl::StatusOr<sqlite3*> r = OpenConnection(path);
     if (!r.ok()) return r.status();
-    readers.push_back(std::make_unique<Connection>(*r));
+    readers.push_back(
+        std::make_unique<Connection>(*r, options.on_unreadable_row));
   }
   return std::unique_ptr<Store>(new SqliteStoreImpl(
       path, std::move(writer_conn), std::move(readers), std::move(options)));

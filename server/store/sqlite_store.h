@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/store/store.h"
 
@@ -23,6 +24,10 @@ struct SqliteStoreOptions {
   // Told how long each group commit took (the COMMIT and its fsync), on the
   // writer thread: it must be quick. Null: nobody is told.
   std::function<void(absl::Duration)> on_commit;
+  // Told the kind of record ("Subscriber", "Delivery", ...) each time a
+  // stored row cannot be read and is skipped (lists) or set aside (a due
+  // delivery comes back with `unreadable` set). Null: only the log says so.
+  std::function<void(absl::string_view record)> on_unreadable_row;
 };
 
 // Opens (creating when missing) the database at `path` and applies pending

@@ -14,9 +14,9 @@
 namespace herald {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CapturedLogs;
 using testing::GrpcHarness;
+using ::testing::HasSubstr;
 using testing::TokenFor;
 
 // ListIncidents with `token`, sending `request_id` if not empty; the
@@ -39,7 +39,6 @@ grpc::Status ListIncidents(GrpcHarness& h, const std::string& token,
   }
   return status;
 }
-
 
 double Calls(GrpcHarness& h, const std::string& method,
              const std::string& code) {
@@ -90,6 +89,31 @@ TEST(GrpcMetricsTest, AMadeUpMethodIsCountedAsUnknown) {
   }
 }
 
+// A client that sends a string that is not UTF-8 (another language's
+// library may, and C++ serializes it with only a log line) gets
+// INVALID_ARGUMENT saying so, not INTERNAL, and nothing reaches a handler.
+TEST(GrpcCallObserverTest, ARequestThatIsNotUtf8IsAnInvalidArgument) {
+  GrpcHarness h;
+  h.core.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp"}));
+  auto stub = v1::IncidentService::NewStub(h.channel);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + TokenFor("alice"));
+  v1::PostUpdateRequest req;
+  req.set_incident("INC-1");
+  req.set_text("rolled back \xff");
+  v1::PostUpdateResponse resp;
+  const grpc::Status status = stub->PostUpdate(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("UTF-8"));
+  EXPECT_EQ(
+      Calls(h, "/herald.v1.IncidentService/PostUpdate", "INVALID_ARGUMENT"), 1);
+  EXPECT_EQ(h.core
+                .Read<std::vector<v1::Update>>(
+                    [](StoreReader& r) { return r.ListUpdates(1); })
+                .size(),
+            0u);
+}
+
 TEST(GrpcCallObserverTest, TheClientsRequestIdIsEchoedAndLoggedWithTheCall) {
   CapturedLogs logs;
   GrpcHarness h;
@@ -111,8 +135,7 @@ TEST(GrpcCallObserverTest, ACallWithoutAUsableIdGetsAFreshOneLoggedWithIt) {
   ASSERT_EQ(ListIncidents(h, "wrong", "x y=forged", &replied).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(replied, ::testing::MatchesRegex("[0-9a-f]{16}"));
-  const std::vector<std::string> lines =
-      logs.Matching("request_id=" + replied);
+  const std::vector<std::string> lines = logs.Matching("request_id=" + replied);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_THAT(lines[0], HasSubstr("code=UNAUTHENTICATED"));
   EXPECT_THAT(logs.Matching("forged"), ::testing::IsEmpty());

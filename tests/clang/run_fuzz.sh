@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer target from the clang build for a bounded time, seeded
-# with the captured Alertmanager payloads. Exit 77 (ctest: skipped) when the
-# clang build was skipped.
+# Runs one libFuzzer target from the clang build for a bounded time, seeded
+# with its corpus (tests/fuzz/seeds/NAME, or the captured Alertmanager
+# payloads, or the embedded default config). Exit 77 (ctest: skipped) when
+# the clang build was skipped.
 #
-# usage: run_fuzz.sh SOURCE_DIR BUILD_DIR SECONDS
+# usage: run_fuzz.sh SOURCE_DIR BUILD_DIR TARGET SECONDS
 set -euo pipefail
-SRC=$1 BUILD=$2 SECONDS_TO_RUN=$3
-FUZZER="$BUILD/tests/fuzz/alertmanager_parser_fuzz"
+SRC=$1 BUILD=$2 TARGET=$3 SECONDS_TO_RUN=$4
+FUZZER="$BUILD/tests/fuzz/${TARGET}_fuzz"
 if [[ ! -x $FUZZER ]]; then
-  echo "no clang build with the fuzz target: fuzzing skipped"
+  echo "no clang build with the fuzz target $TARGET: fuzzing skipped"
   exit 77
 fi
-corpus="$BUILD/corpus/alertmanager"
+corpus="$BUILD/corpus/$TARGET"
 mkdir -p "$corpus"
-for f in "$SRC"/tests/testdata/alertmanager/*.json; do
-  # The first byte selects the Content-Type (0: application/json).
-  { printf '\0'; cat "$f"; } >"$corpus/$(basename "$f")"
-done
-# A fixed seed keeps what CI explores reproducible; run by hand without it to explore more.
+case "$TARGET" in
+  alertmanager_parser)
+    for f in "$SRC"/tests/testdata/alertmanager/*.json; do
+      # The first byte selects the Content-Type (0: application/json).
+      { printf '\0'; cat "$f"; } >"$corpus/$(basename "$f")"
+    done
+    ;;
+  config_loader)
+    cp "$SRC/server/config/default_config.yaml" "$corpus/"
+    ;;
+  *)
+    cp "$SRC/tests/fuzz/seeds/$TARGET"/* "$corpus/"
+    ;;
+esac
+# A fixed seed keeps what CI explores reproducible; run by hand without it
+# (and with -runs=N instead of the time) to explore more.
 "$FUZZER" -seed=1 -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=5 \
   -print_final_stats=1 "$corpus"

@@ -689,5 +689,62 @@ TEST_F(CliTest, HelpListsEveryCommand) {
   }
 }
 
+// Issue 18: an invalid byte in `--account` ended in "herald: error 12:"
+// with no message. Every argument and every file the CLI reads is checked
+// before anything is sent, and the error names the flag, the file and line.
+TEST_F(CliTest, TextThatIsNotUtf8IsRefusedBeforeSendingNamingWhere) {
+  Outcome flag = Run({"subscribers", "add", "acme", "--account", "acme\xff",
+                      "--component", "checkout"},
+                     "carol");
+  EXPECT_EQ(flag.code, kExitUsage);
+  EXPECT_THAT(flag.err, HasSubstr("--account: not valid UTF-8"));
+  Outcome inline_flag =
+      Run({"subscribers", "add", "acme", "--name=Gr\xc3\x28", "--component=x"},
+          "carol");
+  EXPECT_EQ(inline_flag.code, kExitUsage);
+  EXPECT_THAT(inline_flag.err, HasSubstr("--name: not valid UTF-8"));
+  Outcome note = Run({"update", "INC-1", "rolled \x1b[2J back"});
+  EXPECT_EQ(note.code, kExitUsage);
+  EXPECT_THAT(note.err, HasSubstr("argument 3: holds a control character"));
+
+  const std::string csv = ::testing::TempDir() + "/herald-bad-utf8.csv";
+  std::ofstream(csv) << "id,name,email,components\n"
+                     << "a,Ann,ann@example.com,checkout\n"
+                     << "b,Gr\xff"
+                     << "ce,grace@example.com,checkout\n";
+  Outcome import = Run({"subscribers", "import", csv}, "carol");
+  EXPECT_EQ(import.code, kExitUsage);
+  EXPECT_THAT(import.err, HasSubstr(":3: name: not valid UTF-8"));
+  EXPECT_EQ(h_.core
+                .Read<std::vector<v1::Subscriber>>([](StoreReader& r) {
+                  return r.ListSubscribersByAccount({"acme"});
+                })
+                .size(),
+            0u);
+}
+
+// Alert text reaches the terminal through `herald show` and friends; no
+// escape sequence, C1 control or carriage return in it reaches the screen.
+TEST_F(CliTest, TerminalEscapesFromTheServerAreNeverPrinted) {
+  h_.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}));
+  v1::AlertGroup group = FiringGroup("g2", "checkout", {"fp2"});
+  (*group.mutable_alerts(0)->mutable_annotations())["summary"] =
+      "disk \x1b]0;owned\x07 full \xc2\x9b"
+      "31m\r!";
+  (*group.mutable_alerts(0)->mutable_labels())["alertname"] = "Evil\x1b[2JName";
+  const int64_t id = h_.core.intake.Ingest(group)->incident_id;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"incidents"},
+           {"show", absl::StrCat("INC-", id)},
+           {"alerts", absl::StrCat("INC-", id)}}) {
+    Outcome o = Run(args);
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(o.out.find('\x1b'), std::string::npos) << args[0] << o.out;
+    EXPECT_EQ(o.out.find('\x07'), std::string::npos) << args[0];
+    EXPECT_EQ(o.out.find("\xc2\x9b"), std::string::npos) << args[0];
+    EXPECT_EQ(o.out.find('\r'), std::string::npos) << args[0];
+  }
+}
+
 }  // namespace
 }  // namespace herald::cli

@@ -442,9 +442,11 @@ TEST_F(DeliveryOutboxTest, GaugesShowDepthAndTheOldestWait) {
   EXPECT_EQ(h_.metrics.outbox_oldest_age_seconds.Value(), 0);
 }
 
-TEST(DeliveryOutboxStoreTest,
-     StoreFailureReadingTheRecipientIsRetriedNotFatal) {
-  const std::string path = ::testing::TempDir() + "/outbox-store-failure.db";
+// Issue 18: one unreadable record stopped every email. A delivery whose
+// recipient or own record cannot be read is failed with the reason and
+// counted; everyone else's goes out.
+TEST(DeliveryOutboxStoreTest, UnreadableRecordsAreSetAsideAndTheRestDelivered) {
+  const std::string path = ::testing::TempDir() + "/outbox-unreadable.db";
   std::filesystem::remove(path);
   CoreHarness h(*OpenSqliteStore(path));
   FakeChannel email;
@@ -464,17 +466,22 @@ TEST(DeliveryOutboxStoreTest,
       h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
           ->draft.id();
   ASSERT_TRUE(h.workflow.Approve(testing::CommsLead(), msg, 0).ok());
-  // globex's stored row becomes unreadable (DataLoss, not NotFound).
+  // globex's stored row becomes unreadable, and so does the point person's
+  // notification (a staff delivery with its content in its body).
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "UPDATE subscribers SET body = x'ffff' WHERE id = "
-                         "'globex'",
+                         "'globex';"
+                         "UPDATE deliveries SET body = x'3A01FF' WHERE "
+                         "message_id = 0;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
+  ASSERT_GT(sqlite3_changes(db), 0);
   sqlite3_close(db);
-  while (*outbox.RunOnce() > 0) {
+  for (int i = 0; i < 5 && *outbox.RunOnce() > 0; ++i) {
   }
+  EXPECT_EQ(*outbox.RunOnce(), 0) << "nothing is left to retry";
   const auto of = [&](const std::string& recipient) {
     for (const v1::Delivery& d : h.Read<std::vector<v1::Delivery>>(
              [&](StoreReader& r) { return r.ListDeliveries(msg, 0); })) {
@@ -482,9 +489,14 @@ TEST(DeliveryOutboxStoreTest,
     }
     return v1::Delivery();
   };
-  EXPECT_EQ(of("subscriber:globex").state(), v1::DELIVERY_STATE_RETRYING);
+  EXPECT_EQ(of("subscriber:globex").state(), v1::DELIVERY_STATE_FAILED);
   EXPECT_THAT(of("subscriber:globex").last_error(), HasSubstr("corrupt"));
   EXPECT_EQ(of("subscriber:initech").state(), v1::DELIVERY_STATE_DELIVERED);
+  for (const v1::Delivery& d : h.Read<std::vector<v1::Delivery>>(
+           [&](StoreReader& r) { return r.ListDeliveries(0, incident); })) {
+    EXPECT_EQ(d.state(), v1::DELIVERY_STATE_FAILED) << d.recipient();
+    EXPECT_THAT(d.last_error(), HasSubstr("cannot be read"));
+  }
 }
 
 TEST_F(DeliveryOutboxTest, BackoffDoublesUpToTheCap) {

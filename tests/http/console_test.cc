@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/base/text.h"
 #include "tests/http/console_fixture.h"
 
 namespace herald {
@@ -186,6 +187,52 @@ TEST_F(ConsoleApiTest, UnknownOrStreamingMethodsAndBadJsonAreNamed) {
       Api("herald.v1.MessageService/ApproveMessage", "{\"nope\": 1}", carol);
   EXPECT_EQ(bad->status, 400);
   EXPECT_THAT(bad->body, HasSubstr("herald.v1.ApproveMessageRequest"));
+}
+
+// Every console input, sign-in form, page query, action form, event
+// stream query and the JSON API, refuses text that is not UTF-8 with a 400
+// that names the field, and never echoes the bytes.
+TEST_F(ConsoleApiTest, EveryConsoleInputRefusesTextThatIsNotUtf8) {
+  const v1::Message draft = Draft();
+  const std::string carol = SignIn("carol");
+  const std::string csrf = CsrfOf(carol);
+  const httplib::Headers cookie = {{"Cookie", "herald_console=" + carol}};
+  const std::string form = "application/x-www-form-urlencoded";
+  std::vector<std::pair<std::string, httplib::Result>> replies;
+  replies.emplace_back("sign-in token",
+                       client_->Post("/console/sign-in", "token=%ff", form));
+  replies.emplace_back(
+      "page query",
+      client_->Get("/console/messages/" + draft.ref() + "?done=%ff", cookie));
+  replies.emplace_back("event stream query",
+                       client_->Get("/console/events?incident=%ff", cookie));
+  replies.emplace_back(
+      "edit form",
+      client_->Post("/console/messages/" + draft.ref() + "/edit", cookie,
+                    "csrf=" + csrf + "&version=1&title=ok&body=%C3%28", form));
+  replies.emplace_back(
+      "reject form",
+      client_->Post("/console/messages/" + draft.ref() + "/reject", cookie,
+                    "csrf=" + csrf + "&version=1&reason=%1b%5b31m", form));
+  for (auto& [what, r] : replies) {
+    ASSERT_TRUE(r) << what;
+    EXPECT_EQ(r->status, 400) << what << ": " << r->body;
+    EXPECT_TRUE(IsValidUtf8(r->body)) << what;
+    EXPECT_THAT(r->body, Not(HasSubstr("\x1b"))) << what;
+  }
+  EXPECT_THAT(replies[3].second->body, HasSubstr("body: "));
+  EXPECT_THAT(replies[4].second->body, HasSubstr("reason: "));
+  auto api =
+      Api("herald.v1.MessageService/EditMessage",
+          "{\"message\": \"" + draft.ref() + "\", \"body\": \"\xff\"}", carol);
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 400) << api->body;
+  // The draft is as it was.
+  EXPECT_EQ(g_.core
+                .Read<v1::Message>(
+                    [&](StoreReader& r) { return r.GetMessage(draft.id()); })
+                .version(),
+            draft.version());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "server/base/text.h"
 #include "server/core/secret_token.h"
 #include "server/http/self_service_routes.h"
 #include "tests/testing/captured_logs.h"
@@ -344,14 +345,40 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
 }
 
 TEST(UrlEncodedFormTest, DecodesAsBrowsersEncode) {
-  const auto form = ParseUrlEncoded(
+  const absl::StatusOr<FormFields> form = ParseUrlEncoded(
       "email=dana%40example.com&name=Dana+O%27Neil&component="
-      "api&component=checkout&flag&bad=%zz");
-  EXPECT_EQ(form.find("email")->second, "dana@example.com");
-  EXPECT_EQ(form.find("name")->second, "Dana O'Neil");
-  EXPECT_EQ(form.count("component"), 2u);
-  EXPECT_EQ(form.find("flag")->second, "");
-  EXPECT_EQ(form.find("bad")->second, "%zz");
+      "api&component=checkout&flag&bad=%zz&city=K%C3%B6ln");
+  ASSERT_TRUE(form.ok()) << form.status();
+  EXPECT_EQ(form->find("email")->second, "dana@example.com");
+  EXPECT_EQ(form->find("name")->second, "Dana O'Neil");
+  EXPECT_EQ(form->count("component"), 2u);
+  EXPECT_EQ(form->find("flag")->second, "");
+  EXPECT_EQ(form->find("bad")->second, "%zz");
+  EXPECT_EQ(form->find("city")->second, "K\xC3\xB6ln");
+}
+
+TEST(UrlEncodedFormTest, RefusesInvalidUtf8AndControlsNamingTheField) {
+  for (const char* text :
+       {"email=x%40example.org&name=%ff", "name=%C3%28", "name=%ED%A0%80",
+        "name=a%00b", "name=a%1Bb", "name=%C2%9B"}) {
+    const absl::StatusOr<FormFields> form = ParseUrlEncoded(text);
+    EXPECT_EQ(form.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(std::string(form.status().message()),
+                ::testing::StartsWith("name: "))
+        << text;
+  }
+  // A field name that is not text is refused without being repeated.
+  EXPECT_EQ(ParseUrlEncoded("%ff=1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Tabs and line breaks are text (a message body has them).
+  EXPECT_TRUE(ParseUrlEncoded("body=line+one%0D%0Aline%09two").ok());
+}
+
+TEST(UrlEncodedFormTest, BoundsTheNumberOfFields) {
+  std::string many;
+  for (size_t i = 0; i <= kMaxFormFields; ++i) absl::StrAppend(&many, "a=1&");
+  EXPECT_EQ(ParseUrlEncoded(many).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 class SelfServiceHttpTest : public HttpServerTest {
@@ -424,6 +451,46 @@ TEST_F(SelfServiceHttpTest, BadFormInputIsShownAgainWithTheProblem) {
   EXPECT_EQ(r->status, 415);
   r = client_->Delete("/subscribe");
   EXPECT_EQ(r->status, 405);
+}
+
+// The reproduction of issue 18: a name that is not UTF-8 was stored, and no
+// email went out to anyone after it. Every self-service route refuses such
+// text with 400 naming the field, echoes none of it, and stores nothing.
+TEST_F(SelfServiceHttpTest, EveryFormAndQueryRefusesTextThatIsNotUtf8) {
+  struct Case {
+    bool post;
+    std::string path;
+    std::string data;  // the body (POST) or query (GET)
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {true, "/subscribe", "email=x%40example.org&name=%ff", "name"},
+      {true, "/subscribe", "email=x%40example.org%C3%28", "email"},
+      {true, "/subscribe", "email=x%40example.org&component=%ff", "component"},
+      {false, "/subscribe/confirm", "token=%ff", "token"},
+      {true, "/subscribe/confirm", "token=%ff", "token"},
+      {false, "/unsubscribe", "token=%1b%5b2J", "token"},
+      {true, "/unsubscribe", "token=%ff", "token"},
+      {false, "/follow-up", "token=%ff", "token"},
+      {true, "/follow-up", "token=%ff", "token"},
+  };
+  for (const Case& c : cases) {
+    httplib::Result r =
+        c.post ? PostForm(c.path, c.data) : client_->Get(c.path + "?" + c.data);
+    ASSERT_TRUE(r) << c.path;
+    EXPECT_EQ(r->status, 400) << c.path << " " << c.data;
+    EXPECT_THAT(r->body, HasSubstr(c.field + ": ")) << c.path;
+    EXPECT_TRUE(IsValidUtf8(r->body)) << c.path;
+    EXPECT_THAT(r->body, Not(HasSubstr("\x1b"))) << c.path;
+  }
+  const auto subscribers = h_.Read<std::vector<v1::Subscriber>>(
+      [](StoreReader& r) { return r.ListSubscribers({}); });
+  for (const v1::Subscriber& sub : subscribers) {
+    EXPECT_NE(sub.email(), "x@example.org");
+  }
+  // And the outbox still works for everyone.
+  ASSERT_EQ(PostForm("/subscribe", "email=dana%40example.com")->status, 200);
+  EXPECT_FALSE(ConfirmTokenFromInbox().empty());
 }
 
 TEST_F(SelfServiceHttpTest, BrokenOrExpiredLinksSayWhy) {

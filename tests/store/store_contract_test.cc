@@ -689,6 +689,159 @@ TYPED_TEST(StoreContractTest, SubscribersAreFoundByComponentEmailAndStatus) {
             absl::StatusCode::kNotFound);
 }
 
+// Protobuf cannot read back a string that is not UTF-8, so no store keeps
+// one: every kind of record is refused with InvalidArgument naming the
+// field, and the transaction leaves nothing behind.
+TYPED_TEST(StoreContractTest,
+           RecordsWithTextThatIsNotUtf8AreRefusedNamingTheField) {
+  const std::string bad = "Gr\xff";
+  struct Case {
+    std::string field;
+    std::function<absl::Status(StoreTxn&)> write;
+  };
+  const std::vector<Case> cases = {
+      {"Subscriber.name",
+       [&](StoreTxn& t) {
+         v1::Subscriber s = Sub("s", {"checkout"});
+         s.set_name(bad);
+         return t.PutSubscriber(s);
+       }},
+      {"Subscriber.contacts[0].address",
+       [&](StoreTxn& t) {
+         v1::Subscriber s = Sub("s", {"checkout"});
+         s.add_contacts()->set_address(bad);
+         return t.PutSubscriber(s);
+       }},
+      {"Incident.title",
+       [&](StoreTxn& t) {
+         v1::Incident i = TestFixture::Incident("g");
+         i.set_title(bad);
+         return t.InsertIncident(i).status();
+       }},
+      {"Alert.labels[0].value",
+       [&](StoreTxn& t) {
+         v1::Alert a;
+         a.set_fingerprint("f");
+         (*a.mutable_labels())["alertname"] = bad;
+         return t.PutAlert(a);
+       }},
+      {"Update.text",
+       [&](StoreTxn& t) {
+         v1::Update u;
+         u.set_text(bad);
+         return t.InsertUpdate(u).status();
+       }},
+      {"Message.body",
+       [&](StoreTxn& t) {
+         v1::Message m;
+         m.set_body(bad);
+         return t.InsertMessage(m).status();
+       }},
+      {"TimelineEvent.text",
+       [&](StoreTxn& t) {
+         v1::TimelineEvent e;
+         e.set_text(bad);
+         return t.AppendTimeline(e);
+       }},
+      {"Delivery.subject",
+       [&](StoreTxn& t) {
+         v1::Delivery d;
+         d.set_idempotency_key("k");
+         d.set_subject(bad);
+         return t.InsertDelivery(d).status();
+       }},
+      {"AuditEntry.detail",
+       [&](StoreTxn& t) {
+         v1::AuditEntry e;
+         e.set_detail(bad);
+         return t.AppendAudit(e).status();
+       }},
+  };
+  for (const Case& c : cases) {
+    const absl::Status s = this->Write(c.write);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field << s;
+    EXPECT_THAT(std::string(s.message()), ::testing::StartsWith(c.field + ":"))
+        << s;
+  }
+  EXPECT_THAT(this->template ReadValue<std::vector<v1::Subscriber>>(
+                  [](StoreReader& r) { return r.ListSubscribers({}); }),
+              SizeIs(0));
+  EXPECT_THAT(
+      this->template ReadValue<std::vector<v1::Incident>>([](StoreReader& r) {
+        return r.ListIncidents({.include_resolved = true});
+      }),
+      SizeIs(0));
+}
+
+// Rows written by an older herald (or by hand) that protobuf cannot read
+// are left out of lists, reported, and never stop the others; a due
+// delivery comes back with `unreadable` so the outbox can set it aside.
+TEST(SqliteStoreTest, UnreadableRowsAreLeftOutReportedAndSetAside) {
+  const std::string path = FreshDbPath();
+  std::vector<std::string> reported;
+  auto store = *OpenSqliteStore(
+      path, SqliteStoreOptions{.on_unreadable_row = [&](absl::string_view r) {
+        reported.emplace_back(r);
+      }});
+  ASSERT_TRUE(store
+                  ->Write([](StoreTxn& t) -> absl::Status {
+                    for (const char* id : {"a", "b", "c"}) {
+                      if (auto s = t.PutSubscriber(Sub(id, {"checkout"}));
+                          !s.ok()) {
+                        return s;
+                      }
+                    }
+                    for (const char* key : {"k1", "k2"}) {
+                      v1::Delivery d;
+                      d.set_idempotency_key(key);
+                      d.set_recipient("subscriber:b");
+                      d.set_state(v1::DELIVERY_STATE_QUEUED);
+                      d.set_subject("Hello");
+                      if (auto s = t.InsertDelivery(d); !s.ok()) {
+                        return s.status();
+                      }
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  // A name of one invalid byte, as an older herald stored it: field 2
+  // (name), length 1, 0xff.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE subscribers SET body = X'0A01621201FF' "
+                         "WHERE id = 'b';"
+                         "UPDATE deliveries SET body = X'3A01FF' "
+                         "WHERE idempotency_key = 'k1';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  ASSERT_TRUE(store
+                  ->Read([](StoreReader& r) -> absl::Status {
+                    auto subs = r.ListSubscribers({});
+                    EXPECT_TRUE(subs.ok()) << subs.status();
+                    std::vector<std::string> ids;
+                    for (const auto& s : *subs) ids.push_back(s.id());
+                    EXPECT_THAT(ids, ElementsAre("a", "c"));
+                    EXPECT_EQ(r.GetSubscriber("b").status().code(),
+                              absl::StatusCode::kDataLoss);
+                    auto due = r.ListDueDeliveries(absl::Now(), 10);
+                    EXPECT_TRUE(due.ok()) << due.status();
+                    EXPECT_THAT(*due, SizeIs(2));
+                    EXPECT_THAT((*due)[0].unreadable(),
+                                ::testing::HasSubstr("cannot be read"));
+                    EXPECT_EQ((*due)[0].idempotency_key(), "k1");
+                    EXPECT_EQ((*due)[0].recipient(), "subscriber:b");
+                    EXPECT_EQ((*due)[1].unreadable(), "");
+                    EXPECT_EQ((*due)[1].subject(), "Hello");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_THAT(reported, ::testing::Contains("Subscriber"));
+  EXPECT_THAT(reported, ::testing::Contains("Delivery"));
+}
+
 TEST(SqliteStoreTest, CommittedStateSurvivesReopen) {
   const std::string path = FreshDbPath();
   {

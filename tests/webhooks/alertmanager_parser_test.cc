@@ -142,6 +142,31 @@ TEST(AlertmanagerParserTest, NonObjectAndEmptyBodiesAreRejectedNotCrashed) {
   }
 }
 
+// Text that is not UTF-8, raw or through a lone surrogate escape, never
+// becomes an alert: the payload is refused with 400 (nothing could store
+// it), wherever in the payload it stands.
+TEST(AlertmanagerParserTest, TextThatIsNotUtf8IsRefusedWherever) {
+  const std::string prefix =
+      R"({"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","fingerprint":"f","startsAt":"2026-01-01T00:00:00Z",)";
+  for (const std::string& alert :
+       {std::string(R"("labels":{"alertname":"a)") + "\xff" + R"("}})",
+        std::string(R"("labels":{"a)") + "\xc3\x28" + R"(":"b"}})",
+        std::string(
+            R"("labels":{"a":"b"},"annotations":{"summary":"\udc00"}})"),
+        std::string(
+            R"("labels":{"a":"b"},"annotations":{"summary":"\ud800x"}})")}) {
+    const WebhookRejection r = Rejected(prefix + alert + "]}");
+    EXPECT_EQ(r.http_status(), 400) << alert;
+  }
+  // A proper pair is text.
+  const v1::AlertGroup ok = Parsed(
+      prefix +
+      R"("labels":{"a":"b"},"annotations":{"summary":"\ud83d\ude00 \u00e9"}}]})");
+  ASSERT_EQ(ok.alerts_size(), 1);
+  EXPECT_EQ(ok.alerts(0).annotations().at("summary"),
+            "\xF0\x9F\x98\x80 \xC3\xA9");
+}
+
 TEST(AlertmanagerParserTest, UnknownFieldsAreIgnored) {
   std::string body = ReadTestData("alertmanager/firing-single.json");
   body.insert(1, R"("futureField":{"x":1},)");
