@@ -22,7 +22,7 @@ if ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { r
 fi
 cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
-  -DHERALD_SANITIZE=address,undefined \
+  -DHERALD_SANITIZE=address,undefined -DHERALD_SUITE=ON \
   "-DCMAKE_CXX_FLAGS=-Wthread-safety -Werror=thread-safety-analysis" >/dev/null
 cmake --build "$BUILD"
 echo "clang build with -Wthread-safety, ASan and UBSan: clean"
