@@ -69,8 +69,8 @@ expect_refused "a bad follow-up token" "token" POST /follow-up "${form[@]}" --da
 expect_refused "the console's sign-in" "token" POST /console/sign-in "${form[@]}" --data 'token=%ff'
 many=$(printf 'a=1&%.0s' $(seq 1 300))
 expect_refused "300 fields" "fields" POST /subscribe "${form[@]}" --data "$many"
-big=$(head -c 2000000 /dev/zero | tr '\0' a)
-code=$(status_of POST /subscribe "${form[@]}" --data "email=$big")
+{ printf 'email='; head -c 2000000 /dev/zero | tr '\0' a; } >"$WORK/big-form"
+code=$(status_of POST /subscribe "${form[@]}" --data-binary @"$WORK/big-form")
 [[ $code == 413 ]] || fail "a 2 MB form answered $code, not 413"
 lead subscribers list --all -o json >"$WORK/subs.json"
 "$SYSTEM_PYTHON" -c '
@@ -116,7 +116,8 @@ MSG=$(lead messages -o json | "$SYSTEM_PYTHON" -c '
 import json, sys
 ms = [m for m in json.load(sys.stdin).get("messages", []) if m.get("state") == "MESSAGE_STATE_PENDING_APPROVAL" or m.get("state") == "MESSAGE_STATE_DRAFT"]
 print(ms[-1]["ref"])')
-lead messages edit "$MSG" --title "Checkout errors" --body "We rolled back a faulty deploy; checkout works again for most customers." >/dev/null
+echo "We rolled back a faulty deploy; checkout works again for most customers." >"$WORK/body.txt"
+lead messages edit "$MSG" --title "Checkout errors" --body-file "$WORK/body.txt" >/dev/null
 lead approve "$MSG" >/dev/null
 wait_for 60 "$MSG delivered" all_delivered "$MSG" 2
 for address in ada@e2e.example grace@e2e.example; do

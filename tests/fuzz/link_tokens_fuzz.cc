@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       links->Confirm(input, now + absl::Hours(1)), now);
   if (!confirm.ok() || *confirm != input) __builtin_trap();
   if (links->CheckConfirm(links->Confirm(input, now - absl::Seconds(1)), now)
+          .status()
           .code() != absl::StatusCode::kFailedPrecondition) {
     __builtin_trap();
   }
