@@ -255,6 +255,11 @@ int Run(const Flags& flags) {
   SubscriptionPortal portal(deps, drafter, links, wake_senders);
   PeriodicRunner job_runner(
       "jobs", [&] { return jobs.RunDueJobs(); }, absl::Seconds(1));
+  // Pending subscribers whose confirmation link expired; a sweep, not a
+  // durable job per subscriber, so it survives restarts by rereading.
+  PeriodicRunner purge_pending(
+      "purge-unconfirmed", [&] { return portal.PurgeUnconfirmed(); },
+      absl::Minutes(10));
 
   ApiDeps api{authorizer,   workflow,    queries,     escalator, overrides,
               maintenance,  subscribers, affected,    aftercare, clock,
@@ -317,6 +322,7 @@ int Run(const Flags& flags) {
   for (auto& s : senders) s->Start();
   gauges.Start();
   job_runner.Start();
+  purge_pending.Start();
   http.Start();
   ready = true;
   grpc_server->GetHealthCheckService()->SetServingStatus(true);
@@ -348,6 +354,7 @@ int Run(const Flags& flags) {
   http.Stop();
   grpc_server->Shutdown(std::chrono::system_clock::now() +
                         std::chrono::seconds(10));
+  purge_pending.Stop();
   job_runner.Stop();
   gauges.Stop();
   for (auto& s : senders) s->Stop();

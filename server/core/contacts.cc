@@ -48,8 +48,13 @@ absl::Status ValidateContact(const v1::Contact& contact) {
   }
   switch (contact.channel()) {
     case v1::CHANNEL_KIND_EMAIL:
+      // Printable ASCII only: the address goes into an SMTP command and a
+      // To: header as it is (no SMTPUTF8), where a control byte would
+      // truncate or break them.
       if (HasSpaceOrAngle(a) || std::count(a.begin(), a.end(), '@') != 1 ||
-          a.front() == '@' || a.back() == '@') {
+          a.front() == '@' || a.back() == '@' ||
+          std::any_of(a.begin(), a.end(),
+                      [](char c) { return c < 0x21 || c > 0x7e; })) {
         return absl::InvalidArgumentError(
             absl::StrCat("address: \"", a, "\" is not an email address"));
       }

@@ -292,8 +292,9 @@ absl::StatusOr<Email> MessageDrafter::SubscriberNotice(
   TemplateContext ctx;
   ctx.values["page_name"] = org_->config().server().page_name();
   ctx.values["public_url"] = org_->config().server().public_url();
-  ctx.values["customer_name"] =
-      subscriber.name().empty() ? "there" : subscriber.name();
+  // Anyone can make herald send these to any address: they carry nothing
+  // the requester typed but the address, and not the name in particular.
+  ctx.values["customer_name"] = "there";
   ctx.values["components_text"] = org_->ComponentNames(
       {subscriber.component_ids().begin(), subscriber.component_ids().end()});
   for (const auto& [k, v] : values) ctx.values[k] = v;

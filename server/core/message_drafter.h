@@ -95,8 +95,9 @@ class MessageDrafter {
   // (and `<kind>.email.html` if there is one);
   // with `message`, its ref, version, title and body are available too.
   // An email to a subscriber about their subscription (templates
-  // `<kind>.email_*`): the page, their name and components, plus `values`
-  // (confirm_url, unsubscribe_url, ...).
+  // `<kind>.email_*`): the page and their components, plus `values`
+  // (confirm_url, unsubscribe_url, ...). Never their name: the form that
+  // causes these is anonymous ("customer_name" is "there").
   absl::StatusOr<Email> SubscriberNotice(
       absl::string_view kind, const v1::Subscriber& subscriber,
       const std::map<std::string, std::string>& values) const;

@@ -5,8 +5,12 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "re2/re2.h"
 #include "server/core/contacts.h"
 #include "server/core/log.h"
 #include "server/core/proto_time.h"
@@ -19,7 +23,9 @@ namespace {
 // subscribe".
 constexpr absl::string_view kConfirmNotice = "subscribe_confirm";
 constexpr absl::string_view kExistingNotice = "subscribe_existing";
-constexpr size_t kMaxNameLength = 200;
+// Subscribers the form created, as opposed to operators and imports.
+constexpr absl::string_view kSelfServiceIdPrefix = "self-";
+constexpr size_t kMaxNameLength = 60;    // characters (code points)
 constexpr size_t kMaxEmailLength = 254;  // RFC 5321's limit on a path
 
 bool IsPending(const v1::Subscriber& s) {
@@ -30,33 +36,62 @@ std::string UtcMinutes(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
 }
 
+// `raw` as a plausible personal name, or InvalidArgument naming the field:
+// one line, at most kMaxNameLength characters, only letters, combining
+// marks, spaces, apostrophes, hyphens and periods, and nothing that reads as
+// a web address. Anyone can type into the form; this keeps it a name.
+absl::StatusOr<std::string> PlausibleName(absl::string_view raw) {
+  if (raw.find_first_of("\r\n") != absl::string_view::npos) {
+    return absl::InvalidArgumentError("name: one line, please");
+  }
+  // Runs of spaces as one.
+  const std::string name = absl::StrJoin(
+      absl::StrSplit(absl::StripAsciiWhitespace(raw), ' ', absl::SkipEmpty()),
+      " ");
+  if (name.empty()) return name;
+  const size_t characters = std::count_if(name.begin(), name.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
+  if (characters > kMaxNameLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name: at most ", kMaxNameLength, " characters, please"));
+  }
+  static const LazyRE2 kNameChars = {R"re(^[\p{L}\p{M}' \x{2019}.-]+$)re"};
+  static const LazyRE2 kLetter = {R"re(\p{L})re"};
+  if (!RE2::FullMatch(name, *kNameChars) ||
+      !RE2::PartialMatch(name, *kLetter)) {
+    return absl::InvalidArgumentError(
+        "name: letters, spaces, apostrophes, hyphens and periods only, "
+        "please");
+  }
+  // "example.com", "www.evil.example": a period right before two letters.
+  // Initials ("J.R.R. Tolkien") and "St. John" stay fine.
+  static const LazyRE2 kDomainLike = {R"re(\.\p{L}\p{M}*\p{L})re"};
+  if (RE2::PartialMatch(name, *kDomainLike)) {
+    return absl::InvalidArgumentError(
+        "name: your name, not a web address, please");
+  }
+  return name;
+}
+
 }  // namespace
 
 SubscriptionPortal::SubscriptionPortal(const CoreDeps& deps,
                                        const MessageDrafter& drafter,
                                        const LinkTokens& links,
-                                       std::function<void()> wake_senders)
+                                       std::function<void()> wake_senders,
+                                       SubscriptionLimits limits)
     : deps_(deps),
       drafter_(drafter),
       links_(links),
-      wake_senders_(std::move(wake_senders)) {}
+      wake_senders_(std::move(wake_senders)),
+      clients_({deps.org->self_service().max_requests_per_minute,
+                absl::Minutes(1), limits.max_tracked_clients}),
+      addresses_({limits.notices_per_address_per_day, absl::Hours(24),
+                  limits.max_tracked_addresses}) {}
 
 bool SubscriptionPortal::enabled() const {
   return deps_.org->self_service().enabled;
-}
-
-bool SubscriptionPortal::TakeRequestSlot() {
-  const absl::Time now = deps_.clock.Now();
-  absl::MutexLock lock(&mu_);
-  if (now - window_start_ >= absl::Minutes(1)) {
-    window_start_ = now;
-    window_requests_ = 0;
-  }
-  if (window_requests_ >= deps_.org->self_service().max_requests_per_minute) {
-    return false;
-  }
-  ++window_requests_;
-  return true;
 }
 
 absl::Status SubscriptionPortal::QueueNotice(StoreTxn& txn,
@@ -94,9 +129,16 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
     return absl::FailedPreconditionError(
         "self-service subscription is turned off (self_service.disabled)");
   }
+  // Every request counts against its client, well-formed or not.
+  const absl::Time now = deps_.clock.Now();
+  if (!clients_.TryTake(ClientNetworkKey(request.client), now)) {
+    deps_.metrics.SelfService("rate_limited").Increment();
+    return absl::ResourceExhaustedError(
+        "too many subscription requests from your network right now; try "
+        "again in a minute");
+  }
   const std::string email =
       absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.email));
-  const std::string name(absl::StripAsciiWhitespace(request.name));
   v1::Contact contact;
   contact.set_channel(v1::CHANNEL_KIND_EMAIL);
   contact.set_address(email);
@@ -107,10 +149,9 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
     return absl::InvalidArgumentError(
         absl::StrCat("email: \"", email, "\" is not an email address"));
   }
-  if (name.size() > kMaxNameLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("name: at most ", kMaxNameLength, " characters, please"));
-  }
+  absl::StatusOr<std::string> plausible = PlausibleName(request.name);
+  if (!plausible.ok()) return plausible.status();
+  const std::string name = *std::move(plausible);
   std::vector<std::string> components = request.component_ids;
   for (const std::string& c : components) {
     if (deps_.org->FindComponent(c) == nullptr) {
@@ -126,12 +167,7 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
   std::sort(components.begin(), components.end());
   components.erase(std::unique(components.begin(), components.end()),
                    components.end());
-  if (!TakeRequestSlot()) {
-    return absl::ResourceExhaustedError(
-        "too many subscription requests right now; try again in a minute");
-  }
 
-  const absl::Time now = deps_.clock.Now();
   const absl::Duration resend = deps_.org->self_service().resend_interval;
   bool queued = false;
   std::string subscriber_id;
@@ -145,7 +181,7 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
     if (found.ok()) {
       sub = *std::move(found);
     } else {
-      sub.set_id(absl::StrCat("self-", RandomHex(8)));
+      sub.set_id(absl::StrCat(kSelfServiceIdPrefix, RandomHex(8)));
       sub.set_email(email);
       *sub.mutable_created_at() = ToProtoTime(now);
       sub.set_status(v1::SUBSCRIBER_STATUS_PENDING);
@@ -156,23 +192,30 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
         now - FromProtoTime(sub.confirmation_sent_at()) < resend;
     const bool active = found.ok() && !IsPending(sub) &&
                         sub.status() != v1::SUBSCRIBER_STATUS_UNSUBSCRIBED;
+    // One address gets one notice per resend interval (durable), and a few
+    // a day whoever asks.
+    const auto may_send = [&] {
+      return !recently_sent && addresses_.TryTake(email, now);
+    };
     if (active) {
       // Their subscription stays as it is: changing it needs more proof
       // than knowing the address.
-      if (recently_sent) return absl::OkStatus();
+      if (!may_send()) return absl::OkStatus();
       *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
       if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
       queued = true;
       return QueueNotice(txn, sub, kExistingNotice, now);
     }
     // New, pending, or unsubscribed and asking again: pending until they
-    // confirm, with what they asked for this time.
+    // confirm, with what they asked for this time. Their name is kept for
+    // after they confirm; no notice shows it.
     sub.set_status(v1::SUBSCRIBER_STATUS_PENDING);
     if (!name.empty()) sub.set_name(name);
     sub.mutable_component_ids()->Assign(components.begin(), components.end());
-    if (!recently_sent) *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
+    const bool send = may_send();
+    if (send) *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
     if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
-    if (recently_sent) return absl::OkStatus();
+    if (!send) return absl::OkStatus();
     queued = true;
     return QueueNotice(txn, sub, kConfirmNotice, now);
   });
@@ -183,6 +226,67 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
            {"email_queued", queued ? "true" : "false"}});
   if (queued && wake_senders_) wake_senders_();
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> SubscriptionPortal::PurgeUnconfirmed() const {
+  const absl::Time now = deps_.clock.Now();
+  const absl::Duration ttl = deps_.org->self_service().confirmation_ttl;
+  // When the last link sent to `sub` stopped working.
+  const auto expired = [&](const v1::Subscriber& sub) {
+    const absl::Time sent = FromProtoTime(sub.has_confirmation_sent_at()
+                                              ? sub.confirmation_sent_at()
+                                              : sub.created_at());
+    return IsPending(sub) && sent + ttl < now;
+  };
+  std::vector<std::string> ids;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Subscriber>> pending =
+        r.ListPendingSubscribers();
+    if (!pending.ok()) return pending.status();
+    for (const v1::Subscriber& sub : *pending) {
+      if (expired(sub)) ids.push_back(sub.id());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  int purged = 0;
+  // A bounded batch per transaction, so that purging a flood does not hold
+  // the writer for long.
+  constexpr size_t kBatch = 256;
+  for (size_t begin = 0; begin < ids.size(); begin += kBatch) {
+    const size_t end = std::min(ids.size(), begin + kBatch);
+    int in_batch = 0;
+    s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+      in_batch = 0;
+      for (size_t i = begin; i < end; ++i) {
+        // Read again: they may have confirmed or asked again since.
+        absl::StatusOr<v1::Subscriber> sub = txn.GetSubscriber(ids[i]);
+        if (absl::IsNotFound(sub.status())) continue;
+        if (!sub.ok()) return sub.status();
+        if (!expired(*sub)) continue;
+        if (sub->has_confirmed_at() ||
+            !absl::StartsWith(sub->id(), kSelfServiceIdPrefix)) {
+          // They were subscribed once (confirmed, or added by an operator)
+          // and unsubscribed: the record stays, so that nothing re-adds
+          // them.
+          sub->set_status(v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+          if (auto st = txn.PutSubscriber(*sub); !st.ok()) return st;
+        } else if (auto st = txn.DeleteSubscriber(sub->id()); !st.ok()) {
+          return st;
+        }
+        ++in_batch;
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    purged += in_batch;
+  }
+  if (purged > 0) {
+    deps_.metrics.SelfService("purged").Increment(purged);
+    LogInfo("unconfirmed subscriptions purged",
+            {{"count", absl::StrCat(purged)}});
+  }
+  return purged;
 }
 
 absl::Status SubscriptionPortal::CheckConfirmLink(

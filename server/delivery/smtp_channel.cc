@@ -5,26 +5,13 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
+#include "server/base/text.h"
 #include "server/delivery/curl_pool.h"
+#include "server/delivery/email_headers.h"
 
 namespace herald {
 namespace {
-
-bool IsAscii(absl::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x80;
-  });
-}
-
-// RFC 2047 encoded-word for header text that is not plain ASCII.
-std::string HeaderText(absl::string_view s) {
-  std::string clean = absl::StrReplaceAll(s, {{"\r", " "}, {"\n", " "}});
-  if (IsAscii(clean)) return clean;
-  return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(clean), "?=");
-}
 
 // Bare LF to CRLF, as SMTP requires.
 std::string CrLf(absl::string_view body) {
@@ -53,23 +40,28 @@ SmtpChannel::~SmtpChannel() = default;
 std::vector<std::string> SmtpChannel::Headers(const Outgoing& d) const {
   const SmtpOptions& o = impl_->options;
   const std::string from_name = o.from_name.empty() ? "herald" : o.from_name;
-  std::string domain = o.from.substr(o.from.find('@') + 1);
+  // The domain names the Message-ID and List-Id: atext and dots only.
+  std::string domain = MessageIdLocalPart(o.from.substr(o.from.find('@') + 1));
   if (domain.empty()) domain = "herald.invalid";
   std::vector<std::string> headers = {
       absl::StrCat("Date: ",
                    absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000",
                                     impl_->clock.Now(), absl::UTCTimeZone())),
-      absl::StrCat("From: ", HeaderText(from_name), " <", o.from, ">"),
-      absl::StrCat("To: <", d.address, ">"),
-      absl::StrCat("Subject: ", HeaderText(d.subject)),
-      absl::StrCat("Message-ID: <", d.idempotency_key, "@", domain, ">"),
+      AddressHeader("From", from_name, o.from),
+      AddressHeader("To", "", d.address),
+      UnstructuredHeader("Subject", d.subject),
+      absl::StrCat("Message-ID: <", MessageIdLocalPart(d.idempotency_key), "@",
+                   domain, ">"),
   };
   if (!d.unsubscribe_url.empty() &&
-      d.unsubscribe_url.find_first_of("<>\r\n ") == std::string::npos) {
+      std::all_of(d.unsubscribe_url.begin(), d.unsubscribe_url.end(),
+                  [](char c) {
+                    return c > 0x20 && c < 0x7f && c != '<' && c != '>';
+                  })) {
     // RFC 2919 names the list; RFC 8058 lets the mail client unsubscribe
     // with one POST, without opening a page.
-    headers.push_back(absl::StrCat("List-Id: ", HeaderText(from_name),
-                                   " <updates.", domain, ">"));
+    headers.push_back(
+        AddressHeader("List-Id", from_name, absl::StrCat("updates.", domain)));
     headers.push_back(
         absl::StrCat("List-Unsubscribe: <", d.unsubscribe_url, ">"));
     headers.push_back("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
@@ -78,16 +70,22 @@ std::vector<std::string> SmtpChannel::Headers(const Outgoing& d) const {
 }
 
 SendResult SmtpChannel::Send(const Outgoing& delivery) {
-  if (delivery.address.find_first_of("<>\r\n") != std::string::npos ||
-      delivery.address.find('@') == std::string::npos) {
-    return SendResult::Rejected(
-        absl::StrCat("not a valid email address: \"", delivery.address, "\""));
+  if (!IsHeaderSafeAddress(delivery.address)) {
+    return SendResult::Rejected(absl::StrCat(
+        "not a valid email address: \"",
+        ScrubText(delivery.address, /*keep_newlines=*/false), "\""));
+  }
+  const SmtpOptions& o = impl_->options;
+  if (!IsHeaderSafeAddress(o.from)) {
+    // The configuration's fault, not the recipient's: wait for a fix.
+    return SendResult::Retry(
+        absl::StrCat("smtp.from \"", ScrubText(o.from, /*keep_newlines=*/false),
+                     "\" is not an email address"));
   }
   CurlPool::Handle handle = impl_->curls.Take();
   CURL* curl = handle.get();
   if (curl == nullptr) return SendResult::Retry("curl_easy_init failed");
 
-  const SmtpOptions& o = impl_->options;
   const std::string from = absl::StrCat("<", o.from, ">");
   const std::string rcpt = absl::StrCat("<", delivery.address, ">");
   curl_slist* recipients = curl_slist_append(nullptr, rcpt.c_str());

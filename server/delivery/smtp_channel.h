@@ -3,6 +3,9 @@
 // idempotency key, so a resent email is recognisably the same. An email with
 // an HTML body goes out as multipart/alternative; one with an unsubscribe URL
 // carries List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) and List-Id.
+// Every header written from data goes through email_headers.h: no control
+// character reaches it, non-ASCII text is RFC 2047-encoded, long ones are
+// folded; an address that is not plain printable ASCII is refused.
 // Thread-safe: concurrent sends each use a connection of their own, and idle
 // connections are kept for reuse.
 #ifndef HERALD_SERVER_DELIVERY_SMTP_CHANNEL_H_

@@ -160,8 +160,9 @@ struct HttpServer::Impl {
   // the connection's executor, where work that follows a commit belongs.
   // The thread's ScopedRequestId names the request; handlers that run
   // elsewhere carry it along.
+  // `peer` is the client's address, for per-client limits.
   void Dispatch(const Request& req, const asio::any_io_executor& io,
-                Respond respond);
+                const std::string& peer, Respond respond);
   void HandleAlertmanager(const Request& req, const asio::any_io_executor& io,
                           Respond respond);
   // The reply to a webhook once its commit has succeeded or failed.
@@ -232,7 +233,9 @@ class HttpServer::Impl::Session
   // `tls...`: the server's ssl::context, for a TlsStream.
   template <typename... Tls>
   Session(Impl& server, tcp::socket socket, Tls&... tls)
-      : server_(server), stream_(std::move(socket), tls...) {}
+      : server_(server),
+        peer_(PeerAddress(socket)),
+        stream_(std::move(socket), tls...) {}
 
   void Start() {
     if constexpr (kTls) {
@@ -289,7 +292,7 @@ class HttpServer::Impl::Session
     const bool keep_alive = request_.keep_alive();
     Tcp().expires_never();  // a slow commit is not an idle client
     server_.Dispatch(
-        request_, stream_.get_executor(),
+        request_, stream_.get_executor(), peer_,
         [self = this->shared_from_this(), keep_alive](Reply reply) mutable {
           // Inline on one of our I/O threads; from another thread (the
           // blocking pool), queued onto ours.
@@ -449,7 +452,14 @@ class HttpServer::Impl::Session
     Close();
   }
 
+  static std::string PeerAddress(const tcp::socket& socket) {
+    beast::error_code ec;
+    const tcp::endpoint peer = socket.remote_endpoint(ec);
+    return ec ? std::string() : peer.address().to_string();
+  }
+
   Impl& server_;
+  const std::string peer_;  // the client's address; "" if unknown
   Stream stream_;
   ConsoleEventStream grant_;
   std::optional<asio::strand<asio::any_io_executor>> strand_;
@@ -491,7 +501,7 @@ void HttpServer::Impl::Accept() {
 
 void HttpServer::Impl::Dispatch(const Request& req,
                                 const asio::any_io_executor& io,
-                                Respond respond) {
+                                const std::string& peer, Respond respond) {
   const absl::string_view target(req.target().data(), req.target().size());
   const absl::string_view path = target.substr(0, target.find('?'));
   const bool get =
@@ -516,7 +526,7 @@ void HttpServer::Impl::Dispatch(const Request& req,
         post,
         std::string(q == absl::string_view::npos ? absl::string_view()
                                                  : target.substr(q + 1)),
-        Header(req, http::field::content_type), req.body()};
+        Header(req, http::field::content_type), req.body(), peer};
     return RunBlocking(
         [this, path = std::string(path), form = std::move(form)] {
           PageReply page = ServeSelfService(

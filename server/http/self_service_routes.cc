@@ -67,6 +67,7 @@ PageReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
   SubscribeRequest subscribe;
   subscribe.email = FormField(form, "email");
   subscribe.name = FormField(form, "name");
+  subscribe.client = request.peer;
   for (auto [it, end] = form.equal_range("component"); it != end; ++it) {
     subscribe.component_ids.push_back(it->second);
   }

@@ -34,6 +34,7 @@ struct FormRequest {
   std::string query;  // after '?', still encoded
   std::string content_type;
   std::string body;
+  std::string peer;  // the client's network address; "" if unknown
 };
 
 struct PageReply {

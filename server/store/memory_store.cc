@@ -290,6 +290,14 @@ class MemoryTxn final : public StoreTxn {
     }
     return out;
   }
+  absl::StatusOr<std::vector<v1::Subscriber>> ListPendingSubscribers()
+      override {
+    std::vector<v1::Subscriber> out;
+    for (const auto& [id, s] : s_.subscribers) {
+      if (s.status() == v1::SUBSCRIBER_STATUS_PENDING) out.push_back(s);
+    }
+    return out;
+  }
   absl::StatusOr<int64_t> CountAudience(
       const std::vector<std::string>& component_ids) override {
     int64_t n = 0;
@@ -445,6 +453,12 @@ class MemoryTxn final : public StoreTxn {
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
     if (auto st = Storable(subscriber); !st.ok()) return st;
     s_.subscribers[subscriber.id()] = subscriber;
+    return absl::OkStatus();
+  }
+  absl::Status DeleteSubscriber(const std::string& id) override {
+    if (s_.subscribers.erase(id) == 0) {
+      return absl::NotFoundError(absl::StrCat("no subscriber \"", id, "\""));
+    }
     return absl::OkStatus();
   }
   absl::Status PutToken(const TokenRecord& token) override {

@@ -702,6 +702,13 @@ class SqliteTxn final : public StoreTxn {
     }
     return CollectProtos<v1::Subscriber>(s);
   }
+  absl::StatusOr<std::vector<v1::Subscriber>> ListPendingSubscribers()
+      override {
+    Statement s(db_,
+                "SELECT body FROM subscribers WHERE status = ? ORDER BY id");
+    s.Bind(1, int64_t{v1::SUBSCRIBER_STATUS_PENDING});
+    return CollectProtos<v1::Subscriber>(s);
+  }
   absl::StatusOr<int64_t> CountAudience(
       const std::vector<std::string>& component_ids) override {
     Statement s(
@@ -916,6 +923,15 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::Status PutSubscriber(const v1::Subscriber& subscriber) override {
     return WriteSubscriber(db_, subscriber);
+  }
+  absl::Status DeleteSubscriber(const std::string& id) override {
+    Statement clear(db_, "DELETE FROM subscriptions WHERE subscriber_id = ?");
+    clear.Bind(1, id);
+    if (auto st = clear.Run(); !st.ok()) return st;
+    Statement s(db_, "DELETE FROM subscribers WHERE id = ?");
+    s.Bind(1, id);
+    if (auto st = s.Run(); !st.ok()) return st;
+    return RequireChange(db_->db, absl::StrCat("no subscriber \"", id, "\""));
   }
   absl::Status PutToken(const TokenRecord& token) override {
     Statement s(

@@ -117,6 +117,9 @@ class StoreReader {
   // Subscribers (any status) whose `account` is one of `accounts`, by id.
   virtual absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribersByAccount(
       const std::vector<std::string>& accounts) = 0;
+  // Subscribers waiting for their confirmation (status pending), by id.
+  virtual absl::StatusOr<std::vector<v1::Subscriber>>
+  ListPendingSubscribers() = 0;
   // Active subscribers of any of `component_ids`, each counted once.
   virtual absl::StatusOr<int64_t> CountAudience(
       const std::vector<std::string>& component_ids) = 0;
@@ -191,6 +194,10 @@ class StoreTxn : public StoreReader {
 
   // Inserts or replaces by id.
   virtual absl::Status PutSubscriber(const v1::Subscriber& subscriber) = 0;
+  // Removes subscriber `id` and their subscriptions (for pending ones who
+  // never confirmed); NotFound when there is none. Deliveries queued for
+  // them stay, and find no recipient when sent.
+  virtual absl::Status DeleteSubscriber(const std::string& id) = 0;
   // Inserts or replaces by hash.
   virtual absl::Status PutToken(const TokenRecord& token) = 0;
   // Inserts or replaces by name.

@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/harness.h"
@@ -141,7 +142,9 @@ TEST_F(SubscriptionPortalTest,
   const Outgoing email = h_.Compose(notices[0]);
   EXPECT_EQ(email.address, "dana@example.com");
   EXPECT_THAT(email.subject, HasSubstr("Confirm"));
-  EXPECT_THAT(email.text, HasSubstr("Hello Dana"));
+  // Nothing the anonymous requester typed but the address.
+  EXPECT_THAT(email.text, Not(HasSubstr("Dana")));
+  EXPECT_THAT(email.html, Not(HasSubstr("Dana")));
   EXPECT_THAT(email.text, HasSubstr("Checkout"));
   EXPECT_THAT(email.text, HasSubstr("2026-11-25 10:00 UTC"));  // 48 h
   const std::string token = LinkToken(email.text, "/subscribe/confirm");
@@ -259,21 +262,195 @@ TEST_F(SubscriptionPortalTest, BadFormInputNamesTheField) {
               HasSubstr("email: \"not-an-address\" is not an email address"));
   EXPECT_THAT(error({"a@b.example", "", {"nope"}}),
               HasSubstr("component: no component \"nope\""));
-  EXPECT_THAT(error({"a@b.example", std::string(201, 'x'), {}}),
-              HasSubstr("name: at most 200"));
+  EXPECT_THAT(error({"a@b.example", std::string(61, 'x'), {}}),
+              HasSubstr("name: at most 60"));
+  EXPECT_THAT(error({std::string("a\0b@example.com", 15), "", {}}),
+              HasSubstr("email: "));
   EXPECT_THAT(Notices(), IsEmpty());
 }
 
-TEST_F(SubscriptionPortalTest, TheFormIsRateLimitedAcrossAddresses) {
+TEST_F(SubscriptionPortalTest, OneNoisyClientDoesNotLockOutAnother) {
   for (int i = 0; i < 60; ++i) {
     ASSERT_TRUE(
-        h_.portal.Subscribe({absl::StrCat("p", i, "@example.com"), "", {}})
+        h_.portal
+            .Subscribe(
+                {absl::StrCat("p", i, "@example.com"), "", {}, "203.0.113.7"})
             .ok());
   }
-  const absl::Status s = h_.portal.Subscribe({"late@example.com", "", {}});
+  const absl::Status s =
+      h_.portal.Subscribe({"late@example.com", "", {}, "203.0.113.7"});
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  // Malformed requests count too.
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      h_.portal.Subscribe({"", "", {}, "203.0.113.7"})));
+  // Someone else is served all the same.
+  EXPECT_TRUE(
+      h_.portal.Subscribe({"other@example.com", "", {}, "198.51.100.2"}).ok());
   h_.clock.Advance(absl::Minutes(1));
-  EXPECT_TRUE(h_.portal.Subscribe({"late@example.com", "", {}}).ok());
+  EXPECT_TRUE(
+      h_.portal.Subscribe({"late@example.com", "", {}, "203.0.113.7"}).ok());
+}
+
+TEST_F(SubscriptionPortalTest, AnIpv6ClientIsLimitedByItsSlash64) {
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(h_.portal
+                    .Subscribe({absl::StrCat("p", i, "@example.com"),
+                                "",
+                                {},
+                                absl::StrCat("2001:db8:1:2::", i + 1)})
+                    .ok());
+  }
+  EXPECT_TRUE(absl::IsResourceExhausted(h_.portal.Subscribe(
+      {"late@example.com", "", {}, "2001:db8:1:2:ffff::9"})));
+  EXPECT_TRUE(
+      h_.portal.Subscribe({"late@example.com", "", {}, "2001:db8:1:3::1"})
+          .ok());
+}
+
+TEST_F(SubscriptionPortalTest, OneAddressCannotBeMailBombedFromManyClients) {
+  // A new client every request, each past the resend interval: the address
+  // still gets at most three notices a day.
+  for (int i = 0; i < 144; ++i) {
+    ASSERT_TRUE(h_.portal
+                    .Subscribe({"victim@example.com",
+                                "",
+                                {},
+                                absl::StrCat("192.0.2.", i % 250)})
+                    .ok());
+    h_.clock.Advance(absl::Minutes(10));
+  }
+  EXPECT_THAT(Notices(), SizeIs(3));
+  // Within the resend interval nobody gets a second one, however many ask.
+  ASSERT_TRUE(
+      h_.portal.Subscribe({"dana@example.com", "", {}, "192.0.2.1"}).ok());
+  ASSERT_TRUE(
+      h_.portal.Subscribe({"dana@example.com", "", {}, "192.0.2.2"}).ok());
+  EXPECT_THAT(Notices(), SizeIs(4));
+}
+
+TEST_F(SubscriptionPortalTest, TheClientTableStaysBoundedUnderManySources) {
+  SubscriptionPortal portal(h_.deps, h_.drafter, h_.links, {},
+                            {.max_tracked_clients = 100});
+  for (int i = 0; i < 1000; ++i) {
+    // Malformed requests from ever new sources: counted, never stored.
+    EXPECT_TRUE(absl::IsInvalidArgument(portal.Subscribe(
+        {"", "", {}, absl::StrCat("10.0.", i / 256, ".", i % 256)})));
+    EXPECT_LE(portal.tracked_clients(), 100u);
+  }
+  EXPECT_EQ(portal.tracked_clients(), 100u);
+  // Once their minute is over they are forgotten.
+  h_.clock.Advance(absl::Minutes(1));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(portal.Subscribe({"", "", {}, "10.9.9.9"})));
+  EXPECT_EQ(portal.tracked_clients(), 1u);
+}
+
+TEST_F(SubscriptionPortalTest, TheNameMustBeAPlausibleName) {
+  const auto name_error = [&](const std::string& name) {
+    return h_.portal.Subscribe({"n@example.com", name, {}});
+  };
+  for (const std::string ok :
+       {"Dana", "José Ñúñez", "O'Brien-Smith", "J.R.R. Tolkien",
+        "Zoe\u0308 d\u2019Arc", "  Dana   Scully  ", "Анна Каренина",
+        "王小明"}) {
+    EXPECT_TRUE(name_error(ok).ok()) << ok;
+  }
+  EXPECT_EQ(ByEmail("n@example.com").name(), "王小明");
+  for (const std::string bad :
+       {"Visit evil.example now", "https://evil.example", "Call 555 0100",
+        "Dana\nBcc: x@example.com", "Dana\r", "...", "<b>Dana</b>", "Win $$$",
+        "Dana\tScully"}) {
+    const absl::Status s = name_error(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << bad;
+    EXPECT_THAT(std::string(s.message()), ::testing::StartsWith("name: "))
+        << bad;
+  }
+  EXPECT_THAT(std::string(name_error(std::string(61, 'a')).message()),
+              HasSubstr("name: at most 60 characters"));
+  EXPECT_TRUE(name_error(std::string(60, 'a')).ok());
+  EXPECT_THAT(std::string(name_error("see www.evil.example").message()),
+              HasSubstr("not a web address"));
+}
+
+TEST_F(SubscriptionPortalTest, NoticesCarryNoNameFromTheForm) {
+  // A new address, and one that already subscribes (globex, whose stored
+  // name is not shown either).
+  const v1::Subscriber globex = h_.Read<v1::Subscriber>(
+      [](StoreReader& r) { return r.GetSubscriber("globex"); });
+  ASSERT_TRUE(
+      h_.portal.Subscribe({"dana@example.com", "Mallory Phisher", {}}).ok());
+  ASSERT_TRUE(
+      h_.portal.Subscribe({globex.email(), "Mallory Phisher", {}}).ok());
+  const std::vector<v1::Delivery> notices = Notices();
+  ASSERT_THAT(notices, SizeIs(2));
+  for (const v1::Delivery& d : notices) {
+    const Outgoing email = h_.Compose(d);
+    for (const std::string* part : {&email.subject, &email.text, &email.html}) {
+      EXPECT_THAT(*part, Not(HasSubstr("Mallory")));
+      EXPECT_THAT(*part, Not(HasSubstr("Phisher")));
+      if (!globex.name().empty()) {
+        EXPECT_THAT(*part, Not(HasSubstr(globex.name())));
+      }
+    }
+    EXPECT_THAT(email.text, ::testing::StartsWith("Hello,\n"));
+  }
+}
+
+TEST_F(SubscriptionPortalTest, UnconfirmedSubscribersArePurgedAfterTheTtl) {
+  ASSERT_TRUE(h_.portal.Subscribe({"dana@example.com", "Dana", {"api"}}).ok());
+  ASSERT_TRUE(h_.portal.Subscribe({"eve@example.com", "", {"api"}}).ok());
+  const std::string eve_token =
+      LinkToken(h_.Compose(Notices()[1]).text, "/subscribe/confirm");
+  ASSERT_TRUE(h_.portal.Confirm(eve_token).ok());
+
+  h_.clock.Advance(absl::Hours(48));  // the link still works this second
+  EXPECT_EQ(*h_.portal.PurgeUnconfirmed(), 0);
+  EXPECT_EQ(ByEmail("dana@example.com").status(),
+            v1::SUBSCRIBER_STATUS_PENDING);
+  h_.clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(*h_.portal.PurgeUnconfirmed(), 1);
+  const absl::Status gone = h_.store->Read([](StoreReader& r) {
+    return r.FindSubscriberByEmail("dana@example.com").status();
+  });
+  EXPECT_TRUE(absl::IsNotFound(gone)) << gone;
+  EXPECT_EQ(ByEmail("eve@example.com").status(), v1::SUBSCRIBER_STATUS_ACTIVE);
+  EXPECT_EQ(*h_.portal.PurgeUnconfirmed(), 0);  // idempotent
+  // Purged, they can ask again and get a fresh link.
+  ASSERT_TRUE(h_.portal.Subscribe({"dana@example.com", "", {"api"}}).ok());
+  EXPECT_EQ(ByEmail("dana@example.com").status(),
+            v1::SUBSCRIBER_STATUS_PENDING);
+}
+
+TEST_F(SubscriptionPortalTest,
+       APurgeKeepsTheRecordOfSomeoneWhoWasSubscribedBefore) {
+  // eve confirmed, globex was added by an operator; both unsubscribed, then
+  // someone asked for their addresses again and never confirmed.
+  ASSERT_TRUE(h_.portal.Subscribe({"eve@example.com", "", {"api"}}).ok());
+  ASSERT_TRUE(h_.portal
+                  .Confirm(LinkToken(h_.Compose(Notices()[0]).text,
+                                     "/subscribe/confirm"))
+                  .ok());
+  const std::string eve = ByEmail("eve@example.com").id();
+  const v1::Subscriber globex = h_.Read<v1::Subscriber>(
+      [](StoreReader& r) { return r.GetSubscriber("globex"); });
+  for (const std::string& id : {eve, globex.id()}) {
+    ASSERT_TRUE(h_.portal.Unsubscribe(h_.links.Unsubscribe(id)).ok());
+  }
+  for (const std::string& email :
+       {std::string("eve@example.com"), globex.email()}) {
+    ASSERT_TRUE(h_.portal.Subscribe({email, "", {}}).ok());
+    ASSERT_EQ(ByEmail(email).status(), v1::SUBSCRIBER_STATUS_PENDING);
+  }
+  h_.clock.Advance(absl::Hours(49));
+  EXPECT_EQ(*h_.portal.PurgeUnconfirmed(), 2);
+  EXPECT_EQ(ByEmail("eve@example.com").status(),
+            v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+  EXPECT_EQ(ByEmail(globex.email()).status(),
+            v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+  // So an operator still cannot put them back.
+  v1::Subscriber again = ByEmail(globex.email());
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      h_.subscribers.Add(CommsLead(), again).status()));
 }
 
 TEST_F(SubscriptionPortalTest, TurnedOffSelfServiceRefusesTheForm) {

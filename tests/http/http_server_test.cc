@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -491,6 +492,21 @@ TEST_F(SelfServiceHttpTest, EveryFormAndQueryRefusesTextThatIsNotUtf8) {
   // And the outbox still works for everyone.
   ASSERT_EQ(PostForm("/subscribe", "email=dana%40example.com")->status, 200);
   EXPECT_FALSE(ConfirmTokenFromInbox().empty());
+}
+
+TEST_F(SelfServiceHttpTest, TheFormIsRateLimitedPerClientAddress) {
+  const auto post = [&](int i, const std::string& peer) {
+    return ServeSelfService(
+        {page_, &h_.portal, nullptr}, "/subscribe",
+        FormRequest{true, "", "application/x-www-form-urlencoded",
+                    absl::StrCat("email=p", i, "%40example.com"), peer});
+  };
+  for (int i = 0; i < 60; ++i) ASSERT_EQ(post(i, "203.0.113.7").status, 200);
+  const PageReply limited = post(60, "203.0.113.7");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(post(61, "198.51.100.1").status, 200);
+  // Over the wire the server passes the connection's own address.
+  EXPECT_EQ(PostForm("/subscribe", "email=q%40example.com")->status, 200);
 }
 
 TEST_F(SelfServiceHttpTest, BrokenOrExpiredLinksSayWhy) {

@@ -842,6 +842,57 @@ TEST(SqliteStoreTest, UnreadableRowsAreLeftOutReportedAndSetAside) {
   EXPECT_THAT(reported, ::testing::Contains("Delivery"));
 }
 
+TYPED_TEST(StoreContractTest,
+           PendingSubscribersAreListedAndADeletedOneIsGoneEverywhere) {
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) -> absl::Status {
+            for (const v1::Subscriber& s :
+                 {Sub("p2", {"api"}, v1::SUBSCRIBER_STATUS_PENDING),
+                  Sub("a", {"api"}),
+                  Sub("p1", {"api"}, v1::SUBSCRIBER_STATUS_PENDING),
+                  Sub("u", {"api"}, v1::SUBSCRIBER_STATUS_UNSUBSCRIBED)}) {
+              if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+            }
+            return absl::OkStatus();
+          })
+          .ok());
+  auto pending = this->template ReadValue<std::vector<v1::Subscriber>>(
+      [](StoreReader& r) { return r.ListPendingSubscribers(); });
+  ASSERT_THAT(pending, SizeIs(2));
+  EXPECT_EQ(pending[0].id(), "p1");
+  EXPECT_EQ(pending[1].id(), "p2");
+
+  ASSERT_TRUE(
+      this->Write([](StoreTxn& t) { return t.DeleteSubscriber("p1"); }).ok());
+  EXPECT_EQ(
+      this->Write([](StoreTxn& t) { return t.DeleteSubscriber("p1"); }).code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) {
+                  return r.GetSubscriber("p1").status();
+                })
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->ReadStatus([](StoreReader& r) {
+                  return r.FindSubscriberByEmail("p1@example.com").status();
+                })
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_THAT((this->template ReadValue<std::vector<v1::Subscriber>>(
+                  [](StoreReader& r) { return r.ListPendingSubscribers(); })),
+              SizeIs(1));
+  // Its subscriptions went with it: re-adding the id starts from nothing.
+  ASSERT_TRUE(
+      this->Write([](StoreTxn& t) { return t.PutSubscriber(Sub("p1", {})); })
+          .ok());
+  auto api =
+      this->template ReadValue<std::vector<v1::Subscriber>>([](StoreReader& r) {
+        return r.ListSubscribers({.component_id = "api"});
+      });
+  ASSERT_THAT(api, SizeIs(2));  // a and p2, not p1
+  EXPECT_EQ(api[0].id(), "a");
+  EXPECT_EQ(api[1].id(), "p2");
+}
+
 TEST(SqliteStoreTest, CommittedStateSurvivesReopen) {
   const std::string path = FreshDbPath();
   {
