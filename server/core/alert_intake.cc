@@ -337,6 +337,9 @@ absl::StatusOr<v1::Incident> AlertIntake::IncidentFor(
                       });
       // Scheduled maintenance is planned work, not an outage to grow.
       if (!overlaps || it->has_maintenance()) continue;
+      if (it->attached_group_keys_size() >= IntakeLimits::kMaxAttachedGroups) {
+        continue;  // full: the group opens its own incident
+      }
       v1::Incident incident = *it;
       incident.add_attached_group_keys(group.group_key());
       *incident.mutable_updated_at() = ToProtoTime(now);

@@ -40,6 +40,11 @@ struct IntakeLimits {
   // The shortest max_group_key_bytes allowed: room for the digest and some
   // of the key.
   static constexpr size_t kMinGroupKeyBytes = 128;
+  // An open incident takes in at most this many further alert groups; a
+  // new group on its components beyond that opens an incident of its own.
+  // The incident record lists its groups and is rewritten on each change,
+  // so this keeps it (and every reply carrying it) small.
+  static constexpr int kMaxAttachedGroups = 200;
 
   size_t max_label_name_bytes = 128;
   size_t max_label_value_bytes = 1024;

@@ -199,6 +199,26 @@ TEST(IntakeLimitsTest, AlertsBeyondTheIncidentsLimitAreCountedNotStored) {
   EXPECT_EQ(notes, 1);
 }
 
+TEST(IntakeLimitsTest, AFullIncidentTakesInNoMoreGroups) {
+  CoreHarness h;
+  const int64_t first =
+      h.intake.Ingest(FiringGroup("g0", "checkout", {"fp0"}))->incident_id;
+  for (int i = 1; i <= IntakeLimits::kMaxAttachedGroups; ++i) {
+    absl::StatusOr<IntakeResult> r = h.intake.Ingest(
+        FiringGroup(absl::StrCat("g", i), "checkout", {absl::StrCat("fp", i)}));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->attached);
+    ASSERT_EQ(r->incident_id, first);
+  }
+  absl::StatusOr<IntakeResult> beyond =
+      h.intake.Ingest(FiringGroup("one-more", "checkout", {"fp-more"}));
+  ASSERT_TRUE(beyond.ok()) << beyond.status();
+  EXPECT_TRUE(beyond->opened);
+  EXPECT_NE(beyond->incident_id, first);
+  EXPECT_EQ(h.queries.GetIncident(first)->incident().attached_group_keys_size(),
+            IntakeLimits::kMaxAttachedGroups);
+}
+
 TEST(IntakeLimitsTest, DefaultsApplyAndSettingsAreValidated) {
   const IntakeLimits defaults = *IntakeLimits::FromConfig({});
   EXPECT_EQ(defaults.max_label_value_bytes, 1024u);
