@@ -363,8 +363,17 @@ class Commands {
       out_ << "  truncated:     " << i.truncated_alerts()
            << " alert(s) left out by Alertmanager\n";
     }
+    if (i.alerts_over_limit() > 0) {
+      out_ << "  over limit:    " << i.alerts_over_limit()
+           << " alert(s) not stored: the incident holds its most "
+              "(intake.limits.max_alerts_per_incident)\n";
+    }
     out_ << "\nAlerts\n";
     PrintAlerts(resp.alerts(), "  ");
+    if (resp.alert_count() > resp.alerts_size()) {
+      out_ << "  ... and " << resp.alert_count() - resp.alerts_size()
+           << " more: herald alerts " << i.ref() << "\n";
+    }
     out_ << "\nMessages\n";
     Table messages({"  ID", "KIND", "STATE", "VERSION", "TITLE"});
     for (const auto& m : resp.messages()) {
@@ -377,6 +386,10 @@ class Commands {
       out_ << "  " << When(e.at()) << "  " << std::left << std::setw(17)
            << e.kind() << " " << e.actor() << ": " << OneLine(e.text(), 100)
            << "\n";
+    }
+    if (resp.timeline_count() > resp.timeline_size()) {
+      out_ << "  ... and " << resp.timeline_count() - resp.timeline_size()
+           << " more events\n";
     }
     return kExitOk;
   }
@@ -1141,7 +1154,7 @@ class Commands {
       t.Add({indent + a.fingerprint(),
              a.incident_id() ? absl::StrCat("INC-", a.incident_id()) : "-",
              EnumLabel(a.status()),
-             name == a.labels().end() ? "-" : name->second,
+             name == a.labels().end() ? "-" : OneLine(name->second, 60),
              a.unrouted() ? "unrouted: matched no component" : "-"});
     }
     t.Print(out_);
@@ -1211,26 +1224,44 @@ class Commands {
     return kExitError;
   }
 
-  int Alerts(const std::string& incident, bool unrouted) {
+  // Every alert, a page per call, or the first `limit` (0: all). With -o
+  // json, one ListAlertsResponse holding them all; its next_page_token is
+  // set when `limit` stopped it early.
+  int Alerts(const std::string& incident, bool unrouted, int limit) {
     if (incident.empty() == !unrouted) {
       err_ << "herald alerts: give an INCIDENT or --unrouted (see --help)\n";
       return kExitUsage;
     }
+    constexpr int kPage = 1000;  // the most the server gives per call
     v1::ListAlertsRequest req;
     req.set_incident(incident);
     req.set_unrouted_only(unrouted);
-    v1::ListAlertsResponse resp;
-    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-          return s.incidents->ListAlerts(&c, req, &resp);
-        })) {
-      return rc;
-    }
-    if (json()) return PrintJson(resp, out_), kExitOk;
-    if (resp.alerts().empty()) {
+    v1::ListAlertsResponse all;
+    do {
+      const int left = limit > 0 ? limit - all.alerts_size() : kPage;
+      req.set_page_size(std::min(left, kPage));
+      v1::ListAlertsResponse resp;
+      if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+            return s.incidents->ListAlerts(&c, req, &resp);
+          })) {
+        return rc;
+      }
+      for (auto& a : *resp.mutable_alerts()) *all.add_alerts() = std::move(a);
+      all.set_total_count(resp.total_count());
+      all.set_next_page_token(resp.next_page_token());
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty() &&
+             (limit == 0 || all.alerts_size() < limit));
+    if (json()) return PrintJson(all, out_), kExitOk;
+    if (all.alerts().empty()) {
       out_ << (unrouted ? "No unrouted alerts.\n" : "No alerts.\n");
       return kExitOk;
     }
-    PrintAlerts(resp.alerts(), "");
+    PrintAlerts(all.alerts(), "");
+    if (all.total_count() > all.alerts_size()) {
+      out_ << "Showing " << all.alerts_size() << " of " << all.total_count()
+           << " alerts (--limit).\n";
+    }
     return kExitOk;
   }
 
@@ -1854,7 +1885,13 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   alerts->add_flag("--unrouted", unrouted,
                    "alerts that matched no component's matchers (sent to the "
                    "default component)");
-  alerts->callback([&] { rc = cmd.Alerts(incident, unrouted); });
+  int alerts_limit = 0;
+  alerts
+      ->add_option("--limit", alerts_limit,
+                   "show at most this many (default: every one, fetched a "
+                   "page at a time)")
+      ->check(CLI::PositiveNumber);
+  alerts->callback([&] { rc = cmd.Alerts(incident, unrouted, alerts_limit); });
 
   auto* health = app.add_subcommand(
       "health",

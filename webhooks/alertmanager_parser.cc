@@ -285,8 +285,10 @@ ParsedWebhook ParseAlertmanagerWebhook(absl::string_view content_type,
                                  ".startsAt\": ", starts.status().message()));
     }
     v1::Alert* out = group.add_alerts();
+    // Each alert's group_key is left to intake, which sets it once the
+    // group's key is bounded: copying a long key into every alert here
+    // would multiply a 1 MiB body many times over in memory.
     out->set_fingerprint(in.fingerprint());
-    out->set_group_key(payload.group_key());
     out->set_status(*status);
     *out->mutable_labels() = in.labels();
     *out->mutable_annotations() = in.annotations();

@@ -135,7 +135,8 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::GetIncident(
       ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
         absl::StatusOr<int64_t> id = IncidentId(req->incident());
         if (!id.ok()) return id.status();
-        auto found = deps_.queries.GetIncident(*id, req->include_reach());
+        auto found = deps_.queries.GetIncident(
+            *id, req->include_reach(), {req->page_size(), req->page_token()});
         if (!found.ok()) return found.status();
         *resp = *std::move(found);
         return absl::OkStatus();
@@ -454,9 +455,13 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::ListAlerts(
           if (!id.ok()) return id.status();
           incident_id = *id;
         }
-        auto list = deps_.queries.ListAlerts(incident_id, req->unrouted_only());
-        if (!list.ok()) return list.status();
-        for (auto& a : *list) *resp->add_alerts() = std::move(a);
+        auto page =
+            deps_.queries.ListAlerts(incident_id, req->unrouted_only(),
+                                     {req->page_size(), req->page_token()});
+        if (!page.ok()) return page.status();
+        for (auto& a : page->alerts) *resp->add_alerts() = std::move(a);
+        resp->set_next_page_token(std::move(page->next_page_token));
+        resp->set_total_count(page->total);
         return absl::OkStatus();
       });
 }

@@ -60,15 +60,24 @@ AlertIntake::AlertIntake(const CoreDeps& deps, const MessageDrafter& drafter,
       planner_(planner),
       escalator_(escalator) {}
 
-absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& group) {
+absl::Status AlertIntake::Bound(v1::AlertGroup& group, LimitHits& hits) {
+  absl::Status s = ApplyIntakeLimits(deps_.org->intake_limits(), group, hits);
+  if (!s.ok()) deps_.metrics.alert_groups_refused.Increment();
+  return s;
+}
+
+absl::StatusOr<IntakeResult> AlertIntake::Ingest(const v1::AlertGroup& in) {
   const absl::Time received_at = deps_.clock.Now();
+  v1::AlertGroup group = in;
+  LimitHits hits;
+  if (absl::Status s = Bound(group, hits); !s.ok()) return s;
   IntakeResult result;
   int new_unrouted = 0;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     return ApplyInTxn(txn, group, result, new_unrouted);
   });
   if (!s.ok()) return s;
-  CountCommitted(group, result, new_unrouted, received_at);
+  CountCommitted(group, result, new_unrouted, received_at, hits);
   return result;
 }
 
@@ -81,10 +90,14 @@ void AlertIntake::IngestAsync(
     IntakeResult result;
     int new_unrouted = 0;
     absl::Time received_at;
+    LimitHits hits;
     absl::AnyInvocable<void(absl::StatusOr<IntakeResult>)> done;
   };
   auto pending = std::make_shared<Pending>();
   pending->received_at = deps_.clock.Now();
+  if (absl::Status s = Bound(group, pending->hits); !s.ok()) {
+    return done(std::move(s));
+  }
   pending->group = std::move(group);
   pending->done = std::move(done);
   deps_.store.WriteAsync(
@@ -95,7 +108,7 @@ void AlertIntake::IngestAsync(
       [this, pending](absl::Status s) {
         if (!s.ok()) return pending->done(std::move(s));
         CountCommitted(pending->group, pending->result, pending->new_unrouted,
-                       pending->received_at);
+                       pending->received_at, pending->hits);
         pending->done(pending->result);
       });
 }
@@ -111,7 +124,15 @@ absl::Status AlertIntake::ApplyInTxn(StoreTxn& txn, const v1::AlertGroup& group,
 
 void AlertIntake::CountCommitted(const v1::AlertGroup& group,
                                  const IntakeResult& result, int new_unrouted,
-                                 absl::Time received_at) {
+                                 absl::Time received_at,
+                                 const LimitHits& hits) {
+  for (const auto& [field, n] :
+       {std::pair{"label_value", hits.label_values},
+        std::pair{"annotation", hits.annotations},
+        std::pair{"group_key", hits.group_keys}, std::pair{"url", hits.urls}}) {
+    if (n > 0) deps_.metrics.AlertFieldsTruncated(field).Increment(n);
+  }
+  deps_.metrics.alerts_over_limit.Increment(result.alerts_over_limit);
   for (const v1::Alert& a : group.alerts()) {
     deps_.metrics
         .AlertsReceived(a.status() == v1::ALERT_STATUS_FIRING ? "firing"
@@ -316,6 +337,9 @@ absl::StatusOr<v1::Incident> AlertIntake::IncidentFor(
                       });
       // Scheduled maintenance is planned work, not an outage to grow.
       if (!overlaps || it->has_maintenance()) continue;
+      if (it->attached_group_keys_size() >= IntakeLimits::kMaxAttachedGroups) {
+        continue;  // full: the group opens its own incident
+      }
       v1::Incident incident = *it;
       incident.add_attached_group_keys(group.group_key());
       *incident.mutable_updated_at() = ToProtoTime(now);
@@ -351,6 +375,7 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
 
   // Which alerts are new or changed? Identical repeats are ignored.
   std::vector<v1::Alert> changed, new_firing;
+  std::vector<int64_t> held_by;  // each changed alert's incident before, or 0
   for (const v1::Alert& in : group.alerts()) {
     v1::Alert alert = in;
     const ComponentRouter::Routing routing =
@@ -375,6 +400,7 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
       new_firing.push_back(alert);
     }
     changed.push_back(std::move(alert));
+    held_by.push_back(existing.ok() ? existing->incident_id() : 0);
   }
   if (changed.empty()) {
     if (incident.ok()) result.incident_id = incident->id();
@@ -396,8 +422,21 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
   }
   result.incident_id = incident->id();
 
+  // An incident holds at most max_alerts_per_incident alerts; further new
+  // ones are counted, not stored (alerts it holds are still updated).
+  absl::StatusOr<int64_t> held = txn.CountAlerts(incident->id());
+  if (!held.ok()) return held.status();
+  const int64_t max_alerts = org.intake_limits().max_alerts_per_incident;
   bool incident_changed = false;
-  for (v1::Alert& a : changed) {
+  for (size_t i = 0; i < changed.size(); ++i) {
+    v1::Alert& a = changed[i];
+    if (held_by[i] != incident->id()) {
+      if (*held >= max_alerts) {
+        ++result.alerts_over_limit;
+        continue;
+      }
+      ++*held;
+    }
     a.set_incident_id(incident->id());
     if (auto s = txn.PutAlert(a); !s.ok()) return s;
     if (result.opened) continue;  // Open() recorded them
@@ -412,6 +451,22 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
       return s;
     }
   }
+  if (result.alerts_over_limit > 0) {
+    if (incident->alerts_over_limit() == 0) {
+      if (auto s = txn.AppendTimeline(AlertEvent(
+              *incident, now, "alert_limit",
+              absl::StrCat("This incident holds ", max_alerts,
+                           " alerts, its limit "
+                           "(intake.limits.max_alerts_per_incident); further "
+                           "alerts are counted, not stored")));
+          !s.ok()) {
+        return s;
+      }
+    }
+    incident->set_alerts_over_limit(incident->alerts_over_limit() +
+                                    result.alerts_over_limit);
+    incident_changed = true;
+  }
   if (group.truncated_alerts() != incident->truncated_alerts()) {
     incident->set_truncated_alerts(group.truncated_alerts());
     incident_changed = true;
@@ -421,14 +476,18 @@ absl::StatusOr<IntakeResult> AlertIntake::IngestInTxn(
   // resolved. Alertmanager marks a group resolved only when all of its
   // alerts have, including any it truncated from the notification.
   bool all_resolved = group.status() == v1::ALERT_STATUS_RESOLVED;
-  if (all_resolved) {
+  // Read a page at a time, stopping at the first alert still firing.
+  constexpr int kPage = 500;
+  for (std::string after; all_resolved;) {
     absl::StatusOr<std::vector<v1::Alert>> alerts =
-        txn.ListAlerts(incident->id());
+        txn.ListAlertsPage(incident->id(), after, kPage);
     if (!alerts.ok()) return alerts.status();
     all_resolved =
         std::all_of(alerts->begin(), alerts->end(), [](const v1::Alert& a) {
           return a.status() == v1::ALERT_STATUS_RESOLVED;
         });
+    if (alerts->size() < kPage) break;
+    after = alerts->back().fingerprint();
   }
   if (all_resolved != incident->ready_to_resolve()) {
     incident->set_ready_to_resolve(all_resolved);

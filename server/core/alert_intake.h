@@ -21,6 +21,7 @@
 #include "server/core/core_deps.h"
 #include "server/core/delivery_planner.h"
 #include "server/core/escalator.h"
+#include "server/core/intake_limits.h"
 #include "server/core/message_drafter.h"
 
 namespace herald {
@@ -31,6 +32,8 @@ struct IntakeResult {
   bool reopened = false;    // ... or reopened a recently resolved one
   bool attached = false;    // ... or joined an open one on the same components
   bool changed = false;     // anything was written at all
+  // New alerts not stored: the incident held max_alerts_per_incident.
+  int alerts_over_limit = 0;
 };
 
 class AlertIntake {
@@ -38,8 +41,11 @@ class AlertIntake {
   AlertIntake(const CoreDeps& deps, const MessageDrafter& drafter,
               const DeliveryPlanner& planner, const Escalator& escalator);
 
-  // Applies `group`. Returns Unavailable when the store cannot commit; the
-  // caller should then ask the sender to retry.
+  // Applies `group`, first brought within intake.limits (see IntakeLimits:
+  // long texts are cut with a marker, a long group key digested).
+  // InvalidArgument naming the field when the group is beyond those limits;
+  // nothing is written then. Returns Unavailable when the store cannot
+  // commit; the caller should then ask the sender to retry.
   absl::StatusOr<IntakeResult> Ingest(const v1::AlertGroup& group);
   // Ingest without waiting for the commit: `done` gets what Ingest would have
   // returned. It may run on the store's writer thread, so it must be quick
@@ -53,7 +59,10 @@ class AlertIntake {
   // Metrics for a notification that arrived at `received_at` and whose
   // transaction has committed.
   void CountCommitted(const v1::AlertGroup& group, const IntakeResult& result,
-                      int new_unrouted, absl::Time received_at);
+                      int new_unrouted, absl::Time received_at,
+                      const LimitHits& hits);
+  // ApplyIntakeLimits with the organisation's limits; counts a refusal.
+  absl::Status Bound(v1::AlertGroup& group, LimitHits& hits);
   absl::StatusOr<IntakeResult> IngestInTxn(StoreTxn& txn,
                                            const v1::AlertGroup& group,
                                            int* new_unrouted);

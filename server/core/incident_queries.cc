@@ -4,7 +4,11 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/core/link_tokens.h"
 #include "server/core/proto_time.h"
 
@@ -30,6 +34,100 @@ absl::StatusOr<std::vector<v1::Incident>> IncidentQueries::ListIncidents(
 }
 
 namespace {
+
+// Where the next page starts. A token is this, "|"-joined and base64url
+// encoded: a version, the last timeline event's id, the last alert's
+// incident id (unrouted alerts are ordered by incident first) and its
+// fingerprint (last, since it may hold anything).
+struct PageCursor {
+  int64_t timeline_after = 0;
+  int64_t alert_incident_after = 0;
+  std::string alert_after;
+  bool alerts_done = false;  // no alerts left (the timeline may go on)
+  bool timeline_done = false;
+};
+
+constexpr absl::string_view kCursorVersion = "c1";
+
+std::string EncodeCursor(const PageCursor& c) {
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      kCursorVersion, "|", c.alerts_done ? "-" : "", c.alert_incident_after,
+      "|", c.timeline_done ? "-" : "", c.timeline_after, "|", c.alert_after));
+}
+
+absl::StatusOr<PageCursor> DecodeCursor(absl::string_view token) {
+  PageCursor c;
+  if (token.empty()) return c;
+  const auto bad = [] {
+    return absl::InvalidArgumentError(
+        "page_token: not a token this server returned (pass a reply's "
+        "next_page_token as it is)");
+  };
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return bad();
+  std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
+  if (parts.size() != 4 || parts[0] != kCursorVersion) return bad();
+  auto number = [](absl::string_view text, bool& done, int64_t& out) {
+    done = absl::ConsumePrefix(&text, "-");
+    return absl::SimpleAtoi(text, &out) && out >= 0;
+  };
+  if (!number(parts[1], c.alerts_done, c.alert_incident_after) ||
+      !number(parts[2], c.timeline_done, c.timeline_after)) {
+    return bad();
+  }
+  c.alert_after = std::move(parts[3]);
+  return c;
+}
+
+absl::StatusOr<int> PageSize(int requested, int default_size) {
+  if (requested < 0 || requested > IncidentQueries::kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size: expected 0 (the default, ", default_size, ") to ",
+        IncidentQueries::kMaxPageSize, ", got ", requested));
+  }
+  return requested == 0 ? default_size : requested;
+}
+
+// Keeps the first items of `rows` that fit in `max_bytes` (at least one).
+// True when it dropped any.
+template <typename T>
+bool FitBytes(std::vector<T>& rows, size_t max_bytes) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    bytes += rows[i].ByteSizeLong();
+    if (i > 0 && bytes > max_bytes) {
+      rows.resize(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reads one page of alerts after `cursor` (of `incident_id`, or unrouted
+// ones), moving the cursor past them; sets alerts_done after the last.
+absl::StatusOr<std::vector<v1::Alert>> ReadAlertPage(StoreReader& r,
+                                                     int64_t incident_id,
+                                                     bool unrouted_only,
+                                                     int size,
+                                                     PageCursor& cursor) {
+  if (cursor.alerts_done) return std::vector<v1::Alert>();
+  // One more than asked: whether any follow.
+  absl::StatusOr<std::vector<v1::Alert>> page =
+      unrouted_only
+          ? r.ListUnroutedAlertsPage(cursor.alert_incident_after,
+                                     cursor.alert_after, size + 1)
+          : r.ListAlertsPage(incident_id, cursor.alert_after, size + 1);
+  if (!page.ok()) return page.status();
+  bool more = page->size() > static_cast<size_t>(size);
+  if (more) page->resize(size);
+  more |= FitBytes(*page, IncidentQueries::kAlertPageBytes);
+  if (!page->empty()) {
+    cursor.alert_incident_after = page->back().incident_id();
+    cursor.alert_after = page->back().fingerprint();
+  }
+  cursor.alerts_done = !more;
+  return page;
+}
 
 // Adds `message`'s deliveries, counted per channel, to `out.reach`.
 void AddReach(const v1::Message& message,
@@ -63,13 +161,23 @@ void AddReach(const v1::Message& message,
 }  // namespace
 
 absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
-    int64_t id, bool include_reach) const {
+    int64_t id, bool include_reach, const PageRequest& page) const {
+  absl::StatusOr<int> size = PageSize(page.page_size, kDefaultIncidentPageSize);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<PageCursor> cursor = DecodeCursor(page.page_token);
+  if (!cursor.ok()) return cursor.status();
   v1::GetIncidentResponse out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<v1::Incident> incident = r.GetIncident(id);
     if (!incident.ok()) return incident.status();
     *out.mutable_incident() = *std::move(incident);
-    auto alerts = r.ListAlerts(id);
+    absl::StatusOr<int64_t> alert_count = r.CountAlerts(id);
+    if (!alert_count.ok()) return alert_count.status();
+    out.set_alert_count(*alert_count);
+    absl::StatusOr<int64_t> timeline_count = r.CountTimeline(id);
+    if (!timeline_count.ok()) return timeline_count.status();
+    out.set_timeline_count(*timeline_count);
+    auto alerts = ReadAlertPage(r, id, false, *size, *cursor);
     if (!alerts.ok()) return alerts.status();
     for (auto& a : *alerts) *out.add_alerts() = std::move(a);
     auto updates = r.ListUpdates(id);
@@ -81,9 +189,19 @@ absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
       m.clear_published_incident();  // the incident is in the reply already
       *out.add_messages() = std::move(m);
     }
-    auto timeline = r.ListTimeline(id);
-    if (!timeline.ok()) return timeline.status();
-    for (auto& e : *timeline) *out.add_timeline() = std::move(e);
+    if (!cursor->timeline_done) {
+      auto timeline = r.ListTimelinePage(id, cursor->timeline_after, *size + 1);
+      if (!timeline.ok()) return timeline.status();
+      bool more = timeline->size() > static_cast<size_t>(*size);
+      if (more) timeline->resize(*size);
+      more |= FitBytes(*timeline, kTimelinePageBytes);
+      if (!timeline->empty()) cursor->timeline_after = timeline->back().id();
+      cursor->timeline_done = !more;
+      for (auto& e : *timeline) *out.add_timeline() = std::move(e);
+    }
+    if (!cursor->alerts_done || !cursor->timeline_done) {
+      out.set_next_page_token(EncodeCursor(*cursor));
+    }
     for (const v1::Message& m : out.messages()) {
       if (!include_reach || m.state() != v1::MESSAGE_STATE_PUBLISHED) continue;
       auto deliveries = r.ListDeliveries(m.id(), 0);
@@ -228,17 +346,27 @@ absl::StatusOr<std::vector<v1::OnCallAssignment>> IncidentQueries::OnCall(
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Alert>> IncidentQueries::ListAlerts(
-    int64_t incident_id, bool unrouted_only) const {
-  std::vector<v1::Alert> out;
+absl::StatusOr<AlertPage> IncidentQueries::ListAlerts(
+    int64_t incident_id, bool unrouted_only, const PageRequest& page) const {
+  absl::StatusOr<int> size = PageSize(page.page_size, kDefaultAlertPageSize);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<PageCursor> cursor = DecodeCursor(page.page_token);
+  if (!cursor.ok()) return cursor.status();
+  cursor->timeline_done = true;  // an alert listing has no timeline
+  AlertPage out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     if (!unrouted_only) {
       if (auto i = r.GetIncident(incident_id); !i.ok()) return i.status();
     }
+    absl::StatusOr<int64_t> total =
+        unrouted_only ? r.CountUnroutedAlerts() : r.CountAlerts(incident_id);
+    if (!total.ok()) return total.status();
+    out.total = *total;
     absl::StatusOr<std::vector<v1::Alert>> list =
-        unrouted_only ? r.ListUnroutedAlerts() : r.ListAlerts(incident_id);
+        ReadAlertPage(r, incident_id, unrouted_only, *size, *cursor);
     if (!list.ok()) return list.status();
-    out = *std::move(list);
+    out.alerts = *std::move(list);
+    if (!cursor->alerts_done) out.next_page_token = EncodeCursor(*cursor);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

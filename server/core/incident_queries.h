@@ -16,6 +16,21 @@
 
 namespace herald {
 
+// Which page of a long list to read. page_size 0 means the list's default;
+// page_token is what the previous page returned as next_page_token ("" for
+// the first page). Tokens are opaque to callers.
+struct PageRequest {
+  int page_size = 0;
+  std::string page_token;
+};
+
+// One page of alerts, and where the next one starts ("" after the last).
+struct AlertPage {
+  std::vector<v1::Alert> alerts;
+  std::string next_page_token;
+  int64_t total = 0;  // every alert the query names
+};
+
 class IncidentQueries {
  public:
   IncidentQueries(const CoreDeps& deps, const DeliveryPlanner& planner,
@@ -25,11 +40,16 @@ class IncidentQueries {
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       bool include_resolved) const;
 
-  // The incident and everything recorded about it; with `include_reach`,
+  // The incident and everything recorded about it, its alerts and timeline
+  // one page at a time (`page`: at most page_size of each, 100 by default,
+  // and about kAlertPageBytes / kTimelinePageBytes of them, so that a reply
+  // stays small however large the incident grows); with `include_reach`,
   // each published message's deliveries counted per channel too (which
-  // reads every delivery). NotFound when unknown.
+  // reads every delivery). NotFound when unknown; InvalidArgument naming
+  // page_size or page_token when either is not one this returned.
   absl::StatusOr<v1::GetIncidentResponse> GetIncident(
-      int64_t incident_id, bool include_reach = false) const;
+      int64_t incident_id, bool include_reach = false,
+      const PageRequest& page = {}) const;
 
   // Messages of `incident_id` (0: all) in `states` (empty: awaiting approval).
   absl::StatusOr<std::vector<v1::Message>> ListMessages(
@@ -64,10 +84,22 @@ class IncidentQueries {
   absl::StatusOr<std::vector<v1::OnCallAssignment>> OnCall(
       const std::string& component_id, absl::Time at) const;
 
-  // The alerts of `incident_id`, or with `unrouted_only`, every alert that
-  // matched no component. NotFound for an unknown incident.
-  absl::StatusOr<std::vector<v1::Alert>> ListAlerts(int64_t incident_id,
-                                                    bool unrouted_only) const;
+  // One page of the alerts of `incident_id` (by fingerprint), or with
+  // `unrouted_only`, of every alert that matched no component (newest
+  // incident first): at most page_size (500 by default) and about
+  // kAlertPageBytes. NotFound for an unknown incident; InvalidArgument as
+  // GetIncident.
+  absl::StatusOr<AlertPage> ListAlerts(int64_t incident_id, bool unrouted_only,
+                                       const PageRequest& page = {}) const;
+
+  // Page sizes: the defaults, the largest a caller may ask for, and how
+  // many bytes of alerts or timeline events one page holds at most (a
+  // page always holds at least one, if any is left).
+  static constexpr int kDefaultIncidentPageSize = 100;
+  static constexpr int kDefaultAlertPageSize = 500;
+  static constexpr int kMaxPageSize = 1000;
+  static constexpr size_t kAlertPageBytes = 512 * 1024;
+  static constexpr size_t kTimelinePageBytes = 256 * 1024;
 
  private:
   // When customers of `incident` are next due an update (see InboxItem),

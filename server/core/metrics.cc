@@ -144,7 +144,23 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
       unreadable_records(CounterFamily(
           registry, "herald_unreadable_records_total",
           "Stored records that could not be read, by record: left out of "
-          "lists, or a delivery failed with the reason.")) {
+          "lists, or a delivery failed with the reason.")),
+      alert_fields_truncated(CounterFamily(
+          registry, "herald_alert_fields_truncated_total",
+          "Alert fields over intake.limits, by field (label_value, "
+          "annotation, group_key, url): cut with a marker, digested or "
+          "dropped.")),
+      alert_groups_refused(
+          CounterFamily(registry, "herald_alert_groups_refused_total",
+                        "Alert groups refused as beyond intake.limits (too "
+                        "many labels, an over-long label name or "
+                        "fingerprint).")
+              .Add({})),
+      alerts_over_limit(
+          CounterFamily(registry, "herald_alerts_over_limit_total",
+                        "Alerts not stored because their incident already "
+                        "held intake.limits.max_alerts_per_incident.")
+              .Add({})) {
   for (v1::Impact impact : {v1::IMPACT_NONE, v1::IMPACT_MINOR, v1::IMPACT_MAJOR,
                             v1::IMPACT_CRITICAL}) {
     open_incidents.Add({{"impact", EnumLabel(impact)}});
@@ -183,6 +199,11 @@ void HeraldMetrics::GrpcCallFinished(absl::string_view method,
 
 prometheus::Counter& HeraldMetrics::FollowUpAnswers(absl::string_view answer) {
   return follow_up_answers.Add({{"answer", std::string(answer)}});
+}
+
+prometheus::Counter& HeraldMetrics::AlertFieldsTruncated(
+    absl::string_view field) {
+  return alert_fields_truncated.Add({{"field", std::string(field)}});
 }
 
 prometheus::Counter& HeraldMetrics::WebhooksRejected(absl::string_view reason) {

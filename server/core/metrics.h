@@ -84,6 +84,17 @@ struct HeraldMetrics {
   // Stored records that could not be read, by kind of record: left out of
   // lists, or (a delivery) failed with the reason. Should stay 0.
   prometheus::Family<prometheus::Counter>& unreadable_records;
+  // Alert fields brought within intake.limits, by field ("label_value",
+  // "annotation", "group_key", "url"): cut with a marker, digested or
+  // dropped.
+  prometheus::Family<prometheus::Counter>& alert_fields_truncated;
+  prometheus::Counter& AlertFieldsTruncated(absl::string_view field);
+  // Alert groups refused because they were beyond intake.limits (too many
+  // labels, an over-long label name or fingerprint).
+  prometheus::Counter& alert_groups_refused;
+  // Alerts not stored because their incident already held
+  // intake.limits.max_alerts_per_incident.
+  prometheus::Counter& alerts_over_limit;
 };
 
 }  // namespace herald

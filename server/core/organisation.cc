@@ -280,6 +280,10 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
                      config.intake().reopen_window(), "\""));
   }
 
+  absl::StatusOr<IntakeLimits> intake_limits =
+      IntakeLimits::FromConfig(config.intake().limits());
+  if (!intake_limits.ok()) return intake_limits.status();
+
   // Defaults, then what the config says.
   std::map<v1::Impact, absl::Duration> cadence = {
       {v1::IMPACT_CRITICAL, absl::Minutes(30)},
@@ -378,6 +382,7 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   org->component_index_ = std::move(components);
   org->person_index_ = std::move(people);
   org->reopen_window_ = reopen_window;
+  org->intake_limits_ = *intake_limits;
   org->update_cadence_ = std::move(cadence);
   org->delivery_ = delivery;
   org->self_service_ = self_service;

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "herald/v1/config.pb.h"
 #include "server/core/credit_policy.h"
+#include "server/core/intake_limits.h"
 #include "server/core/label_matcher.h"
 #include "server/core/point_person_resolver.h"
 
@@ -55,6 +56,8 @@ class Organisation {
 
   // How long after resolution a firing alert reopens its incident.
   absl::Duration reopen_window() const { return reopen_window_; }
+  // Sizes and counts alerts may bring (intake.limits, defaults filled in).
+  const IntakeLimits& intake_limits() const { return intake_limits_; }
 
   const DeliverySettings& delivery() const { return delivery_; }
   const SelfServiceSettings& self_service() const { return self_service_; }
@@ -85,6 +88,7 @@ class Organisation {
   std::map<std::string, int> component_index_;
   std::map<std::string, int> person_index_;
   absl::Duration reopen_window_;
+  IntakeLimits intake_limits_;
   std::map<v1::Impact, absl::Duration> update_cadence_;
   DeliverySettings delivery_;
   SelfServiceSettings self_service_;

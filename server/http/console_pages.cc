@@ -93,10 +93,12 @@ grpc::Status GetMessage(const ConsoleView& view, absl::string_view ref,
 }
 
 grpc::Status GetIncident(const ConsoleView& view, absl::string_view ref,
-                         bool include_reach, v1::GetIncidentResponse& out) {
+                         bool include_reach, v1::GetIncidentResponse& out,
+                         absl::string_view page_token = "") {
   v1::GetIncidentRequest request;
   request.set_incident(std::string(ref));
   request.set_include_reach(include_reach);
+  request.set_page_token(std::string(page_token));
   return Call(view, "IncidentService/GetIncident", request, out);
 }
 
@@ -468,9 +470,10 @@ PageReply EmailPreviewFrame(const ConsoleView& view, absl::string_view ref,
 
 // ---- the incident ----
 
-PageReply IncidentPage(const ConsoleView& view, absl::string_view ref) {
+PageReply IncidentPage(const ConsoleView& view, absl::string_view ref,
+                       absl::string_view page_token) {
   v1::GetIncidentResponse got;
-  if (grpc::Status s = GetIncident(view, ref, true, got); !s.ok()) {
+  if (grpc::Status s = GetIncident(view, ref, true, got, page_token); !s.ok()) {
     return Problem(view, s);
   }
   const v1::Incident& i = got.incident();
@@ -485,6 +488,18 @@ PageReply IncidentPage(const ConsoleView& view, absl::string_view ref) {
   ctx.values["acknowledged_by"] = i.acknowledged_by();
   ctx.values["opened"] = When(i.opened_at());
   if (i.has_resolved_at()) ctx.values["resolved"] = When(i.resolved_at());
+  // A page of the alerts and of the timeline; a link to the next.
+  ctx.values["alert_count"] = absl::StrCat(got.alert_count());
+  ctx.values["alerts_shown"] = absl::StrCat(got.alerts_size());
+  ctx.values["timeline_count"] = absl::StrCat(got.timeline_count());
+  ctx.values["timeline_shown"] = absl::StrCat(got.timeline_size());
+  if (!page_token.empty()) ctx.values["later_page"] = "true";
+  if (!got.next_page_token().empty()) {
+    ctx.values["next_page"] = got.next_page_token();
+  }
+  if (i.alerts_over_limit() > 0) {
+    ctx.values["alerts_over_limit"] = absl::StrCat(i.alerts_over_limit());
+  }
   for (const v1::TimelineEvent& e : got.timeline()) {
     TemplateContext row;
     row.values["at"] = When(e.at());

@@ -56,7 +56,10 @@ PageReply MessageAction(const ConsoleView& view, absl::string_view ref,
 PageReply EmailPreviewFrame(const ConsoleView& view, absl::string_view ref,
                             absl::string_view index);
 
-PageReply IncidentPage(const ConsoleView& view, absl::string_view ref);
+// The incident with one page of its timeline and alerts (`page_token`: a
+// "page" link's, or "" for the first) and a link to the next page.
+PageReply IncidentPage(const ConsoleView& view, absl::string_view ref,
+                       absl::string_view page_token = "");
 
 // The optional script that keeps pages live.
 PageReply ConsoleScript(const ConsoleDeps& deps);

@@ -33,6 +33,7 @@
 #include "herald/json_output.h"
 #include "herald/v1/http.pb.h"
 #include "prometheus/text_serializer.h"
+#include "server/base/text.h"
 #include "server/core/authorization_header.h"
 #include "server/core/log.h"
 #include "server/core/organisation.h"
@@ -656,7 +657,8 @@ void HttpServer::Impl::HandleAlertmanager(const Request& req,
                              rejection->message));
   }
   v1::AlertGroup& group = std::get<v1::AlertGroup>(parsed);
-  std::string group_key = group.group_key();
+  // For log lines only: a group key may be up to the body's size.
+  std::string group_key = TruncateUtf8(group.group_key(), 256);
   // The callback runs on the store's writer thread, which every webhook
   // waits on: it only hands the outcome back to this connection's thread.
   deps.intake.IngestAsync(

@@ -203,6 +203,42 @@ class MemoryTxn final : public StoreTxn {
     }
     return out;
   }
+  absl::StatusOr<std::vector<v1::Alert>> ListAlertsPage(
+      int64_t incident_id, const std::string& after_fingerprint,
+      int limit) override {
+    std::vector<v1::Alert> out;
+    for (auto it = s_.alerts.upper_bound(after_fingerprint);
+         it != s_.alerts.end() && static_cast<int>(out.size()) < limit; ++it) {
+      if (it->second.incident_id() == incident_id) out.push_back(it->second);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<v1::Alert>> ListUnroutedAlertsPage(
+      int64_t after_incident_id, const std::string& after_fingerprint,
+      int limit) override {
+    absl::StatusOr<std::vector<v1::Alert>> all = ListUnroutedAlerts();
+    if (!all.ok()) return all.status();
+    std::vector<v1::Alert> out;
+    for (v1::Alert& a : *all) {
+      if (static_cast<int>(out.size()) >= limit) break;
+      const bool after = after_fingerprint.empty() ||
+                         a.incident_id() < after_incident_id ||
+                         (a.incident_id() == after_incident_id &&
+                          a.fingerprint() > after_fingerprint);
+      if (after) out.push_back(std::move(a));
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> CountAlerts(int64_t incident_id) override {
+    int64_t n = 0;
+    for (const auto& [fp, a] : s_.alerts) n += a.incident_id() == incident_id;
+    return n;
+  }
+  absl::StatusOr<int64_t> CountUnroutedAlerts() override {
+    int64_t n = 0;
+    for (const auto& [fp, a] : s_.alerts) n += a.unrouted();
+    return n;
+  }
   absl::StatusOr<std::vector<v1::Update>> ListUpdates(
       int64_t incident_id) override {
     return Select(s_.updates, [&](const v1::Update& u) {
@@ -228,6 +264,21 @@ class MemoryTxn final : public StoreTxn {
     return Select(s_.timeline, [&](const v1::TimelineEvent& e) {
       return e.incident_id() == incident_id;
     });
+  }
+  absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimelinePage(
+      int64_t incident_id, int64_t after_id, int limit) override {
+    std::vector<v1::TimelineEvent> out;
+    for (auto it = s_.timeline.upper_bound(after_id);
+         it != s_.timeline.end() && static_cast<int>(out.size()) < limit;
+         ++it) {
+      if (it->second.incident_id() == incident_id) out.push_back(it->second);
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> CountTimeline(int64_t incident_id) override {
+    int64_t n = 0;
+    for (const auto& [id, e] : s_.timeline) n += e.incident_id() == incident_id;
+    return n;
   }
   absl::StatusOr<std::vector<v1::MessageVersion>> ListMessageVersions(
       int64_t message_id) override {

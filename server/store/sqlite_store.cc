@@ -156,6 +156,10 @@ CREATE TABLE amends (
 CREATE UNIQUE INDEX amends_by_voucher ON amends(voucher_code)
   WHERE voucher_code IS NOT NULL;
 )sql",
+    // An incident's alerts are read a page at a time, by fingerprint.
+    R"sql(
+CREATE INDEX alerts_by_incident_page ON alerts(incident_id, fingerprint);
+)sql",
 };
 // A database older than this has subscribers whose queryable columns
 // (email, status, account, subscriptions) only their stored rows can fill:
@@ -343,6 +347,13 @@ absl::StatusOr<std::vector<T>> CollectProtos(Statement& stmt) {
     }
     out.push_back(*std::move(m));
   }
+}
+
+// Runs `stmt`, a SELECT count(*), and returns the count.
+absl::StatusOr<int64_t> Count(Statement& stmt) {
+  absl::StatusOr<bool> row = stmt.Step();
+  if (!row.ok()) return row.status();
+  return *row ? stmt.Int(0) : 0;
 }
 
 template <typename T>
@@ -589,6 +600,38 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, incident_id);
     return CollectProtos<v1::Alert>(s);
   }
+  absl::StatusOr<std::vector<v1::Alert>> ListAlertsPage(
+      int64_t incident_id, const std::string& after_fingerprint,
+      int limit) override {
+    Statement s(db_,
+                "SELECT body FROM alerts WHERE incident_id = ? AND "
+                "fingerprint > ? ORDER BY fingerprint LIMIT ?");
+    s.Bind(1, incident_id).Bind(2, after_fingerprint).Bind(3, int64_t{limit});
+    return CollectProtos<v1::Alert>(s);
+  }
+  absl::StatusOr<std::vector<v1::Alert>> ListUnroutedAlertsPage(
+      int64_t after_incident_id, const std::string& after_fingerprint,
+      int limit) override {
+    Statement s(db_,
+                "SELECT body FROM alerts WHERE unrouted = 1 AND (? = '' OR "
+                "incident_id < ? OR (incident_id = ? AND fingerprint > ?)) "
+                "ORDER BY incident_id DESC, fingerprint LIMIT ?");
+    s.Bind(1, after_fingerprint)
+        .Bind(2, after_incident_id)
+        .Bind(3, after_incident_id)
+        .Bind(4, after_fingerprint)
+        .Bind(5, int64_t{limit});
+    return CollectProtos<v1::Alert>(s);
+  }
+  absl::StatusOr<int64_t> CountAlerts(int64_t incident_id) override {
+    Statement s(db_, "SELECT count(*) FROM alerts WHERE incident_id = ?");
+    s.Bind(1, incident_id);
+    return Count(s);
+  }
+  absl::StatusOr<int64_t> CountUnroutedAlerts() override {
+    Statement s(db_, "SELECT count(*) FROM alerts WHERE unrouted = 1");
+    return Count(s);
+  }
   absl::StatusOr<std::vector<v1::Update>> ListUpdates(
       int64_t incident_id) override {
     Statement s(
@@ -647,6 +690,19 @@ class SqliteTxn final : public StoreTxn {
         db_, "SELECT id, body FROM timeline WHERE incident_id = ? ORDER BY id");
     s.Bind(1, incident_id);
     return CollectRows<v1::TimelineEvent>(s);
+  }
+  absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimelinePage(
+      int64_t incident_id, int64_t after_id, int limit) override {
+    Statement s(db_,
+                "SELECT id, body FROM timeline WHERE incident_id = ? AND "
+                "id > ? ORDER BY id LIMIT ?");
+    s.Bind(1, incident_id).Bind(2, after_id).Bind(3, int64_t{limit});
+    return CollectRows<v1::TimelineEvent>(s);
+  }
+  absl::StatusOr<int64_t> CountTimeline(int64_t incident_id) override {
+    Statement s(db_, "SELECT count(*) FROM timeline WHERE incident_id = ?");
+    s.Bind(1, incident_id);
+    return Count(s);
   }
   absl::StatusOr<std::vector<v1::MessageVersion>> ListMessageVersions(
       int64_t message_id) override {
@@ -1093,20 +1149,25 @@ class SqliteTxn final : public StoreTxn {
 
  private:
   // Keeps incident_groups equal to the incident's group keys. Keys are only
-  // ever added, so an unchanged count means nothing to do (the common case:
-  // an update that touched no group).
+  // ever added, and attached ones only appended, so an unchanged count means
+  // nothing to do (the common case: an update that touched no group) and
+  // otherwise only the newest keys are missing: inserting just those keeps
+  // an incident with many groups from rewriting all of them each time.
   absl::Status IndexGroups(const v1::Incident& incident) {
-    std::vector<std::string> keys(incident.attached_group_keys().begin(),
-                                  incident.attached_group_keys().end());
-    if (!incident.group_key().empty()) keys.push_back(incident.group_key());
+    const auto& attached = incident.attached_group_keys();
+    const int64_t total =
+        attached.size() + (incident.group_key().empty() ? 0 : 1);
     Statement count(
         db_, "SELECT count(*) FROM incident_groups WHERE incident_id = ?");
     count.Bind(1, incident.id());
-    absl::StatusOr<bool> row = count.Step();
-    if (!row.ok()) return row.status();
-    if (*row && count.Int(0) == static_cast<int64_t>(keys.size())) {
-      return absl::OkStatus();
-    }
+    absl::StatusOr<int64_t> indexed = Count(count);
+    if (!indexed.ok()) return indexed.status();
+    if (*indexed == total) return absl::OkStatus();
+    // The missing ones (and one more, in case the main key is among them).
+    const int64_t missing = std::min<int64_t>(
+        attached.size(), std::max<int64_t>(0, total - *indexed) + 1);
+    std::vector<std::string> keys(attached.end() - missing, attached.end());
+    if (!incident.group_key().empty()) keys.push_back(incident.group_key());
     for (const std::string& key : keys) {
       Statement add(
           db_,

@@ -85,6 +85,20 @@ class StoreReader {
       int64_t incident_id) = 0;
   // Alerts that matched no component, newest incident first.
   virtual absl::StatusOr<std::vector<v1::Alert>> ListUnroutedAlerts() = 0;
+  // One page of the alerts of `incident_id`, by fingerprint: at most `limit`
+  // whose fingerprint sorts after `after_fingerprint` ("" for the first
+  // page). Reads only that page.
+  virtual absl::StatusOr<std::vector<v1::Alert>> ListAlertsPage(
+      int64_t incident_id, const std::string& after_fingerprint, int limit) = 0;
+  // One page of ListUnroutedAlerts: at most `limit` that come after the alert
+  // (`after_incident_id`, `after_fingerprint`) in its order; any id and ""
+  // for the first page.
+  virtual absl::StatusOr<std::vector<v1::Alert>> ListUnroutedAlertsPage(
+      int64_t after_incident_id, const std::string& after_fingerprint,
+      int limit) = 0;
+  // How many alerts `incident_id` has (0 for an unknown incident).
+  virtual absl::StatusOr<int64_t> CountAlerts(int64_t incident_id) = 0;
+  virtual absl::StatusOr<int64_t> CountUnroutedAlerts() = 0;
 
   virtual absl::StatusOr<std::vector<v1::Update>> ListUpdates(
       int64_t incident_id) = 0;
@@ -96,6 +110,12 @@ class StoreReader {
 
   virtual absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
       int64_t incident_id) = 0;
+  // One page of the timeline of `incident_id`: at most `limit` events with
+  // an id above `after_id` (0 for the first page), oldest first.
+  virtual absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimelinePage(
+      int64_t incident_id, int64_t after_id, int limit) = 0;
+  // How many timeline events `incident_id` has.
+  virtual absl::StatusOr<int64_t> CountTimeline(int64_t incident_id) = 0;
 
   // Every version of `message_id`, oldest first.
   virtual absl::StatusOr<std::vector<v1::MessageVersion>> ListMessageVersions(

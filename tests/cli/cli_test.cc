@@ -1,9 +1,11 @@
 // The CLI's commands against a real in-process server.
 #include "cli/cli.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -744,6 +746,103 @@ TEST_F(CliTest, TerminalEscapesFromTheServerAreNeverPrinted) {
     EXPECT_EQ(o.out.find("\xc2\x9b"), std::string::npos) << args[0];
     EXPECT_EQ(o.out.find('\r'), std::string::npos) << args[0];
   }
+}
+
+// An incident with 20,000 alerts (and as many timeline events) stays usable:
+// every reply is one page of well under 1 MiB, and the CLI pages through.
+class ManyAlertsTest : public CliTest {
+ protected:
+  static constexpr int kAlerts = 20000;
+  static constexpr size_t kReplyBudget = 1024 * 1024;
+  void SetUp() override {
+    ref_ =
+        IncidentRef(herald::testing::IncidentWithManyAlerts(h_.core, kAlerts));
+  }
+  std::unique_ptr<v1::IncidentService::Stub> Stub() {
+    return v1::IncidentService::NewStub(h_.channel);
+  }
+  grpc::ClientContext* Context(grpc::ClientContext& c) {
+    c.AddMetadata("authorization", "Bearer " + TokenFor("alice"));
+    return &c;
+  }
+  std::string ref_;
+};
+
+TEST_F(ManyAlertsTest, GetIncidentAnswersTheFirstPageWithCountsAndAToken) {
+  v1::GetIncidentRequest req;
+  req.set_incident(ref_);
+  v1::GetIncidentResponse resp;
+  grpc::ClientContext c;
+  grpc::Status s = Stub()->GetIncident(Context(c), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_LT(resp.ByteSizeLong(), kReplyBudget);
+  EXPECT_EQ(resp.alert_count(), kAlerts);
+  EXPECT_GT(resp.timeline_count(), kAlerts - 5000);
+  EXPECT_EQ(resp.alerts_size(), 100);
+  EXPECT_EQ(resp.timeline_size(), 100);
+  EXPECT_FALSE(resp.next_page_token().empty());
+  // The token brings the next page; a made-up one is refused by name.
+  req.set_page_token(resp.next_page_token());
+  v1::GetIncidentResponse next;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(Stub()->GetIncident(Context(c2), req, &next).ok());
+  EXPECT_EQ(next.alerts(0).fingerprint(), "fp00100");
+  EXPECT_GT(next.timeline(0).id(), resp.timeline(99).id());
+  req.set_page_token("not-a-token");
+  grpc::ClientContext c3;
+  s = Stub()->GetIncident(Context(c3), req, &next);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+  req.clear_page_token();
+  req.set_page_size(1001);
+  grpc::ClientContext c4;
+  s = Stub()->GetIncident(Context(c4), req, &next);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_size"));
+}
+
+TEST_F(ManyAlertsTest, ListAlertsPagesThroughEveryAlertOnce) {
+  v1::ListAlertsRequest req;
+  req.set_incident(ref_);
+  req.set_page_size(1000);
+  std::set<std::string> seen;
+  int pages = 0;
+  do {
+    v1::ListAlertsResponse resp;
+    grpc::ClientContext c;
+    grpc::Status s = Stub()->ListAlerts(Context(c), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_LT(resp.ByteSizeLong(), kReplyBudget);
+    EXPECT_EQ(resp.total_count(), kAlerts);
+    for (const v1::Alert& a : resp.alerts()) seen.insert(a.fingerprint());
+    req.set_page_token(resp.next_page_token());
+    ASSERT_LT(++pages, 100);
+  } while (!req.page_token().empty());
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kAlerts));
+}
+
+TEST_F(ManyAlertsTest, HeraldAlertsPrintsEveryAlertOrTheFirstLimit) {
+  Outcome all = Run({"alerts", ref_});
+  ASSERT_EQ(all.code, kExitOk) << all.err;
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), kAlerts + 1);
+  EXPECT_THAT(all.out, HasSubstr("fp19999"));
+  Outcome some = Run({"alerts", ref_, "--limit", "10", "-o", "json"});
+  ASSERT_EQ(some.code, kExitOk) << some.err;
+  v1::ListAlertsResponse json;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(some.out, &json).ok());
+  EXPECT_EQ(json.alerts_size(), 10);
+  EXPECT_EQ(json.total_count(), kAlerts);
+  EXPECT_FALSE(json.next_page_token().empty());
+  EXPECT_THAT(Run({"alerts", ref_, "--limit", "10"}).out,
+              HasSubstr("Showing 10 of 20000 alerts"));
+}
+
+TEST_F(ManyAlertsTest, HeraldShowPrintsTheFirstPageAndHowManyMore) {
+  Outcome o = Run({"show", ref_});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("... and 19900 more: herald alerts " + ref_));
+  EXPECT_THAT(o.out, HasSubstr("more events"));
 }
 
 }  // namespace

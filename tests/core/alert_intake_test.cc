@@ -235,7 +235,7 @@ TEST(AlertGroupingTest, UnroutedAlertIsFlaggedListedAndCounted) {
   CoreHarness h;
   const int64_t id =
       h.intake.Ingest(FiringGroup("g1", "search", {"fp1"}))->incident_id;
-  std::vector<v1::Alert> unrouted = *h.queries.ListAlerts(0, true);
+  std::vector<v1::Alert> unrouted = h.queries.ListAlerts(0, true)->alerts;
   ASSERT_EQ(unrouted.size(), 1u);
   EXPECT_EQ(unrouted[0].fingerprint(), "fp1");
   EXPECT_EQ(unrouted[0].incident_id(), id);

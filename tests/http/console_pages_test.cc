@@ -267,6 +267,26 @@ TEST_F(ConsolePagesTest, TheIncidentViewShowsTheTimelineAndReachPerChannel) {
   EXPECT_EQ(Get("/console/incidents/INC-99", carol)->status, 404);
 }
 
+TEST_F(ConsolePagesTest, AnIncidentWith20000AlertsShowsAPageAndLinksTheNext) {
+  const int64_t id = testing::IncidentWithManyAlerts(g_.core, 20000);
+  const std::string carol = SignIn("carol");
+  const std::string path = "/console/incidents/" + IncidentRef(id);
+  auto r = Get(path, carol);
+  ASSERT_EQ(r->status, 200) << r->body.substr(0, 500);
+  EXPECT_LT(r->body.size(), 1024u * 1024);
+  EXPECT_THAT(r->body, HasSubstr("100 of 20000"));
+  std::smatch next;
+  ASSERT_TRUE(std::regex_search(
+      r->body, next,
+      std::regex("id=\"next-page\" rel=\"next\" href=\"([^\"]+)\"")));
+  auto second = Get(next[1].str(), carol);
+  ASSERT_EQ(second->status, 200) << second->body.substr(0, 500);
+  EXPECT_LT(second->body.size(), 1024u * 1024);
+  EXPECT_THAT(second->body, HasSubstr("(a later page)"));
+  EXPECT_THAT(second->body, HasSubstr("Checkout pod 100 answers"));
+  EXPECT_THAT(r->body, Not(HasSubstr("Checkout pod 100 answers")));
+}
+
 TEST_F(ConsolePagesTest, PagesWorkWithoutScriptAndAllowOnlyTheirOwn) {
   Draft();
   auto r = Get("/console/", SignIn("carol"));

@@ -133,6 +133,32 @@ TEST_F(HttpServerTest, BadInputGets4xxWithJsonNamingTheProblem) {
   }
 }
 
+TEST_F(HttpServerTest, OverLimitAlertsAreCutOrRefusedWith400NamingTheField) {
+  const std::string good = ReadTestData("alertmanager/firing-single.json");
+  // A long annotation is cut: the alert is kept.
+  std::string long_summary = good;
+  const std::string summary = "\"summary\":\"5xx above 5%\"},\"startsAt\"";
+  long_summary.replace(long_summary.find(summary), summary.size(),
+                       absl::StrCat("\"summary\":\"", std::string(20000, 's'),
+                                    "\"},\"startsAt\""));
+  auto kept = PostWebhook(long_summary);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->status, 200) << kept->body;
+  EXPECT_EQ(h_.metrics.AlertFieldsTruncated("annotation").Value(), 1);
+  // Too many labels: refused, naming the field.
+  std::string labels;
+  for (int i = 0; i < 70; ++i) absl::StrAppend(&labels, ",\"l", i, "\":\"v\"");
+  std::string many = good;
+  const std::string severity = "\"severity\":\"critical\"}";
+  many.replace(many.find(severity), severity.size(),
+               absl::StrCat("\"severity\":\"critical\"", labels, "}"));
+  auto refused = PostWebhook(many);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_THAT(refused->body, HasSubstr("alerts[0].labels: 73 entries"));
+  EXPECT_EQ(h_.metrics.alert_groups_refused.Value(), 1);
+}
+
 TEST_F(HttpServerTest, OversizedBodyIs413BeforeParsing) {
   auto res = PostWebhook(std::string(kLimit + 1, ' '));
   ASSERT_TRUE(res);

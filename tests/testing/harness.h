@@ -5,12 +5,14 @@
 #ifndef HERALD_TESTS_TESTING_HARNESS_H_
 #define HERALD_TESTS_TESTING_HARNESS_H_
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "prometheus/registry.h"
 #include "server/config/bootstrap.h"
@@ -170,6 +172,35 @@ inline v1::AlertGroup FiringGroup(
     a->mutable_starts_at()->set_seconds(absl::ToUnixSeconds(TestEpoch()) - 60);
   }
   return g;
+}
+
+// Opens one checkout incident holding `n` firing alerts (fingerprints
+// "fp00000", "fp00001", ...), brought by notifications of `batch` alerts
+// each, so its timeline holds one event per alert too. Each alert carries a
+// summary of about 200 bytes, like a real one. Returns the incident's id.
+inline int64_t IncidentWithManyAlerts(CoreHarness& h, int n, int batch = 5000) {
+  int64_t id = 0;
+  for (int start = 0; start < n; start += batch) {
+    v1::AlertGroup g = FiringGroup("big", "checkout", {});
+    for (int i = start; i < std::min(n, start + batch); ++i) {
+      v1::Alert* a = g.add_alerts();
+      a->set_fingerprint(absl::StrFormat("fp%05d", i));
+      a->set_group_key("big");
+      a->set_status(v1::ALERT_STATUS_FIRING);
+      (*a->mutable_labels())["alertname"] = "HighErrorRate";
+      (*a->mutable_labels())["service"] = "checkout";
+      (*a->mutable_labels())["severity"] = "critical";
+      (*a->mutable_labels())["pod"] = absl::StrCat("checkout-", i);
+      (*a->mutable_annotations())["summary"] = absl::StrCat(
+          "Checkout pod ", i, " answers 5xx to more than 5% of requests ",
+          std::string(140, '.'));
+      a->mutable_starts_at()->set_seconds(absl::ToUnixSeconds(TestEpoch()));
+    }
+    absl::StatusOr<IntakeResult> r = h.intake.Ingest(g);
+    if (!r.ok()) std::abort();
+    id = r->incident_id;
+  }
+  return id;
 }
 
 inline v1::AlertGroup Resolved(v1::AlertGroup g) {
