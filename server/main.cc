@@ -289,7 +289,8 @@ int Run(const Flags& flags) {
 
   // The console calls the same gRPC services in-process, as the session.
   const ConsoleApi console_api(
-      grpc_server->InProcessChannel(grpc::ChannelArguments()));
+      grpc_server->InProcessChannel(grpc::ChannelArguments()),
+      authorizer.console_channel_key());
   const ConsoleDeps console{
       authorizer,     console_sessions, **renderer, server.page_name(),
       tls->enabled(), &console_api,     &events};
