@@ -16,6 +16,7 @@
 #include "prometheus/registry.h"
 #include "server/api/grpc_call_observer.h"
 #include "server/api/grpc_services.h"
+#include "server/base/private_files.h"
 #include "server/config/bootstrap.h"
 #include "server/config/config_loader.h"
 #include "server/core/aftercare.h"
@@ -100,12 +101,11 @@ int Run(const Flags& flags) {
     return 0;
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(server.data_dir(), ec);
-  if (ec) {
-    return Fail(absl::UnavailableError(
-        absl::StrCat("--data-dir: cannot create \"", server.data_dir(),
-                     "\": ", ec.message())));
+  // The data directory holds the database and the demo's credentials:
+  // owner-only, and tightened if an older heraldd left it open.
+  if (absl::Status s = EnsurePrivateDirectory(server.data_dir()); !s.ok()) {
+    return Fail(
+        absl::UnavailableError(absl::StrCat("--data-dir: ", s.message())));
   }
   const std::string db_path =
       (std::filesystem::path(server.data_dir()) / "herald.db").string();
