@@ -140,7 +140,15 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
       sqlite_commit_duration_seconds(OneHistogram(
           registry, "herald_sqlite_commit_duration_seconds",
           "Seconds each SQLite group commit took, its fsync included.",
-          FastBuckets())) {
+          FastBuckets())),
+      http_connections(OneGauge(registry, "herald_http_connections",
+                                "Open HTTP connections, event streams "
+                                "included.")),
+      http_refused(CounterFamily(
+          registry, "herald_http_refused_total",
+          "HTTP connections and event streams refused or ended to bound "
+          "resources, by reason (connection_limit, accept_failed, "
+          "event_stream_limit, event_stream_lagged).")) {
   for (v1::Impact impact : {v1::IMPACT_NONE, v1::IMPACT_MINOR, v1::IMPACT_MAJOR,
                             v1::IMPACT_CRITICAL}) {
     open_incidents.Add({{"impact", EnumLabel(impact)}});
@@ -179,6 +187,10 @@ void HeraldMetrics::GrpcCallFinished(absl::string_view method,
 
 prometheus::Counter& HeraldMetrics::FollowUpAnswers(absl::string_view answer) {
   return follow_up_answers.Add({{"answer", std::string(answer)}});
+}
+
+prometheus::Counter& HeraldMetrics::HttpRefused(absl::string_view reason) {
+  return http_refused.Add({{"reason", std::string(reason)}});
 }
 
 prometheus::Counter& HeraldMetrics::WebhooksRejected(absl::string_view reason) {

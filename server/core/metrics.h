@@ -35,6 +35,8 @@ struct HeraldMetrics {
   // Customers' answers to follow-ups ("works", "still_broken",
   // "credit_received", "credit_missing").
   prometheus::Counter& FollowUpAnswers(absl::string_view answer);
+  // See http_refused.
+  prometheus::Counter& HttpRefused(absl::string_view reason);
   // One finished gRPC call of `method` ("/herald.v1.IncidentService/
   // PostUpdate") with `code` ("OK", "PERMISSION_DENIED").
   void GrpcCallFinished(absl::string_view method, absl::string_view code,
@@ -81,6 +83,12 @@ struct HeraldMetrics {
   // How long each SQLite group commit took (COMMIT, including its fsync).
   prometheus::Histogram& sqlite_commit_duration_seconds;
   prometheus::Family<prometheus::Counter>& follow_up_answers;
+  // Open HTTP connections, event streams included.
+  prometheus::Gauge& http_connections;
+  // What the HTTP edge refused or cut off to bound its resources, by reason
+  // ("connection_limit", "accept_failed", "event_stream_limit",
+  // "event_stream_lagged").
+  prometheus::Family<prometheus::Counter>& http_refused;
 };
 
 }  // namespace herald
