@@ -30,6 +30,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "herald/enum_labels.h"
+#include "server/base/private_files.h"
 #include "server/base/text.h"
 
 namespace herald::cli {
@@ -1031,6 +1032,14 @@ class Commands {
     const std::string partial = file + ".partial";
     int64_t written = 0, total = -1;
     int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+      // The copy holds every secret the server has: owner-only (0600) from
+      // its first byte, whatever the umask.
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);  // a stale one; not followed
+      if (absl::Status made = CreatePrivateFile(partial); !made.ok()) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            std::string(made.message()));
+      }
       std::ofstream out(partial, std::ios::binary | std::ios::trunc);
       if (!out) {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

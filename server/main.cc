@@ -1,10 +1,13 @@
 // heraldd: parses flags and config, builds the parts, serves until SIGTERM.
 // Wiring only; behaviour lives in the libraries.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <random>
 
@@ -13,9 +16,11 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "prometheus/registry.h"
 #include "server/api/grpc_call_observer.h"
 #include "server/api/grpc_services.h"
+#include "server/base/private_files.h"
 #include "server/config/bootstrap.h"
 #include "server/config/config_loader.h"
 #include "server/core/aftercare.h"
@@ -61,6 +66,48 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
+// Raises the soft limit on open files to the hard one (a connection is a
+// file) and returns the limit in force.
+rlim_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t was = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      LogWarn("cannot raise the open-file limit",
+              {{"soft", absl::StrCat(was)},
+               {"hard", absl::StrCat(limit.rlim_max)}});
+      return was;
+    }
+  }
+  return limit.rlim_cur;
+}
+
+// The HTTP connection limit that leaves room under the open-file limit for
+// the store, gRPC, the outbox's senders and connections being refused.
+int FitConnectionLimit(int configured, rlim_t open_files) {
+  if (open_files == RLIM_INFINITY) return configured;
+  const rlim_t reserve = std::max<rlim_t>(64, open_files / 4);
+  const rlim_t room = open_files > reserve ? open_files - reserve : 0;
+  const int fit = static_cast<int>(
+      std::clamp<rlim_t>(room, 8, std::numeric_limits<int>::max()));
+  if (configured <= fit) return configured;
+  LogWarn("server.max_connections lowered to fit the open-file limit",
+          {{"configured", absl::StrCat(configured)},
+           {"open_file_limit", absl::StrCat(open_files)},
+           {"max_connections", absl::StrCat(fit)}});
+  return fit;
+}
+
+// gRPC's own bounds per client, which it enforces itself: streams on one
+// connection, metadata size, and the memory all calls together may hold;
+// connections idle this long are closed (a Watch stream is not idle).
+constexpr int kGrpcMaxStreamsPerConnection = 100;
+constexpr int kGrpcMaxMetadataBytes = 16 * 1024;
+constexpr int kGrpcMaxConnectionIdleMs = 15 * 60 * 1000;
+constexpr size_t kGrpcMemoryQuotaBytes = size_t{512} << 20;
+
 int Run(const Flags& flags) {
   LogLevel level;
   if (!ParseLogLevel(flags.log_level, &level)) {
@@ -100,12 +147,12 @@ int Run(const Flags& flags) {
     return 0;
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(server.data_dir(), ec);
-  if (ec) {
-    return Fail(absl::UnavailableError(
-        absl::StrCat("--data-dir: cannot create \"", server.data_dir(),
-                     "\": ", ec.message())));
+  const rlim_t open_files = RaiseOpenFileLimit();
+  // The data directory holds the database and the demo's credentials:
+  // owner-only, and tightened if an older heraldd left it open.
+  if (absl::Status s = EnsurePrivateDirectory(server.data_dir()); !s.ok()) {
+    return Fail(
+        absl::UnavailableError(absl::StrCat("--data-dir: ", s.message())));
   }
   const std::string db_path =
       (std::filesystem::path(server.data_dir()) / "herald.db").string();
@@ -285,6 +332,14 @@ int Run(const Flags& flags) {
   builder.AddListeningPort(server.grpc_listen(), grpc_credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(server.max_request_bytes()));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             kGrpcMaxStreamsPerConnection);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kGrpcMaxMetadataBytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             kGrpcMaxConnectionIdleMs);
+  grpc::ResourceQuota grpc_quota("heraldd");
+  grpc_quota.Resize(kGrpcMemoryQuotaBytes);
+  builder.SetResourceQuota(grpc_quota);
   builder.RegisterService(&incident_service);
   builder.RegisterService(&message_service);
   builder.RegisterService(&oncall_service);
@@ -302,7 +357,8 @@ int Run(const Flags& flags) {
 
   // The console calls the same gRPC services in-process, as the session.
   const ConsoleApi console_api(
-      grpc_server->InProcessChannel(grpc::ChannelArguments()));
+      grpc_server->InProcessChannel(grpc::ChannelArguments()),
+      authorizer.console_channel_key());
   const ConsoleDeps console{
       authorizer,     console_sessions, **renderer, server.page_name(),
       tls->enabled(), &console_api,     &events};
@@ -315,7 +371,10 @@ int Run(const Flags& flags) {
       static_cast<size_t>(server.max_request_bytes()),
       server.max_inflight_webhooks(), [&ready] { return ready.load(); },
       /*io_threads=*/2, &portal, &follow_ups, tls->cert_chain_pem,
-      tls->private_key_pem, &console});
+      tls->private_key_pem, &console,
+      FitConnectionLimit(server.max_connections(), open_files),
+      server.max_event_streams_per_session(),
+      server.max_event_streams_per_person()});
   absl::StatusOr<int> http_port = http.Bind(server.http_listen());
   if (!http_port.ok()) return Fail(http_port.status());
 

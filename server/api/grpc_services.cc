@@ -30,7 +30,14 @@ absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* ctx,
     if (cred.scheme == PresentedCredential::Scheme::kBearer)
       token = cred.secret;
   }
-  return deps.authorizer.Authenticate(token);
+  // The console's in-process calls present its channel's key; only then
+  // may the bearer be a console session's secret.
+  std::string console_key;
+  auto key = ctx->client_metadata().find(kConsoleKeyMetadata);
+  if (key != ctx->client_metadata().end()) {
+    console_key.assign(key->second.data(), key->second.size());
+  }
+  return deps.authorizer.Authenticate(token, console_key);
 }
 
 // The caller, if authenticated and holding `permission`.

@@ -238,6 +238,14 @@ void ApplyServerDefaults(v1::Config* config) {
   if (s->page_name().empty()) s->set_page_name("Service status");
   if (s->max_request_bytes() <= 0) s->set_max_request_bytes(1 << 20);
   if (s->max_inflight_webhooks() <= 0) s->set_max_inflight_webhooks(64);
+  // Zero only: a negative limit is an error BuildOrganisation names.
+  if (s->max_connections() == 0) s->set_max_connections(1024);
+  if (s->max_event_streams_per_session() == 0) {
+    s->set_max_event_streams_per_session(8);
+  }
+  if (s->max_event_streams_per_person() == 0) {
+    s->set_max_event_streams_per_person(16);
+  }
   if (s->public_url().empty())
     s->set_public_url(absl::StrCat("http://", s->http_listen()));
   if (config->smtp().url().empty())
@@ -273,8 +281,38 @@ v1::Config DefaultConfig() {
   return config;
 }
 
+namespace {
+
+// The server's per-client limits: each a count in [1, max].
+absl::Status ValidateServerLimits(const v1::ServerConfig& s) {
+  const struct {
+    const char* field;
+    int64_t value;
+    int64_t max;
+  } limits[] = {
+      {"server.max_connections", s.max_connections(), 1 << 20},
+      {"server.max_event_streams_per_session",
+       s.max_event_streams_per_session(), 1000},
+      {"server.max_event_streams_per_person", s.max_event_streams_per_person(),
+       10000},
+  };
+  for (const auto& l : limits) {
+    if (l.value < 0 || l.value > l.max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(l.field, ": expected a count from 1 to ", l.max,
+                       " (0 or absent: the default), got ", l.value));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(
     v1::Config config, absl::string_view source) {
+  if (absl::Status s = ValidateServerLimits(config.server()); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", s.message()));
+  }
   absl::StatusOr<std::shared_ptr<const Organisation>> org =
       Organisation::Create(std::move(config));
   if (!org.ok()) {

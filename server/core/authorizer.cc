@@ -73,10 +73,11 @@ Authorizer::Authorizer(std::shared_ptr<const Organisation> org,
                        std::vector<TokenHash> tokens, SessionLookup sessions)
     : org_(std::move(org)),
       tokens_(std::move(tokens)),
-      sessions_(std::move(sessions)) {}
+      sessions_(std::move(sessions)),
+      console_key_(RandomHex(32)) {}
 
 absl::StatusOr<Caller> Authorizer::Authenticate(
-    absl::string_view bearer_token) const {
+    absl::string_view bearer_token, absl::string_view console_key) const {
   if (bearer_token.empty()) {
     return absl::UnauthenticatedError(
         "missing credentials: send \"authorization: Bearer <token>\" (herald "
@@ -90,7 +91,8 @@ absl::StatusOr<Caller> Authorizer::Authenticate(
   for (const auto& t : tokens_) {
     if (ConstantTimeEquals(presented, t.sha256_hex)) match = &t;
   }
-  if (match == nullptr && sessions_) {
+  if (match == nullptr && sessions_ &&
+      ConstantTimeEquals(Sha256Hex(console_key), Sha256Hex(console_key_))) {
     if (std::optional<Caller> session = sessions_(bearer_token)) {
       return *std::move(session);
     }

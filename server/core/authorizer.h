@@ -1,9 +1,11 @@
 // Authorizer authenticates API callers by bearer token and checks that their
 // roles grant a permission. Tokens are known only by their SHA-256 and are
 // compared in constant time. A bearer that is no token may be a comms
-// console session's secret (the console calls the API in-process with it),
-// looked up through `sessions`. Immutable after construction; thread-safe
-// when `sessions` is.
+// console session's secret, looked up through `sessions`, but only on a call
+// that presents the console channel's key: the console's in-process calls
+// carry it, a network caller never has it, so a session cookie is no API
+// token on the gRPC port. Immutable after construction; thread-safe when
+// `sessions` is.
 #ifndef HERALD_SERVER_CORE_AUTHORIZER_H_
 #define HERALD_SERVER_CORE_AUTHORIZER_H_
 
@@ -63,9 +65,17 @@ class Authorizer {
   Authorizer(std::shared_ptr<const Organisation> org,
              std::vector<TokenHash> tokens, SessionLookup sessions = nullptr);
 
-  // The caller behind `bearer_token`. Returns Unauthenticated when the token
-  // is empty or unknown.
-  absl::StatusOr<Caller> Authenticate(absl::string_view bearer_token) const;
+  // The caller behind `bearer_token`: an API token's holder, or, when
+  // `console_key` is console_channel_key(), also a console session's.
+  // Returns Unauthenticated when the token is empty or unknown, and for a
+  // session's secret without the key.
+  absl::StatusOr<Caller> Authenticate(absl::string_view bearer_token,
+                                      absl::string_view console_key = "") const;
+
+  // A random key, new with each Authorizer, that the console's in-process
+  // calls present (metadata kConsoleKeyMetadata) to be let use a session's
+  // secret. It never leaves the process.
+  const std::string& console_channel_key() const { return console_key_; }
 
   // OK when one of the caller's roles grants `p`; otherwise PermissionDenied
   // naming the roles that would.
@@ -75,7 +85,11 @@ class Authorizer {
   std::shared_ptr<const Organisation> org_;
   std::vector<TokenHash> tokens_;
   SessionLookup sessions_;
+  std::string console_key_;
 };
+
+// The gRPC metadata that carries Authorizer::console_channel_key().
+inline constexpr char kConsoleKeyMetadata[] = "x-herald-console-key";
 
 }  // namespace herald
 

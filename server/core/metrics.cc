@@ -160,7 +160,15 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
           CounterFamily(registry, "herald_alerts_over_limit_total",
                         "Alerts not stored because their incident already "
                         "held intake.limits.max_alerts_per_incident.")
-              .Add({})) {
+              .Add({})),
+      http_connections(OneGauge(registry, "herald_http_connections",
+                                "Open HTTP connections, event streams "
+                                "included.")),
+      http_refused(CounterFamily(
+          registry, "herald_http_refused_total",
+          "HTTP connections and event streams refused or ended to bound "
+          "resources, by reason (connection_limit, accept_failed, "
+          "event_stream_limit, event_stream_lagged).")) {
   for (v1::Impact impact : {v1::IMPACT_NONE, v1::IMPACT_MINOR, v1::IMPACT_MAJOR,
                             v1::IMPACT_CRITICAL}) {
     open_incidents.Add({{"impact", EnumLabel(impact)}});
@@ -204,6 +212,10 @@ prometheus::Counter& HeraldMetrics::FollowUpAnswers(absl::string_view answer) {
 prometheus::Counter& HeraldMetrics::AlertFieldsTruncated(
     absl::string_view field) {
   return alert_fields_truncated.Add({{"field", std::string(field)}});
+}
+
+prometheus::Counter& HeraldMetrics::HttpRefused(absl::string_view reason) {
+  return http_refused.Add({{"reason", std::string(reason)}});
 }
 
 prometheus::Counter& HeraldMetrics::WebhooksRejected(absl::string_view reason) {

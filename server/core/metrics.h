@@ -35,6 +35,8 @@ struct HeraldMetrics {
   // Customers' answers to follow-ups ("works", "still_broken",
   // "credit_received", "credit_missing").
   prometheus::Counter& FollowUpAnswers(absl::string_view answer);
+  // See http_refused.
+  prometheus::Counter& HttpRefused(absl::string_view reason);
   // One finished gRPC call of `method` ("/herald.v1.IncidentService/
   // PostUpdate") with `code` ("OK", "PERMISSION_DENIED").
   void GrpcCallFinished(absl::string_view method, absl::string_view code,
@@ -95,6 +97,12 @@ struct HeraldMetrics {
   // Alerts not stored because their incident already held
   // intake.limits.max_alerts_per_incident.
   prometheus::Counter& alerts_over_limit;
+  // Open HTTP connections, event streams included.
+  prometheus::Gauge& http_connections;
+  // What the HTTP edge refused or cut off to bound its resources, by reason
+  // ("connection_limit", "accept_failed", "event_stream_limit",
+  // "event_stream_lagged").
+  prometheus::Family<prometheus::Counter>& http_refused;
 };
 
 }  // namespace herald

@@ -15,6 +15,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "herald/json_output.h"
+#include "server/core/authorizer.h"
 
 namespace herald {
 namespace {
@@ -88,8 +89,9 @@ int HttpStatusForGrpc(int grpc_code) {
   }
 }
 
-ConsoleApi::ConsoleApi(std::shared_ptr<grpc::Channel> in_process)
-    : channel_(std::move(in_process)) {}
+ConsoleApi::ConsoleApi(std::shared_ptr<grpc::Channel> in_process,
+                       std::string console_key)
+    : channel_(std::move(in_process)), console_key_(std::move(console_key)) {}
 
 PageReply ConsoleApi::Call(absl::string_view method, absl::string_view json,
                            const std::string& bearer) const {
@@ -145,6 +147,7 @@ grpc::Status ConsoleApi::Invoke(absl::string_view method,
   grpc::ByteBuffer response_buffer;
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", absl::StrCat("Bearer ", bearer));
+  ctx.AddMetadata(kConsoleKeyMetadata, console_key_);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   std::promise<grpc::Status> done;
   grpc::GenericStub stub(channel_);

@@ -5,8 +5,10 @@
 // answers with the response message the same way. It is not a second
 // implementation: the call goes through an in-process gRPC channel to the
 // very services (and interceptors) the CLI uses, authenticated as the
-// console session, so roles, four-eyes and authority apply exactly as in
-// the gRPC API. gRPC status codes map to HTTP ones; an error answers
+// console session (with the Authorizer's console channel key, without which
+// a session's secret is refused), so roles, four-eyes and authority apply
+// exactly as in the gRPC API. gRPC status codes map to HTTP ones; an error
+// answers
 // {"error": ..., "code": ...}. Thread-safe.
 #ifndef HERALD_SERVER_HTTP_CONSOLE_API_H_
 #define HERALD_SERVER_HTTP_CONSOLE_API_H_
@@ -26,7 +28,10 @@ inline constexpr char kConsoleApiPrefix[] = "/console/api/";
 
 class ConsoleApi {
  public:
-  explicit ConsoleApi(std::shared_ptr<grpc::Channel> in_process);
+  // `console_key`: the Authorizer's console_channel_key(), presented on
+  // every call so that the services accept the session's secret.
+  ConsoleApi(std::shared_ptr<grpc::Channel> in_process,
+             std::string console_key);
 
   // Calls `method` ("herald.v1.MessageService/ApproveMessage") with the JSON
   // request `json` ("" for an empty request) as the holder of `bearer`.
@@ -44,6 +49,7 @@ class ConsoleApi {
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
+  std::string console_key_;
 };
 
 // The API's error reply: {"error": message, "code": code}.

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <array>
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -18,6 +20,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -25,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -70,8 +74,64 @@ struct Reply {
 };
 
 // How often an idle event stream sends a comment, which finds clients that
-// went away and ends streams whose session has.
+// went away and ends streams whose session has. A stream whose write made
+// no progress from one heartbeat to the next is ended.
 constexpr auto kEventStreamHeartbeat = std::chrono::seconds(20);
+
+// When accept fails (out of file descriptors, typically), accepting pauses
+// this long, doubling up to the cap, instead of retrying at once: the
+// pending connection keeps the listener readable, so an immediate retry
+// spins. One log line per interval at most says how many failed.
+constexpr auto kAcceptBackoffFirst = std::chrono::milliseconds(10);
+constexpr auto kAcceptBackoffCap = std::chrono::seconds(1);
+constexpr absl::Duration kAcceptLogInterval = absl::Seconds(10);
+// Connections over the limit being answered 503 at once; more are closed
+// unanswered. Each is brief: write, then read until the client closes.
+constexpr int kMaxRefusing = 64;
+constexpr auto kRefusalTimeout = std::chrono::seconds(2);
+
+// Every reply carries these unless its route set its own: no sniffing, no
+// framing, no script. Pages that need more (the console's) say so.
+void ApplySecurityDefaults(Reply& reply) {
+  bool csp = false, nosniff = false;
+  for (const auto& [name, value] : reply.headers) {
+    csp = csp || absl::EqualsIgnoreCase(name, "Content-Security-Policy");
+    nosniff = nosniff || absl::EqualsIgnoreCase(name, "X-Content-Type-Options");
+  }
+  if (!csp) reply.headers.emplace_back("Content-Security-Policy", kNoScriptCsp);
+  if (!nosniff) reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+}
+
+// What a public document is: a page for people, or data other sites may
+// fetch (the feed, the JSON).
+enum class PublicKind { kPage, kData };
+
+// The public documents, each with its kind. GetRoute serves exactly these
+// as public; PublicHeaders gives each its headers.
+const std::vector<std::pair<std::string, PublicKind>>& PublicDocuments() {
+  static const auto* const documents =
+      new std::vector<std::pair<std::string, PublicKind>>{
+          {"/", PublicKind::kPage},
+          {"/history.atom", PublicKind::kData},
+          {"/api/v2/summary.json", PublicKind::kData},
+          {"/api/v2/status.json", PublicKind::kData},
+          {"/api/v2/components.json", PublicKind::kData},
+          {"/api/v2/incidents/unresolved.json", PublicKind::kData},
+          {"/api/v2/incidents.json", PublicKind::kData},
+      };
+  return *documents;
+}
+
+// Adds a public document's headers to `reply`.
+void PublicHeaders(PublicKind kind, Reply& reply) {
+  reply.headers.emplace_back("Content-Security-Policy", kNoScriptCsp);
+  reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  reply.headers.emplace_back("Referrer-Policy",
+                             "strict-origin-when-cross-origin");
+  if (kind == PublicKind::kData) {
+    reply.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  }
+}
 
 Reply Text(std::string body, const char* type = "text/plain") {
   return Reply{200, type, std::move(body), {}};
@@ -120,6 +180,15 @@ std::string Header(const http::request<http::string_body>& req, Field field) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& PublicDocumentPaths() {
+  static const auto* const paths = [] {
+    auto* out = new std::vector<std::string>;
+    for (const auto& [path, kind] : PublicDocuments()) out->push_back(path);
+    return out;
+  }();
+  return *paths;
+}
 
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
     const std::string& host_port) {
@@ -173,6 +242,9 @@ struct HttpServer::Impl {
   // Runs `handler` on the blocking pool: it may read or write the store.
   void RunBlocking(Handler handler, Respond respond);
   void Accept();
+  // After a failed accept: accepts again after a growing pause, logging at
+  // a limited rate. On accept_strand.
+  void AcceptLater(const beast::error_code& ec);
   // Builds `tls` from the deps' certificate, if any.
   absl::Status SetUpTls();
 
@@ -187,6 +259,82 @@ struct HttpServer::Impl {
   void ReleaseSlot() {
     absl::MutexLock lock(&inflight_mu);
     --inflight;
+  }
+
+  // An admitted connection's hold on one of max_connections; a refused
+  // one's on one of kMaxRefusing. Released when the connection's session is
+  // destroyed.
+  class ConnectionSlot {
+   public:
+    ConnectionSlot(Impl& server, bool refusing)
+        : server_(server), refusing_(refusing) {}
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+    bool refusing() const { return refusing_; }
+    ~ConnectionSlot() {
+      (refusing_ ? server_.refusing : server_.connections).fetch_sub(1);
+      server_.deps.metrics.http_connections.Decrement();
+    }
+
+   private:
+    Impl& server_;
+    const bool refusing_;
+  };
+
+  // One granted event stream's hold on its session's and person's quota.
+  class StreamSlot {
+   public:
+    StreamSlot(Impl& server, std::string secret, std::string person)
+        : server_(server),
+          secret_(std::move(secret)),
+          person_(std::move(person)) {}
+    StreamSlot(const StreamSlot&) = delete;
+    StreamSlot& operator=(const StreamSlot&) = delete;
+    ~StreamSlot() {
+      absl::MutexLock lock(&server_.streams_mu);
+      if (--server_.streams_by_session[secret_] == 0) {
+        server_.streams_by_session.erase(secret_);
+      }
+      if (--server_.streams_by_person[person_] == 0) {
+        server_.streams_by_person.erase(person_);
+      }
+    }
+
+   private:
+    Impl& server_;
+    const std::string secret_;
+    const std::string person_;
+  };
+
+  // A slot for `grant`'s stream, or the 429 refusing it.
+  std::variant<std::unique_ptr<StreamSlot>, Reply> TryAcquireStream(
+      const ConsoleEventStream& grant) {
+    absl::MutexLock lock(&streams_mu);
+    int& by_session = streams_by_session[grant.secret];
+    int& by_person = streams_by_person[grant.caller.person_id];
+    const bool session_full = by_session >= deps.max_event_streams_per_session;
+    if (session_full || by_person >= deps.max_event_streams_per_person) {
+      if (by_session == 0) streams_by_session.erase(grant.secret);
+      if (by_person == 0) streams_by_person.erase(grant.caller.person_id);
+      deps.metrics.HttpRefused("event_stream_limit").Increment();
+      Reply reply = JsonError(
+          429, "too_many_streams",
+          session_full
+              ? absl::StrCat("this console session already has ",
+                             deps.max_event_streams_per_session,
+                             " live-update streams open; close a console "
+                             "tab and reload")
+              : absl::StrCat(grant.caller.person_id, " already has ",
+                             deps.max_event_streams_per_person,
+                             " live-update streams open across their "
+                             "sessions; close a console tab and reload"));
+      reply.headers.emplace_back("Retry-After", "30");
+      return reply;
+    }
+    ++by_session;
+    ++by_person;
+    return std::make_unique<StreamSlot>(*this, grant.secret,
+                                        grant.caller.person_id);
   }
 
   // Event streams' subscriptions, so that Stop can end them before the
@@ -212,11 +360,26 @@ struct HttpServer::Impl {
   std::vector<std::shared_ptr<EventHub::Subscription>> streams
       ABSL_GUARDED_BY(streams_mu);
   bool streams_closed ABSL_GUARDED_BY(streams_mu) = false;
+  // Open event streams by session secret and by person.
+  std::map<std::string, int> streams_by_session ABSL_GUARDED_BY(streams_mu);
+  std::map<std::string, int> streams_by_person ABSL_GUARDED_BY(streams_mu);
+  // Sessions alive: admitted and being refused. Declared before `io`, whose
+  // destruction may destroy the last sessions.
+  std::atomic<int> connections{0};
+  std::atomic<int> refusing{0};
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   asio::thread_pool blocking{2};
   std::optional<asio::ssl::context> tls;  // set: HTTPS only
   tcp::acceptor acceptor{io};
+  // The accept loop, its back-off and Stop's closing of the acceptor run
+  // here, one at a time.
+  asio::strand<asio::io_context::executor_type> accept_strand{
+      io.get_executor()};
+  asio::steady_timer accept_timer{accept_strand};
+  std::chrono::milliseconds accept_backoff{0};  // 0: the last accept worked
+  absl::Time accept_logged = absl::InfinitePast();
+  int64_t accept_failures_unlogged = 0;
   std::vector<std::thread> threads;
   bool stopped = false;
 };
@@ -231,24 +394,28 @@ class HttpServer::Impl::Session
  public:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  // `tls...`: the server's ssl::context, for a TlsStream.
+  // `slot`: the connection's; a refusing one makes this session answer 503
+  // and close. `tls...`: the server's ssl::context, for a TlsStream.
   template <typename... Tls>
-  Session(Impl& server, tcp::socket socket, Tls&... tls)
+  Session(Impl& server, std::unique_ptr<ConnectionSlot> slot,
+          tcp::socket socket, Tls&... tls)
       : server_(server),
+        slot_(std::move(slot)),
+        refusing_(slot_->refusing()),
         peer_(PeerAddress(socket)),
         stream_(std::move(socket), tls...) {}
 
   void Start() {
     if constexpr (kTls) {
-      Tcp().expires_after(kIdleTimeout);
+      Tcp().expires_after(refusing_ ? kRefusalTimeout : kIdleTimeout);
       stream_.async_handshake(
           asio::ssl::stream_base::server,
           [self = this->shared_from_this()](beast::error_code ec) {
             if (ec) return self->Tcp().close();  // not TLS, or refused
-            self->Read();
+            self->refusing_ ? self->Refuse() : self->Read();
           });
     } else {
-      Read();
+      refusing_ ? Refuse() : Read();
     }
   }
 
@@ -308,6 +475,7 @@ class HttpServer::Impl::Session
 
   void Write(Reply reply, bool keep_alive) {
     if (reply.events) return StartEventStream(*std::move(reply.events));
+    ApplySecurityDefaults(reply);
     if (!request_id_.empty()) LogRequest(reply.status);
     response_ = {};
     response_.version(11);
@@ -320,7 +488,7 @@ class HttpServer::Impl::Session
     response_.body() = std::move(reply.body);
     response_.prepare_payload();
     if (head) response_.body().clear();  // Content-Length stays
-    Tcp().expires_after(kIdleTimeout);
+    Tcp().expires_after(refusing_ ? kRefusalTimeout : kIdleTimeout);
     http::async_write(stream_, response_,
                       [self = this->shared_from_this(), keep_alive](
                           beast::error_code ec, size_t) {
@@ -351,22 +519,54 @@ class HttpServer::Impl::Session
   void Close() {
     if constexpr (kTls) {
       // close_notify first, bounded by the idle timeout.
-      Tcp().expires_after(kIdleTimeout);
+      Tcp().expires_after(refusing_ ? kRefusalTimeout : kIdleTimeout);
       stream_.async_shutdown([self = this->shared_from_this()](
                                  beast::error_code) { self->Tcp().close(); });
     } else {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      stream_.close();
+      if (!refusing_) return stream_.close();
+      // Read what the client sent until it closes (or briefly): closing
+      // with its request unread would reset the connection, and the reset
+      // can destroy the 503 before the client reads it.
+      Tcp().expires_after(kRefusalTimeout);
+      Discard();
     }
+  }
+
+  void Discard() {
+    Tcp().async_read_some(
+        asio::buffer(discard_),
+        [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->stream_.close();
+          self->Discard();
+        });
+  }
+
+  // Over the connection limit: a short 503 at once, then close.
+  void Refuse() {
+    Reply reply = JsonError(
+        503, "overloaded",
+        absl::StrCat("herald has its limit of ", server_.deps.max_connections,
+                     " connections open; retry shortly"));
+    reply.headers.emplace_back("Retry-After", "1");
+    Write(std::move(reply), /*keep_alive=*/false);
   }
 
   // ---- a server-sent event stream (/console/events) ----
   // From here on the connection only writes: the header, then each event
-  // the subscription queues, and a heartbeat comment. Its wake-ups, writes
-  // and heartbeats all run on `strand_`, one at a time.
+  // the subscription queues, and a heartbeat comment; it reads only to
+  // notice the client leaving. Its wake-ups, reads, writes and heartbeats
+  // all run on `strand_`, one at a time. What waits to be written is
+  // bounded (event_stream_buffer_bytes); beyond, events are dropped and
+  // counted, and the client is told once it reads again.
 
   void StartEventStream(ConsoleEventStream grant) {
+    auto slot = server_.TryAcquireStream(grant);
+    if (auto* refused = std::get_if<Reply>(&slot)) {
+      return Write(std::move(*refused), /*keep_alive=*/false);
+    }
+    stream_slot_ = std::get<std::unique_ptr<StreamSlot>>(std::move(slot));
     if (!request_id_.empty()) LogRequest(200);
     grant_ = std::move(grant);
     strand_.emplace(asio::make_strand(stream_.get_executor()));
@@ -405,20 +605,46 @@ class HttpServer::Impl::Session
         "Connection: close\r\n\r\nretry: 3000\n\n", ServerSentEvent(watching));
     FlushEvents();
     Heartbeat();
+    WatchForClose();
   }
 
   void DrainEvents() {
     if (stream_ended_) return;
+    const size_t budget = server_.deps.event_stream_buffer_bytes;
     v1::WatchEvent event;
     while (subscription_->Pop(&event)) {
-      pending_ += ServerSentEvent(VisibleTo(grant_.caller, std::move(event)));
+      std::string sse =
+          ServerSentEvent(VisibleTo(grant_.caller, std::move(event)));
+      // Once one event is dropped, every later one is, until the client
+      // has been told: it then reloads, rather than see news with a gap.
+      if (lagged_ > 0 || pending_.size() + sse.size() > budget) {
+        ++lagged_;
+        continue;
+      }
+      pending_ += sse;
     }
     FlushEvents();
   }
 
   void FlushEvents() {
-    if (stream_ended_ || writing_ || pending_.empty()) return;
+    if (stream_ended_ || writing_) return;
+    if (lagged_ > 0) {
+      // Room again: after what came before the gap, say what was missed.
+      server_.deps.metrics.HttpRefused("event_stream_lagged").Increment();
+      v1::WatchEvent lagged;
+      lagged.set_kind("lagged");
+      lagged.set_actor("herald");
+      lagged.set_incident_id(grant_.incident_id);
+      lagged.set_text(absl::StrCat(
+          lagged_,
+          " event(s) dropped: this stream fell behind; reload for the "
+          "current state"));
+      pending_ += ServerSentEvent(lagged);
+      lagged_ = 0;
+    }
+    if (pending_.empty()) return;
     writing_ = true;
+    ++writes_started_;
     out_ = std::move(pending_);
     pending_.clear();
     asio::async_write(
@@ -439,10 +665,37 @@ class HttpServer::Impl::Session
           if (!self->server_.deps.console->sessions.Find(self->grant_.secret)) {
             return self->EndEventStream();  // signed out or expired
           }
-          self->pending_ += ": heartbeat\n\n";
+          // The write that was pending at the last heartbeat still is: the
+          // client has read nothing for a whole interval. Its reconnect
+          // starts afresh.
+          if (self->writing_ &&
+              self->writes_started_ == self->write_at_last_heartbeat_) {
+            self->server_.deps.metrics.HttpRefused("event_stream_lagged")
+                .Increment();
+            return self->EndEventStream();
+          }
+          self->write_at_last_heartbeat_ =
+              self->writing_ ? self->writes_started_ : -1;
+          if (self->pending_.size() <
+              self->server_.deps.event_stream_buffer_bytes) {
+            self->pending_ += ": heartbeat\n\n";
+          }
           self->FlushEvents();
           self->Heartbeat();
         });
+  }
+
+  // An event stream's client sends nothing after its request: a read that
+  // fails means it closed, and the stream ends now rather than at the next
+  // failed write (which frees its slot for the session's next page).
+  void WatchForClose() {
+    stream_.async_read_some(
+        asio::buffer(discard_),
+        asio::bind_executor(*strand_, [self = this->shared_from_this()](
+                                          beast::error_code ec, size_t) {
+          if (!ec) return self->WatchForClose();  // ignore stray bytes
+          self->EndEventStream();
+        }));
   }
 
   void EndEventStream() {
@@ -450,6 +703,11 @@ class HttpServer::Impl::Session
     stream_ended_ = true;
     heartbeat_->cancel();
     server_.EndStream(subscription_);
+    if constexpr (kTls) {
+      // No close_notify: its read would race WatchForClose's on the TLS
+      // stream, and an event stream's end needs no proof of completeness.
+      return Tcp().close();
+    }
     Close();
   }
 
@@ -460,14 +718,21 @@ class HttpServer::Impl::Session
   }
 
   Impl& server_;
+  const std::unique_ptr<ConnectionSlot> slot_;
+  const bool refusing_;
   const std::string peer_;  // the client's address; "" if unknown
   Stream stream_;
+  std::array<char, 1024> discard_;  // what a refused client sent
   ConsoleEventStream grant_;
   std::optional<asio::strand<asio::any_io_executor>> strand_;
   std::optional<asio::steady_timer> heartbeat_;
   std::shared_ptr<EventHub::Subscription> subscription_;
-  std::string pending_;  // events not yet written
-  std::string out_;      // being written
+  std::unique_ptr<StreamSlot> stream_slot_;
+  int64_t lagged_ = 0;  // events dropped and not yet reported
+  int64_t writes_started_ = 0;
+  int64_t write_at_last_heartbeat_ = -1;  // pending then; -1: none was
+  std::string pending_;                   // events not yet written
+  std::string out_;                       // being written
   bool writing_ = false;
   bool stream_ended_ = false;
   beast::flat_buffer buffer_;
@@ -479,23 +744,76 @@ class HttpServer::Impl::Session
 };
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(io, [this](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;  // stopping
-    if (!ec) {
-      beast::error_code ignored;
-      // Replies go out as soon as written; Nagle's algorithm meeting the
-      // client's delayed ACK would otherwise hold each one ~40 ms.
-      socket.set_option(tcp::no_delay(true), ignored);
-      if (tls) {
-        std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls)
-            ->Start();
-      } else {
-        std::make_shared<Session<PlainStream>>(*this, std::move(socket))
-            ->Start();
-      }
-    } else {
-      LogWarn("http accept failed", {{"error", ec.message()}});
-    }
+  acceptor.async_accept(
+      io, asio::bind_executor(accept_strand, [this](beast::error_code ec,
+                                                    tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+          return;  // stopping
+        }
+        // A connection the client gave up on before we took it is its own
+        // failure; any other failure (EMFILE, ENFILE, ENOBUFS) would recur
+        // at once.
+        if (ec && ec != asio::error::connection_aborted) return AcceptLater(ec);
+        if (!ec) {
+          if (accept_backoff.count() > 0 &&
+              absl::Now() - accept_logged >= kAcceptLogInterval) {
+            LogInfo("http accepting again",
+                    {{"failed_since_last_log",
+                      absl::StrCat(accept_failures_unlogged)}});
+            accept_logged = absl::Now();
+            accept_failures_unlogged = 0;
+          }
+          accept_backoff = std::chrono::milliseconds(0);
+          // Over the limit, a connection is answered 503 at once, while
+          // few are; beyond those, it is closed unanswered.
+          const bool admitted = connections.fetch_add(1) < deps.max_connections;
+          if (!admitted) connections.fetch_sub(1);
+          const bool refused =
+              !admitted && refusing.fetch_add(1) < kMaxRefusing;
+          if (!admitted && !refused) refusing.fetch_sub(1);
+          if (!admitted) {
+            deps.metrics.HttpRefused("connection_limit").Increment();
+          }
+          if (admitted || refused) {
+            deps.metrics.http_connections.Increment();
+            auto slot = std::make_unique<ConnectionSlot>(*this, refused);
+            beast::error_code ignored;
+            // Replies go out as soon as written; Nagle's algorithm meeting
+            // the client's delayed ACK would otherwise hold each one ~40 ms.
+            socket.set_option(tcp::no_delay(true), ignored);
+            if (tls) {
+              std::make_shared<Session<TlsStream>>(*this, std::move(slot),
+                                                   std::move(socket), *tls)
+                  ->Start();
+            } else {
+              std::make_shared<Session<PlainStream>>(*this, std::move(slot),
+                                                     std::move(socket))
+                  ->Start();
+            }
+          }
+        }
+        Accept();
+      }));
+}
+
+void HttpServer::Impl::AcceptLater(const beast::error_code& ec) {
+  deps.metrics.HttpRefused("accept_failed").Increment();
+  ++accept_failures_unlogged;
+  accept_backoff = std::min<std::chrono::milliseconds>(
+      accept_backoff.count() == 0 ? kAcceptBackoffFirst : accept_backoff * 2,
+      kAcceptBackoffCap);
+  const absl::Time now = absl::Now();
+  if (now - accept_logged >= kAcceptLogInterval) {
+    LogWarn("http accept failing; pausing before accepting again",
+            {{"error", ec.message()},
+             {"failures", absl::StrCat(accept_failures_unlogged)},
+             {"pause_ms", absl::StrCat(accept_backoff.count())}});
+    accept_logged = now;
+    accept_failures_unlogged = 0;
+  }
+  accept_timer.expires_after(accept_backoff);
+  accept_timer.async_wait([this](beast::error_code wait) {
+    if (wait || !acceptor.is_open()) return;  // stopping
     Accept();
   });
 }
@@ -582,6 +900,15 @@ void HttpServer::Impl::Dispatch(const Request& req,
         std::move(respond));
   }
   std::optional<Handler> route = GetRoute(path);
+  for (const auto& [public_path, kind] : PublicDocuments()) {
+    if (route && path == public_path) {
+      route = [handler = *std::move(route), kind = kind] {
+        Reply reply = handler();
+        PublicHeaders(kind, reply);
+        return reply;
+      };
+    }
+  }
   if (!route) {
     return respond(JsonError(404, "not_found",
                              absl::StrCat(std::string(req.method_string()), " ",
@@ -850,9 +1177,10 @@ void HttpServer::Stop() {
   Impl& s = *impl_;
   if (s.stopped) return;
   s.stopped = true;
-  asio::post(s.io, [&s] {
+  asio::post(s.accept_strand, [&s] {
     beast::error_code ignored;
     s.acceptor.close(ignored);
+    s.accept_timer.cancel();
   });
   // Webhooks handed to the store must get their answer before the I/O
   // threads go; their callbacks refer to this server.

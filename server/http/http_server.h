@@ -5,15 +5,21 @@
 // Handlers are thin: they authenticate, parse, call core/ and map the result
 // to a status code. Bodies over the size limit get 413 before any handler
 // runs. With a certificate in HttpDeps it speaks HTTPS only (TLS 1.2 and
-// up). Built on Boost.Beast: a few I/O threads serve every connection, and a
-// webhook waits for its commit without holding a thread, so one commit
-// carries the webhooks of many connections. Thread-safe.
+// up). Resources are bounded per client: connections (max_connections),
+// event streams per session and per person, and the bytes each stream
+// buffers; out of file descriptors, accepting pauses instead of spinning.
+// Every answer carries security headers (a Content-Security-Policy and
+// nosniff) unless its route set its own. Built on Boost.Beast: a few I/O
+// threads serve every connection, and a webhook waits for its commit
+// without holding a thread, so one commit carries the webhooks of many
+// connections. Thread-safe.
 #ifndef HERALD_SERVER_HTTP_HTTP_SERVER_H_
 #define HERALD_SERVER_HTTP_HTTP_SERVER_H_
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "prometheus/registry.h"
@@ -53,7 +59,25 @@ struct HttpDeps {
   std::string tls_private_key_pem;
   // Serves the comms console under /console (console_routes.h); null: 404.
   const ConsoleDeps* console = nullptr;
+  // Connections open at once (server.max_connections). Beyond, a new
+  // connection gets a short 503 with Retry-After and is closed.
+  int max_connections = 1024;
+  // /console/events streams one console session, and one person, may hold
+  // open at once; more get 429.
+  int max_event_streams_per_session = 8;
+  int max_event_streams_per_person = 16;
+  // Bytes of events an event stream holds for a client that does not read.
+  // Beyond, newer events are dropped and, once the client reads again, it
+  // is told how many ("lagged"); a stream whose writes make no progress
+  // between two heartbeats is ended.
+  size_t event_stream_buffer_bytes = 256 * 1024;
 };
+
+// The paths of the public documents: the status page, its Atom feed and its
+// Statuspage-v2 JSON. Each answers with the same security headers (a
+// Content-Security-Policy that allows no script and no framing, nosniff),
+// and the feed and the JSON with `Access-Control-Allow-Origin: *`.
+const std::vector<std::string>& PublicDocumentPaths();
 
 class HttpServer {
  public:

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "server/base/private_files.h"
 #include "server/base/text.h"
 #include "server/core/log.h"
 #include "server/core/proto_time.h"
@@ -1191,6 +1192,17 @@ class SqliteTxn final : public StoreTxn {
   Connection* db_;
 };
 
+// A database file holds secrets (the link-signing key, token hashes) and
+// customers' personal data: it is created 0600, and one an older heraldd
+// left readable is tightened, its journals too. SQLite gives the -wal,
+// -shm and -journal files it creates the database file's mode.
+absl::Status PrepareDatabaseFile(const std::string& path) {
+  absl::Status created = CreatePrivateFile(path);
+  if (!created.ok() && !absl::IsAlreadyExists(created)) return created;
+  return RestrictToOwner(
+      {path, path + "-wal", path + "-shm", path + "-journal"});
+}
+
 absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
   // Memory statistics cost a global mutex on every SQLite allocation, and
   // herald never reads them. Only possible before SQLite initializes; if
@@ -1286,6 +1298,7 @@ class SqliteStoreImpl final : public Store {
   // holds one read transaction: a consistent snapshot, while the writer
   // goes on appending to the WAL.
   absl::Status BackupTo(const std::string& path) override {
+    if (absl::Status s = PrepareDatabaseFile(path); !s.ok()) return s;
     absl::StatusOr<sqlite3*> source = OpenConnection(path_);
     if (!source.ok()) return source.status();
     Connection src(*source);
@@ -1428,6 +1441,7 @@ int SqliteSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     const std::string& path, SqliteStoreOptions options) {
+  if (absl::Status s = PrepareDatabaseFile(path); !s.ok()) return s;
   absl::StatusOr<sqlite3*> writer = OpenConnection(path);
   if (!writer.ok()) return writer.status();
   auto writer_conn =

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
+#include "herald/v1/herald.grpc.pb.h"
 #include "herald/v1/herald.pb.h"
 #include "tests/testing/grpc_harness.h"
 
@@ -175,6 +176,48 @@ TEST(GrpcAuthorizationTest, EveryMethodRefusesMissingAndUnknownTokens) {
               grpc::StatusCode::UNAUTHENTICATED)
         << method;
   }
+}
+
+// ListIncidents on `channel` with `bearer`, presenting `console_key` unless
+// it is empty, as the console's in-process calls do.
+grpc::Status ListIncidentsAs(const std::shared_ptr<grpc::Channel>& channel,
+                             const std::string& bearer,
+                             const std::string& console_key) {
+  auto stub = v1::IncidentService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + bearer);
+  if (!console_key.empty()) ctx.AddMetadata(kConsoleKeyMetadata, console_key);
+  v1::ListIncidentsResponse resp;
+  return stub->ListIncidents(&ctx, v1::ListIncidentsRequest(), &resp);
+}
+
+TEST(GrpcAuthorizationTest,
+     AConsoleSessionsSecretIsRefusedOnTheNetworkAndWorksOnlyForTheConsole) {
+  GrpcHarness h;
+  // Dave, an admin, signed in to the console. His session acts as him, but
+  // only in calls that carry the console channel's key, which never leaves
+  // the process: on the gRPC port the cookie is no token, Backup and Watch
+  // included.
+  const std::string secret =
+      h.sessions.Start({"dave", {v1::ROLE_ADMIN}}).secret;
+  for (const std::string& method : AllMethods()) {
+    grpc::Status s = CallWithEmptyRequest(h, method, secret);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << method << ": " << s.error_message();
+  }
+  const std::string& key = h.authorizer.console_channel_key();
+  auto in_process = h.server->InProcessChannel(grpc::ChannelArguments());
+  EXPECT_EQ(ListIncidentsAs(in_process, secret, "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ListIncidentsAs(in_process, secret, "guess").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(ListIncidentsAs(in_process, secret, key).ok());
+  // An API token needs no key, on either channel.
+  EXPECT_TRUE(ListIncidentsAs(h.channel, TokenFor("dave"), "").ok());
+  // Each Authorizer has its own key.
+  Authorizer other(h.core.org, {});
+  EXPECT_NE(other.console_channel_key(), key);
+  EXPECT_EQ(key.size(), 64u);
 }
 
 TEST(GrpcAuthorizationTest, DenialSaysWhichRoleIsNeeded) {

@@ -3,7 +3,9 @@
 # backup FILE` while heraldd keeps taking webhooks, then stop heraldd, wipe
 # its data directory, put the copy in place of herald.db, start it again:
 # everything from before the backup is there, and the copy passes SQLite's
-# integrity check.
+# integrity check. The data directory, the database and the copy are the
+# owner's alone (0700, 0600), a restored deployment's loose modes included
+# (issue 18 §5).
 #
 # usage: backup_test.sh HERALDD HERALD
 set -euo pipefail
@@ -47,6 +49,12 @@ fi
 grep -q "Backed up" <<<"$(HERALD_TOKEN=$ADMIN_TOKEN "$HERALD" admin backup "$WORK/backup.db")" \
   || fail "the backup failed"
 wait "$LOAD" || true
+[[ $(stat -c %a "$WORK/backup.db") == 600 ]] \
+  || fail "the backup is mode $(stat -c %a "$WORK/backup.db"), not 600"
+[[ $(stat -c %a "$WORK/data") == 700 ]] || fail "the data directory is not 700"
+for f in herald.db herald.db-wal herald.db-shm; do
+  [[ $(stat -c %a "$WORK/data/$f") == 600 ]] || fail "$f is not 600"
+done
 "$SYSTEM_PYTHON" -c '
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
@@ -59,7 +67,10 @@ wait "$HERALDD_PID" || fail "heraldd did not exit cleanly on SIGTERM"
 rm -rf "$WORK/data"
 mkdir -p "$WORK/data"
 cp "$WORK/backup.db" "$WORK/data/herald.db"
+chmod 0755 "$WORK/data"; chmod 0644 "$WORK/data/herald.db"  # as an older heraldd left them
 start_heraldd
+[[ $(stat -c %a "$WORK/data") == 700 && $(stat -c %a "$WORK/data/herald.db") == 600 ]] \
+  || fail "start did not tighten the data directory and database to 700 and 600"
 
 step "everything from before the backup is there"
 lead show INC-1 -o json >"$WORK/incident-after.json"

@@ -28,7 +28,8 @@ inline std::string TokenOf(const std::string& person) {
 class ConsoleTest : public ::testing::Test {
  protected:
   ConsoleTest()
-      : api_(g_.server->InProcessChannel(grpc::ChannelArguments())),
+      : api_(g_.server->InProcessChannel(grpc::ChannelArguments()),
+             g_.authorizer.console_channel_key()),
         console_{g_.authorizer, g_.sessions, *g_.core.renderer, "Acme Cloud",
                  false,         &api_,       &g_.core.events},
         page_(g_.core.deps),

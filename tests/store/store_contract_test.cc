@@ -1,5 +1,6 @@
 // One contract suite, run against every Store implementation.
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -1133,6 +1134,46 @@ TEST(SqliteStoreTest, ABackupTakenBetweenWritesOpensAsTheSameStore) {
                   .ok());
   EXPECT_EQ(NewMemoryStore()->BackupTo(FreshDbPath()).code(),
             absl::StatusCode::kUnimplemented);
+}
+
+// The permission bits of `path`; -1 when it does not exist.
+int ModeOf(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777)
+                                        : -1;
+}
+
+TEST(SqliteStoreTest, TheDatabaseItsJournalsAndBackupsAreOwnerOnly) {
+  const mode_t umask_was = ::umask(022);  // the usual: files 0644
+  const std::string path = FreshDbPath();
+  {
+    auto store = *OpenSqliteStore(path);
+    ASSERT_TRUE(
+        store->Write([](StoreTxn& t) { return t.PutSetting("k", "v"); }).ok());
+    EXPECT_EQ(ModeOf(path), 0600);
+    EXPECT_EQ(ModeOf(path + "-wal"), 0600);
+    EXPECT_EQ(ModeOf(path + "-shm"), 0600);
+    const std::string copy = FreshDbPath();
+    ASSERT_TRUE(store->BackupTo(copy).ok());
+    EXPECT_EQ(ModeOf(copy), 0600);
+  }
+  ::umask(umask_was);
+}
+
+TEST(SqliteStoreTest, OpeningTightensADatabaseAnOlderHeraldLeftReadable) {
+  const std::string path = FreshDbPath();
+  {
+    auto store = *OpenSqliteStore(path);
+    ASSERT_TRUE(
+        store->Write([](StoreTxn& t) { return t.PutSetting("k", "v"); }).ok());
+    for (const std::string& f : {path, path + "-wal", path + "-shm"}) {
+      ASSERT_EQ(::chmod(f.c_str(), 0644), 0) << f;
+    }
+  }
+  auto reopened = *OpenSqliteStore(path);
+  EXPECT_EQ(ModeOf(path), 0600);
+  EXPECT_EQ(ModeOf(path + "-wal"), 0600);
+  EXPECT_EQ(ModeOf(path + "-shm"), 0600);
 }
 
 TEST(SqliteStoreTest, RefusesADatabaseFromANewerSchema) {
