@@ -226,7 +226,7 @@ int Run(const Flags& flags) {
   FollowUps follow_ups(deps, drafter, planner, links);
   JobRunner jobs(deps, escalator, cadence, maintenance, aftercare, follow_ups);
   RotaOverrides overrides(deps);
-  AlertIntake intake(deps, drafter, planner, escalator);
+  AlertIntake intake(deps, drafter, planner, escalator, cadence);
   CommsWorkflow workflow(deps, drafter, planner, cadence, aftercare);
   IncidentQueries queries(deps, planner, aftercare);
   SubscriberDirectory subscribers(deps);

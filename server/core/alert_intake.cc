@@ -9,6 +9,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "server/core/message_records.h"
 #include "server/core/proto_time.h"
+#include "server/core/public_incident.h"
 #include "server/core/rota_overrides.h"
 #include "server/core/timeline.h"
 
@@ -54,11 +55,13 @@ bool AddComponents(const Organisation& org, const v1::Alert& alert,
 
 AlertIntake::AlertIntake(const CoreDeps& deps, const MessageDrafter& drafter,
                          const DeliveryPlanner& planner,
-                         const Escalator& escalator)
+                         const Escalator& escalator,
+                         const CadenceKeeper& cadence)
     : deps_(deps),
       drafter_(drafter),
       planner_(planner),
-      escalator_(escalator) {}
+      escalator_(escalator),
+      cadence_(cadence) {}
 
 absl::Status AlertIntake::Bound(v1::AlertGroup& group, LimitHits& hits) {
   absl::Status s = ApplyIntakeLimits(deps_.org->intake_limits(), group, hits);
@@ -253,6 +256,10 @@ absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
                                  const v1::AlertGroup& group) {
   const absl::Time now = deps_.clock.Now();
   const absl::Duration since = now - FromProtoTime(incident.resolved_at());
+  // Open again everywhere: listed, taking updates and acknowledgement,
+  // investigated from the start. What customers see changes only when the
+  // draft below is approved.
+  incident.set_status(v1::INCIDENT_STATUS_INVESTIGATING);
   incident.clear_resolved_at();
   incident.set_ready_to_resolve(false);
   incident.set_reopened_count(incident.reopened_count() + 1);
@@ -268,8 +275,9 @@ absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
   // Drafts written for the resolution no longer tell the truth.
   if (auto s = SupersedeDrafts(
           txn, incident.id(),
-          {v1::MESSAGE_KIND_RESOLUTION, v1::MESSAGE_KIND_APOLOGY}, kHeraldActor,
-          "the incident reopened", now);
+          {v1::MESSAGE_KIND_RESOLUTION, v1::MESSAGE_KIND_APOLOGY,
+           v1::MESSAGE_KIND_STATUS_UPDATE},
+          kHeraldActor, "the incident reopened", now);
       !s.ok()) {
     return s.status();
   }
@@ -280,6 +288,8 @@ absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
       !s.ok()) {
     return s;
   }
+  if (auto s = DraftReopenedMessage(txn, incident); !s.ok()) return s;
+  if (auto s = cadence_.OnReopened(txn, incident); !s.ok()) return s;
   if (incident.point_person_id().empty()) return absl::OkStatus();
   if (auto s = planner_.NotifyPerson(
           txn, absl::StrCat("reopened-", incident.reopened_count()),
@@ -288,6 +298,26 @@ absl::Status AlertIntake::Reopen(StoreTxn& txn, v1::Incident& incident,
     return s;
   }
   return escalator_.StartClock(txn, incident);
+}
+
+absl::Status AlertIntake::DraftReopenedMessage(StoreTxn& txn,
+                                               const v1::Incident& incident) {
+  absl::StatusOr<std::vector<v1::Message>> messages = txn.ListMessages(
+      {.incident_id = incident.id(), .states = {v1::MESSAGE_STATE_PUBLISHED}});
+  if (!messages.ok()) return messages.status();
+  const PublicIncident told = PublicView(incident, *std::move(messages));
+  // Customers never heard it was resolved: they need the first word (or the
+  // next one), not news that it is back.
+  if (told.status != v1::INCIDENT_STATUS_RESOLVED) {
+    return DraftFirstMessage(txn, incident);
+  }
+  absl::StatusOr<v1::Message> draft =
+      drafter_.DraftReopened(incident, deps_.clock.Now() - told.resolved_at);
+  if (!draft.ok()) return draft.status();
+  absl::StatusOr<v1::Message> stored =
+      StoreDraft(txn, *std::move(draft), kHeraldActor, deps_.clock.Now());
+  if (!stored.ok()) return stored.status();
+  return planner_.NotifyDraftWaiting(txn, *stored, incident);
 }
 
 absl::StatusOr<v1::Incident> AlertIntake::IncidentFor(

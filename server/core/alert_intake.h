@@ -18,6 +18,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "herald/v1/domain.pb.h"
+#include "server/core/cadence_keeper.h"
 #include "server/core/core_deps.h"
 #include "server/core/delivery_planner.h"
 #include "server/core/escalator.h"
@@ -39,7 +40,8 @@ struct IntakeResult {
 class AlertIntake {
  public:
   AlertIntake(const CoreDeps& deps, const MessageDrafter& drafter,
-              const DeliveryPlanner& planner, const Escalator& escalator);
+              const DeliveryPlanner& planner, const Escalator& escalator,
+              const CadenceKeeper& cadence);
 
   // Applies `group`, first brought within intake.limits (see IntakeLimits:
   // long texts are cut with a marker, a long group key digested).
@@ -76,13 +78,22 @@ class AlertIntake {
   // The first public word, ready to approve: an investigating draft from the
   // alert's annotations; comms leads are told it waits.
   absl::Status DraftFirstMessage(StoreTxn& txn, const v1::Incident& incident);
+  // Opens a recently resolved incident again: internally investigating,
+  // listed and taking updates, acknowledgement and cadence as a new one; the
+  // comms leads get a draft to approve, and until then customers keep seeing
+  // what they were last told.
   absl::Status Reopen(StoreTxn& txn, v1::Incident& incident,
                       const v1::AlertGroup& group);
+  // The reopened incident's draft: "the problem is back" when customers were
+  // told it is resolved, else a first (or next) investigating update.
+  absl::Status DraftReopenedMessage(StoreTxn& txn,
+                                    const v1::Incident& incident);
 
   const CoreDeps& deps_;
   const MessageDrafter& drafter_;
   const DeliveryPlanner& planner_;
   const Escalator& escalator_;
+  const CadenceKeeper& cadence_;
 };
 
 }  // namespace herald

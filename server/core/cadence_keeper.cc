@@ -13,7 +13,8 @@
 namespace herald {
 namespace {
 
-// The newest published status update of `incident_id`, or nullopt.
+// What customers of `incident_id` heard last: its newest published status
+// update or resolution notice, or nullopt.
 absl::StatusOr<std::optional<v1::Message>> LatestPublishedUpdate(
     StoreReader& r, int64_t incident_id) {
   absl::StatusOr<std::vector<v1::Message>> published =
@@ -21,7 +22,10 @@ absl::StatusOr<std::optional<v1::Message>> LatestPublishedUpdate(
   if (!published.ok()) return published.status();
   std::optional<v1::Message> latest;
   for (v1::Message& m : *published) {
-    if (m.kind() != v1::MESSAGE_KIND_STATUS_UPDATE) continue;
+    if (m.kind() != v1::MESSAGE_KIND_STATUS_UPDATE &&
+        m.kind() != v1::MESSAGE_KIND_RESOLUTION) {
+      continue;
+    }
     if (!latest || FromProtoTime(m.published_at()) >=
                        FromProtoTime(latest->published_at())) {
       latest = std::move(m);
@@ -44,16 +48,32 @@ absl::Status CadenceKeeper::OnPublished(StoreTxn& txn,
       incident.has_resolved_at()) {
     return absl::OkStatus();
   }
+  return StartClock(txn, incident, message.id(),
+                    FromProtoTime(message.published_at()));
+}
+
+absl::Status CadenceKeeper::OnReopened(StoreTxn& txn,
+                                       const v1::Incident& incident) const {
+  absl::StatusOr<std::optional<v1::Message>> latest =
+      LatestPublishedUpdate(txn, incident.id());
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value()) return absl::OkStatus();  // nobody was told yet
+  return StartClock(txn, incident, (*latest)->id(), deps_.clock.Now());
+}
+
+absl::Status CadenceKeeper::StartClock(StoreTxn& txn,
+                                       const v1::Incident& incident,
+                                       int64_t message_id,
+                                       absl::Time from) const {
   const absl::Duration cadence = deps_.org->UpdateCadence(incident.impact());
   if (cadence <= absl::ZeroDuration()) return absl::OkStatus();
-  const absl::Time published = FromProtoTime(message.published_at());
   for (int step : {1, 2}) {
     v1::Job job;
     job.set_kind(v1::JOB_KIND_UPDATE_DUE);
     job.set_incident_id(incident.id());
-    job.set_message_id(message.id());
+    job.set_message_id(message_id);
     job.set_step(step);
-    *job.mutable_due_at() = ToProtoTime(published + step * cadence);
+    *job.mutable_due_at() = ToProtoTime(from + step * cadence);
     if (auto id = txn.InsertJob(job); !id.ok()) return id.status();
   }
   return absl::OkStatus();

@@ -12,6 +12,7 @@
 #include "server/core/message_records.h"
 #include "server/core/open_incident.h"
 #include "server/core/proto_time.h"
+#include "server/core/public_incident.h"
 #include "server/core/timeline.h"
 
 namespace herald {
@@ -216,6 +217,9 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
     absl::StatusOr<v1::Incident> incident =
         LoadOpenIncident(txn, incident_id, "it cannot be resolved again");
     if (!incident.ok()) return incident.status();
+    // Internally resolved now; customers hear it when the resolution
+    // notice is approved.
+    incident->set_status(v1::INCIDENT_STATUS_RESOLVED);
     *incident->mutable_resolved_at() = ToProtoTime(now);
     *incident->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
@@ -327,8 +331,15 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
           aftercare_.FixForApproval(txn, caller, *message, *incident);
       if (!fixed.ok()) return fixed.status();
     }
-    // What every delivery renders from, however long the fan-out takes.
-    *message->mutable_published_incident() = *incident;
+    // What every delivery renders from, however long the fan-out takes:
+    // the incident as customers know it once this message is out.
+    absl::StatusOr<std::vector<v1::Message>> published =
+        txn.ListMessages({.incident_id = incident->id(),
+                          .states = {v1::MESSAGE_STATE_PUBLISHED}});
+    if (!published.ok()) return published.status();
+    published->push_back(*message);
+    *message->mutable_published_incident() =
+        PublicSnapshot(*incident, PublicView(*incident, *std::move(published)));
     if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
     absl::StatusOr<int64_t> queued =
         planner_.EnqueueMessage(txn, *message, *incident);

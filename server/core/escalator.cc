@@ -105,9 +105,14 @@ absl::Status Escalator::RunAckTimeout(StoreTxn& txn, const v1::Job& job) const {
       !st.ok()) {
     return st;
   }
+  // Each reopening climbs the path again, so it tells each person again.
+  const std::string event =
+      incident->reopened_count() == 0
+          ? absl::StrCat("escalation_", step + 1)
+          : absl::StrCat("reopened-", incident->reopened_count(),
+                         "-escalation_", step + 1);
   if (auto st =
-          planner_.NotifyPerson(txn, absl::StrCat("escalation_", step + 1),
-                                "escalation", *incident, next);
+          planner_.NotifyPerson(txn, event, "escalation", *incident, next);
       !st.ok()) {
     return st;
   }

@@ -8,6 +8,7 @@
 #include "herald/enum_labels.h"
 #include "server/core/message_records.h"
 #include "server/core/proto_time.h"
+#include "server/core/public_incident.h"
 #include "server/core/timeline.h"
 
 namespace herald {
@@ -64,7 +65,11 @@ absl::Status FollowUps::RunFollowUp(StoreTxn& txn, const v1::Job& job) const {
     }
   }
 
-  absl::StatusOr<v1::Message> draft = drafter_.DraftFollowUp(*incident);
+  // Published without another look, so written from what customers were
+  // told, never from the incident's internal title.
+  const v1::Incident told =
+      PublicSnapshot(*incident, PublicView(*incident, *published));
+  absl::StatusOr<v1::Message> draft = drafter_.DraftFollowUp(told);
   if (!draft.ok()) return draft.status();
   absl::StatusOr<v1::Message> message =
       StoreDraft(txn, *std::move(draft), kHeraldActor, now);
@@ -76,7 +81,7 @@ absl::Status FollowUps::RunFollowUp(StoreTxn& txn, const v1::Job& job) const {
   message->set_approver_id(apology->approver_id());
   *message->mutable_updated_at() = ToProtoTime(now);
   *message->mutable_published_at() = ToProtoTime(now);
-  *message->mutable_published_incident() = *incident;
+  *message->mutable_published_incident() = told;
   if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
   absl::StatusOr<int64_t> queued =
       planner_.EnqueueMessage(txn, *message, *incident);

@@ -233,8 +233,8 @@ absl::StatusOr<std::vector<v1::Message>> IncidentQueries::ListMessages(
   return out;
 }
 
-absl::Time IncidentQueries::UpdateDueAt(
-    const v1::Incident& incident,
+absl::StatusOr<absl::Time> IncidentQueries::UpdateDueAt(
+    StoreReader& r, const v1::Incident& incident,
     const std::vector<v1::Message>& messages) const {
   if (incident.has_resolved_at() || incident.has_maintenance()) {
     return absl::InfinitePast();
@@ -242,10 +242,22 @@ absl::Time IncidentQueries::UpdateDueAt(
   const absl::Duration cadence = deps_.org->UpdateCadence(incident.impact());
   if (cadence <= absl::ZeroDuration()) return absl::InfinitePast();
   absl::Time last = FromProtoTime(incident.opened_at());
+  if (incident.reopened_count() > 0) {
+    // The cadence starts again when an incident reopens (CadenceKeeper).
+    absl::StatusOr<std::vector<v1::TimelineEvent>> timeline =
+        r.ListTimeline(incident.id());
+    if (!timeline.ok()) return timeline.status();
+    for (const v1::TimelineEvent& e : *timeline) {
+      if (e.kind() == "reopened") last = std::max(last, FromProtoTime(e.at()));
+    }
+  }
   for (const v1::Message& m : messages) {
+    // What customers heard last: an update, or the resolution of an
+    // incident that has since reopened.
     if (m.incident_id() == incident.id() &&
         m.state() == v1::MESSAGE_STATE_PUBLISHED &&
-        m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE) {
+        (m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE ||
+         m.kind() == v1::MESSAGE_KIND_RESOLUTION)) {
       last = std::max(last, FromProtoTime(m.published_at()));
     }
   }
@@ -279,7 +291,10 @@ absl::StatusOr<std::vector<v1::InboxItem>> IncidentQueries::Inbox() const {
         absl::StatusOr<std::vector<v1::Message>> published =
             r.ListMessages({incident_id, {v1::MESSAGE_STATE_PUBLISHED}});
         if (!published.ok()) return published.status();
-        due = UpdateDueAt(incident, *published);
+        absl::StatusOr<absl::Time> due_at =
+            UpdateDueAt(r, incident, *published);
+        if (!due_at.ok()) return due_at.status();
+        due = *due_at;
         absl::StatusOr<int64_t> audience = r.CountAudience(
             {incident.component_ids().begin(), incident.component_ids().end()});
         if (!audience.ok()) return audience.status();

@@ -103,9 +103,11 @@ class IncidentQueries {
 
  private:
   // When customers of `incident` are next due an update (see InboxItem),
-  // given its messages; InfinitePast when no cadence applies.
-  absl::Time UpdateDueAt(const v1::Incident& incident,
-                         const std::vector<v1::Message>& messages) const;
+  // given its messages: a cadence after what they last heard, or after the
+  // incident (re)opened; InfinitePast when no cadence applies.
+  absl::StatusOr<absl::Time> UpdateDueAt(
+      StoreReader& r, const v1::Incident& incident,
+      const std::vector<v1::Message>& messages) const;
 
   // How many customers' own copies of an apology a preview shows.
   static constexpr size_t kPersonalPreviews = 3;

@@ -167,6 +167,16 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftHoldingStatement(
                incident);
 }
 
+absl::StatusOr<v1::Message> MessageDrafter::DraftReopened(
+    const v1::Incident& incident, absl::Duration since) const {
+  TemplateContext ctx =
+      IncidentContext(incident, v1::INCIDENT_STATUS_INVESTIGATING);
+  ctx.values["since_text"] = HumanDuration(since);
+  return Draft("reopened", v1::MESSAGE_KIND_STATUS_UPDATE,
+               v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
+               v1::INCIDENT_STATUS_INVESTIGATING, ctx, incident);
+}
+
 absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(
     const v1::Incident& incident, absl::string_view note) const {
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);

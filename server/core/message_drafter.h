@@ -63,6 +63,11 @@ class MessageDrafter {
   // the incident's current status, for when the update cadence has run out.
   absl::StatusOr<v1::Message> DraftHoldingStatement(
       const v1::Incident& incident, absl::Time next_update_by) const;
+  // "The problem is back": an investigating status update (templates
+  // reopened.title|body) for an incident customers were told is resolved,
+  // whose alert fired again `since` after its resolution.
+  absl::StatusOr<v1::Message> DraftReopened(const v1::Incident& incident,
+                                            absl::Duration since) const;
   // The resolution notice; `incident.resolved_at` must be set.
   absl::StatusOr<v1::Message> DraftResolution(const v1::Incident& incident,
                                               absl::string_view note) const;

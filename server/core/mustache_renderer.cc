@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "herald/embedded_templates.h"
 #include "mstch/mstch.hpp"
+#include "server/base/text.h"
 
 namespace herald {
 namespace {
@@ -132,7 +133,10 @@ absl::StatusOr<std::string> MustacheRenderer::Render(
                                   includes ? partials_ : kNoPartials);
   tls_escape_html = false;
   if (!html) out = std::string(absl::StripAsciiWhitespace(out));
-  return out;
+  // Whatever the values or an operator's template hold, nothing herald
+  // writes carries a character its format cannot (XML 1.0 refuses control
+  // characters and U+FFFE/U+FFFF; mail and terminals misread them).
+  return ScrubText(out);
 }
 
 }  // namespace herald

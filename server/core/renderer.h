@@ -26,9 +26,10 @@ class Renderer {
 
   // Renders template `name` ("investigating.body", "status_page.html").
   // Templates whose name ends in ".html" or ".xml" escape values for HTML
-  // and XML; the others
-  // produce plain text with surrounding white space trimmed.
-  // Returns NotFound for an unknown template name.
+  // and XML; the others produce plain text with surrounding white space
+  // trimmed. Either way the result is valid UTF-8 without the characters
+  // XML and mail cannot carry (see ScrubText). Returns NotFound for an
+  // unknown template name.
   virtual absl::StatusOr<std::string> Render(
       absl::string_view name, const TemplateContext& context) const = 0;
 };

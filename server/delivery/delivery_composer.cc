@@ -9,6 +9,7 @@
 #include "herald/enum_labels.h"
 #include "herald/json_output.h"
 #include "herald/v1/outbound.pb.h"
+#include "server/base/text.h"
 #include "server/core/contacts.h"
 
 namespace herald {
@@ -38,10 +39,12 @@ std::string EventType(v1::MessageKind kind) {
   }
 }
 
+// `incident` is what its reader may know of it: a message's public snapshot
+// for customers, the incident itself for staff.
 void DescribeIncident(const v1::Incident& incident,
                       const std::string& public_url, v1::WebhookIncident* out) {
   out->set_ref(incident.ref());
-  out->set_title(incident.title());
+  out->set_title(ScrubText(incident.title(), false));
   out->set_status(EnumLabel(incident.status()));
   out->set_impact(EnumLabel(incident.impact()));
   out->mutable_components()->CopyFrom(incident.component_ids());
@@ -95,11 +98,18 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
   if (!message.ok()) return message.status();
   v1::Incident incident = message->published_incident();
   if (!message->has_published_incident()) {
-    // Published before herald kept the snapshot: the incident as it is now.
+    // Published before herald kept the snapshot: the incident as it is now,
+    // under the approved title, never its internal one.
     absl::StatusOr<v1::Incident> now =
         reader.GetIncident(message->incident_id());
     if (!now.ok()) return now.status();
     incident = *std::move(now);
+    incident.set_title(message->title());
+    incident.clear_description();
+    if (message->kind() == v1::MESSAGE_KIND_STATUS_UPDATE ||
+        message->kind() == v1::MESSAGE_KIND_RESOLUTION) {
+      incident.set_status(message->incident_status());
+    }
   }
   // Apologies and follow-ups speak of the customer's own amends, fixed
   // when the apology was approved.
@@ -132,14 +142,14 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
       drafter_.ShortTextFor(*message, incident, theirs);
   if (!short_text.ok()) return short_text.status();
   out.short_text = *std::move(short_text);
-  out.subject = message->title();
+  out.subject = ScrubText(message->title(), false);
   out.event.set_type(EventType(message->kind()));
   DescribeIncident(incident, options_.public_url, out.event.mutable_incident());
   v1::WebhookMessage* m = out.event.mutable_message();
   m->set_ref(message->ref());
   m->set_kind(EnumLabel(message->kind()));
-  m->set_title(message->title());
-  m->set_body(message->body());
+  m->set_title(out.subject);
+  m->set_body(ScrubText(message->body()));
   m->set_short_text(out.short_text);
   *m->mutable_published_at() = message->published_at();
   v1::WebhookRecipient* r = out.event.mutable_recipient();

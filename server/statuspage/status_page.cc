@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
+#include "server/base/text.h"
 #include "server/core/proto_time.h"
+#include "server/core/public_incident.h"
 
 namespace herald {
 namespace {
@@ -28,6 +30,10 @@ std::string ComponentStatusText(const std::string& s) {
   auto it = kText->find(s);
   return it == kText->end() ? s : it->second;
 }
+
+// One line of public text: no characters XML, HTML or JSON readers choke
+// on, no line breaks.
+std::string Scrubbed(absl::string_view text) { return ScrubText(text, false); }
 
 std::string Time(const google::protobuf::Timestamp& ts) {
   return ts.seconds() == 0 && ts.nanos() == 0 ? ""
@@ -50,35 +56,31 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
                                               int limit) const {
   const Organisation& org = *deps_.org;
   sp::Summary summary;
-  std::vector<v1::Incident> incidents;
-  std::vector<v1::Incident> maintenances;  // oldest window first, below
-  std::map<int64_t, std::vector<v1::Message>> published;
+  // Each incident as customers were told of it: its approved messages only.
+  std::vector<std::pair<v1::Incident, PublicIncident>> incidents;
+  std::vector<std::pair<v1::Incident, PublicIncident>> maintenances;
   std::map<std::string, v1::ComponentState> states;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     auto list = r.ListIncidents({/*include_resolved=*/true});
     if (!list.ok()) return list.status();
     for (v1::Incident& i : *list) {
       if (!i.customer_visible()) continue;
-      // Maintenance shows while it is upcoming or under way, incidents while
-      // unresolved (or, for the history, always).
       const bool maintenance = i.has_maintenance();
-      if (maintenance
-              ? i.status() == v1::INCIDENT_STATUS_COMPLETED
-              : only_unresolved && i.status() == v1::INCIDENT_STATUS_RESOLVED) {
-        continue;
-      }
-      std::vector<v1::Incident>& into = maintenance ? maintenances : incidents;
+      auto& into = maintenance ? maintenances : incidents;
       if (static_cast<int>(into.size()) >= limit) continue;
       auto messages = r.ListMessages({i.id(), {v1::MESSAGE_STATE_PUBLISHED}});
       if (!messages.ok()) return messages.status();
-      for (v1::Message& m : *messages) {
-        if (m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE ||
-            m.kind() == v1::MESSAGE_KIND_RESOLUTION ||
-            m.kind() == v1::MESSAGE_KIND_MAINTENANCE) {
-          published[i.id()].push_back(std::move(m));
-        }
+      PublicIncident view = PublicView(i, *std::move(messages));
+      if (!view.visible) continue;
+      // Maintenance shows while it is upcoming or under way, incidents while
+      // customers were not told they are resolved (or, for the history,
+      // always).
+      if (maintenance ? view.status == v1::INCIDENT_STATUS_COMPLETED
+                      : only_unresolved &&
+                            view.status == v1::INCIDENT_STATUS_RESOLVED) {
+        continue;
       }
-      into.push_back(std::move(i));
+      into.emplace_back(std::move(i), std::move(view));
     }
     auto component_states = r.ListComponentStates();
     if (!component_states.ok()) return component_states.status();
@@ -91,7 +93,7 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
   const std::string now = FormatUtc(deps_.clock.Now());
   sp::Page* page = summary.mutable_page();
   page->set_id(kPageId);
-  page->set_name(org.config().server().page_name());
+  page->set_name(Scrubbed(org.config().server().page_name()));
   page->set_url(org.config().server().public_url());
   page->set_time_zone("Etc/UTC");
   page->set_updated_at(now);
@@ -101,8 +103,8 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
     const auto& c = org.config().components(i);
     sp::Component* out = summary.add_components();
     out->set_id(c.id());
-    out->set_name(c.name());
-    out->set_description(c.description());
+    out->set_name(Scrubbed(c.name()));
+    out->set_description(ScrubText(c.description()));
     out->set_position(i + 1);
     out->set_page_id(kPageId);
     out->set_showcase(true);
@@ -114,16 +116,17 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
     components[c.id()] = *out;
   }
 
-  const auto add = [&](const v1::Incident& i, sp::Incident* out) {
+  const auto add = [&](const v1::Incident& i, const PublicIncident& view,
+                       sp::Incident* out) {
     out->set_id(i.ref());
-    out->set_name(i.title());
+    out->set_name(Scrubbed(view.name));
     // Statuspage's last state: resolved, with the account attached.
     out->set_status(i.has_postmortem() &&
-                            i.status() == v1::INCIDENT_STATUS_RESOLVED
+                            view.status == v1::INCIDENT_STATUS_RESOLVED
                         ? "postmortem"
-                        : EnumLabel(i.status()));
+                        : EnumLabel(view.status));
     if (i.has_postmortem()) {
-      out->set_postmortem_body(i.postmortem().summary());
+      out->set_postmortem_body(ScrubText(i.postmortem().summary()));
       out->set_postmortem_published_at(Time(i.postmortem().published_at()));
     }
     out->set_impact(i.has_maintenance() ? "maintenance"
@@ -131,7 +134,7 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
     out->set_created_at(Time(i.opened_at()));
     out->set_started_at(Time(i.has_maintenance() ? i.maintenance().starts_at()
                                                  : i.opened_at()));
-    out->set_updated_at(Time(i.updated_at()));
+    out->set_updated_at(FormatUtc(view.updated_at));
     out->set_page_id(kPageId);
     out->set_shortlink(
         absl::StrCat(org.config().server().public_url(), "/#", i.ref()));
@@ -139,18 +142,14 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
       out->set_scheduled_for(Time(i.maintenance().starts_at()));
       out->set_scheduled_until(Time(i.maintenance().ends_at()));
     }
-    if (i.has_resolved_at()) out->set_resolved_at(Time(i.resolved_at()));
-    for (const std::string& c : i.component_ids()) {
+    if (view.resolved_at != absl::InfinitePast()) {
+      out->set_resolved_at(FormatUtc(view.resolved_at));
+    }
+    for (const std::string& c : view.component_ids) {
       auto it = components.find(c);
       if (it != components.end()) *out->add_components() = it->second;
     }
-    auto& messages = published[i.id()];
-    std::sort(messages.begin(), messages.end(),
-              [](const v1::Message& a, const v1::Message& b) {
-                return a.id() >
-                       b.id();  // newest first, as Statuspage lists them
-              });
-    for (const v1::Message& m : messages) {
+    for (const v1::Message& m : view.messages) {  // newest first
       if (m.incident_status() == v1::INCIDENT_STATUS_MONITORING &&
           out->monitoring_at().empty()) {
         out->set_monitoring_at(Time(m.published_at()));
@@ -158,7 +157,7 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
       sp::IncidentUpdate* u = out->add_incident_updates();
       u->set_id(m.ref());
       u->set_status(EnumLabel(m.incident_status()));
-      u->set_body(m.body());
+      u->set_body(ScrubText(m.body()));
       u->set_incident_id(i.ref());
       u->set_created_at(Time(m.published_at()));
       u->set_updated_at(Time(m.published_at()));
@@ -166,22 +165,22 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
     }
   };
   v1::Impact worst = v1::IMPACT_NONE;
-  for (const v1::Incident& i : incidents) {
-    add(i, summary.add_incidents());
-    if (i.status() != v1::INCIDENT_STATUS_RESOLVED) {
+  for (const auto& [i, view] : incidents) {
+    add(i, view, summary.add_incidents());
+    if (view.status != v1::INCIDENT_STATUS_RESOLVED) {
       worst = std::max(worst, i.impact());
     }
   }
   std::sort(maintenances.begin(), maintenances.end(),
-            [](const v1::Incident& a, const v1::Incident& b) {
-              return FromProtoTime(a.maintenance().starts_at()) <
-                     FromProtoTime(b.maintenance().starts_at());
+            [](const auto& a, const auto& b) {
+              return FromProtoTime(a.first.maintenance().starts_at()) <
+                     FromProtoTime(b.first.maintenance().starts_at());
             });
   bool under_maintenance = false;
-  for (const v1::Incident& m : maintenances) {
-    add(m, summary.add_scheduled_maintenances());
+  for (const auto& [m, view] : maintenances) {
+    add(m, view, summary.add_scheduled_maintenances());
     under_maintenance =
-        under_maintenance || m.status() == v1::INCIDENT_STATUS_IN_PROGRESS;
+        under_maintenance || view.status == v1::INCIDENT_STATUS_IN_PROGRESS;
   }
   sp::Status* status = summary.mutable_status();
   switch (worst) {

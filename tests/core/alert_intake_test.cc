@@ -291,8 +291,12 @@ TEST(AlertGroupingTest, ReopensWithinTheWindow) {
   EXPECT_FALSE(i.has_resolved_at());
   EXPECT_FALSE(i.ready_to_resolve());
   EXPECT_EQ(i.reopened_count(), 1);
-  // The resolution and apology drafts are withdrawn.
-  EXPECT_TRUE(h.queries.ListMessages(id, {})->empty());
+  // The resolution and apology drafts are withdrawn; customers never heard
+  // of it, so the comms lead gets a first draft again.
+  const std::vector<v1::Message> waiting = *h.queries.ListMessages(id, {});
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].kind(), v1::MESSAGE_KIND_STATUS_UPDATE);
+  EXPECT_EQ(i.status(), v1::INCIDENT_STATUS_INVESTIGATING);
   EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
 }
 

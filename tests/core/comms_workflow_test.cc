@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/core/public_incident.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
@@ -214,12 +215,19 @@ TEST_F(CommsWorkflowTest,
 TEST_F(CommsWorkflowTest,
        CustomerStatusTurnsResolvedOnlyWhenTheResolutionIsPublished) {
   const int64_t id = OpenIncident();
+  const auto customer_status = [&] {
+    const v1::GetIncidentResponse got = *h_.queries.GetIncident(id);
+    return PublicView(got.incident(),
+                      {got.messages().begin(), got.messages().end()})
+        .status;
+  };
   const Resolution r = *h_.workflow.Resolve(Engineer(), id, "");
-  EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(),
-            v1::INCIDENT_STATUS_INVESTIGATING);
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r.drafts[0].id(), 0).ok());
+  // Resolved inside at once; customers keep what they were last told.
   EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(),
             v1::INCIDENT_STATUS_RESOLVED);
+  EXPECT_NE(customer_status(), v1::INCIDENT_STATUS_RESOLVED);
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r.drafts[0].id(), 0).ok());
+  EXPECT_EQ(customer_status(), v1::INCIDENT_STATUS_RESOLVED);
 }
 
 TEST_F(CommsWorkflowTest, ResolvedIncidentTakesNoUpdatesAndCannotResolveAgain) {
@@ -252,9 +260,9 @@ class AuthorityScopeTest : public ::testing::Test {
     drafter_ = std::make_unique<MessageDrafter>(*h_.renderer, org_);
     planner_ = std::make_unique<DeliveryPlanner>(*deps_, *drafter_);
     escalator_ = std::make_unique<Escalator>(*deps_, *planner_);
-    intake_ = std::make_unique<AlertIntake>(*deps_, *drafter_, *planner_,
-                                            *escalator_);
     cadence_ = std::make_unique<CadenceKeeper>(*deps_, *drafter_, *planner_);
+    intake_ = std::make_unique<AlertIntake>(*deps_, *drafter_, *planner_,
+                                            *escalator_, *cadence_);
     workflow_ = std::make_unique<CommsWorkflow>(*deps_, *drafter_, *planner_,
                                                 *cadence_, h_.aftercare);
     incident_ =

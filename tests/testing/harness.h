@@ -65,7 +65,7 @@ struct CoreHarness {
         follow_ups(deps, drafter, planner, links),
         jobs(deps, escalator, cadence, maintenance, aftercare, follow_ups),
         overrides(deps),
-        intake(deps, drafter, planner, escalator),
+        intake(deps, drafter, planner, escalator, cadence),
         workflow(deps, drafter, planner, cadence, aftercare),
         queries(deps, planner, aftercare),
         subscribers(deps),
