@@ -101,7 +101,8 @@ absl::StatusOr<CsvSubscribers> ReadSubscriberCsv(const std::string& name,
           "";
     }
   } catch (const io::error::base& e) {
-    return absl::InvalidArgumentError(e.what());
+    // The reader's message quotes the file, which may not be text.
+    return absl::InvalidArgumentError(ScrubText(e.what()));
   }
   return out;
 }

@@ -29,6 +29,8 @@ case "$TARGET" in
     ;;
 esac
 # A fixed seed keeps what CI explores reproducible; run by hand without it
-# (and with -runs=N instead of the time) to explore more.
+# (and with -runs=N instead of the time) to explore more. A crash, leak or
+# timeout exits 1: libFuzzer's own 77 would read as "skipped" to ctest.
 "$FUZZER" -seed=1 -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=5 \
+  -error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$BUILD/corpus/$TARGET-" \
   -print_final_stats=1 "$corpus"

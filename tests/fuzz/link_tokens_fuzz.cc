@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)links->CheckUnsubscribe(input);
   (void)links->CheckAnswer(input);
 
-  // Round trips: the input as a subject.
+  // Round trips: the input as a subject, as long as a subscriber id may be.
+  if (input.empty() || input.size() > 128) return 0;
   const auto unsubscribe = links->CheckUnsubscribe(links->Unsubscribe(input));
   if (!unsubscribe.ok() || *unsubscribe != input) __builtin_trap();
   const auto confirm = links->CheckConfirm(
