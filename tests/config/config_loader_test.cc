@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -120,8 +122,30 @@ TEST(ConfigLoaderTest, LoadConfigFileAppliesServerDefaults) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->server().grpc_listen(), "127.0.0.1:7601");
   EXPECT_EQ(c->server().max_request_bytes(), 1 << 20);
+  EXPECT_EQ(c->server().max_connections(), 1024);
+  EXPECT_EQ(c->server().max_event_streams_per_session(), 8);
+  EXPECT_EQ(c->server().max_event_streams_per_person(), 16);
   EXPECT_EQ(LoadConfigFile("/nonexistent.yaml").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST(ConfigLoaderTest, PerClientLimitsOutOfRangeAreRefusedByName) {
+  for (const auto& [field, value] : std::vector<std::pair<std::string, int>>{
+           {"max_connections", -1},
+           {"max_connections", 2000000},
+           {"max_event_streams_per_session", -5},
+           {"max_event_streams_per_person", 100000}}) {
+    v1::Config c = DefaultConfig();
+    const auto* f = c.server().GetDescriptor()->FindFieldByName(field);
+    ASSERT_NE(f, nullptr) << field;
+    c.mutable_server()->GetReflection()->SetInt32(c.mutable_server(), f, value);
+    absl::Status s = BuildOrganisation(c, "herald.yaml").status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_THAT(
+        std::string(s.message()),
+        HasSubstr("herald.yaml: server." + field + ": expected a count"))
+        << field;
+  }
 }
 
 }  // namespace
