@@ -30,7 +30,7 @@ struct HeraldMetrics {
                                   absl::string_view result);
 
   // Self-service on the status page, by event ("requested", "throttled",
-  // "confirmed", "unsubscribed").
+  // "rate_limited", "confirmed", "unsubscribed", "purged").
   prometheus::Counter& SelfService(absl::string_view event);
   // Customers' answers to follow-ups ("works", "still_broken",
   // "credit_received", "credit_missing").
