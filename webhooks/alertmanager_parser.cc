@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "herald/v1/alertmanager.pb.h"
+#include "server/base/text.h"
 #include "server/core/proto_time.h"
 
 namespace herald::webhooks {
@@ -23,8 +24,11 @@ namespace {
 
 using Reason = WebhookRejection::Reason;
 
-WebhookRejection Reject(Reason reason, std::string message) {
-  return WebhookRejection{reason, std::move(message)};
+// The message quotes what was sent (a field name, a value): shown as text,
+// and bounded, so a hostile payload cannot flood the reply or the log.
+WebhookRejection Reject(Reason reason, absl::string_view message) {
+  return WebhookRejection{
+      reason, TruncateUtf8(ScrubText(message, /*keep_newlines=*/false), 512)};
 }
 
 absl::StatusOr<v1::AlertStatus> ParseStatus(const std::string& s) {

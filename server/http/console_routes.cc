@@ -199,7 +199,7 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
       return EmailPreviewFrame(view, parts[1], parts[3]);
     }
     if (parts.size() == 2 && parts[0] == "incidents") {
-      return IncidentPage(view, parts[1], FormField(query, "page"));
+      return IncidentPage(view, parts[1], FormField(*query, "page"));
     }
     return Refused(deps, 404, "No such console page.");
   }

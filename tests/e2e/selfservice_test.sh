@@ -106,7 +106,9 @@ UNSUBSCRIBE=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" dana@e2e.example --l
   || fail "the update is not addressed to Dana by name"
 
 browse "$PAGE/" "$WORK/page-incident"
-grep -q "checkout is failing" "$WORK/page-incident.html" || fail "the published incident is not on the page"
+# The incident is named by its approved message, not by the alert.
+grep -q "Checkout disruption" "$WORK/page-incident.html" || fail "the published incident is not on the page"
+! grep -q "checkout is failing" "$WORK/page-incident.html" || fail "the alert's own words are on the page"
 cp "$WORK/page-incident.png" "$ARTIFACTS/status-page.png"
 cp "$WORK/confirm.png" "$ARTIFACTS/subscribe-confirm.png"
 

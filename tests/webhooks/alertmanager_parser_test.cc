@@ -167,6 +167,19 @@ TEST(AlertmanagerParserTest, TextThatIsNotUtf8IsRefusedWherever) {
             "\xF0\x9F\x98\x80 \xC3\xA9");
 }
 
+// A rejection quotes what was sent; it is bounded and shown as text, so a
+// hostile payload cannot flood the reply or the log.
+TEST(AlertmanagerParserTest, RejectionsQuoteWhatWasSentBoundedAndAsText) {
+  const std::string huge(100000, 'v');
+  const WebhookRejection r =
+      Rejected(R"({"version":")" + huge + R"(\u001b[2J"})");
+  EXPECT_EQ(r.label(), "unsupported_version");
+  EXPECT_LE(r.message.size(), 600u);
+  EXPECT_THAT(r.message, HasSubstr("[truncated]"));
+  const WebhookRejection escape = Rejected(R"({"version":"\u001b[2J"})");
+  EXPECT_EQ(escape.message.find('\x1b'), std::string::npos) << escape.message;
+}
+
 TEST(AlertmanagerParserTest, UnknownFieldsAreIgnored) {
   std::string body = ReadTestData("alertmanager/firing-single.json");
   body.insert(1, R"("futureField":{"x":1},)");
