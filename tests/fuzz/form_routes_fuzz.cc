@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.post = (data[0] & 4) != 0;
   request.content_type = "application/x-www-form-urlencoded";
   (request.post ? request.body : request.query) = input;
-  const herald::PageReply reply = herald::ServeSelfService(
-      routes->deps, kPaths[data[0] % 4], request);
+  const herald::PageReply reply =
+      herald::ServeSelfService(routes->deps, kPaths[data[0] % 4], request);
   if (reply.status >= 500 || !herald::IsValidUtf8(reply.body)) {
     __builtin_trap();
   }

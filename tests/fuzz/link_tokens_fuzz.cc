@@ -23,8 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (input.empty() || input.size() > 128) return 0;
   const auto unsubscribe = links->CheckUnsubscribe(links->Unsubscribe(input));
   if (!unsubscribe.ok() || *unsubscribe != input) __builtin_trap();
-  const auto confirm = links->CheckConfirm(
-      links->Confirm(input, now + absl::Hours(1)), now);
+  const auto confirm =
+      links->CheckConfirm(links->Confirm(input, now + absl::Hours(1)), now);
   if (!confirm.ok() || *confirm != input) __builtin_trap();
   if (links->CheckConfirm(links->Confirm(input, now - absl::Seconds(1)), now)
           .status()

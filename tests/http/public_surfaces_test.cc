@@ -33,7 +33,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::ReadTestData;
 
-constexpr char kToken[] = "webhook-secret";
+constexpr char kWebhookToken[] = "webhook-secret";
 constexpr char kSentinel[] = "SENTINEL-q7Zx";
 
 // Every public document and the paths that serve them.
@@ -59,7 +59,7 @@ class PublicSurfacesTest : public ::testing::Test {
   PublicSurfacesTest()
       : page_(h_.deps),
         server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
-                         Sha256Hex(kToken), "alertmanager", 1 << 20,
+                         Sha256Hex(kWebhookToken), "alertmanager", 1 << 20,
                          /*max_inflight_webhooks=*/4, [] { return true; },
                          /*io_threads=*/2, &h_.portal, &h_.follow_ups}),
         composer_(h_.drafter, h_.org,
@@ -100,7 +100,7 @@ class PublicSurfacesTest : public ::testing::Test {
          {R"("severity":"critical")",
           absl::StrCat(R"("severity":"critical","pod":")", text, R"(")")}});
     httplib::Headers headers{
-        {"Authorization", std::string("Bearer ") + kToken}};
+        {"Authorization", std::string("Bearer ") + kWebhookToken}};
     auto r = client_->Post("/webhooks/alertmanager", headers, body,
                            "application/json");
     ASSERT_TRUE(r);
