@@ -420,9 +420,13 @@ class LifecycleModel {
           published.push_back(&m);
         }
       }
+      // Newest publication first, as Statuspage lists them: a draft
+      // approved late comes after one drafted later but approved earlier.
       std::sort(published.begin(), published.end(),
                 [](const v1::Message* a, const v1::Message* b) {
-                  return a->id() > b->id();  // newest first
+                  const absl::Time at = FromProtoTime(a->published_at());
+                  const absl::Time bt = FromProtoTime(b->published_at());
+                  return at != bt ? at > bt : a->id() > b->id();
                 });
       auto it = shown.find(i.id());
       // Maintenance leaves the page once its window is over.
