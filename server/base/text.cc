@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -168,6 +169,70 @@ std::string TruncateUtf8(absl::string_view text, size_t max_bytes,
 
 absl::Status CheckUtf8Fields(const Message& message, absl::string_view prefix) {
   return CheckFields(message, std::string(prefix));
+}
+
+namespace {
+
+// Reads a base-128 varint at `*p`, advancing it; false past `end`.
+bool ReadVarint(const char*& p, const char* end, uint64_t& value) {
+  value = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*p++);
+    value |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool SerializedTextIsUtf8(absl::string_view bytes,
+                          const google::protobuf::Descriptor& type) {
+  const char* p = bytes.data();
+  const char* const end = bytes.data() + bytes.size();
+  while (p < end) {
+    uint64_t tag = 0;
+    if (!ReadVarint(p, end, tag)) return false;
+    switch (tag & 7) {
+      case 0: {  // varint
+        uint64_t ignored = 0;
+        if (!ReadVarint(p, end, ignored)) return false;
+        break;
+      }
+      case 1:  // fixed64
+        if (end - p < 8) return false;
+        p += 8;
+        break;
+      case 5:  // fixed32
+        if (end - p < 4) return false;
+        p += 4;
+        break;
+      case 2: {  // length-delimited: a string, bytes, a message or packed
+        uint64_t length = 0;
+        if (!ReadVarint(p, end, length) ||
+            length > static_cast<uint64_t>(end - p)) {
+          return false;
+        }
+        const absl::string_view value(p, static_cast<size_t>(length));
+        p += length;
+        const FieldDescriptor* field =
+            type.FindFieldByNumber(static_cast<int>(tag >> 3));
+        if (field == nullptr) break;  // unknown: kept as bytes
+        if (field->type() == FieldDescriptor::TYPE_STRING &&
+            !IsValidUtf8(value)) {
+          return false;
+        }
+        if (field->type() == FieldDescriptor::TYPE_MESSAGE &&
+            !SerializedTextIsUtf8(value, *field->message_type())) {
+          return false;
+        }
+        break;
+      }
+      default:  // groups: never in proto3
+        return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace herald

@@ -57,6 +57,14 @@ std::string TruncateUtf8(absl::string_view text, size_t max_bytes,
 absl::Status CheckUtf8Fields(const google::protobuf::Message& message,
                              absl::string_view prefix = "");
 
+// Whether every string field in `bytes`, a serialized message of type
+// `type`, is valid UTF-8 (nested messages and map entries included): the
+// same verdict as CheckUtf8Fields on the parsed message, read straight off
+// the wire without parsing or allocating, for hot write paths. False, too,
+// for bytes that are not a well-formed message.
+bool SerializedTextIsUtf8(absl::string_view bytes,
+                          const google::protobuf::Descriptor& type);
+
 }  // namespace herald
 
 #endif  // HERALD_SERVER_BASE_TEXT_H_

@@ -161,6 +161,34 @@ CREATE UNIQUE INDEX amends_by_voucher ON amends(voucher_code)
     R"sql(
 CREATE INDEX alerts_by_incident_page ON alerts(incident_id, fingerprint);
 )sql",
+    // Intake checks an incident's alert count on every notification:
+    // count(*) would read every alert of it each time (quadratic over a
+    // storm), so triggers keep the count. PutAlert is an upsert, so an
+    // alert's row is inserted once and only ever updated after.
+    R"sql(
+CREATE TABLE incident_alert_counts (
+  incident_id INTEGER PRIMARY KEY,
+  alerts INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO incident_alert_counts(incident_id, alerts)
+  SELECT incident_id, count(*) FROM alerts GROUP BY incident_id;
+CREATE TRIGGER alerts_counted_on_insert AFTER INSERT ON alerts BEGIN
+  INSERT INTO incident_alert_counts(incident_id, alerts)
+    VALUES (NEW.incident_id, 1)
+    ON CONFLICT(incident_id) DO UPDATE SET alerts = alerts + 1;
+END;
+CREATE TRIGGER alerts_counted_on_delete AFTER DELETE ON alerts BEGIN
+  UPDATE incident_alert_counts SET alerts = alerts - 1
+    WHERE incident_id = OLD.incident_id;
+END;
+CREATE TRIGGER alerts_counted_on_move AFTER UPDATE OF incident_id ON alerts
+  WHEN OLD.incident_id <> NEW.incident_id BEGIN
+  UPDATE incident_alert_counts SET alerts = alerts - 1
+    WHERE incident_id = OLD.incident_id;
+  INSERT INTO incident_alert_counts(incident_id, alerts)
+    VALUES (NEW.incident_id, 1)
+    ON CONFLICT(incident_id) DO UPDATE SET alerts = alerts + 1;
+END;
+)sql",
 };
 // A database older than this has subscribers whose queryable columns
 // (email, status, account, subscriptions) only their stored rows can fill:
@@ -270,14 +298,19 @@ class Statement {
   // UTF-8: protobuf could not read it back, so it is never stored.
   Statement& BindProto(int i, const google::protobuf::Message& m) {
     if (!status_.ok()) return *this;
-    if (absl::Status valid =
-            CheckUtf8Fields(m, absl::StrCat(m.GetDescriptor()->name(), "."));
-        !valid.ok()) {
-      status_ = std::move(valid);
-      return *this;
-    }
     std::string bytes;
     m.SerializeToString(&bytes);
+    // The wire check is cheap; the reflection walk that names the field
+    // runs only when it fails.
+    if (!SerializedTextIsUtf8(bytes, *m.GetDescriptor())) {
+      status_ =
+          CheckUtf8Fields(m, absl::StrCat(m.GetDescriptor()->name(), "."));
+      if (status_.ok()) {
+        status_ = absl::InvalidArgumentError(absl::StrCat(
+            m.GetDescriptor()->name(), ": not a well-formed record"));
+      }
+      return *this;
+    }
     if (sqlite3_bind_blob(stmt_, i, bytes.data(),
                           static_cast<int>(bytes.size()),
                           SQLITE_TRANSIENT) != SQLITE_OK) {
@@ -625,7 +658,9 @@ class SqliteTxn final : public StoreTxn {
     return CollectProtos<v1::Alert>(s);
   }
   absl::StatusOr<int64_t> CountAlerts(int64_t incident_id) override {
-    Statement s(db_, "SELECT count(*) FROM alerts WHERE incident_id = ?");
+    Statement s(db_,
+                "SELECT coalesce((SELECT alerts FROM incident_alert_counts "
+                "WHERE incident_id = ?), 0)");
     s.Bind(1, incident_id);
     return Count(s);
   }
@@ -922,9 +957,13 @@ class SqliteTxn final : public StoreTxn {
     return IndexGroups(incident);
   }
   absl::Status PutAlert(const v1::Alert& alert) override {
+    // An upsert, not INSERT OR REPLACE: REPLACE deletes without firing
+    // the delete trigger that keeps incident_alert_counts.
     Statement s(db_,
-                "INSERT OR REPLACE INTO alerts(fingerprint, incident_id, "
-                "unrouted, body) VALUES(?, ?, ?, ?)");
+                "INSERT INTO alerts(fingerprint, incident_id, unrouted, body) "
+                "VALUES(?, ?, ?, ?) ON CONFLICT(fingerprint) DO UPDATE SET "
+                "incident_id = excluded.incident_id, "
+                "unrouted = excluded.unrouted, body = excluded.body");
     s.Bind(1, alert.fingerprint())
         .Bind(2, alert.incident_id())
         .Bind(3, int64_t{alert.unrouted()})

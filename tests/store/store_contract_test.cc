@@ -259,6 +259,23 @@ TYPED_TEST(StoreContractTest,
   EXPECT_EQ(this->template ReadValue<int64_t>(
                 [](StoreReader& r) { return r.CountAlerts(99); }),
             0);
+  // Putting an alert again counts it once; moving it counts it where it is.
+  ASSERT_TRUE(this->Write([](StoreTxn& t) -> absl::Status {
+                    v1::Alert a;
+                    a.set_fingerprint("a");
+                    a.set_incident_id(3);
+                    if (auto s = t.PutAlert(a); !s.ok()) return s;
+                    a.set_fingerprint("b");
+                    a.set_incident_id(4);
+                    return t.PutAlert(a);
+                  })
+                  .ok());
+  EXPECT_EQ(this->template ReadValue<int64_t>(
+                [](StoreReader& r) { return r.CountAlerts(3); }),
+            4);
+  EXPECT_EQ(this->template ReadValue<int64_t>(
+                [](StoreReader& r) { return r.CountAlerts(4); }),
+            2);
 }
 
 TYPED_TEST(StoreContractTest,
@@ -1057,11 +1074,15 @@ TEST(SqliteStoreTest, UpgradeFromSchema4MakesStoredSubscribersAnAudience) {
                     })
                     .ok());
   }
-  // Back to schema 4: what migrations 5 to 9 added is gone; the stored row
-  // stays.
+  // Back to schema 4: what migrations 5 to 10 added is gone; the stored
+  // row stays.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER alerts_counted_on_insert;"
+                         "DROP TRIGGER alerts_counted_on_delete;"
+                         "DROP TRIGGER alerts_counted_on_move;"
+                         "DROP TABLE incident_alert_counts;"
                          "DROP INDEX alerts_by_incident_page;"
                          "DROP TABLE amends;"
                          "DROP INDEX subscribers_by_account;"
