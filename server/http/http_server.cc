@@ -376,10 +376,7 @@ struct HttpServer::Impl {
   // here, one at a time.
   asio::strand<asio::io_context::executor_type> accept_strand{
       io.get_executor()};
-  // Used only from accept_strand's handlers. Its own executor is the plain
-  // one: a strand type-erased into the timer's any_io_executor trips
-  // UBSan's vptr check inside libstdc++'s allocate_shared (clang 14).
-  asio::steady_timer accept_timer{io};
+  asio::steady_timer accept_timer{accept_strand};
   std::chrono::milliseconds accept_backoff{0};  // 0: the last accept worked
   absl::Time accept_logged = absl::InfinitePast();
   int64_t accept_failures_unlogged = 0;
@@ -815,11 +812,10 @@ void HttpServer::Impl::AcceptLater(const beast::error_code& ec) {
     accept_failures_unlogged = 0;
   }
   accept_timer.expires_after(accept_backoff);
-  accept_timer.async_wait(
-      asio::bind_executor(accept_strand, [this](beast::error_code wait) {
-        if (wait || !acceptor.is_open()) return;  // stopping
-        Accept();
-      }));
+  accept_timer.async_wait([this](beast::error_code wait) {
+    if (wait || !acceptor.is_open()) return;  // stopping
+    Accept();
+  });
 }
 
 void HttpServer::Impl::Dispatch(const Request& req,

@@ -25,6 +25,15 @@ smtp: {url: 'smtp://127.0.0.1:9', from: status@acme.example}
 intake: {default_component: checkout}
 YAML
 
+# UndefinedBehaviorSanitizer's vptr check reads the object it checks
+# through a pipe it opens; out of file descriptors it cannot, and reports a
+# sound object's vptr as invalid. In the sanitized suite such reports are let
+# through here (the build lets vptr reports recover) and checked below; any
+# other report still fails the test.
+if [[ -n ${UBSAN_OPTIONS:-} ]]; then
+  export UBSAN_OPTIONS="$UBSAN_OPTIONS:halt_on_error=0:print_stacktrace=0"
+fi
+
 step "heraldd with 128 open files at most (soft and hard)"
 (ulimit -n 128 && exec "$HERALDD" --config "$WORK/herald.yaml" \
   --grpc-listen "127.0.0.1:$GRPC_PORT" --http-listen "127.0.0.1:$HTTP_PORT" \
@@ -62,4 +71,13 @@ wait_for 10 "/healthz served again" curl -fsS -m 2 "$PAGE/healthz"
 metrics=$(curl -fsS "$PAGE/metrics")
 grep -q 'herald_http_refused_total{reason="connection_limit"}' <<<"$metrics" \
   || fail "no connection was refused over the limit"
+step "no sanitizer report but the vptr check that needs a free descriptor"
+# A report runs from its "runtime error" line to its SUMMARY line.
+awk '/runtime error:/ { open = 1; first = $0; vptr = 0; next }
+     open && /object has invalid vptr/ { vptr = 1 }
+     open && /^SUMMARY:/ { open = 0; if (!vptr) { print first; bad = 1 } }
+     END { exit bad || open }' "$WORK/heraldd.log" \
+  || fail "heraldd's log has a sanitizer report"
+! grep -q 'ERROR: AddressSanitizer' "$WORK/heraldd.log" \
+  || fail "heraldd's log has an AddressSanitizer report"
 echo PASS

@@ -17,7 +17,11 @@ e2e_cleanup() {
   if [[ $rc -ne 0 ]]; then
     for log in "$WORK"/*.log; do
       [[ -f $log ]] || continue
-      echo "---- $(basename "$log")"; tail -n 30 "$log"
+      echo "---- $(basename "$log")"
+      # A sanitizer's report starts well above the last 30 lines.
+      grep -m 1 -A 6 -E 'runtime error|ERROR: (Address|Leak)Sanitizer' "$log" \
+        | cut -c 1-300 || true
+      tail -n 30 "$log"
     done
   fi
   rm -rf "$WORK"
