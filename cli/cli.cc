@@ -280,6 +280,40 @@ class Commands {
     return kExitError;
   }
 
+  // Calls a list RPC a page at a time, `rpc(ctx, stubs, request, page)`,
+  // and gathers every page into `all`: repeated fields append, and `all`'s
+  // next_page_token is left empty. With `limit` (0: all), stops once
+  // `items(all)` holds that many, and leaves the token of what follows in
+  // next_page_token.
+  template <typename Request, typename Response, typename Rpc,
+            typename Items = std::nullptr_t>
+  int CallEveryPage(Request request, Response& all, Rpc rpc, int limit = 0,
+                    Items items = nullptr) {
+    constexpr int kMostPerPage = 1000;  // the server's largest page
+    // How many more `limit` allows.
+    auto left = [&] {
+      if constexpr (std::is_same_v<Items, std::nullptr_t>) {
+        return kMostPerPage;
+      } else {
+        const int have = items(all)->size();
+        return limit > 0 ? limit - have : kMostPerPage;
+      }
+    };
+    do {
+      request.set_page_size(std::min(left(), kMostPerPage));
+      Response page;
+      if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+            return rpc(c, s, request, page);
+          })) {
+        return rc;
+      }
+      request.set_page_token(page.next_page_token());
+      all.MergeFrom(page);
+    } while (!request.page_token().empty() && left() > 0);
+    all.set_next_page_token(request.page_token());
+    return kExitOk;
+  }
+
   bool json() const { return globals_.output == "json"; }
   std::ostream& out() { return out_; }
 
@@ -287,9 +321,10 @@ class Commands {
     v1::ListIncidentsRequest req;
     req.set_include_resolved(all);
     v1::ListIncidentsResponse resp;
-    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-          return s.incidents->ListIncidents(&c, req, &resp);
-        })) {
+    if (int rc = CallEveryPage(
+            req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+              return s.incidents->ListIncidents(&c, q, &r);
+            })) {
       return rc;
     }
     if (json()) return PrintJson(resp, out_), kExitOk;
@@ -464,9 +499,10 @@ class Commands {
       req.add_states(state);
     }
     v1::ListMessagesResponse resp;
-    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-          return s.messages->ListMessages(&c, req, &resp);
-        })) {
+    if (int rc = CallEveryPage(
+            req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+              return s.messages->ListMessages(&c, q, &r);
+            })) {
       return rc;
     }
     if (json()) return PrintJson(resp, out_), kExitOk;
@@ -691,9 +727,10 @@ class Commands {
     v1::ListAuditRequest req;
     req.set_incident(incident);
     v1::ListAuditResponse resp;
-    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-          return s.messages->ListAudit(&c, req, &resp);
-        })) {
+    if (int rc = CallEveryPage(
+            req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+              return s.messages->ListAudit(&c, q, &r);
+            })) {
       return rc;
     }
     if (json()) return PrintJson(resp, out_), kExitOk;
@@ -712,7 +749,9 @@ class Commands {
     return kExitOk;
   }
 
-  int Deliveries(const std::string& message, bool failed) {
+  // Each delivery of `message`, or with `failed` every delivery that gave
+  // up, newest first; at most `limit` (0: all).
+  int Deliveries(const std::string& message, bool failed, int limit) {
     if (failed == !message.empty()) {
       err_ << "herald deliveries: name a message (MSG-40) or pass --failed\n";
       return kExitUsage;
@@ -721,9 +760,12 @@ class Commands {
     req.set_message(message);
     req.set_failed(failed);
     v1::ListDeliveriesResponse resp;
-    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-          return s.messages->ListDeliveries(&c, req, &resp);
-        })) {
+    if (int rc = CallEveryPage(
+            req, resp,
+            [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+              return s.messages->ListDeliveries(&c, q, &r);
+            },
+            limit, [](auto& r) { return r.mutable_deliveries(); })) {
       return rc;
     }
     if (json()) return PrintJson(resp, out_), kExitOk;
@@ -753,6 +795,9 @@ class Commands {
     }
     out_ << resp.deliveries_size()
          << " deliveries: " << absl::StrJoin(counts, ", ") << "\n";
+    if (!resp.next_page_token().empty()) {
+      out_ << "More follow; --limit 0 shows them all.\n";
+    }
     return kExitOk;
   }
 
@@ -793,9 +838,10 @@ class Commands {
     req.set_component(component);
     req.set_include_unsubscribed(all);
     v1::ListSubscribersResponse resp;
-    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-          return s.subscribers->ListSubscribers(&c, req, &resp);
-        })) {
+    if (int rc = CallEveryPage(
+            req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+              return s.subscribers->ListSubscribers(&c, q, &r);
+            })) {
       return rc;
     }
     if (json()) return PrintJson(resp, out_), kExitOk;
@@ -832,18 +878,20 @@ class Commands {
   int ListAmends(const std::string& incident, v1::ListAmendsResponse& resp) {
     v1::ListAmendsRequest req;
     req.set_incident(incident);
-    return Call([&](grpc::ClientContext& c, Stubs& s) {
-      return s.aftercare->ListAmends(&c, req, &resp);
-    });
+    return CallEveryPage(
+        req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+          return s.aftercare->ListAmends(&c, q, &r);
+        });
   }
 
   int ListAffected(const std::string& incident) {
     v1::ListAffectedCustomersRequest req;
     req.set_incident(incident);
     v1::ListAffectedCustomersResponse resp;
-    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-          return s.subscribers->ListAffectedCustomers(&c, req, &resp);
-        })) {
+    if (int rc = CallEveryPage(
+            req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+              return s.subscribers->ListAffectedCustomers(&c, q, &r);
+            })) {
       return rc;
     }
     if (json()) return PrintJson(resp, out_), kExitOk;
@@ -1241,26 +1289,18 @@ class Commands {
       err_ << "herald alerts: give an INCIDENT or --unrouted (see --help)\n";
       return kExitUsage;
     }
-    constexpr int kPage = 1000;  // the most the server gives per call
     v1::ListAlertsRequest req;
     req.set_incident(incident);
     req.set_unrouted_only(unrouted);
     v1::ListAlertsResponse all;
-    do {
-      const int left = limit > 0 ? limit - all.alerts_size() : kPage;
-      req.set_page_size(std::min(left, kPage));
-      v1::ListAlertsResponse resp;
-      if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-            return s.incidents->ListAlerts(&c, req, &resp);
-          })) {
-        return rc;
-      }
-      for (auto& a : *resp.mutable_alerts()) *all.add_alerts() = std::move(a);
-      all.set_total_count(resp.total_count());
-      all.set_next_page_token(resp.next_page_token());
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty() &&
-             (limit == 0 || all.alerts_size() < limit));
+    if (int rc = CallEveryPage(
+            req, all,
+            [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+              return s.incidents->ListAlerts(&c, q, &r);
+            },
+            limit, [](auto& r) { return r.mutable_alerts(); })) {
+      return rc;
+    }
     if (json()) return PrintJson(all, out_), kExitOk;
     if (all.alerts().empty()) {
       out_ << (unrouted ? "No unrouted alerts.\n" : "No alerts.\n");
@@ -1693,7 +1733,18 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   deliveries->add_flag("--failed", failed_only,
                        "every delivery that exhausted its attempts, newest "
                        "first");
-  deliveries->callback([&] { rc = cmd.Deliveries(message, failed_only); });
+  int deliveries_limit = -1;
+  deliveries
+      ->add_option("--limit", deliveries_limit,
+                   "show at most this many (0: all; default: 100 with "
+                   "--failed, all for a message)")
+      ->check(CLI::NonNegativeNumber);
+  deliveries->callback([&] {
+    const int limit = deliveries_limit >= 0 ? deliveries_limit
+                      : failed_only         ? 100
+                                            : 0;
+    rc = cmd.Deliveries(message, failed_only, limit);
+  });
 
   auto* subscribers = app.add_subcommand(
       "subscribers",

@@ -13,6 +13,7 @@
 #include "server/api/grpc_call_observer.h"
 #include "server/core/authorization_header.h"
 #include "server/core/log.h"
+#include "server/core/paging.h"
 #include "server/core/proto_time.h"
 #include "server/core/secret_token.h"
 
@@ -128,9 +129,11 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::ListIncidents(
     v1::ListIncidentsResponse* resp) {
   return Handle(
       ctx, deps_, Permission::kRead, [&](const Caller&) -> absl::Status {
-        auto list = deps_.queries.ListIncidents(req->include_resolved());
-        if (!list.ok()) return list.status();
-        for (auto& i : *list) *resp->add_incidents() = std::move(i);
+        auto page = deps_.queries.ListIncidents(
+            req->include_resolved(), {req->page_size(), req->page_token()});
+        if (!page.ok()) return page.status();
+        for (auto& i : page->items) *resp->add_incidents() = std::move(i);
+        resp->set_next_page_token(std::move(page->next_page_token));
         return absl::OkStatus();
       });
 }
@@ -205,9 +208,12 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ListMessages(
         std::vector<v1::MessageState> states;
         for (int s : req->states())
           states.push_back(static_cast<v1::MessageState>(s));
-        auto list = deps_.queries.ListMessages(incident_id, std::move(states));
-        if (!list.ok()) return list.status();
-        for (auto& m : *list) *resp->add_messages() = std::move(m);
+        auto page =
+            deps_.queries.ListMessages(incident_id, std::move(states),
+                                       {req->page_size(), req->page_token()});
+        if (!page.ok()) return page.status();
+        for (auto& m : page->items) *resp->add_messages() = std::move(m);
+        resp->set_next_page_token(std::move(page->next_page_token));
         return absl::OkStatus();
       });
 }
@@ -293,9 +299,13 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ListAudit(
                     if (!id.ok()) return id.status();
                     incident_id = *id;
                   }
-                  auto list = deps_.queries.ListAudit(incident_id);
-                  if (!list.ok()) return list.status();
-                  for (auto& e : *list) *resp->add_entries() = std::move(e);
+                  auto page = deps_.queries.ListAudit(
+                      incident_id, {req->page_size(), req->page_token()});
+                  if (!page.ok()) return page.status();
+                  for (auto& e : page->items) {
+                    *resp->add_entries() = std::move(e);
+                  }
+                  resp->set_next_page_token(std::move(page->next_page_token));
                   return absl::OkStatus();
                 });
 }
@@ -310,18 +320,22 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ListDeliveries(
           return absl::InvalidArgumentError(
               "name a message, or ask for the failed deliveries; not both");
         }
-        absl::StatusOr<std::vector<v1::Delivery>> list;
+        // `limit` is what older clients send for page_size.
+        const PageRequest page_request{
+            req->page_size() > 0 ? req->page_size()
+                                 : std::min(req->limit(), kMaxPageSize),
+            req->page_token()};
+        absl::StatusOr<Page<v1::Delivery>> page;
         if (req->failed()) {
-          const int limit =
-              req->limit() > 0 ? std::min(req->limit(), 1000) : 100;
-          list = deps_.queries.ListFailedDeliveries(limit);
+          page = deps_.queries.ListFailedDeliveries(page_request);
         } else {
           absl::StatusOr<int64_t> id = MessageId(req->message());
           if (!id.ok()) return id.status();
-          list = deps_.queries.ListDeliveries(*id);
+          page = deps_.queries.ListDeliveries(*id, page_request);
         }
-        if (!list.ok()) return list.status();
-        for (auto& d : *list) *resp->add_deliveries() = std::move(d);
+        if (!page.ok()) return page.status();
+        for (auto& d : page->items) *resp->add_deliveries() = std::move(d);
+        resp->set_next_page_token(std::move(page->next_page_token));
         return absl::OkStatus();
       });
 }
@@ -587,11 +601,15 @@ grpc::ServerUnaryReactor* SubscriberServiceImpl::ListSubscribers(
     v1::ListSubscribersResponse* resp) {
   return Handle(ctx, deps_, Permission::kManageSubscribers,
                 [&](const Caller&) -> absl::Status {
-                  auto list = deps_.subscribers.List(
+                  auto page = deps_.subscribers.List(
                       {.component_id = req->component(),
-                       .include_unsubscribed = req->include_unsubscribed()});
-                  if (!list.ok()) return list.status();
-                  for (auto& s : *list) *resp->add_subscribers() = std::move(s);
+                       .include_unsubscribed = req->include_unsubscribed()},
+                      {req->page_size(), req->page_token()});
+                  if (!page.ok()) return page.status();
+                  for (auto& s : page->items) {
+                    *resp->add_subscribers() = std::move(s);
+                  }
+                  resp->set_next_page_token(std::move(page->next_page_token));
                   return absl::OkStatus();
                 });
 }
@@ -600,19 +618,25 @@ grpc::ServerUnaryReactor* SubscriberServiceImpl::ListAffectedCustomers(
     grpc::CallbackServerContext* ctx,
     const v1::ListAffectedCustomersRequest* req,
     v1::ListAffectedCustomersResponse* resp) {
-  return Handle(ctx, deps_, Permission::kManageSubscribers,
-                [&](const Caller&) -> absl::Status {
-                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
-                  if (!id.ok()) return id.status();
-                  auto list = deps_.affected.ForIncident(*id);
-                  if (!list.ok()) return list.status();
-                  for (auto& c : *list) {
-                    *c.mutable_subscriber() =
-                        WithoutSecrets(std::move(*c.mutable_subscriber()));
-                    *resp->add_customers() = std::move(c);
-                  }
-                  return absl::OkStatus();
-                });
+  return Handle(
+      ctx, deps_, Permission::kManageSubscribers,
+      [&](const Caller&) -> absl::Status {
+        absl::StatusOr<int64_t> id = IncidentId(req->incident());
+        if (!id.ok()) return id.status();
+        auto list = deps_.affected.ForIncident(*id);
+        if (!list.ok()) return list.status();
+        auto page = SlicePage(
+            *std::move(list), {req->page_size(), req->page_token()},
+            [](const v1::AffectedCustomer& c) { return c.subscriber().id(); });
+        if (!page.ok()) return page.status();
+        for (auto& c : page->items) {
+          *c.mutable_subscriber() =
+              WithoutSecrets(std::move(*c.mutable_subscriber()));
+          *resp->add_customers() = std::move(c);
+        }
+        resp->set_next_page_token(std::move(page->next_page_token));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SubscriberServiceImpl::RemoveSubscriber(
@@ -654,7 +678,8 @@ grpc::ServerUnaryReactor* AftercareServiceImpl::ListAmends(
                 [&](const Caller&) -> absl::Status {
                   absl::StatusOr<int64_t> id = IncidentId(req->incident());
                   if (!id.ok()) return id.status();
-                  auto list = deps_.aftercare.ListAmends(*id);
+                  auto list = deps_.aftercare.ListAmends(
+                      *id, {req->page_size(), req->page_token()});
                   if (!list.ok()) return list.status();
                   *resp = *std::move(list);
                   return absl::OkStatus();

@@ -247,7 +247,7 @@ absl::StatusOr<int> Aftercare::FixForApproval(
 }
 
 absl::StatusOr<v1::ListAmendsResponse> Aftercare::ListAmends(
-    int64_t incident_id) const {
+    int64_t incident_id, const PageRequest& page) const {
   v1::ListAmendsResponse out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<v1::Incident> incident = r.GetIncident(incident_id);
@@ -267,7 +267,12 @@ absl::StatusOr<v1::ListAmendsResponse> Aftercare::ListAmends(
         !out.fixed() &&
         LargestCredit(*amends) >
             std::max(authority, incident->credits_approved_percent()));
-    for (v1::Amends& a : *amends) *out.add_amends() = std::move(a);
+    absl::StatusOr<Page<v1::Amends>> shown =
+        SlicePage(*std::move(amends), page,
+                  [](const v1::Amends& a) { return a.subscriber_id(); });
+    if (!shown.ok()) return shown.status();
+    for (v1::Amends& a : shown->items) *out.add_amends() = std::move(a);
+    out.set_next_page_token(std::move(shown->next_page_token));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

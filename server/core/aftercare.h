@@ -19,6 +19,7 @@
 #include "server/core/authorizer.h"
 #include "server/core/core_deps.h"
 #include "server/core/delivery_planner.h"
+#include "server/core/paging.h"
 
 namespace herald {
 
@@ -46,10 +47,12 @@ class Aftercare {
                                      const v1::Message& apology,
                                      const v1::Incident& incident) const;
 
-  // The incident's amends (fixed, or proposed before approval) and where
-  // the credits stand against the authority. NotFound for an unknown
-  // incident.
-  absl::StatusOr<v1::ListAmendsResponse> ListAmends(int64_t incident_id) const;
+  // One page of the incident's amends (fixed, or proposed before approval),
+  // by subscriber id, and where all the credits stand against the
+  // authority. NotFound for an unknown incident; InvalidArgument for a bad
+  // page (paging.h).
+  absl::StatusOr<v1::ListAmendsResponse> ListAmends(
+      int64_t incident_id, const PageRequest& page = {}) const;
 
   // An admin lets the incident's apology offer the credits the policy gives
   // now, up to the largest. FailedPrecondition once the apology is

@@ -19,14 +19,30 @@ IncidentQueries::IncidentQueries(const CoreDeps& deps,
                                  const Aftercare& aftercare)
     : deps_(deps), planner_(planner), aftercare_(aftercare) {}
 
-absl::StatusOr<std::vector<v1::Incident>> IncidentQueries::ListIncidents(
-    bool include_resolved) const {
-  std::vector<v1::Incident> out;
+namespace {
+
+// A row's page key: its id.
+template <typename T>
+std::string IdKey(const T& row) {
+  return absl::StrCat(row.id());
+}
+
+}  // namespace
+
+absl::StatusOr<Page<v1::Incident>> IncidentQueries::ListIncidents(
+    bool include_resolved, const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> before = page->AfterId();  // newest first
+  if (!before.ok()) return before.status();
+  Page<v1::Incident> out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<std::vector<v1::Incident>> list =
-        r.ListIncidents({include_resolved});
+        r.ListIncidents({.include_resolved = include_resolved,
+                         .before_id = *before,
+                         .limit = page->size + 1});
     if (!list.ok()) return list.status();
-    out = *std::move(list);
+    out = ClosePage(*std::move(list), *page, IdKey<v1::Incident>);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -58,49 +74,20 @@ std::string EncodeCursor(const PageCursor& c) {
 absl::StatusOr<PageCursor> DecodeCursor(absl::string_view token) {
   PageCursor c;
   if (token.empty()) return c;
-  const auto bad = [] {
-    return absl::InvalidArgumentError(
-        "page_token: not a token this server returned (pass a reply's "
-        "next_page_token as it is)");
-  };
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return bad();
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return BadPageToken();
   std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
-  if (parts.size() != 4 || parts[0] != kCursorVersion) return bad();
+  if (parts.size() != 4 || parts[0] != kCursorVersion) return BadPageToken();
   auto number = [](absl::string_view text, bool& done, int64_t& out) {
     done = absl::ConsumePrefix(&text, "-");
     return absl::SimpleAtoi(text, &out) && out >= 0;
   };
   if (!number(parts[1], c.alerts_done, c.alert_incident_after) ||
       !number(parts[2], c.timeline_done, c.timeline_after)) {
-    return bad();
+    return BadPageToken();
   }
   c.alert_after = std::move(parts[3]);
   return c;
-}
-
-absl::StatusOr<int> PageSize(int requested, int default_size) {
-  if (requested < 0 || requested > IncidentQueries::kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "page_size: expected 0 (the default, ", default_size, ") to ",
-        IncidentQueries::kMaxPageSize, ", got ", requested));
-  }
-  return requested == 0 ? default_size : requested;
-}
-
-// Keeps the first items of `rows` that fit in `max_bytes` (at least one).
-// True when it dropped any.
-template <typename T>
-bool FitBytes(std::vector<T>& rows, size_t max_bytes) {
-  size_t bytes = 0;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    bytes += rows[i].ByteSizeLong();
-    if (i > 0 && bytes > max_bytes) {
-      rows.resize(i);
-      return true;
-    }
-  }
-  return false;
 }
 
 // Reads one page of alerts after `cursor` (of `incident_id`, or unrouted
@@ -162,7 +149,8 @@ void AddReach(const v1::Message& message,
 
 absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
     int64_t id, bool include_reach, const PageRequest& page) const {
-  absl::StatusOr<int> size = PageSize(page.page_size, kDefaultIncidentPageSize);
+  absl::StatusOr<int> size =
+      CheckedPageSize(page.page_size, kDefaultIncidentPageSize);
   if (!size.ok()) return size.status();
   absl::StatusOr<PageCursor> cursor = DecodeCursor(page.page_token);
   if (!cursor.ok()) return cursor.status();
@@ -216,17 +204,25 @@ absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Message>> IncidentQueries::ListMessages(
-    int64_t incident_id, std::vector<v1::MessageState> states) const {
+absl::StatusOr<Page<v1::Message>> IncidentQueries::ListMessages(
+    int64_t incident_id, std::vector<v1::MessageState> states,
+    const PageRequest& request) const {
   if (states.empty())
     states = {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL};
-  std::vector<v1::Message> out;
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> after = page->AfterId();
+  if (!after.ok()) return after.status();
+  Page<v1::Message> out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<std::vector<v1::Message>> list =
-        r.ListMessages({incident_id, states});
+        r.ListMessages({.incident_id = incident_id,
+                        .states = states,
+                        .after_id = *after,
+                        .limit = page->size + 1});
     if (!list.ok()) return list.status();
-    out = *std::move(list);
-    for (v1::Message& m : out) m.clear_published_incident();
+    for (v1::Message& m : *list) m.clear_published_incident();
+    out = ClosePage(*std::move(list), *page, IdKey<v1::Message>);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -363,7 +359,8 @@ absl::StatusOr<std::vector<v1::OnCallAssignment>> IncidentQueries::OnCall(
 
 absl::StatusOr<AlertPage> IncidentQueries::ListAlerts(
     int64_t incident_id, bool unrouted_only, const PageRequest& page) const {
-  absl::StatusOr<int> size = PageSize(page.page_size, kDefaultAlertPageSize);
+  absl::StatusOr<int> size =
+      CheckedPageSize(page.page_size, kDefaultAlertPageSize);
   if (!size.ok()) return size.status();
   absl::StatusOr<PageCursor> cursor = DecodeCursor(page.page_token);
   if (!cursor.ok()) return cursor.status();
@@ -529,15 +526,20 @@ std::vector<v1::Delivery> WithoutContent(std::vector<v1::Delivery> list) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::Delivery>> IncidentQueries::ListDeliveries(
-    int64_t message_id) const {
-  std::vector<v1::Delivery> out;
+absl::StatusOr<Page<v1::Delivery>> IncidentQueries::ListDeliveries(
+    int64_t message_id, const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> after = page->AfterId();
+  if (!after.ok()) return after.status();
+  Page<v1::Delivery> out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     if (auto m = r.GetMessage(message_id); !m.ok()) return m.status();
     absl::StatusOr<std::vector<v1::Delivery>> list =
-        r.ListDeliveries(message_id, 0);
+        r.ListDeliveriesPage(message_id, *after, page->size + 1);
     if (!list.ok()) return list.status();
-    out = WithoutContent(*std::move(list));
+    out =
+        ClosePage(WithoutContent(*std::move(list)), *page, IdKey<v1::Delivery>);
     return absl::OkStatus();
   });
   if (absl::IsNotFound(s)) {
@@ -548,27 +550,38 @@ absl::StatusOr<std::vector<v1::Delivery>> IncidentQueries::ListDeliveries(
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Delivery>> IncidentQueries::ListFailedDeliveries(
-    int limit) const {
-  std::vector<v1::Delivery> out;
+absl::StatusOr<Page<v1::Delivery>> IncidentQueries::ListFailedDeliveries(
+    const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page =
+      OpenKeysetPage(request, kDefaultFailedDeliveriesPageSize);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> before = page->AfterId();  // newest first
+  if (!before.ok()) return before.status();
+  Page<v1::Delivery> out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<std::vector<v1::Delivery>> list =
-        r.ListFailedDeliveries(limit);
+        r.ListFailedDeliveries(*before, page->size + 1);
     if (!list.ok()) return list.status();
-    out = WithoutContent(*std::move(list));
+    out =
+        ClosePage(WithoutContent(*std::move(list)), *page, IdKey<v1::Delivery>);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return out;
 }
 
-absl::StatusOr<std::vector<v1::AuditEntry>> IncidentQueries::ListAudit(
-    int64_t incident_id) const {
-  std::vector<v1::AuditEntry> out;
+absl::StatusOr<Page<v1::AuditEntry>> IncidentQueries::ListAudit(
+    int64_t incident_id, const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> after = page->AfterId();
+  if (!after.ok()) return after.status();
+  Page<v1::AuditEntry> out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
-    absl::StatusOr<std::vector<v1::AuditEntry>> list = r.ListAudit(incident_id);
+    absl::StatusOr<std::vector<v1::AuditEntry>> list =
+        r.ListAuditPage(incident_id, *after, page->size + 1);
     if (!list.ok()) return list.status();
-    out = *std::move(list);
+    out = ClosePage(*std::move(list), *page, IdKey<v1::AuditEntry>);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -13,16 +13,9 @@
 #include "server/core/aftercare.h"
 #include "server/core/core_deps.h"
 #include "server/core/delivery_planner.h"
+#include "server/core/paging.h"
 
 namespace herald {
-
-// Which page of a long list to read. page_size 0 means the list's default;
-// page_token is what the previous page returned as next_page_token ("" for
-// the first page). Tokens are opaque to callers.
-struct PageRequest {
-  int page_size = 0;
-  std::string page_token;
-};
 
 // One page of alerts, and where the next one starts ("" after the last).
 struct AlertPage {
@@ -36,9 +29,12 @@ class IncidentQueries {
   IncidentQueries(const CoreDeps& deps, const DeliveryPlanner& planner,
                   const Aftercare& aftercare);
 
+  // Every list below comes a page at a time (paging.h): InvalidArgument
+  // naming page_size or page_token when either is not one this returned.
+
   // Newest first; unresolved ones only unless `include_resolved`.
-  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
-      bool include_resolved) const;
+  absl::StatusOr<Page<v1::Incident>> ListIncidents(
+      bool include_resolved, const PageRequest& page = {}) const;
 
   // The incident and everything recorded about it, its alerts and timeline
   // one page at a time (`page`: at most page_size of each, 100 by default,
@@ -51,9 +47,11 @@ class IncidentQueries {
       int64_t incident_id, bool include_reach = false,
       const PageRequest& page = {}) const;
 
-  // Messages of `incident_id` (0: all) in `states` (empty: awaiting approval).
-  absl::StatusOr<std::vector<v1::Message>> ListMessages(
-      int64_t incident_id, std::vector<v1::MessageState> states) const;
+  // Messages of `incident_id` (0: all) in `states` (empty: awaiting
+  // approval), by id.
+  absl::StatusOr<Page<v1::Message>> ListMessages(
+      int64_t incident_id, std::vector<v1::MessageState> states,
+      const PageRequest& page = {}) const;
 
   // Every message waiting for approval with its incident, audience size
   // and update cadence: newest incident first, each incident's oldest
@@ -67,16 +65,17 @@ class IncidentQueries {
   absl::StatusOr<v1::GetMessageResponse> GetMessage(int64_t message_id) const;
 
   // The audit log of `incident_id` (0: every incident), oldest first.
-  absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
-      int64_t incident_id) const;
+  absl::StatusOr<Page<v1::AuditEntry>> ListAudit(
+      int64_t incident_id, const PageRequest& page = {}) const;
 
-  // Each recipient's delivery of `message_id`, without content. NotFound
-  // for an unknown message.
-  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
-      int64_t message_id) const;
-  // Deliveries that gave up, newest first, at most `limit`, without content.
-  absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
-      int limit) const;
+  // Each recipient's delivery of `message_id`, without content, by id.
+  // NotFound for an unknown message.
+  absl::StatusOr<Page<v1::Delivery>> ListDeliveries(
+      int64_t message_id, const PageRequest& page = {}) const;
+  // Deliveries that gave up, newest first, without content; 100 a page
+  // unless asked otherwise.
+  absl::StatusOr<Page<v1::Delivery>> ListFailedDeliveries(
+      const PageRequest& page = {}) const;
 
   // The point person of every rota (or the rota of `component_id`) at `at`,
   // overrides applied and names filled in. NotFound for an unknown component
@@ -97,7 +96,7 @@ class IncidentQueries {
   // page always holds at least one, if any is left).
   static constexpr int kDefaultIncidentPageSize = 100;
   static constexpr int kDefaultAlertPageSize = 500;
-  static constexpr int kMaxPageSize = 1000;
+  static constexpr int kDefaultFailedDeliveriesPageSize = 100;
   static constexpr size_t kAlertPageBytes = 512 * 1024;
   static constexpr size_t kTimelinePageBytes = 256 * 1024;
 

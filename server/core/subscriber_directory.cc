@@ -80,21 +80,25 @@ absl::StatusOr<v1::Subscriber> SubscriberDirectory::Add(
   return subscriber;
 }
 
-absl::StatusOr<std::vector<v1::Subscriber>> SubscriberDirectory::List(
-    const SubscriberFilter& filter) const {
+absl::StatusOr<Page<v1::Subscriber>> SubscriberDirectory::List(
+    SubscriberFilter filter, const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  filter.after_id = page->after;
+  filter.limit = page->size + 1;
   if (!filter.component_id.empty() &&
       deps_.org->FindComponent(filter.component_id) == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no component \"", filter.component_id, "\""));
   }
-  std::vector<v1::Subscriber> out;
+  Page<v1::Subscriber> out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<std::vector<v1::Subscriber>> list =
         r.ListSubscribers(filter);
     if (!list.ok()) return list.status();
-    for (v1::Subscriber& sub : *list) {
-      out.push_back(WithoutSecrets(std::move(sub)));
-    }
+    for (v1::Subscriber& sub : *list) sub = WithoutSecrets(std::move(sub));
+    out = ClosePage(*std::move(list), *page,
+                    [](const v1::Subscriber& sub) { return sub.id(); });
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

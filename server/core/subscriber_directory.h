@@ -14,6 +14,7 @@
 #include "herald/v1/domain.pb.h"
 #include "server/core/authorizer.h"
 #include "server/core/core_deps.h"
+#include "server/core/paging.h"
 
 namespace herald {
 
@@ -30,9 +31,10 @@ class SubscriberDirectory {
   // The stored subscriber, with any generated webhook secret (shown once).
   absl::StatusOr<v1::Subscriber> Add(const Caller& caller,
                                      v1::Subscriber subscriber) const;
-  // Webhook secrets are redacted.
-  absl::StatusOr<std::vector<v1::Subscriber>> List(
-      const SubscriberFilter& filter) const;
+  // One page of the subscribers `filter` names (its after_id and limit are
+  // the page's), by id. Webhook secrets are redacted.
+  absl::StatusOr<Page<v1::Subscriber>> List(SubscriberFilter filter,
+                                            const PageRequest& page) const;
   absl::StatusOr<v1::Subscriber> Remove(const Caller& caller,
                                         const std::string& id) const;
   // All or nothing. `sources[i]`, when given, names where subscriber i came

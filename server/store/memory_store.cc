@@ -74,6 +74,13 @@ std::vector<T> Select(const std::map<int64_t, T>& rows, Pred pred) {
   return out;
 }
 
+// `rows` cut to its first `limit` (0: all).
+template <typename T>
+std::vector<T> Limited(std::vector<T> rows, int limit) {
+  if (limit > 0 && rows.size() > static_cast<size_t>(limit)) rows.resize(limit);
+  return rows;
+}
+
 bool IsOpen(const v1::Incident& i) { return !i.has_resolved_at(); }
 
 bool HasGroup(const v1::Incident& i, const std::string& group_key) {
@@ -184,10 +191,11 @@ class MemoryTxn final : public StoreTxn {
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       const IncidentFilter& f) override {
     auto out = Select(s_.incidents, [&](const v1::Incident& i) {
-      return f.include_resolved || IsOpen(i);
+      return (f.include_resolved || IsOpen(i)) &&
+             (f.before_id == 0 || i.id() < f.before_id);
     });
     std::reverse(out.begin(), out.end());
-    return out;
+    return Limited(std::move(out), f.limit);
   }
   absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) override {
     auto it = s_.alerts.find(fingerprint);
@@ -253,11 +261,17 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::Message>> ListMessages(
       const MessageFilter& f) override {
-    return Select(s_.messages, [&](const v1::Message& m) {
-      if (f.incident_id != 0 && m.incident_id() != f.incident_id) return false;
-      return f.states.empty() || std::find(f.states.begin(), f.states.end(),
-                                           m.state()) != f.states.end();
-    });
+    return Limited(
+        Select(s_.messages,
+               [&](const v1::Message& m) {
+                 if (m.id() <= f.after_id) return false;
+                 if (f.incident_id != 0 && m.incident_id() != f.incident_id)
+                   return false;
+                 return f.states.empty() ||
+                        std::find(f.states.begin(), f.states.end(),
+                                  m.state()) != f.states.end();
+               }),
+        f.limit);
   }
   absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
       int64_t incident_id) override {
@@ -295,10 +309,22 @@ class MemoryTxn final : public StoreTxn {
       return incident_id == 0 || e.incident_id() == incident_id;
     });
   }
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAuditPage(
+      int64_t incident_id, int64_t after_id, int limit) override {
+    return Limited(
+        Select(s_.audit,
+               [&](const v1::AuditEntry& e) {
+                 return e.id() > after_id &&
+                        (incident_id == 0 || e.incident_id() == incident_id);
+               }),
+        limit);
+  }
   absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers(
       const SubscriberFilter& filter) override {
     std::vector<v1::Subscriber> out;
-    for (const auto& [id, s] : s_.subscribers) {
+    for (auto it = s_.subscribers.upper_bound(filter.after_id);
+         it != s_.subscribers.end(); ++it) {
+      const v1::Subscriber& s = it->second;
       if (filter.limit > 0 && static_cast<int>(out.size()) >= filter.limit) {
         break;
       }
@@ -404,14 +430,24 @@ class MemoryTxn final : public StoreTxn {
     });
   }
 
+  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveriesPage(
+      int64_t message_id, int64_t after_id, int limit) override {
+    return Limited(Select(s_.deliveries,
+                          [&](const v1::Delivery& d) {
+                            return d.message_id() == message_id &&
+                                   d.id() > after_id;
+                          }),
+                   limit);
+  }
+
   absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
-      int limit) override {
-    auto out = Select(s_.deliveries, [](const v1::Delivery& d) {
-      return d.state() == v1::DELIVERY_STATE_FAILED;
+      int64_t before_id, int limit) override {
+    auto out = Select(s_.deliveries, [&](const v1::Delivery& d) {
+      return d.state() == v1::DELIVERY_STATE_FAILED &&
+             (before_id == 0 || d.id() < before_id);
     });
     std::reverse(out.begin(), out.end());
-    if (static_cast<int>(out.size()) > limit) out.resize(limit);
-    return out;
+    return Limited(std::move(out), limit);
   }
 
   absl::StatusOr<int64_t> InsertIncident(

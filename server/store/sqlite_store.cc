@@ -189,6 +189,10 @@ CREATE TRIGGER alerts_counted_on_move AFTER UPDATE OF incident_id ON alerts
     ON CONFLICT(incident_id) DO UPDATE SET alerts = alerts + 1;
 END;
 )sql",
+    // A message's deliveries are read a page at a time, by id.
+    R"sql(
+CREATE INDEX deliveries_by_message_page ON deliveries(message_id, id);
+)sql",
 };
 // A database older than this has subscribers whose queryable columns
 // (email, status, account, subscriptions) only their stored rows can fill:
@@ -615,10 +619,13 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::Incident>> ListIncidents(
       const IncidentFilter& f) override {
-    Statement s(
-        db_,
-        "SELECT id, body FROM incidents WHERE open = 1 OR ? ORDER BY id DESC");
-    s.Bind(1, int64_t{f.include_resolved});
+    Statement s(db_,
+                "SELECT id, body FROM incidents WHERE (open = 1 OR ?) AND "
+                "(? = 0 OR id < ?) ORDER BY id DESC LIMIT ?");
+    s.Bind(1, int64_t{f.include_resolved})
+        .Bind(2, f.before_id)
+        .Bind(3, f.before_id)
+        .Bind(4, int64_t{f.limit > 0 ? f.limit : -1});
     return CollectRows<v1::Incident>(s);
   }
   absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) override {
@@ -685,15 +692,19 @@ class SqliteTxn final : public StoreTxn {
     // One indexed lookup per (incident, state): an incident collects many
     // superseded and published messages, and a draft lookup must not read
     // them all.
+    const int64_t limit = f.limit > 0 ? f.limit : -1;
     if (f.states.empty()) {
       if (f.incident_id == 0) {
-        Statement s(db_, "SELECT id, body FROM messages ORDER BY id");
+        Statement s(db_,
+                    "SELECT id, body FROM messages WHERE id > ? ORDER BY id "
+                    "LIMIT ?");
+        s.Bind(1, f.after_id).Bind(2, limit);
         return CollectRows<v1::Message>(s);
       }
       Statement s(db_,
-                  "SELECT id, body FROM messages WHERE incident_id = ? "
-                  "ORDER BY id");
-      s.Bind(1, f.incident_id);
+                  "SELECT id, body FROM messages WHERE incident_id = ? AND "
+                  "id > ? ORDER BY id LIMIT ?");
+      s.Bind(1, f.incident_id).Bind(2, f.after_id).Bind(3, limit);
       return CollectRows<v1::Message>(s);
     }
     std::vector<v1::Message> out;
@@ -701,14 +712,19 @@ class SqliteTxn final : public StoreTxn {
          std::set<v1::MessageState>(f.states.begin(), f.states.end())) {
       absl::StatusOr<std::vector<v1::Message>> some;
       if (f.incident_id == 0) {
-        Statement s(db_, "SELECT id, body FROM messages WHERE state = ?");
-        s.Bind(1, int64_t{state});
+        Statement s(db_,
+                    "SELECT id, body FROM messages WHERE state = ? AND id > ? "
+                    "ORDER BY id LIMIT ?");
+        s.Bind(1, int64_t{state}).Bind(2, f.after_id).Bind(3, limit);
         some = CollectRows<v1::Message>(s);
       } else {
         Statement s(db_,
                     "SELECT id, body FROM messages WHERE incident_id = ? AND "
-                    "state = ?");
-        s.Bind(1, f.incident_id).Bind(2, int64_t{state});
+                    "state = ? AND id > ? ORDER BY id LIMIT ?");
+        s.Bind(1, f.incident_id)
+            .Bind(2, int64_t{state})
+            .Bind(3, f.after_id)
+            .Bind(4, limit);
         some = CollectRows<v1::Message>(s);
       }
       if (!some.ok()) return some.status();
@@ -718,6 +734,9 @@ class SqliteTxn final : public StoreTxn {
               [](const v1::Message& a, const v1::Message& b) {
                 return a.id() < b.id();
               });
+    if (f.limit > 0 && out.size() > static_cast<size_t>(f.limit)) {
+      out.resize(f.limit);
+    }
     return out;
   }
   absl::StatusOr<std::vector<v1::TimelineEvent>> ListTimeline(
@@ -756,18 +775,30 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, incident_id).Bind(2, incident_id);
     return CollectRows<v1::AuditEntry>(s);
   }
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAuditPage(
+      int64_t incident_id, int64_t after_id, int limit) override {
+    Statement s(db_,
+                "SELECT id, body FROM audit WHERE (? = 0 OR incident_id = ?) "
+                "AND id > ? ORDER BY id LIMIT ?");
+    s.Bind(1, incident_id)
+        .Bind(2, incident_id)
+        .Bind(3, after_id)
+        .Bind(4, int64_t{limit});
+    return CollectRows<v1::AuditEntry>(s);
+  }
   absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers(
       const SubscriberFilter& filter) override {
     Statement s(
         db_,
         "SELECT body FROM subscribers WHERE (? OR status <> ?) AND (? = '' OR "
         "id IN (SELECT subscriber_id FROM subscriptions WHERE component_id = "
-        "?)) ORDER BY id LIMIT ?");
+        "?)) AND id > ? ORDER BY id LIMIT ?");
     s.Bind(1, int64_t{filter.include_unsubscribed})
         .Bind(2, int64_t{v1::SUBSCRIBER_STATUS_UNSUBSCRIBED})
         .Bind(3, filter.component_id)
         .Bind(4, filter.component_id)
-        .Bind(5, int64_t{filter.limit > 0 ? filter.limit : -1});
+        .Bind(5, filter.after_id)
+        .Bind(6, int64_t{filter.limit > 0 ? filter.limit : -1});
     return CollectProtos<v1::Subscriber>(s);
   }
   absl::StatusOr<v1::Subscriber> GetSubscriber(const std::string& id) override {
@@ -891,12 +922,24 @@ class SqliteTxn final : public StoreTxn {
     s.Bind(1, message_id).Bind(2, message_id).Bind(3, incident_id);
     return CollectDeliveries(s);
   }
-  absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
-      int limit) override {
+  absl::StatusOr<std::vector<v1::Delivery>> ListDeliveriesPage(
+      int64_t message_id, int64_t after_id, int limit) override {
     Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
-                                  " FROM deliveries WHERE state = ? "
-                                  "ORDER BY id DESC LIMIT ?"));
-    s.Bind(1, int64_t{v1::DELIVERY_STATE_FAILED}).Bind(2, int64_t{limit});
+                                  " FROM deliveries WHERE message_id = ? AND "
+                                  "id > ? ORDER BY id LIMIT ?"));
+    s.Bind(1, message_id).Bind(2, after_id).Bind(3, int64_t{limit});
+    return CollectDeliveries(s);
+  }
+  absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
+      int64_t before_id, int limit) override {
+    Statement s(db_,
+                absl::StrCat("SELECT ", kDeliveryColumns,
+                             " FROM deliveries WHERE state = ? AND "
+                             "(? = 0 OR id < ?) ORDER BY id DESC LIMIT ?"));
+    s.Bind(1, int64_t{v1::DELIVERY_STATE_FAILED})
+        .Bind(2, before_id)
+        .Bind(3, before_id)
+        .Bind(4, int64_t{limit});
     return CollectDeliveries(s);
   }
   absl::StatusOr<OutboxStats> GetOutboxStats() override {

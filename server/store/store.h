@@ -21,11 +21,15 @@ namespace herald {
 
 struct IncidentFilter {
   bool include_resolved = false;
+  int64_t before_id = 0;  // only incidents older than this one; 0: any
+  int limit = 0;          // 0: no limit
 };
 
 struct MessageFilter {
   int64_t incident_id = 0;               // 0: every incident
   std::vector<v1::MessageState> states;  // empty: every state
+  int64_t after_id = 0;                  // only messages after this one
+  int limit = 0;                         // 0: no limit
 };
 
 struct SubscriberFilter {
@@ -33,7 +37,8 @@ struct SubscriberFilter {
   // Unsubscribed subscribers are kept (so that nothing re-adds them
   // silently) but listed only on request. Pending ones are always listed.
   bool include_unsubscribed = false;
-  int limit = 0;  // 0: no limit
+  std::string after_id;  // only subscribers whose id sorts after this
+  int limit = 0;         // 0: no limit
 };
 
 // One published message's fan-out: to the subscribers of its components, or
@@ -123,6 +128,9 @@ class StoreReader {
   // The audit log of `incident_id` (0: of every incident), oldest first.
   virtual absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
       int64_t incident_id) = 0;
+  // One page of it: at most `limit` entries with an id above `after_id`.
+  virtual absl::StatusOr<std::vector<v1::AuditEntry>> ListAuditPage(
+      int64_t incident_id, int64_t after_id, int limit) = 0;
 
   // Ordered by id.
   virtual absl::StatusOr<std::vector<v1::Subscriber>> ListSubscribers(
@@ -176,10 +184,14 @@ class StoreReader {
   // Every delivery of `message_id` (0: staff notifications of `incident_id`).
   virtual absl::StatusOr<std::vector<v1::Delivery>> ListDeliveries(
       int64_t message_id, int64_t incident_id) = 0;
+  // One page of the deliveries of `message_id`: at most `limit` with an id
+  // above `after_id`.
+  virtual absl::StatusOr<std::vector<v1::Delivery>> ListDeliveriesPage(
+      int64_t message_id, int64_t after_id, int limit) = 0;
   // Deliveries that gave up (every attempt failed), newest first, at most
-  // `limit`.
+  // `limit`, older than delivery `before_id` (0: from the newest).
   virtual absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
-      int limit) = 0;
+      int64_t before_id, int limit) = 0;
   virtual absl::StatusOr<OutboxStats> GetOutboxStats() = 0;
 };
 

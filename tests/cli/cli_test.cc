@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -843,6 +844,262 @@ TEST_F(ManyAlertsTest, HeraldShowPrintsTheFirstPageAndHowManyMore) {
   ASSERT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("... and 19900 more: herald alerts " + ref_));
   EXPECT_THAT(o.out, HasSubstr("more events"));
+}
+
+// Every list the API answers comes a page at a time, however long it grows
+// (the same class as the alerts above): incidents, messages, the audit log,
+// a message's deliveries, failed deliveries, subscribers, affected customers
+// and amends. Each RPC's first page holds the default 500 and a token, a
+// made-up token is refused by name, and each CLI command gathers every page.
+class LongListsTest : public CliTest {
+ protected:
+  static constexpr int kMany = 1100;  // over the CLI's page of 1000
+  static constexpr size_t kReplyBudget = 1024 * 1024;
+
+  void SetUp() override {
+    using herald::testing::CommsLead;
+    std::vector<v1::Subscriber> customers;
+    for (int i = 0; i < kMany; ++i) {
+      v1::Subscriber& c = customers.emplace_back();
+      c.set_id(absl::StrFormat("cust%05d", i));
+      c.set_name(absl::StrCat("Customer ", i));
+      c.set_email(absl::StrFormat("cust%05d@example.org", i));
+      c.add_component_ids("checkout");
+    }
+    ASSERT_TRUE(h_.core.subscribers.Import(CommsLead(), customers, {}).ok());
+    incident_id_ =
+        h_.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))
+            ->incident_id;
+    incident_ = absl::StrCat("INC-", incident_id_);
+    const v1::Message draft =
+        h_.core.queries.ListMessages(incident_id_, {})->items.at(0);
+    auto published = h_.core.workflow.Approve(CommsLead(), draft.id(), 0);
+    ASSERT_TRUE(published.ok()) << published.status();
+    message_ = draft.ref();
+    message_id_ = draft.id();
+    ASSERT_TRUE(h_.core.workflow
+                    .Resolve(herald::testing::Engineer(), incident_id_, "fixed")
+                    .ok());
+    // Many incidents with a draft each, audit entries, and failed
+    // deliveries, written straight to the store: quicker than the flows.
+    ASSERT_TRUE(h_.core.store
+                    ->Write([&](StoreTxn& txn) -> absl::Status {
+                      for (int i = 0; i < kMany; ++i) {
+                        v1::Incident incident;
+                        incident.set_title(absl::StrCat("Outage ", i));
+                        incident.set_group_key(absl::StrCat("bulk-", i));
+                        auto id = txn.InsertIncident(incident);
+                        if (!id.ok()) return id.status();
+                        v1::Message m;
+                        m.set_incident_id(*id);
+                        m.set_state(v1::MESSAGE_STATE_DRAFT);
+                        m.set_title(absl::StrCat("Draft ", i));
+                        if (auto st = txn.InsertMessage(m); !st.ok()) {
+                          return st.status();
+                        }
+                        v1::AuditEntry e;
+                        e.set_incident_id(*id);
+                        e.set_actor_id("carol");
+                        e.set_action("edited");
+                        if (auto st = txn.AppendAudit(e); !st.ok()) {
+                          return st.status();
+                        }
+                      }
+                      auto sent = txn.ListDeliveries(message_id_, 0);
+                      if (!sent.ok()) return sent.status();
+                      for (v1::Delivery d : *sent) {
+                        d.set_state(v1::DELIVERY_STATE_FAILED);
+                        if (auto st = txn.UpdateDelivery(d); !st.ok()) {
+                          return st;
+                        }
+                      }
+                      return absl::OkStatus();
+                    })
+                    .ok());
+  }
+
+  template <typename Service>
+  std::unique_ptr<typename Service::Stub> Stub() {
+    return Service::NewStub(h_.channel);
+  }
+  // Calls `rpc(ctx, request, reply)` as dave (admin, who may list all).
+  template <typename Request, typename Response, typename Rpc>
+  grpc::Status Call(const Request& req, Response& resp, Rpc rpc) {
+    grpc::ClientContext c;
+    c.AddMetadata("authorization", "Bearer " + TokenFor("dave"));
+    return rpc(c, req, resp);
+  }
+
+  // The first page holds the default 500 and a token that brings different
+  // ones; a made-up token and a page of 1001 are refused by name.
+  template <typename Request, typename Response, typename Rpc, typename Items,
+            typename Key>
+  void ExpectPaged(Request req, Rpc rpc, Items items, Key key) {
+    SCOPED_TRACE(Request::descriptor()->name());
+    Response first, second;
+    grpc::Status s = Call(req, first, rpc);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(items(first).size(), 500);
+    EXPECT_LT(first.ByteSizeLong(), kReplyBudget);
+    ASSERT_FALSE(first.next_page_token().empty());
+    req.set_page_token(first.next_page_token());
+    ASSERT_TRUE(Call(req, second, rpc).ok());
+    ASSERT_FALSE(items(second).empty());
+    EXPECT_NE(key(items(second)[0]), key(items(first)[499]));
+    for (const auto& item : items(second)) {
+      for (const auto& earlier : items(first)) {
+        ASSERT_NE(key(item), key(earlier)) << "listed twice";
+      }
+    }
+    req.set_page_token("bm90LWEtdG9rZW4");
+    s = Call(req, second, rpc);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+    req.clear_page_token();
+    req.set_page_size(1001);
+    s = Call(req, second, rpc);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("page_size"));
+  }
+
+  // How many `items` a CLI command printed as JSON, each listed once.
+  template <typename Response, typename Items, typename Key>
+  size_t CliListed(std::vector<std::string> args, Items items, Key key) {
+    args.insert(args.end(), {"-o", "json"});
+    Outcome o = Run(args, "dave");
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    Response resp;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(o.out, &resp).ok());
+    EXPECT_TRUE(resp.next_page_token().empty()) << args[0];
+    std::set<std::string> keys;
+    for (const auto& item : items(resp)) keys.insert(key(item));
+    EXPECT_EQ(keys.size(), static_cast<size_t>(items(resp).size()))
+        << args[0] << ": listed twice";
+    return keys.size();
+  }
+
+  int64_t incident_id_ = 0, message_id_ = 0;
+  std::string incident_, message_;
+};
+
+std::string IdOf(const auto& item) { return absl::StrCat(item.id()); }
+
+TEST_F(LongListsTest, EveryListRpcAnswersAPageAtATime) {
+  using v1::AftercareService, v1::IncidentService, v1::MessageService,
+      v1::SubscriberService;
+  auto incidents = Stub<IncidentService>();
+  auto messages = Stub<MessageService>();
+  auto subscribers = Stub<SubscriberService>();
+  auto aftercare = Stub<AftercareService>();
+
+  v1::ListIncidentsRequest list_incidents;
+  list_incidents.set_include_resolved(true);
+  ExpectPaged<v1::ListIncidentsRequest, v1::ListIncidentsResponse>(
+      list_incidents,
+      [&](auto& c, auto& q, auto& r) {
+        return incidents->ListIncidents(&c, q, &r);
+      },
+      [](auto& r) { return r.incidents(); }, IdOf<v1::Incident>);
+  ExpectPaged<v1::ListMessagesRequest, v1::ListMessagesResponse>(
+      {},
+      [&](auto& c, auto& q, auto& r) {
+        return messages->ListMessages(&c, q, &r);
+      },
+      [](auto& r) { return r.messages(); }, IdOf<v1::Message>);
+  ExpectPaged<v1::ListAuditRequest, v1::ListAuditResponse>(
+      {},
+      [&](auto& c, auto& q, auto& r) { return messages->ListAudit(&c, q, &r); },
+      [](auto& r) { return r.entries(); }, IdOf<v1::AuditEntry>);
+  v1::ListDeliveriesRequest of_message;
+  of_message.set_message(message_);
+  auto list_deliveries = [&](auto& c, auto& q, auto& r) {
+    return messages->ListDeliveries(&c, q, &r);
+  };
+  auto deliveries = [](auto& r) { return r.deliveries(); };
+  ExpectPaged<v1::ListDeliveriesRequest, v1::ListDeliveriesResponse>(
+      of_message, list_deliveries, deliveries, IdOf<v1::Delivery>);
+  v1::ListDeliveriesRequest failed;
+  failed.set_failed(true);
+  failed.set_page_size(500);  // the failed list's default page is 100
+  ExpectPaged<v1::ListDeliveriesRequest, v1::ListDeliveriesResponse>(
+      failed, list_deliveries, deliveries, IdOf<v1::Delivery>);
+  ExpectPaged<v1::ListSubscribersRequest, v1::ListSubscribersResponse>(
+      {},
+      [&](auto& c, auto& q, auto& r) {
+        return subscribers->ListSubscribers(&c, q, &r);
+      },
+      [](auto& r) { return r.subscribers(); },
+      [](const v1::Subscriber& s) { return s.id(); });
+  v1::ListAffectedCustomersRequest affected;
+  affected.set_incident(incident_);
+  ExpectPaged<v1::ListAffectedCustomersRequest,
+              v1::ListAffectedCustomersResponse>(
+      affected,
+      [&](auto& c, auto& q, auto& r) {
+        return subscribers->ListAffectedCustomers(&c, q, &r);
+      },
+      [](auto& r) { return r.customers(); },
+      [](const v1::AffectedCustomer& a) { return a.subscriber().id(); });
+  v1::ListAmendsRequest amends;
+  amends.set_incident(incident_);
+  ExpectPaged<v1::ListAmendsRequest, v1::ListAmendsResponse>(
+      amends,
+      [&](auto& c, auto& q, auto& r) {
+        return aftercare->ListAmends(&c, q, &r);
+      },
+      [](auto& r) { return r.amends(); },
+      [](const v1::Amends& a) { return a.subscriber_id(); });
+}
+
+TEST_F(LongListsTest, EveryListCommandGathersEveryPage) {
+  EXPECT_GT((CliListed<v1::ListIncidentsResponse>(
+                {"incidents", "--all"}, [](auto& r) { return r.incidents(); },
+                IdOf<v1::Incident>)),
+            size_t{kMany});
+  EXPECT_GE((CliListed<v1::ListMessagesResponse>(
+                {"messages"}, [](auto& r) { return r.messages(); },
+                IdOf<v1::Message>)),
+            size_t{kMany});
+  EXPECT_GE((CliListed<v1::ListAuditResponse>(
+                {"audit"}, [](auto& r) { return r.entries(); },
+                IdOf<v1::AuditEntry>)),
+            size_t{kMany});
+  auto deliveries = [](auto& r) { return r.deliveries(); };
+  const size_t sent = CliListed<v1::ListDeliveriesResponse>(
+      {"deliveries", message_}, deliveries, IdOf<v1::Delivery>);
+  EXPECT_GE(sent, size_t{kMany});
+  EXPECT_EQ((CliListed<v1::ListDeliveriesResponse>(
+                {"deliveries", "--failed", "--limit", "0"}, deliveries,
+                IdOf<v1::Delivery>)),
+            sent);
+  EXPECT_GE(
+      (CliListed<v1::ListSubscribersResponse>(
+          {"subscribers", "list"}, [](auto& r) { return r.subscribers(); },
+          [](const v1::Subscriber& s) { return s.id(); })),
+      size_t{kMany});
+  EXPECT_GE(
+      (CliListed<v1::ListAffectedCustomersResponse>(
+          {"affected", incident_}, [](auto& r) { return r.customers(); },
+          [](const v1::AffectedCustomer& a) { return a.subscriber().id(); })),
+      size_t{kMany});
+  EXPECT_GE((CliListed<v1::ListAmendsResponse>(
+                {"credits", incident_}, [](auto& r) { return r.amends(); },
+                [](const v1::Amends& a) { return a.subscriber_id(); })),
+            size_t{kMany});
+}
+
+TEST_F(LongListsTest, FailedDeliveriesShowTheNewestHundredUnlessAskedForMore) {
+  Outcome o = Run({"deliveries", "--failed"}, "dave");
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("100 deliveries: 100 failed"));
+  EXPECT_THAT(o.out, HasSubstr("More follow; --limit 0 shows them all."));
+  Outcome some =
+      Run({"deliveries", "--failed", "--limit", "7", "-o", "json"}, "dave");
+  v1::ListDeliveriesResponse json;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(some.out, &json).ok());
+  EXPECT_EQ(json.deliveries_size(), 7);
+  EXPECT_FALSE(json.next_page_token().empty()) << "more follow";
 }
 
 }  // namespace

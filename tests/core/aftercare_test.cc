@@ -85,10 +85,10 @@ class AftercareTest : public ::testing::Test {
   }
 
   std::vector<v1::Message> FollowUpMessages() {
-    absl::StatusOr<std::vector<v1::Message>> published =
+    absl::StatusOr<Page<v1::Message>> published =
         h_.queries.ListMessages(incident_, {v1::MESSAGE_STATE_PUBLISHED});
     std::vector<v1::Message> out;
-    for (v1::Message& m : *published) {
+    for (v1::Message& m : published->items) {
       if (m.kind() == v1::MESSAGE_KIND_FOLLOW_UP) out.push_back(std::move(m));
     }
     return out;

@@ -69,7 +69,7 @@ TEST(AlertIntakeTest, SamePayloadTwiceChangesNothing) {
   EXPECT_EQ(again->incident_id, id);
   EXPECT_EQ(h.queries.GetIncident(id)->DebugString(), before.DebugString());
   EXPECT_EQ(h.StaffDeliveries(id).size(), 1u);
-  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h.queries.ListIncidents(true)->items.size(), 1u);
 }
 
 TEST(AlertIntakeTest, NewGroupKeyOpensASeparateIncident) {
@@ -123,7 +123,7 @@ TEST(AlertIntakeTest, ResolvedNotificationForUnknownGroupOpensNothing) {
       h.intake.Ingest(Resolved(FiringGroup("g9", "checkout", {"fp"})));
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->opened);
-  EXPECT_TRUE(h.queries.ListIncidents(true)->empty());
+  EXPECT_TRUE(h.queries.ListIncidents(true)->items.empty());
 }
 
 TEST(AlertIntakeTest, TruncatedAlertCountIsRecorded) {
@@ -141,7 +141,7 @@ TEST(AlertIntakeTest, ConcurrentDeliveriesOfOneGroupOpenOneIncident) {
   for (int i = 0; i < 8; ++i)
     threads.emplace_back([&] { ASSERT_TRUE(h.intake.Ingest(g).ok()); });
   for (auto& t : threads) t.join();
-  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h.queries.ListIncidents(true)->items.size(), 1u);
   EXPECT_EQ(h.metrics.incidents_opened.Value(), 1);
 }
 
@@ -154,13 +154,13 @@ TEST(AlertIntakeTest, IngestAsyncAnswersOnlyOnceTheWriteHasCommitted) {
                        [&](absl::StatusOr<IntakeResult> r) { answer = r; });
   store->AwaitBlockedWriters(1);
   EXPECT_FALSE(answer.has_value());
-  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 0u);
+  EXPECT_EQ(h.queries.ListIncidents(true)->items.size(), 0u);
 
   store->BlockWrites(false);  // commits on this thread (memory store)
   ASSERT_TRUE(answer.has_value());
   ASSERT_TRUE(answer->ok()) << answer->status();
   EXPECT_TRUE((*answer)->opened);
-  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h.queries.ListIncidents(true)->items.size(), 1u);
   EXPECT_EQ(h.metrics.incidents_opened.Value(), 1);
 }
 
@@ -183,11 +183,10 @@ TEST(FirstDraftTest,
   (*g.mutable_common_annotations())["description"] =
       "Checkout answers 5% of requests with errors.";
   const int64_t id = h.intake.Ingest(g)->incident_id;
-  absl::StatusOr<std::vector<v1::Message>> drafts =
-      h.queries.ListMessages(id, {});
+  absl::StatusOr<Page<v1::Message>> drafts = h.queries.ListMessages(id, {});
   ASSERT_TRUE(drafts.ok());
-  ASSERT_EQ(drafts->size(), 1u);
-  const v1::Message& draft = (*drafts)[0];
+  ASSERT_EQ(drafts->items.size(), 1u);
+  const v1::Message& draft = drafts->items[0];
   EXPECT_EQ(draft.state(), v1::MESSAGE_STATE_DRAFT);
   EXPECT_EQ(draft.incident_status(), v1::INCIDENT_STATUS_INVESTIGATING);
   EXPECT_THAT(draft.body(), HasSubstr("investigating a problem affecting"));
@@ -256,7 +255,7 @@ TEST(AlertGroupingTest, NewGroupOnAnOpenIncidentsComponentAttachesToIt) {
   EXPECT_EQ(second->incident_id, first);
   EXPECT_THAT(h.queries.GetIncident(first)->incident().attached_group_keys(),
               ElementsAre("g2"));
-  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h.queries.ListIncidents(true)->items.size(), 1u);
   // Later notifications for the attached group find the same incident.
   EXPECT_EQ(h.intake.Ingest(Resolved(FiringGroup("g2", "checkout", {"fp2"})))
                 ->incident_id,
@@ -293,11 +292,12 @@ TEST(AlertGroupingTest, ReopensWithinTheWindow) {
   EXPECT_EQ(i.reopened_count(), 1);
   // The resolution and apology drafts are withdrawn; customers never heard
   // of it, so the comms lead gets a first draft again.
-  const std::vector<v1::Message> waiting = *h.queries.ListMessages(id, {});
+  const std::vector<v1::Message> waiting =
+      h.queries.ListMessages(id, {})->items;
   ASSERT_EQ(waiting.size(), 1u);
   EXPECT_EQ(waiting[0].kind(), v1::MESSAGE_KIND_STATUS_UPDATE);
   EXPECT_EQ(i.status(), v1::INCIDENT_STATUS_INVESTIGATING);
-  EXPECT_EQ(h.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h.queries.ListIncidents(true)->items.size(), 1u);
 }
 
 TEST(AlertGroupingTest, OpensANewIncidentAfterTheWindow) {

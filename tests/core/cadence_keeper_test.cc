@@ -48,7 +48,7 @@ class CadenceTest : public ::testing::Test {
   }
 
   std::vector<v1::Message> Drafts() {
-    return *h_.queries.ListMessages(incident_, {});
+    return h_.queries.ListMessages(incident_, {})->items;
   }
 
   CoreHarness h_;

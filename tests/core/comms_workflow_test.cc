@@ -96,7 +96,7 @@ TEST_F(CommsWorkflowTest, NewUpdateSupersedesThePendingDraft) {
                                  .PostUpdate(Engineer(), id, "found it",
                                              {v1::INCIDENT_STATUS_UNSPECIFIED})
                                  ->draft;
-  std::vector<v1::Message> pending = *h_.queries.ListMessages(id, {});
+  std::vector<v1::Message> pending = h_.queries.ListMessages(id, {})->items;
   ASSERT_THAT(pending, SizeIs(1));
   EXPECT_EQ(pending[0].id(), second.id());
   EXPECT_EQ(h_.workflow.Approve(CommsLead(), first.id(), 0).status().code(),

@@ -48,14 +48,14 @@ class IncidentLifecycleTest : public ::testing::Test {
     return Ok(h_.queries.GetIncident(id)).incident();
   }
   bool ListedOpen(int64_t id) {
-    for (const v1::Incident& i : Ok(h_.queries.ListIncidents(false))) {
+    for (const v1::Incident& i : Ok(h_.queries.ListIncidents(false)).items) {
       if (i.id() == id) return true;
     }
     return false;
   }
   // Messages of `id` awaiting approval, oldest first.
   std::vector<v1::Message> Waiting(int64_t id) {
-    return Ok(h_.queries.ListMessages(id, {}));
+    return Ok(h_.queries.ListMessages(id, {})).items;
   }
   // The one message of `id` awaiting approval.
   v1::Message OnlyWaiting(int64_t id, v1::MessageKind kind) {
@@ -138,7 +138,7 @@ TEST_F(IncidentLifecycleTest, AttachingAGroupOnTheSameComponentsJoinsIt) {
   EXPECT_TRUE(other->attached);
   EXPECT_EQ(other->incident_id, id);
   EXPECT_THAT(Get(id).attached_group_keys(), ::testing::ElementsAre("g2"));
-  EXPECT_THAT(*h_.queries.ListIncidents(true), SizeIs(1));
+  EXPECT_THAT(h_.queries.ListIncidents(true)->items, SizeIs(1));
 }
 
 TEST_F(IncidentLifecycleTest, PublishingSetsThePublicNameAndStatusFromTheText) {
@@ -375,9 +375,10 @@ class LifecycleModel {
 
   // Adds a failure for each invariant that does not hold now.
   void CheckInvariants() {
-    const std::vector<v1::Incident> all = Ok(h_.queries.ListIncidents(true));
+    const std::vector<v1::Incident> all =
+        Ok(h_.queries.ListIncidents(true)).items;
     std::set<int64_t> open;
-    for (const v1::Incident& i : Ok(h_.queries.ListIncidents(false))) {
+    for (const v1::Incident& i : Ok(h_.queries.ListIncidents(false)).items) {
       open.insert(i.id());
     }
     std::map<std::string, int> owners;  // firing fingerprint -> incidents
@@ -511,7 +512,7 @@ class LifecycleModel {
   // A random incident that is open and not maintenance; 0 when none.
   int64_t AnOpenIncident() {
     std::vector<int64_t> ids;
-    for (const v1::Incident& i : Ok(h_.queries.ListIncidents(false))) {
+    for (const v1::Incident& i : Ok(h_.queries.ListIncidents(false)).items) {
       if (!i.has_maintenance()) ids.push_back(i.id());
     }
     return ids.empty() ? 0 : ids[Pick(static_cast<int>(ids.size()))];
@@ -545,7 +546,7 @@ class LifecycleModel {
   }
   // A random message awaiting approval; nullopt when none.
   std::optional<v1::Message> AWaitingMessage() {
-    std::vector<v1::Message> waiting = Ok(h_.queries.ListMessages(0, {}));
+    std::vector<v1::Message> waiting = Ok(h_.queries.ListMessages(0, {})).items;
     if (waiting.empty()) return std::nullopt;
     return waiting[Pick(static_cast<int>(waiting.size()))];
   }

@@ -18,7 +18,7 @@ double OpenIncidents(CoreHarness& h, const std::string& impact) {
 }
 
 int64_t FirstDraft(CoreHarness& h, int64_t incident) {
-  return (*h.queries.ListMessages(incident, {}))[0].id();
+  return (h.queries.ListMessages(incident, {})->items)[0].id();
 }
 
 TEST(IncidentMetricsTest, OpenIncidentsAreCountedByImpact) {
@@ -96,10 +96,11 @@ TEST(IncidentMetricsTest, FirstCustomerUpdateAndApprovalLatencyAreTimed) {
   ASSERT_TRUE(
       h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back").ok());
   h.clock.Advance(absl::Minutes(1));
-  ASSERT_TRUE(h.workflow
-                  .Approve(CommsLead(),
-                           (*h.queries.ListMessages(incident, {}))[0].id(), 0)
-                  .ok());
+  ASSERT_TRUE(
+      h.workflow
+          .Approve(CommsLead(),
+                   (h.queries.ListMessages(incident, {})->items)[0].id(), 0)
+          .ok());
   EXPECT_EQ(
       h.metrics.time_to_first_update_seconds.Collect().histogram.sample_count,
       1u)

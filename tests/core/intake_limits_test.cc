@@ -122,7 +122,8 @@ TEST(IntakeLimitsTest, LongLabelNameRefusesTheGroupNamingTheField) {
               StartsWith("alerts[1].labels: "));
   EXPECT_THAT(std::string(r.status().message()),
               HasSubstr("max_label_name_bytes"));
-  EXPECT_THAT(*h.queries.ListIncidents(true), SizeIs(0));  // nothing written
+  EXPECT_THAT(h.queries.ListIncidents(true)->items,
+              SizeIs(0));  // nothing written
   EXPECT_EQ(h.metrics.alert_groups_refused.Value(), 1);
 }
 
@@ -136,7 +137,7 @@ TEST(IntakeLimitsTest, TooManyLabelsRefusesTheGroupNamingTheField) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()),
               StartsWith("alerts[0].labels: 67 entries, at most 64"));
-  EXPECT_THAT(*h.queries.ListIncidents(true), SizeIs(0));
+  EXPECT_THAT(h.queries.ListIncidents(true)->items, SizeIs(0));
 }
 
 TEST(IntakeLimitsTest, TooManyAnnotationsRefusesTheGroupNamingTheField) {
@@ -166,7 +167,7 @@ TEST(IntakeLimitsTest, IngestAsyncRefusesLikeIngestWithoutWriting) {
   h.intake.IngestAsync(g, [&](absl::StatusOr<IntakeResult> r) { got = r; });
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(*h.queries.ListIncidents(true), SizeIs(0));
+  EXPECT_THAT(h.queries.ListIncidents(true)->items, SizeIs(0));
 }
 
 TEST(IntakeLimitsTest, AlertsBeyondTheIncidentsLimitAreCountedNotStored) {

@@ -71,11 +71,11 @@ class MessageLifecycleTest : public ::testing::Test {
 };
 
 TEST_F(MessageLifecycleTest, AnIncidentOpensWithAnInvestigatingDraftReady) {
-  absl::StatusOr<std::vector<v1::Message>> all =
+  absl::StatusOr<Page<v1::Message>> all =
       h_.queries.ListMessages(incident_, {v1::MESSAGE_STATE_SUPERSEDED});
   ASSERT_TRUE(all.ok());
-  ASSERT_THAT(*all, SizeIs(1)) << "the engineer's update superseded it";
-  const v1::Message& first = (*all)[0];
+  ASSERT_THAT(all->items, SizeIs(1)) << "the engineer's update superseded it";
+  const v1::Message& first = all->items[0];
   EXPECT_EQ(first.author_id(), "herald");
   EXPECT_EQ(first.incident_status(), v1::INCIDENT_STATUS_INVESTIGATING);
   EXPECT_THAT(first.body(), HasSubstr("investigating a problem affecting"));

@@ -466,7 +466,7 @@ TEST_F(SubscriptionPortalTest,
        PublishedUpdatesCarryAnUnsubscribeLinkThatWorks) {
   ASSERT_TRUE(
       h_.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp1"})).ok());
-  const int64_t incident = h_.queries.ListIncidents(false)->front().id();
+  const int64_t incident = h_.queries.ListIncidents(false)->items.front().id();
   const v1::Message draft =
       h_.workflow
           .PostUpdate(testing::Engineer(), incident, "rolled back",

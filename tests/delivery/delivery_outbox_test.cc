@@ -353,7 +353,7 @@ TEST_F(DeliveryOutboxTest, RecipientNoContactReachesIsFailedAndCounted) {
   EXPECT_THAT(d.last_error(), HasSubstr("550"));
   EXPECT_EQ(h_.metrics.recipients_unreached.Value(), 1);
   const auto failed = h_.Read<std::vector<v1::Delivery>>(
-      [](StoreReader& r) { return r.ListFailedDeliveries(10); });
+      [](StoreReader& r) { return r.ListFailedDeliveries(0, 10); });
   ASSERT_THAT(failed, SizeIs(1));
   EXPECT_EQ(failed[0].recipient(), "subscriber:acme-ops");
 }

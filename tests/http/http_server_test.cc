@@ -72,7 +72,7 @@ TEST_F(HttpServerTest,
   auto again = PostWebhook(body);
   EXPECT_EQ(again->status, 200);
   EXPECT_THAT(again->body, HasSubstr("\"changed\":false"));
-  EXPECT_EQ(h_.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h_.queries.ListIncidents(true)->items.size(), 1u);
 }
 
 TEST_F(HttpServerTest, BasicAuthWithTheTokenAsPasswordIsAccepted) {
@@ -106,7 +106,7 @@ TEST_F(HttpServerTest, MissingOrWrongCredentialIs401AndCounted) {
   EXPECT_EQ(wrong->get_header_value("WWW-Authenticate"),
             "Bearer realm=\"herald\"");
   EXPECT_EQ(h_.metrics.WebhooksRejected("unauthorized").Value(), 2);
-  EXPECT_TRUE(h_.queries.ListIncidents(true)->empty());
+  EXPECT_TRUE(h_.queries.ListIncidents(true)->items.empty());
 }
 
 TEST_F(HttpServerTest, BadInputGets4xxWithJsonNamingTheProblem) {
@@ -265,7 +265,7 @@ TEST_F(HttpServerTest, OneKeptAliveConnectionCarriesManyWebhooks) {
     EXPECT_THAT(res->body,
                 HasSubstr(i == 0 ? "\"opened\":true" : "\"changed\":false"));
   }
-  EXPECT_EQ(h_.queries.ListIncidents(true)->size(), 1u);
+  EXPECT_EQ(h_.queries.ListIncidents(true)->items.size(), 1u);
 }
 
 TEST_F(HttpServerTest, EveryReplyCarriesARequestIdThatTheLogLinesShare) {
@@ -318,7 +318,7 @@ TEST_F(HttpServerTest, AtomFeedHasOnlyPublishedUpdatesEscapedForXml) {
   ASSERT_EQ(
       PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status,
       200);
-  const int64_t id = h_.queries.ListIncidents(false)->front().id();
+  const int64_t id = h_.queries.ListIncidents(false)->items.front().id();
   const v1::Message draft =
       h_.workflow.PostUpdate(Engineer(), id, "rolled back <b>v42</b> & more")
           ->draft;
@@ -340,7 +340,7 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
   ASSERT_EQ(
       PostWebhook(ReadTestData("alertmanager/firing-single.json"))->status,
       200);
-  const int64_t id = h_.queries.ListIncidents(false)->front().id();
+  const int64_t id = h_.queries.ListIncidents(false)->items.front().id();
   const v1::Message draft =
       h_.workflow
           .PostUpdate(Engineer(), id, "rolled back <b>v42</b>",

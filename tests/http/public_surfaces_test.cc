@@ -126,7 +126,7 @@ class PublicSurfacesTest : public ::testing::Test {
     std::vector<std::string> out;
     std::vector<v1::Delivery> deliveries;
     const std::vector<v1::Message> published =
-        *h_.queries.ListMessages(0, {v1::MESSAGE_STATE_PUBLISHED});
+        h_.queries.ListMessages(0, {v1::MESSAGE_STATE_PUBLISHED})->items;
     for (const v1::Message& m : published) {
       for (v1::Delivery& d : h_.Read<std::vector<v1::Delivery>>(
                [&](StoreReader& r) { return r.ListDeliveries(m.id(), 0); })) {
@@ -150,7 +150,9 @@ class PublicSurfacesTest : public ::testing::Test {
     return out;
   }
 
-  int64_t IncidentId() { return h_.queries.ListIncidents(true)->front().id(); }
+  int64_t IncidentId() {
+    return h_.queries.ListIncidents(true)->items.front().id();
+  }
 
   void ExpectNowhere(const std::string& text) {
     for (const auto& [path, body] : PublicDocuments()) {
@@ -200,7 +202,7 @@ TEST_F(PublicSurfacesTest, AlertAndNoteTextIsPublicOnlyOnceApproved) {
 
   // A person approves text that holds it: now it is public, in the body
   // they approved and not as the incident's name.
-  std::vector<v1::Message> waiting = *h_.queries.ListMessages(id, {});
+  std::vector<v1::Message> waiting = h_.queries.ListMessages(id, {})->items;
   const auto resolution =
       std::find_if(waiting.begin(), waiting.end(), [](const v1::Message& m) {
         return m.kind() == v1::MESSAGE_KIND_RESOLUTION;
@@ -258,7 +260,7 @@ TEST_F(PublicSurfacesTest, ControlCharactersNeverBreakAPublicFormat) {
   const int64_t id = IncidentId();
   // Drafts come through the renderer, which scrubs; a person's edit does
   // not, and is approved as typed.
-  std::vector<v1::Message> waiting = *h_.queries.ListMessages(id, {});
+  std::vector<v1::Message> waiting = h_.queries.ListMessages(id, {})->items;
   ASSERT_EQ(waiting.size(), 1u);
   EXPECT_FALSE(HasForbiddenCharacters(waiting[0].body()));
   ASSERT_TRUE(h_.workflow

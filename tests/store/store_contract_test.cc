@@ -542,7 +542,7 @@ TYPED_TEST(StoreContractTest, FailedDeliveriesAreListedNewestFirst) {
     if (key[0] == 'f') failed.push_back(id);
   }
   auto list = this->template ReadValue<std::vector<v1::Delivery>>(
-      [&](StoreReader& r) { return r.ListFailedDeliveries(2); });
+      [&](StoreReader& r) { return r.ListFailedDeliveries(0, 2); });
   ASSERT_THAT(list, SizeIs(2));
   EXPECT_EQ(list[0].id(), failed[2]);
   EXPECT_EQ(list[1].id(), failed[1]);
@@ -618,6 +618,100 @@ v1::Subscriber Sub(const std::string& id, std::vector<std::string> components,
   s.set_status(status);
   for (auto& c : components) s.add_component_ids(c);
   return s;
+}
+
+// Every paged list reads only what follows its key, at most its limit, in
+// its order (keyset paging; server/core/paging.h).
+TYPED_TEST(StoreContractTest, PagedListsReadWhatFollowsTheKeyUpToTheLimit) {
+  const absl::Time now = testing::TestEpoch();
+  std::vector<int64_t> incidents, messages, audit, deliveries;
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) -> absl::Status {
+            for (int i = 0; i < 5; ++i) {
+              v1::Incident incident;
+              incident.set_group_key(absl::StrCat("g", i));
+              auto id = t.InsertIncident(incident);
+              if (!id.ok()) return id.status();
+              incidents.push_back(*id);
+              v1::Message m;
+              m.set_incident_id(incidents[0]);
+              m.set_state(i % 2 ? v1::MESSAGE_STATE_DRAFT
+                                : v1::MESSAGE_STATE_PUBLISHED);
+              auto mid = t.InsertMessage(m);
+              if (!mid.ok()) return mid.status();
+              messages.push_back(*mid);
+              v1::AuditEntry e;
+              e.set_incident_id(incidents[0]);
+              auto aid = t.AppendAudit(e);
+              if (!aid.ok()) return aid.status();
+              audit.push_back(*aid);
+              v1::Delivery d = TestFixture::Delivery(absl::StrCat("k", i), now);
+              d.set_state(v1::DELIVERY_STATE_FAILED);
+              auto did = t.InsertDelivery(d);
+              if (!did.ok()) return did.status();
+              deliveries.push_back(*did);
+              if (auto st = t.PutSubscriber(Sub(absl::StrCat("s", i), {"api"}));
+                  !st.ok()) {
+                return st;
+              }
+            }
+            return absl::OkStatus();
+          })
+          .ok());
+  auto ids = [](const auto& rows) {
+    std::vector<int64_t> out;
+    for (const auto& r : rows) out.push_back(r.id());
+    return out;
+  };
+  // Newest first: the two older than the fourth.
+  EXPECT_THAT(ids(this->template ReadValue<std::vector<v1::Incident>>(
+                  [&](StoreReader& r) {
+                    return r.ListIncidents({.include_resolved = true,
+                                            .before_id = incidents[3],
+                                            .limit = 2});
+                  })),
+              ElementsAre(incidents[2], incidents[1]));
+  EXPECT_THAT(
+      ids(this->template ReadValue<std::vector<v1::Message>>(
+          [&](StoreReader& r) {
+            return r.ListMessages({.after_id = messages[0], .limit = 3});
+          })),
+      ElementsAre(messages[1], messages[2], messages[3]));
+  // With states, each state's rows merged in id order before the limit.
+  EXPECT_THAT(
+      ids(this->template ReadValue<std::vector<v1::Message>>(
+          [&](StoreReader& r) {
+            return r.ListMessages({.incident_id = incidents[0],
+                                   .states = {v1::MESSAGE_STATE_DRAFT,
+                                              v1::MESSAGE_STATE_PUBLISHED},
+                                   .after_id = messages[1],
+                                   .limit = 2});
+          })),
+      ElementsAre(messages[2], messages[3]));
+  EXPECT_THAT(ids(this->template ReadValue<std::vector<v1::AuditEntry>>(
+                  [&](StoreReader& r) {
+                    return r.ListAuditPage(incidents[0], audit[2], 5);
+                  })),
+              ElementsAre(audit[3], audit[4]));
+  EXPECT_THAT(ids(this->template ReadValue<std::vector<v1::Delivery>>(
+                  [&](StoreReader& r) {
+                    return r.ListDeliveriesPage(7, deliveries[0], 2);
+                  })),
+              ElementsAre(deliveries[1], deliveries[2]));
+  EXPECT_THAT(ids(this->template ReadValue<std::vector<v1::Delivery>>(
+                  [&](StoreReader& r) {
+                    return r.ListFailedDeliveries(deliveries[3], 2);
+                  })),
+              ElementsAre(deliveries[2], deliveries[1]));
+  std::vector<std::string> subscribers;
+  for (const v1::Subscriber& sub :
+       this->template ReadValue<std::vector<v1::Subscriber>>(
+           [&](StoreReader& r) {
+             return r.ListSubscribers({.after_id = "s1", .limit = 2});
+           })) {
+    subscribers.push_back(sub.id());
+  }
+  EXPECT_THAT(subscribers, ElementsAre("s2", "s3"));
 }
 
 TYPED_TEST(StoreContractTest, SubscribersAreFoundByAccountInIdOrder) {
@@ -1074,11 +1168,12 @@ TEST(SqliteStoreTest, UpgradeFromSchema4MakesStoredSubscribersAnAudience) {
                     })
                     .ok());
   }
-  // Back to schema 4: what migrations 5 to 10 added is gone; the stored
+  // Back to schema 4: what migrations 5 to 11 added is gone; the stored
   // row stays.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX deliveries_by_message_page;"
                          "DROP TRIGGER alerts_counted_on_insert;"
                          "DROP TRIGGER alerts_counted_on_delete;"
                          "DROP TRIGGER alerts_counted_on_move;"
