@@ -777,14 +777,20 @@ class Commands {
     Table t({"ID", "MESSAGE", "RECIPIENT", "CHANNEL", "ADDRESS", "STATE",
              "ATTEMPTS", "LAST ERROR"});
     for (const v1::Delivery& d : resp.deliveries()) {
-      ++by_state[EnumLabel(d.state())];
+      // Waiting for its channel to come back, not for the recipient.
+      const std::string state =
+          d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED &&
+                  d.state() == v1::DELIVERY_STATE_RETRYING
+              ? "waiting"
+              : EnumLabel(d.state());
+      ++by_state[state];
       t.Add({absl::StrCat(d.id()),
              d.message_id() ? absl::StrCat("MSG-", d.message_id()) : "-",
              d.recipient(),
              d.channel() == v1::CHANNEL_KIND_UNSPECIFIED
                  ? "-"
                  : EnumLabel(d.channel()),
-             d.address().empty() ? "-" : d.address(), EnumLabel(d.state()),
+             d.address().empty() ? "-" : d.address(), state,
              absl::StrCat(d.attempts()),
              d.last_error().empty() ? "-" : OneLine(d.last_error(), 60)});
     }
@@ -798,6 +804,62 @@ class Commands {
     if (!resp.next_page_token().empty()) {
       out_ << "More follow; --limit 0 shows them all.\n";
     }
+    return kExitOk;
+  }
+
+  // Queues failed deliveries again: `message`'s, or with `failed` every
+  // failed one, optionally queued since `since` (RFC 3339, or a duration
+  // ago) or last tried on `channel`.
+  int RetryDeliveries(const std::string& message, bool failed,
+                      const std::string& since, const std::string& channel) {
+    if (failed == !message.empty()) {
+      err_ << "herald deliveries retry: name a message (MSG-40) or pass "
+              "--failed\n";
+      return kExitUsage;
+    }
+    if (!failed && (!since.empty() || !channel.empty())) {
+      err_ << "herald deliveries retry: --since and --channel go with "
+              "--failed\n";
+      return kExitUsage;
+    }
+    v1::RetryDeliveriesRequest req;
+    req.set_message(message);
+    req.set_failed(failed);
+    if (!since.empty()) {
+      absl::Time t;
+      std::string err;
+      absl::Duration ago;
+      if (absl::ParseDuration(since, &ago) && ago >= absl::ZeroDuration()) {
+        t = absl::Now() - ago;
+      } else if (!absl::ParseTime(absl::RFC3339_full, since, &t, &err)) {
+        err_ << "herald deliveries retry: --since: expected an RFC 3339 time "
+                "(2026-11-24T03:00:00Z) or a duration ago (2h), got \""
+             << since << "\"\n";
+        return kExitUsage;
+      }
+      req.mutable_since()->set_seconds(absl::ToUnixSeconds(t));
+    }
+    if (!channel.empty()) {
+      v1::ChannelKind kind;
+      if (!ParseEnumLabel(absl::AsciiStrToLower(channel), &kind)) {
+        err_ << "herald deliveries retry: --channel: expected email, webhook, "
+                "slack or sms, got \""
+             << channel << "\"\n";
+        return kExitUsage;
+      }
+      req.set_channel(kind);
+    }
+    v1::RetryDeliveriesResponse resp;
+    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+          return s.messages->RetryDeliveries(&c, req, &resp);
+        })) {
+      return rc;
+    }
+    if (json()) return PrintJson(resp, out_), kExitOk;
+    out_ << resp.requeued() << " failed deliveries queued again"
+         << (resp.requeued() > 0 ? "; each recipient gets it at most once more "
+                                   "(same idempotency key).\n"
+                                 : ".\n");
     return kExitOk;
   }
 
@@ -1739,7 +1801,24 @@ int Run(int argc, const char* const* argv, const Connector& connect,
                    "show at most this many (0: all; default: 100 with "
                    "--failed, all for a message)")
       ->check(CLI::NonNegativeNumber);
+  std::string retry_since, retry_channel;
+  auto* retry = deliveries->add_subcommand(
+      "retry",
+      "Queue failed deliveries again: a message's, or every failed one "
+      "(comms, comms_lead, admin)");
+  retry->add_option("MESSAGE", message, "message id, e.g. MSG-40");
+  retry->add_flag("--failed", failed_only, "every failed delivery");
+  retry->add_option("--since", retry_since,
+                    "with --failed: only those queued since then (RFC 3339, "
+                    "or a duration ago: 2h)");
+  retry->add_option("--channel", retry_channel,
+                    "with --failed: only those that failed on this channel "
+                    "(email, webhook, slack, sms)");
+  retry->callback([&] {
+    rc = cmd.RetryDeliveries(message, failed_only, retry_since, retry_channel);
+  });
   deliveries->callback([&] {
+    if (retry->parsed()) return;  // `deliveries retry` ran instead
     const int limit = deliveries_limit >= 0 ? deliveries_limit
                       : failed_only         ? 100
                                             : 0;

@@ -251,6 +251,12 @@ int Run(const Flags& flags) {
                   absl::Seconds(config.smtp().timeout_seconds())},
       clock);
   HttpChannel http_channel(HttpChannelOptions{tuning.http_timeout}, clock);
+  // The SMS gateway and Slack serve every recipient: their outages are the
+  // channel's, not a recipient's.
+  HttpChannel provider_channel(
+      HttpChannelOptions{.timeout = tuning.http_timeout,
+                         .shared_endpoint = true},
+      clock);
   DeliveryComposer composer(
       drafter, *org,
       ComposerOptions{server.public_url(),
@@ -264,8 +270,8 @@ int Run(const Flags& flags) {
                  composer,
                  {{v1::CHANNEL_KIND_EMAIL, &smtp},
                   {v1::CHANNEL_KIND_WEBHOOK, &http_channel},
-                  {v1::CHANNEL_KIND_SLACK, &http_channel},
-                  {v1::CHANNEL_KIND_SMS, &http_channel}},
+                  {v1::CHANNEL_KIND_SLACK, &provider_channel},
+                  {v1::CHANNEL_KIND_SMS, &provider_channel}},
                  metrics,
                  RetryPolicy{tuning.max_attempts_per_contact, tuning.retry_base,
                              tuning.retry_cap},
@@ -273,7 +279,8 @@ int Run(const Flags& flags) {
                    absl::MutexLock lock(&rng_mu);
                    return std::uniform_real_distribution<double>(0, 1)(rng);
                  },
-                 &events});
+                 &events,
+                 ChannelHealthOptions{.patience = tuning.channel_patience}});
   if (absl::StatusOr<int> n = outbox.RecoverInterrupted(); !n.ok()) {
     return Fail(n.status());
   } else if (*n > 0) {

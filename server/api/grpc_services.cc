@@ -310,6 +310,42 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ListAudit(
                 });
 }
 
+grpc::ServerUnaryReactor* MessageServiceImpl::RetryDeliveries(
+    grpc::CallbackServerContext* ctx, const v1::RetryDeliveriesRequest* req,
+    v1::RetryDeliveriesResponse* resp) {
+  return Handle(
+      ctx, deps_, Permission::kRetryDeliveries,
+      [&](const Caller& caller) -> absl::Status {
+        if (req->failed() == !req->message().empty()) {
+          return absl::InvalidArgumentError(
+              "name a message, or ask for every failed delivery; not both");
+        }
+        CommsWorkflow::RetryFilter filter;
+        if (!req->failed()) {
+          if (req->has_since() ||
+              req->channel() != v1::CHANNEL_KIND_UNSPECIFIED) {
+            return absl::InvalidArgumentError(
+                "since and channel go with failed, not with a message");
+          }
+          absl::StatusOr<int64_t> id = MessageId(req->message());
+          if (!id.ok()) return id.status();
+          filter.message_id = *id;
+        }
+        if (req->has_since()) filter.since = FromProtoTime(req->since());
+        if (!v1::ChannelKind_IsValid(req->channel())) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("channel: unknown channel ", req->channel()));
+        }
+        filter.channel = req->channel();
+        absl::StatusOr<int> requeued =
+            deps_.workflow.RetryFailedDeliveries(caller, filter);
+        if (!requeued.ok()) return requeued.status();
+        resp->set_requeued(*requeued);
+        if (*requeued > 0 && deps_.on_published) deps_.on_published();
+        return absl::OkStatus();
+      });
+}
+
 grpc::ServerUnaryReactor* MessageServiceImpl::ListDeliveries(
     grpc::CallbackServerContext* ctx, const v1::ListDeliveriesRequest* req,
     v1::ListDeliveriesResponse* resp) {

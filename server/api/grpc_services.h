@@ -105,6 +105,9 @@ class MessageServiceImpl final : public v1::MessageService::CallbackService {
   grpc::ServerUnaryReactor* ListDeliveries(
       grpc::CallbackServerContext* ctx, const v1::ListDeliveriesRequest* req,
       v1::ListDeliveriesResponse* resp) override;
+  grpc::ServerUnaryReactor* RetryDeliveries(
+      grpc::CallbackServerContext* ctx, const v1::RetryDeliveriesRequest* req,
+      v1::RetryDeliveriesResponse* resp) override;
   grpc::ServerUnaryReactor* GetInbox(grpc::CallbackServerContext* ctx,
                                      const v1::GetInboxRequest* req,
                                      v1::GetInboxResponse* resp) override;

@@ -30,6 +30,8 @@ absl::string_view PermissionName(Permission p) {
       return "schedule maintenance";
     case Permission::kReadDeliveries:
       return "read deliveries";
+    case Permission::kRetryDeliveries:
+      return "retry deliveries";
     case Permission::kManageSubscribers:
       return "manage subscribers";
     case Permission::kApproveCredits:
@@ -63,6 +65,7 @@ std::set<v1::Role> RolesGranting(Permission p) {
     case Permission::kBackup:
       return {v1::ROLE_ADMIN};
     case Permission::kReadDeliveries:
+    case Permission::kRetryDeliveries:
     case Permission::kManageSubscribers:
       return {v1::ROLE_COMMS, v1::ROLE_COMMS_LEAD, v1::ROLE_ADMIN};
   }

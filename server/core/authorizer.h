@@ -35,6 +35,7 @@ enum class Permission {
   kManageRota,           // create and delete rota overrides
   kScheduleMaintenance,  // announce and cancel maintenance
   kReadDeliveries,       // who was sent what, with their addresses
+  kRetryDeliveries,      // queue failed deliveries again
   kManageSubscribers,    // customers' contact details: list, add, remove
   kApproveCredits,     // let an apology offer credits above a rota's authority
   kPublishPostmortem,  // attach the public postmortem to an incident

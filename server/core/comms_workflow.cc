@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "herald/enum_labels.h"
 #include "server/base/text.h"
+#include "server/core/log.h"
 #include "server/core/message_records.h"
 #include "server/core/open_incident.h"
 #include "server/core/proto_time.h"
@@ -538,6 +539,93 @@ absl::StatusOr<v1::Message> CommsWorkflow::Reject(
   deps_.Emit(out.incident_id(), "rejected", caller.person_id, reason,
              out.ref());
   return out;
+}
+
+absl::StatusOr<int> CommsWorkflow::RetryFailedDeliveries(
+    const Caller& caller, const RetryFilter& filter) const {
+  const absl::Time now = deps_.clock.Now();
+  int requeued = 0;
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    requeued = 0;
+    std::vector<v1::Delivery> failed;
+    if (filter.message_id != 0) {
+      if (auto m = txn.GetMessage(filter.message_id); !m.ok()) {
+        return m.status();
+      }
+      absl::StatusOr<std::vector<v1::Delivery>> all =
+          txn.ListDeliveries(filter.message_id, 0);
+      if (!all.ok()) return all.status();
+      for (v1::Delivery& d : *all) {
+        if (d.state() == v1::DELIVERY_STATE_FAILED) {
+          failed.push_back(std::move(d));
+        }
+      }
+    } else {
+      for (int64_t before = 0;;) {  // newest first, a page at a time
+        absl::StatusOr<std::vector<v1::Delivery>> page =
+            txn.ListFailedDeliveries(before, 1000);
+        if (!page.ok()) return page.status();
+        if (page->empty()) break;
+        before = page->back().id();
+        for (v1::Delivery& d : *page) {
+          if (FromProtoTime(d.created_at()) < filter.since) continue;
+          if (filter.channel != v1::CHANNEL_KIND_UNSPECIFIED &&
+              d.channel() != filter.channel) {
+            continue;
+          }
+          failed.push_back(std::move(d));
+        }
+      }
+    }
+    // message id -> (incident id, how many), for the audit log.
+    std::map<int64_t, std::pair<int64_t, int>> retried;
+    for (v1::Delivery& d : failed) {
+      if (!d.unreadable().empty()) continue;  // it would only fail again
+      d.set_state(v1::DELIVERY_STATE_QUEUED);
+      d.set_contact_index(0);
+      d.set_contact_attempts(0);
+      d.set_waiting_on(v1::CHANNEL_KIND_UNSPECIFIED);
+      *d.mutable_next_attempt_at() = ToProtoTime(now);
+      if (absl::Status st = txn.UpdateDelivery(d); !st.ok()) return st;
+      auto& [incident_id, count] = retried[d.message_id()];
+      incident_id = d.incident_id();
+      ++count;
+      ++requeued;
+    }
+    for (const auto& [message_id, what] : retried) {
+      const std::string detail =
+          absl::StrCat(what.second, " failed deliveries queued again");
+      if (message_id != 0) {
+        absl::StatusOr<v1::Message> m = txn.GetMessage(message_id);
+        if (!m.ok()) return m.status();
+        if (absl::Status st =
+                AuditMessage(txn, *m, caller.person_id, "retried", detail, now);
+            !st.ok()) {
+          return st;
+        }
+        continue;
+      }
+      v1::AuditEntry e;  // staff notices belong to no message
+      e.set_incident_id(what.first);
+      e.set_actor_id(caller.person_id);
+      e.set_action("retried");
+      e.set_detail(
+          absl::StrCat(what.second, " failed staff notices queued again"));
+      *e.mutable_at() = ToProtoTime(now);
+      if (auto id = txn.AppendAudit(e); !id.ok()) return id.status();
+    }
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(s) && filter.message_id != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no message ", MessageRef(filter.message_id)));
+  }
+  if (!s.ok()) return s;
+  if (requeued > 0) {
+    LogInfo("failed deliveries queued again",
+            {{"count", absl::StrCat(requeued)}, {"by", caller.person_id}});
+  }
+  return requeued;
 }
 
 }  // namespace herald

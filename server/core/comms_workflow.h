@@ -114,6 +114,21 @@ class CommsWorkflow {
                                      int32_t expected_version,
                                      const std::string& reason);
 
+  // Which failed deliveries to queue again: those of one message, or (with
+  // message_id 0) every failed one, optionally only those queued at or
+  // after `since` or last tried on `channel`.
+  struct RetryFilter {
+    int64_t message_id = 0;
+    absl::Time since = absl::InfinitePast();
+    v1::ChannelKind channel = v1::CHANNEL_KIND_UNSPECIFIED;
+  };
+  // Queues the failed deliveries `filter` names again, each from its
+  // recipient's first contact with the same idempotency keys, and records
+  // the retry in each message's audit log (staff notices: the incident's).
+  // Returns how many were queued. NotFound for an unknown message.
+  absl::StatusOr<int> RetryFailedDeliveries(const Caller& caller,
+                                            const RetryFilter& filter) const;
+
  private:
   // Comms leads approve anything; the incident's point person approves the
   // message kinds their rota's authority scope lists. PermissionDenied

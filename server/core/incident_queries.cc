@@ -133,6 +133,14 @@ void AddReach(const v1::Message& message,
       case v1::DELIVERY_STATE_CANCELLED:
         reach.set_cancelled(reach.cancelled() + 1);
         break;
+      case v1::DELIVERY_STATE_RETRYING:
+        if (d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED) {
+          reach.set_waiting(reach.waiting() + 1);
+          reach.set_outage(
+              std::string(absl::StripPrefix(d.last_error(), "waiting: ")));
+        }
+        reach.set_pending(reach.pending() + 1);
+        break;
       default:
         reach.set_pending(reach.pending() + 1);
     }

@@ -72,6 +72,11 @@ HeraldMetrics::HeraldMetrics(prometheus::Registry& registry)
                         "Deliveries that failed on every contact of their "
                         "recipient.")
               .Add({})),
+      channel_up(prometheus::BuildGauge()
+                     .Name("herald_channel_up")
+                     .Help("1 while a delivery channel answers, 0 while it "
+                           "is down and its deliveries wait, by channel.")
+                     .Register(registry)),
       outbox_depth(OneGauge(registry, "herald_outbox_deliveries",
                             "Deliveries queued, retrying or being sent.")),
       outbox_oldest_age_seconds(OneGauge(

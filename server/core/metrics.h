@@ -25,7 +25,7 @@ struct HeraldMetrics {
   prometheus::Counter& WebhooksRejected(absl::string_view reason);
 
   // Sends by channel ("email", "webhook", "slack", "sms") and result
-  // ("delivered", "retry", "rejected", "gone").
+  // ("delivered", "retry", "rejected", "gone", "channel_down").
   prometheus::Counter& Deliveries(absl::string_view channel,
                                   absl::string_view result);
 
@@ -52,6 +52,9 @@ struct HeraldMetrics {
   prometheus::Counter& delivery_fallbacks;
   // Recipients no contact reached: `herald deliveries --failed` lists them.
   prometheus::Counter& recipients_unreached;
+  // 1 while a delivery channel answers, 0 while it is down and its
+  // deliveries wait (ChannelHealth), by channel.
+  prometheus::Family<prometheus::Gauge>& channel_up;
   // Deliveries queued, retrying or being sent, and how long the oldest of
   // them has waited since it was queued.
   prometheus::Gauge& outbox_depth;

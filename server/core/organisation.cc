@@ -335,6 +335,12 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   if (delivery.retry_cap < delivery.retry_base) {
     return FieldError("delivery.retry_cap", "must not be below retry_base");
   }
+  if (auto st = ParsePositiveDuration("delivery.channel_patience",
+                                      dc.channel_patience(), "10m",
+                                      &delivery.channel_patience);
+      !st.ok()) {
+    return st;
+  }
   if (dc.http_timeout_seconds() < 0) {
     return FieldError("delivery.http_timeout_seconds",
                       "expected seconds (0: default 10)");

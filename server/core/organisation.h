@@ -25,6 +25,7 @@ struct DeliverySettings {
   absl::Duration retry_base = absl::Seconds(5);
   absl::Duration retry_cap = absl::Minutes(10);
   absl::Duration http_timeout = absl::Seconds(10);
+  absl::Duration channel_patience = absl::Minutes(10);
 };
 
 // Self-service subscription, from `self_service` in the config.

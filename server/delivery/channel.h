@@ -31,13 +31,17 @@ struct Outgoing {
   std::string unsubscribe_url;
 };
 
-// What a receiver made of one send.
+// What a receiver made of one send. kChannelDown says nothing about the
+// recipient: the channel itself failed (the SMTP relay is unreachable, a
+// gateway every recipient shares answered 5xx), and the send is not counted
+// against them (ChannelHealth).
 struct SendResult {
   enum class Outcome {
-    kDelivered,  // accepted
-    kRetry,      // may pass later: network trouble, 429, 5xx, SMTP 4xx
-    kRejected,   // will never pass on this contact: other 4xx, SMTP 5xx
-    kGone,       // HTTP 410: the endpoint is gone; disable the contact
+    kDelivered,    // accepted
+    kRetry,        // this contact may accept later: its endpoint's 5xx, 429
+    kRejected,     // will never pass on this contact: other 4xx, SMTP 5xx
+    kGone,         // HTTP 410: the endpoint is gone; disable the contact
+    kChannelDown,  // the channel, not the recipient, failed
   };
   Outcome outcome = Outcome::kDelivered;
   std::string error;  // what went wrong, never with secrets
@@ -54,6 +58,9 @@ struct SendResult {
   }
   static SendResult Gone(std::string error) {
     return {Outcome::kGone, std::move(error), absl::ZeroDuration()};
+  }
+  static SendResult ChannelDown(std::string error) {
+    return {Outcome::kChannelDown, std::move(error), absl::ZeroDuration()};
   }
   bool delivered() const { return outcome == Outcome::kDelivered; }
 };

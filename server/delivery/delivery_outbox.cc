@@ -44,7 +44,39 @@ int NextContact(const Recipient& r, int from) {
 
 }  // namespace
 
-DeliveryOutbox::DeliveryOutbox(OutboxDeps deps) : deps_(std::move(deps)) {}
+namespace {
+
+std::vector<v1::ChannelKind> Kinds(
+    const std::map<v1::ChannelKind, Channel*>& channels) {
+  std::vector<v1::ChannelKind> out;
+  for (const auto& [kind, channel] : channels) {
+    if (channel != nullptr) out.push_back(kind);
+  }
+  return out;
+}
+
+const char* ResultLabel(SendResult::Outcome outcome) {
+  switch (outcome) {
+    case SendResult::Outcome::kDelivered:
+      return "delivered";
+    case SendResult::Outcome::kRetry:
+      return "retry";
+    case SendResult::Outcome::kRejected:
+      return "rejected";
+    case SendResult::Outcome::kGone:
+      return "gone";
+    case SendResult::Outcome::kChannelDown:
+      return "channel_down";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+DeliveryOutbox::DeliveryOutbox(OutboxDeps deps)
+    : deps_(std::move(deps)),
+      health_(deps_.channel_health, deps_.metrics.channel_up,
+              Kinds(deps_.channels)) {}
 
 absl::StatusOr<int> DeliveryOutbox::RecoverInterrupted() {
   int n = 0;
@@ -171,20 +203,27 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
     SendResult result = a.retry ? SendResult::Retry(a.settled_why)
                                 : SendResult::Rejected(a.settled_why);
     if (a.outgoing.has_value()) {
-      auto channel = deps_.channels.find(a.outgoing->channel);
-      result = channel == deps_.channels.end() || channel->second == nullptr
-                   ? SendResult::Rejected(
-                         absl::StrCat("no ", EnumLabel(a.outgoing->channel),
-                                      " channel is configured"))
-                   : channel->second->Send(*a.outgoing);
-      deps_.metrics
-          .Deliveries(EnumLabel(a.outgoing->channel),
-                      result.delivered() ? "delivered"
-                      : result.outcome == SendResult::Outcome::kRetry ? "retry"
-                      : result.outcome == SendResult::Outcome::kGone
-                          ? "gone"
-                          : "rejected")
-          .Increment();
+      const v1::ChannelKind kind = a.outgoing->channel;
+      auto channel = deps_.channels.find(kind);
+      if (channel == deps_.channels.end() || channel->second == nullptr) {
+        result = SendResult::Rejected(
+            absl::StrCat("no ", EnumLabel(kind), " channel is configured"));
+      } else {
+        ChannelHealth::Verdict verdict = health_.Check(kind, deps_.clock.Now());
+        if (!verdict.send) {
+          if (auto st = Wait(a, verdict); !st.ok()) return st;
+          continue;
+        }
+        result = channel->second->Send(*a.outgoing);
+        deps_.metrics.Deliveries(EnumLabel(kind), ResultLabel(result.outcome))
+            .Increment();
+        if (result.outcome == SendResult::Outcome::kChannelDown) {
+          verdict = health_.Failed(kind, deps_.clock.Now(), result.error);
+          if (auto st = Wait(a, verdict); !st.ok()) return st;
+          continue;
+        }
+        if (auto st = ChannelAnswered(kind); !st.ok()) return st;
+      }
     }
     if (auto st = Record(a, result); !st.ok()) return st;
   }
@@ -211,10 +250,57 @@ absl::Status DeliveryOutbox::Release(std::vector<v1::Delivery> unsent) {
   });
 }
 
+absl::Status DeliveryOutbox::ChannelAnswered(v1::ChannelKind channel) {
+  const absl::Time now = deps_.clock.Now();
+  if (!health_.Answered(channel, now)) return absl::OkStatus();
+  return deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    absl::StatusOr<int> released = txn.ReleaseWaitingDeliveries(channel, now);
+    if (!released.ok()) return released.status();
+    LogInfo(
+        "deliveries that waited for the channel are due now",
+        {{"channel", EnumLabel(channel)}, {"count", absl::StrCat(*released)}});
+    return absl::OkStatus();
+  });
+}
+
+absl::Status DeliveryOutbox::Wait(Attempt& a,
+                                  const ChannelHealth::Verdict& verdict) {
+  v1::Delivery& d = a.delivery;
+  const absl::Time now = deps_.clock.Now();
+  // Not an attempt on the recipient: undo what Claim counted.
+  d.set_attempts(std::max(0, d.attempts() - 1));
+  d.set_contact_attempts(std::max(0, d.contact_attempts() - 1));
+  const std::string outage =
+      absl::StrCat(EnumLabel(d.channel()), " unreachable since ",
+                   FormatUtc(verdict.down_since), ": ", verdict.error);
+  const absl::Time patience_ends =
+      verdict.down_since + health_.options().patience;
+  const int next = NextContact(a.recipient, d.contact_index() + 1);
+  if (next >= 0 && now >= patience_ends) {
+    d.set_state(v1::DELIVERY_STATE_QUEUED);
+    d.set_contact_index(next);
+    d.set_contact_attempts(0);
+    d.set_waiting_on(v1::CHANNEL_KIND_UNSPECIFIED);
+    *d.mutable_next_attempt_at() = ToProtoTime(now);
+    d.set_last_error(absl::StrCat(outage, "; moved on to the next contact"));
+    deps_.metrics.delivery_fallbacks.Increment();
+  } else {
+    d.set_state(v1::DELIVERY_STATE_RETRYING);
+    d.set_waiting_on(d.channel());
+    *d.mutable_next_attempt_at() =
+        ToProtoTime(next >= 0 ? std::min(verdict.retry_at, patience_ends)
+                              : verdict.retry_at);
+    d.set_last_error(absl::StrCat("waiting: ", outage));
+  }
+  return deps_.store.Write(
+      [&](StoreTxn& txn) { return txn.UpdateDelivery(d); });
+}
+
 absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
   v1::Delivery& d = a.delivery;
   const absl::Time now = deps_.clock.Now();
   bool disable_contact = false;
+  d.set_waiting_on(v1::CHANNEL_KIND_UNSPECIFIED);
   if (a.settled.has_value()) {
     d.set_state(*a.settled);
     d.set_last_error(a.settled_why);

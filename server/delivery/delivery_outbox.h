@@ -10,6 +10,12 @@
 //               (which also disables it for every later delivery)
 //   failed      no contact is left
 //   cancelled   the subscriber unsubscribed before it went out
+// A channel that is down (SendResult::kChannelDown: the SMTP relay is
+// unreachable, a shared gateway answers 5xx) uses up no recipient's
+// attempts: its deliveries are `retrying` with `waiting_on` set, one at a
+// time probes it (ChannelHealth), and all are due again the moment it
+// answers. Past the channel's patience a waiting delivery moves on to the
+// recipient's next contact; one who has no other waits on.
 // A crash leaves claimed deliveries in `sending`; RecoverInterrupted() puts
 // them back in the queue. A clean stop (StopSending) leaves none there: each
 // pass finishes the send under way and puts the rest of its claim back. Only a
@@ -30,6 +36,7 @@
 #include "server/core/event_hub.h"
 #include "server/core/metrics.h"
 #include "server/delivery/channel.h"
+#include "server/delivery/channel_health.h"
 #include "server/delivery/delivery_composer.h"
 #include "server/store/store.h"
 
@@ -54,6 +61,9 @@ struct OutboxDeps {
   std::function<double()> random;
   // Live watchers are told of each outcome; may be null.
   EventHub* events = nullptr;
+  // When a channel counts as down, how it is probed, and how long its
+  // deliveries wait before trying the recipient's next contact.
+  ChannelHealthOptions channel_health;
 };
 
 class DeliveryOutbox {
@@ -85,11 +95,19 @@ class DeliveryOutbox {
   absl::StatusOr<std::vector<v1::Delivery>> Claim(int batch);
   Attempt Prepare(StoreReader& reader, v1::Delivery delivery) const;
   absl::Status Record(Attempt& attempt, const SendResult& result);
+  // The attempt's channel is down (`verdict`): puts the delivery back to
+  // wait for it without counting the attempt, or past the channel's
+  // patience moves it on to the recipient's next contact.
+  absl::Status Wait(Attempt& attempt, const ChannelHealth::Verdict& verdict);
+  // After a send that reached `channel`: if it was down until now, makes
+  // what waited for it due.
+  absl::Status ChannelAnswered(v1::ChannelKind channel);
   // Returns claimed, unsent deliveries to `queued`, as if never claimed.
   absl::Status Release(std::vector<v1::Delivery> unsent);
   void Announce(const v1::Delivery& delivery, absl::Time now) const;
 
   OutboxDeps deps_;
+  ChannelHealth health_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -43,7 +43,7 @@ SendResult HttpChannel::Send(const Outgoing& request) {
 
   CurlPool::Handle handle = curls_.Take();
   CURL* curl = handle.get();
-  if (curl == nullptr) return SendResult::Retry("curl_easy_init failed");
+  if (curl == nullptr) return SendResult::ChannelDown("curl_easy_init failed");
   curl_slist* headers = nullptr;
   for (const std::string& line : lines) {
     headers = curl_slist_append(headers, line.c_str());
@@ -69,14 +69,18 @@ SendResult HttpChannel::Send(const Outgoing& request) {
   curl_slist_free_all(headers);
 
   if (rc != CURLE_OK) {
-    return SendResult::Retry(absl::StrCat(
-        "POST ", where, ": ", error[0] ? error : curl_easy_strerror(rc)));
+    std::string detail = absl::StrCat(
+        "POST ", where, ": ", error[0] ? error : curl_easy_strerror(rc));
+    return options_.shared_endpoint ? SendResult::ChannelDown(std::move(detail))
+                                    : SendResult::Retry(std::move(detail));
   }
   if (status >= 200 && status < 300) return SendResult::Delivered();
   const std::string detail = absl::StrCat("POST ", where, ": HTTP ", status);
   if (status == 410) return SendResult::Gone(detail);
   if (status == 408 || status == 429 || status >= 500) {
-    return SendResult::Retry(detail, absl::Seconds(retry_after));
+    return options_.shared_endpoint
+               ? SendResult::ChannelDown(detail)
+               : SendResult::Retry(detail, absl::Seconds(retry_after));
   }
   if (status >= 300 && status < 400) {
     return SendResult::Rejected(

@@ -8,6 +8,9 @@
 //   408, 429, 5xx           retried, after the receiver's Retry-After if any
 //   other 3xx and 4xx       rejected (redirects are not followed)
 //   network trouble         retried
+// With `shared_endpoint` (the SMS gateway, Slack: one provider for every
+// recipient), network trouble, 408, 429 and 5xx are the channel's:
+// kChannelDown, and no recipient's attempt is used up.
 // Errors name the URL's scheme and host only: paths often carry tokens.
 // Thread-safe: concurrent sends each use a connection of their own.
 #ifndef HERALD_SERVER_DELIVERY_HTTP_CHANNEL_H_
@@ -25,6 +28,7 @@ namespace herald {
 struct HttpChannelOptions {
   absl::Duration timeout = absl::Seconds(10);
   std::string user_agent = "herald";
+  bool shared_endpoint = false;  // see above
 };
 
 class HttpChannel final : public Channel {

@@ -78,13 +78,13 @@ SendResult SmtpChannel::Send(const Outgoing& delivery) {
   const SmtpOptions& o = impl_->options;
   if (!IsHeaderSafeAddress(o.from)) {
     // The configuration's fault, not the recipient's: wait for a fix.
-    return SendResult::Retry(
+    return SendResult::ChannelDown(
         absl::StrCat("smtp.from \"", ScrubText(o.from, /*keep_newlines=*/false),
                      "\" is not an email address"));
   }
   CurlPool::Handle handle = impl_->curls.Take();
   CURL* curl = handle.get();
-  if (curl == nullptr) return SendResult::Retry("curl_easy_init failed");
+  if (curl == nullptr) return SendResult::ChannelDown("curl_easy_init failed");
 
   const std::string from = absl::StrCat("<", o.from, ">");
   const std::string rcpt = absl::StrCat("<", delivery.address, ">");
@@ -142,8 +142,14 @@ SendResult SmtpChannel::Send(const Outgoing& delivery) {
       absl::StrCat("smtp ", UrlForErrors(o.url), ": ",
                    error[0] ? error : curl_easy_strerror(rc),
                    response ? absl::StrCat(" (reply ", response, ")") : "");
-  // 5xx replies are permanent (the server refused this message); anything
-  // else, including 4xx and network trouble, may pass on a later attempt.
+  // No reply at all (refused, unreachable, TLS), 421 (the relay is closing
+  // the connection), a timeout, or a login refused: the relay is the
+  // trouble, not this recipient. Otherwise a 5xx is permanent (the relay
+  // refused this message or mailbox), and a 4xx may pass later.
+  if (response == 0 || response == 421 || rc == CURLE_OPERATION_TIMEDOUT ||
+      rc == CURLE_LOGIN_DENIED) {
+    return SendResult::ChannelDown(detail);
+  }
   if (response >= 500 && response < 600) return SendResult::Rejected(detail);
   return SendResult::Retry(detail);
 }

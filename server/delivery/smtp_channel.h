@@ -6,6 +6,9 @@
 // Every header written from data goes through email_headers.h: no control
 // character reaches it, non-ASCII text is RFC 2047-encoded, long ones are
 // folded; an address that is not plain printable ASCII is refused.
+// A relay that does not answer, answers 421, times out or refuses the login
+// is kChannelDown (the relay's trouble, not the recipient's); a 5xx is a
+// rejection, a 4xx a retry.
 // Thread-safe: concurrent sends each use a connection of their own, and idle
 // connections are kept for reuse.
 #ifndef HERALD_SERVER_DELIVERY_SMTP_CHANNEL_H_

@@ -528,6 +528,10 @@ PageReply IncidentPage(const ConsoleView& view, absl::string_view ref,
       if (r.cancelled() > 0) {
         channel.values["cancelled"] = absl::StrCat(r.cancelled());
       }
+      if (r.waiting() > 0) {
+        channel.values["waiting"] = absl::StrCat(r.waiting());
+        channel.values["outage"] = r.outage();
+      }
       row.lists["reach"].push_back(std::move(channel));
       delivered += r.delivered();
       total += r.delivered() + r.pending() + r.failed() + r.cancelled();

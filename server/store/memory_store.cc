@@ -639,6 +639,18 @@ class MemoryTxn final : public StoreTxn {
     }
     return n;
   }
+  absl::StatusOr<int> ReleaseWaitingDeliveries(v1::ChannelKind channel,
+                                               absl::Time now) override {
+    int n = 0;
+    for (auto& [id, d] : s_.deliveries) {
+      if (d.state() == v1::DELIVERY_STATE_RETRYING &&
+          d.waiting_on() == channel) {
+        *d.mutable_next_attempt_at() = ToProtoTime(now);
+        ++n;
+      }
+    }
+    return n;
+  }
 
  private:
   template <typename T>

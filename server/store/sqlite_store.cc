@@ -193,6 +193,12 @@ END;
     R"sql(
 CREATE INDEX deliveries_by_message_page ON deliveries(message_id, id);
 )sql",
+    // Deliveries waiting for a channel that is down, sent as soon as it is
+    // back (the channel kind; 0: not waiting).
+    R"sql(
+ALTER TABLE deliveries ADD COLUMN waiting_on INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX deliveries_waiting ON deliveries(waiting_on) WHERE waiting_on <> 0;
+)sql",
 };
 // A database older than this has subscribers whose queryable columns
 // (email, status, account, subscriptions) only their stored rows can fill:
@@ -1209,13 +1215,26 @@ class SqliteTxn final : public StoreTxn {
   absl::Status UpdateDelivery(const v1::Delivery& delivery) override {
     Statement s(db_,
                 "UPDATE deliveries SET state = ?, next_attempt_at = ?, body = "
-                "? WHERE id = ?");
+                "?, waiting_on = ? WHERE id = ?");
     s.Bind(1, int64_t{delivery.state()})
         .Bind(2, Micros(delivery.next_attempt_at()))
         .BindProto(3, delivery)
-        .Bind(4, delivery.id());
+        .Bind(4, int64_t{delivery.waiting_on()})
+        .Bind(5, delivery.id());
     if (auto st = s.Run(); !st.ok()) return st;
     return RequireChange(db_->db, absl::StrCat("no delivery ", delivery.id()));
+  }
+  absl::StatusOr<int> ReleaseWaitingDeliveries(v1::ChannelKind channel,
+                                               absl::Time now) override {
+    // The column wins over the body's next_attempt_at (DeliveryRow).
+    Statement s(db_,
+                "UPDATE deliveries SET next_attempt_at = ? WHERE waiting_on = "
+                "? AND waiting_on <> 0 AND state = ?");  // deliveries_waiting
+    s.Bind(1, absl::ToUnixMicros(now))
+        .Bind(2, int64_t{channel})
+        .Bind(3, int64_t{v1::DELIVERY_STATE_RETRYING});
+    if (auto st = s.Run(); !st.ok()) return st;
+    return static_cast<int>(sqlite3_changes64(db_->db));
   }
   absl::StatusOr<int> RequeueInterruptedDeliveries() override {
     Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,

@@ -267,6 +267,10 @@ class StoreTxn : public StoreReader {
   // Puts deliveries left in `sending` by a crash back to `queued`; returns how
   // many.
   virtual absl::StatusOr<int> RequeueInterruptedDeliveries() = 0;
+  // Makes every retrying delivery that waits for `channel` to come back
+  // (Delivery.waiting_on) due at `now`. Returns how many.
+  virtual absl::StatusOr<int> ReleaseWaitingDeliveries(v1::ChannelKind channel,
+                                                       absl::Time now) = 0;
 };
 
 class Store {

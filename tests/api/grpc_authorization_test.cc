@@ -43,6 +43,8 @@ const std::map<std::string, std::set<std::string>>& AllowedPeople() {
            {"alice", "bob", "carol", "dave", "erin"}},
           {"/herald.v1.MessageService/ListDeliveries",
            {"bob", "carol", "dave", "erin"}},
+          {"/herald.v1.MessageService/RetryDeliveries",
+           {"bob", "carol", "dave", "erin"}},
           {"/herald.v1.MessageService/GetInbox",
            {"alice", "bob", "carol", "dave", "erin"}},
           {"/herald.v1.MessageService/ListAudit",

@@ -1102,5 +1102,42 @@ TEST_F(LongListsTest, FailedDeliveriesShowTheNewestHundredUnlessAskedForMore) {
   EXPECT_FALSE(json.next_page_token().empty()) << "more follow";
 }
 
+TEST_F(LongListsTest, RetryQueuesFailedDeliveriesAgainAndAuditsIt) {
+  Outcome denied = Run({"deliveries", "retry", message_}, "alice");
+  EXPECT_EQ(denied.code, kExitError);
+  EXPECT_THAT(denied.err, HasSubstr("permission denied: to retry deliveries"));
+  EXPECT_EQ(
+      Run({"deliveries", "retry", message_, "--since", "2h"}, "dave").code,
+      kExitUsage);
+  EXPECT_EQ(
+      Run({"deliveries", "retry", "--failed", "--channel", "pigeon"}, "dave")
+          .code,
+      kExitUsage);
+
+  Outcome none =
+      Run({"deliveries", "retry", "--failed", "--channel", "sms", "-o", "json"},
+          "dave");
+  ASSERT_EQ(none.code, kExitOk) << none.err;
+  EXPECT_THAT(none.out,
+              Not(HasSubstr("requeued")));  // 0: nothing failed on SMS
+
+  Outcome retried = Run({"deliveries", "retry", message_}, "carol");
+  ASSERT_EQ(retried.code, kExitOk) << retried.err;
+  EXPECT_THAT(retried.out, HasSubstr("failed deliveries queued again"));
+  Outcome failed = Run({"deliveries", "--failed"}, "dave");
+  EXPECT_THAT(failed.out, HasSubstr("No failed deliveries."));
+  const auto requeued = h_.core.Read<std::vector<v1::Delivery>>(
+      [&](StoreReader& r) { return r.ListDeliveries(message_id_, 0); });
+  ASSERT_FALSE(requeued.empty());
+  for (const v1::Delivery& d : requeued) {
+    EXPECT_EQ(d.state(), v1::DELIVERY_STATE_QUEUED);
+    EXPECT_EQ(d.contact_index(), 0);
+  }
+  EXPECT_THAT(Run({"audit", incident_}).out, HasSubstr("retried"));
+  // Nothing is left to retry.
+  EXPECT_THAT(Run({"deliveries", "retry", message_}, "carol").out,
+              HasSubstr("0 failed deliveries queued again."));
+}
+
 }  // namespace
 }  // namespace herald::cli

@@ -154,6 +154,32 @@ TEST_F(HttpChannelTest, ReceiverPastTheTimeoutIsRetried) {
   EXPECT_EQ(r.outcome, SendResult::Outcome::kRetry);
 }
 
+// The SMS gateway and Slack serve every recipient: their trouble is the
+// channel's, and uses up no recipient's attempts. A customer's own endpoint
+// (above) answers for that customer alone.
+TEST_F(HttpChannelTest, SharedProvidersTroubleIsTheChannelsNotTheRecipients) {
+  HttpChannel provider(HttpChannelOptions{.timeout = absl::Milliseconds(500),
+                                          .shared_endpoint = true},
+                       clock_);
+  for (int status : {500, 503, 429, 408}) {
+    status_ = status;
+    EXPECT_EQ(provider.Send(Hook()).outcome, SendResult::Outcome::kChannelDown)
+        << status;
+  }
+  Outgoing unreachable = Hook();
+  unreachable.address = "http://127.0.0.1:1/send";
+  EXPECT_EQ(provider.Send(unreachable).outcome,
+            SendResult::Outcome::kChannelDown);
+  EXPECT_EQ(provider.Send(Hook("/slow")).outcome,
+            SendResult::Outcome::kChannelDown);
+  status_ = 400;  // this message or number: the recipient's
+  EXPECT_EQ(provider.Send(Hook()).outcome, SendResult::Outcome::kRejected);
+  status_ = 410;
+  EXPECT_EQ(provider.Send(Hook()).outcome, SendResult::Outcome::kGone);
+  status_ = 200;
+  EXPECT_TRUE(provider.Send(Hook()).delivered());
+}
+
 TEST_F(HttpChannelTest, ErrorsNameTheHostButNeverThePath) {
   Outgoing o = Hook("/services/T000/B000/s3cretpath");
   o.address = "http://127.0.0.1:1/services/T000/B000/s3cretpath";
@@ -203,12 +229,22 @@ TEST(SmtpChannelTest, SubscriberEmailOffersOneClickUnsubscribe) {
   EXPECT_THAT(h, Contains("List-Id: Acme Cloud <updates.acme.example>"));
 }
 
-TEST(SmtpChannelTest, UnreachableServerIsRetried) {
+TEST(SmtpChannelTest, UnreachableRelayIsTheChannelsFaultNotTheRecipients) {
   FakeClock clock(testing::TestEpoch());
   SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "", "", "",
                     absl::Seconds(2)},
                    clock);
-  EXPECT_EQ(smtp.Send(Email()).outcome, SendResult::Outcome::kRetry);
+  EXPECT_EQ(smtp.Send(Email()).outcome, SendResult::Outcome::kChannelDown);
+}
+
+TEST(SmtpChannelTest, InvalidSenderAddressIsTheChannelsFault) {
+  FakeClock clock(testing::TestEpoch());
+  SmtpChannel smtp(
+      {"smtp://127.0.0.1:1", "not an address", "", "", "", absl::Seconds(1)},
+      clock);
+  const SendResult r = smtp.Send(Email());
+  EXPECT_EQ(r.outcome, SendResult::Outcome::kChannelDown);
+  EXPECT_THAT(r.error, HasSubstr("smtp.from"));
 }
 
 TEST(SmtpChannelTest, ErrorsNeverRepeatCredentialsFromTheUrl) {

@@ -340,6 +340,84 @@ TEST_F(DeliveryOutboxTest, GoneEndpointIsDisabledAndSkippedAfterwards) {
   EXPECT_EQ(Counter("webhook", "gone"), 1);
 }
 
+// The SMTP relay is down: that says nothing about the customers' mailboxes.
+// Their deliveries wait without using attempts while one send at a time
+// probes the relay, and all go out, once each, as soon as it answers.
+TEST_F(DeliveryOutboxTest, RelayOutageUsesNoAttemptsAndEveryoneIsSentAfter) {
+  bool relay_down = true;
+  email_.respond = [&](const Outgoing&) {
+    return relay_down ? SendResult::ChannelDown("smtp: connection refused")
+                      : SendResult::Delivered();
+  };
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  EXPECT_EQ(email_.Sends(), 1u) << "the first send found the relay down; "
+                                   "the others wait for the probe";
+  EXPECT_EQ(h_.metrics.channel_up.Add({{"channel", "email"}}).Value(), 0);
+  // An hour of outage: probes back off, nobody's attempts are used, nobody
+  // fails.
+  for (int minute = 0; minute < 60; ++minute) {
+    h_.clock.Advance(absl::Minutes(1));
+    Drain();
+  }
+  const size_t probes = email_.Sends();
+  EXPECT_LT(probes, 30u) << "probes, not a retry per recipient";
+  for (const char* who : {"subscriber:globex", "subscriber:initech"}) {
+    const v1::Delivery d = DeliveryOf(msg, who);
+    EXPECT_EQ(d.state(), v1::DELIVERY_STATE_RETRYING) << who;
+    EXPECT_EQ(d.waiting_on(), v1::CHANNEL_KIND_EMAIL) << who;
+    EXPECT_EQ(d.attempts(), 0) << who;
+    EXPECT_THAT(d.last_error(),
+                HasSubstr("waiting: email unreachable since 2026-"))
+        << who;
+  }
+  EXPECT_EQ(h_.metrics.recipients_unreached.Value(), 0);
+
+  relay_down = false;
+  h_.clock.Advance(absl::Minutes(5));  // the next probe is due by now
+  Drain();
+  for (const char* who : {"subscriber:globex", "subscriber:initech"}) {
+    const v1::Delivery d = DeliveryOf(msg, who);
+    EXPECT_EQ(d.state(), v1::DELIVERY_STATE_DELIVERED) << who;
+    EXPECT_EQ(d.attempts(), 1) << who;
+    EXPECT_EQ(d.waiting_on(), v1::CHANNEL_KIND_UNSPECIFIED) << who;
+  }
+  EXPECT_THAT(email_.SentTo("grace@globex.example"),
+              SizeIs(::testing::Le(probes + 1)));
+  EXPECT_EQ(h_.metrics.channel_up.Add({{"channel", "email"}}).Value(), 1);
+  EXPECT_EQ(Counter("email", "channel_down"), static_cast<double>(probes));
+}
+
+TEST_F(DeliveryOutboxTest, PastThePatienceAWaitingDeliveryTriesTheNextContact) {
+  v1::Subscriber mail_first;
+  mail_first.set_id("mail-first");
+  mail_first.add_component_ids("checkout");
+  *mail_first.add_contacts() =
+      MakeContact(v1::CHANNEL_KIND_EMAIL, "desk@mailfirst.example");
+  *mail_first.add_contacts() =
+      MakeContact(v1::CHANNEL_KIND_WEBHOOK, "https://mailfirst.example/hook");
+  Put(mail_first);
+  email_.respond = [](const Outgoing&) {
+    return SendResult::ChannelDown("smtp: reply 421");
+  };
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  EXPECT_EQ(DeliveryOf(msg, "subscriber:mail-first").waiting_on(),
+            v1::CHANNEL_KIND_EMAIL);
+  for (int minute = 0; minute < 11; ++minute) {  // patience: 10 minutes
+    h_.clock.Advance(absl::Minutes(1));
+    Drain();
+  }
+  const v1::Delivery moved = DeliveryOf(msg, "subscriber:mail-first");
+  EXPECT_EQ(moved.state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(moved.channel(), v1::CHANNEL_KIND_WEBHOOK);
+  EXPECT_THAT(http_.SentTo("https://mailfirst.example/hook"), SizeIs(1));
+  // Email is globex's only contact: it waits on, and is not failed.
+  const v1::Delivery waits = DeliveryOf(msg, "subscriber:globex");
+  EXPECT_EQ(waits.state(), v1::DELIVERY_STATE_RETRYING);
+  EXPECT_EQ(waits.waiting_on(), v1::CHANNEL_KIND_EMAIL);
+}
+
 TEST_F(DeliveryOutboxTest, RecipientNoContactReachesIsFailedAndCounted) {
   http_.respond = [](const Outgoing&) { return SendResult::Rejected("no"); };
   email_.respond = [](const Outgoing& o) {
