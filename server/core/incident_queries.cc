@@ -133,6 +133,9 @@ void AddReach(const v1::Message& message,
       case v1::DELIVERY_STATE_CANCELLED:
         reach.set_cancelled(reach.cancelled() + 1);
         break;
+      case v1::DELIVERY_STATE_SUPERSEDED:
+        reach.set_superseded(reach.superseded() + 1);
+        break;
       case v1::DELIVERY_STATE_RETRYING:
         if (d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED) {
           reach.set_waiting(reach.waiting() + 1);

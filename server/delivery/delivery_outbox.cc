@@ -33,6 +33,33 @@ bool Usable(const Recipient& r, int i) {
   return i < static_cast<int>(r.contacts.size()) && !r.contacts[i].disabled();
 }
 
+// Updates, resolutions and maintenance notices say what is true now; a
+// newer one makes an older one stale. Apologies and follow-ups never are.
+bool IsNews(v1::MessageKind kind) {
+  return kind == v1::MESSAGE_KIND_STATUS_UPDATE ||
+         kind == v1::MESSAGE_KIND_RESOLUTION ||
+         kind == v1::MESSAGE_KIND_MAINTENANCE;
+}
+
+// The newer news of the same incident queued for the same recipient, which
+// makes `d` (if it is news) stale; 0 when there is none.
+absl::StatusOr<int64_t> NewerNews(StoreReader& reader, const v1::Delivery& d) {
+  if (d.message_id() == 0) return 0;  // a staff notice
+  absl::StatusOr<v1::Message> message = reader.GetMessage(d.message_id());
+  if (!message.ok()) return message.status();
+  if (!IsNews(message->kind())) return 0;
+  absl::StatusOr<std::vector<v1::Delivery>> theirs =
+      reader.ListRecipientDeliveries(d.incident_id(), d.recipient());
+  if (!theirs.ok()) return theirs.status();
+  for (auto it = theirs->rbegin(); it != theirs->rend(); ++it) {
+    if (it->message_id() <= d.message_id()) continue;
+    absl::StatusOr<v1::Message> newer = reader.GetMessage(it->message_id());
+    if (!newer.ok()) return newer.status();
+    if (IsNews(newer->kind())) return newer->id();
+  }
+  return 0;
+}
+
 // The first usable contact at or after `from`, or -1.
 int NextContact(const Recipient& r, int from) {
   for (int i = std::max(from, 0); i < static_cast<int>(r.contacts.size());
@@ -152,6 +179,20 @@ DeliveryOutbox::Attempt DeliveryOutbox::Prepare(StoreReader& reader,
   if (!a.recipient.wants_it) {
     a.settled = v1::DELIVERY_STATE_CANCELLED;
     a.settled_why = "unsubscribed before it was sent";
+    return a;
+  }
+  // Not yet sent, and a newer update is on its way to them: they get that
+  // one, the current truth, rather than a burst of stale news.
+  absl::StatusOr<int64_t> newer = NewerNews(reader, d);
+  if (!newer.ok()) {
+    a.settled_why = std::string(newer.status().message());
+    a.retry = true;  // the store failed, not the recipient
+    return a;
+  }
+  if (*newer != 0) {
+    a.settled = v1::DELIVERY_STATE_SUPERSEDED;
+    a.settled_why = absl::StrCat("superseded by ", MessageRef(*newer),
+                                 ", which says what is true now");
     return a;
   }
   const int contact = NextContact(a.recipient, d.contact_index());
@@ -363,6 +404,7 @@ absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
 
 void DeliveryOutbox::Announce(const v1::Delivery& d, absl::Time now) const {
   if (deps_.events == nullptr) return;
+  if (d.state() == v1::DELIVERY_STATE_SUPERSEDED) return;  // nothing failed
   const bool delivered = d.state() == v1::DELIVERY_STATE_DELIVERED;
   deps_.events->Publish(
       now, d.incident_id(), delivered ? "delivered" : "delivery_failed",

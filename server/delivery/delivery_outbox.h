@@ -10,6 +10,9 @@
 //               (which also disables it for every later delivery)
 //   failed      no contact is left
 //   cancelled   the subscriber unsubscribed before it went out
+//   superseded  not sent: a newer update, resolution or maintenance notice
+//               of the incident is queued for the same recipient, and says
+//               what is true now (apologies and follow-ups never are)
 // A channel that is down (SendResult::kChannelDown: the SMTP relay is
 // unreachable, a shared gateway answers 5xx) uses up no recipient's
 // attempts: its deliveries are `retrying` with `waiting_on` set, one at a

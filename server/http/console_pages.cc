@@ -528,13 +528,17 @@ PageReply IncidentPage(const ConsoleView& view, absl::string_view ref,
       if (r.cancelled() > 0) {
         channel.values["cancelled"] = absl::StrCat(r.cancelled());
       }
+      if (r.superseded() > 0) {
+        channel.values["superseded"] = absl::StrCat(r.superseded());
+      }
       if (r.waiting() > 0) {
         channel.values["waiting"] = absl::StrCat(r.waiting());
         channel.values["outage"] = r.outage();
       }
       row.lists["reach"].push_back(std::move(channel));
       delivered += r.delivered();
-      total += r.delivered() + r.pending() + r.failed() + r.cancelled();
+      total += r.delivered() + r.pending() + r.failed() + r.cancelled() +
+               r.superseded();
     }
     if (total > 0) {
       row.values["reached"] =

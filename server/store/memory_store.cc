@@ -440,6 +440,13 @@ class MemoryTxn final : public StoreTxn {
                    limit);
   }
 
+  absl::StatusOr<std::vector<v1::Delivery>> ListRecipientDeliveries(
+      int64_t incident_id, const std::string& recipient) override {
+    return Select(s_.deliveries, [&](const v1::Delivery& d) {
+      return d.incident_id() == incident_id && d.recipient() == recipient;
+    });
+  }
+
   absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
       int64_t before_id, int limit) override {
     auto out = Select(s_.deliveries, [&](const v1::Delivery& d) {

@@ -199,6 +199,10 @@ CREATE INDEX deliveries_by_message_page ON deliveries(message_id, id);
 ALTER TABLE deliveries ADD COLUMN waiting_on INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX deliveries_waiting ON deliveries(waiting_on) WHERE waiting_on <> 0;
 )sql",
+    // Whether a newer update of the incident went to the same recipient.
+    R"sql(
+CREATE INDEX deliveries_by_recipient ON deliveries(incident_id, recipient);
+)sql",
 };
 // A database older than this has subscribers whose queryable columns
 // (email, status, account, subscriptions) only their stored rows can fill:
@@ -934,6 +938,14 @@ class SqliteTxn final : public StoreTxn {
                                   " FROM deliveries WHERE message_id = ? AND "
                                   "id > ? ORDER BY id LIMIT ?"));
     s.Bind(1, message_id).Bind(2, after_id).Bind(3, int64_t{limit});
+    return CollectDeliveries(s);
+  }
+  absl::StatusOr<std::vector<v1::Delivery>> ListRecipientDeliveries(
+      int64_t incident_id, const std::string& recipient) override {
+    Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
+                                  " FROM deliveries WHERE incident_id = ? AND "
+                                  "recipient = ? ORDER BY id"));
+    s.Bind(1, incident_id).Bind(2, recipient);
     return CollectDeliveries(s);
   }
   absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(

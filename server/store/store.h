@@ -188,6 +188,9 @@ class StoreReader {
   // above `after_id`.
   virtual absl::StatusOr<std::vector<v1::Delivery>> ListDeliveriesPage(
       int64_t message_id, int64_t after_id, int limit) = 0;
+  // Every delivery to `recipient` of `incident_id`'s messages, by id.
+  virtual absl::StatusOr<std::vector<v1::Delivery>> ListRecipientDeliveries(
+      int64_t incident_id, const std::string& recipient) = 0;
   // Deliveries that gave up (every attempt failed), newest first, at most
   // `limit`, older than delivery `before_id` (0: from the newest).
   virtual absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(

@@ -418,6 +418,50 @@ TEST_F(DeliveryOutboxTest, PastThePatienceAWaitingDeliveryTriesTheNextContact) {
   EXPECT_EQ(waits.waiting_on(), v1::CHANNEL_KIND_EMAIL);
 }
 
+// A customer who has not yet received update N when N+1 is published gets
+// N+1, the current truth, and N is recorded as superseded for them.
+TEST_F(DeliveryOutboxTest, ANewerUpdateSupersedesOneNotYetSent) {
+  email_.respond = [](const Outgoing&) {
+    return SendResult::ChannelDown("smtp: connection refused");
+  };
+  const int64_t first = PublishCheckoutUpdate();
+  Drain();
+  const int64_t incident = DeliveryOf(first, "subscriber:globex").incident_id();
+  const v1::Message second_draft =
+      h_.workflow.PostUpdate(testing::Engineer(), incident, "errors falling")
+          ->draft;
+  ASSERT_TRUE(
+      h_.workflow.Approve(testing::CommsLead(), second_draft.id(), 0).ok());
+  const size_t probed = email_.SentTo("grace@globex.example").size();
+  email_.respond = nullptr;  // the relay is back
+  h_.clock.Advance(absl::Minutes(5));
+  Drain();
+  for (const char* who : {"subscriber:globex", "subscriber:initech"}) {
+    const v1::Delivery stale = DeliveryOf(first, who);
+    EXPECT_EQ(stale.state(), v1::DELIVERY_STATE_SUPERSEDED) << who;
+    EXPECT_THAT(stale.last_error(), HasSubstr(absl::StrCat("superseded by MSG-",
+                                                           second_draft.id())));
+    EXPECT_EQ(DeliveryOf(second_draft.id(), who).state(),
+              v1::DELIVERY_STATE_DELIVERED)
+        << who;
+  }
+  // The webhook reached acme-ops with the first update at once; it gets the
+  // second too.
+  EXPECT_EQ(DeliveryOf(first, "subscriber:acme-ops").state(),
+            v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_THAT(http_.SentTo(kHook), SizeIs(2));
+  // Once the relay answers, one email each: the newer update, not a burst.
+  const std::vector<Outgoing> to_grace = email_.SentTo("grace@globex.example");
+  ASSERT_EQ(to_grace.size(), probed + 1);
+  EXPECT_THAT(
+      to_grace.back().idempotency_key,
+      ::testing::StartsWith(absl::StrCat("msg-", second_draft.id(), "-")));
+  const auto reach = h_.queries.GetIncident(incident, true)->reach();
+  int64_t superseded = 0;
+  for (const v1::MessageReach& r : reach) superseded += r.superseded();
+  EXPECT_EQ(superseded, 2);
+}
+
 TEST_F(DeliveryOutboxTest, RecipientNoContactReachesIsFailedAndCounted) {
   http_.respond = [](const Outgoing&) { return SendResult::Rejected("no"); };
   email_.respond = [](const Outgoing& o) {
