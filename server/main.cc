@@ -251,8 +251,9 @@ int Run(const Flags& flags) {
                   absl::Seconds(config.smtp().timeout_seconds())},
       clock);
   HttpChannel http_channel(HttpChannelOptions{tuning.http_timeout}, clock);
-  // The SMS gateway and Slack serve every recipient: their outages are the
-  // channel's, not a recipient's.
+  // The SMS gateway serves every recipient: its outages are the channel's,
+  // not a recipient's. (A Slack contact is the customer's own incoming
+  // webhook URL, like a webhook.)
   HttpChannel provider_channel(
       HttpChannelOptions{.timeout = tuning.http_timeout,
                          .shared_endpoint = true},
@@ -270,7 +271,7 @@ int Run(const Flags& flags) {
                  composer,
                  {{v1::CHANNEL_KIND_EMAIL, &smtp},
                   {v1::CHANNEL_KIND_WEBHOOK, &http_channel},
-                  {v1::CHANNEL_KIND_SLACK, &provider_channel},
+                  {v1::CHANNEL_KIND_SLACK, &http_channel},
                   {v1::CHANNEL_KIND_SMS, &provider_channel}},
                  metrics,
                  RetryPolicy{tuning.max_attempts_per_contact, tuning.retry_base,

@@ -567,18 +567,23 @@ absl::StatusOr<int> CommsWorkflow::RetryFailedDeliveries(
         if (!page.ok()) return page.status();
         if (page->empty()) break;
         before = page->back().id();
+        bool older = false;  // ids follow queuing: the rest are older still
         for (v1::Delivery& d : *page) {
-          if (FromProtoTime(d.created_at()) < filter.since) continue;
+          if (FromProtoTime(d.created_at()) < filter.since) {
+            older = true;
+            continue;
+          }
           if (filter.channel != v1::CHANNEL_KIND_UNSPECIFIED &&
               d.channel() != filter.channel) {
             continue;
           }
           failed.push_back(std::move(d));
         }
+        if (older) break;
       }
     }
-    // message id -> (incident id, how many), for the audit log.
-    std::map<int64_t, std::pair<int64_t, int>> retried;
+    // (message id, incident id) -> how many, for the audit log.
+    std::map<std::pair<int64_t, int64_t>, int> retried;
     for (v1::Delivery& d : failed) {
       if (!d.unreadable().empty()) continue;  // it would only fail again
       d.set_state(v1::DELIVERY_STATE_QUEUED);
@@ -587,14 +592,13 @@ absl::StatusOr<int> CommsWorkflow::RetryFailedDeliveries(
       d.set_waiting_on(v1::CHANNEL_KIND_UNSPECIFIED);
       *d.mutable_next_attempt_at() = ToProtoTime(now);
       if (absl::Status st = txn.UpdateDelivery(d); !st.ok()) return st;
-      auto& [incident_id, count] = retried[d.message_id()];
-      incident_id = d.incident_id();
-      ++count;
+      ++retried[{d.message_id(), d.incident_id()}];
       ++requeued;
     }
-    for (const auto& [message_id, what] : retried) {
+    for (const auto& [key, count] : retried) {
+      const auto& [message_id, incident_id] = key;
       const std::string detail =
-          absl::StrCat(what.second, " failed deliveries queued again");
+          absl::StrCat(count, " failed deliveries queued again");
       if (message_id != 0) {
         absl::StatusOr<v1::Message> m = txn.GetMessage(message_id);
         if (!m.ok()) return m.status();
@@ -606,11 +610,10 @@ absl::StatusOr<int> CommsWorkflow::RetryFailedDeliveries(
         continue;
       }
       v1::AuditEntry e;  // staff notices belong to no message
-      e.set_incident_id(what.first);
+      e.set_incident_id(incident_id);
       e.set_actor_id(caller.person_id);
       e.set_action("retried");
-      e.set_detail(
-          absl::StrCat(what.second, " failed staff notices queued again"));
+      e.set_detail(absl::StrCat(count, " failed staff notices queued again"));
       *e.mutable_at() = ToProtoTime(now);
       if (auto id = txn.AppendAudit(e); !id.ok()) return id.status();
     }

@@ -32,8 +32,8 @@ struct Outgoing {
 };
 
 // What a receiver made of one send. kChannelDown says nothing about the
-// recipient: the channel itself failed (the SMTP relay is unreachable, a
-// gateway every recipient shares answered 5xx), and the send is not counted
+// recipient: the channel itself failed (the SMTP relay is unreachable, the
+// SMS gateway every recipient shares answered 5xx), and the send is not counted
 // against them (ChannelHealth).
 struct SendResult {
   enum class Outcome {

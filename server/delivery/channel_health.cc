@@ -39,10 +39,10 @@ ChannelHealth::Verdict ChannelHealth::Check(v1::ChannelKind channel,
   absl::MutexLock lock(&mu_);
   State& s = states_[channel];
   if (!s.down) return {};
-  if (now >= s.next_probe) {
+  if (now >= s.next_probe && !s.probing) {
     // This send is the probe; the others wait for what it finds.
-    s.next_probe = now + ProbeDelay(s.probes + 1);
-    return {};
+    s.probing = true;
+    return {.send = true, .probe = true};
   }
   // Told at once when the channel is back (Answered); this is a backstop
   // should no probe be due by then.
@@ -64,8 +64,8 @@ bool ChannelHealth::Answered(v1::ChannelKind channel, absl::Time now) {
 }
 
 ChannelHealth::Verdict ChannelHealth::Failed(v1::ChannelKind channel,
-                                             absl::Time now,
-                                             std::string error) {
+                                             absl::Time now, std::string error,
+                                             bool probe) {
   absl::MutexLock lock(&mu_);
   State& s = states_[channel];
   if (!s.down) {
@@ -75,12 +75,21 @@ ChannelHealth::Verdict ChannelHealth::Failed(v1::ChannelKind channel,
         {{"channel", EnumLabel(channel)}, {"error", error}});
     s.down = true;
     s.down_since = now;
+    s.probes = 1;
+    s.next_probe = now + ProbeDelay(1);
     Gauge(channel).Set(0);
+  } else if (probe) {
+    s.probing = false;
+    ++s.probes;
+    s.next_probe = now + ProbeDelay(s.probes);
   }
-  ++s.probes;
-  s.next_probe = std::max(s.next_probe, now + ProbeDelay(s.probes));
   s.error = std::move(error);
   return Waiting(s, s.next_probe);
+}
+
+bool ChannelHealth::IsDown(v1::ChannelKind channel) {
+  absl::MutexLock lock(&mu_);
+  return states_[channel].down;
 }
 
 }  // namespace herald

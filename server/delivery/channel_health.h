@@ -41,7 +41,8 @@ class ChannelHealth {
 
   // What a send on a channel should do now.
   struct Verdict {
-    bool send = true;  // the channel is up, or this send is its probe
+    bool send = true;    // the channel is up, or this send is its probe
+    bool probe = false;  // this send is the down channel's probe
     // Otherwise: the channel has been down since `down_since` with `error`;
     // wait until `retry_at` (or until the channel is back).
     absl::Time down_since;
@@ -54,9 +55,15 @@ class ChannelHealth {
   // True when it was down until now: what waits for it may go.
   bool Answered(v1::ChannelKind channel, absl::Time now);
 
-  // A send failed in the channel itself with `error`. Returns when to try
-  // that delivery again (the next probe) and since when the channel is down.
-  Verdict Failed(v1::ChannelKind channel, absl::Time now, std::string error);
+  // A send failed in the channel itself with `error`; `probe`: it was the
+  // probe Check granted (only probes back off further: sends that were in
+  // flight when the channel went down do not). Returns when to try that
+  // delivery again (the next probe) and since when the channel is down.
+  Verdict Failed(v1::ChannelKind channel, absl::Time now, std::string error,
+                 bool probe);
+
+  // Whether `channel` is down now.
+  bool IsDown(v1::ChannelKind channel);
 
   const ChannelHealthOptions& options() const { return options_; }
 
@@ -65,7 +72,8 @@ class ChannelHealth {
     bool down = false;
     absl::Time down_since;
     absl::Time next_probe;  // while down: when the next send may go
-    int probes = 0;         // failed sends since it went down
+    bool probing = false;   // a probe is in flight: the others wait
+    int probes = 0;         // failed probes since it went down
     std::string error;
   };
   // The wait after `probes` failed sends: probe_base * 2^(probes-1), capped.

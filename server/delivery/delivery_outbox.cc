@@ -52,7 +52,15 @@ absl::StatusOr<int64_t> NewerNews(StoreReader& reader, const v1::Delivery& d) {
       reader.ListRecipientDeliveries(d.incident_id(), d.recipient());
   if (!theirs.ok()) return theirs.status();
   for (auto it = theirs->rbegin(); it != theirs->rend(); ++it) {
-    if (it->message_id() <= d.message_id()) continue;
+    // Queued later means published later (ids follow the fan-outs; message
+    // ids follow drafting, not approval). One that will not reach them
+    // supersedes nothing.
+    if (it->id() <= d.id() || it->message_id() == d.message_id() ||
+        it->state() == v1::DELIVERY_STATE_FAILED ||
+        it->state() == v1::DELIVERY_STATE_CANCELLED ||
+        it->state() == v1::DELIVERY_STATE_SUPERSEDED) {
+      continue;
+    }
     absl::StatusOr<v1::Message> newer = reader.GetMessage(it->message_id());
     if (!newer.ok()) return newer.status();
     if (IsNews(newer->kind())) return newer->id();
@@ -259,11 +267,16 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
         deps_.metrics.Deliveries(EnumLabel(kind), ResultLabel(result.outcome))
             .Increment();
         if (result.outcome == SendResult::Outcome::kChannelDown) {
-          verdict = health_.Failed(kind, deps_.clock.Now(), result.error);
+          verdict = health_.Failed(kind, deps_.clock.Now(), result.error,
+                                   verdict.probe);
           if (auto st = Wait(a, verdict); !st.ok()) return st;
           continue;
         }
-        if (auto st = ChannelAnswered(kind); !st.ok()) return st;
+        // Recorded first: a failed release must never leave a sent delivery
+        // to be sent again.
+        if (auto st = Record(a, result); !st.ok()) return st;
+        ChannelAnswered(kind);
+        continue;
       }
     }
     if (auto st = Record(a, result); !st.ok()) return st;
@@ -291,17 +304,27 @@ absl::Status DeliveryOutbox::Release(std::vector<v1::Delivery> unsent) {
   });
 }
 
-absl::Status DeliveryOutbox::ChannelAnswered(v1::ChannelKind channel) {
+void DeliveryOutbox::ChannelAnswered(v1::ChannelKind channel) {
   const absl::Time now = deps_.clock.Now();
-  if (!health_.Answered(channel, now)) return absl::OkStatus();
-  return deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+  if (health_.Answered(channel, now)) ReleaseWaiting(channel, now);
+}
+
+void DeliveryOutbox::ReleaseWaiting(v1::ChannelKind channel, absl::Time now) {
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     absl::StatusOr<int> released = txn.ReleaseWaitingDeliveries(channel, now);
     if (!released.ok()) return released.status();
-    LogInfo(
-        "deliveries that waited for the channel are due now",
-        {{"channel", EnumLabel(channel)}, {"count", absl::StrCat(*released)}});
+    if (*released > 0) {
+      LogInfo("deliveries that waited for the channel are due now",
+              {{"channel", EnumLabel(channel)},
+               {"count", absl::StrCat(*released)}});
+    }
     return absl::OkStatus();
   });
+  if (!s.ok()) {
+    // They are re-checked within the longest probe gap anyway.
+    LogWarn("could not release the deliveries waiting for a channel",
+            {{"channel", EnumLabel(channel)}, {"error", s.ToString()}});
+  }
 }
 
 absl::Status DeliveryOutbox::Wait(Attempt& a,
@@ -314,27 +337,45 @@ absl::Status DeliveryOutbox::Wait(Attempt& a,
   const std::string outage =
       absl::StrCat(EnumLabel(d.channel()), " unreachable since ",
                    FormatUtc(verdict.down_since), ": ", verdict.error);
+  const v1::ChannelKind channel = d.channel();
+  if (d.waiting_on() != channel || !d.has_waiting_since()) {
+    *d.mutable_waiting_since() = ToProtoTime(now);
+  }
   const absl::Time patience_ends =
-      verdict.down_since + health_.options().patience;
-  const int next = NextContact(a.recipient, d.contact_index() + 1);
+      FromProtoTime(d.waiting_since()) + health_.options().patience;
+  // The next contact on another channel: one on the same channel would wait
+  // on the same outage.
+  int next = NextContact(a.recipient, d.contact_index() + 1);
+  while (next >= 0 && a.recipient.contacts[next].channel() == channel) {
+    next = NextContact(a.recipient, next + 1);
+  }
   if (next >= 0 && now >= patience_ends) {
     d.set_state(v1::DELIVERY_STATE_QUEUED);
     d.set_contact_index(next);
     d.set_contact_attempts(0);
     d.set_waiting_on(v1::CHANNEL_KIND_UNSPECIFIED);
+    d.clear_waiting_since();
     *d.mutable_next_attempt_at() = ToProtoTime(now);
     d.set_last_error(absl::StrCat(outage, "; moved on to the next contact"));
     deps_.metrics.delivery_fallbacks.Increment();
   } else {
     d.set_state(v1::DELIVERY_STATE_RETRYING);
-    d.set_waiting_on(d.channel());
+    d.set_waiting_on(channel);
     *d.mutable_next_attempt_at() =
         ToProtoTime(next >= 0 ? std::min(verdict.retry_at, patience_ends)
                               : verdict.retry_at);
     d.set_last_error(absl::StrCat("waiting: ", outage));
   }
-  return deps_.store.Write(
-      [&](StoreTxn& txn) { return txn.UpdateDelivery(d); });
+  absl::Status s =
+      deps_.store.Write([&](StoreTxn& txn) { return txn.UpdateDelivery(d); });
+  if (!s.ok()) return s;
+  // Another worker's send may have brought the channel back between this
+  // verdict and this write, and released what waited before this joined.
+  if (d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED &&
+      !health_.IsDown(channel)) {
+    ReleaseWaiting(channel, now);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
@@ -342,6 +383,7 @@ absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
   const absl::Time now = deps_.clock.Now();
   bool disable_contact = false;
   d.set_waiting_on(v1::CHANNEL_KIND_UNSPECIFIED);
+  d.clear_waiting_since();
   if (a.settled.has_value()) {
     d.set_state(*a.settled);
     d.set_last_error(a.settled_why);

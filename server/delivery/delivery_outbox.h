@@ -17,8 +17,9 @@
 // unreachable, a shared gateway answers 5xx) uses up no recipient's
 // attempts: its deliveries are `retrying` with `waiting_on` set, one at a
 // time probes it (ChannelHealth), and all are due again the moment it
-// answers. Past the channel's patience a waiting delivery moves on to the
-// recipient's next contact; one who has no other waits on.
+// answers. Past the channel's patience (counted from when that delivery
+// began to wait) a waiting delivery moves on to the recipient's next contact
+// on another channel; one who has none waits on.
 // A crash leaves claimed deliveries in `sending`; RecoverInterrupted() puts
 // them back in the queue. A clean stop (StopSending) leaves none there: each
 // pass finishes the send under way and puts the rest of its claim back. Only a
@@ -104,7 +105,10 @@ class DeliveryOutbox {
   absl::Status Wait(Attempt& attempt, const ChannelHealth::Verdict& verdict);
   // After a send that reached `channel`: if it was down until now, makes
   // what waited for it due.
-  absl::Status ChannelAnswered(v1::ChannelKind channel);
+  void ChannelAnswered(v1::ChannelKind channel);
+  // Makes what waits for `channel` due at `now`; a store failure is only
+  // logged (the waiting deliveries' own backstop brings them back).
+  void ReleaseWaiting(v1::ChannelKind channel, absl::Time now);
   // Returns claimed, unsent deliveries to `queued`, as if never claimed.
   absl::Status Release(std::vector<v1::Delivery> unsent);
   void Announce(const v1::Delivery& delivery, absl::Time now) const;

@@ -8,7 +8,7 @@
 //   408, 429, 5xx           retried, after the receiver's Retry-After if any
 //   other 3xx and 4xx       rejected (redirects are not followed)
 //   network trouble         retried
-// With `shared_endpoint` (the SMS gateway, Slack: one provider for every
+// With `shared_endpoint` (the SMS gateway: one provider for every
 // recipient), network trouble, 408, 429 and 5xx are the channel's:
 // kChannelDown, and no recipient's attempt is used up.
 // Errors name the URL's scheme and host only: paths often carry tokens.

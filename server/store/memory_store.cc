@@ -74,10 +74,18 @@ std::vector<T> Select(const std::map<int64_t, T>& rows, Pred pred) {
   return out;
 }
 
-// `rows` cut to its first `limit` (0: all).
+// `rows` cut to its first `limit` (0: all, as the filters' limits).
 template <typename T>
 std::vector<T> Limited(std::vector<T> rows, int limit) {
   if (limit > 0 && rows.size() > static_cast<size_t>(limit)) rows.resize(limit);
+  return rows;
+}
+
+// `rows` cut to its first `limit`, taken literally (as SQL's LIMIT, for the
+// page reads).
+template <typename T>
+std::vector<T> First(std::vector<T> rows, int limit) {
+  rows.resize(std::min(rows.size(), static_cast<size_t>(std::max(limit, 0))));
   return rows;
 }
 
@@ -311,7 +319,7 @@ class MemoryTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::AuditEntry>> ListAuditPage(
       int64_t incident_id, int64_t after_id, int limit) override {
-    return Limited(
+    return First(
         Select(s_.audit,
                [&](const v1::AuditEntry& e) {
                  return e.id() > after_id &&
@@ -432,12 +440,12 @@ class MemoryTxn final : public StoreTxn {
 
   absl::StatusOr<std::vector<v1::Delivery>> ListDeliveriesPage(
       int64_t message_id, int64_t after_id, int limit) override {
-    return Limited(Select(s_.deliveries,
-                          [&](const v1::Delivery& d) {
-                            return d.message_id() == message_id &&
-                                   d.id() > after_id;
-                          }),
-                   limit);
+    return First(Select(s_.deliveries,
+                        [&](const v1::Delivery& d) {
+                          return d.message_id() == message_id &&
+                                 d.id() > after_id;
+                        }),
+                 limit);
   }
 
   absl::StatusOr<std::vector<v1::Delivery>> ListRecipientDeliveries(
@@ -454,7 +462,7 @@ class MemoryTxn final : public StoreTxn {
              (before_id == 0 || d.id() < before_id);
     });
     std::reverse(out.begin(), out.end());
-    return Limited(std::move(out), limit);
+    return First(std::move(out), limit);
   }
 
   absl::StatusOr<int64_t> InsertIncident(

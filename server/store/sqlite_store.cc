@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -197,7 +198,8 @@ CREATE INDEX deliveries_by_message_page ON deliveries(message_id, id);
     // back (the channel kind; 0: not waiting).
     R"sql(
 ALTER TABLE deliveries ADD COLUMN waiting_on INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX deliveries_waiting ON deliveries(waiting_on) WHERE waiting_on <> 0;
+CREATE INDEX deliveries_waiting ON deliveries(waiting_on, state)
+  WHERE waiting_on <> 0;
 )sql",
     // Whether a newer update of the incident went to the same recipient.
     R"sql(
@@ -210,6 +212,10 @@ CREATE INDEX deliveries_by_recipient ON deliveries(incident_id, recipient);
 constexpr int kSubscriberColumnsComplete = 7;
 
 constexpr int kReaderPoolSize = 4;
+
+// Above every id: "before" this is from the newest (a plain `id < ?` lets
+// SQLite seek the id range, where `? = 0 OR id < ?` would not).
+constexpr int64_t kNoId = std::numeric_limits<int64_t>::max();
 
 absl::Status SqliteError(sqlite3* db, absl::string_view what) {
   const int code = sqlite3_extended_errcode(db);
@@ -631,11 +637,10 @@ class SqliteTxn final : public StoreTxn {
       const IncidentFilter& f) override {
     Statement s(db_,
                 "SELECT id, body FROM incidents WHERE (open = 1 OR ?) AND "
-                "(? = 0 OR id < ?) ORDER BY id DESC LIMIT ?");
+                "id < ? ORDER BY id DESC LIMIT ?");
     s.Bind(1, int64_t{f.include_resolved})
-        .Bind(2, f.before_id)
-        .Bind(3, f.before_id)
-        .Bind(4, int64_t{f.limit > 0 ? f.limit : -1});
+        .Bind(2, f.before_id > 0 ? f.before_id : kNoId)
+        .Bind(3, int64_t{f.limit > 0 ? f.limit : -1});
     return CollectRows<v1::Incident>(s);
   }
   absl::StatusOr<v1::Alert> GetAlert(const std::string& fingerprint) override {
@@ -950,14 +955,12 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::Delivery>> ListFailedDeliveries(
       int64_t before_id, int limit) override {
-    Statement s(db_,
-                absl::StrCat("SELECT ", kDeliveryColumns,
-                             " FROM deliveries WHERE state = ? AND "
-                             "(? = 0 OR id < ?) ORDER BY id DESC LIMIT ?"));
+    Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
+                                  " FROM deliveries WHERE state = ? AND "
+                                  "id < ? ORDER BY id DESC LIMIT ?"));
     s.Bind(1, int64_t{v1::DELIVERY_STATE_FAILED})
-        .Bind(2, before_id)
-        .Bind(3, before_id)
-        .Bind(4, int64_t{limit});
+        .Bind(2, before_id > 0 ? before_id : kNoId)
+        .Bind(3, int64_t{limit});
     return CollectDeliveries(s);
   }
   absl::StatusOr<OutboxStats> GetOutboxStats() override {

@@ -35,7 +35,8 @@ TEST_F(ChannelHealthTest, ChannelsStartUpAndSendFreely) {
 
 TEST_F(ChannelHealthTest, AFailureOpensTheBreakerAndOneSendAtATimeProbes) {
   const ChannelHealth::Verdict failed =
-      health_.Failed(v1::CHANNEL_KIND_EMAIL, t0_, "connection refused");
+      health_.Failed(v1::CHANNEL_KIND_EMAIL, t0_, "connection refused",
+                     /*probe=*/false);
   EXPECT_FALSE(failed.send);
   EXPECT_EQ(failed.down_since, t0_);
   EXPECT_EQ(failed.retry_at, t0_ + absl::Seconds(5));
@@ -61,11 +62,11 @@ TEST_F(ChannelHealthTest, ProbesBackOffToTheCapAndTheFirstAnswerClosesIt) {
   std::vector<absl::Duration> gaps;
   for (int i = 0; i < 6; ++i) {
     const ChannelHealth::Verdict v =
-        health_.Failed(v1::CHANNEL_KIND_EMAIL, now, "timeout");
+        health_.Failed(v1::CHANNEL_KIND_EMAIL, now, "timeout", /*probe=*/i > 0);
     EXPECT_EQ(v.down_since, t0_);
     gaps.push_back(v.retry_at - now);
     now = v.retry_at;
-    ASSERT_TRUE(health_.Check(v1::CHANNEL_KIND_EMAIL, now).send);
+    ASSERT_TRUE(health_.Check(v1::CHANNEL_KIND_EMAIL, now).probe);
   }
   EXPECT_THAT(gaps,
               ::testing::ElementsAre(absl::Seconds(5), absl::Seconds(10),
@@ -75,8 +76,9 @@ TEST_F(ChannelHealthTest, ProbesBackOffToTheCapAndTheFirstAnswerClosesIt) {
   EXPECT_EQ(Up(v1::CHANNEL_KIND_EMAIL), 1);
   EXPECT_TRUE(health_.Check(v1::CHANNEL_KIND_EMAIL, now).send);
   // A later outage starts its backoff afresh.
-  EXPECT_EQ(health_.Failed(v1::CHANNEL_KIND_EMAIL, now, "refused").retry_at,
-            now + absl::Seconds(5));
+  EXPECT_EQ(
+      health_.Failed(v1::CHANNEL_KIND_EMAIL, now, "refused", false).retry_at,
+      now + absl::Seconds(5));
 }
 
 }  // namespace

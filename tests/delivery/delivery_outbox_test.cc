@@ -418,6 +418,33 @@ TEST_F(DeliveryOutboxTest, PastThePatienceAWaitingDeliveryTriesTheNextContact) {
   EXPECT_EQ(waits.waiting_on(), v1::CHANNEL_KIND_EMAIL);
 }
 
+// Past the patience a delivery moves to a contact on another channel: a
+// second address behind the same down relay would wait on the same outage.
+TEST_F(DeliveryOutboxTest, PatienceSkipsContactsOnTheSameDownChannel) {
+  v1::Subscriber two_mails;
+  two_mails.set_id("two-mails");
+  two_mails.add_component_ids("checkout");
+  *two_mails.add_contacts() =
+      MakeContact(v1::CHANNEL_KIND_EMAIL, "desk@two.example");
+  *two_mails.add_contacts() =
+      MakeContact(v1::CHANNEL_KIND_EMAIL, "boss@two.example");
+  *two_mails.add_contacts() =
+      MakeContact(v1::CHANNEL_KIND_WEBHOOK, "https://two.example/hook");
+  Put(two_mails);
+  email_.respond = [](const Outgoing&) {
+    return SendResult::ChannelDown("smtp: connection refused");
+  };
+  const int64_t msg = PublishCheckoutUpdate();
+  for (int minute = 0; minute <= 11; ++minute) {
+    Drain();
+    h_.clock.Advance(absl::Minutes(1));
+  }
+  const v1::Delivery d = DeliveryOf(msg, "subscriber:two-mails");
+  EXPECT_EQ(d.state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(d.contact_index(), 2);
+  EXPECT_THAT(email_.SentTo("boss@two.example"), IsEmpty());
+}
+
 // A customer who has not yet received update N when N+1 is published gets
 // N+1, the current truth, and N is recorded as superseded for them.
 TEST_F(DeliveryOutboxTest, ANewerUpdateSupersedesOneNotYetSent) {
