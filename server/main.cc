@@ -245,6 +245,9 @@ int Run(const Flags& flags) {
       ReadSmsGatewaySecrets(config.delivery().sms_gateway());
   if (!sms_secrets.ok()) return Fail(sms_secrets.status());
   const DeliverySettings& tuning = (*org)->delivery();
+  for (const std::string& deprecation : tuning.deprecations) {
+    LogWarn("the config uses a deprecated setting", {{"what", deprecation}});
+  }
   SmtpChannel smtp(
       SmtpOptions{config.smtp().url(), config.smtp().from(), server.page_name(),
                   config.smtp().username(), smtp_password,
@@ -274,8 +277,7 @@ int Run(const Flags& flags) {
                   {v1::CHANNEL_KIND_SLACK, &http_channel},
                   {v1::CHANNEL_KIND_SMS, &provider_channel}},
                  metrics,
-                 RetryPolicy{tuning.max_attempts_per_contact, tuning.retry_base,
-                             tuning.retry_cap},
+                 tuning,
                  [&] {
                    absl::MutexLock lock(&rng_mu);
                    return std::uniform_real_distribution<double>(0, 1)(rng);

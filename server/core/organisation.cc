@@ -10,38 +10,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/core/config_fields.h"
 #include "server/core/contacts.h"
 
 namespace herald {
 namespace {
-
-absl::Status FieldError(absl::string_view path, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
-}
-
-// Parses `text` into `*out` when it is set; it must be a positive Go
-// duration or a number of days ("7d"). `example` shows the expected form in the
-// error.
-absl::Status ParsePositiveDuration(absl::string_view field,
-                                   const std::string& text,
-                                   absl::string_view example,
-                                   absl::Duration* out) {
-  if (text.empty()) return absl::OkStatus();
-  // Go durations stop at hours; follow-ups are counted in days ("7d").
-  int days = 0;
-  if (absl::EndsWith(text, "d") &&
-      absl::SimpleAtoi(absl::string_view(text).substr(0, text.size() - 1),
-                       &days)) {
-    *out = absl::Hours(24) * days;
-  } else if (!absl::ParseDuration(text, out)) {
-    *out = absl::ZeroDuration();
-  }
-  if (*out <= absl::ZeroDuration()) {
-    return FieldError(field, absl::StrCat("expected a duration like \"",
-                                          example, "\", got \"", text, "\""));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<AftercareSettings> ParseAftercare(
     const v1::AftercareConfig& config) {
@@ -309,45 +282,10 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
     cadence[impact] = d;
   }
 
-  DeliverySettings delivery;
+  absl::StatusOr<DeliverySettings> delivery =
+      ParseDeliverySettings(config.delivery());
+  if (!delivery.ok()) return delivery.status();
   const v1::DeliveryConfig& dc = config.delivery();
-  if (dc.workers() < 0 || dc.workers() > 256) {
-    return FieldError("delivery.workers", "expected 1 to 256 (0: default 16)");
-  }
-  if (dc.workers() > 0) delivery.workers = dc.workers();
-  if (dc.max_attempts_per_contact() < 0) {
-    return FieldError("delivery.max_attempts_per_contact",
-                      "expected a positive count (0: default 5)");
-  }
-  if (dc.max_attempts_per_contact() > 0) {
-    delivery.max_attempts_per_contact = dc.max_attempts_per_contact();
-  }
-  if (auto st = ParsePositiveDuration("delivery.retry_base", dc.retry_base(),
-                                      "5s", &delivery.retry_base);
-      !st.ok()) {
-    return st;
-  }
-  if (auto st = ParsePositiveDuration("delivery.retry_cap", dc.retry_cap(),
-                                      "10m", &delivery.retry_cap);
-      !st.ok()) {
-    return st;
-  }
-  if (delivery.retry_cap < delivery.retry_base) {
-    return FieldError("delivery.retry_cap", "must not be below retry_base");
-  }
-  if (auto st = ParsePositiveDuration("delivery.channel_patience",
-                                      dc.channel_patience(), "10m",
-                                      &delivery.channel_patience);
-      !st.ok()) {
-    return st;
-  }
-  if (dc.http_timeout_seconds() < 0) {
-    return FieldError("delivery.http_timeout_seconds",
-                      "expected seconds (0: default 10)");
-  }
-  if (dc.http_timeout_seconds() > 0) {
-    delivery.http_timeout = absl::Seconds(dc.http_timeout_seconds());
-  }
   const std::string& sms = dc.sms_gateway().url();
   if (!sms.empty() && !absl::StartsWith(sms, "https://") &&
       !absl::StartsWith(sms, "http://")) {
@@ -390,7 +328,7 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   org->reopen_window_ = reopen_window;
   org->intake_limits_ = *intake_limits;
   org->update_cadence_ = std::move(cadence);
-  org->delivery_ = delivery;
+  org->delivery_ = *std::move(delivery);
   org->self_service_ = self_service;
   org->aftercare_ = *std::move(aftercare);
   return std::shared_ptr<const Organisation>(std::move(org));

@@ -12,21 +12,12 @@
 #include "absl/status/statusor.h"
 #include "herald/v1/config.pb.h"
 #include "server/core/credit_policy.h"
+#include "server/core/delivery_settings.h"
 #include "server/core/intake_limits.h"
 #include "server/core/label_matcher.h"
 #include "server/core/point_person_resolver.h"
 
 namespace herald {
-
-// The outbox's tuning, from `delivery` in the config, defaults applied.
-struct DeliverySettings {
-  int workers = 16;
-  int max_attempts_per_contact = 5;
-  absl::Duration retry_base = absl::Seconds(5);
-  absl::Duration retry_cap = absl::Minutes(10);
-  absl::Duration http_timeout = absl::Seconds(10);
-  absl::Duration channel_patience = absl::Minutes(10);
-};
 
 // Self-service subscription, from `self_service` in the config.
 struct SelfServiceSettings {

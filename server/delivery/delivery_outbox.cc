@@ -10,6 +10,7 @@
 #include "server/core/log.h"
 #include "server/core/organisation.h"
 #include "server/core/proto_time.h"
+#include "server/delivery/destination.h"
 
 namespace herald {
 
@@ -25,9 +26,14 @@ struct DeliveryOutbox::Attempt {
   // rendered. With `retry`, a later attempt may succeed (the store failed).
   std::string settled_why;
   bool retry = false;
+  // Where it is sent (DestinationOf); empty when nothing is sent.
+  std::string destination;
 };
 
 namespace {
+
+// A destination whose sends take this long is slow.
+constexpr absl::Duration kSlowSend = absl::Seconds(1);
 
 bool Usable(const Recipient& r, int i) {
   return i < static_cast<int>(r.contacts.size()) && !r.contacts[i].disabled();
@@ -113,6 +119,8 @@ DeliveryOutbox::DeliveryOutbox(OutboxDeps deps)
       health_(deps_.channel_health, deps_.metrics.channel_up,
               Kinds(deps_.channels)) {}
 
+DeliveryOutbox::~DeliveryOutbox() = default;
+
 absl::StatusOr<int> DeliveryOutbox::RecoverInterrupted() {
   int n = 0;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
@@ -125,12 +133,23 @@ absl::StatusOr<int> DeliveryOutbox::RecoverInterrupted() {
   return n;
 }
 
-absl::Duration DeliveryOutbox::Backoff(int attempts) const {
-  const RetryPolicy& p = deps_.retry;
-  absl::Duration ceiling = p.base;
-  for (int i = 1; i < attempts && ceiling < p.cap; ++i) ceiling *= 2;
-  ceiling = std::min(ceiling, p.cap);
-  return ceiling * deps_.random();  // full jitter: anywhere in [0, ceiling)
+std::optional<absl::Duration> DeliveryOutbox::RetryWait(
+    const v1::Delivery& d, bool has_next, absl::Duration retry_after) const {
+  const RetrySchedule schedule = deps_.delivery.For(d.channel()).retry_schedule;
+  const std::optional<absl::Duration> wait =
+      schedule.WaitAfter(d.contact_attempts());
+  if (!wait.has_value()) return std::nullopt;  // the schedule is over
+  // Stretched by up to 10%, so retries after one outage do not all land at
+  // once; the receiver's Retry-After when it asks for longer.
+  const absl::Duration delay =
+      std::max(*wait + *wait * (0.1 * deps_.random()), retry_after);
+  // A recipient with another contact is not kept waiting on this one for
+  // the whole schedule.
+  if (has_next && schedule.ElapsedAfter(d.contact_attempts() - 1) + delay >
+                      deps_.delivery.fallback_after) {
+    return std::nullopt;
+  }
+  return delay;
 }
 
 absl::StatusOr<std::vector<v1::Delivery>> DeliveryOutbox::Claim(int batch) {
@@ -232,9 +251,39 @@ DeliveryOutbox::Attempt DeliveryOutbox::Prepare(StoreReader& reader,
 }
 
 absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
+  int attempted = 0;
+  bool just_claimed = false;
+  while (attempted < batch) {
+    std::optional<Attempt> next = Take();
+    if (!next.has_value()) {
+      // Everything just claimed waits for busy destinations: leave it to
+      // the workers sending there rather than claim more at once.
+      if (just_claimed) break;
+      absl::StatusOr<int> claimed = ClaimReady(batch);
+      if (!claimed.ok()) return claimed.status();
+      if (*claimed == 0) break;
+      just_claimed = true;
+      continue;
+    }
+    just_claimed = false;
+    const absl::Time started = deps_.clock.Now();
+    absl::Status s = SendOne(*next);
+    Done(next->destination, deps_.clock.Now() - started);
+    if (!s.ok()) return s;
+    ++attempted;
+  }
+  return attempted;
+}
+
+absl::StatusOr<int> DeliveryOutbox::ClaimReady(int batch) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return 0;
+  }
   absl::StatusOr<std::vector<v1::Delivery>> claimed = Claim(batch);
   if (!claimed.ok()) return claimed.status();
   if (claimed->empty()) return 0;
+  const int count = static_cast<int>(claimed->size());
   std::vector<Attempt> attempts;
   attempts.reserve(claimed->size());
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
@@ -243,61 +292,144 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;  // the claims stay in `sending` until a restart
+  const absl::Time now = deps_.clock.Now();
+  // Put back: for now (a stop), or until a busy destination has room.
   std::vector<v1::Delivery> unsent;
-  for (Attempt& a : attempts) {
-    if (a.outgoing.has_value() && stopping_.load()) {
-      unsent.push_back(std::move(a.delivery));
-      continue;
-    }
-    SendResult result = a.retry ? SendResult::Retry(a.settled_why)
-                                : SendResult::Rejected(a.settled_why);
-    if (a.outgoing.has_value()) {
-      const v1::ChannelKind kind = a.outgoing->channel;
-      auto channel = deps_.channels.find(kind);
-      if (channel == deps_.channels.end() || channel->second == nullptr) {
-        result = SendResult::Rejected(
-            absl::StrCat("no ", EnumLabel(kind), " channel is configured"));
-      } else {
-        ChannelHealth::Verdict verdict = health_.Check(kind, deps_.clock.Now());
-        if (!verdict.send) {
-          if (auto st = Wait(a, verdict); !st.ok()) return st;
-          continue;
-        }
-        result = channel->second->Send(*a.outgoing);
-        deps_.metrics.Deliveries(EnumLabel(kind), ResultLabel(result.outcome))
-            .Increment();
-        if (result.outcome == SendResult::Outcome::kChannelDown) {
-          verdict = health_.Failed(kind, deps_.clock.Now(), result.error,
-                                   verdict.probe);
-          if (auto st = Wait(a, verdict); !st.ok()) return st;
-          continue;
-        }
-        // Recorded first: a failed release must never leave a sent delivery
-        // to be sent again.
-        if (auto st = Record(a, result); !st.ok()) return st;
-        ChannelAnswered(kind);
+  std::map<absl::Time, std::vector<v1::Delivery>> busy;
+  {
+    absl::MutexLock lock(&mu_);
+    for (Attempt& a : attempts) {
+      if (stopping_) {
+        unsent.push_back(std::move(a.delivery));
         continue;
       }
+      if (a.outgoing.has_value()) {
+        a.destination = DestinationOf(*a.outgoing);
+        Destination& dest = destinations_[a.destination];
+        dest.limit = deps_.delivery.For(a.outgoing->channel).max_in_flight;
+        // A destination that answers quickly may have a few rounds of
+        // sends waiting; one that is slow (or hangs) only the next round,
+        // so little waits in memory, rendered, for long.
+        const int room =
+            dest.typical_send >= kSlowSend ? dest.limit : dest.limit * 4;
+        if (dest.waiting >= room) {
+          // Due again once the sends ahead of it should be done.
+          const absl::Duration ahead =
+              dest.typical_send * (dest.waiting + dest.in_flight) / dest.limit;
+          busy[now +
+               std::clamp(ahead, absl::Milliseconds(100), absl::Minutes(5))]
+              .push_back(std::move(a.delivery));
+          continue;
+        }
+        ++dest.waiting;
+      }
+      ready_.push_back(std::move(a));
     }
-    if (auto st = Record(a, result); !st.ok()) return st;
   }
   if (!unsent.empty()) {
-    const size_t count = unsent.size();
-    if (absl::Status st = Release(std::move(unsent)); !st.ok()) return st;
-    LogInfo("stopping: claimed deliveries put back in the queue",
-            {{"count", absl::StrCat(count)}});
+    if (absl::Status st = Release(std::move(unsent), now); !st.ok()) return st;
   }
-  return static_cast<int>(attempts.size());
+  for (auto& [due, deliveries] : busy) {
+    if (absl::Status st = Release(std::move(deliveries), due); !st.ok()) {
+      return st;
+    }
+  }
+  return count;
 }
 
-void DeliveryOutbox::StopSending() { stopping_ = true; }
+std::optional<DeliveryOutbox::Attempt> DeliveryOutbox::Take() {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return std::nullopt;
+  for (auto it = ready_.begin(); it != ready_.end(); ++it) {
+    if (!it->destination.empty()) {
+      Destination& dest = destinations_[it->destination];
+      if (dest.in_flight >= dest.limit) continue;
+      ++dest.in_flight;
+      --dest.waiting;
+    }
+    Attempt taken = std::move(*it);
+    ready_.erase(it);
+    return taken;
+  }
+  return std::nullopt;
+}
 
-absl::Status DeliveryOutbox::Release(std::vector<v1::Delivery> unsent) {
+void DeliveryOutbox::Done(const std::string& destination, absl::Duration took) {
+  if (destination.empty()) return;
+  absl::MutexLock lock(&mu_);
+  auto it = destinations_.find(destination);
+  if (it == destinations_.end()) return;
+  Destination& dest = it->second;
+  --dest.in_flight;
+  dest.typical_send = dest.typical_send == absl::ZeroDuration()
+                          ? took
+                          : (dest.typical_send * 4 + took) / 5;
+  if (dest.in_flight == 0 && dest.waiting == 0) destinations_.erase(it);
+}
+
+absl::Status DeliveryOutbox::SendOne(Attempt& a) {
+  SendResult result = a.retry ? SendResult::Retry(a.settled_why)
+                              : SendResult::Rejected(a.settled_why);
+  if (!a.outgoing.has_value()) return Record(a, result);
+  const v1::ChannelKind kind = a.outgoing->channel;
+  auto channel = deps_.channels.find(kind);
+  if (channel == deps_.channels.end() || channel->second == nullptr) {
+    return Record(a, SendResult::Rejected(absl::StrCat(
+                         "no ", EnumLabel(kind), " channel is configured")));
+  }
+  ChannelHealth::Verdict verdict = health_.Check(kind, deps_.clock.Now());
+  if (!verdict.send) return Wait(a, verdict);
+  result = channel->second->Send(*a.outgoing);
+  deps_.metrics.Deliveries(EnumLabel(kind), ResultLabel(result.outcome))
+      .Increment();
+  if (result.outcome == SendResult::Outcome::kChannelDown) {
+    verdict =
+        health_.Failed(kind, deps_.clock.Now(), result.error, verdict.probe);
+    return Wait(a, verdict);
+  }
+  // Recorded first: a failed release must never leave a sent delivery to be
+  // sent again.
+  if (absl::Status s = Record(a, result); !s.ok()) return s;
+  ChannelAnswered(kind);
+  return absl::OkStatus();
+}
+
+void DeliveryOutbox::StopSending() {
+  std::vector<v1::Delivery> unsent;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    for (Attempt& a : ready_) unsent.push_back(std::move(a.delivery));
+    ready_.clear();
+    for (auto it = destinations_.begin(); it != destinations_.end();) {
+      it->second.waiting = 0;
+      it = it->second.in_flight == 0 ? destinations_.erase(it) : std::next(it);
+    }
+  }
+  if (unsent.empty()) return;
+  const size_t count = unsent.size();
+  if (absl::Status s = Release(std::move(unsent), deps_.clock.Now()); !s.ok()) {
+    // They stay in `sending`; the next start puts them back.
+    LogWarn("stopping: could not put claimed deliveries back in the queue",
+            {{"count", absl::StrCat(count)}, {"error", s.ToString()}});
+    return;
+  }
+  LogInfo("stopping: claimed deliveries put back in the queue",
+          {{"count", absl::StrCat(count)}});
+}
+
+absl::Status DeliveryOutbox::Release(std::vector<v1::Delivery> unsent,
+                                     absl::Time due) {
   return deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     for (v1::Delivery& d : unsent) {
-      d.set_state(v1::DELIVERY_STATE_QUEUED);
       d.set_attempts(d.attempts() - 1);  // Claim counted an attempt
       d.set_contact_attempts(std::max(0, d.contact_attempts() - 1));
+      // Back to the state Claim found it in.
+      d.set_state(d.contact_attempts() > 0 ||
+                          d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED
+                      ? v1::DELIVERY_STATE_RETRYING
+                      : v1::DELIVERY_STATE_QUEUED);
+      *d.mutable_next_attempt_at() = ToProtoTime(due);
       if (absl::Status st = txn.UpdateDelivery(d); !st.ok()) return st;
     }
     return absl::OkStatus();
@@ -396,14 +528,16 @@ absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
                          ? result.error
                          : absl::StrCat(EnumLabel(d.channel()), " ",
                                         d.address(), ": ", result.error));
-    if (result.outcome == SendResult::Outcome::kRetry &&
-        d.contact_attempts() < deps_.retry.max_attempts_per_contact) {
+    const int next = NextContact(a.recipient, d.contact_index() + 1);
+    const std::optional<absl::Duration> wait =
+        result.outcome == SendResult::Outcome::kRetry
+            ? RetryWait(d, next >= 0, result.retry_after)
+            : std::nullopt;
+    if (wait.has_value()) {
       d.set_state(v1::DELIVERY_STATE_RETRYING);
-      *d.mutable_next_attempt_at() = ToProtoTime(
-          now + std::max(Backoff(d.contact_attempts()), result.retry_after));
+      *d.mutable_next_attempt_at() = ToProtoTime(now + *wait);
     } else {
       disable_contact = result.outcome == SendResult::Outcome::kGone;
-      const int next = NextContact(a.recipient, d.contact_index() + 1);
       if (next < 0) {
         d.set_state(v1::DELIVERY_STATE_FAILED);
       } else {

@@ -1,18 +1,28 @@
-// DeliveryOutbox works through the durable outbox. A pass claims the due
-// deliveries (queued or retrying -> sending, committed before any send),
-// renders each for the recipient's current contact, sends it, and commits
-// the outcome before the next send:
+// DeliveryOutbox works through the durable outbox. Workers claim the due
+// deliveries in batches (queued or retrying -> sending, committed before any
+// send), render each for the recipient's current contact, and share what
+// they claimed: each worker sends the next one whose destination has room,
+// and commits the outcome before the next send:
 //   delivered   the receiver accepted it
-//   retrying    the contact may accept later: exponential backoff with full
-//               jitter, or the receiver's Retry-After when that is longer
-//   queued      on the recipient's next contact, once this one has had
-//               `max_attempts_per_contact`, refused for good, or answered 410
+//   retrying    the contact may accept later: the channel's retry schedule
+//               (Standard Webhooks by default), or the receiver's
+//               Retry-After when that is longer
+//   queued      on the recipient's next contact, once this one's schedule
+//               is over (or, when there is a next contact, would run past
+//               `fallback_after`), it refused for good, or answered 410
 //               (which also disables it for every later delivery)
 //   failed      no contact is left
-//   cancelled   the subscriber unsubscribed before it went out
+//   cancelled   the subscriber unsubscribed before it was sent
 //   superseded  not sent: a newer update, resolution or maintenance notice
 //               of the incident is queued for the same recipient, and says
 //               what is true now (apologies and follow-ups never are)
+// One destination (a webhook or Slack endpoint, the SMTP relay, the SMS
+// gateway) has at most its channel's `max_in_flight` sends at once, and a
+// few rounds more waiting in memory (one round when its sends are slow);
+// what a busy destination cannot take goes back to the queue, due when its
+// sends should have made room. So a destination that hangs until its
+// timeout holds a bounded share of the workers, and the others keep
+// sending.
 // A channel that is down (SendResult::kChannelDown: the SMTP relay is
 // unreachable, a shared gateway answers 5xx) uses up no recipient's
 // attempts: its deliveries are `retrying` with `waiting_on` set, one at a
@@ -21,22 +31,29 @@
 // began to wait) a waiting delivery moves on to the recipient's next contact
 // on another channel; one who has none waits on.
 // A crash leaves claimed deliveries in `sending`; RecoverInterrupted() puts
-// them back in the queue. A clean stop (StopSending) leaves none there: each
-// pass finishes the send under way and puts the rest of its claim back. Only a
-// send whose outcome was not yet committed can be repeated, and it carries the
-// same idempotency key. Thread-safe: several workers may run passes at once; a
-// delivery is claimed by exactly one.
+// them back in the queue. A clean stop (StopSending) leaves none there: the
+// sends under way finish and are recorded, and everything else claimed goes
+// back. Only a send whose outcome was not yet committed can be repeated, and
+// it carries the same idempotency key. A claimed delivery is rendered once;
+// it may wait in memory while its destination is busy, so an unsubscribe in
+// that time does not stop it. Thread-safe: several workers may run passes
+// at once; a delivery is claimed and sent by exactly one.
 #ifndef HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 #define HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 
-#include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/core/clock.h"
+#include "server/core/delivery_settings.h"
 #include "server/core/event_hub.h"
 #include "server/core/metrics.h"
 #include "server/delivery/channel.h"
@@ -46,12 +63,6 @@
 
 namespace herald {
 
-struct RetryPolicy {
-  int max_attempts_per_contact = 5;
-  absl::Duration base = absl::Seconds(5);
-  absl::Duration cap = absl::Minutes(10);
-};
-
 struct OutboxDeps {
   Store& store;
   const Clock& clock;
@@ -60,7 +71,8 @@ struct OutboxDeps {
   // delivery falls back to the recipient's next contact.
   std::map<v1::ChannelKind, Channel*> channels;
   HeraldMetrics& metrics;
-  RetryPolicy retry;
+  // Retry schedules, in-flight limits per destination, fallback_after.
+  DeliverySettings delivery;
   // Uniform in [0, 1); injected so tests can pin the jitter.
   std::function<double()> random;
   // Live watchers are told of each outcome; may be null.
@@ -73,31 +85,55 @@ struct OutboxDeps {
 class DeliveryOutbox {
  public:
   explicit DeliveryOutbox(OutboxDeps deps);
+  ~DeliveryOutbox();
 
   // Requeues deliveries a previous process left in `sending`. Call once at
   // start-up, before any worker runs. Returns how many were requeued.
   absl::StatusOr<int> RecoverInterrupted();
 
-  // Claims up to `batch` due deliveries and attempts each. Returns how many
-  // it attempted; errors only when the store fails.
+  // One worker's pass: attempts up to `batch` deliveries, each the next
+  // claimed one whose destination has room, claiming `batch` more when none
+  // is ready. Returns how many it attempted (0: nothing it could send is
+  // due); errors only when the store fails.
   absl::StatusOr<int> RunOnce(int batch = 32);
 
-  // For a stop: passes from now on send nothing more. A pass under way
-  // finishes the send it is in (each bounded by its channel's timeout),
-  // records it, and puts its other claimed deliveries back in the queue as
-  // they were. Irreversible.
+  // For a stop: passes from now on send nothing more. The sends under way
+  // finish (each bounded by its channel's timeout) and are recorded; every
+  // other claimed delivery goes back in the queue as it was. Irreversible.
   void StopSending();
 
   // Sets the outbox depth and oldest-age gauges from the store.
   absl::Status RefreshGauges();
 
-  // The delay before the next attempt on a contact that has had `attempts`.
-  absl::Duration Backoff(int attempts) const;
-
  private:
   struct Attempt;
+  // A destination's sends under way and claimed deliveries waiting for it.
+  struct Destination {
+    int limit = 1;
+    int in_flight = 0;
+    int waiting = 0;
+    // How long its sends have taken lately (a moving average).
+    absl::Duration typical_send;
+  };
   absl::StatusOr<std::vector<v1::Delivery>> Claim(int batch);
   Attempt Prepare(StoreReader& reader, v1::Delivery delivery) const;
+  // Claims and renders up to `batch` due deliveries and makes them ready,
+  // but puts back what a busy destination cannot take. Returns how many it
+  // claimed.
+  absl::StatusOr<int> ClaimReady(int batch);
+  // The first ready delivery whose destination has room, now counted in
+  // flight there; empty when none has.
+  std::optional<Attempt> Take();
+  // Sends (or settles) one taken delivery and records the outcome.
+  absl::Status SendOne(Attempt& attempt);
+  // The send to `destination` is over after `took`.
+  void Done(const std::string& destination, absl::Duration took);
+  // The wait after a failed attempt on the delivery's contact, or empty
+  // when the contact has had its chance (`has_next`: the recipient has
+  // another contact, so the schedule stops at fallback_after).
+  std::optional<absl::Duration> RetryWait(const v1::Delivery& delivery,
+                                          bool has_next,
+                                          absl::Duration retry_after) const;
   absl::Status Record(Attempt& attempt, const SendResult& result);
   // The attempt's channel is down (`verdict`): puts the delivery back to
   // wait for it without counting the attempt, or past the channel's
@@ -109,13 +145,19 @@ class DeliveryOutbox {
   // Makes what waits for `channel` due at `now`; a store failure is only
   // logged (the waiting deliveries' own backstop brings them back).
   void ReleaseWaiting(v1::ChannelKind channel, absl::Time now);
-  // Returns claimed, unsent deliveries to `queued`, as if never claimed.
-  absl::Status Release(std::vector<v1::Delivery> unsent);
+  // Returns claimed, unsent deliveries to `queued`, as if never claimed,
+  // due at `due`.
+  absl::Status Release(std::vector<v1::Delivery> unsent, absl::Time due);
   void Announce(const v1::Delivery& delivery, absl::Time now) const;
 
   OutboxDeps deps_;
   ChannelHealth health_;
-  std::atomic<bool> stopping_{false};
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Claimed and rendered, in claim order, waiting for a worker.
+  std::deque<Attempt> ready_ ABSL_GUARDED_BY(mu_);
+  // Only destinations with a send under way or a delivery waiting.
+  std::map<std::string, Destination> destinations_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace herald

@@ -179,7 +179,7 @@ int Main(int argc, char** argv) {
         composer,
         {{v1::CHANNEL_KIND_WEBHOOK, &http}, {v1::CHANNEL_KIND_EMAIL, &smtp}},
         h.metrics,
-        RetryPolicy{},
+        DeliverySettings{},
         [] { return 0.5; }});
     received = 0;
     const absl::Time send_start = absl::Now();

@@ -113,6 +113,95 @@ TEST(ConfigLoaderTest, SelfServiceDefaultsAndBadDurationsAreNamed) {
               HasSubstr("self_service.max_requests_per_minute"));
 }
 
+TEST(ConfigLoaderTest, DeliveryDefaultsToTheStandardWebhooksSchedule) {
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      BuildOrganisation(DefaultConfig(), "h");
+  ASSERT_TRUE(org.ok()) << org.status();
+  const DeliverySettings& d = (*org)->delivery();
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_WEBHOOK).retry_schedule.waits(),
+            RetrySchedule::StandardWebhooks().waits());
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_WEBHOOK).max_in_flight, 2);
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).max_in_flight, 12);  // of 16
+  EXPECT_EQ(d.fallback_after, absl::Minutes(10));
+  EXPECT_TRUE(d.deprecations.empty());
+}
+
+TEST(ConfigLoaderTest, DeliveryScheduleIsSetPerChannel) {
+  v1::Config c = DefaultConfig();
+  ASSERT_TRUE(ParseYamlInto(R"(
+delivery:
+  workers: 8
+  retry_schedule: [1s, 1m, 1h]
+  fallback_after: 2m
+  channels:
+    sms: {retry_schedule: [30s, 5m], max_in_flight: 3}
+)",
+                            "herald.yaml", &c)
+                  .ok());
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      BuildOrganisation(c, "h");
+  ASSERT_TRUE(org.ok()) << org.status();
+  const DeliverySettings& d = (*org)->delivery();
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).retry_schedule.waits(),
+            (std::vector<absl::Duration>{absl::Seconds(1), absl::Minutes(1),
+                                         absl::Hours(1)}));
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).max_in_flight, 6);  // of 8
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_SMS).retry_schedule.waits(),
+            (std::vector<absl::Duration>{absl::Seconds(30), absl::Minutes(5)}));
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_SMS).max_in_flight, 3);
+  EXPECT_EQ(d.fallback_after, absl::Minutes(2));
+}
+
+// The exponential backoff fields of earlier releases still work: they
+// become the schedule they meant, with a warning that says what to write.
+TEST(ConfigLoaderTest, DeprecatedBackoffBecomesTheScheduleItMeant) {
+  v1::Config c = DefaultConfig();
+  c.mutable_delivery()->set_max_attempts_per_contact(5);
+  c.mutable_delivery()->set_retry_base("200ms");
+  c.mutable_delivery()->set_retry_cap("1s");
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      BuildOrganisation(c, "h");
+  ASSERT_TRUE(org.ok()) << org.status();
+  const DeliverySettings& d = (*org)->delivery();
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_WEBHOOK).retry_schedule.waits(),
+            (std::vector<absl::Duration>{
+                absl::Milliseconds(200), absl::Milliseconds(400),
+                absl::Milliseconds(800), absl::Seconds(1)}));
+  ASSERT_EQ(d.deprecations.size(), 1u);
+  EXPECT_THAT(d.deprecations[0],
+              HasSubstr("retry_schedule: [200ms, 400ms, 800ms, 1s]"));
+
+  c.mutable_delivery()->add_retry_schedule("5s");
+  EXPECT_THAT(std::string(BuildOrganisation(c, "h").status().message()),
+              HasSubstr("delivery.max_attempts_per_contact: replaced by "
+                        "delivery.retry_schedule"));
+}
+
+TEST(ConfigLoaderTest, BadDeliverySettingsNameTheField) {
+  const auto error = [](const std::string& yaml) {
+    v1::Config c = DefaultConfig();
+    absl::Status parsed = ParseYamlInto(yaml, "herald.yaml", &c);
+    if (!parsed.ok()) return std::string(parsed.message());
+    return std::string(BuildOrganisation(c, "h").status().message());
+  };
+  EXPECT_THAT(error("delivery: {retry_schedule: [5s, soon]}"),
+              HasSubstr("delivery.retry_schedule[1]: expected a duration"));
+  EXPECT_THAT(error("delivery: {retry_schedule: [5s, 0s]}"),
+              HasSubstr("delivery.retry_schedule[1]"));
+  EXPECT_THAT(error("delivery: {channels: {fax: {max_in_flight: 1}}}"),
+              HasSubstr("delivery.channels[fax]: expected a channel"));
+  EXPECT_THAT(error("delivery: {channels: {sms: {max_in_flight: -1}}}"),
+              HasSubstr("delivery.channels[sms].max_in_flight"));
+  EXPECT_THAT(error("delivery: {channels: {email: {retry_schedule: [1h, x]}}}"),
+              HasSubstr("delivery.channels[email].retry_schedule[1]"));
+  EXPECT_THAT(error("delivery: {fallback_after: never}"),
+              HasSubstr("delivery.fallback_after"));
+  std::string many = "delivery: {retry_schedule: [";
+  for (int i = 0; i < 51; ++i) many += "1s, ";
+  many += "1s]}";
+  EXPECT_THAT(error(many), HasSubstr("delivery.retry_schedule: at most 50"));
+}
+
 TEST(ConfigLoaderTest, LoadConfigFileAppliesServerDefaults) {
   const auto path =
       std::filesystem::path(::testing::TempDir()) / "herald_min.yaml";

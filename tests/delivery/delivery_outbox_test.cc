@@ -2,12 +2,14 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <thread>
 
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -131,17 +133,16 @@ class DeliveryOutboxTest : public ::testing::Test {
       h_.drafter, h_.org,
       ComposerOptions{
           "https://status.acme.example", kGateway, {"whsec_c2Vjb25k"}}};
-  DeliveryOutbox outbox_{
-      OutboxDeps{*h_.store,
-                 h_.clock,
-                 composer_,
-                 {{v1::CHANNEL_KIND_EMAIL, &email_},
-                  {v1::CHANNEL_KIND_WEBHOOK, &http_},
-                  {v1::CHANNEL_KIND_SLACK, &http_},
-                  {v1::CHANNEL_KIND_SMS, &http_}},
-                 h_.metrics,
-                 RetryPolicy{3, absl::Seconds(10), absl::Minutes(5)},
-                 [] { return 0.5; }}};
+  DeliveryOutbox outbox_{OutboxDeps{*h_.store,
+                                    h_.clock,
+                                    composer_,
+                                    {{v1::CHANNEL_KIND_EMAIL, &email_},
+                                     {v1::CHANNEL_KIND_WEBHOOK, &http_},
+                                     {v1::CHANNEL_KIND_SLACK, &http_},
+                                     {v1::CHANNEL_KIND_SMS, &http_}},
+                                    h_.metrics,
+                                    DeliverySettings{},
+                                    [] { return 0.5; }}};
 };
 
 TEST_F(DeliveryOutboxTest,
@@ -204,8 +205,18 @@ TEST_F(DeliveryOutboxTest,
     return SendResult::Delivered();
   };
   http_.respond = email_.respond;
-  const int claimed = *outbox_.RunOnce();
-  EXPECT_GE(claimed, 4);
+  // The customers' deliveries and the staff notices.
+  const int total = h_.Read<int>([&](StoreReader& r) -> absl::StatusOr<int> {
+    absl::StatusOr<v1::Message> m = r.GetMessage(msg);
+    if (!m.ok()) return m.status();
+    auto customers = r.ListDeliveries(msg, 0);
+    auto staff = r.ListDeliveries(0, m->incident_id());
+    if (!customers.ok()) return customers.status();
+    if (!staff.ok()) return staff.status();
+    return static_cast<int>(customers->size() + staff->size());
+  });
+  ASSERT_GE(total, 4);
+  EXPECT_EQ(*outbox_.RunOnce(), 1) << "only the send under way";
   EXPECT_EQ(email_.Sends() + http_.Sends(), 1u);
   // The customers' deliveries by state.
   const auto states = [&] {
@@ -224,7 +235,7 @@ TEST_F(DeliveryOutboxTest,
   EXPECT_GE(at_stop.at(v1::DELIVERY_STATE_QUEUED), 2);
   // Later passes of this process send nothing; the next process sends the
   // rest, each once.
-  EXPECT_EQ(*outbox_.RunOnce(), claimed - 1);
+  EXPECT_EQ(*outbox_.RunOnce(), 0);
   EXPECT_EQ(email_.Sends() + http_.Sends(), 1u);
   DeliveryOutbox next(OutboxDeps{
       *h_.store,
@@ -232,43 +243,102 @@ TEST_F(DeliveryOutboxTest,
       composer_,
       {{v1::CHANNEL_KIND_EMAIL, &email_}, {v1::CHANNEL_KIND_WEBHOOK, &http_}},
       h_.metrics,
-      RetryPolicy{},
+      DeliverySettings{},
       [] { return 0.5; }});
   email_.respond = nullptr;
   http_.respond = nullptr;
   EXPECT_EQ(*next.RecoverInterrupted(), 0) << "nothing left in sending";
   while (*next.RunOnce() > 0) {
   }
-  EXPECT_EQ(email_.Sends() + http_.Sends(), static_cast<size_t>(claimed));
+  EXPECT_EQ(email_.Sends() + http_.Sends(), static_cast<size_t>(total));
   EXPECT_THAT(email_.SentTo("grace@globex.example"), SizeIs(1));
   EXPECT_THAT(email_.SentTo("peter@initech.example"), SizeIs(1));
   EXPECT_THAT(http_.SentTo(kHook), SizeIs(1));
   EXPECT_THAT(states(), ElementsAre(Pair(v1::DELIVERY_STATE_DELIVERED, 3)));
 }
 
-TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheJitteredBackoff) {
+TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheScheduleStretchedByJitter) {
   http_.respond = [](const Outgoing&) { return SendResult::Retry("HTTP 503"); };
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");
   EXPECT_EQ(d.state(), v1::DELIVERY_STATE_RETRYING);
   EXPECT_THAT(d.last_error(), HasSubstr("HTTP 503"));
-  // First retry: full jitter over a 10 s ceiling, pinned at 0.5.
+  // The schedule's first wait, 5 s, stretched by up to 10% (pinned at 5%).
   EXPECT_EQ(FromProtoTime(d.next_attempt_at()),
-            h_.clock.Now() + absl::Seconds(5));
+            h_.clock.Now() + absl::Milliseconds(5250));
   http_.respond = nullptr;
-  h_.clock.Advance(absl::Seconds(4));
+  h_.clock.Advance(absl::Seconds(5));
   Drain();
   EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").state(),
             v1::DELIVERY_STATE_RETRYING);
-  h_.clock.Advance(absl::Seconds(1));
+  h_.clock.Advance(absl::Milliseconds(250));
   Drain();
   EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").state(),
             v1::DELIVERY_STATE_DELIVERED);
   EXPECT_EQ(Counter("webhook", "retry"), 1);
 }
 
-TEST_F(DeliveryOutboxTest, ReceiversRetryAfterWinsWhenLongerThanTheBackoff) {
+// A recipient's last contact gets the whole Standard Webhooks schedule:
+// ten attempts over about three days. Only then is it failed.
+TEST_F(DeliveryOutboxTest, TheLastContactGetsTheFullScheduleBeforeFailing) {
+  email_.respond = [](const Outgoing&) {
+    return SendResult::Retry("smtp: 452 mailbox full");
+  };
+  const int64_t msg = PublishCheckoutUpdate();
+  Drain();
+  const RetrySchedule schedule = RetrySchedule::StandardWebhooks();
+  for (absl::Duration wait : schedule.waits()) {
+    const v1::Delivery d = DeliveryOf(msg, "subscriber:globex");
+    ASSERT_EQ(d.state(), v1::DELIVERY_STATE_RETRYING);
+    EXPECT_EQ(FromProtoTime(d.next_attempt_at()) - h_.clock.Now(), wait * 1.05);
+    h_.clock.Advance(wait * 1.05);
+    Drain();
+  }
+  EXPECT_THAT(email_.SentTo("grace@globex.example"), SizeIs(10));
+  const v1::Delivery d = DeliveryOf(msg, "subscriber:globex");
+  EXPECT_EQ(d.state(), v1::DELIVERY_STATE_FAILED);
+  EXPECT_THAT(d.last_error(), HasSubstr("452 mailbox full"));
+  EXPECT_EQ(schedule.ElapsedAfter(9),
+            absl::Hours(75) + absl::Minutes(35) + absl::Seconds(5));
+}
+
+// Each channel can have its own schedule.
+TEST(DeliveryOutboxScheduleTest, AChannelsOwnScheduleReplacesTheDefault) {
+  CoreHarness h;
+  FakeChannel email;
+  email.respond = [](const Outgoing&) { return SendResult::Retry("452"); };
+  DeliveryComposer composer(h.drafter, h.org, ComposerOptions{});
+  DeliverySettings settings;
+  settings.channels[v1::CHANNEL_KIND_EMAIL].retry_schedule =
+      RetrySchedule({absl::Minutes(1), absl::Minutes(2)});
+  DeliveryOutbox outbox(OutboxDeps{*h.store,
+                                   h.clock,
+                                   composer,
+                                   {{v1::CHANNEL_KIND_EMAIL, &email}},
+                                   h.metrics,
+                                   settings,
+                                   [] { return 0.0; }});
+  const int64_t incident =
+      h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"g1"}))
+          ->incident_id;
+  const int64_t msg =
+      h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
+          ->draft.id();
+  ASSERT_TRUE(h.workflow.Approve(testing::CommsLead(), msg, 0).ok());
+  for (int i = 0; i < 4; ++i) {
+    while (*outbox.RunOnce() > 0) {
+    }
+    h.clock.Advance(absl::Minutes(2));
+  }
+  EXPECT_THAT(email.SentTo("grace@globex.example"), SizeIs(3));
+  for (const v1::Delivery& d : h.Read<std::vector<v1::Delivery>>(
+           [&](StoreReader& r) { return r.ListDeliveries(msg, 0); })) {
+    EXPECT_EQ(d.state(), v1::DELIVERY_STATE_FAILED) << d.recipient();
+  }
+}
+
+TEST_F(DeliveryOutboxTest, ReceiversRetryAfterWinsWhenLongerThanTheSchedule) {
   http_.respond = [](const Outgoing&) {
     return SendResult::Retry("HTTP 429", absl::Minutes(2));
   };
@@ -279,8 +349,13 @@ TEST_F(DeliveryOutboxTest, ReceiversRetryAfterWinsWhenLongerThanTheBackoff) {
       h_.clock.Now() + absl::Minutes(2));
 }
 
-TEST_F(DeliveryOutboxTest, ExhaustedContactFallsBackToTheNextContact) {
-  // The webhook keeps failing; the SMS gateway accepts.
+// A recipient with another contact is not kept on a failing one for three
+// days: once its next retry would come more than fallback_after (10 min)
+// after its first attempt, the next contact is tried.
+TEST_F(DeliveryOutboxTest,
+       AFailingContactFallsBackOnceItsRetriesPassFallbackAfter) {
+  // The webhook keeps failing; the SMS gateway accepts. Attempts at 0, 5 s
+  // and 5 min fit in 10 minutes; the next (30 min on) does not.
   http_.respond = [](const Outgoing& o) {
     return o.address == kHook ? SendResult::Retry("timed out")
                               : SendResult::Delivered();
@@ -600,14 +675,13 @@ TEST(DeliveryOutboxStoreTest, UnreadableRecordsAreSetAsideAndTheRestDelivered) {
   CoreHarness h(*OpenSqliteStore(path));
   FakeChannel email;
   DeliveryComposer composer(h.drafter, h.org, ComposerOptions{});
-  DeliveryOutbox outbox(
-      OutboxDeps{*h.store,
-                 h.clock,
-                 composer,
-                 {{v1::CHANNEL_KIND_EMAIL, &email}},
-                 h.metrics,
-                 RetryPolicy{3, absl::Seconds(10), absl::Minutes(5)},
-                 [] { return 0.5; }});
+  DeliveryOutbox outbox(OutboxDeps{*h.store,
+                                   h.clock,
+                                   composer,
+                                   {{v1::CHANNEL_KIND_EMAIL, &email}},
+                                   h.metrics,
+                                   DeliverySettings{},
+                                   [] { return 0.5; }});
   const int64_t incident =
       h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"g1"}))
           ->incident_id;
@@ -648,11 +722,117 @@ TEST(DeliveryOutboxStoreTest, UnreadableRecordsAreSetAsideAndTheRestDelivered) {
   }
 }
 
-TEST_F(DeliveryOutboxTest, BackoffDoublesUpToTheCap) {
-  EXPECT_EQ(outbox_.Backoff(1), absl::Seconds(5));
-  EXPECT_EQ(outbox_.Backoff(2), absl::Seconds(10));
-  EXPECT_EQ(outbox_.Backoff(3), absl::Seconds(20));
-  EXPECT_EQ(outbox_.Backoff(30), absl::Seconds(150));
+// Issue 19 §4: one webhook endpoint that never answers (here until the
+// test lets it go) holds at most its in-flight limit of the workers, and
+// everyone else is reached while it hangs.
+constexpr char kStuckHook[] = "https://stuck.example/hook";
+constexpr int kHealthy = 10000;
+
+class StuckEndpointChannel : public Channel {
+ public:
+  SendResult Send(const Outgoing& o) override {
+    if (o.address == kStuckHook) {
+      {
+        absl::MutexLock lock(&mu_);
+        most_stuck_ = std::max(most_stuck_, ++stuck_);
+      }
+      release_.WaitForNotificationWithTimeout(absl::Seconds(300));
+      absl::MutexLock lock(&mu_);
+      --stuck_;
+      return SendResult::Retry("POST https://stuck.example/hook: timed out");
+    }
+    absl::MutexLock lock(&mu_);
+    if (++reached_[o.address] == 1 && ++healthy_ == kHealthy) {
+      everyone_reached_.Notify();
+    }
+    return SendResult::Delivered();
+  }
+
+  absl::Notification release_;
+  absl::Notification everyone_reached_;
+  absl::Mutex mu_;
+  int stuck_ ABSL_GUARDED_BY(mu_) = 0;
+  int most_stuck_ ABSL_GUARDED_BY(mu_) = 0;
+  int healthy_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> reached_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(DeliveryOutboxDestinationTest,
+     AHangingEndpointHoldsTwoWorkersWhileTenThousandOthersAreReached) {
+  // SQLite: the in-memory store copies itself on every write.
+  const std::string path = ::testing::TempDir() + "/outbox-stuck-endpoint.db";
+  std::filesystem::remove(path);
+  CoreHarness h(*OpenSqliteStore(path));
+  constexpr int kStuck = 40;  // subscribers behind the endpoint that hangs
+  ASSERT_TRUE(h.store
+                  ->Write([&](StoreTxn& t) -> absl::Status {
+                    for (int i = 0; i < kHealthy + kStuck; ++i) {
+                      v1::Subscriber s;
+                      s.set_id(absl::StrCat("customer-", i));
+                      s.add_component_ids("checkout");
+                      *s.add_contacts() = MakeContact(
+                          v1::CHANNEL_KIND_WEBHOOK,
+                          i < kStuck ? std::string(kStuckHook)
+                                     : absl::StrCat("https://customer-", i,
+                                                    ".example/hook"));
+                      if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  FakeChannel email;
+  StuckEndpointChannel http;
+  DeliveryComposer composer(h.drafter, h.org, ComposerOptions{});
+  DeliveryOutbox outbox(OutboxDeps{
+      *h.store,
+      h.clock,
+      composer,
+      {{v1::CHANNEL_KIND_EMAIL, &email}, {v1::CHANNEL_KIND_WEBHOOK, &http}},
+      h.metrics,
+      DeliverySettings{},
+      [] { return 0.5; }});
+  const int64_t incident =
+      h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"g1"}))
+          ->incident_id;
+  const int64_t msg =
+      h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
+          ->draft.id();
+  ASSERT_TRUE(h.workflow.Approve(testing::CommsLead(), msg, 0).ok());
+
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 16; ++i) {  // heraldd's default
+    workers.emplace_back([&] {
+      while (!stop) {
+        absl::StatusOr<int> ran = outbox.RunOnce();
+        ASSERT_TRUE(ran.ok()) << ran.status();
+        // Idle, like heraldd's worker between passes.
+        if (*ran == 0) absl::SleepFor(absl::Milliseconds(1));
+      }
+    });
+  }
+  const bool reached =
+      http.everyone_reached_.WaitForNotificationWithTimeout(absl::Seconds(240));
+  const bool still_hanging = !http.release_.HasBeenNotified();
+  http.release_.Notify();
+  outbox.StopSending();
+  stop = true;
+  for (std::thread& w : workers) w.join();
+
+  EXPECT_TRUE(reached) << "everyone else is reached while the endpoint hangs";
+  EXPECT_TRUE(still_hanging);
+  absl::MutexLock lock(&http.mu_);
+  EXPECT_EQ(http.most_stuck_, 2) << "the endpoint's in-flight limit";
+  EXPECT_EQ(http.healthy_, kHealthy);
+  for (const auto& [address, sends] : http.reached_) {
+    EXPECT_EQ(sends, 1) << address;
+  }
+  // Nothing is left claimed: the sends that hung are retrying, and what
+  // waited for the endpoint went back to the queue.
+  for (const v1::Delivery& d : h.Read<std::vector<v1::Delivery>>(
+           [&](StoreReader& r) { return r.ListDeliveries(msg, 0); })) {
+    EXPECT_NE(d.state(), v1::DELIVERY_STATE_SENDING) << d.recipient();
+  }
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ subscribers:
   - {id: hooli, name: Gavin Belson, email: gavin@hooli.example, account: Hooli, plan: business, component_ids: [dashboard]}
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example}
 intake: {default_component: checkout, customer_labels: [customer, tenant]}
-delivery: {workers: 2, retry_base: 200ms, retry_cap: 1s}
+delivery: {workers: 2, retry_schedule: [200ms, 400ms, 800ms, 1s]}
 aftercare:
   credit_tiers:
     - {plans: [business], percent: 10}

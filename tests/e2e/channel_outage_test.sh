@@ -33,7 +33,7 @@ rotas:
   - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example, timeout_seconds: 2}
 intake: {default_component: checkout}
-delivery: {workers: 4, max_attempts_per_contact: 3, retry_base: 200ms, retry_cap: 1s}
+delivery: {workers: 4, retry_schedule: [200ms, 400ms]}
 YAML
 lead() { HERALD_TOKEN=$LEAD_TOKEN "$HERALD" "$@"; }
 engineer() { HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" "$@"; }

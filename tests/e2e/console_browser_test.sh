@@ -35,7 +35,7 @@ subscribers:
   - {id: globex, name: Grace Hopper, email: grace@globex.example, account: Globex, plan: business, component_ids: [checkout]}
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example}
 intake: {default_component: checkout}
-delivery: {workers: 2, retry_base: 200ms, retry_cap: 1s}
+delivery: {workers: 2, retry_schedule: [200ms, 400ms, 800ms, 1s]}
 YAML
 start_heraldd
 

@@ -54,9 +54,7 @@ smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example}
 intake: {default_component: checkout}
 delivery:
   workers: $WORKERS
-  max_attempts_per_contact: 3
-  retry_base: 200ms
-  retry_cap: 1s
+  retry_schedule: [200ms, 400ms]
   http_timeout_seconds: 1
   sms_gateway: {url: '$SINK/sms', signing_secret_file: $WORK/sms-secret}
 YAML

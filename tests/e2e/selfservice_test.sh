@@ -35,7 +35,7 @@ rotas:
   - {id: comms, component_ids: [checkout, api], members: [carol], time_zone: Europe/London}
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example}
 intake: {default_component: checkout}
-delivery: {workers: 2, retry_base: 200ms, retry_cap: 1s}
+delivery: {workers: 2, retry_schedule: [200ms, 400ms, 800ms, 1s]}
 YAML
 lead() { HERALD_TOKEN=$LEAD_TOKEN "$HERALD" "$@"; }
 
