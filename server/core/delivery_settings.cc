@@ -118,11 +118,19 @@ ChannelDeliverySettings DeliverySettings::For(v1::ChannelKind channel) const {
     return it->second;
   }
   ChannelDeliverySettings out;
-  // The relay and the gateway serve every recipient: they may use most of
-  // the workers, but a quarter stays free for the other channels.
-  const bool shared =
-      channel == v1::CHANNEL_KIND_EMAIL || channel == v1::CHANNEL_KIND_SMS;
-  out.max_in_flight = shared ? std::max(1, workers - workers / 4) : 2;
+  switch (channel) {
+    case v1::CHANNEL_KIND_EMAIL:
+      // The relay carries most of the traffic. When it hangs or fails, it
+      // is marked down and only its probe holds a worker (ChannelHealth).
+      out.max_in_flight = workers;
+      break;
+    case v1::CHANNEL_KIND_SMS:
+      // A slow gateway that still answers holds at most three quarters.
+      out.max_in_flight = std::max(1, workers - workers / 4);
+      break;
+    default:
+      out.max_in_flight = 2;  // one customer's own endpoint
+  }
   return out;
 }
 

@@ -66,10 +66,10 @@ struct DeliverySettings {
   // instead; logged at start-up.
   std::vector<std::string> deprecations;
 
-  // The settings for `channel`: what the config says, else the defaults
-  // (2 sends at once per webhook or Slack endpoint; three quarters of the
-  // workers for the SMTP relay and the SMS gateway, which every recipient
-  // shares).
+  // The settings for `channel`: what the config says, else the defaults:
+  // 2 sends at once per webhook or Slack endpoint, three quarters of the
+  // workers for the SMS gateway, every worker for the SMTP relay (which,
+  // when it hangs, is marked down and holds only its probe's worker).
   ChannelDeliverySettings For(v1::ChannelKind channel) const;
 };
 

@@ -34,6 +34,8 @@ namespace {
 
 // A destination whose sends take this long is slow.
 constexpr absl::Duration kSlowSend = absl::Seconds(1);
+// At most this many deliveries per worker wait, claimed, in memory.
+constexpr int kMaxReadyRounds = 16;
 
 bool Usable(const Recipient& r, int i) {
   return i < static_cast<int>(r.contacts.size()) && !r.contacts[i].disabled();
@@ -252,20 +254,19 @@ DeliveryOutbox::Attempt DeliveryOutbox::Prepare(StoreReader& reader,
 
 absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
   int attempted = 0;
-  bool just_claimed = false;
   while (attempted < batch) {
     std::optional<Attempt> next = Take();
     if (!next.has_value()) {
-      // Everything just claimed waits for busy destinations: leave it to
-      // the workers sending there rather than claim more at once.
-      if (just_claimed) break;
-      absl::StatusOr<int> claimed = ClaimReady(batch);
-      if (!claimed.ok()) return claimed.status();
-      if (*claimed == 0) break;
-      just_claimed = true;
+      absl::StatusOr<bool> more = Refill(/*wait=*/true);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
       continue;
     }
-    just_claimed = false;
+    // Claims the next round before the others run out, while this one is
+    // still to send.
+    if (absl::StatusOr<bool> more = Refill(/*wait=*/false); !more.ok()) {
+      return more.status();
+    }
     const absl::Time started = deps_.clock.Now();
     absl::Status s = SendOne(*next);
     Done(next->destination, deps_.clock.Now() - started);
@@ -273,6 +274,51 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
     ++attempted;
   }
   return attempted;
+}
+
+absl::StatusOr<bool> DeliveryOutbox::Refill(bool wait) {
+  const int round = deps_.delivery.workers;  // one delivery per worker
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return false;
+    const int takeable = TakeableLocked();
+    if (claiming_) {
+      if (!wait || takeable > 0) return true;
+      // One worker claims at a time; the others take what it claims.
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](bool* claiming) { return !*claiming; }, &claiming_),
+          absl::Seconds(1));
+      return !stopping_;
+    }
+    // Enough to go on with: one to take now, or two rounds ahead.
+    if (takeable >= (wait ? 1 : 2 * round)) return true;
+    // The rest waits for busy destinations: claiming more would only hold
+    // more of it in memory.
+    if (static_cast<int>(ready_.size()) >= kMaxReadyRounds * round) {
+      return false;
+    }
+    claiming_ = true;
+  }
+  absl::StatusOr<int> claimed = ClaimReady(8 * round);
+  absl::MutexLock lock(&mu_);
+  claiming_ = false;
+  if (!claimed.ok()) return claimed.status();
+  return *claimed > 0;
+}
+
+int DeliveryOutbox::TakeableLocked() {
+  int takeable = 0;
+  for (const Attempt& a : ready_) {
+    if (a.destination.empty()) {
+      ++takeable;
+      continue;
+    }
+    auto dest = destinations_.find(a.destination);
+    takeable += dest == destinations_.end() ||
+                dest->second.in_flight < dest->second.limit;
+  }
+  return takeable;
 }
 
 absl::StatusOr<int> DeliveryOutbox::ClaimReady(int batch) {
@@ -307,12 +353,7 @@ absl::StatusOr<int> DeliveryOutbox::ClaimReady(int batch) {
         a.destination = DestinationOf(*a.outgoing);
         Destination& dest = destinations_[a.destination];
         dest.limit = deps_.delivery.For(a.outgoing->channel).max_in_flight;
-        // A destination that answers quickly may have a few rounds of
-        // sends waiting; one that is slow (or hangs) only the next round,
-        // so little waits in memory, rendered, for long.
-        const int room =
-            dest.typical_send >= kSlowSend ? dest.limit : dest.limit * 4;
-        if (dest.waiting >= room) {
+        if (dest.waiting >= Room(a.outgoing->channel, dest)) {
           // Due again once the sends ahead of it should be done.
           const absl::Duration ahead =
               dest.typical_send * (dest.waiting + dest.in_flight) / dest.limit;
@@ -335,6 +376,19 @@ absl::StatusOr<int> DeliveryOutbox::ClaimReady(int batch) {
     }
   }
   return count;
+}
+
+int DeliveryOutbox::Room(v1::ChannelKind channel,
+                         const Destination& dest) const {
+  // One that is slow (or hangs) gets only its next round, so little waits
+  // in memory, rendered, for long.
+  if (dest.typical_send >= kSlowSend) return dest.limit;
+  // The relay and the gateway carry whole fan-outs: everything claimed may
+  // be theirs.
+  if (channel == v1::CHANNEL_KIND_EMAIL || channel == v1::CHANNEL_KIND_SMS) {
+    return kMaxReadyRounds * deps_.delivery.workers;
+  }
+  return dest.limit * 4;  // one customer's endpoint: a few rounds
 }
 
 std::optional<DeliveryOutbox::Attempt> DeliveryOutbox::Take() {

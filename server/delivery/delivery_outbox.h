@@ -124,8 +124,19 @@ class DeliveryOutbox {
   // The first ready delivery whose destination has room, now counted in
   // flight there; empty when none has.
   std::optional<Attempt> Take();
+  // Claims more (one worker at a time) when too little of what is claimed
+  // can be sent now: none (`wait`: a worker found nothing to take; it waits
+  // for another worker's claim rather than claim beside it), or fewer than
+  // two rounds (a claim ahead, before the others run out). Claims nothing
+  // while the rest waits for busy destinations and memory holds enough.
+  // False when there is nothing more for this worker now.
+  absl::StatusOr<bool> Refill(bool wait);
+  // How many ready deliveries a worker could take now.
+  int TakeableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends (or settles) one taken delivery and records the outcome.
   absl::Status SendOne(Attempt& attempt);
+  // How many claimed deliveries may wait for `dest` (of `channel`).
+  int Room(v1::ChannelKind channel, const Destination& dest) const;
   // The send to `destination` is over after `took`.
   void Done(const std::string& destination, absl::Duration took);
   // The wait after a failed attempt on the delivery's contact, or empty
@@ -154,6 +165,7 @@ class DeliveryOutbox {
   ChannelHealth health_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool claiming_ ABSL_GUARDED_BY(mu_) = false;  // one claims at a time
   // Claimed and rendered, in claim order, waiting for a worker.
   std::deque<Attempt> ready_ ABSL_GUARDED_BY(mu_);
   // Only destinations with a send under way or a delivery waiting.

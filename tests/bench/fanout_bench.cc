@@ -3,14 +3,20 @@
 //             baseline of a raw batched SQLite insert of the same rows into
 //             the same table and indexes, in a fresh database, same run.
 //   delivery  the outbox's workers sending every delivery as a signed
-//             webhook to a local HTTP sink, and (when --smtp is given) as
-//             email to a local SMTP sink.
+//             webhook to a local HTTP sink, each recipient its own endpoint
+//             URL; then the same with one endpoint that never answers among
+//             them (every 1000th recipient's), timed until every other
+//             recipient is reached, as a ratio to the first (issue 19 §4);
+//             and (when --smtp is given) as email to a local SMTP sink.
 // Prints one line per figure and the peak RSS. Asserts only correctness:
 // every delivery delivered, each exactly once.
 //
 // usage: fanout_bench N [--workers W] [--smtp PORT] [--enqueue-only]
 #include <httplib.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -88,6 +94,25 @@ double RawInsertSeconds(const std::string& store_db, const std::string& dir,
   return seconds;
 }
 
+// A TCP port that takes connections into its backlog and never answers
+// them: an endpoint that hangs until the sender's timeout. Returns the
+// listening socket; `*port` is its port.
+int HangingEndpoint(int* port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      listen(fd, 1024) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    std::perror("hanging endpoint");
+    std::_Exit(1);
+  }
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
 int Main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int64_t n = argc > 1 ? std::atoll(argv[1]) : 100000;
@@ -109,15 +134,25 @@ int Main(int argc, char** argv) {
   // A receiver that accepts every webhook and counts them by id.
   httplib::Server sink;
   std::atomic<int64_t> received{0};
-  sink.Post("/hook", [&](const httplib::Request&, httplib::Response& res) {
-    ++received;
-    res.status = 204;
-  });
+  sink.Post(R"(/hook/\d+)",
+            [&](const httplib::Request&, httplib::Response& res) {
+              ++received;
+              res.status = 204;
+            });
   sink.new_task_queue = [] { return new httplib::ThreadPool(16); };
   const int port = sink.bind_to_any_port("127.0.0.1");
   std::thread sink_thread([&] { sink.listen_after_bind(); });
 
-  for (const std::string channel : {"webhook", "email"}) {
+  int hang_port = 0;
+  const int hang_fd = HangingEndpoint(&hang_port);
+  double webhook_seconds = 0;
+  for (const std::string run : {"webhook", "webhook+hang", "email"}) {
+    const std::string channel = run == "email" ? "email" : "webhook";
+    // Recipients behind the endpoint that never answers.
+    const bool hangs = run == "webhook+hang";
+    const auto hanging = [&](int64_t i) { return hangs && i % 1000 == 999; };
+    int64_t reachable = 0;
+    for (int64_t i = 0; i < n; ++i) reachable += !hanging(i);
     if (channel == "email" && smtp_port == 0) continue;
     std::filesystem::remove(db);
     std::filesystem::remove(db + "-wal");
@@ -129,7 +164,9 @@ int Main(int argc, char** argv) {
       v1::Contact* c = s.add_contacts();
       if (channel == "webhook") {
         c->set_channel(v1::CHANNEL_KIND_WEBHOOK);
-        c->set_address(absl::StrCat("http://127.0.0.1:", port, "/hook"));
+        c->set_address(
+            hanging(i) ? absl::StrCat("http://127.0.0.1:", hang_port, "/hook")
+                       : absl::StrCat("http://127.0.0.1:", port, "/hook/", i));
         c->add_signing_secrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
       } else {
         c->set_channel(v1::CHANNEL_KIND_EMAIL);
@@ -183,37 +220,64 @@ int Main(int argc, char** argv) {
         [] { return 0.5; }});
     received = 0;
     const absl::Time send_start = absl::Now();
+    std::atomic<bool> done{false};
     std::vector<std::thread> pool;
     for (int w = 0; w < workers; ++w) {
       pool.emplace_back([&] {
-        while (true) {
+        while (!done) {
           absl::StatusOr<int> ran = outbox.RunOnce(64);
           Check(ran.status(), "outbox");
-          if (*ran == 0) return;
+          // Idle, like heraldd's worker between passes.
+          if (*ran == 0) absl::SleepFor(absl::Milliseconds(1));
         }
       });
     }
-    for (std::thread& t : pool) t.join();
+    // Until every reachable recipient has it: for webhooks the sink's
+    // count, for email the outbox empty.
+    while (true) {
+      absl::SleepFor(absl::Milliseconds(5));
+      if (channel == "webhook") {
+        if (received >= reachable) break;
+        continue;
+      }
+      const OutboxStats stats = h.Read<OutboxStats>(
+          [](StoreReader& r) { return r.GetOutboxStats(); });
+      if (stats.pending == 0) break;
+    }
     const double send = absl::ToDoubleSeconds(absl::Now() - send_start);
+    done = true;
+    outbox.StopSending();
+    if (hangs) shutdown(hang_fd, SHUT_RDWR);  // lets the hung sends go
+    for (std::thread& t : pool) t.join();
     int64_t delivered = 0;
     for (const v1::Delivery& d : h.Read<std::vector<v1::Delivery>>(
              [&](StoreReader& r) { return r.ListDeliveries(draft, 0); })) {
       delivered += d.state() == v1::DELIVERY_STATE_DELIVERED;
     }
     std::printf("%s delivery of %lld with %d workers: %.2f s (%.0f/s)%s\n",
-                channel.c_str(), static_cast<long long>(n), workers, send,
-                n / send,
+                run.c_str(), static_cast<long long>(n), workers, send,
+                reachable / send,
                 channel == "webhook"
                     ? absl::StrCat(", sink received ", received.load()).c_str()
                     : "");
-    if (delivered != n || (channel == "webhook" && received != n)) {
+    if (run == "webhook") webhook_seconds = send;
+    if (hangs) {
+      std::printf(
+          "one hanging endpoint (%lld recipients behind it) among %lld: "
+          "the others reached in %.2fx the time without it\n",
+          static_cast<long long>(n - reachable), static_cast<long long>(n),
+          send / webhook_seconds);
+    }
+    if (delivered != reachable ||
+        (channel == "webhook" && received != reachable)) {
       std::fprintf(stderr, "delivered %lld, received %lld of %lld\n",
                    static_cast<long long>(delivered),
                    static_cast<long long>(received.load()),
-                   static_cast<long long>(n));
+                   static_cast<long long>(reachable));
       std::_Exit(1);
     }
   }
+  close(hang_fd);
   std::printf("peak RSS %.0f MiB\n", PeakRssMiB());
   sink.stop();
   sink_thread.join();

@@ -66,6 +66,23 @@ v1::Contact MakeContact(v1::ChannelKind channel, const std::string& address) {
   return c;
 }
 
+// Opens an incident on checkout and approves an engineer's update to it.
+struct Published {
+  int64_t incident;
+  int64_t message;
+};
+Published PublishCheckoutUpdate(CoreHarness& h,
+                                const std::string& group = "g1") {
+  const int64_t incident =
+      h.intake.Ingest(testing::FiringGroup(group, "checkout", {group}))
+          ->incident_id;
+  const v1::Message draft =
+      h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
+          ->draft;
+  EXPECT_TRUE(h.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
+  return {incident, draft.id()};
+}
+
 constexpr char kHook[] = "https://hooks.acme.example/herald";
 constexpr char kGateway[] = "https://sms.example/send";
 
@@ -93,14 +110,7 @@ class DeliveryOutboxTest : public ::testing::Test {
 
   // Publishes an update on a new checkout outage; returns the message id.
   int64_t PublishCheckoutUpdate(const std::string& group = "g1") {
-    const int64_t incident =
-        h_.intake.Ingest(testing::FiringGroup(group, "checkout", {group}))
-            ->incident_id;
-    const v1::Message draft =
-        h_.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
-            ->draft;
-    EXPECT_TRUE(h_.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
-    return draft.id();
+    return herald::PublishCheckoutUpdate(h_, group).message;
   }
 
   v1::Delivery DeliveryOf(int64_t message, const std::string& recipient) {
@@ -319,13 +329,7 @@ TEST(DeliveryOutboxScheduleTest, AChannelsOwnScheduleReplacesTheDefault) {
                                    h.metrics,
                                    settings,
                                    [] { return 0.0; }});
-  const int64_t incident =
-      h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"g1"}))
-          ->incident_id;
-  const int64_t msg =
-      h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
-          ->draft.id();
-  ASSERT_TRUE(h.workflow.Approve(testing::CommsLead(), msg, 0).ok());
+  const int64_t msg = PublishCheckoutUpdate(h).message;
   for (int i = 0; i < 4; ++i) {
     while (*outbox.RunOnce() > 0) {
     }
@@ -682,13 +686,7 @@ TEST(DeliveryOutboxStoreTest, UnreadableRecordsAreSetAsideAndTheRestDelivered) {
                                    h.metrics,
                                    DeliverySettings{},
                                    [] { return 0.5; }});
-  const int64_t incident =
-      h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"g1"}))
-          ->incident_id;
-  const int64_t msg =
-      h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
-          ->draft.id();
-  ASSERT_TRUE(h.workflow.Approve(testing::CommsLead(), msg, 0).ok());
+  const auto [incident, msg] = PublishCheckoutUpdate(h);
   // globex's stored row becomes unreadable, and so does the point person's
   // notification (a staff delivery with its content in its body).
   sqlite3* db = nullptr;
@@ -791,13 +789,7 @@ TEST(DeliveryOutboxDestinationTest,
       h.metrics,
       DeliverySettings{},
       [] { return 0.5; }});
-  const int64_t incident =
-      h.intake.Ingest(testing::FiringGroup("g1", "checkout", {"g1"}))
-          ->incident_id;
-  const int64_t msg =
-      h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
-          ->draft.id();
-  ASSERT_TRUE(h.workflow.Approve(testing::CommsLead(), msg, 0).ok());
+  const int64_t msg = PublishCheckoutUpdate(h).message;
 
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;

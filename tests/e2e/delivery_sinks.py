@@ -10,6 +10,7 @@
       independently of herald). Paths:
         /flaky/<name>  500 to the first request, then 200
         /slow          answers after 5 s (beyond herald's timeout)
+        /hang          never answers
         anything else  200
 """
 import base64
@@ -79,7 +80,8 @@ def run_http(port, log_path, secrets):
             entry = {
                 "path": self.path,
                 # /slow answers after herald has given up on it.
-                "status": "late" if self.path == "/slow" else status,
+                "status": ("late" if self.path == "/slow" else
+                           "never" if self.path == "/hang" else status),
                 "id": self.headers.get("webhook-id"),
                 "signed": verifies(secrets, self.headers, body),
                 "body": json.loads(body or b"null"),
@@ -88,6 +90,8 @@ def run_http(port, log_path, secrets):
                 log.write(json.dumps(entry) + "\n")
             if self.path == "/slow":
                 time.sleep(5)
+            if self.path == "/hang":
+                threading.Event().wait()  # until the sink is stopped
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

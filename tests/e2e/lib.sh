@@ -149,6 +149,19 @@ fire() {
         \"endsAt\":\"0001-01-01T00:00:00Z\",\"fingerprint\":\"fp-$1\"}]}" >/dev/null
 }
 
+# publish_update SERVICE: an alert opens INC-1 on SERVICE, alice posts an
+# update and carol approves the draft; sets MSG to its reference. Needs
+# make_tokens' tokens and a started heraldd.
+publish_update() {
+  fire "$1"
+  wait_for 10 "INC-1" env HERALD_TOKEN="$ENGINEER_TOKEN" "$HERALD" show INC-1
+  HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-1 "rolled back the deploy" >/dev/null
+  MSG=$(HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages -o json | "$SYSTEM_PYTHON" -c '
+import json, sys
+print(json.load(sys.stdin)["messages"][-1]["ref"])')
+  HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve "$MSG" >/dev/null
+}
+
 # all_delivered MSG N: MSG has N deliveries and every one is delivered, as
 # `herald deliveries` run with $LEAD_TOKEN reports.
 all_delivered() {
