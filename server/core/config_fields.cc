@@ -5,6 +5,12 @@
 #include "absl/strings/str_cat.h"
 
 namespace herald {
+namespace {
+
+// Nothing herald waits for is longer; it keeps times finite.
+constexpr absl::Duration kLongestDuration = absl::Hours(24 * 365);
+
+}  // namespace
 
 absl::Status FieldError(absl::string_view path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
@@ -24,9 +30,12 @@ absl::Status ParsePositiveDuration(absl::string_view field,
   } else if (!absl::ParseDuration(text, out)) {
     *out = absl::ZeroDuration();
   }
-  if (*out <= absl::ZeroDuration()) {
+  if (*out <= absl::ZeroDuration() || *out == absl::InfiniteDuration()) {
     return FieldError(field, absl::StrCat("expected a duration like \"",
                                           example, "\", got \"", text, "\""));
+  }
+  if (*out > kLongestDuration) {
+    return FieldError(field, absl::StrCat("at most 365d, got \"", text, "\""));
   }
   return absl::OkStatus();
 }

@@ -16,8 +16,8 @@ namespace herald {
 absl::Status FieldError(absl::string_view path, absl::string_view what);
 
 // Parses `text` into `*out` when it is set; it must be a positive Go
-// duration or a number of days ("7d"). `example` shows the expected form in
-// the error.
+// duration or a number of days ("7d"), at most 365 days. `example` shows the
+// expected form in the error.
 absl::Status ParsePositiveDuration(absl::string_view field,
                                    const std::string& text,
                                    absl::string_view example,

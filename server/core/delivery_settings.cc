@@ -120,12 +120,10 @@ ChannelDeliverySettings DeliverySettings::For(v1::ChannelKind channel) const {
   ChannelDeliverySettings out;
   switch (channel) {
     case v1::CHANNEL_KIND_EMAIL:
-      // The relay carries most of the traffic. When it hangs or fails, it
-      // is marked down and only its probe holds a worker (ChannelHealth).
-      out.max_in_flight = workers;
-      break;
     case v1::CHANNEL_KIND_SMS:
-      // A slow gateway that still answers holds at most three quarters.
+      // The relay and the gateway serve every recipient. One that is slow
+      // but answers (one that fails is marked down, and then only its probe
+      // holds a worker) holds at most three quarters of the workers.
       out.max_in_flight = std::max(1, workers - workers / 4);
       break;
     default:

@@ -68,8 +68,7 @@ struct DeliverySettings {
 
   // The settings for `channel`: what the config says, else the defaults:
   // 2 sends at once per webhook or Slack endpoint, three quarters of the
-  // workers for the SMS gateway, every worker for the SMTP relay (which,
-  // when it hangs, is marked down and holds only its probe's worker).
+  // workers for the SMTP relay and for the SMS gateway.
   ChannelDeliverySettings For(v1::ChannelKind channel) const;
 };
 

@@ -143,8 +143,9 @@ std::optional<absl::Duration> DeliveryOutbox::RetryWait(
   if (!wait.has_value()) return std::nullopt;  // the schedule is over
   // Stretched by up to 10%, so retries after one outage do not all land at
   // once; the receiver's Retry-After when it asks for longer.
-  const absl::Duration delay =
-      std::max(*wait + *wait * (0.1 * deps_.random()), retry_after);
+  // (A Retry-After counts up to a day, like the schedule's longest wait.)
+  const absl::Duration delay = std::max(*wait + *wait * (0.1 * deps_.random()),
+                                        std::min(retry_after, absl::Hours(24)));
   // A recipient with another contact is not kept waiting on this one for
   // the whole schedule.
   if (has_next && schedule.ElapsedAfter(d.contact_attempts() - 1) + delay >
@@ -265,7 +266,9 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
     // Claims the next round before the others run out, while this one is
     // still to send.
     if (absl::StatusOr<bool> more = Refill(/*wait=*/false); !more.ok()) {
-      return more.status();
+      // This one is sent all the same; the next pass claims again.
+      LogWarn("could not claim deliveries ahead",
+              {{"error", more.status().ToString()}});
     }
     const absl::Time started = deps_.clock.Now();
     absl::Status s = SendOne(*next);
@@ -329,7 +332,7 @@ absl::StatusOr<int> DeliveryOutbox::ClaimReady(int batch) {
   absl::StatusOr<std::vector<v1::Delivery>> claimed = Claim(batch);
   if (!claimed.ok()) return claimed.status();
   if (claimed->empty()) return 0;
-  const int count = static_cast<int>(claimed->size());
+  int added = 0;
   std::vector<Attempt> attempts;
   attempts.reserve(claimed->size());
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
@@ -337,8 +340,16 @@ absl::StatusOr<int> DeliveryOutbox::ClaimReady(int batch) {
       attempts.push_back(Prepare(r, std::move(d)));
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;  // the claims stay in `sending` until a restart
   const absl::Time now = deps_.clock.Now();
+  if (!s.ok()) {
+    // Back in the queue; were that to fail too, they stay in `sending`
+    // until the next start puts them back.
+    if (absl::Status st = Release(*std::move(claimed), now); !st.ok()) {
+      LogWarn("could not put claimed deliveries back",
+              {{"error", st.ToString()}});
+    }
+    return s;
+  }
   // Put back: for now (a stop), or until a busy destination has room.
   std::vector<v1::Delivery> unsent;
   std::map<absl::Time, std::vector<v1::Delivery>> busy;
@@ -354,28 +365,37 @@ absl::StatusOr<int> DeliveryOutbox::ClaimReady(int batch) {
         Destination& dest = destinations_[a.destination];
         dest.limit = deps_.delivery.For(a.outgoing->channel).max_in_flight;
         if (dest.waiting >= Room(a.outgoing->channel, dest)) {
-          // Due again once the sends ahead of it should be done.
+          // Due again once the sends ahead of it should be done, one after
+          // the other: each put back goes a send later than the one
+          // before. Until a send has finished, a send counts as slow.
+          const absl::Duration send = dest.typical_send > absl::ZeroDuration()
+                                          ? dest.typical_send
+                                          : kSlowSend;
+          ++dest.put_back;
           const absl::Duration ahead =
-              dest.typical_send * (dest.waiting + dest.in_flight) / dest.limit;
+              send * (dest.waiting + dest.in_flight + dest.put_back) /
+              dest.limit;
           busy[now +
                std::clamp(ahead, absl::Milliseconds(100), absl::Minutes(5))]
               .push_back(std::move(a.delivery));
           continue;
         }
         ++dest.waiting;
+        ++added;
+      } else {
+        ++added;
       }
       ready_.push_back(std::move(a));
     }
   }
-  if (!unsent.empty()) {
-    if (absl::Status st = Release(std::move(unsent), now); !st.ok()) return st;
-  }
+  // Every one is tried, so that one failure strands no other.
+  absl::Status status;
+  if (!unsent.empty()) status.Update(Release(std::move(unsent), now));
   for (auto& [due, deliveries] : busy) {
-    if (absl::Status st = Release(std::move(deliveries), due); !st.ok()) {
-      return st;
-    }
+    status.Update(Release(std::move(deliveries), due));
   }
-  return count;
+  if (!status.ok()) return status;
+  return added;
 }
 
 int DeliveryOutbox::Room(v1::ChannelKind channel,
@@ -396,7 +416,8 @@ std::optional<DeliveryOutbox::Attempt> DeliveryOutbox::Take() {
   if (stopping_) return std::nullopt;
   for (auto it = ready_.begin(); it != ready_.end(); ++it) {
     if (!it->destination.empty()) {
-      Destination& dest = destinations_[it->destination];
+      // Waiting there keeps its entry.
+      Destination& dest = destinations_.find(it->destination)->second;
       if (dest.in_flight >= dest.limit) continue;
       ++dest.in_flight;
       --dest.waiting;
@@ -415,6 +436,7 @@ void DeliveryOutbox::Done(const std::string& destination, absl::Duration took) {
   if (it == destinations_.end()) return;
   Destination& dest = it->second;
   --dest.in_flight;
+  dest.put_back = std::max(0, dest.put_back - 1);  // one may take its place
   dest.typical_send = dest.typical_send == absl::ZeroDuration()
                           ? took
                           : (dest.typical_send * 4 + took) / 5;

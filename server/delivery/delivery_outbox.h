@@ -35,9 +35,9 @@
 // sends under way finish and are recorded, and everything else claimed goes
 // back. Only a send whose outcome was not yet committed can be repeated, and
 // it carries the same idempotency key. A claimed delivery is rendered once;
-// it may wait in memory while its destination is busy, so an unsubscribe in
-// that time does not stop it. Thread-safe: several workers may run passes
-// at once; a delivery is claimed and sent by exactly one.
+// it may wait in memory while its destination is busy, so an unsubscribe or a
+// newer update in that time does not stop it. Thread-safe: several workers may
+// run passes at once; a delivery is claimed and sent by exactly one.
 #ifndef HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 #define HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 
@@ -92,15 +92,15 @@ class DeliveryOutbox {
   absl::StatusOr<int> RecoverInterrupted();
 
   // One worker's pass: attempts up to `batch` deliveries, each the next
-  // claimed one whose destination has room, claiming `batch` more when none
-  // is ready. Returns how many it attempted (0: nothing it could send is
-  // due); errors only when the store fails.
-  absl::StatusOr<int> RunOnce(int batch = 32);
+  // claimed one whose destination has room, claiming more (a few rounds for
+  // every worker) when too little is ready. Returns how many it attempted (0:
+  // nothing it could send is due); errors only when the store fails.
+  absl::StatusOr<int> RunOnce(int batch = 32) ABSL_LOCKS_EXCLUDED(mu_);
 
   // For a stop: passes from now on send nothing more. The sends under way
   // finish (each bounded by its channel's timeout) and are recorded; every
   // other claimed delivery goes back in the queue as it was. Irreversible.
-  void StopSending();
+  void StopSending() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Sets the outbox depth and oldest-age gauges from the store.
   absl::Status RefreshGauges();
@@ -112,6 +112,9 @@ class DeliveryOutbox {
     int limit = 1;
     int in_flight = 0;
     int waiting = 0;
+    // Deliveries put back for it while it was busy: each is due a send
+    // later than the one before.
+    int put_back = 0;
     // How long its sends have taken lately (a moving average).
     absl::Duration typical_send;
   };
@@ -119,24 +122,25 @@ class DeliveryOutbox {
   Attempt Prepare(StoreReader& reader, v1::Delivery delivery) const;
   // Claims and renders up to `batch` due deliveries and makes them ready,
   // but puts back what a busy destination cannot take. Returns how many it
-  // claimed.
+  // made ready (0: nothing was due, or all of it was put back).
   absl::StatusOr<int> ClaimReady(int batch);
   // The first ready delivery whose destination has room, now counted in
   // flight there; empty when none has.
-  std::optional<Attempt> Take();
+  std::optional<Attempt> Take() ABSL_LOCKS_EXCLUDED(mu_);
   // Claims more (one worker at a time) when too little of what is claimed
   // can be sent now: none (`wait`: a worker found nothing to take; it waits
   // for another worker's claim rather than claim beside it), or fewer than
   // two rounds (a claim ahead, before the others run out). Claims nothing
   // while the rest waits for busy destinations and memory holds enough.
   // False when there is nothing more for this worker now.
-  absl::StatusOr<bool> Refill(bool wait);
+  absl::StatusOr<bool> Refill(bool wait) ABSL_LOCKS_EXCLUDED(mu_);
   // How many ready deliveries a worker could take now.
   int TakeableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends (or settles) one taken delivery and records the outcome.
   absl::Status SendOne(Attempt& attempt);
   // How many claimed deliveries may wait for `dest` (of `channel`).
-  int Room(v1::ChannelKind channel, const Destination& dest) const;
+  int Room(v1::ChannelKind channel, const Destination& dest) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The send to `destination` is over after `took`.
   void Done(const std::string& destination, absl::Duration took);
   // The wait after a failed attempt on the delivery's contact, or empty

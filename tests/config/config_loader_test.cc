@@ -121,7 +121,7 @@ TEST(ConfigLoaderTest, DeliveryDefaultsToTheStandardWebhooksSchedule) {
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_WEBHOOK).retry_schedule.waits(),
             RetrySchedule::StandardWebhooks().waits());
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_WEBHOOK).max_in_flight, 2);
-  EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).max_in_flight, 16);  // of 16
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).max_in_flight, 12);  // of 16
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_SMS).max_in_flight, 12);
   EXPECT_EQ(d.fallback_after, absl::Minutes(10));
   EXPECT_TRUE(d.deprecations.empty());
@@ -146,7 +146,7 @@ delivery:
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).retry_schedule.waits(),
             (std::vector<absl::Duration>{absl::Seconds(1), absl::Minutes(1),
                                          absl::Hours(1)}));
-  EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).max_in_flight, 8);  // of 8
+  EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).max_in_flight, 6);  // of 8
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_SMS).retry_schedule.waits(),
             (std::vector<absl::Duration>{absl::Seconds(30), absl::Minutes(5)}));
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_SMS).max_in_flight, 3);
@@ -197,6 +197,12 @@ TEST(ConfigLoaderTest, BadDeliverySettingsNameTheField) {
               HasSubstr("delivery.channels[email].retry_schedule[1]"));
   EXPECT_THAT(error("delivery: {fallback_after: never}"),
               HasSubstr("delivery.fallback_after"));
+  EXPECT_THAT(error("delivery: {retry_schedule: [inf]}"),
+              HasSubstr("delivery.retry_schedule[0]"));
+  EXPECT_THAT(error("delivery: {retry_schedule: [99999999d]}"),
+              HasSubstr("delivery.retry_schedule[0]: at most 365d"));
+  EXPECT_THAT(error("delivery: {channels: {sms: {max_in_flight: 257}}}"),
+              HasSubstr("delivery.channels[sms].max_in_flight"));
   std::string many = "delivery: {retry_schedule: [";
   for (int i = 0; i < 51; ++i) many += "1s, ";
   many += "1s]}";

@@ -23,7 +23,7 @@ HOOK_SECRET=whsec_$(head -c 24 /dev/urandom | base64)
 SECRETS+=("$HOOK_SECRET")
 HEALTHY=120
 HANGING=15
-TIMEOUT=8  # herald's HTTP timeout, seconds
+TIMEOUT=20  # herald's HTTP timeout, seconds
 cat >"$WORK/herald.yaml" <<YAML
 $(e2e_server)
 components:
