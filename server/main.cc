@@ -283,7 +283,9 @@ int Run(const Flags& flags) {
                    return std::uniform_real_distribution<double>(0, 1)(rng);
                  },
                  &events,
-                 ChannelHealthOptions{.patience = tuning.channel_patience}});
+                 ChannelHealthOptions{.probe_base = tuning.channel_probe_base,
+                                      .probe_cap = tuning.channel_probe_cap,
+                                      .patience = tuning.channel_patience}});
   if (absl::StatusOr<int> n = outbox.RecoverInterrupted(); !n.ok()) {
     return Fail(n.status());
   } else if (*n > 0) {

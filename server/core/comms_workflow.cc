@@ -589,7 +589,9 @@ absl::StatusOr<int> CommsWorkflow::RetryFailedDeliveries(
       d.set_state(v1::DELIVERY_STATE_QUEUED);
       d.set_contact_index(0);
       d.set_contact_attempts(0);
+      d.clear_contact_since();
       d.set_waiting_on(v1::CHANNEL_KIND_UNSPECIFIED);
+      d.clear_waiting_since();
       *d.mutable_next_attempt_at() = ToProtoTime(now);
       if (absl::Status st = txn.UpdateDelivery(d); !st.ok()) return st;
       ++retried[{d.message_id(), d.incident_id()}];

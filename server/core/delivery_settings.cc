@@ -105,14 +105,6 @@ std::optional<absl::Duration> RetrySchedule::WaitAfter(int attempts) const {
   return waits_[attempts - 1];
 }
 
-absl::Duration RetrySchedule::ElapsedAfter(int attempts) const {
-  absl::Duration sum;
-  for (int i = 0; i < attempts && i < static_cast<int>(waits_.size()); ++i) {
-    sum += waits_[i];
-  }
-  return sum;
-}
-
 ChannelDeliverySettings DeliverySettings::For(v1::ChannelKind channel) const {
   if (auto it = channels.find(channel); it != channels.end()) {
     return it->second;
@@ -144,6 +136,22 @@ absl::StatusOr<DeliverySettings> ParseDeliverySettings(
                                       &out.channel_patience);
       !st.ok()) {
     return st;
+  }
+  if (auto st = ParsePositiveDuration("delivery.channel_probe_base",
+                                      config.channel_probe_base(), "5s",
+                                      &out.channel_probe_base);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = ParsePositiveDuration("delivery.channel_probe_cap",
+                                      config.channel_probe_cap(), "5m",
+                                      &out.channel_probe_cap);
+      !st.ok()) {
+    return st;
+  }
+  if (out.channel_probe_cap < out.channel_probe_base) {
+    return FieldError("delivery.channel_probe_cap",
+                      "must not be below channel_probe_base");
   }
   if (auto st = ParsePositiveDuration("delivery.fallback_after",
                                       config.fallback_after(), "10m",

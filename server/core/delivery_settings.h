@@ -34,9 +34,6 @@ class RetrySchedule {
   // The wait after the contact's `attempts`-th failed attempt (counting
   // from 1); empty when that was its last.
   std::optional<absl::Duration> WaitAfter(int attempts) const;
-  // How long after the contact's first attempt its next attempt goes, once
-  // it has had `attempts`: the first `attempts` waits added up.
-  absl::Duration ElapsedAfter(int attempts) const;
 
   const std::vector<absl::Duration>& waits() const { return waits_; }
 
@@ -57,6 +54,10 @@ struct DeliverySettings {
   // How long a delivery waits for a channel that is down before it moves
   // on to the recipient's next contact on another channel.
   absl::Duration channel_patience = absl::Minutes(10);
+  // A down channel's first probe goes this long after it went down; later
+  // ones at doubling intervals up to the cap.
+  absl::Duration channel_probe_base = absl::Seconds(5);
+  absl::Duration channel_probe_cap = absl::Minutes(5);
   // A contact with another after it is retried only while its next attempt
   // would come within this long of its first.
   absl::Duration fallback_after = absl::Minutes(10);

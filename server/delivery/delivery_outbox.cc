@@ -89,11 +89,17 @@ int NextContact(const Recipient& r, int from) {
 
 namespace {
 
-std::vector<v1::ChannelKind> Kinds(
+// The channels that can be down as a whole: the SMTP relay and the SMS
+// gateway every recipient shares. (A webhook or Slack contact is one
+// customer's own endpoint.)
+std::vector<v1::ChannelKind> SharedKinds(
     const std::map<v1::ChannelKind, Channel*>& channels) {
   std::vector<v1::ChannelKind> out;
   for (const auto& [kind, channel] : channels) {
-    if (channel != nullptr) out.push_back(kind);
+    if (channel != nullptr &&
+        (kind == v1::CHANNEL_KIND_EMAIL || kind == v1::CHANNEL_KIND_SMS)) {
+      out.push_back(kind);
+    }
   }
   return out;
 }
@@ -119,7 +125,7 @@ const char* ResultLabel(SendResult::Outcome outcome) {
 DeliveryOutbox::DeliveryOutbox(OutboxDeps deps)
     : deps_(std::move(deps)),
       health_(deps_.channel_health, deps_.metrics.channel_up,
-              Kinds(deps_.channels)) {}
+              SharedKinds(deps_.channels)) {}
 
 DeliveryOutbox::~DeliveryOutbox() = default;
 
@@ -136,7 +142,8 @@ absl::StatusOr<int> DeliveryOutbox::RecoverInterrupted() {
 }
 
 std::optional<absl::Duration> DeliveryOutbox::RetryWait(
-    const v1::Delivery& d, bool has_next, absl::Duration retry_after) const {
+    const v1::Delivery& d, bool has_next, absl::Duration retry_after,
+    absl::Time now) const {
   const RetrySchedule schedule = deps_.delivery.For(d.channel()).retry_schedule;
   const std::optional<absl::Duration> wait =
       schedule.WaitAfter(d.contact_attempts());
@@ -147,9 +154,11 @@ std::optional<absl::Duration> DeliveryOutbox::RetryWait(
   const absl::Duration delay = std::max(*wait + *wait * (0.1 * deps_.random()),
                                         std::min(retry_after, absl::Hours(24)));
   // A recipient with another contact is not kept waiting on this one for
-  // the whole schedule.
-  if (has_next && schedule.ElapsedAfter(d.contact_attempts() - 1) + delay >
-                      deps_.delivery.fallback_after) {
+  // the whole schedule: only while the retry would come within
+  // fallback_after of the contact's first attempt.
+  const absl::Time since =
+      d.has_contact_since() ? FromProtoTime(d.contact_since()) : now;
+  if (has_next && now + delay - since > deps_.delivery.fallback_after) {
     return std::nullopt;
   }
   return delay;
@@ -237,6 +246,7 @@ DeliveryOutbox::Attempt DeliveryOutbox::Prepare(StoreReader& reader,
   }
   if (contact != d.contact_index()) {
     d.set_contact_index(contact);  // skipped a disabled contact
+    d.clear_contact_since();
     d.set_contact_attempts(1);
   }
   const v1::Contact& c = a.recipient.contacts[contact];
@@ -455,6 +465,9 @@ absl::Status DeliveryOutbox::SendOne(Attempt& a) {
   }
   ChannelHealth::Verdict verdict = health_.Check(kind, deps_.clock.Now());
   if (!verdict.send) return Wait(a, verdict);
+  if (!a.delivery.has_contact_since()) {
+    *a.delivery.mutable_contact_since() = ToProtoTime(deps_.clock.Now());
+  }
   result = channel->second->Send(*a.outgoing);
   deps_.metrics.Deliveries(EnumLabel(kind), ResultLabel(result.outcome))
       .Increment();
@@ -561,6 +574,7 @@ absl::Status DeliveryOutbox::Wait(Attempt& a,
     d.set_state(v1::DELIVERY_STATE_QUEUED);
     d.set_contact_index(next);
     d.set_contact_attempts(0);
+    d.clear_contact_since();
     d.set_waiting_on(v1::CHANNEL_KIND_UNSPECIFIED);
     d.clear_waiting_since();
     *d.mutable_next_attempt_at() = ToProtoTime(now);
@@ -607,7 +621,7 @@ absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
     const int next = NextContact(a.recipient, d.contact_index() + 1);
     const std::optional<absl::Duration> wait =
         result.outcome == SendResult::Outcome::kRetry
-            ? RetryWait(d, next >= 0, result.retry_after)
+            ? RetryWait(d, next >= 0, result.retry_after, now)
             : std::nullopt;
     if (wait.has_value()) {
       d.set_state(v1::DELIVERY_STATE_RETRYING);
@@ -620,6 +634,7 @@ absl::Status DeliveryOutbox::Record(Attempt& a, const SendResult& result) {
         d.set_state(v1::DELIVERY_STATE_QUEUED);
         d.set_contact_index(next);
         d.set_contact_attempts(0);
+        d.clear_contact_since();
         *d.mutable_next_attempt_at() = ToProtoTime(now);
         deps_.metrics.delivery_fallbacks.Increment();
       }

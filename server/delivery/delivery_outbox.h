@@ -148,7 +148,8 @@ class DeliveryOutbox {
   // another contact, so the schedule stops at fallback_after).
   std::optional<absl::Duration> RetryWait(const v1::Delivery& delivery,
                                           bool has_next,
-                                          absl::Duration retry_after) const;
+                                          absl::Duration retry_after,
+                                          absl::Time now) const;
   absl::Status Record(Attempt& attempt, const SendResult& result);
   // The attempt's channel is down (`verdict`): puts the delivery back to
   // wait for it without counting the attempt, or past the channel's

@@ -124,6 +124,8 @@ TEST(ConfigLoaderTest, DeliveryDefaultsToTheStandardWebhooksSchedule) {
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_EMAIL).max_in_flight, 12);  // of 16
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_SMS).max_in_flight, 12);
   EXPECT_EQ(d.fallback_after, absl::Minutes(10));
+  EXPECT_EQ(d.channel_probe_base, absl::Seconds(5));
+  EXPECT_EQ(d.channel_probe_cap, absl::Minutes(5));
   EXPECT_TRUE(d.deprecations.empty());
 }
 
@@ -134,6 +136,8 @@ delivery:
   workers: 8
   retry_schedule: [1s, 1m, 1h]
   fallback_after: 2m
+  channel_probe_base: 1s
+  channel_probe_cap: 30s
   channels:
     sms: {retry_schedule: [30s, 5m], max_in_flight: 3}
 )",
@@ -151,6 +155,8 @@ delivery:
             (std::vector<absl::Duration>{absl::Seconds(30), absl::Minutes(5)}));
   EXPECT_EQ(d.For(v1::CHANNEL_KIND_SMS).max_in_flight, 3);
   EXPECT_EQ(d.fallback_after, absl::Minutes(2));
+  EXPECT_EQ(d.channel_probe_base, absl::Seconds(1));
+  EXPECT_EQ(d.channel_probe_cap, absl::Seconds(30));
 }
 
 // The exponential backoff fields of earlier releases still work: they
@@ -197,6 +203,9 @@ TEST(ConfigLoaderTest, BadDeliverySettingsNameTheField) {
               HasSubstr("delivery.channels[email].retry_schedule[1]"));
   EXPECT_THAT(error("delivery: {fallback_after: never}"),
               HasSubstr("delivery.fallback_after"));
+  EXPECT_THAT(
+      error("delivery: {channel_probe_base: 1m, channel_probe_cap: 10s}"),
+      HasSubstr("delivery.channel_probe_cap: must not be below"));
   EXPECT_THAT(error("delivery: {retry_schedule: [inf]}"),
               HasSubstr("delivery.retry_schedule[0]"));
   EXPECT_THAT(error("delivery: {retry_schedule: [99999999d]}"),
