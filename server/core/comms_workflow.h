@@ -125,11 +125,17 @@ class CommsWorkflow {
   // Queues the failed deliveries `filter` names again, each from its
   // recipient's first contact with the same idempotency keys, and records
   // the retry in each message's audit log (staff notices: the incident's).
-  // Returns how many were queued. NotFound for an unknown message.
+  // Returns how many were queued. NotFound for an unknown message. Works a
+  // page of deliveries per transaction.
   absl::StatusOr<int> RetryFailedDeliveries(const Caller& caller,
                                             const RetryFilter& filter) const;
 
  private:
+  // Queues `failed` again from each recipient's first contact and audits
+  // it per message (staff notices: per incident). Returns how many.
+  absl::StatusOr<int> Requeue(StoreTxn& txn, const Caller& caller,
+                              std::vector<v1::Delivery> failed,
+                              absl::Time now) const;
   // Comms leads approve anything; the incident's point person approves the
   // message kinds their rota's authority scope lists. PermissionDenied
   // otherwise, saying why.
