@@ -25,12 +25,7 @@ MAIL=$WORK/mail
 SUBSCRIBERS=10
 cat >"$WORK/herald.yaml" <<YAML
 $(e2e_server)
-components:
-  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
-people:
-$(e2e_people alice carol)
-rotas:
-  - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
+$(e2e_checkout_org)
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example, timeout_seconds: 2}
 intake: {default_component: checkout}
 delivery: {workers: 4, retry_schedule: [200ms, 400ms]}

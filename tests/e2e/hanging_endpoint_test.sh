@@ -26,12 +26,7 @@ HANGING=15
 TIMEOUT=20  # herald's HTTP timeout, seconds
 cat >"$WORK/herald.yaml" <<YAML
 $(e2e_server)
-components:
-  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
-people:
-$(e2e_people alice carol)
-rotas:
-  - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
+$(e2e_checkout_org)
 intake: {default_component: checkout}
 delivery: {workers: 4, http_timeout_seconds: $TIMEOUT}
 YAML

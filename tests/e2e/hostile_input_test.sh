@@ -21,12 +21,7 @@ start_mail_sink
 make_tokens
 cat >"$WORK/herald.yaml" <<YAML
 $(e2e_server)
-components:
-  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
-people:
-$(e2e_people alice carol)
-rotas:
-  - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
+$(e2e_checkout_org)
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example}
 intake: {default_component: checkout}
 delivery: {workers: 2, retry_schedule: [200ms, 400ms, 800ms, 1s]}

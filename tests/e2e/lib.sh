@@ -137,6 +137,20 @@ e2e_people() {
   done
 }
 
+# e2e_checkout_org: the config's components, people and rotas for the
+# usual test organisation: one component, checkout, with alice (engineer)
+# and carol (comms lead, its point person).
+e2e_checkout_org() {
+  cat <<YAML
+components:
+  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
+people:
+$(e2e_people alice carol)
+rotas:
+  - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
+YAML
+}
+
 # fire SERVICE: what Alertmanager would post for one firing alert of
 # SERVICE, sent to heraldd on $HTTP_PORT with $WEBHOOK_TOKEN.
 fire() {

@@ -20,12 +20,7 @@ pick_ports
 make_tokens
 cat >"$WORK/herald.yaml" <<YAML
 $(e2e_server)
-components:
-  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
-people:
-$(e2e_people alice carol)
-rotas:
-  - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
+$(e2e_checkout_org)
 smtp: {url: 'smtp://127.0.0.1:9', from: status@acme.example}
 intake: {default_component: checkout}
 YAML

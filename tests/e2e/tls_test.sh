@@ -40,12 +40,7 @@ server:
   webhook_token_file: $WORK/webhook-token
   public_url: https://127.0.0.1:$HTTP_PORT
   tls: $1
-components:
-  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
-people:
-$(e2e_people alice carol)
-rotas:
-  - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
+$(e2e_checkout_org)
 intake: {default_component: checkout}
 YAML
 }
