@@ -711,7 +711,10 @@ TEST(DeliveryOutboxStoreTest, UnreadableRecordsAreSetAsideAndTheRestDelivered) {
                                    h.metrics,
                                    DeliverySettings{},
                                    [] { return 0.5; }});
-  const auto [incident, msg] = PublishCheckoutUpdate(h);
+  // (Named, not a structured binding: the lambdas below capture them.)
+  const Published published = PublishCheckoutUpdate(h);
+  const int64_t incident = published.incident;
+  const int64_t msg = published.message;
   // globex's stored row becomes unreadable, and so does the point person's
   // notification (a staff delivery with its content in its body).
   sqlite3* db = nullptr;
