@@ -65,6 +65,9 @@ class HttpChannelTest : public ::testing::Test {
     server_.Post("/moved", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("/hook", 307);
     });
+    // One request per connection: a kept-alive connection would hold
+    // stop() for the server's keep-alive timeout (5 s).
+    server_.set_keep_alive_max_count(1);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([&] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::yield();
