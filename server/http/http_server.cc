@@ -744,9 +744,14 @@ class HttpServer::Impl::Session
 };
 
 void HttpServer::Impl::Accept() {
+  // Each connection gets a strand of its own: its handlers, the stream's
+  // timeout and what the blocking pool hands back run one at a time, never
+  // on two I/O threads at once (a timeout closing the socket while a read
+  // completes elsewhere corrupted the reactor's state).
   acceptor.async_accept(
-      io, asio::bind_executor(accept_strand, [this](beast::error_code ec,
-                                                    tcp::socket socket) {
+      asio::any_io_executor(asio::make_strand(io)),
+      asio::bind_executor(accept_strand, [this](beast::error_code ec,
+                                                tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
           return;  // stopping
         }
