@@ -20,12 +20,7 @@ export HERALD_SERVER=127.0.0.1:$GRPC_PORT
 make_tokens
 cat >"$WORK/herald.yaml" <<YAML
 server: {page_name: E2E Cloud, data_dir: $WORK/data, webhook_token_file: $WORK/webhook-token}
-components:
-  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
-people:
-$(e2e_people carol dave)
-rotas:
-  - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
+$(e2e_checkout_org carol dave)
 smtp: {url: 'smtp://127.0.0.1:9', from: status@acme.example}
 intake: {default_component: checkout, separate_incidents_per_group: true}
 YAML

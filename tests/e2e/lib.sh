@@ -137,15 +137,18 @@ e2e_people() {
   done
 }
 
-# e2e_checkout_org: the config's components, people and rotas for the
-# usual test organisation: one component, checkout, with alice (engineer)
-# and carol (comms lead, its point person).
+# e2e_checkout_org [ID...]: the config's components, people and rotas for
+# the usual test organisation: one component, checkout, with the demo people
+# ID... (default alice, engineer, and carol, comms lead); carol is its point
+# person.
 e2e_checkout_org() {
+  local people=("$@")
+  (( ${#people[@]} )) || people=(alice carol)
   cat <<YAML
 components:
   - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
 people:
-$(e2e_people alice carol)
+$(e2e_people "${people[@]}")
 rotas:
   - {id: comms, component_ids: [checkout], members: [carol], time_zone: Europe/London}
 YAML
