@@ -16,8 +16,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "herald/v1/alertmanager.pb.h"
+#include "server/base/proto_time.h"
 #include "server/base/text.h"
-#include "server/core/proto_time.h"
 
 namespace herald::webhooks {
 namespace {

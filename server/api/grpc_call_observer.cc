@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
-#include "server/core/log.h"
+#include "server/base/log.h"
 
 namespace herald {
 namespace {

@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api/grpc_call_observer.h"
-#include "server/core/authorization_header.h"
-#include "server/core/log.h"
-#include "server/core/paging.h"
-#include "server/core/proto_time.h"
-#include "server/core/secret_token.h"
+#include "server/base/authorization_header.h"
+#include "server/base/log.h"
+#include "server/base/proto_time.h"
+#include "server/base/secret_token.h"
+#include "server/core/oncall/paging.h"
 
 namespace herald {
 namespace {
@@ -808,9 +808,10 @@ grpc::ServerWriteReactor<v1::BackupChunk>* AdminServiceImpl::Backup(
     return new RefusedStream<v1::BackupChunk>(
         absl::UnimplementedError("this server cannot take backups"));
   }
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            absl::StrCat("herald-backup-", RandomHex(8), ".db"))
-                               .string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       absl::StrCat("herald-backup-", deps_.random.Hex(8), ".db"))
+          .string();
   absl::Status copied = deps_.store->BackupTo(path);
   std::error_code error;
   const auto size = std::filesystem::file_size(path, error);

@@ -10,17 +10,18 @@
 
 #include "grpcpp/grpcpp.h"
 #include "herald/v1/herald.grpc.pb.h"
-#include "server/core/affected_customers.h"
-#include "server/core/aftercare.h"
-#include "server/core/authorizer.h"
-#include "server/core/clock.h"
-#include "server/core/comms_workflow.h"
-#include "server/core/escalator.h"
+#include "server/base/clock.h"
+#include "server/base/random.h"
+#include "server/core/aftercare/affected_customers.h"
+#include "server/core/aftercare/aftercare.h"
+#include "server/core/comms/comms_workflow.h"
+#include "server/core/comms/maintenance_scheduler.h"
 #include "server/core/event_hub.h"
-#include "server/core/incident_queries.h"
-#include "server/core/maintenance_scheduler.h"
-#include "server/core/rota_overrides.h"
-#include "server/core/subscriber_directory.h"
+#include "server/core/incidents/incident_queries.h"
+#include "server/core/oncall/escalator.h"
+#include "server/core/oncall/rota_overrides.h"
+#include "server/core/org/authorizer.h"
+#include "server/core/subscribers/subscriber_directory.h"
 
 namespace herald {
 
@@ -35,6 +36,8 @@ struct ApiDeps {
   const AffectedCustomers& affected;
   const Aftercare& aftercare;
   const Clock& clock;
+  // Names the temporary file a backup is written to.
+  Random& random;
   // Called after a message is published, e.g. to wake the outbox.
   std::function<void()> on_published;
   // Where Watch subscribes; may be null (Watch then fails UNAVAILABLE).

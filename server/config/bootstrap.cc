@@ -14,9 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
-#include "server/core/contacts.h"
-#include "server/core/link_tokens.h"
-#include "server/core/secret_token.h"
+#include "server/base/secret_token.h"
+#include "server/core/subscribers/contacts.h"
+#include "server/core/subscribers/link_tokens.h"
 
 namespace herald {
 namespace {
@@ -68,7 +68,8 @@ std::string DemoWebhookTokenPath(const std::string& data_dir) {
 
 absl::StatusOr<std::string> EnsureDemoCredentials(Store& store,
                                                   const Organisation& org,
-                                                  const std::string& data_dir) {
+                                                  const std::string& data_dir,
+                                                  Random& random) {
   const std::string env_path =
       (std::filesystem::path(data_dir) / "demo-tokens.env").string();
   // Reuse the file only while the store still knows every person's token: a
@@ -94,7 +95,7 @@ absl::StatusOr<std::string> EnsureDemoCredentials(Store& store,
       "HERALD_TOKEN=$HERALD_TOKEN_ALICE\n";
   std::vector<TokenRecord> records;
   for (const v1::PersonConfig& p : org.config().people()) {
-    const std::string token = GenerateToken();
+    const std::string token = GenerateToken(random);
     records.push_back({Sha256Hex(token), p.id()});
     const std::string roles = [&] {
       std::string out;
@@ -108,7 +109,7 @@ absl::StatusOr<std::string> EnsureDemoCredentials(Store& store,
                     "export HERALD_TOKEN_", absl::AsciiStrToUpper(p.id()), "=",
                     token, "\n");
   }
-  const std::string webhook_token = GenerateToken();
+  const std::string webhook_token = GenerateToken(random);
   absl::StrAppend(
       &env, "# Alertmanager's bearer credential\nexport HERALD_WEBHOOK_TOKEN=",
       webhook_token, "\n");
@@ -231,7 +232,7 @@ absl::StatusOr<std::vector<std::string>> ReadSmsGatewaySecrets(
   return secrets;
 }
 
-absl::StatusOr<std::string> EnsureLinkKey(Store& store) {
+absl::StatusOr<std::string> EnsureLinkKey(Store& store, Random& random) {
   std::string key;
   absl::Status s = store.Write([&](StoreTxn& txn) -> absl::Status {
     absl::StatusOr<std::string> stored = txn.GetSetting(kLinkKeySetting);
@@ -240,7 +241,7 @@ absl::StatusOr<std::string> EnsureLinkKey(Store& store) {
       return absl::OkStatus();
     }
     if (!absl::IsNotFound(stored.status())) return stored.status();
-    key = NewLinkKey();
+    key = NewLinkKey(random);
     return txn.PutSetting(kLinkKeySetting, key);
   });
   if (!s.ok()) return s;

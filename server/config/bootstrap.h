@@ -7,8 +7,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/core/authorizer.h"
-#include "server/core/organisation.h"
+#include "server/base/random.h"
+#include "server/core/org/authorizer.h"
+#include "server/core/org/organisation.h"
 #include "server/store/store.h"
 
 namespace herald {
@@ -24,7 +25,8 @@ absl::Status SeedStore(Store& store, const Organisation& org);
 // user to `source`. Later starts reuse them. Returns the path written.
 absl::StatusOr<std::string> EnsureDemoCredentials(Store& store,
                                                   const Organisation& org,
-                                                  const std::string& data_dir);
+                                                  const std::string& data_dir,
+                                                  Random& random);
 
 // The demo webhook token file inside `data_dir`.
 std::string DemoWebhookTokenPath(const std::string& data_dir);
@@ -56,7 +58,7 @@ absl::StatusOr<std::vector<std::string>> ReadSmsGatewaySecrets(
 // The key that signs customers' confirm and unsubscribe links: made on
 // first start and kept in the store, so links already sent keep working
 // across restarts and restores.
-absl::StatusOr<std::string> EnsureLinkKey(Store& store);
+absl::StatusOr<std::string> EnsureLinkKey(Store& store, Random& random);
 
 // Every token hash the Authorizer should accept: config and store.
 absl::StatusOr<std::vector<Authorizer::TokenHash>> LoadTokenHashes(

@@ -322,4 +322,17 @@ absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(
   return org;
 }
 
+absl::StatusOr<std::string> CheckConfig(const v1::Config& config,
+                                        absl::string_view source) {
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      BuildOrganisation(config, source);
+  if (!org.ok()) return org.status();
+  return absl::StrCat(source, ": OK: ", config.components_size(),
+                      " component(s), ", config.people_size(), " person(s), ",
+                      config.rotas_size(), " rota(s), ",
+                      config.subscribers_size(),
+                      " subscriber(s). Files it names (tokens, TLS, "
+                      "templates) are read at start, not now.");
+}
+
 }  // namespace herald

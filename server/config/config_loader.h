@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "herald/v1/config.pb.h"
-#include "server/core/organisation.h"
+#include "server/core/org/organisation.h"
 
 namespace herald {
 
@@ -35,6 +35,12 @@ void ApplyServerDefaults(v1::Config* config);
 // `source` ("herald.yaml: rotas[0].members[1]: unknown person \"x\"").
 absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(
     v1::Config config, absl::string_view source);
+
+// `heraldd --check-config`: validates `config` as BuildOrganisation does and
+// returns a one-line summary of what it holds, or the error naming the bad
+// field.
+absl::StatusOr<std::string> CheckConfig(const v1::Config& config,
+                                        absl::string_view source);
 
 }  // namespace herald
 

@@ -1,6 +1,7 @@
 // CoreDeps: what herald's domain logic needs from the outside, in one place.
-// main.cc chooses the real implementations; tests hand in fakes. Nothing here
-// is owned: each referent must outlive every object built from the deps.
+// HeraldServer (server/app/) chooses the real implementations; tests hand in
+// fakes. Nothing here is owned: each referent must outlive every object built
+// from the deps.
 #ifndef HERALD_SERVER_CORE_CORE_DEPS_H_
 #define HERALD_SERVER_CORE_CORE_DEPS_H_
 
@@ -10,10 +11,11 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
-#include "server/core/clock.h"
+#include "server/base/clock.h"
+#include "server/base/random.h"
 #include "server/core/event_hub.h"
 #include "server/core/metrics.h"
-#include "server/core/organisation.h"
+#include "server/core/org/organisation.h"
 #include "server/core/renderer.h"
 #include "server/store/store.h"
 
@@ -22,6 +24,8 @@ namespace herald {
 struct CoreDeps {
   Store& store;
   const Clock& clock;
+  // Secrets, ids, voucher codes: every random draw.
+  Random& random;
   const Renderer& renderer;
   std::shared_ptr<const Organisation> org;
   HeraldMetrics& metrics;

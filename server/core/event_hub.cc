@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/core/organisation.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
+#include "server/core/org/organisation.h"
 
 namespace herald {
 

@@ -19,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "herald/v1/herald.pb.h"
-#include "server/core/authorizer.h"
+#include "server/core/org/authorizer.h"
 
 namespace herald {
 

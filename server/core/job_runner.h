@@ -10,12 +10,12 @@
 #define HERALD_SERVER_CORE_JOB_RUNNER_H_
 
 #include "absl/status/statusor.h"
-#include "server/core/aftercare.h"
-#include "server/core/cadence_keeper.h"
+#include "server/core/aftercare/aftercare.h"
+#include "server/core/aftercare/follow_ups.h"
+#include "server/core/comms/cadence_keeper.h"
+#include "server/core/comms/maintenance_scheduler.h"
 #include "server/core/core_deps.h"
-#include "server/core/escalator.h"
-#include "server/core/follow_ups.h"
-#include "server/core/maintenance_scheduler.h"
+#include "server/core/oncall/escalator.h"
 
 namespace herald {
 

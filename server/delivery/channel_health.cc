@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
-#include "server/core/log.h"
+#include "server/base/log.h"
 
 namespace herald {
 

@@ -10,7 +10,7 @@
 #include "herald/json_output.h"
 #include "herald/v1/outbound.pb.h"
 #include "server/base/text.h"
-#include "server/core/contacts.h"
+#include "server/core/subscribers/contacts.h"
 
 namespace herald {
 

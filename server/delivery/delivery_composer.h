@@ -19,9 +19,9 @@
 
 #include "absl/status/statusor.h"
 #include "herald/v1/domain.pb.h"
-#include "server/core/link_tokens.h"
-#include "server/core/message_drafter.h"
-#include "server/core/organisation.h"
+#include "server/core/comms/message_drafter.h"
+#include "server/core/org/organisation.h"
+#include "server/core/subscribers/link_tokens.h"
 #include "server/delivery/channel.h"
 #include "server/store/store.h"
 

@@ -7,9 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "herald/enum_labels.h"
-#include "server/core/log.h"
-#include "server/core/organisation.h"
-#include "server/core/proto_time.h"
+#include "server/base/log.h"
+#include "server/base/proto_time.h"
+#include "server/core/org/organisation.h"
 #include "server/delivery/destination.h"
 
 namespace herald {

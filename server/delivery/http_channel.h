@@ -19,7 +19,7 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "server/core/clock.h"
+#include "server/base/clock.h"
 #include "server/delivery/channel.h"
 #include "server/delivery/curl_pool.h"
 

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "server/core/clock.h"
+#include "server/base/clock.h"
 #include "server/delivery/channel.h"
 
 namespace herald {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "server/core/contacts.h"
+#include "server/core/subscribers/contacts.h"
 
 namespace herald {
 

@@ -15,7 +15,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "herald/json_output.h"
-#include "server/core/authorizer.h"
+#include "server/core/org/authorizer.h"
 
 namespace herald {
 namespace {

@@ -13,8 +13,8 @@
 #include "absl/strings/str_replace.h"
 #include "herald/enum_labels.h"
 #include "herald/v1/herald.pb.h"
-#include "server/core/log.h"
-#include "server/core/proto_time.h"
+#include "server/base/log.h"
+#include "server/base/proto_time.h"
 
 namespace herald {
 namespace {

@@ -26,8 +26,8 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "server/core/console_sessions.h"
 #include "server/http/console_routes.h"
+#include "server/http/console_sessions.h"
 #include "server/http/form_fields.h"
 
 namespace herald {

@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "herald/json_output.h"
-#include "server/core/log.h"
+#include "server/base/log.h"
 #include "server/http/console_pages.h"
 
 namespace herald {

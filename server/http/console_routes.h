@@ -25,11 +25,11 @@
 #include <variant>
 
 #include "absl/strings/string_view.h"
-#include "server/core/authorizer.h"
-#include "server/core/console_sessions.h"
 #include "server/core/event_hub.h"
+#include "server/core/org/authorizer.h"
 #include "server/core/renderer.h"
 #include "server/http/console_api.h"
+#include "server/http/console_sessions.h"
 #include "server/http/self_service_routes.h"
 
 namespace herald {

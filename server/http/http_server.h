@@ -23,10 +23,10 @@
 
 #include "absl/status/statusor.h"
 #include "prometheus/registry.h"
-#include "server/core/alert_intake.h"
-#include "server/core/follow_ups.h"
+#include "server/core/aftercare/follow_ups.h"
+#include "server/core/incidents/alert_intake.h"
 #include "server/core/metrics.h"
-#include "server/core/subscription_portal.h"
+#include "server/core/subscribers/subscription_portal.h"
 #include "server/http/console_routes.h"
 #include "server/statuspage/status_page.h"
 

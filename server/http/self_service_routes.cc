@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "server/core/log.h"
+#include "server/base/log.h"
 
 namespace herald {
 namespace {

@@ -22,8 +22,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/core/follow_ups.h"
-#include "server/core/subscription_portal.h"
+#include "server/core/aftercare/follow_ups.h"
+#include "server/core/subscribers/subscription_portal.h"
 #include "server/http/form_fields.h"
 #include "server/statuspage/status_page.h"
 

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "server/core/log.h"
+#include "server/base/log.h"
 
 namespace herald {
 

@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
+#include "server/base/proto_time.h"
 #include "server/base/text.h"
-#include "server/core/proto_time.h"
-#include "server/core/public_incident.h"
+#include "server/core/incidents/public_incident.h"
 
 namespace herald {
 namespace {

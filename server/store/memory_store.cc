@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "server/base/proto_time.h"
 #include "server/base/text.h"
-#include "server/core/proto_time.h"
 
 namespace herald {
 namespace {

@@ -19,10 +19,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "server/base/log.h"
 #include "server/base/private_files.h"
+#include "server/base/proto_time.h"
 #include "server/base/text.h"
-#include "server/core/log.h"
-#include "server/core/proto_time.h"
 
 namespace herald {
 namespace {

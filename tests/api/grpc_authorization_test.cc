@@ -217,7 +217,7 @@ TEST(GrpcAuthorizationTest,
   // An API token needs no key, on either channel.
   EXPECT_TRUE(ListIncidentsAs(h.channel, TokenFor("dave"), "").ok());
   // Each Authorizer has its own key.
-  Authorizer other(h.core.org, {});
+  Authorizer other(h.core.org, {}, h.core.server->random());
   EXPECT_NE(other.console_channel_key(), key);
   EXPECT_EQ(key.size(), 64u);
 }

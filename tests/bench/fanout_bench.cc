@@ -27,7 +27,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
 #include "server/delivery/delivery_composer.h"
 #include "server/delivery/delivery_outbox.h"
 #include "server/delivery/http_channel.h"

@@ -115,7 +115,11 @@ TEST_F(CliTest, CommsLeadApprovesAndTheMessageLeavesTheDraftList) {
   Outcome o = Run({"approve", msg}, "carol");
   EXPECT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("published"));
-  EXPECT_EQ(h_.published, 1);
+  // Published: a delivery is queued for each subscriber of checkout.
+  const int64_t id = std::stoll(msg.substr(msg.find('-') + 1));
+  EXPECT_THAT(h_.core.Read<std::vector<v1::Delivery>>(
+                  [&](StoreReader& r) { return r.ListDeliveries(id, 0); }),
+              Not(IsEmpty()));
   EXPECT_THAT(Run({"messages"}, "carol").out, Not(HasSubstr(msg)));
 }
 

@@ -44,18 +44,21 @@ class DemoCredentialsTest : public ::testing::Test {
   }
 
   bool Authenticates(Store& store, const std::string& token) {
-    Authorizer a(org_, *LoadTokenHashes(store));
+    SecureRandom random;
+    Authorizer a(org_, *LoadTokenHashes(store), random);
     return a.Authenticate(token).ok();
   }
 
   std::shared_ptr<const Organisation> org_ =
       *BuildOrganisation(DefaultConfig(), "test");
   std::string dir_;
+  SecureRandom random_;
 };
 
 TEST_F(DemoCredentialsTest, FirstStartWritesWorkingTokensAndStoresOnlyHashes) {
   std::unique_ptr<Store> store = NewMemoryStore();
-  absl::StatusOr<std::string> path = EnsureDemoCredentials(*store, *org_, dir_);
+  absl::StatusOr<std::string> path =
+      EnsureDemoCredentials(*store, *org_, dir_, random_);
   ASSERT_TRUE(path.ok()) << path.status();
   const std::string env = Slurp(*path);
   const std::string alice = TokenOf(env, "ALICE");
@@ -71,29 +74,32 @@ TEST_F(DemoCredentialsTest, FirstStartWritesWorkingTokensAndStoresOnlyHashes) {
 
 TEST_F(DemoCredentialsTest, LaterStartsReuseTheSameTokens) {
   std::unique_ptr<Store> store = NewMemoryStore();
-  const std::string first = Slurp(*EnsureDemoCredentials(*store, *org_, dir_));
-  const std::string second = Slurp(*EnsureDemoCredentials(*store, *org_, dir_));
+  const std::string first =
+      Slurp(*EnsureDemoCredentials(*store, *org_, dir_, random_));
+  const std::string second =
+      Slurp(*EnsureDemoCredentials(*store, *org_, dir_, random_));
   EXPECT_EQ(first, second);
 }
 
 TEST_F(DemoCredentialsTest, AResetDatabaseGetsFreshTokensThatWork) {
   std::unique_ptr<Store> old_store = NewMemoryStore();
-  const std::string stale =
-      TokenOf(Slurp(*EnsureDemoCredentials(*old_store, *org_, dir_)), "ALICE");
+  const std::string stale = TokenOf(
+      Slurp(*EnsureDemoCredentials(*old_store, *org_, dir_, random_)), "ALICE");
   std::unique_ptr<Store> reset = NewMemoryStore();  // herald.db deleted
-  const std::string fresh =
-      TokenOf(Slurp(*EnsureDemoCredentials(*reset, *org_, dir_)), "ALICE");
+  const std::string fresh = TokenOf(
+      Slurp(*EnsureDemoCredentials(*reset, *org_, dir_, random_)), "ALICE");
   EXPECT_NE(fresh, stale);
   EXPECT_TRUE(Authenticates(*reset, fresh));
 }
 
 TEST(LinkKeyTest, IsMadeOnceAndKeptInTheStore) {
+  SecureRandom random;
   std::unique_ptr<Store> store = NewMemoryStore();
-  absl::StatusOr<std::string> first = EnsureLinkKey(*store);
+  absl::StatusOr<std::string> first = EnsureLinkKey(*store, random);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->size(), 64u);
-  EXPECT_EQ(*EnsureLinkKey(*store), *first);
-  EXPECT_NE(*EnsureLinkKey(*NewMemoryStore()), *first);
+  EXPECT_EQ(*EnsureLinkKey(*store, random), *first);
+  EXPECT_NE(*EnsureLinkKey(*NewMemoryStore(), random), *first);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "server/core/affected_customers.h"
+#include "server/core/aftercare/affected_customers.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

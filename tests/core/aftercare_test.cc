@@ -1,7 +1,7 @@
 // Post-incident care on a fake clock: the personal apology and its amends,
 // credits and the authority over them, the apology reminder, the follow-up
 // and its answers, and the postmortem.
-#include "server/core/aftercare.h"
+#include "server/core/aftercare/aftercare.h"
 
 #include <map>
 #include <string>
@@ -9,8 +9,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/follow_ups.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
+#include "server/core/aftercare/follow_ups.h"
 #include "server/statuspage/status_page.h"
 #include "tests/testing/harness.h"
 
@@ -403,8 +403,9 @@ TEST_F(AftercareTest, APostmortemShowsPubliclyAndTheLettersLinkToIt) {
                               "deploys.</p>")));
 
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r->drafts[1].id(), 0).ok());
-  EXPECT_THAT(Emails(r->drafts[1].id())["globex"].text,
-              HasSubstr("what we are changing:\nhttp://127.0.0.1:7600/#INC-1"));
+  EXPECT_THAT(
+      Emails(r->drafts[1].id())["globex"].text,
+      HasSubstr("what we are changing:\nhttps://status.acme.example/#INC-1"));
 }
 
 TEST_F(AftercareTest, APostmortemNeedsAResolvedPublicIncident) {

@@ -1,4 +1,4 @@
-#include "server/core/alert_intake.h"
+#include "server/core/incidents/alert_intake.h"
 
 #include <optional>
 #include <thread>

@@ -1,9 +1,9 @@
-#include "server/core/authorizer.h"
+#include "server/core/org/authorizer.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/base/secret_token.h"
 #include "server/config/config_loader.h"
-#include "server/core/secret_token.h"
 
 namespace herald {
 namespace {
@@ -14,9 +14,11 @@ class AuthorizerTest : public ::testing::Test {
  protected:
   std::shared_ptr<const Organisation> org_ =
       *BuildOrganisation(DefaultConfig(), "test");
+  SecureRandom random_;
   Authorizer authorizer_{org_,
                          {{Sha256Hex("alice-token"), "alice"},
-                          {Sha256Hex("carol-token"), "carol"}}};
+                          {Sha256Hex("carol-token"), "carol"}},
+                         random_};
 };
 
 TEST_F(AuthorizerTest, KnownTokenAuthenticatesItsPersonWithTheirRoles) {
@@ -68,7 +70,8 @@ TEST(SecretTokenTest, ConstantTimeEqualsComparesContentAndLength) {
 }
 
 TEST(SecretTokenTest, GeneratedTokensAreDistinctAndLong) {
-  const std::string a = GenerateToken(), b = GenerateToken();
+  SecureRandom random;
+  const std::string a = GenerateToken(random), b = GenerateToken(random);
   EXPECT_NE(a, b);
   EXPECT_EQ(a.size(), 45u);
 }

@@ -1,6 +1,6 @@
 // The update cadence, driven by a fake clock: reminders, then the backup and
 // a holding statement, and silence whenever customers did hear from us.
-#include "server/core/cadence_keeper.h"
+#include "server/core/comms/cadence_keeper.h"
 
 #include <string>
 #include <vector>

@@ -1,8 +1,8 @@
-#include "server/core/comms_workflow.h"
+#include "server/core/comms/comms_workflow.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/public_incident.h"
+#include "server/core/incidents/public_incident.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
@@ -254,34 +254,16 @@ v1::Config ConfigWithAuthority() {
 class AuthorityScopeTest : public ::testing::Test {
  protected:
   AuthorityScopeTest() {
-    org_ = *BuildOrganisation(ConfigWithAuthority(), "test");
-    deps_ = std::make_unique<CoreDeps>(
-        CoreDeps{*h_.store, h_.clock, *h_.renderer, org_, h_.metrics});
-    drafter_ = std::make_unique<MessageDrafter>(*h_.renderer, org_);
-    planner_ = std::make_unique<DeliveryPlanner>(*deps_, *drafter_);
-    escalator_ = std::make_unique<Escalator>(*deps_, *planner_);
-    cadence_ = std::make_unique<CadenceKeeper>(*deps_, *drafter_, *planner_);
-    intake_ = std::make_unique<AlertIntake>(*deps_, *drafter_, *planner_,
-                                            *escalator_, *cadence_);
-    workflow_ = std::make_unique<CommsWorkflow>(*deps_, *drafter_, *planner_,
-                                                *cadence_, h_.aftercare);
     incident_ =
-        intake_->Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
-    point_person_ = {org_->rotas()
+        h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
+    point_person_ = {h_.org->rotas()
                          .ForComponent("checkout", h_.clock.Now())
                          ->point_person_id(),
                      {v1::ROLE_COMMS}};
   }
 
-  CoreHarness h_;
-  std::shared_ptr<const Organisation> org_;
-  std::unique_ptr<CoreDeps> deps_;
-  std::unique_ptr<MessageDrafter> drafter_;
-  std::unique_ptr<DeliveryPlanner> planner_;
-  std::unique_ptr<Escalator> escalator_;
-  std::unique_ptr<AlertIntake> intake_;
-  std::unique_ptr<CadenceKeeper> cadence_;
-  std::unique_ptr<CommsWorkflow> workflow_;
+  CoreHarness h_{NewMemoryStore(), ConfigWithAuthority()};
+  CommsWorkflow* const workflow_ = &h_.workflow;
   int64_t incident_ = 0;
   Caller point_person_;
 };

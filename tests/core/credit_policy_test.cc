@@ -1,4 +1,4 @@
-#include "server/core/credit_policy.h"
+#include "server/core/aftercare/credit_policy.h"
 
 #include <set>
 #include <string>
@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/config/config_loader.h"
-#include "server/core/organisation.h"
+#include "server/core/org/organisation.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
@@ -62,9 +62,10 @@ TEST(CreditPolicyTest, AVoucherRuleAppliesToItsPlans) {
 }
 
 TEST(CreditPolicyTest, VoucherCodesAreWellFormedAndDoNotRepeat) {
+  SecureRandom random;
   std::set<std::string> seen;
   for (int i = 0; i < 10000; ++i) {
-    const std::string code = NewVoucherCode();
+    const std::string code = NewVoucherCode(random);
     ASSERT_THAT(code, ContainsRegex("^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]"
                                     "{4}){4}$"));
     seen.insert(code);

@@ -1,4 +1,4 @@
-#include "server/core/escalator.h"
+#include "server/core/oncall/escalator.h"
 
 #include <filesystem>
 

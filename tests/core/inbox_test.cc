@@ -5,7 +5,7 @@
 // each published message's deliveries per channel.
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
 #include "tests/testing/harness.h"
 
 namespace herald {

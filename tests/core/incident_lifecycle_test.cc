@@ -14,7 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "herald/enum_labels.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
 #include "server/statuspage/status_page.h"
 #include "tests/testing/harness.h"
 

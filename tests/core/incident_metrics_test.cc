@@ -3,7 +3,7 @@
 // update, and approval latency.
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/incident_gauges.h"
+#include "server/core/incidents/incident_gauges.h"
 #include "tests/testing/harness.h"
 
 namespace herald {

@@ -1,6 +1,6 @@
 // Sizes and counts an alert group may bring (intake.limits): what is cut,
 // digested, counted or refused, and that what is stored grows linearly.
-#include "server/core/intake_limits.h"
+#include "server/core/incidents/intake_limits.h"
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/alert_intake.h"
+#include "server/core/incidents/alert_intake.h"
 #include "server/store/sqlite_store.h"
 #include "tests/testing/harness.h"
 

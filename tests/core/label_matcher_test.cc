@@ -1,4 +1,4 @@
-#include "server/core/label_matcher.h"
+#include "server/core/incidents/label_matcher.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

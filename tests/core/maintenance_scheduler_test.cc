@@ -1,7 +1,7 @@
 // Scheduled maintenance, driven by a fake clock: announced through the
 // approval path, components under_maintenance for the window and restored
 // after it, and cancellation.
-#include "server/core/maintenance_scheduler.h"
+#include "server/core/comms/maintenance_scheduler.h"
 
 #include <string>
 #include <vector>

@@ -8,8 +8,8 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/comms_workflow.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
+#include "server/core/comms/comms_workflow.h"
 #include "server/store/memory_store.h"
 #include "tests/testing/harness.h"
 

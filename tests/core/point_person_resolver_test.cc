@@ -1,9 +1,9 @@
-#include "server/core/point_person_resolver.h"
+#include "server/core/oncall/point_person_resolver.h"
 
 #include "absl/strings/ascii.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
 
 namespace herald {
 namespace {

@@ -1,8 +1,8 @@
-#include "server/core/rota_overrides.h"
+#include "server/core/oncall/rota_overrides.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
 #include "tests/testing/harness.h"
 
 namespace herald {

@@ -1,4 +1,4 @@
-#include "server/core/subscription_portal.h"
+#include "server/core/subscribers/subscription_portal.h"
 
 #include <regex>
 
@@ -215,7 +215,7 @@ TEST_F(SubscriptionPortalTest,
 TEST_F(SubscriptionPortalTest,
        UnsubscribingStopsDeliveriesAndOnlyTheirOwnConfirmationBringsThemBack) {
   const int64_t before = Audience("checkout");
-  LinkTokens& links = h_.links;
+  const LinkTokens& links = h_.links;
   absl::StatusOr<v1::Subscriber> gone =
       h_.portal.Unsubscribe(links.Unsubscribe("globex"));
   ASSERT_TRUE(gone.ok()) << gone.status();

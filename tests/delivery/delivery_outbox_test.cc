@@ -14,8 +14,9 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "herald/v1/outbound.pb.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
 #include "server/store/sqlite_store.h"
+#include "tests/testing/fake_channel.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
@@ -23,38 +24,11 @@ namespace {
 
 using testing::CoreHarness;
 using ::testing::ElementsAre;
+using testing::FakeChannel;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::SizeIs;
-
-// Records every send and answers as `respond` says (default: accepted).
-class FakeChannel : public Channel {
- public:
-  SendResult Send(const Outgoing& o) override {
-    absl::MutexLock lock(&mu_);
-    sent_.push_back(o);
-    return respond ? respond(o) : SendResult::Delivered();
-  }
-  // Sends to `address` so far (the contact's, or the gateway URL for SMS).
-  std::vector<Outgoing> SentTo(const std::string& address) {
-    absl::MutexLock lock(&mu_);
-    std::vector<Outgoing> out;
-    for (const Outgoing& o : sent_) {
-      if (o.address == address) out.push_back(o);
-    }
-    return out;
-  }
-  size_t Sends() {
-    absl::MutexLock lock(&mu_);
-    return sent_.size();
-  }
-  std::function<SendResult(const Outgoing&)> respond;
-
- private:
-  absl::Mutex mu_;
-  std::vector<Outgoing> sent_;
-};
 
 v1::Contact MakeContact(v1::ChannelKind channel, const std::string& address) {
   v1::Contact c;
@@ -210,11 +184,12 @@ TEST_F(DeliveryOutboxTest,
   // 3 customers, and the notices to the point person and comms lead.
   const int64_t msg = PublishCheckoutUpdate();
   // The first send is under way when the stop comes.
-  email_.respond = [&](const Outgoing&) {
+  const auto stop_on_first_send = [&](const Outgoing&) {
     outbox_.StopSending();
     return SendResult::Delivered();
   };
-  http_.respond = email_.respond;
+  email_.RespondWith(stop_on_first_send);
+  http_.RespondWith(stop_on_first_send);
   // The customers' deliveries and the staff notices.
   const int total = h_.Read<int>([&](StoreReader& r) -> absl::StatusOr<int> {
     absl::StatusOr<v1::Message> m = r.GetMessage(msg);
@@ -255,8 +230,8 @@ TEST_F(DeliveryOutboxTest,
       h_.metrics,
       DeliverySettings{},
       [] { return 0.5; }});
-  email_.respond = nullptr;
-  http_.respond = nullptr;
+  email_.RespondWith(nullptr);
+  http_.RespondWith(nullptr);
   EXPECT_EQ(*next.RecoverInterrupted(), 0) << "nothing left in sending";
   while (*next.RunOnce() > 0) {
   }
@@ -268,7 +243,8 @@ TEST_F(DeliveryOutboxTest,
 }
 
 TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheScheduleStretchedByJitter) {
-  http_.respond = [](const Outgoing&) { return SendResult::Retry("HTTP 503"); };
+  http_.RespondWith(
+      [](const Outgoing&) { return SendResult::Retry("HTTP 503"); });
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");
@@ -277,7 +253,7 @@ TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheScheduleStretchedByJitter) {
   // The schedule's first wait, 5 s, stretched by up to 10% (pinned at 5%).
   EXPECT_EQ(FromProtoTime(d.next_attempt_at()),
             h_.clock.Now() + absl::Milliseconds(5250));
-  http_.respond = nullptr;
+  http_.RespondWith(nullptr);
   h_.clock.Advance(absl::Seconds(5));
   Drain();
   EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").state(),
@@ -292,9 +268,9 @@ TEST_F(DeliveryOutboxTest, RetryableFailureWaitsTheScheduleStretchedByJitter) {
 // A recipient's last contact gets the whole Standard Webhooks schedule:
 // ten attempts over about three days. Only then is it failed.
 TEST_F(DeliveryOutboxTest, TheLastContactGetsTheFullScheduleBeforeFailing) {
-  email_.respond = [](const Outgoing&) {
+  email_.RespondWith([](const Outgoing&) {
     return SendResult::Retry("smtp: 452 mailbox full");
-  };
+  });
   const int64_t msg = PublishCheckoutUpdate();
   const absl::Time first = h_.clock.Now();
   Drain();
@@ -320,7 +296,7 @@ TEST_F(DeliveryOutboxTest, TheLastContactGetsTheFullScheduleBeforeFailing) {
 TEST(DeliveryOutboxScheduleTest, AChannelsOwnScheduleReplacesTheDefault) {
   CoreHarness h;
   FakeChannel email;
-  email.respond = [](const Outgoing&) { return SendResult::Retry("452"); };
+  email.RespondWith([](const Outgoing&) { return SendResult::Retry("452"); });
   DeliveryComposer composer(h.drafter, h.org, ComposerOptions{});
   DeliverySettings settings;
   settings.channels[v1::CHANNEL_KIND_EMAIL].retry_schedule =
@@ -346,9 +322,9 @@ TEST(DeliveryOutboxScheduleTest, AChannelsOwnScheduleReplacesTheDefault) {
 }
 
 TEST_F(DeliveryOutboxTest, ReceiversRetryAfterWinsWhenLongerThanTheSchedule) {
-  http_.respond = [](const Outgoing&) {
+  http_.RespondWith([](const Outgoing&) {
     return SendResult::Retry("HTTP 429", absl::Minutes(2));
-  };
+  });
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   EXPECT_EQ(
@@ -363,10 +339,10 @@ TEST_F(DeliveryOutboxTest,
        AFailingContactFallsBackOnceItsRetriesPassFallbackAfter) {
   // The webhook keeps failing; the SMS gateway accepts. Attempts at 0, 5 s
   // and 5 min fit in 10 minutes; the next (30 min on) does not.
-  http_.respond = [](const Outgoing& o) {
+  http_.RespondWith([](const Outgoing& o) {
     return o.address == kHook ? SendResult::Retry("timed out")
                               : SendResult::Delivered();
-  };
+  });
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   for (v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");
@@ -397,10 +373,10 @@ TEST_F(DeliveryOutboxTest,
 // the schedule: a retry that comes late (the receiver asked for it with
 // Retry-After, or herald was down) moves on sooner.
 TEST_F(DeliveryOutboxTest, FallbackAfterRunsFromTheContactsFirstAttempt) {
-  http_.respond = [](const Outgoing& o) {
+  http_.RespondWith([](const Outgoing& o) {
     return o.address == kHook ? SendResult::Retry("HTTP 503")
                               : SendResult::Delivered();
-  };
+  });
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   // The second attempt comes 8 minutes late; the third, due 5 min later,
@@ -414,9 +390,8 @@ TEST_F(DeliveryOutboxTest, FallbackAfterRunsFromTheContactsFirstAttempt) {
 }
 
 TEST_F(DeliveryOutboxTest, RejectedContactFallsBackAtOnce) {
-  http_.respond = [](const Outgoing&) {
-    return SendResult::Rejected("HTTP 400");
-  };
+  http_.RespondWith(
+      [](const Outgoing&) { return SendResult::Rejected("HTTP 400"); });
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   // Webhook refused, SMS refused, then email on the same pass.
@@ -428,10 +403,10 @@ TEST_F(DeliveryOutboxTest, RejectedContactFallsBackAtOnce) {
 }
 
 TEST_F(DeliveryOutboxTest, GoneEndpointIsDisabledAndSkippedAfterwards) {
-  http_.respond = [](const Outgoing& o) {
+  http_.RespondWith([](const Outgoing& o) {
     return o.address == kHook ? SendResult::Gone("HTTP 410")
                               : SendResult::Delivered();
-  };
+  });
   PublishCheckoutUpdate("g1");
   Drain();
   const v1::Subscriber ops = Subscriber("acme-ops");
@@ -449,10 +424,10 @@ TEST_F(DeliveryOutboxTest, GoneEndpointIsDisabledAndSkippedAfterwards) {
 // probes the relay, and all go out, once each, as soon as it answers.
 TEST_F(DeliveryOutboxTest, RelayOutageUsesNoAttemptsAndEveryoneIsSentAfter) {
   bool relay_down = true;
-  email_.respond = [&](const Outgoing&) {
+  email_.RespondWith([&](const Outgoing&) {
     return relay_down ? SendResult::ChannelDown("smtp: connection refused")
                       : SendResult::Delivered();
-  };
+  });
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   EXPECT_EQ(email_.Sends(), 1u) << "the first send found the relay down; "
@@ -501,9 +476,9 @@ TEST_F(DeliveryOutboxTest, PastThePatienceAWaitingDeliveryTriesTheNextContact) {
   *mail_first.add_contacts() =
       MakeContact(v1::CHANNEL_KIND_WEBHOOK, "https://mailfirst.example/hook");
   Put(mail_first);
-  email_.respond = [](const Outgoing&) {
+  email_.RespondWith([](const Outgoing&) {
     return SendResult::ChannelDown("smtp: reply 421");
-  };
+  });
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   EXPECT_EQ(DeliveryOf(msg, "subscriber:mail-first").waiting_on(),
@@ -535,9 +510,9 @@ TEST_F(DeliveryOutboxTest, PatienceSkipsContactsOnTheSameDownChannel) {
   *two_mails.add_contacts() =
       MakeContact(v1::CHANNEL_KIND_WEBHOOK, "https://two.example/hook");
   Put(two_mails);
-  email_.respond = [](const Outgoing&) {
+  email_.RespondWith([](const Outgoing&) {
     return SendResult::ChannelDown("smtp: connection refused");
-  };
+  });
   const int64_t msg = PublishCheckoutUpdate();
   for (int minute = 0; minute <= 11; ++minute) {
     Drain();
@@ -552,9 +527,9 @@ TEST_F(DeliveryOutboxTest, PatienceSkipsContactsOnTheSameDownChannel) {
 // A customer who has not yet received update N when N+1 is published gets
 // N+1, the current truth, and N is recorded as superseded for them.
 TEST_F(DeliveryOutboxTest, ANewerUpdateSupersedesOneNotYetSent) {
-  email_.respond = [](const Outgoing&) {
+  email_.RespondWith([](const Outgoing&) {
     return SendResult::ChannelDown("smtp: connection refused");
-  };
+  });
   const int64_t first = PublishCheckoutUpdate();
   Drain();
   const int64_t incident = DeliveryOf(first, "subscriber:globex").incident_id();
@@ -564,7 +539,7 @@ TEST_F(DeliveryOutboxTest, ANewerUpdateSupersedesOneNotYetSent) {
   ASSERT_TRUE(
       h_.workflow.Approve(testing::CommsLead(), second_draft.id(), 0).ok());
   const size_t probed = email_.SentTo("grace@globex.example").size();
-  email_.respond = nullptr;  // the relay is back
+  email_.RespondWith(nullptr);  // the relay is back
   h_.clock.Advance(absl::Minutes(5));
   Drain();
   for (const char* who : {"subscriber:globex", "subscriber:initech"}) {
@@ -594,11 +569,11 @@ TEST_F(DeliveryOutboxTest, ANewerUpdateSupersedesOneNotYetSent) {
 }
 
 TEST_F(DeliveryOutboxTest, RecipientNoContactReachesIsFailedAndCounted) {
-  http_.respond = [](const Outgoing&) { return SendResult::Rejected("no"); };
-  email_.respond = [](const Outgoing& o) {
+  http_.RespondWith([](const Outgoing&) { return SendResult::Rejected("no"); });
+  email_.RespondWith([](const Outgoing& o) {
     return o.address == "ops@acme.example" ? SendResult::Rejected("550")
                                            : SendResult::Delivered();
-  };
+  });
   const int64_t msg = PublishCheckoutUpdate();
   Drain();
   const v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "server/core/secret_token.h"
+#include "server/base/secret_token.h"
 #include "server/http/http_server.h"
 #include "tests/testing/grpc_harness.h"
 

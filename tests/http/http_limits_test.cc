@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/secret_token.h"
+#include "server/base/secret_token.h"
 #include "server/http/http_server.h"
 #include "tests/http/console_fixture.h"
 #include "tests/testing/harness.h"

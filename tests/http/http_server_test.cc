@@ -9,8 +9,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "server/base/secret_token.h"
 #include "server/base/text.h"
-#include "server/core/secret_token.h"
 #include "server/http/self_service_routes.h"
 #include "tests/testing/captured_logs.h"
 #include "tests/testing/failing_store.h"
@@ -332,8 +332,8 @@ TEST_F(HttpServerTest, AtomFeedHasOnlyPublishedUpdatesEscapedForXml) {
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
   const std::string feed = client_->Get("/history.atom")->body;
   EXPECT_THAT(feed, HasSubstr("Rolled back &lt;b&gt;v42&lt;/b&gt; &amp; more"));
-  EXPECT_THAT(feed,
-              HasSubstr("<id>http://127.0.0.1:7600/#" + draft.ref() + "</id>"));
+  EXPECT_THAT(feed, HasSubstr("<id>https://status.acme.example/#" +
+                              draft.ref() + "</id>"));
 }
 
 TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {

@@ -12,7 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/core/proto_time.h"
+#include "server/base/proto_time.h"
 #include "server/store/memory_store.h"
 #include "server/store/sqlite_store.h"
 #include "tests/testing/harness.h"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "server/core/log.h"
+#include "server/base/log.h"
 
 namespace herald::testing {
 

@@ -1,18 +1,22 @@
-// GrpcHarness runs herald's gRPC services in-process on 127.0.0.1:0 over a
-// CoreHarness, with one known token per demo person, for API and CLI tests.
+// GrpcHarness starts the test HeraldServer (CoreHarness) on 127.0.0.1 with
+// free ports, gRPC and HTTP as heraldd serves them, and one known token per
+// demo person, for API, console and CLI tests. Workers do not run; tests
+// call the parts.
 #ifndef HERALD_TESTS_TESTING_GRPC_HARNESS_H_
 #define HERALD_TESTS_TESTING_GRPC_HARNESS_H_
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
-#include "server/api/grpc_call_observer.h"
-#include "server/api/grpc_services.h"
-#include "server/core/console_sessions.h"
-#include "server/core/secret_token.h"
+#include "gtest/gtest.h"
+#include "server/base/secret_token.h"
+#include "server/http/console_sessions.h"
 #include "tests/testing/harness.h"
 
 namespace herald::testing {
@@ -22,67 +26,53 @@ inline std::string TokenFor(const std::string& person) {
   return "token-" + person;
 }
 
+// The credential Alertmanager sends to a GrpcHarness's HTTP edge.
+inline constexpr char kTestWebhookToken[] = "test-webhook-token";
+
+// The demo organisation, listening on free local ports, with TokenFor's
+// tokens and kTestWebhookToken in a file of its own.
+inline v1::Config ServingConfig() {
+  static std::atomic<int> next{0};
+  v1::Config config = DefaultConfig();
+  v1::ServerConfig& server = *config.mutable_server();
+  server.set_grpc_listen("127.0.0.1:0");
+  server.set_http_listen("127.0.0.1:0");
+  const std::string token_file = absl::StrCat(
+      ::testing::TempDir(), "/webhook-token-", getpid(), "-", next++);
+  std::ofstream(token_file) << kTestWebhookToken << "\n";
+  server.set_webhook_token_file(token_file);
+  for (v1::PersonConfig& p : *config.mutable_people()) {
+    p.set_token_sha256(Sha256Hex(TokenFor(p.id())));
+  }
+  return config;
+}
+
 struct GrpcHarness {
   GrpcHarness()
-      : authorizer(
-            core.org,
-            [&] {
-              std::vector<Authorizer::TokenHash> tokens;
-              for (const auto& p : core.org->config().people()) {
-                tokens.push_back({Sha256Hex(TokenFor(p.id())), p.id()});
-              }
-              return tokens;
-            }(),
-            [this](absl::string_view secret) -> std::optional<Caller> {
-              auto session = sessions.Find(secret);
-              if (!session) return std::nullopt;
-              return session->caller;
-            }),
-        api{authorizer,       core.workflow,           core.queries,
-            core.escalator,   core.overrides,          core.maintenance,
-            core.subscribers, core.affected,           core.aftercare,
-            core.clock,       [this] { ++published; }, &core.events,
-            core.store.get()},
-        incidents(api),
-        messages(api),
-        oncall(api),
-        subscribers(api),
-        aftercare(api),
-        admin(api) {
-    grpc::EnableDefaultHealthCheckService(true);  // as heraldd
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&incidents);
-    builder.RegisterService(&messages);
-    builder.RegisterService(&oncall);
-    builder.RegisterService(&subscribers);
-    builder.RegisterService(&aftercare);
-    builder.RegisterService(&admin);
-    builder.experimental().SetInterceptorCreators(
-        GrpcInterceptors(core.metrics));
-    server = builder.BuildAndStart();
-    channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                  grpc::InsecureChannelCredentials());
+      : core(NewMemoryStore(), ServingConfig()),
+        sessions(core.server->sessions()),
+        authorizer(core.server->authorizer()) {
+    if (absl::Status s = core.server->Start(); !s.ok()) {
+      std::fprintf(stderr, "test server: %s\n",
+                   std::string(s.message()).c_str());
+      std::abort();
+    }
+    server = core.server->grpc_server();
+    port = core.server->grpc_port();
+    channel =
+        grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
   }
   // Cancels what is still running (watch streams), as heraldd does.
-  ~GrpcHarness() { server->Shutdown(std::chrono::system_clock::now()); }
+  ~GrpcHarness() { core.server->Shutdown(); }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port); }
+  int http_port() const { return core.server->http_port(); }
 
   CoreHarness core;
-  ConsoleSessions sessions{core.clock, absl::Hours(8)};  // the web console's
-  Authorizer authorizer;
-  ApiDeps api;
-  IncidentServiceImpl incidents;
-  MessageServiceImpl messages;
-  OnCallServiceImpl oncall;
-  SubscriberServiceImpl subscribers;
-  AftercareServiceImpl aftercare;
-  AdminServiceImpl admin;
+  ConsoleSessions& sessions;  // the web console's
+  const Authorizer& authorizer;
+  grpc::Server* server = nullptr;
   int port = 0;
-  int published = 0;
-  std::unique_ptr<grpc::Server> server;
   std::shared_ptr<grpc::Channel> channel;
 };
 

@@ -1,11 +1,14 @@
-// CoreHarness assembles herald's domain logic on an in-memory store, a fake
-// clock and the embedded templates and demo organisation, for tests.
+// CoreHarness builds heraldd's HeraldServer on an in-memory store, a fake
+// clock and fake channels, with the embedded templates and demo
+// organisation, for tests.
 // Not thread-safe to construct; the parts it builds are as thread-safe as
 // their own headers say.
 #ifndef HERALD_TESTS_TESTING_HARNESS_H_
 #define HERALD_TESTS_TESTING_HARNESS_H_
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -15,22 +18,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "prometheus/registry.h"
-#include "server/config/bootstrap.h"
+#include "server/app/herald_server.h"
 #include "server/config/config_loader.h"
-#include "server/core/affected_customers.h"
-#include "server/core/aftercare.h"
-#include "server/core/alert_intake.h"
-#include "server/core/comms_workflow.h"
-#include "server/core/escalator.h"
-#include "server/core/follow_ups.h"
-#include "server/core/incident_queries.h"
-#include "server/core/job_runner.h"
-#include "server/core/mustache_renderer.h"
-#include "server/core/rota_overrides.h"
-#include "server/core/subscriber_directory.h"
-#include "server/core/subscription_portal.h"
-#include "server/delivery/delivery_composer.h"
 #include "server/store/memory_store.h"
+#include "tests/testing/fake_channel.h"
 
 namespace herald::testing {
 
@@ -45,36 +36,40 @@ inline std::string ReadTestData(const std::string& relative) {
   return buf.str();
 }
 
+// A HeraldServer as heraldd builds it, on the store given (in memory by
+// default), a fake clock at TestEpoch(), seeded randomness and fake
+// channels; nothing listens and no worker runs: tests call the parts.
 struct CoreHarness {
   explicit CoreHarness(std::unique_ptr<Store> s = NewMemoryStore(),
                        const v1::Config& config = DefaultConfig())
-      : store(std::move(s)),
-        clock(TestEpoch()),
-        renderer(*MustacheRenderer::WithOverrides("")),
-        org(*BuildOrganisation(config, "test")),
-        metrics(registry),
-        deps{*store, clock, *renderer, org, metrics, &events},
-        drafter(*renderer, org),
-        planner(deps, drafter),
-        escalator(deps, planner),
-        cadence(deps, drafter, planner),
-        maintenance(deps, drafter, planner),
-        affected(deps),
-        links("test-link-signing-key-0123456789abcdef0123456789abcdef"),
-        aftercare(deps, affected, planner),
-        follow_ups(deps, drafter, planner, links),
-        jobs(deps, escalator, cadence, maintenance, aftercare, follow_ups),
-        overrides(deps),
-        intake(deps, drafter, planner, escalator, cadence),
-        workflow(deps, drafter, planner, cadence, aftercare),
-        queries(deps, planner, aftercare),
-        subscribers(deps),
-        portal(deps, drafter, links),
-        composer(
-            drafter, org,
-            ComposerOptions{"https://status.acme.example", "", {}, &links}) {
-    if (!SeedStore(*store, *org).ok()) std::abort();
-  }
+      : clock_owner(std::make_shared<FakeClock>(TestEpoch())),
+        server(BuildServer(std::move(s), config)),
+        store(&server->store()),
+        clock(*clock_owner),
+        renderer(&server->renderer()),
+        org(server->org()),
+        registry(server->registry()),
+        metrics(server->metrics()),
+        events(server->events()),
+        deps(server->deps()),
+        links(server->links()),
+        composer(server->composer()),
+        domain(server->domain()),
+        drafter(domain.drafter),
+        planner(domain.planner),
+        escalator(domain.escalator),
+        cadence(domain.cadence),
+        maintenance(domain.maintenance),
+        affected(domain.affected),
+        aftercare(domain.aftercare),
+        follow_ups(domain.follow_ups),
+        jobs(domain.jobs),
+        overrides(domain.overrides),
+        intake(domain.intake),
+        workflow(domain.workflow),
+        queries(domain.queries),
+        subscribers(domain.subscribers),
+        portal(domain.portal) {}
 
   // What `fn` reads from the store; aborts the test binary on a store error.
   // Taking the value out of the StatusOr here keeps callers from iterating a
@@ -117,31 +112,68 @@ struct CoreHarness {
     return out;
   }
 
-  std::unique_ptr<Store> store;
-  FakeClock clock;
-  std::unique_ptr<MustacheRenderer> renderer;
+  // The platform a test server runs on: `store`, the fake clock, a fixed
+  // seed and `channel` for every kind.
+  Platform TestPlatform(std::unique_ptr<Store> s) {
+    auto owned = std::make_shared<std::unique_ptr<Store>>(std::move(s));
+    return Platform{.clock = clock_owner,
+                    .random = std::make_shared<SeededRandom>(20261123),
+                    .open_store = [owned](const v1::Config&, StoreObservers)
+                        -> absl::StatusOr<std::unique_ptr<Store>> {
+                      if (*owned == nullptr)
+                        return absl::InternalError("opened twice");
+                      return std::move(*owned);
+                    },
+                    .open_channels = FakeChannels(channel)};
+  }
+
+  std::unique_ptr<HeraldServer> BuildServer(std::unique_ptr<Store> s,
+                                            v1::Config config) {
+    // Links in customers' messages point at the organisation's page.
+    config.mutable_server()->set_public_url("https://status.acme.example");
+    absl::StatusOr<std::unique_ptr<HeraldServer>> built = HeraldServer::Create(
+        ServerOptions{.config = std::move(config),
+                      .config_source = "test",
+                      .run_workers = false,
+                      .grpc_stop_grace = absl::ZeroDuration()},
+        TestPlatform(std::move(s)));
+    if (!built.ok()) {
+      std::fprintf(stderr, "test server: %s\n",
+                   std::string(built.status().message()).c_str());
+      std::abort();
+    }
+    return *std::move(built);
+  }
+
+  std::shared_ptr<FakeClock> clock_owner;
+  FakeChannel channel;  // every delivery the server's outbox sends
+  std::unique_ptr<HeraldServer> server;
+  Store* store;
+  FakeClock& clock;
+  const MustacheRenderer* renderer;
   std::shared_ptr<const Organisation> org;
-  prometheus::Registry registry;
-  HeraldMetrics metrics;
-  EventHub events;
-  CoreDeps deps;
-  MessageDrafter drafter;
-  DeliveryPlanner planner;
-  Escalator escalator;
-  CadenceKeeper cadence;
-  MaintenanceScheduler maintenance;
-  AffectedCustomers affected;
-  LinkTokens links;
-  Aftercare aftercare;
-  FollowUps follow_ups;
-  JobRunner jobs;
-  RotaOverrides overrides;
-  AlertIntake intake;
-  CommsWorkflow workflow;
-  IncidentQueries queries;
-  SubscriberDirectory subscribers;
-  SubscriptionPortal portal;
-  DeliveryComposer composer;
+  prometheus::Registry& registry;
+  HeraldMetrics& metrics;
+  EventHub& events;
+  const CoreDeps& deps;
+  const LinkTokens& links;
+  const DeliveryComposer& composer;
+  Domain& domain;
+  MessageDrafter& drafter;
+  DeliveryPlanner& planner;
+  Escalator& escalator;
+  CadenceKeeper& cadence;
+  MaintenanceScheduler& maintenance;
+  AffectedCustomers& affected;
+  Aftercare& aftercare;
+  FollowUps& follow_ups;
+  JobRunner& jobs;
+  RotaOverrides& overrides;
+  AlertIntake& intake;
+  CommsWorkflow& workflow;
+  IncidentQueries& queries;
+  SubscriberDirectory& subscribers;
+  SubscriptionPortal& portal;
 };
 
 // Demo people as callers.

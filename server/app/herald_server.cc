@@ -1,0 +1,421 @@
+#include "server/app/herald_server.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
+#include "server/api/grpc_api.h"
+#include "server/api/grpc_call_observer.h"
+#include "server/base/log.h"
+#include "server/base/private_files.h"
+#include "server/base/secret_token.h"
+#include "server/config/bootstrap.h"
+#include "server/config/config_loader.h"
+#include "server/delivery/http_channel.h"
+#include "server/delivery/smtp_channel.h"
+#include "server/http/console_api.h"
+#include "server/http/console_routes.h"
+#include "server/http/console_sessions.h"
+#include "server/http/http_server.h"
+#include "server/runtime/periodic_runner.h"
+#include "server/statuspage/status_page.h"
+#include "server/store/sqlite_store.h"
+
+namespace herald {
+namespace {
+
+// gRPC's own bounds per client, which it enforces itself: streams on one
+// connection, metadata size, and the memory all calls together may hold;
+// connections idle this long are closed (a Watch stream is not idle).
+constexpr int kGrpcMaxStreamsPerConnection = 100;
+constexpr int kGrpcMaxMetadataBytes = 16 * 1024;
+constexpr int kGrpcMaxConnectionIdleMs = 15 * 60 * 1000;
+constexpr size_t kGrpcMemoryQuotaBytes = size_t{512} << 20;
+
+// The HTTP connection limit that leaves room under the open-file limit for
+// the store, gRPC, the outbox's senders and connections being refused.
+int FitConnectionLimit(int configured, uint64_t open_files) {
+  if (open_files == 0) return configured;
+  const uint64_t reserve = std::max<uint64_t>(64, open_files / 4);
+  const uint64_t room = open_files > reserve ? open_files - reserve : 0;
+  const int fit = static_cast<int>(
+      std::clamp<uint64_t>(room, 8, std::numeric_limits<int>::max()));
+  if (configured <= fit) return configured;
+  LogWarn("server.max_connections lowered to fit the open-file limit",
+          {{"configured", absl::StrCat(configured)},
+           {"open_file_limit", absl::StrCat(open_files)},
+           {"max_connections", absl::StrCat(fit)}});
+  return fit;
+}
+
+// "host:port" with the port actually bound.
+std::string BoundAddress(const std::string& listen, int port) {
+  return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteInDataDir(
+    const v1::Config& config, StoreObservers observers) {
+  const std::string& data_dir = config.server().data_dir();
+  // The data directory holds the database and the demo's credentials:
+  // owner-only, and tightened if an older heraldd left it open.
+  if (absl::Status s = EnsurePrivateDirectory(data_dir); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat("--data-dir: ", s.message()));
+  }
+  return OpenSqliteStore(
+      (std::filesystem::path(data_dir) / "herald.db").string(),
+      SqliteStoreOptions{
+          .on_commit = std::move(observers.on_commit),
+          .on_unreadable_row = std::move(observers.on_unreadable_row)});
+}
+
+absl::StatusOr<Channels> OpenRealChannels(const v1::Config& config,
+                                          const DeliverySettings& delivery,
+                                          const Clock& clock) {
+  std::string smtp_password;
+  if (!config.smtp().password_file().empty()) {
+    absl::StatusOr<std::string> pw =
+        ReadSecretFile(config.smtp().password_file(), "smtp.password_file");
+    if (!pw.ok()) return pw.status();
+    smtp_password = *std::move(pw);
+  }
+  Channels channels;
+  auto smtp = std::make_unique<SmtpChannel>(
+      SmtpOptions{.url = config.smtp().url(),
+                  .from = config.smtp().from(),
+                  .from_name = config.server().page_name(),
+                  .username = config.smtp().username(),
+                  .password = smtp_password,
+                  .timeout = absl::Seconds(config.smtp().timeout_seconds())},
+      clock);
+  auto http = std::make_unique<HttpChannel>(
+      HttpChannelOptions{.timeout = delivery.http_timeout}, clock);
+  // The SMS gateway serves every recipient: its outages are the channel's,
+  // not a recipient's. (A Slack contact is the customer's own incoming
+  // webhook URL, like a webhook.)
+  auto gateway = std::make_unique<HttpChannel>(
+      HttpChannelOptions{.timeout = delivery.http_timeout,
+                         .shared_endpoint = true},
+      clock);
+  channels.by_kind = {{v1::CHANNEL_KIND_EMAIL, smtp.get()},
+                      {v1::CHANNEL_KIND_WEBHOOK, http.get()},
+                      {v1::CHANNEL_KIND_SLACK, http.get()},
+                      {v1::CHANNEL_KIND_SMS, gateway.get()}};
+  channels.owned.push_back(std::move(smtp));
+  channels.owned.push_back(std::move(http));
+  channels.owned.push_back(std::move(gateway));
+  return channels;
+}
+
+}  // namespace
+
+Platform Platform::Production() {
+  return Platform{.clock = std::make_shared<SystemClock>(),
+                  .random = std::make_shared<SecureRandom>(),
+                  .open_store = OpenSqliteInDataDir,
+                  .open_channels = OpenRealChannels};
+}
+
+HeraldServer::HeraldServer(ServerOptions options, Platform platform)
+    : options_(std::move(options)), platform_(std::move(platform)) {}
+
+HeraldServer::~HeraldServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<HeraldServer>> HeraldServer::Create(
+    ServerOptions options, Platform platform) {
+  std::unique_ptr<HeraldServer> server(
+      new HeraldServer(std::move(options), std::move(platform)));
+  if (absl::Status s = server->Build(); !s.ok()) return s;
+  return server;
+}
+
+absl::Status HeraldServer::Build() {
+  v1::Config& config = options_.config;
+  v1::ServerConfig& server = *config.mutable_server();
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      BuildOrganisation(config, options_.config_source);
+  if (!org.ok()) return org.status();
+  org_ = *std::move(org);
+  const DeliverySettings& tuning = org_->delivery();
+  for (const std::string& deprecation : tuning.deprecations) {
+    LogWarn("the config uses a deprecated setting", {{"what", deprecation}});
+  }
+
+  metrics_ = std::make_unique<HeraldMetrics>(registry_);
+  HeraldMetrics& metrics = *metrics_;
+  absl::StatusOr<std::unique_ptr<Store>> store = platform_.open_store(
+      config,
+      StoreObservers{.on_commit =
+                         [&metrics](absl::Duration d) {
+                           metrics.sqlite_commit_duration_seconds.Observe(
+                               absl::ToDoubleSeconds(d));
+                         },
+                     .on_unreadable_row =
+                         [&metrics](absl::string_view record) {
+                           metrics.unreadable_records
+                               .Add({{"record", std::string(record)}})
+                               .Increment();
+                         }});
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  if (absl::Status s = SeedStore(*store_, *org_); !s.ok()) return s;
+
+  Random& random = *platform_.random;
+  if (options_.demo && server.webhook_token_file().empty()) {
+    absl::StatusOr<std::string> env =
+        EnsureDemoCredentials(*store_, *org_, server.data_dir(), random);
+    if (!env.ok()) return env.status();
+    server.set_webhook_token_file(DemoWebhookTokenPath(server.data_dir()));
+    LogInfo("demo organisation: credentials are in the env file",
+            {{"file", *env}});
+  }
+
+  absl::StatusOr<std::unique_ptr<MustacheRenderer>> renderer =
+      MustacheRenderer::WithOverrides(config.templates_dir());
+  if (!renderer.ok()) return renderer.status();
+  renderer_ = *std::move(renderer);
+  absl::StatusOr<std::vector<Authorizer::TokenHash>> tokens =
+      LoadTokenHashes(*store_);
+  if (!tokens.ok()) return tokens.status();
+  absl::StatusOr<std::string> link_key = EnsureLinkKey(*store_, random);
+  if (!link_key.ok()) return link_key.status();
+  links_ = std::make_unique<LinkTokens>(*std::move(link_key));
+
+  const Clock& clock = *platform_.clock;
+  deps_ = std::make_unique<CoreDeps>(CoreDeps{.store = *store_,
+                                              .clock = clock,
+                                              .random = random,
+                                              .renderer = *renderer_,
+                                              .org = org_,
+                                              .metrics = metrics,
+                                              .events = &events_});
+  domain_ =
+      std::make_unique<Domain>(*deps_, *links_, [this] { WakeSenders(); });
+  status_page_ = std::make_unique<StatusPage>(*deps_);
+  sessions_ = std::make_unique<ConsoleSessions>(clock, random, absl::Hours(8));
+  authorizer_ = std::make_unique<Authorizer>(org_, *std::move(tokens), random,
+                                             sessions_->Lookup());
+  grpc_api_ = std::make_unique<GrpcApi>(
+      ApiDeps{.authorizer = *authorizer_,
+              .workflow = domain_->workflow,
+              .queries = domain_->queries,
+              .escalator = domain_->escalator,
+              .overrides = domain_->overrides,
+              .maintenance = domain_->maintenance,
+              .subscribers = domain_->subscribers,
+              .affected = domain_->affected,
+              .aftercare = domain_->aftercare,
+              .clock = clock,
+              .random = random,
+              .on_published = [this] { WakeSenders(); },
+              .events = &events_,
+              .store = store_.get()});
+
+  absl::StatusOr<std::vector<std::string>> sms_secrets =
+      ReadSmsGatewaySecrets(config.delivery().sms_gateway());
+  if (!sms_secrets.ok()) return sms_secrets.status();
+  absl::StatusOr<Channels> channels =
+      platform_.open_channels(config, tuning, clock);
+  if (!channels.ok()) return channels.status();
+  channels_ = *std::move(channels);
+  composer_ = std::make_unique<DeliveryComposer>(
+      domain_->drafter, org_,
+      ComposerOptions{.public_url = server.public_url(),
+                      .sms_gateway_url = config.delivery().sms_gateway().url(),
+                      .sms_gateway_secrets = *std::move(sms_secrets),
+                      .links = links_.get()});
+  outbox_ = std::make_unique<DeliveryOutbox>(OutboxDeps{
+      .store = *store_,
+      .clock = clock,
+      .composer = *composer_,
+      .channels = channels_.by_kind,
+      .metrics = metrics,
+      .delivery = tuning,
+      .random = [&random] { return random.Uniform(); },
+      .events = &events_,
+      .channel_health =
+          ChannelHealthOptions{.probe_base = tuning.channel_probe_base,
+                               .probe_cap = tuning.channel_probe_cap,
+                               .patience = tuning.channel_patience}});
+  if (absl::StatusOr<int> n = outbox_->RecoverInterrupted(); !n.ok()) {
+    return n.status();
+  } else if (*n > 0) {
+    LogWarn("requeued deliveries interrupted by a previous stop",
+            {{"count", absl::StrCat(*n)}});
+  }
+
+  // The outbox's workers share its queue of claimed deliveries; sends to
+  // slow receivers overlap.
+  for (int i = 0; i < tuning.workers; ++i) {
+    senders_.push_back(std::make_unique<PeriodicRunner>(
+        absl::StrCat("outbox-", i), [this] { return outbox_->RunOnce(); },
+        absl::Milliseconds(500)));
+  }
+  workers_.push_back(std::make_unique<PeriodicRunner>(
+      "gauges",
+      [this]() -> absl::StatusOr<int> {
+        if (absl::Status s = outbox_->RefreshGauges(); !s.ok()) return s;
+        if (absl::Status s = domain_->gauges.Refresh(); !s.ok()) return s;
+        return 0;
+      },
+      absl::Seconds(5)));
+  workers_.push_back(std::make_unique<PeriodicRunner>(
+      "jobs", [this] { return domain_->jobs.RunDueJobs(); }, absl::Seconds(1)));
+  // Pending subscribers whose confirmation link expired; a sweep, not a
+  // durable job per subscriber, so it survives restarts by rereading.
+  workers_.push_back(std::make_unique<PeriodicRunner>(
+      "purge-unconfirmed",
+      [this] { return domain_->portal.PurgeUnconfirmed(); },
+      absl::Minutes(10)));
+  return absl::OkStatus();
+}
+
+void HeraldServer::WakeSenders() {
+  for (auto& sender : senders_) sender->Wake();
+}
+
+absl::Status HeraldServer::Start() {
+  if (started_) return absl::FailedPreconditionError("already started");
+  started_ = true;
+  const v1::ServerConfig& server = options_.config.server();
+  if (server.webhook_token_file().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options_.config_source,
+        ": server.webhook_token_file: required (or --webhook-token-file): "
+        "the credential Alertmanager must send"));
+  }
+  absl::StatusOr<std::string> webhook_token =
+      ReadSecretFile(server.webhook_token_file(), "server.webhook_token_file");
+  if (!webhook_token.ok()) return webhook_token.status();
+  absl::StatusOr<ServerTls> tls = ReadServerTls(server.tls());
+  if (!tls.ok()) return tls.status();
+  tls_ = tls->enabled();
+  if (absl::Status s = StartGrpc(*tls); !s.ok()) return s;
+  if (absl::Status s = StartHttp(*webhook_token, *tls); !s.ok()) return s;
+
+  if (options_.run_workers) {
+    for (auto& sender : senders_) sender->Start();
+    for (auto& worker : workers_) worker->Start();
+  }
+  http_->Start();
+  ready_ = true;
+  grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  LogInfo("heraldd serving", {{"grpc", grpc_address()},
+                              {"http", http_address()},
+                              {"data_dir", server.data_dir()},
+                              {"tls", tls_ ? "on" : "off"},
+                              {"organisation", options_.config_source}});
+  return absl::OkStatus();
+}
+
+absl::Status HeraldServer::StartGrpc(const ServerTls& tls) {
+  const v1::ServerConfig& server = options_.config.server();
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (tls.enabled()) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({tls.private_key_pem, tls.cert_chain_pem});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(server.grpc_listen(), credentials, &grpc_port_);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(server.max_request_bytes()));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             kGrpcMaxStreamsPerConnection);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kGrpcMaxMetadataBytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             kGrpcMaxConnectionIdleMs);
+  grpc::ResourceQuota quota("heraldd");
+  quota.Resize(kGrpcMemoryQuotaBytes);
+  builder.SetResourceQuota(quota);
+  grpc_api_->RegisterOn(builder);
+  builder.experimental().SetInterceptorCreators(GrpcInterceptors(*metrics_));
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || grpc_port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", server.grpc_listen()));
+  }
+  // Not ready until everything serves.
+  grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+
+  // The console calls the same gRPC services in-process, as the session.
+  console_api_ = std::make_unique<ConsoleApi>(
+      grpc_server_->InProcessChannel(grpc::ChannelArguments()),
+      authorizer_->console_channel_key());
+  console_ =
+      std::make_unique<ConsoleDeps>(ConsoleDeps{.authorizer = *authorizer_,
+                                                .sessions = *sessions_,
+                                                .renderer = *renderer_,
+                                                .page_name = server.page_name(),
+                                                .tls = tls_,
+                                                .api = console_api_.get(),
+                                                .events = &events_});
+  return absl::OkStatus();
+}
+
+absl::Status HeraldServer::StartHttp(const std::string& webhook_token,
+                                     const ServerTls& tls) {
+  const v1::ServerConfig& server = options_.config.server();
+  http_ = std::make_unique<HttpServer>(HttpDeps{
+      .intake = domain_->intake,
+      .status_page = *status_page_,
+      .registry = registry_,
+      .metrics = *metrics_,
+      .webhook_token_sha256 = Sha256Hex(webhook_token),
+      .webhook_basic_username = server.webhook_basic_username(),
+      .max_request_bytes = static_cast<size_t>(server.max_request_bytes()),
+      .max_inflight_webhooks = server.max_inflight_webhooks(),
+      .ready = [this] { return ready_.load(); },
+      .io_threads = options_.http_io_threads,
+      .portal = &domain_->portal,
+      .follow_ups = &domain_->follow_ups,
+      .tls_cert_chain_pem = tls.cert_chain_pem,
+      .tls_private_key_pem = tls.private_key_pem,
+      .console = console_.get(),
+      .max_connections = FitConnectionLimit(server.max_connections(),
+                                            options_.open_file_limit),
+      .max_event_streams_per_session = server.max_event_streams_per_session(),
+      .max_event_streams_per_person = server.max_event_streams_per_person()});
+  absl::StatusOr<int> port = http_->Bind(server.http_listen());
+  if (!port.ok()) return port.status();
+  http_port_ = *port;
+  return absl::OkStatus();
+}
+
+std::string HeraldServer::grpc_address() const {
+  return BoundAddress(options_.config.server().grpc_listen(), grpc_port_);
+}
+
+std::string HeraldServer::http_address() const {
+  return BoundAddress(options_.config.server().http_listen(), http_port_);
+}
+
+void HeraldServer::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Probes see the stop first; then no new work is taken, what is in
+  // flight finishes, and the sends under way complete or are left queued.
+  ready_ = false;
+  if (grpc_server_ != nullptr) {
+    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+  if (outbox_ != nullptr) outbox_->StopSending();
+  // HTTP first: the console's API calls in flight use the gRPC services.
+  if (http_ != nullptr) http_->Stop();
+  if (grpc_server_ != nullptr) {
+    grpc_server_->Shutdown(
+        absl::ToChronoTime(absl::Now() + options_.grpc_stop_grace));
+  }
+  for (auto& worker : workers_) worker->Stop();
+  for (auto& sender : senders_) sender->Stop();
+}
+
+}  // namespace herald

@@ -1,0 +1,136 @@
+// MessageDrafter renders herald's text from templates: customer-message
+// drafts (from engineers' notes and the incident timeline), the email each
+// recipient gets for a published message, and staff notifications.
+// Immutable; thread-safe.
+#ifndef HERALD_SERVER_CORE_COMMS_MESSAGE_DRAFTER_H_
+#define HERALD_SERVER_CORE_COMMS_MESSAGE_DRAFTER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "herald/v1/domain.pb.h"
+#include "server/core/org/organisation.h"
+#include "server/core/renderer.h"
+
+namespace herald {
+
+struct Email {
+  std::string subject;
+  std::string text;
+  std::string html;  // empty: a plain-text email
+};
+
+// The template prefix of a customer message's channels: its state for a
+// status update ("investigating", "identified", "monitoring"), then
+// "resolved", "maintenance", "apology". Templates are
+// `<prefix>.title|body|email_subject|email_text|email.html|short_text`.
+std::string TemplatePrefix(const v1::Message& message);
+
+// The public status a component shows while an incident of `impact` is open.
+v1::ComponentStatus ComponentStatusFor(v1::Impact impact);
+
+// What only one recipient's copy of a customer message says.
+struct Personal {
+  std::string unsubscribe_url;  // linked from the footer when set
+  // Apologies and follow-ups: the customer's facts, fixed at approval
+  // (their components, impact window, credit or voucher).
+  const v1::Amends* amends = nullptr;
+  // Further values for the templates, e.g. a follow-up's answer links.
+  std::map<std::string, std::string> values;
+};
+
+// Where the status page shows `incident` (and its postmortem): its anchor
+// on the page, as the Statuspage JSON's shortlink has it.
+std::string IncidentPageUrl(const std::string& public_url,
+                            const v1::Incident& incident);
+
+class MessageDrafter {
+ public:
+  MessageDrafter(const Renderer& renderer,
+                 std::shared_ptr<const Organisation> org);
+
+  // A status update for `incident` at `status`, from the engineer's
+  // `update` (its text, ETA and next step). Returns the message with kind,
+  // audience, status, title and body set.
+  absl::StatusOr<v1::Message> DraftStatusUpdate(const v1::Incident& incident,
+                                                v1::IncidentStatus status,
+                                                const v1::Update& update) const;
+  // "We are still working on this; next update by HH:MM": a status update at
+  // the incident's current status, for when the update cadence has run out.
+  absl::StatusOr<v1::Message> DraftHoldingStatement(
+      const v1::Incident& incident, absl::Time next_update_by) const;
+  // "The problem is back": an investigating status update (templates
+  // reopened.title|body) for an incident customers were told is resolved,
+  // whose alert fired again `since` after its resolution.
+  absl::StatusOr<v1::Message> DraftReopened(const v1::Incident& incident,
+                                            absl::Duration since) const;
+  // The resolution notice; `incident.resolved_at` must be set.
+  absl::StatusOr<v1::Message> DraftResolution(const v1::Incident& incident,
+                                              absl::string_view note) const;
+  // The announcement of `incident`'s maintenance window (which must be set),
+  // with the engineer's `note`. Publishing it changes no component: the
+  // window does that when it starts.
+  absl::StatusOr<v1::Message> DraftMaintenance(const v1::Incident& incident,
+                                               absl::string_view note) const;
+  // The shared part of the personal apology; each customer's letter is
+  // rendered around it by EmailFor().
+  absl::StatusOr<v1::Message> DraftApology(const v1::Incident& incident,
+                                           absl::string_view note) const;
+  // The follow-up days after the apology: does everything work, did the
+  // credit arrive (templates follow_up.*).
+  absl::StatusOr<v1::Message> DraftFollowUp(const v1::Incident& incident) const;
+
+  // The email `subscriber` receives for the published `message`: subject,
+  // text and HTML parts, with what only their copy says.
+  absl::StatusOr<Email> EmailFor(const v1::Message& message,
+                                 const v1::Incident& incident,
+                                 const v1::Subscriber& subscriber,
+                                 const Personal& personal = {}) const;
+  // The short text (SMS, chat) that says `message` in a line; with
+  // `amends`, in the customer's own terms.
+  absl::StatusOr<std::string> ShortTextFor(
+      const v1::Message& message, const v1::Incident& incident,
+      const v1::Amends* amends = nullptr) const;
+
+  // A staff notification from templates `<kind>.email_subject|email_text`
+  // (and `<kind>.email.html` if there is one);
+  // with `message`, its ref, version, title and body are available too.
+  // An email to a subscriber about their subscription (templates
+  // `<kind>.email_*`): the page and their components, plus `values`
+  // (confirm_url, unsubscribe_url, ...). Never their name: the form that
+  // causes these is anonymous ("customer_name" is "there").
+  absl::StatusOr<Email> SubscriberNotice(
+      absl::string_view kind, const v1::Subscriber& subscriber,
+      const std::map<std::string, std::string>& values) const;
+
+  absl::StatusOr<Email> StaffEmail(
+      absl::string_view kind, const v1::Incident& incident,
+      const v1::PersonConfig& person, const v1::Message* message = nullptr,
+      const std::map<std::string, std::string>& values = {}) const;
+
+ private:
+  TemplateContext IncidentContext(const v1::Incident& incident,
+                                  v1::IncidentStatus status) const;
+  TemplateContext MessageContext(const v1::Message& message,
+                                 const v1::Incident& incident) const;
+  // Adds `amends`' facts (components, window, credit) to `ctx`.
+  void AddAmends(const v1::Amends& amends, TemplateContext& ctx) const;
+  absl::StatusOr<v1::Message> Draft(absl::string_view kind_name,
+                                    v1::MessageKind kind, v1::Audience audience,
+                                    v1::IncidentStatus status,
+                                    const TemplateContext& ctx,
+                                    const v1::Incident& incident) const;
+  absl::StatusOr<Email> RenderEmail(absl::string_view kind,
+                                    const TemplateContext& ctx) const;
+
+  const Renderer& renderer_;
+  std::shared_ptr<const Organisation> org_;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_CORE_COMMS_MESSAGE_DRAFTER_H_

@@ -1,0 +1,602 @@
+#include "server/core/incidents/incident_queries.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "server/base/proto_time.h"
+#include "server/core/subscribers/link_tokens.h"
+
+namespace herald {
+
+IncidentQueries::IncidentQueries(const CoreDeps& deps,
+                                 const DeliveryPlanner& planner,
+                                 const Aftercare& aftercare)
+    : deps_(deps), planner_(planner), aftercare_(aftercare) {}
+
+namespace {
+
+// A row's page key: its id.
+template <typename T>
+std::string IdKey(const T& row) {
+  return absl::StrCat(row.id());
+}
+
+}  // namespace
+
+absl::StatusOr<Page<v1::Incident>> IncidentQueries::ListIncidents(
+    bool include_resolved, const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> before = page->AfterId();  // newest first
+  if (!before.ok()) return before.status();
+  Page<v1::Incident> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Incident>> list =
+        r.ListIncidents({.include_resolved = include_resolved,
+                         .before_id = *before,
+                         .limit = page->size + 1});
+    if (!list.ok()) return list.status();
+    out = ClosePage(*std::move(list), *page, IdKey<v1::Incident>);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+namespace {
+
+// Where the next page starts. A token is this, "|"-joined and base64url
+// encoded: a version, the last timeline event's id, the last alert's
+// incident id (unrouted alerts are ordered by incident first) and its
+// fingerprint (last, since it may hold anything).
+struct PageCursor {
+  int64_t timeline_after = 0;
+  int64_t alert_incident_after = 0;
+  std::string alert_after;
+  bool alerts_done = false;  // no alerts left (the timeline may go on)
+  bool timeline_done = false;
+};
+
+constexpr absl::string_view kCursorVersion = "c1";
+
+std::string EncodeCursor(const PageCursor& c) {
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      kCursorVersion, "|", c.alerts_done ? "-" : "", c.alert_incident_after,
+      "|", c.timeline_done ? "-" : "", c.timeline_after, "|", c.alert_after));
+}
+
+absl::StatusOr<PageCursor> DecodeCursor(absl::string_view token) {
+  PageCursor c;
+  if (token.empty()) return c;
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return BadPageToken();
+  std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
+  if (parts.size() != 4 || parts[0] != kCursorVersion) return BadPageToken();
+  auto number = [](absl::string_view text, bool& done, int64_t& out) {
+    done = absl::ConsumePrefix(&text, "-");
+    return absl::SimpleAtoi(text, &out) && out >= 0;
+  };
+  if (!number(parts[1], c.alerts_done, c.alert_incident_after) ||
+      !number(parts[2], c.timeline_done, c.timeline_after)) {
+    return BadPageToken();
+  }
+  c.alert_after = std::move(parts[3]);
+  return c;
+}
+
+// Reads one page of alerts after `cursor` (of `incident_id`, or unrouted
+// ones), moving the cursor past them; sets alerts_done after the last.
+absl::StatusOr<std::vector<v1::Alert>> ReadAlertPage(StoreReader& r,
+                                                     int64_t incident_id,
+                                                     bool unrouted_only,
+                                                     int size,
+                                                     PageCursor& cursor) {
+  if (cursor.alerts_done) return std::vector<v1::Alert>();
+  // One more than asked: whether any follow.
+  absl::StatusOr<std::vector<v1::Alert>> page =
+      unrouted_only
+          ? r.ListUnroutedAlertsPage(cursor.alert_incident_after,
+                                     cursor.alert_after, size + 1)
+          : r.ListAlertsPage(incident_id, cursor.alert_after, size + 1);
+  if (!page.ok()) return page.status();
+  bool more = page->size() > static_cast<size_t>(size);
+  if (more) page->resize(size);
+  more |= FitBytes(*page, IncidentQueries::kAlertPageBytes);
+  if (!page->empty()) {
+    cursor.alert_incident_after = page->back().incident_id();
+    cursor.alert_after = page->back().fingerprint();
+  }
+  cursor.alerts_done = !more;
+  return page;
+}
+
+// Adds `message`'s deliveries, counted per channel, to `out.reach`.
+void AddReach(const v1::Message& message,
+              const std::vector<v1::Delivery>& deliveries,
+              v1::GetIncidentResponse& out) {
+  std::map<v1::ChannelKind, v1::MessageReach> by_channel;
+  for (const v1::Delivery& d : deliveries) {
+    v1::MessageReach& reach = by_channel[d.channel()];
+    switch (d.state()) {
+      case v1::DELIVERY_STATE_DELIVERED:
+        reach.set_delivered(reach.delivered() + 1);
+        break;
+      case v1::DELIVERY_STATE_FAILED:
+        reach.set_failed(reach.failed() + 1);
+        break;
+      case v1::DELIVERY_STATE_CANCELLED:
+        reach.set_cancelled(reach.cancelled() + 1);
+        break;
+      case v1::DELIVERY_STATE_SUPERSEDED:
+        reach.set_superseded(reach.superseded() + 1);
+        break;
+      case v1::DELIVERY_STATE_RETRYING:
+        if (d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED) {
+          reach.set_waiting(reach.waiting() + 1);
+          reach.set_outage(
+              std::string(absl::StripPrefix(d.last_error(), "waiting: ")));
+        }
+        reach.set_pending(reach.pending() + 1);
+        break;
+      default:
+        reach.set_pending(reach.pending() + 1);
+    }
+  }
+  for (auto& [channel, reach] : by_channel) {
+    reach.set_message_id(message.id());
+    reach.set_message_ref(message.ref());
+    reach.set_channel(channel);
+    *out.add_reach() = std::move(reach);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
+    int64_t id, bool include_reach, const PageRequest& page) const {
+  absl::StatusOr<int> size =
+      CheckedPageSize(page.page_size, kDefaultIncidentPageSize);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<PageCursor> cursor = DecodeCursor(page.page_token);
+  if (!cursor.ok()) return cursor.status();
+  v1::GetIncidentResponse out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<v1::Incident> incident = r.GetIncident(id);
+    if (!incident.ok()) return incident.status();
+    *out.mutable_incident() = *std::move(incident);
+    absl::StatusOr<int64_t> alert_count = r.CountAlerts(id);
+    if (!alert_count.ok()) return alert_count.status();
+    out.set_alert_count(*alert_count);
+    absl::StatusOr<int64_t> timeline_count = r.CountTimeline(id);
+    if (!timeline_count.ok()) return timeline_count.status();
+    out.set_timeline_count(*timeline_count);
+    auto alerts = ReadAlertPage(r, id, false, *size, *cursor);
+    if (!alerts.ok()) return alerts.status();
+    for (auto& a : *alerts) *out.add_alerts() = std::move(a);
+    auto updates = r.ListUpdates(id);
+    if (!updates.ok()) return updates.status();
+    for (auto& u : *updates) *out.add_updates() = std::move(u);
+    auto messages = r.ListMessages({id, {}});
+    if (!messages.ok()) return messages.status();
+    for (auto& m : *messages) {
+      m.clear_published_incident();  // the incident is in the reply already
+      *out.add_messages() = std::move(m);
+    }
+    if (!cursor->timeline_done) {
+      auto timeline = r.ListTimelinePage(id, cursor->timeline_after, *size + 1);
+      if (!timeline.ok()) return timeline.status();
+      bool more = timeline->size() > static_cast<size_t>(*size);
+      if (more) timeline->resize(*size);
+      more |= FitBytes(*timeline, kTimelinePageBytes);
+      if (!timeline->empty()) cursor->timeline_after = timeline->back().id();
+      cursor->timeline_done = !more;
+      for (auto& e : *timeline) *out.add_timeline() = std::move(e);
+    }
+    if (!cursor->alerts_done || !cursor->timeline_done) {
+      out.set_next_page_token(EncodeCursor(*cursor));
+    }
+    for (const v1::Message& m : out.messages()) {
+      if (!include_reach || m.state() != v1::MESSAGE_STATE_PUBLISHED) continue;
+      auto deliveries = r.ListDeliveries(m.id(), 0);
+      if (!deliveries.ok()) return deliveries.status();
+      AddReach(m, *deliveries, out);
+    }
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(s))
+    return absl::NotFoundError(absl::StrCat("no incident INC-", id));
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Page<v1::Message>> IncidentQueries::ListMessages(
+    int64_t incident_id, std::vector<v1::MessageState> states,
+    const PageRequest& request) const {
+  if (states.empty())
+    states = {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL};
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> after = page->AfterId();
+  if (!after.ok()) return after.status();
+  Page<v1::Message> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Message>> list =
+        r.ListMessages({.incident_id = incident_id,
+                        .states = states,
+                        .after_id = *after,
+                        .limit = page->size + 1});
+    if (!list.ok()) return list.status();
+    for (v1::Message& m : *list) m.clear_published_incident();
+    out = ClosePage(*std::move(list), *page, IdKey<v1::Message>);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<absl::Time> IncidentQueries::UpdateDueAt(
+    StoreReader& r, const v1::Incident& incident,
+    const std::vector<v1::Message>& messages) const {
+  if (incident.has_resolved_at() || incident.has_maintenance()) {
+    return absl::InfinitePast();
+  }
+  const absl::Duration cadence = deps_.org->UpdateCadence(incident.impact());
+  if (cadence <= absl::ZeroDuration()) return absl::InfinitePast();
+  absl::Time last = FromProtoTime(incident.opened_at());
+  if (incident.reopened_count() > 0) {
+    // The cadence starts again when an incident reopens (CadenceKeeper).
+    absl::StatusOr<std::vector<v1::TimelineEvent>> timeline =
+        r.ListTimeline(incident.id());
+    if (!timeline.ok()) return timeline.status();
+    for (const v1::TimelineEvent& e : *timeline) {
+      if (e.kind() == "reopened") last = std::max(last, FromProtoTime(e.at()));
+    }
+  }
+  for (const v1::Message& m : messages) {
+    // What customers heard last: an update, or the resolution of an
+    // incident that has since reopened.
+    if (m.incident_id() == incident.id() &&
+        m.state() == v1::MESSAGE_STATE_PUBLISHED &&
+        (m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE ||
+         m.kind() == v1::MESSAGE_KIND_RESOLUTION)) {
+      last = std::max(last, FromProtoTime(m.published_at()));
+    }
+  }
+  return last + cadence;
+}
+
+absl::StatusOr<std::vector<v1::InboxItem>> IncidentQueries::Inbox() const {
+  std::vector<v1::InboxItem> out;
+  const absl::Time now = deps_.clock.Now();
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Message>> waiting = r.ListMessages(
+        {0, {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
+    if (!waiting.ok()) return waiting.status();
+    std::stable_sort(waiting->begin(), waiting->end(),
+                     [](const v1::Message& a, const v1::Message& b) {
+                       if (a.incident_id() != b.incident_id())
+                         return a.incident_id() > b.incident_id();
+                       return a.id() < b.id();
+                     });
+    int64_t incident_id = 0;
+    v1::Incident incident;
+    absl::Time due = absl::InfinitePast();
+    int64_t subscribers = 0;
+    int64_t affected = 0;
+    for (v1::Message& m : *waiting) {
+      if (m.incident_id() != incident_id) {
+        absl::StatusOr<v1::Incident> found = r.GetIncident(m.incident_id());
+        if (!found.ok()) return found.status();
+        incident = *std::move(found);
+        incident_id = incident.id();
+        absl::StatusOr<std::vector<v1::Message>> published =
+            r.ListMessages({incident_id, {v1::MESSAGE_STATE_PUBLISHED}});
+        if (!published.ok()) return published.status();
+        absl::StatusOr<absl::Time> due_at =
+            UpdateDueAt(r, incident, *published);
+        if (!due_at.ok()) return due_at.status();
+        due = *due_at;
+        absl::StatusOr<int64_t> audience = r.CountAudience(
+            {incident.component_ids().begin(), incident.component_ids().end()});
+        if (!audience.ok()) return audience.status();
+        subscribers = *audience;
+        affected = -1;  // counted when a message needs it
+      }
+      if (m.audience() == v1::AUDIENCE_AFFECTED_CUSTOMERS && affected < 0) {
+        // Not yet approved: the customers approving it now would reach.
+        absl::StatusOr<std::vector<v1::Amends>> amends =
+            aftercare_.Propose(r, incident);
+        if (!amends.ok()) return amends.status();
+        affected = static_cast<int64_t>(amends->size());
+      }
+      v1::InboxItem& item = out.emplace_back();
+      item.set_incident_ref(incident.ref());
+      item.set_incident_title(incident.title());
+      item.set_incident_impact(incident.impact());
+      item.set_audience_size(m.audience() == v1::AUDIENCE_AFFECTED_CUSTOMERS
+                                 ? affected
+                                 : subscribers);
+      if (due != absl::InfinitePast()) {
+        *item.mutable_update_due_at() = ToProtoTime(due);
+        item.set_update_overdue(now >= due);
+      }
+      m.clear_published_incident();
+      *item.mutable_message() = std::move(m);
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::OnCallAssignment>> IncidentQueries::OnCall(
+    const std::string& component_id, absl::Time at) const {
+  const Organisation& org = *deps_.org;
+  std::vector<v1::RotaOverride> overrides;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::RotaOverride>> list =
+        r.ListOverrides("", at);  // only those still running at `at`
+    if (!list.ok()) return list.status();
+    overrides = *std::move(list);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  std::vector<v1::OnCallAssignment> out;
+  if (component_id.empty()) {
+    out = org.rotas().All(at, overrides);
+  } else {
+    if (org.FindComponent(component_id) == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("no component \"", component_id, "\""));
+    }
+    absl::StatusOr<v1::OnCallAssignment> one =
+        org.rotas().ForComponent(component_id, at, overrides);
+    if (!one.ok()) return one.status();
+    out.push_back(*std::move(one));
+  }
+  for (auto& a : out) {
+    if (const v1::PersonConfig* p = org.FindPerson(a.point_person_id())) {
+      a.set_point_person_name(p->name());
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<AlertPage> IncidentQueries::ListAlerts(
+    int64_t incident_id, bool unrouted_only, const PageRequest& page) const {
+  absl::StatusOr<int> size =
+      CheckedPageSize(page.page_size, kDefaultAlertPageSize);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<PageCursor> cursor = DecodeCursor(page.page_token);
+  if (!cursor.ok()) return cursor.status();
+  cursor->timeline_done = true;  // an alert listing has no timeline
+  AlertPage out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    if (!unrouted_only) {
+      if (auto i = r.GetIncident(incident_id); !i.ok()) return i.status();
+    }
+    absl::StatusOr<int64_t> total =
+        unrouted_only ? r.CountUnroutedAlerts() : r.CountAlerts(incident_id);
+    if (!total.ok()) return total.status();
+    out.total = *total;
+    absl::StatusOr<std::vector<v1::Alert>> list =
+        ReadAlertPage(r, incident_id, unrouted_only, *size, *cursor);
+    if (!list.ok()) return list.status();
+    out.alerts = *std::move(list);
+    if (!cursor->alerts_done) out.next_page_token = EncodeCursor(*cursor);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status IncidentQueries::AddPersonalPreviews(
+    StoreReader& r, const v1::Message& message, const v1::Incident& incident,
+    v1::GetMessageResponse& out) const {
+  // Fixed when the apology was approved; before that, what approving it now
+  // would fix.
+  const bool fixed = message.state() == v1::MESSAGE_STATE_PUBLISHED ||
+                     message.kind() == v1::MESSAGE_KIND_FOLLOW_UP;
+  absl::StatusOr<std::vector<v1::Amends>> amends =
+      fixed ? r.ListAmends(incident.id()) : aftercare_.Propose(r, incident);
+  if (!amends.ok()) return amends.status();
+  const std::string& public_url = deps_.org->config().server().public_url();
+  Personal personal{.unsubscribe_url =
+                        LinkUrl(public_url, "/unsubscribe", kPreviewLinkToken)};
+  if (message.kind() == v1::MESSAGE_KIND_FOLLOW_UP) {
+    for (const char* name :
+         {"answer_works_url", "answer_still_broken_url",
+          "answer_credit_received_url", "answer_credit_missing_url"}) {
+      personal.values[name] =
+          LinkUrl(public_url, "/follow-up", kPreviewLinkToken);
+    }
+  }
+  const size_t shown = std::min(amends->size(), kPersonalPreviews);
+  for (size_t i = 0; i < shown; ++i) {
+    const v1::Amends& a = (*amends)[i];
+    absl::StatusOr<v1::Subscriber> who = r.GetSubscriber(a.subscriber_id());
+    if (!who.ok()) return who.status();
+    personal.amends = &a;
+    absl::StatusOr<Email> mail =
+        planner_.drafter().EmailFor(message, incident, *who, personal);
+    if (!mail.ok()) return mail.status();
+    v1::ChannelPreview* email = out.add_previews();
+    email->set_channel("email");
+    email->set_recipient(
+        absl::StrCat(who->email(), " (", i + 1, " of ", amends->size(), ")"));
+    email->set_subject(mail->subject);
+    email->set_body(mail->text);
+    email->set_html(mail->html);
+  }
+  if (shown > 0) {
+    absl::StatusOr<std::string> short_text =
+        planner_.drafter().ShortTextFor(message, incident, &amends->front());
+    if (!short_text.ok()) return short_text.status();
+    v1::ChannelPreview* sms = out.add_previews();
+    sms->set_channel("short_text");
+    sms->set_recipient(amends->front().subscriber_id());
+    sms->set_body(*std::move(short_text));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
+    int64_t message_id) const {
+  v1::GetMessageResponse out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<v1::Message> message = r.GetMessage(message_id);
+    if (!message.ok()) return message.status();
+    absl::StatusOr<std::vector<v1::MessageVersion>> versions =
+        r.ListMessageVersions(message_id);
+    if (!versions.ok()) return versions.status();
+    for (auto& v : *versions) *out.add_versions() = std::move(v);
+    absl::StatusOr<std::vector<v1::AuditEntry>> audit =
+        r.ListAudit(message->incident_id());
+    if (!audit.ok()) return audit.status();
+    for (auto& e : *audit) {
+      if (e.message_id() == message_id) *out.add_audit() = std::move(e);
+    }
+    absl::StatusOr<v1::Incident> incident =
+        r.GetIncident(message->incident_id());
+    if (!incident.ok()) return incident.status();
+
+    v1::ChannelPreview* page = out.add_previews();
+    page->set_channel("status_page");
+    page->set_subject(message->title());
+    page->set_body(message->body());
+    if (message->kind() == v1::MESSAGE_KIND_APOLOGY ||
+        message->kind() == v1::MESSAGE_KIND_FOLLOW_UP) {
+      if (auto st = AddPersonalPreviews(r, *message, *incident, out);
+          !st.ok()) {
+        return st;
+      }
+      *out.mutable_message() = *std::move(message);
+      return absl::OkStatus();
+    }
+    // The email as its first recipient will read it.
+    const std::vector<std::string> components(incident->component_ids().begin(),
+                                              incident->component_ids().end());
+    absl::StatusOr<int64_t> audience = r.CountAudience(components);
+    if (!audience.ok()) return audience.status();
+    for (const std::string& c : components) {
+      absl::StatusOr<std::vector<v1::Subscriber>> first =
+          r.ListSubscribers({.component_id = c, .limit = 1});
+      if (!first.ok()) return first.status();
+      if (first->empty()) continue;
+      const v1::Subscriber& who = first->front();
+      absl::StatusOr<Email> mail = planner_.drafter().EmailFor(
+          *message, *incident, who,
+          {.unsubscribe_url = LinkUrl(deps_.org->config().server().public_url(),
+                                      "/unsubscribe", kPreviewLinkToken)});
+      if (!mail.ok()) return mail.status();
+      v1::ChannelPreview* email = out.add_previews();
+      email->set_channel("email");
+      email->set_recipient(
+          *audience <= 1
+              ? who.email()
+              : absl::StrCat(who.email(), " (and ", *audience - 1,
+                             " other recipient(s), each addressed by name)"));
+      email->set_subject(mail->subject);
+      email->set_body(mail->text);
+      email->set_html(mail->html);
+      break;
+    }
+    absl::StatusOr<std::string> short_text =
+        planner_.drafter().ShortTextFor(*message, *incident);
+    if (!short_text.ok()) return short_text.status();
+    v1::ChannelPreview* sms = out.add_previews();
+    sms->set_channel("short_text");
+    sms->set_body(*std::move(short_text));
+    *out.mutable_message() = *std::move(message);
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(s) && out.message().id() == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no message ", MessageRef(message_id)));
+  }
+  if (!s.ok()) return s;
+  return out;
+}
+
+namespace {
+
+// Progress, not content: a fan-out's bodies would dwarf the answer.
+std::vector<v1::Delivery> WithoutContent(std::vector<v1::Delivery> list) {
+  for (v1::Delivery& d : list) {
+    d.clear_body();
+    d.clear_html_body();
+  }
+  return list;
+}
+
+}  // namespace
+
+absl::StatusOr<Page<v1::Delivery>> IncidentQueries::ListDeliveries(
+    int64_t message_id, const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> after = page->AfterId();
+  if (!after.ok()) return after.status();
+  Page<v1::Delivery> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    if (auto m = r.GetMessage(message_id); !m.ok()) return m.status();
+    absl::StatusOr<std::vector<v1::Delivery>> list =
+        r.ListDeliveriesPage(message_id, *after, page->size + 1);
+    if (!list.ok()) return list.status();
+    out =
+        ClosePage(WithoutContent(*std::move(list)), *page, IdKey<v1::Delivery>);
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(s)) {
+    return absl::NotFoundError(
+        absl::StrCat("no message ", MessageRef(message_id)));
+  }
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Page<v1::Delivery>> IncidentQueries::ListFailedDeliveries(
+    const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page =
+      OpenKeysetPage(request, kDefaultFailedDeliveriesPageSize);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> before = page->AfterId();  // newest first
+  if (!before.ok()) return before.status();
+  Page<v1::Delivery> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Delivery>> list =
+        r.ListFailedDeliveries(*before, page->size + 1);
+    if (!list.ok()) return list.status();
+    out =
+        ClosePage(WithoutContent(*std::move(list)), *page, IdKey<v1::Delivery>);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Page<v1::AuditEntry>> IncidentQueries::ListAudit(
+    int64_t incident_id, const PageRequest& request) const {
+  absl::StatusOr<KeysetPage> page = OpenKeysetPage(request);
+  if (!page.ok()) return page.status();
+  absl::StatusOr<int64_t> after = page->AfterId();
+  if (!after.ok()) return after.status();
+  Page<v1::AuditEntry> out;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::AuditEntry>> list =
+        r.ListAuditPage(incident_id, *after, page->size + 1);
+    if (!list.ok()) return list.status();
+    out = ClosePage(*std::move(list), *page, IdKey<v1::AuditEntry>);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace herald

@@ -1,0 +1,370 @@
+#include "server/core/subscribers/subscription_portal.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "re2/re2.h"
+#include "server/base/log.h"
+#include "server/base/proto_time.h"
+#include "server/base/secret_token.h"
+#include "server/core/subscribers/contacts.h"
+
+namespace herald {
+namespace {
+
+// The notices' templates: a confirmation request, or "you already
+// subscribe".
+constexpr absl::string_view kConfirmNotice = "subscribe_confirm";
+constexpr absl::string_view kExistingNotice = "subscribe_existing";
+// Subscribers the form created, as opposed to operators and imports.
+constexpr absl::string_view kSelfServiceIdPrefix = "self-";
+constexpr size_t kMaxNameLength = 60;    // characters (code points)
+constexpr size_t kMaxEmailLength = 254;  // RFC 5321's limit on a path
+
+bool IsPending(const v1::Subscriber& s) {
+  return s.status() == v1::SUBSCRIBER_STATUS_PENDING;
+}
+
+std::string UtcMinutes(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
+}
+
+// `raw` as a plausible personal name, or InvalidArgument naming the field:
+// one line, at most kMaxNameLength characters, only letters, combining
+// marks, spaces, apostrophes, hyphens and periods, and nothing that reads as
+// a web address. Anyone can type into the form; this keeps it a name.
+absl::StatusOr<std::string> PlausibleName(absl::string_view raw) {
+  if (raw.find_first_of("\r\n") != absl::string_view::npos) {
+    return absl::InvalidArgumentError("name: one line, please");
+  }
+  // Runs of spaces as one.
+  const std::string name = absl::StrJoin(
+      absl::StrSplit(absl::StripAsciiWhitespace(raw), ' ', absl::SkipEmpty()),
+      " ");
+  if (name.empty()) return name;
+  const size_t characters = std::count_if(name.begin(), name.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
+  if (characters > kMaxNameLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name: at most ", kMaxNameLength, " characters, please"));
+  }
+  static const LazyRE2 kNameChars = {R"re(^[\p{L}\p{M}' \x{2019}.-]+$)re"};
+  static const LazyRE2 kLetter = {R"re(\p{L})re"};
+  if (!RE2::FullMatch(name, *kNameChars) ||
+      !RE2::PartialMatch(name, *kLetter)) {
+    return absl::InvalidArgumentError(
+        "name: letters, spaces, apostrophes, hyphens and periods only, "
+        "please");
+  }
+  // "example.com", "www.evil.example": a period right before two letters.
+  // Initials ("J.R.R. Tolkien") and "St. John" stay fine.
+  static const LazyRE2 kDomainLike = {R"re(\.\p{L}\p{M}*\p{L})re"};
+  if (RE2::PartialMatch(name, *kDomainLike)) {
+    return absl::InvalidArgumentError(
+        "name: your name, not a web address, please");
+  }
+  return name;
+}
+
+}  // namespace
+
+SubscriptionPortal::SubscriptionPortal(const CoreDeps& deps,
+                                       const MessageDrafter& drafter,
+                                       const LinkTokens& links,
+                                       std::function<void()> wake_senders,
+                                       SubscriptionLimits limits)
+    : deps_(deps),
+      drafter_(drafter),
+      links_(links),
+      wake_senders_(std::move(wake_senders)),
+      clients_({deps.org->self_service().max_requests_per_minute,
+                absl::Minutes(1), limits.max_tracked_clients}),
+      addresses_({limits.notices_per_address_per_day, absl::Hours(24),
+                  limits.max_tracked_addresses}) {}
+
+bool SubscriptionPortal::enabled() const {
+  return deps_.org->self_service().enabled;
+}
+
+absl::Status SubscriptionPortal::QueueNotice(StoreTxn& txn,
+                                             const v1::Subscriber& subscriber,
+                                             absl::string_view kind,
+                                             absl::Time now) const {
+  const std::string& public_url = deps_.org->config().server().public_url();
+  std::map<std::string, std::string> links = {
+      {"unsubscribe_url", LinkUrl(public_url, "/unsubscribe",
+                                  links_.Unsubscribe(subscriber.id()))}};
+  if (kind == kConfirmNotice) {
+    const absl::Time expires = now + deps_.org->self_service().confirmation_ttl;
+    links["confirm_url"] = LinkUrl(public_url, "/subscribe/confirm",
+                                   links_.Confirm(subscriber.id(), expires));
+    links["expires_at"] = UtcMinutes(expires);
+  }
+  absl::StatusOr<Email> email =
+      drafter_.SubscriberNotice(kind, subscriber, links);
+  if (!email.ok()) return email.status();
+  v1::Delivery d;
+  d.set_recipient(absl::StrCat("subscriber:", subscriber.id()));
+  d.set_subject(email->subject);
+  d.set_body(email->text);
+  d.set_html_body(email->html);
+  d.set_state(v1::DELIVERY_STATE_QUEUED);
+  d.set_idempotency_key(
+      absl::StrCat(kind, "-", subscriber.id(), "-", absl::ToUnixMicros(now)));
+  *d.mutable_created_at() = ToProtoTime(now);
+  *d.mutable_next_attempt_at() = ToProtoTime(now);
+  return txn.InsertDelivery(d).status();
+}
+
+absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
+  if (!enabled()) {
+    return absl::FailedPreconditionError(
+        "self-service subscription is turned off (self_service.disabled)");
+  }
+  // Every request counts against its client, well-formed or not.
+  const absl::Time now = deps_.clock.Now();
+  if (!clients_.TryTake(ClientNetworkKey(request.client), now)) {
+    deps_.metrics.SelfService("rate_limited").Increment();
+    return absl::ResourceExhaustedError(
+        "too many subscription requests from your network right now; try "
+        "again in a minute");
+  }
+  const std::string email =
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.email));
+  v1::Contact contact;
+  contact.set_channel(v1::CHANNEL_KIND_EMAIL);
+  contact.set_address(email);
+  if (email.empty()) {
+    return absl::InvalidArgumentError("email: enter your email address");
+  }
+  if (email.size() > kMaxEmailLength || !ValidateContact(contact).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("email: \"", email, "\" is not an email address"));
+  }
+  absl::StatusOr<std::string> plausible = PlausibleName(request.name);
+  if (!plausible.ok()) return plausible.status();
+  const std::string name = *std::move(plausible);
+  std::vector<std::string> components = request.component_ids;
+  for (const std::string& c : components) {
+    if (deps_.org->FindComponent(c) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("component: no component \"", c, "\""));
+    }
+  }
+  if (components.empty()) {
+    for (const v1::ComponentConfig& c : deps_.org->config().components()) {
+      components.push_back(c.id());
+    }
+  }
+  std::sort(components.begin(), components.end());
+  components.erase(std::unique(components.begin(), components.end()),
+                   components.end());
+
+  const absl::Duration resend = deps_.org->self_service().resend_interval;
+  bool queued = false;
+  std::string subscriber_id;
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    queued = false;
+    absl::StatusOr<v1::Subscriber> found = txn.FindSubscriberByEmail(email);
+    if (!found.ok() && !absl::IsNotFound(found.status())) {
+      return found.status();
+    }
+    v1::Subscriber sub;
+    if (found.ok()) {
+      sub = *std::move(found);
+    } else {
+      sub.set_id(absl::StrCat(kSelfServiceIdPrefix, deps_.random.Hex(8)));
+      sub.set_email(email);
+      *sub.mutable_created_at() = ToProtoTime(now);
+      sub.set_status(v1::SUBSCRIBER_STATUS_PENDING);
+    }
+    subscriber_id = sub.id();
+    const bool recently_sent =
+        sub.has_confirmation_sent_at() &&
+        now - FromProtoTime(sub.confirmation_sent_at()) < resend;
+    const bool active = found.ok() && !IsPending(sub) &&
+                        sub.status() != v1::SUBSCRIBER_STATUS_UNSUBSCRIBED;
+    // One address gets one notice per resend interval (durable), and a few
+    // a day whoever asks.
+    const auto may_send = [&] {
+      return !recently_sent && addresses_.TryTake(email, now);
+    };
+    if (active) {
+      // Their subscription stays as it is: changing it needs more proof
+      // than knowing the address.
+      if (!may_send()) return absl::OkStatus();
+      *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
+      if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
+      queued = true;
+      return QueueNotice(txn, sub, kExistingNotice, now);
+    }
+    // New, pending, or unsubscribed and asking again: pending until they
+    // confirm, with what they asked for this time. Their name is kept for
+    // after they confirm; no notice shows it.
+    sub.set_status(v1::SUBSCRIBER_STATUS_PENDING);
+    if (!name.empty()) sub.set_name(name);
+    sub.mutable_component_ids()->Assign(components.begin(), components.end());
+    const bool send = may_send();
+    if (send) *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
+    if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
+    if (!send) return absl::OkStatus();
+    queued = true;
+    return QueueNotice(txn, sub, kConfirmNotice, now);
+  });
+  if (!s.ok()) return s;
+  deps_.metrics.SelfService(queued ? "requested" : "throttled").Increment();
+  LogInfo("subscription requested",
+          {{"subscriber", subscriber_id},
+           {"email_queued", queued ? "true" : "false"}});
+  if (queued && wake_senders_) wake_senders_();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> SubscriptionPortal::PurgeUnconfirmed() const {
+  const absl::Time now = deps_.clock.Now();
+  const absl::Duration ttl = deps_.org->self_service().confirmation_ttl;
+  // When the last link sent to `sub` stopped working.
+  const auto expired = [&](const v1::Subscriber& sub) {
+    const absl::Time sent = FromProtoTime(sub.has_confirmation_sent_at()
+                                              ? sub.confirmation_sent_at()
+                                              : sub.created_at());
+    return IsPending(sub) && sent + ttl < now;
+  };
+  std::vector<std::string> ids;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Subscriber>> pending =
+        r.ListPendingSubscribers();
+    if (!pending.ok()) return pending.status();
+    for (const v1::Subscriber& sub : *pending) {
+      if (expired(sub)) ids.push_back(sub.id());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  int purged = 0;
+  // A bounded batch per transaction, so that purging a flood does not hold
+  // the writer for long.
+  constexpr size_t kBatch = 256;
+  for (size_t begin = 0; begin < ids.size(); begin += kBatch) {
+    const size_t end = std::min(ids.size(), begin + kBatch);
+    int in_batch = 0;
+    s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+      in_batch = 0;
+      for (size_t i = begin; i < end; ++i) {
+        // Read again: they may have confirmed or asked again since.
+        absl::StatusOr<v1::Subscriber> sub = txn.GetSubscriber(ids[i]);
+        if (absl::IsNotFound(sub.status())) continue;
+        if (!sub.ok()) return sub.status();
+        if (!expired(*sub)) continue;
+        if (sub->has_confirmed_at() ||
+            !absl::StartsWith(sub->id(), kSelfServiceIdPrefix)) {
+          // They were subscribed once (confirmed, or added by an operator)
+          // and unsubscribed: the record stays, so that nothing re-adds
+          // them.
+          sub->set_status(v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+          if (auto st = txn.PutSubscriber(*sub); !st.ok()) return st;
+        } else if (auto st = txn.DeleteSubscriber(sub->id()); !st.ok()) {
+          return st;
+        }
+        ++in_batch;
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    purged += in_batch;
+  }
+  if (purged > 0) {
+    deps_.metrics.SelfService("purged").Increment(purged);
+    LogInfo("unconfirmed subscriptions purged",
+            {{"count", absl::StrCat(purged)}});
+  }
+  return purged;
+}
+
+absl::Status SubscriptionPortal::CheckConfirmLink(
+    absl::string_view token) const {
+  return links_.CheckConfirm(token, deps_.clock.Now()).status();
+}
+
+absl::Status SubscriptionPortal::CheckUnsubscribeLink(
+    absl::string_view token) const {
+  return links_.CheckUnsubscribe(token).status();
+}
+
+absl::StatusOr<std::pair<v1::Subscriber, bool>>
+SubscriptionPortal::UpdateSubscriber(
+    const std::string& id,
+    absl::FunctionRef<absl::StatusOr<bool>(v1::Subscriber&)> change) const {
+  std::pair<v1::Subscriber, bool> out;
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    absl::StatusOr<v1::Subscriber> sub = txn.GetSubscriber(id);
+    if (absl::IsNotFound(sub.status())) {
+      // Readers see this: no internal ids.
+      return absl::NotFoundError(
+          "this subscription no longer exists: subscribe again");
+    }
+    if (!sub.ok()) return sub.status();
+    absl::StatusOr<bool> changed = change(*sub);
+    if (!changed.ok()) return changed.status();
+    out = {*sub, *changed};
+    return *changed ? txn.PutSubscriber(*sub) : absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::Subscriber> SubscriptionPortal::Confirm(
+    absl::string_view token) const {
+  const absl::Time now = deps_.clock.Now();
+  absl::StatusOr<std::string> id = links_.CheckConfirm(token, now);
+  if (!id.ok()) return id.status();
+  auto updated =
+      UpdateSubscriber(*id, [&](v1::Subscriber& sub) -> absl::StatusOr<bool> {
+        if (sub.status() == v1::SUBSCRIBER_STATUS_UNSUBSCRIBED) {
+          return absl::FailedPreconditionError(
+              "you unsubscribed after this link was sent: subscribe again to "
+              "get a new one");
+        }
+        if (!IsPending(sub)) return false;  // confirmed before
+        sub.set_status(v1::SUBSCRIBER_STATUS_ACTIVE);
+        *sub.mutable_confirmed_at() = ToProtoTime(now);
+        return true;
+      });
+  if (!updated.ok()) return updated.status();
+  auto& [sub, changed] = *updated;
+  if (changed) {
+    deps_.metrics.SelfService("confirmed").Increment();
+    LogInfo("subscription confirmed", {{"subscriber", sub.id()}});
+  }
+  return std::move(sub);
+}
+
+absl::StatusOr<v1::Subscriber> SubscriptionPortal::Unsubscribe(
+    absl::string_view token) const {
+  absl::StatusOr<std::string> id = links_.CheckUnsubscribe(token);
+  if (!id.ok()) return id.status();
+  auto updated =
+      UpdateSubscriber(*id, [](v1::Subscriber& sub) -> absl::StatusOr<bool> {
+        if (sub.status() == v1::SUBSCRIBER_STATUS_UNSUBSCRIBED) return false;
+        sub.set_status(v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+        return true;
+      });
+  if (!updated.ok()) return updated.status();
+  auto& [sub, changed] = *updated;
+  if (changed) {
+    deps_.metrics.SelfService("unsubscribed").Increment();
+    LogInfo("subscriber unsubscribed",
+            {{"subscriber", sub.id()}, {"by", "self"}});
+  }
+  return std::move(sub);
+}
+
+}  // namespace herald
