@@ -10,6 +10,8 @@
 #include <ostream>
 #include <string>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "herald/v1/herald.grpc.pb.h"
 
@@ -43,9 +45,10 @@ inline constexpr int kExitUsage = 2;  // bad arguments
 // Runs one command. `env` looks up environment variables (HERALD_SERVER,
 // HERALD_TOKEN, HERALD_CA_CERT); `connect` is only called once arguments
 // are valid.
+// `now` is when the command runs: `--at 8h` counts from it.
 int Run(int argc, const char* const* argv, const Connector& connect,
         const std::function<std::string(const char*)>& env, std::ostream& out,
-        std::ostream& err);
+        std::ostream& err, absl::Time now = absl::Now());
 
 // A connector for real gRPC channels: TLS verified against `ca_cert_file`
 // when it is set, plain text otherwise.

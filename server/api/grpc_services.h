@@ -1,6 +1,7 @@
-// The herald.v1 gRPC services (callback API). Each method authenticates the
-// caller from `authorization: Bearer <token>`, checks the role its
-// permission needs, translates the request, calls core/ and maps the
+// The herald.v1 gRPC services (callback API), one .cc file per service
+// (incident_service.cc, ...), over the shared steps in handler.h. Each method
+// authenticates the caller from `authorization: Bearer <token>`, checks the
+// role its permission needs, translates the request, calls core/ and maps the
 // absl::Status one-to-one onto a gRPC status. Thread-safe.
 #ifndef HERALD_SERVER_API_GRPC_SERVICES_H_
 #define HERALD_SERVER_API_GRPC_SERVICES_H_

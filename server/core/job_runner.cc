@@ -4,6 +4,14 @@
 #include <vector>
 
 namespace herald {
+namespace {
+
+// How long a claimed job is held: a job runs in one transaction, within
+// seconds. One whose run failed (the store could not write) is run again
+// when its lease ends.
+constexpr absl::Duration kJobLease = absl::Minutes(1);
+
+}  // namespace
 
 JobRunner::JobRunner(const CoreDeps& deps, const Escalator& escalator,
                      const CadenceKeeper& cadence,
@@ -17,21 +25,19 @@ JobRunner::JobRunner(const CoreDeps& deps, const Escalator& escalator,
       follow_ups_(follow_ups) {}
 
 absl::StatusOr<int> JobRunner::RunDueJobs(int batch) const {
-  std::vector<v1::Job> due;
-  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
-    absl::StatusOr<std::vector<v1::Job>> jobs =
-        r.ListDueJobs(deps_.clock.Now(), batch);
-    if (!jobs.ok()) return jobs.status();
-    due = *std::move(jobs);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  for (v1::Job& job : due) {
+  // Claimed with a lease: no other runner, here or in another heraldd on
+  // the same store, takes these jobs while it runs; a runner that dies
+  // gives them back when it ends.
+  absl::StatusOr<std::vector<v1::Job>> due =
+      deps_.store.ClaimDueJobs(ClaimRequest{
+          .now = deps_.clock.Now(), .lease = kJobLease, .limit = batch});
+  if (!due.ok()) return due.status();
+  for (v1::Job& job : *due) {
     absl::Status ran = deps_.store.Write(
         [&](StoreTxn& txn) { return Run(txn, std::move(job)); });
     if (!ran.ok()) return ran;
   }
-  return static_cast<int>(due.size());
+  return static_cast<int>(due->size());
 }
 
 absl::Status JobRunner::Run(StoreTxn& txn, v1::Job job) const {

@@ -26,7 +26,9 @@ class JobRunner {
             const MaintenanceScheduler& maintenance, const Aftercare& aftercare,
             const FollowUps& follow_ups);
 
-  // Runs up to `batch` due jobs, oldest first. Returns how many ran.
+  // Claims (Store::ClaimDueJobs) and runs up to `batch` due jobs, oldest
+  // first; each job's run and its `done` commit together. Returns how many
+  // ran.
   absl::StatusOr<int> RunDueJobs(int batch = 64) const;
 
  private:

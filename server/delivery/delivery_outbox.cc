@@ -28,6 +28,8 @@ struct DeliveryOutbox::Attempt {
   bool retry = false;
   // Where it is sent (DestinationOf); empty when nothing is sent.
   std::string destination;
+  // When the claim's lease ends.
+  absl::Time lease_ends;
 };
 
 namespace {
@@ -36,6 +38,13 @@ namespace {
 constexpr absl::Duration kSlowSend = absl::Seconds(1);
 // At most this many deliveries per worker wait, claimed, in memory.
 constexpr int kMaxReadyRounds = 16;
+// How long a claim holds (Store::ClaimDueDeliveries): past it, another
+// worker, here or in another heraldd on the same store, may claim the
+// delivery again. A claim still waiting in memory this long before its lease
+// ends goes back to the queue instead of being sent, so that a send never
+// races the lease (the longest send is a few timeouts of 30 s).
+constexpr absl::Duration kClaimLease = absl::Minutes(10);
+constexpr absl::Duration kClaimSendBy = absl::Minutes(5);
 
 bool Usable(const Recipient& r, int i) {
   return i < static_cast<int>(r.contacts.size()) && !r.contacts[i].disabled();
@@ -132,7 +141,8 @@ DeliveryOutbox::~DeliveryOutbox() = default;
 absl::StatusOr<int> DeliveryOutbox::RecoverInterrupted() {
   int n = 0;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<int> requeued = txn.RequeueInterruptedDeliveries();
+    absl::StatusOr<int> requeued =
+        txn.RequeueInterruptedDeliveries(deps_.clock.Now());
     if (!requeued.ok()) return requeued.status();
     n = *requeued;
     return absl::OkStatus();
@@ -165,31 +175,16 @@ std::optional<absl::Duration> DeliveryOutbox::RetryWait(
 }
 
 absl::StatusOr<std::vector<v1::Delivery>> DeliveryOutbox::Claim(int batch) {
-  std::vector<v1::Delivery> claimed;
-  const absl::Time now = deps_.clock.Now();
-  // One transaction: the store's single writer runs claims one after the
-  // other, so no two workers ever hold the same delivery.
-  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    claimed.clear();
-    absl::StatusOr<std::vector<v1::Delivery>> due =
-        txn.ListDueDeliveries(now, batch);
-    if (!due.ok()) return due.status();
-    for (v1::Delivery& d : *due) {
-      d.set_state(v1::DELIVERY_STATE_SENDING);
-      d.set_attempts(d.attempts() + 1);
-      d.set_contact_attempts(d.contact_attempts() + 1);
-      if (auto st = txn.UpdateDelivery(d); !st.ok()) return st;
-      claimed.push_back(std::move(d));
-    }
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return claimed;
+  // No two workers, in this process or another on the same store, ever
+  // hold the same delivery while its lease runs.
+  return deps_.store.ClaimDueDeliveries(ClaimRequest{
+      .now = deps_.clock.Now(), .lease = kClaimLease, .limit = batch});
 }
 
 DeliveryOutbox::Attempt DeliveryOutbox::Prepare(StoreReader& reader,
                                                 v1::Delivery delivery) const {
   Attempt a;
+  a.lease_ends = FromProtoTime(delivery.next_attempt_at());
   a.delivery = std::move(delivery);
   v1::Delivery& d = a.delivery;
   if (!d.unreadable().empty()) {
@@ -281,6 +276,16 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
               {{"error", more.status().ToString()}});
     }
     const absl::Time started = deps_.clock.Now();
+    if (started > next->lease_ends - kClaimSendBy) {
+      // Waited in memory too long: its lease may run out mid-send.
+      Done(next->destination, std::nullopt);
+      std::vector<v1::Delivery> late;
+      late.push_back(std::move(next->delivery));
+      if (absl::Status s = Release(std::move(late), started); !s.ok()) {
+        return s;
+      }
+      continue;
+    }
     absl::Status s = SendOne(*next);
     Done(next->destination, deps_.clock.Now() - started);
     if (!s.ok()) return s;
@@ -439,7 +444,8 @@ std::optional<DeliveryOutbox::Attempt> DeliveryOutbox::Take() {
   return std::nullopt;
 }
 
-void DeliveryOutbox::Done(const std::string& destination, absl::Duration took) {
+void DeliveryOutbox::Done(const std::string& destination,
+                          std::optional<absl::Duration> took) {
   if (destination.empty()) return;
   absl::MutexLock lock(&mu_);
   auto it = destinations_.find(destination);
@@ -447,9 +453,11 @@ void DeliveryOutbox::Done(const std::string& destination, absl::Duration took) {
   Destination& dest = it->second;
   --dest.in_flight;
   dest.put_back = std::max(0, dest.put_back - 1);  // one may take its place
-  dest.typical_send = dest.typical_send == absl::ZeroDuration()
-                          ? took
-                          : (dest.typical_send * 4 + took) / 5;
+  if (took.has_value()) {
+    dest.typical_send = dest.typical_send == absl::ZeroDuration()
+                            ? *took
+                            : (dest.typical_send * 4 + *took) / 5;
+  }
   if (dest.in_flight == 0 && dest.waiting == 0) destinations_.erase(it);
 }
 

@@ -30,14 +30,17 @@
 // answers. Past the channel's patience (counted from when that delivery
 // began to wait) a waiting delivery moves on to the recipient's next contact
 // on another channel; one who has none waits on.
-// A crash leaves claimed deliveries in `sending`; RecoverInterrupted() puts
-// them back in the queue. A clean stop (StopSending) leaves none there: the
-// sends under way finish and are recorded, and everything else claimed goes
-// back. Only a send whose outcome was not yet committed can be repeated, and
-// it carries the same idempotency key. A claimed delivery is rendered once;
-// it may wait in memory while its destination is busy, so an unsubscribe or a
-// newer update in that time does not stop it. Thread-safe: several workers may
-// run passes at once; a delivery is claimed and sent by exactly one.
+// Each claim is leased (Store::ClaimDueDeliveries, 10 minutes): a crash
+// leaves claimed deliveries in `sending`, and they are due again when their
+// lease ends; RecoverInterrupted() puts them back in the queue at once, for a
+// store this process alone serves. A clean stop (StopSending) leaves none
+// there: the sends under way finish and are recorded, and everything else
+// claimed goes back. Only a send whose outcome was not yet committed can be
+// repeated, and it carries the same idempotency key. A claimed delivery is
+// rendered once; it may wait in memory while its destination is busy, so an
+// unsubscribe or a newer update in that time does not stop it. Thread-safe:
+// several workers may run passes at once; a delivery is claimed and sent by
+// exactly one.
 #ifndef HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 #define HERALD_SERVER_DELIVERY_DELIVERY_OUTBOX_H_
 
@@ -141,8 +144,9 @@ class DeliveryOutbox {
   // How many claimed deliveries may wait for `dest` (of `channel`).
   int Room(v1::ChannelKind channel, const Destination& dest) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The send to `destination` is over after `took`.
-  void Done(const std::string& destination, absl::Duration took);
+  // The send to `destination` is over after `took`; nullopt: it was put
+  // back unsent.
+  void Done(const std::string& destination, std::optional<absl::Duration> took);
   // The wait after a failed attempt on the delivery's contact, or empty
   // when the contact has had its chance (`has_next`: the recipient has
   // another contact, so the schedule stops at fallback_after).

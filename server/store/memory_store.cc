@@ -39,6 +39,7 @@ struct State {
   std::map<int64_t, v1::Delivery> deliveries;
   std::map<int64_t, v1::RotaOverride> overrides;
   std::map<int64_t, v1::Job> jobs;
+  std::map<int64_t, absl::Time> job_leases;  // LeaseJob: held till then
   std::map<std::pair<int64_t, int32_t>, v1::MessageVersion> versions;
   std::map<int64_t, v1::AuditEntry> audit;
   std::map<int64_t, v1::Amends> amends;
@@ -173,7 +174,9 @@ class MemoryTxn final : public StoreTxn {
   absl::StatusOr<std::vector<v1::Job>> ListDueJobs(absl::Time now,
                                                    int limit) override {
     auto out = Select(s_.jobs, [&](const v1::Job& j) {
-      return !j.done() && FromProtoTime(j.due_at()) <= now;
+      const auto lease = s_.job_leases.find(j.id());
+      return !j.done() && FromProtoTime(j.due_at()) <= now &&
+             (lease == s_.job_leases.end() || lease->second <= now);
     });
     std::stable_sort(
         out.begin(), out.end(), [](const v1::Job& a, const v1::Job& b) {
@@ -413,7 +416,8 @@ class MemoryTxn final : public StoreTxn {
       absl::Time now, int limit) override {
     auto out = Select(s_.deliveries, [&](const v1::Delivery& d) {
       return (d.state() == v1::DELIVERY_STATE_QUEUED ||
-              d.state() == v1::DELIVERY_STATE_RETRYING) &&
+              d.state() == v1::DELIVERY_STATE_RETRYING ||
+              d.state() == v1::DELIVERY_STATE_SENDING) &&
              FromProtoTime(d.next_attempt_at()) <= now;
     });
     std::stable_sort(out.begin(), out.end(),
@@ -623,6 +627,14 @@ class MemoryTxn final : public StoreTxn {
       return absl::NotFoundError(absl::StrCat("no job ", job.id()));
     }
     it->second = job;
+    s_.job_leases.erase(job.id());
+    return absl::OkStatus();
+  }
+  absl::Status LeaseJob(int64_t id, absl::Time until) override {
+    if (!s_.jobs.contains(id)) {
+      return absl::NotFoundError(absl::StrCat("no job ", id));
+    }
+    s_.job_leases[id] = until;
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> InsertDelivery(
@@ -644,11 +656,12 @@ class MemoryTxn final : public StoreTxn {
     it->second = delivery;
     return absl::OkStatus();
   }
-  absl::StatusOr<int> RequeueInterruptedDeliveries() override {
+  absl::StatusOr<int> RequeueInterruptedDeliveries(absl::Time now) override {
     int n = 0;
     for (auto& [id, d] : s_.deliveries) {
       if (d.state() == v1::DELIVERY_STATE_SENDING) {
         d.set_state(v1::DELIVERY_STATE_QUEUED);
+        *d.mutable_next_attempt_at() = ToProtoTime(now);
         ++n;
       }
     }

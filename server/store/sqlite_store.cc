@@ -627,6 +627,8 @@ class SqliteTxn final : public StoreTxn {
   }
   absl::StatusOr<std::vector<v1::Job>> ListDueJobs(absl::Time now,
                                                    int limit) override {
+    // The due_at column holds a lease's end while one runs (LeaseJob); the
+    // body keeps the job's own time.
     Statement s(db_,
                 "SELECT id, body FROM jobs WHERE done = 0 AND due_at <= ? "
                 "ORDER BY due_at, id LIMIT ?");
@@ -911,13 +913,14 @@ class SqliteTxn final : public StoreTxn {
   absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(
       absl::Time now, int limit) override {
     Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
-                                  " FROM deliveries WHERE state IN (?, ?) AND "
-                                  "next_attempt_at <= ? "
+                                  " FROM deliveries WHERE state IN (?, ?, ?) "
+                                  "AND next_attempt_at <= ? "
                                   "ORDER BY next_attempt_at, id LIMIT ?"));
     s.Bind(1, int64_t{v1::DELIVERY_STATE_QUEUED})
         .Bind(2, int64_t{v1::DELIVERY_STATE_RETRYING})
-        .Bind(3, absl::ToUnixMicros(now))
-        .Bind(4, int64_t{limit});
+        .Bind(3, int64_t{v1::DELIVERY_STATE_SENDING})
+        .Bind(4, absl::ToUnixMicros(now))
+        .Bind(5, int64_t{limit});
     return CollectDeliveries(s);
   }
   absl::StatusOr<v1::Delivery> GetDelivery(int64_t id) override {
@@ -1169,6 +1172,12 @@ class SqliteTxn final : public StoreTxn {
     if (auto st = s.Run(); !st.ok()) return st;
     return RequireChange(db_->db, absl::StrCat("no job ", job.id()));
   }
+  absl::Status LeaseJob(int64_t id, absl::Time until) override {
+    Statement s(db_, "UPDATE jobs SET due_at = ? WHERE id = ?");
+    s.Bind(1, absl::ToUnixMicros(until)).Bind(2, id);
+    if (auto st = s.Run(); !st.ok()) return st;
+    return RequireChange(db_->db, absl::StrCat("no job ", id));
+  }
   absl::StatusOr<int64_t> InsertDelivery(
       const v1::Delivery& delivery) override {
     Statement s(db_,
@@ -1251,7 +1260,7 @@ class SqliteTxn final : public StoreTxn {
     if (auto st = s.Run(); !st.ok()) return st;
     return static_cast<int>(sqlite3_changes64(db_->db));
   }
-  absl::StatusOr<int> RequeueInterruptedDeliveries() override {
+  absl::StatusOr<int> RequeueInterruptedDeliveries(absl::Time now) override {
     Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
                                   " FROM deliveries WHERE state = ?"));
     s.Bind(1, int64_t{v1::DELIVERY_STATE_SENDING});
@@ -1259,6 +1268,7 @@ class SqliteTxn final : public StoreTxn {
     if (!stuck.ok()) return stuck.status();
     for (v1::Delivery& d : *stuck) {
       d.set_state(v1::DELIVERY_STATE_QUEUED);
+      *d.mutable_next_attempt_at() = ToProtoTime(now);
       if (auto st = UpdateDelivery(d); !st.ok()) return st;
     }
     return static_cast<int>(stuck->size());

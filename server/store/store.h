@@ -170,13 +170,15 @@ class StoreReader {
   virtual absl::StatusOr<std::vector<v1::RotaOverride>> ListOverrides(
       const std::string& rota_id, absl::Time after) = 0;
 
-  // Jobs not yet done whose time has come at `now`, oldest first, at most
-  // `limit`.
+  // Jobs not yet done whose time has come at `now`, and whose claim's lease
+  // (LeaseJob) is not running, oldest first, at most `limit`.
   virtual absl::StatusOr<std::vector<v1::Job>> ListDueJobs(absl::Time now,
                                                            int limit) = 0;
 
-  // Queued or retrying deliveries whose next attempt is due at `now`,
-  // oldest due first, at most `limit`.
+  // Deliveries due at `now`, oldest due first, at most `limit`: queued or
+  // retrying ones whose next attempt has come, and `sending` ones whose
+  // claim's lease ran out (next_attempt_at holds a claim's end: its claimer
+  // died or stopped without saying).
   virtual absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(
       absl::Time now, int limit) = 0;
   // NotFound when there is no delivery `id`.
@@ -252,8 +254,11 @@ class StoreTxn : public StoreReader {
   virtual absl::Status DeleteOverride(int64_t id) = 0;
 
   virtual absl::StatusOr<int64_t> InsertJob(const v1::Job& job) = 0;
-  // NotFound when there is no job with that id.
+  // NotFound when there is no job with that id. Ends any lease on it.
   virtual absl::Status UpdateJob(const v1::Job& job) = 0;
+  // Holds job `id` for its claimer until `until`: ListDueJobs skips it till
+  // then. NotFound when there is no such job.
+  virtual absl::Status LeaseJob(int64_t id, absl::Time until) = 0;
 
   // AlreadyExists when a delivery with the same idempotency key exists.
   virtual absl::StatusOr<int64_t> InsertDelivery(
@@ -267,18 +272,42 @@ class StoreTxn : public StoreReader {
   // no content (it is rendered per contact when sent). A key that is already
   // queued is left alone. Returns how many were queued.
   virtual absl::StatusOr<int64_t> EnqueueFanOut(const FanOut& fan_out) = 0;
-  // Puts deliveries left in `sending` by a crash back to `queued`; returns how
-  // many.
-  virtual absl::StatusOr<int> RequeueInterruptedDeliveries() = 0;
+  // Puts deliveries left in `sending` by a crash back to `queued`, due at
+  // `now`, whatever their lease; returns how many. Only for a store that
+  // one process alone serves: elsewhere, leases bring claims back.
+  virtual absl::StatusOr<int> RequeueInterruptedDeliveries(absl::Time now) = 0;
   // Makes every retrying delivery that waits for `channel` to come back
   // (Delivery.waiting_on) due at `now`. Returns how many.
   virtual absl::StatusOr<int> ReleaseWaitingDeliveries(v1::ChannelKind channel,
                                                        absl::Time now) = 0;
 };
 
+// What a worker asks ClaimDueDeliveries or ClaimDueJobs for.
+struct ClaimRequest {
+  absl::Time now;
+  // How long the claim holds. A claimer that dies gives nothing back: its
+  // claims return to the others once the lease runs out, so it must be
+  // longer than a claimer ever holds a claim while alive.
+  absl::Duration lease;
+  int limit = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Claims up to `claim.limit` deliveries that are due (ListDueDeliveries),
+  // each now `sending`, with one more attempt counted (`attempts` and
+  // `contact_attempts`) and next_attempt_at at the lease's end. While a
+  // lease runs no other claimer gets that delivery, in this process or
+  // another sharing the store. The claimer ends it with UpdateDelivery.
+  virtual absl::StatusOr<std::vector<v1::Delivery>> ClaimDueDeliveries(
+      const ClaimRequest& claim);
+  // Claims up to `claim.limit` due jobs (ListDueJobs), each leased
+  // (LeaseJob) till `claim.now + claim.lease`. The claimer ends the lease
+  // with UpdateJob (done). While it runs no other claimer gets the job.
+  virtual absl::StatusOr<std::vector<v1::Job>> ClaimDueJobs(
+      const ClaimRequest& claim);
 
   // Runs `fn` against a consistent snapshot.
   virtual absl::Status Read(

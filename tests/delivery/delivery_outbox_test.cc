@@ -612,27 +612,48 @@ TEST_F(DeliveryOutboxTest, ContentIsFixedAtApprovalEvenWhenTheIncidentMovesOn) {
   EXPECT_FALSE(event.incident().has_resolved_at());
 }
 
-TEST_F(DeliveryOutboxTest, SendInterruptedByACrashIsResentWithTheSameKey) {
-  const int64_t msg = PublishCheckoutUpdate();
-  const int64_t id = DeliveryOf(msg, "subscriber:acme-ops").id();
-  // A crash after the claim was committed, before the outcome.
-  ASSERT_TRUE(h_.store
-                  ->Write([&](StoreTxn& t) {
+// A crash after a claim was committed, before the outcome: the delivery is
+// `sending` and leased for ten minutes, as Store::ClaimDueDeliveries leaves
+// it.
+void CrashMidSend(Store& store, int64_t id, absl::Time now) {
+  ASSERT_TRUE(store
+                  .Write([&](StoreTxn& t) {
                     v1::Delivery d = *t.GetDelivery(id);
                     d.set_state(v1::DELIVERY_STATE_SENDING);
                     d.set_attempts(1);
                     d.set_contact_attempts(1);
+                    *d.mutable_next_attempt_at() =
+                        ToProtoTime(now + absl::Minutes(10));
                     return t.UpdateDelivery(d);
                   })
                   .ok());
+}
+
+TEST_F(DeliveryOutboxTest, SendInterruptedByACrashIsResentWithTheSameKey) {
+  const int64_t msg = PublishCheckoutUpdate();
+  CrashMidSend(*h_.store, DeliveryOf(msg, "subscriber:acme-ops").id(),
+               h_.clock.Now());
   Drain();
-  EXPECT_THAT(http_.SentTo(kHook), IsEmpty());
+  EXPECT_THAT(http_.SentTo(kHook), IsEmpty()) << "its claim still holds";
   EXPECT_EQ(*outbox_.RecoverInterrupted(), 1);
   Drain();
   const auto sent = http_.SentTo(kHook);
   ASSERT_THAT(sent, SizeIs(1));
   EXPECT_EQ(sent[0].idempotency_key,
             absl::StrCat("msg-", msg, "-subscriber-acme-ops.0"));
+  EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").attempts(), 2);
+}
+
+TEST_F(DeliveryOutboxTest, ADeadWorkersClaimReturnsWhenItsLeaseEnds) {
+  const int64_t msg = PublishCheckoutUpdate();
+  CrashMidSend(*h_.store, DeliveryOf(msg, "subscriber:acme-ops").id(),
+               h_.clock.Now());
+  h_.clock.Advance(absl::Minutes(10) - absl::Seconds(1));
+  Drain();
+  EXPECT_THAT(http_.SentTo(kHook), IsEmpty());
+  h_.clock.Advance(absl::Seconds(1));
+  Drain();  // another worker, here or in another heraldd, claims it again
+  ASSERT_THAT(http_.SentTo(kHook), SizeIs(1));
   EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").attempts(), 2);
 }
 

@@ -21,6 +21,7 @@ namespace herald {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 std::string FreshDbPath() {
@@ -509,7 +510,8 @@ TYPED_TEST(StoreContractTest, DeliveryIdempotencyKeyIsUnique) {
   EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
 }
 
-TYPED_TEST(StoreContractTest, DueDeliveriesAreQueuedOrRetryingAndDueByNow) {
+TYPED_TEST(StoreContractTest,
+           DueDeliveriesAreQueuedRetryingOrOutOfLeaseAndDueByNow) {
   const absl::Time now = testing::TestEpoch();
   const int64_t due = this->template WriteValue<int64_t>([&](StoreTxn& t) {
     return t.InsertDelivery(TestFixture::Delivery("due", now));
@@ -523,11 +525,24 @@ TYPED_TEST(StoreContractTest, DueDeliveriesAreQueuedOrRetryingAndDueByNow) {
     d.set_state(v1::DELIVERY_STATE_DELIVERED);
     return t.InsertDelivery(d);
   });
+  this->template WriteValue<int64_t>([&](StoreTxn& t) {
+    v1::Delivery d = TestFixture::Delivery("leased", now + absl::Minutes(1));
+    d.set_state(v1::DELIVERY_STATE_SENDING);
+    return t.InsertDelivery(d);
+  });
+  const int64_t abandoned =
+      this->template WriteValue<int64_t>([&](StoreTxn& t) {
+        v1::Delivery d =
+            TestFixture::Delivery("abandoned", now - absl::Seconds(1));
+        d.set_state(v1::DELIVERY_STATE_SENDING);
+        return t.InsertDelivery(d);
+      });
   auto list = this->template ReadValue<std::vector<v1::Delivery>>(
       [&](StoreReader& r) { return r.ListDueDeliveries(now, 10); });
-  ASSERT_THAT(list, SizeIs(1));
-  EXPECT_EQ(list[0].id(), due);
-  EXPECT_EQ(list[0].idempotency_key(), "due");
+  ASSERT_THAT(list, SizeIs(2));
+  EXPECT_EQ(list[0].id(), abandoned);  // due longest
+  EXPECT_EQ(list[1].id(), due);
+  EXPECT_EQ(list[1].idempotency_key(), "due");
 }
 
 TYPED_TEST(StoreContractTest, FailedDeliveriesAreListedNewestFirst) {
@@ -555,13 +570,136 @@ TYPED_TEST(StoreContractTest, InterruptedSendsAreRequeued) {
     d.set_state(v1::DELIVERY_STATE_SENDING);
     return t.InsertDelivery(d);
   });
-  EXPECT_EQ(this->template WriteValue<int>(
-                [](StoreTxn& t) { return t.RequeueInterruptedDeliveries(); }),
+  EXPECT_EQ(this->template WriteValue<int>([&](StoreTxn& t) {
+    return t.RequeueInterruptedDeliveries(now + absl::Hours(1));
+  }),
             1);
-  EXPECT_EQ(this->template ReadValue<v1::Delivery>(
-                    [&](StoreReader& r) { return r.GetDelivery(id); })
-                .state(),
-            v1::DELIVERY_STATE_QUEUED);
+  const v1::Delivery requeued = this->template ReadValue<v1::Delivery>(
+      [&](StoreReader& r) { return r.GetDelivery(id); });
+  EXPECT_EQ(requeued.state(), v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(FromProtoTime(requeued.next_attempt_at()), now + absl::Hours(1));
+}
+
+TYPED_TEST(StoreContractTest,
+           AClaimedDeliveryIsSendingCountedAndHeldUntilItsLeaseEnds) {
+  const absl::Time now = testing::TestEpoch();
+  const absl::Duration lease = absl::Minutes(10);
+  for (const char* key : {"a", "b", "c"}) {
+    this->template WriteValue<int64_t>([&](StoreTxn& t) {
+      return t.InsertDelivery(TestFixture::Delivery(key, now));
+    });
+  }
+  const auto claim = [&](absl::Time at, int limit) {
+    absl::StatusOr<std::vector<v1::Delivery>> got =
+        this->store_->ClaimDueDeliveries(
+            ClaimRequest{.now = at, .lease = lease, .limit = limit});
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : std::vector<v1::Delivery>{};
+  };
+  const std::vector<v1::Delivery> first = claim(now, 2);
+  ASSERT_THAT(first, SizeIs(2));
+  for (const v1::Delivery& d : first) {
+    EXPECT_EQ(d.state(), v1::DELIVERY_STATE_SENDING);
+    EXPECT_EQ(d.attempts(), 1);
+    EXPECT_EQ(d.contact_attempts(), 1);
+    EXPECT_EQ(FromProtoTime(d.next_attempt_at()), now + lease);
+  }
+  // The third, then nothing while the leases run.
+  ASSERT_THAT(claim(now, 10), SizeIs(1));
+  EXPECT_THAT(claim(now + lease - absl::Seconds(1), 10), IsEmpty());
+  // The claimer settles one; the others' claimer died: theirs come back.
+  v1::Delivery sent = first[0];
+  sent.set_state(v1::DELIVERY_STATE_DELIVERED);
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) { return t.UpdateDelivery(sent); }).ok());
+  const std::vector<v1::Delivery> again = claim(now + lease, 10);
+  ASSERT_THAT(again, SizeIs(2));
+  for (const v1::Delivery& d : again) {
+    EXPECT_NE(d.id(), sent.id());
+    EXPECT_EQ(d.attempts(), 2);
+  }
+}
+
+TYPED_TEST(StoreContractTest, AClaimedJobIsHeldUntilItsLeaseEndsOrItIsDone) {
+  const absl::Time now = testing::TestEpoch();
+  const absl::Duration lease = absl::Minutes(1);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    ids.push_back(this->template WriteValue<int64_t>([&](StoreTxn& t) {
+      v1::Job job;
+      job.set_kind(v1::JOB_KIND_ACK_TIMEOUT);
+      job.set_incident_id(1);
+      *job.mutable_due_at() = ToProtoTime(now - absl::Seconds(i));
+      return t.InsertJob(job);
+    }));
+  }
+  const auto claim = [&](absl::Time at) {
+    absl::StatusOr<std::vector<v1::Job>> got = this->store_->ClaimDueJobs(
+        ClaimRequest{.now = at, .lease = lease, .limit = 10});
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : std::vector<v1::Job>{};
+  };
+  const std::vector<v1::Job> claimed = claim(now);
+  ASSERT_THAT(claimed, SizeIs(2));
+  EXPECT_EQ(claimed[0].id(), ids[1]);  // oldest first
+  EXPECT_THAT(claim(now + lease - absl::Seconds(1)), IsEmpty());
+  v1::Job done = claimed[0];
+  done.set_done(true);
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) { return t.UpdateJob(done); }).ok());
+  const std::vector<v1::Job> again = claim(now + lease);
+  ASSERT_THAT(again, SizeIs(1));
+  EXPECT_EQ(again[0].id(), ids[0]);
+  // The job keeps its own time; the lease is the store's.
+  EXPECT_EQ(FromProtoTime(again[0].due_at()), now);
+  EXPECT_EQ(this->Write([](StoreTxn& t) {
+                  return t.LeaseJob(999, testing::TestEpoch());
+                })
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StoreContractTest, TwoClaimersAtOnceNeverGetTheSameRow) {
+  const absl::Time now = testing::TestEpoch();
+  constexpr int kRows = 300;
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
+                    for (int i = 0; i < kRows; ++i) {
+                      absl::StatusOr<int64_t> d = t.InsertDelivery(
+                          TestFixture::Delivery(absl::StrCat("k", i), now));
+                      if (!d.ok()) return d.status();
+                      v1::Job job;
+                      job.set_kind(v1::JOB_KIND_UPDATE_DUE);
+                      *job.mutable_due_at() = ToProtoTime(now);
+                      absl::StatusOr<int64_t> j = t.InsertJob(job);
+                      if (!j.ok()) return j.status();
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  absl::Mutex mu;
+  std::multiset<int64_t> deliveries, jobs;
+  const ClaimRequest request{
+      .now = now, .lease = absl::Minutes(10), .limit = 7};
+  const auto claimer = [&] {
+    for (bool more = true; more;) {
+      absl::StatusOr<std::vector<v1::Delivery>> d =
+          this->store_->ClaimDueDeliveries(request);
+      absl::StatusOr<std::vector<v1::Job>> j =
+          this->store_->ClaimDueJobs(request);
+      ASSERT_TRUE(d.ok() && j.ok());
+      absl::MutexLock lock(&mu);
+      for (const v1::Delivery& x : *d) deliveries.insert(x.id());
+      for (const v1::Job& x : *j) jobs.insert(x.id());
+      more = !d->empty() || !j->empty();
+    }
+  };
+  std::thread a(claimer), b(claimer);
+  a.join();
+  b.join();
+  EXPECT_EQ(deliveries.size(), kRows);
+  EXPECT_EQ(std::set<int64_t>(deliveries.begin(), deliveries.end()).size(),
+            kRows);
+  EXPECT_EQ(jobs.size(), kRows);
+  EXPECT_EQ(std::set<int64_t>(jobs.begin(), jobs.end()).size(), kRows);
 }
 
 TYPED_TEST(StoreContractTest, SubscribersTokensAndComponentStatesRoundTrip) {

@@ -1,0 +1,412 @@
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <dtl/dtl.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "cli/commands.h"
+#include "cli/editor.h"
+#include "cli/safe_output.h"
+#include "cli/subscriber_csv.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "herald/enum_labels.h"
+#include "server/base/private_files.h"
+#include "server/base/text.h"
+
+namespace herald::cli {
+
+int Commands::Messages(const std::string& incident,
+                       const std::vector<std::string>& states) {
+  v1::ListMessagesRequest req;
+  req.set_incident(incident);
+  for (const std::string& s : states) {
+    v1::MessageState state;
+    if (!v1::MessageState_Parse(
+            absl::StrCat("MESSAGE_STATE_", absl::AsciiStrToUpper(s)), &state)) {
+      err_ << "herald: --state: expected draft, pending_approval, approved, "
+              "published, "
+              "rejected or superseded, got \""
+           << s << "\"\n";
+      return kExitUsage;
+    }
+    req.add_states(state);
+  }
+  v1::ListMessagesResponse resp;
+  if (int rc = CallEveryPage(
+          req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+            return s.messages->ListMessages(&c, q, &r);
+          })) {
+    return rc;
+  }
+  if (json()) return PrintJson(resp, out_), kExitOk;
+  if (resp.messages().empty()) {
+    out_ << "No messages.\n";
+    return kExitOk;
+  }
+  Table t({"ID", "INCIDENT", "KIND", "STATE", "VERSION", "AUTHOR", "TITLE"});
+  for (const auto& m : resp.messages()) {
+    t.Add({m.ref(), absl::StrCat("INC-", m.incident_id()), EnumLabel(m.kind()),
+           EnumLabel(m.state()), absl::StrCat(m.version()), m.author_id(),
+           OneLine(m.title(), 60)});
+  }
+  t.Print(out_);
+  return kExitOk;
+}
+
+int Commands::Inbox() {
+  v1::GetInboxResponse resp;
+  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+        return s.messages->GetInbox(&c, v1::GetInboxRequest(), &resp);
+      })) {
+    return rc;
+  }
+  if (json()) return PrintJson(resp, out_), kExitOk;
+  if (resp.items().empty()) {
+    out_ << "Nothing waits for approval.\n";
+    return kExitOk;
+  }
+  Table t({"INCIDENT", "MESSAGE", "KIND", "AUTHOR", "CREATED", "AUDIENCE",
+           "NEXT UPDATE DUE", "TITLE"});
+  for (const v1::InboxItem& item : resp.items()) {
+    const v1::Message& m = item.message();
+    std::string due = "-";
+    if (item.has_update_due_at()) {
+      due = item.update_overdue()
+                ? absl::StrCat("OVERDUE since ", When(item.update_due_at()))
+                : When(item.update_due_at());
+    }
+    t.Add({item.incident_ref(), m.ref(), EnumLabel(m.kind()), m.author_id(),
+           When(m.created_at()), absl::StrCat(item.audience_size()), due,
+           OneLine(m.title(), 50)});
+  }
+  t.Print(out_);
+  return kExitOk;
+}
+
+int Commands::Preview(const std::string& message) {
+  absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
+  if (!got.ok()) return kExitError;
+  if (json()) return PrintJson(*got, out_), kExitOk;
+  const v1::Message& m = got->message();
+  out_ << m.ref() << "  " << EnumLabel(m.kind()) << ", " << EnumLabel(m.state())
+       << ", version " << m.version() << " by " << m.last_editor_id() << "\n";
+  if (m.state() == v1::MESSAGE_STATE_REJECTED) {
+    out_ << "rejected by " << m.rejected_by() << ": " << m.rejection_reason()
+         << "\n";
+  }
+  if (!m.component_statuses().empty()) {
+    std::vector<std::string> statuses;
+    for (const auto& [c, st] : m.component_statuses()) {
+      statuses.push_back(absl::StrCat(
+          c, " ", EnumLabel(static_cast<v1::ComponentStatus>(st))));
+    }
+    std::sort(statuses.begin(), statuses.end());
+    out_ << "publishing sets: " << absl::StrJoin(statuses, ", ") << "\n";
+  }
+  const auto print = [&](absl::string_view text) {
+    out_ << text;
+    if (text.empty() || text.back() != '\n') out_ << "\n";
+  };
+  bool has_email = false;
+  for (const v1::ChannelPreview& p : got->previews()) {
+    out_ << "\n== " << p.channel();
+    if (!p.recipient().empty()) out_ << " to " << p.recipient();
+    if (p.channel() == "short_text") {
+      out_ << " (SMS, chat; " << p.body().size() << " characters)";
+    }
+    out_ << "\n";
+    if (p.channel() == "email") {
+      has_email = true;
+      out_ << "Subject: " << p.subject() << "\n\n";
+      print(p.body());
+      if (!p.html().empty()) {
+        out_ << "\n-- HTML part --\n";
+        print(p.html());
+      }
+    } else if (p.channel() == "status_page") {
+      out_ << p.subject() << "\n\n";
+      print(p.body());
+    } else {
+      print(p.body());
+    }
+  }
+  if (!has_email) {
+    out_ << "\n(no subscriber of the affected components has an email "
+            "address: no email goes out)\n";
+  }
+  return kExitOk;
+}
+
+int Commands::Edit(const std::string& message, const std::string& title,
+                   const std::string& body_file,
+                   const std::vector<std::string>& components,
+                   const std::string& editor) {
+  v1::EditMessageRequest req;
+  for (const std::string& c : components) {
+    const size_t eq = c.find('=');
+    v1::ComponentStatus status;
+    if (eq == std::string::npos ||
+        !v1::ComponentStatus_Parse(
+            absl::StrCat("COMPONENT_STATUS_",
+                         absl::AsciiStrToUpper(c.substr(eq + 1))),
+            &status) ||
+        status == v1::COMPONENT_STATUS_UNSPECIFIED) {
+      return UsageError(absl::InvalidArgumentError(absl::StrCat(
+          "--component: expected COMPONENT=STATUS with STATUS one of "
+          "operational, degraded_performance, partial_outage, "
+          "major_outage, under_maintenance; got \"",
+          c, "\"")));
+    }
+    (*req.mutable_component_statuses())[c.substr(0, eq)] = status;
+  }
+  absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
+  if (!got.ok()) return kExitError;
+  const v1::Message& m = got->message();
+  req.set_message(message);
+  req.set_version(m.version());
+  req.set_title(title);
+  if (!body_file.empty()) {
+    absl::StatusOr<std::string> body = ReadFile(body_file, "--body-file");
+    if (!body.ok()) return UsageError(body.status());
+    req.set_body(*std::move(body));
+  }
+  if (title.empty() && body_file.empty() && components.empty()) {
+    absl::StatusOr<std::pair<std::string, std::string>> edited =
+        EditInEditor(editor, m);
+    if (!edited.ok()) {
+      err_ << "herald messages edit: " << edited.status().message() << "\n";
+      return kExitError;
+    }
+    if (edited->first == m.title() && edited->second == m.body()) {
+      out_ << "No change; " << m.ref() << " stays at version " << m.version()
+           << ".\n";
+      return kExitOk;
+    }
+    req.set_title(edited->first);
+    req.set_body(edited->second);
+  }
+  v1::EditMessageResponse resp;
+  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+        return s.messages->EditMessage(&c, req, &resp);
+      })) {
+    return rc;
+  }
+  if (json()) return PrintJson(resp, out_), kExitOk;
+  out_ << resp.message().ref() << " is now version " << resp.message().version()
+       << ". Review it with `herald messages "
+       << "preview " << resp.message().ref() << "`.\n";
+  return kExitOk;
+}
+
+int Commands::Diff(const std::string& message, int from, int to) {
+  absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
+  if (!got.ok()) return kExitError;
+  const int current = got->message().version();
+  if (to == 0) to = current;
+  if (from == 0) from = to - 1;
+  const v1::MessageVersion* a = nullptr;
+  const v1::MessageVersion* b = nullptr;
+  for (const v1::MessageVersion& v : got->versions()) {
+    if (v.version() == from) a = &v;
+    if (v.version() == to) b = &v;
+  }
+  if (from < 1 || a == nullptr || b == nullptr) {
+    if (current == 1 && from == 0) {
+      out_ << got->message().ref()
+           << " has only version 1 (herald's draft): nothing to compare.\n";
+      return kExitOk;
+    }
+    return UsageError(absl::InvalidArgumentError(
+        absl::StrCat(got->message().ref(), " has versions 1 to ", current,
+                     "; cannot compare ", from, " with ", to)));
+  }
+  if (json()) {
+    v1::GetMessageResponse pair;
+    *pair.add_versions() = *a;
+    *pair.add_versions() = *b;
+    return PrintJson(pair, out_), kExitOk;
+  }
+  out_ << "--- " << got->message().ref() << " version " << a->version() << " ("
+       << a->editor_id() << ", " << When(a->created_at()) << " UTC)\n+++ "
+       << got->message().ref() << " version " << b->version() << " ("
+       << b->editor_id() << ", " << When(b->created_at()) << " UTC)\n";
+  out_ << UnifiedDiff(a->title(), a->body(), b->title(), b->body());
+  return kExitOk;
+}
+
+int Commands::Reject(const std::string& message, int version,
+                     const std::string& reason) {
+  v1::RejectMessageRequest req;
+  req.set_message(message);
+  req.set_version(version);
+  req.set_reason(reason);
+  v1::RejectMessageResponse resp;
+  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+        return s.messages->RejectMessage(&c, req, &resp);
+      })) {
+    return rc;
+  }
+  if (json()) return PrintJson(resp, out_), kExitOk;
+  out_ << resp.message().ref() << " rejected. The point person can rework "
+       << "it with `herald messages edit " << resp.message().ref() << "`.\n";
+  return kExitOk;
+}
+
+int Commands::Deliveries(const std::string& message, bool failed, int limit) {
+  if (failed == !message.empty()) {
+    err_ << "herald deliveries: name a message (MSG-40) or pass --failed\n";
+    return kExitUsage;
+  }
+  v1::ListDeliveriesRequest req;
+  req.set_message(message);
+  req.set_failed(failed);
+  v1::ListDeliveriesResponse resp;
+  if (int rc = CallEveryPage(
+          req, resp,
+          [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
+            return s.messages->ListDeliveries(&c, q, &r);
+          },
+          limit, [](auto& r) { return r.mutable_deliveries(); })) {
+    return rc;
+  }
+  if (json()) return PrintJson(resp, out_), kExitOk;
+  if (resp.deliveries().empty()) {
+    out_ << (failed ? "No failed deliveries.\n" : "No deliveries.\n");
+    return kExitOk;
+  }
+  std::map<std::string, int> by_state;
+  Table t({"ID", "MESSAGE", "RECIPIENT", "CHANNEL", "ADDRESS", "STATE",
+           "ATTEMPTS", "LAST ERROR"});
+  for (const v1::Delivery& d : resp.deliveries()) {
+    // Waiting for its channel to come back, not for the recipient.
+    const std::string state = d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED &&
+                                      d.state() == v1::DELIVERY_STATE_RETRYING
+                                  ? "waiting"
+                                  : EnumLabel(d.state());
+    ++by_state[state];
+    t.Add({absl::StrCat(d.id()),
+           d.message_id() ? absl::StrCat("MSG-", d.message_id()) : "-",
+           d.recipient(),
+           d.channel() == v1::CHANNEL_KIND_UNSPECIFIED ? "-"
+                                                       : EnumLabel(d.channel()),
+           d.address().empty() ? "-" : d.address(), state,
+           absl::StrCat(d.attempts()),
+           d.last_error().empty() ? "-" : OneLine(d.last_error(), 60)});
+  }
+  t.Print(out_);
+  std::vector<std::string> counts;
+  for (const auto& [state, n] : by_state) {
+    counts.push_back(absl::StrCat(n, " ", state));
+  }
+  out_ << resp.deliveries_size()
+       << " deliveries: " << absl::StrJoin(counts, ", ") << "\n";
+  if (!resp.next_page_token().empty()) {
+    out_ << "More follow; --limit 0 shows them all.\n";
+  }
+  return kExitOk;
+}
+
+int Commands::RetryDeliveries(const std::string& message, bool failed,
+                              const std::string& since,
+                              const std::string& channel) {
+  if (failed == !message.empty()) {
+    err_ << "herald deliveries retry: name a message (MSG-40) or pass "
+            "--failed\n";
+    return kExitUsage;
+  }
+  if (!failed && (!since.empty() || !channel.empty())) {
+    err_ << "herald deliveries retry: --since and --channel go with "
+            "--failed\n";
+    return kExitUsage;
+  }
+  v1::RetryDeliveriesRequest req;
+  req.set_message(message);
+  req.set_failed(failed);
+  if (!since.empty()) {
+    absl::Time t;
+    std::string err;
+    absl::Duration ago;
+    if (absl::ParseDuration(since, &ago) && ago >= absl::ZeroDuration()) {
+      t = globals_.now - ago;
+    } else if (!absl::ParseTime(absl::RFC3339_full, since, &t, &err)) {
+      err_ << "herald deliveries retry: --since: expected an RFC 3339 time "
+              "(2026-11-24T03:00:00Z) or a duration ago (2h), got \""
+           << since << "\"\n";
+      return kExitUsage;
+    }
+    req.mutable_since()->set_seconds(absl::ToUnixSeconds(t));
+  }
+  if (!channel.empty()) {
+    v1::ChannelKind kind;
+    if (!ParseEnumLabel(absl::AsciiStrToLower(channel), &kind)) {
+      err_ << "herald deliveries retry: --channel: expected email, webhook, "
+              "slack or sms, got \""
+           << channel << "\"\n";
+      return kExitUsage;
+    }
+    req.set_channel(kind);
+  }
+  v1::RetryDeliveriesResponse resp;
+  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+        return s.messages->RetryDeliveries(&c, req, &resp);
+      })) {
+    return rc;
+  }
+  if (json()) return PrintJson(resp, out_), kExitOk;
+  out_ << resp.requeued() << " failed deliveries queued again"
+       << (resp.requeued() > 0 ? "; each recipient gets it at most once more "
+                                 "(same idempotency key).\n"
+                               : ".\n");
+  return kExitOk;
+}
+
+int Commands::Approve(const std::string& message, int version) {
+  v1::ApproveMessageRequest req;
+  req.set_message(message);
+  req.set_version(version);
+  v1::ApproveMessageResponse resp;
+  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
+        return s.messages->ApproveMessage(&c, req, &resp);
+      })) {
+    return rc;
+  }
+  if (json()) return PrintJson(resp, out_), kExitOk;
+  out_ << resp.message().ref() << " approved and published; "
+       << resp.deliveries_enqueued() << " recipient(s) queued.\n";
+  return kExitOk;
+}
+
+absl::StatusOr<v1::GetMessageResponse> Commands::FetchMessage(
+    const std::string& message) {
+  v1::GetMessageRequest req;
+  req.set_message(message);
+  v1::GetMessageResponse resp;
+  if (Call([&](grpc::ClientContext& c, Stubs& s) {
+        return s.messages->GetMessage(&c, req, &resp);
+      })) {
+    return absl::UnknownError("reported");
+  }
+  return resp;
+}
+
+}  // namespace herald::cli
