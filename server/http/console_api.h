@@ -20,7 +20,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/support/status.h"
-#include "server/http/self_service_routes.h"
+#include "server/http/page_kit.h"
 
 namespace herald {
 

@@ -30,7 +30,7 @@
 #include "server/core/renderer.h"
 #include "server/http/console_api.h"
 #include "server/http/console_sessions.h"
-#include "server/http/self_service_routes.h"
+#include "server/http/page_kit.h"
 
 namespace herald {
 

@@ -196,29 +196,6 @@ PageReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
 
 }  // namespace
 
-PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
-                   absl::string_view what, absl::string_view referrer_policy,
-                   absl::string_view csp) {
-  PageReply reply;
-  reply.status = status;
-  if (!html.ok()) {
-    LogError(absl::StrCat(what, " failed to render"),
-             {{"error", html.status().ToString()}});
-    reply.status = 500;
-    reply.content_type = "text/plain; charset=utf-8";
-    reply.body = "internal error\n";
-    return reply;
-  }
-  reply.body = *std::move(html);
-  reply.headers = {
-      {"Cache-Control", "no-store"},
-      {"Referrer-Policy", std::string(referrer_policy)},
-      {"X-Content-Type-Options", "nosniff"},
-      {"Content-Security-Policy", std::string(csp)},
-  };
-  return reply;
-}
-
 bool IsSelfServicePath(absl::string_view path) {
   return path == kSubscribe || path == kConfirm || path == kUnsubscribe ||
          path == kFollowUp;

@@ -25,36 +25,10 @@
 #include "server/core/aftercare/follow_ups.h"
 #include "server/core/subscribers/subscription_portal.h"
 #include "server/http/form_fields.h"
+#include "server/http/page_kit.h"
 #include "server/statuspage/status_page.h"
 
 namespace herald {
-
-struct FormRequest {
-  bool post = false;
-  std::string query;  // after '?', still encoded
-  std::string content_type;
-  std::string body;
-  std::string peer;  // the client's network address; "" if unknown
-};
-
-struct PageReply {
-  int status = 200;
-  std::string content_type = "text/html; charset=utf-8";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-// A page for people made from `html`: with `status`, kept out of caches,
-// with a Content-Security-Policy that allows no script and forms to this
-// site only, and `referrer_policy`. A render failure is logged (as `what`)
-// and answered 500 without its details.
-// `csp` replaces that policy for pages that need more (the console's).
-inline constexpr char kNoScriptCsp[] =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'";
-PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
-                   absl::string_view what, absl::string_view referrer_policy,
-                   absl::string_view csp = kNoScriptCsp);
 
 // What the routes serve; a null service answers 404.
 struct SelfServiceDeps {

@@ -94,7 +94,9 @@ TEST(GrpcMetricsTest, AMadeUpMethodIsCountedAsUnknown) {
 // INVALID_ARGUMENT saying so, not INTERNAL, and nothing reaches a handler.
 TEST(GrpcCallObserverTest, ARequestThatIsNotUtf8IsAnInvalidArgument) {
   GrpcHarness h;
-  h.core.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp"}));
+  ASSERT_TRUE(
+      h.core.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp"}))
+          .ok());
   auto stub = v1::IncidentService::NewStub(h.channel);
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + TokenFor("alice"));

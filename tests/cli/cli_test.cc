@@ -445,7 +445,7 @@ class AftercareCliTest : public CliTest {
   std::string ResolveAfter(absl::Duration lasted) {
     v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
     (*g.mutable_alerts(0)->mutable_labels())["customer"] = "Umbrella";
-    h_.core.intake.Ingest(g);
+    EXPECT_TRUE(h_.core.intake.Ingest(g).ok());
     h_.core.clock.Advance(lasted);
     Outcome resolved = Run({"resolve", "INC-1", "--note", "a bad deploy"});
     EXPECT_EQ(resolved.code, kExitOk) << resolved.err;
@@ -733,7 +733,8 @@ TEST_F(CliTest, TextThatIsNotUtf8IsRefusedBeforeSendingNamingWhere) {
 // Alert text reaches the terminal through `herald show` and friends; no
 // escape sequence, C1 control or carriage return in it reaches the screen.
 TEST_F(CliTest, TerminalEscapesFromTheServerAreNeverPrinted) {
-  h_.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}));
+  ASSERT_TRUE(
+      h_.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"})).ok());
   v1::AlertGroup group = FiringGroup("g2", "checkout", {"fp2"});
   (*group.mutable_alerts(0)->mutable_annotations())["summary"] =
       "disk \x1b]0;owned\x07 full \xc2\x9b"

@@ -26,8 +26,10 @@ TEST(IncidentMetricsTest, OpenIncidentsAreCountedByImpact) {
   IncidentGauges gauges(h.deps);
   ASSERT_TRUE(gauges.Refresh().ok());
   EXPECT_EQ(OpenIncidents(h, "critical"), 0);
-  h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}, "critical"));
-  h.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}, "warning"));
+  ASSERT_TRUE(
+      h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}, "critical")).ok());
+  ASSERT_TRUE(
+      h.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}, "warning")).ok());
   const int64_t api =
       h.intake.Ingest(FiringGroup("g3", "api", {"fp3"}, "critical"))
           ->incident_id;

@@ -1,0 +1,263 @@
+// SQLite access for the store: one connection with its cached prepared
+// statements, a statement that binds and steps, and helpers that read rows
+// as protos. Not thread-safe: a connection serves one thread at a time.
+#ifndef HERALD_SERVER_STORE_SQLITE_STATEMENT_H_
+#define HERALD_SERVER_STORE_SQLITE_STATEMENT_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "server/base/log.h"
+#include "server/base/proto_time.h"
+#include "server/base/text.h"
+
+namespace herald::sqlite {
+
+// Above every id: "before" this is from the newest (a plain `id < ?` lets
+// SQLite seek the id range, where `? = 0 OR id < ?` would not).
+inline constexpr int64_t kNoId = std::numeric_limits<int64_t>::max();
+
+// The absl::Status for SQLite's last error on `db`, prefixed with `what`.
+absl::Status SqliteError(sqlite3* db, absl::string_view what);
+
+// One SQLite connection and its prepared statements, kept for reuse.
+// Not thread-safe: used by one thread at a time (the writer, or a reader
+// that took it from the pool).
+struct Connection {
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool busy = false;
+  };
+  explicit Connection(sqlite3* d,
+                      std::function<void(absl::string_view)> unreadable = {})
+      : db(d), on_unreadable(std::move(unreadable)) {}
+  ~Connection() {
+    for (auto& [sql, c] : cache) sqlite3_finalize(c.stmt);
+    sqlite3_close(db);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db;
+  std::unordered_map<std::string, Cached> cache;
+  // SqliteStoreOptions::on_unreadable_row; may be null.
+  std::function<void(absl::string_view)> on_unreadable;
+};
+
+// A prepared statement: taken from the connection's cache and reset into it
+// on destruction (or prepared afresh when the cached one is in use).
+class Statement {
+ public:
+  Statement(Connection* c, const char* sql)
+      : db_(c->db), on_unreadable_(&c->on_unreadable) {
+    auto [it, inserted] = c->cache.try_emplace(sql);
+    if (!it->second.busy) {
+      if (it->second.stmt == nullptr &&
+          sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                             &it->second.stmt, nullptr) != SQLITE_OK) {
+        status_ = SqliteError(db_, "prepare");
+        return;
+      }
+      cached_ = &it->second;
+      cached_->busy = true;
+      stmt_ = cached_->stmt;
+      return;
+    }
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      status_ = SqliteError(db_, "prepare");
+    }
+  }
+  Statement(Connection* c, const std::string& sql)
+      : Statement(c, sql.c_str()) {}
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    status_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK
+                  ? absl::OkStatus()
+                  : SqliteError(db, "prepare");
+  }
+  ~Statement() {
+    if (cached_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+      cached_->busy = false;
+    } else {
+      sqlite3_finalize(stmt_);
+    }
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Bind(int i, int64_t v) {
+    if (status_.ok() && sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK)
+      status_ = SqliteError(db_, "bind");
+    return *this;
+  }
+  Statement& Bind(int i, const std::string& v) {
+    if (status_.ok() &&
+        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT) != SQLITE_OK) {
+      status_ = SqliteError(db_, "bind");
+    }
+    return *this;
+  }
+  // InvalidArgument, naming the field, for a record whose text is not valid
+  // UTF-8: protobuf could not read it back, so it is never stored.
+  Statement& BindProto(int i, const google::protobuf::Message& m) {
+    if (!status_.ok()) return *this;
+    std::string bytes;
+    m.SerializeToString(&bytes);
+    // The wire check is cheap; the reflection walk that names the field
+    // runs only when it fails.
+    if (!SerializedTextIsUtf8(bytes, *m.GetDescriptor())) {
+      status_ =
+          CheckUtf8Fields(m, absl::StrCat(m.GetDescriptor()->name(), "."));
+      if (status_.ok()) {
+        status_ = absl::InvalidArgumentError(absl::StrCat(
+            m.GetDescriptor()->name(), ": not a well-formed record"));
+      }
+      return *this;
+    }
+    if (sqlite3_bind_blob(stmt_, i, bytes.data(),
+                          static_cast<int>(bytes.size()),
+                          SQLITE_TRANSIENT) != SQLITE_OK) {
+      status_ = SqliteError(db_, "bind");
+    }
+    return *this;
+  }
+
+  // Steps once: true while a row is available.
+  absl::StatusOr<bool> Step() {
+    if (!status_.ok()) return status_;
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, "step");
+  }
+  absl::Status Run() { return Step().status(); }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* p =
+        reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
+  }
+  template <typename T>
+  absl::StatusOr<T> Proto(int col) const {
+    T m;
+    const void* p = sqlite3_column_blob(stmt_, col);
+    if (!m.ParseFromArray(p, sqlite3_column_bytes(stmt_, col))) {
+      return absl::DataLossError(
+          absl::StrCat("corrupt ", T::descriptor()->name(), " row"));
+    }
+    return m;
+  }
+
+  // Logs and reports (SqliteStoreOptions::on_unreadable_row) a row of
+  // `record` that could not be read and is left out or set aside.
+  void ReportUnreadable(absl::string_view record, absl::string_view key,
+                        const absl::Status& why) const {
+    LogWarn("stored record unreadable; left out",
+            {{"record", std::string(record)},
+             {"key", std::string(key)},
+             {"error", std::string(why.message())}});
+    if (on_unreadable_ != nullptr && *on_unreadable_) (*on_unreadable_)(record);
+  }
+
+ private:
+  sqlite3* db_;
+  const std::function<void(absl::string_view)>* on_unreadable_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+  Connection::Cached* cached_ = nullptr;
+  absl::Status status_;
+};
+
+// Runs `stmt` and collects column 0 of each row as a proto.
+template <typename T>
+absl::StatusOr<std::vector<T>> CollectProtos(Statement& stmt) {
+  std::vector<T> out;
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    absl::StatusOr<T> m = stmt.Proto<T>(0);
+    if (!m.ok()) {
+      // One unreadable row must not hide every other one.
+      stmt.ReportUnreadable(T::descriptor()->name(), "", m.status());
+      continue;
+    }
+    out.push_back(*std::move(m));
+  }
+}
+
+template <typename T>
+absl::StatusOr<T> OneProto(Statement& stmt, absl::string_view not_found) {
+  absl::StatusOr<bool> row = stmt.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(not_found);
+  return stmt.Proto<T>(0);
+}
+
+// For tables with an INTEGER PRIMARY KEY: rows are selected as (id, body)
+// and the id is taken from its column, so inserts need not rewrite the body.
+template <typename T>
+absl::StatusOr<T> RowWithId(const Statement& stmt) {
+  absl::StatusOr<T> m = stmt.template Proto<T>(1);
+  if (m.ok()) m->set_id(stmt.Int(0));
+  return m;
+}
+
+template <typename T>
+absl::StatusOr<std::vector<T>> CollectRows(Statement& stmt) {
+  std::vector<T> out;
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    absl::StatusOr<T> m = RowWithId<T>(stmt);
+    if (!m.ok()) {
+      stmt.ReportUnreadable(T::descriptor()->name(), absl::StrCat(stmt.Int(0)),
+                            m.status());
+      continue;
+    }
+    out.push_back(*std::move(m));
+  }
+}
+
+template <typename T>
+absl::StatusOr<T> OneRow(Statement& stmt, absl::string_view not_found) {
+  absl::StatusOr<bool> row = stmt.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(not_found);
+  return RowWithId<T>(stmt);
+}
+
+// Runs `stmt`, a SELECT count(*), and returns the count.
+absl::StatusOr<int64_t> Count(Statement& stmt);
+
+// Runs `sql` (several statements, no parameters).
+absl::Status Exec(sqlite3* db, const char* sql);
+
+// Exec for the transaction-control statements run on every write; they are
+// prepared once per connection instead of parsed each time.
+absl::Status ExecPrepared(Connection* c, const char* sql);
+
+// NotFound(`what`) when the last statement changed no row.
+absl::Status RequireChange(sqlite3* db, absl::string_view what);
+
+// A timestamp as the integer microseconds the tables hold.
+int64_t Micros(const google::protobuf::Timestamp& ts);
+
+}  // namespace herald::sqlite
+
+#endif  // HERALD_SERVER_STORE_SQLITE_STATEMENT_H_

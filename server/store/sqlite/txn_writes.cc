@@ -1,0 +1,366 @@
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "server/base/log.h"
+#include "server/base/private_files.h"
+#include "server/base/proto_time.h"
+#include "server/base/text.h"
+#include "server/store/sqlite/rows.h"
+#include "server/store/sqlite/txn.h"
+
+namespace herald::sqlite {
+
+absl::StatusOr<int64_t> SqliteTxn::InsertIncident(
+    const v1::Incident& incident) {
+  Statement s(db_,
+              "INSERT INTO incidents(group_key, open, body) VALUES(?, ?, ?) "
+              "RETURNING id");
+  s.Bind(1, incident.group_key())
+      .Bind(2, int64_t{!incident.has_resolved_at()})
+      .BindProto(3, incident);
+  absl::StatusOr<int64_t> id = InsertReturningId(s);
+  if (!id.ok()) return id.status();
+  v1::Incident stored = incident;
+  stored.set_id(*id);
+  if (auto st = IndexGroups(stored); !st.ok()) return st;
+  return id;
+}
+
+absl::Status SqliteTxn::UpdateIncident(const v1::Incident& incident) {
+  Statement s(
+      db_,
+      "UPDATE incidents SET group_key = ?, open = ?, body = ? WHERE id = ?");
+  s.Bind(1, incident.group_key())
+      .Bind(2, int64_t{!incident.has_resolved_at()})
+      .BindProto(3, incident)
+      .Bind(4, incident.id());
+  if (auto st = s.Run(); !st.ok()) return st;
+  if (auto st =
+          RequireChange(db_->db, absl::StrCat("no incident ", incident.id()));
+      !st.ok()) {
+    return st;
+  }
+  return IndexGroups(incident);
+}
+
+absl::Status SqliteTxn::PutAlert(const v1::Alert& alert) {
+  // An upsert, not INSERT OR REPLACE: REPLACE deletes without firing
+  // the delete trigger that keeps incident_alert_counts.
+  Statement s(db_,
+              "INSERT INTO alerts(fingerprint, incident_id, unrouted, body) "
+              "VALUES(?, ?, ?, ?) ON CONFLICT(fingerprint) DO UPDATE SET "
+              "incident_id = excluded.incident_id, "
+              "unrouted = excluded.unrouted, body = excluded.body");
+  s.Bind(1, alert.fingerprint())
+      .Bind(2, alert.incident_id())
+      .Bind(3, int64_t{alert.unrouted()})
+      .BindProto(4, alert);
+  return s.Run();
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertUpdate(const v1::Update& update) {
+  Statement s(
+      db_, "INSERT INTO updates(incident_id, body) VALUES(?, ?) RETURNING id");
+  s.Bind(1, update.incident_id()).BindProto(2, update);
+  return InsertReturningId(s);
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertMessage(const v1::Message& message) {
+  Statement s(db_,
+              "INSERT INTO messages(incident_id, state, body) VALUES(?, ?, "
+              "?) RETURNING id");
+  s.Bind(1, message.incident_id())
+      .Bind(2, int64_t{message.state()})
+      .BindProto(3, message);
+  return InsertReturningId(s);
+}
+
+absl::Status SqliteTxn::UpdateMessage(const v1::Message& message) {
+  Statement s(db_,
+              "UPDATE messages SET incident_id = ?, state = ?, body = ? "
+              "WHERE id = ?");
+  s.Bind(1, message.incident_id())
+      .Bind(2, int64_t{message.state()})
+      .BindProto(3, message)
+      .Bind(4, message.id());
+  if (auto st = s.Run(); !st.ok()) return st;
+  return RequireChange(db_->db, absl::StrCat("no message ", message.id()));
+}
+
+absl::Status SqliteTxn::AppendTimeline(const v1::TimelineEvent& event) {
+  Statement s(
+      db_, "INSERT INTO timeline(incident_id, body) VALUES(?, ?) RETURNING id");
+  s.Bind(1, event.incident_id()).BindProto(2, event);
+  return InsertReturningId(s).status();
+}
+
+absl::Status SqliteTxn::InsertMessageVersion(const v1::MessageVersion& v) {
+  Statement s(db_,
+              "INSERT INTO message_versions(message_id, version, body) "
+              "VALUES(?, ?, ?)");
+  s.Bind(1, v.message_id()).Bind(2, int64_t{v.version()}).BindProto(3, v);
+  return s.Run();  // a second row for the version: AlreadyExists
+}
+
+absl::StatusOr<int64_t> SqliteTxn::AppendAudit(const v1::AuditEntry& entry) {
+  Statement s(db_,
+              "INSERT INTO audit(incident_id, body) VALUES(?, ?) RETURNING id");
+  s.Bind(1, entry.incident_id()).BindProto(2, entry);
+  return InsertReturningId(s);
+}
+
+absl::Status SqliteTxn::PutSubscriber(const v1::Subscriber& subscriber) {
+  return WriteSubscriber(db_, subscriber);
+}
+
+absl::Status SqliteTxn::DeleteSubscriber(const std::string& id) {
+  Statement clear(db_, "DELETE FROM subscriptions WHERE subscriber_id = ?");
+  clear.Bind(1, id);
+  if (auto st = clear.Run(); !st.ok()) return st;
+  Statement s(db_, "DELETE FROM subscribers WHERE id = ?");
+  s.Bind(1, id);
+  if (auto st = s.Run(); !st.ok()) return st;
+  return RequireChange(db_->db, absl::StrCat("no subscriber \"", id, "\""));
+}
+
+absl::Status SqliteTxn::PutToken(const TokenRecord& token) {
+  Statement s(
+      db_, "INSERT OR REPLACE INTO api_tokens(sha256, person_id) VALUES(?, ?)");
+  s.Bind(1, token.sha256_hex).Bind(2, token.person_id);
+  return s.Run();
+}
+
+absl::Status SqliteTxn::PutSetting(const std::string& name,
+                                   const std::string& value) {
+  Statement s(db_, "INSERT OR REPLACE INTO settings(name, value) VALUES(?, ?)");
+  s.Bind(1, name).Bind(2, value);
+  return s.Run();
+}
+
+absl::Status SqliteTxn::PutComponentState(const v1::ComponentState& state) {
+  Statement s(db_,
+              "INSERT OR REPLACE INTO component_states(component_id, body) "
+              "VALUES(?, ?)");
+  s.Bind(1, state.component_id()).BindProto(2, state);
+  return s.Run();
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertAmends(const v1::Amends& amends) {
+  Statement s(db_,
+              "INSERT INTO amends(incident_id, subscriber_id, voucher_code, "
+              "body) VALUES(?, ?, NULLIF(?, ''), ?) RETURNING id");
+  s.Bind(1, amends.incident_id())
+      .Bind(2, amends.subscriber_id())
+      .Bind(3, amends.credit().voucher_code())
+      .BindProto(4, amends);
+  return InsertReturningId(s);
+}
+
+absl::Status SqliteTxn::UpdateAmends(const v1::Amends& amends) {
+  Statement s(db_,
+              "UPDATE amends SET voucher_code = NULLIF(?, ''), body = ? "
+              "WHERE id = ?");
+  s.Bind(1, amends.credit().voucher_code())
+      .BindProto(2, amends)
+      .Bind(3, amends.id());
+  if (auto st = s.Run(); !st.ok()) return st;
+  return RequireChange(db_->db, absl::StrCat("no amends ", amends.id()));
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertOverride(
+    const v1::RotaOverride& override) {
+  Statement s(db_,
+              "INSERT INTO rota_overrides(rota_id, ends_at, body) "
+              "VALUES(?, ?, ?) RETURNING id");
+  s.Bind(1, override.rota_id())
+      .Bind(2, Micros(override.ends_at()))
+      .BindProto(3, override);
+  return InsertReturningId(s);
+}
+
+absl::Status SqliteTxn::DeleteOverride(int64_t id) {
+  Statement s(db_, "DELETE FROM rota_overrides WHERE id = ?");
+  s.Bind(1, id);
+  if (auto st = s.Run(); !st.ok()) return st;
+  return RequireChange(db_->db, absl::StrCat("no override ", id));
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertJob(const v1::Job& job) {
+  Statement s(db_,
+              "INSERT INTO jobs(done, due_at, body) VALUES(?, ?, ?) "
+              "RETURNING id");
+  s.Bind(1, int64_t{job.done()})
+      .Bind(2, Micros(job.due_at()))
+      .BindProto(3, job);
+  return InsertReturningId(s);
+}
+
+absl::Status SqliteTxn::UpdateJob(const v1::Job& job) {
+  Statement s(db_,
+              "UPDATE jobs SET done = ?, due_at = ?, body = ? WHERE id = ?");
+  s.Bind(1, int64_t{job.done()})
+      .Bind(2, Micros(job.due_at()))
+      .BindProto(3, job)
+      .Bind(4, job.id());
+  if (auto st = s.Run(); !st.ok()) return st;
+  return RequireChange(db_->db, absl::StrCat("no job ", job.id()));
+}
+
+absl::Status SqliteTxn::LeaseJob(int64_t id, absl::Time until) {
+  Statement s(db_, "UPDATE jobs SET due_at = ? WHERE id = ?");
+  s.Bind(1, absl::ToUnixMicros(until)).Bind(2, id);
+  if (auto st = s.Run(); !st.ok()) return st;
+  return RequireChange(db_->db, absl::StrCat("no job ", id));
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertDelivery(
+    const v1::Delivery& delivery) {
+  Statement s(db_,
+              "INSERT INTO deliveries(message_id, incident_id, "
+              "idempotency_key, state, next_attempt_at, body, recipient, "
+              "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  s.Bind(1, delivery.message_id())
+      .Bind(2, delivery.incident_id())
+      .Bind(3, delivery.idempotency_key())
+      .Bind(4, int64_t{delivery.state()})
+      .Bind(5, Micros(delivery.next_attempt_at()))
+      .BindProto(6, delivery)
+      .Bind(7, delivery.recipient())
+      .Bind(8, Micros(delivery.created_at()));
+  return InsertReturningId(s);
+}
+
+absl::StatusOr<int64_t> SqliteTxn::EnqueueFanOut(const FanOut& fan_out) {
+  if (fan_out.to_amends) return EnqueueAmendsFanOut(fan_out);
+  // ?1 message, ?2 incident, ?3 now, ?4 active, ?5.. the components.
+  Statement s(
+      db_,
+      absl::StrCat(
+          "INSERT OR IGNORE INTO deliveries(message_id, incident_id, "
+          "idempotency_key, state, next_attempt_at, body, recipient, "
+          "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || id, ",
+          int64_t{v1::DELIVERY_STATE_QUEUED},
+          ", ?3, x'', 'subscriber:' || id, ?3 FROM subscribers WHERE ",
+          kAudience, InList(5, fan_out.component_ids.size()), ") ORDER BY id"));
+  s.Bind(1, fan_out.message_id)
+      .Bind(2, fan_out.incident_id)
+      .Bind(3, absl::ToUnixMicros(fan_out.now))
+      .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE});
+  for (size_t i = 0; i < fan_out.component_ids.size(); ++i) {
+    s.Bind(static_cast<int>(i) + 5, fan_out.component_ids[i]);
+  }
+  if (auto st = s.Run(); !st.ok()) return st;
+  return sqlite3_changes64(db_->db);
+}
+
+absl::StatusOr<int64_t> SqliteTxn::EnqueueAmendsFanOut(const FanOut& fan_out) {
+  Statement s(
+      db_,
+      absl::StrCat(
+          "INSERT OR IGNORE INTO deliveries(message_id, incident_id, "
+          "idempotency_key, state, next_attempt_at, body, recipient, "
+          "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || "
+          "a.subscriber_id, ",
+          int64_t{v1::DELIVERY_STATE_QUEUED},
+          ", ?3, x'', 'subscriber:' || a.subscriber_id, ?3 FROM amends a "
+          "JOIN subscribers s ON s.id = a.subscriber_id WHERE "
+          "a.incident_id = ?2 AND s.status = ?4 ORDER BY a.subscriber_id"));
+  s.Bind(1, fan_out.message_id)
+      .Bind(2, fan_out.incident_id)
+      .Bind(3, absl::ToUnixMicros(fan_out.now))
+      .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE});
+  if (auto st = s.Run(); !st.ok()) return st;
+  return sqlite3_changes64(db_->db);
+}
+
+absl::Status SqliteTxn::UpdateDelivery(const v1::Delivery& delivery) {
+  Statement s(db_,
+              "UPDATE deliveries SET state = ?, next_attempt_at = ?, body = "
+              "?, waiting_on = ? WHERE id = ?");
+  s.Bind(1, int64_t{delivery.state()})
+      .Bind(2, Micros(delivery.next_attempt_at()))
+      .BindProto(3, delivery)
+      .Bind(4, int64_t{delivery.waiting_on()})
+      .Bind(5, delivery.id());
+  if (auto st = s.Run(); !st.ok()) return st;
+  return RequireChange(db_->db, absl::StrCat("no delivery ", delivery.id()));
+}
+
+absl::StatusOr<int> SqliteTxn::ReleaseWaitingDeliveries(v1::ChannelKind channel,
+                                                        absl::Time now) {
+  // The column wins over the body's next_attempt_at (DeliveryRow).
+  Statement s(db_,
+              "UPDATE deliveries SET next_attempt_at = ? WHERE waiting_on = "
+              "? AND waiting_on <> 0 AND state = ?");  // deliveries_waiting
+  s.Bind(1, absl::ToUnixMicros(now))
+      .Bind(2, int64_t{channel})
+      .Bind(3, int64_t{v1::DELIVERY_STATE_RETRYING});
+  if (auto st = s.Run(); !st.ok()) return st;
+  return static_cast<int>(sqlite3_changes64(db_->db));
+}
+
+absl::StatusOr<int> SqliteTxn::RequeueInterruptedDeliveries(absl::Time now) {
+  Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
+                                " FROM deliveries WHERE state = ?"));
+  s.Bind(1, int64_t{v1::DELIVERY_STATE_SENDING});
+  absl::StatusOr<std::vector<v1::Delivery>> stuck = CollectDeliveries(s);
+  if (!stuck.ok()) return stuck.status();
+  for (v1::Delivery& d : *stuck) {
+    d.set_state(v1::DELIVERY_STATE_QUEUED);
+    *d.mutable_next_attempt_at() = ToProtoTime(now);
+    if (auto st = UpdateDelivery(d); !st.ok()) return st;
+  }
+  return static_cast<int>(stuck->size());
+}
+
+absl::Status SqliteTxn::IndexGroups(const v1::Incident& incident) {
+  const auto& attached = incident.attached_group_keys();
+  const int64_t total =
+      attached.size() + (incident.group_key().empty() ? 0 : 1);
+  Statement count(db_,
+                  "SELECT count(*) FROM incident_groups WHERE incident_id = ?");
+  count.Bind(1, incident.id());
+  absl::StatusOr<int64_t> indexed = Count(count);
+  if (!indexed.ok()) return indexed.status();
+  if (*indexed == total) return absl::OkStatus();
+  // The missing ones (and one more, in case the main key is among them).
+  const int64_t missing = std::min<int64_t>(
+      attached.size(), std::max<int64_t>(0, total - *indexed) + 1);
+  std::vector<std::string> keys(attached.end() - missing, attached.end());
+  if (!incident.group_key().empty()) keys.push_back(incident.group_key());
+  for (const std::string& key : keys) {
+    Statement add(
+        db_,
+        "INSERT OR IGNORE INTO incident_groups(group_key, incident_id) "
+        "VALUES(?, ?)");
+    add.Bind(1, key).Bind(2, incident.id());
+    if (auto st = add.Run(); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertReturningId(Statement& s) {
+  absl::StatusOr<bool> stepped = s.Step();
+  if (!stepped.ok()) return stepped.status();
+  const int64_t id = s.Int(0);
+  if (absl::StatusOr<bool> done = s.Step(); !done.ok()) return done.status();
+  return id;
+}
+
+}  // namespace herald::sqlite
