@@ -15,7 +15,7 @@
 #include "server/base/log.h"
 #include "server/base/proto_time.h"
 #include "server/base/secret_token.h"
-#include "server/core/oncall/paging.h"
+#include "server/core/paging.h"
 
 namespace herald {
 

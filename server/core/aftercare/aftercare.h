@@ -18,8 +18,8 @@
 #include "server/core/aftercare/affected_customers.h"
 #include "server/core/comms/delivery_planner.h"
 #include "server/core/core_deps.h"
-#include "server/core/oncall/paging.h"
 #include "server/core/org/authorizer.h"
+#include "server/core/paging.h"
 
 namespace herald {
 

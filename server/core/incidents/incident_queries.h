@@ -13,7 +13,7 @@
 #include "server/core/aftercare/aftercare.h"
 #include "server/core/comms/delivery_planner.h"
 #include "server/core/core_deps.h"
-#include "server/core/oncall/paging.h"
+#include "server/core/paging.h"
 
 namespace herald {
 

@@ -13,8 +13,8 @@
 #include "absl/status/statusor.h"
 #include "herald/v1/domain.pb.h"
 #include "server/core/core_deps.h"
-#include "server/core/oncall/paging.h"
 #include "server/core/org/authorizer.h"
+#include "server/core/paging.h"
 
 namespace herald {
 

@@ -1,4 +1,4 @@
-#include "server/core/oncall/paging.h"
+#include "server/core/paging.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"

@@ -5,8 +5,8 @@
 // a subscriber id), and the next page is read from the store after that
 // key (keyset paging: no offset, no state kept between calls). Stateless
 // helpers; thread-safe.
-#ifndef HERALD_SERVER_CORE_ONCALL_PAGING_H_
-#define HERALD_SERVER_CORE_ONCALL_PAGING_H_
+#ifndef HERALD_SERVER_CORE_PAGING_H_
+#define HERALD_SERVER_CORE_PAGING_H_
 
 #include <algorithm>
 #include <cstddef>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace herald {
@@ -84,6 +85,12 @@ bool FitBytes(std::vector<T>& rows, size_t max_bytes) {
 // to learn whether any follow: keeps at most page.size of them and about
 // `max_bytes`, and sets the token of the next page from the last one kept
 // (`key_of(item)`: its key, as text).
+// The page key of a row keyed by its id.
+template <typename T>
+std::string IdKey(const T& row) {
+  return absl::StrCat(row.id());
+}
+
 template <typename T, typename KeyOf>
 Page<T> ClosePage(std::vector<T> rows, const KeysetPage& page, KeyOf key_of,
                   size_t max_bytes = kListPageBytes) {
@@ -124,4 +131,4 @@ absl::StatusOr<Page<T>> SlicePage(std::vector<T> rows,
 
 }  // namespace herald
 
-#endif  // HERALD_SERVER_CORE_ONCALL_PAGING_H_
+#endif  // HERALD_SERVER_CORE_PAGING_H_

@@ -1,0 +1,71 @@
+// The fixture and helpers the http_server_test*.cc files share.
+#ifndef HERALD_TESTS_HTTP_HTTP_SERVER_FIXTURE_H_
+#define HERALD_TESTS_HTTP_HTTP_SERVER_FIXTURE_H_
+
+#include <httplib.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "server/base/secret_token.h"
+#include "server/base/text.h"
+#include "server/http/http_server.h"
+#include "server/http/self_service_routes.h"
+#include "tests/testing/captured_logs.h"
+#include "tests/testing/failing_store.h"
+#include "tests/testing/harness.h"
+
+namespace herald {
+namespace {
+
+using testing::CapturedLogs;
+using testing::CommsLead;
+using testing::CoreHarness;
+using testing::Engineer;
+using testing::FailingStore;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ReadTestData;
+
+constexpr char kToken[] = "webhook-secret";
+constexpr size_t kLimit = 64 * 1024;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  HttpServerTest()
+      : failing_(new FailingStore(NewMemoryStore())),
+        h_(std::unique_ptr<Store>(failing_)),
+        page_(h_.deps),
+        server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
+                         Sha256Hex(kToken), "alertmanager", kLimit,
+                         /*max_inflight_webhooks=*/2, [] { return true; },
+                         /*io_threads=*/2, &h_.portal, &h_.follow_ups}) {
+    port_ = *server_.Bind("127.0.0.1:0");
+    server_.Start();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  }
+
+  httplib::Result PostWebhook(const std::string& body,
+                              const std::string& type = "application/json",
+                              const std::string& token = kToken) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return client_->Post("/webhooks/alertmanager", headers, body, type.c_str());
+  }
+
+  FailingStore* failing_;  // owned by h_
+  CoreHarness h_;
+  StatusPage page_;
+  HttpServer server_;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+}  // namespace
+}  // namespace herald
+
+#endif  // HERALD_TESTS_HTTP_HTTP_SERVER_FIXTURE_H_

@@ -1,0 +1,251 @@
+#include "tests/http/http_server_fixture.h"
+
+namespace herald {
+namespace {
+
+TEST(UrlEncodedFormTest, DecodesAsBrowsersEncode) {
+  const absl::StatusOr<FormFields> form = ParseUrlEncoded(
+      "email=dana%40example.com&name=Dana+O%27Neil&component="
+      "api&component=checkout&flag&bad=%zz&city=K%C3%B6ln");
+  ASSERT_TRUE(form.ok()) << form.status();
+  EXPECT_EQ(form->find("email")->second, "dana@example.com");
+  EXPECT_EQ(form->find("name")->second, "Dana O'Neil");
+  EXPECT_EQ(form->count("component"), 2u);
+  EXPECT_EQ(form->find("flag")->second, "");
+  EXPECT_EQ(form->find("bad")->second, "%zz");
+  EXPECT_EQ(form->find("city")->second, "K\xC3\xB6ln");
+}
+
+TEST(UrlEncodedFormTest, RefusesInvalidUtf8AndControlsNamingTheField) {
+  for (const char* text :
+       {"email=x%40example.org&name=%ff", "name=%C3%28", "name=%ED%A0%80",
+        "name=a%00b", "name=a%1Bb", "name=%C2%9B"}) {
+    const absl::StatusOr<FormFields> form = ParseUrlEncoded(text);
+    EXPECT_EQ(form.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(std::string(form.status().message()),
+                ::testing::StartsWith("name: "))
+        << text;
+  }
+  // A field name that is not text is refused without being repeated.
+  EXPECT_EQ(ParseUrlEncoded("%ff=1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Tabs and line breaks are text (a message body has them).
+  EXPECT_TRUE(ParseUrlEncoded("body=line+one%0D%0Aline%09two").ok());
+}
+
+TEST(UrlEncodedFormTest, BoundsTheNumberOfFields) {
+  std::string many;
+  for (size_t i = 0; i <= kMaxFormFields; ++i) absl::StrAppend(&many, "a=1&");
+  EXPECT_EQ(ParseUrlEncoded(many).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+class SelfServiceHttpTest : public HttpServerTest {
+ protected:
+  httplib::Result PostForm(const std::string& path, const std::string& body) {
+    return client_->Post(path, body, "application/x-www-form-urlencoded");
+  }
+  std::string ConfirmTokenFromInbox() {
+    const auto notices = h_.Read<std::vector<v1::Delivery>>(
+        [](StoreReader& r) { return r.ListDeliveries(0, 0); });
+    if (notices.empty()) return "";
+    const std::string text = h_.Compose(notices.back()).text;
+    const size_t at = text.find("token=");
+    if (at == std::string::npos) return "";
+    return text.substr(at + 6, text.find_first_of(" \n", at) - at - 6);
+  }
+};
+
+TEST_F(SelfServiceHttpTest, StatusPageOffersTheSubscribeForm) {
+  const std::string html = client_->Get("/")->body;
+  EXPECT_THAT(html, HasSubstr("<form class=\"subscribe\" method=\"post\" "
+                              "action=\"/subscribe\">"));
+  EXPECT_THAT(html, HasSubstr("name=\"component\" value=\"checkout\""));
+  EXPECT_THAT(html, HasSubstr("<label for=\"subscribe-email\">"));
+}
+
+TEST_F(SelfServiceHttpTest, FormPostThenConfirmButtonSubscribes) {
+  httplib::Result r =
+      PostForm("/subscribe", "email=dana%40example.com&component=checkout");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("Check your inbox"));
+  EXPECT_EQ(r->get_header_value("Cache-Control"), "no-store");
+  EXPECT_THAT(r->get_header_value("Content-Security-Policy"),
+              HasSubstr("frame-ancestors 'none'"));
+  const std::string token = ConfirmTokenFromInbox();
+  ASSERT_FALSE(token.empty());
+
+  // Opening the link only shows the button.
+  r = client_->Get("/subscribe/confirm?token=" + token);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("Confirm my subscription"));
+  EXPECT_THAT(r->body, HasSubstr("value=\"" + token + "\""));
+  auto status = [&] {
+    return h_
+        .Read<v1::Subscriber>([](StoreReader& rd) {
+          return rd.FindSubscriberByEmail("dana@example.com");
+        })
+        .status();
+  };
+  EXPECT_EQ(status(), v1::SUBSCRIBER_STATUS_PENDING);
+
+  r = PostForm("/subscribe/confirm", "token=" + token);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("You are subscribed"));
+  EXPECT_EQ(status(), v1::SUBSCRIBER_STATUS_ACTIVE);
+}
+
+TEST_F(SelfServiceHttpTest, BadFormInputIsShownAgainWithTheProblem) {
+  httplib::Result r = PostForm(
+      "/subscribe", "email=nobody&name=%3Cscript%3E&component=checkout");
+  ASSERT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("role=\"alert\""));
+  EXPECT_THAT(r->body, HasSubstr("is not an email address"));
+  EXPECT_THAT(r->body, HasSubstr("value=\"&lt;script&gt;\""));
+  EXPECT_THAT(r->body, Not(HasSubstr("<script>")));
+  EXPECT_THAT(r->body, HasSubstr("value=\"checkout\" checked"));
+
+  r = client_->Post("/subscribe", "{\"email\":\"a@b.example\"}",
+                    "application/json");
+  EXPECT_EQ(r->status, 415);
+  r = client_->Delete("/subscribe");
+  EXPECT_EQ(r->status, 405);
+}
+
+// The reproduction of issue 18: a name that is not UTF-8 was stored, and no
+// email went out to anyone after it. Every self-service route refuses such
+// text with 400 naming the field, echoes none of it, and stores nothing.
+TEST_F(SelfServiceHttpTest, EveryFormAndQueryRefusesTextThatIsNotUtf8) {
+  struct Case {
+    bool post;
+    std::string path;
+    std::string data;  // the body (POST) or query (GET)
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {true, "/subscribe", "email=x%40example.org&name=%ff", "name"},
+      {true, "/subscribe", "email=x%40example.org%C3%28", "email"},
+      {true, "/subscribe", "email=x%40example.org&component=%ff", "component"},
+      {false, "/subscribe/confirm", "token=%ff", "token"},
+      {true, "/subscribe/confirm", "token=%ff", "token"},
+      {false, "/unsubscribe", "token=%1b%5b2J", "token"},
+      {true, "/unsubscribe", "token=%ff", "token"},
+      {false, "/follow-up", "token=%ff", "token"},
+      {true, "/follow-up", "token=%ff", "token"},
+  };
+  for (const Case& c : cases) {
+    httplib::Result r =
+        c.post ? PostForm(c.path, c.data) : client_->Get(c.path + "?" + c.data);
+    ASSERT_TRUE(r) << c.path;
+    EXPECT_EQ(r->status, 400) << c.path << " " << c.data;
+    EXPECT_THAT(r->body, HasSubstr(c.field + ": ")) << c.path;
+    EXPECT_TRUE(IsValidUtf8(r->body)) << c.path;
+    EXPECT_THAT(r->body, Not(HasSubstr("\x1b"))) << c.path;
+  }
+  const auto subscribers = h_.Read<std::vector<v1::Subscriber>>(
+      [](StoreReader& r) { return r.ListSubscribers({}); });
+  for (const v1::Subscriber& sub : subscribers) {
+    EXPECT_NE(sub.email(), "x@example.org");
+  }
+  // And the outbox still works for everyone.
+  ASSERT_EQ(PostForm("/subscribe", "email=dana%40example.com")->status, 200);
+  EXPECT_FALSE(ConfirmTokenFromInbox().empty());
+}
+
+TEST_F(SelfServiceHttpTest, TheFormIsRateLimitedPerClientAddress) {
+  const auto post = [&](int i, const std::string& peer) {
+    return ServeSelfService(
+        {page_, &h_.portal, nullptr}, "/subscribe",
+        FormRequest{true, "", "application/x-www-form-urlencoded",
+                    absl::StrCat("email=p", i, "%40example.com"), peer});
+  };
+  for (int i = 0; i < 60; ++i) ASSERT_EQ(post(i, "203.0.113.7").status, 200);
+  const PageReply limited = post(60, "203.0.113.7");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(post(61, "198.51.100.1").status, 200);
+  // Over the wire the server passes the connection's own address.
+  EXPECT_EQ(PostForm("/subscribe", "email=q%40example.com")->status, 200);
+}
+
+TEST_F(SelfServiceHttpTest, BrokenOrExpiredLinksSayWhy) {
+  httplib::Result r = client_->Get("/subscribe/confirm?token=c.abc.1.xyz");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("not valid"));
+  ASSERT_EQ(PostForm("/subscribe", "email=dana%40example.com")->status, 200);
+  const std::string token = ConfirmTokenFromInbox();
+  h_.clock.Advance(absl::Hours(72));
+  r = PostForm("/subscribe/confirm", "token=" + token);
+  EXPECT_EQ(r->status, 410);
+  EXPECT_THAT(r->body, HasSubstr("expired"));
+  EXPECT_THAT(r->body, HasSubstr("action=\"/subscribe\""));  // ask again
+}
+
+TEST_F(SelfServiceHttpTest, OneClickUnsubscribeAsRfc8058Sends) {
+  const std::string token = h_.links.Unsubscribe("globex");
+  httplib::Result r = client_->Get("/unsubscribe?token=" + token);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr(">Unsubscribe</button>"));
+  auto globex = [&] {
+    return h_
+        .Read<v1::Subscriber>(
+            [](StoreReader& rd) { return rd.GetSubscriber("globex"); })
+        .status();
+  };
+  EXPECT_NE(globex(), v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+  // A mail client's one-click POST: the token in the URL, a fixed body.
+  r = PostForm("/unsubscribe?token=" + token, "List-Unsubscribe=One-Click");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(globex(), v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+  // Some send multipart/form-data; the token in the URL is enough.
+  r = client_->Post("/unsubscribe?token=" + token,
+                    "--b\r\nContent-Disposition: form-data; "
+                    "name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b--\r\n",
+                    "multipart/form-data; boundary=b");
+  EXPECT_EQ(r->status, 200);
+  r = PostForm("/unsubscribe", "token=u.forged.token");
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(SelfServiceHttpTest, AFollowUpLinkShowsTheAnswerAndItsButtonRecordsIt) {
+  // A resolved incident whose apology reached globex.
+  const int64_t incident =
+      h_.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp1"}))
+          ->incident_id;
+  h_.clock.Advance(absl::Minutes(45));
+  absl::StatusOr<Resolution> resolved =
+      h_.workflow.Resolve(testing::CommsLead(), incident, "");
+  ASSERT_TRUE(resolved.ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(testing::CommsLead(), resolved->drafts[1].id(), 0)
+          .ok());
+  const v1::Amends globex = h_.Read<v1::Amends>(
+      [&](StoreReader& r) { return r.FindAmends(incident, "globex"); });
+  const std::string token =
+      h_.links.Answer(globex.id(), v1::FOLLOW_UP_ANSWER_CREDIT_MISSING);
+  auto answer = [&] {
+    return h_
+        .Read<v1::Amends>(
+            [&](StoreReader& r) { return r.GetAmends(globex.id()); })
+        .credit_answer();
+  };
+
+  httplib::Result r = client_->Get("/follow-up?token=" + token);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("your credit has not arrived after INC-1"));
+  EXPECT_THAT(r->body, HasSubstr("action=\"/follow-up\""));
+  EXPECT_EQ(r->get_header_value("Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(answer(), v1::FOLLOW_UP_ANSWER_UNSPECIFIED)
+      << "opening the link records nothing";
+
+  r = PostForm("/follow-up", "token=" + token);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("A person has been told"));
+  EXPECT_EQ(answer(), v1::FOLLOW_UP_ANSWER_CREDIT_MISSING);
+
+  r = PostForm("/follow-up", "token=a.forged.token");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("not valid"));
+}
+
+}  // namespace
+}  // namespace herald
