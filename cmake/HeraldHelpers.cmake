@@ -4,6 +4,12 @@ function(herald_cc_test)
   cmake_parse_arguments(T "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${T_NAME} ${T_SRCS})
   target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
+  if(HERALD_SANITIZE)
+    # The code under test keeps the sanitized build's -O1; the tests' own
+    # code, gtest and gmock templates mostly, compiles at -O0 under ASan in
+    # a third of the time (54 s to 20 s for the store tests' unity unit).
+    target_compile_options(${T_NAME} PRIVATE -O0)
+  endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
                        PROPERTIES LABELS unit)
 endfunction()
