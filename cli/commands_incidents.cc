@@ -262,14 +262,11 @@ int Commands::Watch(const std::string& incident, int count) {
   std::unique_ptr<grpc::ClientReaderInterface<v1::WatchEvent>> reader =
       stubs_.incidents->Watch(&ctx, req);
   v1::WatchEvent e;
-  google::protobuf::util::JsonPrintOptions compact;
   int seen = 0;
   while ((count <= 0 || seen < count) && reader->Read(&e)) {
     ++seen;
     if (json()) {
-      std::string line;
-      (void)google::protobuf::util::MessageToJsonString(e, &line, compact);
-      out_ << line << "\n";
+      PrintJsonLine(e, out_);
     } else if (e.kind() == "watching") {
       out_ << "Watching " << e.text() << " (Ctrl-C to stop). Times in UTC.\n";
     } else {

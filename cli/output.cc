@@ -57,6 +57,14 @@ void PrintJson(const google::protobuf::Message& m, std::ostream& out) {
   if (json.empty() || json.back() != '\n') out << "\n";
 }
 
+void PrintJsonLine(const google::protobuf::Message& m, std::ostream& out) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, options);
+  out << json << "\n";
+}
+
 std::string CodeName(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::INVALID_ARGUMENT:

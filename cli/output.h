@@ -63,6 +63,9 @@ class Table {
 // Prints `m` as JSON, every field present (lists as [] when empty).
 void PrintJson(const google::protobuf::Message& m, std::ostream& out);
 
+// Prints `m` as JSON on one line (every field present), for streams.
+void PrintJsonLine(const google::protobuf::Message& m, std::ostream& out);
+
 // The gRPC status code as the CLI words it ("permission denied").
 std::string CodeName(grpc::StatusCode code);
 

@@ -175,6 +175,21 @@ absl::Status HeraldServer::Build() {
     LogInfo("demo organisation: credentials are in the env file",
             {{"file", *env}});
   }
+  // The listeners' secrets are read now, in the order heraldd always read
+  // them, so that a wrong file is named before anything else is changed.
+  if (server.webhook_token_file().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options_.config_source,
+        ": server.webhook_token_file: required (or --webhook-token-file): "
+        "the credential Alertmanager must send"));
+  }
+  absl::StatusOr<std::string> webhook_token =
+      ReadSecretFile(server.webhook_token_file(), "server.webhook_token_file");
+  if (!webhook_token.ok()) return webhook_token.status();
+  webhook_token_sha256_ = Sha256Hex(*webhook_token);
+  absl::StatusOr<ServerTls> tls = ReadServerTls(server.tls());
+  if (!tls.ok()) return tls.status();
+  tls_ = *std::move(tls);
 
   absl::StatusOr<std::unique_ptr<MustacheRenderer>> renderer =
       MustacheRenderer::WithOverrides(config.templates_dir());
@@ -243,6 +258,8 @@ absl::Status HeraldServer::Build() {
           ChannelHealthOptions{.probe_base = tuning.channel_probe_base,
                                .probe_cap = tuning.channel_probe_cap,
                                .patience = tuning.channel_patience}});
+  // SQLite serves one process: what it left in `sending` was interrupted.
+  // (Several heraldd on one PostgreSQL must leave that to the leases.)
   if (absl::StatusOr<int> n = outbox_->RecoverInterrupted(); !n.ok()) {
     return n.status();
   } else if (*n > 0) {
@@ -284,20 +301,8 @@ absl::Status HeraldServer::Start() {
   if (started_) return absl::FailedPreconditionError("already started");
   started_ = true;
   const v1::ServerConfig& server = options_.config.server();
-  if (server.webhook_token_file().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        options_.config_source,
-        ": server.webhook_token_file: required (or --webhook-token-file): "
-        "the credential Alertmanager must send"));
-  }
-  absl::StatusOr<std::string> webhook_token =
-      ReadSecretFile(server.webhook_token_file(), "server.webhook_token_file");
-  if (!webhook_token.ok()) return webhook_token.status();
-  absl::StatusOr<ServerTls> tls = ReadServerTls(server.tls());
-  if (!tls.ok()) return tls.status();
-  tls_ = tls->enabled();
-  if (absl::Status s = StartGrpc(*tls); !s.ok()) return s;
-  if (absl::Status s = StartHttp(*webhook_token, *tls); !s.ok()) return s;
+  if (absl::Status s = StartGrpc(); !s.ok()) return s;
+  if (absl::Status s = StartHttp(); !s.ok()) return s;
 
   if (options_.run_workers) {
     for (auto& sender : senders_) sender->Start();
@@ -306,15 +311,18 @@ absl::Status HeraldServer::Start() {
   http_->Start();
   ready_ = true;
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
-  LogInfo("heraldd serving", {{"grpc", grpc_address()},
-                              {"http", http_address()},
-                              {"data_dir", server.data_dir()},
-                              {"tls", tls_ ? "on" : "off"},
-                              {"organisation", options_.config_source}});
+  LogInfo("heraldd serving",
+          {{"grpc", grpc_address()},
+           {"http", http_address()},
+           {"data_dir", server.data_dir()},
+           {"tls", tls_.enabled() ? "on" : "off"},
+           {"organisation",
+            options_.demo ? "embedded demo" : options_.config_source}});
   return absl::OkStatus();
 }
 
-absl::Status HeraldServer::StartGrpc(const ServerTls& tls) {
+absl::Status HeraldServer::StartGrpc() {
+  const ServerTls& tls = tls_;
   const v1::ServerConfig& server = options_.config.server();
   std::shared_ptr<grpc::ServerCredentials> credentials =
       grpc::InsecureServerCredentials();
@@ -355,21 +363,20 @@ absl::Status HeraldServer::StartGrpc(const ServerTls& tls) {
                                                 .sessions = *sessions_,
                                                 .renderer = *renderer_,
                                                 .page_name = server.page_name(),
-                                                .tls = tls_,
+                                                .tls = tls_.enabled(),
                                                 .api = console_api_.get(),
                                                 .events = &events_});
   return absl::OkStatus();
 }
 
-absl::Status HeraldServer::StartHttp(const std::string& webhook_token,
-                                     const ServerTls& tls) {
+absl::Status HeraldServer::StartHttp() {
   const v1::ServerConfig& server = options_.config.server();
   http_ = std::make_unique<HttpServer>(HttpDeps{
       .intake = domain_->intake,
       .status_page = *status_page_,
       .registry = registry_,
       .metrics = *metrics_,
-      .webhook_token_sha256 = Sha256Hex(webhook_token),
+      .webhook_token_sha256 = webhook_token_sha256_,
       .webhook_basic_username = server.webhook_basic_username(),
       .max_request_bytes = static_cast<size_t>(server.max_request_bytes()),
       .max_inflight_webhooks = server.max_inflight_webhooks(),
@@ -377,8 +384,8 @@ absl::Status HeraldServer::StartHttp(const std::string& webhook_token,
       .io_threads = options_.http_io_threads,
       .portal = &domain_->portal,
       .follow_ups = &domain_->follow_ups,
-      .tls_cert_chain_pem = tls.cert_chain_pem,
-      .tls_private_key_pem = tls.private_key_pem,
+      .tls_cert_chain_pem = tls_.cert_chain_pem,
+      .tls_private_key_pem = tls_.private_key_pem,
       .console = console_.get(),
       .max_connections = FitConnectionLimit(server.max_connections(),
                                             options_.open_file_limit),

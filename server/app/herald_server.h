@@ -106,17 +106,17 @@ struct ServerOptions {
 
 class HeraldServer {
  public:
-  // Opens the store, seeds it from the config, makes missing credentials
-  // and builds every part. Nothing listens yet. Errors name the config
-  // field or the file.
+  // Opens the store, seeds it from the config, makes missing credentials,
+  // reads the listeners' secrets (webhook token, TLS) and builds every
+  // part. Nothing listens yet. Errors name the config field or the file.
   static absl::StatusOr<std::unique_ptr<HeraldServer>> Create(
       ServerOptions options, Platform platform);
   ~HeraldServer();  // Shutdown()
   HeraldServer(const HeraldServer&) = delete;
   HeraldServer& operator=(const HeraldServer&) = delete;
 
-  // Reads the listeners' secrets (webhook token, TLS), binds gRPC and HTTP
-  // (port 0 picks a free port), starts the workers and turns ready. Once.
+  // Binds gRPC and HTTP (port 0 picks a free port), starts the workers and
+  // turns ready. Once.
   absl::Status Start();
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_port_; }
@@ -153,9 +153,8 @@ class HeraldServer {
  private:
   HeraldServer(ServerOptions options, Platform platform);
   absl::Status Build();
-  absl::Status StartGrpc(const ServerTls& tls);
-  absl::Status StartHttp(const std::string& webhook_token,
-                         const ServerTls& tls);
+  absl::Status StartGrpc();
+  absl::Status StartHttp();
   void WakeSenders();
 
   ServerOptions options_;
@@ -185,7 +184,10 @@ class HeraldServer {
   std::unique_ptr<HttpServer> http_;
   int grpc_port_ = 0;
   int http_port_ = 0;
-  bool tls_ = false;
+  // Read by Create: what Alertmanager's credential hashes to, and the
+  // certificate both listeners serve (none: plain text).
+  std::string webhook_token_sha256_;
+  ServerTls tls_;
   // Ready from when everything serves until the stop begins.
   std::atomic<bool> ready_{false};
   bool started_ = false;

@@ -7,8 +7,7 @@ namespace herald {
 namespace {
 
 // How long a claimed job is held: a job runs in one transaction, within
-// seconds. One whose run failed (the store could not write) is run again
-// when its lease ends.
+// seconds.
 constexpr absl::Duration kJobLease = absl::Minutes(1);
 
 }  // namespace
@@ -28,16 +27,29 @@ absl::StatusOr<int> JobRunner::RunDueJobs(int batch) const {
   // Claimed with a lease: no other runner, here or in another heraldd on
   // the same store, takes these jobs while it runs; a runner that dies
   // gives them back when it ends.
-  absl::StatusOr<std::vector<v1::Job>> due =
-      deps_.store.ClaimDueJobs(ClaimRequest{
-          .now = deps_.clock.Now(), .lease = kJobLease, .limit = batch});
+  const absl::Time now = deps_.clock.Now();
+  absl::StatusOr<std::vector<v1::Job>> due = deps_.store.ClaimDueJobs(
+      ClaimRequest{.now = now, .lease = kJobLease, .limit = batch});
   if (!due.ok()) return due.status();
+  absl::Status first_error;
+  int ran = 0;
   for (v1::Job& job : *due) {
-    absl::Status ran = deps_.store.Write(
+    const int64_t id = job.id();
+    absl::Status s = deps_.store.Write(
         [&](StoreTxn& txn) { return Run(txn, std::move(job)); });
-    if (!ran.ok()) return ran;
+    if (s.ok()) {
+      ++ran;
+      continue;
+    }
+    // The others still run; this one's lease ends now so that the next
+    // pass tries it again (if the store lets the lease go, else when the
+    // lease runs out).
+    deps_.store.Write([&](StoreTxn& txn) { return txn.LeaseJob(id, now); })
+        .IgnoreError();
+    if (first_error.ok()) first_error = s;
   }
-  return static_cast<int>(due->size());
+  if (!first_error.ok()) return first_error;
+  return ran;
 }
 
 absl::Status JobRunner::Run(StoreTxn& txn, v1::Job job) const {

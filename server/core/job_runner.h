@@ -27,8 +27,9 @@ class JobRunner {
             const FollowUps& follow_ups);
 
   // Claims (Store::ClaimDueJobs) and runs up to `batch` due jobs, oldest
-  // first; each job's run and its `done` commit together. Returns how many
-  // ran.
+  // first; each job's run and its `done` commit together. A job whose run
+  // fails does not stop the others; it is due again at once. Returns how
+  // many ran, or the first failure.
   absl::StatusOr<int> RunDueJobs(int batch = 64) const;
 
  private:

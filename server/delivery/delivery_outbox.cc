@@ -22,11 +22,12 @@ constexpr absl::Duration kSlowSend = absl::Seconds(1);
 constexpr int kMaxReadyRounds = 16;
 // How long a claim holds (Store::ClaimDueDeliveries): past it, another
 // worker, here or in another heraldd on the same store, may claim the
-// delivery again. A claim still waiting in memory this long before its lease
-// ends goes back to the queue instead of being sent, so that a send never
-// races the lease (the longest send is a few timeouts of 30 s).
-constexpr absl::Duration kClaimLease = absl::Minutes(10);
-constexpr absl::Duration kClaimSendBy = absl::Minutes(5);
+// delivery again. A claim still waiting in memory when less than
+// kClaimSendBy of its lease is left goes back to the queue unsent, so that
+// no send races its lease: kClaimSendBy is longer than any send may take
+// (delivery.http_timeout and smtp.timeout_seconds are at most 5 minutes).
+constexpr absl::Duration kClaimLease = absl::Minutes(30);
+constexpr absl::Duration kClaimSendBy = absl::Minutes(15);
 
 // The channels that can be down as a whole: the SMTP relay and the SMS
 // gateway every recipient shares. (A webhook or Slack contact is one
@@ -90,7 +91,8 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
               {{"error", more.status().ToString()}});
     }
     const absl::Time started = deps_.clock.Now();
-    if (started > next->lease_ends - kClaimSendBy) {
+    if (next->outgoing.has_value() &&
+        started > next->lease_ends - kClaimSendBy) {
       // Waited in memory too long: its lease may run out mid-send.
       Done(next->destination, std::nullopt);
       std::vector<v1::Delivery> late;
@@ -108,8 +110,37 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
   return attempted;
 }
 
+std::vector<v1::Delivery> DeliveryOutbox::TakeStaleLocked(absl::Time now) {
+  std::vector<v1::Delivery> stale;
+  for (auto it = ready_.begin(); it != ready_.end();) {
+    if (!it->outgoing.has_value() || now <= it->lease_ends - kClaimSendBy) {
+      ++it;
+      continue;
+    }
+    auto dest = destinations_.find(it->destination);
+    if (dest != destinations_.end() && --dest->second.waiting == 0 &&
+        dest->second.in_flight == 0) {
+      destinations_.erase(dest);
+    }
+    stale.push_back(std::move(it->delivery));
+    it = ready_.erase(it);
+  }
+  return stale;
+}
+
 absl::StatusOr<bool> DeliveryOutbox::Refill(bool wait) {
   const int round = deps_.delivery.workers;  // one delivery per worker
+  // Claims that waited here too long go back first, whether or not their
+  // destination has room: their leases must not run out while held.
+  const absl::Time now = deps_.clock.Now();
+  std::vector<v1::Delivery> stale;
+  {
+    absl::MutexLock lock(&mu_);
+    stale = TakeStaleLocked(now);
+  }
+  if (!stale.empty()) {
+    if (absl::Status s = Release(std::move(stale), now); !s.ok()) return s;
+  }
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return false;

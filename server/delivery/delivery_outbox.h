@@ -30,7 +30,7 @@
 // answers. Past the channel's patience (counted from when that delivery
 // began to wait) a waiting delivery moves on to the recipient's next contact
 // on another channel; one who has none waits on.
-// Each claim is leased (Store::ClaimDueDeliveries, 10 minutes): a crash
+// Each claim is leased (Store::ClaimDueDeliveries, 30 minutes): a crash
 // leaves claimed deliveries in `sending`, and they are due again when their
 // lease ends; RecoverInterrupted() puts them back in the queue at once, for a
 // store this process alone serves. A clean stop (StopSending) leaves none
@@ -130,6 +130,10 @@ class DeliveryOutbox {
   // The first ready delivery whose destination has room, now counted in
   // flight there; empty when none has.
   std::optional<Attempt> Take() ABSL_LOCKS_EXCLUDED(mu_);
+  // Removes from the ready queue the claims whose lease ends too soon to
+  // send them (kClaimSendBy), for Release.
+  std::vector<v1::Delivery> TakeStaleLocked(absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Claims more (one worker at a time) when too little of what is claimed
   // can be sent now: none (`wait`: a worker found nothing to take; it waits
   // for another worker's claim rather than claim beside it), or fewer than

@@ -1,7 +1,7 @@
 #include "tests/cli/cli_fixture.h"
 
 namespace herald::cli {
-namespace {
+namespace cli_testing {
 
 // A checkout incident resolved after `lasted`; returns its apology's ref.
 class AftercareCliTest : public CliTest {
@@ -318,5 +318,5 @@ TEST_F(CliTest, TerminalEscapesFromTheServerAreNeverPrinted) {
   }
 }
 
-}  // namespace
+}  // namespace cli_testing
 }  // namespace herald::cli

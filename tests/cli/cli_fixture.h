@@ -18,7 +18,8 @@
 #include "tests/testing/grpc_harness.h"
 
 namespace herald::cli {
-namespace {
+// Named, not anonymous: the fixture is one type in every file.
+namespace cli_testing {
 
 using herald::testing::FiringGroup;
 using herald::testing::GrpcHarness;
@@ -89,7 +90,7 @@ class CliTest : public ::testing::Test {
   std::string editor_;  // $EDITOR as the CLI sees it
 };
 
-}  // namespace
+}  // namespace cli_testing
 }  // namespace herald::cli
 
 #endif  // HERALD_TESTS_CLI_CLI_FIXTURE_H_

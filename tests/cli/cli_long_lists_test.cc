@@ -1,7 +1,7 @@
 #include "tests/cli/cli_fixture.h"
 
 namespace herald::cli {
-namespace {
+namespace cli_testing {
 
 // An incident with 20,000 alerts (and as many timeline events) stays usable:
 // every reply is one page of well under 1 MiB, and the CLI pages through.
@@ -393,5 +393,5 @@ TEST_F(LongListsTest, RetryQueuesFailedDeliveriesAgainAndAuditsIt) {
               HasSubstr("0 failed deliveries queued again."));
 }
 
-}  // namespace
+}  // namespace cli_testing
 }  // namespace herald::cli

@@ -1,7 +1,7 @@
 #include "tests/cli/cli_fixture.h"
 
 namespace herald::cli {
-namespace {
+namespace cli_testing {
 
 TEST_F(CliTest, UpdateStoresTheNoteAndPrintsTheDraft) {
   const std::string inc = OpenIncident();
@@ -81,6 +81,20 @@ TEST_F(CliTest, JsonOutputIsTheProtobufMappingOfTheResponse) {
                   Run({"oncall", "-o", "json"}).out, &oncall)
                   .ok());
   EXPECT_EQ(oncall.assignments_size(), 1);
+}
+
+// Scripts can rely on the keys: an empty list is [], never left out.
+TEST_F(CliTest, JsonOutputPrintsEveryListKeyEvenWhenEmpty) {
+  for (const auto& [args, key] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"incidents", "-o", "json"}, "\"incidents\": []"},
+           {{"messages", "-o", "json"}, "\"messages\": []"},
+           {{"oncall", "override", "list", "-o", "json"},
+            "\"overrides\": []"}}) {
+    Outcome o = Run(args, "carol");
+    ASSERT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_THAT(o.out, HasSubstr(key)) << o.out;
+  }
 }
 
 TEST_F(CliTest, ShowPrintsTheTimeline) {
@@ -355,5 +369,5 @@ TEST_F(CliTest, AffectedListsEachCustomerOnceWithWhyForCommsRolesOnly) {
   EXPECT_THAT(engineer.err, HasSubstr("permission"));
 }
 
-}  // namespace
+}  // namespace cli_testing
 }  // namespace herald::cli

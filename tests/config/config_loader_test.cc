@@ -218,6 +218,24 @@ TEST(ConfigLoaderTest, BadDeliverySettingsNameTheField) {
   EXPECT_THAT(error(many), HasSubstr("delivery.retry_schedule: at most 50"));
 }
 
+// A send must end well before its claim's lease does (delivery_outbox.cc):
+// every send timeout is at most five minutes.
+TEST(ConfigLoaderTest, EverySendTimeoutIsAtMostFiveMinutes) {
+  const auto error = [](const std::string& yaml) {
+    v1::Config c = DefaultConfig();
+    EXPECT_TRUE(ParseYamlInto(yaml, "herald.yaml", &c).ok());
+    return std::string(BuildOrganisation(c, "h").status().message());
+  };
+  EXPECT_THAT(error("delivery: {http_timeout_seconds: 301}"),
+              HasSubstr("delivery.http_timeout_seconds: expected seconds, at "
+                        "most 300"));
+  EXPECT_THAT(error("smtp: {timeout_seconds: 301}"),
+              HasSubstr("smtp.timeout_seconds: expected seconds, at most 300"));
+  EXPECT_EQ(error("delivery: {http_timeout_seconds: 300}\n"
+                  "smtp: {timeout_seconds: 300}"),
+            "");
+}
+
 TEST(ConfigLoaderTest, LoadConfigFileAppliesServerDefaults) {
   const auto path =
       std::filesystem::path(::testing::TempDir()) / "herald_min.yaml";

@@ -22,7 +22,8 @@
 #include "tests/testing/harness.h"
 
 namespace herald {
-namespace {
+// Named, not anonymous: the fixture is one type in every file.
+namespace lifecycle_testing {
 
 namespace sp = v1::statuspage;
 using testing::CommsLead;
@@ -122,7 +123,7 @@ class IncidentLifecycleTest : public ::testing::Test {
   StatusPage page_;
 };
 
-}  // namespace
+}  // namespace lifecycle_testing
 }  // namespace herald
 
 #endif  // HERALD_TESTS_CORE_INCIDENT_LIFECYCLE_FIXTURE_H_

@@ -1,7 +1,7 @@
 #include "tests/core/incident_lifecycle_fixture.h"
 
 namespace herald {
-namespace {
+namespace lifecycle_testing {
 
 // Drives a CoreHarness with random events from one seed, keeping a model of
 // which alerts it made fire, and checks the lifecycle's invariants.
@@ -288,5 +288,5 @@ TEST(IncidentLifecyclePropertyTest, RandomEventSequencesKeepTheInvariants) {
   }
 }
 
-}  // namespace
+}  // namespace lifecycle_testing
 }  // namespace herald

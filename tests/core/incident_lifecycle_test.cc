@@ -1,7 +1,7 @@
 #include "tests/core/incident_lifecycle_fixture.h"
 
 namespace herald {
-namespace {
+namespace lifecycle_testing {
 
 TEST_F(IncidentLifecycleTest, OpeningMakesAnOpenInternalIncidentWithADraft) {
   const int64_t id = h_.intake.Ingest(kGroup)->incident_id;
@@ -225,5 +225,5 @@ TEST_F(IncidentLifecycleTest,
 
 // --- Random sequences ------------------------------------------------------
 
-}  // namespace
+}  // namespace lifecycle_testing
 }  // namespace herald

@@ -23,7 +23,8 @@
 #include "tests/testing/harness.h"
 
 namespace herald {
-namespace {
+// Named, not anonymous: the fixture is one type in every file.
+namespace outbox_testing {
 
 using testing::CoreHarness;
 using ::testing::ElementsAre;
@@ -33,7 +34,8 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::SizeIs;
 
-v1::Contact MakeContact(v1::ChannelKind channel, const std::string& address) {
+inline v1::Contact MakeContact(v1::ChannelKind channel,
+                               const std::string& address) {
   v1::Contact c;
   c.set_channel(channel);
   c.set_address(address);
@@ -48,8 +50,8 @@ struct Published {
   int64_t incident;
   int64_t message;
 };
-Published PublishCheckoutUpdate(CoreHarness& h,
-                                const std::string& group = "g1") {
+inline Published PublishCheckoutUpdate(CoreHarness& h,
+                                       const std::string& group = "g1") {
   const int64_t incident =
       h.intake.Ingest(testing::FiringGroup(group, "checkout", {group}))
           ->incident_id;
@@ -87,7 +89,7 @@ class DeliveryOutboxTest : public ::testing::Test {
 
   // Publishes an update on a new checkout outage; returns the message id.
   int64_t PublishCheckoutUpdate(const std::string& group = "g1") {
-    return herald::PublishCheckoutUpdate(h_, group).message;
+    return outbox_testing::PublishCheckoutUpdate(h_, group).message;
   }
 
   v1::Delivery DeliveryOf(int64_t message, const std::string& recipient) {
@@ -132,7 +134,7 @@ class DeliveryOutboxTest : public ::testing::Test {
                                     [] { return 0.5; }}};
 };
 
-}  // namespace
+}  // namespace outbox_testing
 }  // namespace herald
 
 #endif  // HERALD_TESTS_DELIVERY_DELIVERY_OUTBOX_FIXTURE_H_

@@ -1,7 +1,7 @@
 #include "tests/delivery/delivery_outbox_fixture.h"
 
 namespace herald {
-namespace {
+namespace outbox_testing {
 
 // A customer who has not yet received update N when N+1 is published gets
 // N+1, the current truth, and N is recorded as superseded for them.
@@ -134,6 +134,28 @@ TEST_F(DeliveryOutboxTest, ADeadWorkersClaimReturnsWhenItsLeaseEnds) {
   Drain();  // another worker, here or in another heraldd, claims it again
   ASSERT_THAT(http_.SentTo(kHook), SizeIs(1));
   EXPECT_EQ(DeliveryOf(msg, "subscriber:acme-ops").attempts(), 2);
+}
+
+// Claims waiting in memory (claimed ahead) go back to the queue unsent once
+// their lease nears its end, rather than be sent as rendered then: the next
+// claim renders them afresh (here: finds that the subscriber left).
+TEST_F(DeliveryOutboxTest, AClaimHeldTooLongGoesBackInsteadOfBeingSent) {
+  const int64_t msg = PublishCheckoutUpdate();
+  ASSERT_EQ(*outbox_.RunOnce(1), 1);  // and the rest are claimed ahead
+  std::string held;
+  for (const char* id : {"globex", "initech", "acme-ops"}) {
+    if (DeliveryOf(msg, absl::StrCat("subscriber:", id)).state() ==
+        v1::DELIVERY_STATE_SENDING) {
+      held = id;
+    }
+  }
+  ASSERT_FALSE(held.empty()) << "nothing was claimed ahead";
+  ASSERT_TRUE(h_.subscribers.Remove(testing::Comms(), held).ok());
+  h_.clock.Advance(absl::Minutes(20));
+  Drain();
+  const v1::Delivery d = DeliveryOf(msg, "subscriber:" + held);
+  EXPECT_EQ(d.state(), v1::DELIVERY_STATE_CANCELLED) << held;
+  EXPECT_EQ(d.attempts(), 1) << "the release gave its attempt back";
 }
 
 TEST_F(DeliveryOutboxTest, ConcurrentWorkersNeverSendOneDeliveryTwice) {
@@ -332,5 +354,5 @@ TEST(DeliveryOutboxDestinationTest,
   EXPECT_EQ(attempted, 2) << "only the two sends that hung";
 }
 
-}  // namespace
+}  // namespace outbox_testing
 }  // namespace herald

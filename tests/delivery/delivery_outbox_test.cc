@@ -1,7 +1,7 @@
 #include "tests/delivery/delivery_outbox_fixture.h"
 
 namespace herald {
-namespace {
+namespace outbox_testing {
 
 TEST_F(DeliveryOutboxTest,
        PublishingQueuesOneDeliveryPerSubscriberWithoutContent) {
@@ -398,5 +398,5 @@ TEST_F(DeliveryOutboxTest, PatienceSkipsContactsOnTheSameDownChannel) {
   EXPECT_THAT(email_.SentTo("boss@two.example"), IsEmpty());
 }
 
-}  // namespace
+}  // namespace outbox_testing
 }  // namespace herald

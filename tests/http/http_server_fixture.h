@@ -20,7 +20,8 @@
 #include "tests/testing/harness.h"
 
 namespace herald {
-namespace {
+// Named, not anonymous: the fixture is one type in every file.
+namespace http_testing {
 
 using testing::CapturedLogs;
 using testing::CommsLead;
@@ -65,7 +66,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> client_;
 };
 
-}  // namespace
+}  // namespace http_testing
 }  // namespace herald
 
 #endif  // HERALD_TESTS_HTTP_HTTP_SERVER_FIXTURE_H_

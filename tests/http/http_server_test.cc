@@ -1,7 +1,7 @@
 #include "tests/http/http_server_fixture.h"
 
 namespace herald {
-namespace {
+namespace http_testing {
 
 TEST_F(HttpServerTest,
        ValidWebhookOpensAnIncidentAndRepeatIsAcceptedUnchanged) {
@@ -312,5 +312,5 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
               HasSubstr("\"indicator\":\"critical\""));
 }
 
-}  // namespace
+}  // namespace http_testing
 }  // namespace herald

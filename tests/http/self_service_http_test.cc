@@ -1,7 +1,7 @@
 #include "tests/http/http_server_fixture.h"
 
 namespace herald {
-namespace {
+namespace http_testing {
 
 TEST(UrlEncodedFormTest, DecodesAsBrowsersEncode) {
   const absl::StatusOr<FormFields> form = ParseUrlEncoded(
@@ -247,5 +247,5 @@ TEST_F(SelfServiceHttpTest, AFollowUpLinkShowsTheAnswerAndItsButtonRecordsIt) {
   EXPECT_THAT(r->body, HasSubstr("not valid"));
 }
 
-}  // namespace
+}  // namespace http_testing
 }  // namespace herald

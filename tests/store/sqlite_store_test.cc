@@ -1,7 +1,7 @@
 #include "tests/store/store_contract.h"
 
 namespace herald {
-namespace {
+namespace store_testing {
 
 TEST(SqliteStoreTest, UnreadableRowsAreLeftOutReportedAndSetAside) {
   const std::string path = FreshDbPath();
@@ -270,5 +270,5 @@ TEST(SqliteStoreTest, UnopenablePathIsUnavailable) {
             absl::StatusCode::kUnavailable);
 }
 
-}  // namespace
+}  // namespace store_testing
 }  // namespace herald

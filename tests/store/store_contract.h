@@ -21,13 +21,14 @@
 #include "tests/testing/harness.h"
 
 namespace herald {
-namespace {
+// Named, not anonymous: the fixture is one type in every file.
+namespace store_testing {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-std::string FreshDbPath() {
+inline std::string FreshDbPath() {
   static std::atomic<int> n{0};
   const auto dir = std::filesystem::path(::testing::TempDir()) /
                    absl::StrCat("herald_store_", getpid(), "_", n++);
@@ -103,7 +104,7 @@ class StoreContractTest : public ::testing::Test {
 using Implementations = ::testing::Types<MemoryFactory, SqliteFactory>;
 TYPED_TEST_SUITE(StoreContractTest, Implementations);
 
-}  // namespace
+}  // namespace store_testing
 }  // namespace herald
 
 #endif  // HERALD_TESTS_STORE_STORE_CONTRACT_H_

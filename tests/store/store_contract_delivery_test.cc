@@ -1,7 +1,7 @@
 #include "tests/store/store_contract.h"
 
 namespace herald {
-namespace {
+namespace store_testing {
 
 TYPED_TEST(StoreContractTest, ConcurrentWritersAllCommitWithDistinctIds) {
   constexpr int kThreads = 8, kEach = 25;
@@ -510,5 +510,5 @@ v1::Amends AmendsFor(int64_t incident, const std::string& subscriber,
   return a;
 }
 
-}  // namespace
+}  // namespace store_testing
 }  // namespace herald

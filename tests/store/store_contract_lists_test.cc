@@ -1,7 +1,7 @@
 #include "tests/store/store_contract.h"
 
 namespace herald {
-namespace {
+namespace store_testing {
 
 TYPED_TEST(StoreContractTest,
            AmendsAreOnePerCustomerAndIncidentWithUniqueVoucherCodes) {
@@ -259,5 +259,5 @@ TYPED_TEST(StoreContractTest,
   EXPECT_EQ(api[1].id(), "p2");
 }
 
-}  // namespace
+}  // namespace store_testing
 }  // namespace herald

@@ -1,7 +1,7 @@
 #include "tests/store/store_contract.h"
 
 namespace herald {
-namespace {
+namespace store_testing {
 
 TYPED_TEST(StoreContractTest, InsertedIncidentReadsBackWithItsId) {
   const int64_t id = this->template WriteValue<int64_t>([](StoreTxn& t) {
@@ -326,5 +326,5 @@ TYPED_TEST(StoreContractTest,
   EXPECT_EQ(keys, (std::set<std::string>{"a", "c"}));
 }
 
-}  // namespace
+}  // namespace store_testing
 }  // namespace herald

@@ -26,21 +26,13 @@ inline std::string TokenFor(const std::string& person) {
   return "token-" + person;
 }
 
-// The credential Alertmanager sends to a GrpcHarness's HTTP edge.
-inline constexpr char kTestWebhookToken[] = "test-webhook-token";
-
 // The demo organisation, listening on free local ports, with TokenFor's
-// tokens and kTestWebhookToken in a file of its own.
+// tokens.
 inline v1::Config ServingConfig() {
-  static std::atomic<int> next{0};
   v1::Config config = DefaultConfig();
   v1::ServerConfig& server = *config.mutable_server();
   server.set_grpc_listen("127.0.0.1:0");
   server.set_http_listen("127.0.0.1:0");
-  const std::string token_file = absl::StrCat(
-      ::testing::TempDir(), "/webhook-token-", getpid(), "-", next++);
-  std::ofstream(token_file) << kTestWebhookToken << "\n";
-  server.set_webhook_token_file(token_file);
   for (v1::PersonConfig& p : *config.mutable_people()) {
     p.set_token_sha256(Sha256Hex(TokenFor(p.id())));
   }

@@ -6,7 +6,10 @@
 #ifndef HERALD_TESTS_TESTING_HARNESS_H_
 #define HERALD_TESTS_TESTING_HARNESS_H_
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -15,8 +18,10 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "server/app/herald_server.h"
 #include "server/config/config_loader.h"
@@ -39,6 +44,18 @@ inline std::string ReadTestData(const std::string& relative) {
 // A HeraldServer as heraldd builds it, on the store given (in memory by
 // default), a fake clock at TestEpoch(), seeded randomness and fake
 // channels; nothing listens and no worker runs: tests call the parts.
+// The credential Alertmanager sends to a test server's HTTP edge.
+inline constexpr char kTestWebhookToken[] = "test-webhook-token";
+
+// A file of its own holding kTestWebhookToken.
+inline std::string TestWebhookTokenFile() {
+  static std::atomic<int> next{0};
+  const std::string path = absl::StrCat(::testing::TempDir(), "/webhook-token-",
+                                        getpid(), "-", next++);
+  std::ofstream(path) << kTestWebhookToken << "\n";
+  return path;
+}
+
 struct CoreHarness {
   explicit CoreHarness(std::unique_ptr<Store> s = NewMemoryStore(),
                        const v1::Config& config = DefaultConfig())
@@ -131,6 +148,9 @@ struct CoreHarness {
                                             v1::Config config) {
     // Links in customers' messages point at the organisation's page.
     config.mutable_server()->set_public_url("https://status.acme.example");
+    if (config.server().webhook_token_file().empty()) {
+      config.mutable_server()->set_webhook_token_file(TestWebhookTokenFile());
+    }
     absl::StatusOr<std::unique_ptr<HeraldServer>> built = HeraldServer::Create(
         ServerOptions{.config = std::move(config),
                       .config_source = "test",

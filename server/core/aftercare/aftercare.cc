@@ -15,6 +15,9 @@
 namespace herald {
 namespace {
 
+// As the rota's authority reads in the config: "12.5%", unrounded.
+std::string PlainPercent(double p) { return absl::StrCat(p, "%"); }
+
 // Voucher codes have 100 random bits; a clash is all but impossible, but
 // the store refuses one, and a fresh code costs nothing.
 constexpr int kVoucherAttempts = 3;
@@ -161,12 +164,12 @@ absl::StatusOr<int> Aftercare::FixForApproval(
       }
     }
     return absl::PermissionDeniedError(absl::StrCat(
-        apology.ref(), " offers a credit of ", FormatPercent(largest), " (",
-        who, "), more than the ", FormatPercent(authority), " rota ",
+        apology.ref(), " offers a credit of ", PlainPercent(largest), " (", who,
+        "), more than the ", PlainPercent(authority), " rota ",
         incident.rota_id(), "'s authority allows",
         incident.credits_approved_percent() > 0
             ? absl::StrCat(" and the ",
-                           FormatPercent(incident.credits_approved_percent()),
+                           PlainPercent(incident.credits_approved_percent()),
                            " an admin approved")
             : "",
         "; an admin must approve the credits first: herald credits approve ",
@@ -305,8 +308,8 @@ absl::StatusOr<v1::ApproveCreditsResponse> Aftercare::ApproveCredits(
     if (largest <= authority) {
       return absl::InvalidArgumentError(absl::StrCat(
           "no credit of ", incident->ref(), " exceeds the ",
-          FormatPercent(authority), " rota ", incident->rota_id(),
-          "'s authority allows (the largest is ", FormatPercent(largest),
+          PlainPercent(authority), " rota ", incident->rota_id(),
+          "'s authority allows (the largest is ", PlainPercent(largest),
           "); there is nothing to approve"));
     }
     incident->set_credits_approved_by(caller.person_id);
@@ -315,9 +318,9 @@ absl::StatusOr<v1::ApproveCreditsResponse> Aftercare::ApproveCredits(
     if (auto st = txn.UpdateIncident(*incident); !st.ok()) return st;
     if (auto st = txn.AppendTimeline(TimelineEntry(
             incident_id, now, "credits_approved", caller.person_id,
-            absl::StrCat("credits up to ", FormatPercent(largest),
+            absl::StrCat("credits up to ", PlainPercent(largest),
                          " of the monthly fee approved, above the ",
-                         FormatPercent(authority), " authority")));
+                         PlainPercent(authority), " authority")));
         !st.ok()) {
       return st;
     }
@@ -328,7 +331,7 @@ absl::StatusOr<v1::ApproveCreditsResponse> Aftercare::ApproveCredits(
   if (!s.ok()) return s;
   deps_.Emit(incident_id, "credits_approved", caller.person_id,
              absl::StrCat("credits up to ",
-                          FormatPercent(out.approved_percent()), " approved"));
+                          PlainPercent(out.approved_percent()), " approved"));
   return out;
 }
 

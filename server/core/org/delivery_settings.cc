@@ -159,9 +159,12 @@ absl::StatusOr<DeliverySettings> ParseDeliverySettings(
       !st.ok()) {
     return st;
   }
-  if (config.http_timeout_seconds() < 0) {
+  // A send may not outlast the margin the outbox keeps before a claim's
+  // lease ends (delivery_outbox.cc).
+  if (config.http_timeout_seconds() < 0 ||
+      config.http_timeout_seconds() > kMaxSendTimeoutSeconds) {
     return FieldError("delivery.http_timeout_seconds",
-                      "expected seconds (0: default 10)");
+                      "expected seconds, at most 300 (0: default 10)");
   }
   if (config.http_timeout_seconds() > 0) {
     out.http_timeout = absl::Seconds(config.http_timeout_seconds());

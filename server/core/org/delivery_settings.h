@@ -73,6 +73,10 @@ struct DeliverySettings {
   ChannelDeliverySettings For(v1::ChannelKind channel) const;
 };
 
+// The longest a send may take (delivery.http_timeout_seconds,
+// smtp.timeout_seconds): 5 minutes.
+inline constexpr int kMaxSendTimeoutSeconds = 300;
+
 // Validates `config`; errors name the field ("delivery.retry_schedule[2]:
 // ...").
 absl::StatusOr<DeliverySettings> ParseDeliverySettings(

@@ -285,6 +285,9 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   absl::StatusOr<DeliverySettings> delivery =
       ParseDeliverySettings(config.delivery());
   if (!delivery.ok()) return delivery.status();
+  if (config.smtp().timeout_seconds() > kMaxSendTimeoutSeconds) {
+    return FieldError("smtp.timeout_seconds", "expected seconds, at most 300");
+  }
   const v1::DeliveryConfig& dc = config.delivery();
   const std::string& sms = dc.sms_gateway().url();
   if (!sms.empty() && !absl::StartsWith(sms, "https://") &&
