@@ -1,9 +1,6 @@
 #include "server/app/herald_server.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <limits>
 

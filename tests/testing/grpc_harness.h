@@ -5,10 +5,8 @@
 #ifndef HERALD_TESTS_TESTING_GRPC_HARNESS_H_
 #define HERALD_TESTS_TESTING_GRPC_HARNESS_H_
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 

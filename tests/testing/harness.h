@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -47,13 +46,15 @@ inline std::string ReadTestData(const std::string& relative) {
 // The credential Alertmanager sends to a test server's HTTP edge.
 inline constexpr char kTestWebhookToken[] = "test-webhook-token";
 
-// A file of its own holding kTestWebhookToken.
-inline std::string TestWebhookTokenFile() {
-  static std::atomic<int> next{0};
-  const std::string path = absl::StrCat(::testing::TempDir(), "/webhook-token-",
-                                        getpid(), "-", next++);
-  std::ofstream(path) << kTestWebhookToken << "\n";
-  return path;
+// A file holding kTestWebhookToken, written once per test process.
+inline const std::string& TestWebhookTokenFile() {
+  static const std::string* const path = [] {
+    auto* p = new std::string(
+        absl::StrCat(::testing::TempDir(), "/webhook-token-", getpid()));
+    std::ofstream(*p) << kTestWebhookToken << "\n";
+    return p;
+  }();
+  return *path;
 }
 
 struct CoreHarness {

@@ -19,12 +19,13 @@ std::string Money(int64_t cents, const std::string& currency) {
   return absl::StrFormat("%s %d.%02d", currency, cents / 100, cents % 100);
 }
 
-}  // namespace
-
+// A percentage as customers read it: "10%", "12.5%".
 std::string FormatPercent(double percent) {
   return percent == std::floor(percent) ? absl::StrCat(percent, "%")
                                         : absl::StrFormat("%.1f%%", percent);
 }
+
+}  // namespace
 
 CreditPolicy::CreditPolicy(std::vector<Tier> tiers,
                            std::vector<Voucher> vouchers,

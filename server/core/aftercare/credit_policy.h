@@ -56,13 +56,10 @@ bool OffersSomething(const v1::Credit& credit);
 // by "and". Empty for an empty Credit.
 std::string DescribeCredit(const v1::Credit& credit);
 
-// A new voucher code: 20 characters of Crockford base32 (100 bits from the
-// OS's CSPRNG) in groups of four, e.g. "7K2Q-9XMD-...". Unguessable; the
-// store keeps them unique.
+// A new voucher code: 20 characters of Crockford base32 (100 bits from
+// `random`, the OS's CSPRNG in heraldd) in groups of four, e.g.
+// "7K2Q-9XMD-...". Unguessable; the store keeps them unique.
 std::string NewVoucherCode(Random& random);
-
-// A percentage as customers read it: "10%", "12.5%".
-std::string FormatPercent(double percent);
 
 }  // namespace herald
 
