@@ -16,6 +16,7 @@
 #include "server/base/proto_time.h"
 #include "server/base/secret_token.h"
 #include "server/core/paging.h"
+#include "server/wire/wire_views.h"
 
 namespace herald {
 
@@ -29,7 +30,7 @@ grpc::ServerUnaryReactor* AftercareServiceImpl::ListAmends(
                   auto list = deps_.aftercare.ListAmends(
                       *id, {req->page_size(), req->page_token()});
                   if (!list.ok()) return list.status();
-                  *resp = *std::move(list);
+                  *resp = ToListAmendsResponse(*std::move(list));
                   return absl::OkStatus();
                 });
 }
@@ -43,7 +44,7 @@ grpc::ServerUnaryReactor* AftercareServiceImpl::ApproveCredits(
                   if (!id.ok()) return id.status();
                   auto approved = deps_.aftercare.ApproveCredits(caller, *id);
                   if (!approved.ok()) return approved.status();
-                  *resp = *std::move(approved);
+                  *resp = ToApproveCreditsResponse(*std::move(approved));
                   return absl::OkStatus();
                 });
 }

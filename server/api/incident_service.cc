@@ -16,6 +16,7 @@
 #include "server/base/proto_time.h"
 #include "server/base/secret_token.h"
 #include "server/core/paging.h"
+#include "server/wire/wire_views.h"
 
 namespace herald {
 
@@ -70,8 +71,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_) return;
     if (cancelled_) return FinishOnce(grpc::Status::OK);
-    if (!sub_->Pop(&next_)) return;
-    next_ = VisibleTo(caller_, std::move(next_));
+    IncidentEvent event;
+    if (!sub_->Pop(&event)) return;
+    next_ = ToWatchEvent(VisibleTo(caller_, std::move(event)));
     writing_ = true;
     StartWrite(&next_);
   }
@@ -117,7 +119,7 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::GetIncident(
         auto found = deps_.queries.GetIncident(
             *id, req->include_reach(), {req->page_size(), req->page_token()});
         if (!found.ok()) return found.status();
-        *resp = *std::move(found);
+        *resp = ToGetIncidentResponse(*std::move(found));
         return absl::OkStatus();
       });
 }

@@ -16,6 +16,7 @@
 #include "server/base/proto_time.h"
 #include "server/base/secret_token.h"
 #include "server/core/paging.h"
+#include "server/wire/wire_views.h"
 
 namespace herald {
 
@@ -73,7 +74,7 @@ grpc::ServerUnaryReactor* MessageServiceImpl::GetMessage(
                   if (!id.ok()) return id.status();
                   auto found = deps_.queries.GetMessage(*id);
                   if (!found.ok()) return found.status();
-                  *resp = *std::move(found);
+                  *resp = ToGetMessageResponse(*std::move(found));
                   return absl::OkStatus();
                 });
 }

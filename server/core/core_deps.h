@@ -40,9 +40,12 @@ struct CoreDeps {
             absl::string_view actor, absl::string_view text,
             absl::string_view message_ref = "") const {
     if (!watched()) return;
-    events->Publish(clock.Now(), incident_id, std::string(kind),
-                    std::string(actor), std::string(text),
-                    std::string(message_ref));
+    events->Publish({.at = clock.Now(),
+                     .incident_id = incident_id,
+                     .kind = std::string(kind),
+                     .actor = std::string(actor),
+                     .text = std::string(text),
+                     .message_ref = std::string(message_ref)});
   }
 };
 

@@ -4,8 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/base/proto_time.h"
-#include "server/core/org/organisation.h"
 
 namespace herald {
 
@@ -13,7 +11,7 @@ EventHub::Subscription::Subscription(int64_t incident_id, size_t capacity,
                                      std::function<void()> wake)
     : incident_id_(incident_id), capacity_(capacity), wake_(std::move(wake)) {}
 
-bool EventHub::Subscription::Push(const v1::WatchEvent& e) {
+bool EventHub::Subscription::Push(const IncidentEvent& e) {
   bool dropped = false;
   {
     absl::MutexLock lock(&mu_);
@@ -34,14 +32,14 @@ void EventHub::Subscription::Wake() {
   if (!closed_ && wake_) wake_();
 }
 
-bool EventHub::Subscription::Pop(v1::WatchEvent* out) {
+bool EventHub::Subscription::Pop(IncidentEvent* out) {
   absl::MutexLock lock(&mu_);
   if (unreported_drops_ > 0) {
-    *out = v1::WatchEvent();
-    out->set_kind("lagged");
-    out->set_actor("herald");
-    out->set_text(absl::StrCat(unreported_drops_,
-                               " event(s) dropped: this watcher fell behind"));
+    *out = IncidentEvent{
+        .kind = "lagged",
+        .actor = "herald",
+        .text = absl::StrCat(unreported_drops_,
+                             " event(s) dropped: this watcher fell behind")};
     unreported_drops_ = 0;
     return true;
   }
@@ -78,7 +76,7 @@ void EventHub::Unsubscribe(const std::shared_ptr<Subscription>& s) {
   watched_.store(static_cast<int>(subs_.size()));
 }
 
-void EventHub::Publish(const v1::WatchEvent& event) {
+void EventHub::Publish(const IncidentEvent& event) {
   std::vector<std::shared_ptr<Subscription>> targets;
   {
     absl::MutexLock lock(&mu_);
@@ -91,29 +89,15 @@ void EventHub::Publish(const v1::WatchEvent& event) {
   }
 }
 
-void EventHub::Publish(absl::Time at, int64_t incident_id, std::string kind,
-                       std::string actor, std::string text,
-                       std::string message_ref) {
-  v1::WatchEvent e;
-  *e.mutable_at() = ToProtoTime(at);
-  e.set_incident_id(incident_id);
-  if (incident_id != 0) e.set_incident_ref(IncidentRef(incident_id));
-  e.set_kind(std::move(kind));
-  e.set_actor(std::move(actor));
-  e.set_text(std::move(text));
-  e.set_message_ref(std::move(message_ref));
-  Publish(e);
-}
-
 int EventHub::subscribers() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(subs_.size());
 }
 
-v1::WatchEvent VisibleTo(const Caller& caller, v1::WatchEvent event) {
-  if ((event.kind() == "delivered" || event.kind() == "delivery_failed") &&
+IncidentEvent VisibleTo(const Caller& caller, IncidentEvent event) {
+  if ((event.kind == "delivered" || event.kind == "delivery_failed") &&
       !Authorizer::Authorize(caller, Permission::kReadDeliveries).ok()) {
-    event.set_text("a recipient (whom, only comms and admin roles see)");
+    event.text = "a recipient (whom, only comms and admin roles see)";
   }
   return event;
 }

@@ -18,10 +18,23 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "herald/v1/herald.pb.h"
 #include "server/core/org/authorizer.h"
 
 namespace herald {
+
+// Something that happened to an incident, as watchers are told it. Core
+// publishes these; the API and the console put them on the wire
+// (server/wire/).
+struct IncidentEvent {
+  absl::Time at = absl::InfinitePast();  // InfinitePast: not stamped
+  int64_t incident_id = 0;  // 0: about no one incident (a "lagged" notice)
+  // opened, reopened, attached, alerts, update, drafted, edited, approved,
+  // rejected, resolved, acknowledged, delivered, delivery_failed, lagged, ...
+  std::string kind;
+  std::string actor;  // a person id, or "herald"
+  std::string text;
+  std::string message_ref;  // "" when about no message
+};
 
 class EventHub {
  public:
@@ -33,7 +46,7 @@ class EventHub {
 
     // The next event, if any. After events were dropped, first a "lagged"
     // event saying how many.
-    bool Pop(v1::WatchEvent* out);
+    bool Pop(IncidentEvent* out);
     // Stops wake-ups. Once it returns, `wake` is not running and will not
     // run again.
     void Close();
@@ -41,18 +54,18 @@ class EventHub {
 
    private:
     friend class EventHub;
-    bool Wants(const v1::WatchEvent& e) const {
-      return incident_id_ == 0 || e.incident_id() == incident_id_;
+    bool Wants(const IncidentEvent& e) const {
+      return incident_id_ == 0 || e.incident_id == incident_id_;
     }
     // Returns whether the oldest event was dropped to make room.
-    bool Push(const v1::WatchEvent& e);
+    bool Push(const IncidentEvent& e);
     void Wake();
 
     const int64_t incident_id_;
     const size_t capacity_;
     const std::function<void()> wake_;
     mutable absl::Mutex mu_;
-    std::deque<v1::WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
+    std::deque<IncidentEvent> queue_ ABSL_GUARDED_BY(mu_);
     int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
     int64_t unreported_drops_ ABSL_GUARDED_BY(mu_) = 0;
     absl::Mutex wake_mu_;  // held while `wake_` runs; Close takes it
@@ -68,11 +81,7 @@ class EventHub {
                                           std::function<void()> wake);
   void Unsubscribe(const std::shared_ptr<Subscription>& s);
 
-  void Publish(const v1::WatchEvent& event);
-  // Builds and publishes one event at `at`.
-  void Publish(absl::Time at, int64_t incident_id, std::string kind,
-               std::string actor, std::string text,
-               std::string message_ref = "");
+  void Publish(const IncidentEvent& event);
 
   int subscribers() const;
   // Whether anyone watches at all: lets publishers skip building events.
@@ -91,7 +100,7 @@ class EventHub {
 // `event` as `caller` may see it: a delivery event names the recipient's
 // address, so it keeps its text only for those who may read deliveries
 // (Permission::kReadDeliveries), as with `herald deliveries`.
-v1::WatchEvent VisibleTo(const Caller& caller, v1::WatchEvent event);
+IncidentEvent VisibleTo(const Caller& caller, IncidentEvent event);
 
 }  // namespace herald
 

@@ -363,14 +363,16 @@ void DeliveryOutbox::Announce(const v1::Delivery& d, absl::Time now) const {
   if (d.state() == v1::DELIVERY_STATE_SUPERSEDED) return;  // nothing failed
   const bool delivered = d.state() == v1::DELIVERY_STATE_DELIVERED;
   deps_.events->Publish(
-      now, d.incident_id(), delivered ? "delivered" : "delivery_failed",
-      "herald",
-      absl::StrCat(d.recipient(), " by ", EnumLabel(d.channel()), " ",
-                   d.address(),
-                   delivered ? ""
-                             : absl::StrCat(" (", d.last_error(), "; ",
-                                            EnumLabel(d.state()), ")")),
-      d.message_id() != 0 ? MessageRef(d.message_id()) : "");
+      {.at = now,
+       .incident_id = d.incident_id(),
+       .kind = delivered ? "delivered" : "delivery_failed",
+       .actor = "herald",
+       .text = absl::StrCat(
+           d.recipient(), " by ", EnumLabel(d.channel()), " ", d.address(),
+           delivered ? ""
+                     : absl::StrCat(" (", d.last_error(), "; ",
+                                    EnumLabel(d.state()), ")")),
+       .message_ref = d.message_id() != 0 ? MessageRef(d.message_id()) : ""});
 }
 
 }  // namespace herald

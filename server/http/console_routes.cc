@@ -41,8 +41,8 @@ std::string SessionCookie(const ConsoleDeps& deps, absl::string_view value,
                       deps.tls ? "; Secure" : "");
 }
 
-PageReply Page(const ConsoleDeps& deps, int status, absl::string_view name,
-               TemplateContext ctx) {
+PageReply RenderConsolePage(const ConsoleDeps& deps, int status,
+                            absl::string_view name, TemplateContext ctx) {
   ctx.values["page_name"] = deps.page_name;
   return HtmlPage(status, deps.renderer.Render(name, ctx),
                   absl::StrCat("console page ", name), "same-origin");
@@ -55,7 +55,8 @@ PageReply Refused(const ConsoleDeps& deps, int status, std::string why) {
                                           : "Not allowed";
   ctx.flags["show_sign_in_link"] = true;
   ctx.values["error"] = std::move(why);
-  return Page(deps, status, "console_sign_in.html", std::move(ctx));
+  return RenderConsolePage(deps, status, "console_sign_in.html",
+                           std::move(ctx));
 }
 
 // A POST whose Origin names another site is refused whatever it carries:
@@ -71,7 +72,8 @@ PageReply SignInForm(const ConsoleDeps& deps, int status, std::string error) {
   ctx.values["heading"] = "Sign in to the comms console";
   ctx.values["error"] = std::move(error);
   ctx.flags["show_sign_in"] = true;
-  return Page(deps, status, "console_sign_in.html", std::move(ctx));
+  return RenderConsolePage(deps, status, "console_sign_in.html",
+                           std::move(ctx));
 }
 
 PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request,

@@ -25,6 +25,7 @@
 #include <variant>
 
 #include "absl/strings/string_view.h"
+#include "herald/v1/herald.pb.h"
 #include "server/core/event_hub.h"
 #include "server/core/org/authorizer.h"
 #include "server/core/renderer.h"

@@ -1,4 +1,5 @@
 #include "server/http/http_server_internal.h"
+#include "server/wire/wire_views.h"
 
 namespace herald {
 
@@ -229,10 +230,10 @@ class HttpServer::Impl::Session
   void DrainEvents() {
     if (stream_ended_) return;
     const size_t budget = server_.deps.event_stream_buffer_bytes;
-    v1::WatchEvent event;
+    IncidentEvent event;
     while (subscription_->Pop(&event)) {
-      std::string sse =
-          ServerSentEvent(VisibleTo(grant_.caller, std::move(event)));
+      std::string sse = ServerSentEvent(
+          ToWatchEvent(VisibleTo(grant_.caller, std::move(event))));
       // Once one event is dropped, every later one is, until the client
       // has been told: it then reloads, rather than see news with a gap.
       if (lagged_ > 0 || pending_.size() + sse.size() > budget) {

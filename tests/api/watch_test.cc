@@ -106,9 +106,13 @@ TEST(WatchTest, OnlyRolesThatReadDeliveriesSeeWhomADeliveryReached) {
   Watcher engineer(h, "", {}, "alice");
   Watcher admin(h, "", {}, "dave");
   ASSERT_TRUE(engineer.live && admin.live);
-  h.core.events.Publish(h.core.clock.Now(), 1, "delivered", "herald",
-                        "subscriber:globex by email grace@globex.example",
-                        "MSG-2");
+  h.core.events.Publish(
+      {.at = h.core.clock.Now(),
+       .incident_id = 1,
+       .kind = "delivered",
+       .actor = "herald",
+       .text = "subscriber:globex by email grace@globex.example",
+       .message_ref = "MSG-2"});
   v1::WatchEvent seen_by_engineer, seen_by_admin;
   ASSERT_TRUE(engineer.ReadUntil("delivered", &seen_by_engineer));
   ASSERT_TRUE(admin.ReadUntil("delivered", &seen_by_admin));
@@ -145,7 +149,11 @@ TEST(WatchTest, AWatcherThatNeverReadsBlocksNeitherTheServerNorOthers) {
   constexpr int kBatches = 6, kBatch = 500;
   for (int b = 0; b < kBatches; ++b) {
     for (int i = 0; i < kBatch; ++i) {
-      h.core.events.Publish(absl::UnixEpoch(), 0, "load", "test", payload);
+      h.core.events.Publish({.at = absl::UnixEpoch(),
+                             .incident_id = 0,
+                             .kind = "load",
+                             .actor = "test",
+                             .text = payload});
     }
     const int want = (b + 1) * kBatch;
     absl::MutexLock lock(&mu);

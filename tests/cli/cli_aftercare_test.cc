@@ -84,7 +84,7 @@ TEST_F(AftercareCliTest, PostmortemFromAFileIsPublishedByACommsLead) {
   Outcome ok = Run({"postmortem", "INC-1", "--file", file}, "carol");
   ASSERT_EQ(ok.code, kExitOk) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("its status is now postmortem"));
-  EXPECT_EQ(h_.core.queries.GetIncident(1)->incident().postmortem().summary(),
+  EXPECT_EQ(h_.core.queries.GetIncident(1)->incident.postmortem().summary(),
             "A deploy removed an index.\n\nWe check plans now.");
 }
 

@@ -70,8 +70,7 @@ class CliTest : public ::testing::Test {
         .GetIncident(
             h_.core.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))
                 ->incident_id)
-        ->incident()
-        .ref();
+        ->incident.ref();
   }
 
   // The draft an update on a fresh incident makes; returns its ref.

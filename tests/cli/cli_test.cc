@@ -354,8 +354,7 @@ TEST_F(CliTest, AffectedListsEachCustomerOnceWithWhyForCommsRolesOnly) {
   (*g.mutable_alerts(0)->mutable_labels())["customer"] = "Umbrella";
   const std::string ref =
       h_.core.queries.GetIncident(h_.core.intake.Ingest(g)->incident_id)
-          ->incident()
-          .ref();
+          ->incident.ref();
   Outcome out = Run({"affected", ref}, "carol");
   ASSERT_EQ(out.code, kExitOk) << out.err;
   EXPECT_THAT(out.out, HasSubstr("subscribes to checkout"));

@@ -147,12 +147,11 @@ TEST_F(AftercareTest, ApprovingTheApologyFixesEachCustomersPersonalFacts) {
 TEST_F(AftercareTest, ACreditAboveTheRotasAuthorityWaitsForAnAdmin) {
   // 2h30m: business and enterprise earn 25%; the rota allows 10%.
   const int64_t apology = ResolveAfter(absl::Minutes(150));
-  absl::StatusOr<v1::ListAmendsResponse> before =
-      h_.aftercare.ListAmends(incident_);
+  absl::StatusOr<AmendsPage> before = h_.aftercare.ListAmends(incident_);
   ASSERT_TRUE(before.ok());
-  EXPECT_FALSE(before->fixed());
-  EXPECT_TRUE(before->needs_admin());
-  EXPECT_EQ(before->authority_percent(), 10);
+  EXPECT_FALSE(before->fixed);
+  EXPECT_TRUE(before->needs_admin);
+  EXPECT_EQ(before->authority_percent, 10);
 
   absl::StatusOr<Publication> refused =
       h_.workflow.Approve(CommsLead(), apology, 0);
@@ -162,18 +161,17 @@ TEST_F(AftercareTest, ACreditAboveTheRotasAuthorityWaitsForAnAdmin) {
                     HasSubstr("herald credits approve INC-1")));
   EXPECT_THAT(AmendsById(), IsEmpty()) << "nothing is fixed by a refusal";
 
-  absl::StatusOr<v1::ApproveCreditsResponse> approved =
+  absl::StatusOr<CreditApproval> approved =
       h_.aftercare.ApproveCredits(Admin(), incident_);
   ASSERT_TRUE(approved.ok()) << approved.status();
-  EXPECT_EQ(approved->approved_percent(), 25);
+  EXPECT_EQ(approved->approved_percent, 25);
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
   EXPECT_EQ(AmendsById()["globex"].credit().percent(), 25);
 
-  absl::StatusOr<v1::ListAmendsResponse> after =
-      h_.aftercare.ListAmends(incident_);
-  EXPECT_TRUE(after->fixed());
-  EXPECT_FALSE(after->needs_admin());
-  EXPECT_EQ(after->approved_by(), "dave");
+  absl::StatusOr<AmendsPage> after = h_.aftercare.ListAmends(incident_);
+  EXPECT_TRUE(after->fixed);
+  EXPECT_FALSE(after->needs_admin);
+  EXPECT_EQ(after->approved_by, "dave");
 }
 
 TEST_F(AftercareTest, CreditApprovalIsRefusedWhenThereIsNothingToApprove) {
@@ -192,10 +190,10 @@ TEST_F(AftercareTest, CreditApprovalIsRefusedWhenThereIsNothingToApprove) {
 
 TEST_F(AftercareTest, PreviewShowsAFewCustomersOwnCopiesBeforeApproval) {
   const int64_t apology = ResolveAfter(absl::Minutes(45));
-  absl::StatusOr<v1::GetMessageResponse> got = h_.queries.GetMessage(apology);
+  absl::StatusOr<MessageDetail> got = h_.queries.GetMessage(apology);
   ASSERT_TRUE(got.ok()) << got.status();
   std::vector<std::string> emails;
-  for (const v1::ChannelPreview& p : got->previews()) {
+  for (const v1::ChannelPreview& p : got->previews) {
     if (p.channel() == "email")
       emails.push_back(p.recipient() + "|" + p.body());
   }
@@ -313,7 +311,7 @@ TEST_F(AftercareTest, AnAnswerIsRecordedAndAProblemTellsThePointPerson) {
   EXPECT_EQ(AmendsById()["globex"].service_answer(),
             v1::FOLLOW_UP_ANSWER_STILL_BROKEN);
   const std::string pp =
-      h_.queries.GetIncident(incident_)->incident().point_person_id();
+      h_.queries.GetIncident(incident_)->incident.point_person_id();
   EXPECT_THAT(StaffNotices("-answer-"),
               ElementsAre(AllOf(HasSubstr("person:" + pp),
                                 HasSubstr("Globex answered the follow-up: "

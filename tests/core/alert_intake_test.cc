@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/store/memory_store.h"
+#include "server/wire/wire_views.h"
 #include "tests/testing/failing_store.h"
 #include "tests/testing/harness.h"
 
@@ -28,10 +29,9 @@ TEST(AlertIntakeTest,
       h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->opened);
-  absl::StatusOr<v1::GetIncidentResponse> got =
-      h.queries.GetIncident(r->incident_id);
+  absl::StatusOr<IncidentDetail> got = h.queries.GetIncident(r->incident_id);
   ASSERT_TRUE(got.ok());
-  const v1::Incident& i = got->incident();
+  const v1::Incident& i = got->incident;
   EXPECT_EQ(i.ref(), absl::StrCat("INC-", r->incident_id));
   EXPECT_THAT(i.component_ids(), ElementsAre("checkout"));
   EXPECT_EQ(i.impact(), v1::IMPACT_CRITICAL);
@@ -47,7 +47,7 @@ TEST(AlertIntakeTest, PointPersonFromTheRotaIsRecordedAndEmailed) {
       h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
   const std::string expected =
       h.org->rotas().ForComponent("checkout", h.clock.Now())->point_person_id();
-  EXPECT_EQ(h.queries.GetIncident(id)->incident().point_person_id(), expected);
+  EXPECT_EQ(h.queries.GetIncident(id)->incident.point_person_id(), expected);
   std::vector<v1::Delivery> staff = h.StaffDeliveries(id);
   ASSERT_EQ(staff.size(), 1u);
   EXPECT_EQ(staff[0].recipient(), "person:" + expected);
@@ -60,14 +60,15 @@ TEST(AlertIntakeTest, SamePayloadTwiceChangesNothing) {
   CoreHarness h;
   const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1", "fp2"});
   const int64_t id = h.intake.Ingest(g)->incident_id;
-  const v1::GetIncidentResponse before = *h.queries.GetIncident(id);
+  const IncidentDetail before = *h.queries.GetIncident(id);
   h.clock.Advance(absl::Minutes(5));
   absl::StatusOr<IntakeResult> again = h.intake.Ingest(g);
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->opened);
   EXPECT_FALSE(again->changed);
   EXPECT_EQ(again->incident_id, id);
-  EXPECT_EQ(h.queries.GetIncident(id)->DebugString(), before.DebugString());
+  EXPECT_EQ(ToGetIncidentResponse(*h.queries.GetIncident(id)).DebugString(),
+            ToGetIncidentResponse(before).DebugString());
   EXPECT_EQ(h.StaffDeliveries(id).size(), 1u);
   EXPECT_EQ(h.queries.ListIncidents(true)->items.size(), 1u);
 }
@@ -85,7 +86,7 @@ TEST(AlertIntakeTest, UnroutedAlertGoesToTheDefaultComponent) {
   CoreHarness h;
   const int64_t id =
       h.intake.Ingest(FiringGroup("g1", "search", {"fp1"}))->incident_id;
-  EXPECT_THAT(h.queries.GetIncident(id)->incident().component_ids(),
+  EXPECT_THAT(h.queries.GetIncident(id)->incident.component_ids(),
               ElementsAre("platform"));
 }
 
@@ -99,7 +100,7 @@ TEST(AlertIntakeTest, LaterAlertInTheGroupAddsItsComponent) {
   api->set_fingerprint("fp2");
   (*api->mutable_labels())["service"] = "api";
   ASSERT_TRUE(h.intake.Ingest(more).ok());
-  EXPECT_THAT(h.queries.GetIncident(id)->incident().component_ids(),
+  EXPECT_THAT(h.queries.GetIncident(id)->incident.component_ids(),
               ElementsAre("checkout", "api"));
 }
 
@@ -109,7 +110,7 @@ TEST(AlertIntakeTest,
   const v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
   const int64_t id = h.intake.Ingest(g)->incident_id;
   ASSERT_TRUE(h.intake.Ingest(Resolved(g)).ok());
-  const v1::Incident i = h.queries.GetIncident(id)->incident();
+  const v1::Incident i = h.queries.GetIncident(id)->incident;
   EXPECT_TRUE(i.ready_to_resolve());
   EXPECT_FALSE(i.has_resolved_at());
   std::vector<v1::Delivery> staff = h.StaffDeliveries(id);
@@ -131,7 +132,7 @@ TEST(AlertIntakeTest, TruncatedAlertCountIsRecorded) {
   v1::AlertGroup g = FiringGroup("g1", "checkout", {"fp1"});
   g.set_truncated_alerts(3);
   const int64_t id = h.intake.Ingest(g)->incident_id;
-  EXPECT_EQ(h.queries.GetIncident(id)->incident().truncated_alerts(), 3);
+  EXPECT_EQ(h.queries.GetIncident(id)->incident.truncated_alerts(), 3);
 }
 
 TEST(AlertIntakeTest, ConcurrentDeliveriesOfOneGroupOpenOneIncident) {
@@ -253,7 +254,7 @@ TEST(AlertGroupingTest, NewGroupOnAnOpenIncidentsComponentAttachesToIt) {
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->attached);
   EXPECT_EQ(second->incident_id, first);
-  EXPECT_THAT(h.queries.GetIncident(first)->incident().attached_group_keys(),
+  EXPECT_THAT(h.queries.GetIncident(first)->incident.attached_group_keys(),
               ElementsAre("g2"));
   EXPECT_EQ(h.queries.ListIncidents(true)->items.size(), 1u);
   // Later notifications for the attached group find the same incident.
@@ -269,10 +270,10 @@ TEST(AlertGroupingTest, ReadyToResolveWaitsForEveryAttachedGroup) {
   ASSERT_TRUE(h.intake.Ingest(FiringGroup("g2", "checkout", {"fp2"})).ok());
   ASSERT_TRUE(
       h.intake.Ingest(Resolved(FiringGroup("g1", "checkout", {"fp1"}))).ok());
-  EXPECT_FALSE(h.queries.GetIncident(id)->incident().ready_to_resolve());
+  EXPECT_FALSE(h.queries.GetIncident(id)->incident.ready_to_resolve());
   ASSERT_TRUE(
       h.intake.Ingest(Resolved(FiringGroup("g2", "checkout", {"fp2"}))).ok());
-  EXPECT_TRUE(h.queries.GetIncident(id)->incident().ready_to_resolve());
+  EXPECT_TRUE(h.queries.GetIncident(id)->incident.ready_to_resolve());
 }
 
 TEST(AlertGroupingTest, ReopensWithinTheWindow) {
@@ -286,7 +287,7 @@ TEST(AlertGroupingTest, ReopensWithinTheWindow) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->reopened);
   EXPECT_EQ(again->incident_id, id);
-  const v1::Incident i = h.queries.GetIncident(id)->incident();
+  const v1::Incident i = h.queries.GetIncident(id)->incident;
   EXPECT_FALSE(i.has_resolved_at());
   EXPECT_FALSE(i.ready_to_resolve());
   EXPECT_EQ(i.reopened_count(), 1);

@@ -67,7 +67,7 @@ TEST_F(CadenceTest, AfterTheCadenceThePointPersonIsReminded) {
   h_.clock.Advance(absl::Minutes(30));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   const std::string pp =
-      h_.queries.GetIncident(incident_)->incident().point_person_id();
+      h_.queries.GetIncident(incident_)->incident.point_person_id();
   EXPECT_THAT(CadenceEmails(), ElementsAre(HasSubstr("person:" + pp +
                                                      " [INC-1] Customers are "
                                                      "due an update")));

@@ -42,7 +42,7 @@ TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
   EXPECT_THAT(p->draft.body(), HasSubstr("Rolled back, errors falling."));
   EXPECT_THAT(p->draft.body(), HasSubstr("identified the cause"));
   EXPECT_THAT(p->draft.title(), HasSubstr("Checkout"));
-  EXPECT_THAT(h_.queries.GetIncident(id)->updates(), SizeIs(1));
+  EXPECT_THAT(h_.queries.GetIncident(id)->updates, SizeIs(1));
 }
 
 TEST_F(CommsWorkflowTest, ABurstOfUpdatesTellsTheCommsLeadOnce) {
@@ -146,7 +146,7 @@ TEST_F(CommsWorkflowTest,
   ASSERT_TRUE(pub.ok()) << pub.status();
   EXPECT_EQ(pub->message.state(), v1::MESSAGE_STATE_PUBLISHED);
   EXPECT_EQ(pub->message.approver_id(), "carol");
-  const v1::Incident i = h_.queries.GetIncident(id)->incident();
+  const v1::Incident i = h_.queries.GetIncident(id)->incident;
   EXPECT_TRUE(i.customer_visible());
   EXPECT_EQ(i.status(), v1::INCIDENT_STATUS_IDENTIFIED);
   // Demo subscribers of checkout: globex and initech.
@@ -216,14 +216,13 @@ TEST_F(CommsWorkflowTest,
        CustomerStatusTurnsResolvedOnlyWhenTheResolutionIsPublished) {
   const int64_t id = OpenIncident();
   const auto customer_status = [&] {
-    const v1::GetIncidentResponse got = *h_.queries.GetIncident(id);
-    return PublicView(got.incident(),
-                      {got.messages().begin(), got.messages().end()})
+    const IncidentDetail got = *h_.queries.GetIncident(id);
+    return PublicView(got.incident, {got.messages.begin(), got.messages.end()})
         .status;
   };
   const Resolution r = *h_.workflow.Resolve(Engineer(), id, "");
   // Resolved inside at once; customers keep what they were last told.
-  EXPECT_EQ(h_.queries.GetIncident(id)->incident().status(),
+  EXPECT_EQ(h_.queries.GetIncident(id)->incident.status(),
             v1::INCIDENT_STATUS_RESOLVED);
   EXPECT_NE(customer_status(), v1::INCIDENT_STATUS_RESOLVED);
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r.drafts[0].id(), 0).ok());
@@ -309,8 +308,7 @@ TEST(DefaultAuthorityTest, WithoutAScopeOnlyCommsLeadsApprove) {
       h.workflow
           .PostUpdate(Engineer(), id, "x", {v1::INCIDENT_STATUS_UNSPECIFIED})
           ->draft;
-  const std::string pp =
-      h.queries.GetIncident(id)->incident().point_person_id();
+  const std::string pp = h.queries.GetIncident(id)->incident.point_person_id();
   EXPECT_EQ(
       h.workflow.Approve({pp, {v1::ROLE_COMMS}}, draft.id(), 0).status().code(),
       absl::StatusCode::kPermissionDenied);

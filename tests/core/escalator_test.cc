@@ -30,7 +30,7 @@ int64_t Open(CoreHarness& h) {
 }
 
 std::string PointPerson(CoreHarness& h, int64_t id) {
-  return h.queries.GetIncident(id)->incident().point_person_id();
+  return h.queries.GetIncident(id)->incident.point_person_id();
 }
 
 TEST(EscalatorTest, NothingHappensBeforeTheAckTimeout) {
@@ -49,7 +49,7 @@ TEST(EscalatorTest, UnacknowledgedIncidentEscalatesToBackupThenChain) {
   h.clock.Advance(absl::Minutes(15));
   EXPECT_EQ(*h.jobs.RunDueJobs(), 1);
   EXPECT_THAT(StaffRecipients(h, id), ElementsAre(pp, "person:carol"));
-  EXPECT_EQ(h.queries.GetIncident(id)->incident().escalation_level(), 1);
+  EXPECT_EQ(h.queries.GetIncident(id)->incident.escalation_level(), 1);
 
   h.clock.Advance(absl::Minutes(15));
   EXPECT_EQ(*h.jobs.RunDueJobs(), 1);
@@ -63,7 +63,7 @@ TEST(EscalatorTest, UnacknowledgedIncidentEscalatesToBackupThenChain) {
   EXPECT_EQ(*h.jobs.RunDueJobs(), 0);
   EXPECT_THAT(StaffRecipients(h, id),
               ElementsAre(pp, "person:carol", "person:dave"));
-  const auto timeline = h.queries.GetIncident(id)->timeline();
+  const auto timeline = h.queries.GetIncident(id)->timeline;
   EXPECT_EQ(std::count_if(timeline.begin(), timeline.end(),
                           [](const auto& e) {
                             return e.kind() == "escalation_exhausted";

@@ -16,13 +16,17 @@ using ::testing::HasSubstr;
 // Every event `s` holds, in order, as "kind:text".
 std::vector<std::string> Drain(EventHub::Subscription& s) {
   std::vector<std::string> out;
-  v1::WatchEvent e;
-  while (s.Pop(&e)) out.push_back(e.kind() + ":" + e.text());
+  IncidentEvent e;
+  while (s.Pop(&e)) out.push_back(e.kind + ":" + e.text);
   return out;
 }
 
 void Publish(EventHub& hub, int64_t incident, const std::string& text) {
-  hub.Publish(absl::UnixEpoch(), incident, "update", "alice", text);
+  hub.Publish({.at = absl::UnixEpoch(),
+               .incident_id = incident,
+               .kind = "update",
+               .actor = "alice",
+               .text = text});
 }
 
 TEST(EventHubTest, AWatcherGetsOnlyItsIncidentsEventsAndAnAllWatcherEvery) {
@@ -77,15 +81,13 @@ TEST(EventHubTest, AnUnsubscribedWatcherIsNeverWokenAgain) {
 }
 
 TEST(EventHubTest, DeliveryEventsNameTheRecipientOnlyToWhoMayReadDeliveries) {
-  v1::WatchEvent e;
-  e.set_kind("delivered");
-  e.set_text("grace@globex.example by email");
-  EXPECT_EQ(VisibleTo({"alice", {v1::ROLE_ENGINEER}}, e).text(),
+  IncidentEvent e{.kind = "delivered", .text = "grace@globex.example by email"};
+  EXPECT_EQ(VisibleTo({"alice", {v1::ROLE_ENGINEER}}, e).text,
             "a recipient (whom, only comms and admin roles see)");
-  EXPECT_EQ(VisibleTo({"bob", {v1::ROLE_COMMS}}, e).text(),
+  EXPECT_EQ(VisibleTo({"bob", {v1::ROLE_COMMS}}, e).text,
             "grace@globex.example by email");
-  e.set_kind("update");
-  EXPECT_EQ(VisibleTo({"alice", {v1::ROLE_ENGINEER}}, e).text(),
+  e.kind = "update";
+  EXPECT_EQ(VisibleTo({"alice", {v1::ROLE_ENGINEER}}, e).text,
             "grace@globex.example by email");
 }
 

@@ -107,10 +107,10 @@ TEST_F(InboxTest, ReachCountsEachPublishedMessagesDeliveriesPerChannel) {
                   })
                   .ok());
 
-  EXPECT_EQ(h_.queries.GetIncident(incident)->reach_size(), 0);  // not asked
-  const v1::GetIncidentResponse got = *h_.queries.GetIncident(incident, true);
-  ASSERT_EQ(got.reach_size(), 2);  // one tried on email, one not yet tried
-  for (const v1::MessageReach& r : got.reach()) {
+  EXPECT_EQ(h_.queries.GetIncident(incident)->reach.size(), 0);  // not asked
+  const IncidentDetail got = *h_.queries.GetIncident(incident, true);
+  ASSERT_EQ(got.reach.size(), 2);  // one tried on email, one not yet tried
+  for (const v1::MessageReach& r : got.reach) {
     EXPECT_EQ(r.message_ref(), draft.ref());
     if (r.channel() == v1::CHANNEL_KIND_EMAIL) {
       EXPECT_EQ(r.delivered(), 1);

@@ -49,7 +49,7 @@ class IncidentLifecycleTest : public ::testing::Test {
   IncidentLifecycleTest() : page_(h_.deps) {}
 
   v1::Incident Get(int64_t id) {
-    return Ok(h_.queries.GetIncident(id)).incident();
+    return Ok(h_.queries.GetIncident(id)).incident;
   }
   bool ListedOpen(int64_t id) {
     for (const v1::Incident& i : Ok(h_.queries.ListIncidents(false)).items) {

@@ -69,14 +69,14 @@ class LifecycleModel {
                   i.has_resolved_at())
             << EnumLabel(i.status());
       }
-      const v1::GetIncidentResponse full = Ok(h_.queries.GetIncident(i.id()));
-      for (const v1::Alert& a : full.alerts()) {
+      const IncidentDetail full = Ok(h_.queries.GetIncident(i.id()));
+      for (const v1::Alert& a : full.alerts) {
         EXPECT_EQ(a.incident_id(), i.id());
         if (a.status() == v1::ALERT_STATUS_FIRING) ++owners[a.fingerprint()];
       }
       // What customers see is only ever approved text.
       std::vector<const v1::Message*> published;
-      for (const v1::Message& m : full.messages()) {
+      for (const v1::Message& m : full.messages) {
         if (m.state() == v1::MESSAGE_STATE_PUBLISHED &&
             m.kind() != v1::MESSAGE_KIND_APOLOGY &&
             m.kind() != v1::MESSAGE_KIND_FOLLOW_UP) {
@@ -123,7 +123,7 @@ class LifecycleModel {
       // the comms lead says it is back.
       if (says_resolved && !i.has_resolved_at()) {
         bool draft = false;
-        for (const v1::Message& m : full.messages()) {
+        for (const v1::Message& m : full.messages) {
           draft |= m.kind() == v1::MESSAGE_KIND_STATUS_UPDATE &&
                    (m.state() == v1::MESSAGE_STATE_DRAFT ||
                     m.state() == v1::MESSAGE_STATE_PENDING_APPROVAL ||

@@ -75,7 +75,7 @@ TEST(IncidentMetricsTest, UnacknowledgedAndOverdueIncidentsAreCounted) {
   EXPECT_EQ(h.metrics.incidents_past_update_cadence.Value(), 0);
 
   const std::string pp =
-      h.queries.GetIncident(incident)->incident().point_person_id();
+      h.queries.GetIncident(incident)->incident.point_person_id();
   ASSERT_TRUE(h.escalator.Acknowledge({pp, {v1::ROLE_COMMS}}, incident).ok());
   h.clock.Advance(absl::Minutes(31));
   ASSERT_TRUE(gauges.Refresh().ok());

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "server/core/incidents/alert_intake.h"
 #include "server/store/sqlite_store.h"
+#include "server/wire/wire_views.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
@@ -42,13 +43,13 @@ TEST(IntakeLimitsTest, LongLabelValueIsCutWithAMarkerAndCounted) {
       std::string(900 * 1024, 'x');
   absl::StatusOr<IntakeResult> r = h.intake.Ingest(g);
   ASSERT_TRUE(r.ok()) << r.status();
-  const v1::GetIncidentResponse got = *h.queries.GetIncident(r->incident_id);
-  ASSERT_THAT(got.alerts(), SizeIs(1));
-  const std::string& name = got.alerts(0).labels().at("alertname");
+  const IncidentDetail got = *h.queries.GetIncident(r->incident_id);
+  ASSERT_THAT(got.alerts, SizeIs(1));
+  const std::string& name = got.alerts[0].labels().at("alertname");
   EXPECT_EQ(name.size(), 1024 + kMarkerBytes);
   EXPECT_THAT(name, EndsWith(kMarker));
-  EXPECT_THAT(got.incident().title(), EndsWith(kMarker));
-  EXPECT_LT(got.ByteSizeLong(), 64u * 1024);
+  EXPECT_THAT(got.incident.title(), EndsWith(kMarker));
+  EXPECT_LT(ToGetIncidentResponse(got).ByteSizeLong(), 64u * 1024);
   EXPECT_EQ(h.metrics.AlertFieldsTruncated("label_value").Value(), 1);
 }
 
@@ -60,11 +61,11 @@ TEST(IntakeLimitsTest, LongAnnotationIsCutWithAMarkerAndTheAlertKept) {
       std::string(5000, 'r');
   absl::StatusOr<IntakeResult> r = h.intake.Ingest(g);
   ASSERT_TRUE(r.ok()) << r.status();
-  const v1::GetIncidentResponse got = *h.queries.GetIncident(r->incident_id);
-  ASSERT_THAT(got.alerts(), SizeIs(1));
-  EXPECT_EQ(got.alerts(0).annotations().at("runbook"),
+  const IncidentDetail got = *h.queries.GetIncident(r->incident_id);
+  ASSERT_THAT(got.alerts, SizeIs(1));
+  EXPECT_EQ(got.alerts[0].annotations().at("runbook"),
             absl::StrCat(std::string(4096, 'r'), kMarker));
-  EXPECT_EQ(got.incident().description(),
+  EXPECT_EQ(got.incident.description(),
             absl::StrCat(std::string(4096, 'd'), kMarker));
   EXPECT_EQ(h.metrics.AlertFieldsTruncated("annotation").Value(), 2);
 }
@@ -98,13 +99,12 @@ TEST(IntakeLimitsTest, LongGroupKeyIsReplacedByAStableDigest) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(again->opened);
   EXPECT_EQ(again->incident_id, first->incident_id);
-  const v1::GetIncidentResponse got =
-      *h.queries.GetIncident(first->incident_id);
-  const std::string& stored = got.incident().group_key();
+  const IncidentDetail got = *h.queries.GetIncident(first->incident_id);
+  const std::string& stored = got.incident.group_key();
   EXPECT_LE(stored.size(), 1024u);
   EXPECT_THAT(stored, StartsWith("kkkk"));
   EXPECT_THAT(stored, MatchesRegex(".*…sha256:[0-9a-f]{64}"));
-  EXPECT_EQ(got.alerts(0).group_key(), stored);
+  EXPECT_EQ(got.alerts[0].group_key(), stored);
   EXPECT_EQ(h.metrics.AlertFieldsTruncated("group_key").Value(), 2);
   // Keys that differ only past the cut still get different digests.
   EXPECT_NE(BoundGroupKey(key + "a", 1024), BoundGroupKey(key + "b", 1024));
@@ -178,9 +178,9 @@ TEST(IntakeLimitsTest, AlertsBeyondTheIncidentsLimitAreCountedNotStored) {
       FiringGroup("g1", "checkout", {"fp1", "fp2", "fp3", "fp4", "fp5"}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->alerts_over_limit, 2);
-  v1::GetIncidentResponse got = *h.queries.GetIncident(r->incident_id);
-  EXPECT_EQ(got.alert_count(), 3);
-  EXPECT_EQ(got.incident().alerts_over_limit(), 2);
+  IncidentDetail got = *h.queries.GetIncident(r->incident_id);
+  EXPECT_EQ(got.alert_count, 3);
+  EXPECT_EQ(got.incident.alerts_over_limit(), 2);
   EXPECT_EQ(h.metrics.alerts_over_limit.Value(), 2);
   // Alerts it holds still update; new ones are still only counted, and the
   // timeline says so once.
@@ -189,12 +189,12 @@ TEST(IntakeLimitsTest, AlertsBeyondTheIncidentsLimitAreCountedNotStored) {
   later.set_status(v1::ALERT_STATUS_FIRING);
   ASSERT_TRUE(h.intake.Ingest(later).ok());
   got = *h.queries.GetIncident(r->incident_id);
-  EXPECT_EQ(got.alert_count(), 3);
-  EXPECT_EQ(got.incident().alerts_over_limit(), 3);
-  EXPECT_EQ(got.alerts(0).fingerprint(), "fp1");
-  EXPECT_EQ(got.alerts(0).status(), v1::ALERT_STATUS_RESOLVED);
+  EXPECT_EQ(got.alert_count, 3);
+  EXPECT_EQ(got.incident.alerts_over_limit(), 3);
+  EXPECT_EQ(got.alerts[0].fingerprint(), "fp1");
+  EXPECT_EQ(got.alerts[0].status(), v1::ALERT_STATUS_RESOLVED);
   int notes = 0;
-  for (const v1::TimelineEvent& e : got.timeline()) {
+  for (const v1::TimelineEvent& e : got.timeline) {
     notes += e.kind() == "alert_limit";
   }
   EXPECT_EQ(notes, 1);
@@ -216,7 +216,7 @@ TEST(IntakeLimitsTest, AFullIncidentTakesInNoMoreGroups) {
   ASSERT_TRUE(beyond.ok()) << beyond.status();
   EXPECT_TRUE(beyond->opened);
   EXPECT_NE(beyond->incident_id, first);
-  EXPECT_EQ(h.queries.GetIncident(first)->incident().attached_group_keys_size(),
+  EXPECT_EQ(h.queries.GetIncident(first)->incident.attached_group_keys_size(),
             IntakeLimits::kMaxAttachedGroups);
 }
 

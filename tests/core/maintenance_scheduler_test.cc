@@ -68,7 +68,7 @@ class MaintenanceTest : public ::testing::Test {
   }
 
   v1::Incident Incident(int64_t id) {
-    return h_.queries.GetIncident(id)->incident();
+    return h_.queries.GetIncident(id)->incident;
   }
 
   CoreHarness h_;
@@ -187,7 +187,7 @@ TEST_F(MaintenanceTest, CancellingBeforeTheWindowLeavesComponentsAlone) {
       h_.maintenance.Cancel(Engineer(), m.incident.id(), "postponed");
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_EQ(cancelled->status(), v1::INCIDENT_STATUS_COMPLETED);
-  EXPECT_EQ(h_.queries.GetMessage(m.draft.id())->message().state(),
+  EXPECT_EQ(h_.queries.GetMessage(m.draft.id())->message.state(),
             v1::MESSAGE_STATE_SUPERSEDED);
   AdvanceTo(absl::Hours(2));
   EXPECT_EQ(CheckoutStatus(), "operational");

@@ -214,19 +214,18 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
                   .Edit(Comms(), draft_.id(), 1, "Checkout errors",
                         "We rolled back; errors are falling.")
                   .ok());
-  absl::StatusOr<v1::GetMessageResponse> got =
-      h_.queries.GetMessage(draft_.id());
+  absl::StatusOr<MessageDetail> got = h_.queries.GetMessage(draft_.id());
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_THAT(got->versions(), SizeIs(2));
-  EXPECT_THAT(got->audit(), SizeIs(2));
-  ASSERT_THAT(got->previews(), SizeIs(3));
-  EXPECT_EQ(got->previews(0).channel(), "status_page");
-  EXPECT_EQ(got->previews(0).body(), "We rolled back; errors are falling.");
-  const v1::ChannelPreview& email = got->previews(1);
+  EXPECT_THAT(got->versions, SizeIs(2));
+  EXPECT_THAT(got->audit, SizeIs(2));
+  ASSERT_THAT(got->previews, SizeIs(3));
+  EXPECT_EQ(got->previews[0].channel(), "status_page");
+  EXPECT_EQ(got->previews[0].body(), "We rolled back; errors are falling.");
+  const v1::ChannelPreview& email = got->previews[1];
   EXPECT_EQ(email.channel(), "email");
   EXPECT_THAT(email.html(), HasSubstr("<!DOCTYPE html>"));
   EXPECT_THAT(email.html(), HasSubstr("We rolled back; errors are falling."));
-  const v1::ChannelPreview& short_text = got->previews(2);
+  const v1::ChannelPreview& short_text = got->previews[2];
   EXPECT_EQ(short_text.channel(), "short_text");
   EXPECT_THAT(short_text.body(), HasSubstr("investigating"));
 
@@ -255,9 +254,9 @@ TEST_F(MessageLifecycleTest, TheHtmlEmailKeepsTheBodysParagraphs) {
                   .Edit(Comms(), draft_.id(), 1, "Checkout errors",
                         "We rolled back.\n\nErrors are <falling>.\n")
                   .ok());
-  const v1::GetMessageResponse got = *h_.queries.GetMessage(draft_.id());
-  ASSERT_GE(got.previews_size(), 2);
-  EXPECT_THAT(got.previews(1).html(),
+  const MessageDetail got = *h_.queries.GetMessage(draft_.id());
+  ASSERT_GE(got.previews.size(), 2);
+  EXPECT_THAT(got.previews[1].html(),
               HasSubstr("<p>We rolled back.</p>\n<p>Errors are "
                         "&lt;falling&gt;.</p>"));
 }

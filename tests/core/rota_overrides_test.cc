@@ -35,7 +35,7 @@ TEST(RotaOverridesTest, OverrideNamesThePointPersonWhileActive) {
   EXPECT_NE(during[0].override_id(), 0);
   const int64_t id =
       h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
-  EXPECT_EQ(h.queries.GetIncident(id)->incident().point_person_id(), "dave");
+  EXPECT_EQ(h.queries.GetIncident(id)->incident.point_person_id(), "dave");
 
   std::vector<v1::OnCallAssignment> after =
       *h.queries.OnCall("checkout", now + absl::Hours(3));

@@ -41,7 +41,7 @@ TEST_F(DeliveryOutboxTest, ANewerUpdateSupersedesOneNotYetSent) {
   EXPECT_THAT(
       to_grace.back().idempotency_key,
       ::testing::StartsWith(absl::StrCat("msg-", second_draft.id(), "-")));
-  const auto reach = h_.queries.GetIncident(incident, true)->reach();
+  const auto reach = h_.queries.GetIncident(incident, true)->reach;
   int64_t superseded = 0;
   for (const v1::MessageReach& r : reach) superseded += r.superseded();
   EXPECT_EQ(superseded, 2);

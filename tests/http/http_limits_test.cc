@@ -227,7 +227,11 @@ TEST_F(EventStreamLimitsTest,
   // hub's own queue holds, so whatever is dropped, the stream dropped.
   const std::string big(16 * 1024, 'x');
   for (int i = 0; i < 1000; ++i) {
-    g_.core.events.Publish(absl::Now(), 1, "update", "alice", big);
+    g_.core.events.Publish({.at = absl::Now(),
+                            .incident_id = 1,
+                            .kind = "update",
+                            .actor = "alice",
+                            .text = big});
   }
   // Reading again, the client gets what was held (the buffer, and what the
   // kernel's socket buffers took), then how much it missed.
@@ -242,8 +246,11 @@ TEST_F(EventStreamLimitsTest,
   stream.SetTimeout(1);
   bool caught_up = false;
   for (int i = 0; i < 20 && !caught_up; ++i) {
-    g_.core.events.Publish(absl::Now(), 1, "update", "alice",
-                           "after the flood");
+    g_.core.events.Publish({.at = absl::Now(),
+                            .incident_id = 1,
+                            .kind = "update",
+                            .actor = "alice",
+                            .text = "after the flood"});
     caught_up = stream.ReadUntil("after the flood");
   }
   EXPECT_TRUE(caught_up);

@@ -174,7 +174,7 @@ class PublicSurfacesTest : public ::testing::Test {
 TEST_F(PublicSurfacesTest, AlertAndNoteTextIsPublicOnlyOnceApproved) {
   FireAlertCarrying(kSentinel);
   const int64_t id = IncidentId();
-  ASSERT_THAT(h_.queries.GetIncident(id)->incident().title(),
+  ASSERT_THAT(h_.queries.GetIncident(id)->incident.title(),
               HasSubstr(kSentinel));
   const v1::Message draft =
       h_.workflow

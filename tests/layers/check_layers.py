@@ -3,7 +3,7 @@
 
 herald's layers, lowest first (server/CMakeLists.txt says the same with
 link rules): base < store interface < core < render, store, delivery,
-statuspage, config, runtime < api, http < app < main.cc. The CLI and the
+statuspage, config, runtime, wire < api, http < app < main.cc. The CLI and the
 webhook adapter sit beside the server on base alone.
 
 usage: check_layers.py SOURCE_DIR
@@ -28,9 +28,10 @@ ALLOWED = {
     "server/statuspage/": ["server/base/", "server/core/", STORE_API],
     "server/config/": ["server/base/", "server/core/", STORE_API],
     "server/runtime/": ["server/base/"],
-    "server/api/": ["server/base/", "server/core/", STORE_API],
+    "server/wire/": ["server/base/", "server/core/"],
+    "server/api/": ["server/base/", "server/core/", "server/wire/", STORE_API],
     "server/http/": ["server/base/", "server/core/", "server/statuspage/",
-                     "webhooks/", STORE_API],
+                     "server/wire/", "webhooks/", STORE_API],
     "server/app/": ["server/"],
     "server/main.cc": ["server/app/", "server/base/", "server/config/"],
     "webhooks/": ["server/base/"],

@@ -248,42 +248,42 @@ absl::StatusOr<int> Aftercare::FixForApproval(
   return static_cast<int>(proposed->size());
 }
 
-absl::StatusOr<v1::ListAmendsResponse> Aftercare::ListAmends(
+absl::StatusOr<AmendsPage> Aftercare::ListAmends(
     int64_t incident_id, const PageRequest& page) const {
-  v1::ListAmendsResponse out;
+  AmendsPage out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<v1::Incident> incident = r.GetIncident(incident_id);
     if (!incident.ok()) return incident.status();
     absl::StatusOr<std::optional<v1::Message>> apology =
         PublishedApology(r, incident_id);
     if (!apology.ok()) return apology.status();
-    out.set_fixed(apology->has_value());
+    out.fixed = apology->has_value();
     absl::StatusOr<std::vector<v1::Amends>> amends =
-        out.fixed() ? r.ListAmends(incident_id) : Propose(r, *incident);
+        out.fixed ? r.ListAmends(incident_id) : Propose(r, *incident);
     if (!amends.ok()) return amends.status();
     const double authority = AuthorityPercent(*incident);
-    out.set_authority_percent(authority);
-    out.set_approved_percent(incident->credits_approved_percent());
-    out.set_approved_by(incident->credits_approved_by());
-    out.set_needs_admin(
-        !out.fixed() &&
+    out.authority_percent = authority;
+    out.approved_percent = incident->credits_approved_percent();
+    out.approved_by = incident->credits_approved_by();
+    out.needs_admin =
+        !out.fixed &&
         LargestCredit(*amends) >
-            std::max(authority, incident->credits_approved_percent()));
+            std::max(authority, incident->credits_approved_percent());
     absl::StatusOr<Page<v1::Amends>> shown =
         SlicePage(*std::move(amends), page,
                   [](const v1::Amends& a) { return a.subscriber_id(); });
     if (!shown.ok()) return shown.status();
-    for (v1::Amends& a : shown->items) *out.add_amends() = std::move(a);
-    out.set_next_page_token(std::move(shown->next_page_token));
+    out.amends = std::move(shown->items);
+    out.next_page_token = std::move(shown->next_page_token);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return out;
 }
 
-absl::StatusOr<v1::ApproveCreditsResponse> Aftercare::ApproveCredits(
+absl::StatusOr<CreditApproval> Aftercare::ApproveCredits(
     const Caller& caller, int64_t incident_id) const {
-  v1::ApproveCreditsResponse out;
+  CreditApproval out;
   const absl::Time now = deps_.clock.Now();
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     absl::StatusOr<v1::Incident> incident = txn.GetIncident(incident_id);
@@ -324,14 +324,14 @@ absl::StatusOr<v1::ApproveCreditsResponse> Aftercare::ApproveCredits(
         !st.ok()) {
       return st;
     }
-    out.set_approved_percent(largest);
-    *out.mutable_incident() = *std::move(incident);
+    out.approved_percent = largest;
+    out.incident = *std::move(incident);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   deps_.Emit(incident_id, "credits_approved", caller.person_id,
-             absl::StrCat("credits up to ",
-                          PlainPercent(out.approved_percent()), " approved"));
+             absl::StrCat("credits up to ", PlainPercent(out.approved_percent),
+                          " approved"));
   return out;
 }
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "herald/v1/herald.pb.h"
+#include "herald/v1/domain.pb.h"
 #include "server/core/aftercare/affected_customers.h"
 #include "server/core/comms/delivery_planner.h"
 #include "server/core/core_deps.h"
@@ -25,6 +25,31 @@ namespace herald {
 
 // A postmortem summary is a page, not a book.
 inline constexpr size_t kMaxPostmortemLength = 20000;
+
+// One page of an incident's amends and where its credits stand
+// (Aftercare::ListAmends). Every field but `amends` and `next_page_token` is
+// about all the amends, not only this page's.
+struct AmendsPage {
+  std::vector<v1::Amends> amends;  // by subscriber id
+  // False: the apology is not approved yet, and these are what approving it
+  // now would fix.
+  bool fixed = false;
+  // The largest credit the point person may offer (the rota's authority),
+  // and what an admin approved above it, and who.
+  double authority_percent = 0;
+  double approved_percent = 0;
+  std::string approved_by;
+  // The largest credit exceeds both: the apology cannot be approved until
+  // an admin approves the credits.
+  bool needs_admin = false;
+  std::string next_page_token;  // "" after the last page
+};
+
+// What Aftercare::ApproveCredits approved.
+struct CreditApproval {
+  v1::Incident incident;
+  double approved_percent = 0;
+};
 
 class Aftercare {
  public:
@@ -51,15 +76,15 @@ class Aftercare {
   // by subscriber id, and where all the credits stand against the
   // authority. NotFound for an unknown incident; InvalidArgument for a bad
   // page (paging.h).
-  absl::StatusOr<v1::ListAmendsResponse> ListAmends(
-      int64_t incident_id, const PageRequest& page = {}) const;
+  absl::StatusOr<AmendsPage> ListAmends(int64_t incident_id,
+                                        const PageRequest& page = {}) const;
 
   // An admin lets the incident's apology offer the credits the policy gives
   // now, up to the largest. FailedPrecondition once the apology is
   // approved, or while the incident is open; InvalidArgument when no credit
   // exceeds the authority (nothing to approve).
-  absl::StatusOr<v1::ApproveCreditsResponse> ApproveCredits(
-      const Caller& caller, int64_t incident_id) const;
+  absl::StatusOr<CreditApproval> ApproveCredits(const Caller& caller,
+                                                int64_t incident_id) const;
 
   // Sets the reminder for `apology` (just drafted): if it still waits for
   // approval after aftercare.apology_reminder_after, the comms leads are

@@ -106,10 +106,10 @@ absl::StatusOr<std::vector<v1::Alert>> ReadAlertPage(StoreReader& r,
   return page;
 }
 
-// Adds `message`'s deliveries, counted per channel, to `out.reach`.
+// Adds `message`'s deliveries, counted per channel, to `out`.
 void AddReach(const v1::Message& message,
               const std::vector<v1::Delivery>& deliveries,
-              v1::GetIncidentResponse& out) {
+              std::vector<v1::MessageReach>& out) {
   std::map<v1::ChannelKind, v1::MessageReach> by_channel;
   for (const v1::Delivery& d : deliveries) {
     v1::MessageReach& reach = by_channel[d.channel()];
@@ -142,41 +142,41 @@ void AddReach(const v1::Message& message,
     reach.set_message_id(message.id());
     reach.set_message_ref(message.ref());
     reach.set_channel(channel);
-    *out.add_reach() = std::move(reach);
+    out.push_back(std::move(reach));
   }
 }
 
 }  // namespace
 
-absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
+absl::StatusOr<IncidentDetail> IncidentQueries::GetIncident(
     int64_t id, bool include_reach, const PageRequest& page) const {
   absl::StatusOr<int> size =
       CheckedPageSize(page.page_size, kDefaultIncidentPageSize);
   if (!size.ok()) return size.status();
   absl::StatusOr<PageCursor> cursor = DecodeCursor(page.page_token);
   if (!cursor.ok()) return cursor.status();
-  v1::GetIncidentResponse out;
+  IncidentDetail out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<v1::Incident> incident = r.GetIncident(id);
     if (!incident.ok()) return incident.status();
-    *out.mutable_incident() = *std::move(incident);
+    out.incident = *std::move(incident);
     absl::StatusOr<int64_t> alert_count = r.CountAlerts(id);
     if (!alert_count.ok()) return alert_count.status();
-    out.set_alert_count(*alert_count);
+    out.alert_count = *alert_count;
     absl::StatusOr<int64_t> timeline_count = r.CountTimeline(id);
     if (!timeline_count.ok()) return timeline_count.status();
-    out.set_timeline_count(*timeline_count);
+    out.timeline_count = *timeline_count;
     auto alerts = ReadAlertPage(r, id, false, *size, *cursor);
     if (!alerts.ok()) return alerts.status();
-    for (auto& a : *alerts) *out.add_alerts() = std::move(a);
+    out.alerts = *std::move(alerts);
     auto updates = r.ListUpdates(id);
     if (!updates.ok()) return updates.status();
-    for (auto& u : *updates) *out.add_updates() = std::move(u);
+    out.updates = *std::move(updates);
     auto messages = r.ListMessages({id, {}});
     if (!messages.ok()) return messages.status();
-    for (auto& m : *messages) {
-      m.clear_published_incident();  // the incident is in the reply already
-      *out.add_messages() = std::move(m);
+    out.messages = *std::move(messages);
+    for (v1::Message& m : out.messages) {
+      m.clear_published_incident();  // the incident is in the detail already
     }
     if (!cursor->timeline_done) {
       auto timeline = r.ListTimelinePage(id, cursor->timeline_after, *size + 1);
@@ -186,16 +186,16 @@ absl::StatusOr<v1::GetIncidentResponse> IncidentQueries::GetIncident(
       more |= FitBytes(*timeline, kTimelinePageBytes);
       if (!timeline->empty()) cursor->timeline_after = timeline->back().id();
       cursor->timeline_done = !more;
-      for (auto& e : *timeline) *out.add_timeline() = std::move(e);
+      out.timeline = *std::move(timeline);
     }
     if (!cursor->alerts_done || !cursor->timeline_done) {
-      out.set_next_page_token(EncodeCursor(*cursor));
+      out.next_page_token = EncodeCursor(*cursor);
     }
-    for (const v1::Message& m : out.messages()) {
+    for (const v1::Message& m : out.messages) {
       if (!include_reach || m.state() != v1::MESSAGE_STATE_PUBLISHED) continue;
       auto deliveries = r.ListDeliveries(m.id(), 0);
       if (!deliveries.ok()) return deliveries.status();
-      AddReach(m, *deliveries, out);
+      AddReach(m, *deliveries, out.reach);
     }
     return absl::OkStatus();
   });
@@ -386,9 +386,10 @@ absl::StatusOr<AlertPage> IncidentQueries::ListAlerts(
   return out;
 }
 
-absl::Status IncidentQueries::AddPersonalPreviews(
-    StoreReader& r, const v1::Message& message, const v1::Incident& incident,
-    v1::GetMessageResponse& out) const {
+absl::Status IncidentQueries::AddPersonalPreviews(StoreReader& r,
+                                                  const v1::Message& message,
+                                                  const v1::Incident& incident,
+                                                  MessageDetail& out) const {
   // Fixed when the apology was approved; before that, what approving it now
   // would fix.
   const bool fixed = message.state() == v1::MESSAGE_STATE_PUBLISHED ||
@@ -416,7 +417,7 @@ absl::Status IncidentQueries::AddPersonalPreviews(
     absl::StatusOr<Email> mail =
         planner_.drafter().EmailFor(message, incident, *who, personal);
     if (!mail.ok()) return mail.status();
-    v1::ChannelPreview* email = out.add_previews();
+    v1::ChannelPreview* email = &out.previews.emplace_back();
     email->set_channel("email");
     email->set_recipient(
         absl::StrCat(who->email(), " (", i + 1, " of ", amends->size(), ")"));
@@ -428,7 +429,7 @@ absl::Status IncidentQueries::AddPersonalPreviews(
     absl::StatusOr<std::string> short_text =
         planner_.drafter().ShortTextFor(message, incident, &amends->front());
     if (!short_text.ok()) return short_text.status();
-    v1::ChannelPreview* sms = out.add_previews();
+    v1::ChannelPreview* sms = &out.previews.emplace_back();
     sms->set_channel("short_text");
     sms->set_recipient(amends->front().subscriber_id());
     sms->set_body(*std::move(short_text));
@@ -436,27 +437,27 @@ absl::Status IncidentQueries::AddPersonalPreviews(
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
+absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
     int64_t message_id) const {
-  v1::GetMessageResponse out;
+  MessageDetail out;
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     absl::StatusOr<v1::Message> message = r.GetMessage(message_id);
     if (!message.ok()) return message.status();
     absl::StatusOr<std::vector<v1::MessageVersion>> versions =
         r.ListMessageVersions(message_id);
     if (!versions.ok()) return versions.status();
-    for (auto& v : *versions) *out.add_versions() = std::move(v);
+    out.versions = *std::move(versions);
     absl::StatusOr<std::vector<v1::AuditEntry>> audit =
         r.ListAudit(message->incident_id());
     if (!audit.ok()) return audit.status();
     for (auto& e : *audit) {
-      if (e.message_id() == message_id) *out.add_audit() = std::move(e);
+      if (e.message_id() == message_id) out.audit.push_back(std::move(e));
     }
     absl::StatusOr<v1::Incident> incident =
         r.GetIncident(message->incident_id());
     if (!incident.ok()) return incident.status();
 
-    v1::ChannelPreview* page = out.add_previews();
+    v1::ChannelPreview* page = &out.previews.emplace_back();
     page->set_channel("status_page");
     page->set_subject(message->title());
     page->set_body(message->body());
@@ -466,7 +467,7 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
           !st.ok()) {
         return st;
       }
-      *out.mutable_message() = *std::move(message);
+      out.message = *std::move(message);
       return absl::OkStatus();
     }
     // The email as its first recipient will read it.
@@ -485,7 +486,7 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
           {.unsubscribe_url = LinkUrl(deps_.org->config().server().public_url(),
                                       "/unsubscribe", kPreviewLinkToken)});
       if (!mail.ok()) return mail.status();
-      v1::ChannelPreview* email = out.add_previews();
+      v1::ChannelPreview* email = &out.previews.emplace_back();
       email->set_channel("email");
       email->set_recipient(
           *audience <= 1
@@ -500,13 +501,13 @@ absl::StatusOr<v1::GetMessageResponse> IncidentQueries::GetMessage(
     absl::StatusOr<std::string> short_text =
         planner_.drafter().ShortTextFor(*message, *incident);
     if (!short_text.ok()) return short_text.status();
-    v1::ChannelPreview* sms = out.add_previews();
+    v1::ChannelPreview* sms = &out.previews.emplace_back();
     sms->set_channel("short_text");
     sms->set_body(*std::move(short_text));
-    *out.mutable_message() = *std::move(message);
+    out.message = *std::move(message);
     return absl::OkStatus();
   });
-  if (absl::IsNotFound(s) && out.message().id() == 0) {
+  if (absl::IsNotFound(s) && out.message.id() == 0) {
     return absl::NotFoundError(
         absl::StrCat("no message ", MessageRef(message_id)));
   }

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "herald/v1/herald.pb.h"
+#include "herald/v1/domain.pb.h"
 #include "server/core/aftercare/aftercare.h"
 #include "server/core/comms/delivery_planner.h"
 #include "server/core/core_deps.h"
@@ -22,6 +22,31 @@ struct AlertPage {
   std::vector<v1::Alert> alerts;
   std::string next_page_token;
   int64_t total = 0;  // every alert the query names
+};
+
+// An incident and what is recorded about it (GetIncident): its alerts and
+// timeline one page at a time, everything else whole.
+struct IncidentDetail {
+  v1::Incident incident;
+  std::vector<v1::Alert> alerts;  // by fingerprint
+  std::vector<v1::Update> updates;
+  // Without their published_incident: `incident` is that.
+  std::vector<v1::Message> messages;
+  std::vector<v1::TimelineEvent> timeline;
+  // How far each published message got, per channel; only when asked.
+  std::vector<v1::MessageReach> reach;
+  // Where the next page of alerts or timeline starts; "" after the last.
+  std::string next_page_token;
+  int64_t alert_count = 0;     // every alert, on every page
+  int64_t timeline_count = 0;  // every timeline event, on every page
+};
+
+// A message with its history and what each channel would send (GetMessage).
+struct MessageDetail {
+  v1::Message message;
+  std::vector<v1::MessageVersion> versions;  // oldest first
+  std::vector<v1::AuditEntry> audit;         // of this message, oldest first
+  std::vector<v1::ChannelPreview> previews;
 };
 
 class IncidentQueries {
@@ -43,7 +68,7 @@ class IncidentQueries {
   // each published message's deliveries counted per channel too (which
   // reads every delivery). NotFound when unknown; InvalidArgument naming
   // page_size or page_token when either is not one this returned.
-  absl::StatusOr<v1::GetIncidentResponse> GetIncident(
+  absl::StatusOr<IncidentDetail> GetIncident(
       int64_t incident_id, bool include_reach = false,
       const PageRequest& page = {}) const;
 
@@ -62,7 +87,7 @@ class IncidentQueries {
   // each channel sends (email as the first subscriber it goes to would get
   // it; for an apology or follow-up, the first few customers' own copies).
   // NotFound when unknown.
-  absl::StatusOr<v1::GetMessageResponse> GetMessage(int64_t message_id) const;
+  absl::StatusOr<MessageDetail> GetMessage(int64_t message_id) const;
 
   // The audit log of `incident_id` (0: every incident), oldest first.
   absl::StatusOr<Page<v1::AuditEntry>> ListAudit(
@@ -115,7 +140,7 @@ class IncidentQueries {
   // `message` to `out`.
   absl::Status AddPersonalPreviews(StoreReader& r, const v1::Message& message,
                                    const v1::Incident& incident,
-                                   v1::GetMessageResponse& out) const;
+                                   MessageDetail& out) const;
 
   const CoreDeps& deps_;
   const DeliveryPlanner& planner_;

@@ -1,0 +1,25 @@
+// The domain's views and events as herald's public protocol
+// (herald/v1/herald.proto) carries them. Core returns views (IncidentDetail,
+// MessageDetail, AmendsPage, CreditApproval) and publishes IncidentEvents;
+// the gRPC services and the console's event stream turn them into wire
+// messages here, so core never depends on the protocol's replies. Each
+// function moves out of the view it is given. Stateless; thread-safe.
+#ifndef HERALD_SERVER_WIRE_WIRE_VIEWS_H_
+#define HERALD_SERVER_WIRE_WIRE_VIEWS_H_
+
+#include "herald/v1/herald.pb.h"
+#include "server/core/aftercare/aftercare.h"
+#include "server/core/event_hub.h"
+#include "server/core/incidents/incident_queries.h"
+
+namespace herald {
+
+v1::GetIncidentResponse ToGetIncidentResponse(IncidentDetail detail);
+v1::GetMessageResponse ToGetMessageResponse(MessageDetail detail);
+v1::ListAmendsResponse ToListAmendsResponse(AmendsPage page);
+v1::ApproveCreditsResponse ToApproveCreditsResponse(CreditApproval approval);
+v1::WatchEvent ToWatchEvent(const IncidentEvent& event);
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_WIRE_WIRE_VIEWS_H_
