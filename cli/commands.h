@@ -10,6 +10,7 @@
 #include <chrono>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -18,11 +19,47 @@
 #include "absl/time/time.h"
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "grpcpp/grpcpp.h"
 
 namespace herald::cli {
 
 inline constexpr char kDefaultServer[] = "127.0.0.1:7601";
+
+// The generated stubs, by service.
+using IncidentStub = v1::IncidentService::StubInterface;
+using MessageStub = v1::MessageService::StubInterface;
+using OnCallStub = v1::OnCallService::StubInterface;
+using SubscriberStub = v1::SubscriberService::StubInterface;
+using AftercareStub = v1::AftercareService::StubInterface;
+using AdminStub = v1::AdminService::StubInterface;
+using HealthStub = grpc::health::v1::Health::StubInterface;
+
+// The stub of `Service` in `stubs`.
+template <typename Service>
+Service& StubOf(Stubs& s) {
+  return *std::get<std::unique_ptr<Service>&>(
+      std::tie(s.incidents, s.messages, s.oncall, s.subscribers, s.aftercare,
+               s.admin, s.health));
+}
+
+// A unary method of a generated stub, e.g. &IncidentStub::ResolveIncident.
+template <typename Service, typename Request, typename Response>
+using UnaryMethod = grpc::Status (Service::*)(grpc::ClientContext*,
+                                              const Request&, Response*);
+
+// A list in a reply, e.g. &v1::ListAuditResponse::entries.
+template <typename Response, typename Item>
+using ListField =
+    const google::protobuf::RepeatedPtrField<Item>& (Response::*)() const;
+
+// How a list prints as a table: the header, what it says when empty, and
+// for a paged list, how many items it shows at most (0: all).
+struct ListSpec {
+  std::vector<std::string> header;
+  std::string empty;  // e.g. "No overrides."
+  int limit = 0;
+};
 
 // The options every subcommand shares.
 struct Globals {
@@ -77,33 +114,78 @@ class Commands {
     return kExitError;
   }
 
-  // Calls a list RPC a page at a time, `rpc(ctx, stubs, request, page)`,
-  // and gathers every page into `all`: repeated fields append, and `all`'s
-  // next_page_token is left empty. With `limit` (0: all), stops once
-  // `items(all)` holds that many, and leaves the token of what follows in
-  // next_page_token.
-  template <typename Request, typename Response, typename Rpc,
-            typename Items = std::nullptr_t>
-  int CallEveryPage(Request request, Response& all, Rpc rpc, int limit = 0,
-                    Items items = nullptr) {
+  // Calls `method` with `request`, into `reply`; prints errors.
+  template <typename Service, typename Request, typename Response>
+  int CallMethod(UnaryMethod<Service, Request, Response> method,
+                 const Request& request, Response& reply) {
+    return Call([&](grpc::ClientContext& c, Stubs& s) {
+      return (StubOf<Service>(s).*method)(&c, request, &reply);
+    });
+  }
+
+  // Calls `method` and prints its reply: as JSON with -o json, otherwise as
+  // `print(reply)` writes it. Returns the exit code (`print`'s).
+  template <typename Service, typename Request, typename Response,
+            typename Print>
+  int CallAndPrint(UnaryMethod<Service, Request, Response> method,
+                   const Request& request, Print print) {
+    Response reply;
+    if (int rc = CallMethod(method, request, reply)) return rc;
+    if (json()) return PrintJson(reply, out_), kExitOk;
+    return print(reply);
+  }
+
+  // Gathers the list `method` returns (every page of it, or `spec.limit`
+  // items) and prints it: as JSON with -o json (the list's key always
+  // there, [] when empty), otherwise a table of `spec.header` with the row
+  // `row(item)` of each item of `items`, then `footer(reply)` if given; or
+  // `spec.empty` when there is no item.
+  template <typename Service, typename Request, typename Response,
+            typename Item, typename Row, typename Footer = std::nullptr_t>
+  int ListAndPrint(UnaryMethod<Service, Request, Response> method,
+                   const Request& request, ListField<Response, Item> items,
+                   ListSpec spec, Row row, Footer footer = nullptr) {
+    Response all;
+    int rc;
+    if constexpr (requires { all.next_page_token(); }) {
+      rc = CallEveryPage(request, all, method, spec.limit, items);
+    } else {
+      rc = CallMethod(method, request, all);
+    }
+    if (rc != kExitOk) return rc;
+    if (json()) return PrintJson(all, out_), kExitOk;
+    if ((all.*items)().empty()) {
+      out_ << spec.empty << "\n";
+      return kExitOk;
+    }
+    Table t(std::move(spec.header));
+    for (const Item& item : (all.*items)()) t.Add(row(item));
+    t.Print(out_);
+    if constexpr (!std::is_same_v<Footer, std::nullptr_t>) footer(all);
+    return kExitOk;
+  }
+
+  // Calls the list `method` a page at a time and gathers every page into
+  // `all`: repeated fields append, and `all`'s next_page_token is left
+  // empty. With `limit` (0: all), stops once `(all.*items)()` holds that
+  // many, and leaves the token of what follows in next_page_token.
+  template <typename Service, typename Request, typename Response,
+            typename Item = std::nullptr_t>
+  int CallEveryPage(Request request, Response& all,
+                    UnaryMethod<Service, Request, Response> method,
+                    int limit = 0, ListField<Response, Item> items = nullptr) {
     constexpr int kMostPerPage = 1000;  // the server's largest page
     // How many more `limit` allows.
     auto left = [&] {
-      if constexpr (std::is_same_v<Items, std::nullptr_t>) {
-        return kMostPerPage;
-      } else {
-        const int have = items(all)->size();
-        return limit > 0 ? limit - have : kMostPerPage;
+      if constexpr (!std::is_same_v<Item, std::nullptr_t>) {
+        if (limit > 0 && items != nullptr) return limit - (all.*items)().size();
       }
+      return kMostPerPage;
     };
     do {
       request.set_page_size(std::min(left(), kMostPerPage));
       Response page;
-      if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-            return rpc(c, s, request, page);
-          })) {
-        return rc;
-      }
+      if (int rc = CallMethod(method, request, page)) return rc;
       request.set_page_token(page.next_page_token());
       all.MergeFrom(page);
     } while (!request.page_token().empty() && left() > 0);

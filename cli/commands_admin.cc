@@ -38,10 +38,8 @@ namespace herald::cli {
 int Commands::Health() {
   using grpc::health::v1::HealthCheckResponse;
   HealthCheckResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.health->Check(&c, grpc::health::v1::HealthCheckRequest(),
-                               &resp);
-      })) {
+  if (int rc = CallMethod(&HealthStub::Check,
+                          grpc::health::v1::HealthCheckRequest(), resp)) {
     return rc;
   }
   if (json()) {

@@ -39,47 +39,36 @@ int Commands::ListAmends(const std::string& incident,
                          v1::ListAmendsResponse& resp) {
   v1::ListAmendsRequest req;
   req.set_incident(incident);
-  return CallEveryPage(req, resp,
-                       [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
-                         return s.aftercare->ListAmends(&c, q, &r);
-                       });
+  return CallEveryPage(req, resp, &AftercareStub::ListAmends);
 }
 
 int Commands::ListAffected(const std::string& incident) {
   v1::ListAffectedCustomersRequest req;
   req.set_incident(incident);
-  v1::ListAffectedCustomersResponse resp;
-  if (int rc = CallEveryPage(
-          req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
-            return s.subscribers->ListAffectedCustomers(&c, q, &r);
-          })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  if (resp.customers().empty()) {
-    out_ << "No customer is affected by " << incident << ".\n";
-    return kExitOk;
-  }
-  Table t({"ID", "NAME", "ACCOUNT", "PLAN", "WHY"});
-  for (const v1::AffectedCustomer& c : resp.customers()) {
-    const v1::Subscriber& sub = c.subscriber();
-    std::vector<std::string> why;
-    if (!c.component_ids().empty()) {
-      why.push_back(absl::StrCat("subscribes to ",
-                                 absl::StrJoin(c.component_ids(), ",")));
-    }
-    if (!c.alert_labels().empty()) {
-      why.push_back(
-          absl::StrCat("alert label ", absl::StrJoin(c.alert_labels(), ",")));
-    }
-    t.Add({sub.id(), sub.name().empty() ? "-" : sub.name(),
-           sub.account().empty() ? "-" : sub.account(),
-           sub.plan().empty() ? "-" : sub.plan(),
-           OneLine(absl::StrJoin(why, "; "), 100)});
-  }
-  t.Print(out_);
-  out_ << resp.customers_size() << " affected customer(s).\n";
-  return kExitOk;
+  return ListAndPrint(
+      &SubscriberStub::ListAffectedCustomers, req,
+      &v1::ListAffectedCustomersResponse::customers,
+      {.header = {"ID", "NAME", "ACCOUNT", "PLAN", "WHY"},
+       .empty = absl::StrCat("No customer is affected by ", incident, ".")},
+      [&](const v1::AffectedCustomer& c) -> std::vector<std::string> {
+        const v1::Subscriber& sub = c.subscriber();
+        std::vector<std::string> why;
+        if (!c.component_ids().empty()) {
+          why.push_back(absl::StrCat("subscribes to ",
+                                     absl::StrJoin(c.component_ids(), ",")));
+        }
+        if (!c.alert_labels().empty()) {
+          why.push_back(absl::StrCat("alert label ",
+                                     absl::StrJoin(c.alert_labels(), ",")));
+        }
+        return {sub.id(), sub.name().empty() ? "-" : sub.name(),
+                sub.account().empty() ? "-" : sub.account(),
+                sub.plan().empty() ? "-" : sub.plan(),
+                OneLine(absl::StrJoin(why, "; "), 100)};
+      },
+      [&](const v1::ListAffectedCustomersResponse& resp) {
+        out_ << resp.customers_size() << " affected customer(s).\n";
+      });
 }
 
 int Commands::Credits(const std::string& incident) {
@@ -131,17 +120,14 @@ int Commands::Credits(const std::string& incident) {
 int Commands::ApproveCredits(const std::string& incident) {
   v1::ApproveCreditsRequest req;
   req.set_incident(incident);
-  v1::ApproveCreditsResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.aftercare->ApproveCredits(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << "Credits of " << resp.incident().ref() << " approved up to "
-       << resp.approved_percent()
-       << "% of the monthly fee; the apology can now be approved.\n";
-  return kExitOk;
+  return CallAndPrint(
+      &AftercareStub::ApproveCredits, req,
+      [&](const v1::ApproveCreditsResponse& resp) {
+        out_ << "Credits of " << resp.incident().ref() << " approved up to "
+             << resp.approved_percent()
+             << "% of the monthly fee; the apology can now be approved.\n";
+        return kExitOk;
+      });
 }
 
 int Commands::FollowUps(const std::string& incident, bool problems_only) {
@@ -202,17 +188,14 @@ int Commands::Postmortem(const std::string& incident, const std::string& file) {
   v1::AttachPostmortemRequest req;
   req.set_incident(incident);
   req.set_summary(*std::move(summary));
-  v1::AttachPostmortemResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.aftercare->AttachPostmortem(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << "Postmortem of " << resp.incident().ref()
-       << " published; the status page shows it and its status is now "
-          "postmortem.\n";
-  return kExitOk;
+  return CallAndPrint(
+      &AftercareStub::AttachPostmortem, req,
+      [&](const v1::AttachPostmortemResponse& resp) {
+        out_ << "Postmortem of " << resp.incident().ref()
+             << " published; the status page shows it and its status is now "
+                "postmortem.\n";
+        return kExitOk;
+      });
 }
 
 }  // namespace herald::cli

@@ -38,113 +38,105 @@ namespace herald::cli {
 int Commands::Incidents(bool all) {
   v1::ListIncidentsRequest req;
   req.set_include_resolved(all);
-  v1::ListIncidentsResponse resp;
-  if (int rc = CallEveryPage(
-          req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
-            return s.incidents->ListIncidents(&c, q, &r);
-          })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  if (resp.incidents().empty()) {
-    out_ << (all ? "No incidents.\n" : "No open incidents.\n");
-    return kExitOk;
-  }
-  Table t(
-      {"ID", "STATUS", "IMPACT", "OPENED", "POINT PERSON", "FLAGS", "TITLE"});
-  for (const auto& i : resp.incidents()) {
-    std::vector<std::string> flags;
-    if (i.has_resolved_at()) flags.push_back("resolved");
-    if (i.ready_to_resolve() && !i.has_resolved_at())
-      flags.push_back("ready-to-resolve");
-    if (!i.customer_visible()) flags.push_back("internal");
-    t.Add({i.ref(), EnumLabel(i.status()), EnumLabel(i.impact()),
-           When(i.opened_at()),
-           i.point_person_id().empty() ? "-" : i.point_person_id(),
-           flags.empty() ? "-" : absl::StrJoin(flags, ","),
-           OneLine(i.title(), 60)});
-  }
-  t.Print(out_);
-  return kExitOk;
+  return ListAndPrint(
+      &IncidentStub::ListIncidents, req, &v1::ListIncidentsResponse::incidents,
+      {.header = {"ID", "STATUS", "IMPACT", "OPENED", "POINT PERSON", "FLAGS",
+                  "TITLE"},
+       .empty = (all ? "No incidents." : "No open incidents.")},
+      [](const auto& i) -> std::vector<std::string> {
+        std::vector<std::string> flags;
+        if (i.has_resolved_at()) flags.push_back("resolved");
+        if (i.ready_to_resolve() && !i.has_resolved_at())
+          flags.push_back("ready-to-resolve");
+        if (!i.customer_visible()) flags.push_back("internal");
+        return {i.ref(),
+                EnumLabel(i.status()),
+                EnumLabel(i.impact()),
+                When(i.opened_at()),
+                i.point_person_id().empty() ? "-" : i.point_person_id(),
+                flags.empty() ? "-" : absl::StrJoin(flags, ","),
+                OneLine(i.title(), 60)};
+      });
 }
 
 int Commands::Show(const std::string& incident) {
   v1::GetIncidentRequest req;
   req.set_incident(incident);
-  v1::GetIncidentResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.incidents->GetIncident(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  const v1::Incident& i = resp.incident();
-  out_ << i.ref() << "  " << i.title() << "\n";
-  out_ << "  status:        " << EnumLabel(i.status())
-       << (i.customer_visible() ? "" : " (internal: nothing published yet)")
-       << "\n";
-  out_ << "  impact:        " << EnumLabel(i.impact()) << "\n";
-  out_ << "  components:    " << absl::StrJoin(i.component_ids(), ", ") << "\n";
-  out_ << "  point person:  "
-       << (i.point_person_id().empty() ? "-" : i.point_person_id());
-  if (!i.acknowledged_by().empty()) {
-    out_ << " (acknowledged by " << i.acknowledged_by() << " at "
-         << When(i.acknowledged_at()) << " UTC)";
-  } else if (!i.point_person_id().empty() && !i.has_resolved_at()) {
-    out_ << " (not acknowledged";
-    if (i.escalation_level() > 0) {
-      out_ << "; escalated " << i.escalation_level() << " step(s)";
-    }
-    out_ << ")";
-  }
-  out_ << "\n";
-  if (i.reopened_count() > 0) {
-    out_ << "  reopened:      " << i.reopened_count() << " time(s)\n";
-  }
-  if (!i.attached_group_keys().empty()) {
-    out_ << "  also groups:   " << absl::StrJoin(i.attached_group_keys(), "; ")
-         << "\n";
-  }
-  out_ << "  opened:        " << When(i.opened_at()) << " UTC\n";
-  if (i.has_resolved_at())
-    out_ << "  resolved:      " << When(i.resolved_at()) << " UTC\n";
-  if (i.ready_to_resolve() && !i.has_resolved_at()) {
-    out_ << "  note:          every alert has resolved; run `herald resolve "
-         << i.ref() << "`\n";
-  }
-  if (i.truncated_alerts() > 0) {
-    out_ << "  truncated:     " << i.truncated_alerts()
-         << " alert(s) left out by Alertmanager\n";
-  }
-  if (i.alerts_over_limit() > 0) {
-    out_ << "  over limit:    " << i.alerts_over_limit()
-         << " alert(s) not stored: the incident holds its most "
-            "(intake.limits.max_alerts_per_incident)\n";
-  }
-  out_ << "\nAlerts\n";
-  PrintAlerts(resp.alerts(), "  ");
-  if (resp.alert_count() > resp.alerts_size()) {
-    out_ << "  ... and " << resp.alert_count() - resp.alerts_size()
-         << " more: herald alerts " << i.ref() << "\n";
-  }
-  out_ << "\nMessages\n";
-  Table messages({"  ID", "KIND", "STATE", "VERSION", "TITLE"});
-  for (const auto& m : resp.messages()) {
-    messages.Add({"  " + m.ref(), EnumLabel(m.kind()), EnumLabel(m.state()),
-                  absl::StrCat(m.version()), OneLine(m.title(), 60)});
-  }
-  messages.Print(out_);
-  out_ << "\nTimeline (UTC)\n";
-  for (const auto& e : resp.timeline()) {
-    out_ << "  " << When(e.at()) << "  " << std::left << std::setw(17)
-         << e.kind() << " " << e.actor() << ": " << OneLine(e.text(), 100)
-         << "\n";
-  }
-  if (resp.timeline_count() > resp.timeline_size()) {
-    out_ << "  ... and " << resp.timeline_count() - resp.timeline_size()
-         << " more events\n";
-  }
-  return kExitOk;
+  return CallAndPrint(
+      &IncidentStub::GetIncident, req,
+      [&](const v1::GetIncidentResponse& resp) {
+        const v1::Incident& i = resp.incident();
+        out_ << i.ref() << "  " << i.title() << "\n";
+        out_ << "  status:        " << EnumLabel(i.status())
+             << (i.customer_visible() ? ""
+                                      : " (internal: nothing published yet)")
+             << "\n";
+        out_ << "  impact:        " << EnumLabel(i.impact()) << "\n";
+        out_ << "  components:    " << absl::StrJoin(i.component_ids(), ", ")
+             << "\n";
+        out_ << "  point person:  "
+             << (i.point_person_id().empty() ? "-" : i.point_person_id());
+        if (!i.acknowledged_by().empty()) {
+          out_ << " (acknowledged by " << i.acknowledged_by() << " at "
+               << When(i.acknowledged_at()) << " UTC)";
+        } else if (!i.point_person_id().empty() && !i.has_resolved_at()) {
+          out_ << " (not acknowledged";
+          if (i.escalation_level() > 0) {
+            out_ << "; escalated " << i.escalation_level() << " step(s)";
+          }
+          out_ << ")";
+        }
+        out_ << "\n";
+        if (i.reopened_count() > 0) {
+          out_ << "  reopened:      " << i.reopened_count() << " time(s)\n";
+        }
+        if (!i.attached_group_keys().empty()) {
+          out_ << "  also groups:   "
+               << absl::StrJoin(i.attached_group_keys(), "; ") << "\n";
+        }
+        out_ << "  opened:        " << When(i.opened_at()) << " UTC\n";
+        if (i.has_resolved_at())
+          out_ << "  resolved:      " << When(i.resolved_at()) << " UTC\n";
+        if (i.ready_to_resolve() && !i.has_resolved_at()) {
+          out_ << "  note:          every alert has resolved; run `herald "
+                  "resolve "
+               << i.ref() << "`\n";
+        }
+        if (i.truncated_alerts() > 0) {
+          out_ << "  truncated:     " << i.truncated_alerts()
+               << " alert(s) left out by Alertmanager\n";
+        }
+        if (i.alerts_over_limit() > 0) {
+          out_ << "  over limit:    " << i.alerts_over_limit()
+               << " alert(s) not stored: the incident holds its most "
+                  "(intake.limits.max_alerts_per_incident)\n";
+        }
+        out_ << "\nAlerts\n";
+        PrintAlerts(resp.alerts(), "  ");
+        if (resp.alert_count() > resp.alerts_size()) {
+          out_ << "  ... and " << resp.alert_count() - resp.alerts_size()
+               << " more: herald alerts " << i.ref() << "\n";
+        }
+        out_ << "\nMessages\n";
+        Table messages({"  ID", "KIND", "STATE", "VERSION", "TITLE"});
+        for (const auto& m : resp.messages()) {
+          messages.Add({"  " + m.ref(), EnumLabel(m.kind()),
+                        EnumLabel(m.state()), absl::StrCat(m.version()),
+                        OneLine(m.title(), 60)});
+        }
+        messages.Print(out_);
+        out_ << "\nTimeline (UTC)\n";
+        for (const auto& e : resp.timeline()) {
+          out_ << "  " << When(e.at()) << "  " << std::left << std::setw(17)
+               << e.kind() << " " << e.actor() << ": " << OneLine(e.text(), 100)
+               << "\n";
+        }
+        if (resp.timeline_count() > resp.timeline_size()) {
+          out_ << "  ... and " << resp.timeline_count() - resp.timeline_size()
+               << " more events\n";
+        }
+        return kExitOk;
+      });
 }
 
 int Commands::Update(const std::string& incident, const std::string& text,
@@ -165,62 +157,49 @@ int Commands::Update(const std::string& incident, const std::string& text,
     req.mutable_eta()->set_seconds(absl::ToInt64Seconds(d));
   }
   req.set_next_step(next);
-  v1::PostUpdateResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.incidents->PostUpdate(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << "Update stored on " << incident << ". Draft " << resp.draft().ref()
-       << " is waiting for approval:\n\n  " << resp.draft().title() << "\n  "
-       << OneLine(resp.draft().body(), 400) << "\n";
-  return kExitOk;
+  return CallAndPrint(
+      &IncidentStub::PostUpdate, req, [&](const v1::PostUpdateResponse& resp) {
+        out_ << "Update stored on " << incident << ". Draft "
+             << resp.draft().ref() << " is waiting for approval:\n\n  "
+             << resp.draft().title() << "\n  "
+             << OneLine(resp.draft().body(), 400) << "\n";
+        return kExitOk;
+      });
 }
 
 int Commands::Resolve(const std::string& incident, const std::string& note) {
   v1::ResolveIncidentRequest req;
   req.set_incident(incident);
   req.set_note(note);
-  v1::ResolveIncidentResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.incidents->ResolveIncident(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << resp.incident().ref() << " resolved. Drafts waiting for approval:\n";
-  for (const auto& m : resp.drafts()) {
-    out_ << "  " << m.ref() << "  " << EnumLabel(m.kind()) << "  " << m.title()
-         << "\n";
-  }
-  return kExitOk;
+  return CallAndPrint(&IncidentStub::ResolveIncident, req,
+                      [&](const v1::ResolveIncidentResponse& resp) {
+                        out_ << resp.incident().ref()
+                             << " resolved. Drafts waiting for approval:\n";
+                        for (const auto& m : resp.drafts()) {
+                          out_ << "  " << m.ref() << "  " << EnumLabel(m.kind())
+                               << "  " << m.title() << "\n";
+                        }
+                        return kExitOk;
+                      });
 }
 
 int Commands::AuditLog(const std::string& incident) {
   v1::ListAuditRequest req;
   req.set_incident(incident);
-  v1::ListAuditResponse resp;
-  if (int rc = CallEveryPage(
-          req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
-            return s.messages->ListAudit(&c, q, &r);
-          })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  if (resp.entries().empty()) {
-    out_ << "No decisions recorded.\n";
-    return kExitOk;
-  }
-  Table t({"AT (UTC)", "INCIDENT", "MESSAGE", "VERSION", "ACTOR", "ACTION",
-           "DETAIL"});
-  for (const v1::AuditEntry& e : resp.entries()) {
-    t.Add({When(e.at()), absl::StrCat("INC-", e.incident_id()), e.message_ref(),
-           absl::StrCat(e.message_version()), e.actor_id(), e.action(),
-           e.detail().empty() ? "-" : OneLine(e.detail(), 60)});
-  }
-  t.Print(out_);
-  return kExitOk;
+  return ListAndPrint(
+      &MessageStub::ListAudit, req, &v1::ListAuditResponse::entries,
+      {.header = {"AT (UTC)", "INCIDENT", "MESSAGE", "VERSION", "ACTOR",
+                  "ACTION", "DETAIL"},
+       .empty = "No decisions recorded."},
+      [](const v1::AuditEntry& e) -> std::vector<std::string> {
+        return {When(e.at()),
+                absl::StrCat("INC-", e.incident_id()),
+                e.message_ref(),
+                absl::StrCat(e.message_version()),
+                e.actor_id(),
+                e.action(),
+                e.detail().empty() ? "-" : OneLine(e.detail(), 60)};
+      });
 }
 
 void Commands::PrintAlerts(
@@ -241,16 +220,12 @@ void Commands::PrintAlerts(
 int Commands::Acknowledge(const std::string& incident) {
   v1::AcknowledgeIncidentRequest req;
   req.set_incident(incident);
-  v1::AcknowledgeIncidentResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.incidents->AcknowledgeIncident(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << resp.incident().ref() << " acknowledged by "
-       << resp.incident().acknowledged_by() << ".\n";
-  return kExitOk;
+  return CallAndPrint(&IncidentStub::AcknowledgeIncident, req,
+                      [&](const v1::AcknowledgeIncidentResponse& resp) {
+                        out_ << resp.incident().ref() << " acknowledged by "
+                             << resp.incident().acknowledged_by() << ".\n";
+                        return kExitOk;
+                      });
 }
 
 int Commands::Watch(const std::string& incident, int count) {
@@ -303,12 +278,8 @@ int Commands::Alerts(const std::string& incident, bool unrouted, int limit) {
   req.set_incident(incident);
   req.set_unrouted_only(unrouted);
   v1::ListAlertsResponse all;
-  if (int rc = CallEveryPage(
-          req, all,
-          [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
-            return s.incidents->ListAlerts(&c, q, &r);
-          },
-          limit, [](auto& r) { return r.mutable_alerts(); })) {
+  if (int rc = CallEveryPage(req, all, &IncidentStub::ListAlerts, limit,
+                             &v1::ListAlertsResponse::alerts)) {
     return rc;
   }
   if (json()) return PrintJson(all, out_), kExitOk;
@@ -339,22 +310,19 @@ int Commands::ScheduleMaintenance(const std::vector<std::string>& components,
   req.mutable_ends_at()->set_seconds(absl::ToUnixSeconds(*ends));
   req.set_title(title);
   req.set_text(text);
-  v1::ScheduleMaintenanceResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.incidents->ScheduleMaintenance(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  const v1::Incident& i = resp.incident();
-  out_ << i.ref() << " scheduled: " << i.title() << ", "
-       << When(i.maintenance().starts_at()) << " to "
-       << When(i.maintenance().ends_at()) << " UTC.\n"
-       << "The announcement " << resp.draft().ref()
-       << " waits for approval; nothing is public until then (herald "
-          "messages preview "
-       << resp.draft().ref() << ").\n";
-  return kExitOk;
+  return CallAndPrint(
+      &IncidentStub::ScheduleMaintenance, req,
+      [&](const v1::ScheduleMaintenanceResponse& resp) {
+        const v1::Incident& i = resp.incident();
+        out_ << i.ref() << " scheduled: " << i.title() << ", "
+             << When(i.maintenance().starts_at()) << " to "
+             << When(i.maintenance().ends_at()) << " UTC.\n"
+             << "The announcement " << resp.draft().ref()
+             << " waits for approval; nothing is public until then (herald "
+                "messages preview "
+             << resp.draft().ref() << ").\n";
+        return kExitOk;
+      });
 }
 
 int Commands::CancelMaintenance(const std::string& incident,
@@ -362,16 +330,13 @@ int Commands::CancelMaintenance(const std::string& incident,
   v1::CancelMaintenanceRequest req;
   req.set_incident(incident);
   req.set_reason(reason);
-  v1::CancelMaintenanceResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.incidents->CancelMaintenance(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << resp.incident().ref()
-       << " ended; its components are back to their status before it.\n";
-  return kExitOk;
+  return CallAndPrint(
+      &IncidentStub::CancelMaintenance, req,
+      [&](const v1::CancelMaintenanceResponse& resp) {
+        out_ << resp.incident().ref()
+             << " ended; its components are back to their status before it.\n";
+        return kExitOk;
+      });
 }
 
 }  // namespace herald::cli

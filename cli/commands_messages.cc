@@ -51,33 +51,26 @@ int Commands::Messages(const std::string& incident,
     }
     req.add_states(state);
   }
-  v1::ListMessagesResponse resp;
-  if (int rc = CallEveryPage(
-          req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
-            return s.messages->ListMessages(&c, q, &r);
-          })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  if (resp.messages().empty()) {
-    out_ << "No messages.\n";
-    return kExitOk;
-  }
-  Table t({"ID", "INCIDENT", "KIND", "STATE", "VERSION", "AUTHOR", "TITLE"});
-  for (const auto& m : resp.messages()) {
-    t.Add({m.ref(), absl::StrCat("INC-", m.incident_id()), EnumLabel(m.kind()),
-           EnumLabel(m.state()), absl::StrCat(m.version()), m.author_id(),
-           OneLine(m.title(), 60)});
-  }
-  t.Print(out_);
-  return kExitOk;
+  return ListAndPrint(&MessageStub::ListMessages, req,
+                      &v1::ListMessagesResponse::messages,
+                      {.header = {"ID", "INCIDENT", "KIND", "STATE", "VERSION",
+                                  "AUTHOR", "TITLE"},
+                       .empty = "No messages."},
+                      [](const auto& m) -> std::vector<std::string> {
+                        return {m.ref(),
+                                absl::StrCat("INC-", m.incident_id()),
+                                EnumLabel(m.kind()),
+                                EnumLabel(m.state()),
+                                absl::StrCat(m.version()),
+                                m.author_id(),
+                                OneLine(m.title(), 60)};
+                      });
 }
 
 int Commands::Inbox() {
   v1::GetInboxResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.messages->GetInbox(&c, v1::GetInboxRequest(), &resp);
-      })) {
+  if (int rc =
+          CallMethod(&MessageStub::GetInbox, v1::GetInboxRequest(), resp)) {
     return rc;
   }
   if (json()) return PrintJson(resp, out_), kExitOk;
@@ -205,17 +198,13 @@ int Commands::Edit(const std::string& message, const std::string& title,
     req.set_title(edited->first);
     req.set_body(edited->second);
   }
-  v1::EditMessageResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.messages->EditMessage(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << resp.message().ref() << " is now version " << resp.message().version()
-       << ". Review it with `herald messages "
-       << "preview " << resp.message().ref() << "`.\n";
-  return kExitOk;
+  return CallAndPrint(
+      &MessageStub::EditMessage, req, [&](const v1::EditMessageResponse& resp) {
+        out_ << resp.message().ref() << " is now version "
+             << resp.message().version() << ". Review it with `herald messages "
+             << "preview " << resp.message().ref() << "`.\n";
+        return kExitOk;
+      });
 }
 
 int Commands::Diff(const std::string& message, int from, int to) {
@@ -260,16 +249,14 @@ int Commands::Reject(const std::string& message, int version,
   req.set_message(message);
   req.set_version(version);
   req.set_reason(reason);
-  v1::RejectMessageResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.messages->RejectMessage(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << resp.message().ref() << " rejected. The point person can rework "
-       << "it with `herald messages edit " << resp.message().ref() << "`.\n";
-  return kExitOk;
+  return CallAndPrint(&MessageStub::RejectMessage, req,
+                      [&](const v1::RejectMessageResponse& resp) {
+                        out_ << resp.message().ref()
+                             << " rejected. The point person can rework "
+                             << "it with `herald messages edit "
+                             << resp.message().ref() << "`.\n";
+                        return kExitOk;
+                      });
 }
 
 int Commands::Deliveries(const std::string& message, bool failed, int limit) {
@@ -280,50 +267,44 @@ int Commands::Deliveries(const std::string& message, bool failed, int limit) {
   v1::ListDeliveriesRequest req;
   req.set_message(message);
   req.set_failed(failed);
-  v1::ListDeliveriesResponse resp;
-  if (int rc = CallEveryPage(
-          req, resp,
-          [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
-            return s.messages->ListDeliveries(&c, q, &r);
-          },
-          limit, [](auto& r) { return r.mutable_deliveries(); })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  if (resp.deliveries().empty()) {
-    out_ << (failed ? "No failed deliveries.\n" : "No deliveries.\n");
-    return kExitOk;
-  }
   std::map<std::string, int> by_state;
-  Table t({"ID", "MESSAGE", "RECIPIENT", "CHANNEL", "ADDRESS", "STATE",
-           "ATTEMPTS", "LAST ERROR"});
-  for (const v1::Delivery& d : resp.deliveries()) {
-    // Waiting for its channel to come back, not for the recipient.
-    const std::string state = d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED &&
-                                      d.state() == v1::DELIVERY_STATE_RETRYING
-                                  ? "waiting"
-                                  : EnumLabel(d.state());
-    ++by_state[state];
-    t.Add({absl::StrCat(d.id()),
-           d.message_id() ? absl::StrCat("MSG-", d.message_id()) : "-",
-           d.recipient(),
-           d.channel() == v1::CHANNEL_KIND_UNSPECIFIED ? "-"
-                                                       : EnumLabel(d.channel()),
-           d.address().empty() ? "-" : d.address(), state,
-           absl::StrCat(d.attempts()),
-           d.last_error().empty() ? "-" : OneLine(d.last_error(), 60)});
-  }
-  t.Print(out_);
-  std::vector<std::string> counts;
-  for (const auto& [state, n] : by_state) {
-    counts.push_back(absl::StrCat(n, " ", state));
-  }
-  out_ << resp.deliveries_size()
-       << " deliveries: " << absl::StrJoin(counts, ", ") << "\n";
-  if (!resp.next_page_token().empty()) {
-    out_ << "More follow; --limit 0 shows them all.\n";
-  }
-  return kExitOk;
+  return ListAndPrint(
+      &MessageStub::ListDeliveries, req,
+      &v1::ListDeliveriesResponse::deliveries,
+      {.header = {"ID", "MESSAGE", "RECIPIENT", "CHANNEL", "ADDRESS", "STATE",
+                  "ATTEMPTS", "LAST ERROR"},
+       .empty = (failed ? "No failed deliveries." : "No deliveries."),
+       .limit = limit},
+      [&](const v1::Delivery& d) -> std::vector<std::string> {
+        // Waiting for its channel to come back, not for the recipient.
+        const std::string state =
+            d.waiting_on() != v1::CHANNEL_KIND_UNSPECIFIED &&
+                    d.state() == v1::DELIVERY_STATE_RETRYING
+                ? "waiting"
+                : EnumLabel(d.state());
+        ++by_state[state];
+        return {absl::StrCat(d.id()),
+                d.message_id() ? absl::StrCat("MSG-", d.message_id()) : "-",
+                d.recipient(),
+                d.channel() == v1::CHANNEL_KIND_UNSPECIFIED
+                    ? "-"
+                    : EnumLabel(d.channel()),
+                d.address().empty() ? "-" : d.address(),
+                state,
+                absl::StrCat(d.attempts()),
+                d.last_error().empty() ? "-" : OneLine(d.last_error(), 60)};
+      },
+      [&](const v1::ListDeliveriesResponse& resp) {
+        std::vector<std::string> counts;
+        for (const auto& [state, n] : by_state) {
+          counts.push_back(absl::StrCat(n, " ", state));
+        }
+        out_ << resp.deliveries_size()
+             << " deliveries: " << absl::StrJoin(counts, ", ") << "\n";
+        if (!resp.next_page_token().empty()) {
+          out_ << "More follow; --limit 0 shows them all.\n";
+        }
+      });
 }
 
 int Commands::RetryDeliveries(const std::string& message, bool failed,
@@ -366,34 +347,30 @@ int Commands::RetryDeliveries(const std::string& message, bool failed,
     }
     req.set_channel(kind);
   }
-  v1::RetryDeliveriesResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.messages->RetryDeliveries(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << resp.requeued() << " failed deliveries queued again"
-       << (resp.requeued() > 0 ? "; each recipient gets it at most once more "
-                                 "(same idempotency key).\n"
-                               : ".\n");
-  return kExitOk;
+  return CallAndPrint(
+      &MessageStub::RetryDeliveries, req,
+      [&](const v1::RetryDeliveriesResponse& resp) {
+        out_ << resp.requeued() << " failed deliveries queued again"
+             << (resp.requeued() > 0
+                     ? "; each recipient gets it at most once more "
+                       "(same idempotency key).\n"
+                     : ".\n");
+        return kExitOk;
+      });
 }
 
 int Commands::Approve(const std::string& message, int version) {
   v1::ApproveMessageRequest req;
   req.set_message(message);
   req.set_version(version);
-  v1::ApproveMessageResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.messages->ApproveMessage(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << resp.message().ref() << " approved and published; "
-       << resp.deliveries_enqueued() << " recipient(s) queued.\n";
-  return kExitOk;
+  return CallAndPrint(&MessageStub::ApproveMessage, req,
+                      [&](const v1::ApproveMessageResponse& resp) {
+                        out_ << resp.message().ref()
+                             << " approved and published; "
+                             << resp.deliveries_enqueued()
+                             << " recipient(s) queued.\n";
+                        return kExitOk;
+                      });
 }
 
 absl::StatusOr<v1::GetMessageResponse> Commands::FetchMessage(
@@ -401,9 +378,7 @@ absl::StatusOr<v1::GetMessageResponse> Commands::FetchMessage(
   v1::GetMessageRequest req;
   req.set_message(message);
   v1::GetMessageResponse resp;
-  if (Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.messages->GetMessage(&c, req, &resp);
-      })) {
+  if (CallMethod(&MessageStub::GetMessage, req, resp)) {
     return absl::UnknownError("reported");
   }
   return resp;

@@ -47,80 +47,69 @@ int Commands::AddSubscriber(v1::Subscriber subscriber,
   }
   v1::AddSubscriberRequest req;
   *req.mutable_subscriber() = std::move(subscriber);
-  v1::AddSubscriberResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.subscribers->AddSubscriber(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  const v1::Subscriber& added = resp.subscriber();
-  out_ << "Subscriber " << added.id() << " added to "
-       << absl::StrJoin(added.component_ids(), ", ") << ".\n";
-  for (const v1::Contact& c : added.contacts()) {
-    if (c.channel() != v1::CHANNEL_KIND_WEBHOOK) continue;
-    out_ << "Webhook " << c.address() << " is signed with "
-         << absl::StrJoin(c.signing_secrets(), " ")
-         << "\nGive this secret to the receiver now; herald will not show "
-            "it again.\n";
-  }
-  return kExitOk;
+  return CallAndPrint(
+      &SubscriberStub::AddSubscriber, req,
+      [&](const v1::AddSubscriberResponse& resp) {
+        const v1::Subscriber& added = resp.subscriber();
+        out_ << "Subscriber " << added.id() << " added to "
+             << absl::StrJoin(added.component_ids(), ", ") << ".\n";
+        for (const v1::Contact& c : added.contacts()) {
+          if (c.channel() != v1::CHANNEL_KIND_WEBHOOK) continue;
+          out_
+              << "Webhook " << c.address() << " is signed with "
+              << absl::StrJoin(c.signing_secrets(), " ")
+              << "\nGive this secret to the receiver now; herald will not show "
+                 "it again.\n";
+        }
+        return kExitOk;
+      });
 }
 
 int Commands::ListSubscribers(const std::string& component, bool all) {
   v1::ListSubscribersRequest req;
   req.set_component(component);
   req.set_include_unsubscribed(all);
-  v1::ListSubscribersResponse resp;
-  if (int rc = CallEveryPage(
-          req, resp, [](grpc::ClientContext& c, Stubs& s, auto& q, auto& r) {
-            return s.subscribers->ListSubscribers(&c, q, &r);
-          })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  if (resp.subscribers().empty()) {
-    out_ << "No subscribers.\n";
-    return kExitOk;
-  }
-  Table t(
-      {"ID", "NAME", "ACCOUNT", "PLAN", "COMPONENTS", "CONTACTS", "STATUS"});
-  for (const v1::Subscriber& sub : resp.subscribers()) {
-    std::vector<std::string> contacts;
-    for (const v1::Contact& c : sub.contacts()) {
-      contacts.push_back(absl::StrCat(EnumLabel(c.channel()), ":", c.address(),
-                                      c.disabled() ? " (disabled)" : ""));
-    }
-    if (contacts.empty() && !sub.email().empty()) {
-      contacts.push_back(absl::StrCat("email:", sub.email()));
-    }
-    t.Add({sub.id(), sub.name().empty() ? "-" : sub.name(),
-           sub.account().empty() ? "-" : sub.account(),
-           sub.plan().empty() ? "-" : sub.plan(),
-           absl::StrJoin(sub.component_ids(), ","),
-           OneLine(absl::StrJoin(contacts, " "), 100),
-           EnumLabel(sub.status() == v1::SUBSCRIBER_STATUS_UNSPECIFIED
-                         ? v1::SUBSCRIBER_STATUS_ACTIVE
-                         : sub.status())});
-  }
-  t.Print(out_);
-  out_ << resp.subscribers_size() << " subscriber(s).\n";
-  return kExitOk;
+  return ListAndPrint(
+      &SubscriberStub::ListSubscribers, req,
+      &v1::ListSubscribersResponse::subscribers,
+      {.header = {"ID", "NAME", "ACCOUNT", "PLAN", "COMPONENTS", "CONTACTS",
+                  "STATUS"},
+       .empty = "No subscribers."},
+      [&](const v1::Subscriber& sub) -> std::vector<std::string> {
+        std::vector<std::string> contacts;
+        for (const v1::Contact& c : sub.contacts()) {
+          contacts.push_back(absl::StrCat(EnumLabel(c.channel()), ":",
+                                          c.address(),
+                                          c.disabled() ? " (disabled)" : ""));
+        }
+        if (contacts.empty() && !sub.email().empty()) {
+          contacts.push_back(absl::StrCat("email:", sub.email()));
+        }
+        return {sub.id(),
+                sub.name().empty() ? "-" : sub.name(),
+                sub.account().empty() ? "-" : sub.account(),
+                sub.plan().empty() ? "-" : sub.plan(),
+                absl::StrJoin(sub.component_ids(), ","),
+                OneLine(absl::StrJoin(contacts, " "), 100),
+                EnumLabel(sub.status() == v1::SUBSCRIBER_STATUS_UNSPECIFIED
+                              ? v1::SUBSCRIBER_STATUS_ACTIVE
+                              : sub.status())};
+      },
+      [&](const v1::ListSubscribersResponse& resp) {
+        out_ << resp.subscribers_size() << " subscriber(s).\n";
+      });
 }
 
 int Commands::RemoveSubscriber(const std::string& id) {
   v1::RemoveSubscriberRequest req;
   req.set_id(id);
-  v1::RemoveSubscriberResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.subscribers->RemoveSubscriber(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << "Subscriber " << id
-       << " unsubscribed; messages not yet sent to them are cancelled.\n";
-  return kExitOk;
+  return CallAndPrint(
+      &SubscriberStub::RemoveSubscriber, req,
+      [&](const v1::RemoveSubscriberResponse& resp) {
+        out_ << "Subscriber " << id
+             << " unsubscribed; messages not yet sent to them are cancelled.\n";
+        return kExitOk;
+      });
 }
 
 int Commands::ImportSubscribers(const std::string& path) {
@@ -144,9 +133,7 @@ int Commands::ImportSubscribers(const std::string& path) {
       req.add_sources(csv->sources[i]);
     }
     v1::ImportSubscribersResponse resp;
-    if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-          return s.subscribers->ImportSubscribers(&c, req, &resp);
-        })) {
+    if (int rc = CallMethod(&SubscriberStub::ImportSubscribers, req, resp)) {
       if (from > 0) {
         err_ << "herald subscribers import: rows before " << csv->sources[from]
              << " were imported\n";
@@ -180,57 +167,44 @@ int Commands::AddOverride(const std::string& rota, const std::string& person,
   absl::StatusOr<absl::Time> t = ParseWhen(until, "--until", globals_.now);
   if (!t.ok()) return UsageError(t.status());
   req.mutable_ends_at()->set_seconds(absl::ToUnixSeconds(*t));
-  v1::CreateOverrideResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.oncall->CreateOverride(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  const v1::RotaOverride& o = resp.override();
-  out_ << "Override " << o.id() << ": " << o.person_id() << " holds rota "
-       << o.rota_id() << " from " << When(o.starts_at()) << " until "
-       << When(o.ends_at()) << " UTC.\n";
-  return kExitOk;
+  return CallAndPrint(&OnCallStub::CreateOverride, req,
+                      [&](const v1::CreateOverrideResponse& resp) {
+                        const v1::RotaOverride& o = resp.override();
+                        out_ << "Override " << o.id() << ": " << o.person_id()
+                             << " holds rota " << o.rota_id() << " from "
+                             << When(o.starts_at()) << " until "
+                             << When(o.ends_at()) << " UTC.\n";
+                        return kExitOk;
+                      });
 }
 
 int Commands::ListOverrides(const std::string& rota) {
   v1::ListOverridesRequest req;
   req.set_rota(rota);
-  v1::ListOverridesResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.oncall->ListOverrides(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  if (resp.overrides().empty()) {
-    out_ << "No overrides.\n";
-    return kExitOk;
-  }
-  Table t(
-      {"ID", "ROTA", "PERSON", "FROM (UTC)", "UNTIL (UTC)", "BY", "REASON"});
-  for (const auto& o : resp.overrides()) {
-    t.Add({absl::StrCat(o.id()), o.rota_id(), o.person_id(),
-           When(o.starts_at()), When(o.ends_at()), o.created_by(),
-           o.reason().empty() ? "-" : o.reason()});
-  }
-  t.Print(out_);
-  return kExitOk;
+  return ListAndPrint(
+      &OnCallStub::ListOverrides, req, &v1::ListOverridesResponse::overrides,
+      {.header = {"ID", "ROTA", "PERSON", "FROM (UTC)", "UNTIL (UTC)", "BY",
+                  "REASON"},
+       .empty = "No overrides."},
+      [](const v1::RotaOverride& o) -> std::vector<std::string> {
+        return {absl::StrCat(o.id()),
+                o.rota_id(),
+                o.person_id(),
+                When(o.starts_at()),
+                When(o.ends_at()),
+                o.created_by(),
+                o.reason().empty() ? "-" : o.reason()};
+      });
 }
 
 int Commands::RemoveOverride(int64_t id) {
   v1::DeleteOverrideRequest req;
   req.set_id(id);
-  v1::DeleteOverrideResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.oncall->DeleteOverride(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  out_ << "Override " << id << " removed.\n";
-  return kExitOk;
+  return CallAndPrint(&OnCallStub::DeleteOverride, req,
+                      [&](const v1::DeleteOverrideResponse& resp) {
+                        out_ << "Override " << id << " removed.\n";
+                        return kExitOk;
+                      });
 }
 
 int Commands::OnCall(const std::string& component, const std::string& at) {
@@ -241,36 +215,30 @@ int Commands::OnCall(const std::string& component, const std::string& at) {
     if (!t.ok()) return UsageError(t.status());
     req.mutable_at()->set_seconds(absl::ToUnixSeconds(*t));
   }
-  v1::GetOnCallResponse resp;
-  if (int rc = Call([&](grpc::ClientContext& c, Stubs& s) {
-        return s.oncall->GetOnCall(&c, req, &resp);
-      })) {
-    return rc;
-  }
-  if (json()) return PrintJson(resp, out_), kExitOk;
-  Table t({"ROTA", "POINT PERSON", "ESCALATION", "SHIFT ENDS (UTC)",
-           "MAY APPROVE ALONE", "MAX CREDIT", "COMPONENTS"});
-  for (const auto& a : resp.assignments()) {
-    std::vector<std::string> path;
-    if (!a.backup_id().empty()) path.push_back(a.backup_id());
-    for (const auto& p : a.escalation()) path.push_back(p);
-    std::vector<std::string> kinds;
-    for (int k : a.authority().approve_kinds()) {
-      kinds.push_back(EnumLabel(static_cast<v1::MessageKind>(k)));
-    }
-    t.Add({a.rota_id(),
-           absl::StrCat(a.point_person_name(), " (", a.point_person_id(), ")",
-                        a.override_id() ? " [override]" : ""),
-           path.empty() ? "-"
-                        : absl::StrCat(absl::StrJoin(path, " > "), " after ",
-                                       a.ack_timeout()),
-           When(a.shift_end()),
-           kinds.empty() ? "nothing" : absl::StrJoin(kinds, ", "),
-           absl::StrCat(a.authority().max_credit_percent(), "%"),
-           absl::StrJoin(a.component_ids(), ", ")});
-  }
-  t.Print(out_);
-  return kExitOk;
+  return ListAndPrint(
+      &OnCallStub::GetOnCall, req, &v1::GetOnCallResponse::assignments,
+      {.header = {"ROTA", "POINT PERSON", "ESCALATION", "SHIFT ENDS (UTC)",
+                  "MAY APPROVE ALONE", "MAX CREDIT", "COMPONENTS"},
+       .empty = "No rotas."},
+      [](const v1::OnCallAssignment& a) -> std::vector<std::string> {
+        std::vector<std::string> path;
+        if (!a.backup_id().empty()) path.push_back(a.backup_id());
+        for (const auto& p : a.escalation()) path.push_back(p);
+        std::vector<std::string> kinds;
+        for (int k : a.authority().approve_kinds()) {
+          kinds.push_back(EnumLabel(static_cast<v1::MessageKind>(k)));
+        }
+        return {a.rota_id(),
+                absl::StrCat(a.point_person_name(), " (", a.point_person_id(),
+                             ")", a.override_id() ? " [override]" : ""),
+                path.empty() ? "-"
+                             : absl::StrCat(absl::StrJoin(path, " > "),
+                                            " after ", a.ack_timeout()),
+                When(a.shift_end()),
+                kinds.empty() ? "nothing" : absl::StrJoin(kinds, ", "),
+                absl::StrCat(a.authority().max_credit_percent(), "%"),
+                absl::StrJoin(a.component_ids(), ", ")};
+      });
 }
 
 }  // namespace herald::cli
