@@ -1,5 +1,6 @@
 #include "server/runtime/periodic_runner.h"
 
+#include <memory>
 #include <utility>
 
 #include "server/base/log.h"
@@ -9,7 +10,19 @@ namespace herald {
 PeriodicRunner::PeriodicRunner(std::string name,
                                std::function<absl::StatusOr<int>()> task,
                                absl::Duration interval)
-    : name_(std::move(name)), task_(std::move(task)), interval_(interval) {}
+    : name_(std::move(name)),
+      task_(std::move(task)),
+      interval_(interval),
+      own_waiter_(std::make_unique<RealTimePassWaiter>()),
+      waiter_(*own_waiter_) {}
+
+PeriodicRunner::PeriodicRunner(std::string name,
+                               std::function<absl::StatusOr<int>()> task,
+                               absl::Duration interval, PassWaiter& waiter)
+    : name_(std::move(name)),
+      task_(std::move(task)),
+      interval_(interval),
+      waiter_(waiter) {}
 
 PeriodicRunner::~PeriodicRunner() { Stop(); }
 
@@ -42,8 +55,8 @@ void PeriodicRunner::Loop() {
     absl::MutexLock lock(&mu_);
     // More work may be waiting when a pass was busy: go again at once.
     if (ran.ok() && *ran > 0 && !stopping_) continue;
-    mu_.AwaitWithTimeout(absl::Condition(this, &PeriodicRunner::ShouldRun),
-                         interval_);
+    waiter_.Wait(mu_, absl::Condition(this, &PeriodicRunner::ShouldRun),
+                 interval_);
     if (stopping_) return;
     woken_ = false;
   }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "absl/strings/str_replace.h"
@@ -26,13 +27,20 @@ namespace herald {
 // Named, not anonymous: the fixture is one type in every file.
 namespace outbox_testing {
 
+using ::testing::AllOf;
 using testing::CoreHarness;
 using ::testing::ElementsAre;
 using testing::FakeChannel;
+using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::MockChannel;
+using ::testing::Not;
 using ::testing::Pair;
+using ::testing::Return;
 using ::testing::SizeIs;
+using ::testing::StartsWith;
+using ::testing::StrictMock;
 
 inline v1::Contact MakeContact(v1::ChannelKind channel,
                                const std::string& address) {
@@ -60,6 +68,24 @@ inline Published PublishCheckoutUpdate(CoreHarness& h,
           ->draft;
   EXPECT_TRUE(h.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
   return {incident, draft.id()};
+}
+
+// Matches the sends of message `msg` to its customers (staff notices of
+// the incident have keys of their own).
+inline auto ToCustomersOf(int64_t msg) {
+  return Field(&Outgoing::idempotency_key,
+               StartsWith(absl::StrCat("msg-", msg, "-subscriber-")));
+}
+// Matches the sends of message `msg` to subscriber `id`, from any contact.
+inline auto ToSubscriber(int64_t msg, const std::string& id) {
+  return Field(&Outgoing::idempotency_key,
+               StartsWith(absl::StrCat("msg-", msg, "-subscriber-", id, ".")));
+}
+// Lets `channel` deliver whatever is not for msg's customers: the staff
+// notices every publication brings.
+inline void AllowStaffNotices(StrictMock<MockChannel>& channel, int64_t msg) {
+  EXPECT_CALL(channel, Send(Not(ToCustomersOf(msg))))
+      .WillRepeatedly(Return(SendResult::Delivered()));
 }
 
 constexpr char kHook[] = "https://hooks.acme.example/herald";
@@ -116,22 +142,38 @@ class DeliveryOutboxTest : public ::testing::Test {
     return h_.metrics.Deliveries(channel, result).Value();
   }
 
+  // An outbox on this store that sends everything through `channel`.
+  std::unique_ptr<DeliveryOutbox> OutboxOn(Channel& channel) {
+    return std::make_unique<DeliveryOutbox>(
+        OutboxDeps{.store = *h_.store,
+                   .clock = h_.clock,
+                   .composer = composer_,
+                   .channels = {{v1::CHANNEL_KIND_EMAIL, &channel},
+                                {v1::CHANNEL_KIND_WEBHOOK, &channel},
+                                {v1::CHANNEL_KIND_SLACK, &channel},
+                                {v1::CHANNEL_KIND_SMS, &channel}},
+                   .metrics = h_.metrics,
+                   .delivery = DeliverySettings{},
+                   .random = [] { return 0.5; }});
+  }
+
   CoreHarness h_;
   FakeChannel email_, http_;
   DeliveryComposer composer_{
       h_.drafter, h_.org,
       ComposerOptions{
           "https://status.acme.example", kGateway, {"whsec_c2Vjb25k"}}};
-  DeliveryOutbox outbox_{OutboxDeps{*h_.store,
-                                    h_.clock,
-                                    composer_,
-                                    {{v1::CHANNEL_KIND_EMAIL, &email_},
-                                     {v1::CHANNEL_KIND_WEBHOOK, &http_},
-                                     {v1::CHANNEL_KIND_SLACK, &http_},
-                                     {v1::CHANNEL_KIND_SMS, &http_}},
-                                    h_.metrics,
-                                    DeliverySettings{},
-                                    [] { return 0.5; }}};
+  DeliveryOutbox outbox_{
+      OutboxDeps{.store = *h_.store,
+                 .clock = h_.clock,
+                 .composer = composer_,
+                 .channels = {{v1::CHANNEL_KIND_EMAIL, &email_},
+                              {v1::CHANNEL_KIND_WEBHOOK, &http_},
+                              {v1::CHANNEL_KIND_SLACK, &http_},
+                              {v1::CHANNEL_KIND_SMS, &http_}},
+                 .metrics = h_.metrics,
+                 .delivery = DeliverySettings{},
+                 .random = [] { return 0.5; }}};
 };
 
 }  // namespace outbox_testing

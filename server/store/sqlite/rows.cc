@@ -1,5 +1,8 @@
 #include "server/store/sqlite/rows.h"
 
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 
 namespace herald::sqlite {
@@ -86,6 +89,32 @@ absl::Status BackfillSubscriberColumns(Connection* db) {
   if (!all.ok()) return all.status();
   for (const v1::Subscriber& sub : *all) {
     if (auto st = WriteSubscriber(db, sub); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BackfillDeliveryColumns(Connection* db) {
+  // Read them all first: SQLite leaves undefined whether a running SELECT
+  // sees the rows an UPDATE on its connection changes. A stored record
+  // does not always hold its own id (it is assigned on insert).
+  std::vector<std::pair<int64_t, v1::Delivery>> all;
+  Statement s(db,
+              "SELECT id, body FROM deliveries WHERE recipient = '' OR "
+              "created_at = 0");
+  while (true) {
+    absl::StatusOr<bool> row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    absl::StatusOr<v1::Delivery> d = s.Proto<v1::Delivery>(1);
+    if (!d.ok()) continue;  // reported as unreadable wherever it is read
+    all.emplace_back(s.Int(0), *std::move(d));
+  }
+  for (const auto& [id, d] : all) {
+    Statement fill(db,
+                   "UPDATE deliveries SET recipient = ?, created_at = ? "
+                   "WHERE id = ?");
+    fill.Bind(1, d.recipient()).Bind(2, Micros(d.created_at())).Bind(3, id);
+    if (auto st = fill.Run(); !st.ok()) return st;
   }
   return absl::OkStatus();
 }

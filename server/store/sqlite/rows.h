@@ -41,6 +41,10 @@ absl::Status WriteSubscriber(Connection* db, const v1::Subscriber& subscriber);
 // Rewrites every subscriber, filling the columns migrations added.
 absl::Status BackfillSubscriberColumns(Connection* db);
 
+// Fills the recipient and created_at columns (schema 5) of deliveries
+// queued before them, from their stored records.
+absl::Status BackfillDeliveryColumns(Connection* db);
+
 }  // namespace herald::sqlite
 
 #endif  // HERALD_SERVER_STORE_SQLITE_ROWS_H_

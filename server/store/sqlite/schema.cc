@@ -191,18 +191,29 @@ CREATE INDEX deliveries_by_recipient ON deliveries(incident_id, recipient);
 // (email, status, account, subscriptions) only their stored rows can fill:
 // the last migration step rewrites every subscriber.
 constexpr int kSubscriberColumnsComplete = 7;
+// The same for deliveries' recipient and created_at columns.
+constexpr int kDeliveryColumnsComplete = 5;
 
 }  // namespace
 
 int SchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
 absl::Status Migrate(Connection* conn) {
+  return MigrateTo(conn, SchemaVersion());
+}
+
+absl::Status MigrateTo(Connection* conn, int version) {
+  if (version < 0 || version > SchemaVersion()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no schema version ", version, "; this herald knows 0 to ",
+                     SchemaVersion()));
+  }
   sqlite3* db = conn->db;
-  Statement version(db, "PRAGMA user_version");
-  absl::StatusOr<bool> row = version.Step();
+  Statement pragma(db, "PRAGMA user_version");
+  absl::StatusOr<bool> row = pragma.Step();
   if (!row.ok()) return row.status();
-  const int64_t current = version.Int(0);
-  const int64_t target = SchemaVersion();
+  const int64_t current = pragma.Int(0);
+  const int64_t target = version;
   if (current > target) {
     return absl::FailedPreconditionError(absl::StrCat(
         "database schema version ", current,
@@ -211,8 +222,15 @@ absl::Status Migrate(Connection* conn) {
   for (int64_t v = current; v < target; ++v) {
     absl::Status s =
         Exec(db, absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v]).c_str());
-    if (s.ok() && v + 1 == target && current < kSubscriberColumnsComplete) {
+    // Only a migration to this build's schema: before it, WriteSubscriber's
+    // columns may not all exist yet.
+    if (s.ok() && v + 1 == target && target == SchemaVersion() &&
+        current < kSubscriberColumnsComplete) {
       s = BackfillSubscriberColumns(conn);
+    }
+    if (s.ok() && v + 1 == target && target == SchemaVersion() &&
+        current < kDeliveryColumnsComplete) {
+      s = BackfillDeliveryColumns(conn);
     }
     if (s.ok()) {
       s = Exec(

@@ -15,6 +15,12 @@ int SchemaVersion();
 // transaction. FailedPrecondition when a newer herald wrote it.
 absl::Status Migrate(Connection* conn);
 
+// For tests that build the database an older herald left behind: applies
+// the migrations up to `version` only (0 to SchemaVersion()), as Migrate
+// does, and nothing past it. FailedPrecondition when the database is already
+// past `version`; InvalidArgument for a version this build does not know.
+absl::Status MigrateTo(Connection* conn, int version);
+
 }  // namespace herald::sqlite
 
 #endif  // HERALD_SERVER_STORE_SQLITE_SCHEMA_H_
