@@ -9,16 +9,34 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "server/base/log.h"
+#include "server/base/metric_builders.h"
 
 namespace herald {
+
+GrpcMetrics::GrpcMetrics(prometheus::Registry& registry)
+    : grpc_requests(
+          CounterFamily(registry, "herald_grpc_requests_total",
+                        "gRPC calls finished, by method and status code.")),
+      grpc_request_duration_seconds(
+          HistogramFamily(registry, "herald_grpc_request_duration_seconds",
+                          "Seconds from a gRPC call's arrival to its status, "
+                          "by method and status code.")) {}
+
+void GrpcMetrics::CallFinished(absl::string_view method, absl::string_view code,
+                               absl::Duration took) {
+  const prometheus::Labels labels{{"method", std::string(method)},
+                                  {"code", std::string(code)}};
+  grpc_requests.Add(labels).Increment();
+  grpc_request_duration_seconds.Add(labels, FastBuckets())
+      .Observe(absl::ToDoubleSeconds(took));
+}
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
 class GrpcCallObserver final : public grpc::experimental::Interceptor {
  public:
-  GrpcCallObserver(HeraldMetrics& metrics, std::string method,
-                   LogLevel log_level)
+  GrpcCallObserver(GrpcMetrics& metrics, std::string method, LogLevel log_level)
       : metrics_(metrics),
         method_(std::move(method)),
         log_level_(log_level),
@@ -77,7 +95,7 @@ class GrpcCallObserver final : public grpc::experimental::Interceptor {
     const absl::Duration took = absl::Now() - start_;
     const std::string code = absl::StatusCodeToString(
         static_cast<absl::StatusCode>(status.error_code()));
-    metrics_.GrpcCallFinished(method_, code, took);
+    metrics_.CallFinished(method_, code, took);
     if (request_id_.empty()) request_id_ = NewRequestId();  // no metadata seen
     const ScopedRequestId scope(request_id_);
     Log(log_level_, "rpc",
@@ -86,7 +104,7 @@ class GrpcCallObserver final : public grpc::experimental::Interceptor {
          {"duration_ms", absl::StrCat(absl::ToInt64Milliseconds(took))}});
   }
 
-  HeraldMetrics& metrics_;
+  GrpcMetrics& metrics_;
   const std::string method_;
   const LogLevel log_level_;
   const absl::Time start_;
@@ -122,7 +140,7 @@ GrpcCallObserverFactory::CreateServerInterceptor(
 
 std::vector<
     std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-GrpcInterceptors(HeraldMetrics& metrics) {
+GrpcInterceptors(GrpcMetrics& metrics) {
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       out;

@@ -144,20 +144,18 @@ absl::Status HeraldServer::Build() {
     LogWarn("the config uses a deprecated setting", {{"what", deprecation}});
   }
 
-  metrics_ = std::make_unique<HeraldMetrics>(registry_);
-  HeraldMetrics& metrics = *metrics_;
+  metrics_ = std::make_unique<ServerMetrics>(registry_);
+  StoreMetrics& store_metrics = metrics_->store;
   absl::StatusOr<std::unique_ptr<Store>> store = platform_.open_store(
       config,
       StoreObservers{.on_commit =
-                         [&metrics](absl::Duration d) {
-                           metrics.sqlite_commit_duration_seconds.Observe(
+                         [&store_metrics](absl::Duration d) {
+                           store_metrics.sqlite_commit_duration_seconds.Observe(
                                absl::ToDoubleSeconds(d));
                          },
                      .on_unreadable_row =
-                         [&metrics](absl::string_view record) {
-                           metrics.unreadable_records
-                               .Add({{"record", std::string(record)}})
-                               .Increment();
+                         [&store_metrics](absl::string_view record) {
+                           store_metrics.UnreadableRecords(record).Increment();
                          }});
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
@@ -205,7 +203,7 @@ absl::Status HeraldServer::Build() {
                                               .random = random,
                                               .renderer = *renderer_,
                                               .org = org_,
-                                              .metrics = metrics,
+                                              .metrics = metrics_->core,
                                               .events = &events_});
   domain_ =
       std::make_unique<Domain>(*deps_, *links_, [this] { WakeSenders(); });
@@ -247,7 +245,7 @@ absl::Status HeraldServer::Build() {
       .clock = clock,
       .composer = *composer_,
       .channels = channels_.by_kind,
-      .metrics = metrics,
+      .metrics = metrics_->delivery,
       .delivery = tuning,
       .random = [&random] { return random.Uniform(); },
       .events = &events_,
@@ -342,7 +340,8 @@ absl::Status HeraldServer::StartGrpc() {
   quota.Resize(kGrpcMemoryQuotaBytes);
   builder.SetResourceQuota(quota);
   grpc_api_->RegisterOn(builder);
-  builder.experimental().SetInterceptorCreators(GrpcInterceptors(*metrics_));
+  builder.experimental().SetInterceptorCreators(
+      GrpcInterceptors(metrics_->grpc));
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || grpc_port_ == 0) {
     return absl::UnavailableError(
@@ -372,7 +371,7 @@ absl::Status HeraldServer::StartHttp() {
       .intake = domain_->intake,
       .status_page = *status_page_,
       .registry = registry_,
-      .metrics = *metrics_,
+      .metrics = metrics_->http,
       .webhook_token_sha256 = webhook_token_sha256_,
       .webhook_basic_username = server.webhook_basic_username(),
       .max_request_bytes = static_cast<size_t>(server.max_request_bytes()),

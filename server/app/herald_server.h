@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "herald/v1/config.pb.h"
 #include "prometheus/registry.h"
+#include "server/api/grpc_call_observer.h"
 #include "server/app/domain.h"
 #include "server/base/clock.h"
 #include "server/base/random.h"
@@ -32,9 +33,12 @@
 #include "server/core/org/delivery_settings.h"
 #include "server/delivery/channel.h"
 #include "server/delivery/delivery_composer.h"
+#include "server/delivery/delivery_metrics.h"
 #include "server/delivery/delivery_outbox.h"
+#include "server/http/http_metrics.h"
 #include "server/render/mustache_renderer.h"
 #include "server/store/store.h"
+#include "server/store/store_metrics.h"
 
 namespace grpc {
 class Server;
@@ -49,6 +53,23 @@ class PeriodicRunner;
 class StatusPage;
 struct ConsoleDeps;
 class ConsoleApi;
+
+// Each part's metrics, on the server's one registry: every part is handed
+// only its own.
+struct ServerMetrics {
+  explicit ServerMetrics(prometheus::Registry& registry)
+      : core(registry),
+        store(registry),
+        delivery(registry),
+        grpc(registry),
+        http(registry) {}
+
+  CoreMetrics core;
+  StoreMetrics store;
+  DeliveryMetrics delivery;
+  GrpcMetrics grpc;
+  HttpMetrics http;
+};
 
 // What a store is told about itself, for the server's metrics.
 struct StoreObservers {
@@ -134,7 +155,7 @@ class HeraldServer {
   const Clock& clock() const { return *platform_.clock; }
   Random& random() { return *platform_.random; }
   prometheus::Registry& registry() { return registry_; }
-  HeraldMetrics& metrics() { return *metrics_; }
+  ServerMetrics& metrics() { return *metrics_; }
   Store& store() { return *store_; }
   std::shared_ptr<const Organisation> org() const { return org_; }
   const MustacheRenderer& renderer() const { return *renderer_; }
@@ -160,7 +181,7 @@ class HeraldServer {
   ServerOptions options_;
   Platform platform_;
   prometheus::Registry registry_;
-  std::unique_ptr<HeraldMetrics> metrics_;
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Store> store_;
   std::shared_ptr<const Organisation> org_;
   std::unique_ptr<MustacheRenderer> renderer_;

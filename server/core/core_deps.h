@@ -28,7 +28,7 @@ struct CoreDeps {
   Random& random;
   const Renderer& renderer;
   std::shared_ptr<const Organisation> org;
-  HeraldMetrics& metrics;
+  CoreMetrics& metrics;
   // Live watchers; null when nobody can watch (most tests).
   EventHub* events = nullptr;
 

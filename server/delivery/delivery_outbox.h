@@ -57,7 +57,7 @@
 #include "absl/time/time.h"
 #include "server/base/clock.h"
 #include "server/core/event_hub.h"
-#include "server/core/metrics.h"
+#include "server/delivery/delivery_metrics.h"
 #include "server/core/org/delivery_settings.h"
 #include "server/delivery/channel.h"
 #include "server/delivery/channel_health.h"
@@ -73,7 +73,7 @@ struct OutboxDeps {
   // The channel for each kind; a kind without one is refused, and the
   // delivery falls back to the recipient's next contact.
   std::map<v1::ChannelKind, Channel*> channels;
-  HeraldMetrics& metrics;
+  DeliveryMetrics& metrics;
   // Retry schedules, in-flight limits per destination, fallback_after.
   DeliverySettings delivery;
   // Uniform in [0, 1); injected so tests can pin the jitter.

@@ -25,7 +25,7 @@
 #include "prometheus/registry.h"
 #include "server/core/aftercare/follow_ups.h"
 #include "server/core/incidents/alert_intake.h"
-#include "server/core/metrics.h"
+#include "server/http/http_metrics.h"
 #include "server/core/subscribers/subscription_portal.h"
 #include "server/http/console_routes.h"
 #include "server/statuspage/status_page.h"
@@ -36,7 +36,7 @@ struct HttpDeps {
   AlertIntake& intake;
   const StatusPage& status_page;
   const prometheus::Registry& registry;
-  HeraldMetrics& metrics;
+  HttpMetrics& metrics;
   // SHA-256 (hex) of the bearer token Alertmanager must send.
   std::string webhook_token_sha256;
   // With HTTP basic auth, the user name required (empty: any).

@@ -42,7 +42,8 @@ grpc::Status ListIncidents(GrpcHarness& h, const std::string& token,
 
 double Calls(GrpcHarness& h, const std::string& method,
              const std::string& code) {
-  return h.core.metrics.grpc_requests.Add({{"method", method}, {"code", code}})
+  return h.core.grpc_metrics.grpc_requests
+      .Add({{"method", method}, {"code", code}})
       .Value();
 }
 
@@ -56,7 +57,7 @@ TEST(GrpcMetricsTest, CallsAreCountedByMethodAndCodeAndTimed) {
   EXPECT_EQ(Calls(h, method, "OK"), 2);
   EXPECT_EQ(Calls(h, method, "UNAUTHENTICATED"), 1);
   auto timed = [&](const std::string& code) {
-    return h.core.metrics.grpc_request_duration_seconds
+    return h.core.grpc_metrics.grpc_request_duration_seconds
         .Add({{"method", method}, {"code", code}},
              prometheus::Histogram::BucketBoundaries{})
         .Collect()

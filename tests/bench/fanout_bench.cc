@@ -210,14 +210,15 @@ int Main(int argc, char** argv) {
                     "status@bench.example", "Bench", "", "", absl::Seconds(30)},
         clock);
     DeliveryComposer composer(h.drafter, h.org, ComposerOptions{});
-    DeliveryOutbox outbox(OutboxDeps{
-        *h.store,
-        clock,
-        composer,
-        {{v1::CHANNEL_KIND_WEBHOOK, &http}, {v1::CHANNEL_KIND_EMAIL, &smtp}},
-        h.metrics,
-        DeliverySettings{},
-        [] { return 0.5; }});
+    DeliveryOutbox outbox(
+        OutboxDeps{.store = *h.store,
+                   .clock = clock,
+                   .composer = composer,
+                   .channels = {{v1::CHANNEL_KIND_WEBHOOK, &http},
+                                {v1::CHANNEL_KIND_EMAIL, &smtp}},
+                   .metrics = h.delivery_metrics,
+                   .delivery = DeliverySettings{},
+                   .random = [] { return 0.5; }});
     received = 0;
     const absl::Time send_start = absl::Now();
     std::atomic<bool> done{false};

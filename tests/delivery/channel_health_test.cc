@@ -18,7 +18,7 @@ class ChannelHealthTest : public ::testing::Test {
 
   const absl::Time t0_ = testing::TestEpoch();
   prometheus::Registry registry_;
-  HeraldMetrics metrics_{registry_};
+  DeliveryMetrics metrics_{registry_};
   ChannelHealth health_{ChannelHealthOptions{.probe_base = absl::Seconds(5),
                                              .probe_cap = absl::Seconds(40)},
                         metrics_.channel_up,

@@ -139,7 +139,7 @@ class DeliveryOutboxTest : public ::testing::Test {
   }
 
   double Counter(const std::string& channel, const std::string& result) {
-    return h_.metrics.Deliveries(channel, result).Value();
+    return h_.delivery_metrics.Deliveries(channel, result).Value();
   }
 
   // An outbox on this store that sends everything through `channel`.
@@ -152,7 +152,7 @@ class DeliveryOutboxTest : public ::testing::Test {
                                 {v1::CHANNEL_KIND_WEBHOOK, &channel},
                                 {v1::CHANNEL_KIND_SLACK, &channel},
                                 {v1::CHANNEL_KIND_SMS, &channel}},
-                   .metrics = h_.metrics,
+                   .metrics = h_.delivery_metrics,
                    .delivery = DeliverySettings{},
                    .random = [] { return 0.5; }});
   }
@@ -171,7 +171,7 @@ class DeliveryOutboxTest : public ::testing::Test {
                               {v1::CHANNEL_KIND_WEBHOOK, &http_},
                               {v1::CHANNEL_KIND_SLACK, &http_},
                               {v1::CHANNEL_KIND_SMS, &http_}},
-                 .metrics = h_.metrics,
+                 .metrics = h_.delivery_metrics,
                  .delivery = DeliverySettings{},
                  .random = [] { return 0.5; }}};
 };

@@ -58,7 +58,7 @@ TEST_F(DeliveryOutboxTest, RecipientNoContactReachesIsFailedAndCounted) {
   const v1::Delivery d = DeliveryOf(msg, "subscriber:acme-ops");
   EXPECT_EQ(d.state(), v1::DELIVERY_STATE_FAILED);
   EXPECT_THAT(d.last_error(), HasSubstr("550"));
-  EXPECT_EQ(h_.metrics.recipients_unreached.Value(), 1);
+  EXPECT_EQ(h_.delivery_metrics.recipients_unreached.Value(), 1);
   const auto failed = h_.Read<std::vector<v1::Delivery>>(
       [](StoreReader& r) { return r.ListFailedDeliveries(0, 10); });
   ASSERT_THAT(failed, SizeIs(1));
@@ -225,12 +225,12 @@ TEST_F(DeliveryOutboxTest, GaugesShowDepthAndTheOldestWait) {
   PublishCheckoutUpdate();
   h_.clock.Advance(absl::Seconds(30));
   ASSERT_TRUE(outbox_.RefreshGauges().ok());
-  EXPECT_GE(h_.metrics.outbox_depth.Value(), 3);
-  EXPECT_EQ(h_.metrics.outbox_oldest_age_seconds.Value(), 30);
+  EXPECT_GE(h_.delivery_metrics.outbox_depth.Value(), 3);
+  EXPECT_EQ(h_.delivery_metrics.outbox_oldest_age_seconds.Value(), 30);
   Drain();
   ASSERT_TRUE(outbox_.RefreshGauges().ok());
-  EXPECT_EQ(h_.metrics.outbox_depth.Value(), 0);
-  EXPECT_EQ(h_.metrics.outbox_oldest_age_seconds.Value(), 0);
+  EXPECT_EQ(h_.delivery_metrics.outbox_depth.Value(), 0);
+  EXPECT_EQ(h_.delivery_metrics.outbox_oldest_age_seconds.Value(), 0);
 }
 
 // Issue 18: one unreadable record stopped every email. A delivery whose
@@ -247,7 +247,7 @@ TEST(DeliveryOutboxStoreTest, UnreadableRecordsAreSetAsideAndTheRestDelivered) {
                  .clock = h.clock,
                  .composer = composer,
                  .channels = {{v1::CHANNEL_KIND_EMAIL, &email}},
-                 .metrics = h.metrics,
+                 .metrics = h.delivery_metrics,
                  .delivery = DeliverySettings{},
                  .random = [] { return 0.5; }});
   // (Named, not a structured binding: the lambdas below capture them.)
@@ -354,7 +354,7 @@ TEST(DeliveryOutboxDestinationTest,
                  .composer = composer,
                  .channels = {{v1::CHANNEL_KIND_EMAIL, &email},
                               {v1::CHANNEL_KIND_WEBHOOK, &http}},
-                 .metrics = h.metrics,
+                 .metrics = h.delivery_metrics,
                  .delivery = DeliverySettings{},
                  .random = [] { return 0.5; }});
   const int64_t msg = PublishCheckoutUpdate(h).message;

@@ -117,7 +117,7 @@ TEST_F(DeliveryOutboxTest,
                  .composer = composer_,
                  .channels = {{v1::CHANNEL_KIND_EMAIL, &email_},
                               {v1::CHANNEL_KIND_WEBHOOK, &http_}},
-                 .metrics = h_.metrics,
+                 .metrics = h_.delivery_metrics,
                  .delivery = DeliverySettings{},
                  .random = [] { return 0.5; }});
   email_.RespondWith(nullptr);
@@ -196,7 +196,7 @@ TEST(DeliveryOutboxScheduleTest, AChannelsOwnScheduleReplacesTheDefault) {
                  .clock = h.clock,
                  .composer = composer,
                  .channels = {{v1::CHANNEL_KIND_EMAIL, &email}},
-                 .metrics = h.metrics,
+                 .metrics = h.delivery_metrics,
                  .delivery = settings,
                  .random = [] { return 0.0; }});
   const int64_t msg = PublishCheckoutUpdate(h).message;
@@ -257,7 +257,7 @@ TEST_F(DeliveryOutboxTest,
   EXPECT_EQ(d.address(), "+4915112345678");
   EXPECT_EQ(d.contact_index(), 1);
   EXPECT_EQ(d.attempts(), 4);
-  EXPECT_EQ(h_.metrics.delivery_fallbacks.Value(), 1);
+  EXPECT_EQ(h_.delivery_metrics.delivery_fallbacks.Value(), 1);
 }
 
 // fallback_after counts real time from the contact's first attempt, not
@@ -323,7 +323,8 @@ TEST_F(DeliveryOutboxTest, RelayOutageUsesNoAttemptsAndEveryoneIsSentAfter) {
   Drain();
   EXPECT_EQ(email_.Sends(), 1u) << "the first send found the relay down; "
                                    "the others wait for the probe";
-  EXPECT_EQ(h_.metrics.channel_up.Add({{"channel", "email"}}).Value(), 0);
+  EXPECT_EQ(h_.delivery_metrics.channel_up.Add({{"channel", "email"}}).Value(),
+            0);
   // An hour of outage: probes back off, nobody's attempts are used, nobody
   // fails.
   for (int minute = 0; minute < 60; ++minute) {
@@ -341,7 +342,7 @@ TEST_F(DeliveryOutboxTest, RelayOutageUsesNoAttemptsAndEveryoneIsSentAfter) {
                 HasSubstr("waiting: email unreachable since 2026-"))
         << who;
   }
-  EXPECT_EQ(h_.metrics.recipients_unreached.Value(), 0);
+  EXPECT_EQ(h_.delivery_metrics.recipients_unreached.Value(), 0);
 
   relay_down = false;
   h_.clock.Advance(absl::Minutes(5));  // the next probe is due by now
@@ -354,7 +355,8 @@ TEST_F(DeliveryOutboxTest, RelayOutageUsesNoAttemptsAndEveryoneIsSentAfter) {
   }
   EXPECT_THAT(email_.SentTo("grace@globex.example"),
               SizeIs(::testing::Le(probes + 1)));
-  EXPECT_EQ(h_.metrics.channel_up.Add({{"channel", "email"}}).Value(), 1);
+  EXPECT_EQ(h_.delivery_metrics.channel_up.Add({{"channel", "email"}}).Value(),
+            1);
   EXPECT_EQ(Counter("email", "channel_down"), static_cast<double>(probes));
 }
 

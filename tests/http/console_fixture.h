@@ -33,12 +33,12 @@ class ConsoleTest : public ::testing::Test {
         console_{g_.authorizer, g_.sessions, *g_.core.renderer, "Acme Cloud",
                  false,         &api_,       &g_.core.events},
         page_(g_.core.deps),
-        server_([&] {
-          HttpDeps d{g_.core.intake, page_, g_.core.registry, g_.core.metrics,
-                     Sha256Hex("x")};
-          d.console = &console_;
-          return d;
-        }()) {
+        server_(HttpDeps{.intake = g_.core.intake,
+                         .status_page = page_,
+                         .registry = g_.core.registry,
+                         .metrics = g_.core.http_metrics,
+                         .webhook_token_sha256 = Sha256Hex("x"),
+                         .console = &console_}) {
     port_ = *server_.Bind("127.0.0.1:0");
     server_.Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);

@@ -391,8 +391,11 @@ TEST_F(ConsolePagesTest, StoppingTheServerEndsItsEventStreams) {
   const std::string carol = SignIn("carol");
   std::optional<EventStreamReader> stream;
   {
-    HttpDeps deps{g_.core.intake, page_, g_.core.registry, g_.core.metrics,
-                  Sha256Hex("x")};
+    HttpDeps deps{.intake = g_.core.intake,
+                  .status_page = page_,
+                  .registry = g_.core.registry,
+                  .metrics = g_.core.http_metrics,
+                  .webhook_token_sha256 = Sha256Hex("x")};
     deps.console = &console_;
     HttpServer second(deps);
     const int port = *second.Bind("127.0.0.1:0");

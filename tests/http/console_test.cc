@@ -125,7 +125,7 @@ TEST_F(ConsoleApiTest, ASessionCallsTheGrpcServicesInProtobufJson) {
   EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
   EXPECT_THAT(r->body, HasSubstr("\"ref\":\"" + draft.ref() + "\""));
   // Counted and logged as an RPC, like the CLI's.
-  EXPECT_EQ(g_.core.metrics.grpc_requests
+  EXPECT_EQ(g_.core.grpc_metrics.grpc_requests
                 .Add({{"method", "/herald.v1.MessageService/ListMessages"},
                       {"code", "OK"}})
                 .Value(),

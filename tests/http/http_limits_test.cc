@@ -123,7 +123,11 @@ TEST(HttpConnectionLimitTest,
      OverTheLimitANewConnectionGets503WithRetryAfterAndOnceOneClosesIsServed) {
   CoreHarness h;
   StatusPage page(h.deps);
-  HttpDeps deps{h.intake, page, h.registry, h.metrics, Sha256Hex("x")};
+  HttpDeps deps{.intake = h.intake,
+                .status_page = page,
+                .registry = h.registry,
+                .metrics = h.http_metrics,
+                .webhook_token_sha256 = Sha256Hex("x")};
   deps.max_connections = 2;
   HttpServer server(deps);
   const int port = *server.Bind("127.0.0.1:0");
@@ -136,7 +140,7 @@ TEST(HttpConnectionLimitTest,
     ASSERT_TRUE(held.back()->Send(Get("/healthz", port)));
     ASSERT_TRUE(held.back()->ReadUntil("ok\n"));
   }
-  EXPECT_EQ(h.metrics.http_connections.Value(), 2);
+  EXPECT_EQ(h.http_metrics.http_connections.Value(), 2);
 
   httplib::Client c("127.0.0.1", port);
   auto refused = c.Get("/healthz");
@@ -145,7 +149,7 @@ TEST(HttpConnectionLimitTest,
   EXPECT_EQ(refused->get_header_value("Retry-After"), "1");
   EXPECT_THAT(refused->body, HasSubstr("\"reason\":\"overloaded\""));
   EXPECT_THAT(refused->body, HasSubstr("limit of 2 connections"));
-  EXPECT_EQ(h.metrics.HttpRefused("connection_limit").Value(), 1);
+  EXPECT_EQ(h.http_metrics.HttpRefused("connection_limit").Value(), 1);
 
   held.front()->Close();
   EXPECT_TRUE(Eventually([&] {
@@ -158,8 +162,11 @@ TEST(PublicDocumentsTest,
      EveryPublicDocumentForbidsScriptFramingAndSniffingAndTheDataAllowsCors) {
   CoreHarness h;
   StatusPage page(h.deps);
-  HttpServer server(
-      HttpDeps{h.intake, page, h.registry, h.metrics, Sha256Hex("x")});
+  HttpServer server(HttpDeps{.intake = h.intake,
+                             .status_page = page,
+                             .registry = h.registry,
+                             .metrics = h.http_metrics,
+                             .webhook_token_sha256 = Sha256Hex("x")});
   const int port = *server.Bind("127.0.0.1:0");
   server.Start();
   httplib::Client c("127.0.0.1", port);
@@ -194,8 +201,11 @@ TEST(PublicDocumentsTest,
 class EventStreamLimitsTest : public console_testing::ConsoleTest {
  protected:
   int Serve(const std::function<void(HttpDeps&)>& tune) {
-    HttpDeps deps{g_.core.intake, page_, g_.core.registry, g_.core.metrics,
-                  Sha256Hex("x")};
+    HttpDeps deps{.intake = g_.core.intake,
+                  .status_page = page_,
+                  .registry = g_.core.registry,
+                  .metrics = g_.core.http_metrics,
+                  .webhook_token_sha256 = Sha256Hex("x")};
     deps.console = &console_;
     tune(deps);
     tuned_ = std::make_unique<HttpServer>(deps);
@@ -239,7 +249,7 @@ TEST_F(EventStreamLimitsTest,
   EXPECT_LT(stream.text().size(), size_t{8} << 20);
   EXPECT_THAT(stream.text(),
               ContainsRegex("\"text\":\"[0-9]+ event\\(s\\) dropped"));
-  EXPECT_GE(g_.core.metrics.HttpRefused("event_stream_lagged").Value(), 1);
+  EXPECT_GE(g_.core.http_metrics.HttpRefused("event_stream_lagged").Value(), 1);
 
   // The stream goes on: once the client has caught up with what was held,
   // news reaches it again. (Until then, news is dropped and counted too.)
@@ -279,7 +289,7 @@ TEST_F(EventStreamLimitsTest, StreamsBeyondTheSessionsOrThePersonsQuotaGet429) {
   auto fourth = OpenStream(port, second);
   EXPECT_THAT(fourth->text(), StartsWith("HTTP/1.1 429"));
   EXPECT_TRUE(fourth->ReadUntil("across their sessions"));
-  EXPECT_EQ(g_.core.metrics.HttpRefused("event_stream_limit").Value(), 2);
+  EXPECT_EQ(g_.core.http_metrics.HttpRefused("event_stream_limit").Value(), 2);
 
   // Someone else is not held to carol's quota.
   EXPECT_THAT(OpenStream(port, SignIn("bob"))->text(),

@@ -41,10 +41,18 @@ class HttpServerTest : public ::testing::Test {
       : failing_(new FailingStore(NewMemoryStore())),
         h_(std::unique_ptr<Store>(failing_)),
         page_(h_.deps),
-        server_(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
-                         Sha256Hex(kToken), "alertmanager", kLimit,
-                         /*max_inflight_webhooks=*/2, [] { return true; },
-                         /*io_threads=*/2, &h_.portal, &h_.follow_ups}) {
+        server_(HttpDeps{.intake = h_.intake,
+                         .status_page = page_,
+                         .registry = h_.registry,
+                         .metrics = h_.http_metrics,
+                         .webhook_token_sha256 = Sha256Hex(kToken),
+                         .webhook_basic_username = "alertmanager",
+                         .max_request_bytes = kLimit,
+                         .max_inflight_webhooks = 2,
+                         .ready = [] { return true; },
+                         .io_threads = 2,
+                         .portal = &h_.portal,
+                         .follow_ups = &h_.follow_ups}) {
     port_ = *server_.Bind("127.0.0.1:0");
     server_.Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);

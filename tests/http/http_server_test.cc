@@ -46,7 +46,7 @@ TEST_F(HttpServerTest, MissingOrWrongCredentialIs401AndCounted) {
   EXPECT_EQ(wrong->status, 401);
   EXPECT_EQ(wrong->get_header_value("WWW-Authenticate"),
             "Bearer realm=\"herald\"");
-  EXPECT_EQ(h_.metrics.WebhooksRejected("unauthorized").Value(), 2);
+  EXPECT_EQ(h_.http_metrics.WebhooksRejected("unauthorized").Value(), 2);
   EXPECT_TRUE(h_.queries.ListIncidents(true)->items.empty());
 }
 
@@ -70,7 +70,8 @@ TEST_F(HttpServerTest, BadInputGets4xxWithJsonNamingTheProblem) {
     EXPECT_EQ(res->status, c.status) << c.body;
     EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
     EXPECT_THAT(res->body, HasSubstr("\"reason\":\"" + c.reason + "\""));
-    EXPECT_EQ(h_.metrics.WebhooksRejected(c.reason).Value(), 1) << c.reason;
+    EXPECT_EQ(h_.http_metrics.WebhooksRejected(c.reason).Value(), 1)
+        << c.reason;
   }
 }
 
@@ -105,7 +106,7 @@ TEST_F(HttpServerTest, OversizedBodyIs413BeforeParsing) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
   EXPECT_THAT(res->body, HasSubstr("too_large"));
-  EXPECT_EQ(h_.metrics.WebhooksRejected("too_large").Value(), 1);
+  EXPECT_EQ(h_.http_metrics.WebhooksRejected("too_large").Value(), 1);
 }
 
 TEST_F(HttpServerTest, StoreOutageIs503SoAlertmanagerRetries) {
@@ -140,7 +141,7 @@ TEST_F(HttpServerTest, BeyondTheInFlightLimitWebhooksGet503) {
   ASSERT_TRUE(shed);
   EXPECT_EQ(shed->status, 503);
   EXPECT_EQ(shed->get_header_value("Retry-After"), "1");
-  EXPECT_EQ(h_.metrics.WebhooksRejected("overloaded").Value(), 1);
+  EXPECT_EQ(h_.http_metrics.WebhooksRejected("overloaded").Value(), 1);
   failing_->BlockWrites(false);
   for (auto& t : held) t.join();
   EXPECT_EQ(statuses, (std::vector<int>{200, 200}));
@@ -157,9 +158,15 @@ TEST_F(HttpServerTest, HealthAndMetricsAreServed) {
 
 TEST_F(HttpServerTest, ReadyzFollowsReadinessWhileHealthzStaysAlive) {
   std::atomic<bool> ready{false};
-  HttpServer server(HttpDeps{h_.intake, page_, h_.registry, h_.metrics,
-                             Sha256Hex(kToken), "", kLimit, 2,
-                             [&ready] { return ready.load(); }});
+  HttpServer server(HttpDeps{.intake = h_.intake,
+                             .status_page = page_,
+                             .registry = h_.registry,
+                             .metrics = h_.http_metrics,
+                             .webhook_token_sha256 = Sha256Hex(kToken),
+                             .webhook_basic_username = "",
+                             .max_request_bytes = kLimit,
+                             .max_inflight_webhooks = 2,
+                             .ready = [&ready] { return ready.load(); }});
   const int port = *server.Bind("127.0.0.1:0");
   server.Start();
   httplib::Client c("127.0.0.1", port);
@@ -243,11 +250,25 @@ TEST_F(HttpServerTest, OversizedHeadersAreRejected) {
 TEST(HttpServerBindTest, PortInUseAndBadAddressesAreNamed) {
   CoreHarness h;
   StatusPage page(h.deps);
-  HttpServer first(HttpDeps{h.intake, page, h.registry, h.metrics,
-                            Sha256Hex(kToken), "", kLimit, 2, nullptr});
+  HttpServer first(HttpDeps{.intake = h.intake,
+                            .status_page = page,
+                            .registry = h.registry,
+                            .metrics = h.http_metrics,
+                            .webhook_token_sha256 = Sha256Hex(kToken),
+                            .webhook_basic_username = "",
+                            .max_request_bytes = kLimit,
+                            .max_inflight_webhooks = 2,
+                            .ready = nullptr});
   const int port = *first.Bind("127.0.0.1:0");
-  HttpServer second(HttpDeps{h.intake, page, h.registry, h.metrics,
-                             Sha256Hex(kToken), "", kLimit, 2, nullptr});
+  HttpServer second(HttpDeps{.intake = h.intake,
+                             .status_page = page,
+                             .registry = h.registry,
+                             .metrics = h.http_metrics,
+                             .webhook_token_sha256 = Sha256Hex(kToken),
+                             .webhook_basic_username = "",
+                             .max_request_bytes = kLimit,
+                             .max_inflight_webhooks = 2,
+                             .ready = nullptr});
   absl::Status in_use = second.Bind(absl::StrCat("127.0.0.1:", port)).status();
   EXPECT_EQ(in_use.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(in_use.message()), HasSubstr("in use"));

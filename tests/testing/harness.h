@@ -67,7 +67,10 @@ struct CoreHarness {
         renderer(&server->renderer()),
         org(server->org()),
         registry(server->registry()),
-        metrics(server->metrics()),
+        metrics(server->metrics().core),
+        delivery_metrics(server->metrics().delivery),
+        http_metrics(server->metrics().http),
+        grpc_metrics(server->metrics().grpc),
         events(server->events()),
         deps(server->deps()),
         links(server->links()),
@@ -174,7 +177,10 @@ struct CoreHarness {
   const MustacheRenderer* renderer;
   std::shared_ptr<const Organisation> org;
   prometheus::Registry& registry;
-  HeraldMetrics& metrics;
+  CoreMetrics& metrics;  // each part's own (HeraldServer's ServerMetrics)
+  DeliveryMetrics& delivery_metrics;
+  HttpMetrics& http_metrics;
+  GrpcMetrics& grpc_metrics;
   EventHub& events;
   const CoreDeps& deps;
   const LinkTokens& links;
