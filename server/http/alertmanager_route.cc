@@ -18,7 +18,7 @@ void HttpServer::Impl::HandleAlertmanager(const Request& req,
   if (cred.scheme == PresentedCredential::Scheme::kNone || !user_ok ||
       !secret_ok) {
     deps.metrics.WebhooksRejected("unauthorized").Increment();
-    Reply reply = JsonError(
+    HttpReply reply = JsonError(
         401, "unauthorized",
         cred.scheme == PresentedCredential::Scheme::kNone
             ? "missing credentials: send \"Authorization: Bearer <token>\" or "
@@ -30,7 +30,7 @@ void HttpServer::Impl::HandleAlertmanager(const Request& req,
   // Shed load before parsing: Alertmanager retries a 503 later.
   if (!TryAcquireSlot()) {
     deps.metrics.WebhooksRejected("overloaded").Increment();
-    Reply reply =
+    HttpReply reply =
         JsonError(503, "overloaded",
                   "herald is busy; retry (Alertmanager retries 5xx by itself)");
     reply.headers.emplace_back("Retry-After", "1");
@@ -68,8 +68,8 @@ void HttpServer::Impl::HandleAlertmanager(const Request& req,
       });
 }
 
-Reply HttpServer::Impl::WebhookReply(const absl::StatusOr<IntakeResult>& result,
-                                     const std::string& group_key) {
+HttpReply HttpServer::Impl::WebhookReply(
+    const absl::StatusOr<IntakeResult>& result, const std::string& group_key) {
   if (!result.ok()) {
     LogError("alert intake failed",
              {{"group_key", group_key}, {"error", result.status().ToString()}});
@@ -92,7 +92,7 @@ Reply HttpServer::Impl::WebhookReply(const absl::StatusOr<IntakeResult>& result,
   accepted.set_reopened(result->reopened);
   accepted.set_attached(result->attached);
   accepted.set_changed(result->changed);
-  return Reply{200, kJson, ToReplyJson(accepted), {}};
+  return HttpReply{200, kJson, ToReplyJson(accepted), {}};
 }
 
 }  // namespace herald

@@ -22,8 +22,8 @@ namespace {
 
 namespace pb = google::protobuf;
 
-PageReply Json(int status, std::string body) {
-  PageReply reply;
+HttpReply Json(int status, std::string body) {
+  HttpReply reply;
   reply.status = status;
   reply.content_type = "application/json";
   reply.body = std::move(body);
@@ -34,7 +34,7 @@ PageReply Json(int status, std::string body) {
 
 }  // namespace
 
-PageReply ConsoleApiError(int status, absl::string_view code,
+HttpReply ConsoleApiError(int status, absl::string_view code,
                           absl::string_view message) {
   pb::Struct error;
   (*error.mutable_fields())["error"].set_string_value(std::string(message));
@@ -93,7 +93,7 @@ ConsoleApi::ConsoleApi(std::shared_ptr<grpc::Channel> in_process,
                        std::string console_key)
     : channel_(std::move(in_process)), console_key_(std::move(console_key)) {}
 
-PageReply ConsoleApi::Call(absl::string_view method, absl::string_view json,
+HttpReply ConsoleApi::Call(absl::string_view method, absl::string_view json,
                            const std::string& bearer) const {
   const pb::MethodDescriptor* descriptor = FindUnaryMethod(method);
   if (descriptor == nullptr) {

@@ -37,7 +37,7 @@ class ConsoleApi {
   // request `json` ("" for an empty request) as the holder of `bearer`.
   // 404 for a method herald does not serve as a unary call, 400 for JSON
   // that is not the request message.
-  PageReply Call(absl::string_view method, absl::string_view json,
+  HttpReply Call(absl::string_view method, absl::string_view json,
                  const std::string& bearer) const;
 
   // The same call with messages: `request` and `response` must be the
@@ -53,7 +53,7 @@ class ConsoleApi {
 };
 
 // The API's error reply: {"error": message, "code": code}.
-PageReply ConsoleApiError(int status, absl::string_view code,
+HttpReply ConsoleApiError(int status, absl::string_view code,
                           absl::string_view message);
 
 // The HTTP status for a gRPC status code.

@@ -63,7 +63,7 @@ TemplateContext PageContext(const ConsoleView& view, std::string heading,
   return ctx;
 }
 
-PageReply Render(const ConsoleView& view, int status, absl::string_view name,
+HttpReply Render(const ConsoleView& view, int status, absl::string_view name,
                  const TemplateContext& ctx) {
   return HtmlPage(status, view.deps.renderer.Render(name, ctx),
                   absl::StrCat("console page ", name), "same-origin",
@@ -71,7 +71,7 @@ PageReply Render(const ConsoleView& view, int status, absl::string_view name,
 }
 
 // A page saying why something could not be shown.
-PageReply Problem(const ConsoleView& view, const grpc::Status& status) {
+HttpReply Problem(const ConsoleView& view, const grpc::Status& status) {
   TemplateContext ctx = PageContext(view, "Cannot show this", "");
   ctx.values["error"] = status.error_message();
   return Render(view, HttpStatusForGrpc(status.error_code()),
@@ -149,7 +149,7 @@ TemplateContext InboxItemContext(const ConsoleView& view,
 
 }  // namespace
 
-PageReply InboxPage(const ConsoleView& view) {
+HttpReply InboxPage(const ConsoleView& view) {
   v1::GetInboxResponse inbox;
   if (grpc::Status s =
           Call(view, "MessageService/GetInbox", v1::GetInboxRequest(), inbox);
@@ -269,7 +269,7 @@ struct Typed {  // what the person typed into a form that failed
   std::string reason;
 };
 
-PageReply ReviewPage(const ConsoleView& view, absl::string_view ref,
+HttpReply ReviewPage(const ConsoleView& view, absl::string_view ref,
                      absl::string_view done, int status, std::string error,
                      const Typed* typed) {
   v1::GetMessageResponse got;
@@ -393,12 +393,12 @@ PageReply ReviewPage(const ConsoleView& view, absl::string_view ref,
 
 }  // namespace
 
-PageReply MessagePage(const ConsoleView& view, absl::string_view ref,
+HttpReply MessagePage(const ConsoleView& view, absl::string_view ref,
                       absl::string_view done) {
   return ReviewPage(view, ref, done, 200, "", nullptr);
 }
 
-PageReply MessageAction(const ConsoleView& view, absl::string_view ref,
+HttpReply MessageAction(const ConsoleView& view, absl::string_view ref,
                         absl::string_view action, const FormFields& form) {
   int version = 0;
   if (!absl::SimpleAtoi(FormField(form, "version"), &version) || version <= 0) {
@@ -446,7 +446,7 @@ PageReply MessageAction(const ConsoleView& view, absl::string_view ref,
                     s.error_message(), &typed);
 }
 
-PageReply EmailPreviewFrame(const ConsoleView& view, absl::string_view ref,
+HttpReply EmailPreviewFrame(const ConsoleView& view, absl::string_view ref,
                             absl::string_view index) {
   size_t wanted = 0;
   if (!absl::SimpleAtoi(index, &wanted)) {
@@ -470,7 +470,7 @@ PageReply EmailPreviewFrame(const ConsoleView& view, absl::string_view ref,
 
 // ---- the incident ----
 
-PageReply IncidentPage(const ConsoleView& view, absl::string_view ref,
+HttpReply IncidentPage(const ConsoleView& view, absl::string_view ref,
                        absl::string_view page_token) {
   v1::GetIncidentResponse got;
   if (grpc::Status s = GetIncident(view, ref, true, got, page_token); !s.ok()) {
@@ -562,10 +562,10 @@ PageReply IncidentPage(const ConsoleView& view, absl::string_view ref,
   return Render(view, 200, "console_incident.html", ctx);
 }
 
-PageReply ConsoleScript(const ConsoleDeps& deps) {
+HttpReply ConsoleScript(const ConsoleDeps& deps) {
   absl::StatusOr<std::string> script =
       deps.renderer.Render("console.js", TemplateContext());
-  PageReply reply;
+  HttpReply reply;
   if (!script.ok()) {
     LogError("console script failed to render",
              {{"error", script.status().ToString()}});

@@ -39,30 +39,30 @@ struct ConsoleView {
   const std::string& secret;  // the session's; the API bearer
 };
 
-PageReply InboxPage(const ConsoleView& view);
+HttpReply InboxPage(const ConsoleView& view);
 
 // `done` names the action that just succeeded ("edited", ...), if any.
-PageReply MessagePage(const ConsoleView& view, absl::string_view ref,
+HttpReply MessagePage(const ConsoleView& view, absl::string_view ref,
                       absl::string_view done);
 
 // `action` is edit, approve or reject; `form` its fields (version, title,
 // body, reason). Success: 303 back to the message. Failure: the message
 // page again, with why and with the text the person typed.
-PageReply MessageAction(const ConsoleView& view, absl::string_view ref,
+HttpReply MessageAction(const ConsoleView& view, absl::string_view ref,
                         absl::string_view action, const FormFields& form);
 
 // The HTML part of the `index`-th email preview of `ref`, as its own
 // document under a policy that allows no script, for a sandboxed frame.
-PageReply EmailPreviewFrame(const ConsoleView& view, absl::string_view ref,
+HttpReply EmailPreviewFrame(const ConsoleView& view, absl::string_view ref,
                             absl::string_view index);
 
 // The incident with one page of its timeline and alerts (`page_token`: a
 // "page" link's, or "" for the first) and a link to the next page.
-PageReply IncidentPage(const ConsoleView& view, absl::string_view ref,
+HttpReply IncidentPage(const ConsoleView& view, absl::string_view ref,
                        absl::string_view page_token = "");
 
 // The optional script that keeps pages live.
-PageReply ConsoleScript(const ConsoleDeps& deps);
+HttpReply ConsoleScript(const ConsoleDeps& deps);
 
 }  // namespace herald
 

@@ -41,14 +41,14 @@ std::string SessionCookie(const ConsoleDeps& deps, absl::string_view value,
                       deps.tls ? "; Secure" : "");
 }
 
-PageReply RenderConsolePage(const ConsoleDeps& deps, int status,
+HttpReply RenderConsolePage(const ConsoleDeps& deps, int status,
                             absl::string_view name, TemplateContext ctx) {
   ctx.values["page_name"] = deps.page_name;
   return HtmlPage(status, deps.renderer.Render(name, ctx),
                   absl::StrCat("console page ", name), "same-origin");
 }
 
-PageReply Refused(const ConsoleDeps& deps, int status, std::string why) {
+HttpReply Refused(const ConsoleDeps& deps, int status, std::string why) {
   TemplateContext ctx;
   ctx.values["heading"] = status == 401   ? "Please sign in"
                           : status == 404 ? "Not found"
@@ -61,13 +61,13 @@ PageReply Refused(const ConsoleDeps& deps, int status, std::string why) {
 
 // A POST whose Origin names another site is refused whatever it carries:
 // the first line against cross-site request forgery, before the token.
-bool CrossSite(const ConsoleRequest& request) {
+bool CrossSite(const HttpRequest& request) {
   if (request.origin.empty()) return false;  // not sent: the token decides
   return request.origin != absl::StrCat("http://", request.host) &&
          request.origin != absl::StrCat("https://", request.host);
 }
 
-PageReply SignInForm(const ConsoleDeps& deps, int status, std::string error) {
+HttpReply SignInForm(const ConsoleDeps& deps, int status, std::string error) {
   TemplateContext ctx;
   ctx.values["heading"] = "Sign in to the comms console";
   ctx.values["error"] = std::move(error);
@@ -76,9 +76,9 @@ PageReply SignInForm(const ConsoleDeps& deps, int status, std::string error) {
                            std::move(ctx));
 }
 
-PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request,
+HttpReply SignIn(const ConsoleDeps& deps, const HttpRequest& request,
                  const FormFields& form) {
-  if (!request.form.post) return SignInForm(deps, 200, "");
+  if (!request.post()) return SignInForm(deps, 200, "");
   absl::StatusOr<Caller> caller =
       deps.authorizer.Authenticate(FormField(form, "token"));
   if (!caller.ok()) {
@@ -88,7 +88,7 @@ PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request,
   }
   ConsoleSessions::Created created = deps.sessions.Start(*caller);
   LogInfo("console sign-in", {{"person", caller->person_id}});
-  PageReply reply = SeeOther(kHome);
+  HttpReply reply = SeeOther(kHome);
   reply.headers.emplace_back(
       "Set-Cookie", SessionCookie(deps, created.secret, deps.sessions.ttl()));
   return reply;
@@ -96,10 +96,10 @@ PageReply SignIn(const ConsoleDeps& deps, const ConsoleRequest& request,
 
 // The JSON API needs POST, a live session and its CSRF token in a header
 // (a form cannot set one, so no other page can make the call).
-PageReply ApiCall(const ConsoleDeps& deps, absl::string_view method,
-                  const ConsoleRequest& request, const std::string& secret,
+HttpReply ApiCall(const ConsoleDeps& deps, absl::string_view method,
+                  const HttpRequest& request, const std::string& secret,
                   bool has_session) {
-  if (!request.form.post) {
+  if (!request.post()) {
     return ConsoleApiError(405, "METHOD_NOT_ALLOWED",
                            "call API methods with POST");
   }
@@ -108,19 +108,19 @@ PageReply ApiCall(const ConsoleDeps& deps, absl::string_view method,
         401, "UNAUTHENTICATED",
         "no live console session: sign in at /console/sign-in");
   }
-  if (!deps.sessions.CsrfTokenMatches(secret, request.csrf_header)) {
+  if (!deps.sessions.CsrfTokenMatches(secret, request.csrf_token)) {
     return ConsoleApiError(
         403, "CSRF",
         "missing or wrong X-CSRF-Token header: use the token "
         "the console page carries");
   }
-  return deps.api->Call(method, request.form.body, secret);
+  return deps.api->Call(method, request.body, secret);
 }
 
 }  // namespace
 
-PageReply SeeOther(absl::string_view to) {
-  PageReply reply;
+HttpReply SeeOther(absl::string_view to) {
+  HttpReply reply;
   reply.status = 303;
   reply.content_type = "text/plain; charset=utf-8";
   reply.body = absl::StrCat("See ", to, "\n");
@@ -132,9 +132,9 @@ bool IsConsolePath(absl::string_view path) {
   return path == "/console" || absl::StartsWith(path, "/console/");
 }
 
-PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
-                       const ConsoleRequest& request) {
-  if (request.form.post && CrossSite(request)) {
+HttpReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
+                       const HttpRequest& request) {
+  if (request.post() && CrossSite(request)) {
     return Refused(deps, 403,
                    "This request came from another site, so it was refused.");
   }
@@ -142,10 +142,9 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
   // Every form field and query parameter a page reads comes from these, so
   // text that is not UTF-8 is refused here, before any page sees it (the
   // JSON API's body is checked by its JSON parser).
-  absl::StatusOr<FormFields> query = ParseUrlEncoded(request.form.query);
-  absl::StatusOr<FormFields> form = request.form.post && !api
-                                        ? ParseUrlEncoded(request.form.body)
-                                        : FormFields();
+  absl::StatusOr<FormFields> query = ParseUrlEncoded(request.query);
+  absl::StatusOr<FormFields> form =
+      request.post() && !api ? ParseUrlEncoded(request.body) : FormFields();
   for (const absl::StatusOr<FormFields>* parsed : {&query, &form}) {
     if (!parsed->ok()) {
       return Refused(deps, 400, std::string(parsed->status().message()));
@@ -160,13 +159,13 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
                    secret, session.has_value());
   }
   if (path == kScript) {
-    if (request.form.post) return Refused(deps, 405, "Use GET here.");
+    if (request.post()) return Refused(deps, 405, "Use GET here.");
     return ConsoleScript(deps);
   }
   if (path == kSignOut) {
-    if (!request.form.post) return Refused(deps, 405, "Sign out with POST.");
+    if (!request.post()) return Refused(deps, 405, "Sign out with POST.");
     if (!session) return Refused(deps, 401, "Your session has ended.");
-    std::string presented = request.csrf_header;
+    std::string presented = request.csrf_token;
     if (presented.empty()) {
       presented = FormField(*form, "csrf");
     }
@@ -177,14 +176,14 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
     }
     deps.sessions.End(secret);
     LogInfo("console sign-out", {{"person", session->caller.person_id}});
-    PageReply reply = SeeOther(kSignIn);
+    HttpReply reply = SeeOther(kSignIn);
     reply.headers.emplace_back("Set-Cookie",
                                SessionCookie(deps, "", absl::ZeroDuration()));
     return reply;
   }
   if (deps.api == nullptr) return Refused(deps, 404, "No such console page.");
   if (!session) {
-    return request.form.post
+    return request.post()
                ? Refused(deps, 401, "Your session has ended. Sign in again.")
                : SeeOther(kSignIn);
   }
@@ -192,7 +191,7 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
   absl::string_view rest = path;
   absl::ConsumePrefix(&rest, kHome);
   const std::vector<std::string> parts = absl::StrSplit(rest, '/');
-  if (!request.form.post) {
+  if (!request.post()) {
     if (path == "/console" || path == kHome) return InboxPage(view);
     if (parts.size() == 2 && parts[0] == "messages") {
       return MessagePage(view, parts[1], FormField(*query, "done"));
@@ -216,9 +215,9 @@ PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
   return MessageAction(view, parts[1], parts[2], *form);
 }
 
-std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
-    const ConsoleDeps& deps, const ConsoleRequest& request) {
-  if (request.form.post || deps.events == nullptr) {
+HttpReply OpenConsoleEvents(const ConsoleDeps& deps,
+                            const HttpRequest& request) {
+  if (request.post() || deps.events == nullptr) {
     return Refused(deps, 405, "Listen to events with GET.");
   }
   std::string secret = CookieValue(request.cookie, kConsoleCookie);
@@ -230,7 +229,7 @@ std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
   ConsoleEventStream stream;
   stream.secret = std::move(secret);
   stream.caller = session->caller;
-  const absl::StatusOr<FormFields> query = ParseUrlEncoded(request.form.query);
+  const absl::StatusOr<FormFields> query = ParseUrlEncoded(request.query);
   if (!query.ok()) {
     return Refused(deps, 400, std::string(query.status().message()));
   }
@@ -243,7 +242,9 @@ std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
       return Refused(deps, 400, "incident: expected an incident like INC-12.");
     }
   }
-  return stream;
+  HttpReply reply;
+  reply.events = std::move(stream);
+  return reply;
 }
 
 std::string ServerSentEvent(const v1::WatchEvent& event) {

@@ -22,7 +22,6 @@
 
 #include <cstdint>
 #include <string>
-#include <variant>
 
 #include "absl/strings/string_view.h"
 #include "herald/v1/herald.pb.h"
@@ -47,37 +46,23 @@ struct ConsoleDeps {
   EventHub* events = nullptr;
 };
 
-struct ConsoleRequest {
-  FormRequest form;         // method, query, content type and body
-  std::string host;         // the Host header
-  std::string origin;       // the Origin header; "" when absent
-  std::string cookie;       // the Cookie header
-  std::string csrf_header;  // X-CSRF-Token
-};
-
 inline constexpr char kConsoleCookie[] = "herald_console";
 inline constexpr char kConsoleEventsPath[] = "/console/events";
 
 bool IsConsolePath(absl::string_view path);
 
 // 303 See Other to `to`: where a console form or sign-in sends the browser.
-PageReply SeeOther(absl::string_view to);
+HttpReply SeeOther(absl::string_view to);
 
 // `path` is one that IsConsolePath accepts.
-PageReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
-                       const ConsoleRequest& request);
-
-// A granted /console/events stream: whose, and of which incident.
-struct ConsoleEventStream {
-  int64_t incident_id = 0;  // 0: every incident
-  std::string secret;       // the session's; the stream ends with it
-  Caller caller;            // what they may see (VisibleTo)
-};
+HttpReply ServeConsole(const ConsoleDeps& deps, absl::string_view path,
+                       const HttpRequest& request);
 
 // Checks a GET of /console/events: a live session, and a well-formed
-// ?incident=. Either the stream to open or the reply refusing it.
-std::variant<PageReply, ConsoleEventStream> OpenConsoleEvents(
-    const ConsoleDeps& deps, const ConsoleRequest& request);
+// ?incident=. Either a reply whose `events` grants the stream, or the reply
+// refusing it.
+HttpReply OpenConsoleEvents(const ConsoleDeps& deps,
+                            const HttpRequest& request);
 
 // One server-sent event carrying `event` as single-line JSON.
 std::string ServerSentEvent(const v1::WatchEvent& event);

@@ -2,108 +2,120 @@
 
 namespace herald {
 
+namespace {
+
+// The request as the routes see it. The body is copied: only routes that
+// read it (forms, the console's API) get here with one.
+HttpRequest ToHttpRequest(const http::request<http::string_body>& req,
+                          absl::string_view path, absl::string_view query,
+                          const std::string& peer) {
+  return HttpRequest{
+      .method = std::string(req.method_string()),
+      .path = std::string(path),
+      .query = std::string(query),
+      .content_type = Header(req, http::field::content_type),
+      .body = req.body(),
+      .peer = peer,
+      .host = Header(req, http::field::host),
+      .origin = Header(req, http::field::origin),
+      .cookie = Header(req, http::field::cookie),
+      .csrf_token = Header(req, "X-CSRF-Token"),
+  };
+}
+
+HttpReply MethodNotAllowed(absl::string_view method, absl::string_view path,
+                           absl::string_view allowed) {
+  return JsonError(405, "method_not_allowed",
+                   absl::StrCat(method, " ", path, ": use ", allowed));
+}
+
+}  // namespace
+
+std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
+  std::vector<Route> out;
+  out.push_back(Route{
+      .matches = [](const HttpRequest& r) { return IsSelfServicePath(r.path); },
+      .takes_post = true,
+      .serve =
+          [this](const HttpRequest& r) {
+            return ServeSelfService(
+                {deps.status_page, deps.portal, deps.follow_ups}, r.path, r);
+          }});
+  if (deps.console != nullptr) {
+    if (deps.console->events != nullptr) {
+      // Opening a stream is quick, and the stream is the I/O thread's.
+      out.push_back(Route{.matches =
+                              [](const HttpRequest& r) {
+                                return r.path == kConsoleEventsPath &&
+                                       r.method == "GET";
+                              },
+                          .serve =
+                              [this](const HttpRequest& r) {
+                                return OpenConsoleEvents(*deps.console, r);
+                              },
+                          .blocking = false});
+    }
+    out.push_back(Route{
+        .matches = [](const HttpRequest& r) { return IsConsolePath(r.path); },
+        .takes_post = true,
+        .serve =
+            [this](const HttpRequest& r) {
+              return ServeConsole(*deps.console, r.path, r);
+            }});
+  }
+  std::vector<std::string> documents = {"/healthz", "/readyz", "/metrics"};
+  for (const auto& [path, kind] : PublicDocuments()) documents.push_back(path);
+  for (const std::string& path : documents) {
+    std::optional<Handler> handler = GetRoute(path);
+    if (!handler) continue;
+    std::optional<PublicKind> kind;
+    for (const auto& [public_path, public_kind] : PublicDocuments()) {
+      if (path == public_path) kind = public_kind;
+    }
+    out.push_back(Route{
+        .matches = [path](const HttpRequest& r) { return r.path == path; },
+        .serve =
+            [handler = *std::move(handler), kind](const HttpRequest&) {
+              HttpReply reply = handler();
+              if (kind) PublicHeaders(*kind, reply);
+              return reply;
+            }});
+  }
+  return out;
+}
+
 void HttpServer::Impl::Dispatch(const Request& req,
                                 const asio::any_io_executor& io,
                                 const std::string& peer, Respond respond) {
   const absl::string_view target(req.target().data(), req.target().size());
-  const absl::string_view path = target.substr(0, target.find('?'));
-  const bool get =
-      req.method() == http::verb::get || req.method() == http::verb::head;
-  if (path == kWebhookPath) {
+  const size_t q = target.find('?');
+  const absl::string_view path = target.substr(0, q);
+  const absl::string_view method(req.method_string().data(),
+                                 req.method_string().size());
+  if (path == kWebhookPath) {  // parsed on the I/O thread (HandleAlertmanager)
     if (req.method() != http::verb::post) {
-      return respond(JsonError(405, "method_not_allowed",
-                               absl::StrCat(std::string(req.method_string()),
-                                            " ", path, ": use POST")));
+      return respond(MethodNotAllowed(method, path, "POST"));
     }
     return HandleAlertmanager(req, io, std::move(respond));
   }
-  if (IsSelfServicePath(path)) {
-    const bool post = req.method() == http::verb::post;
-    if (!get && !post) {
-      return respond(JsonError(405, "method_not_allowed",
-                               absl::StrCat(std::string(req.method_string()),
-                                            " ", path, ": use GET or POST")));
+  HttpRequest request = ToHttpRequest(
+      req, path, q == absl::string_view::npos ? "" : target.substr(q + 1),
+      peer);
+  for (const Route& route : routes) {
+    if (!route.matches(request)) continue;
+    if (!request.get() && !(route.takes_post && request.post())) {
+      return respond(MethodNotAllowed(
+          method, path, route.takes_post ? "GET or POST" : "GET"));
     }
-    const size_t q = target.find('?');
-    FormRequest form{
-        post,
-        std::string(q == absl::string_view::npos ? absl::string_view()
-                                                 : target.substr(q + 1)),
-        Header(req, http::field::content_type), req.body(), peer};
+    if (!route.blocking) return respond(route.serve(request));
     return RunBlocking(
-        [this, path = std::string(path), form = std::move(form)] {
-          PageReply page = ServeSelfService(
-              {deps.status_page, deps.portal, deps.follow_ups}, path, form);
-          return Reply{page.status, std::move(page.content_type),
-                       std::move(page.body), std::move(page.headers)};
+        [&serve = route.serve, request = std::move(request)] {
+          return serve(request);
         },
         std::move(respond));
   }
-  if (path == kConsoleEventsPath && deps.console != nullptr &&
-      deps.console->events != nullptr && req.method() == http::verb::get) {
-    const size_t q = target.find('?');
-    ConsoleRequest console{FormRequest{false,
-                                       std::string(q == absl::string_view::npos
-                                                       ? absl::string_view()
-                                                       : target.substr(q + 1)),
-                                       "", ""},
-                           Header(req, http::field::host),
-                           Header(req, http::field::origin),
-                           Header(req, http::field::cookie), ""};
-    auto opened = OpenConsoleEvents(*deps.console, console);
-    if (auto* refused = std::get_if<PageReply>(&opened)) {
-      return respond(Reply{refused->status, std::move(refused->content_type),
-                           std::move(refused->body),
-                           std::move(refused->headers)});
-    }
-    Reply stream;
-    stream.events = std::get<ConsoleEventStream>(std::move(opened));
-    return respond(std::move(stream));
-  }
-  if (IsConsolePath(path) && deps.console != nullptr) {
-    if (!get && req.method() != http::verb::post) {
-      return respond(JsonError(405, "method_not_allowed",
-                               absl::StrCat(std::string(req.method_string()),
-                                            " ", path, ": use GET or POST")));
-    }
-    const size_t q = target.find('?');
-    ConsoleRequest console{
-        FormRequest{
-            req.method() == http::verb::post,
-            std::string(q == absl::string_view::npos ? absl::string_view()
-                                                     : target.substr(q + 1)),
-            Header(req, http::field::content_type), req.body()},
-        Header(req, http::field::host), Header(req, http::field::origin),
-        Header(req, http::field::cookie), Header(req, "X-CSRF-Token")};
-    return RunBlocking(
-        [this, path = std::string(path), console = std::move(console)] {
-          PageReply page = ServeConsole(*deps.console, path, console);
-          return Reply{page.status, std::move(page.content_type),
-                       std::move(page.body), std::move(page.headers)};
-        },
-        std::move(respond));
-  }
-  std::optional<Handler> route = GetRoute(path);
-  for (const auto& [public_path, kind] : PublicDocuments()) {
-    if (route && path == public_path) {
-      route = [handler = *std::move(route), kind = kind] {
-        Reply reply = handler();
-        PublicHeaders(kind, reply);
-        return reply;
-      };
-    }
-  }
-  if (!route) {
-    return respond(JsonError(404, "not_found",
-                             absl::StrCat(std::string(req.method_string()), " ",
-                                          path, ": no such page")));
-  }
-  if (!get) {
-    return respond(JsonError(405, "method_not_allowed",
-                             absl::StrCat(std::string(req.method_string()), " ",
-                                          path, ": use GET")));
-  }
-  RunBlocking(*std::move(route), std::move(respond));
+  respond(JsonError(404, "not_found",
+                    absl::StrCat(method, " ", path, ": no such page")));
 }
 
 void HttpServer::Impl::RunBlocking(Handler handler, Respond respond) {
@@ -111,7 +123,7 @@ void HttpServer::Impl::RunBlocking(Handler handler, Respond respond) {
              [handler = std::move(handler), respond = std::move(respond),
               request_id = CurrentRequestId()]() mutable {
                const ScopedRequestId scope(std::move(request_id));
-               Reply reply;
+               HttpReply reply;
                try {
                  reply = handler();
                } catch (const std::exception& e) {
@@ -139,7 +151,7 @@ std::optional<HttpServer::Impl::Handler> HttpServer::Impl::GetRoute(
   if (path == "/readyz") {
     return [this] {
       const bool ready = !deps.ready || deps.ready();
-      Reply r = Text(ready ? "ready\n" : "not ready\n");
+      HttpReply r = Text(ready ? "ready\n" : "not ready\n");
       r.status = ready ? 200 : 503;
       return r;
     };

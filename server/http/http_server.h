@@ -25,9 +25,9 @@
 #include "prometheus/registry.h"
 #include "server/core/aftercare/follow_ups.h"
 #include "server/core/incidents/alert_intake.h"
-#include "server/http/http_metrics.h"
 #include "server/core/subscribers/subscription_portal.h"
 #include "server/http/console_routes.h"
+#include "server/http/http_metrics.h"
 #include "server/statuspage/status_page.h"
 
 namespace herald {

@@ -47,6 +47,7 @@
 #include "server/base/secret_token.h"
 #include "server/base/text.h"
 #include "server/core/org/organisation.h"
+#include "server/http/http_message.h"
 #include "server/http/http_server.h"
 #include "server/http/self_service_routes.h"
 #include "webhooks/alertmanager_parser.h"
@@ -69,15 +70,6 @@ constexpr size_t kMaxHeaderBytes = 16 * 1024;
 // Taken from the client when usable (AcceptRequestId), echoed on the reply.
 constexpr char kRequestIdHeader[] = "X-Request-Id";
 
-struct Reply {
-  int status = 200;
-  std::string content_type = "text/plain";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  // Set: instead of a body, the connection becomes this event stream.
-  std::optional<ConsoleEventStream> events;
-};
-
 // How often an idle event stream sends a comment, which finds clients that
 // went away and ends streams whose session has. A stream whose write made
 // no progress from one heartbeat to the next is ended.
@@ -97,7 +89,7 @@ constexpr auto kRefusalTimeout = std::chrono::seconds(2);
 
 // Every reply carries these unless its route set its own: no sniffing, no
 // framing, no script. Pages that need more (the console's) say so.
-inline void ApplySecurityDefaults(Reply& reply) {
+inline void ApplySecurityDefaults(HttpReply& reply) {
   bool csp = false, nosniff = false;
   for (const auto& [name, value] : reply.headers) {
     csp = csp || absl::EqualsIgnoreCase(name, "Content-Security-Policy");
@@ -129,7 +121,7 @@ PublicDocuments() {
 }
 
 // Adds a public document's headers to `reply`.
-inline void PublicHeaders(PublicKind kind, Reply& reply) {
+inline void PublicHeaders(PublicKind kind, HttpReply& reply) {
   reply.headers.emplace_back("Content-Security-Policy", kNoScriptCsp);
   reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
   reply.headers.emplace_back("Referrer-Policy",
@@ -139,16 +131,16 @@ inline void PublicHeaders(PublicKind kind, Reply& reply) {
   }
 }
 
-inline Reply Text(std::string body, const char* type = "text/plain") {
-  return Reply{200, type, std::move(body), {}};
+inline HttpReply Text(std::string body, const char* type = "text/plain") {
+  return HttpReply{200, type, std::move(body), {}};
 }
 
-inline Reply JsonError(int status, absl::string_view reason,
-                       absl::string_view message) {
+inline HttpReply JsonError(int status, absl::string_view reason,
+                           absl::string_view message) {
   v1::http::ErrorReply reply;
   reply.set_error(std::string(message));
   reply.set_reason(std::string(reason));
-  return Reply{status, kJson, ToReplyJson(reply), {}};
+  return HttpReply{status, kJson, ToReplyJson(reply), {}};
 }
 
 inline int HttpStatusFor(const absl::Status& s) {
@@ -170,7 +162,7 @@ inline int HttpStatusFor(const absl::Status& s) {
   }
 }
 
-inline Reply Serve(absl::StatusOr<std::string> body, const char* type) {
+inline HttpReply Serve(absl::StatusOr<std::string> body, const char* type) {
   if (!body.ok()) {
     LogError("http handler failed", {{"error", body.status().ToString()}});
     return JsonError(HttpStatusFor(body.status()), "internal",
@@ -199,11 +191,22 @@ struct HttpServer::Impl {
   template <typename Stream>
   class Session;
   using Request = http::request<http::string_body>;
-  using Respond = absl::AnyInvocable<void(Reply)>;
-  using Handler = std::function<Reply()>;
+  using Respond = absl::AnyInvocable<void(HttpReply)>;
+  using Handler = std::function<HttpReply()>;
+
+  // One route of the router: which requests it takes, the methods it
+  // accepts (others get 405), and how it answers.
+  struct Route {
+    std::function<bool(const HttpRequest&)> matches;
+    bool takes_post = false;  // GET and HEAD always; POST too when set
+    std::function<HttpReply(const HttpRequest&)> serve;
+    bool blocking = true;  // may read the store: runs on the blocking pool
+  };
 
   explicit Impl(HttpDeps d)
-      : deps(std::move(d)), work(asio::make_work_guard(io)) {}
+      : deps(std::move(d)), work(asio::make_work_guard(io)) {
+    routes = BuildRoutes();
+  }
 
   // Calls `respond` exactly once, possibly from another thread. `io` is
   // the connection's executor, where work that follows a commit belongs.
@@ -215,8 +218,11 @@ struct HttpServer::Impl {
   void HandleAlertmanager(const Request& req, const asio::any_io_executor& io,
                           Respond respond);
   // The reply to a webhook once its commit has succeeded or failed.
-  Reply WebhookReply(const absl::StatusOr<IntakeResult>& result,
-                     const std::string& group_key);
+  HttpReply WebhookReply(const absl::StatusOr<IntakeResult>& result,
+                         const std::string& group_key);
+  // Every route but the webhook's, first match first; built once.
+  std::vector<Route> BuildRoutes();
+  // The status documents, health and metrics: GET only, by exact path.
   std::optional<Handler> GetRoute(absl::string_view path);
   // Runs `handler` on the blocking pool: it may read or write the store.
   void RunBlocking(Handler handler, Respond respond);
@@ -228,6 +234,7 @@ struct HttpServer::Impl {
   absl::Status SetUpTls();
 
   HttpDeps deps;
+  std::vector<Route> routes;
   // Claims an in-flight webhook slot; false when all are taken.
   bool TryAcquireSlot() {
     absl::MutexLock lock(&inflight_mu);
@@ -286,7 +293,7 @@ struct HttpServer::Impl {
   };
 
   // A slot for `grant`'s stream, or the 429 refusing it.
-  std::variant<std::unique_ptr<StreamSlot>, Reply> TryAcquireStream(
+  std::variant<std::unique_ptr<StreamSlot>, HttpReply> TryAcquireStream(
       const ConsoleEventStream& grant) {
     absl::MutexLock lock(&streams_mu);
     int& by_session = streams_by_session[grant.secret];
@@ -296,7 +303,7 @@ struct HttpServer::Impl {
       if (by_session == 0) streams_by_session.erase(grant.secret);
       if (by_person == 0) streams_by_person.erase(grant.caller.person_id);
       deps.metrics.HttpRefused("event_stream_limit").Increment();
-      Reply reply = JsonError(
+      HttpReply reply = JsonError(
           429, "too_many_streams",
           session_full
               ? absl::StrCat("this console session already has ",

@@ -80,7 +80,7 @@ class HttpServer::Impl::Session
     Tcp().expires_never();  // a slow commit is not an idle client
     server_.Dispatch(
         request_, stream_.get_executor(), peer_,
-        [self = this->shared_from_this(), keep_alive](Reply reply) mutable {
+        [self = this->shared_from_this(), keep_alive](HttpReply reply) mutable {
           // Inline on one of our I/O threads; from another thread (the
           // blocking pool), queued onto ours.
           Session* s = self.get();
@@ -92,7 +92,7 @@ class HttpServer::Impl::Session
         });
   }
 
-  void Write(Reply reply, bool keep_alive) {
+  void Write(HttpReply reply, bool keep_alive) {
     if (reply.events) return StartEventStream(*std::move(reply.events));
     ApplySecurityDefaults(reply);
     if (!request_id_.empty()) LogRequest(reply.status);
@@ -164,7 +164,7 @@ class HttpServer::Impl::Session
 
   // Over the connection limit: a short 503 at once, then close.
   void Refuse() {
-    Reply reply = JsonError(
+    HttpReply reply = JsonError(
         503, "overloaded",
         absl::StrCat("herald has its limit of ", server_.deps.max_connections,
                      " connections open; retry shortly"));
@@ -182,7 +182,7 @@ class HttpServer::Impl::Session
 
   void StartEventStream(ConsoleEventStream grant) {
     auto slot = server_.TryAcquireStream(grant);
-    if (auto* refused = std::get_if<Reply>(&slot)) {
+    if (auto* refused = std::get_if<HttpReply>(&slot)) {
       return Write(std::move(*refused), /*keep_alive=*/false);
     }
     stream_slot_ = std::get<std::unique_ptr<StreamSlot>>(std::move(slot));

@@ -5,10 +5,10 @@
 
 namespace herald {
 
-PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
+HttpReply HtmlPage(int status, absl::StatusOr<std::string> html,
                    absl::string_view what, absl::string_view referrer_policy,
                    absl::string_view csp) {
-  PageReply reply;
+  HttpReply reply;
   reply.status = status;
   if (!html.ok()) {
     LogError(absl::StrCat(what, " failed to render"),
@@ -18,6 +18,7 @@ PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
     reply.body = "internal error\n";
     return reply;
   }
+  reply.content_type = "text/html; charset=utf-8";
   reply.body = *std::move(html);
   reply.headers = {
       {"Cache-Control", "no-store"},

@@ -1,6 +1,6 @@
-// The page kit every HTML route shares (self-service, the console): the
-// request a form route reads, the reply it makes, and HtmlPage, which gives a
-// rendered page the headers every page for people carries. Stateless.
+// The page kit every HTML route shares (self-service, the console):
+// HtmlPage gives a rendered page the headers every page for people carries.
+// Stateless.
 #ifndef HERALD_SERVER_HTTP_PAGE_KIT_H_
 #define HERALD_SERVER_HTTP_PAGE_KIT_H_
 
@@ -10,23 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/http/http_message.h"
 
 namespace herald {
-
-struct FormRequest {
-  bool post = false;
-  std::string query;  // after '?', still encoded
-  std::string content_type;
-  std::string body;
-  std::string peer;  // the client's network address; "" if unknown
-};
-
-struct PageReply {
-  int status = 200;
-  std::string content_type = "text/html; charset=utf-8";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
 
 // A page for people made from `html`: with `status`, kept out of caches,
 // with a Content-Security-Policy that allows no script and forms to this
@@ -36,7 +22,7 @@ struct PageReply {
 inline constexpr char kNoScriptCsp[] =
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'";
-PageReply HtmlPage(int status, absl::StatusOr<std::string> html,
+HttpReply HtmlPage(int status, absl::StatusOr<std::string> html,
                    absl::string_view what, absl::string_view referrer_policy,
                    absl::string_view csp = kNoScriptCsp);
 

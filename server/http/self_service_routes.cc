@@ -16,7 +16,7 @@ constexpr char kConfirm[] = "/subscribe/confirm";
 constexpr char kUnsubscribe[] = "/unsubscribe";
 constexpr char kFollowUp[] = "/follow-up";
 
-PageReply Render(const StatusPage& page, int status,
+HttpReply Render(const StatusPage& page, int status,
                  const SelfServicePage& view) {
   // Links carry tokens: keep them out of Referer headers too.
   return HtmlPage(status, page.RenderSelfService(view), "self-service page",
@@ -58,12 +58,12 @@ std::string WithoutField(absl::string_view message) {
   return std::string(message);
 }
 
-PageReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
-                         const FormRequest& request, const FormFields& form) {
+HttpReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
+                         const HttpRequest& request, const FormFields& form) {
   SelfServicePage view;
   view.heading = "Subscribe to status updates";
   view.show_form = true;
-  if (!request.post) return Render(page, 200, view);
+  if (!request.post()) return Render(page, 200, view);
   SubscribeRequest subscribe;
   subscribe.email = FormField(form, "email");
   subscribe.name = FormField(form, "name");
@@ -77,7 +77,7 @@ PageReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
     view.email = subscribe.email;
     view.name = subscribe.name;
     view.component_ids = subscribe.component_ids;
-    PageReply reply = Render(page, StatusFor(s), view);
+    HttpReply reply = Render(page, StatusFor(s), view);
     if (s.code() == absl::StatusCode::kResourceExhausted) {
       reply.headers.emplace_back("Retry-After", "60");
     }
@@ -96,7 +96,7 @@ PageReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
 
 // The page for a link that cannot be used; `offer_form` adds the form to
 // subscribe again.
-PageReply BrokenLink(const StatusPage& page, const absl::Status& s,
+HttpReply BrokenLink(const StatusPage& page, const absl::Status& s,
                      bool offer_form) {
   SelfServicePage view;
   view.heading = "This link does not work";
@@ -105,10 +105,10 @@ PageReply BrokenLink(const StatusPage& page, const absl::Status& s,
   return Render(page, StatusFor(s), view);
 }
 
-PageReply ServeConfirm(SubscriptionPortal& portal, const StatusPage& page,
-                       const FormRequest& request, const std::string& token) {
+HttpReply ServeConfirm(SubscriptionPortal& portal, const StatusPage& page,
+                       const HttpRequest& request, const std::string& token) {
   SelfServicePage view;
-  if (!request.post) {
+  if (!request.post()) {
     const absl::Status s = portal.CheckConfirmLink(token);
     if (!s.ok()) {
       // Expired: ask again here.
@@ -130,11 +130,11 @@ PageReply ServeConfirm(SubscriptionPortal& portal, const StatusPage& page,
   return Render(page, 200, view);
 }
 
-PageReply ServeUnsubscribe(SubscriptionPortal& portal, const StatusPage& page,
-                           const FormRequest& request,
+HttpReply ServeUnsubscribe(SubscriptionPortal& portal, const StatusPage& page,
+                           const HttpRequest& request,
                            const std::string& token) {
   SelfServicePage view;
-  if (!request.post) {
+  if (!request.post()) {
     const absl::Status s = portal.CheckUnsubscribeLink(token);
     if (!s.ok()) return BrokenLink(page, s, /*offer_form=*/false);
     view.heading = "Unsubscribe";
@@ -166,10 +166,10 @@ std::string AnswerText(v1::FollowUpAnswer answer) {
   }
 }
 
-PageReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
-                        const FormRequest& request, const std::string& token) {
+HttpReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
+                        const HttpRequest& request, const std::string& token) {
   SelfServicePage view;
-  if (!request.post) {
+  if (!request.post()) {
     absl::StatusOr<RecordedAnswer> pending = follow_ups.CheckAnswer(token);
     if (!pending.ok()) {
       return BrokenLink(page, pending.status(), /*offer_form=*/false);
@@ -201,13 +201,13 @@ bool IsSelfServicePath(absl::string_view path) {
          path == kFollowUp;
 }
 
-PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
-                           const FormRequest& request) {
+HttpReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
+                           const HttpRequest& request) {
   const StatusPage& page = deps.page;
   const bool served =
       path == kFollowUp ? deps.follow_ups != nullptr : deps.portal != nullptr;
   if (!served || (path == kSubscribe && !deps.portal->enabled())) {
-    PageReply reply;
+    HttpReply reply;
     reply.status = 404;
     reply.content_type = "text/plain; charset=utf-8";
     reply.body = path == kSubscribe
@@ -216,7 +216,7 @@ PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
     return reply;
   }
   absl::StatusOr<FormFields> fields = ParseUrlEncoded(request.query);
-  if (fields.ok() && request.post) {
+  if (fields.ok() && request.post()) {
     const absl::string_view type = absl::StripAsciiWhitespace(
         absl::string_view(request.content_type)
             .substr(0, request.content_type.find(';')));
@@ -230,7 +230,7 @@ PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
     } else if (path == kSubscribe) {
       // One-click unsubscribes may come as multipart/form-data; their
       // token is in the query. A subscription needs the form's fields.
-      PageReply reply;
+      HttpReply reply;
       reply.status = 415;
       reply.content_type = "text/plain; charset=utf-8";
       reply.body =

@@ -40,8 +40,8 @@ struct SelfServiceDeps {
 bool IsSelfServicePath(absl::string_view path);
 
 // `path` is one that IsSelfServicePath accepts.
-PageReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
-                           const FormRequest& request);
+HttpReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
+                           const HttpRequest& request);
 
 }  // namespace herald
 

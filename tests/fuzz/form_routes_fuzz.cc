@@ -40,11 +40,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     __builtin_trap();
   }
 
-  herald::FormRequest request;
-  request.post = (data[0] & 4) != 0;
+  herald::HttpRequest request;
+  request.method = (data[0] & 4) != 0 ? "POST" : "GET";
   request.content_type = "application/x-www-form-urlencoded";
-  (request.post ? request.body : request.query) = input;
-  const herald::PageReply reply =
+  (request.post() ? request.body : request.query) = input;
+  const herald::HttpReply reply =
       herald::ServeSelfService(routes->deps, kPaths[data[0] % 4], request);
   if (reply.status >= 500 || !herald::IsValidUtf8(reply.body)) {
     __builtin_trap();

@@ -156,11 +156,13 @@ TEST_F(SelfServiceHttpTest, TheFormIsRateLimitedPerClientAddress) {
   const auto post = [&](int i, const std::string& peer) {
     return ServeSelfService(
         {page_, &h_.portal, nullptr}, "/subscribe",
-        FormRequest{true, "", "application/x-www-form-urlencoded",
-                    absl::StrCat("email=p", i, "%40example.com"), peer});
+        HttpRequest{.method = "POST",
+                    .content_type = "application/x-www-form-urlencoded",
+                    .body = absl::StrCat("email=p", i, "%40example.com"),
+                    .peer = peer});
   };
   for (int i = 0; i < 60; ++i) ASSERT_EQ(post(i, "203.0.113.7").status, 200);
-  const PageReply limited = post(60, "203.0.113.7");
+  const HttpReply limited = post(60, "203.0.113.7");
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(post(61, "198.51.100.1").status, 200);
   // Over the wire the server passes the connection's own address.
