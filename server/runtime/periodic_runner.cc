@@ -27,6 +27,10 @@ PeriodicRunner::PeriodicRunner(std::string name,
 PeriodicRunner::~PeriodicRunner() { Stop(); }
 
 void PeriodicRunner::Start() {
+  absl::MutexLock lock(&mu_);
+  // Once: a second Start, or a Start after Stop, does nothing.
+  if (started_ || stopping_) return;
+  started_ = true;
   thread_ = std::thread([this] { Loop(); });
 }
 

@@ -52,6 +52,8 @@ class PeriodicRunner {
                  absl::Duration interval, PassWaiter& waiter);
   ~PeriodicRunner();  // stops
 
+  // Starts the background thread, once: a second Start, or one after
+  // Stop, does nothing. Start and Stop are called from one thread.
   void Start();
   // Asks for a pass now instead of at the next interval.
   void Wake();
@@ -71,6 +73,7 @@ class PeriodicRunner {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -4,7 +4,7 @@
 #include "gtest/gtest.h"
 #include "herald/enum_labels.h"
 #include "prometheus/registry.h"
-#include "server/core/metrics.h"
+#include "server/delivery/delivery_metrics.h"
 #include "tests/testing/harness.h"
 
 namespace herald {

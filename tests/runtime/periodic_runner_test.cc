@@ -309,6 +309,25 @@ TEST_F(PeriodicRunnerTest, StopEndsTheWaitAtOnceAndNoPassFollows) {
   EXPECT_EQ(task_.Passes(), 1);
 }
 
+TEST_F(PeriodicRunnerTest, ASecondStartRunsNoSecondLoop) {
+  auto runner = Started();
+  ASSERT_TRUE(waiter_.AwaitWaits(1));
+  runner->Start();  // once was enough: no second thread, no second pass
+  waiter_.Elapse(kInterval);
+  ASSERT_TRUE(waiter_.AwaitWaits(2));
+  EXPECT_EQ(task_.Passes(), 2);
+  EXPECT_TRUE(StopsPromptly(*runner, &waiter_));
+}
+
+TEST_F(PeriodicRunnerTest, AStartAfterStopRunsNothing) {
+  PeriodicRunner runner(
+      "test", [this] { return task_(); }, kInterval, waiter_);
+  runner.Stop();
+  runner.Start();
+  runner.Stop();
+  EXPECT_EQ(task_.Passes(), 0);
+}
+
 TEST_F(PeriodicRunnerTest, StopEndsAStreakOfBusyPasses) {
   // A streak the stop did not end runs on to its end, where `left` is 0.
   std::atomic<int> left{20000000};

@@ -104,6 +104,19 @@ class StoreContractTest : public ::testing::Test {
 using Implementations = ::testing::Types<MemoryFactory, SqliteFactory>;
 TYPED_TEST_SUITE(StoreContractTest, Implementations);
 
+// A subscriber `id` of `components`, with an email and account of its own.
+inline v1::Subscriber Sub(
+    const std::string& id, std::vector<std::string> components,
+    v1::SubscriberStatus status = v1::SUBSCRIBER_STATUS_ACTIVE) {
+  v1::Subscriber s;
+  s.set_id(id);
+  s.set_email(id + "@Example.com");
+  s.set_account("acct-" + id);
+  s.set_status(status);
+  for (auto& c : components) s.add_component_ids(c);
+  return s;
+}
+
 }  // namespace store_testing
 }  // namespace herald
 

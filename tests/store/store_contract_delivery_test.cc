@@ -327,17 +327,6 @@ TYPED_TEST(StoreContractTest,
             "second");
 }
 
-v1::Subscriber Sub(const std::string& id, std::vector<std::string> components,
-                   v1::SubscriberStatus status = v1::SUBSCRIBER_STATUS_ACTIVE) {
-  v1::Subscriber s;
-  s.set_id(id);
-  s.set_email(id + "@Example.com");
-  s.set_account("acct-" + id);
-  s.set_status(status);
-  for (auto& c : components) s.add_component_ids(c);
-  return s;
-}
-
 // Every paged list reads only what follows its key, at most its limit, in
 // its order (keyset paging; server/core/paging.h).
 TYPED_TEST(StoreContractTest, PagedListsReadWhatFollowsTheKeyUpToTheLimit) {
