@@ -63,7 +63,7 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   // anything is sent, and the error names the flag.
   for (int i = 1; i < argc; ++i) {
     if (absl::Status s = CheckText(ArgumentName(argv, i), argv[i]); !s.ok()) {
-      err << "herald: " << s.message() << "\n";
+      err << "herald: " << s.message() << " (see --help)\n";
       return kExitUsage;
     }
   }

@@ -186,6 +186,11 @@ class Commands {
       request.set_page_size(std::min(left(), kMostPerPage));
       Response page;
       if (int rc = CallMethod(method, request, page)) return rc;
+      if (!page.next_page_token().empty() &&
+          page.next_page_token() == request.page_token()) {
+        err_ << "herald: the server returned the same page twice; stopped\n";
+        return kExitError;
+      }
       request.set_page_token(page.next_page_token());
       all.MergeFrom(page);
     } while (!request.page_token().empty() && left() > 0);
@@ -276,6 +281,11 @@ class Commands {
  private:
   int UsageError(const absl::Status& s) {
     err_ << "herald: " << s.message() << " (see --help)\n";
+    return kExitUsage;
+  }
+  // "herald <command>: <message> (see --help)", exit code 2.
+  int UsageError(absl::string_view command, absl::string_view message) {
+    err_ << "herald " << command << ": " << message << " (see --help)\n";
     return kExitUsage;
   }
   // GetMessage; errors are printed.

@@ -264,15 +264,15 @@ int Commands::Watch(const std::string& incident, int count) {
   grpc::Status s = reader->Finish();
   const std::string msg = ErrorText(s);
   err_ << "herald watch: the stream ended: "
-       << (s.ok() ? "server closed it" : CodeName(s.error_code()) + ": " + msg)
+       << (s.ok() ? "server closed it"
+                  : CodeName(s.error_code()) + ": " + OneLine(msg, 400))
        << "\n";
   return kExitError;
 }
 
 int Commands::Alerts(const std::string& incident, bool unrouted, int limit) {
   if (incident.empty() == !unrouted) {
-    err_ << "herald alerts: give an INCIDENT or --unrouted (see --help)\n";
-    return kExitUsage;
+    return UsageError("alerts", "give an INCIDENT or --unrouted");
   }
   v1::ListAlertsRequest req;
   req.set_incident(incident);

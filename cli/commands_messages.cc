@@ -43,11 +43,11 @@ int Commands::Messages(const std::string& incident,
     v1::MessageState state;
     if (!v1::MessageState_Parse(
             absl::StrCat("MESSAGE_STATE_", absl::AsciiStrToUpper(s)), &state)) {
-      err_ << "herald: --state: expected draft, pending_approval, approved, "
-              "published, "
-              "rejected or superseded, got \""
-           << s << "\"\n";
-      return kExitUsage;
+      return UsageError("messages",
+                        absl::StrCat("--state: expected draft, "
+                                     "pending_approval, approved, published, "
+                                     "rejected or superseded, got \"",
+                                     s, "\""));
     }
     req.add_states(state);
   }
@@ -261,8 +261,7 @@ int Commands::Reject(const std::string& message, int version,
 
 int Commands::Deliveries(const std::string& message, bool failed, int limit) {
   if (failed == !message.empty()) {
-    err_ << "herald deliveries: name a message (MSG-40) or pass --failed\n";
-    return kExitUsage;
+    return UsageError("deliveries", "name a message (MSG-40) or pass --failed");
   }
   v1::ListDeliveriesRequest req;
   req.set_message(message);
@@ -311,14 +310,12 @@ int Commands::RetryDeliveries(const std::string& message, bool failed,
                               const std::string& since,
                               const std::string& channel) {
   if (failed == !message.empty()) {
-    err_ << "herald deliveries retry: name a message (MSG-40) or pass "
-            "--failed\n";
-    return kExitUsage;
+    return UsageError("deliveries retry",
+                      "name a message (MSG-40) or pass --failed");
   }
   if (!failed && (!since.empty() || !channel.empty())) {
-    err_ << "herald deliveries retry: --since and --channel go with "
-            "--failed\n";
-    return kExitUsage;
+    return UsageError("deliveries retry",
+                      "--since and --channel go with --failed");
   }
   v1::RetryDeliveriesRequest req;
   req.set_message(message);
@@ -330,20 +327,21 @@ int Commands::RetryDeliveries(const std::string& message, bool failed,
     if (absl::ParseDuration(since, &ago) && ago >= absl::ZeroDuration()) {
       t = globals_.now - ago;
     } else if (!absl::ParseTime(absl::RFC3339_full, since, &t, &err)) {
-      err_ << "herald deliveries retry: --since: expected an RFC 3339 time "
-              "(2026-11-24T03:00:00Z) or a duration ago (2h), got \""
-           << since << "\"\n";
-      return kExitUsage;
+      return UsageError(
+          "deliveries retry",
+          absl::StrCat("--since: expected an RFC 3339 time "
+                       "(2026-11-24T03:00:00Z) or a duration ago (2h), got \"",
+                       since, "\""));
     }
     req.mutable_since()->set_seconds(absl::ToUnixSeconds(t));
   }
   if (!channel.empty()) {
     v1::ChannelKind kind;
     if (!ParseEnumLabel(absl::AsciiStrToLower(channel), &kind)) {
-      err_ << "herald deliveries retry: --channel: expected email, webhook, "
-              "slack or sms, got \""
-           << channel << "\"\n";
-      return kExitUsage;
+      return UsageError("deliveries retry",
+                        absl::StrCat("--channel: expected email, webhook, "
+                                     "slack or sms, got \"",
+                                     channel, "\""));
     }
     req.set_channel(kind);
   }

@@ -40,8 +40,7 @@ int Commands::AddSubscriber(v1::Subscriber subscriber,
   for (const std::string& text : contacts) {
     absl::StatusOr<v1::Contact> c = ParseContact(text);
     if (!c.ok()) {
-      err_ << "herald subscribers add: " << c.status().message() << "\n";
-      return kExitUsage;
+      return UsageError("subscribers add", c.status().message());
     }
     *subscriber.add_contacts() = *std::move(c);
   }
@@ -115,13 +114,12 @@ int Commands::RemoveSubscriber(const std::string& id) {
 int Commands::ImportSubscribers(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    err_ << "herald subscribers import: cannot read \"" << path << "\"\n";
-    return kExitUsage;
+    return UsageError("subscribers import",
+                      absl::StrCat("cannot read \"", path, "\""));
   }
   absl::StatusOr<CsvSubscribers> csv = ReadSubscriberCsv(path, in);
   if (!csv.ok()) {
-    err_ << "herald subscribers import: " << csv.status().message() << "\n";
-    return kExitUsage;
+    return UsageError("subscribers import", csv.status().message());
   }
   constexpr size_t kChunk = 2000;
   v1::ImportSubscribersResponse total;

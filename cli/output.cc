@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/base/text.h"
 
 namespace herald::cli {
 
@@ -40,9 +41,9 @@ std::string Duration(const google::protobuf::Timestamp& from,
 }
 
 std::string OneLine(const std::string& s, size_t max) {
-  std::string flat = absl::StrReplaceAll(s, {{"\n", " "}, {"\r", " "}});
-  if (flat.size() > max) flat = flat.substr(0, max - 3) + "...";
-  return flat;
+  const std::string flat = absl::StrReplaceAll(s, {{"\n", " "}, {"\r", " "}});
+  if (flat.size() <= max) return flat;
+  return TruncateUtf8(flat, max - 3, "...");  // never half a character
 }
 
 void PrintJson(const google::protobuf::Message& m, std::ostream& out) {
