@@ -16,33 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_interceptor.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
+#include "server/api/grpc_metrics.h"
 
 namespace herald {
 
 inline constexpr char kRequestIdMetadata[] = "x-request-id";
-
-// The gRPC calls' series, built on the injected registry (core/metrics.h
-// says how the parts share it). Thread-safe; immutable after construction.
-struct GrpcMetrics {
-  explicit GrpcMetrics(prometheus::Registry& registry);
-
-  // One finished call of `method` ("/herald.v1.IncidentService/PostUpdate")
-  // with `code` ("OK", "PERMISSION_DENIED").
-  void CallFinished(absl::string_view method, absl::string_view code,
-                    absl::Duration took);
-
-  // Calls by full method name and status code, and their duration.
-  prometheus::Family<prometheus::Counter>& grpc_requests;
-  prometheus::Family<prometheus::Histogram>& grpc_request_duration_seconds;
-};
 
 class GrpcCallObserverFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {

@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "herald/v1/config.pb.h"
 #include "prometheus/registry.h"
-#include "server/api/grpc_call_observer.h"
+#include "server/api/grpc_metrics.h"
 #include "server/app/domain.h"
 #include "server/base/clock.h"
 #include "server/base/random.h"

@@ -57,11 +57,11 @@
 #include "absl/time/time.h"
 #include "server/base/clock.h"
 #include "server/core/event_hub.h"
-#include "server/delivery/delivery_metrics.h"
 #include "server/core/org/delivery_settings.h"
 #include "server/delivery/channel.h"
 #include "server/delivery/channel_health.h"
 #include "server/delivery/delivery_composer.h"
+#include "server/delivery/delivery_metrics.h"
 #include "server/store/store.h"
 
 namespace herald {

@@ -4,8 +4,8 @@ namespace herald {
 
 namespace {
 
-// The request as the routes see it. The body is copied: only routes that
-// read it (forms, the console's API) get here with one.
+// The request as the routes see it, without its body: Dispatch copies that
+// only for a route that takes POST.
 HttpRequest ToHttpRequest(const http::request<http::string_body>& req,
                           absl::string_view path, absl::string_view query,
                           const std::string& peer) {
@@ -14,7 +14,6 @@ HttpRequest ToHttpRequest(const http::request<http::string_body>& req,
       .path = std::string(path),
       .query = std::string(query),
       .content_type = Header(req, http::field::content_type),
-      .body = req.body(),
       .peer = peer,
       .host = Header(req, http::field::host),
       .origin = Header(req, http::field::origin),
@@ -63,11 +62,7 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
               return ServeConsole(*deps.console, r.path, r);
             }});
   }
-  std::vector<std::string> documents = {"/healthz", "/readyz", "/metrics"};
-  for (const auto& [path, kind] : PublicDocuments()) documents.push_back(path);
-  for (const std::string& path : documents) {
-    std::optional<Handler> handler = GetRoute(path);
-    if (!handler) continue;
+  for (auto& [path, handler] : Documents()) {
     std::optional<PublicKind> kind;
     for (const auto& [public_path, public_kind] : PublicDocuments()) {
       if (path == public_path) kind = public_kind;
@@ -75,7 +70,7 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
     out.push_back(Route{
         .matches = [path](const HttpRequest& r) { return r.path == path; },
         .serve =
-            [handler = *std::move(handler), kind](const HttpRequest&) {
+            [handler = std::move(handler), kind](const HttpRequest&) {
               HttpReply reply = handler();
               if (kind) PublicHeaders(*kind, reply);
               return reply;
@@ -107,6 +102,7 @@ void HttpServer::Impl::Dispatch(const Request& req,
       return respond(MethodNotAllowed(
           method, path, route.takes_post ? "GET or POST" : "GET"));
     }
+    if (request.post()) request.body = req.body();
     if (!route.blocking) return respond(route.serve(request));
     return RunBlocking(
         [&serve = route.serve, request = std::move(request)] {
@@ -134,8 +130,8 @@ void HttpServer::Impl::RunBlocking(Handler handler, Respond respond) {
              });
 }
 
-std::optional<HttpServer::Impl::Handler> HttpServer::Impl::GetRoute(
-    absl::string_view path) {
+std::vector<std::pair<std::string, HttpServer::Impl::Handler>>
+HttpServer::Impl::Documents() {
   const StatusPage& page = deps.status_page;
   // Statuspage v2 serves each endpoint as a projection of the summary.
   auto summary = [&page](auto project) -> Handler {
@@ -147,67 +143,55 @@ std::optional<HttpServer::Impl::Handler> HttpServer::Impl::GetRoute(
       return Serve(ToReplyJson(out), kJson);
     };
   };
-  if (path == "/healthz") return [] { return Text("ok\n"); };
-  if (path == "/readyz") {
-    return [this] {
-      const bool ready = !deps.ready || deps.ready();
-      HttpReply r = Text(ready ? "ready\n" : "not ready\n");
-      r.status = ready ? 200 : 503;
-      return r;
-    };
-  }
-  if (path == "/metrics") {
-    return [this] {
-      return Text(
-          prometheus::TextSerializer().Serialize(deps.registry.Collect()),
-          "text/plain; version=0.0.4; charset=utf-8");
-    };
-  }
-  if (path == "/") {
-    return [&page] {
-      return Serve(page.RenderHtml(), "text/html; charset=utf-8");
-    };
-  }
-  if (path == "/history.atom") {
-    return [&page] {
-      return Serve(page.RenderAtom(), "application/atom+xml; charset=utf-8");
-    };
-  }
-  if (path == "/api/v2/summary.json") {
-    return summary([](v1::statuspage::Summary&) {});
-  }
-  if (path == "/api/v2/status.json") {
-    return summary([](v1::statuspage::Summary& s) {
-      s.clear_components();
-      s.clear_incidents();
-      s.clear_scheduled_maintenances();
-    });
-  }
-  if (path == "/api/v2/components.json") {
-    return summary([](v1::statuspage::Summary& s) {
-      s.clear_incidents();
-      s.clear_scheduled_maintenances();
-      s.clear_status();
-    });
-  }
-  if (path == "/api/v2/incidents/unresolved.json") {
-    return summary([](v1::statuspage::Summary& s) {
-      s.clear_components();
-      s.clear_scheduled_maintenances();
-      s.clear_status();
-    });
-  }
-  if (path == "/api/v2/incidents.json") {
-    return [&page] {
-      absl::StatusOr<v1::statuspage::Summary> history = page.History(50);
-      if (!history.ok()) return Serve(history.status(), kJson);
-      history->clear_components();
-      history->clear_scheduled_maintenances();
-      history->clear_status();
-      return Serve(ToReplyJson(*history), kJson);
-    };
-  }
-  return std::nullopt;
+  return {
+      {"/healthz", [] { return Text("ok\n"); }},
+      {"/readyz",
+       [this] {
+         const bool ready = !deps.ready || deps.ready();
+         HttpReply r = Text(ready ? "ready\n" : "not ready\n");
+         r.status = ready ? 200 : 503;
+         return r;
+       }},
+      {"/metrics",
+       [this] {
+         return Text(
+             prometheus::TextSerializer().Serialize(deps.registry.Collect()),
+             "text/plain; version=0.0.4; charset=utf-8");
+       }},
+      {"/",
+       [&page] {
+         return Serve(page.RenderHtml(), "text/html; charset=utf-8");
+       }},
+      {"/history.atom",
+       [&page] {
+         return Serve(page.RenderAtom(), "application/atom+xml; charset=utf-8");
+       }},
+      {"/api/v2/summary.json", summary([](v1::statuspage::Summary&) {})},
+      {"/api/v2/status.json", summary([](v1::statuspage::Summary& s) {
+         s.clear_components();
+         s.clear_incidents();
+         s.clear_scheduled_maintenances();
+       })},
+      {"/api/v2/components.json", summary([](v1::statuspage::Summary& s) {
+         s.clear_incidents();
+         s.clear_scheduled_maintenances();
+         s.clear_status();
+       })},
+      {"/api/v2/incidents/unresolved.json",
+       summary([](v1::statuspage::Summary& s) {
+         s.clear_components();
+         s.clear_scheduled_maintenances();
+         s.clear_status();
+       })},
+      {"/api/v2/incidents.json",
+       [&page] {
+         absl::StatusOr<v1::statuspage::Summary> history = page.History(50);
+         if (!history.ok()) return Serve(history.status(), kJson);
+         history->clear_components();
+         history->clear_scheduled_maintenances();
+         history->clear_status();
+         return Serve(ToReplyJson(*history), kJson);
+       }},
+  };
 }
-
 }  // namespace herald

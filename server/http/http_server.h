@@ -58,6 +58,7 @@ struct HttpDeps {
   std::string tls_cert_chain_pem;
   std::string tls_private_key_pem;
   // Serves the comms console under /console (console_routes.h); null: 404.
+  // Read when the server is built: its routes are fixed then.
   const ConsoleDeps* console = nullptr;
   // Connections open at once (server.max_connections). Beyond, a new
   // connection gets a short 503 with Retry-After and is closed.

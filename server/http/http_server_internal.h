@@ -103,8 +103,8 @@ inline void ApplySecurityDefaults(HttpReply& reply) {
 // fetch (the feed, the JSON).
 enum class PublicKind { kPage, kData };
 
-// The public documents, each with its kind. GetRoute serves exactly these
-// as public; PublicHeaders gives each its headers.
+// The public documents, each with its kind: BuildRoutes gives each of them
+// (and no other path) PublicHeaders.
 inline const std::vector<std::pair<std::string, PublicKind>>&
 PublicDocuments() {
   static const auto* const documents =
@@ -204,9 +204,9 @@ struct HttpServer::Impl {
   };
 
   explicit Impl(HttpDeps d)
-      : deps(std::move(d)), work(asio::make_work_guard(io)) {
-    routes = BuildRoutes();
-  }
+      : deps(std::move(d)),
+        routes(BuildRoutes()),
+        work(asio::make_work_guard(io)) {}
 
   // Calls `respond` exactly once, possibly from another thread. `io` is
   // the connection's executor, where work that follows a commit belongs.
@@ -220,10 +220,11 @@ struct HttpServer::Impl {
   // The reply to a webhook once its commit has succeeded or failed.
   HttpReply WebhookReply(const absl::StatusOr<IntakeResult>& result,
                          const std::string& group_key);
-  // Every route but the webhook's, first match first; built once.
+  // Every route but the webhook's, first match first; built once, from
+  // `deps` (a console must be in them before the server is built).
   std::vector<Route> BuildRoutes();
-  // The status documents, health and metrics: GET only, by exact path.
-  std::optional<Handler> GetRoute(absl::string_view path);
+  // The status documents, health and metrics, by exact path.
+  std::vector<std::pair<std::string, Handler>> Documents();
   // Runs `handler` on the blocking pool: it may read or write the store.
   void RunBlocking(Handler handler, Respond respond);
   void Accept();
@@ -234,7 +235,9 @@ struct HttpServer::Impl {
   absl::Status SetUpTls();
 
   HttpDeps deps;
-  std::vector<Route> routes;
+  // Read-only once built, so read without a lock; `blocking`, declared
+  // below, is joined before it goes.
+  const std::vector<Route> routes;
   // Claims an in-flight webhook slot; false when all are taken.
   bool TryAcquireSlot() {
     absl::MutexLock lock(&inflight_mu);

@@ -40,11 +40,13 @@ void PeriodicRunner::Wake() {
 }
 
 void PeriodicRunner::Stop() {
+  std::thread running;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    running = std::move(thread_);  // whoever stops first joins it
   }
-  if (thread_.joinable()) thread_.join();
+  if (running.joinable()) running.join();
 }
 
 bool PeriodicRunner::ShouldRun() const { return stopping_ || woken_; }

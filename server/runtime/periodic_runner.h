@@ -53,11 +53,12 @@ class PeriodicRunner {
   ~PeriodicRunner();  // stops
 
   // Starts the background thread, once: a second Start, or one after
-  // Stop, does nothing. Start and Stop are called from one thread.
+  // Stop, does nothing.
   void Start();
   // Asks for a pass now instead of at the next interval.
   void Wake();
-  // Finishes the pass in progress, then joins the thread. Idempotent.
+  // Finishes the pass in progress, then joins the thread. Idempotent; of
+  // two Stops at once, the first joins.
   void Stop();
 
  private:
@@ -74,7 +75,7 @@ class PeriodicRunner {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::thread thread_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace herald

@@ -61,8 +61,9 @@ v1::ApproveCreditsResponse ToApproveCreditsResponse(CreditApproval approval) {
 
 v1::WatchEvent ToWatchEvent(const IncidentEvent& event) {
   v1::WatchEvent out;
-  if (event.at != absl::InfinitePast())
+  if (event.at != absl::InfinitePast()) {
     *out.mutable_at() = ToProtoTime(event.at);
+  }
   out.set_incident_id(event.incident_id);
   if (event.incident_id != 0) {
     out.set_incident_ref(IncidentRef(event.incident_id));

@@ -2,8 +2,9 @@
 // (herald/v1/herald.proto) carries them. Core returns views (IncidentDetail,
 // MessageDetail, AmendsPage, CreditApproval) and publishes IncidentEvents;
 // the gRPC services and the console's event stream turn them into wire
-// messages here, so core never depends on the protocol's replies. Each
-// function moves out of the view it is given. Stateless; thread-safe.
+// messages here, so core never depends on the protocol's replies. The
+// replies' builders move out of the view they are given. Stateless;
+// thread-safe.
 #ifndef HERALD_SERVER_WIRE_WIRE_VIEWS_H_
 #define HERALD_SERVER_WIRE_WIRE_VIEWS_H_
 

@@ -55,6 +55,9 @@ class OlderDatabase {
     EXPECT_TRUE(migrated.ok()) << migrated;
   }
 
+  // Runs `sql` on the database as it stands.
+  void RunSql(const std::string& sql) { Exec(sql); }
+
   void PutRows() {
     if (version_ < 1) return;  // an empty file: herald never ran on it
     const absl::Time at = WrittenAt();
@@ -221,6 +224,20 @@ class SqliteMigrationTest : public ::testing::TestWithParam<int> {
   }
 };
 
+// The delivery PutRows queued is found by its recipient, and the outbox
+// ages it from when it was queued.
+void ExpectTheQueuedDeliveryFoundAndAged(Store& store) {
+  ASSERT_TRUE(
+      store
+          .Read([](StoreReader& r) -> absl::Status {
+            EXPECT_THAT(*r.ListRecipientDeliveries(7, "subscriber:globex"),
+                        SizeIs(1));
+            EXPECT_EQ(r.GetOutboxStats()->oldest_queued_at, WrittenAt());
+            return absl::OkStatus();
+          })
+          .ok());
+}
+
 TEST_P(SqliteMigrationTest, OpensAndMigratesToThisBuildsSchema) {
   const std::string path = OlderDatabasePath();
   ASSERT_EQ(UserVersion(path), GetParam());
@@ -325,15 +342,21 @@ TEST_P(SqliteMigrationTest,
   const std::string path = OlderDatabasePath();
   auto store = OpenSqliteStore(path);
   ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE(
-      (*store)
-          ->Read([](StoreReader& r) -> absl::Status {
-            EXPECT_THAT(*r.ListRecipientDeliveries(7, "subscriber:globex"),
-                        SizeIs(1));
-            EXPECT_EQ(r.GetOutboxStats()->oldest_queued_at, WrittenAt());
-            return absl::OkStatus();
-          })
-          .ok());
+  ExpectTheQueuedDeliveryFoundAndAged(**store);
+}
+
+// A database an earlier build took past schema 5 without filling the
+// columns: the step that fills them runs once on every database.
+TEST(SqliteDeliveryBackfillTest, DeliveriesAnEarlierUpgradeLeftBlankAreFilled) {
+  const std::string path = FreshDbPath();
+  {
+    OlderDatabase older(path, sqlite::SchemaVersion() - 1);
+    older.PutRows();
+    older.RunSql("UPDATE deliveries SET recipient = '', created_at = 0");
+  }
+  auto store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ExpectTheQueuedDeliveryFoundAndAged(**store);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryOlderSchema, SqliteMigrationTest,

@@ -94,29 +94,38 @@ absl::Status BackfillSubscriberColumns(Connection* db) {
 }
 
 absl::Status BackfillDeliveryColumns(Connection* db) {
-  // Read them all first: SQLite leaves undefined whether a running SELECT
-  // sees the rows an UPDATE on its connection changes. A stored record
-  // does not always hold its own id (it is assigned on insert).
-  std::vector<std::pair<int64_t, v1::Delivery>> all;
-  Statement s(db,
-              "SELECT id, body FROM deliveries WHERE recipient = '' OR "
-              "created_at = 0");
+  // A batch at a time, by id, read before it is written: SQLite leaves
+  // undefined whether a running SELECT sees what an UPDATE on its connection
+  // changes. A stored record does not always hold its own id (it is
+  // assigned on insert); one that cannot be read keeps its columns and is
+  // reported wherever it is read.
+  constexpr int kBatch = 1000;
+  int64_t after = 0;
   while (true) {
-    absl::StatusOr<bool> row = s.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    absl::StatusOr<v1::Delivery> d = s.Proto<v1::Delivery>(1);
-    if (!d.ok()) continue;  // reported as unreadable wherever it is read
-    all.emplace_back(s.Int(0), *std::move(d));
+    std::vector<std::pair<int64_t, v1::Delivery>> batch;
+    Statement read(db,
+                   "SELECT id, body FROM deliveries WHERE id > ? AND "
+                   "(recipient = '' OR created_at = 0) ORDER BY id LIMIT ?");
+    read.Bind(1, after).Bind(2, int64_t{kBatch});
+    int rows = 0;
+    while (true) {
+      absl::StatusOr<bool> row = read.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      ++rows;
+      after = read.Int(0);
+      absl::StatusOr<v1::Delivery> d = read.Proto<v1::Delivery>(1);
+      if (d.ok()) batch.emplace_back(after, *std::move(d));
+    }
+    for (const auto& [id, d] : batch) {
+      Statement fill(db,
+                     "UPDATE deliveries SET recipient = ?, created_at = ? "
+                     "WHERE id = ?");
+      fill.Bind(1, d.recipient()).Bind(2, Micros(d.created_at())).Bind(3, id);
+      if (auto st = fill.Run(); !st.ok()) return st;
+    }
+    if (rows < kBatch) return absl::OkStatus();
   }
-  for (const auto& [id, d] : all) {
-    Statement fill(db,
-                   "UPDATE deliveries SET recipient = ?, created_at = ? "
-                   "WHERE id = ?");
-    fill.Bind(1, d.recipient()).Bind(2, Micros(d.created_at())).Bind(3, id);
-    if (auto st = fill.Run(); !st.ok()) return st;
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace herald::sqlite

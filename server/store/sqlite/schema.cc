@@ -186,13 +186,20 @@ CREATE INDEX deliveries_waiting ON deliveries(waiting_on, state)
     R"sql(
 CREATE INDEX deliveries_by_recipient ON deliveries(incident_id, recipient);
 )sql",
+    // Deliveries queued before schema 5 kept recipient '' and created_at 0:
+    // this step fills them from their stored records
+    // (BackfillDeliveryColumns), on every database, whatever it was.
+    R"sql(
+SELECT 1;
+)sql",
 };
 // A database older than this has subscribers whose queryable columns
 // (email, status, account, subscriptions) only their stored rows can fill:
 // the last migration step rewrites every subscriber.
 constexpr int kSubscriberColumnsComplete = 7;
-// The same for deliveries' recipient and created_at columns.
-constexpr int kDeliveryColumnsComplete = 5;
+// The migration (its version once applied) whose step also fills the
+// deliveries' recipient and created_at columns.
+constexpr int kDeliveryColumnsBackfilled = 14;
 
 }  // namespace
 
@@ -228,8 +235,7 @@ absl::Status MigrateTo(Connection* conn, int version) {
         current < kSubscriberColumnsComplete) {
       s = BackfillSubscriberColumns(conn);
     }
-    if (s.ok() && v + 1 == target && target == SchemaVersion() &&
-        current < kDeliveryColumnsComplete) {
+    if (s.ok() && v + 1 == kDeliveryColumnsBackfilled) {
       s = BackfillDeliveryColumns(conn);
     }
     if (s.ok()) {
