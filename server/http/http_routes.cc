@@ -19,6 +19,8 @@ HttpRequest ToHttpRequest(const http::request<http::string_body>& req,
       .origin = Header(req, http::field::origin),
       .cookie = Header(req, http::field::cookie),
       .csrf_token = Header(req, "X-CSRF-Token"),
+      .accept_encoding = Header(req, http::field::accept_encoding),
+      .if_none_match = Header(req, http::field::if_none_match),
   };
 }
 
@@ -68,12 +70,15 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
       if (path == public_path) kind = public_kind;
     }
     out.push_back(Route{
-        .matches = [path](const HttpRequest& r) { return r.path == path; },
+        .matches = [path =
+                        path](const HttpRequest& r) { return r.path == path; },
         .serve =
-            [handler = std::move(handler), kind](const HttpRequest&) {
+            [this, handler = std::move(handler), kind](const HttpRequest& r) {
               HttpReply reply = handler();
-              if (kind) PublicHeaders(*kind, reply);
-              return reply;
+              if (!kind) return reply;
+              PublicHeaders(*kind, reply);
+              return ServePublicDocument(r, std::move(reply),
+                                         deps.public_caching);
             }});
   }
   return out;
