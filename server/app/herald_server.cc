@@ -382,6 +382,8 @@ absl::Status HeraldServer::StartHttp() {
       .follow_ups = &domain_->follow_ups,
       .tls_cert_chain_pem = tls_.cert_chain_pem,
       .tls_private_key_pem = tls_.private_key_pem,
+      .public_caching = {.max_age =
+                             absl::Seconds(server.public_max_age_seconds())},
       .console = console_.get(),
       .max_connections = FitConnectionLimit(server.max_connections(),
                                             options_.open_file_limit),

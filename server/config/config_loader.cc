@@ -246,6 +246,7 @@ void ApplyServerDefaults(v1::Config* config) {
   if (s->max_event_streams_per_person() == 0) {
     s->set_max_event_streams_per_person(16);
   }
+  if (s->public_max_age_seconds() == 0) s->set_public_max_age_seconds(10);
   if (s->public_url().empty())
     s->set_public_url(absl::StrCat("http://", s->http_listen()));
   if (config->smtp().url().empty())
@@ -295,6 +296,7 @@ absl::Status ValidateServerLimits(const v1::ServerConfig& s) {
        s.max_event_streams_per_session(), 1000},
       {"server.max_event_streams_per_person", s.max_event_streams_per_person(),
        10000},
+      {"server.public_max_age_seconds", s.public_max_age_seconds(), 3600},
   };
   for (const auto& l : limits) {
     if (l.value < 0 || l.value > l.max) {

@@ -27,6 +27,9 @@ struct HttpRequest {
   std::string origin;
   std::string cookie;
   std::string csrf_token;  // X-CSRF-Token
+  // The headers public documents answer to.
+  std::string accept_encoding;
+  std::string if_none_match;
 
   bool post() const { return method == "POST"; }
   bool get() const { return method == "GET" || method == "HEAD"; }

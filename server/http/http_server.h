@@ -28,6 +28,7 @@
 #include "server/core/subscribers/subscription_portal.h"
 #include "server/http/console_routes.h"
 #include "server/http/http_metrics.h"
+#include "server/http/public_document.h"
 #include "server/statuspage/status_page.h"
 
 namespace herald {
@@ -57,6 +58,8 @@ struct HttpDeps {
   // plain HTTP.
   std::string tls_cert_chain_pem;
   std::string tls_private_key_pem;
+  // How browsers and CDNs may keep the public documents.
+  PublicCaching public_caching;
   // Serves the comms console under /console (console_routes.h); null: 404.
   // Read when the server is built: its routes are fixed then.
   const ConsoleDeps* console = nullptr;

@@ -49,6 +49,7 @@
 #include "server/core/org/organisation.h"
 #include "server/http/http_message.h"
 #include "server/http/http_server.h"
+#include "server/http/public_document.h"
 #include "server/http/self_service_routes.h"
 #include "webhooks/alertmanager_parser.h"
 

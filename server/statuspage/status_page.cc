@@ -60,6 +60,9 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
   std::vector<std::pair<v1::Incident, PublicIncident>> incidents;
   std::vector<std::pair<v1::Incident, PublicIncident>> maintenances;
   std::map<std::string, v1::ComponentState> states;
+  // When customers were last told anything: the page's updated_at, the same
+  // on every request until the next change (so that its ETag holds).
+  absl::Time last_change = absl::InfinitePast();
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     auto list = r.ListIncidents({/*include_resolved=*/true});
     if (!list.ok()) return list.status();
@@ -72,6 +75,11 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
       if (!messages.ok()) return messages.status();
       PublicIncident view = PublicView(i, *std::move(messages));
       if (!view.visible) continue;
+      last_change = std::max(last_change, view.updated_at);
+      if (i.has_postmortem()) {
+        last_change =
+            std::max(last_change, FromProtoTime(i.postmortem().published_at()));
+      }
       // Maintenance shows while it is upcoming or under way, incidents while
       // customers were not told they are resolved (or, for the history,
       // always).
@@ -84,19 +92,22 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
     }
     auto component_states = r.ListComponentStates();
     if (!component_states.ok()) return component_states.status();
-    for (v1::ComponentState& c : *component_states)
+    for (v1::ComponentState& c : *component_states) {
+      last_change = std::max(last_change, FromProtoTime(c.updated_at()));
       states[c.component_id()] = std::move(c);
+    }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
 
-  const std::string now = FormatUtc(deps_.clock.Now());
   sp::Page* page = summary.mutable_page();
   page->set_id(kPageId);
   page->set_name(Scrubbed(org.config().server().page_name()));
   page->set_url(org.config().server().public_url());
   page->set_time_zone("Etc/UTC");
-  page->set_updated_at(now);
+  // Before the first change: the Unix epoch, as stable as any later time.
+  page->set_updated_at(FormatUtc(
+      last_change == absl::InfinitePast() ? absl::UnixEpoch() : last_change));
 
   std::map<std::string, sp::Component> components;
   for (int i = 0; i < org.config().components_size(); ++i) {

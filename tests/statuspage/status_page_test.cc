@@ -250,7 +250,6 @@ TEST_F(StatusPageTest, ComponentsKeepTheConfigsOrderNamesAndPositions) {
   ASSERT_THAT(summary.components(), SizeIs(4));
   EXPECT_EQ(summary.page().name(), "Acme Cloud");
   EXPECT_EQ(summary.page().url(), "https://status.acme.example");
-  EXPECT_EQ(summary.page().updated_at(), FormatUtc(h_.clock.Now()));
   const char* const names[] = {"Checkout", "Public API", "Dashboard",
                                "Platform"};
   for (int i = 0; i < 4; ++i) {
@@ -395,11 +394,20 @@ TEST_F(StatusPageTest, TheFeedListsEveryUpdateNewestFirstWithStableIds) {
   EXPECT_EQ(std::vector<std::string>(later.begin() + 1, later.end()), ids);
 }
 
-TEST_F(StatusPageTest, AnEmptyFeedIsUpdatedAsOfNow) {
+TEST_F(StatusPageTest, ThePageIsUpdatedAsOfTheLastChangeNotTheRequest) {
+  // Before anything was ever published: the Unix epoch, on every request.
   ASSERT_TRUE(recorded_page_.RenderAtom().ok());
   const TemplateContext feed = renderer_.LastContext("history.atom.xml");
   EXPECT_THAT(feed.lists.at("entries"), IsEmpty());
-  EXPECT_EQ(feed.values.at("updated"), FormatUtc(h_.clock.Now()));
+  EXPECT_EQ(feed.values.at("updated"), FormatUtc(absl::UnixEpoch()));
+  EXPECT_EQ(page_.Summary()->page().updated_at(), FormatUtc(absl::UnixEpoch()));
+
+  h_.clock.Advance(absl::Hours(1));
+  const absl::Time published = h_.clock.Now();
+  Publish(Open("g1", "checkout"), "looking");
+  h_.clock.Advance(absl::Hours(2));  // later requests see the same time
+  EXPECT_EQ(page_.Summary()->page().updated_at(), FormatUtc(published));
+  EXPECT_EQ(page_.History(10)->page().updated_at(), FormatUtc(published));
 }
 
 TEST_F(StatusPageTest, ThePageSaysAllOperationalOnlyWhileNothingIsWrong) {

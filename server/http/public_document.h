@@ -1,0 +1,47 @@
+// How heraldd answers for a public document (the page, the feed, the JSON):
+// so that browsers, and a CDN in front, can keep it and absorb an outage's
+// traffic. A rendered document gets a strong ETag (a digest of its bytes),
+// Cache-Control allowing shared caches to keep it for `max_age` and to serve
+// it stale while revalidating or while heraldd fails, gzip when the client
+// accepts it (Vary: Accept-Encoding), and 304 Not Modified when the client
+// already holds it (If-None-Match). A failed render is never cached.
+// Stateless; thread-safe.
+#ifndef HERALD_SERVER_HTTP_PUBLIC_DOCUMENT_H_
+#define HERALD_SERVER_HTTP_PUBLIC_DOCUMENT_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/http/http_message.h"
+
+namespace herald {
+
+struct PublicCaching {
+  absl::Duration max_age = absl::Seconds(10);
+  // How long a cache may serve a stale copy while it fetches a fresh one,
+  // and while heraldd answers with errors or not at all.
+  absl::Duration stale_while_revalidate = absl::Minutes(1);
+  absl::Duration stale_if_error = absl::Hours(24);
+};
+
+// The Cache-Control value of a public document under `caching`.
+std::string PublicCacheControl(const PublicCaching& caching);
+
+// `rendered` (a 200 reply) as `request` should get it: 304 when its
+// If-None-Match names this representation, else the body, gzipped when the
+// request's Accept-Encoding takes gzip. Any other status: `rendered` with
+// Cache-Control: no-store.
+HttpReply ServePublicDocument(const HttpRequest& request, HttpReply rendered,
+                              const PublicCaching& caching);
+
+// Whether an Accept-Encoding header value takes gzip (q > 0).
+bool AcceptsGzip(absl::string_view accept_encoding);
+
+// Whether an If-None-Match header value matches `etag` (weak comparison, as
+// RFC 9110 says for If-None-Match; "*" matches any).
+bool IfNoneMatchHolds(absl::string_view if_none_match, absl::string_view etag);
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_HTTP_PUBLIC_DOCUMENT_H_

@@ -1,0 +1,203 @@
+// Public documents can be kept by browsers and a CDN: ETag and 304,
+// Cache-Control, gzip, CORS on the data; and a change shows at once.
+#include "server/http/public_document.h"
+
+#include <zlib.h>
+
+#include "tests/http/http_server_fixture.h"
+
+namespace herald {
+namespace {
+
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+// `zipped` inflated from gzip; "" when it is not a gzip stream.
+std::string Gunzip(const std::string& zipped) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) return "";
+  std::string out;
+  char buf[16 * 1024];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zipped.data()));
+  z.avail_in = static_cast<uInt>(zipped.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : "";
+}
+
+std::string HeaderOf(const HttpReply& reply, const std::string& name) {
+  for (const auto& [n, v] : reply.headers) {
+    if (n == name) return v;
+  }
+  return "";
+}
+
+HttpReply Rendered(std::string body) {
+  return HttpReply{.status = 200,
+                   .content_type = "application/json",
+                   .body = std::move(body)};
+}
+
+TEST(AcceptsGzipTest, ReadsTheCodingsAndTheirWeights) {
+  EXPECT_TRUE(AcceptsGzip("gzip"));
+  EXPECT_TRUE(AcceptsGzip("deflate, GZIP;q=0.5, br"));
+  EXPECT_TRUE(AcceptsGzip("x-gzip"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip("br, deflate"));
+  EXPECT_FALSE(AcceptsGzip(""));
+  EXPECT_FALSE(AcceptsGzip("gzipped"));
+}
+
+TEST(IfNoneMatchTest, ComparesTagsWeaklyAndTakesListsAndStar) {
+  EXPECT_TRUE(IfNoneMatchHolds("\"a1\"", "\"a1\""));
+  EXPECT_TRUE(IfNoneMatchHolds("W/\"a1\"", "\"a1\""));
+  EXPECT_TRUE(IfNoneMatchHolds("\"b2\", \"a1\"", "\"a1\""));
+  EXPECT_TRUE(IfNoneMatchHolds(" * ", "\"a1\""));
+  EXPECT_FALSE(IfNoneMatchHolds("\"a2\"", "\"a1\""));
+  EXPECT_FALSE(IfNoneMatchHolds("a1", "\"a1\""));
+}
+
+TEST(ServePublicDocumentTest, TheSameBytesGetTheSameTagAndOthersAnother) {
+  const PublicCaching caching{.max_age = absl::Seconds(30)};
+  const HttpReply a = ServePublicDocument({}, Rendered("{\"a\":1}"), caching);
+  const HttpReply again =
+      ServePublicDocument({}, Rendered("{\"a\":1}"), caching);
+  const HttpReply b = ServePublicDocument({}, Rendered("{\"a\":2}"), caching);
+  EXPECT_THAT(HeaderOf(a, "ETag"), StartsWith("\""));
+  EXPECT_EQ(HeaderOf(a, "ETag"), HeaderOf(again, "ETag"));
+  EXPECT_NE(HeaderOf(a, "ETag"), HeaderOf(b, "ETag"));
+  EXPECT_EQ(HeaderOf(a, "Cache-Control"),
+            "public, max-age=30, stale-while-revalidate=60, "
+            "stale-if-error=86400");
+  EXPECT_EQ(HeaderOf(a, "Vary"), "Accept-Encoding");
+  EXPECT_EQ(a.body, "{\"a\":1}");
+}
+
+TEST(ServePublicDocumentTest, AClientHoldingItGets304WithNoBody) {
+  const HttpReply first = ServePublicDocument({}, Rendered("doc"), {});
+  HttpRequest again;
+  again.if_none_match = HeaderOf(first, "ETag");
+  const HttpReply reply = ServePublicDocument(again, Rendered("doc"), {});
+  EXPECT_EQ(reply.status, 304);
+  EXPECT_THAT(reply.body, IsEmpty());
+  EXPECT_EQ(HeaderOf(reply, "ETag"), HeaderOf(first, "ETag"));
+  EXPECT_THAT(HeaderOf(reply, "Cache-Control"), StartsWith("public"));
+}
+
+TEST(ServePublicDocumentTest, GzipIsAnotherRepresentationOfTheSameBytes) {
+  const std::string body(5000, 'x');
+  HttpRequest zip;
+  zip.accept_encoding = "gzip";
+  const HttpReply zipped = ServePublicDocument(zip, Rendered(body), {});
+  const HttpReply plain = ServePublicDocument({}, Rendered(body), {});
+  EXPECT_EQ(HeaderOf(zipped, "Content-Encoding"), "gzip");
+  EXPECT_LT(zipped.body.size(), body.size());
+  EXPECT_EQ(Gunzip(zipped.body), body);
+  EXPECT_THAT(HeaderOf(zipped, "ETag"), EndsWith("-gzip\""));
+  EXPECT_NE(HeaderOf(zipped, "ETag"), HeaderOf(plain, "ETag"));
+  // A client holding the plain copy that now takes gzip gets the gzip one.
+  zip.if_none_match = HeaderOf(plain, "ETag");
+  EXPECT_EQ(ServePublicDocument(zip, Rendered(body), {}).status, 200);
+}
+
+TEST(ServePublicDocumentTest, AFailedRenderIsNeverCached) {
+  HttpReply failed = Rendered("internal error");
+  failed.status = 500;
+  const HttpReply reply = ServePublicDocument({}, std::move(failed), {});
+  EXPECT_EQ(reply.status, 500);
+  EXPECT_EQ(HeaderOf(reply, "Cache-Control"), "no-store");
+  EXPECT_THAT(HeaderOf(reply, "ETag"), IsEmpty());
+}
+
+class PublicDocumentHttpTest : public http_testing::HttpServerTest {
+ protected:
+  // Opens an incident and publishes an approved update titled `title`.
+  void PublishUpdate(const std::string& title) {
+    const int64_t id =
+        h_.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp1"}))
+            ->incident_id;
+    const v1::Message draft =
+        h_.workflow.PostUpdate(testing::Engineer(), id, "rolled back", {})
+            ->draft;
+    ASSERT_TRUE(h_.workflow
+                    .Edit(testing::CommsLead(), draft.id(), 0, title,
+                          "We rolled back the release.")
+                    .ok());
+    ASSERT_TRUE(h_.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
+  }
+};
+
+TEST_F(PublicDocumentHttpTest, EveryPublicDocumentCanBeCachedAndTheDataShared) {
+  for (const std::string& path : PublicDocumentPaths()) {
+    auto r = client_->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_THAT(r->get_header_value("ETag"), StartsWith("\"")) << path;
+    EXPECT_EQ(r->get_header_value("Cache-Control"),
+              "public, max-age=10, stale-while-revalidate=60, "
+              "stale-if-error=86400")
+        << path;
+    EXPECT_EQ(r->get_header_value("Vary"), "Accept-Encoding") << path;
+    EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"),
+              path == "/" ? "" : "*")
+        << path;
+  }
+  // Health and metrics are for operators, and never kept.
+  for (const char* path : {"/healthz", "/readyz", "/metrics"}) {
+    EXPECT_FALSE(client_->Get(path)->has_header("ETag")) << path;
+  }
+}
+
+TEST_F(PublicDocumentHttpTest, AnApprovalShowsAtTheNextGetEvenToAHeldCopy) {
+  auto first = client_->Get("/api/v2/summary.json");
+  ASSERT_EQ(first->status, 200);
+  const std::string etag = first->get_header_value("ETag");
+  auto unchanged =
+      client_->Get("/api/v2/summary.json", {{"If-None-Match", etag}});
+  EXPECT_EQ(unchanged->status, 304);
+  EXPECT_THAT(unchanged->body, IsEmpty());
+
+  PublishUpdate("Checkout errors");
+  for (const std::string& path : PublicDocumentPaths()) {
+    auto after = client_->Get(path, {{"If-None-Match", etag}});
+    EXPECT_EQ(after->status, 200) << path;
+  }
+  auto after = client_->Get("/api/v2/summary.json", {{"If-None-Match", etag}});
+  EXPECT_NE(after->get_header_value("ETag"), etag);
+  EXPECT_THAT(after->body, HasSubstr("Checkout errors"));
+}
+
+TEST_F(PublicDocumentHttpTest, GzipGoesToClientsThatAskAndInflatesToThePage) {
+  PublishUpdate("Checkout errors");
+  const std::string plain = client_->Get("/")->body;
+  client_->set_decompress(false);
+  auto zipped = client_->Get("/", {{"Accept-Encoding", "gzip"}});
+  ASSERT_EQ(zipped->status, 200);
+  EXPECT_EQ(zipped->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(Gunzip(zipped->body), plain);
+  auto identity = client_->Get("/", {{"Accept-Encoding", "identity"}});
+  EXPECT_FALSE(identity->has_header("Content-Encoding"));
+  EXPECT_EQ(identity->body, plain);
+}
+
+TEST_F(PublicDocumentHttpTest, HeadAnswersTheHeadersWithoutTheBody) {
+  auto got = client_->Get("/history.atom");
+  auto head = client_->Head("/history.atom");
+  ASSERT_EQ(head->status, 200);
+  EXPECT_THAT(head->body, IsEmpty());
+  EXPECT_EQ(head->get_header_value("ETag"), got->get_header_value("ETag"));
+  EXPECT_EQ(head->get_header_value("Content-Length"),
+            absl::StrCat(got->body.size()));
+}
+
+}  // namespace
+}  // namespace herald
