@@ -46,6 +46,12 @@ absl::string_view Opaque(absl::string_view tag) {
 
 std::string PublicCacheControl(const PublicCaching& caching) {
   return absl::StrCat(
+      "public, max-age=0, s-maxage=", absl::ToInt64Seconds(caching.max_age),
+      ", stale-if-error=", absl::ToInt64Seconds(caching.stale_if_error));
+}
+
+std::string PublicCdnCacheControl(const PublicCaching& caching) {
+  return absl::StrCat(
       "public, max-age=", absl::ToInt64Seconds(caching.max_age),
       ", stale-while-revalidate=",
       absl::ToInt64Seconds(caching.stale_while_revalidate),
@@ -92,6 +98,7 @@ HttpReply ServePublicDocument(const HttpRequest& request, HttpReply rendered,
   std::vector<std::pair<std::string, std::string>> caching_headers = {
       {"ETag", etag},
       {"Cache-Control", PublicCacheControl(caching)},
+      {"CDN-Cache-Control", PublicCdnCacheControl(caching)},
       {"Vary", "Accept-Encoding"},
   };
   if (!request.if_none_match.empty() &&

@@ -1,11 +1,13 @@
 // How heraldd answers for a public document (the page, the feed, the JSON):
-// so that browsers, and a CDN in front, can keep it and absorb an outage's
-// traffic. A rendered document gets a strong ETag (a digest of its bytes),
-// Cache-Control allowing shared caches to keep it for `max_age` and to serve
-// it stale while revalidating or while heraldd fails, gzip when the client
+// so that a CDN in front can keep it and absorb an outage's traffic, while a
+// customer's browser never shows an older state than heraldd's. A rendered
+// document gets a strong ETag (a digest of its bytes), gzip when the client
 // accepts it (Vary: Accept-Encoding), and 304 Not Modified when the client
-// already holds it (If-None-Match). A failed render is never cached.
-// Stateless; thread-safe.
+// already holds it (If-None-Match). Browsers revalidate on every visit
+// (max-age=0; a 304 carries no body); shared caches keep it for `max_age`
+// (s-maxage), and CDNs that read CDN-Cache-Control (RFC 9213) may also serve
+// it stale while they revalidate and while heraldd fails or is down. A
+// failed render is never cached. Stateless; thread-safe.
 #ifndef HERALD_SERVER_HTTP_PUBLIC_DOCUMENT_H_
 #define HERALD_SERVER_HTTP_PUBLIC_DOCUMENT_H_
 
@@ -25,8 +27,10 @@ struct PublicCaching {
   absl::Duration stale_if_error = absl::Hours(24);
 };
 
-// The Cache-Control value of a public document under `caching`.
+// The Cache-Control and CDN-Cache-Control values of a public document under
+// `caching`.
 std::string PublicCacheControl(const PublicCaching& caching);
+std::string PublicCdnCacheControl(const PublicCaching& caching);
 
 // `rendered` (a 200 reply) as `request` should get it: 304 when its
 // If-None-Match names this representation, else the body, gzipped when the

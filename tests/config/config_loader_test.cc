@@ -248,6 +248,7 @@ TEST(ConfigLoaderTest, LoadConfigFileAppliesServerDefaults) {
   EXPECT_EQ(c->server().max_connections(), 1024);
   EXPECT_EQ(c->server().max_event_streams_per_session(), 8);
   EXPECT_EQ(c->server().max_event_streams_per_person(), 16);
+  EXPECT_EQ(c->server().public_max_age_seconds(), 10);
   EXPECT_EQ(LoadConfigFile("/nonexistent.yaml").status().code(),
             absl::StatusCode::kNotFound);
 }
@@ -257,7 +258,9 @@ TEST(ConfigLoaderTest, PerClientLimitsOutOfRangeAreRefusedByName) {
            {"max_connections", -1},
            {"max_connections", 2000000},
            {"max_event_streams_per_session", -5},
-           {"max_event_streams_per_person", 100000}}) {
+           {"max_event_streams_per_person", 100000},
+           {"public_max_age_seconds", -1},
+           {"public_max_age_seconds", 86400}}) {
     v1::Config c = DefaultConfig();
     const auto* f = c.server().GetDescriptor()->FindFieldByName(field);
     ASSERT_NE(f, nullptr) << field;

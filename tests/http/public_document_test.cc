@@ -75,7 +75,10 @@ TEST(ServePublicDocumentTest, TheSameBytesGetTheSameTagAndOthersAnother) {
   EXPECT_THAT(HeaderOf(a, "ETag"), StartsWith("\""));
   EXPECT_EQ(HeaderOf(a, "ETag"), HeaderOf(again, "ETag"));
   EXPECT_NE(HeaderOf(a, "ETag"), HeaderOf(b, "ETag"));
+  // Browsers ask again on every visit; a CDN keeps it for max_age.
   EXPECT_EQ(HeaderOf(a, "Cache-Control"),
+            "public, max-age=0, s-maxage=30, stale-if-error=86400");
+  EXPECT_EQ(HeaderOf(a, "CDN-Cache-Control"),
             "public, max-age=30, stale-while-revalidate=60, "
             "stale-if-error=86400");
   EXPECT_EQ(HeaderOf(a, "Vary"), "Accept-Encoding");
@@ -143,6 +146,9 @@ TEST_F(PublicDocumentHttpTest, EveryPublicDocumentCanBeCachedAndTheDataShared) {
     EXPECT_EQ(r->status, 200) << path;
     EXPECT_THAT(r->get_header_value("ETag"), StartsWith("\"")) << path;
     EXPECT_EQ(r->get_header_value("Cache-Control"),
+              "public, max-age=0, s-maxage=10, stale-if-error=86400")
+        << path;
+    EXPECT_EQ(r->get_header_value("CDN-Cache-Control"),
               "public, max-age=10, stale-while-revalidate=60, "
               "stale-if-error=86400")
         << path;
