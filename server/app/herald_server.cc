@@ -384,6 +384,8 @@ absl::Status HeraldServer::StartHttp() {
       .tls_private_key_pem = tls_.private_key_pem,
       .public_caching = {.max_age =
                              absl::Seconds(server.public_max_age_seconds())},
+      .public_changes = &events_,
+      .clock = platform_.clock.get(),
       .console = console_.get(),
       .max_connections = FitConnectionLimit(server.max_connections(),
                                             options_.open_file_limit),

@@ -35,11 +35,13 @@ struct CoreDeps {
   // Whether anyone watches; events need not be built otherwise.
   bool watched() const { return events != nullptr && events->watched(); }
 
-  // Tells watchers about a committed change.
+  // Counts a committed change and tells watchers about it.
   void Emit(int64_t incident_id, absl::string_view kind,
             absl::string_view actor, absl::string_view text,
             absl::string_view message_ref = "") const {
-    if (!watched()) return;
+    if (events == nullptr) return;
+    events->CountChange();
+    if (!events->watched()) return;
     events->Publish({.at = clock.Now(),
                      .incident_id = incident_id,
                      .kind = std::string(kind),

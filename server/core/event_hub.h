@@ -83,6 +83,12 @@ class EventHub {
 
   void Publish(const IncidentEvent& event);
 
+  // Counts one committed change, watched or not (CoreDeps::Emit does, for
+  // every change core announces). Caches of what changes derive from (the
+  // public documents) compare changes() to know they are out of date.
+  void CountChange() { changes_.fetch_add(1, std::memory_order_acq_rel); }
+  uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
+
   int subscribers() const;
   // Whether anyone watches at all: lets publishers skip building events.
   bool watched() const { return watched_.load(std::memory_order_relaxed) > 0; }
@@ -92,6 +98,7 @@ class EventHub {
  private:
   const size_t capacity_;
   std::atomic<int64_t> dropped_{0};
+  std::atomic<uint64_t> changes_{0};
   std::atomic<int> watched_{0};
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<Subscription>> subs_ ABSL_GUARDED_BY(mu_);

@@ -17,7 +17,11 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
           registry, "herald_http_refused_total",
           "HTTP connections and event streams refused or ended to bound "
           "resources, by reason (connection_limit, accept_failed, "
-          "event_stream_limit, event_stream_lagged).")) {}
+          "event_stream_limit, event_stream_lagged).")),
+      public_renders(CounterFamily(
+          registry, "herald_public_document_renders_total",
+          "Public documents rendered, by path; between changes they are "
+          "served from memory.")) {}
 
 prometheus::Counter& HttpMetrics::WebhooksRejected(absl::string_view reason) {
   return webhooks_rejected.Add({{"reason", std::string(reason)}});

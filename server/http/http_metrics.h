@@ -29,6 +29,9 @@ struct HttpMetrics {
   // ("connection_limit", "accept_failed", "event_stream_limit",
   // "event_stream_lagged").
   prometheus::Family<prometheus::Counter>& http_refused;
+  // Public documents rendered (each is served from memory between
+  // changes), by path.
+  prometheus::Family<prometheus::Counter>& public_renders;
 };
 
 }  // namespace herald

@@ -73,12 +73,20 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
         .matches = [path =
                         path](const HttpRequest& r) { return r.path == path; },
         .serve =
-            [this, handler = std::move(handler), kind](const HttpRequest& r) {
-              HttpReply reply = handler();
-              if (!kind) return reply;
-              PublicHeaders(*kind, reply);
-              return ServePublicDocument(r, std::move(reply),
-                                         deps.public_caching);
+            [this, path = path, handler = std::move(handler),
+             kind](const HttpRequest& r) {
+              if (!kind) return handler();
+              auto render = [&] {
+                deps.metrics.public_renders.Add({{"path", path}}).Increment();
+                HttpReply reply = handler();
+                PublicHeaders(*kind, reply);
+                return reply;
+              };
+              if (public_cache == nullptr) {
+                return ServePublicDocument(r, render(), deps.public_caching);
+              }
+              return AnswerPublicDocument(r, *public_cache->Get(path, render),
+                                          deps.public_caching);
             }});
   }
   return out;

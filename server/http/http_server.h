@@ -60,6 +60,12 @@ struct HttpDeps {
   std::string tls_private_key_pem;
   // How browsers and CDNs may keep the public documents.
   PublicCaching public_caching;
+  // Set: each public document is rendered once per change it counts (and
+  // at least every public_refresh) and served from memory
+  // (PublicDocumentCache). Null: rendered for every request.
+  const EventHub* public_changes = nullptr;
+  const Clock* clock = nullptr;  // with public_changes
+  absl::Duration public_refresh = absl::Seconds(1);
   // Serves the comms console under /console (console_routes.h); null: 404.
   // Read when the server is built: its routes are fixed then.
   const ConsoleDeps* console = nullptr;

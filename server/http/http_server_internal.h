@@ -206,6 +206,11 @@ struct HttpServer::Impl {
 
   explicit Impl(HttpDeps d)
       : deps(std::move(d)),
+        public_cache(
+            deps.public_changes == nullptr || deps.clock == nullptr
+                ? nullptr
+                : std::make_unique<PublicDocumentCache>(
+                      *deps.clock, *deps.public_changes, deps.public_refresh)),
         routes(BuildRoutes()),
         work(asio::make_work_guard(io)) {}
 
@@ -236,6 +241,8 @@ struct HttpServer::Impl {
   absl::Status SetUpTls();
 
   HttpDeps deps;
+  // Null: public documents are rendered for every request.
+  const std::unique_ptr<PublicDocumentCache> public_cache;
   // Read-only once built, so read without a lock; `blocking`, declared
   // below, is joined before it goes.
   const std::vector<Route> routes;

@@ -84,43 +84,86 @@ bool IfNoneMatchHolds(absl::string_view if_none_match, absl::string_view etag) {
   return false;
 }
 
-HttpReply ServePublicDocument(const HttpRequest& request, HttpReply rendered,
-                              const PublicCaching& caching) {
-  if (rendered.status != 200) {
-    rendered.headers.emplace_back("Cache-Control", "no-store");
-    return rendered;
+PreparedDocument PrepareDocument(HttpReply rendered) {
+  PreparedDocument out;
+  if (rendered.status == 200) {
+    out.digest = Sha256Hex(rendered.body).substr(0, 32);
+    out.gzipped = Gzip(rendered.body);
   }
-  const std::string digest = Sha256Hex(rendered.body).substr(0, 32);
-  const bool gzip = AcceptsGzip(request.accept_encoding);
+  out.rendered = std::move(rendered);
+  return out;
+}
+
+HttpReply AnswerPublicDocument(const HttpRequest& request,
+                               const PreparedDocument& document,
+                               const PublicCaching& caching) {
+  HttpReply reply = document.rendered;
+  if (document.digest.empty()) {
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
+  }
+  const bool gzip =
+      !document.gzipped.empty() && AcceptsGzip(request.accept_encoding);
   // One tag per representation: the gzipped bytes are another entity.
   const std::string etag =
-      absl::StrCat("\"", digest, gzip ? "-gzip" : "", "\"");
-  std::vector<std::pair<std::string, std::string>> caching_headers = {
-      {"ETag", etag},
-      {"Cache-Control", PublicCacheControl(caching)},
-      {"CDN-Cache-Control", PublicCdnCacheControl(caching)},
-      {"Vary", "Accept-Encoding"},
-  };
+      absl::StrCat("\"", document.digest, gzip ? "-gzip" : "", "\"");
+  reply.headers.emplace_back("ETag", etag);
+  reply.headers.emplace_back("Cache-Control", PublicCacheControl(caching));
+  reply.headers.emplace_back("CDN-Cache-Control",
+                             PublicCdnCacheControl(caching));
+  reply.headers.emplace_back("Vary", "Accept-Encoding");
   if (!request.if_none_match.empty() &&
       IfNoneMatchHolds(request.if_none_match, etag)) {
-    HttpReply not_modified;
-    not_modified.status = 304;
-    not_modified.content_type = rendered.content_type;
-    not_modified.headers = std::move(rendered.headers);
-    for (auto& h : caching_headers) not_modified.headers.push_back(h);
-    return not_modified;
+    reply.status = 304;
+    reply.body.clear();
+    return reply;
   }
   if (gzip) {
-    std::string zipped = Gzip(rendered.body);
-    if (!zipped.empty()) {
-      rendered.body = std::move(zipped);
-      rendered.headers.emplace_back("Content-Encoding", "gzip");
-    } else {
-      caching_headers[0].second = absl::StrCat("\"", digest, "\"");  // as is
+    reply.body = document.gzipped;
+    reply.headers.emplace_back("Content-Encoding", "gzip");
+  }
+  return reply;
+}
+
+HttpReply ServePublicDocument(const HttpRequest& request, HttpReply rendered,
+                              const PublicCaching& caching) {
+  return AnswerPublicDocument(request, PrepareDocument(std::move(rendered)),
+                              caching);
+}
+
+PublicDocumentCache::PublicDocumentCache(const Clock& clock,
+                                         const EventHub& changes,
+                                         absl::Duration refresh)
+    : clock_(clock), changes_(changes), refresh_(refresh) {}
+
+std::shared_ptr<const PreparedDocument> PublicDocumentCache::Get(
+    const std::string& path, absl::FunctionRef<HttpReply()> render,
+    bool* rendered) {
+  // Read before rendering: a change committed meanwhile leaves this copy
+  // stale for the next request.
+  const uint64_t changes = changes_.changes();
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(path);
+    if (it != entries_.end() && it->second.changes == changes &&
+        now - it->second.rendered_at < refresh_) {
+      if (rendered != nullptr) *rendered = false;
+      return it->second.document;
     }
   }
-  for (auto& h : caching_headers) rendered.headers.push_back(std::move(h));
-  return rendered;
+  auto document =
+      std::make_shared<const PreparedDocument>(PrepareDocument(render()));
+  if (rendered != nullptr) *rendered = true;
+  if (!document->digest.empty()) {
+    absl::MutexLock lock(&mu_);
+    Entry& entry = entries_[path];
+    // Keep the newest render of several at once.
+    if (entry.document == nullptr || changes >= entry.changes) {
+      entry = Entry{document, changes, now};
+    }
+  }
+  return document;
 }
 
 }  // namespace herald

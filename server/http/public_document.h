@@ -11,10 +11,18 @@
 #ifndef HERALD_SERVER_HTTP_PUBLIC_DOCUMENT_H_
 #define HERALD_SERVER_HTTP_PUBLIC_DOCUMENT_H_
 
+#include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/base/clock.h"
+#include "server/core/event_hub.h"
 #include "server/http/http_message.h"
 
 namespace herald {
@@ -32,12 +40,56 @@ struct PublicCaching {
 std::string PublicCacheControl(const PublicCaching& caching);
 std::string PublicCdnCacheControl(const PublicCaching& caching);
 
-// `rendered` (a 200 reply) as `request` should get it: 304 when its
-// If-None-Match names this representation, else the body, gzipped when the
-// request's Accept-Encoding takes gzip. Any other status: `rendered` with
-// Cache-Control: no-store.
+// A rendered document made ready to answer many requests: its digest (the
+// ETag) and its gzipped bytes, made once.
+struct PreparedDocument {
+  HttpReply rendered;
+  std::string digest;   // "" when `rendered` is not a 200 (never cached)
+  std::string gzipped;  // "" when zlib failed: it goes as is
+};
+PreparedDocument PrepareDocument(HttpReply rendered);
+
+// `document` as `request` should get it: 304 when its If-None-Match names
+// this representation, else the body, gzipped when the request's
+// Accept-Encoding takes gzip. A document that is not a 200: as rendered,
+// with Cache-Control: no-store.
+HttpReply AnswerPublicDocument(const HttpRequest& request,
+                               const PreparedDocument& document,
+                               const PublicCaching& caching);
+// The same for a document rendered for this request alone.
 HttpReply ServePublicDocument(const HttpRequest& request, HttpReply rendered,
                               const PublicCaching& caching);
+
+// Renders each public document once per change and keeps it prepared, so
+// that serving one is a lookup. An entry is stale once the EventHub has
+// counted a change since it was rendered (core announces every committed
+// change before the call that made it returns), or once `refresh` has
+// passed (for what changes with time alone, such as maintenance starting).
+// A document that did not render is not kept. Thread-safe.
+class PublicDocumentCache {
+ public:
+  PublicDocumentCache(const Clock& clock, const EventHub& changes,
+                      absl::Duration refresh);
+
+  // The document at `path`, rendered by `render` when no fresh copy is
+  // kept. `rendered` (if not null) is set to whether it was rendered now.
+  std::shared_ptr<const PreparedDocument> Get(
+      const std::string& path, absl::FunctionRef<HttpReply()> render,
+      bool* rendered = nullptr);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const PreparedDocument> document;
+    uint64_t changes = 0;  // EventHub::changes() before it was rendered
+    absl::Time rendered_at;
+  };
+
+  const Clock& clock_;
+  const EventHub& changes_;
+  const absl::Duration refresh_;
+  absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
 
 // Whether an Accept-Encoding header value takes gzip (q > 0).
 bool AcceptsGzip(absl::string_view accept_encoding);

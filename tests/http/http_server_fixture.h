@@ -52,7 +52,9 @@ class HttpServerTest : public ::testing::Test {
                          .ready = [] { return true; },
                          .io_threads = 2,
                          .portal = &h_.portal,
-                         .follow_ups = &h_.follow_ups}) {
+                         .follow_ups = &h_.follow_ups,
+                         .public_changes = &h_.events,
+                         .clock = &h_.clock}) {
     port_ = *server_.Bind("127.0.0.1:0");
     server_.Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);

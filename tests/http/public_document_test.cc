@@ -121,6 +121,56 @@ TEST(ServePublicDocumentTest, AFailedRenderIsNeverCached) {
   EXPECT_THAT(HeaderOf(reply, "ETag"), IsEmpty());
 }
 
+class PublicDocumentCacheTest : public ::testing::Test {
+ protected:
+  // Gets "/" from the cache; returns whether it was rendered now.
+  bool Fetch(int status = 200) {
+    bool rendered = false;
+    doc_ = cache_.Get(
+        "/",
+        [&] {
+          ++renders_;
+          HttpReply r = Rendered(absl::StrCat("render ", renders_));
+          r.status = status;
+          return r;
+        },
+        &rendered);
+    return rendered;
+  }
+
+  FakeClock clock_{testing::TestEpoch()};
+  EventHub hub_;
+  PublicDocumentCache cache_{clock_, hub_, absl::Seconds(1)};
+  std::shared_ptr<const PreparedDocument> doc_;
+  int renders_ = 0;
+};
+
+TEST_F(PublicDocumentCacheTest, ADocumentIsRenderedOnceUntilAChangeIsCounted) {
+  EXPECT_TRUE(Fetch());
+  EXPECT_FALSE(Fetch());
+  EXPECT_FALSE(Fetch());
+  EXPECT_EQ(doc_->rendered.body, "render 1");
+  hub_.CountChange();
+  EXPECT_TRUE(Fetch());
+  EXPECT_EQ(doc_->rendered.body, "render 2");
+  EXPECT_FALSE(Fetch());
+}
+
+TEST_F(PublicDocumentCacheTest, ACopyIsRenderedAgainOnceItsRefreshHasPassed) {
+  EXPECT_TRUE(Fetch());
+  clock_.Advance(absl::Milliseconds(999));
+  EXPECT_FALSE(Fetch());
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_TRUE(Fetch());
+}
+
+TEST_F(PublicDocumentCacheTest, AFailedRenderIsNotKept) {
+  EXPECT_TRUE(Fetch(/*status=*/500));
+  EXPECT_TRUE(doc_->digest.empty());
+  EXPECT_TRUE(Fetch());
+  EXPECT_FALSE(Fetch());
+}
+
 class PublicDocumentHttpTest : public http_testing::HttpServerTest {
  protected:
   // Opens an incident and publishes an approved update titled `title`.
@@ -180,6 +230,18 @@ TEST_F(PublicDocumentHttpTest, AnApprovalShowsAtTheNextGetEvenToAHeldCopy) {
   auto after = client_->Get("/api/v2/summary.json", {{"If-None-Match", etag}});
   EXPECT_NE(after->get_header_value("ETag"), etag);
   EXPECT_THAT(after->body, HasSubstr("Checkout errors"));
+}
+
+TEST_F(PublicDocumentHttpTest, EachDocumentIsRenderedOncePerChange) {
+  auto renders = [&] {
+    return h_.http_metrics.public_renders.Add({{"path", "/"}}).Value();
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(client_->Get("/")->status, 200);
+  EXPECT_EQ(renders(), 1);
+  PublishUpdate("Checkout errors");
+  EXPECT_THAT(client_->Get("/")->body, HasSubstr("Checkout errors"));
+  EXPECT_THAT(client_->Get("/")->body, HasSubstr("Checkout errors"));
+  EXPECT_EQ(renders(), 2);
 }
 
 TEST_F(PublicDocumentHttpTest, GzipGoesToClientsThatAskAndInflatesToThePage) {
