@@ -87,7 +87,15 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
               }
               return AnswerPublicDocument(r, *public_cache->Get(path, render),
                                           deps.public_caching);
-            }});
+            },
+        .quick = [this, path = path,
+                  kind](const HttpRequest& r) -> std::optional<HttpReply> {
+          if (!kind || public_cache == nullptr) return std::nullopt;
+          std::shared_ptr<const PreparedDocument> fresh =
+              public_cache->Fresh(path);
+          if (fresh == nullptr) return std::nullopt;
+          return AnswerPublicDocument(r, *fresh, deps.public_caching);
+        }});
   }
   return out;
 }
@@ -117,6 +125,11 @@ void HttpServer::Impl::Dispatch(const Request& req,
     }
     if (request.post()) request.body = req.body();
     if (!route.blocking) return respond(route.serve(request));
+    if (route.quick) {
+      if (std::optional<HttpReply> reply = route.quick(request)) {
+        return respond(*std::move(reply));
+      }
+    }
     return RunBlocking(
         [&serve = route.serve, request = std::move(request)] {
           return serve(request);

@@ -202,6 +202,9 @@ struct HttpServer::Impl {
     bool takes_post = false;  // GET and HEAD always; POST too when set
     std::function<HttpReply(const HttpRequest&)> serve;
     bool blocking = true;  // may read the store: runs on the blocking pool
+    // Tried first, on the I/O thread, for a route that blocks: the reply
+    // when it needs no blocking work (a public document kept in memory).
+    std::function<std::optional<HttpReply>(const HttpRequest&)> quick;
   };
 
   explicit Impl(HttpDeps d)

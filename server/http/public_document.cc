@@ -136,6 +136,19 @@ PublicDocumentCache::PublicDocumentCache(const Clock& clock,
                                          absl::Duration refresh)
     : clock_(clock), changes_(changes), refresh_(refresh) {}
 
+std::shared_ptr<const PreparedDocument> PublicDocumentCache::Fresh(
+    const std::string& path) {
+  const uint64_t changes = changes_.changes();
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(path);
+  if (it == entries_.end() || it->second.changes != changes ||
+      now - it->second.rendered_at >= refresh_) {
+    return nullptr;
+  }
+  return it->second.document;
+}
+
 std::shared_ptr<const PreparedDocument> PublicDocumentCache::Get(
     const std::string& path, absl::FunctionRef<HttpReply()> render,
     bool* rendered) {
@@ -143,14 +156,9 @@ std::shared_ptr<const PreparedDocument> PublicDocumentCache::Get(
   // stale for the next request.
   const uint64_t changes = changes_.changes();
   const absl::Time now = clock_.Now();
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = entries_.find(path);
-    if (it != entries_.end() && it->second.changes == changes &&
-        now - it->second.rendered_at < refresh_) {
-      if (rendered != nullptr) *rendered = false;
-      return it->second.document;
-    }
+  if (std::shared_ptr<const PreparedDocument> fresh = Fresh(path)) {
+    if (rendered != nullptr) *rendered = false;
+    return fresh;
   }
   auto document =
       std::make_shared<const PreparedDocument>(PrepareDocument(render()));

@@ -71,6 +71,10 @@ class PublicDocumentCache {
   PublicDocumentCache(const Clock& clock, const EventHub& changes,
                       absl::Duration refresh);
 
+  // The fresh copy of the document at `path`, or null when none is kept:
+  // a lookup, quick enough for an I/O thread.
+  std::shared_ptr<const PreparedDocument> Fresh(const std::string& path);
+
   // The document at `path`, rendered by `render` when no fresh copy is
   // kept. `rendered` (if not null) is set to whether it was rendered now.
   std::shared_ptr<const PreparedDocument> Get(
