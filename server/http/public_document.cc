@@ -97,11 +97,16 @@ PreparedDocument PrepareDocument(HttpReply rendered) {
 HttpReply AnswerPublicDocument(const HttpRequest& request,
                                const PreparedDocument& document,
                                const PublicCaching& caching) {
-  HttpReply reply = document.rendered;
+  const HttpReply& rendered = document.rendered;
   if (document.digest.empty()) {
+    HttpReply reply = rendered;
     reply.headers.emplace_back("Cache-Control", "no-store");
     return reply;
   }
+  // The body is copied only for a reply that carries it: not for a 304.
+  HttpReply reply{.status = rendered.status,
+                  .content_type = rendered.content_type,
+                  .headers = rendered.headers};
   const bool gzip =
       !document.gzipped.empty() && AcceptsGzip(request.accept_encoding);
   // One tag per representation: the gzipped bytes are another entity.
@@ -115,13 +120,10 @@ HttpReply AnswerPublicDocument(const HttpRequest& request,
   if (!request.if_none_match.empty() &&
       IfNoneMatchHolds(request.if_none_match, etag)) {
     reply.status = 304;
-    reply.body.clear();
     return reply;
   }
-  if (gzip) {
-    reply.body = document.gzipped;
-    reply.headers.emplace_back("Content-Encoding", "gzip");
-  }
+  reply.body = gzip ? document.gzipped : rendered.body;
+  if (gzip) reply.headers.emplace_back("Content-Encoding", "gzip");
   return reply;
 }
 

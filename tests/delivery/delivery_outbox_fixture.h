@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <thread>
@@ -86,6 +87,16 @@ inline auto ToSubscriber(int64_t msg, const std::string& id) {
 inline void AllowStaffNotices(StrictMock<MockChannel>& channel, int64_t msg) {
   EXPECT_CALL(channel, Send(Not(ToCustomersOf(msg))))
       .WillRepeatedly(Return(SendResult::Delivered()));
+}
+// `channel` delivers message `msg` to each subscriber of `ids` exactly once,
+// and lets the staff notices through.
+inline void ExpectDeliveredOnceTo(StrictMock<MockChannel>& channel, int64_t msg,
+                                  std::initializer_list<const char*> ids) {
+  AllowStaffNotices(channel, msg);
+  for (const char* id : ids) {
+    EXPECT_CALL(channel, Send(ToSubscriber(msg, id)))
+        .WillOnce(Return(SendResult::Delivered()));
+  }
 }
 
 constexpr char kHook[] = "https://hooks.acme.example/herald";

@@ -113,11 +113,7 @@ TEST_F(DeliveryOutboxTest, SendInterruptedByACrashIsResentWithTheSameKey) {
   CrashMidSend(*h_.store, DeliveryOf(msg, "subscriber:acme-ops").id(),
                h_.clock.Now());
   StrictMock<MockChannel> channel;
-  AllowStaffNotices(channel, msg);
-  EXPECT_CALL(channel, Send(ToSubscriber(msg, "globex")))
-      .WillOnce(Return(SendResult::Delivered()));
-  EXPECT_CALL(channel, Send(ToSubscriber(msg, "initech")))
-      .WillOnce(Return(SendResult::Delivered()));
+  ExpectDeliveredOnceTo(channel, msg, {"globex", "initech"});
   const std::unique_ptr<DeliveryOutbox> outbox = OutboxOn(channel);
   while (*outbox->RunOnce() > 0) {
   }
@@ -143,21 +139,14 @@ TEST_F(DeliveryOutboxTest, ADeadWorkersClaimReturnsWhenItsLeaseEnds) {
   CrashMidSend(*h_.store, DeliveryOf(msg, "subscriber:acme-ops").id(),
                h_.clock.Now());
   StrictMock<MockChannel> channel;
-  AllowStaffNotices(channel, msg);
-  EXPECT_CALL(channel, Send(ToSubscriber(msg, "globex")))
-      .WillOnce(Return(SendResult::Delivered()));
-  EXPECT_CALL(channel, Send(ToSubscriber(msg, "initech")))
-      .WillOnce(Return(SendResult::Delivered()));
+  ExpectDeliveredOnceTo(channel, msg, {"globex", "initech"});
   const std::unique_ptr<DeliveryOutbox> outbox = OutboxOn(channel);
   h_.clock.Advance(absl::Minutes(10) - absl::Seconds(1));
   while (*outbox->RunOnce() > 0) {
   }
   ASSERT_TRUE(::testing::Mock::VerifyAndClearExpectations(&channel))
       << "nothing to acme-ops while the dead worker's lease holds";
-  AllowStaffNotices(channel, msg);
-  EXPECT_CALL(channel, Send(ToSubscriber(msg, "acme-ops")))
-      .Times(1)
-      .WillOnce(Return(SendResult::Delivered()));
+  ExpectDeliveredOnceTo(channel, msg, {"acme-ops"});
   h_.clock.Advance(absl::Seconds(1));
   // Another worker, here or in another heraldd, claims it again.
   while (*outbox->RunOnce() > 0) {
@@ -197,11 +186,7 @@ TEST_F(DeliveryOutboxTest, ConcurrentWorkersNeverSendOneDeliveryTwice) {
   }
   const int64_t msg = PublishCheckoutUpdate();
   StrictMock<MockChannel> channel;
-  AllowStaffNotices(channel, msg);
-  for (const char* id : {"globex", "initech", "acme-ops"}) {
-    EXPECT_CALL(channel, Send(ToSubscriber(msg, id)))
-        .WillOnce(Return(SendResult::Delivered()));
-  }
+  ExpectDeliveredOnceTo(channel, msg, {"globex", "initech", "acme-ops"});
   for (int i = 0; i < 40; ++i) {
     EXPECT_CALL(channel,
                 Send(AllOf(ToSubscriber(msg, absl::StrCat("s", i)),

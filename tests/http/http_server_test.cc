@@ -250,25 +250,14 @@ TEST_F(HttpServerTest, OversizedHeadersAreRejected) {
 TEST(HttpServerBindTest, PortInUseAndBadAddressesAreNamed) {
   CoreHarness h;
   StatusPage page(h.deps);
-  HttpServer first(HttpDeps{.intake = h.intake,
-                            .status_page = page,
-                            .registry = h.registry,
-                            .metrics = h.http_metrics,
-                            .webhook_token_sha256 = Sha256Hex(kToken),
-                            .webhook_basic_username = "",
-                            .max_request_bytes = kLimit,
-                            .max_inflight_webhooks = 2,
-                            .ready = nullptr});
+  const HttpDeps deps{.intake = h.intake,
+                      .status_page = page,
+                      .registry = h.registry,
+                      .metrics = h.http_metrics,
+                      .webhook_token_sha256 = Sha256Hex(kToken)};
+  HttpServer first(deps);
   const int port = *first.Bind("127.0.0.1:0");
-  HttpServer second(HttpDeps{.intake = h.intake,
-                             .status_page = page,
-                             .registry = h.registry,
-                             .metrics = h.http_metrics,
-                             .webhook_token_sha256 = Sha256Hex(kToken),
-                             .webhook_basic_username = "",
-                             .max_request_bytes = kLimit,
-                             .max_inflight_webhooks = 2,
-                             .ready = nullptr});
+  HttpServer second(deps);
   absl::Status in_use = second.Bind(absl::StrCat("127.0.0.1:", port)).status();
   EXPECT_EQ(in_use.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(in_use.message()), HasSubstr("in use"));
