@@ -65,38 +65,34 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
             }});
   }
   for (auto& [path, handler] : Documents()) {
-    std::optional<PublicKind> kind;
-    for (const auto& [public_path, public_kind] : PublicDocuments()) {
-      if (path == public_path) kind = public_kind;
-    }
     out.push_back(Route{
         .matches = [path =
                         path](const HttpRequest& r) { return r.path == path; },
-        .serve =
-            [this, path = path, handler = std::move(handler),
-             kind](const HttpRequest& r) {
-              if (!kind) return handler();
-              auto render = [&] {
-                deps.metrics.public_renders.Add({{"path", path}}).Increment();
-                HttpReply reply = handler();
-                PublicHeaders(*kind, reply);
-                return reply;
-              };
-              if (public_cache == nullptr) {
-                return ServePublicDocument(r, render(), deps.public_caching);
-              }
-              return AnswerPublicDocument(r, *public_cache->Get(path, render),
-                                          deps.public_caching);
-            },
-        .quick = [this, path = path,
-                  kind](const HttpRequest& r) -> std::optional<HttpReply> {
-          if (!kind || public_cache == nullptr) return std::nullopt;
-          std::shared_ptr<const PreparedDocument> fresh =
-              public_cache->Fresh(path);
-          if (fresh == nullptr) return std::nullopt;
-          return AnswerPublicDocument(r, *fresh, deps.public_caching);
-        }});
+        .serve = [handler = std::move(handler)](
+                     const HttpRequest&) { return handler(); }});
   }
+  // The public site: rendered once per change and kept (public_cache), or
+  // rendered per request without one.
+  out.push_back(Route{
+      .matches =
+          [](const HttpRequest& r) { return PublicSite::Covers(r.path); },
+      .serve =
+          [this](const HttpRequest& r) {
+            if (public_cache == nullptr) {
+              return ServePublicDocument(r, RenderPublic(r),
+                                         deps.public_caching);
+            }
+            return AnswerPublicDocument(
+                r, *public_cache->Get(r.path, [&] { return RenderPublic(r); }),
+                deps.public_caching);
+          },
+      .quick = [this](const HttpRequest& r) -> std::optional<HttpReply> {
+        if (public_cache == nullptr) return std::nullopt;
+        std::shared_ptr<const PreparedDocument> fresh =
+            public_cache->Fresh(r.path);
+        if (fresh == nullptr) return std::nullopt;
+        return AnswerPublicDocument(r, *fresh, deps.public_caching);
+      }});
   return out;
 }
 
@@ -140,6 +136,23 @@ void HttpServer::Impl::Dispatch(const Request& req,
                     absl::StrCat(method, " ", path, ": no such page")));
 }
 
+HttpReply HttpServer::Impl::RenderPublic(const HttpRequest& request) {
+  // One series per kind of path, not per incident.
+  absl::string_view label = request.path;
+  if (absl::StartsWith(label, "/incidents/")) label = "/incidents/";
+  if (absl::StartsWith(label, "/history/")) label = "/history/";
+  deps.metrics.public_renders.Add({{"path", std::string(label)}}).Increment();
+  absl::StatusOr<std::shared_ptr<const PublicState>> state = public_state.Get();
+  if (!state.ok()) return Serve(state.status(), kJson);
+  absl::StatusOr<PublicDocument> document =
+      public_site.Render(**state, request.path, PageLinks{});
+  if (!document.ok()) return Serve(document.status(), kJson);
+  HttpReply reply{
+      document->status, document->content_type, std::move(document->body), {}};
+  PublicHeaders(document->data, reply);
+  return reply;
+}
+
 void HttpServer::Impl::RunBlocking(Handler handler, Respond respond) {
   asio::post(blocking,
              [handler = std::move(handler), respond = std::move(respond),
@@ -158,17 +171,6 @@ void HttpServer::Impl::RunBlocking(Handler handler, Respond respond) {
 
 std::vector<std::pair<std::string, HttpServer::Impl::Handler>>
 HttpServer::Impl::Documents() {
-  const StatusPage& page = deps.status_page;
-  // Statuspage v2 serves each endpoint as a projection of the summary.
-  auto summary = [&page](auto project) -> Handler {
-    return [&page, project] {
-      absl::StatusOr<v1::statuspage::Summary> s = page.Summary();
-      if (!s.ok()) return Serve(s.status(), kJson);
-      v1::statuspage::Summary out = *std::move(s);
-      project(out);
-      return Serve(ToReplyJson(out), kJson);
-    };
-  };
   return {
       {"/healthz", [] { return Text("ok\n"); }},
       {"/readyz",
@@ -183,40 +185,6 @@ HttpServer::Impl::Documents() {
          return Text(
              prometheus::TextSerializer().Serialize(deps.registry.Collect()),
              "text/plain; version=0.0.4; charset=utf-8");
-       }},
-      {"/",
-       [&page] {
-         return Serve(page.RenderHtml(), "text/html; charset=utf-8");
-       }},
-      {"/history.atom",
-       [&page] {
-         return Serve(page.RenderAtom(), "application/atom+xml; charset=utf-8");
-       }},
-      {"/api/v2/summary.json", summary([](v1::statuspage::Summary&) {})},
-      {"/api/v2/status.json", summary([](v1::statuspage::Summary& s) {
-         s.clear_components();
-         s.clear_incidents();
-         s.clear_scheduled_maintenances();
-       })},
-      {"/api/v2/components.json", summary([](v1::statuspage::Summary& s) {
-         s.clear_incidents();
-         s.clear_scheduled_maintenances();
-         s.clear_status();
-       })},
-      {"/api/v2/incidents/unresolved.json",
-       summary([](v1::statuspage::Summary& s) {
-         s.clear_components();
-         s.clear_scheduled_maintenances();
-         s.clear_status();
-       })},
-      {"/api/v2/incidents.json",
-       [&page] {
-         absl::StatusOr<v1::statuspage::Summary> history = page.History(50);
-         if (!history.ok()) return Serve(history.status(), kJson);
-         history->clear_components();
-         history->clear_scheduled_maintenances();
-         history->clear_status();
-         return Serve(ToReplyJson(*history), kJson);
        }},
   };
 }

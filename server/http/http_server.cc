@@ -3,12 +3,7 @@
 namespace herald {
 
 const std::vector<std::string>& PublicDocumentPaths() {
-  static const auto* const paths = [] {
-    auto* out = new std::vector<std::string>;
-    for (const auto& [path, kind] : PublicDocuments()) out->push_back(path);
-    return out;
-  }();
-  return *paths;
+  return PublicSite::FixedPaths();
 }
 
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(

@@ -83,8 +83,10 @@ struct HttpDeps {
   size_t event_stream_buffer_bytes = 256 * 1024;
 };
 
-// The paths of the public documents: the status page, its Atom feed and its
-// Statuspage-v2 JSON. Each answers with the same security headers (a
+// The paths every public site has (PublicSite::FixedPaths): the status
+// page, the history, the Atom feed and the Statuspage-v2 JSON; incident
+// pages and further history pages come and go with the state. Each public
+// document answers with the same security headers (a
 // Content-Security-Policy that allows no script and no framing, nosniff),
 // and the feed and the JSON with `Access-Control-Allow-Origin: *`.
 const std::vector<std::string>& PublicDocumentPaths();

@@ -51,6 +51,7 @@
 #include "server/http/http_server.h"
 #include "server/http/public_document.h"
 #include "server/http/self_service_routes.h"
+#include "server/statuspage/public_site.h"
 #include "webhooks/alertmanager_parser.h"
 
 namespace herald {
@@ -100,34 +101,14 @@ inline void ApplySecurityDefaults(HttpReply& reply) {
   if (!nosniff) reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
 }
 
-// What a public document is: a page for people, or data other sites may
-// fetch (the feed, the JSON).
-enum class PublicKind { kPage, kData };
-
-// The public documents, each with its kind: BuildRoutes gives each of them
-// (and no other path) PublicHeaders.
-inline const std::vector<std::pair<std::string, PublicKind>>&
-PublicDocuments() {
-  static const auto* const documents =
-      new std::vector<std::pair<std::string, PublicKind>>{
-          {"/", PublicKind::kPage},
-          {"/history.atom", PublicKind::kData},
-          {"/api/v2/summary.json", PublicKind::kData},
-          {"/api/v2/status.json", PublicKind::kData},
-          {"/api/v2/components.json", PublicKind::kData},
-          {"/api/v2/incidents/unresolved.json", PublicKind::kData},
-          {"/api/v2/incidents.json", PublicKind::kData},
-      };
-  return *documents;
-}
-
-// Adds a public document's headers to `reply`.
-inline void PublicHeaders(PublicKind kind, HttpReply& reply) {
+// Adds a public document's headers to `reply`: `data` (the feed, the JSON)
+// may be read by scripts on other sites.
+inline void PublicHeaders(bool data, HttpReply& reply) {
   reply.headers.emplace_back("Content-Security-Policy", kNoScriptCsp);
   reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
   reply.headers.emplace_back("Referrer-Policy",
                              "strict-origin-when-cross-origin");
-  if (kind == PublicKind::kData) {
+  if (data) {
     reply.headers.emplace_back("Access-Control-Allow-Origin", "*");
   }
 }
@@ -209,6 +190,9 @@ struct HttpServer::Impl {
 
   explicit Impl(HttpDeps d)
       : deps(std::move(d)),
+        public_site(deps.status_page),
+        public_state(deps.status_page, deps.public_changes,
+                     deps.public_refresh),
         public_cache(
             deps.public_changes == nullptr || deps.clock == nullptr
                 ? nullptr
@@ -232,8 +216,10 @@ struct HttpServer::Impl {
   // Every route but the webhook's, first match first; built once, from
   // `deps` (a console must be in them before the server is built).
   std::vector<Route> BuildRoutes();
-  // The status documents, health and metrics, by exact path.
+  // Health and metrics, by exact path.
   std::vector<std::pair<std::string, Handler>> Documents();
+  // The public site's document at `request.path`, as rendered now.
+  HttpReply RenderPublic(const HttpRequest& request);
   // Runs `handler` on the blocking pool: it may read or write the store.
   void RunBlocking(Handler handler, Respond respond);
   void Accept();
@@ -244,6 +230,8 @@ struct HttpServer::Impl {
   absl::Status SetUpTls();
 
   HttpDeps deps;
+  const PublicSite public_site;
+  PublicStateCache public_state;
   // Null: public documents are rendered for every request.
   const std::unique_ptr<PublicDocumentCache> public_cache;
   // Read-only once built, so read without a lock; `blocking`, declared

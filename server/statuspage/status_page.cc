@@ -6,7 +6,10 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
 #include "server/base/proto_time.h"
@@ -31,46 +34,127 @@ std::string ComponentStatusText(const std::string& s) {
   return it == kText->end() ? s : it->second;
 }
 
+// How bad a component status is, for the worst of a day.
+int Severity(v1::ComponentStatus s) {
+  switch (s) {
+    case v1::COMPONENT_STATUS_UNDER_MAINTENANCE:
+      return 1;
+    case v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE:
+      return 2;
+    case v1::COMPONENT_STATUS_PARTIAL_OUTAGE:
+      return 3;
+    case v1::COMPONENT_STATUS_MAJOR_OUTAGE:
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+// The share of a span in status `s` that counts as down, as Statuspage
+// counts uptime: all of a major outage, 30% of a partial one.
+double DownShare(v1::ComponentStatus s) {
+  switch (s) {
+    case v1::COMPONENT_STATUS_MAJOR_OUTAGE:
+      return 1.0;
+    case v1::COMPONENT_STATUS_PARTIAL_OUTAGE:
+      return 0.3;
+    default:
+      return 0.0;
+  }
+}
+
 // One line of public text: no characters XML, HTML or JSON readers choke
 // on, no line breaks.
 std::string Scrubbed(absl::string_view text) { return ScrubText(text, false); }
 
 std::string Time(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() == 0 && ts.nanos() == 0 ? ""
-                                              : FormatUtc(FromProtoTime(ts));
+  return FormatUtc(FromProtoTime(ts));
 }
+
+absl::Time ParsedTime(const std::string& rfc3339) {
+  absl::Time t;
+  return absl::ParseTime(absl::RFC3339_full, rfc3339, &t, nullptr)
+             ? t
+             : absl::InfinitePast();
+}
+
+bool IsResolved(const sp::Incident& i) {
+  return i.status() == "resolved" || i.status() == "postmortem";
+}
+
+// What the published messages of one incident did to its components' days:
+// each message's statuses hold from its publication until the next one's
+// (or until `now` for the newest, unless it closed the incident).
+struct DayTally {
+  absl::CivilDay first;  // the window's first day
+  absl::Time window_start;
+  absl::Time now;
+  // Per component: per day index, the worst severity and its status, and
+  // the incidents that touched the day; and the seconds counted down.
+  struct Component {
+    std::vector<std::pair<int, v1::ComponentStatus>> worst;
+    std::vector<std::vector<std::string>> incidents;
+    double down_seconds = 0;
+  };
+  std::map<std::string, Component> components;
+
+  void Add(const std::string& component_id, v1::ComponentStatus status,
+           absl::Time from, absl::Time to, const std::string& incident_ref) {
+    from = std::max(from, window_start);
+    to = std::min(to, now);
+    if (to <= from) return;
+    auto it = components.find(component_id);
+    if (it == components.end()) return;  // not in the config (any more)
+    Component& c = it->second;
+    c.down_seconds += DownShare(status) * absl::ToDoubleSeconds(to - from);
+    const absl::TimeZone utc = absl::UTCTimeZone();
+    const absl::CivilDay last =
+        absl::ToCivilDay(to - absl::Nanoseconds(1), utc);
+    for (absl::CivilDay d = absl::ToCivilDay(from, utc); d <= last; ++d) {
+      const int index = static_cast<int>(d - first);
+      if (index < 0 || index >= static_cast<int>(c.worst.size())) continue;
+      if (Severity(status) > c.worst[index].first) {
+        c.worst[index] = {Severity(status), status};
+      }
+      std::vector<std::string>& refs = c.incidents[index];
+      if (Severity(status) > 0 &&
+          std::find(refs.begin(), refs.end(), incident_ref) == refs.end()) {
+        refs.push_back(incident_ref);
+      }
+    }
+  }
+};
 
 }  // namespace
 
 StatusPage::StatusPage(const CoreDeps& deps) : deps_(deps) {}
 
-absl::StatusOr<sp::Summary> StatusPage::Summary() const {
-  return Build(true, 50);
-}
-
-absl::StatusOr<sp::Summary> StatusPage::History(int limit) const {
-  return Build(false, limit);
-}
-
-absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
-                                              int limit) const {
+absl::StatusOr<PublicState> StatusPage::Read() const {
   const Organisation& org = *deps_.org;
-  sp::Summary summary;
+  const absl::Time now = deps_.clock.Now();
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  DayTally tally;
+  tally.first = absl::ToCivilDay(now, utc) - (kHistoryDays - 1);
+  tally.window_start = absl::FromCivil(tally.first, utc);
+  tally.now = now;
+  for (const v1::ComponentConfig& c : org.config().components()) {
+    DayTally::Component& days = tally.components[c.id()];
+    days.worst.assign(kHistoryDays, {0, v1::COMPONENT_STATUS_OPERATIONAL});
+    days.incidents.assign(kHistoryDays, {});
+  }
+
   // Each incident as customers were told of it: its approved messages only.
   std::vector<std::pair<v1::Incident, PublicIncident>> incidents;
   std::vector<std::pair<v1::Incident, PublicIncident>> maintenances;
   std::map<std::string, v1::ComponentState> states;
   // When customers were last told anything: the page's updated_at, the same
-  // on every request until the next change (so that its ETag holds).
+  // on every read until the next change (so that its ETag holds).
   absl::Time last_change = absl::InfinitePast();
   absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
     auto list = r.ListIncidents({/*include_resolved=*/true});
     if (!list.ok()) return list.status();
     for (v1::Incident& i : *list) {
       if (!i.customer_visible()) continue;
-      const bool maintenance = i.has_maintenance();
-      auto& into = maintenance ? maintenances : incidents;
-      if (static_cast<int>(into.size()) >= limit) continue;
       auto messages = r.ListMessages({i.id(), {v1::MESSAGE_STATE_PUBLISHED}});
       if (!messages.ok()) return messages.status();
       PublicIncident view = PublicView(i, *std::move(messages));
@@ -80,15 +164,22 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
         last_change =
             std::max(last_change, FromProtoTime(i.postmortem().published_at()));
       }
-      // Maintenance shows while it is upcoming or under way, incidents while
-      // customers were not told they are resolved (or, for the history,
-      // always).
-      if (maintenance ? view.status == v1::INCIDENT_STATUS_COMPLETED
-                      : only_unresolved &&
-                            view.status == v1::INCIDENT_STATUS_RESOLVED) {
-        continue;
+      // The component days: oldest message first.
+      for (size_t k = view.messages.size(); k-- > 0;) {
+        const v1::Message& m = view.messages[k];
+        const absl::Time from = FromProtoTime(m.published_at());
+        const bool closes = m.kind() == v1::MESSAGE_KIND_RESOLUTION ||
+                            (i.has_maintenance() &&
+                             view.status == v1::INCIDENT_STATUS_COMPLETED);
+        const absl::Time to =
+            k > 0 ? FromProtoTime(view.messages[k - 1].published_at())
+                  : (closes ? from : now);
+        for (const auto& [component, status] : m.component_statuses()) {
+          tally.Add(component, status, from, to, i.ref());
+        }
       }
-      into.emplace_back(std::move(i), std::move(view));
+      (i.has_maintenance() ? maintenances : incidents)
+          .emplace_back(std::move(i), std::move(view));
     }
     auto component_states = r.ListComponentStates();
     if (!component_states.ok()) return component_states.status();
@@ -100,72 +191,133 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
   });
   if (!s.ok()) return s;
 
-  sp::Page* page = summary.mutable_page();
+  PublicState out;
+  sp::Summary& all = out.all;
+  sp::Page* page = all.mutable_page();
   page->set_id(kPageId);
   page->set_name(Scrubbed(org.config().server().page_name()));
   page->set_url(org.config().server().public_url());
   page->set_time_zone("Etc/UTC");
   // Before the first change: the Unix epoch, as stable as any later time.
-  page->set_updated_at(FormatUtc(
-      last_change == absl::InfinitePast() ? absl::UnixEpoch() : last_change));
+  const absl::Time updated_at =
+      last_change == absl::InfinitePast() ? absl::UnixEpoch() : last_change;
+  page->set_updated_at(FormatUtc(updated_at));
 
+  // Components, each group just before its first member.
+  std::map<std::string, const v1::ComponentGroupConfig*> group_of;
+  for (const v1::ComponentGroupConfig& g : org.config().component_groups()) {
+    for (const std::string& c : g.components()) group_of[c] = &g;
+  }
   std::map<std::string, sp::Component> components;
-  for (int i = 0; i < org.config().components_size(); ++i) {
-    const auto& c = org.config().components(i);
-    sp::Component* out = summary.add_components();
-    out->set_id(c.id());
-    out->set_name(Scrubbed(c.name()));
-    out->set_description(ScrubText(c.description()));
-    out->set_position(i + 1);
-    out->set_page_id(kPageId);
-    out->set_showcase(true);
-    auto it = states.find(c.id());
-    out->set_status(EnumLabel(it == states.end()
-                                  ? v1::COMPONENT_STATUS_OPERATIONAL
-                                  : it->second.status()));
-    if (it != states.end()) out->set_updated_at(Time(it->second.updated_at()));
-    components[c.id()] = *out;
+  std::map<std::string, sp::Component*> groups;
+  for (const v1::ComponentConfig& c : org.config().components()) {
+    auto group = group_of.find(c.id());
+    if (group != group_of.end() && !groups.contains(group->second->id())) {
+      const v1::ComponentGroupConfig& g = *group->second;
+      sp::Component* out_group = all.add_components();
+      out_group->set_id(g.id());
+      out_group->set_name(Scrubbed(g.name()));
+      if (!g.description().empty()) {
+        out_group->set_description(ScrubText(g.description()));
+      }
+      out_group->set_group(true);
+      out_group->set_showcase(false);
+      out_group->set_page_id(kPageId);
+      out_group->set_created_at(FormatUtc(absl::UnixEpoch()));
+      out_group->set_updated_at(FormatUtc(updated_at));
+      out_group->set_position(all.components_size());
+      for (const std::string& member : g.components()) {
+        out_group->add_components(member);
+      }
+      groups[g.id()] = out_group;
+    }
+    sp::Component* out_component = all.add_components();
+    out_component->set_id(c.id());
+    out_component->set_name(Scrubbed(c.name()));
+    if (!c.description().empty()) {
+      out_component->set_description(ScrubText(c.description()));
+    }
+    out_component->set_position(all.components_size());
+    out_component->set_page_id(kPageId);
+    out_component->set_showcase(true);
+    if (group != group_of.end()) {
+      out_component->set_group_id(group->second->id());
+    }
+    auto state = states.find(c.id());
+    out_component->set_status(EnumLabel(state == states.end()
+                                            ? v1::COMPONENT_STATUS_OPERATIONAL
+                                            : state->second.status()));
+    // herald does not know when a component was added to the config; it
+    // says so with the epoch rather than with a time that moves.
+    out_component->set_created_at(FormatUtc(absl::UnixEpoch()));
+    out_component->set_updated_at(state == states.end()
+                                      ? FormatUtc(absl::UnixEpoch())
+                                      : Time(state->second.updated_at()));
+    components[c.id()] = *out_component;
+  }
+  // A group is as bad as its worst member.
+  for (auto& [id, group] : groups) {
+    v1::ComponentStatus worst = v1::COMPONENT_STATUS_OPERATIONAL;
+    for (const std::string& member : group->components()) {
+      v1::ComponentStatus status = v1::COMPONENT_STATUS_OPERATIONAL;
+      ParseEnumLabel(components[member].status(), &status);
+      if (Severity(status) > Severity(worst)) worst = status;
+    }
+    group->set_status(EnumLabel(worst));
   }
 
+  const std::string& public_url = org.config().server().public_url();
   const auto add = [&](const v1::Incident& i, const PublicIncident& view,
-                       sp::Incident* out) {
-    out->set_id(i.ref());
-    out->set_name(Scrubbed(view.name));
+                       sp::Incident* out_incident) {
+    out_incident->set_id(i.ref());
+    out_incident->set_name(Scrubbed(view.name));
     // Statuspage's last state: resolved, with the account attached.
-    out->set_status(i.has_postmortem() &&
-                            view.status == v1::INCIDENT_STATUS_RESOLVED
-                        ? "postmortem"
-                        : EnumLabel(view.status));
+    out_incident->set_status(i.has_postmortem() &&
+                                     view.status == v1::INCIDENT_STATUS_RESOLVED
+                                 ? "postmortem"
+                                 : EnumLabel(view.status));
     if (i.has_postmortem()) {
-      out->set_postmortem_body(ScrubText(i.postmortem().summary()));
-      out->set_postmortem_published_at(Time(i.postmortem().published_at()));
+      out_incident->set_postmortem_body(ScrubText(i.postmortem().summary()));
+      out_incident->set_postmortem_published_at(
+          Time(i.postmortem().published_at()));
     }
-    out->set_impact(i.has_maintenance() ? "maintenance"
-                                        : EnumLabel(i.impact()));
-    out->set_created_at(Time(i.opened_at()));
-    out->set_started_at(Time(i.has_maintenance() ? i.maintenance().starts_at()
-                                                 : i.opened_at()));
-    out->set_updated_at(FormatUtc(view.updated_at));
-    out->set_page_id(kPageId);
-    out->set_shortlink(
-        absl::StrCat(org.config().server().public_url(), "/#", i.ref()));
+    out_incident->set_impact(i.has_maintenance() ? "maintenance"
+                                                 : EnumLabel(i.impact()));
+    out_incident->set_created_at(Time(i.opened_at()));
+    out_incident->set_started_at(Time(
+        i.has_maintenance() ? i.maintenance().starts_at() : i.opened_at()));
+    out_incident->set_updated_at(FormatUtc(view.updated_at));
+    out_incident->set_page_id(kPageId);
+    out_incident->set_shortlink(absl::StrCat(absl::StripSuffix(public_url, "/"),
+                                             IncidentPagePath(i.ref())));
     if (i.has_maintenance()) {
-      out->set_scheduled_for(Time(i.maintenance().starts_at()));
-      out->set_scheduled_until(Time(i.maintenance().ends_at()));
+      out_incident->set_scheduled_for(Time(i.maintenance().starts_at()));
+      out_incident->set_scheduled_until(Time(i.maintenance().ends_at()));
     }
     if (view.resolved_at != absl::InfinitePast()) {
-      out->set_resolved_at(FormatUtc(view.resolved_at));
+      out_incident->set_resolved_at(FormatUtc(view.resolved_at));
     }
     for (const std::string& c : view.component_ids) {
       auto it = components.find(c);
-      if (it != components.end()) *out->add_components() = it->second;
+      if (it != components.end()) *out_incident->add_components() = it->second;
     }
-    for (const v1::Message& m : view.messages) {  // newest first
-      if (m.incident_status() == v1::INCIDENT_STATUS_MONITORING &&
-          out->monitoring_at().empty()) {
-        out->set_monitoring_at(Time(m.published_at()));
+    // Each update's components as they were before it: oldest first.
+    std::vector<std::map<std::string, v1::ComponentStatus>> before(
+        view.messages.size());
+    std::map<std::string, v1::ComponentStatus> so_far;
+    for (size_t k = view.messages.size(); k-- > 0;) {
+      before[k] = so_far;
+      for (const auto& [c, status] : view.messages[k].component_statuses()) {
+        so_far[c] = status;
       }
-      sp::IncidentUpdate* u = out->add_incident_updates();
+    }
+    for (size_t k = 0; k < view.messages.size(); ++k) {  // newest first
+      const v1::Message& m = view.messages[k];
+      if (m.incident_status() == v1::INCIDENT_STATUS_MONITORING &&
+          !out_incident->has_monitoring_at()) {
+        out_incident->set_monitoring_at(Time(m.published_at()));
+      }
+      sp::IncidentUpdate* u = out_incident->add_incident_updates();
       u->set_id(m.ref());
       u->set_status(EnumLabel(m.incident_status()));
       u->set_body(ScrubText(m.body()));
@@ -173,11 +325,24 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
       u->set_created_at(Time(m.published_at()));
       u->set_updated_at(Time(m.published_at()));
       u->set_display_at(Time(m.published_at()));
+      u->set_deliver_notifications(true);
+      for (const auto& [component, status] : m.component_statuses()) {
+        auto it = components.find(component);
+        if (it == components.end()) continue;
+        sp::AffectedComponent* affected = u->add_affected_components();
+        affected->set_code(component);
+        affected->set_name(it->second.name());
+        auto was = before[k].find(component);
+        affected->set_old_status(
+            EnumLabel(was == before[k].end() ? v1::COMPONENT_STATUS_OPERATIONAL
+                                             : was->second));
+        affected->set_new_status(EnumLabel(status));
+      }
     }
   };
   v1::Impact worst = v1::IMPACT_NONE;
   for (const auto& [i, view] : incidents) {
-    add(i, view, summary.add_incidents());
+    add(i, view, all.add_incidents());
     if (view.status != v1::INCIDENT_STATUS_RESOLVED) {
       worst = std::max(worst, i.impact());
     }
@@ -189,11 +354,11 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
             });
   bool under_maintenance = false;
   for (const auto& [m, view] : maintenances) {
-    add(m, view, summary.add_scheduled_maintenances());
+    add(m, view, all.add_scheduled_maintenances());
     under_maintenance =
         under_maintenance || view.status == v1::INCIDENT_STATUS_IN_PROGRESS;
   }
-  sp::Status* status = summary.mutable_status();
+  sp::Status* status = all.mutable_status();
   switch (worst) {
     case v1::IMPACT_CRITICAL:
       status->set_indicator("critical");
@@ -216,42 +381,131 @@ absl::StatusOr<sp::Summary> StatusPage::Build(bool only_unresolved,
         status->set_description("All Systems Operational");
       }
   }
-  return summary;
+
+  const double window_seconds = absl::ToDoubleSeconds(now - tally.window_start);
+  for (auto& [id, c] : tally.components) {
+    std::vector<ComponentDay>& days = out.days[id];
+    for (int d = 0; d < kHistoryDays; ++d) {
+      ComponentDay day;
+      day.day = tally.first + d;
+      day.status = EnumLabel(c.worst[d].second);
+      day.incident_ids = std::move(c.incidents[d]);
+      days.push_back(std::move(day));
+    }
+    out.uptime[id] =
+        window_seconds <= 0 ? 1.0 : 1.0 - c.down_seconds / window_seconds;
+  }
+  return out;
+}
+
+sp::Summary StatusPage::Current(const PublicState& state) {
+  sp::Summary out = state.all;
+  out.clear_incidents();
+  out.clear_scheduled_maintenances();
+  for (const sp::Incident& i : state.all.incidents()) {
+    if (!IsResolved(i)) *out.add_incidents() = i;
+  }
+  for (const sp::Incident& m : state.all.scheduled_maintenances()) {
+    if (m.status() != "completed") *out.add_scheduled_maintenances() = m;
+  }
+  return out;
+}
+
+sp::Summary StatusPage::Incidents(const PublicState& state, int limit) {
+  sp::Summary out;
+  *out.mutable_page() = state.all.page();
+  for (const sp::Incident& i : state.all.incidents()) {
+    if (out.incidents_size() >= limit) break;
+    *out.add_incidents() = i;
+  }
+  return out;
+}
+
+sp::Summary StatusPage::MaintenancesOf(const PublicState& state,
+                                       Maintenances which) {
+  sp::Summary out;
+  *out.mutable_page() = state.all.page();
+  // All of them newest first, as Statuspage lists them; upcoming and
+  // active in the order they start.
+  if (which == Maintenances::kAll) {
+    for (int i = state.all.scheduled_maintenances_size(); i-- > 0;) {
+      *out.add_scheduled_maintenances() = state.all.scheduled_maintenances(i);
+    }
+    return out;
+  }
+  const char* wanted =
+      which == Maintenances::kUpcoming ? "scheduled" : "in_progress";
+  for (const sp::Incident& m : state.all.scheduled_maintenances()) {
+    if (m.status() == wanted) *out.add_scheduled_maintenances() = m;
+  }
+  return out;
+}
+
+const sp::Incident* StatusPage::FindIncident(const PublicState& state,
+                                             absl::string_view ref) {
+  for (const auto* list :
+       {&state.all.incidents(), &state.all.scheduled_maintenances()}) {
+    for (const sp::Incident& i : *list) {
+      if (i.id() == ref) return &i;
+    }
+  }
+  return nullptr;
+}
+
+int StatusPage::HistoryPages(const PublicState& state) {
+  return std::max(1, (state.all.incidents_size() + kHistoryPageSize - 1) /
+                         kHistoryPageSize);
+}
+
+absl::StatusOr<sp::Summary> StatusPage::Summary() const {
+  absl::StatusOr<PublicState> state = Read();
+  if (!state.ok()) return state.status();
+  return Current(*state);
+}
+
+absl::StatusOr<sp::Summary> StatusPage::History(int limit) const {
+  absl::StatusOr<PublicState> state = Read();
+  if (!state.ok()) return state.status();
+  sp::Summary out = Incidents(*state, limit);
+  *out.mutable_components() = state->all.components();
+  *out.mutable_status() = state->all.status();
+  return out;
 }
 
 absl::StatusOr<std::string> StatusPage::RenderHtml() const {
-  absl::StatusOr<sp::Summary> current = Summary();
-  if (!current.ok()) return current.status();
-  absl::StatusOr<sp::Summary> history = History(20);
-  if (!history.ok()) return history.status();
-  TemplateContext ctx;
-  ctx.values["page_name"] = current->page().name();
-  ctx.values["overall_text"] = current->status().description();
-  bool all_operational = true;
-  for (const sp::Component& c : current->components()) {
-    TemplateContext item;
-    item.values["name"] = c.name();
-    item.values["status_text"] = ComponentStatusText(c.status());
-    all_operational = all_operational && c.status() == "operational";
-    ctx.lists["components"].push_back(std::move(item));
+  absl::StatusOr<PublicState> state = Read();
+  if (!state.ok()) return state.status();
+  return RenderHtml(*state, PageLinks{});
+}
+
+absl::StatusOr<std::string> StatusPage::RenderAtom() const {
+  absl::StatusOr<PublicState> state = Read();
+  if (!state.ok()) return state.status();
+  return RenderAtom(*state);
+}
+
+namespace {
+
+// An incident as the HTML pages list it.
+TemplateContext IncidentItem(const sp::Incident& i, bool with_updates) {
+  TemplateContext item;
+  item.values["name"] = i.name();
+  item.values["id"] = i.id();
+  item.values["url"] = IncidentPagePath(i.id());
+  item.values["started_at"] = i.started_at();
+  item.flags["resolved"] = IsResolved(i);
+  item.values["resolved_at"] = i.resolved_at();
+  if (i.has_resolved_at()) {
+    item.values["duration_text"] =
+        HumanDuration(ParsedTime(i.resolved_at()) - ParsedTime(i.started_at()));
   }
-  ctx.flags["all_operational"] =
-      all_operational && current->incidents().empty();
-  for (const sp::Incident& i : history->incidents()) {
-    TemplateContext item;
-    item.values["name"] = i.name();
-    item.values["id"] = i.id();
-    item.flags["resolved"] =
-        i.status() == "resolved" || i.status() == "postmortem";
-    for (absl::string_view p :
-         absl::StrSplit(i.postmortem_body(), "\n\n", absl::SkipWhitespace())) {
-      TemplateContext paragraph;
-      paragraph.values["text"] = std::string(absl::StripAsciiWhitespace(p));
-      item.lists["postmortem_paragraphs"].push_back(std::move(paragraph));
-    }
-    item.lists.try_emplace("postmortem_paragraphs");
-    item.flags["postmortem"] = !i.postmortem_body().empty();
-    item.values["postmortem_published_at"] = i.postmortem_published_at();
+  item.flags["postmortem"] = i.has_postmortem_body();
+  item.values["status_text"] = i.status();
+  std::vector<std::string> names;
+  for (const sp::Component& c : i.components()) names.push_back(c.name());
+  item.values["components_text"] = absl::StrJoin(names, ", ");
+  item.lists.try_emplace("updates");
+  if (with_updates) {
     for (const sp::IncidentUpdate& u : i.incident_updates()) {
       TemplateContext update;
       update.values["status_text"] = u.status();
@@ -259,12 +513,103 @@ absl::StatusOr<std::string> StatusPage::RenderHtml() const {
       update.values["created_at"] = u.created_at();
       item.lists["updates"].push_back(std::move(update));
     }
-    ctx.lists["incidents"].push_back(std::move(item));
   }
-  for (const sp::Incident& m : current->scheduled_maintenances()) {
+  return item;
+}
+
+}  // namespace
+
+TemplateContext StatusPage::PageFrame(const PublicState& state) const {
+  TemplateContext ctx;
+  ctx.values["page_name"] = state.all.page().name();
+  ctx.values["overall_text"] = state.all.status().description();
+  ctx.values["updated_at"] = state.all.page().updated_at();
+  ctx.flags["all_operational"] = state.all.status().indicator() == "none";
+  return ctx;
+}
+
+absl::StatusOr<std::string> StatusPage::RenderHtml(
+    const PublicState& state, const PageLinks& links) const {
+  TemplateContext ctx = PageFrame(state);
+  const sp::Summary current = Current(state);
+  bool all_operational = true;
+  // Groups of components: one without a heading for those in no group.
+  std::vector<TemplateContext>& sections = ctx.lists["component_groups"];
+  std::map<std::string, size_t> section_of;
+  for (const sp::Component& c : current.components()) {
+    if (c.group()) {
+      section_of[c.id()] = sections.size();
+      TemplateContext section;
+      section.values["name"] = c.name();
+      section.flags["named"] = true;
+      sections.push_back(std::move(section));
+      continue;
+    }
+    size_t index;
+    if (c.has_group_id() && section_of.contains(c.group_id())) {
+      index = section_of[c.group_id()];
+    } else {
+      if (sections.empty() || sections.back().flags["named"]) {
+        sections.emplace_back().flags["named"] = false;
+      }
+      index = sections.size() - 1;
+    }
+    TemplateContext item;
+    item.values["name"] = c.name();
+    item.values["status"] = c.status();
+    item.values["status_text"] = ComponentStatusText(c.status());
+    all_operational = all_operational && c.status() == "operational";
+    auto uptime = state.uptime.find(c.id());
+    if (uptime != state.uptime.end()) {
+      item.values["uptime_text"] =
+          absl::StrFormat("%.2f%% uptime", 100.0 * uptime->second);
+    }
+    auto days = state.days.find(c.id());
+    std::vector<TemplateContext>& bars = item.lists["days"];
+    if (days != state.days.end()) {
+      for (const ComponentDay& day : days->second) {
+        TemplateContext bar;
+        bar.values["date"] = absl::FormatCivilTime(day.day);
+        bar.values["status"] = day.status;
+        bar.values["status_text"] = day.incident_ids.empty()
+                                        ? "No incidents"
+                                        : ComponentStatusText(day.status);
+        for (const std::string& ref : day.incident_ids) {
+          const sp::Incident* incident = FindIncident(state, ref);
+          if (incident == nullptr) continue;
+          TemplateContext link;
+          link.values["url"] = IncidentPagePath(ref);
+          link.values["name"] = incident->name();
+          bar.lists["incidents"].push_back(std::move(link));
+        }
+        bar.flags["has_incidents"] = !day.incident_ids.empty();
+        bar.lists.try_emplace("incidents");
+        bars.push_back(std::move(bar));
+      }
+    }
+    item.values["days_from"] = bars.empty() ? "" : bars.front().values["date"];
+    sections[index].lists["components"].push_back(std::move(item));
+  }
+  for (TemplateContext& section : sections) {
+    section.lists.try_emplace("components");
+  }
+  ctx.flags["all_operational"] = all_operational && current.incidents().empty();
+  ctx.values["history_days"] = absl::StrCat(kHistoryDays);
+
+  // Open incidents, then the newest resolved ones.
+  for (const sp::Incident& i : state.all.incidents()) {
+    if (static_cast<int>(ctx.lists["incidents"].size()) >= kRecentIncidents) {
+      break;
+    }
+    ctx.lists["incidents"].push_back(IncidentItem(i, true));
+  }
+  ctx.flags["more_history"] = state.all.incidents_size() >
+                              static_cast<int>(ctx.lists["incidents"].size());
+  for (const sp::Incident& m : current.scheduled_maintenances()) {
     TemplateContext item;
     item.values["name"] = m.name();
     item.values["id"] = m.id();
+    item.values["url"] = IncidentPagePath(m.id());
     item.values["status_text"] =
         m.status() == "in_progress" ? "In progress" : "Scheduled";
     item.values["scheduled_for"] = m.scheduled_for();
@@ -274,13 +619,64 @@ absl::StatusOr<std::string> StatusPage::RenderHtml() const {
     }
     ctx.lists["maintenances"].push_back(std::move(item));
   }
-  ctx.flags["has_maintenances"] = !current->scheduled_maintenances().empty();
-  ctx.flags["self_service"] = deps_.org->self_service().enabled;
+  ctx.flags["has_maintenances"] = !current.scheduled_maintenances().empty();
+  ctx.flags["self_service"] =
+      deps_.org->self_service().enabled && !links.subscribe_action.empty();
+  ctx.values["subscribe_action"] = links.subscribe_action;
   AddSubscribeForm({}, ctx);
   ctx.lists.try_emplace("maintenances");
   ctx.lists.try_emplace("incidents");
-  ctx.lists.try_emplace("components");
   return deps_.renderer.Render("status_page.html", ctx);
+}
+
+absl::StatusOr<std::string> StatusPage::RenderIncidentPage(
+    const PublicState& state, const sp::Incident& incident) const {
+  TemplateContext ctx = PageFrame(state);
+  TemplateContext item = IncidentItem(incident, true);
+  for (absl::string_view p : absl::StrSplit(incident.postmortem_body(), "\n\n",
+                                            absl::SkipWhitespace())) {
+    TemplateContext paragraph;
+    paragraph.values["text"] = std::string(absl::StripAsciiWhitespace(p));
+    item.lists["postmortem_paragraphs"].push_back(std::move(paragraph));
+  }
+  item.lists.try_emplace("postmortem_paragraphs");
+  item.values["postmortem_published_at"] = incident.postmortem_published_at();
+  item.flags["maintenance"] = incident.impact() == "maintenance";
+  item.values["scheduled_for"] = incident.scheduled_for();
+  item.values["scheduled_until"] = incident.scheduled_until();
+  ctx.lists["incident"].push_back(std::move(item));
+  return deps_.renderer.Render("incident_page.html", ctx);
+}
+
+absl::StatusOr<std::string> StatusPage::RenderHistoryPage(
+    const PublicState& state, int number) const {
+  const int pages = HistoryPages(state);
+  if (number < 1 || number > pages) {
+    return absl::NotFoundError(absl::StrCat("no history page ", number));
+  }
+  TemplateContext ctx = PageFrame(state);
+  const int from = (number - 1) * kHistoryPageSize;
+  const int to = std::min(state.all.incidents_size(), from + kHistoryPageSize);
+  for (int i = from; i < to; ++i) {
+    ctx.lists["incidents"].push_back(
+        IncidentItem(state.all.incidents(i), false));
+  }
+  ctx.lists.try_emplace("incidents");
+  ctx.values["page_number"] = absl::StrCat(number);
+  ctx.values["page_count"] = absl::StrCat(pages);
+  if (number > 1) {
+    ctx.values["newer_url"] =
+        number == 2 ? "/history" : absl::StrCat("/history/", number - 1);
+  }
+  if (number < pages) {
+    ctx.values["older_url"] = absl::StrCat("/history/", number + 1);
+  }
+  return deps_.renderer.Render("history_page.html", ctx);
+}
+
+absl::StatusOr<std::string> StatusPage::RenderNotFound(
+    const PublicState& state) const {
+  return deps_.renderer.Render("not_found.html", PageFrame(state));
 }
 
 void StatusPage::AddSubscribeForm(const std::vector<std::string>& checked,
@@ -304,6 +700,7 @@ absl::StatusOr<std::string> StatusPage::RenderSelfService(
   ctx.values["text"] = page.text;
   ctx.values["error"] = page.error;
   ctx.flags["show_form"] = page.show_form;
+  ctx.values["subscribe_action"] = "/subscribe";
   ctx.values["form_email"] = page.email;
   ctx.values["form_name"] = page.name;
   ctx.values["confirm_token"] = page.confirm_token;
@@ -313,16 +710,16 @@ absl::StatusOr<std::string> StatusPage::RenderSelfService(
   return deps_.renderer.Render("self_service.html", ctx);
 }
 
-absl::StatusOr<std::string> StatusPage::RenderAtom() const {
-  absl::StatusOr<sp::Summary> history = History(50);
-  if (!history.ok()) return history.status();
-  const std::string& url = history->page().url();
+absl::StatusOr<std::string> StatusPage::RenderAtom(
+    const PublicState& state) const {
+  const sp::Summary history = Incidents(state, 50);
+  const std::string url(absl::StripSuffix(history.page().url(), "/"));
   TemplateContext ctx;
-  ctx.values["page_name"] = history->page().name();
+  ctx.values["page_name"] = history.page().name();
   ctx.values["public_url"] = url;
   ctx.values["feed_id"] = absl::StrCat(url, "/history.atom");
   std::vector<std::pair<const sp::Incident*, const sp::IncidentUpdate*>> all;
-  for (const sp::Incident& i : history->incidents()) {
+  for (const sp::Incident& i : history.incidents()) {
     for (const sp::IncidentUpdate& u : i.incident_updates()) {
       all.emplace_back(&i, &u);
     }
@@ -332,13 +729,14 @@ absl::StatusOr<std::string> StatusPage::RenderAtom() const {
     return a.second->created_at() > b.second->created_at();
   });
   ctx.values["updated"] =
-      all.empty() ? history->page().updated_at() : all[0].second->created_at();
+      all.empty() ? history.page().updated_at() : all[0].second->created_at();
   for (const auto& [incident, update] : all) {
     TemplateContext entry;
+    // The id an entry was first published with: never changes.
     entry.values["id"] = absl::StrCat(url, "/#", update->id());
     entry.values["incident_name"] = incident->name();
     entry.values["status_text"] = update->status();
-    entry.values["link"] = absl::StrCat(url, "/#", incident->id());
+    entry.values["link"] = absl::StrCat(url, IncidentPagePath(incident->id()));
     entry.values["published"] = update->created_at();
     entry.values["body"] = update->body();
     ctx.lists["entries"].push_back(std::move(entry));

@@ -395,7 +395,8 @@ TEST_F(AftercareTest, APostmortemShowsPubliclyAndTheLettersLinkToIt) {
   EXPECT_EQ(history->incidents(0).status(), "postmortem");
   EXPECT_THAT(history->incidents(0).postmortem_body(),
               HasSubstr("removed an index"));
-  EXPECT_THAT(*page.RenderHtml(),
+  const PublicState state = *page.Read();
+  EXPECT_THAT(*page.RenderIncidentPage(state, history->incidents(0)),
               AllOf(HasSubstr("Postmortem"),
                     HasSubstr("<p>We now check query plans before "
                               "deploys.</p>")));
@@ -403,7 +404,8 @@ TEST_F(AftercareTest, APostmortemShowsPubliclyAndTheLettersLinkToIt) {
   ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r->drafts[1].id(), 0).ok());
   EXPECT_THAT(
       Emails(r->drafts[1].id())["globex"].text,
-      HasSubstr("what we are changing:\nhttps://status.acme.example/#INC-1"));
+      HasSubstr("what we are "
+                "changing:\nhttps://status.acme.example/incidents/INC-1"));
 }
 
 TEST_F(AftercareTest, APostmortemNeedsAResolvedPublicIncident) {

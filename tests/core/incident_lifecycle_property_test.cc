@@ -45,12 +45,12 @@ class LifecycleModel {
     }
     std::map<std::string, int> owners;  // firing fingerprint -> incidents
     std::map<int64_t, sp::Incident> shown;
-    const auto got4 = Ok(page_.History(1000));
-    for (const sp::Incident& i : got4.incidents()) {
+    const PublicState state = Ok(page_.Read());
+    for (const sp::Incident& i : state.all.incidents()) {
       shown[std::stoll(i.id().substr(4))] = i;
     }
-    const auto got5 = Ok(page_.History(1000));
-    for (const sp::Incident& i : got5.scheduled_maintenances()) {
+    const sp::Summary current = StatusPage::Current(state);
+    for (const sp::Incident& i : current.scheduled_maintenances()) {
       shown[std::stoll(i.id().substr(4))] = i;
     }
     std::set<std::string> on_summary;

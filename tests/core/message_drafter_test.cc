@@ -247,7 +247,7 @@ TEST(TemplatePrefixTest, NamesTheTemplatesOfEachKindOfMessage) {
   m.set_kind(v1::MESSAGE_KIND_FOLLOW_UP);
   EXPECT_EQ(TemplatePrefix(m), "follow_up");
   EXPECT_EQ(IncidentPageUrl("https://status.acme.example/", CheckoutOutage()),
-            "https://status.acme.example/#INC-7");
+            "https://status.acme.example/incidents/INC-7");
 }
 
 // A published status update on checkout and the public API.

@@ -181,8 +181,12 @@ TEST(PublicDocumentsTest,
     EXPECT_THAT(csp, HasSubstr("default-src 'none'")) << path;
     EXPECT_THAT(csp, HasSubstr("frame-ancestors 'none'")) << path;
     EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff") << path;
+    // Pages are for people; the feed and the JSON for other sites too.
+    const bool page =
+        absl::StartsWith(r->get_header_value("Content-Type"), "text/html");
+    EXPECT_EQ(page, path == "/" || path == "/history") << path;
     EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"),
-              path == "/" ? "" : "*")
+              page ? "" : "*")
         << path;
   }
   // What is not a public document still gets the defaults.

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include "absl/strings/match.h"
 #include "tests/http/http_server_fixture.h"
 
 namespace herald {
@@ -203,8 +204,12 @@ TEST_F(PublicDocumentHttpTest, EveryPublicDocumentCanBeCachedAndTheDataShared) {
               "stale-if-error=86400")
         << path;
     EXPECT_EQ(r->get_header_value("Vary"), "Accept-Encoding") << path;
+    // Pages are for people; the feed and the JSON for other sites too.
+    const bool page =
+        absl::StartsWith(r->get_header_value("Content-Type"), "text/html");
+    EXPECT_EQ(page, path == "/" || path == "/history") << path;
     EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"),
-              path == "/" ? "" : "*")
+              page ? "" : "*")
         << path;
   }
   // Health and metrics are for operators, and never kept.

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "herald/enum_labels.h"
 #include "server/base/proto_time.h"
+#include "server/core/incidents/public_incident.h"
 #include "server/core/aftercare/credit_policy.h"
 
 namespace herald {
@@ -33,7 +34,8 @@ std::string UtcMinutes(absl::Time t) {
 
 std::string IncidentPageUrl(const std::string& public_url,
                             const v1::Incident& incident) {
-  return absl::StrCat(absl::StripSuffix(public_url, "/"), "/#", incident.ref());
+  return absl::StrCat(absl::StripSuffix(public_url, "/"),
+                      IncidentPagePath(incident.ref()));
 }
 
 std::string TemplatePrefix(const v1::Message& message) {
@@ -90,9 +92,10 @@ TemplateContext MessageDrafter::IncidentContext(
     ctx.values["ended_at"] = UtcMinutes(resolved);
     ctx.values["duration_text"] = HumanDuration(resolved - opened);
   }
+  ctx.values["incident_url"] =
+      IncidentPageUrl(org_->config().server().public_url(), incident);
   if (incident.has_postmortem()) {
-    ctx.values["postmortem_url"] =
-        IncidentPageUrl(org_->config().server().public_url(), incident);
+    ctx.values["postmortem_url"] = ctx.values["incident_url"];
   }
   if (incident.has_maintenance()) {
     const absl::Time from = FromProtoTime(incident.maintenance().starts_at());

@@ -43,8 +43,8 @@ struct Personal {
   std::map<std::string, std::string> values;
 };
 
-// Where the status page shows `incident` (and its postmortem): its anchor
-// on the page, as the Statuspage JSON's shortlink has it.
+// The page that shows `incident` (its updates and postmortem), as the
+// Statuspage JSON's shortlink has it.
 std::string IncidentPageUrl(const std::string& public_url,
                             const v1::Incident& incident);
 

@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "server/base/proto_time.h"
 
 namespace herald {
+
+std::string IncidentPagePath(absl::string_view ref) {
+  return absl::StrCat("/incidents/", ref);
+}
 
 bool ShowsOnStatusPage(const v1::Message& message) {
   return message.state() == v1::MESSAGE_STATE_PUBLISHED &&

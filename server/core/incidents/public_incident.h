@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "herald/v1/domain.pb.h"
 
@@ -45,6 +46,10 @@ bool ShowsOnStatusPage(const v1::Message& message);
 // published ones count).
 PublicIncident PublicView(const v1::Incident& incident,
                           std::vector<v1::Message> messages);
+
+// The path of an incident's public page: "/incidents/INC-12". Emails, the
+// feed, apologies and the static mirror all link there.
+std::string IncidentPagePath(absl::string_view ref);
 
 // `incident` as customers know it, for rendering a message being published
 // as `view` says: the public name, status and resolution time replace the

@@ -136,6 +136,42 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   }
   if (components.empty())
     return FieldError("components", "expected at least one component");
+  std::map<std::string, std::string> grouped;  // component -> its group
+  std::set<std::string> group_ids;
+  for (int i = 0; i < config.component_groups_size(); ++i) {
+    const auto& g = config.component_groups(i);
+    const std::string path = absl::StrCat("component_groups[", i, "]");
+    if (!ValidId(g.id())) {
+      return FieldError(
+          path + ".id",
+          "expected a non-empty id of letters, digits, '-', '_' or '.'");
+    }
+    if (components.contains(g.id()) || !group_ids.insert(g.id()).second) {
+      return FieldError(
+          path + ".id",
+          absl::StrCat("\"", g.id(), "\" is already a component or group id"));
+    }
+    if (g.name().empty())
+      return FieldError(path + ".name", "expected a display name");
+    if (g.components_size() == 0) {
+      return FieldError(path + ".components",
+                        "expected at least one component id");
+    }
+    for (int j = 0; j < g.components_size(); ++j) {
+      const std::string member_path =
+          absl::StrCat(path, ".components[", j, "]");
+      if (!components.contains(g.components(j))) {
+        return FieldError(member_path, absl::StrCat("unknown component \"",
+                                                    g.components(j), "\""));
+      }
+      auto [it, added] = grouped.emplace(g.components(j), g.id());
+      if (!added) {
+        return FieldError(member_path, absl::StrCat("\"", g.components(j),
+                                                    "\" is already in group \"",
+                                                    it->second, "\""));
+      }
+    }
+  }
 
   for (int i = 0; i < config.people_size(); ++i) {
     const auto& p = config.people(i);

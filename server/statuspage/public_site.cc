@@ -1,0 +1,172 @@
+#include "server/statuspage/public_site.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "server/core/incidents/public_incident.h"
+#include "server/statuspage/statuspage_json.h"
+
+namespace herald {
+namespace {
+
+namespace sp = v1::statuspage;
+
+constexpr char kHtml[] = "text/html; charset=utf-8";
+constexpr char kJson[] = "application/json";
+constexpr char kAtom[] = "application/atom+xml; charset=utf-8";
+constexpr char kHistory[] = "/history";
+constexpr char kIncidents[] = "/incidents/";
+
+// The Statuspage JSON documents: each a projection of the state.
+struct JsonDocument {
+  const char* path;
+  sp::Summary (*project)(const PublicState&);
+};
+
+sp::Summary Without(sp::Summary s, bool components, bool incidents,
+                    bool maintenances, bool status) {
+  if (!components) s.clear_components();
+  if (!incidents) s.clear_incidents();
+  if (!maintenances) s.clear_scheduled_maintenances();
+  if (!status) s.clear_status();
+  return s;
+}
+
+const JsonDocument kJsonDocuments[] = {
+    {"/api/v2/summary.json",
+     [](const PublicState& s) { return StatusPage::Current(s); }},
+    {"/api/v2/status.json",
+     [](const PublicState& s) {
+       return Without(StatusPage::Current(s), false, false, false, true);
+     }},
+    {"/api/v2/components.json",
+     [](const PublicState& s) {
+       return Without(StatusPage::Current(s), true, false, false, false);
+     }},
+    {"/api/v2/incidents/unresolved.json",
+     [](const PublicState& s) {
+       return Without(StatusPage::Current(s), false, true, false, false);
+     }},
+    {"/api/v2/incidents.json",
+     [](const PublicState& s) { return StatusPage::Incidents(s, 50); }},
+    {"/api/v2/scheduled-maintenances.json",
+     [](const PublicState& s) {
+       return StatusPage::MaintenancesOf(s, StatusPage::Maintenances::kAll);
+     }},
+    {"/api/v2/scheduled-maintenances/upcoming.json",
+     [](const PublicState& s) {
+       return StatusPage::MaintenancesOf(s,
+                                         StatusPage::Maintenances::kUpcoming);
+     }},
+    {"/api/v2/scheduled-maintenances/active.json",
+     [](const PublicState& s) {
+       return StatusPage::MaintenancesOf(s, StatusPage::Maintenances::kActive);
+     }},
+};
+
+// The history page `path` names: 1 for "/history", N for "/history/N";
+// 0 when it names none.
+int HistoryPageNumber(absl::string_view path) {
+  if (path == kHistory) return 1;
+  if (!absl::ConsumePrefix(&path, "/history/")) return 0;
+  int n = 0;
+  // Digits only: "+2", " 2" and "02" are not pages.
+  if (path.empty() || path.size() > 6 || path[0] == '0') return 0;
+  for (char c : path) {
+    if (c < '0' || c > '9') return 0;
+  }
+  return absl::SimpleAtoi(path, &n) ? n : 0;
+}
+
+absl::StatusOr<PublicDocument> Html(absl::StatusOr<std::string> body,
+                                    int status = 200) {
+  if (!body.ok()) return body.status();
+  return PublicDocument{status, kHtml, *std::move(body), false};
+}
+
+}  // namespace
+
+bool PublicSite::Covers(absl::string_view path) {
+  for (const std::string& p : FixedPaths()) {
+    if (path == p) return true;
+  }
+  return absl::StartsWith(path, "/history/") ||
+         absl::StartsWith(path, kIncidents);
+}
+
+const std::vector<std::string>& PublicSite::FixedPaths() {
+  static const auto* const paths = [] {
+    auto* out = new std::vector<std::string>{"/", kHistory, "/history.atom"};
+    for (const JsonDocument& d : kJsonDocuments) out->push_back(d.path);
+    return out;
+  }();
+  return *paths;
+}
+
+std::vector<std::string> PublicSite::Paths(const PublicState& state) {
+  std::vector<std::string> out = FixedPaths();
+  for (int n = 2; n <= StatusPage::HistoryPages(state); ++n) {
+    out.push_back(absl::StrCat(kHistory, "/", n));
+  }
+  for (const auto* list :
+       {&state.all.incidents(), &state.all.scheduled_maintenances()}) {
+    for (const sp::Incident& i : *list) {
+      out.push_back(IncidentPagePath(i.id()));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<PublicDocument> PublicSite::Render(
+    const PublicState& state, absl::string_view path,
+    const PageLinks& links) const {
+  for (const JsonDocument& d : kJsonDocuments) {
+    if (path == d.path) {
+      return PublicDocument{200, kJson, StatuspageJson(d.project(state)), true};
+    }
+  }
+  if (path == "/") return Html(page_.RenderHtml(state, links));
+  if (path == "/history.atom") {
+    absl::StatusOr<std::string> atom = page_.RenderAtom(state);
+    if (!atom.ok()) return atom.status();
+    return PublicDocument{200, kAtom, *std::move(atom), true};
+  }
+  if (const int n = HistoryPageNumber(path);
+      n >= 1 && n <= StatusPage::HistoryPages(state)) {
+    return Html(page_.RenderHistoryPage(state, n));
+  }
+  if (absl::string_view ref = path; absl::ConsumePrefix(&ref, kIncidents)) {
+    if (const sp::Incident* i = StatusPage::FindIncident(state, ref)) {
+      return Html(page_.RenderIncidentPage(state, *i));
+    }
+  }
+  return Html(page_.RenderNotFound(state), 404);
+}
+
+PublicStateCache::PublicStateCache(const StatusPage& page,
+                                   const EventHub* changes,
+                                   absl::Duration refresh)
+    : page_(page), changes_(changes), refresh_(refresh) {}
+
+absl::StatusOr<std::shared_ptr<const PublicState>> PublicStateCache::Get() {
+  // Taken before reading: a change committed during the read makes the
+  // next caller read again.
+  const uint64_t changes = changes_ == nullptr ? 0 : changes_->changes();
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = page_.clock().Now();
+  if (changes_ != nullptr && state_ != nullptr && read_at_changes_ >= changes &&
+      now - read_at_ < refresh_) {
+    return state_;
+  }
+  absl::StatusOr<PublicState> state = page_.Read();
+  if (!state.ok()) return state.status();
+  state_ = std::make_shared<const PublicState>(*std::move(state));
+  read_at_changes_ = changes;
+  read_at_ = now;
+  return state_;
+}
+
+}  // namespace herald

@@ -1,0 +1,84 @@
+// The public site: every document a customer, a customer's widget or a
+// feed reader can fetch, by path, each a pure function of one PublicState.
+// heraldd's routes serve them (from memory, once per change) and the static
+// mirror writes the same bytes as files, so that both always agree.
+//
+// Paths: "/", "/history" and "/history/N", "/incidents/INC-n", the Atom
+// feed "/history.atom", and Statuspage's JSON under "/api/v2/". An unknown
+// incident, one never made public, or a history page past the last gets the
+// not-found page with status 404 (not a soft 200). Thread-safe.
+#ifndef HERALD_SERVER_STATUSPAGE_PUBLIC_SITE_H_
+#define HERALD_SERVER_STATUSPAGE_PUBLIC_SITE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/core/event_hub.h"
+#include "server/statuspage/status_page.h"
+
+namespace herald {
+
+struct PublicDocument {
+  int status = 200;  // 404: the not-found page
+  std::string content_type;
+  std::string body;
+  // JSON or a feed: data that scripts on other sites may read (CORS).
+  bool data = false;
+};
+
+class PublicSite {
+ public:
+  explicit PublicSite(const StatusPage& page) : page_(page) {}
+
+  // Whether `path` is the site's to answer (with the document, or with
+  // the not-found page for an unknown incident or history page).
+  static bool Covers(absl::string_view path);
+  // The paths every site has, whatever its state.
+  static const std::vector<std::string>& FixedPaths();
+  // Every path the site has for `state`: the fixed ones, each history page
+  // and each public incident's page.
+  static std::vector<std::string> Paths(const PublicState& state);
+
+  // The document at `path`, which Covers. A renderer error is returned.
+  absl::StatusOr<PublicDocument> Render(const PublicState& state,
+                                        absl::string_view path,
+                                        const PageLinks& links) const;
+
+ private:
+  const StatusPage& page_;
+};
+
+// The PublicState, read again only once something public may have changed:
+// when the EventHub has counted a change since the last read (core counts
+// every committed change before the call that made it returns), or once
+// `refresh` has passed (for what moves with time alone: the day bars, the
+// uptime, maintenance starting). Concurrent callers share one read.
+// Thread-safe.
+class PublicStateCache {
+ public:
+  // Null `changes`: every Get reads. Time is the page's clock.
+  PublicStateCache(const StatusPage& page, const EventHub* changes,
+                   absl::Duration refresh);
+
+  absl::StatusOr<std::shared_ptr<const PublicState>> Get();
+
+ private:
+  const StatusPage& page_;
+  const EventHub* const changes_;
+  const absl::Duration refresh_;
+  absl::Mutex mu_;
+  std::shared_ptr<const PublicState> state_ ABSL_GUARDED_BY(mu_);
+  uint64_t read_at_changes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time read_at_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace herald
+
+#endif  // HERALD_SERVER_STATUSPAGE_PUBLIC_SITE_H_
