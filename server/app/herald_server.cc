@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
@@ -208,6 +209,7 @@ absl::Status HeraldServer::Build() {
   domain_ =
       std::make_unique<Domain>(*deps_, *links_, [this] { WakeSenders(); });
   status_page_ = std::make_unique<StatusPage>(*deps_);
+  BuildStatusMirror();
   sessions_ = std::make_unique<ConsoleSessions>(clock, random, absl::Hours(8));
   authorizer_ = std::make_unique<Authorizer>(org_, *std::move(tokens), random,
                                              sessions_->Lookup());
@@ -286,6 +288,39 @@ absl::Status HeraldServer::Build() {
       [this] { return domain_->portal.PurgeUnconfirmed(); },
       absl::Minutes(10)));
   return absl::OkStatus();
+}
+
+void HeraldServer::BuildStatusMirror() {
+  const v1::StatusMirrorConfig& config = options_.config.status_mirror();
+  if (config.directory().empty()) return;
+  StatusMirrorOptions options{.directory = config.directory(),
+                              .after_write = config.after_write()};
+  // Validated with the rest of the config (ValidateStatusMirror).
+  if (!config.after_write_timeout().empty()) {
+    (void)absl::ParseDuration(config.after_write_timeout(),
+                              &options.after_write_timeout);
+  }
+  if (config.after_write_attempts() > 0) {
+    options.after_write_attempts = config.after_write_attempts();
+  }
+  options.links.subscribe_action =
+      config.omit_subscribe_form()
+          ? ""
+          : absl::StrCat(
+                absl::StripSuffix(options_.config.server().public_url(), "/"),
+                "/subscribe");
+  public_site_ = std::make_unique<PublicSite>(*status_page_);
+  // Read again on every change, and every 10 s for what moves with time.
+  mirror_state_ = std::make_unique<PublicStateCache>(*status_page_, &events_,
+                                                     absl::Seconds(10));
+  mirror_metrics_ = std::make_unique<StatusMirrorMetrics>(registry_);
+  mirror_ = std::make_unique<StatusMirror>(std::move(options), *public_site_,
+                                           *mirror_state_, *platform_.clock,
+                                           *mirror_metrics_);
+  // A change reaches the mirror within a pass.
+  workers_.push_back(std::make_unique<PeriodicRunner>(
+      "status-mirror", [this] { return mirror_->Pass(); },
+      absl::Milliseconds(250)));
 }
 
 void HeraldServer::WakeSenders() {

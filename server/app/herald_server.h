@@ -37,6 +37,8 @@
 #include "server/delivery/delivery_outbox.h"
 #include "server/http/http_metrics.h"
 #include "server/render/mustache_renderer.h"
+#include "server/statuspage/public_site.h"
+#include "server/statuspage/status_mirror.h"
 #include "server/store/store.h"
 #include "server/store/store_metrics.h"
 
@@ -176,6 +178,8 @@ class HeraldServer {
   absl::Status Build();
   absl::Status StartGrpc();
   absl::Status StartHttp();
+  // Builds the static mirror when the config asks for one.
+  void BuildStatusMirror();
   void WakeSenders();
 
   ServerOptions options_;
@@ -195,6 +199,12 @@ class HeraldServer {
   std::unique_ptr<DeliveryComposer> composer_;
   std::unique_ptr<DeliveryOutbox> outbox_;
   std::unique_ptr<StatusPage> status_page_;
+  // With status_mirror.directory configured: the static mirror, its own
+  // read of the public state, and its series (absent otherwise).
+  std::unique_ptr<PublicSite> public_site_;
+  std::unique_ptr<PublicStateCache> mirror_state_;
+  std::unique_ptr<StatusMirrorMetrics> mirror_metrics_;
+  std::unique_ptr<StatusMirror> mirror_;
   std::unique_ptr<GrpcApi> grpc_api_;
   std::vector<std::unique_ptr<PeriodicRunner>> workers_;
   std::vector<std::unique_ptr<PeriodicRunner>> senders_;

@@ -308,12 +308,42 @@ absl::Status ValidateServerLimits(const v1::ServerConfig& s) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateStatusMirror(const v1::StatusMirrorConfig& m) {
+  if (m.directory().empty()) {
+    if (!m.after_write().empty()) {
+      return absl::InvalidArgumentError(
+          "status_mirror.after_write: needs status_mirror.directory");
+    }
+    return absl::OkStatus();
+  }
+  absl::Duration timeout;
+  if (!m.after_write_timeout().empty() &&
+      (!absl::ParseDuration(m.after_write_timeout(), &timeout) ||
+       timeout <= absl::ZeroDuration() || timeout > absl::Hours(1))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "status_mirror.after_write_timeout: expected a duration from 1s to "
+        "1h such as \"60s\", got \"",
+        m.after_write_timeout(), "\""));
+  }
+  if (m.after_write_attempts() < 0 || m.after_write_attempts() > 20) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status_mirror.after_write_attempts: expected a count "
+                     "from 1 to 20 (0 or absent: 3), got ",
+                     m.after_write_attempts()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(
     v1::Config config, absl::string_view source) {
-  if (absl::Status s = ValidateServerLimits(config.server()); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": ", s.message()));
+  for (const absl::Status& s : {ValidateServerLimits(config.server()),
+                                ValidateStatusMirror(config.status_mirror())}) {
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": ", s.message()));
+    }
   }
   absl::StatusOr<std::shared_ptr<const Organisation>> org =
       Organisation::Create(std::move(config));

@@ -20,50 +20,76 @@ constexpr char kAtom[] = "application/atom+xml; charset=utf-8";
 constexpr char kHistory[] = "/history";
 constexpr char kIncidents[] = "/incidents/";
 
-// The Statuspage JSON documents: each a projection of the state.
+// The Statuspage JSON documents: each a projection of the state, with the
+// keys Statuspage gives that document.
 struct JsonDocument {
   const char* path;
-  sp::Summary (*project)(const PublicState&);
+  std::string (*render)(const PublicState&);
 };
 
-sp::Summary Without(sp::Summary s, bool components, bool incidents,
-                    bool maintenances, bool status) {
-  if (!components) s.clear_components();
-  if (!incidents) s.clear_incidents();
-  if (!maintenances) s.clear_scheduled_maintenances();
-  if (!status) s.clear_status();
-  return s;
+sp::StatusDocument StatusOf(const sp::Summary& s) {
+  sp::StatusDocument out;
+  *out.mutable_page() = s.page();
+  *out.mutable_status() = s.status();
+  return out;
+}
+
+sp::ComponentsDocument ComponentsOf(const sp::Summary& s) {
+  sp::ComponentsDocument out;
+  *out.mutable_page() = s.page();
+  *out.mutable_components() = s.components();
+  return out;
+}
+
+sp::IncidentsDocument IncidentsOf(const sp::Summary& s) {
+  sp::IncidentsDocument out;
+  *out.mutable_page() = s.page();
+  *out.mutable_incidents() = s.incidents();
+  return out;
+}
+
+sp::MaintenancesDocument MaintenancesOf(const sp::Summary& s) {
+  sp::MaintenancesDocument out;
+  *out.mutable_page() = s.page();
+  *out.mutable_scheduled_maintenances() = s.scheduled_maintenances();
+  return out;
 }
 
 const JsonDocument kJsonDocuments[] = {
     {"/api/v2/summary.json",
-     [](const PublicState& s) { return StatusPage::Current(s); }},
+     [](const PublicState& s) {
+       return StatuspageJson(StatusPage::Current(s));
+     }},
     {"/api/v2/status.json",
      [](const PublicState& s) {
-       return Without(StatusPage::Current(s), false, false, false, true);
+       return StatuspageJson(StatusOf(StatusPage::Current(s)));
      }},
     {"/api/v2/components.json",
      [](const PublicState& s) {
-       return Without(StatusPage::Current(s), true, false, false, false);
+       return StatuspageJson(ComponentsOf(StatusPage::Current(s)));
      }},
     {"/api/v2/incidents/unresolved.json",
      [](const PublicState& s) {
-       return Without(StatusPage::Current(s), false, true, false, false);
+       return StatuspageJson(IncidentsOf(StatusPage::Current(s)));
      }},
     {"/api/v2/incidents.json",
-     [](const PublicState& s) { return StatusPage::Incidents(s, 50); }},
+     [](const PublicState& s) {
+       return StatuspageJson(IncidentsOf(StatusPage::Incidents(s, 50)));
+     }},
     {"/api/v2/scheduled-maintenances.json",
      [](const PublicState& s) {
-       return StatusPage::MaintenancesOf(s, StatusPage::Maintenances::kAll);
+       return StatuspageJson(MaintenancesOf(
+           StatusPage::MaintenancesOf(s, StatusPage::Maintenances::kAll)));
      }},
     {"/api/v2/scheduled-maintenances/upcoming.json",
      [](const PublicState& s) {
-       return StatusPage::MaintenancesOf(s,
-                                         StatusPage::Maintenances::kUpcoming);
+       return StatuspageJson(MaintenancesOf(
+           StatusPage::MaintenancesOf(s, StatusPage::Maintenances::kUpcoming)));
      }},
     {"/api/v2/scheduled-maintenances/active.json",
      [](const PublicState& s) {
-       return StatusPage::MaintenancesOf(s, StatusPage::Maintenances::kActive);
+       return StatuspageJson(MaintenancesOf(
+           StatusPage::MaintenancesOf(s, StatusPage::Maintenances::kActive)));
      }},
 };
 
@@ -125,7 +151,7 @@ absl::StatusOr<PublicDocument> PublicSite::Render(
     const PageLinks& links) const {
   for (const JsonDocument& d : kJsonDocuments) {
     if (path == d.path) {
-      return PublicDocument{200, kJson, StatuspageJson(d.project(state)), true};
+      return PublicDocument{200, kJson, d.render(state), true};
     }
   }
   if (path == "/") return Html(page_.RenderHtml(state, links));

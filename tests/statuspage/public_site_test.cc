@@ -284,6 +284,19 @@ TEST_F(PublicSiteTest, EveryStatuspageKeyIsPresentAndUnsetOnesAreNull) {
     ASSERT_TRUE(update.contains(key)) << key;
     EXPECT_EQ(update.at(key), kind) << key;
   }
+  // The documents that show part of the summary carry only their keys.
+  const auto kStruct = K::kStructValue;
+  EXPECT_EQ(Keys(Json("/api/v2/status.json")),
+            (std::map<std::string, K>{{"page", kStruct}, {"status", kStruct}}));
+  EXPECT_EQ(
+      Keys(Json("/api/v2/components.json")),
+      (std::map<std::string, K>{{"page", kStruct}, {"components", kList}}));
+  EXPECT_EQ(
+      Keys(Json("/api/v2/incidents.json")),
+      (std::map<std::string, K>{{"page", kStruct}, {"incidents", kList}}));
+  EXPECT_EQ(Keys(Json("/api/v2/scheduled-maintenances.json")),
+            (std::map<std::string, K>{{"page", kStruct},
+                                      {"scheduled_maintenances", kList}}));
   // No time anywhere is "": a typed client cannot parse that.
   for (const std::string& path : PublicSite::FixedPaths()) {
     if (!absl::EndsWith(path, ".json")) continue;

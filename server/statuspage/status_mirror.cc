@@ -1,0 +1,261 @@
+#include "server/statuspage/status_mirror.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/base/log.h"
+#include "server/base/metric_builders.h"
+#include "server/base/shell_command.h"
+
+namespace herald {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kCurrent[] = "current";
+constexpr char kVersions[] = "versions";
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path) {
+  return absl::InternalError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+// Public files: readable by the web server that serves them.
+absl::Status WriteFile(const fs::path& path, const std::string& bytes) {
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("creating", path);
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const absl::Status s = ErrnoError("writing", path);
+      close(fd);
+      return s;
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0) return ErrnoError("closing", path);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+StatusMirrorMetrics::StatusMirrorMetrics(prometheus::Registry& registry)
+    : last_success(OneGauge(
+          registry, "herald_status_mirror_last_success_timestamp_seconds",
+          "When the static mirror last held what heraldd shows (written, and "
+          "its after_write command succeeded), as Unix seconds.")),
+      behind_seconds(OneGauge(
+          registry, "herald_status_mirror_behind_seconds",
+          "How long what heraldd shows has not been in the static mirror; 0 "
+          "while it is.")),
+      failures(CounterFamily(
+          registry, "herald_status_mirror_failures_total",
+          "Static mirror writes and after_write commands that failed, by "
+          "stage (write, command).")) {}
+
+StatusMirror::StatusMirror(StatusMirrorOptions options, const PublicSite& site,
+                           PublicStateCache& state, const Clock& clock,
+                           StatusMirrorMetrics& metrics)
+    : options_(std::move(options)),
+      site_(site),
+      state_(state),
+      clock_(clock),
+      metrics_(metrics) {}
+
+std::string StatusMirror::FileFor(absl::string_view path, bool html) {
+  if (!absl::StartsWith(path, "/")) return "";
+  for (absl::string_view part : absl::StrSplit(path.substr(1), '/')) {
+    if (part == "." || part == "..") return "";
+    for (char c : part) {
+      if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') {
+        return "";
+      }
+    }
+  }
+  std::string file(path.substr(1));
+  if (!html) return file;
+  return file.empty() ? "index.html" : absl::StrCat(file, "/index.html");
+}
+
+std::string StatusMirror::CurrentDirectory() const {
+  return (fs::path(options_.directory) / kCurrent).string();
+}
+
+absl::StatusOr<int> StatusMirror::Pass() {
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<std::shared_ptr<const PublicState>> state = state_.Get();
+  if (!state.ok()) return state.status();
+  int written = 0;
+  if (*state != last_state_) {
+    // Render every document; write only when any of them changed.
+    std::map<std::string, std::string> files;
+    for (const std::string& path : PublicSite::Paths(**state)) {
+      absl::StatusOr<PublicDocument> d =
+          site_.Render(**state, path, options_.links);
+      if (!d.ok()) return d.status();
+      const std::string file = FileFor(path, !d->data);
+      if (file.empty()) {
+        LogWarn("status mirror skipped a path it cannot write",
+                {{"path", path}});
+        continue;
+      }
+      files[file] = std::move(d->body);
+    }
+    absl::StatusOr<PublicDocument> not_found =
+        site_.Render(**state, "/incidents/", options_.links);
+    if (!not_found.ok()) return not_found.status();
+    files["404.html"] = std::move(not_found->body);
+
+    if (files != written_) {
+      if (behind_since_ == absl::InfiniteFuture()) behind_since_ = now;
+      if (next_version_ == 0) {
+        // Versions continue from the newest on disk, across restarts.
+        next_version_ = 1;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(
+                 fs::path(options_.directory) / kVersions, ec)) {
+          int64_t n = 0;
+          if (absl::SimpleAtoi(entry.path().filename().string(), &n)) {
+            next_version_ = std::max(next_version_, n + 1);
+          }
+        }
+      }
+      if (absl::Status s = WriteVersion(files, next_version_); !s.ok()) {
+        metrics_.failures.Add({{"stage", "write"}}).Increment();
+        metrics_.behind_seconds.Set(absl::ToDoubleSeconds(now - behind_since_));
+        return s;  // last_state_ unchanged: the next pass tries again
+      }
+      ++next_version_;
+      written_ = std::move(files);
+      written = 1;
+      command_due_ = !options_.after_write.empty();
+      delivered_ = !command_due_;
+      command_attempts_ = 0;
+      next_command_at_ = absl::InfinitePast();
+      RemoveOldVersions();
+    }
+    last_state_ = *state;
+  }
+  if (command_due_ && now >= next_command_at_) RunCommand();
+  if (delivered_ && behind_since_ != absl::InfiniteFuture()) {
+    behind_since_ = absl::InfiniteFuture();
+    metrics_.last_success.Set(absl::ToDoubleSeconds(now - absl::UnixEpoch()));
+  }
+  metrics_.behind_seconds.Set(behind_since_ == absl::InfiniteFuture()
+                                  ? 0
+                                  : absl::ToDoubleSeconds(now - behind_since_));
+  return written;
+}
+
+absl::Status StatusMirror::WriteVersion(
+    const std::map<std::string, std::string>& files, int64_t number) {
+  const fs::path root(options_.directory);
+  const std::string name = absl::StrCat(number);
+  const fs::path version = root / kVersions / name;
+  std::error_code ec;
+  fs::remove_all(version, ec);  // a half-written one from a crash
+  fs::create_directories(version, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("creating ", version.string(), ": ", ec.message()));
+  }
+  for (const auto& [file, bytes] : files) {
+    const fs::path path = version / file;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return absl::InternalError(absl::StrCat(
+          "creating ", path.parent_path().string(), ": ", ec.message()));
+    }
+    if (absl::Status s = WriteFile(path, bytes); !s.ok()) return s;
+  }
+  // On disk before `current` points at it: one syncfs for every file.
+  const int dir = open(version.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return ErrnoError("opening", version);
+  const int synced = syncfs(dir);
+  close(dir);
+  if (synced != 0) return ErrnoError("syncing", version);
+
+  // The swap: a new symlink renamed over `current`, atomically.
+  const fs::path link = root / kCurrent;
+  const fs::path next = root / ".current.next";
+  fs::remove(next, ec);
+  if (symlink((fs::path(kVersions) / name).c_str(), next.c_str()) != 0) {
+    return ErrnoError("linking", next);
+  }
+  if (rename(next.c_str(), link.c_str()) != 0) {
+    return ErrnoError("renaming over", link);
+  }
+  const int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd >= 0) {
+    fsync(root_fd);
+    close(root_fd);
+  }
+  LogInfo("status mirror written",
+          {{"version", name}, {"files", absl::StrCat(files.size())}});
+  return absl::OkStatus();
+}
+
+void StatusMirror::RemoveOldVersions() {
+  std::vector<int64_t> versions;
+  std::error_code ec;
+  const fs::path dir = fs::path(options_.directory) / kVersions;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    int64_t n = 0;
+    if (absl::SimpleAtoi(entry.path().filename().string(), &n)) {
+      versions.push_back(n);
+    }
+  }
+  std::sort(versions.rbegin(), versions.rend());
+  for (size_t i = std::max(1, options_.keep_versions); i < versions.size();
+       ++i) {
+    fs::remove_all(dir / absl::StrCat(versions[i]), ec);
+  }
+}
+
+void StatusMirror::RunCommand() {
+  ++command_attempts_;
+  const absl::Status s = RunShellCommand({
+      .command = options_.after_write,
+      .directory = options_.directory,
+      .environment = {{"HERALD_MIRROR_DIR", CurrentDirectory()}},
+      .output_file =
+          (fs::path(options_.directory) / "after_write.log").string(),
+      .timeout = options_.after_write_timeout,
+  });
+  if (s.ok()) {
+    command_due_ = false;
+    delivered_ = true;
+    return;
+  }
+  metrics_.failures.Add({{"stage", "command"}}).Increment();
+  const bool again = command_attempts_ < options_.after_write_attempts;
+  LogWarn("status mirror after_write failed",
+          {{"error", std::string(s.message())},
+           {"attempt", absl::StrCat(command_attempts_)},
+           {"log", (fs::path(options_.directory) / "after_write.log").string()},
+           {"retrying", again ? "yes" : "no: until the next change"}});
+  if (!again) {
+    command_due_ = false;
+    // Still behind: the next change writes and tries again.
+    return;
+  }
+  next_command_at_ =
+      clock_.Now() + absl::Seconds(1 << std::min(command_attempts_ - 1, 10));
+}
+
+}  // namespace herald
