@@ -23,14 +23,15 @@ PACKAGES=(
   tzdata ca-certificates curl
 )
 # What only the tests use: the real Alertmanager, Prometheus's promtool, an
-# SMTP server, a feed parser, a browser, a load generator and clang for the
-# sanitizer and thread-safety builds. `run` does not install them. Node.js
-# and npm (for Playwright, which drives the browser) are installed from
-# Debian only when the machine has no `node` or `npm` at all.
+# SMTP server, a feed parser, a browser, a web server (for the static
+# mirror), a load generator and clang for the sanitizer and thread-safety
+# builds. `run` does not install them. Node.js and npm (for Playwright,
+# which drives the browser, and for the Statuspage client test) are
+# installed from Debian only when the machine has no `node` or `npm` at all.
 TEST_PACKAGES=(
   clang libclang-rt-14-dev
   prometheus-alertmanager prometheus python3 python3-aiosmtpd python3-feedparser wrk
-  chromium openssl python3-yaml
+  chromium openssl python3-yaml nginx-light
 )
 
 # install_missing PACKAGE...: apt-get installs those not installed yet.
@@ -47,14 +48,17 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# browser_test_deps: Node.js and npm when missing, then the browser tests'
-# npm packages exactly as tests/browser/package-lock.json pins them.
+# browser_test_deps: Node.js and npm when missing, then the npm packages of
+# the browser tests and of the Statuspage client test, exactly as
+# tests/browser/package-lock.json and tests/statuspage_client/package-lock.json
+# pin them.
 browser_test_deps() {
   local missing=()
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
   [[ ${#missing[@]} -eq 0 ]] || install_missing "${missing[@]}"
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+  npm ci --prefix tests/statuspage_client --no-audit --no-fund --loglevel=error
 }
 
 # build [CMAKE_ARGS...]: unity translation units (the clang build in CI

@@ -30,6 +30,7 @@ struct HttpRequest {
   // The headers public documents answer to.
   std::string accept_encoding;
   std::string if_none_match;
+  std::string if_modified_since;
 
   bool post() const { return method == "POST"; }
   bool get() const { return method == "GET" || method == "HEAD"; }

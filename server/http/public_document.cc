@@ -84,8 +84,13 @@ bool IfNoneMatchHolds(absl::string_view if_none_match, absl::string_view etag) {
   return false;
 }
 
-PreparedDocument PrepareDocument(HttpReply rendered) {
+std::string HttpDate(absl::Time t) {
+  return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", t, absl::UTCTimeZone());
+}
+
+PreparedDocument PrepareDocument(HttpReply rendered, absl::Time modified) {
   PreparedDocument out;
+  out.modified = modified;
   if (rendered.status == 200) {
     out.digest = Sha256Hex(rendered.body).substr(0, 32);
     out.gzipped = Gzip(rendered.body);
@@ -117,8 +122,22 @@ HttpReply AnswerPublicDocument(const HttpRequest& request,
   reply.headers.emplace_back("CDN-Cache-Control",
                              PublicCdnCacheControl(caching));
   reply.headers.emplace_back("Vary", "Accept-Encoding");
-  if (!request.if_none_match.empty() &&
-      IfNoneMatchHolds(request.if_none_match, etag)) {
+  const bool known = document.modified != absl::InfinitePast();
+  if (known)
+    reply.headers.emplace_back("Last-Modified", HttpDate(document.modified));
+  // An entity tag, when the client sends one, decides alone (RFC 9110
+  // 13.2.2); else the date, to the second.
+  absl::Time since;
+  const bool not_modified =
+      !request.if_none_match.empty()
+          ? IfNoneMatchHolds(request.if_none_match, etag)
+          : known && !request.if_modified_since.empty() &&
+                absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT",
+                                request.if_modified_since, absl::UTCTimeZone(),
+                                &since, nullptr) &&
+                absl::ToUnixSeconds(document.modified) <=
+                    absl::ToUnixSeconds(since);
+  if (not_modified) {
     reply.status = 304;
     return reply;
   }
@@ -162,16 +181,21 @@ std::shared_ptr<const PreparedDocument> PublicDocumentCache::Get(
     if (rendered != nullptr) *rendered = false;
     return fresh;
   }
-  auto document =
-      std::make_shared<const PreparedDocument>(PrepareDocument(render()));
+  PreparedDocument prepared = PrepareDocument(render(), now);
   if (rendered != nullptr) *rendered = true;
-  if (!document->digest.empty()) {
-    absl::MutexLock lock(&mu_);
-    Entry& entry = entries_[path];
-    // Keep the newest render of several at once.
-    if (entry.document == nullptr || changes >= entry.changes) {
-      entry = Entry{document, changes, now};
-    }
+  if (prepared.digest.empty()) {
+    return std::make_shared<const PreparedDocument>(std::move(prepared));
+  }
+  absl::MutexLock lock(&mu_);
+  Entry& entry = entries_[path];
+  // The same bytes as before: modified when they first appeared.
+  if (entry.document != nullptr && entry.document->digest == prepared.digest) {
+    prepared.modified = entry.document->modified;
+  }
+  auto document = std::make_shared<const PreparedDocument>(std::move(prepared));
+  // Keep the newest render of several at once.
+  if (entry.document == nullptr || changes >= entry.changes) {
+    entry = Entry{document, changes, now};
   }
   return document;
 }

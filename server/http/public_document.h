@@ -3,8 +3,9 @@
 // customer's browser never shows an older state than heraldd's. A rendered
 // document gets a strong ETag (a digest of its bytes), gzip when the client
 // accepts it (Vary: Accept-Encoding), and 304 Not Modified when the client
-// already holds it (If-None-Match). Browsers revalidate on every visit
-// (max-age=0; a 304 carries no body); shared caches keep it for `max_age`
+// already holds it (If-None-Match, or If-Modified-Since against its
+// Last-Modified when it sends no entity tag). Browsers revalidate on every
+// visit (max-age=0; a 304 carries no body); shared caches keep it for `max_age`
 // (s-maxage), and CDNs that read CDN-Cache-Control (RFC 9213) may also serve
 // it stale while they revalidate and while heraldd fails or is down. A
 // failed render is never cached. Stateless; thread-safe.
@@ -46,8 +47,12 @@ struct PreparedDocument {
   HttpReply rendered;
   std::string digest;   // "" when `rendered` is not a 200 (never cached)
   std::string gzipped;  // "" when zlib failed: it goes as is
+  // Since when these bytes are what the path shows (Last-Modified);
+  // InfinitePast when unknown (no Last-Modified then).
+  absl::Time modified = absl::InfinitePast();
 };
-PreparedDocument PrepareDocument(HttpReply rendered);
+PreparedDocument PrepareDocument(HttpReply rendered,
+                                 absl::Time modified = absl::InfinitePast());
 
 // `document` as `request` should get it: 304 when its If-None-Match names
 // this representation, else the body, gzipped when the request's
@@ -77,6 +82,8 @@ class PublicDocumentCache {
 
   // The document at `path`, rendered by `render` when no fresh copy is
   // kept. `rendered` (if not null) is set to whether it was rendered now.
+  // Its Last-Modified is when its bytes last changed: rendering the same
+  // bytes again keeps it.
   std::shared_ptr<const PreparedDocument> Get(
       const std::string& path, absl::FunctionRef<HttpReply()> render,
       bool* rendered = nullptr);
@@ -97,6 +104,9 @@ class PublicDocumentCache {
 
 // Whether an Accept-Encoding header value takes gzip (q > 0).
 bool AcceptsGzip(absl::string_view accept_encoding);
+
+// `t` as an HTTP date (IMF-fixdate): "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string HttpDate(absl::Time t);
 
 // Whether an If-None-Match header value matches `etag` (weak comparison, as
 // RFC 9110 says for If-None-Match; "*" matches any).

@@ -1,12 +1,15 @@
 #include "server/statuspage/status_mirror.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -32,11 +35,42 @@ absl::Status ErrnoError(absl::string_view what, const std::string& path) {
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-// Public files: readable by the web server that serves them.
+// Public files and directories: readable by the web server that serves
+// them, whatever heraldd's umask (its systemd unit sets 0077).
+constexpr mode_t kFileMode = 0644;
+constexpr fs::perms kDirectoryPerms =
+    fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+    fs::perms::others_read | fs::perms::others_exec;
+
+// Creates `dir` and its missing parents, each 0755.
+absl::Status MakeDirectories(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return absl::OkStatus();
+  if (dir.has_parent_path() && dir.parent_path() != dir) {
+    if (absl::Status s = MakeDirectories(dir.parent_path()); !s.ok()) return s;
+  }
+  if (!fs::create_directory(dir, ec) && ec) {
+    return absl::InternalError(
+        absl::StrCat("creating ", dir.string(), ": ", ec.message()));
+  }
+  fs::permissions(dir, kDirectoryPerms, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("setting the mode of ", dir.string(), ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Writes and syncs one public file: on disk before `current` points at it.
 absl::Status WriteFile(const fs::path& path, const std::string& bytes) {
   const int fd =
-      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kFileMode);
   if (fd < 0) return ErrnoError("creating", path);
+  if (fchmod(fd, kFileMode) != 0) {
+    const absl::Status s = ErrnoError("setting the mode of", path);
+    close(fd);
+    return s;
+  }
   size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = write(fd, bytes.data() + written, bytes.size() - written);
@@ -47,6 +81,11 @@ absl::Status WriteFile(const fs::path& path, const std::string& bytes) {
       return s;
     }
     written += static_cast<size_t>(n);
+  }
+  if (fdatasync(fd) != 0) {
+    const absl::Status s = ErrnoError("syncing", path);
+    close(fd);
+    return s;
   }
   if (close(fd) != 0) return ErrnoError("closing", path);
   return absl::OkStatus();
@@ -121,6 +160,20 @@ absl::StatusOr<int> StatusMirror::Pass() {
     if (!not_found.ok()) return not_found.status();
     files["404.html"] = std::move(not_found->body);
 
+    if (next_version_ == 0 && !read_current_) {
+      // After a restart: the version `current` holds counts as written,
+      // so that the same site is not written again; its command runs
+      // once more, as the last run may not have finished.
+      read_current_ = true;
+      written_ = ReadVersion(CurrentDirectory());
+      command_due_ = !written_.empty() && !options_.after_write.empty();
+      delivered_ = !command_due_;
+      if (command_due_) behind_since_ = now;
+      if (!command_due_ && !written_.empty()) {
+        metrics_.last_success.Set(
+            absl::ToDoubleSeconds(now - absl::UnixEpoch()));
+      }
+    }
     if (files != written_) {
       if (behind_since_ == absl::InfiniteFuture()) behind_since_ = now;
       if (next_version_ == 0) {
@@ -169,26 +222,14 @@ absl::Status StatusMirror::WriteVersion(
   const fs::path version = root / kVersions / name;
   std::error_code ec;
   fs::remove_all(version, ec);  // a half-written one from a crash
-  fs::create_directories(version, ec);
-  if (ec) {
-    return absl::InternalError(
-        absl::StrCat("creating ", version.string(), ": ", ec.message()));
-  }
+  if (absl::Status s = MakeDirectories(version); !s.ok()) return s;
   for (const auto& [file, bytes] : files) {
     const fs::path path = version / file;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) {
-      return absl::InternalError(absl::StrCat(
-          "creating ", path.parent_path().string(), ": ", ec.message()));
+    if (absl::Status s = MakeDirectories(path.parent_path()); !s.ok()) {
+      return s;
     }
     if (absl::Status s = WriteFile(path, bytes); !s.ok()) return s;
   }
-  // On disk before `current` points at it: one syncfs for every file.
-  const int dir = open(version.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return ErrnoError("opening", version);
-  const int synced = syncfs(dir);
-  close(dir);
-  if (synced != 0) return ErrnoError("syncing", version);
 
   // The swap: a new symlink renamed over `current`, atomically.
   const fs::path link = root / kCurrent;
@@ -208,6 +249,22 @@ absl::Status StatusMirror::WriteVersion(
   LogInfo("status mirror written",
           {{"version", name}, {"files", absl::StrCat(files.size())}});
   return absl::OkStatus();
+}
+
+std::map<std::string, std::string> StatusMirror::ReadVersion(
+    const std::string& directory) {
+  std::map<std::string, std::string> out;
+  std::error_code ec;
+  const fs::path root(directory);
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+    out[fs::relative(it->path(), root, ec).string()] = std::move(bytes);
+  }
+  return out;
 }
 
 void StatusMirror::RemoveOldVersions() {

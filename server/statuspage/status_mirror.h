@@ -4,12 +4,16 @@
 // personal data in them.
 //
 // Each write is a new version directory, `versions/<n>/`, made complete
-// and synced before the `current` symlink is swapped to it with one
-// rename(2): a reader of `current/` sees the old version or the new one,
+// and synced (file by file) before the `current` symlink is swapped to it with
+// one rename(2): a reader of `current/` sees the old version or the new one,
 // never half of either. The three newest versions are kept (a reader may
 // still be in an older one). Then the configured command runs (an rsync,
 // an `aws s3 sync`), with a timeout, and again after a failure: after 1 s,
 // 2 s, 4 s ..., `attempts` times in all for one version.
+//
+// Files are 0644 and directories 0755 whatever the umask: the mirror is
+// public, for a web server running as another user. After a restart, the
+// version `current` holds is not written again when nothing changed.
 //
 // Layout: "/" is index.html, a page path P is P/index.html
 // (incidents/INC-12/index.html, history/2/index.html), the feed and the
@@ -88,6 +92,10 @@ class StatusMirror {
                             int64_t number);
   // Removes versions older than the newest keep_versions.
   void RemoveOldVersions();
+  // The files under `directory` (relative path to bytes); empty when there
+  // is none.
+  static std::map<std::string, std::string> ReadVersion(
+      const std::string& directory);
   void RunCommand();
 
   const StatusMirrorOptions options_;
@@ -99,7 +107,9 @@ class StatusMirror {
   std::shared_ptr<const PublicState> last_state_;
   // The newest version's files, to tell whether anything changed.
   std::map<std::string, std::string> written_;
-  int64_t next_version_ = 0;  // 0: not yet read from the directory
+  int64_t next_version_ = 0;
+  bool read_current_ = false;  // the version on disk at start, once  // 0: not
+                               // yet read from the directory
   // Since when heraldd has shown what the mirror does not hold.
   absl::Time behind_since_ = absl::InfiniteFuture();
   // Whether the newest version reached where it is served from: written,

@@ -270,7 +270,16 @@ absl::StatusOr<PublicState> StatusPage::Read() const {
   const auto add = [&](const v1::Incident& i, const PublicIncident& view,
                        sp::Incident* out_incident) {
     out_incident->set_id(i.ref());
-    out_incident->set_name(Scrubbed(view.name));
+    // An incident keeps its name when resolved, as on Statuspage: the
+    // newest update's title, not the resolution's ("... resolved").
+    std::string name = view.name;
+    for (const v1::Message& m : view.messages) {  // newest first
+      if (m.kind() != v1::MESSAGE_KIND_RESOLUTION) {
+        name = m.title();
+        break;
+      }
+    }
+    out_incident->set_name(Scrubbed(name));
     // Statuspage's last state: resolved, with the account attached.
     out_incident->set_status(i.has_postmortem() &&
                                      view.status == v1::INCIDENT_STATUS_RESOLVED

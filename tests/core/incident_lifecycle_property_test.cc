@@ -106,7 +106,14 @@ class LifecycleModel {
         continue;
       }
       const sp::Incident& p = it->second;
-      EXPECT_EQ(p.name(), published.front()->title());
+      // Its name is its newest update's (a resolution keeps it).
+      const auto named = std::find_if(
+          published.begin(), published.end(), [](const v1::Message* m) {
+            return m->kind() != v1::MESSAGE_KIND_RESOLUTION;
+          });
+      EXPECT_EQ(
+          p.name(),
+          (named == published.end() ? published.front() : *named)->title());
       EXPECT_EQ(p.incident_updates_size(), published.size());
       for (int k = 0; k < p.incident_updates_size(); ++k) {
         EXPECT_EQ(p.incident_updates(k).body(), published[k]->body());

@@ -97,6 +97,33 @@ TEST(ServePublicDocumentTest, AClientHoldingItGets304WithNoBody) {
   EXPECT_THAT(HeaderOf(reply, "Cache-Control"), StartsWith("public"));
 }
 
+TEST(ServePublicDocumentTest, LastModifiedAnswersIfModifiedSinceWithoutATag) {
+  const absl::Time modified = absl::FromUnixSeconds(1764410400);  // whole
+  const PreparedDocument doc = PrepareDocument(Rendered("doc"), modified);
+  const HttpReply first = AnswerPublicDocument({}, doc, {});
+  EXPECT_EQ(HeaderOf(first, "Last-Modified"), "Sat, 29 Nov 2025 10:00:00 GMT");
+  HttpRequest since;
+  since.if_modified_since = HeaderOf(first, "Last-Modified");
+  EXPECT_EQ(AnswerPublicDocument(since, doc, {}).status, 304);
+  since.if_modified_since = HttpDate(modified + absl::Hours(1));
+  EXPECT_EQ(AnswerPublicDocument(since, doc, {}).status, 304);
+  since.if_modified_since = HttpDate(modified - absl::Seconds(1));
+  EXPECT_EQ(AnswerPublicDocument(since, doc, {}).status, 200);
+  since.if_modified_since = "not a date";
+  EXPECT_EQ(AnswerPublicDocument(since, doc, {}).status, 200);
+  // A tag, when sent, decides alone: a stale tag gets the body.
+  since.if_modified_since = HeaderOf(first, "Last-Modified");
+  since.if_none_match = "\"older\"";
+  EXPECT_EQ(AnswerPublicDocument(since, doc, {}).status, 200);
+  // Without a known time, neither the header nor a 304 by date.
+  const PreparedDocument undated = PrepareDocument(Rendered("doc"));
+  HttpRequest dated;
+  dated.if_modified_since = HttpDate(modified);
+  const HttpReply reply = AnswerPublicDocument(dated, undated, {});
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_THAT(HeaderOf(reply, "Last-Modified"), IsEmpty());
+}
+
 TEST(ServePublicDocumentTest, GzipIsAnotherRepresentationOfTheSameBytes) {
   const std::string body(5000, 'x');
   HttpRequest zip;
@@ -163,6 +190,20 @@ TEST_F(PublicDocumentCacheTest, ACopyIsRenderedAgainOnceItsRefreshHasPassed) {
   EXPECT_FALSE(Fetch());
   clock_.Advance(absl::Milliseconds(1));
   EXPECT_TRUE(Fetch());
+}
+
+TEST_F(PublicDocumentCacheTest, LastModifiedMovesOnlyWhenTheBytesDo) {
+  const auto fetch = [&](const std::string& body) {
+    doc_ = cache_.Get("/", [&] { return Rendered(body); });
+    return doc_->modified;
+  };
+  const absl::Time first = clock_.Now();
+  EXPECT_EQ(fetch("same"), first);
+  clock_.Advance(absl::Seconds(5));  // past the refresh: rendered again
+  EXPECT_EQ(fetch("same"), first) << "the same bytes";
+  hub_.CountChange();
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(fetch("other"), clock_.Now());
 }
 
 TEST_F(PublicDocumentCacheTest, AFailedRenderIsNotKept) {

@@ -228,7 +228,8 @@ TEST_F(PublicSurfacesTest, AlertAndNoteTextIsPublicOnlyOnceApproved) {
   EXPECT_TRUE(sent);
   const v1::statuspage::Summary history = *page_.History(10);
   ASSERT_EQ(history.incidents_size(), 1);
-  EXPECT_EQ(history.incidents(0).name(), resolution->title());
+  // It keeps the name its last update gave it, as on Statuspage.
+  EXPECT_EQ(history.incidents(0).name(), "Checkout errors");
 }
 
 // Whether /usr/bin/python3's XML parser (expat) accepts `document`;

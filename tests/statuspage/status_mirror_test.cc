@@ -127,12 +127,42 @@ TEST_F(StatusMirrorTest, WritesAVersionOnlyWhenSomethingChangedAndKeepsThree) {
   std::sort(versions.begin(), versions.end());
   EXPECT_THAT(versions, ElementsAre("3", "4", "5"));
 
-  // A new heraldd goes on from the newest version on disk.
+  // A new heraldd writes nothing new while nothing changed, and goes on
+  // from the newest version on disk when something does.
   StatusMirror restarted = Mirror();
+  EXPECT_EQ(Pass(restarted), 0);
+  EXPECT_EQ(fs::read_symlink(dir_ / "current"), fs::path("versions/5"));
   const int64_t id = Open("after", "api");
   Publish(id, "after the restart");
   EXPECT_EQ(Pass(restarted), 1);
   EXPECT_EQ(fs::read_symlink(dir_ / "current"), fs::path("versions/6"));
+}
+
+TEST_F(StatusMirrorTest, IsReadableByAWebServerWhateverTheUmask) {
+  const mode_t umask_before = umask(077);  // as heraldd's systemd unit has
+  Publish(Open("g1", "checkout"), "looking");
+  StatusMirror mirror = Mirror();
+  const int written = Pass(mirror);
+  umask(umask_before);
+  ASSERT_EQ(written, 1);
+  for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+    if (e.is_symlink()) continue;
+    struct stat st;
+    ASSERT_EQ(stat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, e.is_directory() ? 0755 : 0644) << e.path();
+  }
+}
+
+TEST_F(StatusMirrorTest, AfterARestartTheCommandRunsOnceForTheSameSite) {
+  StatusMirrorOptions options{.after_write = "echo x >> runs"};
+  StatusMirror first = Mirror(options);
+  ASSERT_EQ(Pass(first), 1);
+  StatusMirror restarted = Mirror(options);
+  EXPECT_EQ(Pass(restarted), 0) << "the same site";
+  EXPECT_EQ(Pass(restarted), 0);
+  EXPECT_EQ(ReadAll(dir_ / "runs"), "x\nx\n")
+      << "once more: the last run may not have finished";
+  EXPECT_EQ(metrics_.behind_seconds.Value(), 0);
 }
 
 TEST_F(StatusMirrorTest, CarriesNoPersonalDataAndItsFormPostsToHeraldd) {

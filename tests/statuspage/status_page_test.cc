@@ -92,7 +92,7 @@ TEST_F(StatusPageTest, TheOverallStatusIsTheWorstImpactStillOpen) {
 
 TEST_F(StatusPageTest, AResolvedIncidentLeavesTheSummaryButStaysInHistory) {
   const int64_t id = Open("g1", "checkout");
-  Publish(id, "rolled back the deploy");
+  const v1::Message update = Publish(id, "rolled back the deploy");
   h_.clock.Advance(absl::Minutes(30));
   ResolveAndTell(id);
   const sp::Summary summary = Summary();
@@ -102,6 +102,8 @@ TEST_F(StatusPageTest, AResolvedIncidentLeavesTheSummaryButStaysInHistory) {
   const sp::Summary history = History(10);
   ASSERT_THAT(history.incidents(), SizeIs(1));
   EXPECT_EQ(history.incidents(0).status(), "resolved");
+  EXPECT_EQ(history.incidents(0).name(), update.title())
+      << "it keeps its name, not the resolution's title";
   EXPECT_EQ(history.incidents(0).resolved_at(), FormatUtc(h_.clock.Now()));
   EXPECT_THAT(history.incidents(0).incident_updates(), SizeIs(2));
 }
