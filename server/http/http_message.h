@@ -6,11 +6,13 @@
 #define HERALD_SERVER_HTTP_HTTP_MESSAGE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "server/core/org/authorizer.h"
 
 namespace herald {
@@ -43,6 +45,18 @@ struct ConsoleEventStream {
   Caller caller;            // what they may see (VisibleTo)
 };
 
+// A reply whose header lines were serialized once for many requests (a
+// public document kept in memory): written as they are, with the body,
+// without a copy of either. `head` and `body` point into `owner`, which
+// the reply keeps alive until it is written.
+struct SerializedReply {
+  std::shared_ptr<const void> owner;
+  // "Name: value\r\n" lines: every header but Connection and the request
+  // id, which the connection adds.
+  absl::string_view head;
+  absl::string_view body;
+};
+
 struct HttpReply {
   int status = 200;
   std::string content_type = "text/plain";
@@ -50,6 +64,9 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers;
   // Set: instead of a body, the connection becomes this event stream.
   std::optional<ConsoleEventStream> events;
+  // Set: the reply as it goes on the wire, after the status line; then
+  // content_type, body and headers are unused.
+  std::optional<SerializedReply> serialized;
 };
 
 }  // namespace herald

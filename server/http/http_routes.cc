@@ -84,15 +84,14 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
                                          deps.public_caching);
             }
             return AnswerPublicDocument(
-                r, *public_cache->Get(r.path, [&] { return RenderPublic(r); }),
-                deps.public_caching);
+                r, public_cache->Get(r.path, [&] { return RenderPublic(r); }));
           },
       .quick = [this](const HttpRequest& r) -> std::optional<HttpReply> {
         if (public_cache == nullptr) return std::nullopt;
         std::shared_ptr<const PreparedDocument> fresh =
             public_cache->Fresh(r.path);
         if (fresh == nullptr) return std::nullopt;
-        return AnswerPublicDocument(r, *fresh, deps.public_caching);
+        return AnswerPublicDocument(r, fresh);
       }});
   return out;
 }

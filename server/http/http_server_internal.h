@@ -193,11 +193,11 @@ struct HttpServer::Impl {
         public_site(deps.status_page),
         public_state(deps.status_page, deps.public_changes,
                      deps.public_refresh),
-        public_cache(
-            deps.public_changes == nullptr || deps.clock == nullptr
-                ? nullptr
-                : std::make_unique<PublicDocumentCache>(
-                      *deps.clock, *deps.public_changes, deps.public_refresh)),
+        public_cache(deps.public_changes == nullptr || deps.clock == nullptr
+                         ? nullptr
+                         : std::make_unique<PublicDocumentCache>(
+                               *deps.clock, *deps.public_changes,
+                               deps.public_refresh, deps.public_caching)),
         routes(BuildRoutes()),
         work(asio::make_work_guard(io)) {}
 

@@ -94,6 +94,10 @@ class HttpServer::Impl::Session
 
   void Write(HttpReply reply, bool keep_alive) {
     if (reply.events) return StartEventStream(*std::move(reply.events));
+    if (reply.serialized) {
+      return WriteSerialized(reply.status, *std::move(reply.serialized),
+                             keep_alive);
+    }
     ApplySecurityDefaults(reply);
     if (!request_id_.empty()) LogRequest(reply.status);
     response_ = {};
@@ -111,6 +115,45 @@ class HttpServer::Impl::Session
     http::async_write(stream_, response_,
                       [self = this->shared_from_this(), keep_alive](
                           beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  // A reply serialized ahead (a public document kept in memory): its
+  // status line, its header lines, the connection's own, and its body (not
+  // for HEAD), gathered into one write without copying any of them.
+  void WriteSerialized(int status, SerializedReply reply, bool keep_alive) {
+    if (!request_id_.empty()) LogRequest(status);
+    serialized_ = std::move(reply);
+    const bool http10 = request_.version() == 10;
+    connection_lines_.clear();
+    if (!request_id_.empty()) {
+      absl::StrAppend(&connection_lines_, kRequestIdHeader, ": ", request_id_,
+                      "\r\n");
+    }
+    // HTTP/1.1 keeps the connection by default, HTTP/1.0 closes it.
+    if (!keep_alive) {
+      connection_lines_ += "Connection: close\r\n";
+    } else if (http10) {
+      connection_lines_ += "Connection: keep-alive\r\n";
+    }
+    connection_lines_ += "\r\n";
+    const absl::string_view status_line =
+        status == 304 ? "HTTP/1.1 304 Not Modified\r\n" : "HTTP/1.1 200 OK\r\n";
+    const bool head = request_.method() == http::verb::head;
+    const std::array<asio::const_buffer, 4> buffers = {
+        asio::buffer(status_line.data(), status_line.size()),
+        asio::buffer(serialized_->head.data(), serialized_->head.size()),
+        asio::buffer(connection_lines_),
+        head
+            ? asio::const_buffer()
+            : asio::buffer(serialized_->body.data(), serialized_->body.size())};
+    Tcp().expires_after(kIdleTimeout);
+    asio::async_write(stream_, buffers,
+                      [self = this->shared_from_this(), keep_alive](
+                          beast::error_code ec, size_t) {
+                        self->serialized_.reset();
                         if (ec || !keep_alive) return self->Close();
                         self->Read();
                       });
@@ -360,6 +403,9 @@ class HttpServer::Impl::Session
   std::string request_id_;  // empty until a request is read
   absl::Time started_;
   http::response<http::string_body> response_;
+  // The reply being written by WriteSerialized, kept alive until it is.
+  std::optional<SerializedReply> serialized_;
+  std::string connection_lines_;
 };
 
 void HttpServer::Impl::Accept() {

@@ -88,43 +88,74 @@ std::string HttpDate(absl::Time t) {
   return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", t, absl::UTCTimeZone());
 }
 
-PreparedDocument PrepareDocument(HttpReply rendered, absl::Time modified) {
+namespace {
+
+// Fills `document`'s entity tags and header lines from its rendered reply,
+// digest, gzipped bytes and modified time.
+void SerializeHeads(const PublicCaching& caching, PreparedDocument& document) {
+  const HttpReply& rendered = document.rendered;
+  // What every answer carries, then what only a 200 does.
+  std::string common;
+  const auto line = [](std::string& into, absl::string_view name,
+                       absl::string_view value) {
+    absl::StrAppend(&into, name, ": ", value, "\r\n");
+  };
+  line(common, "Content-Type", rendered.content_type);
+  for (const auto& [name, value] : rendered.headers) line(common, name, value);
+  line(common, "Cache-Control", PublicCacheControl(caching));
+  line(common, "CDN-Cache-Control", PublicCdnCacheControl(caching));
+  line(common, "Vary", "Accept-Encoding");
+  if (document.modified != absl::InfinitePast()) {
+    line(common, "Last-Modified", HttpDate(document.modified));
+  }
+  for (int gzip = 0; gzip < 2; ++gzip) {
+    if (gzip == 1 && document.gzipped.empty()) break;
+    // One tag per representation: the gzipped bytes are another entity.
+    document.etag[gzip] =
+        absl::StrCat("\"", document.digest, gzip == 1 ? "-gzip" : "", "\"");
+    std::string tagged = common;
+    line(tagged, "ETag", document.etag[gzip]);
+    document.not_modified_head[gzip] = tagged;
+    if (gzip == 1) line(tagged, "Content-Encoding", "gzip");
+    line(tagged, "Content-Length",
+         absl::StrCat(gzip == 1 ? document.gzipped.size()
+                                : rendered.body.size()));
+    document.head[gzip] = std::move(tagged);
+  }
+}
+
+}  // namespace
+
+PreparedDocument PrepareDocument(HttpReply rendered,
+                                 const PublicCaching& caching,
+                                 absl::Time modified) {
   PreparedDocument out;
   out.modified = modified;
   if (rendered.status == 200) {
     out.digest = Sha256Hex(rendered.body).substr(0, 32);
     out.gzipped = Gzip(rendered.body);
+    out.rendered = std::move(rendered);
+    SerializeHeads(caching, out);
+    return out;
   }
   out.rendered = std::move(rendered);
   return out;
 }
 
-HttpReply AnswerPublicDocument(const HttpRequest& request,
-                               const PreparedDocument& document,
-                               const PublicCaching& caching) {
+HttpReply AnswerPublicDocument(
+    const HttpRequest& request,
+    const std::shared_ptr<const PreparedDocument>& prepared) {
+  const PreparedDocument& document = *prepared;
   const HttpReply& rendered = document.rendered;
   if (document.digest.empty()) {
     HttpReply reply = rendered;
     reply.headers.emplace_back("Cache-Control", "no-store");
     return reply;
   }
-  // The body is copied only for a reply that carries it: not for a 304.
-  HttpReply reply{.status = rendered.status,
-                  .content_type = rendered.content_type,
-                  .headers = rendered.headers};
-  const bool gzip =
-      !document.gzipped.empty() && AcceptsGzip(request.accept_encoding);
-  // One tag per representation: the gzipped bytes are another entity.
-  const std::string etag =
-      absl::StrCat("\"", document.digest, gzip ? "-gzip" : "", "\"");
-  reply.headers.emplace_back("ETag", etag);
-  reply.headers.emplace_back("Cache-Control", PublicCacheControl(caching));
-  reply.headers.emplace_back("CDN-Cache-Control",
-                             PublicCdnCacheControl(caching));
-  reply.headers.emplace_back("Vary", "Accept-Encoding");
+  const int gzip =
+      !document.gzipped.empty() && AcceptsGzip(request.accept_encoding) ? 1 : 0;
+  const std::string& etag = document.etag[gzip];
   const bool known = document.modified != absl::InfinitePast();
-  if (known)
-    reply.headers.emplace_back("Last-Modified", HttpDate(document.modified));
   // An entity tag, when the client sends one, decides alone (RFC 9110
   // 13.2.2); else the date, to the second.
   absl::Time since;
@@ -137,25 +168,30 @@ HttpReply AnswerPublicDocument(const HttpRequest& request,
                                 &since, nullptr) &&
                 absl::ToUnixSeconds(document.modified) <=
                     absl::ToUnixSeconds(since);
-  if (not_modified) {
-    reply.status = 304;
-    return reply;
-  }
-  reply.body = gzip ? document.gzipped : rendered.body;
-  if (gzip) reply.headers.emplace_back("Content-Encoding", "gzip");
+  // Neither the bytes nor the header lines are copied.
+  HttpReply reply{.status = not_modified ? 304 : 200};
+  reply.serialized =
+      SerializedReply{.owner = prepared,
+                      .head = not_modified ? document.not_modified_head[gzip]
+                                           : document.head[gzip],
+                      .body = not_modified ? absl::string_view()
+                              : gzip == 1  ? absl::string_view(document.gzipped)
+                                           : absl::string_view(rendered.body)};
   return reply;
 }
 
 HttpReply ServePublicDocument(const HttpRequest& request, HttpReply rendered,
                               const PublicCaching& caching) {
-  return AnswerPublicDocument(request, PrepareDocument(std::move(rendered)),
-                              caching);
+  return AnswerPublicDocument(
+      request, std::make_shared<const PreparedDocument>(
+                   PrepareDocument(std::move(rendered), caching)));
 }
 
 PublicDocumentCache::PublicDocumentCache(const Clock& clock,
                                          const EventHub& changes,
-                                         absl::Duration refresh)
-    : clock_(clock), changes_(changes), refresh_(refresh) {}
+                                         absl::Duration refresh,
+                                         PublicCaching caching)
+    : clock_(clock), changes_(changes), refresh_(refresh), caching_(caching) {}
 
 std::shared_ptr<const PreparedDocument> PublicDocumentCache::Fresh(
     const std::string& path) {
@@ -181,7 +217,7 @@ std::shared_ptr<const PreparedDocument> PublicDocumentCache::Get(
     if (rendered != nullptr) *rendered = false;
     return fresh;
   }
-  PreparedDocument prepared = PrepareDocument(render(), now);
+  PreparedDocument prepared = PrepareDocument(render(), caching_, now);
   if (rendered != nullptr) *rendered = true;
   if (prepared.digest.empty()) {
     return std::make_shared<const PreparedDocument>(std::move(prepared));
@@ -189,8 +225,10 @@ std::shared_ptr<const PreparedDocument> PublicDocumentCache::Get(
   absl::MutexLock lock(&mu_);
   Entry& entry = entries_[path];
   // The same bytes as before: modified when they first appeared.
-  if (entry.document != nullptr && entry.document->digest == prepared.digest) {
+  if (entry.document != nullptr && entry.document->digest == prepared.digest &&
+      entry.document->modified != prepared.modified) {
     prepared.modified = entry.document->modified;
+    SerializeHeads(caching_, prepared);
   }
   auto document = std::make_shared<const PreparedDocument>(std::move(prepared));
   // Keep the newest render of several at once.

@@ -42,7 +42,8 @@ std::string PublicCacheControl(const PublicCaching& caching);
 std::string PublicCdnCacheControl(const PublicCaching& caching);
 
 // A rendered document made ready to answer many requests: its digest (the
-// ETag) and its gzipped bytes, made once.
+// ETag), its gzipped bytes, and the header lines of each representation
+// (as is, gzipped) and of its 304s, serialized once.
 struct PreparedDocument {
   HttpReply rendered;
   std::string digest;   // "" when `rendered` is not a 200 (never cached)
@@ -50,17 +51,24 @@ struct PreparedDocument {
   // Since when these bytes are what the path shows (Last-Modified);
   // InfinitePast when unknown (no Last-Modified then).
   absl::Time modified = absl::InfinitePast();
+  // Per representation, 0 as is and 1 gzipped: the entity tag, and the
+  // header lines of a 200 and of a 304 (SerializedReply::head).
+  std::string etag[2];
+  std::string head[2];
+  std::string not_modified_head[2];
 };
 PreparedDocument PrepareDocument(HttpReply rendered,
+                                 const PublicCaching& caching,
                                  absl::Time modified = absl::InfinitePast());
 
 // `document` as `request` should get it: 304 when its If-None-Match names
 // this representation, else the body, gzipped when the request's
 // Accept-Encoding takes gzip. A document that is not a 200: as rendered,
 // with Cache-Control: no-store.
-HttpReply AnswerPublicDocument(const HttpRequest& request,
-                               const PreparedDocument& document,
-                               const PublicCaching& caching);
+// A 200 or 304 is a SerializedReply that shares the document's bytes.
+HttpReply AnswerPublicDocument(
+    const HttpRequest& request,
+    const std::shared_ptr<const PreparedDocument>& document);
 // The same for a document rendered for this request alone.
 HttpReply ServePublicDocument(const HttpRequest& request, HttpReply rendered,
                               const PublicCaching& caching);
@@ -74,7 +82,7 @@ HttpReply ServePublicDocument(const HttpRequest& request, HttpReply rendered,
 class PublicDocumentCache {
  public:
   PublicDocumentCache(const Clock& clock, const EventHub& changes,
-                      absl::Duration refresh);
+                      absl::Duration refresh, PublicCaching caching = {});
 
   // The fresh copy of the document at `path`, or null when none is kept:
   // a lookup, quick enough for an I/O thread.
@@ -98,6 +106,7 @@ class PublicDocumentCache {
   const Clock& clock_;
   const EventHub& changes_;
   const absl::Duration refresh_;
+  const PublicCaching caching_;
   absl::Mutex mu_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };

@@ -200,6 +200,57 @@ TEST(PublicDocumentsTest,
   }
 }
 
+TEST(PublicDocumentsTest, AServedDocumentKeepsTheConnectionAsTheRequestAsks) {
+  CoreHarness h;
+  StatusPage page(h.deps);
+  HttpServer server(HttpDeps{.intake = h.intake,
+                             .status_page = page,
+                             .registry = h.registry,
+                             .metrics = h.http_metrics,
+                             .webhook_token_sha256 = Sha256Hex("x"),
+                             .public_changes = &h.events,
+                             .clock = &h.clock});
+  const int port = *server.Bind("127.0.0.1:0");
+  server.Start();
+  const std::string body = page.RenderAtom().value();
+
+  // HTTP/1.1: a HEAD and two GETs on one connection, each whole; the last
+  // is of another document, so that its end shows where the reading ends.
+  RawClient keep(port);
+  ASSERT_TRUE(keep.Send(
+      absl::StrCat("HEAD /history.atom HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                   Get("/history.atom", port), Get("/healthz", port))));
+  ASSERT_TRUE(keep.ReadUntil(body + "HTTP/1.1 200 OK\r\n"));
+  ASSERT_TRUE(keep.ReadUntil("ok\n"));
+  const std::string length =
+      absl::StrCat("Content-Length: ", body.size(), "\r\n");
+  const std::string& text = keep.text();
+  size_t heads = 0, bodies = 0;
+  for (size_t at = 0; (at = text.find(length, at)) != std::string::npos; ++at) {
+    ++heads;
+  }
+  for (size_t at = 0; (at = text.find(body, at)) != std::string::npos; ++at) {
+    ++bodies;
+  }
+  EXPECT_EQ(heads, 2u);
+  EXPECT_EQ(bodies, 1u) << "the HEAD has none";
+  EXPECT_THAT(text, Not(HasSubstr("Connection: close")));
+  EXPECT_THAT(text, HasSubstr("X-Request-Id: "));
+
+  // HTTP/1.0 without keep-alive: the answer says close, and closes.
+  RawClient once(port);
+  ASSERT_TRUE(once.Send("GET /history.atom HTTP/1.0\r\n\r\n"));
+  ASSERT_TRUE(once.ReadUntil(body));
+  EXPECT_THAT(once.text(), HasSubstr("Connection: close\r\n"));
+  EXPECT_FALSE(once.ReadUntil("more")) << "closed after the reply";
+  // HTTP/1.0 asking to keep it: the answer says so.
+  RawClient kept(port);
+  ASSERT_TRUE(kept.Send(
+      "GET /history.atom HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  ASSERT_TRUE(kept.ReadUntil(body));
+  EXPECT_THAT(kept.text(), HasSubstr("Connection: keep-alive\r\n"));
+}
+
 // A second HTTP edge over the console fixture's services and sessions,
 // tuned by the test.
 class EventStreamLimitsTest : public console_testing::ConsoleTest {
