@@ -300,8 +300,9 @@ void HeraldServer::BuildStatusMirror() {
     (void)absl::ParseDuration(config.after_write_timeout(),
                               &options.after_write_timeout);
   }
-  if (config.after_write_attempts() > 0) {
-    options.after_write_attempts = config.after_write_attempts();
+  if (!config.after_write_retry_cap().empty()) {
+    (void)absl::ParseDuration(config.after_write_retry_cap(),
+                              &options.after_write_retry_cap);
   }
   options.links.subscribe_action =
       config.omit_subscribe_form()

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -316,6 +317,11 @@ absl::Status ValidateStatusMirror(const v1::StatusMirrorConfig& m) {
     }
     return absl::OkStatus();
   }
+  if (!absl::StartsWith(m.directory(), "/")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "status_mirror.directory: expected an absolute path, got \"",
+        m.directory(), "\""));
+  }
   absl::Duration timeout;
   if (!m.after_write_timeout().empty() &&
       (!absl::ParseDuration(m.after_write_timeout(), &timeout) ||
@@ -325,11 +331,14 @@ absl::Status ValidateStatusMirror(const v1::StatusMirrorConfig& m) {
         "1h such as \"60s\", got \"",
         m.after_write_timeout(), "\""));
   }
-  if (m.after_write_attempts() < 0 || m.after_write_attempts() > 20) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("status_mirror.after_write_attempts: expected a count "
-                     "from 1 to 20 (0 or absent: 3), got ",
-                     m.after_write_attempts()));
+  absl::Duration cap;
+  if (!m.after_write_retry_cap().empty() &&
+      (!absl::ParseDuration(m.after_write_retry_cap(), &cap) ||
+       cap < absl::Seconds(1) || cap > absl::Hours(24))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "status_mirror.after_write_retry_cap: expected a duration from 1s to "
+        "24h such as \"5m\", got \"",
+        m.after_write_retry_cap(), "\""));
   }
   return absl::OkStatus();
 }

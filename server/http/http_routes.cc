@@ -142,11 +142,17 @@ HttpReply HttpServer::Impl::RenderPublic(const HttpRequest& request) {
   if (absl::StartsWith(label, "/incidents/")) label = "/incidents/";
   if (absl::StartsWith(label, "/history/")) label = "/history/";
   deps.metrics.public_renders.Add({{"path", std::string(label)}}).Increment();
+  // Why it failed is for the log, not for the public.
+  const auto unavailable = [](const absl::Status& s) {
+    LogError("public document failed", {{"error", s.ToString()}});
+    return JsonError(503, "unavailable",
+                     "The status page is unavailable; try again shortly.");
+  };
   absl::StatusOr<std::shared_ptr<const PublicState>> state = public_state.Get();
-  if (!state.ok()) return Serve(state.status(), kJson);
+  if (!state.ok()) return unavailable(state.status());
   absl::StatusOr<PublicDocument> document =
       public_site.Render(**state, request.path, PageLinks{});
-  if (!document.ok()) return Serve(document.status(), kJson);
+  if (!document.ok()) return unavailable(document.status());
   HttpReply reply{
       document->status, document->content_type, std::move(document->body), {}};
   PublicHeaders(document->data, reply);

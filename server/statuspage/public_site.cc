@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/base/log.h"
 #include "server/core/incidents/public_incident.h"
 #include "server/statuspage/statuspage_json.h"
 
@@ -188,7 +189,15 @@ absl::StatusOr<std::shared_ptr<const PublicState>> PublicStateCache::Get() {
     return state_;
   }
   absl::StatusOr<PublicState> state = page_.Read();
-  if (!state.ok()) return state.status();
+  if (!state.ok()) {
+    if (state_ == nullptr) return state.status();
+    // The store is down: the page goes on showing what it last could,
+    // and asks the store again after `refresh`, not on every request.
+    LogWarn("public state unreadable; serving the last one read",
+            {{"error", state.status().ToString()}});
+    read_at_ = now;
+    return state_;
+  }
   state_ = std::make_shared<const PublicState>(*std::move(state));
   read_at_changes_ = changes;
   read_at_ = now;

@@ -59,7 +59,9 @@ class PublicSite {
 // when the EventHub has counted a change since the last read (core counts
 // every committed change before the call that made it returns), or once
 // `refresh` has passed (for what moves with time alone: the day bars, the
-// uptime, maintenance starting). Concurrent callers share one read.
+// uptime, maintenance starting). Concurrent callers share one read. When
+// the store cannot be read, the last state read is kept (and the store
+// asked again after `refresh`): the page outlives the store.
 // Thread-safe.
 class PublicStateCache {
  public:

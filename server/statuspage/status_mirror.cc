@@ -300,19 +300,15 @@ void StatusMirror::RunCommand() {
     return;
   }
   metrics_.failures.Add({{"stage", "command"}}).Increment();
-  const bool again = command_attempts_ < options_.after_write_attempts;
+  const absl::Duration pause =
+      std::min(absl::Seconds(int64_t{1} << std::min(command_attempts_ - 1, 20)),
+               options_.after_write_retry_cap);
   LogWarn("status mirror after_write failed",
           {{"error", std::string(s.message())},
            {"attempt", absl::StrCat(command_attempts_)},
            {"log", (fs::path(options_.directory) / "after_write.log").string()},
-           {"retrying", again ? "yes" : "no: until the next change"}});
-  if (!again) {
-    command_due_ = false;
-    // Still behind: the next change writes and tries again.
-    return;
-  }
-  next_command_at_ =
-      clock_.Now() + absl::Seconds(1 << std::min(command_attempts_ - 1, 10));
+           {"retry_in", absl::FormatDuration(pause)}});
+  next_command_at_ = clock_.Now() + pause;
 }
 
 }  // namespace herald

@@ -9,7 +9,9 @@
 // never half of either. The three newest versions are kept (a reader may
 // still be in an older one). Then the configured command runs (an rsync,
 // an `aws s3 sync`), with a timeout, and again after a failure: after 1 s,
-// 2 s, 4 s ..., `attempts` times in all for one version.
+// 2 s, 4 s ... up to a cap, until it succeeds or a newer version replaces
+// the one it failed for: a remote copy that missed the resolution must not
+// go on showing the outage until the next change.
 //
 // Files are 0644 and directories 0755 whatever the umask: the mirror is
 // public, for a web server running as another user. After a restart, the
@@ -46,7 +48,8 @@ struct StatusMirrorOptions {
   // Run through /bin/sh -c after each write; "" runs nothing.
   std::string after_write;
   absl::Duration after_write_timeout = absl::Seconds(60);
-  int after_write_attempts = 3;
+  // The longest pause between tries of a failing command.
+  absl::Duration after_write_retry_cap = absl::Minutes(5);
   // Where the mirror's subscribe form posts ("" leaves it out).
   PageLinks links;
   int keep_versions = 3;

@@ -82,16 +82,24 @@ bool IsResolved(const sp::Incident& i) {
   return i.status() == "resolved" || i.status() == "postmortem";
 }
 
-// What the published messages of one incident did to its components' days:
-// each message's statuses hold from its publication until the next one's
-// (or until `now` for the newest, unless it closed the incident).
+// The statuses herald published for each component, over time: spans
+// from each incident's messages (a message's statuses hold until the next
+// one's, or until now for the newest unless it closed the incident) and
+// each maintenance window under way or over. Where spans overlap, the
+// component was as bad as the worst of them; Finish turns that into the
+// worst status of each day and the time counted down.
 struct DayTally {
   absl::CivilDay first;  // the window's first day
   absl::Time window_start;
   absl::Time now;
-  // Per component: per day index, the worst severity and its status, and
-  // the incidents that touched the day; and the seconds counted down.
+  struct Span {
+    absl::Time from, to;
+    v1::ComponentStatus status;
+    std::string incident_ref;
+  };
   struct Component {
+    std::vector<Span> spans;
+    // Per day index: the worst severity and its status, and the incidents.
     std::vector<std::pair<int, v1::ComponentStatus>> worst;
     std::vector<std::vector<std::string>> incidents;
     double down_seconds = 0;
@@ -102,24 +110,47 @@ struct DayTally {
            absl::Time from, absl::Time to, const std::string& incident_ref) {
     from = std::max(from, window_start);
     to = std::min(to, now);
-    if (to <= from) return;
     auto it = components.find(component_id);
-    if (it == components.end()) return;  // not in the config (any more)
-    Component& c = it->second;
-    c.down_seconds += DownShare(status) * absl::ToDoubleSeconds(to - from);
+    // Not in the window, or not in the config (any more).
+    if (to <= from || it == components.end()) return;
+    it->second.spans.push_back({from, to, status, incident_ref});
+  }
+
+  void Finish() {
     const absl::TimeZone utc = absl::UTCTimeZone();
-    const absl::CivilDay last =
-        absl::ToCivilDay(to - absl::Nanoseconds(1), utc);
-    for (absl::CivilDay d = absl::ToCivilDay(from, utc); d <= last; ++d) {
-      const int index = static_cast<int>(d - first);
-      if (index < 0 || index >= static_cast<int>(c.worst.size())) continue;
-      if (Severity(status) > c.worst[index].first) {
-        c.worst[index] = {Severity(status), status};
+    for (auto& [id, c] : components) {
+      // Cut at every span's ends and every midnight: within a piece, the
+      // same spans hold, on one day.
+      std::vector<absl::Time> cuts;
+      for (const Span& s : c.spans) {
+        cuts.push_back(s.from);
+        cuts.push_back(s.to);
       }
-      std::vector<std::string>& refs = c.incidents[index];
-      if (Severity(status) > 0 &&
-          std::find(refs.begin(), refs.end(), incident_ref) == refs.end()) {
-        refs.push_back(incident_ref);
+      if (cuts.empty()) continue;
+      for (int d = 0; d <= static_cast<int>(c.worst.size()); ++d) {
+        cuts.push_back(absl::FromCivil(first + d, utc));
+      }
+      std::sort(cuts.begin(), cuts.end());
+      cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+      for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+        const absl::Time from = cuts[k], to = cuts[k + 1];
+        const int index = static_cast<int>(absl::ToCivilDay(from, utc) - first);
+        if (index < 0 || index >= static_cast<int>(c.worst.size())) continue;
+        v1::ComponentStatus worst = v1::COMPONENT_STATUS_OPERATIONAL;
+        for (const Span& s : c.spans) {
+          if (s.from > from || s.to < to) continue;
+          if (Severity(s.status) > Severity(worst)) worst = s.status;
+          std::vector<std::string>& refs = c.incidents[index];
+          if (Severity(s.status) > 0 &&
+              std::find(refs.begin(), refs.end(), s.incident_ref) ==
+                  refs.end()) {
+            refs.push_back(s.incident_ref);
+          }
+        }
+        c.down_seconds += DownShare(worst) * absl::ToDoubleSeconds(to - from);
+        if (Severity(worst) > c.worst[index].first) {
+          c.worst[index] = {Severity(worst), worst};
+        }
       }
     }
   }
@@ -164,18 +195,32 @@ absl::StatusOr<PublicState> StatusPage::Read() const {
         last_change =
             std::max(last_change, FromProtoTime(i.postmortem().published_at()));
       }
-      // The component days: oldest message first.
+      // The component days: oldest message first, each component keeping
+      // the status the incident last gave it.
+      std::map<std::string, v1::ComponentStatus> so_far;
       for (size_t k = view.messages.size(); k-- > 0;) {
         const v1::Message& m = view.messages[k];
+        for (const auto& [component, status] : m.component_statuses()) {
+          so_far[component] = status;
+        }
         const absl::Time from = FromProtoTime(m.published_at());
-        const bool closes = m.kind() == v1::MESSAGE_KIND_RESOLUTION ||
-                            (i.has_maintenance() &&
-                             view.status == v1::INCIDENT_STATUS_COMPLETED);
+        const bool closes = m.kind() == v1::MESSAGE_KIND_RESOLUTION;
         const absl::Time to =
             k > 0 ? FromProtoTime(view.messages[k - 1].published_at())
                   : (closes ? from : now);
-        for (const auto& [component, status] : m.component_statuses()) {
+        for (const auto& [component, status] : so_far) {
           tally.Add(component, status, from, to, i.ref());
+        }
+      }
+      // A maintenance window, once under way: its components were under
+      // maintenance (the scheduler sets that, not a message).
+      if (i.has_maintenance() &&
+          (view.status == v1::INCIDENT_STATUS_IN_PROGRESS ||
+           view.status == v1::INCIDENT_STATUS_COMPLETED)) {
+        for (const std::string& component : i.component_ids()) {
+          tally.Add(component, v1::COMPONENT_STATUS_UNDER_MAINTENANCE,
+                    FromProtoTime(i.maintenance().starts_at()),
+                    FromProtoTime(i.maintenance().ends_at()), i.ref());
         }
       }
       (i.has_maintenance() ? maintenances : incidents)
@@ -391,6 +436,7 @@ absl::StatusOr<PublicState> StatusPage::Read() const {
       }
   }
 
+  tally.Finish();
   const double window_seconds = absl::ToDoubleSeconds(now - tally.window_start);
   for (auto& [id, c] : tally.components) {
     std::vector<ComponentDay>& days = out.days[id];
@@ -402,7 +448,9 @@ absl::StatusOr<PublicState> StatusPage::Read() const {
       days.push_back(std::move(day));
     }
     out.uptime[id] =
-        window_seconds <= 0 ? 1.0 : 1.0 - c.down_seconds / window_seconds;
+        window_seconds <= 0
+            ? 1.0
+            : std::clamp(1.0 - c.down_seconds / window_seconds, 0.0, 1.0);
   }
   return out;
 }

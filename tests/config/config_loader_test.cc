@@ -274,5 +274,27 @@ TEST(ConfigLoaderTest, PerClientLimitsOutOfRangeAreRefusedByName) {
   }
 }
 
+TEST(ConfigLoaderTest, AStatusMirrorIsCheckedByField) {
+  const auto error = [](auto edit) {
+    v1::Config c = DefaultConfig();
+    c.mutable_status_mirror()->set_directory("/var/cache/herald-mirror");
+    edit(*c.mutable_status_mirror());
+    absl::Status s = BuildOrganisation(c, "herald.yaml").status();
+    return s.ok() ? std::string("ok") : std::string(s.message());
+  };
+  EXPECT_EQ(error([](v1::StatusMirrorConfig&) {}), "ok");
+  EXPECT_THAT(error([](auto& m) { m.set_directory("mirror"); }),
+              HasSubstr("status_mirror.directory: expected an absolute path"));
+  EXPECT_THAT(error([](auto& m) { m.set_after_write_timeout("soon"); }),
+              HasSubstr("status_mirror.after_write_timeout"));
+  EXPECT_THAT(error([](auto& m) { m.set_after_write_timeout("2h"); }),
+              HasSubstr("status_mirror.after_write_timeout"));
+  EXPECT_THAT(error([](auto& m) {
+                m.clear_directory();
+                m.set_after_write("rsync");
+              }),
+              HasSubstr("status_mirror.after_write: needs"));
+}
+
 }  // namespace
 }  // namespace herald

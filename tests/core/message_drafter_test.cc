@@ -340,6 +340,21 @@ TEST_F(MessageDrafterTest, AnApologySaysTheCustomersOwnFacts) {
             "Dashboard");
 }
 
+TEST_F(MessageDrafterTest, LettersLinkToTheIncidentsPageOnlyWhenItHasOne) {
+  v1::Message apology = Published();
+  apology.set_kind(v1::MESSAGE_KIND_APOLOGY);
+  v1::Incident incident = CheckoutOutage();
+  incident.set_customer_visible(true);
+  ASSERT_TRUE(drafter_.EmailFor(apology, incident, Grace(), {}).ok());
+  const std::string url = DemoOrganisation()->config().server().public_url();
+  EXPECT_EQ(Context("apology.email_text").values.at("incident_url"),
+            url + "/incidents/INC-7");
+  // Resolved quietly, never public: /incidents/INC-7 is a 404.
+  incident.set_customer_visible(false);
+  ASSERT_TRUE(drafter_.EmailFor(apology, incident, Grace(), {}).ok());
+  EXPECT_EQ(Context("apology.email_text").values.at("incident_url"), url);
+}
+
 TEST_F(MessageDrafterTest, ASubscriberNoticeNeverCarriesTheirName) {
   absl::StatusOr<Email> notice = drafter_.SubscriberNotice(
       "subscribe_confirm", Grace(), {{"confirm_url", "https://c"}});

@@ -413,6 +413,52 @@ TEST_F(PublicSiteTest, EachDayShowsTheWorstStatusPublishedAndTheUptime) {
   EXPECT_EQ(days.back().status, "operational");
 }
 
+TEST_F(PublicSiteTest, AnOutageAcrossMidnightMarksBothDaysAndCountsOnce) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::CivilDay today = absl::ToCivilDay(h_.clock.Now(), utc);
+  h_.clock.Set(absl::FromCivil(absl::CivilSecond(today) + 23 * 3600, utc));
+  const int64_t id = Open("g1", "checkout");
+  Publish(id, "rolled back the deploy");
+  h_.clock.Advance(absl::Minutes(30));
+  Publish(id, "still failing");         // the same status, carried on
+  h_.clock.Advance(absl::Minutes(90));  // 01:00 the next day
+  ResolveAndTell(id);
+  const PublicState state = *page_.Read();
+  const auto& days = state.days.at("checkout");
+  EXPECT_EQ(days[days.size() - 2].status, "major_outage");
+  EXPECT_EQ(days.back().status, "major_outage");
+  EXPECT_THAT(days[days.size() - 3].incident_ids, IsEmpty());
+  const absl::Time window_start = absl::FromCivil(
+      absl::ToCivilDay(h_.clock.Now(), utc) - (StatusPage::kHistoryDays - 1),
+      utc);
+  EXPECT_THAT(state.uptime.at("checkout"),
+              DoubleNear(1.0 - 7200.0 / absl::ToDoubleSeconds(h_.clock.Now() -
+                                                              window_start),
+                         1e-9))
+      << "two hours, once";
+}
+
+TEST_F(PublicSiteTest, AMaintenanceWindowUnderWayShowsAsMaintenance) {
+  const absl::Time now = h_.clock.Now();
+  absl::StatusOr<ScheduledMaintenance> m =
+      h_.maintenance.Schedule(Engineer(), {{"api"},
+                                           now + absl::Hours(1),
+                                           now + absl::Hours(2),
+                                           "gateway upgrade",
+                                           ""});
+  ASSERT_TRUE(m.ok());
+  Approve(m->draft);
+  EXPECT_EQ(page_.Read()->days.at("api").back().status, "operational")
+      << "not before it starts";
+  h_.clock.Advance(absl::Minutes(90));
+  ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
+  const PublicState state = *page_.Read();
+  EXPECT_EQ(state.days.at("api").back().status, "under_maintenance");
+  EXPECT_THAT(state.days.at("api").back().incident_ids,
+              ElementsAre(m->incident.ref()));
+  EXPECT_EQ(state.uptime.at("api"), 1.0) << "maintenance is not downtime";
+}
+
 TEST_F(PublicSiteTest, TheStateIsReadOncePerChange) {
   EventHub changes;
   PublicStateCache cache(page_, &changes, absl::Seconds(1));

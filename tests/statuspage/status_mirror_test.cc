@@ -206,10 +206,12 @@ TEST_F(StatusMirrorTest, TheCommandRunsInTheMirrorWithTheNewVersion) {
       << "not again without a change";
 }
 
-TEST_F(StatusMirrorTest, AFailingCommandIsRetriedAfterGrowingPausesThenLeft) {
-  StatusMirror mirror =
-      Mirror({.after_write = "echo x >> runs; echo 'bucket gone' >&2; exit 3",
-              .after_write_attempts = 3});
+TEST_F(StatusMirrorTest,
+       AFailingCommandIsRetriedAfterGrowingPausesUntilItWorks) {
+  StatusMirror mirror = Mirror(
+      {.after_write = "echo x >> runs; test -f fixed || { echo 'bucket gone' "
+                      ">&2; exit 3; }",
+       .after_write_retry_cap = absl::Seconds(4)});
   ASSERT_EQ(Pass(mirror), 1);
   const auto runs = [&] { return ReadAll(dir_ / "runs").size() / 2; };
   EXPECT_EQ(runs(), 1u);
@@ -225,25 +227,44 @@ TEST_F(StatusMirrorTest, AFailingCommandIsRetriedAfterGrowingPausesThenLeft) {
   h_.clock.Advance(absl::Seconds(1));
   Pass(mirror);
   EXPECT_EQ(runs(), 3u);
-  h_.clock.Advance(absl::Minutes(1));
-  Pass(mirror);
-  EXPECT_EQ(runs(), 3u) << "three attempts, then wait for a change";
-  EXPECT_EQ(Failures("command"), 3);
+  for (int i = 0; i < 3; ++i) {  // the pauses stop growing at the cap
+    h_.clock.Advance(absl::Seconds(3));
+    Pass(mirror);
+    EXPECT_EQ(runs(), 3u + i) << i;
+    h_.clock.Advance(absl::Seconds(1));
+    Pass(mirror);
+    EXPECT_EQ(runs(), 4u + i) << i;
+  }
+  EXPECT_EQ(Failures("command"), 6);
   // Still behind since the write, and never a success.
-  EXPECT_EQ(metrics_.behind_seconds.Value(), 63);
+  EXPECT_EQ(metrics_.behind_seconds.Value(), 15);
   EXPECT_EQ(metrics_.last_success.Value(), 0);
 
-  // The next change writes and tries again.
+  // The remote is back: the next try delivers, and the mirror is current.
+  std::ofstream((dir_ / "fixed").string()) << "";
+  h_.clock.Advance(absl::Seconds(4));
+  Pass(mirror);
+  EXPECT_EQ(runs(), 7u);
+  EXPECT_EQ(metrics_.behind_seconds.Value(), 0);
+  h_.clock.Advance(absl::Minutes(10));
+  Pass(mirror);
+  EXPECT_EQ(runs(), 7u) << "not again once it worked";
+}
+
+TEST_F(StatusMirrorTest, ANewVersionReplacesTheOneACommandFailedFor) {
+  StatusMirror mirror = Mirror({.after_write = "echo x >> runs; exit 3"});
+  ASSERT_EQ(Pass(mirror), 1);
+  const auto runs = [&] { return ReadAll(dir_ / "runs").size() / 2; };
+  // A change before the pause is over: written, and its command runs now.
   Publish(Open("g1", "checkout"), "looking");
   ASSERT_EQ(Pass(mirror), 1);
-  EXPECT_EQ(runs(), 4u);
+  EXPECT_EQ(runs(), 2u);
 }
 
 TEST_F(StatusMirrorTest, ACommandThatHangsIsKilledAtItsTimeout) {
   StatusMirror mirror =
       Mirror({.after_write = "sleep 30 & sleep 30; echo done >> finished",
-              .after_write_timeout = absl::Milliseconds(300),
-              .after_write_attempts = 1});
+              .after_write_timeout = absl::Milliseconds(300)});
   const absl::Time started = absl::Now();
   ASSERT_EQ(Pass(mirror), 1);
   EXPECT_LT(absl::Now() - started, absl::Seconds(10));

@@ -10,8 +10,8 @@
 #include "absl/strings/strip.h"
 #include "herald/enum_labels.h"
 #include "server/base/proto_time.h"
-#include "server/core/incidents/public_incident.h"
 #include "server/core/aftercare/credit_policy.h"
+#include "server/core/incidents/public_incident.h"
 
 namespace herald {
 namespace {
@@ -234,6 +234,14 @@ absl::StatusOr<Email> MessageDrafter::RenderEmail(
 TemplateContext MessageDrafter::MessageContext(
     const v1::Message& message, const v1::Incident& incident) const {
   TemplateContext ctx = IncidentContext(incident, message.incident_status());
+  // A status message makes its incident public. An apology or follow-up
+  // may be about one resolved quietly, which has no page: those letters
+  // link to the status page instead.
+  if (!incident.customer_visible() &&
+      (message.kind() == v1::MESSAGE_KIND_APOLOGY ||
+       message.kind() == v1::MESSAGE_KIND_FOLLOW_UP)) {
+    ctx.values["incident_url"] = org_->config().server().public_url();
+  }
   ctx.values["title"] = message.title();
   ctx.values["body"] = message.body();
   // For HTML, where line breaks collapse: one entry per paragraph.
