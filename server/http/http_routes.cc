@@ -25,6 +25,10 @@ HttpRequest ToHttpRequest(const http::request<http::string_body>& req,
   };
 }
 
+// The public document cache's key for the not-found page: no path starts
+// with a space.
+constexpr char kNotFoundKey[] = " not found";
+
 HttpReply MethodNotAllowed(absl::string_view method, absl::string_view path,
                            absl::string_view allowed) {
   return JsonError(405, "method_not_allowed",
@@ -73,26 +77,40 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
                      const HttpRequest&) { return handler(); }});
   }
   // The public site: rendered once per change and kept (public_cache), or
-  // rendered per request without one.
-  out.push_back(Route{
-      .matches =
-          [](const HttpRequest& r) { return PublicSite::Covers(r.path); },
-      .serve =
-          [this](const HttpRequest& r) {
-            if (public_cache == nullptr) {
-              return ServePublicDocument(r, RenderPublic(r),
-                                         deps.public_caching);
-            }
-            return AnswerPublicDocument(
-                r, public_cache->Get(r.path, [&] { return RenderPublic(r); }));
-          },
-      .quick = [this](const HttpRequest& r) -> std::optional<HttpReply> {
-        if (public_cache == nullptr) return std::nullopt;
-        std::shared_ptr<const PreparedDocument> fresh =
-            public_cache->Fresh(r.path);
-        if (fresh == nullptr) return std::nullopt;
-        return AnswerPublicDocument(r, fresh);
-      }});
+  // rendered per request without one. Every path the site does not have
+  // shares one kept not-found page, so that asking for unknown paths costs
+  // a lookup, not a render, and never grows the cache.
+  out.push_back(
+      Route{.matches =
+                [](const HttpRequest& r) { return PublicSite::Covers(r.path); },
+            .serve =
+                [this](const HttpRequest& r) {
+                  if (public_cache == nullptr) {
+                    return ServePublicDocument(r, RenderPublic(r),
+                                               deps.public_caching);
+                  }
+                  absl::StatusOr<std::shared_ptr<const PublicState>> state =
+                      public_state.Get();
+                  const bool missing =
+                      state.ok() && !PublicSite::Has(**state, r.path);
+                  return AnswerPublicDocument(
+                      r, public_cache->Get(missing ? kNotFoundKey : r.path,
+                                           [&] { return RenderPublic(r); }));
+                },
+            .quick = [this](const HttpRequest& r) -> std::optional<HttpReply> {
+              if (public_cache == nullptr) return std::nullopt;
+              if (auto fresh = public_cache->Fresh(r.path)) {
+                return AnswerPublicDocument(r, fresh);
+              }
+              std::shared_ptr<const PublicState> state = public_state.Fresh();
+              if (state == nullptr || PublicSite::Has(*state, r.path)) {
+                return std::nullopt;
+              }
+              if (auto not_found = public_cache->Fresh(kNotFoundKey)) {
+                return AnswerPublicDocument(r, not_found);
+              }
+              return std::nullopt;
+            }});
   return out;
 }
 

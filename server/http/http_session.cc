@@ -139,8 +139,11 @@ class HttpServer::Impl::Session
       connection_lines_ += "Connection: keep-alive\r\n";
     }
     connection_lines_ += "\r\n";
+    // AnswerPublicDocument serializes these three only.
     const absl::string_view status_line =
-        status == 304 ? "HTTP/1.1 304 Not Modified\r\n" : "HTTP/1.1 200 OK\r\n";
+        status == 304   ? "HTTP/1.1 304 Not Modified\r\n"
+        : status == 404 ? "HTTP/1.1 404 Not Found\r\n"
+                        : "HTTP/1.1 200 OK\r\n";
     const bool head = request_.method() == http::verb::head;
     const std::array<asio::const_buffer, 4> buffers = {
         asio::buffer(status_line.data(), status_line.size()),

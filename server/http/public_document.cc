@@ -131,7 +131,9 @@ PreparedDocument PrepareDocument(HttpReply rendered,
                                  absl::Time modified) {
   PreparedDocument out;
   out.modified = modified;
-  if (rendered.status == 200) {
+  // A 404 (the not-found page) is kept and cached too: a client asking
+  // for one unknown path after another costs a lookup, not a render.
+  if (rendered.status == 200 || rendered.status == 404) {
     out.digest = Sha256Hex(rendered.body).substr(0, 32);
     out.gzipped = Gzip(rendered.body);
     out.rendered = std::move(rendered);
@@ -160,7 +162,8 @@ HttpReply AnswerPublicDocument(
   // 13.2.2); else the date, to the second.
   absl::Time since;
   const bool not_modified =
-      !request.if_none_match.empty()
+      rendered.status != 200 ? false
+      : !request.if_none_match.empty()
           ? IfNoneMatchHolds(request.if_none_match, etag)
           : known && !request.if_modified_since.empty() &&
                 absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT",
@@ -169,7 +172,7 @@ HttpReply AnswerPublicDocument(
                 absl::ToUnixSeconds(document.modified) <=
                     absl::ToUnixSeconds(since);
   // Neither the bytes nor the header lines are copied.
-  HttpReply reply{.status = not_modified ? 304 : 200};
+  HttpReply reply{.status = not_modified ? 304 : rendered.status};
   reply.serialized =
       SerializedReply{.owner = prepared,
                       .head = not_modified ? document.not_modified_head[gzip]
@@ -228,6 +231,16 @@ std::shared_ptr<const PreparedDocument> PublicDocumentCache::Get(
   if (entry.document != nullptr && entry.document->digest == prepared.digest &&
       entry.document->modified != prepared.modified) {
     prepared.modified = entry.document->modified;
+    SerializeHeads(caching_, prepared);
+  } else if (entry.document != nullptr &&
+             entry.document->digest != prepared.digest &&
+             absl::ToUnixSeconds(prepared.modified) <=
+                 absl::ToUnixSeconds(entry.document->modified)) {
+    // New bytes within the second of the old ones: Last-Modified has
+    // whole seconds, and a client holding the old ones must not get a 304
+    // for them by date.
+    prepared.modified = absl::FromUnixSeconds(
+        absl::ToUnixSeconds(entry.document->modified) + 1);
     SerializeHeads(caching_, prepared);
   }
   auto document = std::make_shared<const PreparedDocument>(std::move(prepared));

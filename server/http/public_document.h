@@ -46,7 +46,8 @@ std::string PublicCdnCacheControl(const PublicCaching& caching);
 // (as is, gzipped) and of its 304s, serialized once.
 struct PreparedDocument {
   HttpReply rendered;
-  std::string digest;   // "" when `rendered` is not a 200 (never cached)
+  // "" when `rendered` is neither a 200 nor a 404 (never cached).
+  std::string digest;
   std::string gzipped;  // "" when zlib failed: it goes as is
   // Since when these bytes are what the path shows (Last-Modified);
   // InfinitePast when unknown (no Last-Modified then).
@@ -62,9 +63,9 @@ PreparedDocument PrepareDocument(HttpReply rendered,
                                  absl::Time modified = absl::InfinitePast());
 
 // `document` as `request` should get it: 304 when its If-None-Match names
-// this representation, else the body, gzipped when the request's
-// Accept-Encoding takes gzip. A document that is not a 200: as rendered,
-// with Cache-Control: no-store.
+// this representation (a 200 only), else the body, gzipped when the
+// request's Accept-Encoding takes gzip. A document that is neither a 200
+// nor a 404: as rendered, with Cache-Control: no-store.
 // A 200 or 304 is a SerializedReply that shares the document's bytes.
 HttpReply AnswerPublicDocument(
     const HttpRequest& request,

@@ -124,6 +124,18 @@ bool PublicSite::Covers(absl::string_view path) {
          absl::StartsWith(path, kIncidents);
 }
 
+bool PublicSite::Has(const PublicState& state, absl::string_view path) {
+  for (const std::string& p : FixedPaths()) {
+    if (path == p) return true;
+  }
+  if (const int n = HistoryPageNumber(path); n > 0) {
+    return n <= StatusPage::HistoryPages(state);
+  }
+  absl::string_view ref = path;
+  return absl::ConsumePrefix(&ref, kIncidents) &&
+         StatusPage::FindIncident(state, ref) != nullptr;
+}
+
 const std::vector<std::string>& PublicSite::FixedPaths() {
   static const auto* const paths = [] {
     auto* out = new std::vector<std::string>{"/", kHistory, "/history.atom"};
@@ -161,16 +173,14 @@ absl::StatusOr<PublicDocument> PublicSite::Render(
     if (!atom.ok()) return atom.status();
     return PublicDocument{200, kAtom, *std::move(atom), true};
   }
-  if (const int n = HistoryPageNumber(path);
-      n >= 1 && n <= StatusPage::HistoryPages(state)) {
+  if (!Has(state, path)) return Html(page_.RenderNotFound(state), 404);
+  if (const int n = HistoryPageNumber(path); n > 0) {
     return Html(page_.RenderHistoryPage(state, n));
   }
-  if (absl::string_view ref = path; absl::ConsumePrefix(&ref, kIncidents)) {
-    if (const sp::Incident* i = StatusPage::FindIncident(state, ref)) {
-      return Html(page_.RenderIncidentPage(state, *i));
-    }
-  }
-  return Html(page_.RenderNotFound(state), 404);
+  absl::string_view ref = path;
+  absl::ConsumePrefix(&ref, kIncidents);
+  return Html(
+      page_.RenderIncidentPage(state, *StatusPage::FindIncident(state, ref)));
 }
 
 PublicStateCache::PublicStateCache(const StatusPage& page,
@@ -178,17 +188,29 @@ PublicStateCache::PublicStateCache(const StatusPage& page,
                                    absl::Duration refresh)
     : page_(page), changes_(changes), refresh_(refresh) {}
 
-absl::StatusOr<std::shared_ptr<const PublicState>> PublicStateCache::Get() {
-  // Taken before reading: a change committed during the read makes the
-  // next caller read again.
-  const uint64_t changes = changes_ == nullptr ? 0 : changes_->changes();
-  absl::MutexLock lock(&mu_);
+std::shared_ptr<const PublicState> PublicStateCache::Fresh() {
+  if (changes_ == nullptr) return nullptr;
+  const uint64_t changes = changes_->changes();
   const absl::Time now = page_.clock().Now();
-  if (changes_ != nullptr && state_ != nullptr && read_at_changes_ >= changes &&
+  absl::MutexLock lock(&mu_);
+  if (state_ != nullptr && read_at_changes_ >= changes &&
       now - read_at_ < refresh_) {
     return state_;
   }
+  return nullptr;
+}
+
+absl::StatusOr<std::shared_ptr<const PublicState>> PublicStateCache::Get() {
+  if (std::shared_ptr<const PublicState> fresh = Fresh()) return fresh;
+  absl::MutexLock reading(&read_mu_);
+  // Another caller may have read while this one waited.
+  if (std::shared_ptr<const PublicState> fresh = Fresh()) return fresh;
+  // Taken before reading: a change committed during the read makes the
+  // next caller read again.
+  const uint64_t changes = changes_ == nullptr ? 0 : changes_->changes();
+  const absl::Time now = page_.clock().Now();
   absl::StatusOr<PublicState> state = page_.Read();
+  absl::MutexLock lock(&mu_);
   if (!state.ok()) {
     if (state_ == nullptr) return state.status();
     // The store is down: the page goes on showing what it last could,

@@ -40,6 +40,9 @@ class PublicSite {
   // Whether `path` is the site's to answer (with the document, or with
   // the not-found page for an unknown incident or history page).
   static bool Covers(absl::string_view path);
+  // Whether `state` has a document at `path` (else it is the not-found
+  // page, the same for every such path).
+  static bool Has(const PublicState& state, absl::string_view path);
   // The paths every site has, whatever its state.
   static const std::vector<std::string>& FixedPaths();
   // Every path the site has for `state`: the fixed ones, each history page
@@ -70,12 +73,16 @@ class PublicStateCache {
                    absl::Duration refresh);
 
   absl::StatusOr<std::shared_ptr<const PublicState>> Get();
+  // The state when one is kept and fresh, else null: a lookup that never
+  // waits for a read, quick enough for an I/O thread.
+  std::shared_ptr<const PublicState> Fresh();
 
  private:
   const StatusPage& page_;
   const EventHub* const changes_;
   const absl::Duration refresh_;
-  absl::Mutex mu_;
+  absl::Mutex read_mu_;  // one read of the store at a time
+  absl::Mutex mu_;       // held only to look at or swap what is kept
   std::shared_ptr<const PublicState> state_ ABSL_GUARDED_BY(mu_);
   uint64_t read_at_changes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time read_at_ ABSL_GUARDED_BY(mu_);

@@ -140,7 +140,9 @@ absl::StatusOr<int> StatusMirror::Pass() {
   absl::StatusOr<std::shared_ptr<const PublicState>> state = state_.Get();
   if (!state.ok()) return state.status();
   int written = 0;
-  if (*state != last_state_) {
+  // After a failed write (a full disk, a lost permission), not again until
+  // its pause is over.
+  if (*state != last_state_ && now >= next_write_at_) {
     // Render every document; write only when any of them changed.
     std::map<std::string, std::string> files;
     for (const std::string& path : PublicSite::Paths(**state)) {
@@ -191,8 +193,11 @@ absl::StatusOr<int> StatusMirror::Pass() {
       if (absl::Status s = WriteVersion(files, next_version_); !s.ok()) {
         metrics_.failures.Add({{"stage", "write"}}).Increment();
         metrics_.behind_seconds.Set(absl::ToDoubleSeconds(now - behind_since_));
-        return s;  // last_state_ unchanged: the next pass tries again
+        ++write_failures_;
+        next_write_at_ = now + RetryPause(write_failures_);
+        return s;  // last_state_ unchanged: tried again after the pause
       }
+      write_failures_ = 0;
       ++next_version_;
       written_ = std::move(files);
       written = 1;
@@ -284,6 +289,11 @@ void StatusMirror::RemoveOldVersions() {
   }
 }
 
+absl::Duration StatusMirror::RetryPause(int failures) const {
+  return std::min(absl::Seconds(int64_t{1} << std::clamp(failures - 1, 0, 20)),
+                  options_.after_write_retry_cap);
+}
+
 void StatusMirror::RunCommand() {
   ++command_attempts_;
   const absl::Status s = RunShellCommand({
@@ -300,9 +310,7 @@ void StatusMirror::RunCommand() {
     return;
   }
   metrics_.failures.Add({{"stage", "command"}}).Increment();
-  const absl::Duration pause =
-      std::min(absl::Seconds(int64_t{1} << std::min(command_attempts_ - 1, 20)),
-               options_.after_write_retry_cap);
+  const absl::Duration pause = RetryPause(command_attempts_);
   LogWarn("status mirror after_write failed",
           {{"error", std::string(s.message())},
            {"attempt", absl::StrCat(command_attempts_)},

@@ -100,6 +100,9 @@ class StatusMirror {
   static std::map<std::string, std::string> ReadVersion(
       const std::string& directory);
   void RunCommand();
+  // The pause after the `failures`th failure in a row: 1 s, 2 s, 4 s ...
+  // up to after_write_retry_cap.
+  absl::Duration RetryPause(int failures) const;
 
   const StatusMirrorOptions options_;
   const PublicSite& site_;
@@ -111,8 +114,11 @@ class StatusMirror {
   // The newest version's files, to tell whether anything changed.
   std::map<std::string, std::string> written_;
   int64_t next_version_ = 0;
-  bool read_current_ = false;  // the version on disk at start, once  // 0: not
-                               // yet read from the directory
+  bool read_current_ = false;  // the version on disk at start, once
+  int write_failures_ = 0;     // in a row
+  absl::Time next_write_at_ =
+      absl::InfinitePast();  // 0: not
+                             // yet read from the directory
   // Since when heraldd has shown what the mirror does not hold.
   absl::Time behind_since_ = absl::InfiniteFuture();
   // Whether the newest version reached where it is served from: written,

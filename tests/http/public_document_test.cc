@@ -228,6 +228,22 @@ TEST_F(PublicDocumentCacheTest, LastModifiedMovesOnlyWhenTheBytesDo) {
   EXPECT_EQ(fetch("other"), clock_.Now());
 }
 
+TEST_F(PublicDocumentCacheTest, NewBytesWithinTheSameSecondAreDatedLater) {
+  const auto fetch = [&](const std::string& body) {
+    doc_ = cache_.Get("/", [&] { return Rendered(body); });
+    return doc_->modified;
+  };
+  const absl::Time first = fetch("one");
+  hub_.CountChange();
+  clock_.Advance(absl::Milliseconds(300));
+  const absl::Time second = fetch("two");
+  EXPECT_GT(absl::ToUnixSeconds(second), absl::ToUnixSeconds(first));
+  HttpRequest since;
+  since.if_modified_since = HttpDate(first);
+  EXPECT_EQ(AnswerPublicDocument(since, doc_).status, 200)
+      << "a client holding the first bytes gets the second";
+}
+
 TEST_F(PublicDocumentCacheTest, AFailedRenderIsNotKept) {
   EXPECT_TRUE(Fetch(/*status=*/500));
   EXPECT_TRUE(doc_->digest.empty());
@@ -298,6 +314,35 @@ TEST_F(PublicDocumentHttpTest, AnApprovalShowsAtTheNextGetEvenToAHeldCopy) {
   auto after = client_->Get("/api/v2/summary.json", {{"If-None-Match", etag}});
   EXPECT_NE(after->get_header_value("ETag"), etag);
   EXPECT_THAT(after->body, HasSubstr("Checkout errors"));
+}
+
+TEST_F(PublicDocumentHttpTest, UnknownPathsShareOneKeptNotFoundPage) {
+  auto renders = [&] {
+    return h_.http_metrics.public_renders.Add({{"path", "/incidents/"}})
+               .Value() +
+           h_.http_metrics.public_renders.Add({{"path", "/history/"}}).Value();
+  };
+  for (const std::string path :
+       {"/incidents/INC-1", "/incidents/INC-999", "/incidents/x%00y",
+        "/history/2", "/incidents/INC-1"}) {
+    auto r = client_->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+    EXPECT_THAT(r->body, HasSubstr("Not found")) << path;
+    // Kept by a CDN too, like any public document, for a short while.
+    EXPECT_THAT(r->get_header_value("Cache-Control"), StartsWith("public"))
+        << path;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  }
+  EXPECT_EQ(renders(), 1) << "one render for every unknown path";
+  // Once the incident is public, its page is there at the next request.
+  PublishUpdate("Checkout errors");
+  auto r = client_->Get("/incidents/INC-1");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("Checkout errors"));
+  // A 404 is never a 304, whatever the client holds.
+  httplib::Headers held = {{"If-None-Match", "*"}};
+  EXPECT_EQ(client_->Get("/incidents/INC-2", held)->status, 404);
 }
 
 TEST_F(PublicDocumentHttpTest, EachDocumentIsRenderedOncePerChange) {

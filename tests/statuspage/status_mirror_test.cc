@@ -278,8 +278,11 @@ TEST_F(StatusMirrorTest, AnUnwritableDirectoryIsAnErrorAndCounted) {
   StatusMirror mirror = Mirror();
   EXPECT_FALSE(mirror.Pass().ok());
   EXPECT_EQ(Failures("write"), 1);
+  EXPECT_EQ(Pass(mirror), 0) << "not again before its pause";
+  EXPECT_EQ(Failures("write"), 1);
   fs::remove(dir_);
-  EXPECT_EQ(Pass(mirror), 1) << "the next pass tries again";
+  h_.clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(Pass(mirror), 1) << "after the pause, it tries again";
 }
 
 TEST(StatusMirrorFileTest, EachPathHasOneFileInsideTheVersion) {
