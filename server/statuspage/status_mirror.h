@@ -113,12 +113,11 @@ class StatusMirror {
   std::shared_ptr<const PublicState> last_state_;
   // The newest version's files, to tell whether anything changed.
   std::map<std::string, std::string> written_;
-  int64_t next_version_ = 0;
+  int64_t next_version_ = 0;   // 0: not yet read from the directory
   bool read_current_ = false;  // the version on disk at start, once
-  int write_failures_ = 0;     // in a row
-  absl::Time next_write_at_ =
-      absl::InfinitePast();  // 0: not
-                             // yet read from the directory
+  // Failed writes in a row, and when the next may be tried.
+  int write_failures_ = 0;
+  absl::Time next_write_at_ = absl::InfinitePast();
   // Since when heraldd has shown what the mirror does not hold.
   absl::Time behind_since_ = absl::InfiniteFuture();
   // Whether the newest version reached where it is served from: written,
