@@ -174,22 +174,12 @@ TEST_F(PublicSiteTest, TheSubscribeFormPostsWhereTheLinksSayOrIsLeftOut) {
 }
 
 TEST_F(PublicSiteTest, MaintenanceHasStatuspagesThreeDocuments) {
-  const absl::Time now = h_.clock.Now();
-  absl::StatusOr<ScheduledMaintenance> sooner =
-      h_.maintenance.Schedule(Engineer(), {{"checkout"},
-                                           now + absl::Hours(1),
-                                           now + absl::Hours(2),
-                                           "database upgrade",
-                                           ""});
-  absl::StatusOr<ScheduledMaintenance> later =
-      h_.maintenance.Schedule(Engineer(), {{"api"},
-                                           now + absl::Hours(5),
-                                           now + absl::Hours(6),
-                                           "gateway upgrade",
-                                           ""});
-  ASSERT_TRUE(sooner.ok() && later.ok());
-  Approve(sooner->draft);
-  Approve(later->draft);
+  const ScheduledMaintenance sooner =
+      Schedule("checkout", absl::Hours(1), absl::Hours(2), "database upgrade");
+  const ScheduledMaintenance later =
+      Schedule("api", absl::Hours(5), absl::Hours(6), "gateway upgrade");
+  Approve(sooner.draft);
+  Approve(later.draft);
   h_.clock.Advance(absl::Hours(1));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());  // the sooner one starts
 
@@ -202,7 +192,7 @@ TEST_F(PublicSiteTest, MaintenanceHasStatuspagesThreeDocuments) {
     }
     return out;
   };
-  const std::string a = sooner->incident.ref(), b = later->incident.ref();
+  const std::string a = sooner.incident.ref(), b = later.incident.ref();
   EXPECT_THAT(ids("/api/v2/scheduled-maintenances.json"), ElementsAre(b, a))
       << "all of them, newest first";
   EXPECT_THAT(ids("/api/v2/scheduled-maintenances/upcoming.json"),
@@ -439,15 +429,9 @@ TEST_F(PublicSiteTest, AnOutageAcrossMidnightMarksBothDaysAndCountsOnce) {
 }
 
 TEST_F(PublicSiteTest, AMaintenanceWindowUnderWayShowsAsMaintenance) {
-  const absl::Time now = h_.clock.Now();
-  absl::StatusOr<ScheduledMaintenance> m =
-      h_.maintenance.Schedule(Engineer(), {{"api"},
-                                           now + absl::Hours(1),
-                                           now + absl::Hours(2),
-                                           "gateway upgrade",
-                                           ""});
-  ASSERT_TRUE(m.ok());
-  Approve(m->draft);
+  const ScheduledMaintenance m =
+      Schedule("api", absl::Hours(1), absl::Hours(2), "gateway upgrade");
+  Approve(m.draft);
   EXPECT_EQ(page_.Read()->days.at("api").back().status, "operational")
       << "not before it starts";
   h_.clock.Advance(absl::Minutes(90));
@@ -455,7 +439,7 @@ TEST_F(PublicSiteTest, AMaintenanceWindowUnderWayShowsAsMaintenance) {
   const PublicState state = *page_.Read();
   EXPECT_EQ(state.days.at("api").back().status, "under_maintenance");
   EXPECT_THAT(state.days.at("api").back().incident_ids,
-              ElementsAre(m->incident.ref()));
+              ElementsAre(m.incident.ref()));
   EXPECT_EQ(state.uptime.at("api"), 1.0) << "maintenance is not downtime";
 }
 

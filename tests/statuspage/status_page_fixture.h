@@ -109,6 +109,18 @@ class StatusPageTest : public ::testing::Test {
     return Approve(r->drafts[0]);
   }
 
+  // Maintenance of `component` from `from` to `to` after now, scheduled
+  // and not yet announced (its draft waits for approval).
+  ScheduledMaintenance Schedule(const std::string& component,
+                                absl::Duration from, absl::Duration to,
+                                const std::string& text) {
+    const absl::Time now = h_.clock.Now();
+    absl::StatusOr<ScheduledMaintenance> m = h_.maintenance.Schedule(
+        Engineer(), {{component}, now + from, now + to, text, ""});
+    EXPECT_TRUE(m.ok()) << m.status();
+    return m.ok() ? *std::move(m) : ScheduledMaintenance{};
+  }
+
   std::string Ref(int64_t incident) {
     return h_.queries.GetIncident(incident)->incident.ref();
   }

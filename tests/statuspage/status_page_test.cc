@@ -153,26 +153,16 @@ TEST_F(StatusPageTest, ComponentsKeepTheConfigsOrderNamesAndPositions) {
 
 TEST_F(StatusPageTest, MaintenanceShowsOnceAnnouncedInOrderOfItsStart) {
   const absl::Time now = h_.clock.Now();
-  absl::StatusOr<ScheduledMaintenance> later =
-      h_.maintenance.Schedule(Engineer(), {{"api"},
-                                           now + absl::Hours(5),
-                                           now + absl::Hours(6),
-                                           "gateway upgrade",
-                                           ""});
-  absl::StatusOr<ScheduledMaintenance> sooner =
-      h_.maintenance.Schedule(Engineer(), {{"checkout"},
-                                           now + absl::Hours(1),
-                                           now + absl::Hours(2),
-                                           "database upgrade",
-                                           ""});
-  ASSERT_TRUE(later.ok()) << later.status();
-  ASSERT_TRUE(sooner.ok()) << sooner.status();
+  const ScheduledMaintenance later =
+      Schedule("api", absl::Hours(5), absl::Hours(6), "gateway upgrade");
+  const ScheduledMaintenance sooner =
+      Schedule("checkout", absl::Hours(1), absl::Hours(2), "database upgrade");
   EXPECT_THAT(Summary().scheduled_maintenances(), IsEmpty());
-  Approve(later->draft);
-  Approve(sooner->draft);
+  Approve(later.draft);
+  Approve(sooner.draft);
   sp::Summary summary = Summary();
   EXPECT_THAT(IncidentIds(summary.scheduled_maintenances()),
-              ElementsAre(sooner->incident.ref(), later->incident.ref()));
+              ElementsAre(sooner.incident.ref(), later.incident.ref()));
   const sp::Incident& first = summary.scheduled_maintenances(0);
   EXPECT_EQ(first.impact(), "maintenance");
   EXPECT_EQ(first.status(), "scheduled");
@@ -191,7 +181,7 @@ TEST_F(StatusPageTest, MaintenanceShowsOnceAnnouncedInOrderOfItsStart) {
   h_.clock.Advance(absl::Hours(1));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   EXPECT_THAT(IncidentIds(Summary().scheduled_maintenances()),
-              ElementsAre(later->incident.ref()))
+              ElementsAre(later.incident.ref()))
       << "a completed window is gone";
 }
 
