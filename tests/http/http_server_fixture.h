@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -34,6 +35,18 @@ using testing::ReadTestData;
 
 constexpr char kToken[] = "webhook-secret";
 constexpr size_t kLimit = 64 * 1024;
+
+// A public document at `path` is a page for people (the status page, the
+// history) or data other sites may read (the feed, the JSON): only the
+// data carries Access-Control-Allow-Origin.
+inline void ExpectCorsOnDataOnly(const httplib::Response& r,
+                                 const std::string& path) {
+  const bool page =
+      absl::StartsWith(r.get_header_value("Content-Type"), "text/html");
+  EXPECT_EQ(page, path == "/" || path == "/history") << path;
+  EXPECT_EQ(r.get_header_value("Access-Control-Allow-Origin"), page ? "" : "*")
+      << path;
+}
 
 class HttpServerTest : public ::testing::Test {
  protected:
