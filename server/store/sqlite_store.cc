@@ -23,9 +23,9 @@
 #include "server/base/private_files.h"
 #include "server/base/proto_time.h"
 #include "server/base/text.h"
+#include "server/store/sql/txn.h"
 #include "server/store/sqlite/schema.h"
 #include "server/store/sqlite/statement.h"
-#include "server/store/sqlite/txn.h"
 
 namespace herald {
 namespace {
@@ -34,8 +34,8 @@ using sqlite::Connection;
 using sqlite::Exec;
 using sqlite::ExecPrepared;
 using sqlite::SqliteError;
-using sqlite::SqliteTxn;
 using sqlite::Statement;
+using SqliteTxn = sql::SqlTxn<sqlite::Dialect>;
 
 constexpr int kReaderPoolSize = 4;
 

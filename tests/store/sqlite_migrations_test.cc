@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "server/base/proto_time.h"
 #include "server/store/sqlite/schema.h"
+#include "server/store/sql/rows.h"
 #include "server/store/sqlite/statement.h"
 #include "server/store/sqlite_store.h"
 #include "tests/store/store_contract.h"
@@ -113,13 +114,13 @@ class OlderDatabase {
       *o.mutable_ends_at() = ToProtoTime(at + absl::Hours(8));
       Run(absl::StrCat("INSERT INTO rota_overrides(id, rota_id, ends_at, body) "
                        "VALUES(1, 'customer-comms', ",
-                       sqlite::Micros(o.ends_at()), ", ?)"),
+                       sql::Micros(o.ends_at()), ", ?)"),
           o);
       v1::Job job;
       job.set_incident_id(7);
       *job.mutable_due_at() = ToProtoTime(at + absl::Minutes(30));
       Run(absl::StrCat("INSERT INTO jobs(id, done, due_at, body) VALUES(1, 0, ",
-                       sqlite::Micros(job.due_at()), ", ?)"),
+                       sql::Micros(job.due_at()), ", ?)"),
           job);
     }
     if (version_ >= kVersionsAndAudit) {
@@ -190,11 +191,11 @@ class OlderDatabase {
         "state, next_attempt_at, body",
         version_ >= kQueryableColumns ? ", recipient, created_at" : "",
         ") VALUES(21, 11, 7, 'msg-11-subscriber-globex', ",
-        int{v1::DELIVERY_STATE_QUEUED}, ", ", sqlite::Micros(d.created_at()),
+        int{v1::DELIVERY_STATE_QUEUED}, ", ", sql::Micros(d.created_at()),
         ", ?");
     Run(version_ >= kQueryableColumns
             ? absl::StrCat(common, ", 'subscriber:globex', ",
-                           sqlite::Micros(d.created_at()), ")")
+                           sql::Micros(d.created_at()), ")")
             : absl::StrCat(common, ")"),
         d);
   }

@@ -3,7 +3,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
-#include "server/store/sqlite/rows.h"
+#include "server/store/sql/rows.h"
 
 namespace herald::sqlite {
 namespace {
@@ -200,6 +200,57 @@ constexpr int kSubscriberColumnsComplete = 7;
 // The migration (its version once applied) whose step also fills the
 // deliveries' recipient and created_at columns.
 constexpr int kDeliveryColumnsBackfilled = 14;
+
+// Rewrites every subscriber, filling the columns migrations added.
+absl::Status BackfillSubscriberColumns(Connection* db) {
+  Statement s(db, "SELECT body FROM subscribers");
+  absl::StatusOr<std::vector<v1::Subscriber>> all =
+      sql::CollectProtos<v1::Subscriber>(s);
+  if (!all.ok()) return all.status();
+  for (const v1::Subscriber& sub : *all) {
+    if (auto st = sql::WriteSubscriber<Statement>(db, sub); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+// Fills the recipient and created_at columns (schema 5) of deliveries
+// queued before them, from their stored records.
+absl::Status BackfillDeliveryColumns(Connection* db) {
+  // A batch at a time, by id, read before it is written: SQLite leaves
+  // undefined whether a running SELECT sees what an UPDATE on its connection
+  // changes. A stored record does not always hold its own id (it is
+  // assigned on insert); one that cannot be read keeps its columns and is
+  // reported wherever it is read.
+  constexpr int kBatch = 1000;
+  int64_t after = 0;
+  while (true) {
+    std::vector<std::pair<int64_t, v1::Delivery>> batch;
+    Statement read(db,
+                   "SELECT id, body FROM deliveries WHERE id > ? AND "
+                   "(recipient = '' OR created_at = 0) ORDER BY id LIMIT ?");
+    read.Bind(1, after).Bind(2, int64_t{kBatch});
+    int rows = 0;
+    while (true) {
+      absl::StatusOr<bool> row = read.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      ++rows;
+      after = read.Int(0);
+      absl::StatusOr<v1::Delivery> d = read.Proto<v1::Delivery>(1);
+      if (d.ok()) batch.emplace_back(after, *std::move(d));
+    }
+    for (const auto& [id, d] : batch) {
+      Statement fill(db,
+                     "UPDATE deliveries SET recipient = ?, created_at = ? "
+                     "WHERE id = ?");
+      fill.Bind(1, d.recipient())
+          .Bind(2, sql::Micros(d.created_at()))
+          .Bind(3, id);
+      if (auto st = fill.Run(); !st.ok()) return st;
+    }
+    if (rows < kBatch) return absl::OkStatus();
+  }
+}
 
 }  // namespace
 

@@ -19,12 +19,6 @@ absl::Status SqliteError(sqlite3* db, absl::string_view what) {
   }
 }
 
-absl::StatusOr<int64_t> Count(Statement& stmt) {
-  absl::StatusOr<bool> row = stmt.Step();
-  if (!row.ok()) return row.status();
-  return *row ? stmt.Int(0) : 0;
-}
-
 absl::Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -37,15 +31,6 @@ absl::Status Exec(sqlite3* db, const char* sql) {
 
 absl::Status ExecPrepared(Connection* c, const char* sql) {
   return Statement(c, sql).Run();
-}
-
-absl::Status RequireChange(sqlite3* db, absl::string_view what) {
-  if (sqlite3_changes(db) == 0) return absl::NotFoundError(what);
-  return absl::OkStatus();
-}
-
-int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return absl::ToUnixMicros(FromProtoTime(ts));
 }
 
 }  // namespace herald::sqlite

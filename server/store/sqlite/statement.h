@@ -25,10 +25,6 @@
 
 namespace herald::sqlite {
 
-// Above every id: "before" this is from the newest (a plain `id < ?` lets
-// SQLite seek the id range, where `? = 0 OR id < ?` would not).
-inline constexpr int64_t kNoId = std::numeric_limits<int64_t>::max();
-
 // The absl::Status for SQLite's last error on `db`, prefixed with `what`.
 absl::Status SqliteError(sqlite3* db, absl::string_view what);
 
@@ -111,6 +107,14 @@ class Statement {
     }
     return *this;
   }
+  Statement& BindBlob(int i, absl::string_view v) {
+    if (status_.ok() &&
+        sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT) != SQLITE_OK) {
+      status_ = SqliteError(db_, "bind");
+    }
+    return *this;
+  }
   // InvalidArgument, naming the field, for a record whose text is not valid
   // UTF-8: protobuf could not read it back, so it is never stored.
   Statement& BindProto(int i, const google::protobuf::Message& m) {
@@ -141,10 +145,16 @@ class Statement {
     if (!status_.ok()) return status_;
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
+    if (rc == SQLITE_DONE) {
+      changes_ = sqlite3_changes64(db_);
+      return false;
+    }
     return SqliteError(db_, "step");
   }
   absl::Status Run() { return Step().status(); }
+  // How many rows the statement, run to its end, inserted, updated or
+  // deleted.
+  int64_t Changes() const { return changes_; }
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) const {
@@ -180,70 +190,8 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
   Connection::Cached* cached_ = nullptr;
   absl::Status status_;
+  int64_t changes_ = 0;
 };
-
-// Runs `stmt` and collects column 0 of each row as a proto.
-template <typename T>
-absl::StatusOr<std::vector<T>> CollectProtos(Statement& stmt) {
-  std::vector<T> out;
-  while (true) {
-    absl::StatusOr<bool> row = stmt.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    absl::StatusOr<T> m = stmt.Proto<T>(0);
-    if (!m.ok()) {
-      // One unreadable row must not hide every other one.
-      stmt.ReportUnreadable(T::descriptor()->name(), "", m.status());
-      continue;
-    }
-    out.push_back(*std::move(m));
-  }
-}
-
-template <typename T>
-absl::StatusOr<T> OneProto(Statement& stmt, absl::string_view not_found) {
-  absl::StatusOr<bool> row = stmt.Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return absl::NotFoundError(not_found);
-  return stmt.Proto<T>(0);
-}
-
-// For tables with an INTEGER PRIMARY KEY: rows are selected as (id, body)
-// and the id is taken from its column, so inserts need not rewrite the body.
-template <typename T>
-absl::StatusOr<T> RowWithId(const Statement& stmt) {
-  absl::StatusOr<T> m = stmt.template Proto<T>(1);
-  if (m.ok()) m->set_id(stmt.Int(0));
-  return m;
-}
-
-template <typename T>
-absl::StatusOr<std::vector<T>> CollectRows(Statement& stmt) {
-  std::vector<T> out;
-  while (true) {
-    absl::StatusOr<bool> row = stmt.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    absl::StatusOr<T> m = RowWithId<T>(stmt);
-    if (!m.ok()) {
-      stmt.ReportUnreadable(T::descriptor()->name(), absl::StrCat(stmt.Int(0)),
-                            m.status());
-      continue;
-    }
-    out.push_back(*std::move(m));
-  }
-}
-
-template <typename T>
-absl::StatusOr<T> OneRow(Statement& stmt, absl::string_view not_found) {
-  absl::StatusOr<bool> row = stmt.Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return absl::NotFoundError(not_found);
-  return RowWithId<T>(stmt);
-}
-
-// Runs `stmt`, a SELECT count(*), and returns the count.
-absl::StatusOr<int64_t> Count(Statement& stmt);
 
 // Runs `sql` (several statements, no parameters).
 absl::Status Exec(sqlite3* db, const char* sql);
@@ -252,11 +200,11 @@ absl::Status Exec(sqlite3* db, const char* sql);
 // prepared once per connection instead of parsed each time.
 absl::Status ExecPrepared(Connection* c, const char* sql);
 
-// NotFound(`what`) when the last statement changed no row.
-absl::Status RequireChange(sqlite3* db, absl::string_view what);
-
-// A timestamp as the integer microseconds the tables hold.
-int64_t Micros(const google::protobuf::Timestamp& ts);
+// The SQL store's (server/store/sql) view of SQLite.
+struct Dialect {
+  using Connection = sqlite::Connection;
+  using Statement = sqlite::Statement;
+};
 
 }  // namespace herald::sqlite
 

@@ -1,21 +1,28 @@
-// SqliteTxn: the StoreReader and StoreTxn over one connection, inside the
-// transaction the store opened (reads in txn_reads.cc, writes in
-// txn_writes.cc). Not thread-safe: the connection's thread only.
-#ifndef HERALD_SERVER_STORE_SQLITE_TXN_H_
-#define HERALD_SERVER_STORE_SQLITE_TXN_H_
+// SqlTxn: the StoreReader and StoreTxn of every SQL database herald runs on,
+// over one connection, inside the transaction the store opened. Its queries
+// are written once, in the SQL that SQLite and PostgreSQL share; `Db` is a
+// dialect (sqlite::Dialect, postgres::Dialect) naming the Connection and
+// the Statement that runs them. The definitions are in txn_reads-inl.h and
+// txn_writes-inl.h, instantiated once per dialect (sqlite/txn.cc,
+// postgres/txn.cc). Not thread-safe: the connection's thread only.
+#ifndef HERALD_SERVER_STORE_SQL_TXN_H_
+#define HERALD_SERVER_STORE_SQL_TXN_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "server/store/sqlite/statement.h"
 #include "server/store/store.h"
 
-namespace herald::sqlite {
+namespace herald::sql {
 
-class SqliteTxn final : public StoreTxn {
+template <typename Db>
+class SqlTxn final : public StoreTxn {
  public:
-  explicit SqliteTxn(Connection* db) : db_(db) {}
+  using Connection = typename Db::Connection;
+  using Statement = typename Db::Statement;
+
+  explicit SqlTxn(Connection* db) : db_(db) {}
 
   absl::StatusOr<v1::Incident> GetIncident(int64_t id) override;
   absl::StatusOr<v1::Incident> FindOpenIncident(
@@ -134,6 +141,6 @@ class SqliteTxn final : public StoreTxn {
   Connection* db_;
 };
 
-}  // namespace herald::sqlite
+}  // namespace herald::sql
 
-#endif  // HERALD_SERVER_STORE_SQLITE_TXN_H_
+#endif  // HERALD_SERVER_STORE_SQL_TXN_H_

@@ -1,38 +1,30 @@
-#include <pthread.h>
-#include <sqlite3.h>
+// SqlTxn's reads (txn.h); included only by a dialect's txn.cc, which
+// instantiates them.
+#ifndef HERALD_SERVER_STORE_SQL_TXN_READS_INL_H_
+#define HERALD_SERVER_STORE_SQL_TXN_READS_INL_H_
 
 #include <algorithm>
-#include <limits>
-#include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
-#include "server/base/log.h"
-#include "server/base/private_files.h"
-#include "server/base/proto_time.h"
-#include "server/base/text.h"
-#include "server/store/sqlite/rows.h"
-#include "server/store/sqlite/txn.h"
+#include "server/store/sql/rows.h"
+#include "server/store/sql/txn.h"
 
-namespace herald::sqlite {
+namespace herald::sql {
 
-absl::StatusOr<v1::Incident> SqliteTxn::GetIncident(int64_t id) {
+template <typename Db>
+absl::StatusOr<v1::Incident> SqlTxn<Db>::GetIncident(int64_t id) {
   Statement s(db_, "SELECT id, body FROM incidents WHERE id = ?");
   s.Bind(1, id);
   return OneRow<v1::Incident>(s, absl::StrCat("no incident ", id));
 }
 
-absl::StatusOr<v1::Incident> SqliteTxn::FindOpenIncident(
+template <typename Db>
+absl::StatusOr<v1::Incident> SqlTxn<Db>::FindOpenIncident(
     const std::string& group_key) {
   Statement s(db_,
               "SELECT i.id, i.body FROM incident_groups g JOIN incidents i "
@@ -43,7 +35,8 @@ absl::StatusOr<v1::Incident> SqliteTxn::FindOpenIncident(
       s, absl::StrCat("no open incident for group ", group_key));
 }
 
-absl::StatusOr<v1::Incident> SqliteTxn::FindLatestIncident(
+template <typename Db>
+absl::StatusOr<v1::Incident> SqlTxn<Db>::FindLatestIncident(
     const std::string& group_key) {
   Statement s(db_,
               "SELECT i.id, i.body FROM incident_groups g JOIN incidents i "
@@ -54,14 +47,16 @@ absl::StatusOr<v1::Incident> SqliteTxn::FindLatestIncident(
       s, absl::StrCat("no incident for group ", group_key));
 }
 
-absl::StatusOr<std::vector<v1::Alert>> SqliteTxn::ListUnroutedAlerts() {
+template <typename Db>
+absl::StatusOr<std::vector<v1::Alert>> SqlTxn<Db>::ListUnroutedAlerts() {
   Statement s(db_,
               "SELECT body FROM alerts WHERE unrouted = 1 "
               "ORDER BY incident_id DESC, fingerprint");
   return CollectProtos<v1::Alert>(s);
 }
 
-absl::StatusOr<std::vector<v1::RotaOverride>> SqliteTxn::ListOverrides(
+template <typename Db>
+absl::StatusOr<std::vector<v1::RotaOverride>> SqlTxn<Db>::ListOverrides(
     const std::string& rota_id, absl::Time after) {
   Statement s(
       db_,
@@ -71,8 +66,9 @@ absl::StatusOr<std::vector<v1::RotaOverride>> SqliteTxn::ListOverrides(
   return CollectRows<v1::RotaOverride>(s);
 }
 
-absl::StatusOr<std::vector<v1::Job>> SqliteTxn::ListDueJobs(absl::Time now,
-                                                            int limit) {
+template <typename Db>
+absl::StatusOr<std::vector<v1::Job>> SqlTxn<Db>::ListDueJobs(absl::Time now,
+                                                             int limit) {
   // The due_at column holds a lease's end while one runs (LeaseJob); the
   // body keeps the job's own time.
   Statement s(db_,
@@ -82,24 +78,27 @@ absl::StatusOr<std::vector<v1::Job>> SqliteTxn::ListDueJobs(absl::Time now,
   return CollectRows<v1::Job>(s);
 }
 
-absl::StatusOr<std::vector<v1::Incident>> SqliteTxn::ListIncidents(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Incident>> SqlTxn<Db>::ListIncidents(
     const IncidentFilter& f) {
   Statement s(db_,
-              "SELECT id, body FROM incidents WHERE (open = 1 OR ?) AND "
+              "SELECT id, body FROM incidents WHERE (open = 1 OR ? = 1) AND "
               "id < ? ORDER BY id DESC LIMIT ?");
   s.Bind(1, int64_t{f.include_resolved})
       .Bind(2, f.before_id > 0 ? f.before_id : kNoId)
-      .Bind(3, int64_t{f.limit > 0 ? f.limit : -1});
+      .Bind(3, f.limit > 0 ? int64_t{f.limit} : kNoLimit);
   return CollectRows<v1::Incident>(s);
 }
 
-absl::StatusOr<v1::Alert> SqliteTxn::GetAlert(const std::string& fingerprint) {
+template <typename Db>
+absl::StatusOr<v1::Alert> SqlTxn<Db>::GetAlert(const std::string& fingerprint) {
   Statement s(db_, "SELECT body FROM alerts WHERE fingerprint = ?");
   s.Bind(1, fingerprint);
   return OneProto<v1::Alert>(s, absl::StrCat("no alert ", fingerprint));
 }
 
-absl::StatusOr<std::vector<v1::Alert>> SqliteTxn::ListAlerts(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Alert>> SqlTxn<Db>::ListAlerts(
     int64_t incident_id) {
   Statement s(
       db_,
@@ -108,7 +107,8 @@ absl::StatusOr<std::vector<v1::Alert>> SqliteTxn::ListAlerts(
   return CollectProtos<v1::Alert>(s);
 }
 
-absl::StatusOr<std::vector<v1::Alert>> SqliteTxn::ListAlertsPage(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Alert>> SqlTxn<Db>::ListAlertsPage(
     int64_t incident_id, const std::string& after_fingerprint, int limit) {
   Statement s(db_,
               "SELECT body FROM alerts WHERE incident_id = ? AND "
@@ -117,7 +117,8 @@ absl::StatusOr<std::vector<v1::Alert>> SqliteTxn::ListAlertsPage(
   return CollectProtos<v1::Alert>(s);
 }
 
-absl::StatusOr<std::vector<v1::Alert>> SqliteTxn::ListUnroutedAlertsPage(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Alert>> SqlTxn<Db>::ListUnroutedAlertsPage(
     int64_t after_incident_id, const std::string& after_fingerprint,
     int limit) {
   Statement s(db_,
@@ -132,7 +133,8 @@ absl::StatusOr<std::vector<v1::Alert>> SqliteTxn::ListUnroutedAlertsPage(
   return CollectProtos<v1::Alert>(s);
 }
 
-absl::StatusOr<int64_t> SqliteTxn::CountAlerts(int64_t incident_id) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::CountAlerts(int64_t incident_id) {
   Statement s(db_,
               "SELECT coalesce((SELECT alerts FROM incident_alert_counts "
               "WHERE incident_id = ?), 0)");
@@ -140,12 +142,14 @@ absl::StatusOr<int64_t> SqliteTxn::CountAlerts(int64_t incident_id) {
   return Count(s);
 }
 
-absl::StatusOr<int64_t> SqliteTxn::CountUnroutedAlerts() {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::CountUnroutedAlerts() {
   Statement s(db_, "SELECT count(*) FROM alerts WHERE unrouted = 1");
   return Count(s);
 }
 
-absl::StatusOr<std::vector<v1::Update>> SqliteTxn::ListUpdates(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Update>> SqlTxn<Db>::ListUpdates(
     int64_t incident_id) {
   Statement s(db_,
               "SELECT id, body FROM updates WHERE incident_id = ? ORDER BY id");
@@ -153,18 +157,20 @@ absl::StatusOr<std::vector<v1::Update>> SqliteTxn::ListUpdates(
   return CollectRows<v1::Update>(s);
 }
 
-absl::StatusOr<v1::Message> SqliteTxn::GetMessage(int64_t id) {
+template <typename Db>
+absl::StatusOr<v1::Message> SqlTxn<Db>::GetMessage(int64_t id) {
   Statement s(db_, "SELECT id, body FROM messages WHERE id = ?");
   s.Bind(1, id);
   return OneRow<v1::Message>(s, absl::StrCat("no message ", id));
 }
 
-absl::StatusOr<std::vector<v1::Message>> SqliteTxn::ListMessages(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Message>> SqlTxn<Db>::ListMessages(
     const MessageFilter& f) {
   // One indexed lookup per (incident, state): an incident collects many
   // superseded and published messages, and a draft lookup must not read
   // them all.
-  const int64_t limit = f.limit > 0 ? f.limit : -1;
+  const int64_t limit = f.limit > 0 ? int64_t{f.limit} : kNoLimit;
   if (f.states.empty()) {
     if (f.incident_id == 0) {
       Statement s(db_,
@@ -212,7 +218,8 @@ absl::StatusOr<std::vector<v1::Message>> SqliteTxn::ListMessages(
   return out;
 }
 
-absl::StatusOr<std::vector<v1::TimelineEvent>> SqliteTxn::ListTimeline(
+template <typename Db>
+absl::StatusOr<std::vector<v1::TimelineEvent>> SqlTxn<Db>::ListTimeline(
     int64_t incident_id) {
   Statement s(
       db_, "SELECT id, body FROM timeline WHERE incident_id = ? ORDER BY id");
@@ -220,7 +227,8 @@ absl::StatusOr<std::vector<v1::TimelineEvent>> SqliteTxn::ListTimeline(
   return CollectRows<v1::TimelineEvent>(s);
 }
 
-absl::StatusOr<std::vector<v1::TimelineEvent>> SqliteTxn::ListTimelinePage(
+template <typename Db>
+absl::StatusOr<std::vector<v1::TimelineEvent>> SqlTxn<Db>::ListTimelinePage(
     int64_t incident_id, int64_t after_id, int limit) {
   Statement s(db_,
               "SELECT id, body FROM timeline WHERE incident_id = ? AND "
@@ -229,13 +237,15 @@ absl::StatusOr<std::vector<v1::TimelineEvent>> SqliteTxn::ListTimelinePage(
   return CollectRows<v1::TimelineEvent>(s);
 }
 
-absl::StatusOr<int64_t> SqliteTxn::CountTimeline(int64_t incident_id) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::CountTimeline(int64_t incident_id) {
   Statement s(db_, "SELECT count(*) FROM timeline WHERE incident_id = ?");
   s.Bind(1, incident_id);
   return Count(s);
 }
 
-absl::StatusOr<std::vector<v1::MessageVersion>> SqliteTxn::ListMessageVersions(
+template <typename Db>
+absl::StatusOr<std::vector<v1::MessageVersion>> SqlTxn<Db>::ListMessageVersions(
     int64_t message_id) {
   Statement s(db_,
               "SELECT body FROM message_versions WHERE message_id = ? "
@@ -244,7 +254,8 @@ absl::StatusOr<std::vector<v1::MessageVersion>> SqliteTxn::ListMessageVersions(
   return CollectProtos<v1::MessageVersion>(s);
 }
 
-absl::StatusOr<std::vector<v1::AuditEntry>> SqliteTxn::ListAudit(
+template <typename Db>
+absl::StatusOr<std::vector<v1::AuditEntry>> SqlTxn<Db>::ListAudit(
     int64_t incident_id) {
   Statement s(db_,
               "SELECT id, body FROM audit WHERE (? = 0 OR incident_id = ?) "
@@ -253,7 +264,8 @@ absl::StatusOr<std::vector<v1::AuditEntry>> SqliteTxn::ListAudit(
   return CollectRows<v1::AuditEntry>(s);
 }
 
-absl::StatusOr<std::vector<v1::AuditEntry>> SqliteTxn::ListAuditPage(
+template <typename Db>
+absl::StatusOr<std::vector<v1::AuditEntry>> SqlTxn<Db>::ListAuditPage(
     int64_t incident_id, int64_t after_id, int limit) {
   Statement s(db_,
               "SELECT id, body FROM audit WHERE (? = 0 OR incident_id = ?) "
@@ -265,11 +277,13 @@ absl::StatusOr<std::vector<v1::AuditEntry>> SqliteTxn::ListAuditPage(
   return CollectRows<v1::AuditEntry>(s);
 }
 
-absl::StatusOr<std::vector<v1::Subscriber>> SqliteTxn::ListSubscribers(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Subscriber>> SqlTxn<Db>::ListSubscribers(
     const SubscriberFilter& filter) {
   Statement s(
       db_,
-      "SELECT body FROM subscribers WHERE (? OR status <> ?) AND (? = '' OR "
+      "SELECT body FROM subscribers WHERE (? = 1 OR status <> ?) AND (? = '' "
+      "OR "
       "id IN (SELECT subscriber_id FROM subscriptions WHERE component_id = "
       "?)) AND id > ? ORDER BY id LIMIT ?");
   s.Bind(1, int64_t{filter.include_unsubscribed})
@@ -277,18 +291,21 @@ absl::StatusOr<std::vector<v1::Subscriber>> SqliteTxn::ListSubscribers(
       .Bind(3, filter.component_id)
       .Bind(4, filter.component_id)
       .Bind(5, filter.after_id)
-      .Bind(6, int64_t{filter.limit > 0 ? filter.limit : -1});
+      .Bind(6, filter.limit > 0 ? int64_t{filter.limit} : kNoLimit);
   return CollectProtos<v1::Subscriber>(s);
 }
 
-absl::StatusOr<v1::Subscriber> SqliteTxn::GetSubscriber(const std::string& id) {
+template <typename Db>
+absl::StatusOr<v1::Subscriber> SqlTxn<Db>::GetSubscriber(
+    const std::string& id) {
   Statement s(db_, "SELECT body FROM subscribers WHERE id = ?");
   s.Bind(1, id);
   return OneProto<v1::Subscriber>(s,
                                   absl::StrCat("no subscriber \"", id, "\""));
 }
 
-absl::StatusOr<v1::Subscriber> SqliteTxn::FindSubscriberByEmail(
+template <typename Db>
+absl::StatusOr<v1::Subscriber> SqlTxn<Db>::FindSubscriberByEmail(
     const std::string& email) {
   Statement s(db_, "SELECT body FROM subscribers WHERE email = ? LIMIT 1");
   s.Bind(1, absl::AsciiStrToLower(email));
@@ -296,8 +313,9 @@ absl::StatusOr<v1::Subscriber> SqliteTxn::FindSubscriberByEmail(
       s, absl::StrCat("no subscriber with email ", email));
 }
 
-absl::StatusOr<std::vector<v1::Subscriber>> SqliteTxn::ListSubscribersByAccount(
-    const std::vector<std::string>& accounts) {
+template <typename Db>
+absl::StatusOr<std::vector<v1::Subscriber>>
+SqlTxn<Db>::ListSubscribersByAccount(const std::vector<std::string>& accounts) {
   if (accounts.empty()) return std::vector<v1::Subscriber>{};
   Statement s(db_, absl::StrCat("SELECT body FROM subscribers WHERE account "
                                 "<> '' AND account IN ",
@@ -308,14 +326,16 @@ absl::StatusOr<std::vector<v1::Subscriber>> SqliteTxn::ListSubscribersByAccount(
   return CollectProtos<v1::Subscriber>(s);
 }
 
+template <typename Db>
 absl::StatusOr<std::vector<v1::Subscriber>>
-SqliteTxn::ListPendingSubscribers() {
+SqlTxn<Db>::ListPendingSubscribers() {
   Statement s(db_, "SELECT body FROM subscribers WHERE status = ? ORDER BY id");
   s.Bind(1, int64_t{v1::SUBSCRIBER_STATUS_PENDING});
   return CollectProtos<v1::Subscriber>(s);
 }
 
-absl::StatusOr<int64_t> SqliteTxn::CountAudience(
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::CountAudience(
     const std::vector<std::string>& component_ids) {
   Statement s(db_,
               absl::StrCat("SELECT count(*) FROM subscribers WHERE ", kAudience,
@@ -329,7 +349,8 @@ absl::StatusOr<int64_t> SqliteTxn::CountAudience(
   return s.Int(0);
 }
 
-absl::StatusOr<std::vector<TokenRecord>> SqliteTxn::ListTokens() {
+template <typename Db>
+absl::StatusOr<std::vector<TokenRecord>> SqlTxn<Db>::ListTokens() {
   Statement s(db_, "SELECT sha256, person_id FROM api_tokens ORDER BY sha256");
   std::vector<TokenRecord> out;
   while (true) {
@@ -340,7 +361,8 @@ absl::StatusOr<std::vector<TokenRecord>> SqliteTxn::ListTokens() {
   }
 }
 
-absl::StatusOr<std::string> SqliteTxn::GetSetting(const std::string& name) {
+template <typename Db>
+absl::StatusOr<std::string> SqlTxn<Db>::GetSetting(const std::string& name) {
   Statement s(db_, "SELECT value FROM settings WHERE name = ?");
   s.Bind(1, name);
   absl::StatusOr<bool> row = s.Step();
@@ -351,7 +373,8 @@ absl::StatusOr<std::string> SqliteTxn::GetSetting(const std::string& name) {
   return s.Text(0);
 }
 
-absl::StatusOr<std::vector<v1::Amends>> SqliteTxn::ListAmends(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Amends>> SqlTxn<Db>::ListAmends(
     int64_t incident_id) {
   Statement s(db_,
               "SELECT id, body FROM amends WHERE incident_id = ? "
@@ -360,13 +383,15 @@ absl::StatusOr<std::vector<v1::Amends>> SqliteTxn::ListAmends(
   return CollectRows<v1::Amends>(s);
 }
 
-absl::StatusOr<v1::Amends> SqliteTxn::GetAmends(int64_t id) {
+template <typename Db>
+absl::StatusOr<v1::Amends> SqlTxn<Db>::GetAmends(int64_t id) {
   Statement s(db_, "SELECT id, body FROM amends WHERE id = ?");
   s.Bind(1, id);
   return OneRow<v1::Amends>(s, absl::StrCat("no amends ", id));
 }
 
-absl::StatusOr<v1::Amends> SqliteTxn::FindAmends(
+template <typename Db>
+absl::StatusOr<v1::Amends> SqlTxn<Db>::FindAmends(
     int64_t incident_id, const std::string& subscriber_id) {
   Statement s(db_,
               "SELECT id, body FROM amends WHERE incident_id = ? AND "
@@ -376,13 +401,15 @@ absl::StatusOr<v1::Amends> SqliteTxn::FindAmends(
                                             " of incident ", incident_id));
 }
 
+template <typename Db>
 absl::StatusOr<std::vector<v1::ComponentState>>
-SqliteTxn::ListComponentStates() {
+SqlTxn<Db>::ListComponentStates() {
   Statement s(db_, "SELECT body FROM component_states ORDER BY component_id");
   return CollectProtos<v1::ComponentState>(s);
 }
 
-absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListDueDeliveries(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Delivery>> SqlTxn<Db>::ListDueDeliveries(
     absl::Time now, int limit) {
   Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
                                 " FROM deliveries WHERE state IN (?, ?, ?) "
@@ -396,7 +423,8 @@ absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListDueDeliveries(
   return CollectDeliveries(s);
 }
 
-absl::StatusOr<v1::Delivery> SqliteTxn::GetDelivery(int64_t id) {
+template <typename Db>
+absl::StatusOr<v1::Delivery> SqlTxn<Db>::GetDelivery(int64_t id) {
   Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
                                 " FROM deliveries WHERE id = ?"));
   s.Bind(1, id);
@@ -406,7 +434,8 @@ absl::StatusOr<v1::Delivery> SqliteTxn::GetDelivery(int64_t id) {
   return DeliveryRow(s);
 }
 
-absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListDeliveries(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Delivery>> SqlTxn<Db>::ListDeliveries(
     int64_t message_id, int64_t incident_id) {
   Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
                                 " FROM deliveries WHERE message_id = ? AND "
@@ -415,7 +444,8 @@ absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListDeliveries(
   return CollectDeliveries(s);
 }
 
-absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListDeliveriesPage(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Delivery>> SqlTxn<Db>::ListDeliveriesPage(
     int64_t message_id, int64_t after_id, int limit) {
   Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
                                 " FROM deliveries WHERE message_id = ? AND "
@@ -424,7 +454,8 @@ absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListDeliveriesPage(
   return CollectDeliveries(s);
 }
 
-absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListRecipientDeliveries(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Delivery>> SqlTxn<Db>::ListRecipientDeliveries(
     int64_t incident_id, const std::string& recipient) {
   Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
                                 " FROM deliveries WHERE incident_id = ? AND "
@@ -433,7 +464,8 @@ absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListRecipientDeliveries(
   return CollectDeliveries(s);
 }
 
-absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListFailedDeliveries(
+template <typename Db>
+absl::StatusOr<std::vector<v1::Delivery>> SqlTxn<Db>::ListFailedDeliveries(
     int64_t before_id, int limit) {
   Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
                                 " FROM deliveries WHERE state = ? AND "
@@ -444,7 +476,8 @@ absl::StatusOr<std::vector<v1::Delivery>> SqliteTxn::ListFailedDeliveries(
   return CollectDeliveries(s);
 }
 
-absl::StatusOr<OutboxStats> SqliteTxn::GetOutboxStats() {
+template <typename Db>
+absl::StatusOr<OutboxStats> SqlTxn<Db>::GetOutboxStats() {
   OutboxStats stats;
   for (const v1::DeliveryState state :
        {v1::DELIVERY_STATE_QUEUED, v1::DELIVERY_STATE_RETRYING,
@@ -470,4 +503,6 @@ absl::StatusOr<OutboxStats> SqliteTxn::GetOutboxStats() {
   return stats;
 }
 
-}  // namespace herald::sqlite
+}  // namespace herald::sql
+
+#endif  // HERALD_SERVER_STORE_SQL_TXN_READS_INL_H_

@@ -1,32 +1,23 @@
-#include <pthread.h>
-#include <sqlite3.h>
+// SqlTxn's writes (txn.h); included only by a dialect's txn.cc, which
+// instantiates them.
+#ifndef HERALD_SERVER_STORE_SQL_TXN_WRITES_INL_H_
+#define HERALD_SERVER_STORE_SQL_TXN_WRITES_INL_H_
 
 #include <algorithm>
-#include <limits>
-#include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
-#include "server/base/log.h"
-#include "server/base/private_files.h"
-#include "server/base/proto_time.h"
-#include "server/base/text.h"
-#include "server/store/sqlite/rows.h"
-#include "server/store/sqlite/txn.h"
+#include "server/store/sql/rows.h"
+#include "server/store/sql/txn.h"
 
-namespace herald::sqlite {
+namespace herald::sql {
 
-absl::StatusOr<int64_t> SqliteTxn::InsertIncident(
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertIncident(
     const v1::Incident& incident) {
   Statement s(db_,
               "INSERT INTO incidents(group_key, open, body) VALUES(?, ?, ?) "
@@ -42,7 +33,8 @@ absl::StatusOr<int64_t> SqliteTxn::InsertIncident(
   return id;
 }
 
-absl::Status SqliteTxn::UpdateIncident(const v1::Incident& incident) {
+template <typename Db>
+absl::Status SqlTxn<Db>::UpdateIncident(const v1::Incident& incident) {
   Statement s(
       db_,
       "UPDATE incidents SET group_key = ?, open = ?, body = ? WHERE id = ?");
@@ -51,15 +43,15 @@ absl::Status SqliteTxn::UpdateIncident(const v1::Incident& incident) {
       .BindProto(3, incident)
       .Bind(4, incident.id());
   if (auto st = s.Run(); !st.ok()) return st;
-  if (auto st =
-          RequireChange(db_->db, absl::StrCat("no incident ", incident.id()));
+  if (auto st = RequireChange(s, absl::StrCat("no incident ", incident.id()));
       !st.ok()) {
     return st;
   }
   return IndexGroups(incident);
 }
 
-absl::Status SqliteTxn::PutAlert(const v1::Alert& alert) {
+template <typename Db>
+absl::Status SqlTxn<Db>::PutAlert(const v1::Alert& alert) {
   // An upsert, not INSERT OR REPLACE: REPLACE deletes without firing
   // the delete trigger that keeps incident_alert_counts.
   Statement s(db_,
@@ -74,14 +66,16 @@ absl::Status SqliteTxn::PutAlert(const v1::Alert& alert) {
   return s.Run();
 }
 
-absl::StatusOr<int64_t> SqliteTxn::InsertUpdate(const v1::Update& update) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertUpdate(const v1::Update& update) {
   Statement s(
       db_, "INSERT INTO updates(incident_id, body) VALUES(?, ?) RETURNING id");
   s.Bind(1, update.incident_id()).BindProto(2, update);
   return InsertReturningId(s);
 }
 
-absl::StatusOr<int64_t> SqliteTxn::InsertMessage(const v1::Message& message) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertMessage(const v1::Message& message) {
   Statement s(db_,
               "INSERT INTO messages(incident_id, state, body) VALUES(?, ?, "
               "?) RETURNING id");
@@ -91,7 +85,8 @@ absl::StatusOr<int64_t> SqliteTxn::InsertMessage(const v1::Message& message) {
   return InsertReturningId(s);
 }
 
-absl::Status SqliteTxn::UpdateMessage(const v1::Message& message) {
+template <typename Db>
+absl::Status SqlTxn<Db>::UpdateMessage(const v1::Message& message) {
   Statement s(db_,
               "UPDATE messages SET incident_id = ?, state = ?, body = ? "
               "WHERE id = ?");
@@ -100,17 +95,19 @@ absl::Status SqliteTxn::UpdateMessage(const v1::Message& message) {
       .BindProto(3, message)
       .Bind(4, message.id());
   if (auto st = s.Run(); !st.ok()) return st;
-  return RequireChange(db_->db, absl::StrCat("no message ", message.id()));
+  return RequireChange(s, absl::StrCat("no message ", message.id()));
 }
 
-absl::Status SqliteTxn::AppendTimeline(const v1::TimelineEvent& event) {
+template <typename Db>
+absl::Status SqlTxn<Db>::AppendTimeline(const v1::TimelineEvent& event) {
   Statement s(
       db_, "INSERT INTO timeline(incident_id, body) VALUES(?, ?) RETURNING id");
   s.Bind(1, event.incident_id()).BindProto(2, event);
   return InsertReturningId(s).status();
 }
 
-absl::Status SqliteTxn::InsertMessageVersion(const v1::MessageVersion& v) {
+template <typename Db>
+absl::Status SqlTxn<Db>::InsertMessageVersion(const v1::MessageVersion& v) {
   Statement s(db_,
               "INSERT INTO message_versions(message_id, version, body) "
               "VALUES(?, ?, ?)");
@@ -118,50 +115,62 @@ absl::Status SqliteTxn::InsertMessageVersion(const v1::MessageVersion& v) {
   return s.Run();  // a second row for the version: AlreadyExists
 }
 
-absl::StatusOr<int64_t> SqliteTxn::AppendAudit(const v1::AuditEntry& entry) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::AppendAudit(const v1::AuditEntry& entry) {
   Statement s(db_,
               "INSERT INTO audit(incident_id, body) VALUES(?, ?) RETURNING id");
   s.Bind(1, entry.incident_id()).BindProto(2, entry);
   return InsertReturningId(s);
 }
 
-absl::Status SqliteTxn::PutSubscriber(const v1::Subscriber& subscriber) {
-  return WriteSubscriber(db_, subscriber);
+template <typename Db>
+absl::Status SqlTxn<Db>::PutSubscriber(const v1::Subscriber& subscriber) {
+  return WriteSubscriber<Statement>(db_, subscriber);
 }
 
-absl::Status SqliteTxn::DeleteSubscriber(const std::string& id) {
+template <typename Db>
+absl::Status SqlTxn<Db>::DeleteSubscriber(const std::string& id) {
   Statement clear(db_, "DELETE FROM subscriptions WHERE subscriber_id = ?");
   clear.Bind(1, id);
   if (auto st = clear.Run(); !st.ok()) return st;
   Statement s(db_, "DELETE FROM subscribers WHERE id = ?");
   s.Bind(1, id);
   if (auto st = s.Run(); !st.ok()) return st;
-  return RequireChange(db_->db, absl::StrCat("no subscriber \"", id, "\""));
+  return RequireChange(s, absl::StrCat("no subscriber \"", id, "\""));
 }
 
-absl::Status SqliteTxn::PutToken(const TokenRecord& token) {
+template <typename Db>
+absl::Status SqlTxn<Db>::PutToken(const TokenRecord& token) {
   Statement s(
-      db_, "INSERT OR REPLACE INTO api_tokens(sha256, person_id) VALUES(?, ?)");
+      db_,
+      "INSERT INTO api_tokens(sha256, person_id) VALUES(?, ?) "
+      "ON CONFLICT(sha256) DO UPDATE SET person_id = excluded.person_id");
   s.Bind(1, token.sha256_hex).Bind(2, token.person_id);
   return s.Run();
 }
 
-absl::Status SqliteTxn::PutSetting(const std::string& name,
-                                   const std::string& value) {
-  Statement s(db_, "INSERT OR REPLACE INTO settings(name, value) VALUES(?, ?)");
-  s.Bind(1, name).Bind(2, value);
+template <typename Db>
+absl::Status SqlTxn<Db>::PutSetting(const std::string& name,
+                                    const std::string& value) {
+  // A blob: a setting may be raw bytes (a key), which text may not hold.
+  Statement s(db_,
+              "INSERT INTO settings(name, value) VALUES(?, ?) "
+              "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+  s.Bind(1, name).BindBlob(2, value);
   return s.Run();
 }
 
-absl::Status SqliteTxn::PutComponentState(const v1::ComponentState& state) {
+template <typename Db>
+absl::Status SqlTxn<Db>::PutComponentState(const v1::ComponentState& state) {
   Statement s(db_,
-              "INSERT OR REPLACE INTO component_states(component_id, body) "
-              "VALUES(?, ?)");
+              "INSERT INTO component_states(component_id, body) VALUES(?, ?) "
+              "ON CONFLICT(component_id) DO UPDATE SET body = excluded.body");
   s.Bind(1, state.component_id()).BindProto(2, state);
   return s.Run();
 }
 
-absl::StatusOr<int64_t> SqliteTxn::InsertAmends(const v1::Amends& amends) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertAmends(const v1::Amends& amends) {
   Statement s(db_,
               "INSERT INTO amends(incident_id, subscriber_id, voucher_code, "
               "body) VALUES(?, ?, NULLIF(?, ''), ?) RETURNING id");
@@ -172,7 +181,8 @@ absl::StatusOr<int64_t> SqliteTxn::InsertAmends(const v1::Amends& amends) {
   return InsertReturningId(s);
 }
 
-absl::Status SqliteTxn::UpdateAmends(const v1::Amends& amends) {
+template <typename Db>
+absl::Status SqlTxn<Db>::UpdateAmends(const v1::Amends& amends) {
   Statement s(db_,
               "UPDATE amends SET voucher_code = NULLIF(?, ''), body = ? "
               "WHERE id = ?");
@@ -180,10 +190,11 @@ absl::Status SqliteTxn::UpdateAmends(const v1::Amends& amends) {
       .BindProto(2, amends)
       .Bind(3, amends.id());
   if (auto st = s.Run(); !st.ok()) return st;
-  return RequireChange(db_->db, absl::StrCat("no amends ", amends.id()));
+  return RequireChange(s, absl::StrCat("no amends ", amends.id()));
 }
 
-absl::StatusOr<int64_t> SqliteTxn::InsertOverride(
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertOverride(
     const v1::RotaOverride& override) {
   Statement s(db_,
               "INSERT INTO rota_overrides(rota_id, ends_at, body) "
@@ -194,14 +205,16 @@ absl::StatusOr<int64_t> SqliteTxn::InsertOverride(
   return InsertReturningId(s);
 }
 
-absl::Status SqliteTxn::DeleteOverride(int64_t id) {
+template <typename Db>
+absl::Status SqlTxn<Db>::DeleteOverride(int64_t id) {
   Statement s(db_, "DELETE FROM rota_overrides WHERE id = ?");
   s.Bind(1, id);
   if (auto st = s.Run(); !st.ok()) return st;
-  return RequireChange(db_->db, absl::StrCat("no override ", id));
+  return RequireChange(s, absl::StrCat("no override ", id));
 }
 
-absl::StatusOr<int64_t> SqliteTxn::InsertJob(const v1::Job& job) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertJob(const v1::Job& job) {
   Statement s(db_,
               "INSERT INTO jobs(done, due_at, body) VALUES(?, ?, ?) "
               "RETURNING id");
@@ -211,7 +224,8 @@ absl::StatusOr<int64_t> SqliteTxn::InsertJob(const v1::Job& job) {
   return InsertReturningId(s);
 }
 
-absl::Status SqliteTxn::UpdateJob(const v1::Job& job) {
+template <typename Db>
+absl::Status SqlTxn<Db>::UpdateJob(const v1::Job& job) {
   Statement s(db_,
               "UPDATE jobs SET done = ?, due_at = ?, body = ? WHERE id = ?");
   s.Bind(1, int64_t{job.done()})
@@ -219,17 +233,19 @@ absl::Status SqliteTxn::UpdateJob(const v1::Job& job) {
       .BindProto(3, job)
       .Bind(4, job.id());
   if (auto st = s.Run(); !st.ok()) return st;
-  return RequireChange(db_->db, absl::StrCat("no job ", job.id()));
+  return RequireChange(s, absl::StrCat("no job ", job.id()));
 }
 
-absl::Status SqliteTxn::LeaseJob(int64_t id, absl::Time until) {
+template <typename Db>
+absl::Status SqlTxn<Db>::LeaseJob(int64_t id, absl::Time until) {
   Statement s(db_, "UPDATE jobs SET due_at = ? WHERE id = ?");
   s.Bind(1, absl::ToUnixMicros(until)).Bind(2, id);
   if (auto st = s.Run(); !st.ok()) return st;
-  return RequireChange(db_->db, absl::StrCat("no job ", id));
+  return RequireChange(s, absl::StrCat("no job ", id));
 }
 
-absl::StatusOr<int64_t> SqliteTxn::InsertDelivery(
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertDelivery(
     const v1::Delivery& delivery) {
   Statement s(db_,
               "INSERT INTO deliveries(message_id, incident_id, "
@@ -246,50 +262,56 @@ absl::StatusOr<int64_t> SqliteTxn::InsertDelivery(
   return InsertReturningId(s);
 }
 
-absl::StatusOr<int64_t> SqliteTxn::EnqueueFanOut(const FanOut& fan_out) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::EnqueueFanOut(const FanOut& fan_out) {
   if (fan_out.to_amends) return EnqueueAmendsFanOut(fan_out);
   // ?1 message, ?2 incident, ?3 now, ?4 active, ?5.. the components.
   Statement s(
       db_,
       absl::StrCat(
-          "INSERT OR IGNORE INTO deliveries(message_id, incident_id, "
+          "INSERT INTO deliveries(message_id, incident_id, "
           "idempotency_key, state, next_attempt_at, body, recipient, "
           "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || id, ",
           int64_t{v1::DELIVERY_STATE_QUEUED},
-          ", ?3, x'', 'subscriber:' || id, ?3 FROM subscribers WHERE ",
-          kAudience, InList(5, fan_out.component_ids.size()), ") ORDER BY id"));
+          ", ?3, ?5, 'subscriber:' || id, ?3 FROM subscribers WHERE ",
+          kAudience, InList(6, fan_out.component_ids.size()),
+          ") ORDER BY id ON CONFLICT DO NOTHING"));
   s.Bind(1, fan_out.message_id)
       .Bind(2, fan_out.incident_id)
       .Bind(3, absl::ToUnixMicros(fan_out.now))
-      .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE});
+      .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE})
+      .BindBlob(5, "");  // no body: the columns say all
   for (size_t i = 0; i < fan_out.component_ids.size(); ++i) {
-    s.Bind(static_cast<int>(i) + 5, fan_out.component_ids[i]);
+    s.Bind(static_cast<int>(i) + 6, fan_out.component_ids[i]);
   }
   if (auto st = s.Run(); !st.ok()) return st;
-  return sqlite3_changes64(db_->db);
+  return s.Changes();
 }
 
-absl::StatusOr<int64_t> SqliteTxn::EnqueueAmendsFanOut(const FanOut& fan_out) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::EnqueueAmendsFanOut(const FanOut& fan_out) {
   Statement s(
-      db_,
-      absl::StrCat(
-          "INSERT OR IGNORE INTO deliveries(message_id, incident_id, "
-          "idempotency_key, state, next_attempt_at, body, recipient, "
-          "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || "
-          "a.subscriber_id, ",
-          int64_t{v1::DELIVERY_STATE_QUEUED},
-          ", ?3, x'', 'subscriber:' || a.subscriber_id, ?3 FROM amends a "
-          "JOIN subscribers s ON s.id = a.subscriber_id WHERE "
-          "a.incident_id = ?2 AND s.status = ?4 ORDER BY a.subscriber_id"));
+      db_, absl::StrCat(
+               "INSERT INTO deliveries(message_id, incident_id, "
+               "idempotency_key, state, next_attempt_at, body, recipient, "
+               "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || "
+               "a.subscriber_id, ",
+               int64_t{v1::DELIVERY_STATE_QUEUED},
+               ", ?3, ?5, 'subscriber:' || a.subscriber_id, ?3 FROM amends a "
+               "JOIN subscribers s ON s.id = a.subscriber_id WHERE "
+               "a.incident_id = ?2 AND s.status = ?4 ORDER BY a.subscriber_id "
+               "ON CONFLICT DO NOTHING"));
   s.Bind(1, fan_out.message_id)
       .Bind(2, fan_out.incident_id)
       .Bind(3, absl::ToUnixMicros(fan_out.now))
-      .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE});
+      .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE})
+      .BindBlob(5, "");
   if (auto st = s.Run(); !st.ok()) return st;
-  return sqlite3_changes64(db_->db);
+  return s.Changes();
 }
 
-absl::Status SqliteTxn::UpdateDelivery(const v1::Delivery& delivery) {
+template <typename Db>
+absl::Status SqlTxn<Db>::UpdateDelivery(const v1::Delivery& delivery) {
   Statement s(db_,
               "UPDATE deliveries SET state = ?, next_attempt_at = ?, body = "
               "?, waiting_on = ? WHERE id = ?");
@@ -299,11 +321,12 @@ absl::Status SqliteTxn::UpdateDelivery(const v1::Delivery& delivery) {
       .Bind(4, int64_t{delivery.waiting_on()})
       .Bind(5, delivery.id());
   if (auto st = s.Run(); !st.ok()) return st;
-  return RequireChange(db_->db, absl::StrCat("no delivery ", delivery.id()));
+  return RequireChange(s, absl::StrCat("no delivery ", delivery.id()));
 }
 
-absl::StatusOr<int> SqliteTxn::ReleaseWaitingDeliveries(v1::ChannelKind channel,
-                                                        absl::Time now) {
+template <typename Db>
+absl::StatusOr<int> SqlTxn<Db>::ReleaseWaitingDeliveries(
+    v1::ChannelKind channel, absl::Time now) {
   // The column wins over the body's next_attempt_at (DeliveryRow).
   Statement s(db_,
               "UPDATE deliveries SET next_attempt_at = ? WHERE waiting_on = "
@@ -312,10 +335,11 @@ absl::StatusOr<int> SqliteTxn::ReleaseWaitingDeliveries(v1::ChannelKind channel,
       .Bind(2, int64_t{channel})
       .Bind(3, int64_t{v1::DELIVERY_STATE_RETRYING});
   if (auto st = s.Run(); !st.ok()) return st;
-  return static_cast<int>(sqlite3_changes64(db_->db));
+  return static_cast<int>(s.Changes());
 }
 
-absl::StatusOr<int> SqliteTxn::RequeueInterruptedDeliveries(absl::Time now) {
+template <typename Db>
+absl::StatusOr<int> SqlTxn<Db>::RequeueInterruptedDeliveries(absl::Time now) {
   Statement s(db_, absl::StrCat("SELECT ", kDeliveryColumns,
                                 " FROM deliveries WHERE state = ?"));
   s.Bind(1, int64_t{v1::DELIVERY_STATE_SENDING});
@@ -329,7 +353,8 @@ absl::StatusOr<int> SqliteTxn::RequeueInterruptedDeliveries(absl::Time now) {
   return static_cast<int>(stuck->size());
 }
 
-absl::Status SqliteTxn::IndexGroups(const v1::Incident& incident) {
+template <typename Db>
+absl::Status SqlTxn<Db>::IndexGroups(const v1::Incident& incident) {
   const auto& attached = incident.attached_group_keys();
   const int64_t total =
       attached.size() + (incident.group_key().empty() ? 0 : 1);
@@ -347,15 +372,16 @@ absl::Status SqliteTxn::IndexGroups(const v1::Incident& incident) {
   for (const std::string& key : keys) {
     Statement add(
         db_,
-        "INSERT OR IGNORE INTO incident_groups(group_key, incident_id) "
-        "VALUES(?, ?)");
+        "INSERT INTO incident_groups(group_key, incident_id) VALUES(?, ?) "
+        "ON CONFLICT DO NOTHING");
     add.Bind(1, key).Bind(2, incident.id());
     if (auto st = add.Run(); !st.ok()) return st;
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> SqliteTxn::InsertReturningId(Statement& s) {
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertReturningId(Statement& s) {
   absl::StatusOr<bool> stepped = s.Step();
   if (!stepped.ok()) return stepped.status();
   const int64_t id = s.Int(0);
@@ -363,4 +389,6 @@ absl::StatusOr<int64_t> SqliteTxn::InsertReturningId(Statement& s) {
   return id;
 }
 
-}  // namespace herald::sqlite
+}  // namespace herald::sql
+
+#endif  // HERALD_SERVER_STORE_SQL_TXN_WRITES_INL_H_
