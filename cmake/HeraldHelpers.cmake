@@ -1,7 +1,8 @@
-# herald_cc_test(NAME name SRCS a.cc b.cc DEPS lib...)
-# Builds one GoogleTest binary and registers its tests with ctest.
+# herald_cc_test(NAME name SRCS a.cc b.cc DEPS lib... [PROPERTIES prop value...])
+# Builds one GoogleTest binary and registers its tests with ctest, labelled
+# `unit`, with any further test PROPERTIES (a fixture they need, say).
 function(herald_cc_test)
-  cmake_parse_arguments(T "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME" "SRCS;DEPS;PROPERTIES" ${ARGN})
   add_executable(${T_NAME} ${T_SRCS})
   target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
   if(HERALD_SANITIZE)
@@ -11,7 +12,7 @@ function(herald_cc_test)
     target_compile_options(${T_NAME} PRIVATE -O0)
   endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS unit)
+                       PROPERTIES LABELS unit ${T_PROPERTIES})
 endfunction()
 
 # herald_embed_files(OUTPUT file.cc NAMESPACE ns FUNCTION fn FILES ...)

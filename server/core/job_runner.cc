@@ -33,10 +33,11 @@ absl::StatusOr<int> JobRunner::RunDueJobs(int batch) const {
   if (!due.ok()) return due.status();
   absl::Status first_error;
   int ran = 0;
-  for (v1::Job& job : *due) {
+  for (const v1::Job& job : *due) {
     const int64_t id = job.id();
-    absl::Status s = deps_.store.Write(
-        [&](StoreTxn& txn) { return Run(txn, std::move(job)); });
+    // Run takes a copy: the store may run this again.
+    absl::Status s =
+        deps_.store.Write([&](StoreTxn& txn) { return Run(txn, job); });
     if (s.ok()) {
       ++ran;
       continue;

@@ -333,7 +333,8 @@ void DeliveryOutbox::StopSending() {
 absl::Status DeliveryOutbox::Release(std::vector<v1::Delivery> unsent,
                                      absl::Time due) {
   return deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    for (v1::Delivery& d : unsent) {
+    // Each a copy: the store may run this again, from the claimed state.
+    for (v1::Delivery d : unsent) {
       d.set_attempts(d.attempts() - 1);  // Claim counted an attempt
       d.set_contact_attempts(std::max(0, d.contact_attempts() - 1));
       // Back to the state Claim found it in.

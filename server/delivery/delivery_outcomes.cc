@@ -220,20 +220,23 @@ void DeliveryOutbox::ChannelAnswered(v1::ChannelKind channel) {
 }
 
 void DeliveryOutbox::ReleaseWaiting(v1::ChannelKind channel, absl::Time now) {
+  int released = 0;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<int> released = txn.ReleaseWaitingDeliveries(channel, now);
-    if (!released.ok()) return released.status();
-    if (*released > 0) {
-      LogInfo("deliveries that waited for the channel are due now",
-              {{"channel", EnumLabel(channel)},
-               {"count", absl::StrCat(*released)}});
-    }
+    absl::StatusOr<int> n = txn.ReleaseWaitingDeliveries(channel, now);
+    if (!n.ok()) return n.status();
+    released = *n;
     return absl::OkStatus();
   });
   if (!s.ok()) {
     // They are re-checked within the longest probe gap anyway.
     LogWarn("could not release the deliveries waiting for a channel",
             {{"channel", EnumLabel(channel)}, {"error", s.ToString()}});
+    return;
+  }
+  if (released > 0) {
+    LogInfo(
+        "deliveries that waited for the channel are due now",
+        {{"channel", EnumLabel(channel)}, {"count", absl::StrCat(released)}});
   }
 }
 

@@ -1,5 +1,7 @@
 #include "server/store/store.h"
 
+#include <utility>
+
 #include "server/base/proto_time.h"
 
 namespace herald {
@@ -13,18 +15,13 @@ absl::StatusOr<std::vector<v1::Delivery>> Store::ClaimDueDeliveries(
     const ClaimRequest& claim) {
   std::vector<v1::Delivery> claimed;
   absl::Status s = Write([&](StoreTxn& txn) -> absl::Status {
-    claimed.clear();
     absl::StatusOr<std::vector<v1::Delivery>> due =
         txn.ListDueDeliveries(claim.now, claim.limit);
     if (!due.ok()) return due.status();
-    for (v1::Delivery& d : *due) {
-      d.set_state(v1::DELIVERY_STATE_SENDING);
-      d.set_attempts(d.attempts() + 1);
-      d.set_contact_attempts(d.contact_attempts() + 1);
-      *d.mutable_next_attempt_at() = ToProtoTime(claim.now + claim.lease);
-      if (absl::Status st = txn.UpdateDelivery(d); !st.ok()) return st;
-      claimed.push_back(std::move(d));
-    }
+    absl::StatusOr<std::vector<v1::Delivery>> taken =
+        TakeDeliveries(txn, *std::move(due), claim);
+    if (!taken.ok()) return taken.status();
+    claimed = *std::move(taken);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -38,15 +35,33 @@ absl::StatusOr<std::vector<v1::Job>> Store::ClaimDueJobs(
     absl::StatusOr<std::vector<v1::Job>> due =
         txn.ListDueJobs(claim.now, claim.limit);
     if (!due.ok()) return due.status();
-    for (const v1::Job& job : *due) {
-      absl::Status st = txn.LeaseJob(job.id(), claim.now + claim.lease);
-      if (!st.ok()) return st;
-    }
+    if (absl::Status st = TakeJobs(txn, *due, claim); !st.ok()) return st;
     claimed = *std::move(due);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return claimed;
+}
+
+absl::StatusOr<std::vector<v1::Delivery>> Store::TakeDeliveries(
+    StoreTxn& txn, std::vector<v1::Delivery> due, const ClaimRequest& claim) {
+  for (v1::Delivery& d : due) {
+    d.set_state(v1::DELIVERY_STATE_SENDING);
+    d.set_attempts(d.attempts() + 1);
+    d.set_contact_attempts(d.contact_attempts() + 1);
+    *d.mutable_next_attempt_at() = ToProtoTime(claim.now + claim.lease);
+    if (absl::Status st = txn.UpdateDelivery(d); !st.ok()) return st;
+  }
+  return due;
+}
+
+absl::Status Store::TakeJobs(StoreTxn& txn, const std::vector<v1::Job>& due,
+                             const ClaimRequest& claim) {
+  for (const v1::Job& job : due) {
+    absl::Status st = txn.LeaseJob(job.id(), claim.now + claim.lease);
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace herald

@@ -309,13 +309,19 @@ class Store {
   virtual absl::StatusOr<std::vector<v1::Job>> ClaimDueJobs(
       const ClaimRequest& claim);
 
-  // Runs `fn` against a consistent snapshot.
+  // Runs `fn` against a consistent snapshot, once.
   virtual absl::Status Read(
       absl::FunctionRef<absl::Status(StoreReader&)> fn) = 0;
 
   // Runs `fn` in one write transaction. Commits when `fn` returns OK and then
   // returns OK only once the commit is durable; otherwise rolls back and
   // returns `fn`'s error (or the commit's). `fn` must not call Read or Write.
+  //
+  // A store that writes concurrently (PostgreSQL) runs `fn` again, from the
+  // start and on a fresh transaction, when its transaction conflicted with
+  // another; only the last run's changes are kept. So `fn` must reset what
+  // it collects outside the transaction, and leave side effects (events,
+  // metrics, messages) until Write has returned OK.
   virtual absl::Status Write(absl::FunctionRef<absl::Status(StoreTxn&)> fn) = 0;
 
   using WriteFn = absl::AnyInvocable<absl::Status(StoreTxn&)>;
@@ -335,6 +341,16 @@ class Store {
     return absl::UnimplementedError(
         "this store keeps nothing on disk to back up");
   }
+
+ protected:
+  // What every store's claims do to the rows they took, in their
+  // transaction: each of `due` becomes `sending`, with one more attempt
+  // counted and next_attempt_at at the lease's end. Returns them so.
+  static absl::StatusOr<std::vector<v1::Delivery>> TakeDeliveries(
+      StoreTxn& txn, std::vector<v1::Delivery> due, const ClaimRequest& claim);
+  // Leases each of `due` till the claim's end.
+  static absl::Status TakeJobs(StoreTxn& txn, const std::vector<v1::Job>& due,
+                               const ClaimRequest& claim);
 };
 
 }  // namespace herald

@@ -82,7 +82,8 @@ int Main(int argc, char** argv) {
   const std::string dir = std::filesystem::temp_directory_path() /
                           absl::StrCat("herald-aftercare-", getpid());
   std::filesystem::create_directories(dir);
-  testing::CoreHarness h(*OpenSqliteStore(dir + "/herald.db"));
+  testing::CoreHarness h(*OpenSqliteStore(dir + "/herald.db"), DefaultConfig(),
+                         /*rerun_writes=*/false);
   // N customers of checkout on the demo plans: business and enterprise earn
   // credits, starter a voucher.
   const char* plans[] = {"business", "enterprise", "starter"};

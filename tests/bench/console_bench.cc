@@ -63,7 +63,8 @@ int Main(int argc, char** argv) {
     c->add_matchers(absl::StrCat("service=\"svc", i, "\""));
     config.mutable_rotas(0)->add_component_ids(c->id());
   }
-  testing::CoreHarness h(*OpenSqliteStore(dir + "/herald.db"), config);
+  testing::CoreHarness h(*OpenSqliteStore(dir + "/herald.db"), config,
+                         /*rerun_writes=*/false);
   // N subscribers, each of every one of them.
   bench::SeedCheckoutAudience(h, n, [k](int64_t i, v1::Subscriber& s) {
     s.set_name(absl::StrCat("Customer ", i));

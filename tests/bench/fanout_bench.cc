@@ -158,7 +158,8 @@ int Main(int argc, char** argv) {
     std::filesystem::remove(db + "-wal");
     std::filesystem::remove(dir + "/baseline.db");
     std::filesystem::remove(dir + "/baseline.db-wal");
-    testing::CoreHarness h(*OpenSqliteStore(db));
+    testing::CoreHarness h(*OpenSqliteStore(db), DefaultConfig(),
+                           /*rerun_writes=*/false);
     bench::SeedCheckoutAudience(h, n, [&](int64_t i, v1::Subscriber& s) {
       s.set_name(absl::StrCat("Subscriber ", i));
       v1::Contact* c = s.add_contacts();

@@ -17,8 +17,10 @@
 #include "gtest/gtest.h"
 #include "server/base/proto_time.h"
 #include "server/store/memory_store.h"
+#include "server/store/postgres_store.h"
 #include "server/store/sqlite_store.h"
 #include "tests/testing/harness.h"
+#include "tests/testing/postgres_test_cluster.h"
 
 namespace herald {
 // Named, not anonymous: the fixture is one type in every file.
@@ -48,9 +50,30 @@ struct SqliteFactory {
   }
 };
 
+// A store of its own per test, in the PostgreSQL cluster the ctest fixture
+// started (tests/testing/postgres_cluster.sh): each test gets a fresh
+// schema, so tests run side by side in one database.
+struct PostgresFactory {
+  static std::unique_ptr<Store> Make() {
+    absl::StatusOr<std::string> dsn = testing::FreshPostgresSchema();
+    if (!dsn.ok()) {
+      ADD_FAILURE() << dsn.status();
+      return nullptr;
+    }
+    absl::StatusOr<std::unique_ptr<Store>> s =
+        OpenPostgresStore({.dsn = *dsn, .pool_size = 4});
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+};
+
 template <typename Factory>
 class StoreContractTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    ASSERT_NE(store_, nullptr) << "the store under test did not open";
+  }
+
   template <typename T>
   T WriteValue(std::function<absl::StatusOr<T>(StoreTxn&)> fn) {
     T out{};
@@ -101,7 +124,8 @@ class StoreContractTest : public ::testing::Test {
   std::unique_ptr<Store> store_ = Factory::Make();
 };
 
-using Implementations = ::testing::Types<MemoryFactory, SqliteFactory>;
+using Implementations =
+    ::testing::Types<MemoryFactory, SqliteFactory, PostgresFactory>;
 TYPED_TEST_SUITE(StoreContractTest, Implementations);
 
 // A subscriber `id` of `components`, with an email and account of its own.

@@ -29,6 +29,17 @@ TYPED_TEST(StoreContractTest, IdsAreUniqueAcrossSeparateWrites) {
               SizeIs(3));
 }
 
+TYPED_TEST(StoreContractTest, ASettingHoldsAnyBytes) {
+  // A key is raw bytes: NULs and bytes that are not UTF-8 come back as put.
+  const std::string key("\x00\xff\xfe key \x80\x00", 11);
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) { return t.PutSetting("link_key", key); })
+          .ok());
+  EXPECT_EQ(this->template ReadValue<std::string>(
+                [](StoreReader& r) { return r.GetSetting("link_key"); }),
+            key);
+}
+
 TYPED_TEST(StoreContractTest, UnknownIdsAreNotFound) {
   EXPECT_EQ(this->ReadStatus(
                     [](StoreReader& r) { return r.GetIncident(42).status(); })

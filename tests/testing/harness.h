@@ -1,6 +1,8 @@
 // CoreHarness builds heraldd's HeraldServer on an in-memory store, a fake
 // clock and fake channels, with the embedded templates and demo
-// organisation, for tests.
+// organisation, for tests. Every write's transaction runs twice, the first
+// run rolled back (RerunningStore), as a store that retries conflicts runs
+// it: what a test sees is what one committed run leaves.
 // Not thread-safe to construct; the parts it builds are as thread-safe as
 // their own headers say.
 #ifndef HERALD_TESTS_TESTING_HARNESS_H_
@@ -26,6 +28,7 @@
 #include "server/config/config_loader.h"
 #include "server/store/memory_store.h"
 #include "tests/testing/fake_channel.h"
+#include "tests/testing/rerunning_store.h"
 
 namespace herald::testing {
 
@@ -58,10 +61,14 @@ inline const std::string& TestWebhookTokenFile() {
 }
 
 struct CoreHarness {
+  // `rerun_writes` false: each write runs once, for benchmarks, which time
+  // the real work.
   explicit CoreHarness(std::unique_ptr<Store> s = NewMemoryStore(),
-                       const v1::Config& config = DefaultConfig())
+                       const v1::Config& config = DefaultConfig(),
+                       bool rerun_writes = true)
       : clock_owner(std::make_shared<FakeClock>(TestEpoch())),
-        server(BuildServer(std::move(s), config)),
+        server(BuildServer(
+            rerun_writes ? Rerunning(std::move(s)) : std::move(s), config)),
         store(&server->store()),
         clock(*clock_owner),
         renderer(&server->renderer()),
@@ -146,6 +153,10 @@ struct CoreHarness {
                       return std::move(*owned);
                     },
                     .open_channels = FakeChannels(channel)};
+  }
+
+  static std::unique_ptr<Store> Rerunning(std::unique_ptr<Store> s) {
+    return std::make_unique<RerunningStore>(std::move(s));
   }
 
   std::unique_ptr<HeraldServer> BuildServer(std::unique_ptr<Store> s,

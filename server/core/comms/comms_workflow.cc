@@ -215,6 +215,7 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
   Resolution out;
   const absl::Time now = deps_.clock.Now();
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    out = {};
     absl::StatusOr<v1::Incident> incident =
         LoadOpenIncident(txn, incident_id, "it cannot be resolved again");
     if (!incident.ok()) return incident.status();

@@ -29,7 +29,10 @@ absl::StatusOr<int> CommsWorkflow::RetryFailedDeliveries(
   int requeued = 0;
   int64_t cursor = 0;  // a message's: after this id; every: before it
   for (bool more = true; more;) {
+    const int64_t page_start = cursor;
+    int in_page = 0;
     absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+      cursor = page_start;  // the store may run this again
       std::vector<v1::Delivery> failed;
       absl::StatusOr<std::vector<v1::Delivery>> page =
           filter.message_id != 0
@@ -58,7 +61,7 @@ absl::StatusOr<int> CommsWorkflow::RetryFailedDeliveries(
       }
       absl::StatusOr<int> done = Requeue(txn, caller, std::move(failed), now);
       if (!done.ok()) return done.status();
-      requeued += *done;
+      in_page = *done;
       return absl::OkStatus();
     });
     if (absl::IsNotFound(s) && filter.message_id != 0) {
@@ -66,6 +69,7 @@ absl::StatusOr<int> CommsWorkflow::RetryFailedDeliveries(
           absl::StrCat("no message ", MessageRef(filter.message_id)));
     }
     if (!s.ok()) return s;
+    requeued += in_page;
   }
   if (requeued > 0) {
     LogInfo("failed deliveries queued again",

@@ -90,30 +90,32 @@ absl::StatusOr<ScheduledMaintenance> MaintenanceScheduler::Schedule(
                      FormatUtc(request.ends_at), ")"));
   }
 
-  v1::Incident incident;
+  v1::Incident planned;
   for (const std::string& c : request.component_ids) {
-    incident.add_component_ids(c);
+    planned.add_component_ids(c);
   }
-  incident.set_title(
+  planned.set_title(
       request.title.empty()
           ? absl::StrCat("Scheduled maintenance: ",
                          org.ComponentNames(request.component_ids))
           : request.title);
-  incident.set_description(request.text);
-  incident.set_status(v1::INCIDENT_STATUS_SCHEDULED);
-  incident.set_impact(v1::IMPACT_NONE);
-  incident.set_group_key(
+  planned.set_description(request.text);
+  planned.set_status(v1::INCIDENT_STATUS_SCHEDULED);
+  planned.set_impact(v1::IMPACT_NONE);
+  planned.set_group_key(
       absl::StrCat("maintenance:", absl::StrJoin(request.component_ids, ","),
                    "@", absl::ToUnixSeconds(request.starts_at)));
-  *incident.mutable_opened_at() = ToProtoTime(now);
-  *incident.mutable_updated_at() = ToProtoTime(now);
-  *incident.mutable_maintenance()->mutable_starts_at() =
+  *planned.mutable_opened_at() = ToProtoTime(now);
+  *planned.mutable_updated_at() = ToProtoTime(now);
+  *planned.mutable_maintenance()->mutable_starts_at() =
       ToProtoTime(request.starts_at);
-  *incident.mutable_maintenance()->mutable_ends_at() =
+  *planned.mutable_maintenance()->mutable_ends_at() =
       ToProtoTime(request.ends_at);
 
   ScheduledMaintenance out;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    // From the plan each run: the store may run this again.
+    v1::Incident incident = planned;
     if (auto st = AssignPointPerson(txn, org, now, incident); !st.ok()) {
       return st;
     }
@@ -161,11 +163,11 @@ absl::StatusOr<ScheduledMaintenance> MaintenanceScheduler::Schedule(
         !st.ok()) {
       return st;
     }
+    out.incident = std::move(incident);
     out.draft = *std::move(stored);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  out.incident = std::move(incident);
   deps_.Emit(out.incident.id(), "maintenance_scheduled", caller.person_id,
              out.incident.title());
   deps_.Emit(out.incident.id(), "drafted", out.draft.author_id(),

@@ -51,13 +51,15 @@ absl::StatusOr<v1::RotaOverride> RotaOverrides::Create(
         "until: the override would already be over");
   }
   override.set_created_by(caller.person_id);
+  int64_t id = 0;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<int64_t> id = txn.InsertOverride(override);
-    if (!id.ok()) return id.status();
-    override.set_id(*id);
+    absl::StatusOr<int64_t> inserted = txn.InsertOverride(override);
+    if (!inserted.ok()) return inserted.status();
+    id = *inserted;
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  override.set_id(id);
   LogInfo("rota override created", {{"rota", override.rota_id()},
                                     {"person", override.person_id()},
                                     {"by", caller.person_id},

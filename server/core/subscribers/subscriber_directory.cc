@@ -108,13 +108,13 @@ absl::StatusOr<Page<v1::Subscriber>> SubscriberDirectory::List(
 absl::StatusOr<v1::Subscriber> SubscriberDirectory::Remove(
     const Caller& caller, const std::string& id) const {
   v1::Subscriber out;
+  bool replaced_unreadable = false;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     absl::StatusOr<v1::Subscriber> sub = txn.GetSubscriber(id);
-    if (absl::IsDataLoss(sub.status())) {
+    replaced_unreadable = absl::IsDataLoss(sub.status());
+    if (replaced_unreadable) {
       // Its record cannot be read: what remains is its id, unsubscribed,
       // so that nothing is ever sent to it again.
-      LogWarn("unreadable subscriber record replaced on removal",
-              {{"subscriber", id}, {"by", caller.person_id}});
       sub = v1::Subscriber();
       sub->set_id(id);
     }
@@ -124,6 +124,10 @@ absl::StatusOr<v1::Subscriber> SubscriberDirectory::Remove(
     return txn.PutSubscriber(*sub);
   });
   if (!s.ok()) return s;
+  if (replaced_unreadable) {
+    LogWarn("unreadable subscriber record replaced on removal",
+            {{"subscriber", id}, {"by", caller.person_id}});
+  }
   LogInfo("subscriber unsubscribed",
           {{"subscriber", id}, {"by", caller.person_id}});
   return WithoutSecrets(std::move(out));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -171,6 +172,9 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
   const absl::Duration resend = deps_.org->self_service().resend_interval;
   bool queued = false;
   std::string subscriber_id;
+  // The address's daily count is taken once, not once per run of the
+  // transaction below (the store may run it again).
+  std::optional<bool> address_allows;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     queued = false;
     absl::StatusOr<v1::Subscriber> found = txn.FindSubscriberByEmail(email);
@@ -195,7 +199,11 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
     // One address gets one notice per resend interval (durable), and a few
     // a day whoever asks.
     const auto may_send = [&] {
-      return !recently_sent && addresses_.TryTake(email, now);
+      if (recently_sent) return false;
+      if (!address_allows.has_value()) {
+        address_allows = addresses_.TryTake(email, now);
+      }
+      return *address_allows;
     };
     if (active) {
       // Their subscription stays as it is: changing it needs more proof

@@ -22,6 +22,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "herald/v1/domain.pb.h"
 #include "server/base/proto_time.h"
+#include "server/base/text.h"
 
 namespace herald::sql {
 
@@ -35,6 +36,23 @@ inline constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
 // A timestamp as the integer microseconds the tables hold.
 inline int64_t Micros(const google::protobuf::Timestamp& ts) {
   return absl::ToUnixMicros(FromProtoTime(ts));
+}
+
+// `record` serialized for a row's body. InvalidArgument, naming the field,
+// for a record whose text is not valid UTF-8: protobuf could not read it
+// back, so it is never stored.
+inline absl::StatusOr<std::string> SerializeRecord(
+    const google::protobuf::Message& record) {
+  std::string bytes;
+  record.SerializeToString(&bytes);
+  // The wire check is cheap; the reflection walk that names the field runs
+  // only when it fails.
+  if (SerializedTextIsUtf8(bytes, *record.GetDescriptor())) return bytes;
+  const std::string name(record.GetDescriptor()->name());
+  absl::Status named = CheckUtf8Fields(record, absl::StrCat(name, "."));
+  if (!named.ok()) return named;
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ": not a well-formed record"));
 }
 
 // NotFound(`what`) when `stmt`, just run, changed no row.

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 #include "server/store/store.h"
 
 namespace herald::sql {
@@ -135,8 +137,14 @@ class SqlTxn final : public StoreTxn {
   // an incident with many groups from rewriting all of them each time.
   absl::Status IndexGroups(const v1::Incident& incident);
 
-  // Steps an INSERT ... RETURNING id and returns the id.
-  static absl::StatusOr<int64_t> InsertReturningId(Statement& s);
+  // Steps an INSERT ... RETURNING id and returns the id; AlreadyExists
+  // (`conflict`) when it inserted nothing (ON CONFLICT DO NOTHING).
+  //
+  // Every insert that may meet a unique key says ON CONFLICT, rather than
+  // failing on it: a caller may go on after AlreadyExists, and PostgreSQL
+  // aborts the whole transaction on a failed statement.
+  static absl::StatusOr<int64_t> InsertReturningId(
+      Statement& s, absl::string_view conflict = "");
 
   Connection* db_;
 };

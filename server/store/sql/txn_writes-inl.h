@@ -21,11 +21,13 @@ absl::StatusOr<int64_t> SqlTxn<Db>::InsertIncident(
     const v1::Incident& incident) {
   Statement s(db_,
               "INSERT INTO incidents(group_key, open, body) VALUES(?, ?, ?) "
-              "RETURNING id");
+              "ON CONFLICT DO NOTHING RETURNING id");
   s.Bind(1, incident.group_key())
       .Bind(2, int64_t{!incident.has_resolved_at()})
       .BindProto(3, incident);
-  absl::StatusOr<int64_t> id = InsertReturningId(s);
+  absl::StatusOr<int64_t> id = InsertReturningId(
+      s, absl::StrCat("an unresolved incident of group ", incident.group_key(),
+                      " exists"));
   if (!id.ok()) return id.status();
   v1::Incident stored = incident;
   stored.set_id(*id);
@@ -110,9 +112,14 @@ template <typename Db>
 absl::Status SqlTxn<Db>::InsertMessageVersion(const v1::MessageVersion& v) {
   Statement s(db_,
               "INSERT INTO message_versions(message_id, version, body) "
-              "VALUES(?, ?, ?)");
+              "VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
   s.Bind(1, v.message_id()).Bind(2, int64_t{v.version()}).BindProto(3, v);
-  return s.Run();  // a second row for the version: AlreadyExists
+  if (auto st = s.Run(); !st.ok()) return st;
+  if (s.Changes() == 0) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "message ", v.message_id(), " already has version ", v.version()));
+  }
+  return absl::OkStatus();
 }
 
 template <typename Db>
@@ -173,12 +180,16 @@ template <typename Db>
 absl::StatusOr<int64_t> SqlTxn<Db>::InsertAmends(const v1::Amends& amends) {
   Statement s(db_,
               "INSERT INTO amends(incident_id, subscriber_id, voucher_code, "
-              "body) VALUES(?, ?, NULLIF(?, ''), ?) RETURNING id");
+              "body) VALUES(?, ?, NULLIF(?, ''), ?) ON CONFLICT DO NOTHING "
+              "RETURNING id");
   s.Bind(1, amends.incident_id())
       .Bind(2, amends.subscriber_id())
       .Bind(3, amends.credit().voucher_code())
       .BindProto(4, amends);
-  return InsertReturningId(s);
+  return InsertReturningId(
+      s, absl::StrCat("incident ", amends.incident_id(), " already has amends "
+                      "for ", amends.subscriber_id(), ", or its voucher "
+                      "code is taken"));
 }
 
 template <typename Db>
@@ -250,7 +261,8 @@ absl::StatusOr<int64_t> SqlTxn<Db>::InsertDelivery(
   Statement s(db_,
               "INSERT INTO deliveries(message_id, incident_id, "
               "idempotency_key, state, next_attempt_at, body, recipient, "
-              "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+              "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING "
+              "RETURNING id");
   s.Bind(1, delivery.message_id())
       .Bind(2, delivery.incident_id())
       .Bind(3, delivery.idempotency_key())
@@ -259,7 +271,9 @@ absl::StatusOr<int64_t> SqlTxn<Db>::InsertDelivery(
       .BindProto(6, delivery)
       .Bind(7, delivery.recipient())
       .Bind(8, Micros(delivery.created_at()));
-  return InsertReturningId(s);
+  return InsertReturningId(
+      s, absl::StrCat("a delivery with idempotency key ",
+                      delivery.idempotency_key(), " exists"));
 }
 
 template <typename Db>
@@ -381,9 +395,11 @@ absl::Status SqlTxn<Db>::IndexGroups(const v1::Incident& incident) {
 }
 
 template <typename Db>
-absl::StatusOr<int64_t> SqlTxn<Db>::InsertReturningId(Statement& s) {
+absl::StatusOr<int64_t> SqlTxn<Db>::InsertReturningId(
+    Statement& s, absl::string_view conflict) {
   absl::StatusOr<bool> stepped = s.Step();
   if (!stepped.ok()) return stepped.status();
+  if (!*stepped) return absl::AlreadyExistsError(conflict);
   const int64_t id = s.Int(0);
   if (absl::StatusOr<bool> done = s.Step(); !done.ok()) return done.status();
   return id;

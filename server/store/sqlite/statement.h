@@ -22,6 +22,7 @@
 #include "server/base/log.h"
 #include "server/base/proto_time.h"
 #include "server/base/text.h"
+#include "server/store/sql/rows.h"
 
 namespace herald::sqlite {
 
@@ -119,25 +120,12 @@ class Statement {
   // UTF-8: protobuf could not read it back, so it is never stored.
   Statement& BindProto(int i, const google::protobuf::Message& m) {
     if (!status_.ok()) return *this;
-    std::string bytes;
-    m.SerializeToString(&bytes);
-    // The wire check is cheap; the reflection walk that names the field
-    // runs only when it fails.
-    if (!SerializedTextIsUtf8(bytes, *m.GetDescriptor())) {
-      status_ =
-          CheckUtf8Fields(m, absl::StrCat(m.GetDescriptor()->name(), "."));
-      if (status_.ok()) {
-        status_ = absl::InvalidArgumentError(absl::StrCat(
-            m.GetDescriptor()->name(), ": not a well-formed record"));
-      }
+    absl::StatusOr<std::string> bytes = sql::SerializeRecord(m);
+    if (!bytes.ok()) {
+      status_ = bytes.status();
       return *this;
     }
-    if (sqlite3_bind_blob(stmt_, i, bytes.data(),
-                          static_cast<int>(bytes.size()),
-                          SQLITE_TRANSIENT) != SQLITE_OK) {
-      status_ = SqliteError(db_, "bind");
-    }
-    return *this;
+    return BindBlob(i, *bytes);
   }
 
   // Steps once: true while a row is available.
