@@ -16,7 +16,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libssl-dev zlib1g-dev
-  prometheus-cpp-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
+  prometheus-cpp-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
   libsimdjson-dev libgoogle-perftools-dev libdtl-dev
   libmstch-dev libyaml-cpp-dev libcli11-dev libfccp-dev
   libgtest-dev libgmock-dev
@@ -24,14 +24,15 @@ PACKAGES=(
 )
 # What only the tests use: the real Alertmanager, Prometheus's promtool, an
 # SMTP server, a feed parser, a browser, a web server (for the static
-# mirror), a load generator and clang for the sanitizer and thread-safety
+# mirror), PostgreSQL (the tests start their own clusters), a load
+# generator and clang for the sanitizer and thread-safety
 # builds. `run` does not install them. Node.js and npm (for Playwright,
 # which drives the browser, and for the Statuspage client test) are
 # installed from Debian only when the machine has no `node` or `npm` at all.
 TEST_PACKAGES=(
   clang libclang-rt-14-dev
   prometheus-alertmanager prometheus python3 python3-aiosmtpd python3-feedparser wrk
-  chromium openssl python3-yaml nginx-light
+  chromium openssl python3-yaml nginx-light postgresql-15
 )
 
 # install_missing PACKAGE...: apt-get installs those not installed yet.

@@ -18,6 +18,7 @@ struct Flags {
   std::string grpc_listen;
   std::string http_listen;
   std::string data_dir;
+  std::string store;
   std::string webhook_token_file;
   std::string log_level = "info";
   bool check_config = false;
@@ -47,6 +48,11 @@ int Run(const Flags& flags) {
   if (!flags.grpc_listen.empty()) server.set_grpc_listen(flags.grpc_listen);
   if (!flags.http_listen.empty()) server.set_http_listen(flags.http_listen);
   if (!flags.data_dir.empty()) server.set_data_dir(flags.data_dir);
+  if (flags.store == "sqlite") {
+    options.config.clear_store();
+  } else if (!flags.store.empty()) {
+    options.config.mutable_store()->mutable_postgres()->set_dsn(flags.store);
+  }
   if (!flags.webhook_token_file.empty())
     server.set_webhook_token_file(flags.webhook_token_file);
   if (flags.check_config) {
@@ -85,6 +91,10 @@ int main(int argc, char** argv) {
                  "HTTP address HOST:PORT (default 127.0.0.1:7600)");
   app.add_option("--data-dir", flags.data_dir,
                  "Directory for the SQLite database (default ./.herald-data)");
+  app.add_option("--store", flags.store,
+                 "sqlite (in --data-dir), or a PostgreSQL DSN such as "
+                 "postgresql://herald@db/herald: the database several heraldd "
+                 "share (overrides the config's store)");
   app.add_option("--webhook-token-file", flags.webhook_token_file,
                  "File holding the bearer credential Alertmanager must send");
   app.add_option("--log-level", flags.log_level, "debug, info, warn or error")

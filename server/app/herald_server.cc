@@ -24,6 +24,7 @@
 #include "server/http/http_server.h"
 #include "server/runtime/periodic_runner.h"
 #include "server/statuspage/status_page.h"
+#include "server/store/postgres_store.h"
 #include "server/store/sqlite_store.h"
 
 namespace herald {
@@ -58,8 +59,23 @@ std::string BoundAddress(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteInDataDir(
+absl::StatusOr<std::unique_ptr<Store>> OpenConfiguredStore(
     const v1::Config& config, StoreObservers observers) {
+  if (config.store().has_postgres()) {
+    const v1::PostgresConfig& pg = config.store().postgres();
+    std::string password;
+    if (!pg.password_file().empty()) {
+      absl::StatusOr<std::string> read =
+          ReadSecretFile(pg.password_file(), "store.postgres.password_file");
+      if (!read.ok()) return read.status();
+      password = *std::move(read);
+    }
+    return OpenPostgresStore(PostgresStoreOptions{
+        .dsn = pg.dsn(),
+        .password = std::move(password),
+        .pool_size = pg.pool_size() > 0 ? pg.pool_size() : 8,
+        .on_unreadable_row = std::move(observers.on_unreadable_row)});
+  }
   const std::string& data_dir = config.server().data_dir();
   // The data directory holds the database and the demo's credentials:
   // owner-only, and tightened if an older heraldd left it open.
@@ -116,7 +132,7 @@ absl::StatusOr<Channels> OpenRealChannels(const v1::Config& config,
 Platform Platform::Production() {
   return Platform{.clock = std::make_shared<SystemClock>(),
                   .random = std::make_shared<SecureRandom>(),
-                  .open_store = OpenSqliteInDataDir,
+                  .open_store = OpenConfiguredStore,
                   .open_channels = OpenRealChannels};
 }
 
@@ -164,6 +180,10 @@ absl::Status HeraldServer::Build() {
 
   Random& random = *platform_.random;
   if (options_.demo && server.webhook_token_file().empty()) {
+    // The demo's credentials are written there, whatever the store.
+    if (absl::Status s = EnsurePrivateDirectory(server.data_dir()); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat("--data-dir: ", s.message()));
+    }
     absl::StatusOr<std::string> env =
         EnsureDemoCredentials(*store_, *org_, server.data_dir(), random);
     if (!env.ok()) return env.status();
@@ -256,8 +276,11 @@ absl::Status HeraldServer::Build() {
                                .probe_cap = tuning.channel_probe_cap,
                                .patience = tuning.channel_patience}});
   // SQLite serves one process: what it left in `sending` was interrupted.
-  // (Several heraldd on one PostgreSQL must leave that to the leases.)
-  if (absl::StatusOr<int> n = outbox_->RecoverInterrupted(); !n.ok()) {
+  // Several heraldd share PostgreSQL: what is `sending` there may be another
+  // replica's send under way, and only its lease's end says otherwise.
+  if (config.store().has_postgres()) {
+    // Left to the leases.
+  } else if (absl::StatusOr<int> n = outbox_->RecoverInterrupted(); !n.ok()) {
     return n.status();
   } else if (*n > 0) {
     LogWarn("requeued deliveries interrupted by a previous stop",

@@ -102,8 +102,9 @@ struct Platform {
                                          const DeliverySettings&, const Clock&)>
       open_channels;
 
-  // The real world: the system clock, the OS's CSPRNG, SQLite in
-  // `server.data_dir`, SMTP and HTTP (libcurl) channels.
+  // The real world: the system clock, the OS's CSPRNG, the store the
+  // config names (PostgreSQL, or SQLite in `server.data_dir`), SMTP and
+  // HTTP (libcurl) channels.
   static Platform Production();
 };
 

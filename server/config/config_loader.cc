@@ -343,12 +343,30 @@ absl::Status ValidateStatusMirror(const v1::StatusMirrorConfig& m) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateStore(const v1::StoreConfig& store) {
+  if (!store.has_postgres()) return absl::OkStatus();
+  const v1::PostgresConfig& pg = store.postgres();
+  if (pg.dsn().empty()) {
+    return absl::InvalidArgumentError(
+        "store.postgres.dsn: required, a libpq connection string or URI "
+        "such as \"host=db dbname=herald user=herald\"");
+  }
+  if (pg.pool_size() < 0 || pg.pool_size() > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store.postgres.pool_size: expected a count from 1 to "
+                     "100 (0 or absent: 8), got ",
+                     pg.pool_size()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(
     v1::Config config, absl::string_view source) {
   for (const absl::Status& s : {ValidateServerLimits(config.server()),
-                                ValidateStatusMirror(config.status_mirror())}) {
+                                ValidateStatusMirror(config.status_mirror()),
+                                ValidateStore(config.store())}) {
     if (!s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(source, ": ", s.message()));

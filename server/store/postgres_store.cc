@@ -219,8 +219,8 @@ class PostgresStoreImpl final : public Store {
       }
       ++open_;
     }
-    absl::StatusOr<std::unique_ptr<postgres::Connection>> c =
-        postgres::Connect(options_.dsn, options_.on_unreadable_row);
+    absl::StatusOr<std::unique_ptr<postgres::Connection>> c = postgres::Connect(
+        options_.dsn, options_.password, options_.on_unreadable_row);
     if (!c.ok()) {
       absl::MutexLock lock(&pool_mu_);
       --open_;
@@ -288,7 +288,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
                      " is out of range (1 to 1000)"));
   }
   absl::StatusOr<std::unique_ptr<postgres::Connection>> first =
-      postgres::Connect(options.dsn, options.on_unreadable_row);
+      postgres::Connect(options.dsn, options.password,
+                        options.on_unreadable_row);
   if (!first.ok()) return first.status();
   if (absl::Status s = postgres::Migrate(first->get()); !s.ok()) return s;
   auto store = std::make_unique<PostgresStoreImpl>(std::move(options));

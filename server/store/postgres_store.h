@@ -28,6 +28,8 @@ struct PostgresStoreOptions {
   // A libpq connection string or URI
   // (https://www.postgresql.org/docs/15/libpq-connect.html).
   std::string dsn;
+  // The password, when not in the DSN (or libpq's passfile): overrides it.
+  std::string password;
   // Connections held at most; also how many writes run at once.
   int pool_size = 8;
   // How long a write keeps retrying serialization failures before it gives

@@ -50,16 +50,20 @@ absl::Status PgError(PGconn* conn, const PGresult* result,
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connect(
-    const std::string& dsn,
+    const std::string& dsn, const std::string& password,
     std::function<void(absl::string_view)> on_unreadable) {
   // The DSN may be a connection string or a URI (expand_dbname); a server's
   // pg_stat_activity shows herald's connections as heraldd unless it names
   // them otherwise.
-  const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
-  const char* values[] = {dsn.c_str(), "heraldd", nullptr};
+  const char* keywords[] = {"dbname", "fallback_application_name",
+                            password.empty() ? nullptr : "password", nullptr};
+  const char* values[] = {dsn.c_str(), "heraldd", password.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return absl::UnavailableError("libpq: out of memory");
   auto c = std::make_unique<Connection>(conn, std::move(on_unreadable));
+  // The server's notices ("relation already exists, skipping") are not
+  // herald's to print.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   if (PQstatus(conn) != CONNECTION_OK) {
     // libpq's message names the host and the reason, never the password.
     return absl::UnavailableError(

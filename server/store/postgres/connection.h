@@ -64,10 +64,11 @@ struct Connection {
   std::function<void(absl::string_view)> on_unreadable;
 };
 
-// Opens a connection to `dsn` (a libpq connection string or URI).
-// Unavailable, with libpq's reason, when it cannot.
+// Opens a connection to `dsn` (a libpq connection string or URI), with
+// `password` when it is not empty. Unavailable, with libpq's reason, when
+// it cannot.
 absl::StatusOr<std::unique_ptr<Connection>> Connect(
-    const std::string& dsn,
+    const std::string& dsn, const std::string& password,
     std::function<void(absl::string_view)> on_unreadable = {});
 
 // Runs `sql` (one or more statements, no parameters).
