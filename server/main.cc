@@ -6,6 +6,7 @@
 #include "CLI/CLI.hpp"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "server/app/herald_server.h"
+#include "server/app/migrate_store_command.h"
 #include "server/app/process.h"
 #include "server/base/log.h"
 #include "server/config/config_loader.h"
@@ -102,6 +103,27 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", flags.check_config,
                "Check the config (and flags) and exit: 0 when heraldd would "
                "accept it, 1 with the bad field named otherwise");
+  herald::MigrateStoreFlags migrate;
+  CLI::App* migrate_store = app.add_subcommand(
+      "migrate-store",
+      "Copy a SQLite deployment's state into an empty PostgreSQL database, "
+      "checking each table's row count; run it with heraldd stopped");
+  migrate_store
+      ->add_option("--from", migrate.from,
+                   "The SQLite file: DATA_DIR/herald.db")
+      ->required();
+  migrate_store
+      ->add_option("--to", migrate.to,
+                   "The PostgreSQL DSN, e.g. postgresql://herald@db/herald")
+      ->required();
+  migrate_store->add_option("--password-file", migrate.password_file,
+                            "File holding the PostgreSQL password");
+  migrate_store->add_option("-o,--output", migrate.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (migrate_store->parsed()) {
+    return herald::RunMigrateStore(migrate, std::cout, std::cerr);
+  }
   return herald::Run(flags);
 }

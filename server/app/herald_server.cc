@@ -24,8 +24,10 @@
 #include "server/http/http_server.h"
 #include "server/runtime/periodic_runner.h"
 #include "server/statuspage/status_page.h"
+#include "server/store/broadcast.h"
 #include "server/store/postgres_store.h"
 #include "server/store/sqlite_store.h"
+#include "server/wire/wire_views.h"
 
 namespace herald {
 namespace {
@@ -59,22 +61,29 @@ std::string BoundAddress(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
 }
 
+// store.postgres as the store's options (its password read from its file).
+absl::StatusOr<PostgresStoreOptions> PostgresOptions(const v1::Config& config) {
+  const v1::PostgresConfig& pg = config.store().postgres();
+  std::string password;
+  if (!pg.password_file().empty()) {
+    absl::StatusOr<std::string> read =
+        ReadSecretFile(pg.password_file(), "store.postgres.password_file");
+    if (!read.ok()) return read.status();
+    password = *std::move(read);
+  }
+  return PostgresStoreOptions{
+      .dsn = pg.dsn(),
+      .password = std::move(password),
+      .pool_size = pg.pool_size() > 0 ? pg.pool_size() : 8};
+}
+
 absl::StatusOr<std::unique_ptr<Store>> OpenConfiguredStore(
     const v1::Config& config, StoreObservers observers) {
   if (config.store().has_postgres()) {
-    const v1::PostgresConfig& pg = config.store().postgres();
-    std::string password;
-    if (!pg.password_file().empty()) {
-      absl::StatusOr<std::string> read =
-          ReadSecretFile(pg.password_file(), "store.postgres.password_file");
-      if (!read.ok()) return read.status();
-      password = *std::move(read);
-    }
-    return OpenPostgresStore(PostgresStoreOptions{
-        .dsn = pg.dsn(),
-        .password = std::move(password),
-        .pool_size = pg.pool_size() > 0 ? pg.pool_size() : 8,
-        .on_unreadable_row = std::move(observers.on_unreadable_row)});
+    absl::StatusOr<PostgresStoreOptions> options = PostgresOptions(config);
+    if (!options.ok()) return options.status();
+    options->on_unreadable_row = std::move(observers.on_unreadable_row);
+    return OpenPostgresStore(*std::move(options));
   }
   const std::string& data_dir = config.server().data_dir();
   // The data directory holds the database and the demo's credentials:
@@ -176,6 +185,17 @@ absl::Status HeraldServer::Build() {
                          }});
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
+  if (config.store().has_postgres()) {
+    absl::StatusOr<PostgresStoreOptions> pg = PostgresOptions(config);
+    if (!pg.ok()) return pg.status();
+    broadcast_ = OpenPostgresBroadcast(*pg);
+    broadcast_->Listen([this](absl::string_view line) {
+      events_.Receive(line.empty() ? std::nullopt : FromBroadcastLine(line));
+    });
+    events_.SetRelay([broadcast = broadcast_.get()](const IncidentEvent& e) {
+      broadcast->Send(ToBroadcastLine(e));
+    });
+  }
   if (absl::Status s = SeedStore(*store_, *org_); !s.ok()) return s;
 
   Random& random = *platform_.random;
@@ -230,7 +250,8 @@ absl::Status HeraldServer::Build() {
       std::make_unique<Domain>(*deps_, *links_, [this] { WakeSenders(); });
   status_page_ = std::make_unique<StatusPage>(*deps_);
   BuildStatusMirror();
-  sessions_ = std::make_unique<ConsoleSessions>(clock, random, absl::Hours(8));
+  sessions_ =
+      std::make_unique<ConsoleSessions>(*store_, clock, random, absl::Hours(8));
   authorizer_ = std::make_unique<Authorizer>(org_, *std::move(tokens), random,
                                              sessions_->Lookup());
   grpc_api_ = std::make_unique<GrpcApi>(
@@ -309,6 +330,22 @@ absl::Status HeraldServer::Build() {
   workers_.push_back(std::make_unique<PeriodicRunner>(
       "purge-unconfirmed",
       [this] { return domain_->portal.PurgeUnconfirmed(); },
+      absl::Minutes(10)));
+  // Expired console sessions and rate-limit windows; any replica may.
+  workers_.push_back(std::make_unique<PeriodicRunner>(
+      "purge-expired",
+      [this]() -> absl::StatusOr<int> {
+        int64_t purged = 0;
+        absl::Status s = store_->Write([&](StoreTxn& txn) -> absl::Status {
+          absl::StatusOr<int64_t> n =
+              txn.PurgeExpired(platform_.clock->Now(), 10000);
+          if (!n.ok()) return n.status();
+          purged = *n;
+          return absl::OkStatus();
+        });
+        if (!s.ok()) return s;
+        return static_cast<int>(purged);
+      },
       absl::Minutes(10)));
   return absl::OkStatus();
 }

@@ -49,6 +49,7 @@ class Server;
 namespace herald {
 
 class ConsoleSessions;
+class StoreBroadcast;
 class GrpcApi;
 class HttpServer;
 class PeriodicRunner;
@@ -192,6 +193,10 @@ class HeraldServer {
   std::unique_ptr<MustacheRenderer> renderer_;
   std::unique_ptr<LinkTokens> links_;
   EventHub events_;
+  // With a shared store (PostgreSQL): what the other heraldd publish, and
+  // what this one does, for their watchers. Destroyed after everything
+  // that publishes.
+  std::unique_ptr<StoreBroadcast> broadcast_;
   std::unique_ptr<CoreDeps> deps_;
   std::unique_ptr<Domain> domain_;
   std::unique_ptr<ConsoleSessions> sessions_;

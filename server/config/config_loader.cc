@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -360,13 +361,40 @@ absl::Status ValidateStore(const v1::StoreConfig& store) {
   return absl::OkStatus();
 }
 
+// A claim must outlast any send begun in its first half (DeliveryOutbox).
+absl::Status ValidateClaimLease(const v1::Config& config) {
+  absl::Duration lease;
+  if (config.delivery().claim_lease().empty() ||
+      !absl::ParseDuration(config.delivery().claim_lease(), &lease)) {
+    return absl::OkStatus();  // absent: the default; bad: delivery names it
+  }
+  const int http = config.delivery().http_timeout_seconds() > 0
+                       ? config.delivery().http_timeout_seconds()
+                       : 10;
+  const int smtp = config.smtp().timeout_seconds() > 0
+                       ? config.smtp().timeout_seconds()
+                       : 30;
+  const absl::Duration least =
+      2 * (absl::Seconds(std::max(http, smtp)) + absl::Seconds(5));
+  if (lease < least) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "delivery.claim_lease: at least twice the longest send timeout "
+        "(smtp.timeout_seconds ",
+        smtp, ", delivery.http_timeout_seconds ", http, ") plus 5s, i.e. ",
+        absl::FormatDuration(least), "; got ",
+        config.delivery().claim_lease()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Organisation>> BuildOrganisation(
     v1::Config config, absl::string_view source) {
-  for (const absl::Status& s : {ValidateServerLimits(config.server()),
-                                ValidateStatusMirror(config.status_mirror()),
-                                ValidateStore(config.store())}) {
+  for (const absl::Status& s :
+       {ValidateServerLimits(config.server()),
+        ValidateStatusMirror(config.status_mirror()),
+        ValidateStore(config.store()), ValidateClaimLease(config)}) {
     if (!s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(source, ": ", s.message()));

@@ -77,6 +77,16 @@ void EventHub::Unsubscribe(const std::shared_ptr<Subscription>& s) {
 }
 
 void EventHub::Publish(const IncidentEvent& event) {
+  if (relayed_.load(std::memory_order_acquire)) relay_(event);
+  Deliver(event);
+}
+
+void EventHub::Receive(const std::optional<IncidentEvent>& event) {
+  CountChange();
+  if (event.has_value()) Deliver(*event);
+}
+
+void EventHub::Deliver(const IncidentEvent& event) {
   std::vector<std::shared_ptr<Subscription>> targets;
   {
     absl::MutexLock lock(&mu_);

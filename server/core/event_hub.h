@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,7 +82,20 @@ class EventHub {
                                           std::function<void()> wake);
   void Unsubscribe(const std::shared_ptr<Subscription>& s);
 
+  // Queues `event` for this process's watchers, and hands it to the relay.
   void Publish(const IncidentEvent& event);
+
+  // Hands every published event to `relay` too (the other heraldd on a
+  // shared store: StoreBroadcast), which must be quick and must not
+  // publish. Call before anything publishes.
+  void SetRelay(std::function<void(const IncidentEvent&)> relay) {
+    relay_ = std::move(relay);
+    relayed_.store(relay_ != nullptr, std::memory_order_release);
+  }
+  // An event another process published: counted as a change, and queued
+  // for this process's watchers, never relayed back. nullopt: some may have
+  // been missed (counted as a change, and watchers are not told more).
+  void Receive(const std::optional<IncidentEvent>& event);
 
   // Counts one committed change, watched or not (CoreDeps::Emit does, for
   // every change core announces). Caches of what changes derive from (the
@@ -90,16 +104,25 @@ class EventHub {
   uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
 
   int subscribers() const;
-  // Whether anyone watches at all: lets publishers skip building events.
-  bool watched() const { return watched_.load(std::memory_order_relaxed) > 0; }
+  // Whether anyone watches at all, here or (through the relay) elsewhere:
+  // lets publishers skip building events.
+  bool watched() const {
+    return watched_.load(std::memory_order_relaxed) > 0 ||
+           relayed_.load(std::memory_order_acquire);
+  }
   // Events dropped from full queues, over every subscription ever.
   int64_t dropped() const { return dropped_.load(); }
 
  private:
+  // Queues `event` for this process's watchers.
+  void Deliver(const IncidentEvent& event);
+
   const size_t capacity_;
   std::atomic<int64_t> dropped_{0};
   std::atomic<uint64_t> changes_{0};
   std::atomic<int> watched_{0};
+  std::atomic<bool> relayed_{false};
+  std::function<void(const IncidentEvent&)> relay_;  // set before publishing
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<Subscription>> subs_ ABSL_GUARDED_BY(mu_);
 };

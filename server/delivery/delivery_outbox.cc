@@ -20,14 +20,15 @@ namespace {
 constexpr absl::Duration kSlowSend = absl::Seconds(1);
 // At most this many deliveries per worker wait, claimed, in memory.
 constexpr int kMaxReadyRounds = 16;
-// How long a claim holds (Store::ClaimDueDeliveries): past it, another
-// worker, here or in another heraldd on the same store, may claim the
-// delivery again. A claim still waiting in memory when less than
-// kClaimSendBy of its lease is left goes back to the queue unsent, so that
-// no send races its lease: kClaimSendBy is longer than any send may take
-// (delivery.http_timeout and smtp.timeout_seconds are at most 5 minutes).
-constexpr absl::Duration kClaimLease = absl::Minutes(30);
-constexpr absl::Duration kClaimSendBy = absl::Minutes(15);
+// How long a claim holds (Store::ClaimDueDeliveries) is
+// delivery.claim_lease: past it, another worker, here or in another heraldd
+// on the same store, may claim the delivery again. A claim still waiting in
+// memory when less than half of its lease is left goes back to the queue
+// unsent, so that no send races its lease: the config loader holds half a
+// lease longer than any send may take.
+absl::Duration SendBy(const DeliverySettings& delivery) {
+  return delivery.claim_lease / 2;
+}
 
 // The channels that can be down as a whole: the SMTP relay and the SMS
 // gateway every recipient shares. (A webhook or Slack contact is one
@@ -69,8 +70,10 @@ absl::StatusOr<int> DeliveryOutbox::RecoverInterrupted() {
 absl::StatusOr<std::vector<v1::Delivery>> DeliveryOutbox::Claim(int batch) {
   // No two workers, in this process or another on the same store, ever
   // hold the same delivery while its lease runs.
-  return deps_.store.ClaimDueDeliveries(ClaimRequest{
-      .now = deps_.clock.Now(), .lease = kClaimLease, .limit = batch});
+  return deps_.store.ClaimDueDeliveries(
+      ClaimRequest{.now = deps_.clock.Now(),
+                   .lease = deps_.delivery.claim_lease,
+                   .limit = batch});
 }
 
 absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
@@ -92,7 +95,7 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
     }
     const absl::Time started = deps_.clock.Now();
     if (next->outgoing.has_value() &&
-        started > next->lease_ends - kClaimSendBy) {
+        started > next->lease_ends - SendBy(deps_.delivery)) {
       // Waited in memory too long: its lease may run out mid-send.
       Done(next->destination, std::nullopt);
       std::vector<v1::Delivery> late;
@@ -113,7 +116,8 @@ absl::StatusOr<int> DeliveryOutbox::RunOnce(int batch) {
 std::vector<v1::Delivery> DeliveryOutbox::TakeStaleLocked(absl::Time now) {
   std::vector<v1::Delivery> stale;
   for (auto it = ready_.begin(); it != ready_.end();) {
-    if (!it->outgoing.has_value() || now <= it->lease_ends - kClaimSendBy) {
+    if (!it->outgoing.has_value() ||
+        now <= it->lease_ends - SendBy(deps_.delivery)) {
       ++it;
       continue;
     }

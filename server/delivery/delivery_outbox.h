@@ -131,7 +131,7 @@ class DeliveryOutbox {
   // flight there; empty when none has.
   std::optional<Attempt> Take() ABSL_LOCKS_EXCLUDED(mu_);
   // Removes from the ready queue the claims whose lease ends too soon to
-  // send them (kClaimSendBy), for Release.
+  // send them (half of delivery.claim_lease), for Release.
   std::vector<v1::Delivery> TakeStaleLocked(absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Claims more (one worker at a time) when too little of what is claimed

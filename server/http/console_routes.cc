@@ -86,11 +86,20 @@ HttpReply SignIn(const ConsoleDeps& deps, const HttpRequest& request,
                       "That token is not valid. Use the API token herald "
                       "gave you (the one `herald` uses).");
   }
-  ConsoleSessions::Created created = deps.sessions.Start(*caller);
+  absl::StatusOr<ConsoleSessions::Created> created =
+      deps.sessions.Start(*caller);
+  if (!created.ok()) {
+    LogError("console sign-in not stored",
+             {{"person", caller->person_id},
+              {"error", created.status().ToString()}});
+    return SignInForm(deps, 503,
+                      "herald cannot store your session right now. Try "
+                      "again in a moment.");
+  }
   LogInfo("console sign-in", {{"person", caller->person_id}});
   HttpReply reply = SeeOther(kHome);
   reply.headers.emplace_back(
-      "Set-Cookie", SessionCookie(deps, created.secret, deps.sessions.ttl()));
+      "Set-Cookie", SessionCookie(deps, created->secret, deps.sessions.ttl()));
   return reply;
 }
 

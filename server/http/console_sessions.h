@@ -2,23 +2,22 @@
 // herald API token (checked by the Authorizer) makes a session: a random
 // secret for the session cookie, a CSRF token that every state-changing
 // request must carry, and an expiry (sliding is not offered: a session
-// lasts `ttl` from sign-in). Only SHA-256 of each secret is kept, and
-// lookups compare in constant time. Sessions live in memory: a restart
-// signs everyone out. Signing out ends a session at once.
-// Thread-safe.
+// lasts `ttl` from sign-in). Only SHA-256 of each secret is kept, as the
+// key of the session's record in the store: every heraldd on the store
+// knows every session (sign in on one, use any), and a restart signs nobody
+// out. Signing out ends a session at once, everywhere. Thread-safe.
 #ifndef HERALD_SERVER_HTTP_CONSOLE_SESSIONS_H_
 #define HERALD_SERVER_HTTP_CONSOLE_SESSIONS_H_
 
-#include <map>
 #include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/base/clock.h"
 #include "server/base/random.h"
 #include "server/core/org/authorizer.h"
+#include "server/store/store.h"
 
 namespace herald {
 
@@ -35,13 +34,15 @@ class ConsoleSessions {
   };
 
   // `random` draws each session's secret and CSRF token.
-  ConsoleSessions(const Clock& clock, Random& random, absl::Duration ttl);
+  ConsoleSessions(Store& store, const Clock& clock, Random& random,
+                  absl::Duration ttl);
 
-  // A new session for `caller`. Expired sessions are dropped on the way.
-  Created Start(const Caller& caller);
+  // A new session for `caller`, stored (with some expired ones purged on
+  // the way). The store's error when it cannot be written.
+  absl::StatusOr<Created> Start(const Caller& caller);
 
   // The live session behind `secret`; nullopt when unknown, ended or
-  // expired.
+  // expired, or when the store cannot be read (logged).
   std::optional<Session> Find(absl::string_view secret) const;
 
   // Whether `presented` is the CSRF token of the live session `secret`
@@ -49,7 +50,8 @@ class ConsoleSessions {
   bool CsrfTokenMatches(absl::string_view secret,
                         absl::string_view presented) const;
 
-  // Ends the session behind `secret`, if any.
+  // Ends the session behind `secret`, if any; a store that cannot be
+  // written is logged, and the session then lasts till it expires.
   void End(absl::string_view secret);
 
   // The Authorizer's view of these sessions: the caller behind a live
@@ -61,13 +63,10 @@ class ConsoleSessions {
   const Clock& clock() const { return clock_; }
 
  private:
-  void DropExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
+  Store& store_;
   const Clock& clock_;
   Random& random_;
   const absl::Duration ttl_;
-  mutable absl::Mutex mu_;
-  std::map<std::string, Session> by_hash_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace herald

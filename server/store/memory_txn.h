@@ -39,6 +39,11 @@ struct State {
   std::map<std::string, v1::Subscriber> subscribers;
   std::map<std::string, std::string> tokens;
   std::map<std::string, std::string> settings;  // by name
+  struct Expiring {
+    std::string value;
+    absl::Time expires;
+  };
+  std::map<std::pair<std::string, std::string>, Expiring> expiring;
   std::map<std::string, v1::ComponentState> components;
   std::map<int64_t, v1::Delivery> deliveries;
   std::map<int64_t, v1::RotaOverride> overrides;
@@ -166,6 +171,9 @@ class MemoryTxn final : public StoreTxn {
       const std::vector<std::string>& component_ids) override;
   absl::StatusOr<std::vector<TokenRecord>> ListTokens() override;
   absl::StatusOr<std::string> GetSetting(const std::string& name) override;
+  absl::StatusOr<std::string> GetExpiring(const std::string& kind,
+                                          const std::string& name,
+                                          absl::Time now) override;
   absl::StatusOr<std::vector<v1::ComponentState>> ListComponentStates()
       override;
   absl::StatusOr<std::vector<v1::Delivery>> ListDueDeliveries(
@@ -198,6 +206,12 @@ class MemoryTxn final : public StoreTxn {
   absl::Status PutToken(const TokenRecord& token) override;
   absl::Status PutSetting(const std::string& name,
                           const std::string& value) override;
+  absl::Status PutExpiring(const std::string& kind, const std::string& name,
+                           const std::string& value,
+                           absl::Time expires) override;
+  absl::Status DeleteExpiring(const std::string& kind,
+                              const std::string& name) override;
+  absl::StatusOr<int64_t> PurgeExpired(absl::Time now, int limit) override;
   absl::Status PutComponentState(const v1::ComponentState& state) override;
   absl::StatusOr<int64_t> InsertAmends(const v1::Amends& amends) override;
   absl::Status UpdateAmends(const v1::Amends& amends) override;

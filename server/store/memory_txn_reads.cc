@@ -326,6 +326,16 @@ absl::StatusOr<std::vector<TokenRecord>> MemoryTxn::ListTokens() {
   return out;
 }
 
+absl::StatusOr<std::string> MemoryTxn::GetExpiring(const std::string& kind,
+                                                   const std::string& name,
+                                                   absl::Time now) {
+  auto it = s_.expiring.find({kind, name});
+  if (it == s_.expiring.end() || it->second.expires <= now) {
+    return absl::NotFoundError(absl::StrCat("no ", kind, " \"", name, "\""));
+  }
+  return it->second.value;
+}
+
 absl::StatusOr<std::string> MemoryTxn::GetSetting(const std::string& name) {
   auto it = s_.settings.find(name);
   if (it == s_.settings.end()) {

@@ -117,6 +117,34 @@ absl::Status MemoryTxn::PutToken(const TokenRecord& token) {
   return absl::OkStatus();
 }
 
+absl::Status MemoryTxn::PutExpiring(const std::string& kind,
+                                    const std::string& name,
+                                    const std::string& value,
+                                    absl::Time expires) {
+  s_.expiring[{kind, name}] = {value, expires};
+  return absl::OkStatus();
+}
+
+absl::Status MemoryTxn::DeleteExpiring(const std::string& kind,
+                                       const std::string& name) {
+  s_.expiring.erase({kind, name});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> MemoryTxn::PurgeExpired(absl::Time now, int limit) {
+  int64_t purged = 0;
+  for (auto it = s_.expiring.begin();
+       it != s_.expiring.end() && purged < limit;) {
+    if (it->second.expires <= now) {
+      it = s_.expiring.erase(it);
+      ++purged;
+    } else {
+      ++it;
+    }
+  }
+  return purged;
+}
+
 absl::Status MemoryTxn::PutSetting(const std::string& name,
                                    const std::string& value) {
   s_.settings[name] = value;

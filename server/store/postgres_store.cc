@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "server/base/log.h"
 #include "server/store/postgres/connection.h"
+#include "server/store/postgres/notify_broadcast.h"
 #include "server/store/postgres/schema.h"
 #include "server/store/sql/rows.h"
 #include "server/store/sql/txn.h"
@@ -276,6 +277,13 @@ class PostgresStoreImpl final : public Store {
 }  // namespace
 
 int PostgresSchemaVersion() { return postgres::SchemaVersion(); }
+
+std::unique_ptr<StoreBroadcast> OpenPostgresBroadcast(
+    const PostgresStoreOptions& options) {
+  return std::make_unique<postgres::NotifyBroadcast>(
+      postgres::NotifyBroadcast::Options{.dsn = options.dsn,
+                                         .password = options.password});
+}
 
 absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
     PostgresStoreOptions options) {

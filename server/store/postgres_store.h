@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/store/broadcast.h"
 #include "server/store/store.h"
 
 namespace herald {
@@ -51,6 +52,11 @@ absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
 
 // The schema version this build migrates to.
 int PostgresSchemaVersion();
+
+// LISTEN/NOTIFY between the heraldd on the database `options` names
+// (StoreBroadcast), on connections of its own.
+std::unique_ptr<StoreBroadcast> OpenPostgresBroadcast(
+    const PostgresStoreOptions& options);
 
 }  // namespace herald
 

@@ -154,6 +154,12 @@ class StoreReader {
   virtual absl::StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
   // A server-wide value (a signing key, say), or NotFound.
   virtual absl::StatusOr<std::string> GetSetting(const std::string& name) = 0;
+  // The value of the short-lived record `name` of `kind` (a console
+  // session, a rate limit's count), kept here so that every process on the
+  // store sees it, unless it expired by `now`; NotFound otherwise.
+  virtual absl::StatusOr<std::string> GetExpiring(const std::string& kind,
+                                                  const std::string& name,
+                                                  absl::Time now) = 0;
   // Each affected customer's amends for `incident_id`, by subscriber id.
   virtual absl::StatusOr<std::vector<v1::Amends>> ListAmends(
       int64_t incident_id) = 0;
@@ -240,6 +246,17 @@ class StoreTxn : public StoreReader {
   // Inserts or replaces by name.
   virtual absl::Status PutSetting(const std::string& name,
                                   const std::string& value) = 0;
+  // Inserts or replaces the record `name` of `kind`, which reads as absent
+  // from `expires` on.
+  virtual absl::Status PutExpiring(const std::string& kind,
+                                   const std::string& name,
+                                   const std::string& value,
+                                   absl::Time expires) = 0;
+  // Removes the record `name` of `kind`; OK when there is none.
+  virtual absl::Status DeleteExpiring(const std::string& kind,
+                                      const std::string& name) = 0;
+  // Removes up to `limit` records that expired by `now`; returns how many.
+  virtual absl::StatusOr<int64_t> PurgeExpired(absl::Time now, int limit) = 0;
   virtual absl::Status PutComponentState(const v1::ComponentState& state) = 0;
 
   // AlreadyExists when the incident already has amends for that subscriber,

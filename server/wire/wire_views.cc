@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "server/base/proto_time.h"
 #include "server/core/org/organisation.h"
 
@@ -73,6 +74,25 @@ v1::WatchEvent ToWatchEvent(const IncidentEvent& event) {
   out.set_text(event.text);
   out.set_message_ref(event.message_ref);
   return out;
+}
+
+std::string ToBroadcastLine(const IncidentEvent& event) {
+  return absl::Base64Escape(ToWatchEvent(event).SerializeAsString());
+}
+
+std::optional<IncidentEvent> FromBroadcastLine(absl::string_view line) {
+  std::string bytes;
+  v1::WatchEvent e;
+  if (!absl::Base64Unescape(line, &bytes) || !e.ParseFromString(bytes)) {
+    return std::nullopt;
+  }
+  return IncidentEvent{
+      .at = e.has_at() ? FromProtoTime(e.at()) : absl::InfinitePast(),
+      .incident_id = e.incident_id(),
+      .kind = e.kind(),
+      .actor = e.actor(),
+      .text = e.text(),
+      .message_ref = e.message_ref()};
 }
 
 }  // namespace herald

@@ -201,7 +201,7 @@ TEST(GrpcAuthorizationTest,
   // the process: on the gRPC port the cookie is no token, Backup and Watch
   // included.
   const std::string secret =
-      h.sessions.Start({"dave", {v1::ROLE_ADMIN}}).secret;
+      h.sessions.Start({"dave", {v1::ROLE_ADMIN}})->secret;
   for (const std::string& method : AllMethods()) {
     grpc::Status s = CallWithEmptyRequest(h, method, secret);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)

@@ -11,6 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "herald/v1/herald.grpc.pb.h"
+#include "server/wire/wire_views.h"
 #include "tests/testing/grpc_harness.h"
 
 namespace herald {
@@ -57,6 +58,27 @@ struct Watcher {
   std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader;
   bool live = false;
 };
+
+TEST(WatchTest, AnEventCrossesToAnotherHeralddUnchanged) {
+  // What a StoreBroadcast carries between replicas: one printable line.
+  const IncidentEvent sent{.at = absl::FromUnixSeconds(1'800'000'000),
+                           .incident_id = 12,
+                           .kind = "update",
+                           .actor = "alice",
+                           .text = "rolled back\nerrors falling \xe2\x9c\x93",
+                           .message_ref = "MSG-3"};
+  const std::string line = ToBroadcastLine(sent);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  std::optional<IncidentEvent> got = FromBroadcastLine(line);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->at, sent.at);
+  EXPECT_EQ(got->incident_id, 12);
+  EXPECT_EQ(got->kind, "update");
+  EXPECT_EQ(got->actor, "alice");
+  EXPECT_EQ(got->text, sent.text);
+  EXPECT_EQ(got->message_ref, "MSG-3");
+  EXPECT_FALSE(FromBroadcastLine("not base64 !").has_value());
+}
 
 TEST(WatchTest, AWatcherSeesAlertsUpdatesDraftsAndApprovals) {
   GrpcHarness h;

@@ -29,6 +29,28 @@ void Publish(EventHub& hub, int64_t incident, const std::string& text) {
                .text = text});
 }
 
+TEST(EventHubTest, ARelayGetsEveryPublishedEventAndReceivedOnesAreNotSentBack) {
+  // Two heraldd on one store: what one publishes reaches the other's
+  // watchers, and nothing loops back.
+  EventHub a, b;
+  std::vector<IncidentEvent> sent_by_a, sent_by_b;
+  a.SetRelay([&](const IncidentEvent& e) { sent_by_a.push_back(e); });
+  b.SetRelay([&](const IncidentEvent& e) { sent_by_b.push_back(e); });
+  EXPECT_TRUE(a.watched()) << "a relaying hub builds events for others";
+  auto on_b = b.Subscribe(0, [] {});
+  Publish(a, 1, "rolled back");
+  ASSERT_EQ(sent_by_a.size(), 1u);
+  const uint64_t before = b.changes();
+  b.Receive(sent_by_a[0]);
+  EXPECT_THAT(Drain(*on_b), ElementsAre("update:rolled back"));
+  EXPECT_TRUE(sent_by_b.empty());
+  EXPECT_EQ(b.changes(), before + 1) << "caches on b read again";
+  // Some may have been missed: counted as a change, nobody told more.
+  b.Receive(std::nullopt);
+  EXPECT_EQ(b.changes(), before + 2);
+  EXPECT_TRUE(Drain(*on_b).empty());
+}
+
 TEST(EventHubTest, AWatcherGetsOnlyItsIncidentsEventsAndAnAllWatcherEvery) {
   EventHub hub;
   auto one = hub.Subscribe(1, nullptr);

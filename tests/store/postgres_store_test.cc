@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -300,6 +302,68 @@ TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsReplaced) {
   absl::Status s =
       store->Write([](StoreTxn& txn) { return txn.PutSetting("a", "2"); });
   EXPECT_TRUE(s.ok()) << s;
+}
+
+// What one side of a broadcast has received, with a wait for more.
+class Received {
+ public:
+  void Add(absl::string_view m) {
+    absl::MutexLock lock(&mu_);
+    messages_.emplace_back(m);
+  }
+  // Waits (bounded) until `message` has arrived; whether it did.
+  bool WaitFor(const std::string& message) {
+    absl::MutexLock lock(&mu_);
+    auto arrived = [&] {
+      return std::find(messages_.begin(), messages_.end(), message) !=
+             messages_.end();
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&arrived), absl::Seconds(10));
+  }
+  std::vector<std::string> All() {
+    absl::MutexLock lock(&mu_);
+    return messages_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> messages_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(PostgresStoreTest, TwoHeralddHearEachOtherButNeverThemselves) {
+  std::unique_ptr<StoreBroadcast> a = OpenPostgresBroadcast({.dsn = dsn_});
+  std::unique_ptr<StoreBroadcast> b = OpenPostgresBroadcast({.dsn = dsn_});
+  Received at_a, at_b;
+  a->Listen([&](absl::string_view m) { at_a.Add(m); });
+  b->Listen([&](absl::string_view m) { at_b.Add(m); });
+  // Listening starts on a thread of its own: a message sent before it
+  // listens is lost, as the interface allows. Ping till one arrives.
+  bool heard = false;
+  for (int i = 0; i < 50 && !heard; ++i) {
+    a->Send(absl::StrCat("ping-", i));
+    heard = at_b.WaitFor(absl::StrCat("ping-", i));
+  }
+  ASSERT_TRUE(heard) << "b never heard a";
+  for (int i = 0; i < 200; ++i) a->Send(absl::StrCat("update-", i));
+  EXPECT_TRUE(at_b.WaitFor("update-199"));
+  heard = false;
+  for (int i = 0; i < 50 && !heard; ++i) {
+    b->Send(absl::StrCat("pong-", i));
+    heard = at_a.WaitFor(absl::StrCat("pong-", i));
+  }
+  ASSERT_TRUE(heard) << "a never heard b";
+  for (const std::string& m : at_a.All()) {
+    EXPECT_TRUE(absl::StartsWith(m, "pong-") || m.empty())
+        << "a heard its own " << m;
+  }
+  // In order, each once.
+  std::vector<std::string> updates;
+  for (const std::string& m : at_b.All()) {
+    if (absl::StartsWith(m, "update-")) updates.push_back(m);
+  }
+  ASSERT_EQ(updates.size(), 200u);
+  for (int i = 0; i < 200; ++i)
+    EXPECT_EQ(updates[i], absl::StrCat("update-", i));
 }
 
 TEST(PostgresStoreOpenTest, AnUnreachableDatabaseIsUnavailable) {

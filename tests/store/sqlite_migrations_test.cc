@@ -351,7 +351,8 @@ TEST_P(SqliteMigrationTest,
 TEST(SqliteDeliveryBackfillTest, DeliveriesAnEarlierUpgradeLeftBlankAreFilled) {
   const std::string path = FreshDbPath();
   {
-    OlderDatabase older(path, sqlite::SchemaVersion() - 1);
+    // Schema 13: the step that fills them is migration 14.
+    OlderDatabase older(path, 13);
     older.PutRows();
     older.RunSql("UPDATE deliveries SET recipient = '', created_at = 0");
   }

@@ -40,6 +40,54 @@ TYPED_TEST(StoreContractTest, ASettingHoldsAnyBytes) {
             key);
 }
 
+TYPED_TEST(StoreContractTest, AnExpiringRecordReadsAsAbsentOnceItExpires) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) -> absl::Status {
+                    if (auto s = t.PutExpiring("session", "a", "alice",
+                                               t0 + absl::Minutes(5));
+                        !s.ok()) {
+                      return s;
+                    }
+                    // Same name, another kind: a record of its own.
+                    return t.PutExpiring("limit", "a", "3",
+                                         t0 + absl::Minutes(1));
+                  })
+                  .ok());
+  auto get = [&](const std::string& kind, absl::Time at) {
+    absl::StatusOr<std::string> out;
+    EXPECT_TRUE(this->ReadStatus([&](StoreReader& r) {
+                      out = r.GetExpiring(kind, "a", at);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return out;
+  };
+  EXPECT_EQ(get("session", t0).value_or(""), "alice");
+  EXPECT_EQ(get("limit", t0).value_or(""), "3");
+  EXPECT_TRUE(absl::IsNotFound(get("limit", t0 + absl::Minutes(1)).status()));
+  // Replaced: the new value and expiry hold.
+  ASSERT_TRUE(this->Write([&](StoreTxn& t) {
+                    return t.PutExpiring("session", "a", "alice2",
+                                         t0 + absl::Minutes(10));
+                  })
+                  .ok());
+  EXPECT_EQ(get("session", t0 + absl::Minutes(6)).value_or(""), "alice2");
+  // Purging takes the expired ones only, at most `limit` at a time.
+  EXPECT_EQ(this->template WriteValue<int64_t>([&](StoreTxn& t) {
+    return t.PurgeExpired(t0 + absl::Minutes(2), 10);
+  }),
+            1);
+  EXPECT_EQ(get("session", t0).value_or(""), "alice2");
+  ASSERT_TRUE(
+      this->Write([&](StoreTxn& t) { return t.DeleteExpiring("session", "a"); })
+          .ok());
+  EXPECT_TRUE(absl::IsNotFound(get("session", t0).status()));
+  EXPECT_TRUE(this->Write([&](StoreTxn& t) {
+                    return t.DeleteExpiring("session", "never");
+                  })
+                  .ok());
+}
+
 TYPED_TEST(StoreContractTest, UnknownIdsAreNotFound) {
   EXPECT_EQ(this->ReadStatus(
                     [](StoreReader& r) { return r.GetIncident(42).status(); })

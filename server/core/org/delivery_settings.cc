@@ -149,6 +149,12 @@ absl::StatusOr<DeliverySettings> ParseDeliverySettings(
       !st.ok()) {
     return st;
   }
+  if (auto st =
+          ParsePositiveDuration("delivery.claim_lease", config.claim_lease(),
+                                "30m", &out.claim_lease);
+      !st.ok()) {
+    return st;
+  }
   if (out.channel_probe_cap < out.channel_probe_base) {
     return FieldError("delivery.channel_probe_cap",
                       "must not be below channel_probe_base");

@@ -61,6 +61,8 @@ struct DeliverySettings {
   // A contact with another after it is retried only while its next attempt
   // would come within this long of its first.
   absl::Duration fallback_after = absl::Minutes(10);
+  // How long a claim on a delivery holds (delivery.claim_lease).
+  absl::Duration claim_lease = absl::Minutes(30);
   // What the config sets per channel; For() fills in the rest.
   std::map<v1::ChannelKind, ChannelDeliverySettings> channels;
   // Deprecated settings the config still uses, each with what to write

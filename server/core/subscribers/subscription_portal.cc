@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -88,8 +87,12 @@ SubscriptionPortal::SubscriptionPortal(const CoreDeps& deps,
       wake_senders_(std::move(wake_senders)),
       clients_({deps.org->self_service().max_requests_per_minute,
                 absl::Minutes(1), limits.max_tracked_clients}),
-      addresses_({limits.notices_per_address_per_day, absl::Hours(24),
-                  limits.max_tracked_addresses}) {}
+      shared_clients_{.kind = "limit.subscribe_client",
+                      .limit = deps.org->self_service().max_requests_per_minute,
+                      .window = absl::Minutes(1)},
+      addresses_{.kind = "limit.subscribe_address",
+                 .limit = limits.notices_per_address_per_day,
+                 .window = absl::Hours(24)} {}
 
 bool SubscriptionPortal::enabled() const {
   return deps_.org->self_service().enabled;
@@ -172,11 +175,13 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
   const absl::Duration resend = deps_.org->self_service().resend_interval;
   bool queued = false;
   std::string subscriber_id;
-  // The address's daily count is taken once, not once per run of the
-  // transaction below (the store may run it again).
-  std::optional<bool> address_allows;
+  const std::string client = ClientNetworkKey(request.client);
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     queued = false;
+    absl::StatusOr<bool> client_allowed =
+        shared_clients_.TryTake(txn, client, now);
+    if (!client_allowed.ok()) return client_allowed.status();
+    if (!*client_allowed) return absl::ResourceExhaustedError("");
     absl::StatusOr<v1::Subscriber> found = txn.FindSubscriberByEmail(email);
     if (!found.ok() && !absl::IsNotFound(found.status())) {
       return found.status();
@@ -198,17 +203,17 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
                         sub.status() != v1::SUBSCRIBER_STATUS_UNSUBSCRIBED;
     // One address gets one notice per resend interval (durable), and a few
     // a day whoever asks.
-    const auto may_send = [&] {
+    // Counted in this transaction: undone with it, if it is run again.
+    const auto may_send = [&]() -> absl::StatusOr<bool> {
       if (recently_sent) return false;
-      if (!address_allows.has_value()) {
-        address_allows = addresses_.TryTake(email, now);
-      }
-      return *address_allows;
+      return addresses_.TryTake(txn, email, now);
     };
     if (active) {
       // Their subscription stays as it is: changing it needs more proof
       // than knowing the address.
-      if (!may_send()) return absl::OkStatus();
+      absl::StatusOr<bool> send = may_send();
+      if (!send.ok()) return send.status();
+      if (!*send) return absl::OkStatus();
       *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
       if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
       queued = true;
@@ -220,13 +225,20 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
     sub.set_status(v1::SUBSCRIBER_STATUS_PENDING);
     if (!name.empty()) sub.set_name(name);
     sub.mutable_component_ids()->Assign(components.begin(), components.end());
-    const bool send = may_send();
-    if (send) *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
+    absl::StatusOr<bool> send = may_send();
+    if (!send.ok()) return send.status();
+    if (*send) *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
     if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
-    if (!send) return absl::OkStatus();
+    if (!*send) return absl::OkStatus();
     queued = true;
     return QueueNotice(txn, sub, kConfirmNotice, now);
   });
+  if (absl::IsResourceExhausted(s)) {
+    deps_.metrics.SelfService("rate_limited").Increment();
+    return absl::ResourceExhaustedError(
+        "too many subscription requests from your network right now; try "
+        "again in a minute");
+  }
   if (!s.ok()) return s;
   deps_.metrics.SelfService(queued ? "requested" : "throttled").Increment();
   LogInfo("subscription requested",

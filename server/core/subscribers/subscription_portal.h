@@ -36,6 +36,7 @@
 #include "server/core/comms/message_drafter.h"
 #include "server/core/core_deps.h"
 #include "server/core/subscribers/link_tokens.h"
+#include "server/core/subscribers/stored_rate_limit.h"
 
 namespace herald {
 
@@ -53,9 +54,9 @@ struct SubscriptionLimits {
   // Notices (confirmation or "already subscribed") one address receives per
   // day, on top of the durable one per resend interval.
   int notices_per_address_per_day = 3;
-  // Clients and addresses whose counts are kept; beyond, the oldest go.
+  // Clients whose counts each heraldd keeps in memory (the first check,
+  // which spares the store a flood); beyond, the oldest go.
   size_t max_tracked_clients = 10000;
-  size_t max_tracked_addresses = 10000;
 };
 
 class SubscriptionPortal {
@@ -67,7 +68,8 @@ class SubscriptionPortal {
                      SubscriptionLimits limits = {});
 
   // InvalidArgument names the field ("email: ...", "name: ...");
-  // ResourceExhausted when this client is over its rate; FailedPrecondition
+  // ResourceExhausted when this client is over its rate (counted in the
+  // store, across every heraldd on it); FailedPrecondition
   // when self-service is off. An address over its own limit is answered OK
   // and sent nothing, like one within its resend interval.
   absl::Status Subscribe(const SubscribeRequest& request);
@@ -108,8 +110,12 @@ class SubscriptionPortal {
   const LinkTokens& links_;
   const std::function<void()> wake_senders_;
 
-  KeyedRateLimiter clients_;    // requests per client network a minute
-  KeyedRateLimiter addresses_;  // notices per address a day
+  // Requests per client network a minute: this heraldd's count first, in
+  // memory, then the count every heraldd shares, in the store.
+  KeyedRateLimiter clients_;
+  const StoredRateLimit shared_clients_;
+  // Notices per address a day, in the store.
+  const StoredRateLimit addresses_;
 };
 
 }  // namespace herald

@@ -63,7 +63,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connect(
   auto c = std::make_unique<Connection>(conn, std::move(on_unreadable));
   // The server's notices ("relation already exists, skipping") are not
   // herald's to print.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   if (PQstatus(conn) != CONNECTION_OK) {
     // libpq's message names the host and the reason, never the password.
     return absl::UnavailableError(
@@ -132,6 +133,7 @@ Statement::Param& Statement::At(int i) {
   if (static_cast<size_t>(i) > params_.size()) params_.resize(i);
   Param& p = params_[i - 1];
   p.bound = true;
+  p.is_null = false;
   return p;
 }
 
@@ -154,6 +156,14 @@ Statement& Statement::BindBlob(int i, absl::string_view v) {
   Param& p = At(i);
   p.type = kBytea;
   p.value.assign(v.data(), v.size());
+  return *this;
+}
+
+Statement& Statement::BindNull(int i) {
+  Param& p = At(i);
+  p.type = 0;  // unknown: the server infers it
+  p.value.clear();
+  p.is_null = true;
   return *this;
 }
 
@@ -182,7 +192,7 @@ absl::Status Statement::Execute() {
     // sent as a NULL bigint: PostgreSQL wants a type for every one.
     const Param& p = params_[i];
     types[i] = p.bound ? p.type : kInt8;
-    values[i] = p.bound ? p.value.data() : nullptr;
+    values[i] = p.bound && !p.is_null ? p.value.data() : nullptr;
     lengths[i] = static_cast<int>(p.value.size());
     absl::StrAppend(&key, "\x1f", types[i]);
   }

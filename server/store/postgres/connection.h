@@ -90,6 +90,8 @@ class Statement {
   Statement& Bind(int i, int64_t v);
   Statement& Bind(int i, const std::string& v);
   Statement& BindBlob(int i, absl::string_view v);
+  // NULL, of whatever type the query gives it.
+  Statement& BindNull(int i);
   // InvalidArgument, naming the field, for a record whose text is not valid
   // UTF-8: protobuf could not read it back, so it is never stored.
   Statement& BindProto(int i, const google::protobuf::Message& m);
@@ -125,6 +127,7 @@ class Statement {
     Oid type = 0;
     std::string value;
     bool bound = false;
+    bool is_null = false;
   };
   Param& At(int i);
   absl::Status Execute();

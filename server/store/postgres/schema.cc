@@ -9,7 +9,7 @@ namespace {
 
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // entry; append a new one. The first is SQLite's schema as of its version
-// 15 (server/store/sqlite/schema.cc), in PostgreSQL's words: the same
+// 16 (server/store/sqlite/schema.cc), in PostgreSQL's words: the same
 // tables, columns and indexes, so that one set of queries (server/store/sql)
 // runs on both. Integers are bigint, as SQLite's are 64-bit; ids come from
 // identity sequences, unique across replicas and free to leave gaps.
@@ -156,6 +156,15 @@ CREATE INDEX deliveries_by_state ON deliveries(state, id);
 CREATE INDEX deliveries_waiting ON deliveries(waiting_on, state)
   WHERE waiting_on <> 0;
 CREATE INDEX deliveries_by_recipient ON deliveries(incident_id, recipient);
+-- Short-lived records every replica shares: console sessions, self-service
+-- rate limits.
+CREATE TABLE expiring (
+  kind text NOT NULL,
+  name text NOT NULL,
+  value bytea NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (kind, name));
+CREATE INDEX expiring_by_expiry ON expiring(expires_at);
 )sql",
 };
 

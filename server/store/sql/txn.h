@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-
 #include "server/store/store.h"
 
 namespace herald::sql {
@@ -78,6 +77,9 @@ class SqlTxn final : public StoreTxn {
       const std::vector<std::string>& component_ids) override;
   absl::StatusOr<std::vector<TokenRecord>> ListTokens() override;
   absl::StatusOr<std::string> GetSetting(const std::string& name) override;
+  absl::StatusOr<std::string> GetExpiring(const std::string& kind,
+                                          const std::string& name,
+                                          absl::Time now) override;
   absl::StatusOr<std::vector<v1::Amends>> ListAmends(
       int64_t incident_id) override;
   absl::StatusOr<v1::Amends> GetAmends(int64_t id) override;
@@ -112,6 +114,12 @@ class SqlTxn final : public StoreTxn {
   absl::Status PutToken(const TokenRecord& token) override;
   absl::Status PutSetting(const std::string& name,
                           const std::string& value) override;
+  absl::Status PutExpiring(const std::string& kind, const std::string& name,
+                           const std::string& value,
+                           absl::Time expires) override;
+  absl::Status DeleteExpiring(const std::string& kind,
+                              const std::string& name) override;
+  absl::StatusOr<int64_t> PurgeExpired(absl::Time now, int limit) override;
   absl::Status PutComponentState(const v1::ComponentState& state) override;
   absl::StatusOr<int64_t> InsertAmends(const v1::Amends& amends) override;
   absl::Status UpdateAmends(const v1::Amends& amends) override;

@@ -362,6 +362,22 @@ absl::StatusOr<std::vector<TokenRecord>> SqlTxn<Db>::ListTokens() {
 }
 
 template <typename Db>
+absl::StatusOr<std::string> SqlTxn<Db>::GetExpiring(const std::string& kind,
+                                                    const std::string& name,
+                                                    absl::Time now) {
+  Statement s(db_,
+              "SELECT value FROM expiring WHERE kind = ? AND name = ? AND "
+              "expires_at > ?");
+  s.Bind(1, kind).Bind(2, name).Bind(3, absl::ToUnixMicros(now));
+  absl::StatusOr<bool> row = s.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    return absl::NotFoundError(absl::StrCat("no ", kind, " \"", name, "\""));
+  }
+  return s.Text(0);
+}
+
+template <typename Db>
 absl::StatusOr<std::string> SqlTxn<Db>::GetSetting(const std::string& name) {
   Statement s(db_, "SELECT value FROM settings WHERE name = ?");
   s.Bind(1, name);

@@ -25,9 +25,9 @@ absl::StatusOr<int64_t> SqlTxn<Db>::InsertIncident(
   s.Bind(1, incident.group_key())
       .Bind(2, int64_t{!incident.has_resolved_at()})
       .BindProto(3, incident);
-  absl::StatusOr<int64_t> id = InsertReturningId(
-      s, absl::StrCat("an unresolved incident of group ", incident.group_key(),
-                      " exists"));
+  absl::StatusOr<int64_t> id =
+      InsertReturningId(s, absl::StrCat("an unresolved incident of group ",
+                                        incident.group_key(), " exists"));
   if (!id.ok()) return id.status();
   v1::Incident stored = incident;
   stored.set_id(*id);
@@ -168,6 +168,38 @@ absl::Status SqlTxn<Db>::PutSetting(const std::string& name,
 }
 
 template <typename Db>
+absl::Status SqlTxn<Db>::PutExpiring(const std::string& kind,
+                                     const std::string& name,
+                                     const std::string& value,
+                                     absl::Time expires) {
+  Statement s(db_,
+              "INSERT INTO expiring(kind, name, value, expires_at) "
+              "VALUES(?, ?, ?, ?) ON CONFLICT(kind, name) DO UPDATE SET "
+              "value = excluded.value, expires_at = excluded.expires_at");
+  s.Bind(1, kind).Bind(2, name).BindBlob(3, value).Bind(
+      4, absl::ToUnixMicros(expires));
+  return s.Run();
+}
+
+template <typename Db>
+absl::Status SqlTxn<Db>::DeleteExpiring(const std::string& kind,
+                                        const std::string& name) {
+  Statement s(db_, "DELETE FROM expiring WHERE kind = ? AND name = ?");
+  s.Bind(1, kind).Bind(2, name);
+  return s.Run();
+}
+
+template <typename Db>
+absl::StatusOr<int64_t> SqlTxn<Db>::PurgeExpired(absl::Time now, int limit) {
+  Statement s(db_,
+              "DELETE FROM expiring WHERE (kind, name) IN (SELECT kind, name "
+              "FROM expiring WHERE expires_at <= ? LIMIT ?)");
+  s.Bind(1, absl::ToUnixMicros(now)).Bind(2, int64_t{limit});
+  if (auto st = s.Run(); !st.ok()) return st;
+  return s.Changes();
+}
+
+template <typename Db>
 absl::Status SqlTxn<Db>::PutComponentState(const v1::ComponentState& state) {
   Statement s(db_,
               "INSERT INTO component_states(component_id, body) VALUES(?, ?) "
@@ -186,10 +218,12 @@ absl::StatusOr<int64_t> SqlTxn<Db>::InsertAmends(const v1::Amends& amends) {
       .Bind(2, amends.subscriber_id())
       .Bind(3, amends.credit().voucher_code())
       .BindProto(4, amends);
-  return InsertReturningId(
-      s, absl::StrCat("incident ", amends.incident_id(), " already has amends "
-                      "for ", amends.subscriber_id(), ", or its voucher "
-                      "code is taken"));
+  return InsertReturningId(s, absl::StrCat("incident ", amends.incident_id(),
+                                           " already has amends "
+                                           "for ",
+                                           amends.subscriber_id(),
+                                           ", or its voucher "
+                                           "code is taken"));
 }
 
 template <typename Db>
@@ -258,11 +292,12 @@ absl::Status SqlTxn<Db>::LeaseJob(int64_t id, absl::Time until) {
 template <typename Db>
 absl::StatusOr<int64_t> SqlTxn<Db>::InsertDelivery(
     const v1::Delivery& delivery) {
-  Statement s(db_,
-              "INSERT INTO deliveries(message_id, incident_id, "
-              "idempotency_key, state, next_attempt_at, body, recipient, "
-              "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING "
-              "RETURNING id");
+  Statement s(
+      db_,
+      "INSERT INTO deliveries(message_id, incident_id, "
+      "idempotency_key, state, next_attempt_at, body, recipient, "
+      "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING "
+      "RETURNING id");
   s.Bind(1, delivery.message_id())
       .Bind(2, delivery.incident_id())
       .Bind(3, delivery.idempotency_key())
@@ -271,9 +306,9 @@ absl::StatusOr<int64_t> SqlTxn<Db>::InsertDelivery(
       .BindProto(6, delivery)
       .Bind(7, delivery.recipient())
       .Bind(8, Micros(delivery.created_at()));
-  return InsertReturningId(
-      s, absl::StrCat("a delivery with idempotency key ",
-                      delivery.idempotency_key(), " exists"));
+  return InsertReturningId(s,
+                           absl::StrCat("a delivery with idempotency key ",
+                                        delivery.idempotency_key(), " exists"));
 }
 
 template <typename Db>

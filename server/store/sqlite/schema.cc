@@ -192,6 +192,17 @@ CREATE INDEX deliveries_by_recipient ON deliveries(incident_id, recipient);
     R"sql(
 SELECT 1;
 )sql",
+    // Short-lived records every process on the store shares: console
+    // sessions, self-service rate limits.
+    R"sql(
+CREATE TABLE expiring (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, name)) WITHOUT ROWID;
+CREATE INDEX expiring_by_expiry ON expiring(expires_at);
+)sql",
 };
 // A database older than this has subscribers whose queryable columns
 // (email, status, account, subscriptions) only their stored rows can fill:
