@@ -82,6 +82,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenConfiguredStore(
   if (config.store().has_postgres()) {
     absl::StatusOr<PostgresStoreOptions> options = PostgresOptions(config);
     if (!options.ok()) return options.status();
+    options->on_commit = std::move(observers.on_commit);
+    options->on_conflict = std::move(observers.on_conflict);
     options->on_unreadable_row = std::move(observers.on_unreadable_row);
     return OpenPostgresStore(*std::move(options));
   }
@@ -174,15 +176,20 @@ absl::Status HeraldServer::Build() {
   StoreMetrics& store_metrics = metrics_->store;
   absl::StatusOr<std::unique_ptr<Store>> store = platform_.open_store(
       config,
-      StoreObservers{.on_commit =
-                         [&store_metrics](absl::Duration d) {
-                           store_metrics.sqlite_commit_duration_seconds.Observe(
-                               absl::ToDoubleSeconds(d));
-                         },
-                     .on_unreadable_row =
-                         [&store_metrics](absl::string_view record) {
-                           store_metrics.UnreadableRecords(record).Increment();
-                         }});
+      StoreObservers{
+          .on_commit =
+              [&store_metrics,
+               postgres = config.store().has_postgres()](absl::Duration d) {
+                (postgres ? store_metrics.postgres_commit_duration_seconds
+                          : store_metrics.sqlite_commit_duration_seconds)
+                    .Observe(absl::ToDoubleSeconds(d));
+              },
+          .on_conflict =
+              [&store_metrics] { store_metrics.write_conflicts.Increment(); },
+          .on_unreadable_row =
+              [&store_metrics](absl::string_view record) {
+                store_metrics.UnreadableRecords(record).Increment();
+              }});
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
   if (config.store().has_postgres()) {

@@ -76,8 +76,11 @@ struct ServerMetrics {
 
 // What a store is told about itself, for the server's metrics.
 struct StoreObservers {
-  // How long each commit took (SQLite's group commit and its fsync).
+  // How long each commit took (SQLite's group commit and its fsync, or a
+  // PostgreSQL COMMIT).
   std::function<void(absl::Duration)> on_commit;
+  // A write conflicted with another and is run again (PostgreSQL).
+  std::function<void()> on_conflict;
   // The kind of record each time a stored row cannot be read.
   std::function<void(absl::string_view record)> on_unreadable_row;
 };

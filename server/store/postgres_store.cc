@@ -188,6 +188,7 @@ class PostgresStoreImpl final : public Store {
       Release(*std::move(c));
       if (s.ok()) return s;
       if (conflicted && rerun) {
+        if (options_.on_conflict) options_.on_conflict();
         if (absl::Now() < deadline) {
           absl::SleepFor(RetryPause(attempt));
           continue;

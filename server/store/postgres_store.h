@@ -39,6 +39,8 @@ struct PostgresStoreOptions {
   // Told how long each COMMIT took, on the committing thread: it must be
   // quick. Null: nobody is told.
   std::function<void(absl::Duration)> on_commit;
+  // Told each time a write conflicted and is run again. Null: nobody is.
+  std::function<void()> on_conflict;
   // As SqliteStoreOptions::on_unreadable_row.
   std::function<void(absl::string_view record)> on_unreadable_row;
 };

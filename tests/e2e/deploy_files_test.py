@@ -262,8 +262,9 @@ def check_database_config(config, cluster, pod_volumes, mounts, replicas, surge)
         fail(f"store.postgres.password_file is not the key `password` of the Secret {name}-app")
     pool = pg.get("pool_size", 8)
     max_conn = int(cluster["spec"].get("postgresql", {}).get("parameters", {}).get("max_connections", 100))
-    if not 1 <= pool <= 100 or (replicas + surge) * pool >= max_conn:
-        fail(f"{replicas}+{surge} replicas x pool_size {pool} do not fit max_connections {max_conn}")
+    # Each heraldd also holds two connections for live events (NOTIFY, LISTEN).
+    if not 1 <= pool <= 100 or (replicas + surge) * (pool + 2) >= max_conn:
+        fail(f"{replicas}+{surge} replicas x (pool_size {pool} + 2) do not fit max_connections {max_conn}")
     lease = go_duration_seconds(config.get("delivery", {}).get("claim_lease", "30m"))
     longest = max(config.get("smtp", {}).get("timeout_seconds", 30),
                   config.get("delivery", {}).get("http_timeout_seconds", 10))
