@@ -413,6 +413,9 @@ absl::Status HeraldServer::Start() {
           {{"grpc", grpc_address()},
            {"http", http_address()},
            {"data_dir", server.data_dir()},
+           // Which database, never its DSN: it may hold a password.
+           {"store",
+            options_.config.store().has_postgres() ? "postgres" : "sqlite"},
            {"tls", tls_.enabled() ? "on" : "off"},
            {"organisation",
             options_.demo ? "embedded demo" : options_.config_source}});

@@ -274,6 +274,45 @@ TEST(ConfigLoaderTest, PerClientLimitsOutOfRangeAreRefusedByName) {
   }
 }
 
+TEST(ConfigLoaderTest, AStoreAndAClaimLeaseAreCheckedByField) {
+  const auto error = [](auto edit) {
+    v1::Config c = DefaultConfig();
+    edit(c);
+    absl::Status s = BuildOrganisation(c, "herald.yaml").status();
+    return s.ok() ? std::string("ok") : std::string(s.message());
+  };
+  EXPECT_EQ(error([](v1::Config& c) {
+              c.mutable_store()->mutable_postgres()->set_dsn("host=db");
+              c.mutable_delivery()->set_claim_lease("2m");
+            }),
+            "ok");
+  EXPECT_THAT(
+      error([](v1::Config& c) { c.mutable_store()->mutable_postgres(); }),
+      HasSubstr("herald.yaml: store.postgres.dsn: required"));
+  EXPECT_THAT(error([](v1::Config& c) {
+                c.mutable_store()->mutable_postgres()->set_dsn("host=db");
+                c.mutable_store()->mutable_postgres()->set_pool_size(500);
+              }),
+              HasSubstr("store.postgres.pool_size: expected a count from 1 "
+                        "to 100"));
+  // Half a lease must outlast the longest send (SMTP's 30 s by default).
+  EXPECT_THAT(error([](v1::Config& c) {
+                c.mutable_delivery()->set_claim_lease("60s");
+              }),
+              HasSubstr("delivery.claim_lease: at least twice the longest "
+                        "send timeout (smtp.timeout_seconds 30"));
+  EXPECT_EQ(error([](v1::Config& c) {
+              c.mutable_smtp()->set_timeout_seconds(5);
+              c.mutable_delivery()->set_http_timeout_seconds(5);
+              c.mutable_delivery()->set_claim_lease("20s");
+            }),
+            "ok");
+  EXPECT_THAT(error([](v1::Config& c) {
+                c.mutable_delivery()->set_claim_lease("soon");
+              }),
+              HasSubstr("delivery.claim_lease"));
+}
+
 TEST(ConfigLoaderTest, AStatusMirrorIsCheckedByField) {
   const auto error = [](auto edit) {
     v1::Config c = DefaultConfig();
