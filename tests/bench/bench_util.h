@@ -30,6 +30,13 @@ inline double PeakRssMiB() {
   return u.ru_maxrss / 1024.0;
 }
 
+// Unsubscribes the demo organisation's three subscribers.
+inline void RemoveDemoAudience(testing::CoreHarness& h) {
+  for (const char* demo : {"globex", "initech", "umbrella"}) {
+    h.subscribers.Remove(testing::Comms(), demo).IgnoreError();
+  }
+}
+
 // Stores `n` subscribers of checkout, "sub0" to "sub<n-1>", each filled in
 // by `fill(i, subscriber)`, in transactions of 50,000; then unsubscribes the
 // demo's three, so that checkout's audience is exactly these `n`.
@@ -48,9 +55,7 @@ void SeedCheckoutAudience(testing::CoreHarness& h, int64_t n, Fill fill) {
     }),
           "subscribers");
   }
-  for (const char* demo : {"globex", "initech", "umbrella"}) {
-    h.subscribers.Remove(testing::Comms(), demo).IgnoreError();
-  }
+  RemoveDemoAudience(h);
 }
 
 }  // namespace herald::bench

@@ -1,12 +1,15 @@
 -- wrk script: POSTs Alertmanager v4 payloads to heraldd. Every request
 -- carries one new alert (a unique fingerprint) in one of 32 alert groups, so
--- each 2xx is a real durable write, never a dedup no-op.
+-- each 2xx is a real durable write, never a dedup no-op. Several wrk at once
+-- (one per heraldd replica) each set HERALD_BENCH_THREAD_BASE to their first
+-- thread's number, so that their fingerprints differ too.
 local counter = 0
 local thread_id = 0
 local threads = {}
+local thread_base = tonumber(os.getenv("HERALD_BENCH_THREAD_BASE") or "0")
 
 function setup(thread)
-  thread:set("id", #threads)
+  thread:set("id", thread_base + #threads)
   table.insert(threads, thread)
 end
 
