@@ -342,15 +342,21 @@ absl::Status HeraldServer::Build() {
   workers_.push_back(std::make_unique<PeriodicRunner>(
       "purge-expired",
       [this]() -> absl::StatusOr<int> {
+        // In batches, till none is left: a flood of self-service requests
+        // leaves many.
+        constexpr int kBatch = 10000;
         int64_t purged = 0;
-        absl::Status s = store_->Write([&](StoreTxn& txn) -> absl::Status {
-          absl::StatusOr<int64_t> n =
-              txn.PurgeExpired(platform_.clock->Now(), 10000);
-          if (!n.ok()) return n.status();
-          purged = *n;
-          return absl::OkStatus();
-        });
-        if (!s.ok()) return s;
+        for (int64_t batch = kBatch; batch == kBatch;) {
+          absl::Status s = store_->Write([&](StoreTxn& txn) -> absl::Status {
+            absl::StatusOr<int64_t> n =
+                txn.PurgeExpired(platform_.clock->Now(), kBatch);
+            if (!n.ok()) return n.status();
+            batch = *n;
+            return absl::OkStatus();
+          });
+          if (!s.ok()) return s;
+          purged += batch;
+        }
         return static_cast<int>(purged);
       },
       absl::Minutes(10)));

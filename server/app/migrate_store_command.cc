@@ -28,8 +28,9 @@ int RunMigrateStore(const MigrateStoreFlags& flags, std::ostream& out,
       CopySqliteToPostgres(flags.from, target);
   if (!copied.ok()) {
     err << "heraldd migrate-store: " << copied.status().message()
-        << "\nNothing was written to PostgreSQL; the SQLite database is "
-           "unchanged.\n";
+        << "\nNothing was copied to PostgreSQL. The SQLite database keeps "
+           "its data (its schema may have been brought up to date, as "
+           "heraldd does at start).\n";
     return 1;
   }
   int64_t total = 0;

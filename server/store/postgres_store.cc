@@ -157,11 +157,14 @@ class PostgresStoreImpl final : public Store {
   // fresh snapshot, within the retry budget, unless `rerun` is false. A
   // connection found dead when the transaction begins (an idle one the
   // server dropped: a restart, a failover) is replaced, once; `body` has
-  // not run then. A connection lost during COMMIT leaves the outcome
-  // unknown: that is Unavailable, never a guess.
+  // not run then, and every idle connection is dropped too (they are as
+  // old). A connection lost during COMMIT leaves the outcome unknown: that
+  // is Unavailable, never a guess. A read-only transaction keeps nothing,
+  // so it ends with a ROLLBACK whose failure does not matter.
   absl::Status RunTransaction(
       const char* begin, bool rerun,
       absl::FunctionRef<absl::Status(postgres::Connection*)> body) {
+    const bool read_only = begin == kBeginRead;
     const absl::Time deadline = absl::Now() + options_.retry_budget;
     bool replaced = false;
     for (int attempt = 0;; ++attempt) {
@@ -174,10 +177,12 @@ class PostgresStoreImpl final : public Store {
       const bool began = s.ok();
       if (began) {
         s = body(conn);
-        if (s.ok()) {
+        if (s.ok() && read_only) {
+          postgres::Exec(conn, "ROLLBACK").IgnoreError();
+        } else if (s.ok()) {
           committing = true;
           const absl::Time commit_start = absl::Now();
-          s = postgres::Exec(conn, "COMMIT");
+          s = postgres::Commit(conn);
           if (options_.on_commit)
             options_.on_commit(absl::Now() - commit_start);
         }
@@ -198,6 +203,7 @@ class PostgresStoreImpl final : public Store {
       }
       if (lost && !began && !replaced) {
         replaced = true;
+        DropIdle();
         continue;
       }
       if (lost && committing) {
@@ -241,6 +247,17 @@ class PostgresStoreImpl final : public Store {
     } else {
       --open_;
     }
+  }
+  // Closes every idle connection: after one was found dead, the others,
+  // opened as long ago, most likely are too.
+  void DropIdle() {
+    std::vector<std::unique_ptr<postgres::Connection>> idle;
+    {
+      absl::MutexLock lock(&pool_mu_);
+      idle.swap(idle_);
+      open_ -= static_cast<int>(idle.size());
+    }
+    // Closed here, outside the lock.
   }
   bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool_mu_) {
     return !idle_.empty() || open_ < options_.pool_size;
@@ -290,6 +307,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
     PostgresStoreOptions options) {
   if (options.dsn.empty()) {
     return absl::InvalidArgumentError("store.postgres.dsn: required");
+  }
+  if (absl::Status s = postgres::CheckDsn(options.dsn); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store.postgres.dsn: ", s.message()));
   }
   if (options.pool_size < 1 || options.pool_size > 1000) {
     return absl::InvalidArgumentError(

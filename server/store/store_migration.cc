@@ -30,6 +30,11 @@ constexpr const char* kIdentityTables[] = {
     "amends",    "jobs",    "rota_overrides", "deliveries",
 };
 
+// The columns that are bytea on PostgreSQL (every other is text or bigint).
+bool IsBlobColumn(absl::string_view column) {
+  return column == "body" || column == "value";
+}
+
 struct SqliteCloser {
   void operator()(sqlite3* db) const { sqlite3_close(db); }
 };
@@ -110,9 +115,18 @@ absl::StatusOr<int64_t> CopyTable(sqlite3* db, postgres::Connection* pg,
           put.BindNull(param);
           break;
         case SQLITE_TEXT:
-          put.Bind(param, std::string(reinterpret_cast<const char*>(
-                                          sqlite3_column_text(r, i)),
-                                      sqlite3_column_bytes(r, i)));
+          // An older herald stored some blobs (settings' values) as text:
+          // the target's column decides.
+          if (IsBlobColumn((*columns)[i])) {
+            put.BindBlob(param,
+                         absl::string_view(reinterpret_cast<const char*>(
+                                               sqlite3_column_text(r, i)),
+                                           sqlite3_column_bytes(r, i)));
+          } else {
+            put.Bind(param, std::string(reinterpret_cast<const char*>(
+                                            sqlite3_column_text(r, i)),
+                                        sqlite3_column_bytes(r, i)));
+          }
           break;
         default:  // BLOB (herald stores no floats)
           put.BindBlob(param, absl::string_view(static_cast<const char*>(
@@ -122,7 +136,8 @@ absl::StatusOr<int64_t> CopyTable(sqlite3* db, postgres::Connection* pg,
       }
     }
     if (absl::Status s = put.Run(); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat(table, ": ", s.message()));
+      return absl::Status(
+          s.code(), absl::StrCat(table, ", row ", rows + 1, ": ", s.message()));
     }
     ++rows;
   }

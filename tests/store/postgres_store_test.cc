@@ -385,5 +385,43 @@ TEST(PostgresStoreOpenTest, OptionsAreCheckedAndNamed) {
               HasSubstr("store.postgres.pool_size"));
 }
 
+TEST(PostgresStoreOpenTest, ABadDsnIsRefusedWithoutQuotingIt) {
+  absl::StatusOr<std::unique_ptr<Store>> s = OpenPostgresStore(
+      {.dsn = "postgresql://herald:s3cret-pw@[::1/herald"});  // no "]"
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.status().message(), HasSubstr("store.postgres.dsn"));
+  EXPECT_THAT(std::string(s.status().message()),
+              ::testing::Not(HasSubstr("s3cret")));
+}
+
+TEST_F(PostgresStoreTest, AWriteWhoseStatementFailedIsNeverReportedCommitted) {
+  // A fn that ignores a failed statement and returns OK: PostgreSQL's
+  // COMMIT of that transaction is a rollback, and must not read as OK.
+  std::unique_ptr<Store> store = Replica();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(
+      store->Write([](StoreTxn& txn) { return txn.PutSetting("kept", "no"); })
+          .ok());
+  absl::Status s = store->Write([](StoreTxn& txn) -> absl::Status {
+    if (auto st = txn.PutSetting("kept", "yes"); !st.ok()) return st;
+    v1::Subscriber bad;
+    bad.set_id(std::string("a\0b", 3));  // PostgreSQL's text refuses NUL
+    EXPECT_FALSE(txn.PutSubscriber(bad).ok());
+    return absl::OkStatus();  // ignoring it
+  });
+  EXPECT_FALSE(s.ok()) << "a write with a failed statement read as committed";
+  std::string kept;
+  ASSERT_TRUE(store
+                  ->Read([&](StoreReader& r) -> absl::Status {
+                    absl::StatusOr<std::string> v = r.GetSetting("kept");
+                    if (!v.ok()) return v.status();
+                    kept = *v;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(kept, "no");
+}
+
 }  // namespace
 }  // namespace herald

@@ -3,6 +3,8 @@
 // already holds data is refused.
 #include "server/store/store_migration.h"
 
+#include <sqlite3.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -112,6 +114,31 @@ TEST_F(StoreMigrationTest, EveryTableArrivesCountedAndReadsBackTheSame) {
   });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(next, 3);
+}
+
+TEST_F(StoreMigrationTest, ASettingAnOlderHeraldStoredAsTextArrives) {
+  // Before settings were bound as blobs, SQLite held them as text.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(sqlite_path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO settings(name, value) "
+                         "VALUES('older_key', 'stored as text')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_TRUE(CopySqliteToPostgres(sqlite_path_, target_).ok());
+  absl::StatusOr<std::unique_ptr<Store>> pg = OpenPostgresStore(target_);
+  ASSERT_TRUE(pg.ok()) << pg.status();
+  std::string value;
+  ASSERT_TRUE((*pg)
+                  ->Read([&](StoreReader& r) -> absl::Status {
+                    absl::StatusOr<std::string> v = r.GetSetting("older_key");
+                    if (!v.ok()) return v.status();
+                    value = *v;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(value, "stored as text");
 }
 
 TEST_F(StoreMigrationTest, ATargetThatHoldsDataIsRefusedAndLeftAlone) {

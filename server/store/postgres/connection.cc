@@ -33,7 +33,11 @@ std::string Sqlstate(const PGresult* result) {
 absl::Status PgError(PGconn* conn, const PGresult* result,
                      absl::string_view what) {
   const std::string state = Sqlstate(result);
-  std::string message(result ? PQresultErrorMessage(result) : "");
+  // The primary message only: DETAIL and CONTEXT may quote stored values
+  // (a key that conflicted), and this message can reach a client.
+  const char* primary =
+      result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string message(primary ? primary : "");
   if (message.empty()) message = PQerrorMessage(conn);
   std::string msg = absl::StrCat(
       what, ": ", absl::StripTrailingAsciiWhitespace(message),
@@ -49,15 +53,54 @@ absl::Status PgError(PGconn* conn, const PGresult* result,
   return absl::InternalError(msg);
 }
 
+absl::Status CheckDsn(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error);
+  PQfreemem(error);  // it may quote the DSN
+  if (parsed == nullptr) {
+    return absl::InvalidArgumentError(
+        "not a libpq connection string or URI (see "
+        "https://www.postgresql.org/docs/15/libpq-connect.html)");
+  }
+  PQconninfoFree(parsed);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Connection>> Connect(
     const std::string& dsn, const std::string& password,
     std::function<void(absl::string_view)> on_unreadable) {
-  // The DSN may be a connection string or a URI (expand_dbname); a server's
-  // pg_stat_activity shows herald's connections as heraldd unless it names
-  // them otherwise.
-  const char* keywords[] = {"dbname", "fallback_application_name",
-                            password.empty() ? nullptr : "password", nullptr};
-  const char* values[] = {dsn.c_str(), "heraldd", password.c_str(), nullptr};
+  // libpq quotes a DSN it cannot parse in its message, password and all:
+  // say only that it is not one.
+  if (absl::Status s = CheckDsn(dsn); !s.ok()) return s;
+  // The DSN may be a connection string or a URI (expand_dbname); what it
+  // sets wins over the defaults before it. A server's pg_stat_activity
+  // shows herald's connections as heraldd unless the DSN names them. The
+  // defaults bound how long a dead server (a failover, a network cut) can
+  // hold a connection: 5 s to connect, keepalives, and 15 s of
+  // unacknowledged data; and a transaction left idle by a stalled heraldd
+  // ends after a minute instead of holding its locks.
+  const char* keywords[] = {"connect_timeout",
+                            "keepalives",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
+                            "tcp_user_timeout",
+                            "options",
+                            "dbname",
+                            "fallback_application_name",
+                            password.empty() ? nullptr : "password",
+                            nullptr};
+  const char* values[] = {"5",
+                          "1",
+                          "10",
+                          "5",
+                          "3",
+                          "15000",
+                          "-c idle_in_transaction_session_timeout=60000",
+                          dsn.c_str(),
+                          "heraldd",
+                          password.c_str(),
+                          nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return absl::UnavailableError("libpq: out of memory");
   auto c = std::make_unique<Connection>(conn, std::move(on_unreadable));
@@ -91,6 +134,29 @@ absl::Status Exec(Connection* c, const char* sql) {
   absl::Status s = PgError(c->conn, r.get(), "exec");
   if (absl::IsAborted(s)) c->conflicted = true;
   return s;
+}
+
+absl::Status Commit(Connection* c) {
+  if (PQtransactionStatus(c->conn) == PQTRANS_INERROR) {
+    return c->conflicted
+               ? absl::AbortedError("the write conflicted with another")
+               : absl::InternalError(
+                     "a statement of this write failed; nothing was "
+                     "committed");
+  }
+  Result r(PQexec(c->conn, "COMMIT"));
+  const ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK) {
+    absl::Status s = PgError(c->conn, r.get(), "commit");
+    if (absl::IsAborted(s)) c->conflicted = true;
+    return s;
+  }
+  if (absl::string_view(PQcmdStatus(r.get())) != "COMMIT") {
+    return absl::InternalError(absl::StrCat("commit: PostgreSQL answered ",
+                                            PQcmdStatus(r.get()),
+                                            "; nothing was committed"));
+  }
+  return absl::OkStatus();
 }
 
 std::string ToPostgresParameters(absl::string_view sql) {

@@ -64,6 +64,10 @@ struct Connection {
   std::function<void(absl::string_view)> on_unreadable;
 };
 
+// InvalidArgument, without quoting it (it may hold a password), when `dsn`
+// is not a libpq connection string or URI.
+absl::Status CheckDsn(const std::string& dsn);
+
 // Opens a connection to `dsn` (a libpq connection string or URI), with
 // `password` when it is not empty. Unavailable, with libpq's reason, when
 // it cannot.
@@ -73,6 +77,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connect(
 
 // Runs `sql` (one or more statements, no parameters).
 absl::Status Exec(Connection* c, const char* sql);
+
+// Commits the open transaction: OK only when PostgreSQL says COMMIT. A
+// transaction in which a statement failed is rolled back by its COMMIT;
+// that is an error here (Aborted when it had conflicted), never OK.
+absl::Status Commit(Connection* c);
 
 // `sql` with SQLite's parameters (`?`, `?N`) as PostgreSQL's (`$N`), numbered
 // as SQLite numbers them; text inside quotes is left alone.

@@ -21,6 +21,17 @@ constexpr size_t kMaxPayload = 7900;
 constexpr absl::Duration kFirstPause = absl::Milliseconds(100);
 constexpr absl::Duration kLongestPause = absl::Seconds(5);
 
+// The line that tells receivers some messages were lost.
+constexpr absl::string_view kMissed = "!";
+
+// The channel of the schema `c` works in: hex, so safe as an identifier.
+absl::StatusOr<std::string> ChannelOf(Connection* c) {
+  Statement name(c, "SELECT 'herald_' || md5(current_schema())");
+  absl::StatusOr<bool> row = name.Step();
+  if (!row.ok()) return row.status();
+  return name.Text(0);
+}
+
 std::string NewOrigin() {
   std::random_device seed;
   return absl::StrCat(absl::Hex(seed(), absl::kZeroPad8),
@@ -48,6 +59,7 @@ void NotifyBroadcast::Send(std::string message) {
   if (queue_.size() >= options_.queue_capacity) {
     queue_.pop_front();
     dropped_.fetch_add(1);
+    missed_ = true;
   }
   queue_.push_back(std::move(message));
 }
@@ -67,6 +79,7 @@ bool NotifyBroadcast::Pause(absl::Duration pause) {
 void NotifyBroadcast::SendLoop() {
   pthread_setname_np(pthread_self(), "herald-notify");
   std::unique_ptr<Connection> conn;
+  std::string channel;
   absl::Duration pause = kFirstPause;
   while (true) {
     // As many messages as one notification holds, after the origin line.
@@ -76,13 +89,18 @@ void NotifyBroadcast::SendLoop() {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &NotifyBroadcast::HasWork));
       if (queue_.empty()) return;  // stopping, and everything sent
+      if (missed_) {
+        absl::StrAppend(&payload, "\n", kMissed);
+        missed_ = false;
+      }
       while (!queue_.empty() &&
              (taken == 0 ||
               payload.size() + 1 + queue_.front().size() <= kMaxPayload)) {
         std::string message = std::move(queue_.front());
         queue_.pop_front();
-        if (origin_.size() + 1 + message.size() > kMaxPayload) {
+        if (origin_.size() + 3 + message.size() > kMaxPayload) {
           dropped_.fetch_add(1);  // too long for any notification
+          missed_ = true;         // said with the next one
           continue;
         }
         absl::StrAppend(&payload, "\n", message);
@@ -94,24 +112,30 @@ void NotifyBroadcast::SendLoop() {
     if (conn == nullptr || !conn->Healthy()) {
       absl::StatusOr<std::unique_ptr<Connection>> c =
           Connect(options_.dsn, options_.password);
-      if (c.ok()) {
+      absl::StatusOr<std::string> named =
+          c.ok() ? ChannelOf(c->get()) : c.status();
+      if (named.ok()) {
         conn = *std::move(c);
+        channel = *std::move(named);
       } else {
-        s = c.status();
+        s = named.status();
         conn.reset();
       }
     }
     if (s.ok()) {
       Statement notify(conn.get(), "SELECT pg_notify(?, ?)");
-      s = notify.Bind(1, options_.channel).Bind(2, payload).Run();
+      s = notify.Bind(1, channel).Bind(2, payload).Run();
     }
     if (s.ok()) {
       pause = kFirstPause;
       continue;
     }
-    // Lost: the others are told they may have missed some when their
-    // listeners reconnect, or see the change when they next read.
+    // Lost: the others are told with the next notification that goes out.
     dropped_.fetch_add(taken);
+    {
+      absl::MutexLock lock(&mu_);
+      missed_ = true;
+    }
     LogWarn("could not tell the other heraldd what happened",
             {{"messages", absl::StrCat(taken)}, {"error", s.ToString()}});
     conn.reset();
@@ -132,9 +156,11 @@ void NotifyBroadcast::ListenLoop(
     }
     absl::StatusOr<std::unique_ptr<Connection>> c =
         Connect(options_.dsn, options_.password);
-    absl::Status s = c.status();
+    absl::StatusOr<std::string> channel =
+        c.ok() ? ChannelOf(c->get()) : c.status();
+    absl::Status s = channel.status();
     if (s.ok()) {
-      s = Exec(c->get(), absl::StrCat("LISTEN ", options_.channel).c_str());
+      s = Exec(c->get(), absl::StrCat("LISTEN ", *channel).c_str());
     }
     if (!s.ok()) {
       LogWarn("cannot listen for what the other heraldd do; retrying",
@@ -162,7 +188,11 @@ void NotifyBroadcast::ListenLoop(
             absl::StrSplit(absl::string_view(n->extra), '\n');
         if (!lines.empty() && lines[0] != origin_) {
           for (size_t i = 1; i < lines.size(); ++i) {
-            if (!lines[i].empty()) receive(lines[i]);
+            if (lines[i] == kMissed) {
+              receive("");
+            } else if (!lines[i].empty()) {
+              receive(lines[i]);
+            }
           }
         }
         PQfreemem(n);

@@ -1,10 +1,14 @@
 // StoreBroadcast over PostgreSQL's LISTEN/NOTIFY: each process sends on a
 // connection of its own, several messages to a notification (at most
 // PostgreSQL's 8000 bytes), and listens on another; it skips what it sent
-// itself. The queue of messages waiting to be sent is bounded: when full,
-// the oldest are dropped and counted. A lost connection is opened again
-// (after a pause that doubles up to 5 s), and the listener is told that it
-// may have missed messages meanwhile. Thread-safe.
+// itself. The channel is named after the schema herald's tables are in
+// (the first of the search_path), so deployments in one database do not
+// hear each other. The queue of messages waiting to be sent is bounded:
+// when full, the oldest are dropped and counted. Whatever is dropped, the
+// others are told they may have missed some, with the next notification
+// that goes out. A lost connection is opened again (after a pause that
+// doubles up to 5 s), and the listener then says it may have missed
+// messages meanwhile. Thread-safe.
 #ifndef HERALD_SERVER_STORE_POSTGRES_NOTIFY_BROADCAST_H_
 #define HERALD_SERVER_STORE_POSTGRES_NOTIFY_BROADCAST_H_
 
@@ -27,7 +31,6 @@ class NotifyBroadcast final : public StoreBroadcast {
   struct Options {
     std::string dsn;
     std::string password;
-    std::string channel = "herald_events";
     size_t queue_capacity = 4096;
   };
   explicit NotifyBroadcast(Options options);
@@ -55,6 +58,8 @@ class NotifyBroadcast final : public StoreBroadcast {
   std::atomic<int64_t> dropped_{0};
   mutable absl::Mutex mu_;
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
+  // Something was dropped since the last notification went out.
+  bool missed_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sender_;
   std::thread listener_;
