@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -161,7 +162,25 @@ class PostgresStoreImpl final : public Store {
   // old). A connection lost during COMMIT leaves the outcome unknown: that
   // is Unavailable, never a guess. A read-only transaction keeps nothing,
   // so it ends with a ROLLBACK whose failure does not matter.
+  //
+  // What makes it Unavailable is logged; callers get a message that names
+  // no host or port of the database, since it may reach a client.
   absl::Status RunTransaction(
+      const char* begin, bool rerun,
+      absl::FunctionRef<absl::Status(postgres::Connection*)> body) {
+    absl::Status s = RunTransactionOnce(begin, rerun, body);
+    if (!absl::IsUnavailable(s)) return s;
+    LogWarn("the database is unavailable", {{"error", s.ToString()}});
+    return absl::UnavailableError(
+        absl::StrCat(absl::StrContains(s.message(), "may or may not")
+                         ? "the database became unavailable while "
+                           "committing; the change may or may not have been "
+                           "kept"
+                         : "the database is unavailable",
+                     " (heraldd's log says why); try again shortly"));
+  }
+
+  absl::Status RunTransactionOnce(
       const char* begin, bool rerun,
       absl::FunctionRef<absl::Status(postgres::Connection*)> body) {
     const bool read_only = begin == kBeginRead;

@@ -12,6 +12,10 @@
         /slow          answers after 5 s (beyond herald's timeout)
         /hang          never answers
         anything else  200
+  delivery_sinks.py hooks PORT LOG DELAY
+      An HTTP server for fan-outs: appends path and webhook-id of each POST
+      to LOG as it arrives, then answers 200 after DELAY seconds, so that a
+      fan-out lasts long enough to break something under it.
 """
 import base64
 import hashlib
@@ -99,9 +103,35 @@ def run_http(port, log_path, secrets):
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 
+def run_hooks(port, log_path, delay):
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            entry = {"path": self.path, "id": self.headers.get("webhook-id")}
+            with lock, open(log_path, "a") as log:
+                log.write(json.dumps(entry) + "\n")
+            time.sleep(delay)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256  # every replica's workers connect at once
+
+    Server(("127.0.0.1", port), Handler).serve_forever()
+
+
 if __name__ == "__main__":
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "smtp":
         run_smtp(port, sys.argv[3], int(sys.argv[4]))
+    elif mode == "hooks":
+        run_hooks(port, sys.argv[3], float(sys.argv[4]))
     else:
         run_http(port, sys.argv[3], sys.argv[4:])

@@ -84,6 +84,17 @@ start_heraldd() {
   wait_for 20 "heraldd /healthz" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
 }
 
+# wait_seen SECONDS WHAT CMD...: wait_for, but a timeout's message ends with
+# what CMD printed last (CMD prints what it saw).
+wait_seen() {
+  local timeout=$1 what=$2 seen=""; shift 2
+  local deadline=$((SECONDS + timeout))
+  until seen=$("$@" 2>&1); do
+    (( SECONDS < deadline )) || fail "timed out after ${timeout}s waiting for $what; last seen: $seen"
+    sleep 0.2
+  done
+}
+
 sha256() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 
 # start_mail_sink: a real SMTP server (aiosmtpd) on a free port that keeps
@@ -94,6 +105,66 @@ start_mail_sink() {
   "$SYSTEM_PYTHON" "$(dirname "${BASH_SOURCE[0]}")/delivery_sinks.py" smtp "$SMTP_PORT" "$MAIL" 0 \
     >"$WORK/smtp.log" 2>&1 &
   PIDS+=($!)
+}
+
+# start_hook_sink DELAY: an HTTP server on a free port that logs path and
+# webhook-id of every POST to $HOOKS (JSON lines) as it arrives and answers
+# 200 after DELAY seconds; sets HOOK_PORT and HOOKS.
+start_hook_sink() {
+  HOOK_PORT=$(free_port)
+  HOOKS=$WORK/hooks.jsonl
+  touch "$HOOKS"
+  "$SYSTEM_PYTHON" "$(dirname "${BASH_SOURCE[0]}")/delivery_sinks.py" hooks "$HOOK_PORT" "$HOOKS" "$1" \
+    >"$WORK/hook_sink.log" 2>&1 &
+  PIDS+=($!)
+}
+
+# hook_subscribers_csv N COMPONENT SECRET: a `herald subscribers import` CSV
+# of N subscribers (hook0001...) to COMPONENT, each a webhook to its own path
+# (/hook/0001...) of start_hook_sink's sink, signed with SECRET.
+hook_subscribers_csv() {
+  local i
+  echo "id,components,name,contacts"
+  for i in $(seq -w 1 "$1"); do
+    echo "hook$i,$2,Hook $i,webhook:http://127.0.0.1:$HOOK_PORT/hook/$i|$3"
+  done
+}
+
+# hooks_reached N: prints how many of the sink's paths were POSTed to; true
+# when at least N.
+hooks_reached() {
+  local n
+  n=$(grep -o '"path": "/hook/[0-9]*"' "$HOOKS" | sort -u | wc -l)
+  echo "$n recipients reached"
+  (( n >= $1 ))
+}
+
+# check_fanout N: the sink got a fan-out to N recipients: every one POSTed
+# to, each recipient's POSTs all with one webhook-id, N distinct ids. Prints
+# how many POSTs were repeats; fails the test otherwise.
+check_fanout() {
+  "$SYSTEM_PYTHON" - "$HOOKS" "$1" <<'PY' \
+    || fail "the fan-out reached someone twice with different webhook-ids, or missed someone"
+import collections, json, sys
+posts = [json.loads(l) for l in open(sys.argv[1])]
+want = int(sys.argv[2])
+ids_by_path = collections.defaultdict(set)
+posts_by_path = collections.Counter()
+for p in posts:
+    ids_by_path[p["path"]].add(p["id"])
+    posts_by_path[p["path"]] += 1
+if len(ids_by_path) != want:
+    sys.exit(f"{len(ids_by_path)} recipients POSTed to, expected {want}")
+mixed = {path: ids for path, ids in ids_by_path.items() if len(ids) != 1 or None in ids}
+if mixed:
+    sys.exit(f"recipients with different (or no) webhook-ids: {dict(list(mixed.items())[:3])}")
+distinct = {p["id"] for p in posts}
+if len(distinct) != want:
+    sys.exit(f"{len(distinct)} distinct webhook-ids, expected {want}")
+repeats = sum(n - 1 for n in posts_by_path.values())
+print(f"{want} recipients reached, {want} distinct webhook-ids; {repeats} repeated POST(s) "
+      f"to {sum(1 for n in posts_by_path.values() if n > 1)} recipient(s), each with its first webhook-id")
+PY
 }
 
 # make_tokens: fresh API tokens for the test's people (ENGINEER_TOKEN,

@@ -77,33 +77,7 @@ DSN=$(sed -E "s/dbname=[^ ]+/dbname=$DB/" <<<"$ADMIN_DSN")
 
 step "receivers: a real SMTP server, and an HTTP sink recording each webhook-id"
 start_mail_sink
-SINK_PORT=$(free_port)
-cat >"$WORK/hook_sink.py" <<'PY'
-# Logs path and webhook-id of each POST as it arrives, then answers 200
-# after DELAY seconds, so that a fan-out takes long enough to kill a sender.
-import json, sys, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-port, log_path, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-lock = threading.Lock()
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with lock, open(log_path, "a") as log:
-            log.write(json.dumps({"path": self.path, "id": self.headers.get("webhook-id")}) + "\n")
-        time.sleep(delay)
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # every replica's workers connect at once
-Server(("127.0.0.1", port), Handler).serve_forever()
-PY
-touch "$WORK/hooks.jsonl"
-"$SYSTEM_PYTHON" "$WORK/hook_sink.py" "$SINK_PORT" "$WORK/hooks.jsonl" 0.2 >"$WORK/hook_sink.log" 2>&1 &
-PIDS+=($!)
+start_hook_sink 0.2  # slow enough to kill a sender mid-way
 
 step "one config for every replica: hashed tokens, one component and rota per service, ack timeout 4s"
 make_tokens
@@ -142,16 +116,6 @@ start_replica() {
   PIDS+=(${PID[$r]})
 }
 healthy() { curl -fsS "http://127.0.0.1:${HTTP[$1]}/healthz"; }
-# wait_seen SECONDS WHAT CMD...: wait_for, but a timeout's message ends with
-# what CMD printed last (CMD prints what it saw).
-wait_seen() {
-  local timeout=$1 what=$2 seen=""; shift 2
-  local deadline=$((SECONDS + timeout))
-  until seen=$("$@" 2>&1); do
-    (( SECONDS < deadline )) || fail "timed out after ${timeout}s waiting for $what; last seen: $seen"
-    sleep 0.2
-  done
-}
 # on R TOKEN ARGS...: the CLI against replica R as the holder of TOKEN.
 on() { local r=$1 token=$2; shift 2; HERALD_TOKEN=$token "$HERALD" --server "127.0.0.1:${GRPC[$r]}" "$@"; }
 
@@ -318,12 +282,7 @@ for s in "${SERVICES[@]}"; do
 done
 
 step "3. a $SUBSCRIBERS-recipient webhook fan-out from all three replicas, with B killed (SIGKILL) mid-way"
-{
-  echo "id,components,name,contacts"
-  for i in $(seq -w 1 "$SUBSCRIBERS"); do
-    echo "hook$i,${SERVICES[0]},Hook $i,webhook:http://127.0.0.1:$SINK_PORT/hook/$i|$HOOK_SECRET"
-  done
-} >"$WORK/hooks.csv"
+hook_subscribers_csv "$SUBSCRIBERS" "${SERVICES[0]}" "$HOOK_SECRET" >"$WORK/hooks.csv"
 on a "$LEAD_TOKEN" subscribers import "$WORK/hooks.csv" >"$WORK/import.txt" \
   || fail "subscribers import through A: $(cat "$WORK/import.txt")"
 grep -q "$SUBSCRIBERS added" "$WORK/import.txt" || fail "import through A did not add $SUBSCRIBERS: $(cat "$WORK/import.txt")"
@@ -343,42 +302,15 @@ wait_for 60 "replica B sending its share of the fan-out" b_sending
 echo "A, B, C had sent $(webhooks_sent_by a), $(webhooks_sent_by b), $(webhooks_sent_by c) webhooks at the kill"
 kill -KILL "${PID[b]}"
 wait "${PID[b]}" 2>/dev/null || true
-at_kill=$(wc -l <"$WORK/hooks.jsonl")
+at_kill=$(wc -l <"$HOOKS")
 (( at_kill < SUBSCRIBERS )) || fail "the fan-out finished before B was killed; nothing was tested"
 echo "killed B with $at_kill POSTs received"
 killed_at=$SECONDS
-recipients_reached() {
-  local n
-  n=$(grep -o '"path": "/hook/[0-9]*"' "$WORK/hooks.jsonl" | sort -u | wc -l)
-  echo "$n recipients reached"
-  (( n >= SUBSCRIBERS ))
-}
-wait_seen 120 "every one of the $SUBSCRIBERS recipients POSTed to" recipients_reached
+wait_seen 120 "every one of the $SUBSCRIBERS recipients POSTed to" hooks_reached "$SUBSCRIBERS"
 echo "every recipient reached $((SECONDS - killed_at)) s after the kill (claim_lease 20s)"
 wait_for 30 "herald reporting all $SUBSCRIBERS deliveries of $FAN_MSG delivered" \
   all_delivered "$FAN_MSG" "$SUBSCRIBERS"
-"$SYSTEM_PYTHON" - "$WORK/hooks.jsonl" "$SUBSCRIBERS" <<'PY' \
-  || fail "the fan-out reached someone twice with different webhook-ids, or missed someone"
-import collections, json, sys
-posts = [json.loads(l) for l in open(sys.argv[1])]
-want = int(sys.argv[2])
-ids_by_path = collections.defaultdict(set)
-posts_by_path = collections.Counter()
-for p in posts:
-    ids_by_path[p["path"]].add(p["id"])
-    posts_by_path[p["path"]] += 1
-if len(ids_by_path) != want:
-    sys.exit(f"{len(ids_by_path)} recipients POSTed to, expected {want}")
-mixed = {path: ids for path, ids in ids_by_path.items() if len(ids) != 1 or None in ids}
-if mixed:
-    sys.exit(f"recipients with different (or no) webhook-ids: {dict(list(mixed.items())[:3])}")
-distinct = {p["id"] for p in posts}
-if len(distinct) != want:
-    sys.exit(f"{len(distinct)} distinct webhook-ids, expected {want}")
-repeats = sum(n - 1 for n in posts_by_path.values())
-print(f"{want} recipients reached, {want} distinct webhook-ids; {repeats} repeated POST(s) "
-      f"to {sum(1 for n in posts_by_path.values() if n > 1)} recipient(s), each with its first webhook-id")
-PY
+check_fanout "$SUBSCRIBERS"
 
 step "B restarts on the shared database"
 start_replica b
