@@ -315,6 +315,7 @@ class Received {
   bool WaitFor(const std::string& message) {
     absl::MutexLock lock(&mu_);
     auto arrived = [&] {
+      mu_.AssertHeld();  // Await calls it with mu_ held
       return std::find(messages_.begin(), messages_.end(), message) !=
              messages_.end();
     };
