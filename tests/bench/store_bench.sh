@@ -27,6 +27,7 @@ FANOUT_BENCH=${4:+$(realpath "$4")}
 FANOUT_N=${5:-1000000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../e2e/lib.sh"
+source "$HERE/bench_configs.sh"
 require wrk curl psql pg_config setpriv sha256sum "$SYSTEM_PYTHON"
 
 # The cluster lives outside $WORK: stop it before lib.sh's cleanup, which
@@ -58,46 +59,6 @@ new_database() {
   DSN=${ADMIN_DSN/dbname=herald_test/dbname=$1}
 }
 
-# store_line DSN: the config's store, SQLite in data_dir when DSN is empty.
-store_line() {
-  [[ -n $1 ]] && echo "store: {postgres: {dsn: '$1', pool_size: 8}}"
-  return 0
-}
-
-# ingest_config NAME DSN: webhook_ingest_bench.sh's organisation.
-ingest_config() {
-  cat >"$WORK/$1.yaml" <<YAML
-server: {data_dir: $WORK/$1-data, webhook_token_file: $WORK/webhook-token}
-$(store_line "$2")
-smtp: {url: 'smtp://127.0.0.1:1', from: bench@herald.example}
-components:
-  - {id: services, name: Services, matchers: ['service=~"svc-.*"']}
-  - {id: other, name: Other}
-intake: {default_component: other, limits: {max_alerts_per_incident: 100000000}}
-people:
-  - {id: pp, name: Point Person, email: pp@herald.example, roles: [comms]}
-rotas:
-  - {id: comms, component_ids: [services, other], members: [pp]}
-YAML
-}
-
-# update_config NAME DSN: update_rpc_bench.sh's organisation.
-update_config() {
-  cat >"$WORK/$1.yaml" <<YAML
-server: {data_dir: $WORK/$1-data, webhook_token_file: $WORK/webhook-token}
-$(store_line "$2")
-smtp: {url: 'smtp://127.0.0.1:1', from: bench@herald.example}
-components:
-  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
-intake: {default_component: checkout}
-people:
-  - {id: alice, name: Alice, email: alice@herald.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: bob, name: Bob, email: bob@herald.example, roles: [comms]}
-  - {id: carol, name: Carol, email: carol@herald.example, roles: [comms_lead]}
-rotas:
-  - {id: comms, component_ids: [checkout], members: [bob], backup: carol}
-YAML
-}
 
 # start_replicas NAME COUNT: COUNT heraldd on $WORK/NAME.yaml; sets
 # REPLICA_PIDS, HTTP_PORTS and GRPC_PORTS.
@@ -172,7 +133,7 @@ check_durable() {
 ingest_run() {
   local name=$1 replicas=$2 dsn="" db="" log_from r
   if (( $3 )); then db=bench_${name//-/_}; new_database "$db"; dsn=$DSN; fi
-  ingest_config "$name" "$dsn"
+  ingest_config "$WORK/$name.yaml" "$WORK/$name-data" "$dsn"
   start_replicas "$name" "$replicas"
   log_from=$(pg_log_lines)
   step "$name: POST /webhooks/alertmanager on $replicas heraldd, 32 connections in all, ${DURATION}s"
@@ -203,7 +164,7 @@ ingest_run() {
 update_run() {
   local name=$1 replicas=$2 dsn="" db="" log_from r
   if (( $3 )); then db=bench_${name//-/_}; new_database "$db"; dsn=$DSN; fi
-  update_config "$name" "$dsn"
+  update_config "$WORK/$name.yaml" "$WORK/$name-data" "$dsn"
   start_replicas "$name" "$replicas"
   curl -fsS -H "Authorization: Bearer $HERALD_WEBHOOK_TOKEN" -H 'Content-Type: application/json' \
     "http://127.0.0.1:${HTTP_PORTS[0]}/webhooks/alertmanager" \

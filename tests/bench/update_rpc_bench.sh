@@ -14,26 +14,14 @@ RPC_LOAD=$(realpath "$2")
 DURATION=${3:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../e2e/lib.sh"
+source "$HERE/bench_configs.sh"
 require curl sha256sum "$SYSTEM_PYTHON"
 
 HTTP_PORT=$(free_port); GRPC_PORT=$(free_port)
 WEBHOOK_TOKEN=bench-$RANDOM$RANDOM
 ENGINEER_TOKEN=bench-engineer-$RANDOM$RANDOM
 printf '%s\n' "$WEBHOOK_TOKEN" >"$WORK/webhook-token"
-sha256() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
-cat >"$WORK/herald.yaml" <<YAML
-server: {data_dir: $WORK/data, webhook_token_file: $WORK/webhook-token}
-smtp: {url: 'smtp://127.0.0.1:1', from: bench@herald.example}
-components:
-  - {id: checkout, name: Checkout, matchers: ['service="checkout"']}
-intake: {default_component: checkout}
-people:
-  - {id: alice, name: Alice, email: alice@herald.example, roles: [engineer], token_sha256: $(sha256 "$ENGINEER_TOKEN")}
-  - {id: bob, name: Bob, email: bob@herald.example, roles: [comms]}
-  - {id: carol, name: Carol, email: carol@herald.example, roles: [comms_lead]}
-rotas:
-  - {id: comms, component_ids: [checkout], members: [bob], backup: carol}
-YAML
+update_config "$WORK/herald.yaml" "$WORK/data"
 "$HERALDD" --config "$WORK/herald.yaml" --http-listen "127.0.0.1:$HTTP_PORT" \
   --grpc-listen "127.0.0.1:$GRPC_PORT" --log-level warn >"$WORK/heraldd.log" 2>&1 &
 HERALDD_PID=$!

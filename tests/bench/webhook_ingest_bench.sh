@@ -14,26 +14,13 @@ HERALDD=$(realpath "$1")
 DURATION=${2:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../e2e/lib.sh"
+source "$HERE/bench_configs.sh"
 require wrk prometheus-alertmanager curl "$SYSTEM_PYTHON"
 
 HTTP_PORT=$(free_port); GRPC_PORT=$(free_port); AM_PORT=$(free_port)
 export HERALD_WEBHOOK_TOKEN=bench-$RANDOM$RANDOM
 printf '%s\n' "$HERALD_WEBHOOK_TOKEN" >"$WORK/webhook-token"
-cat >"$WORK/herald.yaml" <<YAML
-server: {data_dir: $WORK/data, webhook_token_file: $WORK/webhook-token}
-smtp: {url: 'smtp://127.0.0.1:1', from: bench@herald.example}
-components:
-  - {id: services, name: Services, matchers: ['service=~"svc-.*"']}
-  - {id: other, name: Other}
-# Every request is one new alert in the same storm, so the incident's cap
-# on stored alerts (50,000 by default, beyond which alerts are counted, not
-# stored) is raised: this measures durable intake of every alert.
-intake: {default_component: other, limits: {max_alerts_per_incident: 100000000}}
-people:
-  - {id: pp, name: Point Person, email: pp@herald.example, roles: [comms]}
-rotas:
-  - {id: comms, component_ids: [services, other], members: [pp]}
-YAML
+ingest_config "$WORK/herald.yaml" "$WORK/data"
 "$HERALDD" --config "$WORK/herald.yaml" --http-listen "127.0.0.1:$HTTP_PORT" \
   --grpc-listen "127.0.0.1:$GRPC_PORT" --log-level warn >"$WORK/heraldd.log" 2>&1 &
 HERALDD_PID=$!

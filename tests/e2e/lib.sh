@@ -261,12 +261,12 @@ sys.exit(0 if len(d) == int(sys.argv[2]) and all(x["state"] == "DELIVERY_STATE_D
 ' "$WORK/deliveries.json" "$2"
 }
 
-# start_alertmanager PORT WEBHOOK_URL TOKEN_FILE [CA_FILE]: a real
-# Alertmanager that sends every group to herald, resolved notifications
-# included; over HTTPS it trusts the CA in CA_FILE.
-start_alertmanager() {
-  local port=$1 url=$2 token_file=$3 ca_file=${4:-}
-  cat >"$WORK/alertmanager.yml" <<YAML
+# alertmanager_config FILE WEBHOOK_URL TOKEN_FILE [CA_FILE]: writes an
+# Alertmanager config that sends every group to herald, resolved
+# notifications included; over HTTPS it trusts the CA in CA_FILE.
+alertmanager_config() {
+  local file=$1 url=$2 token_file=$3 ca_file=${4:-}
+  cat >"$file" <<YAML
 route:
   receiver: herald
   group_by: ['alertname', 'service']
@@ -283,8 +283,15 @@ receivers:
             credentials_file: $token_file
 YAML
   if [[ -n $ca_file ]]; then
-    printf '          tls_config:\n            ca_file: %s\n' "$ca_file" >>"$WORK/alertmanager.yml"
+    printf '          tls_config:\n            ca_file: %s\n' "$ca_file" >>"$file"
   fi
+}
+
+# start_alertmanager PORT WEBHOOK_URL TOKEN_FILE [CA_FILE]: a real
+# Alertmanager with alertmanager_config's config, on its own.
+start_alertmanager() {
+  local port=$1
+  alertmanager_config "$WORK/alertmanager.yml" "$2" "$3" "${4:-}"
   prometheus-alertmanager --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am" \
     --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
     >"$WORK/alertmanager.log" 2>&1 &

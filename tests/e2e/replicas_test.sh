@@ -132,22 +132,8 @@ AM_CLUSTER=([1]=$(free_port) [2]=$(free_port))
 # both usually notify, and two replicas take the same groups at once.
 start_am() {
   local n=$1 r=$2 other=$3
-  cat >"$WORK/am$n.yml" <<YAML
-route:
-  receiver: herald
-  group_by: ['alertname', 'service']
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: herald
-    webhook_configs:
-      - url: http://127.0.0.1:${HTTP[$r]}/webhooks/alertmanager
-        send_resolved: true
-        http_config:
-          authorization:
-            credentials_file: $WORK/webhook-token
-YAML
+  alertmanager_config "$WORK/am$n.yml" \
+    "http://127.0.0.1:${HTTP[$r]}/webhooks/alertmanager" "$WORK/webhook-token"
   prometheus-alertmanager --config.file="$WORK/am$n.yml" --storage.path="$WORK/am$n" \
     --web.listen-address="127.0.0.1:${AM_PORT[$n]}" \
     --cluster.listen-address="127.0.0.1:${AM_CLUSTER[$n]}" \
