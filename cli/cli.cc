@@ -332,7 +332,17 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       "their plan, for credit policies");
   sub_add->add_option_function<std::string>(
       "--locale", [&](const std::string& v) { new_subscriber.set_locale(v); },
-      "e.g. de-DE");
+      "the language of their messages, a BCP 47 tag such as de or en-GB "
+      "(default: the organisation's)");
+  sub_add->add_option_function<std::string>(
+      "--preferred-name",
+      [&](const std::string& v) { new_subscriber.set_preferred_name(v); },
+      "what letters call them, e.g. Grace (default: --name)");
+  sub_add->add_option_function<std::string>(
+      "--time-zone",
+      [&](const std::string& v) { new_subscriber.set_time_zone(v); },
+      "the IANA time zone their messages' times are in, e.g. Europe/Berlin "
+      "(default: the organisation's)");
   sub_add
       ->add_option("--component", sub_components,
                    "a component they hear about (repeat for more)")
@@ -440,8 +450,9 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   auto* sub_import = subscribers->add_subcommand(
       "import",
       "Add or update subscribers from CSV with a header row: id, components "
-      "(space or ';' separated) and optionally name, email, account, plan, "
-      "locale, contacts (space separated channel:address)");
+      "(space or ';' separated) and optionally name, preferred_name, email, "
+      "account, plan, locale (de, en-GB), time_zone (Europe/Berlin), contacts "
+      "(space separated channel:address)");
   sub_import->add_option("FILE", sub_file, "the CSV file")
       ->required()
       ->check(CLI::ExistingFile);

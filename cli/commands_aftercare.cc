@@ -173,6 +173,17 @@ int Commands::FollowUps(const std::string& incident, bool problems_only) {
     return kExitOk;
   }
   t.Print(out_);
+  // What customers wrote, below the table: free text does not fit a column.
+  bool wrote = false;
+  for (const v1::Amends& a : resp.amends()) {
+    if (a.answer_comment().empty()) continue;
+    wrote = true;
+    out_ << "\n" << a.subscriber_id() << " wrote:\n";
+    for (absl::string_view line : absl::StrSplit(a.answer_comment(), '\n')) {
+      out_ << "  " << ScrubText(line, /*keep_newlines=*/false) << "\n";
+    }
+  }
+  if (wrote) out_ << "\n";
   if (!problems_only) {
     out_ << answered << " of " << resp.amends_size()
          << " customer(s) answered; ";

@@ -13,8 +13,9 @@
 namespace herald::cli {
 namespace {
 
-constexpr const char* kColumns[] = {"id",   "name",   "email",      "account",
-                                    "plan", "locale", "components", "contacts"};
+constexpr const char* kColumns[] = {
+    "id",     "name",       "email",    "account",        "plan",
+    "locale", "components", "contacts", "preferred_name", "time_zone"};
 
 std::vector<std::string> Words(const std::string& text,
                                const char* separators) {
@@ -47,12 +48,12 @@ absl::StatusOr<CsvSubscribers> ReadSubscriberCsv(const std::string& name,
   const std::string data(std::istreambuf_iterator<char>(in), {});
   CsvSubscribers out;
   try {
-    io::CSVReader<8, io::trim_chars<' ', '\t'>,
+    io::CSVReader<10, io::trim_chars<' ', '\t'>,
                   io::double_quote_escape<',', '"'>>
         csv(name, data.data(), data.data() + data.size());
     csv.read_header(io::ignore_missing_column, kColumns[0], kColumns[1],
                     kColumns[2], kColumns[3], kColumns[4], kColumns[5],
-                    kColumns[6], kColumns[7]);
+                    kColumns[6], kColumns[7], kColumns[8], kColumns[9]);
     for (const char* required : {"id", "components"}) {
       if (!csv.has_column(required)) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -60,9 +61,9 @@ absl::StatusOr<CsvSubscribers> ReadSubscriberCsv(const std::string& name,
       }
     }
     std::string id, full_name, email, account, plan, locale, components,
-        contacts;
+        contacts, preferred_name, time_zone;
     while (csv.read_row(id, full_name, email, account, plan, locale, components,
-                        contacts)) {
+                        contacts, preferred_name, time_zone)) {
       const std::string where = absl::StrCat(name, ":", csv.get_file_line());
       for (const auto& [column, value] :
            {std::pair<const char*, const std::string&>{"id", id},
@@ -72,7 +73,9 @@ absl::StatusOr<CsvSubscribers> ReadSubscriberCsv(const std::string& name,
             {"plan", plan},
             {"locale", locale},
             {"components", components},
-            {"contacts", contacts}}) {
+            {"contacts", contacts},
+            {"preferred_name", preferred_name},
+            {"time_zone", time_zone}}) {
         if (absl::Status st = CheckText(column, value); !st.ok()) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ": ", st.message()));
@@ -85,6 +88,8 @@ absl::StatusOr<CsvSubscribers> ReadSubscriberCsv(const std::string& name,
       s.set_account(account);
       s.set_plan(plan);
       s.set_locale(locale);
+      s.set_preferred_name(preferred_name);
+      s.set_time_zone(time_zone);
       for (const std::string& c : Words(components, " ;"))
         s.add_component_ids(c);
       for (const std::string& c : Words(contacts, " ")) {
@@ -98,7 +103,7 @@ absl::StatusOr<CsvSubscribers> ReadSubscriberCsv(const std::string& name,
       out.subscribers.push_back(std::move(s));
       out.sources.push_back(where);
       id = full_name = email = account = plan = locale = components = contacts =
-          "";
+          preferred_name = time_zone = "";
     }
   } catch (const io::error::base& e) {
     // The reader's message quotes the file, which may not be text.

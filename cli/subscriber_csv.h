@@ -1,6 +1,7 @@
 // Reads subscribers from CSV for `herald subscribers import`. The first row
 // names the columns, in any order: `id` and `components` are required;
-// `name`, `email`, `account`, `plan`, `locale` and `contacts` are optional,
+// `name`, `preferred_name`, `email`, `account`, `plan`, `locale` (a language
+// tag), `time_zone` (an IANA name) and `contacts` are optional,
 // and unknown columns are refused so that a typo never drops data silently.
 //   components  component ids separated by spaces or ';'
 //   contacts    "<channel>:<address>" in order of preference, separated by

@@ -15,15 +15,16 @@ function(herald_cc_test)
                        PROPERTIES LABELS unit ${T_PROPERTIES})
 endfunction()
 
-# herald_embed_files(OUTPUT file.cc NAMESPACE ns FUNCTION fn FILES ...)
+# herald_embed_files(OUTPUT file.cc NAMESPACE ns FUNCTION fn [BASE dir] FILES ...)
 # Generates a .cc that defines `const std::map<std::string, std::string>& ns::fn()`
-# mapping each file's base name to its contents, so binaries carry their defaults.
+# mapping each file's name (its path under BASE, when given) to its contents, so
+# binaries carry their defaults.
 function(herald_embed_files)
-  cmake_parse_arguments(E "" "OUTPUT;NAMESPACE;FUNCTION" "FILES" ${ARGN})
+  cmake_parse_arguments(E "" "OUTPUT;NAMESPACE;FUNCTION;BASE" "FILES" ${ARGN})
   add_custom_command(
     OUTPUT ${E_OUTPUT}
     COMMAND ${CMAKE_COMMAND} -DOUTPUT=${E_OUTPUT} -DNAMESPACE=${E_NAMESPACE}
-            -DFUNCTION=${E_FUNCTION} "-DFILES=${E_FILES}"
+            -DFUNCTION=${E_FUNCTION} "-DBASE=${E_BASE}" "-DFILES=${E_FILES}"
             -P ${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake
     DEPENDS ${E_FILES} ${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake
     COMMENT "Embedding ${E_FUNCTION}"

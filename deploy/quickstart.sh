@@ -17,6 +17,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libssl-dev zlib1g-dev
   prometheus-cpp-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
+  libicu-dev
   libsimdjson-dev libgoogle-perftools-dev libdtl-dev
   libmstch-dev libyaml-cpp-dev libcli11-dev libfccp-dev
   libgtest-dev libgmock-dev

@@ -235,7 +235,8 @@ absl::Status HeraldServer::Build() {
   tls_ = *std::move(tls);
 
   absl::StatusOr<std::unique_ptr<MustacheRenderer>> renderer =
-      MustacheRenderer::WithOverrides(config.templates_dir());
+      MustacheRenderer::WithOverrides(config.templates_dir(),
+                                      org_->default_locale());
   if (!renderer.ok()) return renderer.status();
   renderer_ = *std::move(renderer);
   absl::StatusOr<std::vector<Authorizer::TokenHash>> tokens =

@@ -2,10 +2,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 
@@ -233,6 +236,43 @@ bool SerializedTextIsUtf8(absl::string_view bytes,
     }
   }
   return true;
+}
+
+std::string WrapParagraphs(absl::string_view text, size_t width) {
+  // Code points, not bytes: continuation bytes do not count.
+  const auto columns = [](absl::string_view s) {
+    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+  };
+  std::string out;
+  out.reserve(text.size() + text.size() / 64);
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::string wrapped;
+    if (line.empty() || line.front() == ' ' || columns(line) <= width) {
+      wrapped = std::string(line);
+    } else {
+      size_t used = 0;
+      for (absl::string_view word :
+           absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+        const size_t w = columns(word);
+        // A link stays beside its label, and so does a word no line holds.
+        const bool movable = w <= width && !absl::StrContains(word, "://");
+        if (used > 0 && used + 1 + w > width && movable) {
+          wrapped += '\n';
+          used = 0;
+        } else if (used > 0) {
+          wrapped += ' ';
+          ++used;
+        }
+        wrapped.append(word.data(), word.size());
+        used += w;
+      }
+    }
+    absl::StrAppend(&out, wrapped, "\n");
+  }
+  out.pop_back();  // the split gave one line more than there were breaks
+  return out;
 }
 
 }  // namespace herald

@@ -44,6 +44,14 @@ bool IsForbiddenCodePoint(char32_t c);
 // as titles, subjects and labels).
 std::string ScrubText(absl::string_view text, bool keep_newlines = true);
 
+// Plain text as a person types a letter: each line longer than `width`
+// characters (code points) is broken at the last space that fits. Lines
+// that start with a space (indented lists) are kept whole; a link ("://")
+// or a word longer than a line stays beside the words before it, so that
+// every copy breaks the same way whatever its link; existing line breaks
+// stay.
+std::string WrapParagraphs(absl::string_view text, size_t width);
+
 // `text` cut to at most `max_bytes` bytes at a code point boundary, with
 // `marker` appended when anything was cut (the result is then at most
 // `max_bytes` + marker's size).

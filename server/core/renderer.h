@@ -18,20 +18,34 @@ struct TemplateContext {
   std::map<std::string, std::string> values;
   std::map<std::string, bool> flags;
   std::map<std::string, std::vector<TemplateContext>> lists;
+  // The language to write in, a BCP 47 tag ("de", "en-GB"); empty: the
+  // organisation's default. Lists' sub-contexts ignore it.
+  std::string locale;
 };
 
 class Renderer {
  public:
   virtual ~Renderer() = default;
 
-  // Renders template `name` ("investigating.body", "status_page.html").
-  // Templates whose name ends in ".html" or ".xml" escape values for HTML
-  // and XML; the others produce plain text with surrounding white space
-  // trimmed. Either way the result is valid UTF-8 without the characters
-  // XML and mail cannot carry (see ScrubText). Returns NotFound for an
-  // unknown template name.
+  // Renders template `name` ("investigating.body", "status_page.html") in
+  // `context.locale`: the first template found of `<tag>/<name>` for the
+  // locale and then its less specific tags ("de-AT", "de"), the same for
+  // the default locale, and the built-in (English) `<name>`; partials are
+  // looked up the same way. Templates whose name ends in ".html" or ".xml"
+  // escape values for HTML and XML; the others produce plain text with
+  // surrounding white space trimmed. Either way the result is valid UTF-8
+  // without the characters XML and mail cannot carry (see ScrubText). Returns
+  // NotFound for an unknown template name.
   virtual absl::StatusOr<std::string> Render(
       absl::string_view name, const TemplateContext& context) const = 0;
+
+  // The locale a reader who asked for `locale` is written to in: `locale`
+  // itself (canonical case) when there are templates in its language or it
+  // is English, the language of the built-ins; the default locale when
+  // `locale` is empty, not a language tag, or a language without
+  // templates. Dates and durations are formatted in the same locale, so
+  // that they agree with the sentence around them.
+  virtual std::string SpokenLocale(absl::string_view locale) const = 0;
 };
 
 }  // namespace herald

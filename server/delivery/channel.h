@@ -29,6 +29,8 @@ struct Outgoing {
   std::string json;     // webhook and Slack bodies
   // email: the RFC 8058 one-click unsubscribe URL; empty for staff.
   std::string unsubscribe_url;
+  // email: where the reader's reply goes (Reply-To); empty: none.
+  std::string reply_to;
 };
 
 // What a receiver made of one send. kChannelDown says nothing about the

@@ -15,6 +15,7 @@
 namespace herald {
 
 struct DeliveryComposer::Content {
+  std::string reply_to;  // email: where a customer's reply reaches a person
   std::string subject;
   std::string text;
   std::string html;
@@ -136,10 +137,11 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
     out.subject = std::move(email->subject);
     out.text = std::move(email->text);
     out.html = std::move(email->html);
+    out.reply_to = org_->VoiceFor(incident.rota_id()).reply_to;
     return out;
   }
   absl::StatusOr<std::string> short_text =
-      drafter_.ShortTextFor(*message, incident, theirs);
+      drafter_.ShortTextFor(*message, incident, theirs, &who);
   if (!short_text.ok()) return short_text.status();
   out.short_text = *std::move(short_text);
   out.subject = ScrubText(message->title(), false);
@@ -207,6 +209,15 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::StoredContent(
   return out;
 }
 
+absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriptionNotice(
+    StoreReader& reader, const v1::Delivery& delivery,
+    const v1::Subscriber& who) const {
+  absl::StatusOr<Content> out = StoredContent(
+      reader, delivery, "subscription.notice", who.id(), who.name());
+  if (out.ok()) out->reply_to = org_->VoiceFor("").reply_to;
+  return out;
+}
+
 absl::StatusOr<Outgoing> DeliveryComposer::Compose(StoreReader& reader,
                                                    const v1::Delivery& delivery,
                                                    const Recipient& recipient,
@@ -226,8 +237,7 @@ absl::StatusOr<Outgoing> DeliveryComposer::Compose(StoreReader& reader,
           ? StoredContent(reader, delivery, "staff.notification",
                           recipient.person->id(), recipient.person->name())
       : delivery.message_id() == 0
-          ? StoredContent(reader, delivery, "subscription.notice", who.id(),
-                          who.name())
+          ? SubscriptionNotice(reader, delivery, who)
           : SubscriberContent(reader, delivery, who, c.channel(),
                               unsubscribe_url);
   if (!content.ok()) return content.status();
@@ -241,6 +251,7 @@ absl::StatusOr<Outgoing> DeliveryComposer::Compose(StoreReader& reader,
       out.text = std::move(content->text);
       out.html = std::move(content->html);
       out.unsubscribe_url = unsubscribe_url;
+      out.reply_to = std::move(content->reply_to);
       break;
     case v1::CHANNEL_KIND_WEBHOOK:
       out.signing_secrets = {c.signing_secrets().begin(),

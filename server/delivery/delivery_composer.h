@@ -4,7 +4,8 @@
 // (Message.published_incident); only the recipient's own fields (name,
 // account, their components) are read now. A staff notification carries its
 // content from when it was queued, and so does a notice about a subscriber's
-// own subscription (a confirmation request: message_id 0).
+// own subscription (a confirmation request: message_id 0). Customer email
+// carries Reply-To: the incident rota's reply address, or customer_comms'.
 //   email    subject, text and HTML from the templates
 //   webhook  a WebhookEvent as JSON (proto/herald/v1/outbound.proto)
 //   slack    a SlackMessage: the title and the short text
@@ -68,6 +69,10 @@ class DeliveryComposer {
       StoreReader& reader, const v1::Delivery& delivery,
       const v1::Subscriber& who, v1::ChannelKind channel,
       const std::string& unsubscribe_url) const;
+  // A notice about `who`'s own subscription: its content fixed when queued.
+  absl::StatusOr<Content> SubscriptionNotice(StoreReader& reader,
+                                             const v1::Delivery& delivery,
+                                             const v1::Subscriber& who) const;
   // The content fixed when `delivery` was queued.
   absl::StatusOr<Content> StoredContent(
       StoreReader& reader, const v1::Delivery& delivery,

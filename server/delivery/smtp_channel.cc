@@ -53,6 +53,9 @@ std::vector<std::string> SmtpChannel::Headers(const Outgoing& d) const {
       absl::StrCat("Message-ID: <", MessageIdLocalPart(d.idempotency_key), "@",
                    domain, ">"),
   };
+  if (!d.reply_to.empty() && IsHeaderSafeAddress(d.reply_to)) {
+    headers.push_back(AddressHeader("Reply-To", "", d.reply_to));
+  }
   if (!d.unsubscribe_url.empty() &&
       std::all_of(d.unsubscribe_url.begin(), d.unsubscribe_url.end(),
                   [](char c) {

@@ -167,7 +167,8 @@ std::string AnswerText(v1::FollowUpAnswer answer) {
 }
 
 HttpReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
-                        const HttpRequest& request, const std::string& token) {
+                        const HttpRequest& request, const FormFields& form,
+                        const std::string& token) {
   SelfServicePage view;
   if (!request.post()) {
     absl::StatusOr<RecordedAnswer> pending = follow_ups.CheckAnswer(token);
@@ -179,9 +180,21 @@ HttpReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
                              AnswerText(pending->answer), " after ",
                              pending->incident_ref, ".");
     view.answer_token = token;
+    view.answer_comment_box = IsProblem(pending->answer);
     return Render(page, 200, view);
   }
-  absl::StatusOr<RecordedAnswer> recorded = follow_ups.RecordAnswer(token);
+  absl::StatusOr<RecordedAnswer> recorded =
+      follow_ups.RecordAnswer(token, FormField(form, "comment"));
+  if (absl::IsInvalidArgument(recorded.status()) &&
+      absl::StartsWith(recorded.status().message(), "comment: ")) {
+    // The link is good; what they wrote is not: ask again.
+    view.heading = "Tell us how things are";
+    view.error = std::string(recorded.status().message());
+    view.answer_token = token;
+    view.answer_comment_box = true;
+    view.answer_comment = FormField(form, "comment");
+    return Render(page, 400, view);
+  }
   if (!recorded.ok()) {
     return BrokenLink(page, recorded.status(), /*offer_form=*/false);
   }
@@ -254,7 +267,7 @@ HttpReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
   const std::string token = FormField(*fields, "token");
   if (path == kConfirm) return ServeConfirm(*deps.portal, page, request, token);
   if (path == kFollowUp) {
-    return ServeFollowUp(*deps.follow_ups, page, request, token);
+    return ServeFollowUp(*deps.follow_ups, page, request, *fields, token);
   }
   return ServeUnsubscribe(*deps.portal, page, request, token);
 }

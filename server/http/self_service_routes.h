@@ -8,7 +8,8 @@
 //   POST /unsubscribe?token=         unsubscribes; also RFC 8058 one-click
 //                                    (body "List-Unsubscribe=One-Click")
 //   GET  /follow-up?token=           a follow-up answer, with a button
-//   POST /follow-up                  records the answer the token carries
+//   POST /follow-up                  records the answer the token carries,
+//                                    and a problem's `comment` (free text)
 // A GET never changes anything: mail scanners open links. Every answer is a
 // page for people, with a status code that says what happened. Stateless;
 // thread-safe as SubscriptionPortal is.

@@ -1,5 +1,6 @@
 #include "server/render/mustache_renderer.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -9,8 +10,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "herald/embedded_templates.h"
 #include "mstch/mstch.hpp"
+#include "server/base/locale_text.h"
 #include "server/base/text.h"
 
 namespace herald {
@@ -78,26 +81,39 @@ std::string StripSuffix(std::string name) {
 
 }  // namespace
 
-MustacheRenderer::MustacheRenderer(std::map<std::string, std::string> templates)
-    : templates_(std::move(templates)) {
+MustacheRenderer::MustacheRenderer(std::map<std::string, std::string> templates,
+                                   std::string default_locale)
+    : templates_(std::move(templates)),
+      default_locale_(default_locale.empty() ? "en"
+                                             : std::move(default_locale)) {
   InstallEscapeHook();
   for (const auto& [name, source] : templates_) {
-    if (absl::StartsWith(name, kPartialPrefix)) partials_[name] = source;
+    absl::string_view base = name;
+    if (const size_t slash = name.find('/'); slash != std::string::npos) {
+      const std::string folder = name.substr(0, slash);
+      folders_.insert(folder);
+      base = absl::string_view(name).substr(slash + 1);
+    }
+    if (absl::StartsWith(base, kPartialPrefix)) {
+      partial_names_.insert(std::string(base));
+    }
   }
 }
 
 absl::StatusOr<std::unique_ptr<MustacheRenderer>>
-MustacheRenderer::WithOverrides(const std::string& override_dir) {
+MustacheRenderer::WithOverrides(const std::string& override_dir,
+                                const std::string& default_locale) {
   std::map<std::string, std::string> templates;
   for (const auto& [file, source] : templates::EmbeddedTemplates()) {
     templates[StripSuffix(file)] = source;
   }
-  if (!override_dir.empty()) {
+  const auto read_folder = [&](const std::filesystem::path& dir,
+                               const std::string& prefix) -> absl::Status {
     std::error_code ec;
-    std::filesystem::directory_iterator it(override_dir, ec);
+    std::filesystem::directory_iterator it(dir, ec);
     if (ec) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "templates_dir: cannot read \"", override_dir, "\": ", ec.message()));
+          "templates_dir: cannot read \"", dir.string(), "\": ", ec.message()));
     }
     for (const auto& entry : it) {
       const std::string file = entry.path().filename().string();
@@ -109,28 +125,108 @@ MustacheRenderer::WithOverrides(const std::string& override_dir) {
         return absl::InvalidArgumentError(absl::StrCat(
             "templates_dir: cannot read \"", entry.path().string(), "\""));
       }
-      templates[StripSuffix(file)] = buf.str();
+      templates[prefix + StripSuffix(file)] = buf.str();
+    }
+    return absl::OkStatus();
+  };
+  if (!override_dir.empty()) {
+    if (absl::Status s = read_folder(override_dir, ""); !s.ok()) return s;
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(override_dir, ec)) {
+      const std::string folder = entry.path().filename().string();
+      // A checkout's .git and the like are not languages.
+      if (!entry.is_directory() || absl::StartsWith(folder, ".")) continue;
+      absl::StatusOr<std::string> tag = CanonicalLocaleTag(folder);
+      if (!tag.ok() || *tag != folder) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "templates_dir: folder \"", entry.path().string(),
+            "\" is not named by a language tag such as \"de\" or \"pt-BR\""));
+      }
+      if (absl::Status s = read_folder(entry.path(), folder + "/"); !s.ok()) {
+        return s;
+      }
     }
   }
-  return std::make_unique<MustacheRenderer>(std::move(templates));
+  return std::make_unique<MustacheRenderer>(std::move(templates),
+                                            default_locale);
+}
+
+std::vector<std::string> MustacheRenderer::Folders(
+    absl::string_view locale) const {
+  std::vector<std::string> out;
+  const auto add = [&](absl::string_view tag) {
+    for (std::string& candidate : LocaleFallbacks(tag)) {
+      if (folders_.count(candidate) != 0 &&
+          std::find(out.begin(), out.end(), candidate) == out.end()) {
+        out.push_back(std::move(candidate));
+      }
+    }
+  };
+  add(locale);
+  // English readers stop at the built-ins, which are English, before any
+  // other default language.
+  const std::vector<std::string> own = LocaleFallbacks(locale);
+  if (own.empty() || own.back() != "en") add(default_locale_);
+  out.push_back("");
+  return out;
+}
+
+const std::string* MustacheRenderer::Find(
+    const std::vector<std::string>& folders, absl::string_view name) const {
+  for (const std::string& folder : folders) {
+    auto it = templates_.find(folder.empty() ? std::string(name)
+                                             : absl::StrCat(folder, "/", name));
+    if (it != templates_.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const MustacheRenderer::Sources> MustacheRenderer::PartialsFor(
+    const std::vector<std::string>& folders) const {
+  const std::string key = absl::StrJoin(folders, "|");
+  absl::MutexLock lock(&mu_);
+  auto it = partials_.find(key);
+  if (it != partials_.end()) return it->second;
+  auto partials = std::make_shared<Sources>();
+  for (const std::string& name : partial_names_) {
+    if (const std::string* source = Find(folders, name)) {
+      (*partials)[name] = *source;
+    }
+  }
+  return partials_.emplace(key, std::move(partials)).first->second;
+}
+
+std::string MustacheRenderer::SpokenLocale(absl::string_view locale) const {
+  absl::StatusOr<std::string> tag = CanonicalLocaleTag(locale);
+  if (!tag.ok()) return default_locale_;
+  // Spoken when Render would find its templates: a folder on the tag's own
+  // chain ("de-AT" -> "de"), or English, the built-ins' language.
+  for (const std::string& candidate : LocaleFallbacks(*tag)) {
+    if (candidate == "en" || folders_.count(candidate) != 0) return *tag;
+  }
+  return default_locale_;
 }
 
 absl::StatusOr<std::string> MustacheRenderer::Render(
     absl::string_view name, const TemplateContext& context) const {
-  auto it = templates_.find(std::string(name));
-  if (it == templates_.end()) {
+  const std::vector<std::string> folders =
+      Folders(context.locale.empty() ? default_locale_ : context.locale);
+  const std::string* source = Find(folders, name);
+  if (source == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no template named \"", name, "\""));
   }
   const bool html =
       absl::EndsWith(name, ".html") || absl::EndsWith(name, ".xml");
-  tls_escape_html = html;
   // mstch parses every partial it is given on every render: give them only
   // to templates that include one.
-  static const std::map<std::string, std::string> kNoPartials;
-  const bool includes = it->second.find("{{>") != std::string::npos;
-  std::string out = mstch::render(it->second, ToMstch(context),
-                                  includes ? partials_ : kNoPartials);
+  static const Sources kNoPartials;
+  std::shared_ptr<const Sources> partials;
+  if (source->find("{{>") != std::string::npos) partials = PartialsFor(folders);
+  tls_escape_html = html;
+  std::string out = mstch::render(*source, ToMstch(context),
+                                  partials ? *partials : kNoPartials);
   tls_escape_html = false;
   if (!html) out = std::string(absl::StripAsciiWhitespace(out));
   // Whatever the values or an operator's template hold, nothing herald

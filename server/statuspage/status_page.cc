@@ -763,6 +763,8 @@ absl::StatusOr<std::string> StatusPage::RenderSelfService(
   ctx.values["confirm_token"] = page.confirm_token;
   ctx.values["unsubscribe_token"] = page.unsubscribe_token;
   ctx.values["answer_token"] = page.answer_token;
+  ctx.flags["answer_comment_box"] = page.answer_comment_box;
+  ctx.values["answer_comment"] = page.answer_comment;
   AddSubscribeForm(page.component_ids, ctx);
   return deps_.renderer.Render("self_service.html", ctx);
 }

@@ -35,8 +35,11 @@ struct SelfServicePage {
   // A button that confirms (or unsubscribes) with this token.
   std::string confirm_token;
   std::string unsubscribe_token;
-  // A button that records a follow-up answer with this token.
+  // A button that records a follow-up answer with this token, and with
+  // `answer_comment_box`, a box for the customer to say what is wrong.
   std::string answer_token;
+  bool answer_comment_box = false;
+  std::string answer_comment;  // the box's text, after an error
 };
 
 // One day of a component's history: the worst status herald published for

@@ -1,6 +1,9 @@
 // The text checks every edge shares (server/base/text.h).
 #include "server/base/text.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "herald/v1/domain.pb.h"
@@ -45,6 +48,32 @@ TEST(TextTest, ChecksNameTheField) {
 
 // The wire check the SQLite store runs on every write agrees with the
 // reflection walk, nested messages and map entries included.
+TEST(TextTest, WrapParagraphsBreaksLongLinesBetweenWords) {
+  const std::string paragraph =
+      "On 29. November 2026 um 00:43 MEZ, Checkout stopped working as it "
+      "should for you, and the disruption lasted one hour.";
+  const std::string wrapped = WrapParagraphs(paragraph + "\n\nShort.", 40);
+  for (absl::string_view line : absl::StrSplit(wrapped, '\n')) {
+    EXPECT_LE(line.size(), 40u) << line;
+    EXPECT_FALSE(absl::StartsWith(line, " ") || absl::EndsWith(line, " "))
+        << line;
+  }
+  // Nothing but the breaks changed.
+  EXPECT_EQ(absl::StrReplaceAll(wrapped, {{"\n", " "}}),
+            paragraph + "  Short.");
+}
+
+TEST(TextTest, WrapParagraphsKeepsIndentedLinesLongWordsAndCodePoints) {
+  const std::string url =
+      "https://status.example.com/follow-up?t=" + std::string(60, 'x');
+  EXPECT_EQ(WrapParagraphs("Unsubscribe: " + url + " now", 40),
+            "Unsubscribe: " + url + "\nnow");
+  const std::string indented = "  It works:          " + url;
+  EXPECT_EQ(WrapParagraphs(indented, 40), indented);
+  // Umlauts count as one column each.
+  EXPECT_EQ(WrapParagraphs("äöü äöü", 7), "äöü äöü");
+}
+
 TEST(TextTest, TheWireCheckAgreesWithTheReflectionWalk) {
   v1::Subscriber ok;
   ok.set_id("s");

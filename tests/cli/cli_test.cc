@@ -296,8 +296,7 @@ TEST_F(CliTest, MaintenanceIsScheduledForApprovalAndCancelled) {
                                "2026-11-24 04:00 UTC."));
   const std::string msg = DraftRef(o);
   Outcome preview = Run({"messages", "preview", msg}, "carol");
-  EXPECT_THAT(preview.out, HasSubstr("maintenance on Checkout from "
-                                     "2026-11-24 02:00 UTC"));
+  EXPECT_THAT(preview.out, HasSubstr("maintenance on Checkout."));
   Outcome cancel =
       Run({"maintenance", "cancel", "INC-1", "--reason", "postponed"});
   EXPECT_EQ(cancel.code, kExitOk) << cancel.err;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/base/proto_time.h"
@@ -129,18 +131,21 @@ TEST_F(AftercareTest, ApprovingTheApologyFixesEachCustomersPersonalFacts) {
 
   std::map<std::string, Outgoing> emails = Emails(apology);
   ASSERT_THAT(emails, SizeIs(3));
+  // Grace's preferred name is Grace (the sample organisation).
   EXPECT_THAT(emails["globex"].subject,
-              HasSubstr("Grace Hopper, we are sorry about the Checkout"));
-  EXPECT_THAT(
-      emails["globex"].text,
-      AllOf(HasSubstr("Dear Grace Hopper"), HasSubstr("lasted 45 minutes"),
-            HasSubstr("This was our failure"),
-            HasSubstr("A bad deploy of the cart. This was our"),
-            HasSubstr("a credit of 10% of your monthly fee (EUR "
-                      "49.90)")));
-  EXPECT_THAT(emails["initech"].text,
-              HasSubstr("a voucher for one month of Starter free (code " +
-                        voucher.voucher_code() + ")"));
+              HasSubstr("Grace, we are sorry about the Checkout"));
+  EXPECT_THAT(testing::OneLine(emails["globex"].text),
+              AllOf(HasSubstr("Dear Grace,"), HasSubstr("lasted 45 minutes"),
+                    HasSubstr("this time we let you down"),
+                    HasSubstr("A bad deploy of the cart."),
+                    HasSubstr("a credit of 10% of your monthly fee (EUR "
+                              "49.90)"),
+                    HasSubstr("Carol Nakamura Head of Customer Care")));
+  EXPECT_THAT(testing::OneLine(emails["initech"].text),
+              AllOf(HasSubstr("Dear Peter Gibbons,"),
+                    HasSubstr("a voucher for one month of Starter free (code " +
+                              voucher.voucher_code() + ")")));
+  EXPECT_EQ(emails["globex"].reply_to, "care@acme.example");
   EXPECT_THAT(emails["umbrella"].html, HasSubstr("EUR 249.90"));
 }
 
@@ -199,7 +204,7 @@ TEST_F(AftercareTest, PreviewShowsAFewCustomersOwnCopiesBeforeApproval) {
   }
   ASSERT_THAT(emails, SizeIs(3));
   EXPECT_THAT(emails[0], AllOf(HasSubstr("grace@globex.example (1 of 3)"),
-                               HasSubstr("Dear Grace Hopper"),
+                               HasSubstr("Dear Grace,"),
                                HasSubstr("10% of your monthly fee")));
   EXPECT_THAT(emails[1], HasSubstr("Dear Peter Gibbons"));
   EXPECT_THAT(emails[2], HasSubstr("Dear Jill Valentine"));
@@ -221,8 +226,8 @@ TEST_F(AftercareTest, TheFollowUpGoesOutTheConfiguredDaysAfterTheApproval) {
       << "approved with the apology";
   std::map<std::string, Outgoing> emails = Emails(follow_ups[0].id());
   ASSERT_THAT(emails, SizeIs(3));
-  EXPECT_THAT(emails["globex"].text,
-              AllOf(HasSubstr("Dear Grace Hopper"),
+  EXPECT_THAT(testing::OneLine(emails["globex"].text),
+              AllOf(HasSubstr("Dear Grace,"),
                     HasSubstr("Does everything work for you now?"),
                     HasSubstr("/follow-up?token="),
                     HasSubstr("Has your credit (a credit of 10%")));
@@ -288,6 +293,89 @@ TEST_F(AftercareTest, AnApologyWithNobodyAffectedSchedulesNoFollowUp) {
   h_.clock.Advance(absl::Hours(8 * 24));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   EXPECT_THAT(FollowUpMessages(), IsEmpty());
+}
+
+TEST_F(AftercareTest, WhatTheCustomerWritesReachesThePointPerson) {
+  const int64_t apology = ResolveAfter(absl::Minutes(45));
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  const v1::Amends globex = AmendsById()["globex"];
+  const std::string broken =
+      h_.links.Answer(globex.id(), v1::FOLLOW_UP_ANSWER_STILL_BROKEN);
+  // The email body the point person gets, newest last.
+  const auto bodies = [&] {
+    std::vector<std::string> out;
+    for (const v1::Delivery& d : h_.StaffDeliveries(incident_)) {
+      if (absl::StrContains(d.idempotency_key(), "-answer-")) {
+        out.push_back(d.body());
+      }
+    }
+    return out;
+  };
+
+  ASSERT_TRUE(h_.follow_ups
+                  .RecordAnswer(broken,
+                                "  Checkout still times out for our "
+                                "EU shop.\r\nSince Tuesday.  ")
+                  .ok());
+  EXPECT_EQ(AmendsById()["globex"].answer_comment(),
+            "Checkout still times out for our EU shop.\nSince Tuesday.");
+  ASSERT_THAT(bodies(), SizeIs(1));
+  EXPECT_THAT(bodies()[0], HasSubstr("They wrote:\n\nCheckout still times "
+                                     "out for our EU shop.\nSince Tuesday."));
+  // The console's timeline shows it too.
+  bool in_timeline = false;
+  const absl::StatusOr<IncidentDetail> detail =
+      h_.queries.GetIncident(incident_);
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  for (const v1::TimelineEvent& e : detail->timeline) {
+    in_timeline |= absl::StrContains(e.text(), "Since Tuesday");
+  }
+  EXPECT_TRUE(in_timeline);
+
+  // Something new tells them again; the same words do not.
+  ASSERT_TRUE(h_.follow_ups.RecordAnswer(broken, "Now the API too.").ok());
+  EXPECT_FALSE(h_.follow_ups.RecordAnswer(broken, "Now the API too.")->changed);
+  EXPECT_THAT(bodies(), SizeIs(2));
+  // Bounded: a leaked link cannot flood anyone's inbox.
+  for (int i = 2; i < kMaxAnswerComments; ++i) {
+    ASSERT_TRUE(
+        h_.follow_ups.RecordAnswer(broken, absl::StrCat("more ", i)).ok());
+  }
+  absl::StatusOr<RecordedAnswer> past =
+      h_.follow_ups.RecordAnswer(broken, "one more");
+  ASSERT_TRUE(past.ok()) << past.status();
+  EXPECT_FALSE(past->changed);
+  EXPECT_THAT(bodies(), SizeIs(kMaxAnswerComments));
+  // ...but a new answer past the limit still counts, and tells them.
+  ASSERT_TRUE(
+      h_.follow_ups
+          .RecordAnswer(
+              h_.links.Answer(globex.id(), v1::FOLLOW_UP_ANSWER_CREDIT_MISSING),
+              "and no credit")
+          .ok());
+  EXPECT_EQ(AmendsById()["globex"].credit_answer(),
+            v1::FOLLOW_UP_ANSWER_CREDIT_MISSING);
+  EXPECT_THAT(bodies(), SizeIs(kMaxAnswerComments + 1));
+  // Each answer is counted once, however many comments came with it.
+  EXPECT_EQ(h_.metrics.FollowUpAnswers("still_broken").Value(), 1);
+
+  // Bad text is refused with the field named; nothing is recorded.
+  for (const std::string& bad :
+       {std::string("bell\a"), std::string(kMaxAnswerCommentBytes + 1, 'x'),
+        std::string("\xff\xfe"), std::string("evil \u202egnp.exe")}) {
+    absl::Status st = h_.follow_ups.RecordAnswer(broken, bad).status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(st.message()), HasSubstr("comment"));
+  }
+  // A good answer carries no text to anyone.
+  ASSERT_TRUE(
+      h_.follow_ups
+          .RecordAnswer(h_.links.Answer(globex.id(),
+                                        v1::FOLLOW_UP_ANSWER_CREDIT_RECEIVED),
+                        "ignored")
+          .ok());
+  EXPECT_THAT(AmendsById()["globex"].answer_comment(),
+              Not(HasSubstr("ignored")));
 }
 
 TEST_F(AftercareTest, AnAnswerIsRecordedAndAProblemTellsThePointPerson) {

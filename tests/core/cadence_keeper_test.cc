@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/base/locale_text.h"
 #include "server/store/memory_store.h"
 #include "tests/testing/harness.h"
 
@@ -87,8 +88,8 @@ TEST_F(CadenceTest, AtTwiceTheCadenceTheBackupIsToldAndAHoldingStatementWaits) {
   std::vector<v1::Message> drafts = Drafts();
   ASSERT_EQ(drafts.size(), 1u);
   EXPECT_EQ(drafts[0].author_id(), "herald");
-  const std::string next = absl::FormatTime(
-      "%H:%M UTC", h_.clock.Now() + absl::Minutes(30), absl::UTCTimeZone());
+  const std::string next =
+      FormatTimeOfDay(h_.clock.Now() + absl::Minutes(30), "en", "UTC");
   EXPECT_THAT(drafts[0].body(), HasSubstr("We are still working on"));
   EXPECT_THAT(drafts[0].body(), HasSubstr("next update by " + next));
 }

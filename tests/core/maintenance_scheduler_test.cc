@@ -82,8 +82,9 @@ TEST_F(MaintenanceTest, SchedulingDraftsAnAnnouncementAndPublishesNothing) {
   EXPECT_EQ(m.incident.title(), "Scheduled maintenance: Checkout");
   EXPECT_EQ(m.draft.kind(), v1::MESSAGE_KIND_MAINTENANCE);
   EXPECT_EQ(m.draft.state(), v1::MESSAGE_STATE_DRAFT);
-  EXPECT_THAT(m.draft.body(), HasSubstr("2026-11-23 12:00 UTC to "
-                                        "2026-11-23 14:00 UTC (2 hours)"));
+  // The window is not in the approved words: each reader's copy gives it
+  // in their own time zone (the status page, in the organisation's).
+  EXPECT_THAT(m.draft.body(), ::testing::Not(HasSubstr("2026")));
   EXPECT_THAT(m.draft.body(), HasSubstr("Database upgrade; checkout may be"));
   EXPECT_THAT(m.draft.component_statuses(), IsEmpty());
   EXPECT_THAT(page_.Summary()->scheduled_maintenances(), IsEmpty());

@@ -10,8 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "herald/enum_labels.h"
 #include "server/base/proto_time.h"
 #include "server/config/config_loader.h"
 #include "tests/testing/fake_renderer.h"
@@ -26,6 +30,7 @@ using ::testing::ElementsAre;
 using testing::FakeRenderer;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
@@ -97,7 +102,8 @@ TEST_F(MessageDrafterTest, TheContextNamesTheIncidentAsCustomersKnowIt) {
   EXPECT_EQ(ctx.values.at("impact_text"), "critical");
   EXPECT_EQ(ctx.values.at("status_text"), "identified");
   EXPECT_EQ(ctx.values.at("page_name"), "Acme Cloud");
-  EXPECT_EQ(ctx.values.at("started_at"), "2026-11-23 10:00 UTC");
+  EXPECT_EQ(ctx.values.at("started_at"),
+            "November 23, 2026 at 10:00\u202fAM UTC");
   EXPECT_TRUE(ctx.flags.at("identified"));
 }
 
@@ -112,7 +118,7 @@ TEST_F(MessageDrafterTest, EngineersNotesBecomeSentences) {
   const TemplateContext& ctx = Context("monitoring.body");
   EXPECT_EQ(ctx.values.at("note"), "Rolled back, errors falling.");
   EXPECT_EQ(ctx.values.at("next_step"), "Watch the error rate.");
-  EXPECT_EQ(ctx.values.at("eta"), "10:45 UTC");
+  EXPECT_EQ(ctx.values.at("eta"), "10:45\u202fAM UTC");
 
   ASSERT_TRUE(drafter_
                   .DraftStatusUpdate(CheckoutOutage(),
@@ -171,8 +177,9 @@ TEST_F(MessageDrafterTest, AResolutionSaysHowLongItLastedAndRestoresAll) {
   }
   EXPECT_EQ(m->component_statuses().size(), 2u);
   const TemplateContext& ctx = Context("resolved.body");
-  EXPECT_EQ(ctx.values.at("ended_at"), "2026-11-23 11:35 UTC");
-  EXPECT_EQ(ctx.values.at("duration_text"), HumanDuration(absl::Minutes(95)));
+  EXPECT_EQ(ctx.values.at("ended_at"),
+            "November 23, 2026 at 11:35\u202fAM UTC");
+  EXPECT_EQ(ctx.values.at("duration_text"), "1 hour and 35 minutes");
   EXPECT_EQ(ctx.values.at("note"), "Fixed.");
 }
 
@@ -189,9 +196,9 @@ TEST_F(MessageDrafterTest, MaintenanceApologiesAndFollowUpsChangeNoComponent) {
   EXPECT_EQ(maintenance->incident_status(), v1::INCIDENT_STATUS_SCHEDULED);
   EXPECT_THAT(maintenance->component_statuses(), IsEmpty());
   EXPECT_EQ(Context("maintenance.body").values.at("window_start"),
-            "2026-11-23 12:00 UTC");
+            "November 23, 2026 at 12:00\u202fPM UTC");
   EXPECT_EQ(Context("maintenance.body").values.at("window_duration"),
-            HumanDuration(absl::Hours(2)));
+            "2 hours");
 
   absl::StatusOr<v1::Message> apology =
       drafter_.DraftApology(CheckoutOutage(), "sorry");
@@ -214,7 +221,8 @@ TEST_F(MessageDrafterTest, HoldingAndReopenedDraftsSayWhenAndSinceWhen) {
                   .DraftHoldingStatement(CheckoutOutage(),
                                          testing::TestEpoch() + absl::Hours(1))
                   .ok());
-  EXPECT_EQ(Context("holding.body").values.at("next_update_by"), "11:00 UTC");
+  EXPECT_EQ(Context("holding.body").values.at("next_update_by"),
+            "11:00\u202fAM UTC");
   absl::StatusOr<v1::Message> reopened =
       drafter_.DraftReopened(CheckoutOutage(), absl::Minutes(20));
   ASSERT_TRUE(reopened.ok());
@@ -305,7 +313,8 @@ TEST_F(MessageDrafterTest, AnEmailWithoutAnHtmlTemplateIsPlainText) {
   ASSERT_TRUE(email.ok()) << email.status();
   EXPECT_EQ(email->html, "");
   const TemplateContext& ctx = Context("identified.email_text");
-  EXPECT_EQ(ctx.values.at("customer_name"), "customer");
+  EXPECT_FALSE(ctx.values.contains("customer_name"));
+  EXPECT_FALSE(ctx.flags.at("named"));
   EXPECT_FALSE(ctx.values.contains("unsubscribe_url"));
 
   renderer_.Answer("identified.email.html", absl::InternalError("broke"));
@@ -332,7 +341,7 @@ TEST_F(MessageDrafterTest, AnApologySaysTheCustomersOwnFacts) {
   const TemplateContext& ctx = Context("apology.email_text");
   EXPECT_EQ(ctx.values.at("customer_name"), "Dr. Hopper");
   EXPECT_EQ(ctx.values.at("components_text"), "Dashboard");
-  EXPECT_EQ(ctx.values.at("duration_text"), HumanDuration(absl::Minutes(40)));
+  EXPECT_EQ(ctx.values.at("duration_text"), "40 minutes");
   EXPECT_EQ(ctx.values.at("answer_works_url"), "u");
   EXPECT_FALSE(ctx.flags.at("credit"));
   ASSERT_TRUE(drafter_.ShortTextFor(apology, CheckoutOutage(), &amends).ok());
@@ -360,7 +369,8 @@ TEST_F(MessageDrafterTest, ASubscriberNoticeNeverCarriesTheirName) {
       "subscribe_confirm", Grace(), {{"confirm_url", "https://c"}});
   ASSERT_TRUE(notice.ok()) << notice.status();
   const TemplateContext& ctx = Context("subscribe_confirm.email_text");
-  EXPECT_EQ(ctx.values.at("customer_name"), "there");
+  EXPECT_FALSE(ctx.values.contains("customer_name"));
+  EXPECT_FALSE(ctx.flags.at("named"));
   EXPECT_EQ(ctx.values.at("components_text"), "Checkout and Dashboard");
   EXPECT_EQ(ctx.values.at("confirm_url"), "https://c");
 }
@@ -394,8 +404,187 @@ TEST(MessageDrafterTemplatesTest, TheRealTemplatesRenderADraftAndItsEmail) {
   absl::StatusOr<Email> email =
       h.drafter.EmailFor(Published(), CheckoutOutage(), Grace());
   ASSERT_TRUE(email.ok()) << email.status();
-  EXPECT_THAT(email->text, HasSubstr("Grace Hopper"));
+  EXPECT_THAT(email->text, HasSubstr("Hello Grace Hopper,"));
   EXPECT_THAT(email->html, HasSubstr("<p>A fix is rolling out.</p>"));
+}
+
+// A resolved checkout outage that lasted 1 hour 35 minutes, and its
+// published apology; `customer`'s amends for it.
+struct Letters {
+  v1::Incident incident;
+  v1::Message apology;
+  v1::Message follow_up;
+  v1::Amends amends;
+};
+
+Letters ApologyFor(const MessageDrafter& drafter, const v1::Subscriber& who,
+                   const std::vector<std::string>& components) {
+  Letters out;
+  out.incident = CheckoutOutage();
+  out.incident.set_rota_id("customer-comms");
+  out.incident.set_status(v1::INCIDENT_STATUS_RESOLVED);
+  *out.incident.mutable_resolved_at() =
+      ToProtoTime(testing::TestEpoch() + absl::Hours(1) + absl::Minutes(35));
+  // The resolution note says sorry too: the letter must not say it twice.
+  out.apology = *drafter.DraftApology(
+      out.incident,
+      "a bad config push broke card payments. We are sorry. We now canary "
+      "every config change.");
+  out.apology.set_state(v1::MESSAGE_STATE_PUBLISHED);
+  out.follow_up = *drafter.DraftFollowUp(out.incident);
+  out.follow_up.set_state(v1::MESSAGE_STATE_PUBLISHED);
+  out.amends.set_subscriber_id(who.id());
+  out.amends.set_customer_name(who.name());
+  for (const std::string& c : components) out.amends.add_component_ids(c);
+  out.amends.mutable_credit()->set_percent(10);
+  out.amends.mutable_credit()->set_amount_cents(4990);
+  out.amends.mutable_credit()->set_currency("EUR");
+  *out.amends.mutable_started_at() = out.incident.opened_at();
+  *out.amends.mutable_ended_at() = out.incident.resolved_at();
+  return out;
+}
+
+// The sentences of a plain-text letter, white space folded.
+std::vector<std::string> Sentences(const std::string& text) {
+  std::vector<std::string> out;
+  std::string current;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i] == '\n' ? ' ' : text[i];
+    if (c == ' ' && (current.empty() || current.back() == ' ')) continue;
+    current += c;
+    const bool end =
+        (c == '.' || c == '!' || c == '?') &&
+        (i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n');
+    if (end) {
+      out.push_back(current);
+      current.clear();
+    }
+  }
+  return out;
+}
+
+TEST(MessageDrafterTemplatesTest, LettersNeverSayASentenceTwice) {
+  testing::CoreHarness h;
+  v1::Subscriber grace = Grace();
+  for (const char* locale : {"en", "de"}) {
+    grace.set_locale(locale);
+    Letters l = ApologyFor(h.drafter, grace, {"checkout"});
+    for (const v1::Message* m : {&l.apology, &l.follow_up}) {
+      absl::StatusOr<Email> email = h.drafter.EmailFor(
+          *m, l.incident, grace, Personal{.amends = &l.amends});
+      ASSERT_TRUE(email.ok()) << email.status();
+      std::map<std::string, int> seen;
+      for (const std::string& sentence : Sentences(email->text)) {
+        if (sentence.size() > 12) {
+          EXPECT_EQ(++seen[sentence], 1)
+              << locale << " " << EnumLabel(m->kind()) << " says twice: \""
+              << sentence << "\"\n"
+              << email->text;
+        }
+      }
+    }
+  }
+}
+
+TEST(MessageDrafterTemplatesTest, TextLettersBreakLinesBetweenWords) {
+  testing::CoreHarness h;
+  Letters l = ApologyFor(h.drafter, Grace(), {"checkout", "api"});
+  absl::StatusOr<Email> email = h.drafter.EmailFor(
+      l.apology, l.incident, Grace(), Personal{.amends = &l.amends});
+  ASSERT_TRUE(email.ok()) << email.status();
+  for (absl::string_view line : absl::StrSplit(email->text, '\n')) {
+    if (!absl::StrContains(line, "://")) EXPECT_LE(line.size(), 72u) << line;
+  }
+}
+
+TEST(MessageDrafterTemplatesTest,
+     ApologyGreetsByPreferredNameAndIsSignedByAPerson) {
+  testing::CoreHarness h;
+  v1::Subscriber grace = Grace();
+  grace.set_preferred_name("Grace");
+  Letters l = ApologyFor(h.drafter, grace, {"checkout"});
+  absl::StatusOr<Email> email = h.drafter.EmailFor(
+      l.apology, l.incident, grace, Personal{.amends = &l.amends});
+  ASSERT_TRUE(email.ok()) << email.status();
+  EXPECT_THAT(email->text, HasSubstr("Dear Grace,\n"));
+  // customer_comms.signed_by in the sample organisation.
+  EXPECT_THAT(email->text,
+              HasSubstr("Carol Nakamura\nHead of Customer Care, Acme Cloud"));
+  EXPECT_THAT(email->html,
+              HasSubstr("Carol Nakamura<br>Head of Customer Care"));
+  EXPECT_THAT(email->text, HasSubstr("reply to this email"));
+}
+
+TEST(MessageDrafterTemplatesTest, ARotaSignsAndTakesRepliesForItsIncidents) {
+  v1::Config config = DefaultConfig();
+  v1::RotaConfig* rota = config.mutable_rotas(0);
+  rota->mutable_signed_by()->set_name("Bob Lindqvist");
+  rota->mutable_signed_by()->set_title("Incident Communications");
+  config.mutable_customer_comms()->clear_reply_to();
+  testing::CoreHarness h(NewMemoryStore(), config);
+  Letters l = ApologyFor(h.drafter, Grace(), {"checkout"});
+  absl::StatusOr<Email> email = h.drafter.EmailFor(
+      l.apology, l.incident, Grace(), Personal{.amends = &l.amends});
+  ASSERT_TRUE(email.ok()) << email.status();
+  EXPECT_THAT(email->text, HasSubstr("Bob Lindqvist\nIncident Communications"));
+  // Nobody takes replies: the letter does not promise that anyone will.
+  EXPECT_THAT(email->text, Not(HasSubstr("reply to this email")));
+  EXPECT_EQ(h.org->VoiceFor("customer-comms").reply_to, "");
+}
+
+TEST(MessageDrafterTemplatesTest, TheVerbAgreesWithHowManyComponentsBroke) {
+  testing::CoreHarness h;
+  Letters one = ApologyFor(h.drafter, Grace(), {"checkout"});
+  Letters two = ApologyFor(h.drafter, Grace(), {"checkout", "api"});
+  const auto text = [&](const Letters& l) {
+    return absl::StrReplaceAll(h.drafter
+                                   .EmailFor(l.apology, l.incident, Grace(),
+                                             Personal{.amends = &l.amends})
+                                   ->text,
+                               {{"\n", " "}});
+  };
+  EXPECT_THAT(text(one), HasSubstr("Checkout stopped working as it should"));
+  EXPECT_THAT(text(two), HasSubstr("Checkout and Public API stopped working "
+                                   "as they should"));
+}
+
+TEST(MessageDrafterTemplatesTest, LettersAreInTheReadersLanguageAndTimeZone) {
+  testing::CoreHarness h;
+  v1::Subscriber grace = Grace();
+  grace.set_locale("de");
+  grace.set_time_zone("Europe/Berlin");
+  Letters l = ApologyFor(h.drafter, grace, {"checkout"});
+  absl::StatusOr<Email> email = h.drafter.EmailFor(
+      l.apology, l.incident, grace, Personal{.amends = &l.amends});
+  ASSERT_TRUE(email.ok()) << email.status();
+  // 10:00 UTC is 11:00 in Berlin in November.
+  EXPECT_THAT(email->text, HasSubstr("23. November 2026 um 11:00 MEZ"));
+  EXPECT_THAT(email->text, HasSubstr("1 Stunde und 35 Minuten"));
+  EXPECT_THAT(email->text, HasSubstr("49,90"));
+  EXPECT_THAT(email->text, Not(HasSubstr("UTC")));
+  EXPECT_THAT(email->html, HasSubstr("lang=\"de\""));
+
+  grace.set_locale("en");
+  grace.set_time_zone("America/New_York");
+  email = h.drafter.EmailFor(l.apology, l.incident, grace,
+                             Personal{.amends = &l.amends});
+  ASSERT_TRUE(email.ok()) << email.status();
+  EXPECT_THAT(email->text, HasSubstr("November 23, 2026 at 5:00\u202fAM EST"));
+  EXPECT_THAT(email->text, HasSubstr("1 hour and 35 minutes"));
+}
+
+TEST(MessageDrafterTemplatesTest,
+     AStatusEmailNamesTheirComponentsAndSumsUpTheRest) {
+  testing::CoreHarness h;
+  v1::Subscriber peter = Grace();
+  peter.clear_component_ids();
+  peter.add_component_ids("checkout");
+  absl::StatusOr<Email> email =
+      h.drafter.EmailFor(Published(), CheckoutOutage(), peter);
+  ASSERT_TRUE(email.ok()) << email.status();
+  EXPECT_THAT(email->text, HasSubstr("because you follow Checkout."));
+  EXPECT_THAT(email->text,
+              HasSubstr("also affects Public API, which you do not follow."));
 }
 
 }  // namespace message_drafter_testing

@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/base/locale_text.h"
 #include "server/base/proto_time.h"
 #include "server/core/comms/comms_workflow.h"
 #include "server/store/memory_store.h"
@@ -338,8 +339,8 @@ TEST(EngineerUpdateTest, EtaAndNextStepAppearInTheDraft) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(FromProtoTime(p->update.eta()), h.clock.Now() + absl::Minutes(30));
   EXPECT_EQ(p->update.next_step(), details.next_step);
-  const std::string eta = absl::FormatTime(
-      "%H:%M UTC", h.clock.Now() + absl::Minutes(30), absl::UTCTimeZone());
+  const std::string eta =
+      FormatTimeOfDay(h.clock.Now() + absl::Minutes(30), "en", "UTC");
   EXPECT_THAT(p->draft.body(), HasSubstr("by " + eta));
   EXPECT_THAT(p->draft.body(), HasSubstr("Bad config push. Next: Rolling out "
                                          "the fix region by region."));

@@ -67,7 +67,8 @@ TEST_F(SubscriptionPortalTest,
   EXPECT_THAT(email.text, Not(HasSubstr("Dana")));
   EXPECT_THAT(email.html, Not(HasSubstr("Dana")));
   EXPECT_THAT(email.text, HasSubstr("Checkout"));
-  EXPECT_THAT(email.text, HasSubstr("2026-11-25 10:00 UTC"));  // 48 h
+  EXPECT_THAT(testing::OneLine(email.text),
+              HasSubstr("November 25, 2026 at 10:00\u202fAM UTC"));  // 48 h
   const std::string token = LinkToken(email.text, "/subscribe/confirm");
   ASSERT_FALSE(token.empty()) << email.text;
 
@@ -81,6 +82,38 @@ TEST_F(SubscriptionPortalTest,
   // Confirming twice is harmless.
   EXPECT_TRUE(h_.portal.Confirm(token).ok());
   EXPECT_EQ(Audience("checkout"), before + 1);
+}
+
+TEST_F(SubscriptionPortalTest, LanguageAndTimeZoneAreCheckedWithTheFieldNamed) {
+  v1::Subscriber s;
+  s.set_id("wayne");
+  s.set_email("bruce@wayne.example");
+  s.add_component_ids("checkout");
+  s.set_locale("de-AT");
+  s.set_time_zone("Europe/Vienna");
+  s.set_preferred_name("Bruce");
+  ASSERT_TRUE(h_.subscribers.Add(CommsLead(), s).ok());
+  for (const auto& [field, value] :
+       {std::pair<const char*, const char*>{"locale", "de-AT!"},
+        {"locale", "klingon-language"},
+        {"time_zone", "Europe/Wien"},
+        {"time_zone", "+02:00"}}) {
+    v1::Subscriber bad = s;
+    if (std::string(field) == "locale") {
+      bad.set_locale(value);
+    } else {
+      bad.set_time_zone(value);
+    }
+    absl::Status st = h_.subscribers.Add(CommsLead(), bad).status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << value;
+    EXPECT_THAT(std::string(st.message()), HasSubstr(field)) << value;
+  }
+  v1::Subscriber long_name = s;
+  long_name.set_preferred_name(std::string(500, 'x'));
+  EXPECT_THAT(
+      std::string(
+          h_.subscribers.Add(CommsLead(), long_name).status().message()),
+      HasSubstr("preferred_name"));
 }
 
 TEST_F(SubscriptionPortalTest, NoComponentTickedMeansEveryComponent) {

@@ -232,6 +232,20 @@ TEST(SmtpChannelTest, SubscriberEmailOffersOneClickUnsubscribe) {
   EXPECT_THAT(h, Contains("List-Id: Acme Cloud <updates.acme.example>"));
 }
 
+TEST(SmtpChannelTest, CustomerEmailSaysWhereRepliesGo) {
+  FakeClock clock(testing::TestEpoch());
+  SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "Acme Cloud",
+                    "", "", absl::Seconds(1)},
+                   clock);
+  Outgoing o = Email();
+  EXPECT_THAT(smtp.Headers(o), Not(Contains(StartsWith("Reply-To"))));
+  o.reply_to = "care@acme.example";
+  EXPECT_THAT(smtp.Headers(o), Contains("Reply-To: <care@acme.example>"));
+  // Never a header injection, whatever reaches the channel.
+  o.reply_to = "care@acme.example>\r\nBcc: <all@x.example";
+  EXPECT_THAT(smtp.Headers(o), Not(Contains(StartsWith("Reply-To"))));
+}
+
 TEST(SmtpChannelTest, UnreachableRelayIsTheChannelsFaultNotTheRecipients) {
   FakeClock clock(testing::TestEpoch());
   SmtpChannel smtp({"smtp://127.0.0.1:1", "status@acme.example", "", "", "",

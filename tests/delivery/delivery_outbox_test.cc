@@ -29,7 +29,7 @@ TEST_F(DeliveryOutboxTest, EachRecipientGetsItsFirstContactExactlyOnce) {
                  Field(&Outgoing::address, "grace@globex.example"),
                  Field(&Outgoing::idempotency_key,
                        absl::StrCat("msg-", msg, "-subscriber-globex.0")),
-                 Field(&Outgoing::text, HasSubstr("Grace Hopper")),
+                 Field(&Outgoing::text, HasSubstr("Hello Grace,")),
                  Field(&Outgoing::html, HasSubstr("<")))))
       .Times(1)
       .WillOnce(Return(SendResult::Delivered()));

@@ -13,6 +13,9 @@
 #     here, so that the clock advances for real) has passed;
 #   - an answer given through a follow-up link shows up for the point person
 #     (`herald follow-ups --problems`) and in their inbox.
+# Each customer reads in their own language and time zone: Globex in English
+# in New York, Umbrella in German in Berlin, Initech in German in Tokyo; the
+# letters are signed by a person and replies go to the care address.
 #
 # usage: aftercare_test.sh HERALDD HERALD
 set -euo pipefail
@@ -38,10 +41,16 @@ $(e2e_people alice bob carol dave)
 rotas:
   - {id: comms, component_ids: [checkout, dashboard], members: [bob], backup: carol,
      time_zone: Europe/London, authority: {max_credit_percent: 10}}
+customer_comms:
+  signed_by: {name: Carol Jones, title: Head of Customer Care}
+  reply_to: care@acme.example
 subscribers:
-  - {id: globex, name: Grace Hopper, email: grace@globex.example, account: Globex, plan: business, component_ids: [checkout]}
-  - {id: umbrella, name: Jill Valentine, email: jill@umbrella.example, account: Umbrella, plan: enterprise, component_ids: [dashboard]}
-  - {id: initech, name: Peter Gibbons, email: peter@initech.example, account: Initech, plan: starter, component_ids: [checkout]}
+  - {id: globex, name: Grace Hopper, preferred_name: Grace, email: grace@globex.example, account: Globex, plan: business,
+     component_ids: [checkout], locale: en, time_zone: America/New_York}
+  - {id: umbrella, name: Jill Valentine, email: jill@umbrella.example, account: Umbrella, plan: enterprise,
+     component_ids: [dashboard], locale: de, time_zone: Europe/Berlin}
+  - {id: initech, name: Peter Gibbons, email: peter@initech.example, account: Initech, plan: starter,
+     component_ids: [checkout], locale: de-DE, time_zone: Asia/Tokyo}
   - {id: hooli, name: Gavin Belson, email: gavin@hooli.example, account: Hooli, plan: business, component_ids: [dashboard]}
 smtp: {url: 'smtp://127.0.0.1:$SMTP_PORT', from: status@acme.example}
 intake: {default_component: checkout, customer_labels: [customer, tenant]}
@@ -106,7 +115,7 @@ RESOLUTION=$(message_of RESOLUTION); APOLOGY=$(message_of APOLOGY)
 [[ -n $RESOLUTION && -n $APOLOGY ]] || fail "resolve drafted no resolution and apology"
 as "$LEAD_TOKEN" approve "$RESOLUTION" >/dev/null
 as "$LEAD_TOKEN" messages preview "$APOLOGY" >"$WORK/preview.txt"
-grep -q "Dear Grace Hopper" "$WORK/preview.txt" || fail "the preview lacks Globex's own letter"
+grep -q "Dear Grace," "$WORK/preview.txt" || fail "the preview lacks Globex's own letter"
 if as "$LEAD_TOKEN" approve "$APOLOGY" 2>"$WORK/refused.txt"; then
   fail "an apology above the rota's authority was approved without an admin"
 fi
@@ -124,38 +133,78 @@ a = {x["subscriberId"]: x for x in json.load(open(sys.argv[1]))["amends"]}
 print(a["initech"]["credit"]["voucherCode"])' "$WORK/credits.json")
 [[ $VOUCHER =~ ^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$ ]] || fail "no voucher code for Initech: $VOUCHER"
 has() { "$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" "$1" "$2" || fail "$1's apology lacks: $2"; }
-has grace@globex.example "Dear Grace Hopper"
-has grace@globex.example "On .*, Checkout stopped working as it should for you"
-has grace@globex.example "The disruption lasted under a minute"
+# today_in ZONE: the date of now in ZONE, as "DAY MONTH-NUMBER".
+today_in() { "$SYSTEM_PYTHON" -c 'import datetime, sys, zoneinfo; d = datetime.datetime.now(zoneinfo.ZoneInfo(sys.argv[1])); print(d.day, d.month)' "$1"; }
+read -r NY_DAY NY_MONTH <<<"$(today_in America/New_York)"
+read -r BERLIN_DAY BERLIN_MONTH <<<"$(today_in Europe/Berlin)"
+read -r TOKYO_DAY TOKYO_MONTH <<<"$(today_in Asia/Tokyo)"
+ENGLISH_MONTHS=(x January February March April May June July August September October November December)
+GERMAN_MONTHS=(x Januar Februar März April Mai Juni Juli August September Oktober November Dezember)
+has grace@globex.example "Dear Grace,"
+has grace@globex.example "On ${ENGLISH_MONTHS[$NY_MONTH]} $NY_DAY, 20[0-9][0-9] at [0-9]{1,2}:[0-9]{2} [AP]M E[SD]T, Checkout stopped working as it should for you"
+has grace@globex.example "The disruption lasted [0-9]+ seconds?"
 has grace@globex.example "a credit of 10% of your monthly fee \(EUR 49\.90\)"
-has jill@umbrella.example "Dear Jill Valentine"
-has jill@umbrella.example "Checkout stopped working"
-has jill@umbrella.example "a credit of 20% of your monthly fee \(EUR 499\.80\)"
-has peter@initech.example "Dear Peter Gibbons"
-has peter@initech.example "a voucher for one month of Starter free \(code $VOUCHER\)"
-has peter@initech.example "We are sorry. This was our failure"
-[[ $(emails_with "we are sorry" | sort | tr '\n' ' ') == \
+has grace@globex.example "Carol Jones Head of Customer Care"
+has jill@umbrella.example "Guten Tag Jill Valentine,"
+has jill@umbrella.example "am $BERLIN_DAY\. ${GERMAN_MONTHS[$BERLIN_MONTH]} 20[0-9][0-9] um [0-9]{2}:[0-9]{2} MES?Z hat Checkout"
+has jill@umbrella.example "Die Störung dauerte [0-9]+ Sekunden?"
+has jill@umbrella.example "Gutschrift in Höhe von 20 % Ihrer Monatsgebühr \(499,80 €\)"
+has peter@initech.example "Guten Tag Peter Gibbons,"
+has peter@initech.example "am $TOKYO_DAY\. ${GERMAN_MONTHS[$TOKYO_MONTH]} 20[0-9][0-9] um [0-9]{2}:[0-9]{2} Japanische Normalzeit"
+has peter@initech.example "Gutschein für one month of Starter free \(Code $VOUCHER\)"
+has peter@initech.example "Carol Jones Head of Customer Care"
+for who in grace@globex.example jill@umbrella.example peter@initech.example; do
+  "$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" "$who" "UTC" && fail "$who's letter has a time in UTC"
+done
+# reply_to ADDRESS: the Reply-To of every email to ADDRESS, one per line.
+reply_to() {
+  "$SYSTEM_PYTHON" - "$MAIL" "$1" <<'PY'
+import email, email.policy, pathlib, sys
+for p in sorted(pathlib.Path(sys.argv[1], "new").glob("*")):
+    m = email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+    if sys.argv[2] in [a.addr_spec for a in m["To"].addresses]:
+        print(m["Reply-To"] or "none")
+PY
+}
+[[ $(reply_to grace@globex.example | sort -u) == "care@acme.example" ]] \
+  || fail "Grace's emails do not all say Reply-To: care@acme.example: $(reply_to grace@globex.example)"
+# Each status update is in the reader's language too: Initech's first one.
+has peter@initech.example "Stand: Wird untersucht"
+has grace@globex.example "Status: investigating"
+[[ $(emails_with "we are sorry|tut uns leid" | sort | tr '\n' ' ') == \
    "grace@globex.example jill@umbrella.example peter@initech.example " ]] \
-  || fail "expected exactly three apologies, got: $(emails_with 'we are sorry' | tr '\n' ' ')"
+  || fail "expected exactly three apologies, got: $(emails_with 'we are sorry|tut uns leid' | tr '\n' ' ')"
 
 step "the follow-ups arrive by themselves"
-wait_for 60 "three follow-ups" count_emails "is everything working again" 3
-[[ $(emails_with "is everything working again" | wc -l) == 3 ]] || fail "more than three follow-ups"
-"$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" peter@initech.example "Has your voucher" \
+FOLLOW_UP="is everything working again|funktioniert bei Ihnen wieder alles"
+wait_for 60 "three follow-ups" count_emails "$FOLLOW_UP" 3
+[[ $(emails_with "$FOLLOW_UP" | wc -l) == 3 ]] || fail "more than three follow-ups"
+"$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" peter@initech.example "Ist der Gutschein bei Ihnen angekommen" \
   || fail "Initech's follow-up does not ask about the voucher"
+"$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" jill@umbrella.example "[0-9]+ Sekunden? lang nicht wie gewohnt nutzen" \
+  || fail "Umbrella's follow-up gives no German duration"
+"$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" grace@globex.example "Checkout failed you for [0-9]+ seconds?" \
+  || fail "Globex's follow-up gives no English duration"
 
 step "an answer through a follow-up link reaches the point person"
-BROKEN=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" peter@initech.example /follow-up --after "still broken:")
+BROKEN=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" peter@initech.example /follow-up --after "es gibt noch Probleme:")
 grep -q "Send my answer" <<<"$(curl -fsS "$BROKEN")" || fail "the answer link shows no button"
+grep -q '<textarea id="comment" name="comment"' <<<"$(curl -fsS "$BROKEN")" || fail "the answer page has no box for the customer's words"
 grep -q "No customer reported a problem" <<<"$(as "$COMMS_TOKEN" follow-ups INC-1 --problems)" \
   || fail "opening the link recorded an answer"
-grep -q "A person has been told" <<<"$(curl -fsS -XPOST "$PAGE/follow-up" --data-urlencode "token=${BROKEN#*token=}")" \
+grep -q "A person has been told" <<<"$(curl -fsS -XPOST "$PAGE/follow-up" --data-urlencode "token=${BROKEN#*token=}" \
+  --data-urlencode "comment=Die Kasse bricht bei Kartenzahlung weiterhin ab. <b>Seit Dienstag</b>.")" \
   || fail "the answer was not recorded"
 as "$COMMS_TOKEN" follow-ups INC-1 --problems >"$WORK/problems.txt"
 grep -q "initech" "$WORK/problems.txt" && grep -q "still broken" "$WORK/problems.txt" \
   || fail "the point person does not see Initech's answer: $(cat "$WORK/problems.txt")"
 wait_for 30 "the point person's notice" "$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" bob@acme.example \
   "Initech answered the follow-up: still broken"
+"$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" bob@acme.example \
+  "They wrote: Die Kasse bricht bei Kartenzahlung weiterhin ab. <b>Seit Dienstag</b>." \
+  || fail "the point person's notice lacks what the customer wrote"
+grep -q "Die Kasse bricht bei Kartenzahlung weiterhin ab" "$WORK/problems.txt" \
+  || fail "herald follow-ups does not show what the customer wrote: $(cat "$WORK/problems.txt")"
 grep -q 'herald_follow_up_answers_total{answer="still_broken"} 1' <<<"$(curl -fsS "$PAGE/metrics")" \
   || fail "the answer is not counted"
 echo PASS

@@ -1,5 +1,7 @@
 """Whether a Maildir holds an email to ADDRESS whose decoded text contains
-PATTERN (a regular expression), looking into every MIME part.
+PATTERN (a regular expression), looking into every MIME part. White space
+is folded first (line breaks, no-break spaces), so that a pattern matches
+whatever the plain text's line wrapping did.
 
 usage: mail_has.py MAILDIR ADDRESS PATTERN [--html]
   --html  the match must be an email with text and HTML alternatives, and
@@ -30,7 +32,7 @@ def main():
             texts = parts.get("text/html", [])
         else:
             texts = [str(msg["Subject"])] + [t for ts in parts.values() for t in ts]
-        if any(re.search(pattern, t) for t in texts):
+        if any(re.search(pattern, re.sub(r"[\s\u00a0\u202f]+", " ", t)) for t in texts):
             return 0
     return 1
 

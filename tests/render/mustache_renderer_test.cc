@@ -73,6 +73,7 @@ TEST(MustacheRendererTest, PerStateTemplatesShareLayoutsThroughPartials) {
   ASSERT_TRUE(r.ok());
   TemplateContext ctx;
   ctx.values["customer_name"] = "Grace";
+  ctx.flags["named"] = true;
   ctx.values["body"] = "Checkout <fails> & retries.";
   TemplateContext paragraph;
   paragraph.values["text"] = "Checkout <fails> & retries.";
@@ -113,6 +114,95 @@ TEST(MustacheRendererTest, OverrideDirectoryReplacesOnlyTheFilesItHas) {
   ctx.values["components_text"] = "Checkout";
   EXPECT_EQ(*(*r)->Render("investigating.title", ctx), "OVERRIDDEN Checkout");
   EXPECT_THAT(*(*r)->Render("resolved.title", ctx), HasSubstr("resolved"));
+}
+
+TEST(MustacheRendererTest, EachTemplateFallsBackFromTheLanguageToTheDefault) {
+  MustacheRenderer r(Templates{{"greeting", "Hello"},
+                               {"farewell", "Goodbye"},
+                               {"sign", "Yours"},
+                               {"de/greeting", "Hallo"},
+                               {"de-AT/greeting", "Servus"},
+                               {"de/farewell", "Auf Wiedersehen"},
+                               {"fr/greeting", "Bonjour"}},
+                     "fr");
+  const auto in = [&](const std::string& locale, const char* name) {
+    TemplateContext ctx;
+    ctx.locale = locale;
+    return *r.Render(name, ctx);
+  };
+  EXPECT_EQ(in("de-AT", "greeting"), "Servus");
+  EXPECT_EQ(in("de-AT", "farewell"), "Auf Wiedersehen");  // de-AT has none
+  EXPECT_EQ(in("de-CH", "greeting"), "Hallo");
+  EXPECT_EQ(in("de", "sign"), "Yours");      // no German, no French: built-in
+  EXPECT_EQ(in("", "greeting"), "Bonjour");  // the default locale
+  // English readers get the built-ins, which are English, not the default.
+  EXPECT_EQ(in("en-GB", "greeting"), "Hello");
+}
+
+TEST(MustacheRendererTest, PartialsComeFromTheReadersLanguage) {
+  MustacheRenderer r(Templates{{"letter", "{{> partial_sign}}"},
+                               {"partial_sign", "Regards"},
+                               {"de/partial_sign", "Viele Grüße"}});
+  TemplateContext ctx;
+  ctx.locale = "de";
+  EXPECT_EQ(*r.Render("letter", ctx), "Viele Grüße");
+  ctx.locale = "en";
+  EXPECT_EQ(*r.Render("letter", ctx), "Regards");
+}
+
+TEST(MustacheRendererTest, SpokenLocaleIsTheReadersWhenHeraldWritesIt) {
+  MustacheRenderer r(Templates{{"de/greeting", "Hallo"}}, "de");
+  EXPECT_EQ(r.SpokenLocale("de-at"), "de-AT");
+  EXPECT_EQ(r.SpokenLocale("en-GB"), "en-GB");  // the built-ins' language
+  EXPECT_EQ(r.SpokenLocale("ja"), "de");        // no Japanese templates
+  EXPECT_EQ(r.SpokenLocale(""), "de");
+  EXPECT_EQ(r.SpokenLocale("not a tag"), "de");
+}
+
+TEST(MustacheRendererTest, ShipsGermanForEveryCustomerMessage) {
+  absl::StatusOr<std::unique_ptr<MustacheRenderer>> r =
+      MustacheRenderer::WithOverrides("");
+  ASSERT_TRUE(r.ok());
+  const auto& embedded = templates::EmbeddedTemplates();
+  for (const char* state :
+       {"investigating", "identified", "monitoring", "resolved", "maintenance",
+        "apology", "follow_up"}) {
+    for (const char* channel : {"title", "body", "email_subject", "email_text",
+                                "email.html", "short_text"}) {
+      const std::string file =
+          absl::StrCat("de/", state, ".", channel, ".mustache");
+      EXPECT_TRUE(embedded.contains(file)) << file;
+    }
+  }
+  for (const char* name :
+       {"holding.title", "holding.body", "reopened.title", "reopened.body",
+        "subscribe_confirm.email_subject", "subscribe_confirm.email_text",
+        "subscribe_confirm.email.html", "subscribe_existing.email_subject",
+        "subscribe_existing.email_text", "self_service.html",
+        "partial_subscriber_email_text", "partial_subscriber_email_html",
+        "partial_apology_email_html", "partial_subscribe_form"}) {
+    EXPECT_TRUE(embedded.contains(absl::StrCat("de/", name, ".mustache")))
+        << name;
+  }
+}
+
+TEST(MustacheRendererTest, LanguageFoldersMustBeNamedByALanguageTag) {
+  const auto dir =
+      std::filesystem::path(::testing::TempDir()) / "herald_bad_language";
+  std::filesystem::create_directories(dir / "german");
+  std::filesystem::create_directories(dir / "de");
+  std::ofstream(dir / "de" / "greeting.mustache") << "Hallo";
+  EXPECT_THAT(
+      std::string(
+          MustacheRenderer::WithOverrides(dir.string()).status().message()),
+      HasSubstr("german"));
+  std::filesystem::remove(dir / "german");
+  absl::StatusOr<std::unique_ptr<MustacheRenderer>> r =
+      MustacheRenderer::WithOverrides(dir.string());
+  ASSERT_TRUE(r.ok()) << r.status();
+  TemplateContext ctx;
+  ctx.locale = "de";
+  EXPECT_EQ(*(*r)->Render("greeting", ctx), "Hallo");
 }
 
 TEST(MustacheRendererTest, MissingOverrideDirectoryIsAnError) {

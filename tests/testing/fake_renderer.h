@@ -36,6 +36,11 @@ class FakeRenderer final : public Renderer {
     return absl::StrCat("[", name, "]");
   }
 
+  // The locale asked for, or "en" for none: the fake has every language.
+  std::string SpokenLocale(absl::string_view locale) const override {
+    return locale.empty() ? "en" : std::string(locale);
+  }
+
   // From now on template `name` renders as `answer`: a text, or an error
   // (NotFound for a template the engine does not have).
   void Answer(const std::string& name, absl::StatusOr<std::string> answer) {

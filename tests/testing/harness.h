@@ -35,6 +35,14 @@ namespace herald::testing {
 // 2026-11-23T10:00:00Z, a Monday.
 inline absl::Time TestEpoch() { return absl::FromUnixSeconds(1795428000); }
 
+// A plain-text email's text with its line breaks as spaces, for asserting
+// on sentences that the wrapping at 72 columns may have broken.
+inline std::string OneLine(absl::string_view text) {
+  std::string out(text);
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return out;
+}
+
 inline std::string ReadTestData(const std::string& relative) {
   std::ifstream in(std::string(HERALD_TESTDATA_DIR) + "/" + relative,
                    std::ios::binary);

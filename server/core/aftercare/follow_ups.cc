@@ -3,10 +3,12 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "herald/enum_labels.h"
 #include "server/base/proto_time.h"
+#include "server/base/text.h"
 #include "server/core/comms/message_records.h"
 #include "server/core/incidents/public_incident.h"
 #include "server/core/incidents/timeline.h"
@@ -124,12 +126,35 @@ absl::StatusOr<RecordedAnswer> FollowUps::CheckAnswer(
 }
 
 absl::StatusOr<RecordedAnswer> FollowUps::RecordAnswer(
-    absl::string_view token) const {
+    absl::string_view token, absl::string_view comment_in) const {
   absl::StatusOr<std::pair<int64_t, v1::FollowUpAnswer>> parsed =
       links_.CheckAnswer(token);
   if (!parsed.ok()) return parsed.status();
   const int64_t amends_id = parsed->first;
   const v1::FollowUpAnswer answer = parsed->second;
+  // Only a problem needs words; a comment is the customer's own text,
+  // shown to staff as written.
+  std::string comment;
+  if (IsProblem(answer)) {
+    for (absl::Status s :
+         {CheckText("comment", comment_in),
+          CheckLength("comment", comment_in, kMaxAnswerCommentBytes)}) {
+      if (!s.ok()) return s;
+    }
+    // Text-direction controls can make a line read otherwise than it is
+    // stored; a customer has no need of them here.
+    for (absl::string_view control :
+         {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
+          "\u2068", "\u2069"}) {
+      if (absl::StrContains(comment_in, control)) {
+        return absl::InvalidArgumentError(
+            "comment: holds a text-direction control character");
+      }
+    }
+    // Browsers send a textarea's lines with CRLF.
+    comment = absl::StrReplaceAll(absl::StripAsciiWhitespace(comment_in),
+                                  {{"\r\n", "\n"}, {"\r", "\n"}});
+  }
   RecordedAnswer out;
   out.answer = answer;
   const absl::Time now = deps_.clock.Now();
@@ -140,10 +165,20 @@ absl::StatusOr<RecordedAnswer> FollowUps::RecordAnswer(
     const v1::FollowUpAnswer before = AboutService(answer)
                                           ? amends->service_answer()
                                           : amends->credit_answer();
-    out.changed = before != answer;
+    // Past the limit a leaked link cannot flood anyone's inbox: the
+    // answer still counts, the words are not passed on.
+    const bool new_comment = !comment.empty() &&
+                             comment != amends->answer_comment() &&
+                             amends->answer_comments() < kMaxAnswerComments;
+    out.answer_changed = before != answer;
+    out.changed = out.answer_changed || new_comment;
     if (!out.changed) {
       out.amends = *std::move(amends);
       return absl::OkStatus();
+    }
+    if (new_comment) {
+      amends->set_answer_comment(comment);
+      amends->set_answer_comments(amends->answer_comments() + 1);
     }
     if (AboutService(answer)) {
       amends->set_service_answer(answer);
@@ -153,9 +188,12 @@ absl::StatusOr<RecordedAnswer> FollowUps::RecordAnswer(
     *amends->mutable_answered_at() = ToProtoTime(now);
     if (auto st = txn.UpdateAmends(*amends); !st.ok()) return st;
     const std::string who = CustomerLabel(*amends);
+    std::string said = absl::StrCat(who, ": ", InWords(answer));
+    if (new_comment) {
+      absl::StrAppend(&said, " (\"", TruncateUtf8(comment, 300, "…"), "\")");
+    }
     if (auto st = txn.AppendTimeline(TimelineEntry(
-            amends->incident_id(), now, "follow_up_answer", "customer",
-            absl::StrCat(who, ": ", InWords(answer))));
+            amends->incident_id(), now, "follow_up_answer", "customer", said));
         !st.ok()) {
       return st;
     }
@@ -167,9 +205,14 @@ absl::StatusOr<RecordedAnswer> FollowUps::RecordAnswer(
           {"customer", who},
           {"customer_name", amends->customer_name()},
           {"subscriber_id", amends->subscriber_id()},
-          {"answer_text", InWords(answer)}};
+          {"answer_text", InWords(answer)},
+          {"customer_comment", new_comment ? comment : ""}};
+      // One notice per answer, and one more per new comment.
       absl::Status told = planner_.NotifyPerson(
-          txn, absl::StrCat("answer-", amends->id(), "-", EnumLabel(answer)),
+          txn,
+          absl::StrCat(
+              "answer-", amends->id(), "-", EnumLabel(answer),
+              new_comment ? absl::StrCat("-", amends->answer_comments()) : ""),
           "follow_up_problem", *incident, incident->point_person_id(), nullptr,
           values);
       // A point person without a contact still sees the answer listed.
@@ -179,7 +222,7 @@ absl::StatusOr<RecordedAnswer> FollowUps::RecordAnswer(
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  if (out.changed) {
+  if (out.answer_changed) {
     deps_.metrics.FollowUpAnswers(EnumLabel(answer)).Increment();
     deps_.Emit(out.amends.incident_id(), "follow_up_answer", "customer",
                absl::StrCat(CustomerLabel(out.amends), ": ", InWords(answer)));

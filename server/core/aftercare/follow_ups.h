@@ -24,7 +24,9 @@ struct RecordedAnswer {
   v1::Amends amends;
   std::string incident_ref;
   v1::FollowUpAnswer answer = v1::FOLLOW_UP_ANSWER_UNSPECIFIED;
-  bool changed = false;  // false: the same answer was already recorded
+  // false: the same answer (and no new comment) was already recorded
+  bool changed = false;
+  bool answer_changed = false;  // the answer itself, not only its comment
 };
 
 class FollowUps {
@@ -36,10 +38,15 @@ class FollowUps {
   // the apology `job.message_id` and queues it for that apology's customers.
   absl::Status RunFollowUp(StoreTxn& txn, const v1::Job& job) const;
 
-  // Checks an answer link's token and records its answer. InvalidArgument
-  // for a bad token; NotFound when its amends no longer exist. Recording
-  // the same answer twice changes nothing.
-  absl::StatusOr<RecordedAnswer> RecordAnswer(absl::string_view token) const;
+  // Checks an answer link's token and records its answer, with what the
+  // customer wrote (`comment`, kept only with a problem answer). The point
+  // person is told of a problem answer, and again of each new comment, up
+  // to kMaxAnswerComments comments (later ones are not kept).
+  // InvalidArgument for a bad token or a comment too long, not UTF-8 or
+  // with control characters; NotFound when its amends no longer exist.
+  // Recording the same answer twice without a new comment changes nothing.
+  absl::StatusOr<RecordedAnswer> RecordAnswer(
+      absl::string_view token, absl::string_view comment = "") const;
   // What the token would record, without recording it (the page a GET
   // shows, since mail scanners open links).
   absl::StatusOr<RecordedAnswer> CheckAnswer(absl::string_view token) const;
@@ -53,6 +60,13 @@ class FollowUps {
 
 // True for the answers that need a person's attention.
 bool IsProblem(v1::FollowUpAnswer answer);
+
+// The longest comment a customer may write with an answer (the page's box
+// takes 2,000 characters, at most 4 bytes each), and how many times one
+// customer may write to the point person per incident through the answer
+// page.
+inline constexpr size_t kMaxAnswerCommentBytes = 8000;
+inline constexpr int kMaxAnswerComments = 5;
 
 }  // namespace herald
 

@@ -1,5 +1,6 @@
 #include "server/core/comms/message_drafter.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -9,7 +10,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "herald/enum_labels.h"
+#include "server/base/locale_text.h"
 #include "server/base/proto_time.h"
+#include "server/base/text.h"
 #include "server/core/aftercare/credit_policy.h"
 #include "server/core/incidents/public_incident.h"
 
@@ -26,8 +29,20 @@ std::string AsSentence(absl::string_view note) {
   return s;
 }
 
-std::string UtcMinutes(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
+// Template values a reader sees about a set of components: their names as
+// the reader's language lists them, and whether there is one (for "it is"
+// against "they are").
+void AddComponents(const Organisation& org, const std::vector<std::string>& ids,
+                   absl::string_view locale, absl::string_view prefix,
+                   TemplateContext& ctx) {
+  std::vector<std::string> names;
+  for (const std::string& id : ids) {
+    const v1::ComponentConfig* c = org.FindComponent(id);
+    names.push_back(c != nullptr && !c->name().empty() ? c->name() : id);
+  }
+  ctx.values[absl::StrCat(prefix, "_text")] = FormatList(names, locale);
+  ctx.flags[absl::StrCat(prefix, "_one")] = names.size() == 1;
+  ctx.flags[absl::StrCat(prefix, "_many")] = names.size() > 1;
 }
 
 }  // namespace
@@ -68,29 +83,48 @@ MessageDrafter::MessageDrafter(const Renderer& renderer,
                                std::shared_ptr<const Organisation> org)
     : renderer_(renderer), org_(std::move(org)) {}
 
-TemplateContext MessageDrafter::IncidentContext(
-    const v1::Incident& incident, v1::IncidentStatus status) const {
+Reader MessageDrafter::OrganisationReader() const {
+  return Reader{renderer_.SpokenLocale(org_->default_locale()),
+                org_->default_time_zone()};
+}
+
+Reader MessageDrafter::ReaderFor(const v1::Subscriber& subscriber) const {
+  return Reader{renderer_.SpokenLocale(subscriber.locale().empty()
+                                           ? org_->default_locale()
+                                           : subscriber.locale()),
+                subscriber.time_zone().empty() ? org_->default_time_zone()
+                                               : subscriber.time_zone()};
+}
+
+TemplateContext MessageDrafter::IncidentContext(const v1::Incident& incident,
+                                                v1::IncidentStatus status,
+                                                const Reader& reader) const {
   TemplateContext ctx;
-  const std::vector<std::string> components(incident.component_ids().begin(),
-                                            incident.component_ids().end());
+  ctx.locale = reader.locale;
+  const auto when = [&](absl::Time t) {
+    return FormatDateTime(t, reader.locale, reader.time_zone);
+  };
   ctx.values["incident_ref"] = incident.ref();
   ctx.values["incident_title"] = incident.title();
   const v1::PersonConfig* point_person =
       org_->FindPerson(incident.point_person_id());
   ctx.values["point_person_name"] =
       point_person ? point_person->name() : incident.point_person_id();
-  ctx.values["components_text"] = org_->ComponentNames(components);
+  AddComponents(
+      *org_, {incident.component_ids().begin(), incident.component_ids().end()},
+      reader.locale, "components", ctx);
   ctx.values["impact_text"] = EnumLabel(incident.impact());
   ctx.values["status_text"] = EnumLabel(status);
   ctx.values["page_name"] = org_->config().server().page_name();
   ctx.values["public_url"] = org_->config().server().public_url();
   ctx.flags[EnumLabel(status)] = true;
   const absl::Time opened = FromProtoTime(incident.opened_at());
-  ctx.values["started_at"] = UtcMinutes(opened);
+  ctx.values["started_at"] = when(opened);
   if (incident.has_resolved_at()) {
     const absl::Time resolved = FromProtoTime(incident.resolved_at());
-    ctx.values["ended_at"] = UtcMinutes(resolved);
-    ctx.values["duration_text"] = HumanDuration(resolved - opened);
+    ctx.values["ended_at"] = when(resolved);
+    ctx.values["duration_text"] =
+        FormatDuration(resolved - opened, reader.locale);
   }
   ctx.values["incident_url"] =
       IncidentPageUrl(org_->config().server().public_url(), incident);
@@ -100,10 +134,18 @@ TemplateContext MessageDrafter::IncidentContext(
   if (incident.has_maintenance()) {
     const absl::Time from = FromProtoTime(incident.maintenance().starts_at());
     const absl::Time to = FromProtoTime(incident.maintenance().ends_at());
-    ctx.values["window_start"] = UtcMinutes(from);
-    ctx.values["window_end"] = UtcMinutes(to);
-    ctx.values["window_duration"] = HumanDuration(to - from);
+    ctx.values["window_start"] = when(from);
+    ctx.values["window_end"] = when(to);
+    ctx.values["window_duration"] = FormatDuration(to - from, reader.locale);
   }
+  // Who signs, and whether a reply reaches a person.
+  const LetterVoice voice = org_->VoiceFor(incident.rota_id());
+  if (!voice.signer_name.empty()) {
+    ctx.values["signer_name"] = voice.signer_name;
+    ctx.values["signer_title"] = voice.signer_title;
+    ctx.flags["signed"] = true;
+  }
+  ctx.flags["reply_to"] = !voice.reply_to.empty();
   return ctx;
 }
 
@@ -142,11 +184,12 @@ absl::StatusOr<v1::Message> MessageDrafter::Draft(
 absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
     const v1::Incident& incident, v1::IncidentStatus status,
     const v1::Update& update) const {
-  TemplateContext ctx = IncidentContext(incident, status);
+  const Reader reader = OrganisationReader();
+  TemplateContext ctx = IncidentContext(incident, status, reader);
   ctx.values["note"] = AsSentence(update.text());
   if (update.has_eta()) {
-    ctx.values["eta"] = absl::FormatTime(
-        "%H:%M UTC", FromProtoTime(update.eta()), absl::UTCTimeZone());
+    ctx.values["eta"] = FormatTimeOfDay(FromProtoTime(update.eta()),
+                                        reader.locale, reader.time_zone);
   }
   ctx.values["next_step"] = AsSentence(update.next_step());
   if (status != v1::INCIDENT_STATUS_INVESTIGATING &&
@@ -162,9 +205,10 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftHoldingStatement(
     const v1::Incident& incident, absl::Time next_update_by) const {
-  TemplateContext ctx = IncidentContext(incident, incident.status());
+  const Reader reader = OrganisationReader();
+  TemplateContext ctx = IncidentContext(incident, incident.status(), reader);
   ctx.values["next_update_by"] =
-      absl::FormatTime("%H:%M UTC", next_update_by, absl::UTCTimeZone());
+      FormatTimeOfDay(next_update_by, reader.locale, reader.time_zone);
   return Draft("holding", v1::MESSAGE_KIND_STATUS_UPDATE,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, incident.status(), ctx,
                incident);
@@ -172,9 +216,10 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftHoldingStatement(
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftReopened(
     const v1::Incident& incident, absl::Duration since) const {
+  const Reader reader = OrganisationReader();
   TemplateContext ctx =
-      IncidentContext(incident, v1::INCIDENT_STATUS_INVESTIGATING);
-  ctx.values["since_text"] = HumanDuration(since);
+      IncidentContext(incident, v1::INCIDENT_STATUS_INVESTIGATING, reader);
+  ctx.values["since_text"] = FormatDuration(since, reader.locale);
   return Draft("reopened", v1::MESSAGE_KIND_STATUS_UPDATE,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
                v1::INCIDENT_STATUS_INVESTIGATING, ctx, incident);
@@ -182,7 +227,8 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftReopened(
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(
     const v1::Incident& incident, absl::string_view note) const {
-  TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);
+  TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED,
+                                        OrganisationReader());
   ctx.values["note"] = AsSentence(note);
   return Draft("resolved", v1::MESSAGE_KIND_RESOLUTION,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS, v1::INCIDENT_STATUS_RESOLVED,
@@ -191,7 +237,8 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftMaintenance(
     const v1::Incident& incident, absl::string_view note) const {
-  TemplateContext ctx = IncidentContext(incident, incident.status());
+  TemplateContext ctx =
+      IncidentContext(incident, incident.status(), OrganisationReader());
   ctx.values["note"] = AsSentence(note);
   return Draft("maintenance", v1::MESSAGE_KIND_MAINTENANCE,
                v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
@@ -200,7 +247,8 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftMaintenance(
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftApology(
     const v1::Incident& incident, absl::string_view note) const {
-  TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED);
+  TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED,
+                                        OrganisationReader());
   ctx.values["note"] = AsSentence(note);
   return Draft("apology", v1::MESSAGE_KIND_APOLOGY,
                v1::AUDIENCE_AFFECTED_CUSTOMERS, v1::INCIDENT_STATUS_RESOLVED,
@@ -211,7 +259,8 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftFollowUp(
     const v1::Incident& incident) const {
   return Draft("follow_up", v1::MESSAGE_KIND_FOLLOW_UP,
                v1::AUDIENCE_AFFECTED_CUSTOMERS, v1::INCIDENT_STATUS_RESOLVED,
-               IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED),
+               IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED,
+                               OrganisationReader()),
                incident);
 }
 
@@ -227,13 +276,17 @@ absl::StatusOr<Email> MessageDrafter::RenderEmail(
   absl::StatusOr<std::string> html =
       renderer_.Render(absl::StrCat(kind, ".email.html"), ctx);
   if (!html.ok() && !absl::IsNotFound(html.status())) return html.status();
-  return Email{*std::move(subject), *std::move(text) + "\n",
+  // Templates write a paragraph on one line; the text part breaks it
+  // between words, as a person writing plain-text mail would.
+  return Email{*std::move(subject), WrapParagraphs(*text, 72) + "\n",
                html.ok() ? *std::move(html) : std::string()};
 }
 
-TemplateContext MessageDrafter::MessageContext(
-    const v1::Message& message, const v1::Incident& incident) const {
-  TemplateContext ctx = IncidentContext(incident, message.incident_status());
+TemplateContext MessageDrafter::MessageContext(const v1::Message& message,
+                                               const v1::Incident& incident,
+                                               const Reader& reader) const {
+  TemplateContext ctx =
+      IncidentContext(incident, message.incident_status(), reader);
   // A status message makes its incident public. An apology or follow-up
   // may be about one resolved quietly, which has no page: those letters
   // link to the status page instead.
@@ -255,28 +308,66 @@ TemplateContext MessageDrafter::MessageContext(
   return ctx;
 }
 
-void MessageDrafter::AddAmends(const v1::Amends& amends,
+void MessageDrafter::AddAmends(const v1::Amends& amends, const Reader& reader,
                                TemplateContext& ctx) const {
-  if (!amends.customer_name().empty()) {
+  if (!amends.customer_name().empty() &&
+      !ctx.values.contains("customer_name")) {
     ctx.values["customer_name"] = amends.customer_name();
   }
-  ctx.values["components_text"] = org_->ComponentNames(
-      {amends.component_ids().begin(), amends.component_ids().end()});
+  AddComponents(*org_,
+                {amends.component_ids().begin(), amends.component_ids().end()},
+                reader.locale, "components", ctx);
+  // A letter is about what broke for them, nothing else.
+  ctx.flags["other_components"] = false;
   const absl::Time start = FromProtoTime(amends.started_at());
   const absl::Time end = FromProtoTime(amends.ended_at());
-  ctx.values["started_at"] = UtcMinutes(start);
-  ctx.values["ended_at"] = UtcMinutes(end);
-  ctx.values["duration_text"] = HumanDuration(end - start);
-  ctx.values["credit_text"] = DescribeCredit(amends.credit());
-  ctx.values["voucher_code"] = amends.credit().voucher_code();
-  ctx.flags["credit"] = OffersSomething(amends.credit());
+  ctx.values["started_at"] =
+      FormatDateTime(start, reader.locale, reader.time_zone);
+  ctx.values["ended_at"] = FormatDateTime(end, reader.locale, reader.time_zone);
+  ctx.values["duration_text"] = FormatDuration(end - start, reader.locale);
+  const v1::Credit& credit = amends.credit();
+  ctx.values["credit_text"] = DescribeCredit(credit);
+  ctx.values["voucher_code"] = credit.voucher_code();
+  ctx.flags["credit"] = OffersSomething(credit);
+  // The parts, for languages that word the offer their own way.
+  ctx.flags["credit_percent"] = credit.percent() > 0;
+  ctx.values["credit_percent_text"] =
+      FormatPercent(credit.percent(), reader.locale);
+  ctx.flags["credit_amount"] = credit.amount_cents() > 0;
+  ctx.values["credit_amount_text"] =
+      FormatMoney(credit.amount_cents(), credit.currency(), reader.locale);
+  ctx.flags["voucher"] = !credit.voucher_value().empty();
+  ctx.values["voucher_value"] = credit.voucher_value();
+}
+
+// The incident's components split for one reader: those they follow, and
+// the rest, which their copy may sum up in one sentence.
+void MessageDrafter::AddTheirComponents(const v1::Incident& incident,
+                                        const v1::Subscriber& subscriber,
+                                        const Reader& reader,
+                                        TemplateContext& ctx) const {
+  std::vector<std::string> theirs, others;
+  for (const auto& c : incident.component_ids()) {
+    const bool follows = std::find(subscriber.component_ids().begin(),
+                                   subscriber.component_ids().end(),
+                                   c) != subscriber.component_ids().end();
+    (follows ? theirs : others).push_back(c);
+  }
+  if (theirs.empty()) return;  // told for another reason: name them all
+  AddComponents(*org_, theirs, reader.locale, "components", ctx);
+  AddComponents(*org_, others, reader.locale, "other_components", ctx);
+  ctx.flags["other_components"] = !others.empty();
 }
 
 absl::StatusOr<std::string> MessageDrafter::ShortTextFor(
     const v1::Message& message, const v1::Incident& incident,
-    const v1::Amends* amends) const {
-  TemplateContext ctx = MessageContext(message, incident);
-  if (amends != nullptr) AddAmends(*amends, ctx);
+    const v1::Amends* amends, const v1::Subscriber* subscriber) const {
+  const Reader reader =
+      subscriber != nullptr ? ReaderFor(*subscriber) : OrganisationReader();
+  TemplateContext ctx = MessageContext(message, incident, reader);
+  if (subscriber != nullptr)
+    AddTheirComponents(incident, *subscriber, reader, ctx);
+  if (amends != nullptr) AddAmends(*amends, reader, ctx);
   return renderer_.Render(absl::StrCat(TemplatePrefix(message), ".short_text"),
                           ctx);
 }
@@ -285,24 +376,28 @@ absl::StatusOr<Email> MessageDrafter::EmailFor(const v1::Message& message,
                                                const v1::Incident& incident,
                                                const v1::Subscriber& subscriber,
                                                const Personal& personal) const {
-  TemplateContext ctx = MessageContext(message, incident);
+  const Reader reader = ReaderFor(subscriber);
+  TemplateContext ctx = MessageContext(message, incident, reader);
   if (!personal.unsubscribe_url.empty()) {
     ctx.values["unsubscribe_url"] = personal.unsubscribe_url;
   }
-  ctx.values["customer_name"] =
-      subscriber.name().empty() ? "customer" : subscriber.name();
+  if (!personal.manage_url.empty()) {
+    ctx.values["manage_url"] = personal.manage_url;
+  }
+  // A letter greets them as they like to be called; else by the name they
+  // had when their apology was approved; else by their name.
+  const std::string& greeting_name =
+      !subscriber.preferred_name().empty() ? subscriber.preferred_name()
+      : personal.amends != nullptr && !personal.amends->customer_name().empty()
+          ? personal.amends->customer_name()
+          : subscriber.name();
+  if (!greeting_name.empty()) ctx.values["customer_name"] = greeting_name;
+  ctx.flags["named"] = !greeting_name.empty();
+  ctx.values["customer_full_name"] = subscriber.name();
   ctx.values["customer_account"] = subscriber.account();
   ctx.values["customer_plan"] = subscriber.plan();
-  // A customer hears about the affected components they actually use.
-  std::vector<std::string> theirs;
-  for (const auto& c : incident.component_ids()) {
-    for (const auto& s : subscriber.component_ids()) {
-      if (c == s) theirs.push_back(c);
-    }
-  }
-  if (!theirs.empty())
-    ctx.values["components_text"] = org_->ComponentNames(theirs);
-  if (personal.amends != nullptr) AddAmends(*personal.amends, ctx);
+  AddTheirComponents(incident, subscriber, reader, ctx);
+  if (personal.amends != nullptr) AddAmends(*personal.amends, reader, ctx);
   for (const auto& [k, v] : personal.values) ctx.values[k] = v;
   return RenderEmail(TemplatePrefix(message), ctx);
 }
@@ -310,14 +405,18 @@ absl::StatusOr<Email> MessageDrafter::EmailFor(const v1::Message& message,
 absl::StatusOr<Email> MessageDrafter::SubscriberNotice(
     absl::string_view kind, const v1::Subscriber& subscriber,
     const std::map<std::string, std::string>& values) const {
+  const Reader reader = ReaderFor(subscriber);
   TemplateContext ctx;
+  ctx.locale = reader.locale;
   ctx.values["page_name"] = org_->config().server().page_name();
   ctx.values["public_url"] = org_->config().server().public_url();
   // Anyone can make herald send these to any address: they carry nothing
   // the requester typed but the address, and not the name in particular.
-  ctx.values["customer_name"] = "there";
-  ctx.values["components_text"] = org_->ComponentNames(
-      {subscriber.component_ids().begin(), subscriber.component_ids().end()});
+  ctx.flags["named"] = false;
+  AddComponents(
+      *org_,
+      {subscriber.component_ids().begin(), subscriber.component_ids().end()},
+      reader.locale, "components", ctx);
   for (const auto& [k, v] : values) ctx.values[k] = v;
   return RenderEmail(kind, ctx);
 }
@@ -326,7 +425,9 @@ absl::StatusOr<Email> MessageDrafter::StaffEmail(
     absl::string_view kind, const v1::Incident& incident,
     const v1::PersonConfig& person, const v1::Message* message,
     const std::map<std::string, std::string>& values) const {
-  TemplateContext ctx = IncidentContext(incident, incident.status());
+  // Staff read herald in English and in UTC, as the console does.
+  TemplateContext ctx =
+      IncidentContext(incident, incident.status(), Reader{"en", "UTC"});
   ctx.values["person_name"] = person.name();
   if (message != nullptr) {
     ctx.values["message_ref"] = message->ref();

@@ -33,9 +33,17 @@ std::string TemplatePrefix(const v1::Message& message);
 // The public status a component shows while an incident of `impact` is open.
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact);
 
+// Whom a text is written for: the language (as Renderer::SpokenLocale
+// gives it) and the time zone (an IANA name) of its words and times.
+struct Reader {
+  std::string locale;
+  std::string time_zone;
+};
+
 // What only one recipient's copy of a customer message says.
 struct Personal {
   std::string unsubscribe_url;  // linked from the footer when set
+  std::string manage_url;       // their preferences page, when set
   // Apologies and follow-ups: the customer's facts, fixed at approval
   // (their components, impact window, credit or voucher).
   const v1::Amends* amends = nullptr;
@@ -85,16 +93,25 @@ class MessageDrafter {
   absl::StatusOr<v1::Message> DraftFollowUp(const v1::Incident& incident) const;
 
   // The email `subscriber` receives for the published `message`: subject,
-  // text and HTML parts, with what only their copy says.
+  // text and HTML parts, with what only their copy says, in their language
+  // and time zone, greeting them by their preferred name.
   absl::StatusOr<Email> EmailFor(const v1::Message& message,
                                  const v1::Incident& incident,
                                  const v1::Subscriber& subscriber,
                                  const Personal& personal = {}) const;
   // The short text (SMS, chat) that says `message` in a line; with
-  // `amends`, in the customer's own terms.
+  // `amends`, in the customer's own terms; with `subscriber`, in their
+  // language and time zone and about their components.
   absl::StatusOr<std::string> ShortTextFor(
       const v1::Message& message, const v1::Incident& incident,
-      const v1::Amends* amends = nullptr) const;
+      const v1::Amends* amends = nullptr,
+      const v1::Subscriber* subscriber = nullptr) const;
+
+  // The organisation's default reader (customer_comms), who reads drafts and
+  // the status page; and `subscriber` as their own fields, or those
+  // defaults, make them.
+  Reader OrganisationReader() const;
+  Reader ReaderFor(const v1::Subscriber& subscriber) const;
 
   // A staff notification from templates `<kind>.email_subject|email_text`
   // (and `<kind>.email.html` if there is one);
@@ -114,11 +131,19 @@ class MessageDrafter {
 
  private:
   TemplateContext IncidentContext(const v1::Incident& incident,
-                                  v1::IncidentStatus status) const;
+                                  v1::IncidentStatus status,
+                                  const Reader& reader) const;
   TemplateContext MessageContext(const v1::Message& message,
-                                 const v1::Incident& incident) const;
+                                 const v1::Incident& incident,
+                                 const Reader& reader) const;
   // Adds `amends`' facts (components, window, credit) to `ctx`.
-  void AddAmends(const v1::Amends& amends, TemplateContext& ctx) const;
+  void AddAmends(const v1::Amends& amends, const Reader& reader,
+                 TemplateContext& ctx) const;
+  // Narrows components_text to those `subscriber` follows, with the rest as
+  // other_components_text.
+  void AddTheirComponents(const v1::Incident& incident,
+                          const v1::Subscriber& subscriber,
+                          const Reader& reader, TemplateContext& ctx) const;
   absl::StatusOr<v1::Message> Draft(absl::string_view kind_name,
                                     v1::MessageKind kind, v1::Audience audience,
                                     v1::IncidentStatus status,

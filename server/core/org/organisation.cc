@@ -10,11 +10,43 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/base/locale_text.h"
+#include "server/base/text.h"
 #include "server/core/org/config_fields.h"
 #include "server/core/subscribers/contacts.h"
 
 namespace herald {
 namespace {
+
+// A signatory and a reply address, as a rota or customer_comms gives them.
+absl::Status ValidateVoice(const std::string& path,
+                           const v1::Signatory& signed_by,
+                           const std::string& reply_to) {
+  if (signed_by.name().empty() != signed_by.title().empty()) {
+    return FieldError(path + ".signed_by",
+                      "give both name and title (\"Carol Jones\", \"Head of "
+                      "Customer Care\"), or neither");
+  }
+  for (const auto& [field, text] :
+       {std::pair<const char*, const std::string&>{"name", signed_by.name()},
+        {"title", signed_by.title()}}) {
+    if (absl::Status st = CheckLength(field, text, 200); !st.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".signed_by.", st.message()));
+    }
+  }
+  if (!reply_to.empty()) {
+    v1::Contact email;
+    email.set_channel(v1::CHANNEL_KIND_EMAIL);
+    email.set_address(reply_to);
+    if (!ValidateContact(email).ok()) {
+      return FieldError(
+          path + ".reply_to",
+          absl::StrCat("expected an email address, got \"", reply_to, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<AftercareSettings> ParseAftercare(
     const v1::AftercareConfig& config) {
@@ -254,9 +286,38 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
       return FieldError(path + ".authority.max_credit_percent",
                         "expected a percentage from 0 to 100");
     }
+    if (absl::Status st = ValidateVoice(path, r.signed_by(), r.reply_to());
+        !st.ok()) {
+      return st;
+    }
     auto rota = PointPersonResolver::RotaFromConfig(r);
     if (!rota.ok()) return FieldError(path, rota.status().message());
     rotas.push_back(*std::move(rota));
+  }
+
+  const v1::CustomerCommsConfig& cc = config.customer_comms();
+  if (absl::Status st =
+          ValidateVoice("customer_comms", cc.signed_by(), cc.reply_to());
+      !st.ok()) {
+    return st;
+  }
+  if (!cc.default_locale().empty()) {
+    absl::StatusOr<std::string> tag = CanonicalLocaleTag(cc.default_locale());
+    if (!tag.ok()) {
+      return FieldError("customer_comms.default_locale",
+                        absl::StrCat(tag.status().message(), ", got \"",
+                                     cc.default_locale(), "\""));
+    }
+    config.mutable_customer_comms()->set_default_locale(*tag);
+  } else {
+    config.mutable_customer_comms()->set_default_locale("en");
+  }
+  if (cc.time_zone().empty()) {
+    config.mutable_customer_comms()->set_time_zone("UTC");
+  } else if (absl::Status st = ValidateTimeZoneName(cc.time_zone()); !st.ok()) {
+    return FieldError(
+        "customer_comms.time_zone",
+        absl::StrCat(st.message(), ", got \"", cc.time_zone(), "\""));
   }
 
   for (int i = 0; i < config.subscribers_size(); ++i) {
@@ -423,6 +484,20 @@ v1::Impact Organisation::ImpactFor(const Labels& labels) const {
 
 std::string IncidentRef(int64_t id) { return absl::StrCat("INC-", id); }
 std::string MessageRef(int64_t id) { return absl::StrCat("MSG-", id); }
+
+LetterVoice Organisation::VoiceFor(absl::string_view rota_id) const {
+  const v1::CustomerCommsConfig& cc = config_.customer_comms();
+  LetterVoice out{cc.signed_by().name(), cc.signed_by().title(), cc.reply_to()};
+  for (const v1::RotaConfig& rota : config_.rotas()) {
+    if (rota.id() != rota_id) continue;
+    if (!rota.signed_by().name().empty()) {
+      out.signer_name = rota.signed_by().name();
+      out.signer_title = rota.signed_by().title();
+    }
+    if (!rota.reply_to().empty()) out.reply_to = rota.reply_to();
+  }
+  return out;
+}
 
 absl::StatusOr<int64_t> ParseRef(absl::string_view prefix,
                                  absl::string_view ref) {

@@ -34,6 +34,13 @@ struct AftercareSettings {
   absl::Duration apology_reminder_after = absl::Hours(2);
 };
 
+// Who signs a customer letter, and where the customer's reply goes.
+struct LetterVoice {
+  std::string signer_name;  // empty: signed with server.page_name
+  std::string signer_title;
+  std::string reply_to;  // empty: no Reply-To, and no invitation to reply
+};
+
 class Organisation {
  public:
   // Validates references between the parts of `config` and builds the
@@ -54,6 +61,18 @@ class Organisation {
   const DeliverySettings& delivery() const { return delivery_; }
   const SelfServiceSettings& self_service() const { return self_service_; }
   const AftercareSettings& aftercare() const { return aftercare_; }
+
+  // The language and time zone of customers who chose none
+  // (customer_comms, defaults "en" and "UTC" filled in).
+  const std::string& default_locale() const {
+    return config_.customer_comms().default_locale();
+  }
+  const std::string& default_time_zone() const {
+    return config_.customer_comms().time_zone();
+  }
+  // The voice of letters about incidents of rota `rota_id`: what the rota
+  // names, field by field, else what customer_comms names.
+  LetterVoice VoiceFor(absl::string_view rota_id) const;
 
   // How often an open public incident of `impact` must be updated; zero when
   // it has no cadence.

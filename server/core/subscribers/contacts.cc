@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/base/locale_text.h"
 #include "server/base/text.h"
 
 namespace herald {
@@ -125,8 +126,26 @@ absl::Status ValidateSubscriber(
         {"email", subscriber.email(), 254},  // RFC 5321's limit on a path
         {"account", subscriber.account(), 128},
         {"plan", subscriber.plan(), 128},
-        {"locale", subscriber.locale(), 35}}) {  // BCP 47's practical limit
+        {"preferred_name", subscriber.preferred_name(),
+         kMaxSubscriberNameBytes},
+        {"locale", subscriber.locale(), kMaxLocaleTagBytes},
+        {"time_zone", subscriber.time_zone(), 64}}) {
     if (absl::Status s = CheckLength(field, text, max); !s.ok()) return s;
+  }
+  if (!subscriber.locale().empty()) {
+    if (absl::StatusOr<std::string> tag =
+            CanonicalLocaleTag(subscriber.locale());
+        !tag.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "locale: \"", subscriber.locale(), "\": ", tag.status().message()));
+    }
+  }
+  if (!subscriber.time_zone().empty()) {
+    if (absl::Status s = ValidateTimeZoneName(subscriber.time_zone());
+        !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "time_zone: \"", subscriber.time_zone(), "\": ", s.message()));
+    }
   }
   if (subscriber.contacts_size() > kMaxContacts) {
     return absl::InvalidArgumentError(

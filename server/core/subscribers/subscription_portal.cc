@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "re2/re2.h"
+#include "server/base/locale_text.h"
 #include "server/base/log.h"
 #include "server/base/proto_time.h"
 #include "server/base/secret_token.h"
@@ -30,10 +31,6 @@ constexpr size_t kMaxEmailLength = 254;  // RFC 5321's limit on a path
 
 bool IsPending(const v1::Subscriber& s) {
   return s.status() == v1::SUBSCRIBER_STATUS_PENDING;
-}
-
-std::string UtcMinutes(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
 }
 
 // `raw` as a plausible personal name, or InvalidArgument naming the field:
@@ -110,7 +107,9 @@ absl::Status SubscriptionPortal::QueueNotice(StoreTxn& txn,
     const absl::Time expires = now + deps_.org->self_service().confirmation_ttl;
     links["confirm_url"] = LinkUrl(public_url, "/subscribe/confirm",
                                    links_.Confirm(subscriber.id(), expires));
-    links["expires_at"] = UtcMinutes(expires);
+    const Reader reader = drafter_.ReaderFor(subscriber);
+    links["expires_at"] =
+        FormatDateTime(expires, reader.locale, reader.time_zone);
   }
   absl::StatusOr<Email> email =
       drafter_.SubscriberNotice(kind, subscriber, links);
