@@ -199,7 +199,12 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   approve->add_option(
       "--version", version,
       "refuse if the message is no longer at this version (what you reviewed)");
-  approve->callback([&] { rc = cmd.Approve(message, version); });
+  bool as_written = false;
+  approve->add_flag(
+      "--as-written", as_written,
+      "publish even though the text still holds an engineer's words exactly "
+      "as they wrote them (herald messages preview marks them)");
+  approve->callback([&] { rc = cmd.Approve(message, version, as_written); });
 
   std::string reject_reason;
   auto* reject = app.add_subcommand(

@@ -249,7 +249,7 @@ class Commands {
   // ago) or last tried on `channel`.
   int RetryDeliveries(const std::string& message, bool failed,
                       const std::string& since, const std::string& channel);
-  int Approve(const std::string& message, int version);
+  int Approve(const std::string& message, int version, bool as_written);
 
   // Subscribers and on-call rotas (commands_people.cc).
   int AddSubscriber(v1::Subscriber subscriber,

@@ -107,6 +107,22 @@ int Commands::Preview(const std::string& message) {
     out_ << "rejected by " << m.rejected_by() << ": " << m.rejection_reason()
          << "\n";
   }
+  // Crafting is visible: what still reads exactly as an engineer wrote it.
+  std::vector<std::string> as_written;
+  for (const std::string& w : m.engineer_words()) {
+    if (absl::StrContains(m.title(), w) || absl::StrContains(m.body(), w)) {
+      as_written.push_back(w);
+    }
+  }
+  if (!as_written.empty() &&
+      (m.state() == v1::MESSAGE_STATE_DRAFT ||
+       m.state() == v1::MESSAGE_STATE_PENDING_APPROVAL)) {
+    out_ << "still in an engineer's words, as written (reword them, or "
+            "approve with --as-written):\n";
+    for (const std::string& w : as_written) {
+      out_ << "  >> " << ScrubText(w, /*keep_newlines=*/false) << " <<\n";
+    }
+  }
   if (!m.component_statuses().empty()) {
     std::vector<std::string> statuses;
     for (const auto& [c, st] : m.component_statuses()) {
@@ -357,10 +373,12 @@ int Commands::RetryDeliveries(const std::string& message, bool failed,
       });
 }
 
-int Commands::Approve(const std::string& message, int version) {
+int Commands::Approve(const std::string& message, int version,
+                      bool as_written) {
   v1::ApproveMessageRequest req;
   req.set_message(message);
   req.set_version(version);
+  req.set_publish_as_written(as_written);
   return CallAndPrint(&MessageStub::ApproveMessage, req,
                       [&](const v1::ApproveMessageResponse& resp) {
                         out_ << resp.message().ref()

@@ -52,7 +52,9 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ApproveMessage(
       [&](const Caller& caller) -> absl::Status {
         absl::StatusOr<int64_t> id = MessageId(req->message());
         if (!id.ok()) return id.status();
-        auto published = deps_.workflow.Approve(caller, *id, req->version());
+        auto published = deps_.workflow.Approve(
+            caller, *id, req->version(),
+            {.publish_as_written = req->publish_as_written()});
         if (!published.ok()) return published.status();
         LogInfo("message published",
                 {{"message", published->message.ref()},

@@ -15,6 +15,7 @@
 #include "herald/v1/herald.pb.h"
 #include "server/base/log.h"
 #include "server/base/proto_time.h"
+#include "server/core/comms/message_drafter.h"
 
 namespace herald {
 namespace {
@@ -329,6 +330,15 @@ HttpReply ReviewPage(const ConsoleView& view, absl::string_view ref,
       Waiting(m) &&
       Authorizer::Authorize(caller, Permission::kApproveMessage).ok();
   ctx.flags["read_only"] = editable && !ctx.flags["may_edit"];
+  // Crafting is visible: what still reads exactly as an engineer wrote it.
+  for (const std::string& words : UneditedEngineerWords(m)) {
+    TemplateContext item;
+    item.values["text"] = words;
+    ctx.lists["engineer_words"].push_back(std::move(item));
+  }
+  ctx.lists.try_emplace("engineer_words");
+  ctx.flags["has_engineer_words"] =
+      Waiting(m) && !ctx.lists["engineer_words"].empty();
   // What the person typed survives a refusal; an empty field means "keep"
   // to EditMessage, so it shows the current text.
   ctx.values["edit_title"] =
@@ -422,6 +432,7 @@ HttpReply MessageAction(const ConsoleView& view, absl::string_view ref,
     v1::ApproveMessageRequest req;
     req.set_message(std::string(ref));
     req.set_version(version);
+    req.set_publish_as_written(FormField(form, "as_written") == "yes");
     v1::ApproveMessageResponse resp;
     s = Call(view, "MessageService/ApproveMessage", req, resp);
   } else if (action == "reject") {

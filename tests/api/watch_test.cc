@@ -89,7 +89,8 @@ TEST(WatchTest, AWatcherSeesAlertsUpdatesDraftsAndApprovals) {
   const v1::Message draft =
       h.core.workflow.PostUpdate(testing::Engineer(), id, "rolled back")->draft;
   ASSERT_TRUE(
-      h.core.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
+      h.core.workflow.Approve(testing::CommsLead(), draft.id(), 0, kAsWritten)
+          .ok());
 
   std::vector<std::string> kinds;
   v1::WatchEvent e;

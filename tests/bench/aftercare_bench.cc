@@ -32,7 +32,7 @@ using bench::PeakRssMiB;
 double Approve(testing::CoreHarness& h, int64_t message_id, int64_t n) {
   const absl::Time start = absl::Now();
   absl::StatusOr<Publication> pub =
-      h.workflow.Approve(testing::CommsLead(), message_id, 0);
+      h.workflow.Approve(testing::CommsLead(), message_id, 0, kAsWritten);
   Check(pub.status(), "approve");
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (pub->deliveries_enqueued != n) {

@@ -116,7 +116,8 @@ int Main(int argc, char** argv) {
   for (const v1::InboxItem& item : inbox) {
     if (item.message().incident_id() == published) {
       message = item.message().id();
-      Check(h.workflow.Approve(testing::CommsLead(), message, 0).status(),
+      Check(h.workflow.Approve(testing::CommsLead(), message, 0, kAsWritten)
+                .status(),
             "approve");
     }
   }

@@ -171,7 +171,7 @@ FanOutTiming ApproveFanOut(testing::CoreHarness& h, int64_t n) {
 
   const absl::Time start = absl::Now();
   absl::StatusOr<Publication> pub =
-      h.workflow.Approve(testing::CommsLead(), draft, 0);
+      h.workflow.Approve(testing::CommsLead(), draft, 0, kAsWritten);
   Check(pub.status(), "approve");
   const double enqueue = absl::ToDoubleSeconds(absl::Now() - start);
   if (pub->deliveries_enqueued != n) {

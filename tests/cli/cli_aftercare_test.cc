@@ -29,7 +29,7 @@ TEST_F(AftercareCliTest, CreditsShowWhatApprovingWouldGiveThenWhatItGave) {
   EXPECT_THAT(before.out, HasSubstr("what approving it now would fix"));
   EXPECT_THAT(before.out, HasSubstr("herald credits approve INC-1"));
 
-  Outcome refused = Run({"approve", apology}, "carol");
+  Outcome refused = Run({"approve", apology, "--as-written"}, "carol");
   EXPECT_EQ(refused.code, kExitError);
   EXPECT_THAT(refused.err, HasSubstr("an admin must approve the credits"));
   EXPECT_EQ(Run({"credits", "approve", "INC-1"}, "carol").code, kExitError)
@@ -37,7 +37,7 @@ TEST_F(AftercareCliTest, CreditsShowWhatApprovingWouldGiveThenWhatItGave) {
   Outcome admin = Run({"credits", "approve", "INC-1"}, "dave");
   ASSERT_EQ(admin.code, kExitOk) << admin.err;
   EXPECT_THAT(admin.out, HasSubstr("approved up to 25%"));
-  ASSERT_EQ(Run({"approve", apology}, "carol").code, kExitOk);
+  ASSERT_EQ(Run({"approve", apology, "--as-written"}, "carol").code, kExitOk);
 
   Outcome after = Run({"credits", "INC-1", "-o", "json"}, "bob");
   EXPECT_THAT(after.out, HasSubstr("\"fixed\": true"));
@@ -51,7 +51,7 @@ TEST_F(AftercareCliTest, FollowUpsListAnswersAndMarkProblems) {
   const std::string apology = ResolveAfter(absl::Minutes(45));
   EXPECT_THAT(Run({"follow-ups", "INC-1"}, "bob").out,
               HasSubstr("is not approved yet"));
-  ASSERT_EQ(Run({"approve", apology}, "carol").code, kExitOk);
+  ASSERT_EQ(Run({"approve", apology, "--as-written"}, "carol").code, kExitOk);
   const v1::Amends globex = h_.core.Read<v1::Amends>(
       [](StoreReader& r) { return r.FindAmends(1, "globex"); });
   ASSERT_TRUE(h_.core.follow_ups
@@ -73,7 +73,7 @@ TEST_F(AftercareCliTest, PostmortemFromAFileIsPublishedByACommsLead) {
   const std::string file = ::testing::TempDir() + "/herald-postmortem.md";
   std::ofstream(file) << "A deploy removed an index.\n\nWe check plans now.\n";
   // The resolution notice makes the incident public.
-  ASSERT_EQ(Run({"approve", "MSG-2"}, "carol").code, kExitOk);
+  ASSERT_EQ(Run({"approve", "MSG-2", "--as-written"}, "carol").code, kExitOk);
   EXPECT_EQ(Run({"postmortem", "INC-1", "--file", file}, "bob").code,
             kExitError)
       << "comms may not publish it alone";
@@ -201,11 +201,13 @@ TEST_F(CliTest, RejectNeedsAReasonAndTheAuditLogShowsEveryDecision) {
   Outcome r = Run({"reject", msg, "--reason", "name the region"}, "carol");
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, HasSubstr("rejected"));
-  EXPECT_EQ(Run({"approve", msg}, "carol").code, kExitError);
+  EXPECT_EQ(Run({"approve", msg, "--as-written"}, "carol").code, kExitError);
   ASSERT_EQ(
       Run({"messages", "edit", msg, "--title", "eu-west checkout"}, "bob").code,
       kExitOk);
-  ASSERT_EQ(Run({"approve", msg, "--version", "2"}, "carol").code, kExitOk);
+  ASSERT_EQ(
+      Run({"approve", msg, "--version", "2", "--as-written"}, "carol").code,
+      kExitOk);
   Outcome a = Run({"audit", "INC-1"});
   EXPECT_EQ(a.code, kExitOk) << a.err;
   for (const char* action : {"drafted", "rejected", "edited", "approved"}) {

@@ -127,7 +127,8 @@ class LongListsTest : public CliTest {
     incident_ = absl::StrCat("INC-", incident_id_);
     const v1::Message draft =
         h_.core.queries.ListMessages(incident_id_, {})->items.at(0);
-    auto published = h_.core.workflow.Approve(CommsLead(), draft.id(), 0);
+    auto published =
+        h_.core.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten);
     ASSERT_TRUE(published.ok()) << published.status();
     message_ = draft.ref();
     message_id_ = draft.id();

@@ -28,7 +28,14 @@ TEST_F(CliTest, CommsLeadApprovesAndTheMessageLeavesTheDraftList) {
   const std::string msg = Draft();
   Outcome listed = Run({"messages"}, "carol");
   EXPECT_THAT(listed.out, HasSubstr(msg));
-  Outcome o = Run({"approve", msg}, "carol");
+  // The draft still says what the engineer wrote: preview marks it, and
+  // approving it unedited is a choice.
+  EXPECT_THAT(Run({"messages", "preview", msg}, "carol").out,
+              HasSubstr("still in an engineer's words"));
+  Outcome refused = Run({"approve", msg}, "carol");
+  EXPECT_EQ(refused.code, kExitError);
+  EXPECT_THAT(refused.err, HasSubstr("--as-written"));
+  Outcome o = Run({"approve", msg, "--as-written"}, "carol");
   EXPECT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("published"));
   // Published: a delivery is queued for each subscriber of checkout.
@@ -307,7 +314,7 @@ TEST_F(CliTest, MaintenanceIsScheduledForApprovalAndCancelled) {
 
 TEST_F(CliTest, DeliveriesShowEachRecipientsProgressToCommsOnly) {
   const std::string msg = Draft();
-  ASSERT_EQ(Run({"approve", msg}, "carol").code, kExitOk);
+  ASSERT_EQ(Run({"approve", msg, "--as-written"}, "carol").code, kExitOk);
   Outcome o = Run({"deliveries", msg}, "bob");
   ASSERT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("subscriber:globex"));

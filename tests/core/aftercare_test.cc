@@ -103,7 +103,7 @@ class AftercareTest : public ::testing::Test {
 TEST_F(AftercareTest, ApprovingTheApologyFixesEachCustomersPersonalFacts) {
   const int64_t apology = ResolveAfter(absl::Minutes(45));
   absl::StatusOr<Publication> published =
-      h_.workflow.Approve(CommsLead(), apology, 0);
+      h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten);
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_EQ(published->deliveries_enqueued, 3);
 
@@ -159,7 +159,7 @@ TEST_F(AftercareTest, ACreditAboveTheRotasAuthorityWaitsForAnAdmin) {
   EXPECT_EQ(before->authority_percent, 10);
 
   absl::StatusOr<Publication> refused =
-      h_.workflow.Approve(CommsLead(), apology, 0);
+      h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(refused.status().message(),
               AllOf(HasSubstr("credit of 25%"),
@@ -170,7 +170,7 @@ TEST_F(AftercareTest, ACreditAboveTheRotasAuthorityWaitsForAnAdmin) {
       h_.aftercare.ApproveCredits(Admin(), incident_);
   ASSERT_TRUE(approved.ok()) << approved.status();
   EXPECT_EQ(approved->approved_percent, 25);
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten).ok());
   EXPECT_EQ(AmendsById()["globex"].credit().percent(), 25);
 
   absl::StatusOr<AmendsPage> after = h_.aftercare.ListAmends(incident_);
@@ -187,7 +187,7 @@ TEST_F(AftercareTest, CreditApprovalIsRefusedWhenThereIsNothingToApprove) {
   EXPECT_EQ(h_.aftercare.ApproveCredits(Admin(), incident_).status().code(),
             absl::StatusCode::kInvalidArgument)
       << "10% is within the authority";
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten).ok());
   EXPECT_EQ(h_.aftercare.ApproveCredits(Admin(), incident_).status().code(),
             absl::StatusCode::kFailedPrecondition)
       << "fixed at approval";
@@ -213,7 +213,7 @@ TEST_F(AftercareTest, PreviewShowsAFewCustomersOwnCopiesBeforeApproval) {
 
 TEST_F(AftercareTest, TheFollowUpGoesOutTheConfiguredDaysAfterTheApproval) {
   const int64_t apology = ResolveAfter(absl::Minutes(45));
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten).ok());
   h_.clock.Advance(absl::Hours(7 * 24) - absl::Minutes(1));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   EXPECT_THAT(FollowUpMessages(), IsEmpty());
@@ -240,7 +240,7 @@ TEST_F(AftercareTest, TheFollowUpGoesOutTheConfiguredDaysAfterTheApproval) {
 
 TEST_F(AftercareTest, ACustomerWhoUnsubscribedGetsNoFollowUp) {
   const int64_t apology = ResolveAfter(absl::Minutes(45));
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten).ok());
   ASSERT_TRUE(h_.subscribers.Remove(CommsLead(), "globex").ok());
   h_.clock.Advance(absl::Hours(7 * 24));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
@@ -264,7 +264,7 @@ TEST_F(AftercareTest, AWebhookCustomerGetsTheirAmendsAsData) {
       h_.store->Write([&](StoreTxn& t) { return t.PutSubscriber(hooks); })
           .ok());
   const int64_t apology = ResolveAfter(absl::Minutes(45));
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten).ok());
   const std::string event = Emails(apology)["hooks"].json;
   EXPECT_THAT(event,
               AllOf(HasSubstr("\"type\":\"incident.apology\""),
@@ -287,7 +287,7 @@ TEST_F(AftercareTest, AnApologyWithNobodyAffectedSchedulesNoFollowUp) {
   }
   const int64_t apology = ResolveAfter(absl::Minutes(45));
   absl::StatusOr<Publication> published =
-      h_.workflow.Approve(CommsLead(), apology, 0);
+      h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten);
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_EQ(published->deliveries_enqueued, 0);
   h_.clock.Advance(absl::Hours(8 * 24));
@@ -297,7 +297,7 @@ TEST_F(AftercareTest, AnApologyWithNobodyAffectedSchedulesNoFollowUp) {
 
 TEST_F(AftercareTest, WhatTheCustomerWritesReachesThePointPerson) {
   const int64_t apology = ResolveAfter(absl::Minutes(45));
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten).ok());
   const v1::Amends globex = AmendsById()["globex"];
   const std::string broken =
       h_.links.Answer(globex.id(), v1::FOLLOW_UP_ANSWER_STILL_BROKEN);
@@ -380,7 +380,7 @@ TEST_F(AftercareTest, WhatTheCustomerWritesReachesThePointPerson) {
 
 TEST_F(AftercareTest, AnAnswerIsRecordedAndAProblemTellsThePointPerson) {
   const int64_t apology = ResolveAfter(absl::Minutes(45));
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten).ok());
   const v1::Amends globex = AmendsById()["globex"];
   const std::string broken =
       h_.links.Answer(globex.id(), v1::FOLLOW_UP_ANSWER_STILL_BROKEN);
@@ -451,7 +451,7 @@ TEST_F(AftercareTest, AnUnapprovedApologyRemindsTheCommsLeadsThenTheBackup) {
 
 TEST_F(AftercareTest, AnApprovedApologyRemindsNobody) {
   const int64_t apology = ResolveAfter(absl::Minutes(45));
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology, 0, kAsWritten).ok());
   h_.clock.Advance(absl::Hours(5));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   EXPECT_THAT(StaffNotices("-reminder-"), IsEmpty());
@@ -463,7 +463,8 @@ TEST_F(AftercareTest, APostmortemShowsPubliclyAndTheLettersLinkToIt) {
   absl::StatusOr<Resolution> r =
       h_.workflow.Resolve(CommsLead(), incident_, "A bad deploy");
   ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r->drafts[0].id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), r->drafts[0].id(), 0, kAsWritten).ok());
 
   EXPECT_EQ(h_.aftercare.AttachPostmortem(CommsLead(), incident_, "  ")
                 .status()
@@ -489,7 +490,8 @@ TEST_F(AftercareTest, APostmortemShowsPubliclyAndTheLettersLinkToIt) {
                     HasSubstr("<p>We now check query plans before "
                               "deploys.</p>")));
 
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r->drafts[1].id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), r->drafts[1].id(), 0, kAsWritten).ok());
   EXPECT_THAT(
       Emails(r->drafts[1].id())["globex"].text,
       HasSubstr("what we are "

@@ -193,7 +193,8 @@ TEST(FirstDraftTest,
   EXPECT_THAT(draft.body(), HasSubstr("investigating a problem affecting"));
   EXPECT_THAT(draft.body(),
               HasSubstr("Checkout answers 5% of requests with errors."));
-  EXPECT_TRUE(h.workflow.Approve(testing::CommsLead(), draft.id(), 1).ok())
+  EXPECT_TRUE(
+      h.workflow.Approve(testing::CommsLead(), draft.id(), 1, kAsWritten).ok())
       << "approving it is all the first public word needs";
 
   std::vector<std::string> told;

@@ -34,7 +34,8 @@ class CadenceTest : public ::testing::Test {
   void Publish(const std::string& text) {
     const v1::Message draft =
         h_.workflow.PostUpdate(Engineer(), incident_, text)->draft;
-    ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+    ASSERT_TRUE(
+        h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
   }
 
   // Staff emails about the cadence ("update-due", "update-overdue").
@@ -111,7 +112,8 @@ TEST_F(CadenceTest, AHoldingStatementOnceApprovedRestartsTheCadence) {
   h_.clock.Advance(absl::Minutes(60));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   const v1::Message holding = Drafts().at(0);
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), holding.id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), holding.id(), 0, kAsWritten).ok());
   h_.clock.Advance(absl::Minutes(29));
   ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
   EXPECT_THAT(CadenceEmails(), ::testing::SizeIs(2)) << "nothing new yet";

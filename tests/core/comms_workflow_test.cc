@@ -1,18 +1,23 @@
 #include "server/core/comms/comms_workflow.h"
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/core/comms/message_drafter.h"
 #include "server/core/incidents/public_incident.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
 namespace {
 
+using ::testing::AllOf;
 using testing::CommsLead;
 using testing::CoreHarness;
+using ::testing::ElementsAre;
 using testing::Engineer;
 using testing::FiringGroup;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 class CommsWorkflowTest : public ::testing::Test {
@@ -45,6 +50,50 @@ TEST_F(CommsWorkflowTest, UpdateIsStoredAndDraftsAStatusMessageFromTheNote) {
   EXPECT_THAT(h_.queries.GetIncident(id)->updates, SizeIs(1));
 }
 
+TEST_F(CommsWorkflowTest,
+       PublishingAnEngineersWordsUneditedIsAnExplicitChoice) {
+  const int64_t id = OpenIncident();
+  const v1::Message draft =
+      h_.workflow
+          .PostUpdate(Engineer(), id, "rolled back, errors falling",
+                      {v1::INCIDENT_STATUS_IDENTIFIED})
+          ->draft;
+  EXPECT_THAT(draft.engineer_words(),
+              ElementsAre("Rolled back, errors falling."));
+  EXPECT_THAT(UneditedEngineerWords(draft),
+              ElementsAre("Rolled back, errors falling."));
+
+  absl::Status refused =
+      h_.workflow.Approve(CommsLead(), draft.id(), 0).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()),
+              AllOf(HasSubstr("Rolled back, errors falling."),
+                    HasSubstr("--as-written")));
+  EXPECT_EQ(h_.Read<v1::Message>([&](StoreReader& r) {
+                return r.GetMessage(draft.id());
+              }).state(),
+            v1::MESSAGE_STATE_DRAFT);
+
+  // Reworded by the point person: approving needs no choice.
+  const v1::Message crafted =
+      *h_.workflow.Edit(testing::Comms(), draft.id(), 1, "",
+                        "We rolled back a faulty release; errors are falling.");
+  EXPECT_THAT(UneditedEngineerWords(crafted), IsEmpty());
+  EXPECT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+
+  // Chosen explicitly, and the audit log says so.
+  const v1::Message next =
+      h_.workflow.PostUpdate(Engineer(), id, "cache warmed")->draft;
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), next.id(), 0, kAsWritten).ok());
+  bool audited = false;
+  for (const v1::AuditEntry& e : h_.Read<std::vector<v1::AuditEntry>>(
+           [&](StoreReader& r) { return r.ListAudit(id); })) {
+    audited |= e.message_id() == next.id() && e.action() == "approved" &&
+               absl::StrContains(e.detail(), "Cache warmed.");
+  }
+  EXPECT_TRUE(audited);
+}
+
 TEST_F(CommsWorkflowTest, ABurstOfUpdatesTellsTheCommsLeadOnce) {
   const int64_t id = OpenIncident();
   const auto notices = [&] {
@@ -65,7 +114,8 @@ TEST_F(CommsWorkflowTest, ABurstOfUpdatesTellsTheCommsLeadOnce) {
   }
   EXPECT_EQ(notices(), 1) << "the drafts replaced one nobody had decided on";
 
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), latest.id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), latest.id(), 0, kAsWritten).ok());
   latest = h_.workflow.PostUpdate(Engineer(), id, "errors falling")->draft;
   EXPECT_EQ(notices(), 2) << "after a decision, a new draft is news";
 
@@ -99,7 +149,9 @@ TEST_F(CommsWorkflowTest, NewUpdateSupersedesThePendingDraft) {
   std::vector<v1::Message> pending = h_.queries.ListMessages(id, {})->items;
   ASSERT_THAT(pending, SizeIs(1));
   EXPECT_EQ(pending[0].id(), second.id());
-  EXPECT_EQ(h_.workflow.Approve(CommsLead(), first.id(), 0).status().code(),
+  EXPECT_EQ(h_.workflow.Approve(CommsLead(), first.id(), 0, kAsWritten)
+                .status()
+                .code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -142,7 +194,7 @@ TEST_F(CommsWorkflowTest,
                                             {v1::INCIDENT_STATUS_IDENTIFIED})
                                 ->draft;
   absl::StatusOr<Publication> pub =
-      h_.workflow.Approve(CommsLead(), draft.id(), draft.version());
+      h_.workflow.Approve(CommsLead(), draft.id(), draft.version(), kAsWritten);
   ASSERT_TRUE(pub.ok()) << pub.status();
   EXPECT_EQ(pub->message.state(), v1::MESSAGE_STATE_PUBLISHED);
   EXPECT_EQ(pub->message.approver_id(), "carol");
@@ -167,8 +219,10 @@ TEST_F(CommsWorkflowTest, ApprovingTwiceIsRefusedAndQueuesNothingMore) {
       h_.workflow
           .PostUpdate(Engineer(), id, "x", {v1::INCIDENT_STATUS_UNSPECIFIED})
           ->draft;
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
-  EXPECT_EQ(h_.workflow.Approve(CommsLead(), draft.id(), 0).status().code(),
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
+  EXPECT_EQ(h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten)
+                .status()
+                .code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(Deliveries(draft.id()), SizeIs(2));
 }
@@ -180,7 +234,8 @@ TEST_F(CommsWorkflowTest, ApprovingAStaleVersionIsAborted) {
           .PostUpdate(Engineer(), id, "x", {v1::INCIDENT_STATUS_UNSPECIFIED})
           ->draft;
   absl::Status s =
-      h_.workflow.Approve(CommsLead(), draft.id(), draft.version() + 1)
+      h_.workflow
+          .Approve(CommsLead(), draft.id(), draft.version() + 1, kAsWritten)
           .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(s.message()), HasSubstr("version"));
@@ -202,7 +257,8 @@ TEST_F(CommsWorkflowTest,
   EXPECT_EQ(r->drafts[1].audience(), v1::AUDIENCE_AFFECTED_CUSTOMERS);
 
   const v1::Message& apology = r->drafts[1];
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), apology.id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), apology.id(), 0, kAsWritten).ok());
   std::vector<v1::Delivery> d = Deliveries(apology.id());
   ASSERT_THAT(d, SizeIs(2));
   const Outgoing peter = h_.Compose(d[1]);
@@ -226,7 +282,8 @@ TEST_F(CommsWorkflowTest,
   EXPECT_EQ(h_.queries.GetIncident(id)->incident.status(),
             v1::INCIDENT_STATUS_RESOLVED);
   EXPECT_NE(customer_status(), v1::INCIDENT_STATUS_RESOLVED);
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), r.drafts[0].id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), r.drafts[0].id(), 0, kAsWritten).ok());
   EXPECT_EQ(customer_status(), v1::INCIDENT_STATUS_RESOLVED);
 }
 
@@ -274,7 +331,7 @@ TEST_F(AuthorityScopeTest, PointPersonApprovesKindsInTheirScopeAlone) {
                                              {v1::INCIDENT_STATUS_UNSPECIFIED})
                                 ->draft;
   absl::StatusOr<Publication> p =
-      workflow_->Approve(point_person_, draft.id(), 0);
+      workflow_->Approve(point_person_, draft.id(), 0, kAsWritten);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->message.approver_id(), point_person_.person_id);
 }
@@ -282,11 +339,14 @@ TEST_F(AuthorityScopeTest, PointPersonApprovesKindsInTheirScopeAlone) {
 TEST_F(AuthorityScopeTest, KindsOutsideTheScopeNeedACommsLead) {
   const Resolution r = *workflow_->Resolve(Engineer(), incident_, "fixed");
   const v1::Message& apology = r.drafts[1];
-  absl::Status s = workflow_->Approve(point_person_, apology.id(), 0).status();
+  absl::Status s =
+      workflow_->Approve(point_person_, apology.id(), 0, kAsWritten).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(s.message()), HasSubstr("apology"));
   EXPECT_THAT(std::string(s.message()), HasSubstr("status_update"));
-  EXPECT_TRUE(workflow_->Approve(testing::CommsLead(), apology.id(), 0).ok());
+  EXPECT_TRUE(
+      workflow_->Approve(testing::CommsLead(), apology.id(), 0, kAsWritten)
+          .ok());
 }
 
 TEST_F(AuthorityScopeTest, ACommsMemberWhoIsNotThePointPersonCannotApprove) {
@@ -296,7 +356,8 @@ TEST_F(AuthorityScopeTest, ACommsMemberWhoIsNotThePointPersonCannotApprove) {
                                 ->draft;
   const Caller other{point_person_.person_id == "bob" ? "erin" : "bob",
                      {v1::ROLE_COMMS}};
-  absl::Status s = workflow_->Approve(other, draft.id(), 0).status();
+  absl::Status s =
+      workflow_->Approve(other, draft.id(), 0, kAsWritten).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(s.message()), HasSubstr("not INC-1's point person"));
 }

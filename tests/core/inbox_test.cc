@@ -70,7 +70,7 @@ TEST_F(InboxTest, TheCadenceRunsFromTheLastPublishedStatusUpdate) {
   EXPECT_FALSE(Inbox()[0].update_overdue());
 
   h_.clock.Advance(absl::Minutes(10));
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), first.id(), 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), first.id(), 0, kAsWritten).ok());
   h_.clock.Advance(absl::Minutes(10));
   Update(incident, "rolled back");
   EXPECT_EQ(FromProtoTime(Inbox()[0].update_due_at()),
@@ -95,7 +95,7 @@ TEST_F(InboxTest, AResolvedIncidentHasNoCadence) {
 TEST_F(InboxTest, ReachCountsEachPublishedMessagesDeliveriesPerChannel) {
   const int64_t incident = Open("g1", "checkout");
   const v1::Message draft = Update(incident, "rolled back");
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
   std::vector<v1::Delivery> deliveries = h_.Read<std::vector<v1::Delivery>>(
       [&](StoreReader& r) { return r.ListDeliveries(draft.id(), 0); });
   ASSERT_EQ(deliveries.size(), 2u);

@@ -71,7 +71,8 @@ class IncidentLifecycleTest : public ::testing::Test {
     return out.empty() ? v1::Message() : out.front();
   }
   void Approve(const v1::Message& m) {
-    absl::StatusOr<Publication> p = h_.workflow.Approve(CommsLead(), m.id(), 0);
+    absl::StatusOr<Publication> p =
+        h_.workflow.Approve(CommsLead(), m.id(), 0, kAsWritten);
     ASSERT_TRUE(p.ok()) << p.status();
   }
   // The incident on the status page's history, or nullopt when customers do

@@ -223,7 +223,7 @@ class LifecycleModel {
     std::optional<v1::Message> m = AWaitingMessage();
     if (!m) return Advance();
     absl::StatusOr<Publication> r =
-        h_.workflow.Approve(CommsLead(), m->id(), 0);
+        h_.workflow.Approve(CommsLead(), m->id(), 0, kAsWritten);
     // An apology above the rota's authority waits for an admin.
     EXPECT_TRUE(r.ok() || absl::IsPermissionDenied(r.status())) << r.status();
     return absl::StrCat("approve ", m->ref(), " (", EnumLabel(m->kind()), ")",

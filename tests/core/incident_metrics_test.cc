@@ -53,12 +53,16 @@ TEST(IncidentMetricsTest, TheOldestOpenPublicIncidentsSilenceIsItsAge) {
   EXPECT_EQ(h.metrics.oldest_open_incident_update_age_seconds.Value(), 0)
       << "internal incidents owe customers nothing yet";
 
-  ASSERT_TRUE(h.workflow.Approve(CommsLead(), FirstDraft(h, first), 0).ok());
+  ASSERT_TRUE(
+      h.workflow.Approve(CommsLead(), FirstDraft(h, first), 0, kAsWritten)
+          .ok());
   h.clock.Advance(absl::Minutes(20));
   // A newer public incident, updated just now, does not hide the older one.
   const int64_t second =
       h.intake.Ingest(FiringGroup("g2", "dashboard", {"fp2"}))->incident_id;
-  ASSERT_TRUE(h.workflow.Approve(CommsLead(), FirstDraft(h, second), 0).ok());
+  ASSERT_TRUE(
+      h.workflow.Approve(CommsLead(), FirstDraft(h, second), 0, kAsWritten)
+          .ok());
   ASSERT_TRUE(gauges.Refresh().ok());
   EXPECT_EQ(h.metrics.oldest_open_incident_update_age_seconds.Value(), 20 * 60);
 }
@@ -69,7 +73,9 @@ TEST(IncidentMetricsTest, UnacknowledgedAndOverdueIncidentsAreCounted) {
   // Critical: a 30 minute cadence in the demo.
   const int64_t incident =
       h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
-  ASSERT_TRUE(h.workflow.Approve(CommsLead(), FirstDraft(h, incident), 0).ok());
+  ASSERT_TRUE(
+      h.workflow.Approve(CommsLead(), FirstDraft(h, incident), 0, kAsWritten)
+          .ok());
   ASSERT_TRUE(gauges.Refresh().ok());
   EXPECT_EQ(h.metrics.unacknowledged_incidents.Value(), 1);
   EXPECT_EQ(h.metrics.incidents_past_update_cadence.Value(), 0);
@@ -88,7 +94,9 @@ TEST(IncidentMetricsTest, FirstCustomerUpdateAndApprovalLatencyAreTimed) {
   const int64_t incident =
       h.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
   h.clock.Advance(absl::Minutes(4));
-  ASSERT_TRUE(h.workflow.Approve(CommsLead(), FirstDraft(h, incident), 0).ok());
+  ASSERT_TRUE(
+      h.workflow.Approve(CommsLead(), FirstDraft(h, incident), 0, kAsWritten)
+          .ok());
   prometheus::ClientMetric first =
       h.metrics.time_to_first_update_seconds.Collect();
   EXPECT_EQ(first.histogram.sample_count, 1u);
@@ -101,7 +109,8 @@ TEST(IncidentMetricsTest, FirstCustomerUpdateAndApprovalLatencyAreTimed) {
   ASSERT_TRUE(
       h.workflow
           .Approve(CommsLead(),
-                   (h.queries.ListMessages(incident, {})->items)[0].id(), 0)
+                   (h.queries.ListMessages(incident, {})->items)[0].id(), 0,
+                   kAsWritten)
           .ok());
   EXPECT_EQ(
       h.metrics.time_to_first_update_seconds.Collect().histogram.sample_count,

@@ -64,7 +64,8 @@ class MaintenanceTest : public ::testing::Test {
         h_.intake.Ingest(FiringGroup("g1", "checkout", {"fp1"}))->incident_id;
     const v1::Message draft =
         h_.workflow.PostUpdate(Engineer(), outage, "looking")->draft;
-    ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+    ASSERT_TRUE(
+        h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
   }
 
   v1::Incident Incident(int64_t id) {
@@ -97,7 +98,7 @@ TEST_F(MaintenanceTest,
        ApprovedAnnouncementIsOnThePageAndEmailedToSubscribers) {
   const ScheduledMaintenance m = Schedule();
   absl::StatusOr<Publication> p =
-      h_.workflow.Approve(CommsLead(), m.draft.id(), 0);
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->deliveries_enqueued, 2);  // globex and initech use checkout
 
@@ -125,7 +126,8 @@ TEST_F(MaintenanceTest,
 
 TEST_F(MaintenanceTest, WindowPutsComponentsUnderMaintenanceThenRestoresThem) {
   const ScheduledMaintenance m = Schedule();
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), m.draft.id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
 
   AdvanceTo(absl::Hours(2) - absl::Seconds(1));
   EXPECT_EQ(CheckoutStatus(), "operational");

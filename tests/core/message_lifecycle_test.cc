@@ -42,7 +42,9 @@ class MessageLifecycleTest : public ::testing::Test {
         .code();
   }
   absl::StatusCode ApproveCode(int64_t id, int32_t version = 0) {
-    return h_.workflow.Approve(CommsLead(), id, version).status().code();
+    return h_.workflow.Approve(CommsLead(), id, version, kAsWritten)
+        .status()
+        .code();
   }
   absl::StatusCode RejectCode(int64_t id, int32_t version = 0) {
     return h_.workflow.Reject(CommsLead(), id, version, "too vague")
@@ -193,7 +195,8 @@ TEST_F(MessageLifecycleTest, WithoutFourEyesAnEditorMayApproveTheirOwnEdit) {
 TEST_F(MessageLifecycleTest, TheAuditLogRecordsEveryDecisionInOrder) {
   ASSERT_TRUE(h_.workflow.Reject(CommsLead(), draft_.id(), 1, "vague").ok());
   ASSERT_TRUE(h_.workflow.Edit(Comms(), draft_.id(), 1, "", "clearer").ok());
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), draft_.id(), 2, kAsWritten).ok());
   ASSERT_TRUE(h_.workflow.PostUpdate(Engineer(), incident_, "monitoring").ok());
   const std::string ref = draft_.ref();
   const std::string next = MessageRef(draft_.id() + 1);
@@ -230,7 +233,8 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   EXPECT_EQ(short_text.channel(), "short_text");
   EXPECT_THAT(short_text.body(), HasSubstr("investigating"));
 
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), draft_.id(), 2, kAsWritten).ok());
   const std::vector<v1::Delivery> sent = h_.Read<std::vector<v1::Delivery>>(
       [&](StoreReader& r) { return r.ListDeliveries(draft_.id(), 0); });
   ASSERT_FALSE(sent.empty());
@@ -277,7 +281,8 @@ TEST_F(MessageLifecycleTest, PublishingSetsTheComponentStatusesTheMessageSays) {
                         {"api", v1::COMPONENT_STATUS_DEGRADED_PERFORMANCE}});
   ASSERT_TRUE(edited.ok()) << edited.status();
   EXPECT_EQ(edited->version(), 2) << "a status change alone is an edit";
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), draft_.id(), 2, kAsWritten).ok());
   std::map<std::string, v1::ComponentStatus> shown;
   for (const v1::ComponentState& s : h_.Read<std::vector<v1::ComponentState>>(
            [](StoreReader& r) { return r.ListComponentStates(); })) {
@@ -315,7 +320,8 @@ class FourEyesTest : public MessageLifecycleTest {
 
 TEST_F(FourEyesTest, TheLastEditorMayNotApproveOrRejectTheirOwnVersion) {
   ASSERT_TRUE(h_.workflow.Edit(CommsLead(), draft_.id(), 1, "mine", "").ok());
-  absl::Status s = h_.workflow.Approve(CommsLead(), draft_.id(), 2).status();
+  absl::Status s =
+      h_.workflow.Approve(CommsLead(), draft_.id(), 2, kAsWritten).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(s.message()), HasSubstr("four eyes"));
   EXPECT_EQ(RejectCode(draft_.id(), 2), absl::StatusCode::kPermissionDenied);

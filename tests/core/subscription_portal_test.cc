@@ -426,7 +426,7 @@ TEST_F(SubscriptionPortalTest,
           .PostUpdate(testing::Engineer(), incident, "rolled back",
                       {v1::INCIDENT_STATUS_IDENTIFIED})
           ->draft;
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
   const std::vector<v1::Delivery> deliveries =
       h_.Read<std::vector<v1::Delivery>>([&](StoreReader& r) {
         return r.ListDeliveries(draft.id(), incident);

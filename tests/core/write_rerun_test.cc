@@ -157,7 +157,8 @@ std::vector<std::string> MainWorkflowsAsText(CoreHarness& h) {
   step("update", posted.status());
   if (posted.ok()) {
     step("approve update",
-         h.workflow.Approve(CommsLead(), posted->draft.id(), 0).status());
+         h.workflow.Approve(CommsLead(), posted->draft.id(), 0, kAsWritten)
+             .status());
   }
   SendEverythingDue(h, out);
 
@@ -181,7 +182,7 @@ std::vector<std::string> MainWorkflowsAsText(CoreHarness& h) {
         absl::StrCat("drafts on resolving: ", resolved->drafts.size()));
     for (const v1::Message& m : resolved->drafts) {
       step(absl::StrCat("approve ", m.ref()),
-           h.workflow.Approve(CommsLead(), m.id(), 0).status());
+           h.workflow.Approve(CommsLead(), m.id(), 0, kAsWritten).status());
     }
   }
   SendEverythingDue(h, out);
@@ -211,7 +212,8 @@ std::vector<std::string> MainWorkflowsAsText(CoreHarness& h) {
   step("schedule maintenance", maintenance.status());
   if (maintenance.ok()) {
     step("approve announcement",
-         h.workflow.Approve(CommsLead(), maintenance->draft.id(), 0).status());
+         h.workflow.Approve(CommsLead(), maintenance->draft.id(), 0, kAsWritten)
+             .status());
   }
   for (int hour : {1, 2}) {
     h.clock.Advance(absl::Hours(1) + absl::Minutes(1));

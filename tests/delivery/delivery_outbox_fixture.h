@@ -67,7 +67,8 @@ inline Published PublishCheckoutUpdate(CoreHarness& h,
   const v1::Message draft =
       h.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
           ->draft;
-  EXPECT_TRUE(h.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
+  EXPECT_TRUE(
+      h.workflow.Approve(testing::CommsLead(), draft.id(), 0, kAsWritten).ok());
   return {incident, draft.id()};
 }
 

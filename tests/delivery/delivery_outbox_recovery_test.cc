@@ -16,7 +16,9 @@ TEST_F(DeliveryOutboxTest, ANewerUpdateSupersedesOneNotYetSent) {
       h_.workflow.PostUpdate(testing::Engineer(), incident, "errors falling")
           ->draft;
   ASSERT_TRUE(
-      h_.workflow.Approve(testing::CommsLead(), second_draft.id(), 0).ok());
+      h_.workflow
+          .Approve(testing::CommsLead(), second_draft.id(), 0, kAsWritten)
+          .ok());
   const size_t probed = email_.SentTo("grace@globex.example").size();
   email_.RespondWith(nullptr);  // the relay is back
   h_.clock.Advance(absl::Minutes(5));

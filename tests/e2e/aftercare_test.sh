@@ -104,7 +104,7 @@ curl -fsS -XPOST -H "Authorization: Bearer $WEBHOOK_TOKEN" -H 'Content-Type: app
        \"annotations\":{\"summary\":\"checkout is failing\"},\"startsAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",
        \"endsAt\":\"0001-01-01T00:00:00Z\",\"fingerprint\":\"fp-initech\"}]}" >/dev/null
 wait_for 20 "first draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-1"
-as "$LEAD_TOKEN" approve MSG-1 >/dev/null
+as "$LEAD_TOKEN" approve --as-written MSG-1 >/dev/null
 as "$LEAD_TOKEN" affected INC-1 >"$WORK/affected.txt"
 grep -q "3 affected customer(s)" "$WORK/affected.txt" || fail "expected 3 affected customers: $(cat "$WORK/affected.txt")"
 grep -q "hooli" "$WORK/affected.txt" && fail "Hooli is not affected"
@@ -113,15 +113,15 @@ step "resolve; Umbrella's 20% credit waits for an admin"
 as "$ENGINEER_TOKEN" resolve INC-1 --note "A faulty deploy broke payments; we rolled it back." >/dev/null
 RESOLUTION=$(message_of RESOLUTION); APOLOGY=$(message_of APOLOGY)
 [[ -n $RESOLUTION && -n $APOLOGY ]] || fail "resolve drafted no resolution and apology"
-as "$LEAD_TOKEN" approve "$RESOLUTION" >/dev/null
+as "$LEAD_TOKEN" approve --as-written "$RESOLUTION" >/dev/null
 as "$LEAD_TOKEN" messages preview "$APOLOGY" >"$WORK/preview.txt"
 grep -q "Dear Grace," "$WORK/preview.txt" || fail "the preview lacks Globex's own letter"
-if as "$LEAD_TOKEN" approve "$APOLOGY" 2>"$WORK/refused.txt"; then
+if as "$LEAD_TOKEN" approve --as-written "$APOLOGY" 2>"$WORK/refused.txt"; then
   fail "an apology above the rota's authority was approved without an admin"
 fi
 grep -q "herald credits approve INC-1" "$WORK/refused.txt" || fail "the refusal does not say how to proceed"
 grep -q "approved up to 20%" <<<"$(as "$ADMIN_TOKEN" credits approve INC-1)" || fail "the admin could not approve"
-grep -q "3 recipient(s) queued" <<<"$(as "$LEAD_TOKEN" approve "$APOLOGY")" \
+grep -q "3 recipient(s) queued" <<<"$(as "$LEAD_TOKEN" approve --as-written "$APOLOGY")" \
   || fail "the apology was not queued for exactly the three customers"
 
 step "three personal apologies arrive, each with its own facts"

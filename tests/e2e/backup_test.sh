@@ -30,7 +30,7 @@ start_heraldd
 step "state to keep: a published incident and a subscriber"
 fire checkout
 wait_for 20 "first draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-1"
-lead approve MSG-1 >/dev/null
+lead approve --as-written MSG-1 >/dev/null
 lead subscribers add kept --email kept@e2e.example --name "Kept Customer" --component checkout >/dev/null
 lead show INC-1 -o json >"$WORK/incident-before.json"
 

@@ -79,7 +79,7 @@ lead subscribers list --component checkout | grep -q "5 subscriber(s)" || fail "
 step "an alert opens INC-1; the comms lead approves its first update"
 fire checkout
 wait_for 20 "first draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-1"
-lead approve MSG-1 | grep -q "5 recipient(s) queued" || fail "approval did not queue 5 deliveries"
+lead approve --as-written MSG-1 | grep -q "5 recipient(s) queued" || fail "approval did not queue 5 deliveries"
 wait_for 60 "every recipient of MSG-1 reached" all_delivered MSG-1 5
 
 step "what each receiver got: retried, fallen back, signed, never twice"
@@ -130,7 +130,7 @@ BULK_MSG=$(lead messages -o json | "$SYSTEM_PYTHON" -c '
 import json, sys
 print([m["ref"] for m in json.load(sys.stdin)["messages"] if m["incidentId"] == "2"][0])')
 bulk_mail() { ls "$WORK/mail/new" | wc -l; }
-lead approve "$BULK_MSG" >/dev/null
+lead approve --as-written "$BULK_MSG" >/dev/null
 wait_for 60 "the fan-out under way" bash -c "(( \$(ls '$WORK/mail/new' | wc -l) >= 150 ))"
 kill -9 "$HERALDD_PID"
 wait "$HERALDD_PID" 2>/dev/null || true
@@ -157,7 +157,7 @@ step "SIGTERM mid-way through the next fan-out: exit 0, nothing left in sending,
 SECOND=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-2 "bulk queue drained, watching" -o json |
   "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["draft"]["ref"])')
 before=$(bulk_mail)
-lead approve "$SECOND" >/dev/null
+lead approve --as-written "$SECOND" >/dev/null
 wait_for 60 "the second fan-out under way" bash -c "(( \$(ls '$WORK/mail/new' | wc -l) >= $before + 150 ))"
 stop_started=$SECONDS
 kill -TERM "$HERALDD_PID"

@@ -162,7 +162,7 @@ HERALD_TOKEN=$LEAD_TOKEN "$HERALD" subscribers import "$WORK/hooks.csv" >"$WORK/
 grep -q "$SUBSCRIBERS added" "$WORK/import.txt" || fail "import did not add $SUBSCRIBERS: $(cat "$WORK/import.txt")"
 FAN_MSG=$(HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-1 "checkout database failing over" -o json |
   "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["draft"]["ref"])')
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve "$FAN_MSG" >"$WORK/approve.txt" \
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve --as-written "$FAN_MSG" >"$WORK/approve.txt" \
   || fail "approve $FAN_MSG: $(cat "$WORK/approve.txt")"
 grep -q "$SUBSCRIBERS recipient(s) queued" "$WORK/approve.txt" \
   || fail "approving $FAN_MSG did not queue $SUBSCRIBERS deliveries: $(cat "$WORK/approve.txt")"

@@ -151,8 +151,8 @@ HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages -o json >"$WORK/drafts.json"
 for kind in RESOLUTION APOLOGY; do
   grep -q "MESSAGE_KIND_$kind" "$WORK/drafts.json" || fail "no $kind draft: $(cat "$WORK/drafts.json")"
 done
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-3
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-4
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve --as-written MSG-3
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve --as-written MSG-4
 
 wait_for 20 "personal apology to Grace" mail_to grace@globex.example "Dear Grace Hopper"
 mail_to grace@globex.example "canary stage" || fail "apology lacks the account of what happened"
@@ -178,7 +178,7 @@ HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" maintenance schedule --component checkout
   "Database upgrade; checkout may be slow for a few minutes" >"$WORK/maintenance.txt"
 grep -q "INC-2 scheduled" "$WORK/maintenance.txt" || fail "schedule output: $(cat "$WORK/maintenance.txt")"
 grep -q "Database upgrade" <<<"$(curl -fsS "http://127.0.0.1:$HTTP_PORT/")" && fail "an unapproved announcement is public"
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-5
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve --as-written MSG-5
 grep -q "Scheduled maintenance" <<<"$(curl -fsS "http://127.0.0.1:$HTTP_PORT/")" || fail "status page lacks the maintenance"
 curl -fsS "http://127.0.0.1:$HTTP_PORT/api/v2/summary.json" >"$WORK/summary.json"
 "$SYSTEM_PYTHON" - "$WORK/summary.json" <<'PY' || fail "summary.json: $(cat "$WORK/summary.json")"

@@ -113,7 +113,7 @@ ms = [m for m in json.load(sys.stdin).get("messages", []) if m.get("state") == "
 print(ms[-1]["ref"])')
 echo "We rolled back a faulty deploy; checkout works again for most customers." >"$WORK/body.txt"
 lead messages edit "$MSG" --title "Checkout errors" --body-file "$WORK/body.txt" >/dev/null
-lead approve "$MSG" >/dev/null
+lead approve --as-written "$MSG" >/dev/null
 wait_for 60 "$MSG delivered" all_delivered "$MSG" 2
 for address in ada@e2e.example grace@e2e.example; do
   n=$("$SYSTEM_PYTHON" - "$MAIL" "$address" <<'PY'

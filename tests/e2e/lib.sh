@@ -247,7 +247,7 @@ publish_update() {
   MSG=$(HERALD_TOKEN=$LEAD_TOKEN "$HERALD" messages -o json | "$SYSTEM_PYTHON" -c '
 import json, sys
 print(json.load(sys.stdin)["messages"][-1]["ref"])')
-  HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve "$MSG" >/dev/null
+  HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve --as-written "$MSG" >/dev/null
 }
 
 # all_delivered MSG N: MSG has N deliveries and every one is delivered, as

@@ -32,8 +32,8 @@ fire checkout
   -H 'Content-Type: application/json' "$PAGE/webhooks/alertmanager" -d '{}') == 401 ]] \
   || fail "a wrong webhook token was not refused"
 wait_for 20 "first draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-1"
-HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve MSG-1 >/dev/null
-if HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" approve MSG-1 2>/dev/null; then
+HERALD_TOKEN=$LEAD_TOKEN "$HERALD" approve --as-written MSG-1 >/dev/null
+if HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" approve --as-written MSG-1 2>/dev/null; then
   fail "an engineer approved"
 fi
 # The gauges are refreshed every 5 s.

@@ -21,7 +21,7 @@ approve_draft() {
   local ref
   ref=$(draft_of "$1" "$2")
   [[ -n $ref ]] || fail "$1 has no $2 draft to approve"
-  as "$LEAD_TOKEN" approve "$ref" >/dev/null
+  as "$LEAD_TOKEN" approve --as-written "$ref" >/dev/null
 }
 
 # schedule_maintenance FROM TO TEXT --component C...: schedules it, approves

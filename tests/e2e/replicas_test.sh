@@ -275,7 +275,7 @@ grep -q "$SUBSCRIBERS added" "$WORK/import.txt" || fail "import through A did no
 FAN_INC=$(inc_of "${SERVICES[0]}")
 FAN_MSG=$(on a "$ENGINEER_TOKEN" update "$FAN_INC" "payments failover finished, errors falling" -o json |
   "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["draft"]["ref"])')
-on a "$LEAD_TOKEN" approve "$FAN_MSG" >"$WORK/approve.txt" || fail "approve $FAN_MSG through A: $(cat "$WORK/approve.txt")"
+on a "$LEAD_TOKEN" approve --as-written "$FAN_MSG" >"$WORK/approve.txt" || fail "approve $FAN_MSG through A: $(cat "$WORK/approve.txt")"
 grep -q "$SUBSCRIBERS recipient(s) queued" "$WORK/approve.txt" \
   || fail "approving $FAN_MSG did not queue $SUBSCRIBERS deliveries: $(cat "$WORK/approve.txt")"
 # webhooks_sent_by R: R's count of webhooks delivered, from its /metrics.
@@ -354,7 +354,7 @@ console_check() {
   [[ -n $csrf && -n $version ]] \
     || fail "replica B's page for $WATCH_MSG has no approve form (csrf \"$csrf\", version \"$version\")"
   code=$(curl -sS -b "$jar" -o "$WORK/console-approve.html" -w '%{http_code} %{redirect_url}' \
-    --data-urlencode "csrf=$csrf" --data-urlencode "version=$version" \
+    --data-urlencode "csrf=$csrf" --data-urlencode "version=$version" --data-urlencode "as_written=yes" \
     "http://127.0.0.1:${HTTP[b]}/console/messages/$WATCH_MSG/approve")
   [[ $code == "303 "*"done=approved"* ]] || fail "approving $WATCH_MSG on replica B with A's session\
  and B's CSRF token answered \"$code\", expected 303 to ?done=approved:\

@@ -98,7 +98,7 @@ grep -q "You are subscribed" <<<"$(curl -fsS -XPOST "$PAGE/subscribe/confirm" --
 step "a published update reaches them, with RFC 8058 one-click headers"
 fire checkout
 wait_for 20 "first draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-1"
-lead approve MSG-1 | grep -q "2 recipient(s) queued" || fail "approval did not queue 2 deliveries"
+lead approve --as-written MSG-1 | grep -q "2 recipient(s) queued" || fail "approval did not queue 2 deliveries"
 wait_for 60 "MSG-1 delivered" all_delivered MSG-1 2
 UNSUBSCRIBE=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" dana@e2e.example --list-unsubscribe) \
   || fail "the update has no one-click List-Unsubscribe"
@@ -118,7 +118,7 @@ curl -fsS -XPOST -H 'Content-Type: application/x-www-form-urlencoded' \
 [[ $(subscriber_status dana@e2e.example) == SUBSCRIBER_STATUS_UNSUBSCRIBED ]] || fail "still subscribed"
 HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-1 "rolled back the deploy" --status monitoring >/dev/null
 wait_for 20 "second draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-2"
-lead approve MSG-2 | grep -q "1 recipient(s) queued" || fail "MSG-2 was queued for the unsubscribed"
+lead approve --as-written MSG-2 | grep -q "1 recipient(s) queued" || fail "MSG-2 was queued for the unsubscribed"
 wait_for 60 "MSG-2 delivered" all_delivered MSG-2 1
 n=$("$SYSTEM_PYTHON" - "$MAIL" <<'PY'
 import email, email.policy, pathlib, sys

@@ -23,6 +23,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 
 class ConsolePagesTest : public console_testing::ConsoleApiTest {
@@ -151,6 +152,27 @@ TEST_F(ConsolePagesTest, AnApologyReviewShowsCustomersOwnCopiesAndCredits) {
   EXPECT_THAT(r->body, HasSubstr("25%"));  // business plan, over 2 hours down
 }
 
+TEST_F(ConsolePagesTest, AnEngineersWordsAreMarkedAndPublishingThemIsAChoice) {
+  const v1::Message draft = Draft();
+  ASSERT_THAT(draft.engineer_words(), Not(IsEmpty()));
+  const std::string carol = SignIn("carol");
+  auto page = Get("/console/messages/" + draft.ref(), carol);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("<mark>" + draft.engineer_words(0)));
+  EXPECT_THAT(page->body, HasSubstr("name=\"as_written\""));
+
+  auto unchosen = PostForm("/console/messages/" + draft.ref() + "/approve",
+                           carol, {{"version", "1"}});
+  EXPECT_GE(unchosen->status, 400);
+  EXPECT_THAT(unchosen->body, HasSubstr("still holds an engineer"));
+  EXPECT_EQ(Stored(draft.id()).state(), draft.state());
+
+  auto chosen = PostForm("/console/messages/" + draft.ref() + "/approve", carol,
+                         {{"version", "1"}, {"as_written", "yes"}});
+  ASSERT_EQ(chosen->status, 303) << chosen->body;
+  EXPECT_EQ(Stored(draft.id()).state(), v1::MESSAGE_STATE_PUBLISHED);
+}
+
 TEST_F(ConsolePagesTest, ApprovingAVersionSinceEditedIsRefusedAndSaysWhy) {
   const v1::Message draft = Draft();
   const std::string carol = SignIn("carol");
@@ -254,7 +276,7 @@ TEST_F(ConsolePagesTest, TheIncidentViewShowsTheTimelineAndReachPerChannel) {
   const v1::Message draft = Draft();
   const std::string carol = SignIn("carol");
   ASSERT_EQ(PostForm("/console/messages/" + draft.ref() + "/approve", carol,
-                     {{"version", "1"}})
+                     {{"version", "1"}, {"as_written", "yes"}})
                 ->status,
             303);
   auto r = Get("/console/incidents/INC-1", carol);

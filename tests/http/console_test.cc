@@ -140,8 +140,16 @@ TEST_F(ConsoleApiTest, RolesAreTheGrpcApisAnEngineerCannotApprove) {
   ASSERT_TRUE(engineer);
   EXPECT_EQ(engineer->status, 403);
   EXPECT_THAT(engineer->body, HasSubstr("\"code\":\"PERMISSION_DENIED\""));
+  const std::string carol = SignIn("carol");
+  // The draft still holds the engineer's note as written: publishing it
+  // unedited is a choice the JSON API makes explicit too.
+  auto unchosen = Api("herald.v1.MessageService/ApproveMessage", body, carol);
+  EXPECT_THAT(unchosen->body, HasSubstr("\"code\":\"FAILED_PRECONDITION\""));
+  EXPECT_THAT(unchosen->body, HasSubstr("publish_as_written"));
   auto lead =
-      Api("herald.v1.MessageService/ApproveMessage", body, SignIn("carol"));
+      Api("herald.v1.MessageService/ApproveMessage",
+          "{\"message\": \"" + draft.ref() + "\", \"publishAsWritten\": true}",
+          carol);
   EXPECT_EQ(lead->status, 200) << lead->body;
 }
 

@@ -280,7 +280,7 @@ TEST_F(HttpServerTest, AtomFeedHasOnlyPublishedUpdatesEscapedForXml) {
             "application/atom+xml; charset=utf-8");
   EXPECT_THAT(empty->body, Not(HasSubstr("<entry>")));
 
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
   const std::string feed = client_->Get("/history.atom")->body;
   EXPECT_THAT(feed, HasSubstr("Rolled back &lt;b&gt;v42&lt;/b&gt; &amp; more"));
   EXPECT_THAT(feed, HasSubstr("<id>https://status.acme.example/#" +
@@ -301,7 +301,7 @@ TEST_F(HttpServerTest, StatusPageShowsOnlyApprovedText) {
   EXPECT_THAT(client_->Get("/api/v2/summary.json")->body,
               Not(HasSubstr("Rolled back")));
 
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
   const std::string html = client_->Get("/")->body;
   EXPECT_THAT(html, HasSubstr("Rolled back &lt;b&gt;v42&lt;/b&gt;"));
   EXPECT_THAT(html, HasSubstr("Major outage"));

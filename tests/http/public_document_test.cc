@@ -265,7 +265,9 @@ class PublicDocumentHttpTest : public http_testing::HttpServerTest {
                     .Edit(testing::CommsLead(), draft.id(), 0, title,
                           "We rolled back the release.")
                     .ok());
-    ASSERT_TRUE(h_.workflow.Approve(testing::CommsLead(), draft.id(), 0).ok());
+    ASSERT_TRUE(
+        h_.workflow.Approve(testing::CommsLead(), draft.id(), 0, kAsWritten)
+            .ok());
   }
 };
 

@@ -197,7 +197,7 @@ TEST_F(PublicSurfacesTest, AlertAndNoteTextIsPublicOnlyOnceApproved) {
                   .Edit(CommsLead(), draft.id(), 0, "Checkout errors",
                         "We are fixing errors at checkout.")
                   .ok());
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0).ok());
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
   ASSERT_FALSE(SubscriberBodies().empty());
   ExpectNowhere(kSentinel);
   EXPECT_THAT(client_->Get("/")->body, HasSubstr("Checkout errors"));
@@ -217,7 +217,8 @@ TEST_F(PublicSurfacesTest, AlertAndNoteTextIsPublicOnlyOnceApproved) {
       });
   ASSERT_NE(resolution, waiting.end());
   ASSERT_THAT(resolution->body(), HasSubstr(kSentinel));
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), resolution->id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), resolution->id(), 0, kAsWritten).ok());
   for (const char* path : {"/", "/history.atom", "/api/v2/incidents.json"}) {
     EXPECT_THAT(client_->Get(path)->body, HasSubstr(kSentinel)) << path;
   }
@@ -277,7 +278,8 @@ TEST_F(PublicSurfacesTest, ControlCharactersNeverBreakAPublicFormat) {
                         "Checkout \x01 errors \xEF\xBF\xBE",
                         "Errors \x1b[31m at checkout \xEF\xBF\xBF\x7f.")
                   .ok());
-  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), waiting[0].id(), 0).ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), waiting[0].id(), 0, kAsWritten).ok());
 
   const auto documents = PublicDocuments();
   for (const auto& [path, body] : documents) {

@@ -217,9 +217,10 @@ TEST_F(SelfServiceHttpTest, AFollowUpLinkShowsTheAnswerAndItsButtonRecordsIt) {
   absl::StatusOr<Resolution> resolved =
       h_.workflow.Resolve(testing::CommsLead(), incident, "");
   ASSERT_TRUE(resolved.ok());
-  ASSERT_TRUE(
-      h_.workflow.Approve(testing::CommsLead(), resolved->drafts[1].id(), 0)
-          .ok());
+  ASSERT_TRUE(h_.workflow
+                  .Approve(testing::CommsLead(), resolved->drafts[1].id(), 0,
+                           kAsWritten)
+                  .ok());
   const v1::Amends globex = h_.Read<v1::Amends>(
       [&](StoreReader& r) { return r.FindAmends(incident, "globex"); });
   const std::string token =

@@ -91,7 +91,7 @@ class StatusPageTest : public ::testing::Test {
 
   v1::Message Approve(const v1::Message& draft) {
     absl::StatusOr<Publication> p =
-        h_.workflow.Approve(CommsLead(), draft.id(), 0);
+        h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten);
     EXPECT_TRUE(p.ok()) << p.status();
     return p.ok() ? p->message : v1::Message();
   }

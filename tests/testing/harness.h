@@ -30,6 +30,12 @@
 #include "tests/testing/fake_channel.h"
 #include "tests/testing/rerunning_store.h"
 
+namespace herald {
+// Approves a draft as herald wrote it, engineers' words included: what a test
+// of anything but the crafting check means by "approve".
+inline constexpr ApprovalChoice kAsWritten{.publish_as_written = true};
+}  // namespace herald
+
 namespace herald::testing {
 
 // 2026-11-23T10:00:00Z, a Monday.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "herald/enum_labels.h"
 #include "server/base/log.h"
@@ -271,7 +272,8 @@ absl::StatusOr<Resolution> CommsWorkflow::Resolve(const Caller& caller,
 
 absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
                                                    int64_t message_id,
-                                                   int32_t expected_version) {
+                                                   int32_t expected_version,
+                                                   ApprovalChoice choice) {
   Publication out;
   const absl::Time now = deps_.clock.Now();
   // For the metrics, once committed: how long the draft waited, and how
@@ -282,6 +284,17 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     absl::StatusOr<v1::Message> message = LoadForDecision(
         txn, caller, message_id, expected_version, "approved", owned);
     if (!message.ok()) return message.status();
+    // Notes are for the point person to craft from, never sent as is by
+    // accident.
+    const std::vector<std::string> as_written = UneditedEngineerWords(*message);
+    if (!as_written.empty() && !choice.publish_as_written) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          message->ref(), " still holds an engineer's words as written: \"",
+          absl::StrJoin(as_written, "\", \""),
+          "\". Reword them for customers, or approve with --as-written "
+          "(console: \"publish as written\"; API: publish_as_written) to "
+          "send them as they are"));
+    }
     v1::Incident* incident = &owned;
     waited = now - FromProtoTime(message->created_at());
     first_word = incident->customer_visible()
@@ -351,7 +364,14 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     }
     if (auto st = AuditMessage(
             txn, *message, caller.person_id, "approved",
-            absl::StrCat("published to ", *queued, " recipient(s)"), now);
+            absl::StrCat(
+                "published to ", *queued, " recipient(s)",
+                as_written.empty()
+                    ? ""
+                    : absl::StrCat("; an engineer's words as "
+                                   "written, by choice: \"",
+                                   absl::StrJoin(as_written, "\", \""), "\"")),
+            now);
         !st.ok()) {
       return st;
     }

@@ -50,6 +50,12 @@ struct Publication {
   int64_t deliveries_enqueued = 0;
 };
 
+// What the approver chose beyond "publish this version".
+struct ApprovalChoice {
+  // Publish an engineer's words that the text still holds as written.
+  bool publish_as_written = false;
+};
+
 class CommsWorkflow {
  public:
   CommsWorkflow(const CoreDeps& deps, const MessageDrafter& drafter,
@@ -95,9 +101,12 @@ class CommsWorkflow {
 
   // Approves and publishes `message_id` (a draft, or pending approval). An
   // apology first fixes each affected customer's amends (Aftercare), and
-  // goes to them.
+  // goes to them. A version that still holds an engineer's words as written
+  // (UneditedEngineerWords) is refused with FailedPrecondition naming them,
+  // unless `choice.publish_as_written`; the audit log says which it was.
   absl::StatusOr<Publication> Approve(const Caller& caller, int64_t message_id,
-                                      int32_t expected_version);
+                                      int32_t expected_version,
+                                      ApprovalChoice choice = {});
 
   // Stores a new version of a draft, pending or rejected message with the
   // given title and/or body (an empty one is kept) and component statuses

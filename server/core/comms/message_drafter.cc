@@ -45,7 +45,29 @@ void AddComponents(const Organisation& org, const std::vector<std::string>& ids,
   ctx.flags[absl::StrCat(prefix, "_many")] = names.size() > 1;
 }
 
+// `draft` marked with the engineers' `words` it was made from (the empty
+// ones skipped), so that approving them unedited is a choice.
+absl::StatusOr<v1::Message> WithEngineerWords(
+    absl::StatusOr<v1::Message> draft, const std::vector<std::string>& words) {
+  if (!draft.ok()) return draft;
+  for (const std::string& w : words) {
+    if (!w.empty()) draft->add_engineer_words(w);
+  }
+  return draft;
+}
+
 }  // namespace
+
+std::vector<std::string> UneditedEngineerWords(const v1::Message& message) {
+  std::vector<std::string> out;
+  for (const std::string& w : message.engineer_words()) {
+    if (absl::StrContains(message.title(), w) ||
+        absl::StrContains(message.body(), w)) {
+      out.push_back(w);
+    }
+  }
+  return out;
+}
 
 std::string IncidentPageUrl(const std::string& public_url,
                             const v1::Incident& incident) {
@@ -192,6 +214,8 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
                                         reader.locale, reader.time_zone);
   }
   ctx.values["next_step"] = AsSentence(update.next_step());
+  const std::vector<std::string> words = {ctx.values["note"],
+                                          ctx.values["next_step"]};
   if (status != v1::INCIDENT_STATUS_INVESTIGATING &&
       status != v1::INCIDENT_STATUS_IDENTIFIED &&
       status != v1::INCIDENT_STATUS_MONITORING) {
@@ -199,8 +223,10 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
         absl::StrCat("a status update cannot say \"", EnumLabel(status),
                      "\"; it says investigating, identified or monitoring"));
   }
-  return Draft(EnumLabel(status), v1::MESSAGE_KIND_STATUS_UPDATE,
-               v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident);
+  return WithEngineerWords(
+      Draft(EnumLabel(status), v1::MESSAGE_KIND_STATUS_UPDATE,
+            v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident),
+      words);
 }
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftHoldingStatement(
@@ -230,9 +256,10 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftResolution(
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED,
                                         OrganisationReader());
   ctx.values["note"] = AsSentence(note);
-  return Draft("resolved", v1::MESSAGE_KIND_RESOLUTION,
-               v1::AUDIENCE_COMPONENT_SUBSCRIBERS, v1::INCIDENT_STATUS_RESOLVED,
-               ctx, incident);
+  return WithEngineerWords(Draft("resolved", v1::MESSAGE_KIND_RESOLUTION,
+                                 v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
+                                 v1::INCIDENT_STATUS_RESOLVED, ctx, incident),
+                           {ctx.values["note"]});
 }
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftMaintenance(
@@ -240,9 +267,10 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftMaintenance(
   TemplateContext ctx =
       IncidentContext(incident, incident.status(), OrganisationReader());
   ctx.values["note"] = AsSentence(note);
-  return Draft("maintenance", v1::MESSAGE_KIND_MAINTENANCE,
-               v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
-               v1::INCIDENT_STATUS_SCHEDULED, ctx, incident);
+  return WithEngineerWords(Draft("maintenance", v1::MESSAGE_KIND_MAINTENANCE,
+                                 v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
+                                 v1::INCIDENT_STATUS_SCHEDULED, ctx, incident),
+                           {ctx.values["note"]});
 }
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftApology(
@@ -250,9 +278,10 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftApology(
   TemplateContext ctx = IncidentContext(incident, v1::INCIDENT_STATUS_RESOLVED,
                                         OrganisationReader());
   ctx.values["note"] = AsSentence(note);
-  return Draft("apology", v1::MESSAGE_KIND_APOLOGY,
-               v1::AUDIENCE_AFFECTED_CUSTOMERS, v1::INCIDENT_STATUS_RESOLVED,
-               ctx, incident);
+  return WithEngineerWords(Draft("apology", v1::MESSAGE_KIND_APOLOGY,
+                                 v1::AUDIENCE_AFFECTED_CUSTOMERS,
+                                 v1::INCIDENT_STATUS_RESOLVED, ctx, incident),
+                           {ctx.values["note"]});
 }
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftFollowUp(

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -29,6 +30,11 @@ struct Email {
 // "resolved", "maintenance", "apology". Templates are
 // `<prefix>.title|body|email_subject|email_text|email.html|short_text`.
 std::string TemplatePrefix(const v1::Message& message);
+
+// The engineers' (or alerts') words `message`'s draft was made from that
+// its current title or body still holds exactly as written; empty once the
+// point person has reworded them all.
+std::vector<std::string> UneditedEngineerWords(const v1::Message& message);
 
 // The public status a component shows while an incident of `impact` is open.
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact);
