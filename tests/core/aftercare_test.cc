@@ -203,9 +203,10 @@ TEST_F(AftercareTest, PreviewShowsAFewCustomersOwnCopiesBeforeApproval) {
       emails.push_back(p.recipient() + "|" + p.body());
   }
   ASSERT_THAT(emails, SizeIs(3));
-  EXPECT_THAT(emails[0], AllOf(HasSubstr("grace@globex.example (1 of 3)"),
-                               HasSubstr("Dear Grace,"),
-                               HasSubstr("10% of your monthly fee")));
+  EXPECT_THAT(
+      emails[0],
+      AllOf(HasSubstr("grace@globex.example (1 of 3, in en)"),
+            HasSubstr("Dear Grace,"), HasSubstr("10% of your monthly fee")));
   EXPECT_THAT(emails[1], HasSubstr("Dear Peter Gibbons"));
   EXPECT_THAT(emails[2], HasSubstr("Dear Jill Valentine"));
   EXPECT_THAT(AmendsById(), IsEmpty()) << "a preview fixes nothing";

@@ -17,6 +17,7 @@
 namespace herald {
 namespace {
 
+using ::testing::AllOf;
 using testing::Comms;
 using testing::CommsLead;
 using testing::CoreHarness;
@@ -211,6 +212,29 @@ TEST_F(MessageLifecycleTest, SupersedingIsAudited) {
   ASSERT_TRUE(h_.workflow.PostUpdate(Engineer(), incident_, "found it").ok());
   EXPECT_THAT(AuditActions(),
               ::testing::Contains("superseded " + draft_.ref() + " v1 alice"));
+}
+
+TEST_F(MessageLifecycleTest, PreviewShowsTheEmailInEveryLanguageItGoesOutIn) {
+  v1::Subscriber hans;
+  hans.set_id("zz-hans");  // listed after the sample's subscribers
+  hans.set_email("hans@example.de");
+  hans.set_name("Hans Meier");
+  hans.set_locale("de");
+  hans.set_time_zone("Europe/Berlin");
+  hans.add_component_ids("checkout");
+  ASSERT_TRUE(h_.subscribers.Add(CommsLead(), hans).ok());
+  absl::StatusOr<MessageDetail> got = h_.queries.GetMessage(draft_.id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  std::vector<std::string> emails;
+  for (const v1::ChannelPreview& p : got->previews) {
+    if (p.channel() == "email")
+      emails.push_back(p.recipient() + "|" + p.body());
+  }
+  ASSERT_THAT(emails, SizeIs(2));
+  EXPECT_THAT(emails[0], HasSubstr("in en: "));
+  EXPECT_THAT(emails[1],
+              AllOf(HasSubstr("in de: hans@example.de"),
+                    HasSubstr("Guten Tag Hans Meier,"), HasSubstr("MEZ")));
 }
 
 TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {

@@ -146,8 +146,10 @@ TEST_F(ConsolePagesTest, AnApologyReviewShowsCustomersOwnCopiesAndCredits) {
 
   auto r = Get("/console/messages/" + apology.ref(), SignIn("carol"));
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_THAT(r->body, HasSubstr("As grace@globex.example (1 of 2) gets it."));
-  EXPECT_THAT(r->body, HasSubstr("As peter@initech.example (2 of 2) gets it."));
+  EXPECT_THAT(r->body,
+              HasSubstr("As grace@globex.example (1 of 2, in en) gets it."));
+  EXPECT_THAT(r->body,
+              HasSubstr("As peter@initech.example (2 of 2, in en) gets it."));
   EXPECT_THAT(r->body, HasSubstr("Dear Grace,"));  // addressed by name
   EXPECT_THAT(r->body, HasSubstr("25%"));  // business plan, over 2 hours down
 }

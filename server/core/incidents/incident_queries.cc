@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -408,26 +409,35 @@ absl::Status IncidentQueries::AddPersonalPreviews(StoreReader& r,
           LinkUrl(public_url, "/follow-up", kPreviewLinkToken);
     }
   }
+  // The first few customers' letters, then the first letter in each
+  // further language among the first kLanguageScan customers.
   const size_t shown = std::min(amends->size(), kPersonalPreviews);
-  for (size_t i = 0; i < shown; ++i) {
+  const size_t scanned =
+      std::min(amends->size(), static_cast<size_t>(kLanguageScan));
+  std::set<std::string> languages;
+  for (size_t i = 0; i < scanned; ++i) {
     const v1::Amends& a = (*amends)[i];
     absl::StatusOr<v1::Subscriber> who = r.GetSubscriber(a.subscriber_id());
     if (!who.ok()) return who.status();
+    const std::string language = planner_.drafter().ReaderFor(*who).locale;
+    if (!languages.insert(language).second && i >= shown) continue;
     personal.amends = &a;
     absl::StatusOr<Email> mail =
         planner_.drafter().EmailFor(message, incident, *who, personal);
     if (!mail.ok()) return mail.status();
     v1::ChannelPreview* email = &out.previews.emplace_back();
     email->set_channel("email");
-    email->set_recipient(
-        absl::StrCat(who->email(), " (", i + 1, " of ", amends->size(), ")"));
+    email->set_recipient(absl::StrCat(who->email(), " (", i + 1, " of ",
+                                      amends->size(), ", in ", language, ")"));
     email->set_subject(mail->subject);
     email->set_body(mail->text);
     email->set_html(mail->html);
   }
   if (shown > 0) {
-    absl::StatusOr<std::string> short_text =
-        planner_.drafter().ShortTextFor(message, incident, &amends->front());
+    absl::StatusOr<v1::Subscriber> first =
+        r.GetSubscriber(amends->front().subscriber_id());
+    absl::StatusOr<std::string> short_text = planner_.drafter().ShortTextFor(
+        message, incident, &amends->front(), first.ok() ? &*first : nullptr);
     if (!short_text.ok()) return short_text.status();
     v1::ChannelPreview* sms = &out.previews.emplace_back();
     sms->set_channel("short_text");
@@ -470,17 +480,30 @@ absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
       out.message = *std::move(message);
       return absl::OkStatus();
     }
-    // The email as its first recipient will read it.
+    // The email as its first recipient reads it, and as the first reader
+    // of each other language does: the comms lead sees every language that
+    // goes out (among the first kLanguageScan subscribers of each component).
     const std::vector<std::string> components(incident->component_ids().begin(),
                                               incident->component_ids().end());
     absl::StatusOr<int64_t> audience = r.CountAudience(components);
     if (!audience.ok()) return audience.status();
+    std::map<std::string, v1::Subscriber> by_language;  // spoken locale
+    std::vector<std::string> languages;                 // in order met
     for (const std::string& c : components) {
-      absl::StatusOr<std::vector<v1::Subscriber>> first =
-          r.ListSubscribers({.component_id = c, .limit = 1});
-      if (!first.ok()) return first.status();
-      if (first->empty()) continue;
-      const v1::Subscriber& who = first->front();
+      absl::StatusOr<std::vector<v1::Subscriber>> some =
+          r.ListSubscribers({.component_id = c, .limit = kLanguageScan});
+      if (!some.ok()) return some.status();
+      for (v1::Subscriber& who : *some) {
+        const std::string spoken = planner_.drafter().ReaderFor(who).locale;
+        if (by_language.emplace(spoken, std::move(who)).second) {
+          languages.push_back(spoken);
+        }
+      }
+    }
+    const v1::Subscriber* first = nullptr;
+    for (const std::string& language : languages) {
+      const v1::Subscriber& who = by_language.at(language);
+      if (first == nullptr) first = &who;
       absl::StatusOr<Email> mail = planner_.drafter().EmailFor(
           *message, *incident, who,
           {.unsubscribe_url = LinkUrl(deps_.org->config().server().public_url(),
@@ -488,18 +511,21 @@ absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
       if (!mail.ok()) return mail.status();
       v1::ChannelPreview* email = &out.previews.emplace_back();
       email->set_channel("email");
-      email->set_recipient(
+      std::string recipient =
           *audience <= 1
               ? who.email()
               : absl::StrCat(who.email(), " (and ", *audience - 1,
-                             " other recipient(s), each addressed by name)"));
+                             " other recipient(s), each addressed by name)");
+      if (languages.size() > 1) {
+        recipient = absl::StrCat("in ", language, ": ", who.email());
+      }
+      email->set_recipient(recipient);
       email->set_subject(mail->subject);
       email->set_body(mail->text);
       email->set_html(mail->html);
-      break;
     }
     absl::StatusOr<std::string> short_text =
-        planner_.drafter().ShortTextFor(*message, *incident);
+        planner_.drafter().ShortTextFor(*message, *incident, nullptr, first);
     if (!short_text.ok()) return short_text.status();
     v1::ChannelPreview* sms = &out.previews.emplace_back();
     sms->set_channel("short_text");

@@ -135,6 +135,8 @@ class IncidentQueries {
 
   // How many customers' own copies of an apology a preview shows.
   static constexpr size_t kPersonalPreviews = 3;
+  // How many recipients a preview looks through for further languages.
+  static constexpr int kLanguageScan = 200;
 
   // Adds the first few customers' own copies of apology or follow-up
   // `message` to `out`.
