@@ -123,8 +123,24 @@ std::string FormatMoment(absl::Time t, absl::string_view tag,
                          absl::string_view zone_name,
                          absl::string_view skeleton) {
   const UDate when = static_cast<UDate>(absl::ToUnixMillis(t));
+  // Whether the zone has a short name in the language, at this time of
+  // year, is the same for every letter: work it out once per thread.
+  thread_local std::map<std::tuple<std::string, std::string, bool>, bool>
+      short_names;
   const std::unique_ptr<icu::TimeZone> zone = ZoneFor(zone_name);
-  const bool short_name = HasShortName(*zone, LocaleFor(tag), when);
+  UErrorCode status = U_ZERO_ERROR;
+  const bool daylight = zone->inDaylightTime(when, status) && U_SUCCESS(status);
+  auto key =
+      std::make_tuple(std::string(tag), std::string(zone_name), daylight);
+  auto known = short_names.find(key);
+  if (known == short_names.end()) {
+    if (short_names.size() > 1024) short_names.clear();
+    known =
+        short_names
+            .emplace(std::move(key), HasShortName(*zone, LocaleFor(tag), when))
+            .first;
+  }
+  const bool short_name = known->second;
   icu::SimpleDateFormat* format = CachedFormat(
       tag, zone_name, absl::StrCat(skeleton, short_name ? "z" : "zzzz"));
   if (format == nullptr) {

@@ -197,21 +197,42 @@ std::shared_ptr<const MustacheRenderer::Sources> MustacheRenderer::PartialsFor(
   return partials_.emplace(key, std::move(partials)).first->second;
 }
 
-std::string MustacheRenderer::SpokenLocale(absl::string_view locale) const {
-  absl::StatusOr<std::string> tag = CanonicalLocaleTag(locale);
-  if (!tag.ok()) return default_locale_;
-  // Spoken when Render would find its templates: a folder on the tag's own
-  // chain ("de-AT" -> "de"), or English, the built-ins' language.
-  for (const std::string& candidate : LocaleFallbacks(*tag)) {
-    if (candidate == "en" || folders_.count(candidate) != 0) return *tag;
+std::shared_ptr<const MustacheRenderer::Language> MustacheRenderer::LanguageFor(
+    absl::string_view locale) const {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = languages_.find(std::string(locale));
+    if (it != languages_.end()) return it->second;
   }
-  return default_locale_;
+  auto language = std::make_shared<Language>();
+  language->spoken = default_locale_;
+  if (absl::StatusOr<std::string> tag = CanonicalLocaleTag(locale); tag.ok()) {
+    // Spoken when Render finds its templates: a folder on the tag's own
+    // chain ("de-AT" -> "de"), or English, the built-ins' language.
+    for (const std::string& candidate : LocaleFallbacks(*tag)) {
+      if (candidate == "en" || folders_.count(candidate) != 0) {
+        language->spoken = *tag;
+        break;
+      }
+    }
+  }
+  language->folders = Folders(locale);
+  language->partials = PartialsFor(language->folders);
+  absl::MutexLock lock(&mu_);
+  if (languages_.size() >= 1024) languages_.clear();
+  return languages_.emplace(std::string(locale), std::move(language))
+      .first->second;
+}
+
+std::string MustacheRenderer::SpokenLocale(absl::string_view locale) const {
+  return LanguageFor(locale)->spoken;
 }
 
 absl::StatusOr<std::string> MustacheRenderer::Render(
     absl::string_view name, const TemplateContext& context) const {
-  const std::vector<std::string> folders =
-      Folders(context.locale.empty() ? default_locale_ : context.locale);
+  const std::shared_ptr<const Language> language =
+      LanguageFor(context.locale.empty() ? default_locale_ : context.locale);
+  const std::vector<std::string>& folders = language->folders;
   const std::string* source = Find(folders, name);
   if (source == nullptr) {
     return absl::NotFoundError(
@@ -222,11 +243,10 @@ absl::StatusOr<std::string> MustacheRenderer::Render(
   // mstch parses every partial it is given on every render: give them only
   // to templates that include one.
   static const Sources kNoPartials;
-  std::shared_ptr<const Sources> partials;
-  if (source->find("{{>") != std::string::npos) partials = PartialsFor(folders);
+  const bool includes = source->find("{{>") != std::string::npos;
   tls_escape_html = html;
   std::string out = mstch::render(*source, ToMstch(context),
-                                  partials ? *partials : kNoPartials);
+                                  includes ? *language->partials : kNoPartials);
   tls_escape_html = false;
   if (!html) out = std::string(absl::StripAsciiWhitespace(out));
   // Whatever the values or an operator's template hold, nothing herald

@@ -6,8 +6,8 @@
 // Languages: a template named "de/apology.body" is the German
 // "apology.body"; the unprefixed ones are the built-in English set. Each
 // template and partial falls back on its own, as Renderer::Render says.
-// Thread-safe; its only mutable state is a cache of each language's
-// partials, behind a mutex.
+// Thread-safe; its only mutable state is a cache of what each requested
+// locale resolves to and of each language's partials, behind a mutex.
 #ifndef HERALD_SERVER_RENDER_MUSTACHE_RENDERER_H_
 #define HERALD_SERVER_RENDER_MUSTACHE_RENDERER_H_
 
@@ -56,6 +56,14 @@ class MustacheRenderer final : public Renderer {
   // The partials as `folders` see them, built once per list of folders.
   std::shared_ptr<const Sources> PartialsFor(
       const std::vector<std::string>& folders) const;
+  // What a requested locale comes to, worked out once per tag: ICU's
+  // parsing is not free, and every render and every draft asks.
+  struct Language {
+    std::string spoken;                // SpokenLocale
+    std::vector<std::string> folders;  // Folders
+    std::shared_ptr<const Sources> partials;
+  };
+  std::shared_ptr<const Language> LanguageFor(absl::string_view locale) const;
 
   const Sources templates_;
   const std::string default_locale_;
@@ -63,6 +71,9 @@ class MustacheRenderer final : public Renderer {
   std::set<std::string> partial_names_;  // "partial_*", any folder
   mutable absl::Mutex mu_;
   mutable std::map<std::string, std::shared_ptr<const Sources>> partials_
+      ABSL_GUARDED_BY(mu_);
+  // Bounded: cleared when a stream of odd tags fills it.
+  mutable std::map<std::string, std::shared_ptr<const Language>> languages_
       ABSL_GUARDED_BY(mu_);
 };
 
