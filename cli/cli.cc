@@ -164,23 +164,27 @@ int Run(int argc, const char* const* argv, const Connector& connect,
       ->required();
   preview->callback([&] { rc = cmd.Preview(message); });
 
-  std::string title, body_file;
-  std::vector<std::string> edit_components;
+  Commands::TextEdit text_edit;
   auto* edit = messages->add_subcommand(
       "edit",
       "Write a new version of a draft (comms, comms_lead): opens $EDITOR on "
       "the title, a blank line and the body, unless --title or --body-file "
       "is given");
   edit->add_option("MESSAGE", message, "message id, e.g. MSG-40")->required();
-  edit->add_option("--title", title, "the new title");
-  edit->add_option("--body-file", body_file,
+  edit->add_option("--title", text_edit.title, "the new title");
+  edit->add_option("--body-file", text_edit.body_file,
                    "a file holding the new body ('-' is not supported)");
-  edit->add_option("--component", edit_components,
+  edit->add_option("--component", text_edit.components,
                    "the public status publishing sets, e.g. "
                    "--component checkout=partial_outage (repeatable)");
-  edit->callback([&] {
-    rc = cmd.Edit(message, title, body_file, edit_components, env("EDITOR"));
-  });
+  edit->add_option("--language", text_edit.language,
+                   "edit the translation into this language (e.g. de) "
+                   "instead of the message's own text; readers in it get the "
+                   "translation, the others the default text");
+  edit->add_flag("--remove-translation", text_edit.remove_translation,
+                 "remove the --language translation: its readers get the "
+                 "default text again");
+  edit->callback([&] { rc = cmd.Edit(message, text_edit, env("EDITOR")); });
 
   int diff_from = 0, diff_to = 0;
   auto* diff = messages->add_subcommand(

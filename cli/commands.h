@@ -234,9 +234,16 @@ class Commands {
   // console's inbox.
   int Inbox();
   int Preview(const std::string& message);
-  int Edit(const std::string& message, const std::string& title,
-           const std::string& body_file,
-           const std::vector<std::string>& components,
+  // What `herald messages edit` changes in the message's text.
+  struct TextEdit {
+    std::string title;
+    std::string body_file;
+    std::vector<std::string> components;  // COMPONENT=STATUS
+    // A language tag: the title and body are that language's translation.
+    std::string language;
+    bool remove_translation = false;  // of `language`
+  };
+  int Edit(const std::string& message, const TextEdit& edit,
            const std::string& editor);
   int Diff(const std::string& message, int from, int to);
   int Reject(const std::string& message, int version,

@@ -108,12 +108,7 @@ int Commands::Preview(const std::string& message) {
          << "\n";
   }
   // Crafting is visible: what still reads exactly as an engineer wrote it.
-  std::vector<std::string> as_written;
-  for (const std::string& w : m.engineer_words()) {
-    if (absl::StrContains(m.title(), w) || absl::StrContains(m.body(), w)) {
-      as_written.push_back(w);
-    }
-  }
+  const auto& as_written = got->unedited_engineer_words();
   if (!as_written.empty() &&
       (m.state() == v1::MESSAGE_STATE_DRAFT ||
        m.state() == v1::MESSAGE_STATE_PENDING_APPROVAL)) {
@@ -122,6 +117,22 @@ int Commands::Preview(const std::string& message) {
     for (const std::string& w : as_written) {
       out_ << "  >> " << ScrubText(w, /*keep_newlines=*/false) << " <<\n";
     }
+  }
+  // Every language it goes out in, and whether it is translated.
+  const bool several_languages =
+      got->languages_size() > 1 || !m.translations().empty();
+  for (const v1::LanguageCoverage& c : got->languages()) {
+    if (!several_languages) break;
+    out_ << "in " << c.locale() << " (" << c.readers() << " reader(s) among "
+         << "the first looked at): "
+         << (c.is_default()   ? "the message's own text"
+             : c.outdated()   ? "translated before the last change to the "
+                                "default text: check it"
+             : c.translated() ? "translated"
+                              : "NOT TRANSLATED: these readers get the default "
+                                "text inside their language's frame (herald "
+                                "messages edit --language)")
+         << "\n";
   }
   if (!m.component_statuses().empty()) {
     std::vector<std::string> statuses;
@@ -166,12 +177,10 @@ int Commands::Preview(const std::string& message) {
   return kExitOk;
 }
 
-int Commands::Edit(const std::string& message, const std::string& title,
-                   const std::string& body_file,
-                   const std::vector<std::string>& components,
+int Commands::Edit(const std::string& message, const TextEdit& edit,
                    const std::string& editor) {
   v1::EditMessageRequest req;
-  for (const std::string& c : components) {
+  for (const std::string& c : edit.components) {
     const size_t eq = c.find('=');
     v1::ComponentStatus status;
     if (eq == std::string::npos ||
@@ -188,31 +197,64 @@ int Commands::Edit(const std::string& message, const std::string& title,
     }
     (*req.mutable_component_statuses())[c.substr(0, eq)] = status;
   }
+  if (edit.remove_translation &&
+      (edit.language.empty() || !edit.title.empty() ||
+       !edit.body_file.empty())) {
+    return UsageError(absl::InvalidArgumentError(
+        "--remove-translation: needs --language, and no --title or "
+        "--body-file"));
+  }
   absl::StatusOr<v1::GetMessageResponse> got = FetchMessage(message);
   if (!got.ok()) return kExitError;
   const v1::Message& m = got->message();
   req.set_message(message);
   req.set_version(m.version());
-  req.set_title(title);
-  if (!body_file.empty()) {
-    absl::StatusOr<std::string> body = ReadFile(body_file, "--body-file");
-    if (!body.ok()) return UsageError(body.status());
-    req.set_body(*std::move(body));
+  // What the edit starts from: the message's text, or the translation's
+  // (the default text when there is none yet, to translate from).
+  v1::Message current = m;
+  if (!edit.language.empty()) {
+    auto it = m.translations().find(edit.language);
+    if (it != m.translations().end()) {
+      current.set_title(it->second.title());
+      current.set_body(it->second.body());
+    }
   }
-  if (title.empty() && body_file.empty() && components.empty()) {
+  std::string title = edit.title;
+  std::string body;
+  if (!edit.body_file.empty()) {
+    absl::StatusOr<std::string> read = ReadFile(edit.body_file, "--body-file");
+    if (!read.ok()) return UsageError(read.status());
+    body = *std::move(read);
+  }
+  if (!edit.language.empty() && !edit.remove_translation &&
+      (title.empty() != body.empty())) {
+    // A translation is set whole: keep the side not given.
+    if (title.empty()) title = current.title();
+    if (body.empty()) body = current.body();
+  }
+  if (title.empty() && body.empty() && edit.components.empty() &&
+      !edit.remove_translation) {
     absl::StatusOr<std::pair<std::string, std::string>> edited =
-        EditInEditor(editor, m);
+        EditInEditor(editor, current);
     if (!edited.ok()) {
       err_ << "herald messages edit: " << edited.status().message() << "\n";
       return kExitError;
     }
-    if (edited->first == m.title() && edited->second == m.body()) {
+    if (edited->first == current.title() && edited->second == current.body()) {
       out_ << "No change; " << m.ref() << " stays at version " << m.version()
            << ".\n";
       return kExitOk;
     }
-    req.set_title(edited->first);
-    req.set_body(edited->second);
+    title = edited->first;
+    body = edited->second;
+  }
+  if (edit.language.empty()) {
+    req.set_title(title);
+    req.set_body(body);
+  } else {
+    v1::Translation& t = (*req.mutable_translations())[edit.language];
+    t.set_title(title);  // both empty with --remove-translation
+    t.set_body(body);
   }
   return CallAndPrint(
       &MessageStub::EditMessage, req, [&](const v1::EditMessageResponse& resp) {

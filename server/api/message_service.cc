@@ -92,9 +92,11 @@ grpc::ServerUnaryReactor* MessageServiceImpl::EditMessage(
                   for (const auto& [c, st] : req->component_statuses()) {
                     statuses[c] = static_cast<v1::ComponentStatus>(st);
                   }
-                  auto edited =
-                      deps_.workflow.Edit(caller, *id, req->version(),
-                                          req->title(), req->body(), statuses);
+                  const std::map<std::string, v1::Translation> translations(
+                      req->translations().begin(), req->translations().end());
+                  auto edited = deps_.workflow.Edit(caller, *id, req->version(),
+                                                    req->title(), req->body(),
+                                                    statuses, translations);
                   if (!edited.ok()) return edited.status();
                   *resp->mutable_message() = *std::move(edited);
                   return absl::OkStatus();

@@ -18,8 +18,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace herald {
 namespace {
@@ -196,6 +199,93 @@ absl::Status ValidateTimeZoneName(absl::string_view name) {
         "expected an IANA time zone name such as \"Europe/Berlin\"");
   }
   return absl::OkStatus();
+}
+
+std::string PrimaryLanguage(absl::string_view tag) {
+  const std::vector<std::string> chain = LocaleFallbacks(tag);
+  return chain.empty() ? std::string(tag) : chain.back();
+}
+
+std::string BestLanguage(absl::string_view accept_language,
+                         const std::vector<std::string>& available) {
+  if (accept_language.size() > 4096) accept_language = {};
+  struct Range {
+    std::string tag;
+    double weight;
+    int position;
+  };
+  std::vector<Range> ranges;
+  for (absl::string_view part : absl::StrSplit(accept_language, ',')) {
+    if (ranges.size() == 32) break;
+    std::vector<absl::string_view> fields = absl::StrSplit(part, ';');
+    const absl::string_view tag = absl::StripAsciiWhitespace(fields[0]);
+    if (tag.empty() || tag == "*") continue;
+    double weight = 1;
+    for (size_t i = 1; i < fields.size(); ++i) {
+      absl::string_view p = absl::StripAsciiWhitespace(fields[i]);
+      if (absl::ConsumePrefix(&p, "q=") && !absl::SimpleAtod(p, &weight)) {
+        weight = 0;
+      }
+    }
+    if (weight <= 0 || weight > 1) continue;
+    ranges.push_back(
+        {absl::AsciiStrToLower(tag), weight, static_cast<int>(ranges.size())});
+  }
+  std::stable_sort(
+      ranges.begin(), ranges.end(),
+      [](const Range& a, const Range& b) { return a.weight > b.weight; });
+  for (const Range& r : ranges) {
+    // An exact match first, then one of the same language.
+    for (const std::string& tag : available) {
+      if (absl::AsciiStrToLower(tag) == r.tag) return tag;
+    }
+    const std::string primary = r.tag.substr(0, r.tag.find('-'));
+    for (const std::string& tag : available) {
+      if (absl::AsciiStrToLower(PrimaryLanguage(tag)) == primary) return tag;
+    }
+  }
+  return "";
+}
+
+const std::vector<std::string>& TimeZoneNames() {
+  static const std::vector<std::string>* const kNames = [] {
+    auto* names = new std::vector<std::string>{"UTC"};
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::StringEnumeration> zones(
+        icu::TimeZone::createTimeZoneIDEnumeration(
+            UCAL_ZONE_TYPE_CANONICAL_LOCATION, nullptr, nullptr, status));
+    if (U_SUCCESS(status) && zones != nullptr) {
+      while (const char* id = zones->next(nullptr, status)) {
+        if (U_FAILURE(status)) break;
+        names->emplace_back(id);
+      }
+    }
+    std::sort(names->begin(), names->end());
+    return names;
+  }();
+  return *kNames;
+}
+
+std::string LanguageName(absl::string_view tag) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Locale locale = icu::Locale::forLanguageTag(
+      icu::StringPiece(tag.data(), static_cast<int32_t>(tag.size())), status);
+  if (U_FAILURE(status)) return std::string(tag);
+  icu::UnicodeString name;
+  locale.getDisplayName(locale, name);
+  std::string out;
+  name.toUTF8String(out);
+  if (out.empty() || absl::AsciiStrToLower(out) == absl::AsciiStrToLower(tag)) {
+    return std::string(tag);
+  }
+  // "deutsch (Österreich)" in some languages: names are capitalised in
+  // a picker, whatever the language does mid-sentence.
+  icu::UnicodeString first = name.tempSubString(0, 1);
+  first.toUpper(locale);
+  name.replace(0, 1, first);
+  out.clear();
+  name.toUTF8String(out);
+  return out;
 }
 
 std::vector<std::string> LocaleFallbacks(absl::string_view tag) {

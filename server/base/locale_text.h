@@ -30,6 +30,29 @@ absl::StatusOr<std::string> CanonicalLocaleTag(absl::string_view tag);
 // "UTC"); InvalidArgument otherwise, without naming a field.
 absl::Status ValidateTimeZoneName(absl::string_view name);
 
+// The language of a tag without script or region: "de-AT" -> "de"; `tag`
+// itself when it is not a language tag.
+std::string PrimaryLanguage(absl::string_view tag);
+
+// The language of `available` (tags with templates, such as Renderer::
+// Languages) a reader whose browser sent `accept_language` ("de-AT,de;q=0.9,
+// en;q=0.5") reads best: the highest weighted range that one of them
+// matches, exactly or by its primary language ("de-AT" matches "de", "de"
+// matches "de-CH"). "" when none does, or the header is empty or
+// malformed: the caller's default. Reads at most the first 32 ranges.
+std::string BestLanguage(absl::string_view accept_language,
+                         const std::vector<std::string>& available);
+
+// The zones a person picks from: IANA's canonical location zones ("America/
+// New_York", "Europe/Berlin"; no aliases, no "Etc/GMT+5") and "UTC",
+// sorted. Computed once.
+const std::vector<std::string>& TimeZoneNames();
+
+// What a language is called in its own words, for a language picker:
+// "de" -> "Deutsch", "en-GB" -> "English (United Kingdom)"; `tag` itself
+// when ICU does not know it.
+std::string LanguageName(absl::string_view tag);
+
 // The tags to look for when speaking `tag`, most specific first:
 // "de-AT" -> {"de-AT", "de"}; "en" -> {"en"}. A tag that is not well formed
 // gives none.

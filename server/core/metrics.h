@@ -22,7 +22,8 @@ struct CoreMetrics {
   // Alerts received from Alertmanager, by alert status ("firing", "resolved").
   prometheus::Counter& AlertsReceived(absl::string_view status);
   // Self-service on the status page, by event ("requested", "throttled",
-  // "rate_limited", "confirmed", "unsubscribed", "purged").
+  // "rate_limited", "confirmed", "unsubscribed", "purged",
+  // "preferences_changed").
   prometheus::Counter& SelfService(absl::string_view event);
   // Customers' answers to follow-ups ("works", "still_broken",
   // "credit_received", "credit_missing").

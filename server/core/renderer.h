@@ -46,6 +46,11 @@ class Renderer {
   // templates. Dates and durations are formatted in the same locale, so
   // that they agree with the sentence around them.
   virtual std::string SpokenLocale(absl::string_view locale) const = 0;
+
+  // The languages readers can be written to in, for a language picker:
+  // English (the built-ins) and each language with templates, as tags
+  // ("de", "en", "pt-BR"), sorted.
+  virtual std::vector<std::string> Languages() const = 0;
 };
 
 }  // namespace herald

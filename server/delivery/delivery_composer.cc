@@ -93,7 +93,7 @@ absl::StatusOr<Recipient> DeliveryComposer::LoadRecipient(
 absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
     StoreReader& reader, const v1::Delivery& delivery,
     const v1::Subscriber& who, v1::ChannelKind channel,
-    const std::string& unsubscribe_url) const {
+    const SubscriberLinks& links) const {
   absl::StatusOr<v1::Message> message =
       reader.GetMessage(delivery.message_id());
   if (!message.ok()) return message.status();
@@ -125,7 +125,9 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
   const v1::Amends* theirs = amends ? &*amends : nullptr;
   Content out;
   if (channel == v1::CHANNEL_KIND_EMAIL) {
-    Personal personal{.unsubscribe_url = unsubscribe_url, .amends = theirs};
+    Personal personal{.unsubscribe_url = links.unsubscribe_url,
+                      .manage_url = links.manage_url,
+                      .amends = theirs};
     if (message->kind() == v1::MESSAGE_KIND_FOLLOW_UP &&
         options_.links != nullptr) {
       personal.values =
@@ -227,10 +229,9 @@ absl::StatusOr<Outgoing> DeliveryComposer::Compose(StoreReader& reader,
   }
   const v1::Contact& c = recipient.contacts[contact];
   const v1::Subscriber& who = recipient.subscriber;
-  std::string unsubscribe_url;
+  SubscriberLinks links;
   if (recipient.person == nullptr && options_.links != nullptr) {
-    unsubscribe_url = LinkUrl(options_.public_url, "/unsubscribe",
-                              options_.links->Unsubscribe(who.id()));
+    links = LinksFor(options_.public_url, *options_.links, who.id());
   }
   absl::StatusOr<Content> content =
       recipient.person != nullptr
@@ -238,8 +239,7 @@ absl::StatusOr<Outgoing> DeliveryComposer::Compose(StoreReader& reader,
                           recipient.person->id(), recipient.person->name())
       : delivery.message_id() == 0
           ? SubscriptionNotice(reader, delivery, who)
-          : SubscriberContent(reader, delivery, who, c.channel(),
-                              unsubscribe_url);
+          : SubscriberContent(reader, delivery, who, c.channel(), links);
   if (!content.ok()) return content.status();
   Outgoing out;
   out.channel = c.channel();
@@ -250,7 +250,7 @@ absl::StatusOr<Outgoing> DeliveryComposer::Compose(StoreReader& reader,
       out.subject = std::move(content->subject);
       out.text = std::move(content->text);
       out.html = std::move(content->html);
-      out.unsubscribe_url = unsubscribe_url;
+      out.unsubscribe_url = links.unsubscribe_url;
       out.reply_to = std::move(content->reply_to);
       break;
     case v1::CHANNEL_KIND_WEBHOOK:

@@ -32,8 +32,8 @@ struct ComposerOptions {
   std::string public_url;       // the status page, linked from every channel
   std::string sms_gateway_url;  // empty: SMS contacts cannot be reached
   std::vector<std::string> sms_gateway_secrets;
-  // Signs the unsubscribe link in every subscriber's email (footer and
-  // List-Unsubscribe); null: no link.
+  // Signs the unsubscribe link (footer and List-Unsubscribe) and the
+  // preferences link in every subscriber's email; null: no links.
   const LinkTokens* links = nullptr;
 };
 
@@ -65,10 +65,11 @@ class DeliveryComposer {
 
  private:
   struct Content;
-  absl::StatusOr<Content> SubscriberContent(
-      StoreReader& reader, const v1::Delivery& delivery,
-      const v1::Subscriber& who, v1::ChannelKind channel,
-      const std::string& unsubscribe_url) const;
+  absl::StatusOr<Content> SubscriberContent(StoreReader& reader,
+                                            const v1::Delivery& delivery,
+                                            const v1::Subscriber& who,
+                                            v1::ChannelKind channel,
+                                            const SubscriberLinks& links) const;
   // A notice about `who`'s own subscription: its content fixed when queued.
   absl::StatusOr<Content> SubscriptionNotice(StoreReader& reader,
                                              const v1::Delivery& delivery,

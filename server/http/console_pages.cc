@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <dtl/dtl.hpp>
+#include <map>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -268,7 +270,26 @@ struct Typed {  // what the person typed into a form that failed
   std::string title;
   std::string body;
   std::string reason;
+  std::map<std::string, v1::Translation> translations;  // by language tag
 };
+
+// The edit form's translation fields: "translation_title.de" and
+// "translation_body.de" for each language it shows.
+constexpr absl::string_view kTranslationTitle = "translation_title.";
+constexpr absl::string_view kTranslationBody = "translation_body.";
+
+std::map<std::string, v1::Translation> TypedTranslations(
+    const FormFields& form) {
+  std::map<std::string, v1::Translation> out;
+  for (const auto& [name, value] : form) {
+    if (absl::StartsWith(name, kTranslationTitle)) {
+      out[name.substr(kTranslationTitle.size())].set_title(value);
+    } else if (absl::StartsWith(name, kTranslationBody)) {
+      out[name.substr(kTranslationBody.size())].set_body(value);
+    }
+  }
+  return out;
+}
 
 HttpReply ReviewPage(const ConsoleView& view, absl::string_view ref,
                      absl::string_view done, int status, std::string error,
@@ -331,7 +352,7 @@ HttpReply ReviewPage(const ConsoleView& view, absl::string_view ref,
       Authorizer::Authorize(caller, Permission::kApproveMessage).ok();
   ctx.flags["read_only"] = editable && !ctx.flags["may_edit"];
   // Crafting is visible: what still reads exactly as an engineer wrote it.
-  for (const std::string& words : UneditedEngineerWords(m)) {
+  for (const std::string& words : got.unedited_engineer_words()) {
     TemplateContext item;
     item.values["text"] = words;
     ctx.lists["engineer_words"].push_back(std::move(item));
@@ -346,6 +367,42 @@ HttpReply ReviewPage(const ConsoleView& view, absl::string_view ref,
   ctx.values["edit_body"] =
       typed != nullptr && !typed->body.empty() ? typed->body : m.body();
   ctx.values["reject_reason"] = typed != nullptr ? typed->reason : "";
+
+  // Every language the message goes out in: the comms lead sees which
+  // readers get a translation, which get the default text inside their
+  // language's frame, and which translation predates the current text.
+  bool missing = false;
+  for (const v1::LanguageCoverage& c : got.languages()) {
+    TemplateContext item;
+    item.values["locale"] = c.locale();
+    item.values["readers"] = absl::StrCat(c.readers());
+    item.flags["is_default"] = c.is_default();
+    item.flags["translated"] = c.translated() && !c.outdated();
+    item.flags["outdated"] = c.outdated();
+    item.flags["missing"] = !c.is_default() && !c.translated();
+    missing |= !c.is_default() && !c.translated() && c.readers() > 0;
+    ctx.lists["languages"].push_back(item);
+    if (c.is_default()) continue;
+    // The edit form's fields for this language: what was typed into a
+    // failed edit, else the stored translation.
+    const v1::Translation* typed_one = nullptr;
+    if (typed != nullptr) {
+      auto it = typed->translations.find(c.locale());
+      if (it != typed->translations.end()) typed_one = &it->second;
+    }
+    auto stored = m.translations().find(c.locale());
+    const v1::Translation* shown = typed_one != nullptr ? typed_one
+                                   : stored != m.translations().end()
+                                       ? &stored->second
+                                       : nullptr;
+    item.values["edit_title"] = shown != nullptr ? shown->title() : "";
+    item.values["edit_body"] = shown != nullptr ? shown->body() : "";
+    ctx.lists["translations"].push_back(std::move(item));
+  }
+  ctx.lists.try_emplace("languages");
+  ctx.lists.try_emplace("translations");
+  ctx.flags["has_languages"] = !ctx.lists["translations"].empty();
+  ctx.flags["missing_translations"] = Waiting(m) && missing;
 
   int email_index = 0;
   for (const v1::ChannelPreview& p : got.previews()) {
@@ -418,7 +475,7 @@ HttpReply MessageAction(const ConsoleView& view, absl::string_view ref,
                       nullptr);
   }
   const Typed typed{FormField(form, "title"), FormField(form, "body"),
-                    FormField(form, "reason")};
+                    FormField(form, "reason"), TypedTranslations(form)};
   grpc::Status s;
   if (action == "edit") {
     v1::EditMessageRequest req;
@@ -426,6 +483,9 @@ HttpReply MessageAction(const ConsoleView& view, absl::string_view ref,
     req.set_version(version);
     req.set_title(typed.title);
     req.set_body(typed.body);
+    for (const auto& [language, t] : typed.translations) {
+      (*req.mutable_translations())[language] = t;
+    }
     v1::EditMessageResponse resp;
     s = Call(view, "MessageService/EditMessage", req, resp);
   } else if (action == "approve") {

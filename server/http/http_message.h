@@ -29,8 +29,9 @@ struct HttpRequest {
   std::string origin;
   std::string cookie;
   std::string csrf_token;  // X-CSRF-Token
-  // The headers public documents answer to.
+  // The headers public documents and pages answer to.
   std::string accept_encoding;
+  std::string accept_language;
   std::string if_none_match;
   std::string if_modified_since;
 

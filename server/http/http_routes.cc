@@ -20,6 +20,7 @@ HttpRequest ToHttpRequest(const http::request<http::string_body>& req,
       .cookie = Header(req, http::field::cookie),
       .csrf_token = Header(req, "X-CSRF-Token"),
       .accept_encoding = Header(req, http::field::accept_encoding),
+      .accept_language = Header(req, http::field::accept_language),
       .if_none_match = Header(req, http::field::if_none_match),
       .if_modified_since = Header(req, http::field::if_modified_since),
   };

@@ -10,9 +10,15 @@
 //   GET  /follow-up?token=           a follow-up answer, with a button
 //   POST /follow-up                  records the answer the token carries,
 //                                    and a problem's `comment` (free text)
+//   GET  /preferences?token=         the subscriber's preferences, as a form
+//   POST /preferences                token, component (repeated), locale,
+//                                    time_zone, order.<ContactKey> (a place
+//                                    from 1 per channel)
 // A GET never changes anything: mail scanners open links. Every answer is a
-// page for people, with a status code that says what happened. Stateless;
-// thread-safe as SubscriptionPortal is.
+// page for people, in their language (the subscriber's, or for the
+// anonymous form the browser's Accept-Language), with a status code that
+// says what happened. No page needs script. Stateless; thread-safe as
+// SubscriptionPortal is.
 #ifndef HERALD_SERVER_HTTP_SELF_SERVICE_ROUTES_H_
 #define HERALD_SERVER_HTTP_SELF_SERVICE_ROUTES_H_
 

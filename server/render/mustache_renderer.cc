@@ -228,6 +228,12 @@ std::string MustacheRenderer::SpokenLocale(absl::string_view locale) const {
   return LanguageFor(locale)->spoken;
 }
 
+std::vector<std::string> MustacheRenderer::Languages() const {
+  std::set<std::string> tags(folders_.begin(), folders_.end());
+  tags.insert("en");
+  return {tags.begin(), tags.end()};
+}
+
 absl::StatusOr<std::string> MustacheRenderer::Render(
     absl::string_view name, const TemplateContext& context) const {
   const std::shared_ptr<const Language> language =

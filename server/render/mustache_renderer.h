@@ -45,6 +45,7 @@ class MustacheRenderer final : public Renderer {
   absl::StatusOr<std::string> Render(
       absl::string_view name, const TemplateContext& context) const override;
   std::string SpokenLocale(absl::string_view locale) const override;
+  std::vector<std::string> Languages() const override;
 
  private:
   using Sources = std::map<std::string, std::string>;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "herald/enum_labels.h"
+#include "server/base/locale_text.h"
 #include "server/base/proto_time.h"
 #include "server/base/text.h"
 #include "server/core/incidents/public_incident.h"
@@ -680,7 +681,7 @@ absl::StatusOr<std::string> StatusPage::RenderHtml(
   ctx.flags["self_service"] =
       deps_.org->self_service().enabled && !links.subscribe_action.empty();
   ctx.values["subscribe_action"] = links.subscribe_action;
-  AddSubscribeForm({}, ctx);
+  AddSubscribeForm({}, ctx.locale, "", ctx);
   ctx.lists.try_emplace("maintenances");
   ctx.lists.try_emplace("incidents");
   return deps_.renderer.Render("status_page.html", ctx);
@@ -737,6 +738,8 @@ absl::StatusOr<std::string> StatusPage::RenderNotFound(
 }
 
 void StatusPage::AddSubscribeForm(const std::vector<std::string>& checked,
+                                  absl::string_view locale,
+                                  absl::string_view time_zone,
                                   TemplateContext& ctx) const {
   std::vector<TemplateContext>& list = ctx.lists["subscribe_components"];
   for (const v1::ComponentConfig& c : deps_.org->config().components()) {
@@ -747,25 +750,83 @@ void StatusPage::AddSubscribeForm(const std::vector<std::string>& checked,
         std::find(checked.begin(), checked.end(), c.id()) != checked.end();
     list.push_back(std::move(item));
   }
+  const std::string spoken = deps_.renderer.SpokenLocale(locale);
+  std::vector<TemplateContext>& languages = ctx.lists["subscribe_languages"];
+  for (const std::string& tag : deps_.renderer.Languages()) {
+    TemplateContext item;
+    item.values["tag"] = tag;
+    item.values["name"] = LanguageName(tag);
+    // "de-AT" has no folder of its own: "de" is what they read.
+    item.flags["selected"] = tag == spoken || tag == PrimaryLanguage(spoken);
+    languages.push_back(std::move(item));
+  }
+  const std::string zone = time_zone.empty() ? deps_.org->default_time_zone()
+                                             : std::string(time_zone);
+  std::vector<TemplateContext>& zones = ctx.lists["subscribe_time_zones"];
+  for (const std::string& name : TimeZoneNames()) {
+    TemplateContext item;
+    item.values["name"] = name;
+    item.flags["selected"] = name == zone;
+    zones.push_back(std::move(item));
+  }
 }
 
 absl::StatusOr<std::string> StatusPage::RenderSelfService(
     const SelfServicePage& page) const {
   TemplateContext ctx;
+  ctx.locale = deps_.renderer.SpokenLocale(page.locale);
   ctx.values["page_name"] = deps_.org->config().server().page_name();
-  ctx.values["heading"] = page.heading;
-  ctx.values["text"] = page.text;
+  ctx.values["lang"] = ctx.locale;
+  if (!page.kind.empty()) ctx.flags[page.kind] = true;
+  ctx.flags["show_form"] = page.kind == "subscribe" || page.offer_form;
   ctx.values["error"] = page.error;
-  ctx.flags["show_form"] = page.show_form;
+  if (!page.error_field.empty()) {
+    ctx.flags[absl::StrCat("error_", page.error_field)] = true;
+  }
+  if (!page.link_problem.empty()) {
+    ctx.flags[absl::StrCat("link_", page.link_problem)] = true;
+  }
+  ctx.values["email"] = page.email;
   ctx.values["subscribe_action"] = "/subscribe";
   ctx.values["form_email"] = page.email;
   ctx.values["form_name"] = page.name;
   ctx.values["confirm_token"] = page.confirm_token;
   ctx.values["unsubscribe_token"] = page.unsubscribe_token;
+  ctx.values["incident_ref"] = page.incident_ref;
+  if (!page.answer.empty()) {
+    ctx.flags[absl::StrCat("answer_", page.answer)] = true;
+  }
+  ctx.flags["answer_problem"] =
+      page.answer == "still_broken" || page.answer == "credit_missing";
   ctx.values["answer_token"] = page.answer_token;
   ctx.flags["answer_comment_box"] = page.answer_comment_box;
   ctx.values["answer_comment"] = page.answer_comment;
-  AddSubscribeForm(page.component_ids, ctx);
+  ctx.values["manage_token"] = page.manage_token;
+  std::vector<TemplateContext>& channels = ctx.lists["channels"];
+  const int count = static_cast<int>(page.channels.size());
+  for (int i = 0; i < count; ++i) {
+    const SelfServicePage::Channel& c = page.channels[i];
+    TemplateContext item;
+    item.values["key"] = c.key;
+    item.values["hint"] = c.hint;
+    // Every kind set, so that none reads through to the page's values
+    // (the page has an `email` of its own).
+    for (absl::string_view kind : {"email", "sms", "slack", "webhook"}) {
+      item.flags[absl::StrCat("is_", kind)] = c.kind == kind;
+    }
+    // Where it stands: a choice of every place, its own selected.
+    for (int place = 1; place <= count; ++place) {
+      TemplateContext option;
+      option.values["place"] = absl::StrCat(place);
+      option.flags["selected"] = place == i + 1;
+      item.lists["places"].push_back(std::move(option));
+    }
+    channels.push_back(std::move(item));
+  }
+  ctx.flags["several_channels"] = count > 1;
+  AddSubscribeForm(page.component_ids,
+                   page.form_locale.empty() ? ctx.locale : page.form_locale,
+                   page.form_time_zone, ctx);
   return deps_.renderer.Render("self_service.html", ctx);
 }
 

@@ -21,25 +21,57 @@
 
 namespace herald {
 
-// A self-service page (subscribe, confirm, unsubscribe) in the status
-// page's look. Only the parts that are set appear.
+// A self-service page (subscribe, confirm, unsubscribe, preferences, a
+// follow-up answer) in the status page's look and in the reader's
+// language: the templates word each kind of page (self_service.html), so
+// that every language has all of them. Only the parts that are set appear.
 struct SelfServicePage {
-  std::string heading;
-  std::string text;
-  std::string error;  // shown as an alert
-  bool show_form = false;
-  // The form's values, to fill it in again after an error.
+  // Which page, a flag of that name for the template: "subscribe" (the
+  // form), "check_inbox", "confirm", "subscribed", "unsubscribe",
+  // "unsubscribed", "broken_link", "answer", "answered", "preferences",
+  // "preferences_saved", "self_service_off".
+  std::string kind;
+  // The reader's language tag; "": the organisation's.
+  std::string locale;
+  // What went wrong, as herald says it (in English), and the form field it
+  // is about ("email", "name", "component", "channels", "locale",
+  // "time_zone", "comment"; "" for none), for templates that word it in
+  // their own language. A broken link says why with `link_problem`:
+  // "invalid", "expired", "gone" or "unavailable".
+  std::string error;
+  std::string error_field;
+  std::string link_problem;
+  // The subscription's address (check_inbox, subscribed, unsubscribed,
+  // preferences) and the subscribe form's values, kept after an error.
   std::string email;
   std::string name;
-  std::vector<std::string> component_ids;
+  std::vector<std::string> component_ids;  // ticked
+  std::string form_locale;                 // chosen; "": the page's
+  std::string form_time_zone;              // chosen; "": the organisation's
+  // The subscribe form, under another page (a link that expired).
+  bool offer_form = false;
   // A button that confirms (or unsubscribes) with this token.
   std::string confirm_token;
   std::string unsubscribe_token;
-  // A button that records a follow-up answer with this token, and with
-  // `answer_comment_box`, a box for the customer to say what is wrong.
+  // A follow-up answer: its incident ("INC-12") and what the customer
+  // tells us ("works", "still_broken", "credit_received",
+  // "credit_missing"); a button that records it with `answer_token`, and
+  // with `answer_comment_box`, a box for the customer to say what is wrong.
+  std::string incident_ref;
+  std::string answer;
   std::string answer_token;
   bool answer_comment_box = false;
   std::string answer_comment;  // the box's text, after an error
+  // The preferences form, posted with `manage_token`: the channels in the
+  // subscriber's order (ContactKey, kind such as "email", ContactHint);
+  // the components, language and time zone are the form's values above.
+  struct Channel {
+    std::string key;
+    std::string kind;
+    std::string hint;
+  };
+  std::string manage_token;
+  std::vector<Channel> channels;
 };
 
 // One day of a component's history: the worst status herald published for
@@ -81,6 +113,10 @@ class StatusPage {
 
   // The clock every read is as of.
   const Clock& clock() const { return deps_.clock; }
+  // The languages pages and emails can be in (Renderer::Languages).
+  std::vector<std::string> Languages() const {
+    return deps_.renderer.Languages();
+  }
 
   // What customers were told, read from the store at once.
   absl::StatusOr<PublicState> Read() const;
@@ -127,8 +163,12 @@ class StatusPage {
  private:
   // The values every page's frame shows.
   TemplateContext PageFrame(const PublicState& state) const;
-  // The subscribe form's values: components, ticked as `checked`.
+  // The subscribe (and preferences) form's values: components, ticked as
+  // `checked`; the languages to choose from, `locale` chosen (its own
+  // language when there are templates in it, else the organisation's);
+  // the time zones, `time_zone` chosen ("": the organisation's).
   void AddSubscribeForm(const std::vector<std::string>& checked,
+                        absl::string_view locale, absl::string_view time_zone,
                         TemplateContext& ctx) const;
 
   const CoreDeps& deps_;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "server/base/proto_time.h"
+#include "server/core/comms/message_drafter.h"
 #include "server/core/org/organisation.h"
 
 namespace herald {
@@ -34,10 +35,14 @@ v1::GetIncidentResponse ToGetIncidentResponse(IncidentDetail detail) {
 
 v1::GetMessageResponse ToGetMessageResponse(MessageDetail detail) {
   v1::GetMessageResponse out;
+  for (std::string& w : UneditedEngineerWords(detail.message)) {
+    out.add_unedited_engineer_words(std::move(w));
+  }
   *out.mutable_message() = std::move(detail.message);
   MoveInto(detail.versions, out.mutable_versions());
   MoveInto(detail.audit, out.mutable_audit());
   MoveInto(detail.previews, out.mutable_previews());
+  MoveInto(detail.languages, out.mutable_languages());
   return out;
 }
 

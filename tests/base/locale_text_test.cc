@@ -1,5 +1,9 @@
 #include "server/base/locale_text.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -108,6 +112,45 @@ TEST(LocaleTextTest, FallbacksGoFromSpecificToGeneral) {
               ElementsAre("de-Latn-AT", "de-Latn", "de"));
   EXPECT_THAT(LocaleFallbacks("en"), ElementsAre("en"));
   EXPECT_THAT(LocaleFallbacks("not a tag"), ElementsAre());
+}
+
+TEST(LocaleTextTest, TheBrowsersBestLanguageIsPickedByWeightAndLanguage) {
+  const std::vector<std::string> have = {"de", "en", "pt-BR"};
+  EXPECT_EQ(BestLanguage("de-AT,de;q=0.9,en;q=0.5", have), "de");
+  EXPECT_EQ(BestLanguage("fr, en;q=0.4, de;q=0.6", have), "de");
+  EXPECT_EQ(BestLanguage("PT-br", have), "pt-BR");
+  EXPECT_EQ(BestLanguage("pt", have), "pt-BR");  // the same language
+  EXPECT_EQ(BestLanguage("en-GB;q=0.8, de;q=0", have), "en");
+  for (const char* none : {"", "ja", "*", "de;q=x", ";;;,,,", "de;q=2"}) {
+    EXPECT_EQ(BestLanguage(none, have), "") << none;
+  }
+  // A hostile header: huge, or thousands of ranges, is read in bounds.
+  EXPECT_EQ(BestLanguage(std::string(100000, 'x'), have), "");
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "xx,";
+  EXPECT_EQ(BestLanguage(many + "de", have), "");
+}
+
+TEST(LocaleTextTest, PickersOfferCanonicalZonesAndLanguagesInTheirOwnWords) {
+  const std::vector<std::string>& zones = TimeZoneNames();
+  EXPECT_GT(zones.size(), 300u);
+  EXPECT_TRUE(std::is_sorted(zones.begin(), zones.end()));
+  for (const char* z :
+       {"UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"}) {
+    EXPECT_TRUE(std::binary_search(zones.begin(), zones.end(), z)) << z;
+  }
+  // No aliases and no offsets: each is a place someone lives.
+  EXPECT_FALSE(std::binary_search(zones.begin(), zones.end(), "US/Eastern"));
+  EXPECT_FALSE(std::binary_search(zones.begin(), zones.end(), "Etc/GMT+5"));
+  for (const std::string& z : zones)
+    EXPECT_TRUE(ValidateTimeZoneName(z).ok()) << z;
+
+  EXPECT_EQ(LanguageName("de"), "Deutsch");
+  EXPECT_EQ(LanguageName("en"), "English");
+  EXPECT_EQ(LanguageName("fr"), "Français");
+  EXPECT_EQ(LanguageName("qq"), "qq");
+  EXPECT_EQ(PrimaryLanguage("de-AT"), "de");
+  EXPECT_EQ(PrimaryLanguage("nonsense!"), "nonsense!");
 }
 
 }  // namespace

@@ -9,23 +9,14 @@
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
-import {chromium} from 'playwright-core';
+import {launchChromium, step} from './chromium.mjs';
 
 const base = process.env.HERALD_URL;
 const artifacts = process.env.ARTIFACTS;
 const edited = 'We rolled back the cart release and checkout errors are ' +
     'falling. Next update within 30 minutes.';
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  // Root in a container, and a machine without outside network.
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update',
-         '--disable-sync'],
-});
-
-function step(text) { console.log(`-- ${text}`); }
+const browser = await launchChromium();
 
 async function signIn(context, token) {
   const page = await context.newPage();

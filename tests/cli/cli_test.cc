@@ -245,6 +245,48 @@ TEST_F(CliTest, EditSetsComponentStatusesThatPreviewShows) {
   EXPECT_THAT(bad.err, HasSubstr("--component"));
 }
 
+TEST_F(CliTest, ATranslationIsEditedPreviewedAndRemovedByLanguage) {
+  const std::string msg = Draft();
+  ASSERT_EQ(Run({"subscribers", "add", "hans", "--email", "hans@example.de",
+                 "--component", "checkout", "--locale", "de"},
+                "bob")
+                .code,
+            kExitOk);
+  Outcome before = Run({"messages", "preview", msg}, "carol");
+  EXPECT_THAT(before.out, HasSubstr("in de (1 reader(s) among the first looked "
+                                    "at): NOT TRANSLATED"));
+
+  const std::string body = ::testing::TempDir() + "/herald-cli-german.txt";
+  std::ofstream(body) << "Wir haben die Änderung zurückgenommen.\n";
+  Outcome o = Run({"messages", "edit", msg, "--language", "de", "--title",
+                   "Fehler im Checkout", "--body-file", body},
+                  "bob");
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  Outcome after = Run({"messages", "preview", msg}, "carol");
+  EXPECT_THAT(after.out, HasSubstr("in de (1 reader(s) among the first looked "
+                                   "at): translated"));
+  EXPECT_THAT(after.out, HasSubstr("Wir haben die Änderung zurückgenommen."));
+  EXPECT_THAT(Run({"messages", "preview", msg, "-o", "json"}, "carol").out,
+              HasSubstr("\"translated\": true"));
+
+  // A language herald cannot write in is refused with the flag's value named.
+  Outcome french = Run({"messages", "edit", msg, "--language", "fr", "--title",
+                        "Erreurs", "--body-file", body},
+                       "bob");
+  EXPECT_NE(french.code, kExitOk);
+  EXPECT_THAT(french.err, HasSubstr("translations[fr]"));
+  EXPECT_EQ(Run({"messages", "edit", msg, "--remove-translation"}, "bob").code,
+            kExitUsage);
+
+  ASSERT_EQ(
+      Run({"messages", "edit", msg, "--language", "de", "--remove-translation"},
+          "bob")
+          .code,
+      kExitOk);
+  EXPECT_THAT(Run({"messages", "preview", msg}, "carol").out,
+              HasSubstr("NOT TRANSLATED"));
+}
+
 TEST_F(CliTest, EditOpensTheEditorOnTheTitleAndBody) {
   const std::string msg = Draft();
   editor_ = "sed -i -e 's/errors falling/errors back to normal/'";

@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/base/locale_text.h"
 #include "server/base/proto_time.h"
 #include "server/core/comms/comms_workflow.h"
+#include "server/core/subscribers/link_tokens.h"
 #include "server/store/memory_store.h"
 #include "tests/testing/harness.h"
 
@@ -237,6 +239,145 @@ TEST_F(MessageLifecycleTest, PreviewShowsTheEmailInEveryLanguageItGoesOutIn) {
                     HasSubstr("Guten Tag Hans Meier,"), HasSubstr("MEZ")));
 }
 
+// A German reader of the checkout component, listed after the sample's.
+v1::Subscriber Hans() {
+  v1::Subscriber hans;
+  hans.set_id("zz-hans");
+  hans.set_email("hans@example.de");
+  hans.set_name("Hans Meier");
+  hans.set_locale("de-AT");
+  hans.set_time_zone("Europe/Vienna");
+  hans.add_component_ids("checkout");
+  return hans;
+}
+
+v1::Translation Translation(const std::string& title, const std::string& body) {
+  v1::Translation t;
+  t.set_title(title);
+  t.set_body(body);
+  return t;
+}
+
+TEST_F(MessageLifecycleTest, ATranslatedVersionReachesItsReadersInTheirFrame) {
+  ASSERT_TRUE(h_.subscribers.Add(CommsLead(), Hans()).ok());
+  absl::StatusOr<v1::Message> edited = h_.workflow.Edit(
+      Comms(), draft_.id(), 1, "Checkout errors", "We rolled back.", {},
+      {{"de", Translation("Fehler im Checkout",
+                          "Wir haben die Änderung zurückgenommen.")}});
+  ASSERT_TRUE(edited.ok()) << edited.status();
+  EXPECT_EQ(edited->version(), 2);
+  // The translation is part of the version, and the audit log says so.
+  const std::vector<v1::MessageVersion> versions = Versions(draft_.id());
+  ASSERT_THAT(versions, SizeIs(2));
+  EXPECT_EQ(versions[1].translations().at("de").title(), "Fehler im Checkout");
+  EXPECT_TRUE(versions[0].translations().empty());
+  const std::vector<v1::AuditEntry> audit =
+      h_.Read<std::vector<v1::AuditEntry>>(
+          [&](StoreReader& r) { return r.ListAudit(incident_); });
+  EXPECT_EQ(audit.back().detail(), "de translated");
+
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft_.id(), 2, {}).ok());
+  std::map<std::string, Outgoing> by_address;
+  for (const v1::Delivery& d : h_.Read<std::vector<v1::Delivery>>(
+           [&](StoreReader& r) { return r.ListDeliveries(draft_.id(), 0); })) {
+    Outgoing o = h_.Compose(d);
+    by_address[o.address] = std::move(o);
+  }
+  // de-AT reads the "de" translation in the German frame; English readers
+  // read the message's own words.
+  const Outgoing& hans = by_address.at("hans@example.de");
+  EXPECT_THAT(hans.subject, HasSubstr("Fehler im Checkout"));
+  EXPECT_THAT(testing::OneLine(hans.text),
+              AllOf(HasSubstr("Wir haben die Änderung zurückgenommen."),
+                    HasSubstr("Guten Tag Hans Meier,"),
+                    ::testing::Not(HasSubstr("We rolled back."))));
+  EXPECT_THAT(hans.html, HasSubstr("Wir haben die Änderung zurückgenommen."));
+  for (const auto& [address, o] : by_address) {
+    if (address == "hans@example.de") continue;
+    EXPECT_THAT(o.text, HasSubstr("We rolled back.")) << address;
+    EXPECT_THAT(o.text, ::testing::Not(HasSubstr("zurückgenommen"))) << address;
+  }
+}
+
+TEST_F(MessageLifecycleTest, TranslationsAreCheckedWithTheLanguageNamed) {
+  const auto edit_error = [&](const std::string& tag, v1::Translation t) {
+    return std::string(
+        h_.workflow
+            .Edit(Comms(), draft_.id(), 0, "", "", {}, {{tag, std::move(t)}})
+            .status()
+            .message());
+  };
+  EXPECT_THAT(edit_error("german", Translation("T", "B")),
+              HasSubstr("translations[german]: expected a language tag"));
+  EXPECT_THAT(edit_error("en-GB", Translation("T", "B")),
+              HasSubstr("is the default language"));
+  // No templates in French: no reader would ever get it.
+  EXPECT_THAT(edit_error("fr", Translation("Titre", "Texte")),
+              HasSubstr("translations[fr]: herald has no templates in fr"));
+  EXPECT_THAT(edit_error("de", Translation("Nur ein Titel", "")),
+              HasSubstr("give both a title and a body"));
+  EXPECT_THAT(edit_error("de", Translation("T", std::string(70000, 'x'))),
+              HasSubstr("translations[de].body"));
+  EXPECT_THAT(edit_error("de", Translation("", "")),
+              HasSubstr("changes nothing"));  // nothing to remove
+  EXPECT_THAT(Versions(draft_.id()), SizeIs(1));
+}
+
+TEST_F(MessageLifecycleTest, ReviewersSeeMissingAndOutdatedTranslations) {
+  ASSERT_TRUE(h_.subscribers.Add(CommsLead(), Hans()).ok());
+  const auto coverage = [&] {
+    std::map<std::string, std::string> out;
+    const absl::StatusOr<MessageDetail> got =
+        h_.queries.GetMessage(draft_.id());
+    EXPECT_TRUE(got.ok()) << got.status();
+    if (!got.ok()) return out;
+    for (const v1::LanguageCoverage& c : got->languages) {
+      out[c.locale()] = c.is_default()   ? "default"
+                        : c.outdated()   ? "outdated"
+                        : c.translated() ? "translated"
+                                         : "missing";
+    }
+    return out;
+  };
+  EXPECT_EQ(coverage(), (std::map<std::string, std::string>{
+                            {"de-AT", "missing"}, {"en", "default"}}));
+  ASSERT_TRUE(h_.workflow
+                  .Edit(Comms(), draft_.id(), 0, "", "", {},
+                        {{"de", Translation("Fehler", "Wir arbeiten daran.")}})
+                  .ok());
+  EXPECT_EQ(
+      coverage(),
+      (std::map<std::string, std::string>{
+          {"de", "translated"}, {"de-AT", "translated"}, {"en", "default"}}));
+  // The English text changes: the German one was written for the old.
+  ASSERT_TRUE(
+      h_.workflow.Edit(Comms(), draft_.id(), 0, "", "Errors are falling.")
+          .ok());
+  EXPECT_EQ(coverage().at("de-AT"), "outdated");
+  // Removing it: German readers get the English text again.
+  ASSERT_TRUE(h_.workflow
+                  .Edit(Comms(), draft_.id(), 0, "", "", {},
+                        {{"de", Translation("", "")}})
+                  .ok());
+  EXPECT_EQ(coverage().at("de-AT"), "missing");
+  EXPECT_FALSE(coverage().contains("de"));
+}
+
+TEST_F(MessageLifecycleTest,
+       AnEngineersWordsCopiedIntoATranslationNeedTheChoice) {
+  // The draft holds the engineer's note; reword the English only.
+  ASSERT_TRUE(h_.workflow
+                  .Edit(Comms(), draft_.id(), 0, "Checkout errors",
+                        "We are rolling back a change.", {},
+                        {{"de", Translation("Fehler", "Rolled back.")}})
+                  .ok());
+  absl::StatusOr<Publication> refused =
+      h_.workflow.Approve(CommsLead(), draft_.id(), 0, {});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("Rolled back."));
+}
+
 TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   ASSERT_TRUE(h_.workflow
                   .Edit(Comms(), draft_.id(), 1, "Checkout errors",
@@ -265,17 +406,21 @@ TEST_F(MessageLifecycleTest, PreviewShowsExactlyWhatEachChannelSends) {
   const Outgoing first = h_.Compose(sent[0]);
   EXPECT_THAT(email.recipient(), HasSubstr(first.address));
   EXPECT_EQ(email.subject(), first.subject);
-  // The same, but for the recipient's own unsubscribe link.
-  const std::string placeholder =
-      LinkUrl(h_.org->config().server().public_url(), "/unsubscribe",
-              kPreviewLinkToken);
-  ASSERT_FALSE(first.unsubscribe_url.empty());
-  EXPECT_EQ(
-      email.body(),
-      absl::StrReplaceAll(first.text, {{first.unsubscribe_url, placeholder}}));
-  EXPECT_EQ(
-      email.html(),
-      absl::StrReplaceAll(first.html, {{first.unsubscribe_url, placeholder}}));
+  // The same, but for the recipient's own unsubscribe and preferences
+  // links.
+  const std::string& public_url = h_.org->config().server().public_url();
+  const SubscriberLinks theirs =
+      LinksFor(public_url, h_.links,
+               absl::StripPrefix(sent[0].recipient(), "subscriber:"));
+  ASSERT_EQ(first.unsubscribe_url, theirs.unsubscribe_url);
+  const std::vector<std::pair<std::string, std::string>> placeholders = {
+      {theirs.unsubscribe_url,
+       LinkUrl(public_url, "/unsubscribe", kPreviewLinkToken)},
+      {theirs.manage_url,
+       LinkUrl(public_url, "/preferences", kPreviewLinkToken)}};
+  EXPECT_THAT(first.text, HasSubstr(theirs.manage_url));
+  EXPECT_EQ(email.body(), absl::StrReplaceAll(first.text, placeholders));
+  EXPECT_EQ(email.html(), absl::StrReplaceAll(first.html, placeholders));
 }
 
 TEST_F(MessageLifecycleTest, TheHtmlEmailKeepsTheBodysParagraphs) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/core/subscribers/contacts.h"
 #include "tests/testing/harness.h"
 
 namespace herald {
@@ -441,6 +442,190 @@ TEST_F(SubscriptionPortalTest,
   absl::StatusOr<v1::Subscriber> gone = h_.portal.Unsubscribe(token);
   ASSERT_TRUE(gone.ok()) << gone.status();
   EXPECT_EQ("subscriber:" + gone->id(), deliveries[0].recipient());
+}
+
+// A subscriber an operator added, reached by email first, then SMS.
+v1::Subscriber Ursula() {
+  v1::Subscriber s;
+  s.set_id("ursula");
+  s.set_name("Ursula Franklin");
+  s.set_email("ursula@example.com");
+  s.add_component_ids("checkout");
+  v1::Contact* email = s.add_contacts();
+  email->set_channel(v1::CHANNEL_KIND_EMAIL);
+  email->set_address("ursula@example.com");
+  v1::Contact* sms = s.add_contacts();
+  sms->set_channel(v1::CHANNEL_KIND_SMS);
+  sms->set_address("+4915112345678");
+  return s;
+}
+
+class PreferencesTest : public SubscriptionPortalTest {
+ protected:
+  PreferencesTest() {
+    EXPECT_TRUE(h_.subscribers.Add(CommsLead(), Ursula()).ok());
+    token_ = h_.links.Manage("ursula");
+  }
+  v1::Subscriber Stored() {
+    return h_.Read<v1::Subscriber>(
+        [](StoreReader& r) { return r.GetSubscriber("ursula"); });
+  }
+  std::vector<v1::AuditEntry> Audit() {
+    return h_.Read<std::vector<v1::AuditEntry>>(
+        [](StoreReader& r) { return r.ListAudit(0); });
+  }
+  // The API and Checkout, SMS first, in German, in Tokyo.
+  Preferences Wanted() {
+    const v1::Subscriber s = Ursula();
+    return {
+        .component_ids = {"api", "checkout"},
+        .contact_order = {ContactKey(s.contacts(1)), ContactKey(s.contacts(0))},
+        .locale = "de",
+        .time_zone = "Asia/Tokyo"};
+  }
+  std::string token_;
+};
+
+TEST_F(PreferencesTest, ASubscriberChangesWhatTheyHearAndHowAndItIsAudited) {
+  absl::StatusOr<v1::Subscriber> shown = h_.portal.Subscription(token_);
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->email(), "ursula@example.com");
+  const size_t audited_before = Audit().size();
+
+  absl::StatusOr<v1::Subscriber> saved =
+      h_.portal.SavePreferences(token_, Wanted());
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  const v1::Subscriber s = Stored();
+  EXPECT_THAT(s.component_ids(), ElementsAre("api", "checkout"));
+  ASSERT_THAT(s.contacts(), SizeIs(2));
+  EXPECT_EQ(s.contacts(0).channel(), v1::CHANNEL_KIND_SMS);
+  EXPECT_EQ(s.contacts(1).channel(), v1::CHANNEL_KIND_EMAIL);
+  EXPECT_EQ(s.locale(), "de");
+  EXPECT_EQ(s.time_zone(), "Asia/Tokyo");
+
+  const std::vector<v1::AuditEntry> audit = Audit();
+  ASSERT_THAT(audit, SizeIs(audited_before + 1));
+  EXPECT_EQ(audit.back().actor_id(), "subscriber:ursula");
+  EXPECT_EQ(audit.back().action(), "preferences_changed");
+  EXPECT_EQ(audit.back().detail(),
+            "components: checkout -> api, checkout; channels: email, sms -> "
+            "sms, email; locale: - -> de; time_zone: - -> Asia/Tokyo");
+  // No addresses in the log.
+  EXPECT_THAT(audit.back().detail(), Not(HasSubstr("+49")));
+
+  // Saving the same again changes and records nothing.
+  ASSERT_TRUE(h_.portal.SavePreferences(token_, Wanted()).ok());
+  EXPECT_THAT(Audit(), SizeIs(audited_before + 1));
+}
+
+TEST_F(PreferencesTest, BadChoicesAreRefusedWithTheFieldNamedAndChangeNothing) {
+  const v1::Subscriber before = Stored();
+  const auto refused = [&](Preferences p) {
+    return std::string(h_.portal.SavePreferences(token_, p).status().message());
+  };
+  Preferences none = Wanted();
+  none.component_ids.clear();
+  EXPECT_THAT(refused(none), HasSubstr("component: choose at least one"));
+  Preferences unknown = Wanted();
+  unknown.component_ids = {"checkout", "mainframe"};
+  EXPECT_THAT(refused(unknown), HasSubstr("component: no component"));
+  Preferences language = Wanted();
+  language.locale = "klingon!";
+  EXPECT_THAT(refused(language), HasSubstr("locale: "));
+  Preferences zone = Wanted();
+  zone.time_zone = "Mars/Olympus_Mons";
+  EXPECT_THAT(refused(zone), HasSubstr("time_zone: "));
+  Preferences forged = Wanted();
+  forged.contact_order[0] = "0123456789abcdef";  // not one of theirs
+  EXPECT_THAT(refused(forged), HasSubstr("channels: "));
+  Preferences dropped = Wanted();
+  dropped.contact_order.pop_back();  // a channel left out
+  EXPECT_THAT(refused(dropped), HasSubstr("channels: "));
+  Preferences twice = Wanted();
+  twice.contact_order[1] = twice.contact_order[0];
+  EXPECT_THAT(refused(twice), HasSubstr("channels: "));
+  EXPECT_EQ(Stored().SerializeAsString(), before.SerializeAsString());
+}
+
+TEST_F(PreferencesTest, EachLinkServesOnlyItsOwnPurpose) {
+  const std::string unsubscribe = h_.links.Unsubscribe("ursula");
+  // The preferences link cannot unsubscribe, nor the unsubscribe link
+  // change preferences; a confirmation link does neither.
+  EXPECT_TRUE(absl::IsInvalidArgument(h_.portal.Unsubscribe(token_).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(h_.portal.Subscription(unsubscribe).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      h_.portal.SavePreferences(unsubscribe, Wanted()).status()));
+  const std::string confirm =
+      h_.links.Confirm("ursula", h_.clock.Now() + absl::Hours(1));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(h_.portal.Subscription(confirm).status()));
+  // A link for one subscriber says nothing of another's.
+  std::string other = h_.links.Manage("someone-else");
+  EXPECT_EQ(h_.portal.Subscription(other).status().code(),
+            absl::StatusCode::kNotFound);
+  other.back() = other.back() == 'A' ? 'B' : 'A';  // tampered
+  EXPECT_TRUE(absl::IsInvalidArgument(h_.portal.Subscription(other).status()));
+  EXPECT_EQ(Stored().status(), v1::SUBSCRIBER_STATUS_ACTIVE);
+}
+
+TEST_F(PreferencesTest, AfterUnsubscribingThePreferencesLinkChangesNothing) {
+  ASSERT_TRUE(h_.portal.Unsubscribe(h_.links.Unsubscribe("ursula")).ok());
+  EXPECT_EQ(h_.portal.Subscription(token_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(h_.portal.SavePreferences(token_, Wanted()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Stored().status(), v1::SUBSCRIBER_STATUS_UNSUBSCRIBED);
+  EXPECT_THAT(Stored().component_ids(), ElementsAre("checkout"));
+}
+
+TEST_F(PreferencesTest, EveryCustomerEmailLinksToTheirOwnPreferencesPage) {
+  const int64_t incident =
+      h_.intake.Ingest(testing::FiringGroup("g1", "checkout", {"fp1"}))
+          ->incident_id;
+  const v1::Message draft =
+      h_.workflow.PostUpdate(testing::Engineer(), incident, "rolled back")
+          ->draft;
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), draft.id(), 0, kAsWritten).ok());
+  bool found = false;
+  for (const v1::Delivery& d : h_.Read<std::vector<v1::Delivery>>(
+           [&](StoreReader& r) { return r.ListDeliveries(draft.id(), 0); })) {
+    if (d.recipient() != "subscriber:ursula") continue;
+    const Outgoing email = h_.Compose(d);
+    const std::string manage = LinkToken(email.text, "/preferences");
+    ASSERT_FALSE(manage.empty()) << email.text;
+    EXPECT_THAT(email.html, HasSubstr("/preferences?token=" + manage));
+    absl::StatusOr<v1::Subscriber> them = h_.portal.Subscription(manage);
+    ASSERT_TRUE(them.ok()) << them.status();
+    EXPECT_EQ(them->id(), "ursula");
+    found = true;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(SubscriptionPortalTest, TheFormTakesALanguageAndTimeZoneForTheEmails) {
+  ASSERT_TRUE(h_.portal
+                  .Subscribe({.email = "jo@example.com",
+                              .component_ids = {"checkout"},
+                              .locale = "de_AT",
+                              .time_zone = "Europe/Vienna"})
+                  .ok());
+  const v1::Subscriber jo = ByEmail("jo@example.com");
+  EXPECT_EQ(jo.locale(), "de-AT");
+  EXPECT_EQ(jo.time_zone(), "Europe/Vienna");
+  // The confirmation is already in their language and zone.
+  const Outgoing email = h_.Compose(Notices().back());
+  EXPECT_THAT(testing::OneLine(email.text), HasSubstr("MEZ"));
+  EXPECT_EQ(
+      h_.portal
+          .Subscribe({.email = "kim@example.com", .time_zone = "Moon/Base"})
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(h_.portal
+                              .Subscribe({.email = "kim@example.com",
+                                          .locale = "no such language"})
+                              .message()),
+              HasSubstr("locale: "));
 }
 
 }  // namespace

@@ -188,11 +188,12 @@ wait_for 60 "three follow-ups" count_emails "$FOLLOW_UP" 3
 
 step "an answer through a follow-up link reaches the point person"
 BROKEN=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" peter@initech.example /follow-up --after "es gibt noch Probleme:")
-grep -q "Send my answer" <<<"$(curl -fsS "$BROKEN")" || fail "the answer link shows no button"
+# Initech reads German: so does the page their link opens.
+grep -q "Antwort senden" <<<"$(curl -fsS "$BROKEN")" || fail "the answer link shows no button in German"
 grep -q '<textarea id="comment" name="comment"' <<<"$(curl -fsS "$BROKEN")" || fail "the answer page has no box for the customer's words"
 grep -q "No customer reported a problem" <<<"$(as "$COMMS_TOKEN" follow-ups INC-1 --problems)" \
   || fail "opening the link recorded an answer"
-grep -q "A person has been told" <<<"$(curl -fsS -XPOST "$PAGE/follow-up" --data-urlencode "token=${BROKEN#*token=}" \
+grep -q "Ein Mensch bei uns weiß jetzt Bescheid" <<<"$(curl -fsS -XPOST "$PAGE/follow-up" --data-urlencode "token=${BROKEN#*token=}" \
   --data-urlencode "comment=Die Kasse bricht bei Kartenzahlung weiterhin ab. <b>Seit Dienstag</b>.")" \
   || fail "the answer was not recorded"
 as "$COMMS_TOKEN" follow-ups INC-1 --problems >"$WORK/problems.txt"

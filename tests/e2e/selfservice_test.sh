@@ -4,9 +4,13 @@
 # offers the form; posting it sends a confirmation email through a real SMTP server
 # (aiosmtpd); opening its link asks for a press of the button and changes
 # nothing; pressing it subscribes. The next published update reaches them
-# with List-Unsubscribe headers, and the RFC 8058 one-click POST to that URL
-# stops every later update. Screenshots of the status page and of the
-# confirmation page are kept in ARTIFACTS_DIR.
+# with List-Unsubscribe headers and a link to their preferences: there, in
+# Chromium with JavaScript off (Playwright, tests/browser/
+# preferences_test.mjs), they follow another component, in German and in
+# Tokyo's time, and the next updates follow that. The RFC 8058 one-click
+# POST to the List-Unsubscribe URL stops every later update. Screenshots of
+# the status page, the confirmation page and the saved preferences are kept
+# in ARTIFACTS_DIR.
 #
 # usage: selfservice_test.sh HERALDD HERALD ARTIFACTS_DIR
 set -euo pipefail
@@ -15,9 +19,12 @@ HERALDD=$(realpath "$1")
 HERALD=$(realpath "$2")
 ARTIFACTS=$3
 source "$(dirname "$0")/lib.sh"
-require curl sha256sum chromium "$SYSTEM_PYTHON"
+require curl sha256sum chromium node "$SYSTEM_PYTHON"
 "$SYSTEM_PYTHON" -c 'import aiosmtpd' || fail "python3-aiosmtpd is not installed"
 HERE=$(dirname "$0")
+BROWSER_DIR=$(realpath "$HERE/../browser")
+[[ -d $BROWSER_DIR/node_modules/playwright-core ]] ||
+  fail "playwright-core is not installed: run npm ci --prefix tests/browser (the README's test command does)"
 mkdir -p "$ARTIFACTS"
 
 pick_ports
@@ -112,25 +119,49 @@ grep -q "Checkout disruption" "$WORK/page-incident.html" || fail "the published 
 cp "$WORK/page-incident.png" "$ARTIFACTS/status-page.png"
 cp "$WORK/confirm.png" "$ARTIFACTS/subscribe-confirm.png"
 
+step "in Chromium without script, they follow the Public API instead, in German, in Tokyo"
+MANAGE=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" dana@e2e.example /preferences) \
+  || fail "the update has no link to change what they receive"
+SECRETS+=("${MANAGE#*token=}")
+MANAGE_URL=$MANAGE ARTIFACTS=$ARTIFACTS timeout 120 node "$BROWSER_DIR/preferences_test.mjs" \
+  2>&1 | tee "$WORK/playwright.log"
+lead audit -o json | grep -q '"preferences_changed"' || fail "the change is not in the audit log"
+
+step "the next Checkout update no longer reaches them; a Public API one does, in German"
+HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-1 "rolled back the deploy" --status monitoring >/dev/null
+wait_for 20 "second draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-2"
+lead approve --as-written MSG-2 | grep -q "1 recipient(s) queued" || fail "MSG-2 was queued for Dana, who left Checkout"
+wait_for 60 "MSG-2 delivered" all_delivered MSG-2 1
+fire api
+wait_for 20 "the Public API incident's draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-3"
+lead approve --as-written MSG-3 | grep -q "1 recipient(s) queued" || fail "MSG-3 was not queued for Dana alone"
+wait_for 60 "MSG-3 delivered" all_delivered MSG-3 1
+for phrase in "Guten Tag Dana Scully" "Japanische Normalzeit" "Public API"; do
+  "$SYSTEM_PYTHON" "$HERE/mail_has.py" "$MAIL" dana@e2e.example "$phrase" \
+    || fail "Dana's Public API update lacks \"$phrase\""
+done
+UNSUBSCRIBE=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" dana@e2e.example --list-unsubscribe) \
+  || fail "the German update has no one-click List-Unsubscribe"
+
 step "the one-click POST unsubscribes; the next update does not reach them"
 curl -fsS -XPOST -H 'Content-Type: application/x-www-form-urlencoded' \
   -d 'List-Unsubscribe=One-Click' "$UNSUBSCRIBE" >/dev/null
 [[ $(subscriber_status dana@e2e.example) == SUBSCRIBER_STATUS_UNSUBSCRIBED ]] || fail "still subscribed"
-HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-1 "rolled back the deploy" --status monitoring >/dev/null
-wait_for 20 "second draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-2"
-lead approve --as-written MSG-2 | grep -q "1 recipient(s) queued" || fail "MSG-2 was queued for the unsubscribed"
-wait_for 60 "MSG-2 delivered" all_delivered MSG-2 1
+HERALD_TOKEN=$ENGINEER_TOKEN "$HERALD" update INC-2 "found the bad config" --status identified >/dev/null
+wait_for 20 "the fourth draft" bash -c "HERALD_TOKEN=$LEAD_TOKEN '$HERALD' messages | grep -q MSG-4"
+lead approve --as-written MSG-4 | grep -q "0 recipient(s) queued" || fail "MSG-4 was queued for the unsubscribed"
 n=$("$SYSTEM_PYTHON" - "$MAIL" <<'PY'
 import email, email.policy, pathlib, sys
 print(sum(1 for p in pathlib.Path(sys.argv[1], "new").glob("*")
           if "dana@e2e.example" in p.read_text(errors="replace")))
 PY
 )
-[[ $n == 2 ]] || fail "Dana got $n emails; expected the confirmation and MSG-1 only"
+[[ $n == 3 ]] || fail "Dana got $n emails; expected the confirmation, MSG-1 and MSG-3 only"
 
 metrics=$(curl -fsS "$PAGE/metrics")
 for line in 'herald_self_service_events_total{event="requested"} 1' \
             'herald_self_service_events_total{event="confirmed"} 1' \
+            'herald_self_service_events_total{event="preferences_changed"} 1' \
             'herald_self_service_events_total{event="unsubscribed"} 1'; do
   [[ $metrics == *"$line"* ]] || fail "metrics lack $line"
 done

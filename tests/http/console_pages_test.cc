@@ -175,6 +175,50 @@ TEST_F(ConsolePagesTest, AnEngineersWordsAreMarkedAndPublishingThemIsAChoice) {
   EXPECT_EQ(Stored(draft.id()).state(), v1::MESSAGE_STATE_PUBLISHED);
 }
 
+TEST_F(ConsolePagesTest,
+       TheReviewSaysWhichLanguagesLackATranslationAndTakesOne) {
+  v1::Subscriber hans;
+  hans.set_id("zz-hans");
+  hans.set_email("hans@example.de");
+  hans.set_locale("de");
+  hans.add_component_ids("checkout");
+  ASSERT_TRUE(g_.core.subscribers.Add(testing::CommsLead(), hans).ok());
+  const v1::Message draft = Draft();
+  const std::string carol = SignIn("carol");
+  auto page = Get("/console/messages/" + draft.ref(), carol);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("id=\"missing-translations\""));
+  EXPECT_THAT(page->body, HasSubstr("name=\"translation_title.de\""));
+
+  auto edited = PostForm(
+      "/console/messages/" + draft.ref() + "/edit", carol,
+      {{"version", "1"},
+       {"title", draft.title()},
+       {"body", "We rolled back the release."},
+       {"translation_title.de", "Störung im Checkout"},
+       {"translation_body.de", "Wir haben die Version zurückgenommen."}});
+  ASSERT_EQ(edited->status, 303) << edited->body;
+  const v1::Message stored = Stored(draft.id());
+  EXPECT_EQ(stored.translations().at("de").body(),
+            "Wir haben die Version zurückgenommen.");
+  page = Get("/console/messages/" + draft.ref(), carol);
+  EXPECT_THAT(page->body, Not(HasSubstr("id=\"missing-translations\"")));
+  EXPECT_THAT(page->body, HasSubstr(">Wir haben die Version zurückgenommen."
+                                    "</textarea>"));
+
+  // A translation into a language herald cannot write in is refused with
+  // the language named, and what was typed is kept.
+  auto french = PostForm("/console/messages/" + draft.ref() + "/edit", carol,
+                         {{"version", "2"},
+                          {"title", draft.title()},
+                          {"body", "We rolled back the release."},
+                          {"translation_title.fr", "Panne"},
+                          {"translation_body.fr", "Nous avons annulé."}});
+  EXPECT_EQ(french->status, 400);
+  EXPECT_THAT(french->body, HasSubstr("translations[fr]"));
+  EXPECT_EQ(Stored(draft.id()).version(), 2);
+}
+
 TEST_F(ConsolePagesTest, ApprovingAVersionSinceEditedIsRefusedAndSaysWhy) {
   const v1::Message draft = Draft();
   const std::string carol = SignIn("carol");

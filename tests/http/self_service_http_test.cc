@@ -1,7 +1,10 @@
+#include "server/core/subscribers/contacts.h"
 #include "tests/http/http_server_fixture.h"
 
 namespace herald {
 namespace http_testing {
+
+using ::testing::ElementsAre;
 
 TEST(UrlEncodedFormTest, DecodesAsBrowsersEncode) {
   const absl::StatusOr<FormFields> form = ParseUrlEncoded(
@@ -132,6 +135,10 @@ TEST_F(SelfServiceHttpTest, EveryFormAndQueryRefusesTextThatIsNotUtf8) {
       {true, "/unsubscribe", "token=%ff", "token"},
       {false, "/follow-up", "token=%ff", "token"},
       {true, "/follow-up", "token=%ff", "token"},
+      {false, "/preferences", "token=%ff", "token"},
+      {true, "/preferences", "token=%ff", "token"},
+      {true, "/preferences", "token=m.x.y&time_zone=%ff", "time_zone"},
+      {true, "/subscribe", "email=x%40example.org&locale=%C3%28", "locale"},
   };
   for (const Case& c : cases) {
     httplib::Result r =
@@ -248,6 +255,123 @@ TEST_F(SelfServiceHttpTest, AFollowUpLinkShowsTheAnswerAndItsButtonRecordsIt) {
   r = PostForm("/follow-up", "token=a.forged.token");
   EXPECT_EQ(r->status, 400);
   EXPECT_THAT(r->body, HasSubstr("not valid"));
+}
+
+TEST_F(SelfServiceHttpTest, TheFormSpeaksTheBrowsersLanguage) {
+  httplib::Result r =
+      client_->Get("/subscribe", {{"Accept-Language", "fr;q=1, de-CH;q=0.8"}});
+  ASSERT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("<html lang=\"de\">"));
+  EXPECT_THAT(r->body, HasSubstr("<h1>Statusmeldungen abonnieren</h1>"));
+  // The reader's language is chosen for their emails, and every zone is
+  // offered, the organisation's chosen.
+  EXPECT_THAT(r->body, HasSubstr("<option value=\"de\" lang=\"de\" "
+                                 "selected>Deutsch</option>"));
+  EXPECT_THAT(r->body, HasSubstr("<option>Asia/Tokyo</option>"));
+  EXPECT_THAT(r->body, HasSubstr("<option selected>UTC</option>"));
+  r = client_->Get("/subscribe", {{"Accept-Language", "ja, *;q=0.1"}});
+  EXPECT_THAT(r->body, HasSubstr("<h1>Subscribe to status updates</h1>"));
+  // What they chose is kept, and the page that answers speaks it.
+  r = client_->Post(
+      "/subscribe",
+      "email=jo%40example.com&component=checkout&locale=de&time_zone="
+      "Asia%2FTokyo",
+      "application/x-www-form-urlencoded");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("Bitte sehen Sie in Ihr Postfach"));
+  const v1::Subscriber jo = h_.Read<v1::Subscriber>([](StoreReader& rd) {
+    return rd.FindSubscriberByEmail("jo@example.com");
+  });
+  EXPECT_EQ(jo.locale(), "de");
+  EXPECT_EQ(jo.time_zone(), "Asia/Tokyo");
+}
+
+TEST_F(SelfServiceHttpTest,
+       ThePreferencesPageChangesASubscriptionWithoutScript) {
+  const std::string token = h_.links.Manage("globex");
+  httplib::Result r = client_->Get("/preferences?token=" + token);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Referrer-Policy"), "no-referrer");
+  EXPECT_THAT(r->get_header_value("Content-Security-Policy"),
+              HasSubstr("default-src 'none'"));
+  EXPECT_THAT(r->body, HasSubstr("<form class=\"subscribe\" method=\"post\" "
+                                 "action=\"/preferences\">"));
+  EXPECT_THAT(r->body, HasSubstr("<h1>Your subscription</h1>"));
+  EXPECT_THAT(r->body, Not(HasSubstr("<script")));
+
+  r = PostForm(
+      "/preferences",
+      "token=" + token + "&component=api&locale=de&time_zone=Europe%2FBerlin");
+  ASSERT_EQ(r->status, 200) << r->body;
+  // Saved, and the page already speaks the language chosen.
+  EXPECT_THAT(r->body, HasSubstr("<h1>Ihre Änderungen sind gespeichert</h1>"));
+  EXPECT_THAT(r->body, HasSubstr("value=\"api\" checked"));
+  EXPECT_THAT(r->body, HasSubstr("<option selected>Europe/Berlin</option>"));
+  const v1::Subscriber globex = h_.Read<v1::Subscriber>(
+      [](StoreReader& rd) { return rd.GetSubscriber("globex"); });
+  EXPECT_THAT(globex.component_ids(), ElementsAre("api"));
+  EXPECT_EQ(globex.locale(), "de");
+  EXPECT_EQ(globex.time_zone(), "Europe/Berlin");
+
+  // A bad choice: 400, the problem worded in their language, what they
+  // chose kept, nothing stored.
+  r = PostForm("/preferences", "token=" + token +
+                                   "&component=checkout&locale=de&time_zone="
+                                   "Mars%2FBase");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body,
+              HasSubstr("Bitte wählen Sie eine Zeitzone aus der Liste."));
+  EXPECT_THAT(r->body, HasSubstr("value=\"checkout\" checked"));
+  EXPECT_EQ(h_.Read<v1::Subscriber>([](StoreReader& rd) {
+                return rd.GetSubscriber("globex");
+              }).time_zone(),
+            "Europe/Berlin");
+
+  // Another link's token is refused; so is a page without one.
+  EXPECT_EQ(client_->Get("/preferences?token=" + h_.links.Unsubscribe("globex"))
+                ->status,
+            400);
+  EXPECT_EQ(client_->Get("/preferences")->status, 400);
+  EXPECT_EQ(
+      client_->Post("/preferences?token=" + token, "{}", "application/json")
+          ->status,
+      415);
+}
+
+TEST_F(SelfServiceHttpTest, ChannelsAreReorderedByPlaceAndAClashIsRefused) {
+  v1::Subscriber s;
+  s.set_id("ursula");
+  s.set_email("ursula@example.com");
+  s.add_component_ids("checkout");
+  for (const auto& [kind, address] :
+       {std::pair{v1::CHANNEL_KIND_EMAIL, "ursula@example.com"},
+        std::pair{v1::CHANNEL_KIND_SMS, "+4915112345678"}}) {
+    v1::Contact* c = s.add_contacts();
+    c->set_channel(kind);
+    c->set_address(address);
+  }
+  ASSERT_TRUE(h_.subscribers.Add(testing::CommsLead(), s).ok());
+  const std::string token = h_.links.Manage("ursula");
+  httplib::Result r = client_->Get("/preferences?token=" + token);
+  ASSERT_EQ(r->status, 200);
+  // The number is shown only as its last digits.
+  EXPECT_THAT(r->body, HasSubstr("SMS (\u2026678)"));
+  EXPECT_THAT(r->body, Not(HasSubstr("4915112345678")));
+  const std::string email_key = ContactKey(s.contacts(0));
+  const std::string sms_key = ContactKey(s.contacts(1));
+  r = PostForm("/preferences",
+               absl::StrCat("token=", token, "&component=checkout&order.",
+                            email_key, "=1&order.", sms_key, "=1"));
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("its own place"));
+  r = PostForm("/preferences",
+               absl::StrCat("token=", token, "&component=checkout&order.",
+                            email_key, "=2&order.", sms_key, "=1"));
+  ASSERT_EQ(r->status, 200) << r->body;
+  const v1::Subscriber stored = h_.Read<v1::Subscriber>(
+      [](StoreReader& rd) { return rd.GetSubscriber("ursula"); });
+  EXPECT_EQ(stored.contacts(0).channel(), v1::CHANNEL_KIND_SMS);
+  EXPECT_EQ(stored.contacts(1).channel(), v1::CHANNEL_KIND_EMAIL);
 }
 
 }  // namespace http_testing

@@ -319,8 +319,7 @@ TEST_F(StatusPageTest, ARendererErrorIsReturnedAsIs) {
 
 TEST_F(StatusPageTest, ASelfServicePageKeepsTheFormAndTicksChosenComponents) {
   SelfServicePage form;
-  form.heading = "Subscribe";
-  form.show_form = true;
+  form.kind = "subscribe";
   form.email = "grace@globex.example";
   form.error = "enter a valid email address";
   form.component_ids = {"api", "platform"};
@@ -329,7 +328,7 @@ TEST_F(StatusPageTest, ASelfServicePageKeepsTheFormAndTicksChosenComponents) {
   EXPECT_EQ(page.values.at("page_name"), "Acme Cloud");
   EXPECT_EQ(page.values.at("form_email"), "grace@globex.example");
   EXPECT_EQ(page.values.at("error"), "enter a valid email address");
-  EXPECT_TRUE(page.flags.at("show_form"));
+  EXPECT_TRUE(page.flags.at("subscribe"));
   std::vector<std::string> ticked;
   for (const TemplateContext& c : page.lists.at("subscribe_components")) {
     if (c.flags.at("checked")) ticked.push_back(c.values.at("id"));
@@ -339,7 +338,7 @@ TEST_F(StatusPageTest, ASelfServicePageKeepsTheFormAndTicksChosenComponents) {
 
 TEST_F(StatusPageTest, SelfServiceTextIsEscapedOnTheRealPage) {
   SelfServicePage form;
-  form.show_form = true;
+  form.kind = "subscribe";
   form.email = "\"><script>x</script>";
   absl::StatusOr<std::string> html = page_.RenderSelfService(form);
   ASSERT_TRUE(html.ok()) << html.status();

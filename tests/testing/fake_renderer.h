@@ -40,6 +40,7 @@ class FakeRenderer final : public Renderer {
   std::string SpokenLocale(absl::string_view locale) const override {
     return locale.empty() ? "en" : std::string(locale);
   }
+  std::vector<std::string> Languages() const override { return {"de", "en"}; }
 
   // From now on template `name` renders as `answer`: a text, or an error
   // (NotFound for a template the engine does not have).

@@ -114,6 +114,9 @@ absl::StatusOr<RecordedAnswer> FollowUps::CheckAnswer(
     absl::StatusOr<v1::Amends> amends = r.GetAmends(parsed->first);
     if (!amends.ok()) return amends.status();
     out.incident_ref = IncidentRef(amends->incident_id());
+    absl::StatusOr<v1::Subscriber> customer =
+        r.GetSubscriber(amends->subscriber_id());
+    if (customer.ok()) out.locale = customer->locale();
     out.amends = *std::move(amends);
     return absl::OkStatus();
   });
@@ -162,6 +165,9 @@ absl::StatusOr<RecordedAnswer> FollowUps::RecordAnswer(
     absl::StatusOr<v1::Amends> amends = txn.GetAmends(amends_id);
     if (!amends.ok()) return amends.status();
     out.incident_ref = IncidentRef(amends->incident_id());
+    absl::StatusOr<v1::Subscriber> customer =
+        txn.GetSubscriber(amends->subscriber_id());
+    if (customer.ok()) out.locale = customer->locale();
     const v1::FollowUpAnswer before = AboutService(answer)
                                           ? amends->service_answer()
                                           : amends->credit_answer();

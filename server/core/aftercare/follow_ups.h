@@ -27,6 +27,9 @@ struct RecordedAnswer {
   // false: the same answer (and no new comment) was already recorded
   bool changed = false;
   bool answer_changed = false;  // the answer itself, not only its comment
+  // The customer's language (Subscriber.locale), for the page that answers
+  // them; "" when unknown.
+  std::string locale;
 };
 
 class FollowUps {

@@ -5,10 +5,12 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "herald/enum_labels.h"
+#include "server/base/locale_text.h"
 #include "server/base/log.h"
 #include "server/base/proto_time.h"
 #include "server/base/text.h"
@@ -39,6 +41,109 @@ absl::Status CheckVersion(const v1::Message& m, int32_t expected_version) {
         ", it is now version ", m.version(), "; review it again"));
   }
   return absl::OkStatus();
+}
+
+// Languages one message may be translated into.
+constexpr size_t kMaxTranslations = 32;
+
+// An edit's translations checked, keyed by canonical language tag and
+// trimmed; one with neither title nor body stands for removing it.
+absl::StatusOr<std::map<std::string, v1::Translation>> CheckTranslations(
+    const std::map<std::string, v1::Translation>& raw,
+    const Renderer& renderer) {
+  if (raw.size() > kMaxTranslations) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("translations: at most ", kMaxTranslations,
+                     " languages, not ", raw.size()));
+  }
+  const std::string default_language = renderer.SpokenLocale("");
+  std::map<std::string, v1::Translation> out;
+  for (const auto& [tag, given] : raw) {
+    const std::string field = absl::StrCat(
+        "translations[",
+        absl::CHexEscape(absl::string_view(tag).substr(0, kMaxLocaleTagBytes)),
+        "]");
+    absl::StatusOr<std::string> language = CanonicalLocaleTag(tag);
+    if (!language.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": expected a language tag such as \"de\" or \"fr-CA\""));
+    }
+    if (PrimaryLanguage(*language) == PrimaryLanguage(default_language)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": ", default_language,
+          " is the default language (customer_comms.default_locale): edit "
+          "the title and body instead"));
+    }
+    if (renderer.SpokenLocale(*language) != *language) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": herald has no templates in ", *language,
+          ", so no reader would get this translation; add templates/",
+          PrimaryLanguage(*language), "/ first (templates/README.md)"));
+    }
+    v1::Translation t;
+    t.set_title(std::string(absl::StripAsciiWhitespace(given.title())));
+    t.set_body(std::string(absl::StripTrailingAsciiWhitespace(given.body())));
+    if (t.title().empty() != t.body().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field,
+          ": give both a title and a body, or neither to remove the "
+          "translation"));
+    }
+    if (absl::Status s = CheckLength(absl::StrCat(field, ".title"), t.title(),
+                                     kMaxMessageTitleBytes);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckLength(absl::StrCat(field, ".body"), t.body(),
+                                     kMaxMessageBodyBytes);
+        !s.ok()) {
+      return s;
+    }
+    if (!out.emplace(*language, std::move(t)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", *language, " is named twice"));
+    }
+  }
+  return out;
+}
+
+// Applies checked `translations` to `message`, whose title and body are
+// already the new version's; returns what changed, for the audit log ("de
+// translated, fr removed"), empty when nothing did. A translation whose
+// text is unchanged keeps the default text it was written against.
+std::string ApplyTranslations(
+    const std::map<std::string, v1::Translation>& translations,
+    v1::Message& message) {
+  std::vector<std::string> changes;
+  auto& stored = *message.mutable_translations();
+  for (const auto& [language, t] : translations) {
+    auto it = stored.find(language);
+    if (t.title().empty()) {
+      if (it != stored.end()) {
+        stored.erase(it);
+        changes.push_back(absl::StrCat(language, " removed"));
+      }
+      continue;
+    }
+    if (it != stored.end() && it->second.title() == t.title() &&
+        it->second.body() == t.body()) {
+      continue;
+    }
+    v1::Translation& kept = stored[language];
+    kept.set_title(t.title());
+    kept.set_body(t.body());
+    kept.set_source_digest(TextDigest(message.title(), message.body()));
+    changes.push_back(absl::StrCat(language, " translated"));
+  }
+  return absl::StrJoin(changes, ", ");
+}
+
+// The audit log's detail of an edit.
+std::string EditDetail(bool was_rejected, const std::string& translated) {
+  std::vector<std::string> parts;
+  if (was_rejected) parts.push_back("reworked after rejection");
+  if (!translated.empty()) parts.push_back(translated);
+  return absl::StrJoin(parts, "; ");
 }
 
 }  // namespace
@@ -431,13 +536,18 @@ absl::StatusOr<v1::Message> CommsWorkflow::LoadForDecision(
 absl::StatusOr<v1::Message> CommsWorkflow::Edit(
     const Caller& caller, int64_t message_id, int32_t expected_version,
     const std::string& raw_title, const std::string& raw_body,
-    const std::map<std::string, v1::ComponentStatus>& statuses) {
+    const std::map<std::string, v1::ComponentStatus>& statuses,
+    const std::map<std::string, v1::Translation>& raw_translations) {
   const std::string title(absl::StripAsciiWhitespace(raw_title));
   const std::string body(absl::StripTrailingAsciiWhitespace(raw_body));
-  if (title.empty() && body.empty() && statuses.empty()) {
+  if (title.empty() && body.empty() && statuses.empty() &&
+      raw_translations.empty()) {
     return absl::InvalidArgumentError(
-        "an edit needs a new title, body or component status");
+        "an edit needs a new title, body, component status or translation");
   }
+  absl::StatusOr<std::map<std::string, v1::Translation>> translations =
+      CheckTranslations(raw_translations, deps_.renderer);
+  if (!translations.ok()) return translations.status();
   if (absl::Status s = CheckLength("title", title, kMaxMessageTitleBytes);
       !s.ok()) {
     return s;
@@ -484,15 +594,17 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(
       statuses_change |=
           it == message->component_statuses().end() || it->second != status;
     }
-    if (new_title == message->title() && new_body == message->body() &&
-        !statuses_change) {
+    const bool text_change =
+        new_title != message->title() || new_body != message->body();
+    const bool was_rejected = message->state() == v1::MESSAGE_STATE_REJECTED;
+    message->set_title(new_title);
+    message->set_body(new_body);
+    const std::string translated = ApplyTranslations(*translations, *message);
+    if (!text_change && !statuses_change && translated.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("the edit changes nothing in version ",
                        message->version(), " of ", message->ref()));
     }
-    const bool was_rejected = message->state() == v1::MESSAGE_STATE_REJECTED;
-    message->set_title(new_title);
-    message->set_body(new_body);
     for (const auto& [component, status] : statuses) {
       (*message->mutable_component_statuses())[component] = status;
     }
@@ -502,9 +614,8 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(
     *message->mutable_updated_at() = ToProtoTime(now);
     if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
     if (auto st = StoreMessageVersion(txn, *message, now); !st.ok()) return st;
-    if (auto st =
-            AuditMessage(txn, *message, caller.person_id, "edited",
-                         was_rejected ? "reworked after rejection" : "", now);
+    if (auto st = AuditMessage(txn, *message, caller.person_id, "edited",
+                               EditDetail(was_rejected, translated), now);
         !st.ok()) {
       return st;
     }

@@ -109,14 +109,18 @@ class CommsWorkflow {
                                       ApprovalChoice choice = {});
 
   // Stores a new version of a draft, pending or rejected message with the
-  // given title and/or body (an empty one is kept) and component statuses
-  // (components not named keep theirs); the message becomes a draft again.
-  // InvalidArgument when nothing would change, for an unknown component or
-  // an unset status.
+  // given title and/or body (an empty one is kept), component statuses
+  // (components not named keep theirs) and translations by language tag
+  // (title and body; neither removes the language; languages not named
+  // keep theirs); the message becomes a draft again. InvalidArgument when
+  // nothing would change, for an unknown component or an unset status, and
+  // for a translation into the default language, into one herald has no
+  // templates for (no reader would get it), or with only a title or a body.
   absl::StatusOr<v1::Message> Edit(
       const Caller& caller, int64_t message_id, int32_t expected_version,
       const std::string& title, const std::string& body,
-      const std::map<std::string, v1::ComponentStatus>& statuses = {});
+      const std::map<std::string, v1::ComponentStatus>& statuses = {},
+      const std::map<std::string, v1::Translation>& translations = {});
 
   // Rejects a draft or pending message; `reason` is required.
   absl::StatusOr<v1::Message> Reject(const Caller& caller, int64_t message_id,

@@ -12,6 +12,7 @@
 #include "herald/enum_labels.h"
 #include "server/base/locale_text.h"
 #include "server/base/proto_time.h"
+#include "server/base/secret_token.h"
 #include "server/base/text.h"
 #include "server/core/aftercare/credit_policy.h"
 #include "server/core/incidents/public_incident.h"
@@ -59,14 +60,39 @@ absl::StatusOr<v1::Message> WithEngineerWords(
 }  // namespace
 
 std::vector<std::string> UneditedEngineerWords(const v1::Message& message) {
-  std::vector<std::string> out;
-  for (const std::string& w : message.engineer_words()) {
+  const auto holds = [&](const std::string& w) {
     if (absl::StrContains(message.title(), w) ||
         absl::StrContains(message.body(), w)) {
-      out.push_back(w);
+      return true;
     }
+    for (const auto& [locale, t] : message.translations()) {
+      if (absl::StrContains(t.title(), w) || absl::StrContains(t.body(), w)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<std::string> out;
+  for (const std::string& w : message.engineer_words()) {
+    if (holds(w)) out.push_back(w);
   }
   return out;
+}
+
+std::string TextDigest(absl::string_view title, absl::string_view body) {
+  // The title's length first, so that no split of the same bytes between
+  // title and body collides.
+  return Sha256Hex(absl::StrCat(title.size(), ":", title, body)).substr(0, 16);
+}
+
+const v1::Translation* TranslationFor(const v1::Message& message,
+                                      absl::string_view locale) {
+  if (message.translations().empty()) return nullptr;
+  for (const std::string& tag : LocaleFallbacks(locale)) {
+    auto it = message.translations().find(tag);
+    if (it != message.translations().end()) return &it->second;
+  }
+  return nullptr;
 }
 
 std::string IncidentPageUrl(const std::string& public_url,
@@ -324,11 +350,18 @@ TemplateContext MessageDrafter::MessageContext(const v1::Message& message,
        message.kind() == v1::MESSAGE_KIND_FOLLOW_UP)) {
     ctx.values["incident_url"] = org_->config().server().public_url();
   }
-  ctx.values["title"] = message.title();
-  ctx.values["body"] = message.body();
+  // The approved words in the reader's language when they were translated;
+  // else the message's own, inside the reader's language's frame.
+  const v1::Translation* translation = TranslationFor(message, reader.locale);
+  const std::string& body =
+      translation != nullptr ? translation->body() : message.body();
+  ctx.values["title"] =
+      translation != nullptr ? translation->title() : message.title();
+  ctx.values["body"] = body;
+  ctx.flags["translated"] = translation != nullptr;
   // For HTML, where line breaks collapse: one entry per paragraph.
   for (absl::string_view p :
-       absl::StrSplit(message.body(), "\n\n", absl::SkipWhitespace())) {
+       absl::StrSplit(body, "\n\n", absl::SkipWhitespace())) {
     TemplateContext paragraph;
     paragraph.values["text"] = std::string(absl::StripAsciiWhitespace(p));
     ctx.lists["body_paragraphs"].push_back(std::move(paragraph));

@@ -32,9 +32,18 @@ struct Email {
 std::string TemplatePrefix(const v1::Message& message);
 
 // The engineers' (or alerts') words `message`'s draft was made from that
-// its current title or body still holds exactly as written; empty once the
-// point person has reworded them all.
+// its current title or body, or a translation's, still holds exactly as
+// written; empty once the point person has reworded them all.
 std::vector<std::string> UneditedEngineerWords(const v1::Message& message);
+
+// Which default text a translation was written against (Translation.
+// source_digest): a short hash of `title` and `body`.
+std::string TextDigest(absl::string_view title, absl::string_view body);
+
+// The translation a reader in `locale` gets ("de-AT": "de-AT", else "de"),
+// or null: they get the message's own title and body.
+const v1::Translation* TranslationFor(const v1::Message& message,
+                                      absl::string_view locale);
 
 // The public status a component shows while an incident of `impact` is open.
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact);

@@ -35,6 +35,7 @@ absl::Status StoreMessageVersion(StoreTxn& txn, const v1::Message& message,
   v.set_body(message.body());
   v.set_editor_id(message.last_editor_id());
   *v.mutable_component_statuses() = message.component_statuses();
+  *v.mutable_translations() = message.translations();
   *v.mutable_created_at() = ToProtoTime(now);
   return txn.InsertMessageVersion(v);
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/base/locale_text.h"
 #include "server/base/proto_time.h"
 #include "server/core/subscribers/link_tokens.h"
 
@@ -41,6 +42,31 @@ absl::StatusOr<Page<v1::Incident>> IncidentQueries::ListIncidents(
 }
 
 namespace {
+
+// For `message`'s reviewers: each language among `readers` (spoken locale:
+// how many) and each it is translated into, whether it is translated, and
+// whether the translation predates the current default text.
+std::vector<v1::LanguageCoverage> Coverage(
+    const v1::Message& message, const std::map<std::string, int64_t>& readers,
+    const std::string& default_language) {
+  std::map<std::string, int64_t> all = readers;
+  for (const auto& [language, t] : message.translations()) {
+    all.try_emplace(language, 0);
+  }
+  const std::string digest = TextDigest(message.title(), message.body());
+  std::vector<v1::LanguageCoverage> out;
+  for (const auto& [language, count] : all) {
+    v1::LanguageCoverage& c = out.emplace_back();
+    c.set_locale(language);
+    c.set_readers(count);
+    c.set_is_default(PrimaryLanguage(language) ==
+                     PrimaryLanguage(default_language));
+    const v1::Translation* t = TranslationFor(message, language);
+    c.set_translated(t != nullptr);
+    c.set_outdated(t != nullptr && t->source_digest() != digest);
+  }
+  return out;
+}
 
 // Where the next page starts. A token is this, "|"-joined and base64url
 // encoded: a version, the last timeline event's id, the last alert's
@@ -387,10 +413,9 @@ absl::StatusOr<AlertPage> IncidentQueries::ListAlerts(
   return out;
 }
 
-absl::Status IncidentQueries::AddPersonalPreviews(StoreReader& r,
-                                                  const v1::Message& message,
-                                                  const v1::Incident& incident,
-                                                  MessageDetail& out) const {
+absl::Status IncidentQueries::AddPersonalPreviews(
+    StoreReader& r, const v1::Message& message, const v1::Incident& incident,
+    MessageDetail& out, std::map<std::string, int64_t>& readers) const {
   // Fixed when the apology was approved; before that, what approving it now
   // would fix.
   const bool fixed = message.state() == v1::MESSAGE_STATE_PUBLISHED ||
@@ -399,8 +424,9 @@ absl::Status IncidentQueries::AddPersonalPreviews(StoreReader& r,
       fixed ? r.ListAmends(incident.id()) : aftercare_.Propose(r, incident);
   if (!amends.ok()) return amends.status();
   const std::string& public_url = deps_.org->config().server().public_url();
-  Personal personal{.unsubscribe_url =
-                        LinkUrl(public_url, "/unsubscribe", kPreviewLinkToken)};
+  Personal personal{
+      .unsubscribe_url = LinkUrl(public_url, "/unsubscribe", kPreviewLinkToken),
+      .manage_url = LinkUrl(public_url, "/preferences", kPreviewLinkToken)};
   if (message.kind() == v1::MESSAGE_KIND_FOLLOW_UP) {
     for (const char* name :
          {"answer_works_url", "answer_still_broken_url",
@@ -420,6 +446,7 @@ absl::Status IncidentQueries::AddPersonalPreviews(StoreReader& r,
     absl::StatusOr<v1::Subscriber> who = r.GetSubscriber(a.subscriber_id());
     if (!who.ok()) return who.status();
     const std::string language = planner_.drafter().ReaderFor(*who).locale;
+    ++readers[language];
     if (!languages.insert(language).second && i >= shown) continue;
     personal.amends = &a;
     absl::StatusOr<Email> mail =
@@ -467,16 +494,19 @@ absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
         r.GetIncident(message->incident_id());
     if (!incident.ok()) return incident.status();
 
+    const std::string default_language = deps_.renderer.SpokenLocale("");
     v1::ChannelPreview* page = &out.previews.emplace_back();
     page->set_channel("status_page");
     page->set_subject(message->title());
     page->set_body(message->body());
     if (message->kind() == v1::MESSAGE_KIND_APOLOGY ||
         message->kind() == v1::MESSAGE_KIND_FOLLOW_UP) {
-      if (auto st = AddPersonalPreviews(r, *message, *incident, out);
+      std::map<std::string, int64_t> readers;
+      if (auto st = AddPersonalPreviews(r, *message, *incident, out, readers);
           !st.ok()) {
         return st;
       }
+      out.languages = Coverage(*message, readers, default_language);
       out.message = *std::move(message);
       return absl::OkStatus();
     }
@@ -489,12 +519,14 @@ absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
     if (!audience.ok()) return audience.status();
     std::map<std::string, v1::Subscriber> by_language;  // spoken locale
     std::vector<std::string> languages;                 // in order met
+    std::map<std::string, int64_t> readers;             // spoken locale
     for (const std::string& c : components) {
       absl::StatusOr<std::vector<v1::Subscriber>> some =
           r.ListSubscribers({.component_id = c, .limit = kLanguageScan});
       if (!some.ok()) return some.status();
       for (v1::Subscriber& who : *some) {
         const std::string spoken = planner_.drafter().ReaderFor(who).locale;
+        ++readers[spoken];
         if (by_language.emplace(spoken, std::move(who)).second) {
           languages.push_back(spoken);
         }
@@ -504,10 +536,13 @@ absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
     for (const std::string& language : languages) {
       const v1::Subscriber& who = by_language.at(language);
       if (first == nullptr) first = &who;
+      const std::string& public_url = deps_.org->config().server().public_url();
       absl::StatusOr<Email> mail = planner_.drafter().EmailFor(
           *message, *incident, who,
-          {.unsubscribe_url = LinkUrl(deps_.org->config().server().public_url(),
-                                      "/unsubscribe", kPreviewLinkToken)});
+          {.unsubscribe_url =
+               LinkUrl(public_url, "/unsubscribe", kPreviewLinkToken),
+           .manage_url =
+               LinkUrl(public_url, "/preferences", kPreviewLinkToken)});
       if (!mail.ok()) return mail.status();
       v1::ChannelPreview* email = &out.previews.emplace_back();
       email->set_channel("email");
@@ -530,6 +565,7 @@ absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
     v1::ChannelPreview* sms = &out.previews.emplace_back();
     sms->set_channel("short_text");
     sms->set_body(*std::move(short_text));
+    out.languages = Coverage(*message, readers, default_language);
     out.message = *std::move(message);
     return absl::OkStatus();
   });

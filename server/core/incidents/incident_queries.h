@@ -47,6 +47,9 @@ struct MessageDetail {
   std::vector<v1::MessageVersion> versions;  // oldest first
   std::vector<v1::AuditEntry> audit;         // of this message, oldest first
   std::vector<v1::ChannelPreview> previews;
+  // Every language it goes out in (among the readers the previews look
+  // through) and every language it is translated into.
+  std::vector<v1::LanguageCoverage> languages;
 };
 
 class IncidentQueries {
@@ -139,10 +142,11 @@ class IncidentQueries {
   static constexpr int kLanguageScan = 200;
 
   // Adds the first few customers' own copies of apology or follow-up
-  // `message` to `out`.
-  absl::Status AddPersonalPreviews(StoreReader& r, const v1::Message& message,
-                                   const v1::Incident& incident,
-                                   MessageDetail& out) const;
+  // `message` to `out`, and counts the languages of the customers it looked
+  // through into `readers` (spoken locale: how many).
+  absl::Status AddPersonalPreviews(
+      StoreReader& r, const v1::Message& message, const v1::Incident& incident,
+      MessageDetail& out, std::map<std::string, int64_t>& readers) const;
 
   const CoreDeps& deps_;
   const DeliveryPlanner& planner_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/base/locale_text.h"
+#include "server/base/secret_token.h"
 #include "server/base/text.h"
 
 namespace herald {
@@ -173,6 +174,34 @@ absl::Status ValidateSubscriber(
     }
   }
   return absl::OkStatus();
+}
+
+std::string ContactKey(const v1::Contact& contact) {
+  return Sha256Hex(absl::StrCat(static_cast<int>(contact.channel()), ":",
+                                contact.address()))
+      .substr(0, 16);
+}
+
+std::string ContactHint(const v1::Contact& contact) {
+  const std::string& address = contact.address();
+  switch (contact.channel()) {
+    case v1::CHANNEL_KIND_EMAIL:
+      return address;
+    case v1::CHANNEL_KIND_SMS:
+      return address.size() > 3
+                 ? absl::StrCat("\u2026", address.substr(address.size() - 3))
+                 : "\u2026";
+    default: {
+      // "https://hooks.slack.com/services/..." -> "hooks.slack.com"
+      absl::string_view rest = address;
+      const size_t scheme = rest.find("://");
+      if (scheme != absl::string_view::npos) rest.remove_prefix(scheme + 3);
+      rest = rest.substr(0, rest.find_first_of("/?#"));
+      const size_t at = rest.rfind('@');  // never show credentials
+      if (at != absl::string_view::npos) rest.remove_prefix(at + 1);
+      return std::string(rest);
+    }
+  }
 }
 
 }  // namespace herald

@@ -19,6 +19,7 @@ namespace {
 constexpr char kConfirm[] = "c";
 constexpr char kUnsubscribe[] = "u";
 constexpr char kAnswer[] = "a";
+constexpr char kManage[] = "m";
 
 absl::Status Invalid() {
   return absl::InvalidArgumentError(
@@ -50,6 +51,12 @@ std::string LinkTokens::Confirm(absl::string_view subscriber_id,
 std::string LinkTokens::Unsubscribe(absl::string_view subscriber_id) const {
   const std::string signed_part =
       absl::StrCat(kUnsubscribe, ".", absl::WebSafeBase64Escape(subscriber_id));
+  return absl::StrCat(signed_part, ".", Mac(signed_part));
+}
+
+std::string LinkTokens::Manage(absl::string_view subscriber_id) const {
+  const std::string signed_part =
+      absl::StrCat(kManage, ".", absl::WebSafeBase64Escape(subscriber_id));
   return absl::StrCat(signed_part, ".", Mac(signed_part));
 }
 
@@ -104,6 +111,11 @@ absl::StatusOr<std::string> LinkTokens::CheckUnsubscribe(
   return Check(token, kUnsubscribe, absl::InfinitePast());
 }
 
+absl::StatusOr<std::string> LinkTokens::CheckManage(
+    absl::string_view token) const {
+  return Check(token, kManage, absl::InfinitePast());
+}
+
 absl::StatusOr<std::pair<int64_t, v1::FollowUpAnswer>> LinkTokens::CheckAnswer(
     absl::string_view token) const {
   absl::StatusOr<std::string> subject =
@@ -123,6 +135,12 @@ absl::StatusOr<std::pair<int64_t, v1::FollowUpAnswer>> LinkTokens::CheckAnswer(
 }
 
 std::string NewLinkKey(Random& random) { return random.Hex(32); }
+
+SubscriberLinks LinksFor(absl::string_view public_url, const LinkTokens& links,
+                         absl::string_view subscriber_id) {
+  return {LinkUrl(public_url, "/unsubscribe", links.Unsubscribe(subscriber_id)),
+          LinkUrl(public_url, "/preferences", links.Manage(subscriber_id))};
+}
 
 std::map<std::string, std::string> FollowUpLinks(absl::string_view public_url,
                                                  const LinkTokens& links,

@@ -1,8 +1,10 @@
 // LinkTokens signs and checks the tokens in the links herald emails to
 // customers: confirming a subscription (double opt-in, expiring),
 // unsubscribing (never expiring, as RFC 8058 one-click links must keep
-// working) and answering a follow-up (one token per answer, never
-// expiring). A token is "<purpose>.<base64url subject>[.<expiry>].
+// working), managing one's preferences (never expiring, like the
+// unsubscribe link beside it) and answering a follow-up (one token per
+// answer, never expiring). Each token is bound to its purpose: one cannot
+// be used as another. A token is "<purpose>.<base64url subject>[.<expiry>].
 // <base64url HMAC-SHA256>" under a server-wide key that never leaves the
 // store; nothing per token is stored, and a forged or altered token fails
 // the constant-time MAC check. Immutable; thread-safe.
@@ -29,6 +31,8 @@ class LinkTokens {
   std::string Confirm(absl::string_view subscriber_id,
                       absl::Time expires) const;
   std::string Unsubscribe(absl::string_view subscriber_id) const;
+  // Opens `subscriber_id`'s preferences page.
+  std::string Manage(absl::string_view subscriber_id) const;
   // Records `answer` to the follow-up of amends `amends_id`.
   std::string Answer(int64_t amends_id, v1::FollowUpAnswer answer) const;
 
@@ -38,6 +42,7 @@ class LinkTokens {
   absl::StatusOr<std::string> CheckConfirm(absl::string_view token,
                                            absl::Time now) const;
   absl::StatusOr<std::string> CheckUnsubscribe(absl::string_view token) const;
+  absl::StatusOr<std::string> CheckManage(absl::string_view token) const;
   // The amends and the answer the token records; InvalidArgument as above.
   absl::StatusOr<std::pair<int64_t, v1::FollowUpAnswer>> CheckAnswer(
       absl::string_view token) const;
@@ -65,6 +70,15 @@ std::string LinkUrl(absl::string_view public_url, absl::string_view path,
 std::map<std::string, std::string> FollowUpLinks(absl::string_view public_url,
                                                  const LinkTokens& links,
                                                  int64_t amends_id);
+
+// A subscriber's own links, as template values: unsubscribe_url
+// (/unsubscribe) and manage_url (/preferences).
+struct SubscriberLinks {
+  std::string unsubscribe_url;
+  std::string manage_url;
+};
+SubscriberLinks LinksFor(absl::string_view public_url, const LinkTokens& links,
+                         absl::string_view subscriber_id);
 
 // Stands for a recipient's token in previews: a preview must not carry a
 // working link that unsubscribes a real customer.

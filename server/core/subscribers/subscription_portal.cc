@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "herald/enum_labels.h"
 #include "re2/re2.h"
 #include "server/base/locale_text.h"
 #include "server/base/log.h"
@@ -69,6 +70,108 @@ absl::StatusOr<std::string> PlausibleName(absl::string_view raw) {
         "name: your name, not a web address, please");
   }
   return name;
+}
+
+// `raw` as a canonical language tag ("" stays ""), or InvalidArgument
+// naming the field.
+absl::StatusOr<std::string> CheckedLocale(absl::string_view raw) {
+  if (raw.empty()) return std::string();
+  absl::StatusOr<std::string> tag = CanonicalLocaleTag(raw);
+  if (!tag.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("locale: ", tag.status().message()));
+  }
+  return tag;
+}
+
+absl::Status CheckedTimeZone(absl::string_view raw) {
+  if (raw.empty()) return absl::OkStatus();
+  absl::Status s = ValidateTimeZoneName(raw);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("time_zone: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+// The channels of `contacts`, in order, for the audit log ("email, sms").
+std::string ChannelList(
+    const google::protobuf::RepeatedPtrField<v1::Contact>& contacts) {
+  std::vector<std::string> kinds;
+  for (const v1::Contact& c : contacts) kinds.push_back(EnumLabel(c.channel()));
+  return absl::StrJoin(kinds, ", ");
+}
+
+// Why a preferences link cannot be used for `sub`, or OK.
+absl::Status MayManage(const v1::Subscriber& sub) {
+  if (sub.status() == v1::SUBSCRIBER_STATUS_UNSUBSCRIBED) {
+    return absl::FailedPreconditionError(
+        "you unsubscribed: to hear from us again, subscribe on the status "
+        "page");
+  }
+  if (IsPending(sub)) {
+    return absl::FailedPreconditionError(
+        "your subscription is not confirmed yet: open the link in the "
+        "confirmation email first");
+  }
+  return absl::OkStatus();
+}
+
+// `contacts` in the order `keys` (their ContactKeys) gives: each named
+// once, none left out. InvalidArgument naming "channels" otherwise, as when
+// the contacts changed after the page was shown.
+absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Contact>> Reordered(
+    const google::protobuf::RepeatedPtrField<v1::Contact>& contacts,
+    const std::vector<std::string>& keys) {
+  std::map<std::string, const v1::Contact*> by_key;
+  for (const v1::Contact& c : contacts) by_key.emplace(ContactKey(c), &c);
+  google::protobuf::RepeatedPtrField<v1::Contact> out;
+  for (const std::string& key : keys) {
+    auto it = by_key.find(key);
+    if (it == by_key.end()) {
+      return absl::InvalidArgumentError(
+          "channels: your channels have changed since the page was opened; "
+          "open the link again");
+    }
+    *out.Add() = *it->second;
+    by_key.erase(it);
+  }
+  if (!by_key.empty()) {
+    return absl::InvalidArgumentError(
+        "channels: give every channel its own place in the order");
+  }
+  return out;
+}
+
+// What a preferences change changed, for the audit log ("components:
+// api -> api, checkout; locale: - -> de"); empty when nothing did. No
+// addresses: only the channels' kinds.
+std::string PreferenceChanges(const v1::Subscriber& before,
+                              const v1::Subscriber& after) {
+  std::vector<std::string> changes;
+  const auto note = [&](absl::string_view what, absl::string_view was,
+                        absl::string_view is) {
+    if (was != is) {
+      changes.push_back(absl::StrCat(what, ": ", was.empty() ? "-" : was,
+                                     " -> ", is.empty() ? "-" : is));
+    }
+  };
+  note("components", absl::StrJoin(before.component_ids(), ", "),
+       absl::StrJoin(after.component_ids(), ", "));
+  const std::string channels_before = ChannelList(before.contacts());
+  const std::string channels_after = ChannelList(after.contacts());
+  note("channels", channels_before, channels_after);
+  if (channels_before == channels_after) {
+    // Two contacts of one kind swapped ("email, email") still count.
+    for (int i = 0; i < before.contacts_size(); ++i) {
+      if (ContactKey(before.contacts(i)) != ContactKey(after.contacts(i))) {
+        changes.push_back("channels: reordered");
+        break;
+      }
+    }
+  }
+  note("locale", before.locale(), after.locale());
+  note("time_zone", before.time_zone(), after.time_zone());
+  return absl::StrJoin(changes, "; ");
 }
 
 }  // namespace
@@ -170,6 +273,9 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
   std::sort(components.begin(), components.end());
   components.erase(std::unique(components.begin(), components.end()),
                    components.end());
+  absl::StatusOr<std::string> locale = CheckedLocale(request.locale);
+  if (!locale.ok()) return locale.status();
+  if (absl::Status z = CheckedTimeZone(request.time_zone); !z.ok()) return z;
 
   const absl::Duration resend = deps_.org->self_service().resend_interval;
   bool queued = false;
@@ -224,6 +330,8 @@ absl::Status SubscriptionPortal::Subscribe(const SubscribeRequest& request) {
     sub.set_status(v1::SUBSCRIBER_STATUS_PENDING);
     if (!name.empty()) sub.set_name(name);
     sub.mutable_component_ids()->Assign(components.begin(), components.end());
+    sub.set_locale(*locale);
+    sub.set_time_zone(request.time_zone);
     absl::StatusOr<bool> send = may_send();
     if (!send.ok()) return send.status();
     if (*send) *sub.mutable_confirmation_sent_at() = ToProtoTime(now);
@@ -308,14 +416,35 @@ absl::StatusOr<int> SubscriptionPortal::PurgeUnconfirmed() const {
   return purged;
 }
 
-absl::Status SubscriptionPortal::CheckConfirmLink(
-    absl::string_view token) const {
-  return links_.CheckConfirm(token, deps_.clock.Now()).status();
+absl::StatusOr<v1::Subscriber> SubscriptionPortal::Stored(
+    const std::string& id) const {
+  absl::StatusOr<v1::Subscriber> sub;
+  absl::Status s = deps_.store.Read([&](StoreReader& r) -> absl::Status {
+    sub = r.GetSubscriber(id);
+    return sub.status();
+  });
+  if (absl::IsNotFound(s)) {
+    // Readers see this: no internal ids.
+    return absl::NotFoundError(
+        "this subscription no longer exists: subscribe again");
+  }
+  if (!s.ok()) return s;
+  return sub;
 }
 
-absl::Status SubscriptionPortal::CheckUnsubscribeLink(
+absl::StatusOr<v1::Subscriber> SubscriptionPortal::CheckConfirmLink(
     absl::string_view token) const {
-  return links_.CheckUnsubscribe(token).status();
+  absl::StatusOr<std::string> id =
+      links_.CheckConfirm(token, deps_.clock.Now());
+  if (!id.ok()) return id.status();
+  return Stored(*id);
+}
+
+absl::StatusOr<v1::Subscriber> SubscriptionPortal::CheckUnsubscribeLink(
+    absl::string_view token) const {
+  absl::StatusOr<std::string> id = links_.CheckUnsubscribe(token);
+  if (!id.ok()) return id.status();
+  return Stored(*id);
 }
 
 absl::StatusOr<std::pair<v1::Subscriber, bool>>
@@ -384,6 +513,90 @@ absl::StatusOr<v1::Subscriber> SubscriptionPortal::Unsubscribe(
             {{"subscriber", sub.id()}, {"by", "self"}});
   }
   return std::move(sub);
+}
+
+absl::StatusOr<v1::Subscriber> SubscriptionPortal::Subscription(
+    absl::string_view token) const {
+  absl::StatusOr<std::string> id = links_.CheckManage(token);
+  if (!id.ok()) return id.status();
+  absl::StatusOr<v1::Subscriber> sub = Stored(*id);
+  if (!sub.ok()) return sub.status();
+  if (absl::Status may = MayManage(*sub); !may.ok()) return may;
+  return sub;
+}
+
+absl::StatusOr<v1::Subscriber> SubscriptionPortal::SavePreferences(
+    absl::string_view token, const Preferences& preferences) const {
+  absl::StatusOr<std::string> id = links_.CheckManage(token);
+  if (!id.ok()) return id.status();
+  std::vector<std::string> components = preferences.component_ids;
+  if (components.empty()) {
+    return absl::InvalidArgumentError(
+        "component: choose at least one, or unsubscribe to hear nothing");
+  }
+  for (const std::string& c : components) {
+    if (deps_.org->FindComponent(c) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("component: no component \"", c, "\""));
+    }
+  }
+  std::sort(components.begin(), components.end());
+  components.erase(std::unique(components.begin(), components.end()),
+                   components.end());
+  absl::StatusOr<std::string> locale = CheckedLocale(preferences.locale);
+  if (!locale.ok()) return locale.status();
+  if (absl::Status z = CheckedTimeZone(preferences.time_zone); !z.ok()) {
+    return z;
+  }
+  const absl::Time now = deps_.clock.Now();
+  v1::Subscriber out;
+  std::string detail;  // what changed; empty: nothing
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    detail.clear();
+    absl::StatusOr<v1::Subscriber> found = txn.GetSubscriber(*id);
+    if (absl::IsNotFound(found.status())) {
+      return absl::NotFoundError(
+          "this subscription no longer exists: subscribe again");
+    }
+    if (!found.ok()) return found.status();
+    if (absl::Status may = MayManage(*found); !may.ok()) return may;
+    const v1::Subscriber& before = *found;
+    v1::Subscriber sub = before;
+    sub.mutable_component_ids()->Assign(components.begin(), components.end());
+    if (!preferences.contact_order.empty()) {
+      absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Contact>> ordered =
+          Reordered(before.contacts(), preferences.contact_order);
+      if (!ordered.ok()) return ordered.status();
+      *sub.mutable_contacts() = *std::move(ordered);
+    }
+    sub.set_locale(*locale);
+    sub.set_time_zone(preferences.time_zone);
+    detail = PreferenceChanges(before, sub);
+    out = sub;
+    if (detail.empty()) return absl::OkStatus();
+    if (absl::Status valid =
+            ValidateSubscriber(sub,
+                               [&](const std::string& c) {
+                                 return deps_.org->FindComponent(c) != nullptr;
+                               });
+        !valid.ok()) {
+      return valid;
+    }
+    if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
+    v1::AuditEntry e;
+    e.set_actor_id(absl::StrCat("subscriber:", sub.id()));
+    e.set_action("preferences_changed");
+    e.set_detail(detail);
+    *e.mutable_at() = ToProtoTime(now);
+    return txn.AppendAudit(e).status();
+  });
+  if (!s.ok()) return s;
+  if (!detail.empty()) {
+    deps_.metrics.SelfService("preferences_changed").Increment();
+    LogInfo("subscriber changed preferences",
+            {{"subscriber", out.id()}, {"changes", detail}});
+  }
+  return out;
 }
 
 }  // namespace herald

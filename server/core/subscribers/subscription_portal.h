@@ -16,6 +16,9 @@
 //   Confirm      makes a pending subscriber active (idempotent).
 //   Unsubscribe  stops every later delivery (idempotent); the record stays,
 //                so operators and imports cannot re-add them.
+//   Preferences  what an active subscriber changes through the link in
+//                every email: components, the order of their channels,
+//                language and time zone; each change is audited.
 //   PurgeUnconfirmed  removes pending subscribers whose last confirmation
 //                link has expired (confirmation_ttl), run periodically.
 //
@@ -47,6 +50,18 @@ struct SubscribeRequest {
   // The requester's network address as text (the HTTP peer), for the
   // per-client rate limit; empty: unknown (all unknowns share one limit).
   std::string client;
+  std::string locale;     // a language tag; "": the organisation's
+  std::string time_zone;  // an IANA zone; "": the organisation's
+};
+
+// What a subscriber may change on their preferences page.
+struct Preferences {
+  std::vector<std::string> component_ids;  // at least one
+  // The ContactKey of each of their contacts, first preferred: the same
+  // contacts in a new order. Empty: the order stays.
+  std::vector<std::string> contact_order;
+  std::string locale;     // a language tag; "": the organisation's
+  std::string time_zone;  // an IANA zone; "": the organisation's
 };
 
 // Bounds on the anonymous form that are not in the config.
@@ -76,10 +91,25 @@ class SubscriptionPortal {
   absl::StatusOr<v1::Subscriber> Confirm(absl::string_view token) const;
   absl::StatusOr<v1::Subscriber> Unsubscribe(absl::string_view token) const;
 
+  // The subscriber a preferences link is for, to fill their page in.
+  // InvalidArgument for a bad link; NotFound when the subscription is
+  // gone; FailedPrecondition when they unsubscribed or never confirmed.
+  absl::StatusOr<v1::Subscriber> Subscription(absl::string_view token) const;
+  // Stores `preferences` for the subscriber the link is for (errors as
+  // Subscription, and InvalidArgument naming the field: "component: ",
+  // "channels: ", "locale: ", "time_zone: "), and records what changed
+  // in the audit log, as "subscriber:<id>". Saving what is already stored
+  // changes nothing and records nothing.
+  absl::StatusOr<v1::Subscriber> SavePreferences(
+      absl::string_view token, const Preferences& preferences) const;
+
   // Checks a link without acting on it, for the page that asks the reader
-  // to press the button: mail scanners follow links, so a GET never acts.
-  absl::Status CheckConfirmLink(absl::string_view token) const;
-  absl::Status CheckUnsubscribeLink(absl::string_view token) const;
+  // to press the button (mail scanners follow links, so a GET never acts):
+  // the subscriber it is for, as stored (for their language).
+  absl::StatusOr<v1::Subscriber> CheckConfirmLink(
+      absl::string_view token) const;
+  absl::StatusOr<v1::Subscriber> CheckUnsubscribeLink(
+      absl::string_view token) const;
 
   // Removes pending subscribers whose last confirmation link expired
   // (confirmation_sent_at + confirmation_ttl before now) and whom the form
@@ -109,6 +139,9 @@ class SubscriptionPortal {
   const MessageDrafter& drafter_;
   const LinkTokens& links_;
   const std::function<void()> wake_senders_;
+
+  // Subscriber `id` as stored; NotFound in the reader's words when gone.
+  absl::StatusOr<v1::Subscriber> Stored(const std::string& id) const;
 
   // Requests per client network a minute: this heraldd's count first, in
   // memory, then the count every heraldd shares, in the store.
