@@ -474,8 +474,10 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   std::string maintenance_to, maintenance_title, maintenance_text;
   auto* schedule = maintenance->add_subcommand(
       "schedule",
-      "Schedule maintenance and draft its announcement for approval; the "
-      "components go under_maintenance for the window (engineer, comms, "
+      "Schedule maintenance and draft its announcement, with the reminder, "
+      "\"started\" and \"completed\" notices its approval covers; the "
+      "components go under_maintenance when the window starts (engineer, "
+      "comms, "
       "comms_lead)");
   schedule
       ->add_option("--component", maintenance_components,
@@ -501,13 +503,24 @@ int Run(int argc, const char* const* argv, const Connector& connect,
     rc = cmd.ScheduleMaintenance(maintenance_components, from, maintenance_to,
                                  maintenance_title, maintenance_text);
   });
+  auto* complete = maintenance->add_subcommand(
+      "complete",
+      "Mark a maintenance in progress done: its components get their status "
+      "back and the approved \"completed\" notice goes out (engineer, comms, "
+      "comms_lead)");
+  complete->add_option("INCIDENT", incident, "the maintenance, e.g. INC-7")
+      ->required();
+  complete->callback([&] { rc = cmd.CompleteMaintenance(incident); });
   auto* cancel = maintenance->add_subcommand(
       "cancel",
-      "End a maintenance now; its components get their status back "
-      "(engineer, comms, comms_lead)");
+      "Call a maintenance off: its components get their status back, its "
+      "notices not yet sent are withdrawn, and if customers were told, a "
+      "cancellation notice is drafted for approval (engineer, comms, "
+      "comms_lead)");
   cancel->add_option("INCIDENT", incident, "the maintenance, e.g. INC-7")
       ->required();
-  cancel->add_option("--reason", reason, "why, for the record");
+  cancel->add_option("--reason", reason,
+                     "why; it goes into the cancellation notice's draft");
   cancel->callback([&] { rc = cmd.CancelMaintenance(incident, reason); });
 
   auto* ack = app.add_subcommand(

@@ -226,6 +226,7 @@ class Commands {
                           const std::string& from, const std::string& to,
                           const std::string& title, const std::string& text);
   int CancelMaintenance(const std::string& incident, const std::string& reason);
+  int CompleteMaintenance(const std::string& incident);
 
   // Messages and their deliveries (commands_messages.cc).
   int Messages(const std::string& incident,

@@ -321,6 +321,14 @@ int Commands::ScheduleMaintenance(const std::vector<std::string>& components,
              << " waits for approval; nothing is public until then (herald "
                 "messages preview "
              << resp.draft().ref() << ").\n";
+        if (resp.notices_size() > 0) {
+          out_ << "Its approval also approves, each to go out at its moment "
+                  "(edit them first if need be):\n";
+          for (const v1::Message& n : resp.notices()) {
+            out_ << "  " << n.ref() << "  " << n.maintenance_notice() << ": "
+                 << n.title() << "\n";
+          }
+        }
         return kExitOk;
       });
 }
@@ -334,7 +342,28 @@ int Commands::CancelMaintenance(const std::string& incident,
       &IncidentStub::CancelMaintenance, req,
       [&](const v1::CancelMaintenanceResponse& resp) {
         out_ << resp.incident().ref()
-             << " ended; its components are back to their status before it.\n";
+             << " is cancelled; its components are back to their status "
+                "before it, and its notices not yet sent are withdrawn.\n";
+        if (resp.has_draft()) {
+          out_ << "Customers were told of it: the cancellation notice "
+               << resp.draft().ref()
+               << " waits for approval (herald messages preview "
+               << resp.draft().ref() << ").\n";
+        }
+        return kExitOk;
+      });
+}
+
+int Commands::CompleteMaintenance(const std::string& incident) {
+  v1::CompleteMaintenanceRequest req;
+  req.set_incident(incident);
+  return CallAndPrint(
+      &IncidentStub::CompleteMaintenance, req,
+      [&](const v1::CompleteMaintenanceResponse& resp) {
+        out_ << resp.incident().ref()
+             << " is complete; its components are back to their status before "
+                "it. The approved \"completed\" notice went to "
+             << resp.deliveries_enqueued() << " recipient(s).\n";
         return kExitOk;
       });
 }

@@ -118,6 +118,14 @@ int Commands::Preview(const std::string& message) {
       out_ << "  >> " << ScrubText(w, /*keep_newlines=*/false) << " <<\n";
     }
   }
+  // A maintenance announcement's approval covers its notices.
+  if (got->covered_size() > 0) {
+    out_ << "approving it also approves, each held until its moment:\n";
+    for (const v1::Message& n : got->covered()) {
+      out_ << "  " << n.ref() << "  " << n.maintenance_notice() << " ("
+           << EnumLabel(n.state()) << "): " << n.title() << "\n";
+    }
+  }
   // Every language it goes out in, and whether it is translated.
   const bool several_languages =
       got->languages_size() > 1 || !m.translations().empty();
@@ -212,11 +220,16 @@ int Commands::Edit(const std::string& message, const TextEdit& edit,
   // What the edit starts from: the message's text, or the translation's
   // (the default text when there is none yet, to translate from).
   v1::Message current = m;
-  if (!edit.language.empty()) {
-    auto it = m.translations().find(edit.language);
-    if (it != m.translations().end()) {
-      current.set_title(it->second.title());
-      current.set_body(it->second.body());
+  // The translation's language as stored ("de_AT" and "DE-at" are "de-AT"
+  // to the server); the server checks the tag itself.
+  std::string language = absl::StrReplaceAll(edit.language, {{"_", "-"}});
+  bool translated = false;
+  for (const auto& [tag, t] : m.translations()) {
+    if (!language.empty() && absl::EqualsIgnoreCase(tag, language)) {
+      language = tag;
+      translated = true;
+      current.set_title(t.title());
+      current.set_body(t.body());
     }
   }
   std::string title = edit.title;
@@ -226,9 +239,15 @@ int Commands::Edit(const std::string& message, const TextEdit& edit,
     if (!read.ok()) return UsageError(read.status());
     body = *std::move(read);
   }
-  if (!edit.language.empty() && !edit.remove_translation &&
+  if (!language.empty() && !edit.remove_translation &&
       (title.empty() != body.empty())) {
-    // A translation is set whole: keep the side not given.
+    // A translation is set whole: keep the side not given, which only an
+    // existing translation has (the default text is not a translation).
+    if (!translated) {
+      return UsageError(absl::InvalidArgumentError(absl::StrCat(
+          "--language ", language,
+          ": a new translation needs both --title and --body-file")));
+    }
     if (title.empty()) title = current.title();
     if (body.empty()) body = current.body();
   }
@@ -248,11 +267,11 @@ int Commands::Edit(const std::string& message, const TextEdit& edit,
     title = edited->first;
     body = edited->second;
   }
-  if (edit.language.empty()) {
+  if (language.empty()) {
     req.set_title(title);
     req.set_body(body);
   } else {
-    v1::Translation& t = (*req.mutable_translations())[edit.language];
+    v1::Translation& t = (*req.mutable_translations())[language];
     t.set_title(title);  // both empty with --remove-translation
     t.set_body(body);
   }

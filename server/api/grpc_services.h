@@ -66,6 +66,10 @@ class IncidentServiceImpl final : public v1::IncidentService::CallbackService {
   grpc::ServerUnaryReactor* CancelMaintenance(
       grpc::CallbackServerContext* ctx, const v1::CancelMaintenanceRequest* req,
       v1::CancelMaintenanceResponse* resp) override;
+  grpc::ServerUnaryReactor* CompleteMaintenance(
+      grpc::CallbackServerContext* ctx,
+      const v1::CompleteMaintenanceRequest* req,
+      v1::CompleteMaintenanceResponse* resp) override;
   grpc::ServerUnaryReactor* PostUpdate(grpc::CallbackServerContext* ctx,
                                        const v1::PostUpdateRequest* req,
                                        v1::PostUpdateResponse* resp) override;

@@ -240,6 +240,9 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::ScheduleMaintenance(
         if (!scheduled.ok()) return scheduled.status();
         *resp->mutable_incident() = std::move(scheduled->incident);
         *resp->mutable_draft() = std::move(scheduled->draft);
+        for (v1::Message& n : scheduled->notices) {
+          *resp->add_notices() = std::move(n);
+        }
         return absl::OkStatus();
       });
 }
@@ -254,7 +257,26 @@ grpc::ServerUnaryReactor* IncidentServiceImpl::CancelMaintenance(
                   auto cancelled =
                       deps_.maintenance.Cancel(caller, *id, req->reason());
                   if (!cancelled.ok()) return cancelled.status();
-                  *resp->mutable_incident() = *std::move(cancelled);
+                  *resp->mutable_incident() = std::move(cancelled->incident);
+                  if (cancelled->draft.id() != 0) {
+                    *resp->mutable_draft() = std::move(cancelled->draft);
+                  }
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* IncidentServiceImpl::CompleteMaintenance(
+    grpc::CallbackServerContext* ctx, const v1::CompleteMaintenanceRequest* req,
+    v1::CompleteMaintenanceResponse* resp) {
+  return Handle(ctx, deps_, Permission::kScheduleMaintenance,
+                [&](const Caller& caller) -> absl::Status {
+                  absl::StatusOr<int64_t> id = IncidentId(req->incident());
+                  if (!id.ok()) return id.status();
+                  auto completed = deps_.maintenance.Complete(caller, *id);
+                  if (!completed.ok()) return completed.status();
+                  *resp->mutable_incident() = std::move(completed->incident);
+                  resp->set_deliveries_enqueued(
+                      static_cast<int32_t>(completed->deliveries_enqueued));
                   return absl::OkStatus();
                 });
 }

@@ -227,7 +227,7 @@ std::string BestLanguage(absl::string_view accept_language,
         weight = 0;
       }
     }
-    if (weight <= 0 || weight > 1) continue;
+    if (!(weight > 0 && weight <= 1)) continue;  // NaN fails this too
     ranges.push_back(
         {absl::AsciiStrToLower(tag), weight, static_cast<int>(ranges.size())});
   }

@@ -43,9 +43,12 @@ std::string PrimaryLanguage(absl::string_view tag);
 std::string BestLanguage(absl::string_view accept_language,
                          const std::vector<std::string>& available);
 
-// The zones a person picks from: IANA's canonical location zones ("America/
-// New_York", "Europe/Berlin"; no aliases, no "Etc/GMT+5") and "UTC",
-// sorted. Computed once.
+// The zones a person picks from: ICU's canonical location zones
+// ("America/New_York", "Europe/Berlin"; no aliases, no "Etc/GMT+5") and
+// "UTC", sorted. Computed once. These are CLDR's ids, which keep some
+// names IANA has since changed ("Asia/Calcutta" for "Asia/Kolkata"); both
+// are valid zones, and a form shows a stored zone that is not listed as
+// chosen.
 const std::vector<std::string>& TimeZoneNames();
 
 // What a language is called in its own words, for a language picker:

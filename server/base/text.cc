@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -134,6 +135,10 @@ absl::Status CheckLength(absl::string_view field, absl::string_view text,
 bool IsForbiddenCodePoint(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
   return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xFFFE || c == 0xFFFF;
+}
+
+std::string UnixNewlines(absl::string_view text) {
+  return absl::StrReplaceAll(text, {{"\r\n", "\n"}, {"\r", "\n"}});
 }
 
 std::string ScrubText(absl::string_view text, bool keep_newlines) {

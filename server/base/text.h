@@ -44,6 +44,10 @@ bool IsForbiddenCodePoint(char32_t c);
 // as titles, subjects and labels).
 std::string ScrubText(absl::string_view text, bool keep_newlines = true);
 
+// `text` with every line break as "\n": browsers send a textarea's lines
+// with "\r\n", and old Mac files end them with "\r".
+std::string UnixNewlines(absl::string_view text);
+
 // Plain text as a person types a letter: each line longer than `width`
 // characters (code points) is broken at the last space that fits. Lines
 // that start with a space (indented lists) are kept whole; a link ("://")

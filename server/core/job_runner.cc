@@ -61,6 +61,7 @@ absl::Status JobRunner::Run(StoreTxn& txn, v1::Job job) const {
       return escalator_.RunAckTimeout(txn, job);
     case v1::JOB_KIND_UPDATE_DUE:
       return cadence_.RunUpdateDue(txn, job);
+    case v1::JOB_KIND_MAINTENANCE_REMINDER:
     case v1::JOB_KIND_MAINTENANCE_START:
     case v1::JOB_KIND_MAINTENANCE_END:
       return maintenance_.RunWindowJob(txn, job);

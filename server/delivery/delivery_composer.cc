@@ -146,14 +146,20 @@ absl::StatusOr<DeliveryComposer::Content> DeliveryComposer::SubscriberContent(
       drafter_.ShortTextFor(*message, incident, theirs, &who);
   if (!short_text.ok()) return short_text.status();
   out.short_text = *std::move(short_text);
-  out.subject = ScrubText(message->title(), false);
+  // The approved words in the reader's language, as the short text has
+  // them, when they were translated.
+  const v1::Translation* translation =
+      TranslationFor(*message, drafter_.ReaderFor(who).locale);
+  out.subject = ScrubText(
+      translation != nullptr ? translation->title() : message->title(), false);
   out.event.set_type(EventType(message->kind()));
   DescribeIncident(incident, options_.public_url, out.event.mutable_incident());
   v1::WebhookMessage* m = out.event.mutable_message();
   m->set_ref(message->ref());
   m->set_kind(EnumLabel(message->kind()));
   m->set_title(out.subject);
-  m->set_body(ScrubText(message->body()));
+  m->set_body(ScrubText(translation != nullptr ? translation->body()
+                                               : message->body()));
   m->set_short_text(out.short_text);
   *m->mutable_published_at() = message->published_at();
   v1::WebhookRecipient* r = out.event.mutable_recipient();

@@ -368,6 +368,20 @@ HttpReply ReviewPage(const ConsoleView& view, absl::string_view ref,
       typed != nullptr && !typed->body.empty() ? typed->body : m.body();
   ctx.values["reject_reason"] = typed != nullptr ? typed->reason : "";
 
+  // A maintenance announcement: the notices its approval covers, each
+  // with its words and a link to edit it.
+  for (const v1::Message& n : got.covered()) {
+    TemplateContext item;
+    item.values["ref"] = n.ref();
+    item.values["notice"] = n.maintenance_notice();
+    item.values["state"] = Label(n.state());
+    item.values["title"] = n.title();
+    item.values["body"] = n.body();
+    ctx.lists["covered"].push_back(std::move(item));
+  }
+  ctx.lists.try_emplace("covered");
+  ctx.flags["has_covered"] = got.covered_size() > 0;
+
   // Every language the message goes out in: the comms lead sees which
   // readers get a translation, which get the default text inside their
   // language's frame, and which translation predates the current text.

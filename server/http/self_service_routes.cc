@@ -21,7 +21,8 @@ constexpr char kUnsubscribe[] = "/unsubscribe";
 constexpr char kFollowUp[] = "/follow-up";
 constexpr char kPreferences[] = "/preferences";
 
-// The preferences form's field for a channel's place: "order.<ContactKey>".
+// The preferences form's field for a channel's place: "order.<position>",
+// the position as stored.
 constexpr absl::string_view kOrderField = "order.";
 
 HttpReply Render(const StatusPage& page, int status,
@@ -87,6 +88,7 @@ HttpReply ServeSubscribe(SubscriptionPortal& portal, const StatusPage& page,
   SelfServicePage view;
   view.kind = "subscribe";
   view.locale = FormLocale(page, request);
+  view.form_locale = view.locale;  // the browser's, else the default
   if (!request.post()) return Render(page, 200, view);
   SubscribeRequest subscribe;
   subscribe.email = FormField(form, "email");
@@ -269,7 +271,8 @@ HttpReply ServeFollowUp(const FollowUps& follow_ups, const StatusPage& page,
 
 // The preferences page's view of `sub`: their components, channels in
 // their order, language and time zone.
-SelfServicePage PreferencesView(const v1::Subscriber& sub,
+SelfServicePage PreferencesView(const SubscriptionPortal& portal,
+                                const v1::Subscriber& sub,
                                 const std::string& token) {
   SelfServicePage view;
   view.kind = "preferences";
@@ -279,16 +282,19 @@ SelfServicePage PreferencesView(const v1::Subscriber& sub,
   view.component_ids = {sub.component_ids().begin(), sub.component_ids().end()};
   view.form_locale = sub.locale();
   view.form_time_zone = sub.time_zone();
-  for (const v1::Contact& c : sub.contacts()) {
+  for (int i = 0; i < sub.contacts_size(); ++i) {
+    const v1::Contact& c = sub.contacts(i);
     view.channels.push_back(
-        {ContactKey(c), EnumLabel(c.channel()), ContactHint(c)});
+        {absl::StrCat(i), EnumLabel(c.channel()), ContactHint(c)});
   }
+  view.channels_fingerprint = portal.ChannelsFingerprint(sub);
   return view;
 }
 
 // The preferences form's fields as Preferences: the channels' places
-// ("order.<key>" = 1, 2, ...) become their keys in order. InvalidArgument
-// naming "channels" when two share a place or one is not a number.
+// ("order.<position>" = 1, 2, ...) become their positions in order.
+// InvalidArgument naming "channels" when two share a place or a place or
+// position is not a number.
 absl::StatusOr<Preferences> PreferencesFrom(const FormFields& form) {
   Preferences out;
   for (auto [it, end] = form.equal_range("component"); it != end; ++it) {
@@ -296,15 +302,17 @@ absl::StatusOr<Preferences> PreferencesFrom(const FormFields& form) {
   }
   out.locale = FormField(form, "locale");
   out.time_zone = FormField(form, "time_zone");
-  std::vector<std::pair<int, std::string>> places;
+  out.channels_fingerprint = FormField(form, "channels");
+  std::vector<std::pair<int, int>> places;  // place, position
   for (const auto& [name, value] : form) {
     if (!absl::StartsWith(name, kOrderField)) continue;
-    int place = 0;
-    if (!absl::SimpleAtoi(value, &place) || place < 1) {
+    int place = 0, position = 0;
+    if (!absl::SimpleAtoi(value, &place) || place < 1 ||
+        !absl::SimpleAtoi(name.substr(kOrderField.size()), &position)) {
       return absl::InvalidArgumentError(
           "channels: each place is a number from 1");
     }
-    places.emplace_back(place, name.substr(kOrderField.size()));
+    places.emplace_back(place, position);
   }
   std::sort(places.begin(), places.end());
   for (size_t i = 1; i < places.size(); ++i) {
@@ -313,7 +321,9 @@ absl::StatusOr<Preferences> PreferencesFrom(const FormFields& form) {
           "channels: give every channel its own place in the order");
     }
   }
-  for (auto& [place, key] : places) out.contact_order.push_back(key);
+  for (const auto& [place, position] : places) {
+    out.channel_order.push_back(position);
+  }
   return out;
 }
 
@@ -326,13 +336,14 @@ HttpReply ServePreferences(SubscriptionPortal& portal, const StatusPage& page,
                       FormLocale(page, request),
                       /*refused_means_expired=*/false);
   }
-  if (!request.post()) return Render(page, 200, PreferencesView(*sub, token));
+  if (!request.post())
+    return Render(page, 200, PreferencesView(portal, *sub, token));
   absl::StatusOr<Preferences> wanted = PreferencesFrom(form);
   absl::StatusOr<v1::Subscriber> saved =
       wanted.ok() ? portal.SavePreferences(token, *wanted) : wanted.status();
   if (absl::IsInvalidArgument(saved.status())) {
     // The link is good; the form is not: show what they chose, and why.
-    SelfServicePage view = PreferencesView(*sub, token);
+    SelfServicePage view = PreferencesView(portal, *sub, token);
     SetFormError(saved.status(), view);
     if (wanted.ok()) {
       view.component_ids = wanted->component_ids;
@@ -345,7 +356,7 @@ HttpReply ServePreferences(SubscriptionPortal& portal, const StatusPage& page,
     return BrokenLink(page, saved.status(), /*offer_form=*/false, sub->locale(),
                       /*refused_means_expired=*/false);
   }
-  SelfServicePage view = PreferencesView(*saved, token);
+  SelfServicePage view = PreferencesView(portal, *saved, token);
   view.kind = "preferences_saved";
   return Render(page, 200, view);
 }
@@ -403,7 +414,10 @@ HttpReply ServeSelfService(const SelfServiceDeps& deps, absl::string_view path,
     view.locale = FormLocale(page, request);
     SetFormError(fields.status(), view);
     view.error = std::string(fields.status().message());  // names the field
-    if (path != kSubscribe) view.link_problem = "invalid";
+    if (absl::StartsWith(view.error, "token: ")) {
+      view.error_field.clear();
+      view.link_problem = "invalid";
+    }
     return Render(page, 400, view);
   }
   if (path == kSubscribe) {

@@ -12,8 +12,9 @@
 //                                    and a problem's `comment` (free text)
 //   GET  /preferences?token=         the subscriber's preferences, as a form
 //   POST /preferences                token, component (repeated), locale,
-//                                    time_zone, order.<ContactKey> (a place
-//                                    from 1 per channel)
+//                                    time_zone, order.<position> (a place
+//                                    from 1 per channel) and channels (the
+//                                    fingerprint of the channels shown)
 // A GET never changes anything: mail scanners open links. Every answer is a
 // page for people, in their language (the subscriber's, or for the
 // anonymous form the browser's Accept-Language), with a status code that

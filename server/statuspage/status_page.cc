@@ -681,7 +681,7 @@ absl::StatusOr<std::string> StatusPage::RenderHtml(
   ctx.flags["self_service"] =
       deps_.org->self_service().enabled && !links.subscribe_action.empty();
   ctx.values["subscribe_action"] = links.subscribe_action;
-  AddSubscribeForm({}, ctx.locale, "", ctx);
+  AddSubscribeForm({}, "", "", ctx);
   ctx.lists.try_emplace("maintenances");
   ctx.lists.try_emplace("incidents");
   return deps_.renderer.Render("status_page.html", ctx);
@@ -750,24 +750,43 @@ void StatusPage::AddSubscribeForm(const std::vector<std::string>& checked,
         std::find(checked.begin(), checked.end(), c.id()) != checked.end();
     list.push_back(std::move(item));
   }
-  const std::string spoken = deps_.renderer.SpokenLocale(locale);
+  // The organisation's language and zone first, as "" (the default: the
+  // subscriber follows it when it changes); then every language with
+  // templates and every zone; and the one chosen, even when it is not
+  // among them, so that saving the form unchanged changes nothing.
+  const auto choice = [](std::string value, std::string name, bool selected,
+                         bool is_default) {
+    TemplateContext item;
+    item.values["tag"] = value;  // languages' value
+    item.values["value"] = std::move(value);
+    item.values["name"] = std::move(name);
+    item.flags["selected"] = selected;
+    item.flags["is_default"] = is_default;
+    return item;
+  };
   std::vector<TemplateContext>& languages = ctx.lists["subscribe_languages"];
+  languages.push_back(choice("", LanguageName(deps_.renderer.SpokenLocale("")),
+                             locale.empty(), true));
+  bool listed = locale.empty();
   for (const std::string& tag : deps_.renderer.Languages()) {
-    TemplateContext item;
-    item.values["tag"] = tag;
-    item.values["name"] = LanguageName(tag);
-    // "de-AT" has no folder of its own: "de" is what they read.
-    item.flags["selected"] = tag == spoken || tag == PrimaryLanguage(spoken);
-    languages.push_back(std::move(item));
+    listed |= tag == locale;
+    languages.push_back(choice(tag, LanguageName(tag), tag == locale, false));
   }
-  const std::string zone = time_zone.empty() ? deps_.org->default_time_zone()
-                                             : std::string(time_zone);
+  if (!listed) {
+    languages.push_back(
+        choice(std::string(locale), LanguageName(locale), true, false));
+  }
   std::vector<TemplateContext>& zones = ctx.lists["subscribe_time_zones"];
+  zones.push_back(
+      choice("", deps_.org->default_time_zone(), time_zone.empty(), true));
+  listed = time_zone.empty();
   for (const std::string& name : TimeZoneNames()) {
-    TemplateContext item;
-    item.values["name"] = name;
-    item.flags["selected"] = name == zone;
-    zones.push_back(std::move(item));
+    listed |= name == time_zone;
+    zones.push_back(choice(name, name, name == time_zone, false));
+  }
+  if (!listed) {
+    zones.push_back(
+        choice(std::string(time_zone), std::string(time_zone), true, false));
   }
 }
 
@@ -824,9 +843,9 @@ absl::StatusOr<std::string> StatusPage::RenderSelfService(
     channels.push_back(std::move(item));
   }
   ctx.flags["several_channels"] = count > 1;
-  AddSubscribeForm(page.component_ids,
-                   page.form_locale.empty() ? ctx.locale : page.form_locale,
-                   page.form_time_zone, ctx);
+  ctx.values["channels_fingerprint"] = page.channels_fingerprint;
+  AddSubscribeForm(page.component_ids, page.form_locale, page.form_time_zone,
+                   ctx);
   return deps_.renderer.Render("self_service.html", ctx);
 }
 

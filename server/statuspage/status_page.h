@@ -29,7 +29,7 @@ struct SelfServicePage {
   // Which page, a flag of that name for the template: "subscribe" (the
   // form), "check_inbox", "confirm", "subscribed", "unsubscribe",
   // "unsubscribed", "broken_link", "answer", "answered", "preferences",
-  // "preferences_saved", "self_service_off".
+  // "preferences_saved".
   std::string kind;
   // The reader's language tag; "": the organisation's.
   std::string locale;
@@ -46,8 +46,8 @@ struct SelfServicePage {
   std::string email;
   std::string name;
   std::vector<std::string> component_ids;  // ticked
-  std::string form_locale;                 // chosen; "": the page's
-  std::string form_time_zone;              // chosen; "": the organisation's
+  std::string form_locale;     // chosen; "": the organisation's default
+  std::string form_time_zone;  // chosen; "": the organisation's default
   // The subscribe form, under another page (a link that expired).
   bool offer_form = false;
   // A button that confirms (or unsubscribes) with this token.
@@ -63,8 +63,9 @@ struct SelfServicePage {
   bool answer_comment_box = false;
   std::string answer_comment;  // the box's text, after an error
   // The preferences form, posted with `manage_token`: the channels in the
-  // subscriber's order (ContactKey, kind such as "email", ContactHint);
-  // the components, language and time zone are the form's values above.
+  // subscriber's order (their position, kind such as "email", ContactHint)
+  // with the fingerprint that proves which they were; the components,
+  // language and time zone are the form's values above.
   struct Channel {
     std::string key;
     std::string kind;
@@ -72,6 +73,7 @@ struct SelfServicePage {
   };
   std::string manage_token;
   std::vector<Channel> channels;
+  std::string channels_fingerprint;
 };
 
 // One day of a component's history: the worst status herald published for
@@ -164,9 +166,9 @@ class StatusPage {
   // The values every page's frame shows.
   TemplateContext PageFrame(const PublicState& state) const;
   // The subscribe (and preferences) form's values: components, ticked as
-  // `checked`; the languages to choose from, `locale` chosen (its own
-  // language when there are templates in it, else the organisation's);
-  // the time zones, `time_zone` chosen ("": the organisation's).
+  // `checked`; the languages to choose from and the time zones, with
+  // `locale` and `time_zone` chosen ("": the organisation's default, which
+  // is offered first).
   void AddSubscribeForm(const std::vector<std::string>& checked,
                         absl::string_view locale, absl::string_view time_zone,
                         TemplateContext& ctx) const;

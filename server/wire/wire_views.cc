@@ -43,6 +43,7 @@ v1::GetMessageResponse ToGetMessageResponse(MessageDetail detail) {
   MoveInto(detail.audit, out.mutable_audit());
   MoveInto(detail.previews, out.mutable_previews());
   MoveInto(detail.languages, out.mutable_languages());
+  MoveInto(detail.covered, out.mutable_covered());
   return out;
 }
 

@@ -32,6 +32,8 @@ const std::map<std::string, std::set<std::string>>& AllowedPeople() {
            {"alice", "bob", "carol", "erin"}},
           {"/herald.v1.IncidentService/CancelMaintenance",
            {"alice", "bob", "carol", "erin"}},
+          {"/herald.v1.IncidentService/CompleteMaintenance",
+           {"alice", "bob", "carol", "erin"}},
           {"/herald.v1.MessageService/ListMessages",
            {"alice", "bob", "carol", "dave", "erin"}},
           // Reaching the method; the rota's authority scope narrows it in core.

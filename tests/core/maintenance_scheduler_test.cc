@@ -1,11 +1,13 @@
 // Scheduled maintenance, driven by a fake clock: announced through the
-// approval path, components under_maintenance for the window and restored
-// after it, and cancellation.
+// approval path with the notices that approval covers (reminder, started,
+// completed), components under_maintenance from the window's start until
+// the work is marked complete, an overrun, and cancellation.
 #include "server/core/comms/maintenance_scheduler.h"
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/statuspage/status_page.h"
@@ -70,6 +72,46 @@ class MaintenanceTest : public ::testing::Test {
 
   v1::Incident Incident(int64_t id) {
     return h_.queries.GetIncident(id)->incident;
+  }
+
+  v1::Message Message(int64_t id) {
+    return h_.Read<v1::Message>(
+        [&](StoreReader& r) { return r.GetMessage(id); });
+  }
+  v1::MessageState State(int64_t id) { return Message(id).state(); }
+
+  std::vector<v1::InboxItem> Inbox() {
+    absl::StatusOr<std::vector<v1::InboxItem>> inbox = h_.queries.Inbox();
+    EXPECT_TRUE(inbox.ok()) << inbox.status();
+    return inbox.ok() ? *std::move(inbox) : std::vector<v1::InboxItem>{};
+  }
+
+  // The deliveries `message_id` queued.
+  std::vector<v1::Delivery> Sent(int64_t message_id) {
+    return h_.Read<std::vector<v1::Delivery>>(
+        [&](StoreReader& r) { return r.ListDeliveries(message_id, 0); });
+  }
+
+  // The notice of `notice` among `m`'s.
+  static v1::Message Notice(const ScheduledMaintenance& m,
+                            const std::string& notice) {
+    for (const v1::Message& n : m.notices) {
+      if (n.maintenance_notice() == notice) return n;
+    }
+    ADD_FAILURE() << "no " << notice << " notice";
+    return {};
+  }
+
+  // Checkout maintenance two days ahead, so that its reminder (a day
+  // before, by default) is still to come.
+  ScheduledMaintenance ScheduleInTwoDays() {
+    MaintenanceRequest r = Checkout();
+    r.starts_at = h_.clock.Now() + absl::Hours(48);
+    r.ends_at = h_.clock.Now() + absl::Hours(50);
+    absl::StatusOr<ScheduledMaintenance> m =
+        h_.maintenance.Schedule(Engineer(), r);
+    if (!m.ok()) ADD_FAILURE() << m.status();
+    return *std::move(m);
   }
 
   CoreHarness h_;
@@ -137,7 +179,8 @@ TEST_F(MaintenanceTest, WindowPutsComponentsUnderMaintenanceThenRestoresThem) {
             v1::INCIDENT_STATUS_IN_PROGRESS);
   EXPECT_EQ(page_.Summary()->status().indicator(), "maintenance");
 
-  AdvanceTo(absl::Hours(2));
+  AdvanceTo(absl::Hours(1));
+  ASSERT_TRUE(h_.maintenance.Complete(Engineer(), m.incident.id()).ok());
   EXPECT_EQ(CheckoutStatus(), "operational");
   const v1::Incident done = Incident(m.incident.id());
   EXPECT_EQ(done.status(), v1::INCIDENT_STATUS_COMPLETED);
@@ -153,25 +196,25 @@ TEST_F(MaintenanceTest, WindowStartsEvenBeforeTheAnnouncementIsApproved) {
   EXPECT_THAT(page_.Summary()->scheduled_maintenances(), IsEmpty());
 }
 
-TEST_F(MaintenanceTest, EndRestoresTheStatusFromBeforeTheWindow) {
+TEST_F(MaintenanceTest, CompletingRestoresTheStatusFromBeforeTheWindow) {
   PublishCheckoutOutage();
   const std::string during_outage = CheckoutStatus();
   ASSERT_NE(during_outage, "operational");
 
-  Schedule();
+  const ScheduledMaintenance m = Schedule();
   AdvanceTo(absl::Hours(2));
   EXPECT_EQ(CheckoutStatus(), "under_maintenance");
-  AdvanceTo(absl::Hours(2));
+  ASSERT_TRUE(h_.maintenance.Complete(Engineer(), m.incident.id()).ok());
   EXPECT_EQ(CheckoutStatus(), during_outage);
 }
 
 TEST_F(MaintenanceTest, AStatusPublishedDuringTheWindowIsNotOverwritten) {
-  Schedule();
+  const ScheduledMaintenance m = Schedule();
   AdvanceTo(absl::Hours(2));
   PublishCheckoutOutage();
   const std::string outage_status = CheckoutStatus();
   ASSERT_NE(outage_status, "under_maintenance");
-  AdvanceTo(absl::Hours(2));
+  ASSERT_TRUE(h_.maintenance.Complete(Engineer(), m.incident.id()).ok());
   EXPECT_EQ(CheckoutStatus(), outage_status);
 }
 
@@ -186,12 +229,16 @@ TEST_F(MaintenanceTest, AnAlertDuringMaintenanceOpensItsOwnIncident) {
 
 TEST_F(MaintenanceTest, CancellingBeforeTheWindowLeavesComponentsAlone) {
   const ScheduledMaintenance m = Schedule();
-  absl::StatusOr<v1::Incident> cancelled =
+  absl::StatusOr<CancelledMaintenance> cancelled =
       h_.maintenance.Cancel(Engineer(), m.incident.id(), "postponed");
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
-  EXPECT_EQ(cancelled->status(), v1::INCIDENT_STATUS_COMPLETED);
-  EXPECT_EQ(h_.queries.GetMessage(m.draft.id())->message.state(),
-            v1::MESSAGE_STATE_SUPERSEDED);
+  EXPECT_EQ(cancelled->incident.status(), v1::INCIDENT_STATUS_COMPLETED);
+  // Nobody was told of it: nobody is told it is off.
+  EXPECT_EQ(cancelled->draft.id(), 0);
+  EXPECT_EQ(State(m.draft.id()), v1::MESSAGE_STATE_SUPERSEDED);
+  for (const v1::Message& n : m.notices) {
+    EXPECT_EQ(State(n.id()), v1::MESSAGE_STATE_SUPERSEDED) << n.ref();
+  }
   AdvanceTo(absl::Hours(2));
   EXPECT_EQ(CheckoutStatus(), "operational");
   EXPECT_EQ(
@@ -254,6 +301,191 @@ TEST_F(MaintenanceTest, TheSameWindowTwiceIsAlreadyScheduled) {
   Schedule();
   EXPECT_EQ(h_.maintenance.Schedule(Engineer(), Checkout()).status().code(),
             absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(MaintenanceTest,
+       OneApprovalCoversTheSetAndEachNoticeGoesOutAtItsMoment) {
+  const ScheduledMaintenance m = ScheduleInTwoDays();
+  ASSERT_THAT(m.notices, SizeIs(3));
+  EXPECT_EQ(m.notices[0].maintenance_notice(), "reminder");
+  EXPECT_EQ(m.notices[1].maintenance_notice(), "started");
+  EXPECT_EQ(m.notices[2].maintenance_notice(), "completed");
+  // The inbox lists the announcement alone; its review lists the set.
+  std::vector<std::string> inbox;
+  for (const v1::InboxItem& i : Inbox()) inbox.push_back(i.message().ref());
+  EXPECT_THAT(inbox, ::testing::ElementsAre(m.draft.ref()));
+  EXPECT_THAT(h_.queries.GetMessage(m.draft.id())->covered, SizeIs(3));
+  // A notice alone cannot be approved before its announcement.
+  const absl::Status alone =
+      h_.workflow.Approve(CommsLead(), m.notices[1].id(), 0, {}).status();
+  EXPECT_EQ(alone.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(alone.message()), HasSubstr(m.draft.ref()));
+
+  // Each may be edited before the approval.
+  const v1::Message started = Notice(m, "started");
+  ASSERT_TRUE(h_.workflow
+                  .Edit(testing::Comms(), started.id(), 0, "",
+                        "The database upgrade has begun; checkout may be slow "
+                        "for up to two hours.")
+                  .ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
+  for (const v1::Message& n : m.notices) {
+    EXPECT_EQ(State(n.id()), v1::MESSAGE_STATE_APPROVED) << n.ref();
+    EXPECT_THAT(Sent(n.id()), IsEmpty()) << n.ref();
+  }
+  EXPECT_EQ(Message(started.id()).approver_id(), "carol");
+
+  // A day before the window: the reminder.
+  AdvanceTo(absl::Hours(24) - absl::Seconds(1));
+  EXPECT_THAT(Sent(Notice(m, "reminder").id()), IsEmpty());
+  AdvanceTo(absl::Seconds(1));
+  const std::vector<v1::Delivery> reminders = Sent(Notice(m, "reminder").id());
+  ASSERT_THAT(reminders, SizeIs(2));
+  EXPECT_THAT(h_.Compose(reminders[0]).subject, HasSubstr("Reminder"));
+  // The window starts: "started", as edited.
+  AdvanceTo(absl::Hours(24));
+  EXPECT_EQ(CheckoutStatus(), "under_maintenance");
+  const std::vector<v1::Delivery> starts = Sent(started.id());
+  ASSERT_THAT(starts, SizeIs(2));
+  EXPECT_THAT(testing::OneLine(h_.Compose(starts[0]).text),
+              HasSubstr("The database upgrade has begun"));
+  EXPECT_THAT(Sent(Notice(m, "completed").id()), IsEmpty());
+  // The work is done: "completed", and the components are back.
+  AdvanceTo(absl::Hours(1));
+  absl::StatusOr<CompletedMaintenance> done =
+      h_.maintenance.Complete(Engineer(), m.incident.id());
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->deliveries_enqueued, 2);
+  EXPECT_EQ(CheckoutStatus(), "operational");
+  EXPECT_THAT(h_.Compose(Sent(Notice(m, "completed").id())[0]).subject,
+              HasSubstr("is complete"));
+  // Nothing runs twice: the end of the window finds it completed.
+  AdvanceTo(absl::Hours(2));
+  EXPECT_THAT(Sent(Notice(m, "completed").id()), SizeIs(2));
+  EXPECT_EQ(
+      h_.maintenance.Complete(Engineer(), m.incident.id()).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(MaintenanceTest, AnOverrunTellsThePointPersonAndDraftsAnExtension) {
+  const ScheduledMaintenance m = Schedule();
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
+  AdvanceTo(absl::Hours(2));
+  const size_t staff_before = h_.StaffDeliveries(m.incident.id(), true).size();
+  AdvanceTo(absl::Hours(2));  // the window ends; the work is not done
+  EXPECT_EQ(Incident(m.incident.id()).status(),
+            v1::INCIDENT_STATUS_IN_PROGRESS);
+  EXPECT_EQ(CheckoutStatus(), "under_maintenance");
+  const auto staff = h_.StaffDeliveries(m.incident.id(), true);
+  ASSERT_GT(staff.size(), staff_before);
+  bool point_person_told = false;
+  for (size_t i = staff_before; i < staff.size(); ++i) {
+    point_person_told |=
+        staff[i].recipient() == "person:" + m.incident.point_person_id() &&
+        absl::StrContains(staff[i].subject(), "window has ended");
+  }
+  EXPECT_TRUE(point_person_told);
+  // An "extended" notice waits for approval, in the inbox.
+  const std::vector<v1::InboxItem> inbox = Inbox();
+  ASSERT_THAT(inbox, SizeIs(1));
+  const v1::Message extended = inbox[0].message();
+  EXPECT_EQ(extended.maintenance_notice(), "extended");
+  EXPECT_THAT(extended.title(), HasSubstr("longer than planned"));
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), extended.id(), 0, {}).ok());
+  EXPECT_THAT(Sent(extended.id()), SizeIs(2));
+  ASSERT_TRUE(h_.maintenance.Complete(Engineer(), m.incident.id()).ok());
+  EXPECT_EQ(CheckoutStatus(), "operational");
+  EXPECT_THAT(Sent(Notice(m, "completed").id()), SizeIs(2));
+}
+
+TEST_F(MaintenanceTest, AnOverrunNobodyWasToldOfDraftsNoNotice) {
+  const ScheduledMaintenance m = Schedule();  // never approved
+  AdvanceTo(absl::Hours(4));
+  EXPECT_EQ(Incident(m.incident.id()).status(),
+            v1::INCIDENT_STATUS_IN_PROGRESS);
+  for (const v1::InboxItem& i : Inbox()) {
+    EXPECT_NE(i.message().maintenance_notice(), "extended");
+  }
+  // "started" was never approved, so it never went out.
+  EXPECT_THAT(Sent(Notice(m, "started").id()), IsEmpty());
+}
+
+TEST_F(MaintenanceTest, ANoticeWhoseMomentPassedBeforeApprovalIsNotSentLate) {
+  const ScheduledMaintenance m = Schedule();
+  AdvanceTo(absl::Hours(2) + absl::Minutes(10));  // started, unannounced
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
+  EXPECT_EQ(State(Notice(m, "started").id()), v1::MESSAGE_STATE_SUPERSEDED);
+  EXPECT_EQ(State(Notice(m, "completed").id()), v1::MESSAGE_STATE_APPROVED);
+}
+
+TEST_F(MaintenanceTest,
+       CancellingAnAnnouncedMaintenanceDraftsANoticeForThoseTold) {
+  const ScheduledMaintenance m = ScheduleInTwoDays();
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
+  absl::StatusOr<CancelledMaintenance> cancelled = h_.maintenance.Cancel(
+      Engineer(), m.incident.id(), "the vendor postponed the upgrade");
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  // Nothing held goes out any more.
+  for (const v1::Message& n : m.notices) {
+    EXPECT_EQ(State(n.id()), v1::MESSAGE_STATE_SUPERSEDED) << n.ref();
+  }
+  const v1::Message& notice = cancelled->draft;
+  ASSERT_NE(notice.id(), 0);
+  EXPECT_EQ(notice.maintenance_notice(), "cancelled");
+  EXPECT_EQ(notice.state(), v1::MESSAGE_STATE_DRAFT);
+  EXPECT_THAT(notice.body(), HasSubstr("The vendor postponed the upgrade."));
+  EXPECT_THAT(Sent(notice.id()), IsEmpty());  // not before approval
+  // The reason is an engineer's words: publishing them as they are is a
+  // choice.
+  EXPECT_EQ(
+      h_.workflow.Approve(CommsLead(), notice.id(), 0, {}).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), notice.id(), 0, kAsWritten).ok());
+  const std::vector<v1::Delivery> told = Sent(notice.id());
+  ASSERT_THAT(told, SizeIs(2));
+  EXPECT_THAT(h_.Compose(told[0]).subject, HasSubstr("is cancelled"));
+  // The day the reminder was due passes in silence.
+  AdvanceTo(absl::Hours(30));
+  EXPECT_THAT(Sent(Notice(m, "reminder").id()), IsEmpty());
+}
+
+TEST_F(MaintenanceTest, CompletingBeforeTheWindowIsRefusedWithTheWayOut) {
+  const ScheduledMaintenance m = Schedule();
+  const absl::Status s =
+      h_.maintenance.Complete(Engineer(), m.incident.id()).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("maintenance cancel"));
+}
+
+v1::Config WithoutReminders() {
+  v1::Config c = DefaultConfig();
+  c.mutable_comms()->set_maintenance_reminder_before("0s");
+  return c;
+}
+
+TEST(MaintenanceConfigTest, TheReminderLeadIsConfigurableAndCanBeOff) {
+  CoreHarness h(NewMemoryStore(), WithoutReminders());
+  MaintenanceRequest r{{"checkout"},
+                       h.clock.Now() + absl::Hours(48),
+                       h.clock.Now() + absl::Hours(50),
+                       "database upgrade",
+                       ""};
+  absl::StatusOr<ScheduledMaintenance> m =
+      h.maintenance.Schedule(Engineer(), r);
+  ASSERT_TRUE(m.ok()) << m.status();
+  for (const v1::Message& n : m->notices) {
+    EXPECT_NE(n.maintenance_notice(), "reminder");
+  }
+  v1::Config bad = DefaultConfig();
+  bad.mutable_comms()->set_maintenance_reminder_before("a day");
+  absl::Status invalid = Organisation::Create(bad).status();
+  EXPECT_THAT(std::string(invalid.message()),
+              HasSubstr("comms.maintenance_reminder_before"));
 }
 
 }  // namespace

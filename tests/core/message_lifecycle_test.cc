@@ -260,6 +260,14 @@ v1::Translation Translation(const std::string& title, const std::string& body) {
 
 TEST_F(MessageLifecycleTest, ATranslatedVersionReachesItsReadersInTheirFrame) {
   ASSERT_TRUE(h_.subscribers.Add(CommsLead(), Hans()).ok());
+  // A German reader on Slack: the bold title and the text agree.
+  v1::Subscriber jonas = Hans();
+  jonas.set_id("zz-jonas");
+  jonas.set_email("jonas@example.de");
+  v1::Contact* slack = jonas.add_contacts();
+  slack->set_channel(v1::CHANNEL_KIND_SLACK);
+  slack->set_address("https://hooks.slack.example/services/T1/B2/c3");
+  ASSERT_TRUE(h_.subscribers.Add(CommsLead(), jonas).ok());
   absl::StatusOr<v1::Message> edited = h_.workflow.Edit(
       Comms(), draft_.id(), 1, "Checkout errors", "We rolled back.", {},
       {{"de", Translation("Fehler im Checkout",
@@ -285,6 +293,10 @@ TEST_F(MessageLifecycleTest, ATranslatedVersionReachesItsReadersInTheirFrame) {
   }
   // de-AT reads the "de" translation in the German frame; English readers
   // read the message's own words.
+  const Outgoing& on_slack =
+      by_address.at("https://hooks.slack.example/services/T1/B2/c3");
+  EXPECT_THAT(on_slack.json, HasSubstr("*Fehler im Checkout*"));
+  EXPECT_THAT(on_slack.json, ::testing::Not(HasSubstr("Checkout errors")));
   const Outgoing& hans = by_address.at("hans@example.de");
   EXPECT_THAT(hans.subject, HasSubstr("Fehler im Checkout"));
   EXPECT_THAT(testing::OneLine(hans.text),
@@ -293,7 +305,7 @@ TEST_F(MessageLifecycleTest, ATranslatedVersionReachesItsReadersInTheirFrame) {
                     ::testing::Not(HasSubstr("We rolled back."))));
   EXPECT_THAT(hans.html, HasSubstr("Wir haben die Änderung zurückgenommen."));
   for (const auto& [address, o] : by_address) {
-    if (address == "hans@example.de") continue;
+    if (address == "hans@example.de" || address == on_slack.address) continue;
     EXPECT_THAT(o.text, HasSubstr("We rolled back.")) << address;
     EXPECT_THAT(o.text, ::testing::Not(HasSubstr("zurückgenommen"))) << address;
   }
@@ -339,28 +351,62 @@ TEST_F(MessageLifecycleTest, ReviewersSeeMissingAndOutdatedTranslations) {
     }
     return out;
   };
+  // Hans reads de-AT: a German translation serves him.
   EXPECT_EQ(coverage(), (std::map<std::string, std::string>{
-                            {"de-AT", "missing"}, {"en", "default"}}));
+                            {"de", "missing"}, {"en", "default"}}));
   ASSERT_TRUE(h_.workflow
                   .Edit(Comms(), draft_.id(), 0, "", "", {},
                         {{"de", Translation("Fehler", "Wir arbeiten daran.")}})
                   .ok());
-  EXPECT_EQ(
-      coverage(),
-      (std::map<std::string, std::string>{
-          {"de", "translated"}, {"de-AT", "translated"}, {"en", "default"}}));
+  EXPECT_EQ(coverage(), (std::map<std::string, std::string>{
+                            {"de", "translated"}, {"en", "default"}}));
   // The English text changes: the German one was written for the old.
   ASSERT_TRUE(
       h_.workflow.Edit(Comms(), draft_.id(), 0, "", "Errors are falling.")
           .ok());
-  EXPECT_EQ(coverage().at("de-AT"), "outdated");
+  EXPECT_EQ(coverage().at("de"), "outdated");
   // Removing it: German readers get the English text again.
   ASSERT_TRUE(h_.workflow
                   .Edit(Comms(), draft_.id(), 0, "", "", {},
                         {{"de", Translation("", "")}})
                   .ok());
-  EXPECT_EQ(coverage().at("de-AT"), "missing");
-  EXPECT_FALSE(coverage().contains("de"));
+  EXPECT_EQ(coverage().at("de"), "missing");
+}
+
+TEST_F(MessageLifecycleTest,
+       ATranslationSentBackWithBrowserLineBreaksIsUnchanged) {
+  ASSERT_TRUE(h_.workflow
+                  .Edit(Comms(), draft_.id(), 0, "", "", {},
+                        {{"de", Translation("Fehler", "Zeile eins.\n\nZwei.")}})
+                  .ok());
+  ASSERT_TRUE(
+      h_.workflow.Edit(Comms(), draft_.id(), 0, "", "Errors are falling.")
+          .ok());
+  // The console posts every translation back, its lines as "\r\n": the
+  // English text changed, the German one did not, and stays outdated.
+  ASSERT_TRUE(
+      h_.workflow
+          .Edit(Comms(), draft_.id(), 0, "", "Errors are gone.", {},
+                {{"de", Translation("Fehler", "Zeile eins.\r\n\r\nZwei.")}})
+          .ok());
+  const std::vector<v1::AuditEntry> audit =
+      h_.Read<std::vector<v1::AuditEntry>>(
+          [&](StoreReader& r) { return r.ListAudit(incident_); });
+  EXPECT_EQ(audit.back().detail(), "");  // not "de translated"
+  const absl::StatusOr<MessageDetail> got = h_.queries.GetMessage(draft_.id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  bool seen = false;
+  for (const v1::LanguageCoverage& c : got->languages) {
+    if (c.locale() != "de") continue;
+    seen = true;
+    EXPECT_TRUE(c.outdated());
+  }
+  EXPECT_TRUE(seen);
+  // A translation may always be removed.
+  EXPECT_TRUE(h_.workflow
+                  .Edit(Comms(), draft_.id(), 0, "", "", {},
+                        {{"de", Translation("", "")}})
+                  .ok());
 }
 
 TEST_F(MessageLifecycleTest,

@@ -474,14 +474,14 @@ class PreferencesTest : public SubscriptionPortalTest {
     return h_.Read<std::vector<v1::AuditEntry>>(
         [](StoreReader& r) { return r.ListAudit(0); });
   }
-  // The API and Checkout, SMS first, in German, in Tokyo.
+  // The API and Checkout, SMS first, in German, in Tokyo, as the page
+  // showing Ursula as added asks.
   Preferences Wanted() {
-    const v1::Subscriber s = Ursula();
-    return {
-        .component_ids = {"api", "checkout"},
-        .contact_order = {ContactKey(s.contacts(1)), ContactKey(s.contacts(0))},
-        .locale = "de",
-        .time_zone = "Asia/Tokyo"};
+    return {.component_ids = {"api", "checkout"},
+            .channel_order = {1, 0},
+            .channels_fingerprint = h_.portal.ChannelsFingerprint(Ursula()),
+            .locale = "de",
+            .time_zone = "Asia/Tokyo"};
   }
   std::string token_;
 };
@@ -513,8 +513,11 @@ TEST_F(PreferencesTest, ASubscriberChangesWhatTheyHearAndHowAndItIsAudited) {
   // No addresses in the log.
   EXPECT_THAT(audit.back().detail(), Not(HasSubstr("+49")));
 
-  // Saving the same again changes and records nothing.
-  ASSERT_TRUE(h_.portal.SavePreferences(token_, Wanted()).ok());
+  // Saving the page as it now shows changes and records nothing.
+  Preferences again = Wanted();
+  again.channel_order = {0, 1};
+  again.channels_fingerprint = h_.portal.ChannelsFingerprint(Stored());
+  ASSERT_TRUE(h_.portal.SavePreferences(token_, again).ok());
   EXPECT_THAT(Audit(), SizeIs(audited_before + 1));
 }
 
@@ -535,15 +538,25 @@ TEST_F(PreferencesTest, BadChoicesAreRefusedWithTheFieldNamedAndChangeNothing) {
   Preferences zone = Wanted();
   zone.time_zone = "Mars/Olympus_Mons";
   EXPECT_THAT(refused(zone), HasSubstr("time_zone: "));
-  Preferences forged = Wanted();
-  forged.contact_order[0] = "0123456789abcdef";  // not one of theirs
-  EXPECT_THAT(refused(forged), HasSubstr("channels: "));
+  Preferences beyond = Wanted();
+  beyond.channel_order = {1, 7};  // not one of theirs
+  EXPECT_THAT(refused(beyond), HasSubstr("channels: "));
   Preferences dropped = Wanted();
-  dropped.contact_order.pop_back();  // a channel left out
+  dropped.channel_order.pop_back();  // a channel left out
   EXPECT_THAT(refused(dropped), HasSubstr("channels: "));
   Preferences twice = Wanted();
-  twice.contact_order[1] = twice.contact_order[0];
+  twice.channel_order = {0, 0};
   EXPECT_THAT(refused(twice), HasSubstr("channels: "));
+  // An order for channels other than those the page showed.
+  Preferences stale = Wanted();
+  v1::Subscriber other = Ursula();
+  other.mutable_contacts(1)->set_address("+4915199999999");
+  stale.channels_fingerprint = h_.portal.ChannelsFingerprint(other);
+  EXPECT_THAT(refused(stale),
+              HasSubstr("channels: your channels have changed"));
+  Preferences forged = Wanted();
+  forged.channels_fingerprint = "AAAAAAAAAAAAAAAAAAAAAA";
+  EXPECT_THAT(refused(forged), HasSubstr("channels: "));
   EXPECT_EQ(Stored().SerializeAsString(), before.SerializeAsString());
 }
 

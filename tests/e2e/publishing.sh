@@ -8,10 +8,12 @@ as() { local token=$1; shift; HERALD_TOKEN=$token "$HERALD" "$@"; }
 
 # draft_of INCIDENT KIND: the ref of INCIDENT's newest draft of KIND (e.g.
 # STATUS_UPDATE, RESOLUTION, MAINTENANCE); empty when there is none.
+# (A maintenance notice its announcement's approval covers is not one.)
 draft_of() {
   as "$LEAD_TOKEN" messages --incident "$1" --state draft -o json | "$SYSTEM_PYTHON" -c '
 import json, sys
-ms = [m for m in json.load(sys.stdin).get("messages", []) if m["kind"] == "MESSAGE_KIND_" + sys.argv[1]]
+ms = [m for m in json.load(sys.stdin).get("messages", [])
+      if m["kind"] == "MESSAGE_KIND_" + sys.argv[1] and str(m.get("coveredBy", "0")) == "0"]
 print(ms[-1]["ref"] if ms else "")' "$2"
 }
 has_draft() { [[ -n $(draft_of "$1" "$2") ]]; }

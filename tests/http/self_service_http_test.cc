@@ -1,4 +1,5 @@
-#include "server/core/subscribers/contacts.h"
+#include <regex>
+
 #include "tests/http/http_server_fixture.h"
 
 namespace herald {
@@ -267,8 +268,10 @@ TEST_F(SelfServiceHttpTest, TheFormSpeaksTheBrowsersLanguage) {
   // offered, the organisation's chosen.
   EXPECT_THAT(r->body, HasSubstr("<option value=\"de\" lang=\"de\" "
                                  "selected>Deutsch</option>"));
-  EXPECT_THAT(r->body, HasSubstr("<option>Asia/Tokyo</option>"));
-  EXPECT_THAT(r->body, HasSubstr("<option selected>UTC</option>"));
+  EXPECT_THAT(r->body,
+              HasSubstr("<option value=\"Asia/Tokyo\">Asia/Tokyo</option>"));
+  EXPECT_THAT(r->body, HasSubstr("<option value=\"\" selected>UTC "
+                                 "(Standard)</option>"));
   r = client_->Get("/subscribe", {{"Accept-Language", "ja, *;q=0.1"}});
   EXPECT_THAT(r->body, HasSubstr("<h1>Subscribe to status updates</h1>"));
   // What they chose is kept, and the page that answers speaks it.
@@ -306,7 +309,8 @@ TEST_F(SelfServiceHttpTest,
   // Saved, and the page already speaks the language chosen.
   EXPECT_THAT(r->body, HasSubstr("<h1>Ihre Änderungen sind gespeichert</h1>"));
   EXPECT_THAT(r->body, HasSubstr("value=\"api\" checked"));
-  EXPECT_THAT(r->body, HasSubstr("<option selected>Europe/Berlin</option>"));
+  EXPECT_THAT(r->body, HasSubstr("<option value=\"Europe/Berlin\" "
+                                 "selected>Europe/Berlin</option>"));
   const v1::Subscriber globex = h_.Read<v1::Subscriber>(
       [](StoreReader& rd) { return rd.GetSubscriber("globex"); });
   EXPECT_THAT(globex.component_ids(), ElementsAre("api"));
@@ -357,21 +361,74 @@ TEST_F(SelfServiceHttpTest, ChannelsAreReorderedByPlaceAndAClashIsRefused) {
   // The number is shown only as its last digits.
   EXPECT_THAT(r->body, HasSubstr("SMS (\u2026678)"));
   EXPECT_THAT(r->body, Not(HasSubstr("4915112345678")));
-  const std::string email_key = ContactKey(s.contacts(0));
-  const std::string sms_key = ContactKey(s.contacts(1));
-  r = PostForm("/preferences",
-               absl::StrCat("token=", token, "&component=checkout&order.",
-                            email_key, "=1&order.", sms_key, "=1"));
+  // The page shows the channels by position, with a keyed proof of which
+  // they were: nothing in it reveals the number.
+  std::smatch fingerprint;
+  ASSERT_TRUE(std::regex_search(
+      r->body, fingerprint,
+      std::regex("name=\"channels\" value=\"([A-Za-z0-9_-]+)\"")));
+  EXPECT_THAT(r->body,
+              Not(HasSubstr(Sha256Hex("+4915112345678").substr(0, 8))));
+  const std::string form = absl::StrCat(
+      "token=", token, "&component=checkout&channels=", fingerprint[1].str());
+  r = PostForm("/preferences", form + "&order.0=1&order.1=1");
   EXPECT_EQ(r->status, 400);
   EXPECT_THAT(r->body, HasSubstr("its own place"));
-  r = PostForm("/preferences",
-               absl::StrCat("token=", token, "&component=checkout&order.",
-                            email_key, "=2&order.", sms_key, "=1"));
+  r = PostForm("/preferences", form + "&order.0=2&order.1=1");
   ASSERT_EQ(r->status, 200) << r->body;
   const v1::Subscriber stored = h_.Read<v1::Subscriber>(
       [](StoreReader& rd) { return rd.GetSubscriber("ursula"); });
   EXPECT_EQ(stored.contacts(0).channel(), v1::CHANNEL_KIND_SMS);
   EXPECT_EQ(stored.contacts(1).channel(), v1::CHANNEL_KIND_EMAIL);
+}
+
+TEST_F(SelfServiceHttpTest, SavingThePreferencesPageUnchangedChangesNothing) {
+  // Initech has no language or zone of its own and follows the
+  // organisation's; "wien" has a region's language and a zone ICU lists
+  // under another name. Saving the page as shown keeps both as they are.
+  v1::Subscriber wien;
+  wien.set_id("wien");
+  wien.set_email("wien@example.at");
+  wien.set_locale("de-AT");
+  wien.set_time_zone("Asia/Kolkata");
+  wien.add_component_ids("checkout");
+  ASSERT_TRUE(h_.subscribers.Add(testing::CommsLead(), wien).ok());
+  const auto audited = [&] {
+    return h_
+        .Read<std::vector<v1::AuditEntry>>(
+            [](StoreReader& rd) { return rd.ListAudit(0); })
+        .size();
+  };
+  for (const std::string id : {"initech", "wien"}) {
+    const std::string token = h_.links.Manage(id);
+    const std::string page = client_->Get("/preferences?token=" + token)->body;
+    // What a browser submits for the form as shown: each select's chosen
+    // option, each ticked component.
+    std::string form = "token=" + token;
+    for (const std::string select : {"locale", "time_zone"}) {
+      const size_t at = page.find("name=\"" + select + "\"");
+      ASSERT_NE(at, std::string::npos) << select;
+      const std::string rest = page.substr(at, page.find("</select>", at) - at);
+      std::smatch chosen;
+      ASSERT_TRUE(std::regex_search(
+          rest, chosen,
+          std::regex("<option value=\"([^\"]*)\"[^>]* selected>")))
+          << id << " " << select;
+      absl::StrAppend(&form, "&", select, "=", chosen[1].str());
+    }
+    const v1::Subscriber before = h_.Read<v1::Subscriber>(
+        [&](StoreReader& rd) { return rd.GetSubscriber(id); });
+    for (const std::string& c : before.component_ids()) {
+      absl::StrAppend(&form, "&component=", c);
+    }
+    const size_t entries = audited();
+    ASSERT_EQ(PostForm("/preferences", form)->status, 200) << id << " " << form;
+    const v1::Subscriber after = h_.Read<v1::Subscriber>(
+        [&](StoreReader& rd) { return rd.GetSubscriber(id); });
+    EXPECT_EQ(after.locale(), before.locale()) << id;
+    EXPECT_EQ(after.time_zone(), before.time_zone()) << id;
+    EXPECT_EQ(audited(), entries) << id;
+  }
 }
 
 }  // namespace http_testing

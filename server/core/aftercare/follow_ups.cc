@@ -79,28 +79,12 @@ absl::Status FollowUps::RunFollowUp(StoreTxn& txn, const v1::Job& job) const {
   // The comms lead approved this follow-up with the apology: it is fixed
   // text from the templates, and approving it again would be a gate the
   // customer waits at for nothing.
-  message->set_state(v1::MESSAGE_STATE_PUBLISHED);
   message->set_approver_id(apology->approver_id());
-  *message->mutable_updated_at() = ToProtoTime(now);
-  *message->mutable_published_at() = ToProtoTime(now);
-  *message->mutable_published_incident() = told;
-  if (auto st = txn.UpdateMessage(*message); !st.ok()) return st;
-  absl::StatusOr<int64_t> queued =
-      planner_.EnqueueMessage(txn, *message, *incident);
-  if (!queued.ok()) return queued.status();
-  if (auto st = AuditMessage(
-          txn, *message, kHeraldActor, "approved",
-          absl::StrCat("published to ", *queued, " customer(s) under ",
-                       apology->approver_id(), "'s approval of ",
-                       apology->ref()),
-          now);
-      !st.ok()) {
-    return st;
-  }
-  return txn.AppendTimeline(TimelineEntry(
-      incident->id(), now, "published", kHeraldActor,
-      absl::StrCat(message->ref(), " published: the follow-up to ",
-                   apology->ref(), ", to ", *queued, " customer(s)")));
+  return planner_
+      .PublishApproved(txn, *message, *incident, told, kHeraldActor,
+                       absl::StrCat("under ", apology->approver_id(),
+                                    "'s approval of ", apology->ref()))
+      .status();
 }
 
 absl::StatusOr<RecordedAnswer> FollowUps::CheckAnswer(
@@ -116,6 +100,9 @@ absl::StatusOr<RecordedAnswer> FollowUps::CheckAnswer(
     out.incident_ref = IncidentRef(amends->incident_id());
     absl::StatusOr<v1::Subscriber> customer =
         r.GetSubscriber(amends->subscriber_id());
+    if (!customer.ok() && !absl::IsNotFound(customer.status())) {
+      return customer.status();
+    }
     if (customer.ok()) out.locale = customer->locale();
     out.amends = *std::move(amends);
     return absl::OkStatus();
@@ -155,8 +142,7 @@ absl::StatusOr<RecordedAnswer> FollowUps::RecordAnswer(
       }
     }
     // Browsers send a textarea's lines with CRLF.
-    comment = absl::StrReplaceAll(absl::StripAsciiWhitespace(comment_in),
-                                  {{"\r\n", "\n"}, {"\r", "\n"}});
+    comment = UnixNewlines(absl::StripAsciiWhitespace(comment_in));
   }
   RecordedAnswer out;
   out.answer = answer;
@@ -167,6 +153,9 @@ absl::StatusOr<RecordedAnswer> FollowUps::RecordAnswer(
     out.incident_ref = IncidentRef(amends->incident_id());
     absl::StatusOr<v1::Subscriber> customer =
         txn.GetSubscriber(amends->subscriber_id());
+    if (!customer.ok() && !absl::IsNotFound(customer.status())) {
+      return customer.status();
+    }
     if (customer.ok()) out.locale = customer->locale();
     const v1::FollowUpAnswer before = AboutService(answer)
                                           ? amends->service_answer()

@@ -68,6 +68,14 @@ absl::StatusOr<std::map<std::string, v1::Translation>> CheckTranslations(
       return absl::InvalidArgumentError(absl::StrCat(
           field, ": expected a language tag such as \"de\" or \"fr-CA\""));
     }
+    v1::Translation t;
+    t.set_title(std::string(absl::StripAsciiWhitespace(given.title())));
+    t.set_body(UnixNewlines(absl::StripTrailingAsciiWhitespace(given.body())));
+    if (t.title().empty() && t.body().empty()) {
+      // A removal: whatever the language, it may always go.
+      out.emplace(*language, std::move(t));
+      continue;
+    }
     if (PrimaryLanguage(*language) == PrimaryLanguage(default_language)) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ": ", default_language,
@@ -80,9 +88,6 @@ absl::StatusOr<std::map<std::string, v1::Translation>> CheckTranslations(
           ", so no reader would get this translation; add templates/",
           PrimaryLanguage(*language), "/ first (templates/README.md)"));
     }
-    v1::Translation t;
-    t.set_title(std::string(absl::StripAsciiWhitespace(given.title())));
-    t.set_body(std::string(absl::StripTrailingAsciiWhitespace(given.body())));
     if (t.title().empty() != t.body().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           field,
@@ -136,6 +141,45 @@ std::string ApplyTranslations(
     changes.push_back(absl::StrCat(language, " translated"));
   }
   return absl::StrJoin(changes, ", ");
+}
+
+// Approves maintenance notice `m` to go out at its moment (the reminder
+// before the window, "started" when it starts, "completed" when the work
+// is done), or supersedes it when that moment has passed: a late notice
+// would tell customers something no longer true.
+absl::Status HoldNotice(StoreTxn& txn, const std::string& approver,
+                        v1::Message& m, const v1::Incident& incident,
+                        absl::string_view detail, absl::Time now) {
+  const bool passed = NoticeMomentPassed(m, incident.status());
+  m.set_state(passed ? v1::MESSAGE_STATE_SUPERSEDED
+                     : v1::MESSAGE_STATE_APPROVED);
+  if (!passed) m.set_approver_id(approver);
+  *m.mutable_updated_at() = ToProtoTime(now);
+  if (auto st = txn.UpdateMessage(m); !st.ok()) return st;
+  return AuditMessage(txn, m, approver, passed ? "superseded" : "approved",
+                      passed ? "its moment passed before it was approved"
+                             : absl::StrCat(detail, "; held until it is due"),
+                      now);
+}
+
+// Holds every notice `announcement`'s approval covers that still waits
+// for a decision (a rejected one stays rejected until approved on its own).
+absl::Status HoldCoveredNotices(StoreTxn& txn, const std::string& approver,
+                                const v1::Message& announcement,
+                                const v1::Incident& incident, absl::Time now) {
+  absl::StatusOr<std::vector<v1::Message>> waiting = txn.ListMessages(
+      {incident.id(),
+       {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
+  if (!waiting.ok()) return waiting.status();
+  for (v1::Message& m : *waiting) {
+    if (m.covered_by() != announcement.id()) continue;
+    if (auto st = HoldNotice(txn, approver, m, incident,
+                             absl::StrCat("with ", announcement.ref()), now);
+        !st.ok()) {
+      return st;
+    }
+  }
+  return absl::OkStatus();
 }
 
 // The audit log's detail of an edit.
@@ -384,11 +428,36 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
   // For the metrics, once committed: how long the draft waited, and how
   // long customers waited for their first word (when this is it).
   absl::Duration waited, first_word = absl::InfiniteDuration();
+  bool held = false;  // a maintenance notice, approved to go out later
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    held = false;
     v1::Incident owned;
     absl::StatusOr<v1::Message> message = LoadForDecision(
         txn, caller, message_id, expected_version, "approved", owned);
     if (!message.ok()) return message.status();
+    if (message->covered_by() != 0) {
+      // A maintenance notice goes with its announcement: approving the
+      // announcement approves it, and approving it alone (after an edit
+      // the comms lead asked for) holds it for its moment.
+      absl::StatusOr<v1::Message> announcement =
+          txn.GetMessage(message->covered_by());
+      if (!announcement.ok()) return announcement.status();
+      if (announcement->state() != v1::MESSAGE_STATE_PUBLISHED) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(message->ref(), " is approved with the announcement ",
+                         announcement->ref(), ": review and approve that"));
+      }
+      if (auto st = HoldNotice(
+              txn, caller.person_id, *message, owned,
+              absl::StrCat("approved on its own after ", announcement->ref()),
+              now);
+          !st.ok()) {
+        return st;
+      }
+      held = true;
+      out.message = *std::move(message);
+      return absl::OkStatus();
+    }
     // Notes are for the point person to craft from, never sent as is by
     // accident.
     const std::vector<std::string> as_written = UneditedEngineerWords(*message);
@@ -487,11 +556,25 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
         !st.ok()) {
       return st;
     }
+    if (message->maintenance_notice() == "announcement") {
+      if (auto st = HoldCoveredNotices(txn, caller.person_id, *message,
+                                       *incident, now);
+          !st.ok()) {
+        return st;
+      }
+    }
     out.message = *std::move(message);
     out.deliveries_enqueued = *queued;
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  if (held) {
+    deps_.Emit(out.message.incident_id(), "approved", caller.person_id,
+               absl::StrCat("version ", out.message.version(),
+                            " held until its moment"),
+               out.message.ref());
+    return out;
+  }
   deps_.metrics.messages_published.Increment();
   deps_.metrics.approval_latency_seconds.Observe(absl::ToDoubleSeconds(waited));
   if (out.message.published_incident().customer_visible() &&
@@ -539,7 +622,8 @@ absl::StatusOr<v1::Message> CommsWorkflow::Edit(
     const std::map<std::string, v1::ComponentStatus>& statuses,
     const std::map<std::string, v1::Translation>& raw_translations) {
   const std::string title(absl::StripAsciiWhitespace(raw_title));
-  const std::string body(absl::StripTrailingAsciiWhitespace(raw_body));
+  const std::string body =
+      UnixNewlines(absl::StripTrailingAsciiWhitespace(raw_body));
   if (title.empty() && body.empty() && statuses.empty() &&
       raw_translations.empty()) {
     return absl::InvalidArgumentError(

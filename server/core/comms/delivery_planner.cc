@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/base/proto_time.h"
+#include "server/core/comms/message_records.h"
+#include "server/core/incidents/timeline.h"
 
 namespace herald {
 namespace {
@@ -35,6 +37,34 @@ absl::StatusOr<int64_t> DeliveryPlanner::EnqueueMessage(
                         incident.component_ids().end()},
       .now = deps_.clock.Now(),
       .to_amends = message.audience() == v1::AUDIENCE_AFFECTED_CUSTOMERS});
+}
+
+absl::StatusOr<int64_t> DeliveryPlanner::PublishApproved(
+    StoreTxn& txn, v1::Message& message, const v1::Incident& incident,
+    const v1::Incident& told, const std::string& actor,
+    absl::string_view why) const {
+  const absl::Time now = deps_.clock.Now();
+  message.set_state(v1::MESSAGE_STATE_PUBLISHED);
+  *message.mutable_updated_at() = ToProtoTime(now);
+  *message.mutable_published_at() = ToProtoTime(now);
+  *message.mutable_published_incident() = told;
+  if (auto st = txn.UpdateMessage(message); !st.ok()) return st;
+  absl::StatusOr<int64_t> queued = EnqueueMessage(txn, message, incident);
+  if (!queued.ok()) return queued.status();
+  if (auto st = AuditMessage(
+          txn, message, actor, "approved",
+          absl::StrCat("published to ", *queued, " recipient(s) ", why), now);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = txn.AppendTimeline(TimelineEntry(
+          incident.id(), now, "published", actor,
+          absl::StrCat(message.ref(), " published: \"", message.title(),
+                       "\" to ", *queued, " recipient(s)")));
+      !st.ok()) {
+    return st;
+  }
+  return queued;
 }
 
 absl::Status DeliveryPlanner::NotifyPerson(

@@ -46,6 +46,17 @@ class DeliveryPlanner {
       const v1::Incident& incident, const v1::Message* message = nullptr,
       const std::map<std::string, std::string>& values = {}) const;
 
+  // Publishes `message` under an approval already given (its approver_id
+  // is set): published now, rendering from `told` (the incident as
+  // customers know it once this is out), its deliveries queued, audited as
+  // "approved" by `actor` with `why`, and on the timeline. Returns how many
+  // recipients were queued.
+  absl::StatusOr<int64_t> PublishApproved(StoreTxn& txn, v1::Message& message,
+                                          const v1::Incident& incident,
+                                          const v1::Incident& told,
+                                          const std::string& actor,
+                                          absl::string_view why) const;
+
   const MessageDrafter& drafter() const { return drafter_; }
 
   // Tells every comms lead that `draft` waits for their approval (template

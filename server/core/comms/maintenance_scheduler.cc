@@ -7,9 +7,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/base/log.h"
 #include "server/base/proto_time.h"
 #include "server/base/text.h"
 #include "server/core/comms/message_records.h"
+#include "server/core/incidents/public_incident.h"
 #include "server/core/incidents/timeline.h"
 #include "server/core/oncall/rota_overrides.h"
 
@@ -43,6 +45,23 @@ absl::Status PutStatus(StoreTxn& txn, const std::string& component,
   state.set_status(status);
   *state.mutable_updated_at() = ToProtoTime(now);
   return txn.PutComponentState(state);
+}
+
+// Maintenance `incident_id`, not yet ended; FailedPrecondition for an
+// incident or a maintenance that has ended.
+absl::StatusOr<v1::Incident> OpenMaintenance(StoreTxn& txn,
+                                             int64_t incident_id) {
+  absl::StatusOr<v1::Incident> incident = txn.GetIncident(incident_id);
+  if (!incident.ok()) return incident.status();
+  if (!incident->has_maintenance()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(incident->ref(), " is an incident, not maintenance"));
+  }
+  if (incident->status() == v1::INCIDENT_STATUS_COMPLETED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(incident->ref(), " has already ended"));
+  }
+  return incident;
 }
 
 }  // namespace
@@ -153,6 +172,31 @@ absl::StatusOr<ScheduledMaintenance> MaintenanceScheduler::Schedule(
         !st.ok()) {
       return st;
     }
+    // The notices the announcement's approval covers; a reminder only when
+    // there is still time for one.
+    const absl::Duration lead = org.maintenance_reminder_before();
+    const bool remind =
+        lead > absl::ZeroDuration() && request.starts_at - lead > now;
+    std::vector<std::string> notices = {"started", "completed"};
+    if (remind) notices.insert(notices.begin(), "reminder");
+    out.notices.clear();
+    for (const std::string& notice : notices) {
+      absl::StatusOr<v1::Message> n =
+          drafter_.DraftMaintenanceNotice(incident, notice, "");
+      if (!n.ok()) return n.status();
+      n->set_covered_by(stored->id());
+      absl::StatusOr<v1::Message> kept =
+          StoreDraft(txn, *std::move(n), author, now);
+      if (!kept.ok()) return kept.status();
+      out.notices.push_back(*std::move(kept));
+    }
+    if (remind) {
+      if (auto st = ArmJob(txn, incident, v1::JOB_KIND_MAINTENANCE_REMINDER,
+                           ToProtoTime(request.starts_at - lead));
+          !st.ok()) {
+        return st;
+      }
+    }
     if (auto st = ArmJob(txn, incident, v1::JOB_KIND_MAINTENANCE_START,
                          incident.maintenance().starts_at());
         !st.ok()) {
@@ -175,24 +219,23 @@ absl::StatusOr<ScheduledMaintenance> MaintenanceScheduler::Schedule(
   return out;
 }
 
-absl::StatusOr<v1::Incident> MaintenanceScheduler::Cancel(
+absl::StatusOr<CancelledMaintenance> MaintenanceScheduler::Cancel(
     const Caller& caller, int64_t incident_id, absl::string_view reason) const {
   const absl::Time now = deps_.clock.Now();
-  v1::Incident out;
+  const std::string note(absl::StripAsciiWhitespace(reason));
+  if (absl::Status st = CheckLength("reason", note, kMaxMessageBodyBytes);
+      !st.ok()) {
+    return st;
+  }
+  CancelledMaintenance out;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
-    absl::StatusOr<v1::Incident> incident = txn.GetIncident(incident_id);
+    out = {};
+    absl::StatusOr<v1::Incident> incident = OpenMaintenance(txn, incident_id);
     if (!incident.ok()) return incident.status();
-    if (!incident->has_maintenance()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(incident->ref(), " is an incident, not maintenance"));
-    }
-    if (incident->status() == v1::INCIDENT_STATUS_COMPLETED) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(incident->ref(), " has already ended"));
-    }
-    const std::string why = reason.empty()
-                                ? std::string("Cancelled")
-                                : absl::StrCat("Cancelled: ", reason);
+    absl::StatusOr<bool> announced = Announced(txn, incident->id());
+    if (!announced.ok()) return announced.status();
+    const std::string why = note.empty() ? std::string("Cancelled")
+                                         : absl::StrCat("Cancelled: ", note);
     if (auto st =
             SupersedeDrafts(txn, incident->id(), {v1::MESSAGE_KIND_MAINTENANCE},
                             caller.person_id, why, now);
@@ -203,13 +246,109 @@ absl::StatusOr<v1::Incident> MaintenanceScheduler::Cancel(
         !st.ok()) {
       return st;
     }
-    out = *std::move(incident);
+    if (*announced) {
+      // Those who were told it would happen are told it will not, in words
+      // a comms lead approves.
+      absl::StatusOr<v1::Message> draft =
+          drafter_.DraftMaintenanceNotice(*incident, "cancelled", note);
+      if (!draft.ok()) return draft.status();
+      const std::string author = incident->point_person_id().empty()
+                                     ? caller.person_id
+                                     : incident->point_person_id();
+      absl::StatusOr<v1::Message> stored =
+          StoreDraft(txn, *std::move(draft), author, now);
+      if (!stored.ok()) return stored.status();
+      if (auto st = planner_.NotifyDraftWaiting(txn, *stored, *incident);
+          !st.ok()) {
+        return st;
+      }
+      out.draft = *std::move(stored);
+    }
+    out.incident = *std::move(incident);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  deps_.Emit(out.id(), "maintenance_cancelled", caller.person_id,
-             reason.empty() ? "Cancelled" : reason);
+  deps_.Emit(out.incident.id(), "maintenance_cancelled", caller.person_id,
+             note.empty() ? "Cancelled" : note);
+  if (out.draft.id() != 0) {
+    deps_.Emit(out.incident.id(), "drafted", out.draft.author_id(),
+               out.draft.title(), out.draft.ref());
+  }
   return out;
+}
+
+absl::StatusOr<CompletedMaintenance> MaintenanceScheduler::Complete(
+    const Caller& caller, int64_t incident_id) const {
+  const absl::Time now = deps_.clock.Now();
+  CompletedMaintenance out;
+  absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+    out = {};
+    absl::StatusOr<v1::Incident> incident = OpenMaintenance(txn, incident_id);
+    if (!incident.ok()) return incident.status();
+    if (incident->status() == v1::INCIDENT_STATUS_SCHEDULED) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          incident->ref(),
+          " has not started: cancel it (herald maintenance cancel) instead"));
+    }
+    if (auto st = Finish(txn, *incident, now, caller.person_id,
+                         absl::StrCat("Completed by ", caller.person_id));
+        !st.ok()) {
+      return st;
+    }
+    absl::StatusOr<int64_t> sent = SendHeldNotice(txn, *incident, "completed");
+    if (!sent.ok()) return sent.status();
+    out.deliveries_enqueued = *sent;
+    // An "extended" notice still waiting, and any notice never sent, are
+    // no longer true.
+    if (auto st = SupersedeDrafts(
+            txn, incident->id(), {v1::MESSAGE_KIND_MAINTENANCE},
+            caller.person_id, "the maintenance is complete", now);
+        !st.ok()) {
+      return st.status();
+    }
+    out.incident = *std::move(incident);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  deps_.Emit(out.incident.id(), "maintenance_completed", caller.person_id,
+             absl::StrCat("completed; ", out.deliveries_enqueued,
+                          " recipient(s) told"));
+  return out;
+}
+
+absl::StatusOr<bool> MaintenanceScheduler::Announced(StoreTxn& txn,
+                                                     int64_t incident_id) {
+  absl::StatusOr<std::vector<v1::Message>> published =
+      txn.ListMessages({incident_id, {v1::MESSAGE_STATE_PUBLISHED}});
+  if (!published.ok()) return published.status();
+  return std::any_of(published->begin(), published->end(),
+                     [](const v1::Message& m) {
+                       return m.maintenance_notice() == "announcement" ||
+                              (m.kind() == v1::MESSAGE_KIND_MAINTENANCE &&
+                               m.maintenance_notice().empty());
+                     });
+}
+
+absl::StatusOr<int64_t> MaintenanceScheduler::SendHeldNotice(
+    StoreTxn& txn, const v1::Incident& incident,
+    absl::string_view notice) const {
+  absl::StatusOr<std::vector<v1::Message>> held =
+      txn.ListMessages({incident.id(), {v1::MESSAGE_STATE_APPROVED}});
+  if (!held.ok()) return held.status();
+  auto it = std::find_if(held->begin(), held->end(), [&](const v1::Message& m) {
+    return m.maintenance_notice() == notice;
+  });
+  if (it == held->end()) return 0;
+  absl::StatusOr<std::vector<v1::Message>> published =
+      txn.ListMessages({incident.id(), {v1::MESSAGE_STATE_PUBLISHED}});
+  if (!published.ok()) return published.status();
+  published->push_back(*it);
+  const v1::Incident told =
+      PublicSnapshot(incident, PublicView(incident, *std::move(published)));
+  return planner_.PublishApproved(
+      txn, *it, incident, told, kHeraldActor,
+      absl::StrCat("as ", it->approver_id(),
+                   " approved it with the announcement"));
 }
 
 absl::Status MaintenanceScheduler::RunWindowJob(StoreTxn& txn,
@@ -217,15 +356,20 @@ absl::Status MaintenanceScheduler::RunWindowJob(StoreTxn& txn,
   absl::StatusOr<v1::Incident> incident = txn.GetIncident(job.incident_id());
   if (!incident.ok()) return incident.status();
   const absl::Time now = deps_.clock.Now();
+  if (job.kind() == v1::JOB_KIND_MAINTENANCE_REMINDER &&
+      incident->status() == v1::INCIDENT_STATUS_SCHEDULED) {
+    return SendHeldNotice(txn, *incident, "reminder").status();
+  }
   if (job.kind() == v1::JOB_KIND_MAINTENANCE_START &&
       incident->status() == v1::INCIDENT_STATUS_SCHEDULED) {
-    return Start(txn, *incident, now);
+    if (auto st = Start(txn, *incident, now); !st.ok()) return st;
+    return SendHeldNotice(txn, *incident, "started").status();
   }
   if (job.kind() == v1::JOB_KIND_MAINTENANCE_END &&
-      incident->status() != v1::INCIDENT_STATUS_COMPLETED) {
-    return Finish(txn, *incident, now, kHeraldActor, "Window ended");
+      incident->status() == v1::INCIDENT_STATUS_IN_PROGRESS) {
+    return Overrun(txn, *incident, now);
   }
-  return absl::OkStatus();  // cancelled, or already carried out
+  return absl::OkStatus();  // cancelled, completed, or already carried out
 }
 
 absl::Status MaintenanceScheduler::Start(StoreTxn& txn, v1::Incident& incident,
@@ -252,6 +396,56 @@ absl::Status MaintenanceScheduler::Start(StoreTxn& txn, v1::Incident& incident,
       incident.id(), now, "maintenance_started", kHeraldActor,
       absl::StrCat("Window started: ", deps_.org->ComponentNames(components),
                    " under maintenance")));
+}
+
+absl::Status MaintenanceScheduler::Overrun(StoreTxn& txn,
+                                           const v1::Incident& incident,
+                                           absl::Time now) const {
+  if (auto st = txn.AppendTimeline(
+          TimelineEntry(incident.id(), now, "maintenance_overrun", kHeraldActor,
+                        "Window ended with the work still in progress"));
+      !st.ok()) {
+    return st;
+  }
+  // Customers who were told when it would end are told it takes longer,
+  // in words a comms lead approves.
+  absl::StatusOr<bool> announced = Announced(txn, incident.id());
+  if (!announced.ok()) return announced.status();
+  v1::Message draft;
+  if (*announced) {
+    absl::StatusOr<v1::Message> extended =
+        drafter_.DraftMaintenanceNotice(incident, "extended", "");
+    if (!extended.ok()) return extended.status();
+    const std::string author = incident.point_person_id().empty()
+                                   ? std::string(kHeraldActor)
+                                   : incident.point_person_id();
+    absl::StatusOr<v1::Message> stored =
+        StoreDraft(txn, *std::move(extended), author, now);
+    if (!stored.ok()) return stored.status();
+    draft = *std::move(stored);
+    if (auto st = planner_.NotifyDraftWaiting(txn, draft, incident); !st.ok()) {
+      return st;
+    }
+  }
+  // The point person hears of it whether or not customers were told.
+  const std::map<std::string, std::string> values = {
+      {"message_ref", draft.ref()}};
+  const v1::Message* message = draft.id() != 0 ? &draft : nullptr;
+  absl::Status told =
+      incident.point_person_id().empty()
+          ? planner_.NotifyCommsLeads(txn, "maintenance-overrun",
+                                      "maintenance_overrun", incident, message,
+                                      values)
+          : planner_.NotifyPerson(txn, "maintenance-overrun",
+                                  "maintenance_overrun", incident,
+                                  incident.point_person_id(), message, values);
+  // A point person without a contact is no reason to lose the draft.
+  if (absl::IsFailedPrecondition(told)) {
+    LogWarn("maintenance overrun: could not tell the point person",
+            {{"incident", incident.ref()}, {"error", told.ToString()}});
+    return absl::OkStatus();
+  }
+  return told;
 }
 
 absl::Status MaintenanceScheduler::Finish(StoreTxn& txn, v1::Incident& incident,

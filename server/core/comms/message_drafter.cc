@@ -293,10 +293,33 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftMaintenance(
   TemplateContext ctx =
       IncidentContext(incident, incident.status(), OrganisationReader());
   ctx.values["note"] = AsSentence(note);
-  return WithEngineerWords(Draft("maintenance", v1::MESSAGE_KIND_MAINTENANCE,
-                                 v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
-                                 v1::INCIDENT_STATUS_SCHEDULED, ctx, incident),
-                           {ctx.values["note"]});
+  absl::StatusOr<v1::Message> m =
+      WithEngineerWords(Draft("maintenance", v1::MESSAGE_KIND_MAINTENANCE,
+                              v1::AUDIENCE_COMPONENT_SUBSCRIBERS,
+                              v1::INCIDENT_STATUS_SCHEDULED, ctx, incident),
+                        {ctx.values["note"]});
+  if (m.ok()) m->set_maintenance_notice("announcement");
+  return m;
+}
+
+absl::StatusOr<v1::Message> MessageDrafter::DraftMaintenanceNotice(
+    const v1::Incident& incident, absl::string_view notice,
+    absl::string_view note) const {
+  // What the maintenance is, once the notice is out.
+  const v1::IncidentStatus status =
+      notice == "reminder" ? v1::INCIDENT_STATUS_SCHEDULED
+      : notice == "started" || notice == "extended"
+          ? v1::INCIDENT_STATUS_IN_PROGRESS
+          : v1::INCIDENT_STATUS_COMPLETED;
+  TemplateContext ctx = IncidentContext(incident, status, OrganisationReader());
+  if (!note.empty()) ctx.values["note"] = AsSentence(note);
+  absl::StatusOr<v1::Message> m =
+      Draft(absl::StrCat("maintenance_", notice), v1::MESSAGE_KIND_MAINTENANCE,
+            v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident);
+  if (!note.empty()) m = WithEngineerWords(std::move(m), {ctx.values["note"]});
+  if (!m.ok()) return m.status();
+  m->set_maintenance_notice(std::string(notice));
+  return m;
 }
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftApology(
@@ -359,6 +382,9 @@ TemplateContext MessageDrafter::MessageContext(const v1::Message& message,
       translation != nullptr ? translation->title() : message.title();
   ctx.values["body"] = body;
   ctx.flags["translated"] = translation != nullptr;
+  if (!message.maintenance_notice().empty()) {
+    ctx.flags[absl::StrCat("notice_", message.maintenance_notice())] = true;
+  }
   // For HTML, where line breaks collapse: one entry per paragraph.
   for (absl::string_view p :
        absl::StrSplit(body, "\n\n", absl::SkipWhitespace())) {

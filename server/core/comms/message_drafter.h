@@ -99,6 +99,16 @@ class MessageDrafter {
   // window does that when it starts.
   absl::StatusOr<v1::Message> DraftMaintenance(const v1::Incident& incident,
                                                absl::string_view note) const;
+  // One more notice in the life of `incident`'s maintenance (see
+  // Message.maintenance_notice: "reminder", "started", "completed",
+  // "extended" or "cancelled"), from templates maintenance_<notice>.title|
+  // body, with `note` (why it was cancelled; an engineer's words) when not
+  // empty.
+  // Its channels' frame is the announcement's (maintenance.*), with the
+  // flag notice_<notice> set.
+  absl::StatusOr<v1::Message> DraftMaintenanceNotice(
+      const v1::Incident& incident, absl::string_view notice,
+      absl::string_view note) const;
   // The shared part of the personal apology; each customer's letter is
   // rendered around it by EmailFor().
   absl::StatusOr<v1::Message> DraftApology(const v1::Incident& incident,

@@ -64,6 +64,26 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
   return draft;
 }
 
+namespace {
+
+// A message someone still has to decide on (not a rejected one, nor a
+// maintenance notice approved and held for its moment).
+bool AwaitsDecision(const v1::Message& m) {
+  return m.state() == v1::MESSAGE_STATE_DRAFT ||
+         m.state() == v1::MESSAGE_STATE_PENDING_APPROVAL;
+}
+
+}  // namespace
+
+bool NoticeMomentPassed(const v1::Message& notice, v1::IncidentStatus status) {
+  const std::string& n = notice.maintenance_notice();
+  if (n == "reminder" || n == "started") {
+    return status != v1::INCIDENT_STATUS_SCHEDULED;
+  }
+  if (n == "completed") return status == v1::INCIDENT_STATUS_COMPLETED;
+  return false;
+}
+
 absl::StatusOr<int> SupersedeDrafts(
     StoreTxn& txn, int64_t incident_id,
     std::initializer_list<v1::MessageKind> kinds, const std::string& actor_id,
@@ -72,13 +92,13 @@ absl::StatusOr<int> SupersedeDrafts(
   absl::StatusOr<std::vector<v1::Message>> pending = txn.ListMessages(
       {incident_id,
        {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL,
-        v1::MESSAGE_STATE_REJECTED}});
+        v1::MESSAGE_STATE_REJECTED, v1::MESSAGE_STATE_APPROVED}});
   if (!pending.ok()) return pending.status();
   for (v1::Message& m : *pending) {
     if (std::find(kinds.begin(), kinds.end(), m.kind()) == kinds.end()) {
       continue;
     }
-    if (m.state() != v1::MESSAGE_STATE_REJECTED) ++unreviewed;
+    if (AwaitsDecision(m)) ++unreviewed;
     m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
     *m.mutable_updated_at() = ToProtoTime(now);
     if (auto s = txn.UpdateMessage(m); !s.ok()) return s;

@@ -40,8 +40,15 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
                                        const std::string& author_id,
                                        absl::Time now);
 
-// Supersedes the incident's messages of `kinds` that await approval or were
-// rejected, auditing each with `why`. Returns how many were still awaiting
+// Whether the moment maintenance notice `notice` is for has passed, for a
+// maintenance now in `status`: the reminder once the window started, the
+// "started" notice then too, the "completed" notice once it is completed.
+// False for every other message.
+bool NoticeMomentPassed(const v1::Message& notice, v1::IncidentStatus status);
+
+// Supersedes the incident's messages of `kinds` that await approval, were
+// rejected, or were approved and are held for their moment (maintenance
+// notices), auditing each with `why`. Returns how many were still awaiting
 // approval (not rejected): drafts a comms lead has been told of and not yet
 // decided on.
 absl::StatusOr<int> SupersedeDrafts(

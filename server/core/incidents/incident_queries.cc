@@ -43,15 +43,16 @@ absl::StatusOr<Page<v1::Incident>> IncidentQueries::ListIncidents(
 
 namespace {
 
-// For `message`'s reviewers: each language among `readers` (spoken locale:
-// how many) and each it is translated into, whether it is translated, and
-// whether the translation predates the current default text.
+// For `message`'s reviewers: each language among `readers` (a primary
+// language such as "de": how many) and each it is translated into, whether
+// it is translated, and whether the translation predates the current
+// default text. A translation into "de" serves "de-AT" and "de-CH" too.
 std::vector<v1::LanguageCoverage> Coverage(
     const v1::Message& message, const std::map<std::string, int64_t>& readers,
     const std::string& default_language) {
   std::map<std::string, int64_t> all = readers;
   for (const auto& [language, t] : message.translations()) {
-    all.try_emplace(language, 0);
+    all.try_emplace(PrimaryLanguage(language), 0);
   }
   const std::string digest = TextDigest(message.title(), message.body());
   std::vector<v1::LanguageCoverage> out;
@@ -61,7 +62,11 @@ std::vector<v1::LanguageCoverage> Coverage(
     c.set_readers(count);
     c.set_is_default(PrimaryLanguage(language) ==
                      PrimaryLanguage(default_language));
+    // "de", else one for a region of it ("de-AT").
     const v1::Translation* t = TranslationFor(message, language);
+    for (const auto& [tag, one] : message.translations()) {
+      if (t == nullptr && PrimaryLanguage(tag) == language) t = &one;
+    }
     c.set_translated(t != nullptr);
     c.set_outdated(t != nullptr && t->source_digest() != digest);
   }
@@ -307,6 +312,9 @@ absl::StatusOr<std::vector<v1::InboxItem>> IncidentQueries::Inbox() const {
     int64_t subscribers = 0;
     int64_t affected = 0;
     for (v1::Message& m : *waiting) {
+      // A maintenance notice waits with its announcement, whose approval
+      // covers it: the inbox lists the announcement.
+      if (m.covered_by() != 0) continue;
       if (m.incident_id() != incident_id) {
         absl::StatusOr<v1::Incident> found = r.GetIncident(m.incident_id());
         if (!found.ok()) return found.status();
@@ -446,7 +454,7 @@ absl::Status IncidentQueries::AddPersonalPreviews(
     absl::StatusOr<v1::Subscriber> who = r.GetSubscriber(a.subscriber_id());
     if (!who.ok()) return who.status();
     const std::string language = planner_.drafter().ReaderFor(*who).locale;
-    ++readers[language];
+    ++readers[PrimaryLanguage(language)];  // one amends per customer
     if (!languages.insert(language).second && i >= shown) continue;
     personal.amends = &a;
     absl::StatusOr<Email> mail =
@@ -494,6 +502,17 @@ absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
         r.GetIncident(message->incident_id());
     if (!incident.ok()) return incident.status();
 
+    if (message->maintenance_notice() == "announcement") {
+      absl::StatusOr<std::vector<v1::Message>> all =
+          r.ListMessages({.incident_id = message->incident_id()});
+      if (!all.ok()) return all.status();
+      for (v1::Message& m : *all) {
+        if (m.covered_by() == message->id()) {
+          m.clear_published_incident();
+          out.covered.push_back(std::move(m));
+        }
+      }
+    }
     const std::string default_language = deps_.renderer.SpokenLocale("");
     v1::ChannelPreview* page = &out.previews.emplace_back();
     page->set_channel("status_page");
@@ -519,14 +538,17 @@ absl::StatusOr<MessageDetail> IncidentQueries::GetMessage(
     if (!audience.ok()) return audience.status();
     std::map<std::string, v1::Subscriber> by_language;  // spoken locale
     std::vector<std::string> languages;                 // in order met
-    std::map<std::string, int64_t> readers;             // spoken locale
+    std::map<std::string, int64_t> readers;  // by language, each once
+    std::set<std::string> counted;           // subscriber ids
     for (const std::string& c : components) {
       absl::StatusOr<std::vector<v1::Subscriber>> some =
           r.ListSubscribers({.component_id = c, .limit = kLanguageScan});
       if (!some.ok()) return some.status();
       for (v1::Subscriber& who : *some) {
         const std::string spoken = planner_.drafter().ReaderFor(who).locale;
-        ++readers[spoken];
+        if (counted.insert(who.id()).second) {
+          ++readers[PrimaryLanguage(spoken)];
+        }
         if (by_language.emplace(spoken, std::move(who)).second) {
           languages.push_back(spoken);
         }

@@ -50,6 +50,8 @@ struct MessageDetail {
   // Every language it goes out in (among the readers the previews look
   // through) and every language it is translated into.
   std::vector<v1::LanguageCoverage> languages;
+  // For a maintenance announcement, the notices its approval covers.
+  std::vector<v1::Message> covered;
 };
 
 class IncidentQueries {
@@ -143,7 +145,7 @@ class IncidentQueries {
 
   // Adds the first few customers' own copies of apology or follow-up
   // `message` to `out`, and counts the languages of the customers it looked
-  // through into `readers` (spoken locale: how many).
+  // through into `readers` (primary language: how many).
   absl::Status AddPersonalPreviews(
       StoreReader& r, const v1::Message& message, const v1::Incident& incident,
       MessageDetail& out, std::map<std::string, int64_t>& readers) const;

@@ -34,7 +34,7 @@ enum class Permission {
                          // checked in core)
   kAcknowledge,          // take an incident (escalation path checked in core)
   kManageRota,           // create and delete rota overrides
-  kScheduleMaintenance,  // announce and cancel maintenance
+  kScheduleMaintenance,  // announce, complete and cancel maintenance
   kReadDeliveries,       // who was sent what, with their addresses
   kRetryDeliveries,      // queue failed deliveries again
   kManageSubscribers,    // customers' contact details: list, add, remove

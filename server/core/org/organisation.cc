@@ -378,6 +378,15 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
     }
     cadence[impact] = d;
   }
+  absl::Duration reminder_before = absl::Hours(24);
+  if (const std::string& text = config.comms().maintenance_reminder_before();
+      !text.empty() && (!absl::ParseDuration(text, &reminder_before) ||
+                        reminder_before < absl::ZeroDuration())) {
+    return FieldError("comms.maintenance_reminder_before",
+                      absl::StrCat("expected a duration like \"24h\" (\"0s\": "
+                                   "no reminder), got \"",
+                                   text, "\""));
+  }
 
   absl::StatusOr<DeliverySettings> delivery =
       ParseDeliverySettings(config.delivery());
@@ -428,6 +437,7 @@ absl::StatusOr<std::shared_ptr<const Organisation>> Organisation::Create(
   org->reopen_window_ = reopen_window;
   org->intake_limits_ = *intake_limits;
   org->update_cadence_ = std::move(cadence);
+  org->maintenance_reminder_before_ = reminder_before;
   org->delivery_ = *std::move(delivery);
   org->self_service_ = self_service;
   org->aftercare_ = *std::move(aftercare);

@@ -77,6 +77,10 @@ class Organisation {
   // How often an open public incident of `impact` must be updated; zero when
   // it has no cadence.
   absl::Duration UpdateCadence(v1::Impact impact) const;
+  // How long before a maintenance window its reminder goes out; zero: none.
+  absl::Duration maintenance_reminder_before() const {
+    return maintenance_reminder_before_;
+  }
 
   // nullptr when unknown.
   const v1::ComponentConfig* FindComponent(const std::string& id) const;
@@ -101,6 +105,7 @@ class Organisation {
   absl::Duration reopen_window_;
   IntakeLimits intake_limits_;
   std::map<v1::Impact, absl::Duration> update_cadence_;
+  absl::Duration maintenance_reminder_before_ = absl::Hours(24);
   DeliverySettings delivery_;
   SelfServiceSettings self_service_;
   AftercareSettings aftercare_;

@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/base/locale_text.h"
-#include "server/base/secret_token.h"
 #include "server/base/text.h"
 
 namespace herald {
@@ -174,12 +173,6 @@ absl::Status ValidateSubscriber(
     }
   }
   return absl::OkStatus();
-}
-
-std::string ContactKey(const v1::Contact& contact) {
-  return Sha256Hex(absl::StrCat(static_cast<int>(contact.channel()), ":",
-                                contact.address()))
-      .substr(0, 16);
 }
 
 std::string ContactHint(const v1::Contact& contact) {

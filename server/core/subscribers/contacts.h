@@ -39,11 +39,6 @@ absl::Status ValidateSubscriber(
     const v1::Subscriber& subscriber,
     const std::function<bool(const std::string&)>& known_component);
 
-// A stable short name for one of a subscriber's contacts (16 hex
-// characters of a hash of its channel and address), for forms that reorder
-// contacts without showing their addresses.
-std::string ContactKey(const v1::Contact& contact);
-
 // Enough of a contact's address for its owner to recognise it, and no more
 // for anyone the link was forwarded to: an email address in full, an SMS
 // number's last three digits ("…678"), a webhook's or Slack's host only

@@ -111,6 +111,11 @@ absl::StatusOr<std::string> LinkTokens::CheckUnsubscribe(
   return Check(token, kUnsubscribe, absl::InfinitePast());
 }
 
+std::string LinkTokens::Fingerprint(absl::string_view purpose,
+                                    absl::string_view data) const {
+  return Mac(absl::StrCat("f.", purpose, ".", data)).substr(0, 22);
+}
+
 absl::StatusOr<std::string> LinkTokens::CheckManage(
     absl::string_view token) const {
   return Check(token, kManage, absl::InfinitePast());

@@ -43,6 +43,12 @@ class LinkTokens {
                                            absl::Time now) const;
   absl::StatusOr<std::string> CheckUnsubscribe(absl::string_view token) const;
   absl::StatusOr<std::string> CheckManage(absl::string_view token) const;
+  // A short keyed digest of `data` for `purpose` (22 characters): lets a
+  // form carry proof of what it was shown (a subscriber's channels) that
+  // nobody without the key can compute or reverse.
+  std::string Fingerprint(absl::string_view purpose,
+                          absl::string_view data) const;
+
   // The amends and the answer the token records; InvalidArgument as above.
   absl::StatusOr<std::pair<int64_t, v1::FollowUpAnswer>> CheckAnswer(
       absl::string_view token) const;

@@ -116,26 +116,22 @@ absl::Status MayManage(const v1::Subscriber& sub) {
   return absl::OkStatus();
 }
 
-// `contacts` in the order `keys` (their ContactKeys) gives: each named
-// once, none left out. InvalidArgument naming "channels" otherwise, as when
-// the contacts changed after the page was shown.
+// `contacts` in `order` (their positions, first preferred): each once, none
+// left out. InvalidArgument naming "channels" otherwise.
 absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Contact>> Reordered(
     const google::protobuf::RepeatedPtrField<v1::Contact>& contacts,
-    const std::vector<std::string>& keys) {
-  std::map<std::string, const v1::Contact*> by_key;
-  for (const v1::Contact& c : contacts) by_key.emplace(ContactKey(c), &c);
+    const std::vector<int>& order) {
+  std::vector<bool> placed(contacts.size(), false);
   google::protobuf::RepeatedPtrField<v1::Contact> out;
-  for (const std::string& key : keys) {
-    auto it = by_key.find(key);
-    if (it == by_key.end()) {
+  for (int i : order) {
+    if (i < 0 || i >= contacts.size() || placed[i]) {
       return absl::InvalidArgumentError(
-          "channels: your channels have changed since the page was opened; "
-          "open the link again");
+          "channels: give every channel its own place in the order");
     }
-    *out.Add() = *it->second;
-    by_key.erase(it);
+    placed[i] = true;
+    *out.Add() = contacts[i];
   }
-  if (!by_key.empty()) {
+  if (out.size() != contacts.size()) {
     return absl::InvalidArgumentError(
         "channels: give every channel its own place in the order");
   }
@@ -155,7 +151,12 @@ std::string PreferenceChanges(const v1::Subscriber& before,
                                      " -> ", is.empty() ? "-" : is));
     }
   };
-  note("components", absl::StrJoin(before.component_ids(), ", "),
+  // Components as sets: an operator's record may list them in any order.
+  std::vector<std::string> was(before.component_ids().begin(),
+                               before.component_ids().end());
+  std::sort(was.begin(), was.end());
+  was.erase(std::unique(was.begin(), was.end()), was.end());
+  note("components", absl::StrJoin(was, ", "),
        absl::StrJoin(after.component_ids(), ", "));
   const std::string channels_before = ChannelList(before.contacts());
   const std::string channels_after = ChannelList(after.contacts());
@@ -163,7 +164,8 @@ std::string PreferenceChanges(const v1::Subscriber& before,
   if (channels_before == channels_after) {
     // Two contacts of one kind swapped ("email, email") still count.
     for (int i = 0; i < before.contacts_size(); ++i) {
-      if (ContactKey(before.contacts(i)) != ContactKey(after.contacts(i))) {
+      if (before.contacts(i).SerializeAsString() !=
+          after.contacts(i).SerializeAsString()) {
         changes.push_back("channels: reordered");
         break;
       }
@@ -563,9 +565,15 @@ absl::StatusOr<v1::Subscriber> SubscriptionPortal::SavePreferences(
     const v1::Subscriber& before = *found;
     v1::Subscriber sub = before;
     sub.mutable_component_ids()->Assign(components.begin(), components.end());
-    if (!preferences.contact_order.empty()) {
+    if (!preferences.channel_order.empty()) {
+      if (!ConstantTimeEquals(preferences.channels_fingerprint,
+                              ChannelsFingerprint(before))) {
+        return absl::InvalidArgumentError(
+            "channels: your channels have changed since the page was opened; "
+            "open the link again");
+      }
       absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Contact>> ordered =
-          Reordered(before.contacts(), preferences.contact_order);
+          Reordered(before.contacts(), preferences.channel_order);
       if (!ordered.ok()) return ordered.status();
       *sub.mutable_contacts() = *std::move(ordered);
     }
@@ -574,14 +582,8 @@ absl::StatusOr<v1::Subscriber> SubscriptionPortal::SavePreferences(
     detail = PreferenceChanges(before, sub);
     out = sub;
     if (detail.empty()) return absl::OkStatus();
-    if (absl::Status valid =
-            ValidateSubscriber(sub,
-                               [&](const std::string& c) {
-                                 return deps_.org->FindComponent(c) != nullptr;
-                               });
-        !valid.ok()) {
-      return valid;
-    }
+    // Only what the page changes was checked: the rest is as an operator
+    // stored it, and a rule tightened since must not lock them out here.
     if (auto st = txn.PutSubscriber(sub); !st.ok()) return st;
     v1::AuditEntry e;
     e.set_actor_id(absl::StrCat("subscriber:", sub.id()));
@@ -597,6 +599,17 @@ absl::StatusOr<v1::Subscriber> SubscriptionPortal::SavePreferences(
             {{"subscriber", out.id()}, {"changes", detail}});
   }
   return out;
+}
+
+std::string SubscriptionPortal::ChannelsFingerprint(
+    const v1::Subscriber& subscriber) const {
+  std::string contacts;
+  for (const v1::Contact& c : subscriber.contacts()) {
+    absl::StrAppend(&contacts, static_cast<int>(c.channel()), ":",
+                    c.address().size(), ":", c.address(), ";");
+  }
+  return links_.Fingerprint(absl::StrCat("channels.", subscriber.id()),
+                            contacts);
 }
 
 }  // namespace herald

@@ -57,9 +57,12 @@ struct SubscribeRequest {
 // What a subscriber may change on their preferences page.
 struct Preferences {
   std::vector<std::string> component_ids;  // at least one
-  // The ContactKey of each of their contacts, first preferred: the same
-  // contacts in a new order. Empty: the order stays.
-  std::vector<std::string> contact_order;
+  // Their contacts' positions as stored, first preferred: each once, none
+  // left out. Empty: the order stays.
+  std::vector<int> channel_order;
+  // ChannelsFingerprint of the contacts the page showed, so that an order
+  // is never applied to contacts changed since.
+  std::string channels_fingerprint;
   std::string locale;     // a language tag; "": the organisation's
   std::string time_zone;  // an IANA zone; "": the organisation's
 };
@@ -102,6 +105,9 @@ class SubscriptionPortal {
   // changes nothing and records nothing.
   absl::StatusOr<v1::Subscriber> SavePreferences(
       absl::string_view token, const Preferences& preferences) const;
+  // A keyed digest of `subscriber`'s contacts, for the preferences page to
+  // send back with a new order; it reveals nothing of the addresses.
+  std::string ChannelsFingerprint(const v1::Subscriber& subscriber) const;
 
   // Checks a link without acting on it, for the page that asks the reader
   // to press the button (mail scanners follow links, so a GET never acts):
