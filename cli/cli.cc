@@ -513,10 +513,10 @@ int Run(int argc, const char* const* argv, const Connector& connect,
   complete->callback([&] { rc = cmd.CompleteMaintenance(incident); });
   auto* cancel = maintenance->add_subcommand(
       "cancel",
-      "Call a maintenance off: its components get their status back, its "
-      "notices not yet sent are withdrawn, and if customers were told, a "
-      "cancellation notice is drafted for approval (engineer, comms, "
-      "comms_lead)");
+      "Call off a maintenance that has not started: its notices not yet sent "
+      "are withdrawn, and if customers were told, a cancellation notice is "
+      "drafted for approval (engineer, comms, comms_lead); once it has "
+      "started, use complete");
   cancel->add_option("INCIDENT", incident, "the maintenance, e.g. INC-7")
       ->required();
   cancel->add_option("--reason", reason,

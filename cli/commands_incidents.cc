@@ -342,8 +342,7 @@ int Commands::CancelMaintenance(const std::string& incident,
       &IncidentStub::CancelMaintenance, req,
       [&](const v1::CancelMaintenanceResponse& resp) {
         out_ << resp.incident().ref()
-             << " is cancelled; its components are back to their status "
-                "before it, and its notices not yet sent are withdrawn.\n";
+             << " is cancelled; its notices not yet sent are withdrawn.\n";
         if (resp.has_draft()) {
           out_ << "Customers were told of it: the cancellation notice "
                << resp.draft().ref()

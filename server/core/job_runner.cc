@@ -3,6 +3,9 @@
 #include <utility>
 #include <vector>
 
+#include "herald/enum_labels.h"
+#include "server/core/comms/message_records.h"
+
 namespace herald {
 namespace {
 
@@ -40,6 +43,11 @@ absl::StatusOr<int> JobRunner::RunDueJobs(int batch) const {
         deps_.store.Write([&](StoreTxn& txn) { return Run(txn, job); });
     if (s.ok()) {
       ++ran;
+      // What a job changes may be public (a maintenance starting, a notice
+      // or a follow-up sent): watchers and the public pages' cache hear
+      // of it at once, as they do of every call's change.
+      deps_.Emit(job.incident_id(), "job_ran", kHeraldActor,
+                 EnumLabel(job.kind()));
       continue;
     }
     // The others still run; this one's lease ends now so that the next

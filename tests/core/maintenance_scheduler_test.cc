@@ -246,11 +246,19 @@ TEST_F(MaintenanceTest, CancellingBeforeTheWindowLeavesComponentsAlone) {
       absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(MaintenanceTest, CancellingDuringTheWindowRestoresAtOnce) {
+TEST_F(MaintenanceTest, OnceStartedItIsCompletedNotCancelled) {
   const ScheduledMaintenance m = Schedule();
   AdvanceTo(absl::Hours(3));
   ASSERT_EQ(CheckoutStatus(), "under_maintenance");
-  ASSERT_TRUE(h_.maintenance.Cancel(Engineer(), m.incident.id(), "done").ok());
+  // Customers may have been told it started: "it will not happen" would be
+  // untrue.
+  const absl::Status cancel =
+      h_.maintenance.Cancel(Engineer(), m.incident.id(), "done").status();
+  EXPECT_EQ(cancel.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(cancel.message()),
+              HasSubstr("herald maintenance complete"));
+  EXPECT_EQ(CheckoutStatus(), "under_maintenance");
+  ASSERT_TRUE(h_.maintenance.Complete(Engineer(), m.incident.id()).ok());
   EXPECT_EQ(CheckoutStatus(), "operational");
 }
 
@@ -260,7 +268,7 @@ TEST_F(MaintenanceTest, MaintenanceTakesNoUpdatesOrResolution) {
       h_.workflow.PostUpdate(Engineer(), m.incident.id(), "x").status();
   EXPECT_EQ(update.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(update.message()),
-              HasSubstr("herald maintenance cancel"));
+              HasSubstr("herald maintenance complete"));
   EXPECT_EQ(
       h_.workflow.Resolve(Engineer(), m.incident.id(), "").status().code(),
       absl::StatusCode::kFailedPrecondition);
@@ -486,6 +494,78 @@ TEST(MaintenanceConfigTest, TheReminderLeadIsConfigurableAndCanBeOff) {
   absl::Status invalid = Organisation::Create(bad).status();
   EXPECT_THAT(std::string(invalid.message()),
               HasSubstr("comms.maintenance_reminder_before"));
+}
+
+TEST_F(MaintenanceTest, ANoticeGoesOutWithTheMaintenanceAsItThenIs) {
+  const ScheduledMaintenance m = Schedule();
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
+  AdvanceTo(absl::Hours(2));
+  const v1::Message started = Message(Notice(m, "started").id());
+  ASSERT_EQ(started.state(), v1::MESSAGE_STATE_PUBLISHED);
+  // What its deliveries render from: the maintenance in progress, with the
+  // "started" notice as its latest word.
+  EXPECT_EQ(started.published_incident().status(),
+            v1::INCIDENT_STATUS_IN_PROGRESS);
+  EXPECT_EQ(started.published_incident().title(), started.title());
+}
+
+TEST_F(MaintenanceTest, AReminderApprovedAfterItsMomentIsNotSentLate) {
+  const ScheduledMaintenance m = ScheduleInTwoDays();
+  AdvanceTo(absl::Hours(24) + absl::Minutes(30));  // its job ran, unapproved
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
+  EXPECT_EQ(State(Notice(m, "reminder").id()), v1::MESSAGE_STATE_SUPERSEDED);
+  EXPECT_EQ(State(Notice(m, "started").id()), v1::MESSAGE_STATE_APPROVED);
+  AdvanceTo(absl::Hours(24));
+  EXPECT_THAT(Sent(Notice(m, "reminder").id()), IsEmpty());
+  EXPECT_THAT(Sent(Notice(m, "started").id()), SizeIs(2));
+}
+
+TEST_F(MaintenanceTest, ANoticeLeftWaitingAfterItsAnnouncementIsInTheInbox) {
+  const ScheduledMaintenance m = Schedule();
+  const v1::Message completed = Notice(m, "completed");
+  ASSERT_TRUE(
+      h_.workflow.Reject(CommsLead(), completed.id(), 0, "too cheerful").ok());
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
+  EXPECT_EQ(State(completed.id()), v1::MESSAGE_STATE_REJECTED);
+  ASSERT_TRUE(
+      h_.workflow
+          .Edit(testing::Comms(), completed.id(), 0, "", "The upgrade is done.")
+          .ok());
+  std::vector<std::string> inbox;
+  for (const v1::InboxItem& i : Inbox()) inbox.push_back(i.message().ref());
+  EXPECT_THAT(inbox, ::testing::ElementsAre(completed.ref()));
+  // Approved on its own now that its announcement is out, it is held.
+  ASSERT_TRUE(h_.workflow.Approve(CommsLead(), completed.id(), 0, {}).ok());
+  EXPECT_EQ(State(completed.id()), v1::MESSAGE_STATE_APPROVED);
+}
+
+v1::Config FourEyes() {
+  v1::Config c = DefaultConfig();
+  c.mutable_comms()->set_four_eyes(true);
+  return c;
+}
+
+TEST(MaintenanceFourEyesTest,
+     NobodyApprovesANoticeTheyWroteThroughItsAnnouncement) {
+  CoreHarness h(NewMemoryStore(), FourEyes());
+  absl::StatusOr<ScheduledMaintenance> m =
+      h.maintenance.Schedule(Engineer(), {{"checkout"},
+                                          h.clock.Now() + absl::Hours(2),
+                                          h.clock.Now() + absl::Hours(4),
+                                          "database upgrade",
+                                          ""});
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(h.workflow
+                  .Edit(CommsLead(), m->notices[0].id(), 0, "",
+                        "Carol's own words about the start.")
+                  .ok());
+  const absl::Status own =
+      h.workflow.Approve(CommsLead(), m->draft.id(), 0, kAsWritten).status();
+  EXPECT_EQ(own.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(own.message()), HasSubstr(m->notices[0].ref()));
 }
 
 }  // namespace

@@ -311,6 +311,33 @@ TEST_F(MessageLifecycleTest, ATranslatedVersionReachesItsReadersInTheirFrame) {
   }
 }
 
+TEST_F(MessageLifecycleTest, AnEtaReadsInEachReadersOwnTimeAndLanguage) {
+  ASSERT_TRUE(h_.subscribers.Add(CommsLead(), Hans()).ok());
+  absl::StatusOr<PostedUpdate> posted = h_.workflow.PostUpdate(
+      Engineer(), incident_, "found the bad node", {.eta = absl::Minutes(90)});
+  ASSERT_TRUE(posted.ok()) << posted.status();
+  // Drafted as the organisation writes it (UTC, English): 10:00 + 90m.
+  EXPECT_THAT(posted->draft.body(), HasSubstr("11:30\u202fAM UTC"));
+  ASSERT_TRUE(
+      h_.workflow.Approve(CommsLead(), posted->draft.id(), 0, kAsWritten).ok());
+  std::map<std::string, std::string> text;
+  for (const v1::Delivery& d :
+       h_.Read<std::vector<v1::Delivery>>([&](StoreReader& r) {
+         return r.ListDeliveries(posted->draft.id(), 0);
+       })) {
+    const Outgoing o = h_.Compose(d);
+    text[o.address] = testing::OneLine(o.text);
+  }
+  // Hans reads it in Vienna's time, in German.
+  EXPECT_THAT(text.at("hans@example.de"), HasSubstr("12:30 MEZ"));
+  EXPECT_THAT(text.at("hans@example.de"), ::testing::Not(HasSubstr("11:30")));
+  // The stored, public words are unchanged.
+  EXPECT_THAT(h_.Read<v1::Message>([&](StoreReader& r) {
+                  return r.GetMessage(posted->draft.id());
+                }).body(),
+              HasSubstr("11:30\u202fAM UTC"));
+}
+
 TEST_F(MessageLifecycleTest, TranslationsAreCheckedWithTheLanguageNamed) {
   const auto edit_error = [&](const std::string& tag, v1::Translation t) {
     return std::string(

@@ -147,10 +147,12 @@ std::string ApplyTranslations(
 // before the window, "started" when it starts, "completed" when the work
 // is done), or supersedes it when that moment has passed: a late notice
 // would tell customers something no longer true.
-absl::Status HoldNotice(StoreTxn& txn, const std::string& approver,
-                        v1::Message& m, const v1::Incident& incident,
-                        absl::string_view detail, absl::Time now) {
-  const bool passed = NoticeMomentPassed(m, incident.status());
+absl::Status HoldNotice(StoreTxn& txn, const Organisation& org,
+                        const std::string& approver, v1::Message& m,
+                        const v1::Incident& incident, absl::string_view detail,
+                        absl::Time now) {
+  const bool passed =
+      NoticeMomentPassed(m, incident, now, org.maintenance_reminder_before());
   m.set_state(passed ? v1::MESSAGE_STATE_SUPERSEDED
                      : v1::MESSAGE_STATE_APPROVED);
   if (!passed) m.set_approver_id(approver);
@@ -164,7 +166,9 @@ absl::Status HoldNotice(StoreTxn& txn, const std::string& approver,
 
 // Holds every notice `announcement`'s approval covers that still waits
 // for a decision (a rejected one stays rejected until approved on its own).
-absl::Status HoldCoveredNotices(StoreTxn& txn, const std::string& approver,
+// The four-eyes policy holds for each of them as for the announcement.
+absl::Status HoldCoveredNotices(StoreTxn& txn, const Organisation& org,
+                                const std::string& approver,
                                 const v1::Message& announcement,
                                 const v1::Incident& incident, absl::Time now) {
   absl::StatusOr<std::vector<v1::Message>> waiting = txn.ListMessages(
@@ -173,7 +177,13 @@ absl::Status HoldCoveredNotices(StoreTxn& txn, const std::string& approver,
   if (!waiting.ok()) return waiting.status();
   for (v1::Message& m : *waiting) {
     if (m.covered_by() != announcement.id()) continue;
-    if (auto st = HoldNotice(txn, approver, m, incident,
+    if (org.config().comms().four_eyes() && m.last_editor_id() == approver) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "four eyes: ", approver, " wrote version ", m.version(), " of ",
+          m.ref(), ", which approving ", announcement.ref(),
+          " approves too, so someone else must approve it"));
+    }
+    if (auto st = HoldNotice(txn, org, approver, m, incident,
                              absl::StrCat("with ", announcement.ref()), now);
         !st.ok()) {
       return st;
@@ -448,7 +458,7 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
                          announcement->ref(), ": review and approve that"));
       }
       if (auto st = HoldNotice(
-              txn, caller.person_id, *message, owned,
+              txn, *deps_.org, caller.person_id, *message, owned,
               absl::StrCat("approved on its own after ", announcement->ref()),
               now);
           !st.ok()) {
@@ -557,8 +567,8 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
       return st;
     }
     if (message->maintenance_notice() == "announcement") {
-      if (auto st = HoldCoveredNotices(txn, caller.person_id, *message,
-                                       *incident, now);
+      if (auto st = HoldCoveredNotices(txn, *deps_.org, caller.person_id,
+                                       *message, *incident, now);
           !st.ok()) {
         return st;
       }

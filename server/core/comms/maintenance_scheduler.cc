@@ -232,6 +232,14 @@ absl::StatusOr<CancelledMaintenance> MaintenanceScheduler::Cancel(
     out = {};
     absl::StatusOr<v1::Incident> incident = OpenMaintenance(txn, incident_id);
     if (!incident.ok()) return incident.status();
+    if (incident->status() == v1::INCIDENT_STATUS_IN_PROGRESS) {
+      // Customers were told it started; "it will not happen" would be
+      // untrue, and its components are under maintenance.
+      return absl::FailedPreconditionError(absl::StrCat(
+          incident->ref(),
+          " has started: when the work is done (or undone), mark it "
+          "complete with herald maintenance complete"));
+    }
     absl::StatusOr<bool> announced = Announced(txn, incident->id());
     if (!announced.ok()) return announced.status();
     const std::string why = note.empty() ? std::string("Cancelled")
@@ -342,7 +350,11 @@ absl::StatusOr<int64_t> MaintenanceScheduler::SendHeldNotice(
   absl::StatusOr<std::vector<v1::Message>> published =
       txn.ListMessages({incident.id(), {v1::MESSAGE_STATE_PUBLISHED}});
   if (!published.ok()) return published.status();
-  published->push_back(*it);
+  // The incident as customers know it once this notice is out: with it.
+  v1::Message out_now = *it;
+  out_now.set_state(v1::MESSAGE_STATE_PUBLISHED);
+  *out_now.mutable_published_at() = ToProtoTime(deps_.clock.Now());
+  published->push_back(std::move(out_now));
   const v1::Incident told =
       PublicSnapshot(incident, PublicView(incident, *std::move(published)));
   return planner_.PublishApproved(
@@ -363,6 +375,21 @@ absl::Status MaintenanceScheduler::RunWindowJob(StoreTxn& txn,
   if (job.kind() == v1::JOB_KIND_MAINTENANCE_START &&
       incident->status() == v1::INCIDENT_STATUS_SCHEDULED) {
     if (auto st = Start(txn, *incident, now); !st.ok()) return st;
+    // A reminder approved too late for its moment is not sent now.
+    absl::StatusOr<std::vector<v1::Message>> held =
+        txn.ListMessages({incident->id(), {v1::MESSAGE_STATE_APPROVED}});
+    if (!held.ok()) return held.status();
+    for (v1::Message& m : *held) {
+      if (m.maintenance_notice() != "reminder") continue;
+      m.set_state(v1::MESSAGE_STATE_SUPERSEDED);
+      *m.mutable_updated_at() = ToProtoTime(now);
+      if (auto st = txn.UpdateMessage(m); !st.ok()) return st;
+      if (auto st = AuditMessage(txn, m, kHeraldActor, "superseded",
+                                 "the window started before it was due", now);
+          !st.ok()) {
+        return st;
+      }
+    }
     return SendHeldNotice(txn, *incident, "started").status();
   }
   if (job.kind() == v1::JOB_KIND_MAINTENANCE_END &&

@@ -11,9 +11,9 @@
 //                status back; "completed" goes out
 //   window end   with the work still in progress: the point person is told
 //                and an "extended" notice is drafted for approval
-//   Cancel       the components get their status back, the notices not yet
-//                sent are withdrawn, and if the announcement went out a
-//                "cancelled" notice is drafted for approval
+//   Cancel       before the window: the notices not yet sent are withdrawn,
+//                and if the announcement went out a "cancelled" notice is
+//                drafted for approval
 // A notice whose moment passed before it was approved is superseded, not
 // sent late. Window changes run as durable jobs, so a restart neither
 // skips nor repeats them. Immutable; thread-safe.
@@ -73,11 +73,11 @@ class MaintenanceScheduler {
   absl::StatusOr<ScheduledMaintenance> Schedule(
       const Caller& caller, MaintenanceRequest request) const;
 
-  // Calls the maintenance off now: restores its components if the window
-  // had started, withdraws every notice not yet sent, marks it completed,
-  // and, when its announcement went out, drafts a "cancelled" notice (with
-  // `reason`, an engineer's words) for approval. FailedPrecondition when
-  // `incident_id` is not maintenance or has already ended.
+  // Calls off a maintenance that has not started: withdraws every notice
+  // not yet sent, marks it completed, and, when its announcement went out,
+  // drafts a "cancelled" notice (with `reason`, an engineer's words) for
+  // approval. FailedPrecondition when `incident_id` is not maintenance, has
+  // started (customers were told it did: Complete it) or has ended.
   absl::StatusOr<CancelledMaintenance> Cancel(const Caller& caller,
                                               int64_t incident_id,
                                               absl::string_view reason) const;

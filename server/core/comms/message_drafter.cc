@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "herald/enum_labels.h"
@@ -249,10 +250,12 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftStatusUpdate(
         absl::StrCat("a status update cannot say \"", EnumLabel(status),
                      "\"; it says investigating, identified or monitoring"));
   }
-  return WithEngineerWords(
+  absl::StatusOr<v1::Message> m = WithEngineerWords(
       Draft(EnumLabel(status), v1::MESSAGE_KIND_STATUS_UPDATE,
             v1::AUDIENCE_COMPONENT_SUBSCRIBERS, status, ctx, incident),
       words);
+  if (m.ok() && update.has_eta()) *m->mutable_expected_fix_at() = update.eta();
+  return m;
 }
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftHoldingStatement(
@@ -261,9 +264,11 @@ absl::StatusOr<v1::Message> MessageDrafter::DraftHoldingStatement(
   TemplateContext ctx = IncidentContext(incident, incident.status(), reader);
   ctx.values["next_update_by"] =
       FormatTimeOfDay(next_update_by, reader.locale, reader.time_zone);
-  return Draft("holding", v1::MESSAGE_KIND_STATUS_UPDATE,
-               v1::AUDIENCE_COMPONENT_SUBSCRIBERS, incident.status(), ctx,
-               incident);
+  absl::StatusOr<v1::Message> m = Draft(
+      "holding", v1::MESSAGE_KIND_STATUS_UPDATE,
+      v1::AUDIENCE_COMPONENT_SUBSCRIBERS, incident.status(), ctx, incident);
+  if (m.ok()) *m->mutable_next_update_by() = ToProtoTime(next_update_by);
+  return m;
 }
 
 absl::StatusOr<v1::Message> MessageDrafter::DraftReopened(
@@ -360,6 +365,26 @@ absl::StatusOr<Email> MessageDrafter::RenderEmail(
                html.ok() ? *std::move(html) : std::string()};
 }
 
+std::string MessageDrafter::InReadersTime(const v1::Message& message,
+                                          const Reader& reader,
+                                          absl::string_view text) const {
+  const Reader drafted = OrganisationReader();
+  std::vector<std::pair<std::string, std::string>> moments;
+  for (const google::protobuf::Timestamp* at :
+       {&message.expected_fix_at(), &message.next_update_by()}) {
+    if (at->seconds() == 0 && at->nanos() == 0) continue;
+    const absl::Time t = FromProtoTime(*at);
+    std::string as_drafted =
+        FormatTimeOfDay(t, drafted.locale, drafted.time_zone);
+    std::string theirs = FormatTimeOfDay(t, reader.locale, reader.time_zone);
+    if (as_drafted != theirs) {
+      moments.emplace_back(std::move(as_drafted), std::move(theirs));
+    }
+  }
+  return moments.empty() ? std::string(text)
+                         : absl::StrReplaceAll(text, moments);
+}
+
 TemplateContext MessageDrafter::MessageContext(const v1::Message& message,
                                                const v1::Incident& incident,
                                                const Reader& reader) const {
@@ -374,12 +399,15 @@ TemplateContext MessageDrafter::MessageContext(const v1::Message& message,
     ctx.values["incident_url"] = org_->config().server().public_url();
   }
   // The approved words in the reader's language when they were translated;
-  // else the message's own, inside the reader's language's frame.
+  // else the message's own, inside the reader's language's frame; with the
+  // moments the draft stated in the reader's own zone.
   const v1::Translation* translation = TranslationFor(message, reader.locale);
-  const std::string& body =
-      translation != nullptr ? translation->body() : message.body();
-  ctx.values["title"] =
-      translation != nullptr ? translation->title() : message.title();
+  const std::string body = InReadersTime(
+      message, reader,
+      translation != nullptr ? translation->body() : message.body());
+  ctx.values["title"] = InReadersTime(
+      message, reader,
+      translation != nullptr ? translation->title() : message.title());
   ctx.values["body"] = body;
   ctx.flags["translated"] = translation != nullptr;
   if (!message.maintenance_notice().empty()) {

@@ -161,6 +161,11 @@ class MessageDrafter {
   TemplateContext MessageContext(const v1::Message& message,
                                  const v1::Incident& incident,
                                  const Reader& reader) const;
+  // `text` (the approved words) with each moment `message`'s draft stated
+  // (expected_fix_at, next_update_by), where it still reads as drafted in
+  // the organisation's zone and language, in `reader`'s instead.
+  std::string InReadersTime(const v1::Message& message, const Reader& reader,
+                            absl::string_view text) const;
   // Adds `amends`' facts (components, window, credit) to `ctx`.
   void AddAmends(const v1::Amends& amends, const Reader& reader,
                  TemplateContext& ctx) const;

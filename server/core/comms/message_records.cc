@@ -75,12 +75,18 @@ bool AwaitsDecision(const v1::Message& m) {
 
 }  // namespace
 
-bool NoticeMomentPassed(const v1::Message& notice, v1::IncidentStatus status) {
+bool NoticeMomentPassed(const v1::Message& notice, const v1::Incident& incident,
+                        absl::Time now, absl::Duration reminder_before) {
   const std::string& n = notice.maintenance_notice();
-  if (n == "reminder" || n == "started") {
-    return status != v1::INCIDENT_STATUS_SCHEDULED;
+  const bool started = incident.status() != v1::INCIDENT_STATUS_SCHEDULED;
+  if (n == "reminder") {
+    return started || now >= FromProtoTime(incident.maintenance().starts_at()) -
+                                 reminder_before;
   }
-  if (n == "completed") return status == v1::INCIDENT_STATUS_COMPLETED;
+  if (n == "started") return started;
+  if (n == "completed") {
+    return incident.status() == v1::INCIDENT_STATUS_COMPLETED;
+  }
   return false;
 }
 

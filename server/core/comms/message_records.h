@@ -40,11 +40,13 @@ absl::StatusOr<v1::Message> StoreDraft(StoreTxn& txn, v1::Message draft,
                                        const std::string& author_id,
                                        absl::Time now);
 
-// Whether the moment maintenance notice `notice` is for has passed, for a
-// maintenance now in `status`: the reminder once the window started, the
-// "started" notice then too, the "completed" notice once it is completed.
+// Whether the moment maintenance notice `notice` of maintenance `incident`
+// is for has passed at `now`: the reminder once `reminder_before` ahead of
+// the window (its job has run) or once the window started, the "started"
+// notice once it started, the "completed" notice once it is completed.
 // False for every other message.
-bool NoticeMomentPassed(const v1::Message& notice, v1::IncidentStatus status);
+bool NoticeMomentPassed(const v1::Message& notice, const v1::Incident& incident,
+                        absl::Time now, absl::Duration reminder_before);
 
 // Supersedes the incident's messages of `kinds` that await approval, were
 // rejected, or were approved and are held for their moment (maintenance

@@ -311,10 +311,15 @@ absl::StatusOr<std::vector<v1::InboxItem>> IncidentQueries::Inbox() const {
     absl::Time due = absl::InfinitePast();
     int64_t subscribers = 0;
     int64_t affected = 0;
+    // A maintenance notice waits with its announcement, whose approval
+    // covers it: while that waits, the inbox lists the announcement. One
+    // left waiting after it (rejected, then reworked) is listed itself.
+    std::set<int64_t> waiting_ids;
+    for (const v1::Message& m : *waiting) waiting_ids.insert(m.id());
     for (v1::Message& m : *waiting) {
-      // A maintenance notice waits with its announcement, whose approval
-      // covers it: the inbox lists the announcement.
-      if (m.covered_by() != 0) continue;
+      if (m.covered_by() != 0 && waiting_ids.contains(m.covered_by())) {
+        continue;
+      }
       if (m.incident_id() != incident_id) {
         absl::StatusOr<v1::Incident> found = r.GetIncident(m.incident_id());
         if (!found.ok()) return found.status();

@@ -23,9 +23,11 @@ inline absl::StatusOr<v1::Incident> LoadOpenIncident(
   if (incident.ok() && incident->has_maintenance()) {
     return absl::FailedPreconditionError(absl::StrCat(
         incident->ref(),
-        " is scheduled maintenance, not an incident: its window ends it "
-        "(herald maintenance cancel ",
-        incident->ref(), " ends it early)"));
+        " is scheduled maintenance, not an incident: herald maintenance "
+        "complete ",
+        incident->ref(),
+        " ends it once the work is done (herald maintenance cancel calls it "
+        "off before it starts)"));
   }
   return incident;
 }
