@@ -442,10 +442,19 @@ int Commands::Approve(const std::string& message, int version,
   req.set_publish_as_written(as_written);
   return CallAndPrint(&MessageStub::ApproveMessage, req,
                       [&](const v1::ApproveMessageResponse& resp) {
-                        out_ << resp.message().ref()
-                             << " approved and published; "
-                             << resp.deliveries_enqueued()
-                             << " recipient(s) queued.\n";
+                        const v1::Message& m = resp.message();
+                        if (m.state() == v1::MESSAGE_STATE_APPROVED) {
+                          out_ << m.ref() << " approved; this "
+                               << m.maintenance_notice()
+                               << " notice goes out at its moment.\n";
+                        } else if (m.state() == v1::MESSAGE_STATE_SUPERSEDED) {
+                          out_ << m.ref() << " is withdrawn: its moment "
+                               << "passed before it was approved.\n";
+                        } else {
+                          out_ << m.ref() << " approved and published; "
+                               << resp.deliveries_enqueued()
+                               << " recipient(s) queued.\n";
+                        }
                         return kExitOk;
                       });
 }

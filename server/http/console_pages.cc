@@ -333,8 +333,12 @@ HttpReply ReviewPage(const ConsoleView& view, absl::string_view ref,
   }
   if (!done.empty()) {
     ctx.values["notice"] =
-        done == "edited"     ? absl::StrCat("Saved as version ", m.version(),
-                                            ". It now waits for approval.")
+        done == "edited" ? absl::StrCat("Saved as version ", m.version(),
+                                        ". It now waits for approval.")
+        : done == "approved" && m.state() == v1::MESSAGE_STATE_APPROVED
+            ? "Approved. This notice goes out at its moment."
+        : done == "approved" && m.state() == v1::MESSAGE_STATE_SUPERSEDED
+            ? "Withdrawn: its moment passed before it was approved."
         : done == "approved" ? "Approved and published. Deliveries are on "
                                "their way; the incident page shows how far "
                                "they have got."

@@ -343,12 +343,23 @@ TEST_F(CliTest, MaintenanceIsScheduledForApprovalAndCancelled) {
   EXPECT_THAT(o.out, HasSubstr("INC-1 scheduled: Scheduled maintenance: "
                                "Checkout, 2026-11-24 02:00 to "
                                "2026-11-24 04:00 UTC."));
+  // The notices its approval covers are named, each to be edited first.
+  EXPECT_THAT(o.out, HasSubstr("Its approval also approves"));
+  EXPECT_THAT(o.out, HasSubstr("started: Maintenance of Checkout has started"));
   const std::string msg = DraftRef(o);
   Outcome preview = Run({"messages", "preview", msg}, "carol");
   EXPECT_THAT(preview.out, HasSubstr("maintenance on Checkout."));
+  EXPECT_THAT(preview.out, HasSubstr("approving it also approves"));
+  // Before its window it cannot be completed; the error says what to do.
+  Outcome early = Run({"maintenance", "complete", "INC-1"});
+  EXPECT_NE(early.code, kExitOk);
+  EXPECT_THAT(early.err, HasSubstr("herald maintenance cancel"));
+  ASSERT_EQ(Run({"approve", msg, "--as-written"}, "carol").code, kExitOk);
   Outcome cancel =
       Run({"maintenance", "cancel", "INC-1", "--reason", "postponed"});
   EXPECT_EQ(cancel.code, kExitOk) << cancel.err;
+  // Customers were told: the cancellation waits for approval.
+  EXPECT_THAT(cancel.out, HasSubstr("the cancellation notice MSG-"));
   Outcome again = Run({"maintenance", "cancel", "INC-1"});
   EXPECT_NE(again.code, kExitOk);
   EXPECT_THAT(again.err, HasSubstr("INC-1 has already ended"));
