@@ -312,6 +312,17 @@ std::string FormatTimeOfDay(absl::Time t, absl::string_view locale,
   return FormatMoment(t, locale, time_zone, "jmm");
 }
 
+std::string FormatDate(absl::CivilDay day, absl::string_view tag) {
+  // The day's noon in UTC, written in UTC: the same day in every language.
+  icu::SimpleDateFormat* format = CachedFormat(tag, "UTC", "yMMMd");
+  if (format == nullptr) return absl::FormatCivilTime(day);
+  const absl::Time noon =
+      absl::FromCivil(absl::CivilHour(day) + 12, absl::UTCTimeZone());
+  icu::UnicodeString out;
+  format->format(static_cast<UDate>(absl::ToUnixMillis(noon)), out);
+  return Utf8(out);
+}
+
 std::string FormatDuration(absl::Duration d, absl::string_view tag) {
   if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
   const int64_t minutes = absl::ToInt64Minutes(d);

@@ -69,6 +69,11 @@ std::vector<std::string> LocaleFallbacks(absl::string_view tag);
 std::string FormatDateTime(absl::Time t, absl::string_view locale,
                            absl::string_view time_zone);
 
+// A calendar day as `locale` writes it, without a time: "Nov 28, 2026",
+// "28. Nov. 2026" (CLDR's abbreviated month). For the status page's day
+// bars.
+std::string FormatDate(absl::CivilDay day, absl::string_view locale);
+
 // The time of day alone, the zone named: "6:43 PM EST", "00:43 MEZ". For an
 // ETA or a "next update by" a few hours off.
 std::string FormatTimeOfDay(absl::Time t, absl::string_view locale,

@@ -51,6 +51,13 @@ class Renderer {
   // English (the built-ins) and each language with templates, as tags
   // ("de", "en", "pt-BR"), sorted.
   virtual std::vector<std::string> Languages() const = 0;
+
+  // Those of Languages() in which template `name` has words of its own:
+  // English (the built-ins) and each whose folder, or a less specific
+  // one's ("de" for "de-AT"), holds `name`. Elsewhere `name` would read in
+  // another language under this one's name.
+  virtual std::vector<std::string> LanguagesWith(
+      absl::string_view name) const = 0;
 };
 
 }  // namespace herald

@@ -79,39 +79,43 @@ std::vector<HttpServer::Impl::Route> HttpServer::Impl::BuildRoutes() {
   }
   // The public site: rendered once per change and kept (public_cache), or
   // rendered per request without one. Every path the site does not have
-  // shares one kept not-found page, so that asking for unknown paths costs
-  // a lookup, not a render, and never grows the cache.
-  out.push_back(
-      Route{.matches =
-                [](const HttpRequest& r) { return PublicSite::Covers(r.path); },
-            .serve =
-                [this](const HttpRequest& r) {
-                  if (public_cache == nullptr) {
-                    return ServePublicDocument(r, RenderPublic(r),
-                                               deps.public_caching);
-                  }
-                  absl::StatusOr<std::shared_ptr<const PublicState>> state =
-                      public_state.Get();
-                  const bool missing =
-                      state.ok() && !PublicSite::Has(**state, r.path);
-                  return AnswerPublicDocument(
-                      r, public_cache->Get(missing ? kNotFoundKey : r.path,
-                                           [&] { return RenderPublic(r); }));
-                },
-            .quick = [this](const HttpRequest& r) -> std::optional<HttpReply> {
-              if (public_cache == nullptr) return std::nullopt;
-              if (auto fresh = public_cache->Fresh(r.path)) {
-                return AnswerPublicDocument(r, fresh);
-              }
-              std::shared_ptr<const PublicState> state = public_state.Fresh();
-              if (state == nullptr || PublicSite::Has(*state, r.path)) {
-                return std::nullopt;
-              }
-              if (auto not_found = public_cache->Fresh(kNotFoundKey)) {
-                return AnswerPublicDocument(r, not_found);
-              }
-              return std::nullopt;
-            }});
+  // shares one kept not-found page per language, so that asking for
+  // unknown paths costs a lookup, not a render, and never grows the cache.
+  // A page without a language prefix is kept once per language it is read
+  // in (a handful): which one a request gets is its Accept-Language's.
+  out.push_back(Route{
+      .matches =
+          [this](const HttpRequest& r) { return public_site.Covers(r.path); },
+      .serve =
+          [this](const HttpRequest& r) {
+            if (public_cache == nullptr) {
+              return ServePublicDocument(r, RenderPublic(r),
+                                         deps.public_caching);
+            }
+            absl::StatusOr<std::shared_ptr<const PublicState>> state =
+                public_state.Get();
+            const bool missing =
+                state.ok() && !public_site.Has(**state, r.path);
+            const PublicKeys keys = PublicKeysFor(r);
+            return AnswerPublicDocument(
+                r, public_cache->Get(missing ? keys.not_found : keys.document,
+                                     [&] { return RenderPublic(r); }));
+          },
+      .quick = [this](const HttpRequest& r) -> std::optional<HttpReply> {
+        if (public_cache == nullptr) return std::nullopt;
+        const PublicKeys keys = PublicKeysFor(r);
+        if (auto fresh = public_cache->Fresh(keys.document)) {
+          return AnswerPublicDocument(r, fresh);
+        }
+        std::shared_ptr<const PublicState> state = public_state.Fresh();
+        if (state == nullptr || public_site.Has(*state, r.path)) {
+          return std::nullopt;
+        }
+        if (auto not_found = public_cache->Fresh(keys.not_found)) {
+          return AnswerPublicDocument(r, not_found);
+        }
+        return std::nullopt;
+      }});
   return out;
 }
 
@@ -155,9 +159,25 @@ void HttpServer::Impl::Dispatch(const Request& req,
                     absl::StrCat(method, " ", path, ": no such page")));
 }
 
+HttpServer::Impl::PublicKeys HttpServer::Impl::PublicKeysFor(
+    const HttpRequest& request) const {
+  PublicKeys keys;
+  keys.language = public_site.Negotiates(request.path)
+                      ? public_site.LanguageFor(request.accept_language)
+                      : "";
+  // No path starts with a space or holds a newline.
+  keys.document = keys.language.empty()
+                      ? request.path
+                      : absl::StrCat(keys.language, "\n", request.path);
+  keys.not_found = absl::StrCat(kNotFoundKey, " ", keys.language, " ",
+                                public_site.Locate(request.path).language);
+  return keys;
+}
+
 HttpReply HttpServer::Impl::RenderPublic(const HttpRequest& request) {
-  // One series per kind of path, not per incident.
-  absl::string_view label = request.path;
+  // One series per kind of path, not per incident or language.
+  const std::string page = public_site.Locate(request.path).path;
+  absl::string_view label = page;
   if (absl::StartsWith(label, "/incidents/")) label = "/incidents/";
   if (absl::StartsWith(label, "/history/")) label = "/history/";
   deps.metrics.public_renders.Add({{"path", std::string(label)}}).Increment();
@@ -169,12 +189,16 @@ HttpReply HttpServer::Impl::RenderPublic(const HttpRequest& request) {
   };
   absl::StatusOr<std::shared_ptr<const PublicState>> state = public_state.Get();
   if (!state.ok()) return unavailable(state.status());
-  absl::StatusOr<PublicDocument> document =
-      public_site.Render(**state, request.path, PageLinks{});
+  absl::StatusOr<PublicDocument> document = public_site.Render(
+      **state, request.path, PageLinks{}, PublicKeysFor(request).language);
   if (!document.ok()) return unavailable(document.status());
   HttpReply reply{
       document->status, document->content_type, std::move(document->body), {}};
   PublicHeaders(document->data, reply);
+  if (!document->language.empty()) {
+    reply.headers.emplace_back("Content-Language", document->language);
+  }
+  if (document->negotiated) reply.headers.emplace_back("Vary", kVaryLanguage);
   return reply;
 }
 

@@ -101,6 +101,9 @@ inline void ApplySecurityDefaults(HttpReply& reply) {
   if (!nosniff) reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
 }
 
+// What a page in the reader's language varies with, besides its encoding.
+inline constexpr char kVaryLanguage[] = "Accept-Language";
+
 // Adds a public document's headers to `reply`: `data` (the feed, the JSON)
 // may be read by scripts on other sites.
 inline void PublicHeaders(bool data, HttpReply& reply) {
@@ -218,8 +221,19 @@ struct HttpServer::Impl {
   std::vector<Route> BuildRoutes();
   // Health and metrics, by exact path.
   std::vector<std::pair<std::string, Handler>> Documents();
-  // The public site's document at `request.path`, as rendered now.
+  // The public site's document at `request.path`, as rendered now: a page
+  // without a language prefix in the language PublicKeysFor picks.
   HttpReply RenderPublic(const HttpRequest& request);
+  // Where the public document cache keeps what `request` gets: the
+  // document, and the not-found page in its language. `language` is the
+  // one the request's Accept-Language picks for a page without a prefix,
+  // else "".
+  struct PublicKeys {
+    std::string language;
+    std::string document;
+    std::string not_found;
+  };
+  PublicKeys PublicKeysFor(const HttpRequest& request) const;
   // Runs `handler` on the blocking pool: it may read or write the store.
   void RunBlocking(Handler handler, Respond respond);
   void Accept();

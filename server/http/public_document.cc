@@ -101,10 +101,19 @@ void SerializeHeads(const PublicCaching& caching, PreparedDocument& document) {
     absl::StrAppend(&into, name, ": ", value, "\r\n");
   };
   line(common, "Content-Type", rendered.content_type);
-  for (const auto& [name, value] : rendered.headers) line(common, name, value);
+  // Every document varies with Accept-Encoding; one rendered for the
+  // reader's language says what else, in the same field.
+  std::string vary = "Accept-Encoding";
+  for (const auto& [name, value] : rendered.headers) {
+    if (absl::EqualsIgnoreCase(name, "Vary")) {
+      absl::StrAppend(&vary, ", ", value);
+    } else {
+      line(common, name, value);
+    }
+  }
   line(common, "Cache-Control", PublicCacheControl(caching));
   line(common, "CDN-Cache-Control", PublicCdnCacheControl(caching));
-  line(common, "Vary", "Accept-Encoding");
+  line(common, "Vary", vary);
   if (document.modified != absl::InfinitePast()) {
     line(common, "Last-Modified", HttpDate(document.modified));
   }

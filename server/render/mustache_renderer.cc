@@ -234,6 +234,20 @@ std::vector<std::string> MustacheRenderer::Languages() const {
   return {tags.begin(), tags.end()};
 }
 
+std::vector<std::string> MustacheRenderer::LanguagesWith(
+    absl::string_view name) const {
+  std::vector<std::string> out;
+  for (const std::string& tag : Languages()) {
+    bool own = tag == "en";
+    for (const std::string& candidate : LocaleFallbacks(tag)) {
+      own = own || (folders_.count(candidate) != 0 &&
+                    templates_.contains(absl::StrCat(candidate, "/", name)));
+    }
+    if (own) out.push_back(tag);
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> MustacheRenderer::Render(
     absl::string_view name, const TemplateContext& context) const {
   const std::shared_ptr<const Language> language =

@@ -46,6 +46,7 @@ class MustacheRenderer final : public Renderer {
       absl::string_view name, const TemplateContext& context) const override;
   std::string SpokenLocale(absl::string_view locale) const override;
   std::vector<std::string> Languages() const override;
+  std::vector<std::string> LanguagesWith(absl::string_view name) const override;
 
  private:
   using Sources = std::map<std::string, std::string>;

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/base/locale_text.h"
 #include "server/base/log.h"
 #include "server/core/incidents/public_incident.h"
 #include "server/statuspage/statuspage_json.h"
@@ -108,30 +109,62 @@ int HistoryPageNumber(absl::string_view path) {
   return absl::SimpleAtoi(path, &n) ? n : 0;
 }
 
-absl::StatusOr<PublicDocument> Html(absl::StatusOr<std::string> body,
-                                    int status = 200) {
-  if (!body.ok()) return body.status();
-  return PublicDocument{status, kHtml, *std::move(body), false};
+// Whether `path`, without a language prefix, is one of the HTML pages.
+bool IsPage(absl::string_view path) {
+  return path == "/" || path == kHistory ||
+         absl::StartsWith(path, "/history/") ||
+         absl::StartsWith(path, kIncidents);
 }
 
 }  // namespace
 
-bool PublicSite::Covers(absl::string_view path) {
-  for (const std::string& p : FixedPaths()) {
-    if (path == p) return true;
+PublicSite::PublicSite(const StatusPage& page)
+    : page_(page),
+      languages_(page.PageLanguages()),
+      default_language_(page.DefaultLanguage()) {}
+
+PublicSite::Located PublicSite::Locate(absl::string_view path) const {
+  absl::string_view rest = path;
+  if (absl::ConsumePrefix(&rest, "/")) {
+    const absl::string_view first = rest.substr(0, rest.find('/'));
+    for (const std::string& tag : languages_) {
+      if (first != tag) continue;
+      rest.remove_prefix(first.size());
+      return {tag, rest.empty() ? "/" : std::string(rest)};
+    }
   }
-  return absl::StartsWith(path, "/history/") ||
-         absl::StartsWith(path, kIncidents);
+  return {"", std::string(path)};
 }
 
-bool PublicSite::Has(const PublicState& state, absl::string_view path) {
+bool PublicSite::Covers(absl::string_view path) const {
+  const Located at = Locate(path);
+  if (!at.language.empty()) return IsPage(at.path);
   for (const std::string& p : FixedPaths()) {
     if (path == p) return true;
   }
-  if (const int n = HistoryPageNumber(path); n > 0) {
+  return IsPage(path);
+}
+
+bool PublicSite::Negotiates(absl::string_view path) const {
+  return IsPage(path) && Locate(path).language.empty();
+}
+
+std::string PublicSite::LanguageFor(absl::string_view accept_language) const {
+  std::string best = BestLanguage(accept_language, languages_);
+  return best.empty() ? default_language_ : best;
+}
+
+bool PublicSite::Has(const PublicState& state, absl::string_view path) const {
+  const Located at = Locate(path);
+  // Under a language's prefix, only pages.
+  if (!at.language.empty() && !IsPage(at.path)) return false;
+  for (const std::string& p : FixedPaths()) {
+    if (at.path == p) return true;
+  }
+  if (const int n = HistoryPageNumber(at.path); n > 0) {
     return n <= StatusPage::HistoryPages(state);
   }
-  absl::string_view ref = path;
+  absl::string_view ref = at.path;
   return absl::ConsumePrefix(&ref, kIncidents) &&
          StatusPage::FindIncident(state, ref) != nullptr;
 }
@@ -145,42 +178,78 @@ const std::vector<std::string>& PublicSite::FixedPaths() {
   return *paths;
 }
 
-std::vector<std::string> PublicSite::Paths(const PublicState& state) {
-  std::vector<std::string> out = FixedPaths();
+std::vector<std::string> PublicSite::Paths(const PublicState& state) const {
+  std::vector<std::string> pages = {"/", kHistory};
   for (int n = 2; n <= StatusPage::HistoryPages(state); ++n) {
-    out.push_back(absl::StrCat(kHistory, "/", n));
+    pages.push_back(absl::StrCat(kHistory, "/", n));
   }
   for (const auto* list :
        {&state.all.incidents(), &state.all.scheduled_maintenances()}) {
     for (const sp::Incident& i : *list) {
-      out.push_back(IncidentPagePath(i.id()));
+      pages.push_back(IncidentPagePath(i.id()));
+    }
+  }
+  std::vector<std::string> out = FixedPaths();
+  for (const std::string& page : pages) {
+    if (page != "/" && page != kHistory) out.push_back(page);
+  }
+  for (const std::string& tag : languages_) {
+    for (const std::string& page : pages) {
+      out.push_back(absl::StrCat("/", tag, page));
     }
   }
   return out;
 }
 
 absl::StatusOr<PublicDocument> PublicSite::Render(
-    const PublicState& state, absl::string_view path,
-    const PageLinks& links) const {
+    const PublicState& state, absl::string_view path, const PageLinks& links,
+    absl::string_view language) const {
   for (const JsonDocument& d : kJsonDocuments) {
     if (path == d.path) {
       return PublicDocument{200, kJson, d.render(state), true};
     }
   }
-  if (path == "/") return Html(page_.RenderHtml(state, links));
   if (path == "/history.atom") {
     absl::StatusOr<std::string> atom = page_.RenderAtom(state);
     if (!atom.ok()) return atom.status();
     return PublicDocument{200, kAtom, *std::move(atom), true};
   }
-  if (!Has(state, path)) return Html(page_.RenderNotFound(state), 404);
-  if (const int n = HistoryPageNumber(path); n > 0) {
-    return Html(page_.RenderHistoryPage(state, n));
+  const Located at = Locate(path);
+  PageLanguage page_language;
+  page_language.locale =
+      at.language.empty() ? std::string(language) : at.language;
+  if (page_language.locale.empty()) page_language.locale = default_language_;
+  if (!at.language.empty()) page_language.base = absl::StrCat("/", at.language);
+  // "/history/1" is "/history": its links to the other languages too.
+  page_language.path =
+      HistoryPageNumber(at.path) == 1 ? std::string(kHistory) : at.path;
+  const auto html = [&](absl::StatusOr<std::string> body,
+                        int status) -> absl::StatusOr<PublicDocument> {
+    if (!body.ok()) return body.status();
+    return PublicDocument{status,
+                          kHtml,
+                          *std::move(body),
+                          false,
+                          page_language.locale,
+                          at.language.empty()};
+  };
+  if (at.path == "/") {
+    return html(page_.RenderHtml(state, links, page_language), 200);
   }
-  absl::string_view ref = path;
-  absl::ConsumePrefix(&ref, kIncidents);
-  return Html(
-      page_.RenderIncidentPage(state, *StatusPage::FindIncident(state, ref)));
+  absl::string_view ref = at.path;
+  const sp::Incident* incident = absl::ConsumePrefix(&ref, kIncidents)
+                                     ? StatusPage::FindIncident(state, ref)
+                                     : nullptr;
+  if (!Has(state, path) || (HistoryPageNumber(at.path) == 0 && !incident)) {
+    // One page for every unknown path: it links to the other languages'
+    // front pages, never to the path asked for (which a client chose).
+    page_language.path = "/";
+    return html(page_.RenderNotFound(state, page_language), 404);
+  }
+  if (const int n = HistoryPageNumber(at.path); n > 0) {
+    return html(page_.RenderHistoryPage(state, n, page_language), 200);
+  }
+  return html(page_.RenderIncidentPage(state, *incident, page_language), 200);
 }
 
 PublicStateCache::PublicStateCache(const StatusPage& page,

@@ -6,7 +6,13 @@
 // Paths: "/", "/history" and "/history/N", "/incidents/INC-n", the Atom
 // feed "/history.atom", and Statuspage's JSON under "/api/v2/". An unknown
 // incident, one never made public, or a history page past the last gets the
-// not-found page with status 404 (not a soft 200). Thread-safe.
+// not-found page with status 404 (not a soft 200).
+//
+// The HTML pages are in every language herald has templates for: under
+// that language's prefix ("/de/", "/de/history", "/de/incidents/INC-n"),
+// and without one in the language the caller picked for the reader (from
+// Accept-Language; the organisation's by default). The feed and the JSON
+// are in the organisation's language only: scripts read them. Thread-safe.
 #ifndef HERALD_SERVER_STATUSPAGE_PUBLIC_SITE_H_
 #define HERALD_SERVER_STATUSPAGE_PUBLIC_SITE_H_
 
@@ -31,31 +37,62 @@ struct PublicDocument {
   std::string body;
   // JSON or a feed: data that scripts on other sites may read (CORS).
   bool data = false;
+  // A page's language tag (Content-Language); "" for data.
+  std::string language;
+  // Whether the page is in the reader's language, chosen by the caller
+  // (Vary: Accept-Language), rather than in its prefix's.
+  bool negotiated = false;
 };
 
 class PublicSite {
  public:
-  explicit PublicSite(const StatusPage& page) : page_(page) {}
+  explicit PublicSite(const StatusPage& page);
+
+  // The languages the pages are in (StatusPage::Languages), and the one a
+  // page without a prefix is in unless the caller picks another.
+  const std::vector<std::string>& languages() const { return languages_; }
+  const std::string& default_language() const { return default_language_; }
+
+  // `path` split into a language's prefix and the page under it:
+  // "/de/history" is {"de", "/history"}, "/de" and "/de/" are {"de", "/"}.
+  // A path without one is {"", path}.
+  struct Located {
+    std::string language;
+    std::string path;
+  };
+  Located Locate(absl::string_view path) const;
 
   // Whether `path` is the site's to answer (with the document, or with
   // the not-found page for an unknown incident or history page).
-  static bool Covers(absl::string_view path);
+  bool Covers(absl::string_view path) const;
   // Whether `state` has a document at `path` (else it is the not-found
-  // page, the same for every such path).
-  static bool Has(const PublicState& state, absl::string_view path);
-  // The paths every site has, whatever its state.
+  // page, the same for every such path in one language).
+  bool Has(const PublicState& state, absl::string_view path) const;
+  // Whether the document at `path`, which Covers, is a page without a
+  // language prefix: it is in whichever language the caller picks.
+  bool Negotiates(absl::string_view path) const;
+  // The language of the site a reader whose browser sent
+  // `accept_language` reads best; the default when none fits.
+  std::string LanguageFor(absl::string_view accept_language) const;
+
+  // The paths every site has, whatever its state, in no language.
   static const std::vector<std::string>& FixedPaths();
   // Every path the site has for `state`: the fixed ones, each history page
-  // and each public incident's page.
-  static std::vector<std::string> Paths(const PublicState& state);
+  // and each public incident's page; and each page again under each
+  // language's prefix.
+  std::vector<std::string> Paths(const PublicState& state) const;
 
-  // The document at `path`, which Covers. A renderer error is returned.
+  // The document at `path`, which Covers; a page without a language prefix
+  // in `language` ("": the default). A renderer error is returned.
   absl::StatusOr<PublicDocument> Render(const PublicState& state,
                                         absl::string_view path,
-                                        const PageLinks& links) const;
+                                        const PageLinks& links,
+                                        absl::string_view language = "") const;
 
  private:
   const StatusPage& page_;
+  const std::vector<std::string> languages_;
+  const std::string default_language_;
 };
 
 // The PublicState, read again only once something public may have changed:

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/base/log.h"
 #include "server/base/metric_builders.h"
 #include "server/base/shell_command.h"
@@ -126,7 +127,8 @@ std::string StatusMirror::FileFor(absl::string_view path, bool html) {
       }
     }
   }
-  std::string file(path.substr(1));
+  // "/de/" is the page "/de".
+  std::string file(absl::StripSuffix(path.substr(1), "/"));
   if (!html) return file;
   return file.empty() ? "index.html" : absl::StrCat(file, "/index.html");
 }
@@ -145,7 +147,7 @@ absl::StatusOr<int> StatusMirror::Pass() {
   if (*state != last_state_ && now >= next_write_at_) {
     // Render every document; write only when any of them changed.
     std::map<std::string, std::string> files;
-    for (const std::string& path : PublicSite::Paths(**state)) {
+    for (const std::string& path : site_.Paths(**state)) {
       absl::StatusOr<PublicDocument> d =
           site_.Render(**state, path, options_.links);
       if (!d.ok()) return d.status();

@@ -19,7 +19,9 @@
 //
 // Layout: "/" is index.html, a page path P is P/index.html
 // (incidents/INC-12/index.html, history/2/index.html), the feed and the
-// JSON keep their names, and 404.html is the not-found page.
+// JSON keep their names, and 404.html is the not-found page. The pages in
+// each language are under its prefix (de/index.html, de/history/index.html);
+// those at the top are in the organisation's language.
 //
 // Pass() is called from one thread (a PeriodicRunner); the metrics may be
 // read from any. Not thread-safe otherwise.

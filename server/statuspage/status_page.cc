@@ -15,6 +15,7 @@
 #include "server/base/locale_text.h"
 #include "server/base/proto_time.h"
 #include "server/base/text.h"
+#include "server/core/comms/message_drafter.h"
 #include "server/core/incidents/public_incident.h"
 
 namespace herald {
@@ -23,17 +24,6 @@ namespace {
 namespace sp = v1::statuspage;
 
 constexpr char kPageId[] = "herald";
-
-std::string ComponentStatusText(const std::string& s) {
-  static const auto* const kText = new std::map<std::string, std::string>{
-      {"operational", "Operational"},
-      {"degraded_performance", "Degraded performance"},
-      {"partial_outage", "Partial outage"},
-      {"major_outage", "Major outage"},
-      {"under_maintenance", "Under maintenance"}};
-  auto it = kText->find(s);
-  return it == kText->end() ? s : it->second;
-}
 
 // How bad a component status is, for the worst of a day.
 int Severity(v1::ComponentStatus s) {
@@ -214,14 +204,17 @@ absl::StatusOr<PublicState> StatusPage::Read() const {
         }
       }
       // A maintenance window, once under way: its components were under
-      // maintenance (the scheduler sets that, not a message).
+      // maintenance (the scheduler sets that, not a message) from its start
+      // until the work was marked done, early or late; until now while it
+      // goes on. One cancelled before it started adds nothing.
       if (i.has_maintenance() &&
           (view.status == v1::INCIDENT_STATUS_IN_PROGRESS ||
            view.status == v1::INCIDENT_STATUS_COMPLETED)) {
+        const absl::Time done =
+            i.has_resolved_at() ? FromProtoTime(i.resolved_at()) : now;
         for (const std::string& component : i.component_ids()) {
           tally.Add(component, v1::COMPONENT_STATUS_UNDER_MAINTENANCE,
-                    FromProtoTime(i.maintenance().starts_at()),
-                    FromProtoTime(i.maintenance().ends_at()), i.ref());
+                    FromProtoTime(i.maintenance().starts_at()), done, i.ref());
         }
       }
       (i.has_maintenance() ? maintenances : incidents)
@@ -322,6 +315,7 @@ absl::StatusOr<PublicState> StatusPage::Read() const {
     for (const v1::Message& m : view.messages) {  // newest first
       if (m.kind() != v1::MESSAGE_KIND_RESOLUTION) {
         name = m.title();
+        out.name_from[i.ref()] = m.ref();
         break;
       }
     }
@@ -374,6 +368,9 @@ absl::StatusOr<PublicState> StatusPage::Read() const {
       }
       sp::IncidentUpdate* u = out_incident->add_incident_updates();
       u->set_id(m.ref());
+      if (!m.translations().empty()) {
+        out.translations[m.ref()] = m.translations();
+      }
       u->set_status(EnumLabel(m.incident_status()));
       u->set_body(ScrubText(m.body()));
       u->set_incident_id(i.ref());
@@ -544,31 +541,90 @@ absl::StatusOr<std::string> StatusPage::RenderAtom() const {
 
 namespace {
 
+constexpr const char* kComponentStatuses[] = {
+    "operational", "degraded_performance", "partial_outage", "major_outage",
+    "under_maintenance"};
+constexpr const char* kIncidentStatuses[] = {
+    "investigating", "identified", "monitoring",  "resolved",
+    "postmortem",    "scheduled",  "in_progress", "completed"};
+constexpr const char* kIndicators[] = {"none", "minor", "major", "critical",
+                                       "maintenance"};
+
+// A flag per status `prefix`+s for the templates to word the one `status`
+// is, every one of them set, so that none reads through to an enclosing
+// item's.
+template <size_t N>
+void StatusFlags(const char* const (&statuses)[N], absl::string_view prefix,
+                 absl::string_view status, TemplateContext& ctx) {
+  for (const char* s : statuses) {
+    ctx.flags[absl::StrCat(prefix, s)] = status == s;
+  }
+}
+
+// How one page speaks: its language, the organisation's zone for times, the
+// prefix of its links, and the translations of what it shows.
+struct Voice {
+  const PublicState& state;
+  std::string locale;
+  std::string time_zone;
+  std::string base;
+
+  // An RFC 3339 time of the public documents as the language writes it.
+  std::string Moment(const std::string& rfc3339) const {
+    const absl::Time t = ParsedTime(rfc3339);
+    return t == absl::InfinitePast() ? rfc3339
+                                     : FormatDateTime(t, locale, time_zone);
+  }
+  // The translation of update `id` into the page's language, or null.
+  const v1::Translation* Translation(const std::string& id) const {
+    auto it = state.translations.find(id);
+    return it == state.translations.end() ? nullptr
+                                          : TranslationFor(it->second, locale);
+  }
+  std::string Body(const sp::IncidentUpdate& u) const {
+    const v1::Translation* t = Translation(u.id());
+    return t == nullptr ? u.body() : ScrubText(t->body());
+  }
+  std::string Name(const sp::Incident& i) const {
+    auto from = state.name_from.find(i.id());
+    const v1::Translation* t =
+        from == state.name_from.end() ? nullptr : Translation(from->second);
+    return t == nullptr ? i.name() : Scrubbed(t->title());
+  }
+  std::string Link(absl::string_view path) const {
+    return absl::StrCat(base, path);
+  }
+};
+
 // An incident as the HTML pages list it.
-TemplateContext IncidentItem(const sp::Incident& i, bool with_updates) {
+TemplateContext IncidentItem(const sp::Incident& i, bool with_updates,
+                             const Voice& voice) {
   TemplateContext item;
-  item.values["name"] = i.name();
+  item.values["name"] = voice.Name(i);
   item.values["id"] = i.id();
-  item.values["url"] = IncidentPagePath(i.id());
+  item.values["url"] = voice.Link(IncidentPagePath(i.id()));
   item.values["started_at"] = i.started_at();
+  item.values["started_at_text"] = voice.Moment(i.started_at());
   item.flags["resolved"] = IsResolved(i);
   item.values["resolved_at"] = i.resolved_at();
   if (i.has_resolved_at()) {
-    item.values["duration_text"] =
-        HumanDuration(ParsedTime(i.resolved_at()) - ParsedTime(i.started_at()));
+    item.values["resolved_at_text"] = voice.Moment(i.resolved_at());
+    item.values["duration_text"] = FormatDuration(
+        ParsedTime(i.resolved_at()) - ParsedTime(i.started_at()), voice.locale);
   }
   item.flags["postmortem"] = i.has_postmortem_body();
-  item.values["status_text"] = i.status();
+  StatusFlags(kIncidentStatuses, "is_", i.status(), item);
   std::vector<std::string> names;
   for (const sp::Component& c : i.components()) names.push_back(c.name());
-  item.values["components_text"] = absl::StrJoin(names, ", ");
+  item.values["components_text"] = FormatList(names, voice.locale);
   item.lists.try_emplace("updates");
   if (with_updates) {
     for (const sp::IncidentUpdate& u : i.incident_updates()) {
       TemplateContext update;
-      update.values["status_text"] = u.status();
-      update.values["body"] = u.body();
+      StatusFlags(kIncidentStatuses, "is_", u.status(), update);
+      update.values["body"] = voice.Body(u);
       update.values["created_at"] = u.created_at();
+      update.values["created_at_text"] = voice.Moment(u.created_at());
       item.lists["updates"].push_back(std::move(update));
     }
   }
@@ -577,20 +633,59 @@ TemplateContext IncidentItem(const sp::Incident& i, bool with_updates) {
 
 }  // namespace
 
-TemplateContext StatusPage::PageFrame(const PublicState& state) const {
+TemplateContext StatusPage::PageFrame(const PublicState& state,
+                                      const PageLanguage& language) const {
   TemplateContext ctx;
+  ctx.locale = deps_.renderer.SpokenLocale(language.locale);
+  ctx.values["lang"] = ctx.locale;
+  ctx.values["base"] = language.base;
   ctx.values["page_name"] = state.all.page().name();
-  ctx.values["overall_text"] = state.all.status().description();
+  StatusFlags(kIndicators, "overall_", state.all.status().indicator(), ctx);
   ctx.values["updated_at"] = state.all.page().updated_at();
+  ctx.values["updated_at_text"] =
+      FormatDateTime(ParsedTime(state.all.page().updated_at()), ctx.locale,
+                     deps_.org->default_time_zone());
   ctx.flags["all_operational"] = state.all.status().indicator() == "none";
+  // This page in every language the site has.
+  std::vector<TemplateContext>& languages = ctx.lists["languages"];
+  for (const std::string& tag : PageLanguages()) {
+    TemplateContext item;
+    item.values["tag"] = tag;
+    item.values["name"] = LanguageName(tag);
+    item.values["url"] =
+        absl::StrCat("/", tag, language.path == "/" ? "/" : language.path);
+    item.flags["current"] = tag == ctx.locale;
+    languages.push_back(std::move(item));
+  }
+  ctx.flags["several_languages"] = languages.size() > 1;
+  // Without a prefix: in the reader's language (Accept-Language).
+  ctx.values["negotiated_url"] = language.path;
   return ctx;
 }
 
 absl::StatusOr<std::string> StatusPage::RenderHtml(
-    const PublicState& state, const PageLinks& links) const {
-  TemplateContext ctx = PageFrame(state);
+    const PublicState& state, const PageLinks& links,
+    const PageLanguage& language) const {
+  TemplateContext ctx = PageFrame(state, language);
+  const Voice voice{state, ctx.locale, deps_.org->default_time_zone(),
+                    language.base};
   const sp::Summary current = Current(state);
   bool all_operational = true;
+  // The window's days as the language writes them, the same for every
+  // component.
+  std::map<absl::CivilDay, std::string> day_texts;
+  for (const auto& [id, days] : state.days) {
+    for (const ComponentDay& day : days) {
+      if (!day_texts.contains(day.day)) {
+        day_texts[day.day] = FormatDate(day.day, ctx.locale);
+      }
+    }
+    break;  // every component has the same days
+  }
+  const auto day_text = [&](absl::CivilDay day) {
+    auto it = day_texts.find(day);
+    return it != day_texts.end() ? it->second : FormatDate(day, ctx.locale);
+  };
   // Groups of components: one without a heading for those in no group.
   std::vector<TemplateContext>& sections = ctx.lists["component_groups"];
   std::map<std::string, size_t> section_of;
@@ -615,12 +710,12 @@ absl::StatusOr<std::string> StatusPage::RenderHtml(
     TemplateContext item;
     item.values["name"] = c.name();
     item.values["status"] = c.status();
-    item.values["status_text"] = ComponentStatusText(c.status());
+    StatusFlags(kComponentStatuses, "is_", c.status(), item);
     all_operational = all_operational && c.status() == "operational";
     auto uptime = state.uptime.find(c.id());
     if (uptime != state.uptime.end()) {
-      item.values["uptime_text"] =
-          absl::StrFormat("%.2f%% uptime", 100.0 * uptime->second);
+      item.values["uptime_percent"] =
+          FormatPercent(100.0 * uptime->second, ctx.locale);
     }
     auto days = state.days.find(c.id());
     std::vector<TemplateContext>& bars = item.lists["days"];
@@ -628,16 +723,15 @@ absl::StatusOr<std::string> StatusPage::RenderHtml(
       for (const ComponentDay& day : days->second) {
         TemplateContext bar;
         bar.values["date"] = absl::FormatCivilTime(day.day);
+        bar.values["date_text"] = day_text(day.day);
         bar.values["status"] = day.status;
-        bar.values["status_text"] = day.incident_ids.empty()
-                                        ? "No incidents"
-                                        : ComponentStatusText(day.status);
+        StatusFlags(kComponentStatuses, "is_", day.status, bar);
         for (const std::string& ref : day.incident_ids) {
           const sp::Incident* incident = FindIncident(state, ref);
           if (incident == nullptr) continue;
           TemplateContext link;
-          link.values["url"] = IncidentPagePath(ref);
-          link.values["name"] = incident->name();
+          link.values["url"] = voice.Link(IncidentPagePath(ref));
+          link.values["name"] = voice.Name(*incident);
           bar.lists["incidents"].push_back(std::move(link));
         }
         bar.flags["has_incidents"] = !day.incident_ids.empty();
@@ -645,7 +739,8 @@ absl::StatusOr<std::string> StatusPage::RenderHtml(
         bars.push_back(std::move(bar));
       }
     }
-    item.values["days_from"] = bars.empty() ? "" : bars.front().values["date"];
+    item.values["days_from"] =
+        bars.empty() ? "" : bars.front().values["date_text"];
     sections[index].lists["components"].push_back(std::move(item));
   }
   for (TemplateContext& section : sections) {
@@ -659,21 +754,22 @@ absl::StatusOr<std::string> StatusPage::RenderHtml(
     if (static_cast<int>(ctx.lists["incidents"].size()) >= kRecentIncidents) {
       break;
     }
-    ctx.lists["incidents"].push_back(IncidentItem(i, true));
+    ctx.lists["incidents"].push_back(IncidentItem(i, true, voice));
   }
   ctx.flags["more_history"] = state.all.incidents_size() >
                               static_cast<int>(ctx.lists["incidents"].size());
   for (const sp::Incident& m : current.scheduled_maintenances()) {
     TemplateContext item;
-    item.values["name"] = m.name();
+    item.values["name"] = voice.Name(m);
     item.values["id"] = m.id();
-    item.values["url"] = IncidentPagePath(m.id());
-    item.values["status_text"] =
-        m.status() == "in_progress" ? "In progress" : "Scheduled";
+    item.values["url"] = voice.Link(IncidentPagePath(m.id()));
+    StatusFlags(kIncidentStatuses, "is_", m.status(), item);
     item.values["scheduled_for"] = m.scheduled_for();
     item.values["scheduled_until"] = m.scheduled_until();
+    item.values["scheduled_for_text"] = voice.Moment(m.scheduled_for());
+    item.values["scheduled_until_text"] = voice.Moment(m.scheduled_until());
     if (!m.incident_updates().empty()) {
-      item.values["body"] = m.incident_updates(0).body();
+      item.values["body"] = voice.Body(m.incident_updates(0));
     }
     ctx.lists["maintenances"].push_back(std::move(item));
   }
@@ -681,16 +777,22 @@ absl::StatusOr<std::string> StatusPage::RenderHtml(
   ctx.flags["self_service"] =
       deps_.org->self_service().enabled && !links.subscribe_action.empty();
   ctx.values["subscribe_action"] = links.subscribe_action;
-  AddSubscribeForm({}, "", "", ctx);
+  // A reader of the page in another language than the organisation's
+  // subscribes in it unless they choose otherwise.
+  AddSubscribeForm({}, ctx.locale == DefaultLanguage() ? "" : ctx.locale, "",
+                   ctx);
   ctx.lists.try_emplace("maintenances");
   ctx.lists.try_emplace("incidents");
   return deps_.renderer.Render("status_page.html", ctx);
 }
 
 absl::StatusOr<std::string> StatusPage::RenderIncidentPage(
-    const PublicState& state, const sp::Incident& incident) const {
-  TemplateContext ctx = PageFrame(state);
-  TemplateContext item = IncidentItem(incident, true);
+    const PublicState& state, const sp::Incident& incident,
+    const PageLanguage& language) const {
+  TemplateContext ctx = PageFrame(state, language);
+  const Voice voice{state, ctx.locale, deps_.org->default_time_zone(),
+                    language.base};
+  TemplateContext item = IncidentItem(incident, true, voice);
   for (absl::string_view p : absl::StrSplit(incident.postmortem_body(), "\n\n",
                                             absl::SkipWhitespace())) {
     TemplateContext paragraph;
@@ -699,42 +801,49 @@ absl::StatusOr<std::string> StatusPage::RenderIncidentPage(
   }
   item.lists.try_emplace("postmortem_paragraphs");
   item.values["postmortem_published_at"] = incident.postmortem_published_at();
+  item.values["postmortem_published_at_text"] =
+      voice.Moment(incident.postmortem_published_at());
   item.flags["maintenance"] = incident.impact() == "maintenance";
   item.values["scheduled_for"] = incident.scheduled_for();
   item.values["scheduled_until"] = incident.scheduled_until();
+  item.values["scheduled_for_text"] = voice.Moment(incident.scheduled_for());
+  item.values["scheduled_until_text"] =
+      voice.Moment(incident.scheduled_until());
   ctx.lists["incident"].push_back(std::move(item));
   return deps_.renderer.Render("incident_page.html", ctx);
 }
 
 absl::StatusOr<std::string> StatusPage::RenderHistoryPage(
-    const PublicState& state, int number) const {
+    const PublicState& state, int number, const PageLanguage& language) const {
   const int pages = HistoryPages(state);
   if (number < 1 || number > pages) {
     return absl::NotFoundError(absl::StrCat("no history page ", number));
   }
-  TemplateContext ctx = PageFrame(state);
+  TemplateContext ctx = PageFrame(state, language);
+  const Voice voice{state, ctx.locale, deps_.org->default_time_zone(),
+                    language.base};
   const int from = (number - 1) * kHistoryPageSize;
   const int to = std::min(state.all.incidents_size(), from + kHistoryPageSize);
   for (int i = from; i < to; ++i) {
     ctx.lists["incidents"].push_back(
-        IncidentItem(state.all.incidents(i), false));
+        IncidentItem(state.all.incidents(i), false, voice));
   }
   ctx.lists.try_emplace("incidents");
   ctx.values["page_number"] = absl::StrCat(number);
   ctx.values["page_count"] = absl::StrCat(pages);
   if (number > 1) {
-    ctx.values["newer_url"] =
-        number == 2 ? "/history" : absl::StrCat("/history/", number - 1);
+    ctx.values["newer_url"] = voice.Link(
+        number == 2 ? "/history" : absl::StrCat("/history/", number - 1));
   }
   if (number < pages) {
-    ctx.values["older_url"] = absl::StrCat("/history/", number + 1);
+    ctx.values["older_url"] = voice.Link(absl::StrCat("/history/", number + 1));
   }
   return deps_.renderer.Render("history_page.html", ctx);
 }
 
 absl::StatusOr<std::string> StatusPage::RenderNotFound(
-    const PublicState& state) const {
-  return deps_.renderer.Render("not_found.html", PageFrame(state));
+    const PublicState& state, const PageLanguage& language) const {
+  return deps_.renderer.Render("not_found.html", PageFrame(state, language));
 }
 
 void StatusPage::AddSubscribeForm(const std::vector<std::string>& checked,

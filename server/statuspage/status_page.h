@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "herald/v1/domain.pb.h"
 #include "herald/v1/statuspage.pb.h"
 #include "server/core/core_deps.h"
 
@@ -96,6 +97,24 @@ struct PublicState {
   // Per component id, the share of that window it was up: all of a major
   // outage counts as down, and 30% of a partial one, as Statuspage counts.
   std::map<std::string, double> uptime;
+  // The approved translations of each published update, by language tag,
+  // by update id (the message's ref); and per incident id, the update its
+  // name comes from (so that the name reads in the same language).
+  std::map<std::string, google::protobuf::Map<std::string, v1::Translation>>
+      translations;
+  std::map<std::string, std::string> name_from;
+};
+
+// The language a public page is in, and where its links lead.
+struct PageLanguage {
+  // A language tag; "": the organisation's.
+  std::string locale;
+  // What links to the site's other pages start with: "" on the pages that
+  // follow the reader's Accept-Language, "/de" on the German ones.
+  std::string base;
+  // The page's own path under `base` ("/", "/history/2"), for the links to
+  // it in the other languages.
+  std::string path = "/";
 };
 
 // How pages link out of themselves.
@@ -115,9 +134,14 @@ class StatusPage {
 
   // The clock every read is as of.
   const Clock& clock() const { return deps_.clock; }
-  // The languages pages and emails can be in (Renderer::Languages).
+  // The languages emails and the self-service pages can be in (Renderer::
+  // Languages), and those the public pages are in: the languages whose
+  // templates word the status page.
   std::vector<std::string> Languages() const {
     return deps_.renderer.Languages();
+  }
+  std::vector<std::string> PageLanguages() const {
+    return deps_.renderer.LanguagesWith("status_page.html");
   }
 
   // What customers were told, read from the store at once.
@@ -138,17 +162,30 @@ class StatusPage {
   // How many history pages `state` fills (at least one).
   static int HistoryPages(const PublicState& state);
 
-  // The HTML pages. The subscribe form shows when self-service is on and
+  // The organisation's language, which pages are in unless asked for
+  // another.
+  std::string DefaultLanguage() const {
+    return deps_.renderer.SpokenLocale("");
+  }
+
+  // The HTML pages, in `language`: its templates' words, its formats for
+  // times (in the organisation's zone) and durations, and the approved
+  // translation of each update where there is one (else the text as
+  // published). The subscribe form shows when self-service is on and
   // `links` gives it somewhere to post.
-  absl::StatusOr<std::string> RenderHtml(const PublicState& state,
-                                         const PageLinks& links) const;
+  absl::StatusOr<std::string> RenderHtml(
+      const PublicState& state, const PageLinks& links,
+      const PageLanguage& language = {}) const;
   absl::StatusOr<std::string> RenderIncidentPage(
-      const PublicState& state, const v1::statuspage::Incident& incident) const;
+      const PublicState& state, const v1::statuspage::Incident& incident,
+      const PageLanguage& language = {}) const;
   // History page `number` (1 is the newest); NotFound past the last.
-  absl::StatusOr<std::string> RenderHistoryPage(const PublicState& state,
-                                                int number) const;
+  absl::StatusOr<std::string> RenderHistoryPage(
+      const PublicState& state, int number,
+      const PageLanguage& language = {}) const;
   // The page a reader gets for a path the site does not have.
-  absl::StatusOr<std::string> RenderNotFound(const PublicState& state) const;
+  absl::StatusOr<std::string> RenderNotFound(
+      const PublicState& state, const PageLanguage& language = {}) const;
   // The Atom feed of published updates, newest first. Entry ids derive
   // from the message, so they never change once published.
   absl::StatusOr<std::string> RenderAtom(const PublicState& state) const;
@@ -163,8 +200,11 @@ class StatusPage {
   absl::StatusOr<std::string> RenderAtom() const;
 
  private:
-  // The values every page's frame shows.
-  TemplateContext PageFrame(const PublicState& state) const;
+  // The values every page's frame shows, in `language`: the page's name
+  // and overall status, when it was updated, and the links to this page in
+  // each language.
+  TemplateContext PageFrame(const PublicState& state,
+                            const PageLanguage& language) const;
   // The subscribe (and preferences) form's values: components, ticked as
   // `checked`; the languages to choose from and the time zones, with
   // `locale` and `time_zone` chosen ("": the organisation's default, which

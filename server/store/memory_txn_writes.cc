@@ -1,3 +1,4 @@
+#include "absl/strings/match.h"
 #include "server/store/memory_txn.h"
 
 namespace herald::memory {
@@ -71,18 +72,32 @@ absl::StatusOr<int64_t> MemoryTxn::AppendAudit(const v1::AuditEntry& entry) {
 }
 
 absl::StatusOr<int64_t> MemoryTxn::EnqueueFanOut(const FanOut& fan_out) {
-  std::set<std::string> amended;
+  // The subscribers the audience is drawn from, when it is not the
+  // components': the amends, or those an earlier message reached.
+  std::set<std::string> chosen;
   if (fan_out.to_amends) {
     for (const auto& [id, a] : s_.amends) {
       if (a.incident_id() == fan_out.incident_id) {
-        amended.insert(a.subscriber_id());
+        chosen.insert(a.subscriber_id());
+      }
+    }
+  }
+  if (fan_out.to_told) {
+    for (const auto& [id, d] : s_.deliveries) {
+      if (d.incident_id() == fan_out.incident_id &&
+          d.message_id() != fan_out.message_id &&
+          (d.state() == v1::DELIVERY_STATE_SENDING ||
+           d.state() == v1::DELIVERY_STATE_DELIVERED) &&
+          absl::StartsWith(d.recipient(), "subscriber:")) {
+        chosen.insert(d.recipient().substr(sizeof("subscriber:") - 1));
       }
     }
   }
   int64_t queued = 0;
   for (const auto& [id, s] : s_.subscribers) {
-    if (fan_out.to_amends ? !(IsActive(s) && amended.contains(id))
-                          : !InAudience(s, fan_out.component_ids)) {
+    if (fan_out.to_amends || fan_out.to_told
+            ? !(IsActive(s) && chosen.contains(id))
+            : !InAudience(s, fan_out.component_ids)) {
       continue;
     }
     v1::Delivery d;

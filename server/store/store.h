@@ -51,6 +51,10 @@ struct FanOut {
   // True: the audience is the incident's amends (its affected customers),
   // and component_ids is ignored.
   bool to_amends = false;
+  // True: the audience is the active subscribers an earlier message of the
+  // incident reached (delivered, or being sent), and component_ids is
+  // ignored: "it will not happen" goes to those who were told it would.
+  bool to_told = false;
 };
 
 struct OutboxStats {

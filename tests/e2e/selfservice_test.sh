@@ -7,7 +7,9 @@
 # with List-Unsubscribe headers and a link to their preferences: there, in
 # Chromium with JavaScript off (Playwright, tests/browser/
 # preferences_test.mjs), they follow another component, in German and in
-# Tokyo's time, and the next updates follow that. The RFC 8058 one-click
+# Tokyo's time, and the next updates follow that. A browser set to German
+# reads the status page in German and its switch leads to English and back
+# (status_page_language_test.mjs). The RFC 8058 one-click
 # POST to the List-Unsubscribe URL stops every later update. Screenshots of
 # the status page, the confirmation page and the saved preferences are kept
 # in ARTIFACTS_DIR.
@@ -118,6 +120,10 @@ grep -q "Checkout disruption" "$WORK/page-incident.html" || fail "the published 
 ! grep -q "checkout is failing" "$WORK/page-incident.html" || fail "the alert's own words are on the page"
 cp "$WORK/page-incident.png" "$ARTIFACTS/status-page.png"
 cp "$WORK/confirm.png" "$ARTIFACTS/subscribe-confirm.png"
+
+step "in Chromium, a German browser reads the page in German and switches to English"
+PAGE_URL=$PAGE ARTIFACTS=$ARTIFACTS timeout 120 node "$BROWSER_DIR/status_page_language_test.mjs" \
+  2>&1 | tee "$WORK/playwright-language.log"
 
 step "in Chromium without script, they follow the Public API instead, in German, in Tokyo"
 MANAGE=$("$SYSTEM_PYTHON" "$HERE/mail_link.py" "$MAIL" dana@e2e.example /preferences) \

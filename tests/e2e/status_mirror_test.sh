@@ -194,6 +194,11 @@ kill -0 "$HERALDD_PID" 2>/dev/null && fail "heraldd ($HERALDD_PID) survived SIGK
 curl -fsS -m 2 "$PAGE/healthz" >/dev/null 2>&1 && fail "something still answers on heraldd's port"
 served / "$FIRST" || fail "/ lacks INC-1's update with heraldd down"
 served /incidents/INC-1 "$FIRST" || fail "/incidents/INC-1 lacks its update with heraldd down"
+# Each language too, under its prefix: the German frame around the
+# approved words (INC-1 has no German translation).
+served /de/ "Komponenten" || fail "/de/ is not the German page with heraldd down"
+served /de/incidents/INC-1 "$FIRST" || fail "/de/incidents/INC-1 lacks its update with heraldd down"
+served /de/incidents/INC-1 'lang="de"' || fail "/de/incidents/INC-1 is not in German"
 curl -fsS "$SITE/api/v2/summary.json" >"$WORK/mirror-summary.json"
 "$SYSTEM_PYTHON" - "$WORK/heraldd-summary.json" "$WORK/mirror-summary.json" <<'PY' || fail "the mirror's summary.json is not heraldd's last one"
 import json, sys

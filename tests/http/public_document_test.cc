@@ -284,7 +284,13 @@ TEST_F(PublicDocumentHttpTest, EveryPublicDocumentCanBeCachedAndTheDataShared) {
               "public, max-age=10, stale-while-revalidate=60, "
               "stale-if-error=86400")
         << path;
-    EXPECT_EQ(r->get_header_value("Vary"), "Accept-Encoding") << path;
+    // A page without a language prefix is in the reader's language.
+    const bool page = path == "/" || path == "/history";
+    EXPECT_EQ(r->get_header_value("Vary"),
+              page ? "Accept-Encoding, Accept-Language" : "Accept-Encoding")
+        << path;
+    EXPECT_EQ(r->get_header_value("Content-Language"), page ? "en" : "")
+        << path;
     http_testing::ExpectCorsOnDataOnly(*r, path);
   }
   // Health and metrics are for operators, and never kept.
@@ -339,6 +345,52 @@ TEST_F(PublicDocumentHttpTest, UnknownPathsShareOneKeptNotFoundPage) {
   // A 404 is never a 304, whatever the client holds.
   httplib::Headers held = {{"If-None-Match", "*"}};
   EXPECT_EQ(client_->Get("/incidents/INC-2", held)->status, 404);
+}
+
+TEST_F(PublicDocumentHttpTest, APageIsInTheReadersLanguageOrInItsPrefixes) {
+  PublishUpdate("Checkout errors");
+  const auto get = [&](const std::string& path, const std::string& accept) {
+    httplib::Headers headers;
+    if (!accept.empty()) headers.emplace("Accept-Language", accept);
+    auto r = client_->Get(path, headers);
+    EXPECT_TRUE(r) << path;
+    return r;
+  };
+  auto renders = [&] {
+    return h_.http_metrics.public_renders.Add({{"path", "/"}}).Value();
+  };
+  // Without a prefix, as the browser asks; each language kept apart.
+  for (int i = 0; i < 2; ++i) {
+    auto german = get("/", "de-AT,de;q=0.9,en;q=0.5");
+    EXPECT_EQ(german->get_header_value("Content-Language"), "de");
+    EXPECT_EQ(german->get_header_value("Vary"),
+              "Accept-Encoding, Accept-Language");
+    EXPECT_THAT(german->body, HasSubstr("<html lang=\"de\">"));
+    EXPECT_THAT(german->body, HasSubstr("Komponenten"));
+    auto english = get("/", "fr-CH, fr;q=0.9");  // no French: the default
+    EXPECT_EQ(english->get_header_value("Content-Language"), "en");
+    EXPECT_THAT(english->body, HasSubstr("Components"));
+    EXPECT_NE(german->get_header_value("ETag"),
+              english->get_header_value("ETag"));
+  }
+  EXPECT_EQ(renders(), 2) << "one render per language, kept";
+  // Under a prefix, whatever the browser asks; it does not vary.
+  auto prefixed = get("/de/incidents/INC-1", "en");
+  EXPECT_EQ(prefixed->status, 200);
+  EXPECT_EQ(prefixed->get_header_value("Content-Language"), "de");
+  EXPECT_EQ(prefixed->get_header_value("Vary"), "Accept-Encoding");
+  EXPECT_THAT(prefixed->body, HasSubstr("Meldungen"));
+  EXPECT_THAT(prefixed->body, HasSubstr("href=\"/en/incidents/INC-1\""))
+      << "the switch to the same page in English";
+  EXPECT_EQ(get("/de", "")->status, 200);
+  // An unknown page in German is German, and never echoes the path.
+  auto missing = get("/de/incidents/INC-404", "");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_THAT(missing->body, HasSubstr("Seite nicht gefunden"));
+  EXPECT_THAT(missing->body, Not(HasSubstr("INC-404")));
+  // Data has no language prefix, and a language herald lacks no pages.
+  EXPECT_EQ(get("/de/api/v2/summary.json", "")->status, 404);
+  EXPECT_EQ(get("/fr/", "")->status, 404);
 }
 
 TEST_F(PublicDocumentHttpTest, EachDocumentIsRenderedOncePerChange) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/base/locale_text.h"
 #include "server/base/proto_time.h"
 #include "tests/statuspage/status_page_fixture.h"
 
@@ -83,7 +84,7 @@ TEST_F(PublicSiteTest, AnIncidentPageShowsItsApprovedUpdatesAndPostmortem) {
   EXPECT_THAT(page.body,
               AllOf(HasSubstr("Rolled back the deploy"), HasSubstr("resolved"),
                     HasSubstr("Affected: Checkout"),
-                    HasSubstr("after 1 hour 35 minutes"),
+                    HasSubstr("after 1 hour and 35 minutes"),
                     HasSubstr("<p>A bad config push.</p>"),
                     HasSubstr("<p>We added a check.</p>")));
   EXPECT_THAT(page.body, Not(HasSubstr("failover")));
@@ -148,21 +149,113 @@ TEST_F(PublicSiteTest, ThePathsAreEveryDocumentTheSiteHas) {
   const int64_t internal = Open("internal", "checkout");
   Draft(internal, "not yet");
   const PublicState state = *page_.Read();
-  const std::vector<std::string> paths = PublicSite::Paths(state);
+  const std::vector<std::string> paths = site_.Paths(state);
   EXPECT_THAT(paths, Contains("/history/2"));
   EXPECT_THAT(paths, Contains("/incidents/INC-1"));
+  // Each page again in each language, under its prefix.
+  EXPECT_THAT(paths, IsSupersetOf({"/de/", "/de/history", "/de/history/2",
+                                   "/de/incidents/INC-1", "/en/"}));
+  EXPECT_THAT(paths, Not(Contains("/de/history.atom")));
   EXPECT_THAT(paths, Not(Contains("/incidents/" + Ref(internal))));
   for (const std::string& path : PublicSite::FixedPaths()) {
     EXPECT_THAT(paths, Contains(path));
   }
   for (const std::string& path : paths) {
-    EXPECT_TRUE(PublicSite::Covers(path)) << path;
+    EXPECT_TRUE(site_.Covers(path)) << path;
     absl::StatusOr<PublicDocument> d = site_.Render(state, path, {});
     ASSERT_TRUE(d.ok()) << path;
     EXPECT_EQ(d->status, 200) << path;
   }
-  EXPECT_FALSE(PublicSite::Covers("/subscribe"));
-  EXPECT_FALSE(PublicSite::Covers("/metrics"));
+  for (const char* path :
+       {"/subscribe", "/metrics", "/de/subscribe", "/de/history.atom",
+        "/de/api/v2/summary.json", "/fr/", "/de-", "/dex/"}) {
+    EXPECT_FALSE(site_.Covers(path)) << path;
+  }
+}
+
+TEST_F(PublicSiteTest, EachPageIsInEachLanguageWithItsApprovedTranslation) {
+  const int64_t id = Open("g1", "checkout");
+  const v1::Message draft = Draft(id, "rolled back the deploy");
+  v1::Translation german;
+  german.set_title("Fehler im Checkout");
+  german.set_body("Wir haben die Änderung zurückgenommen.");
+  ASSERT_TRUE(h_.workflow
+                  .Edit(Comms(), draft.id(), 0, "Checkout errors",
+                        "We rolled the change back.", {}, {{"de", german}})
+                  .ok());
+  const v1::Message published = Approve(draft);
+  const int64_t untranslated = Open("g2", "api");
+  Publish(untranslated, "api is slow");
+
+  const PublicDocument english = Get("/");
+  EXPECT_EQ(english.language, "en");
+  EXPECT_TRUE(english.negotiated);
+  EXPECT_THAT(english.body,
+              AllOf(HasSubstr("<html lang=\"en\">"), HasSubstr("Components"),
+                    HasSubstr("We rolled the change back."),
+                    HasSubstr("href=\"/incidents/INC-1\""),
+                    HasSubstr("href=\"/de/\" hreflang=\"de\"")));
+  EXPECT_THAT(english.body, Not(HasSubstr("zurückgenommen")));
+
+  // The same page for a German reader, and under the German prefix: the
+  // German words, the translation, German times, and links that stay in
+  // German.
+  absl::StatusOr<PublicState> state = page_.Read();
+  ASSERT_TRUE(state.ok());
+  const PublicDocument negotiated = *site_.Render(*state, "/", {}, "de");
+  EXPECT_EQ(negotiated.language, "de");
+  EXPECT_TRUE(negotiated.negotiated);
+  const PublicDocument prefixed = Get("/de/");
+  EXPECT_EQ(prefixed.language, "de");
+  EXPECT_FALSE(prefixed.negotiated);
+  const std::string published_at =
+      FormatDateTime(FromProtoTime(published.published_at()), "de", "UTC");
+  for (const PublicDocument* d : {&negotiated, &prefixed}) {
+    EXPECT_THAT(d->body,
+                AllOf(HasSubstr("<html lang=\"de\">"), HasSubstr("Komponenten"),
+                      HasSubstr("Fehler im Checkout"),
+                      HasSubstr("Wir haben die Änderung zurückgenommen."),
+                      HasSubstr("Api is slow"),  // no translation: as approved
+                      HasSubstr("Wird untersucht"), HasSubstr(published_at),
+                      HasSubstr("aria-current=\"page\">Deutsch")));
+    EXPECT_THAT(d->body, Not(HasSubstr("We rolled the change back.")));
+  }
+  EXPECT_THAT(negotiated.body, HasSubstr("href=\"/incidents/INC-1\""));
+  EXPECT_THAT(prefixed.body, HasSubstr("href=\"/de/incidents/INC-1\""));
+
+  const PublicDocument incident = Get("/de/incidents/INC-1");
+  EXPECT_EQ(incident.status, 200);
+  EXPECT_THAT(incident.body, AllOf(HasSubstr("<h1>Fehler im Checkout</h1>"),
+                                   HasSubstr("Betroffen: Checkout"),
+                                   HasSubstr("href=\"/en/incidents/INC-1\""),
+                                   HasSubstr("href=\"/de/history\"")));
+  const PublicDocument history = Get("/de/history");
+  EXPECT_THAT(history.body, AllOf(HasSubstr("Alle Vorfälle"),
+                                  HasSubstr("Fehler im Checkout")));
+  const PublicDocument missing = Get("/de/incidents/INC-99");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.language, "de");
+  EXPECT_THAT(missing.body, HasSubstr("Seite nicht gefunden"));
+  EXPECT_THAT(missing.body, Not(HasSubstr("INC-99")));
+  // The data stays in the organisation's language, for scripts.
+  EXPECT_THAT(Get("/api/v2/incidents.json").body,
+              Not(HasSubstr("Fehler im Checkout")));
+}
+
+TEST_F(PublicSiteTest, AReaderGetsTheLanguageTheirBrowserPrefersOrTheDefault) {
+  EXPECT_EQ(site_.LanguageFor("de-AT,de;q=0.9,en;q=0.5"), "de");
+  EXPECT_EQ(site_.LanguageFor("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7"), "en");
+  EXPECT_EQ(site_.LanguageFor("fr"), "en");
+  EXPECT_EQ(site_.LanguageFor(""), "en");
+  EXPECT_EQ(site_.LanguageFor(std::string(10000, ',')), "en");
+  EXPECT_TRUE(site_.Negotiates("/"));
+  EXPECT_TRUE(site_.Negotiates("/incidents/INC-1"));
+  EXPECT_FALSE(site_.Negotiates("/de/"));
+  EXPECT_FALSE(site_.Negotiates("/api/v2/summary.json"));
+  EXPECT_EQ(site_.Locate("/de").path, "/");
+  EXPECT_EQ(site_.Locate("/de/history/2").path, "/history/2");
+  EXPECT_EQ(site_.Locate("/de/history/2").language, "de");
+  EXPECT_EQ(site_.Locate("/history").language, "");
 }
 
 TEST_F(PublicSiteTest, TheSubscribeFormPostsWhereTheLinksSayOrIsLeftOut) {
@@ -437,6 +530,37 @@ TEST_F(PublicSiteTest, AMaintenanceWindowUnderWayShowsAsMaintenance) {
   EXPECT_THAT(state.days.at("api").back().incident_ids,
               ElementsAre(m.incident.ref()));
   EXPECT_EQ(state.uptime.at("api"), 1.0) << "maintenance is not downtime";
+}
+
+TEST_F(PublicSiteTest, MaintenanceCountsFromItsStartUntilTheWorkIsDone) {
+  // Cancelled before it started: it never happened.
+  const ScheduledMaintenance cancelled =
+      Schedule("checkout", absl::Hours(1), absl::Hours(2), "db upgrade");
+  Approve(cancelled.draft);
+  ASSERT_TRUE(
+      h_.maintenance.Cancel(Engineer(), cancelled.incident.id(), "").ok());
+  // Overran its window, into the next day, until marked complete.
+  const ScheduledMaintenance overran =
+      Schedule("api", absl::Hours(1), absl::Hours(2), "gateway upgrade");
+  Approve(overran.draft);
+  h_.clock.Advance(absl::Hours(3));
+  ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
+  h_.clock.Advance(absl::Hours(24));
+  ASSERT_TRUE(h_.jobs.RunDueJobs().ok());
+  PublicState state = *page_.Read();
+  EXPECT_EQ(state.days.at("api").back().status, "under_maintenance")
+      << "the work goes on a day after its window";
+  ASSERT_TRUE(h_.maintenance.Complete(Engineer(), overran.incident.id()).ok());
+  h_.clock.Advance(absl::Hours(24));
+  state = *page_.Read();
+  EXPECT_EQ(state.days.at("api").back().status, "operational");
+  EXPECT_EQ(state.days.at("api")[StatusPage::kHistoryDays - 2].status,
+            "under_maintenance")
+      << "the day it was completed";
+  for (const ComponentDay& day : state.days.at("checkout")) {
+    EXPECT_EQ(day.status, "operational") << absl::FormatCivilTime(day.day);
+    EXPECT_THAT(day.incident_ids, IsEmpty());
+  }
 }
 
 TEST_F(PublicSiteTest, TheStateIsReadOncePerChange) {

@@ -103,6 +103,14 @@ TEST_F(StatusMirrorTest, WritesTheWholeSiteAndPointsCurrentAtIt) {
   EXPECT_EQ(ReadAll(current / "api/v2/summary.json"),
             site_.Render(state, "/api/v2/summary.json", {})->body);
   EXPECT_THAT(ReadAll(current / "404.html"), HasSubstr("Not found"));
+  // Each language under its prefix, for the page's language switch.
+  const fs::path german = current / "de" / "incidents" / Ref(id) / "index.html";
+  ASSERT_TRUE(fs::is_regular_file(german));
+  EXPECT_EQ(ReadAll(german),
+            site_.Render(state, "/de/incidents/" + Ref(id), {})->body);
+  EXPECT_THAT(ReadAll(current / "de/index.html"), HasSubstr("lang=\"de\""));
+  EXPECT_THAT(ReadAll(current / "en/history/index.html"),
+              HasSubstr("Incident history"));
   // Public files, for the web server's user.
   struct stat st;
   ASSERT_EQ(stat((current / "index.html").c_str(), &st), 0);
@@ -288,6 +296,7 @@ TEST_F(StatusMirrorTest, AnUnwritableDirectoryIsAnErrorAndCounted) {
 TEST(StatusMirrorFileTest, EachPathHasOneFileInsideTheVersion) {
   EXPECT_EQ(StatusMirror::FileFor("/", true), "index.html");
   EXPECT_EQ(StatusMirror::FileFor("/history/2", true), "history/2/index.html");
+  EXPECT_EQ(StatusMirror::FileFor("/de/", true), "de/index.html");
   EXPECT_EQ(StatusMirror::FileFor("/incidents/INC-12", true),
             "incidents/INC-12/index.html");
   EXPECT_EQ(StatusMirror::FileFor("/api/v2/summary.json", false),

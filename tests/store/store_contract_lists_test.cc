@@ -80,6 +80,56 @@ TYPED_TEST(StoreContractTest, AFanOutToAmendsReachesTheirActiveCustomersOnly) {
   EXPECT_EQ(list[1].recipient(), "subscriber:b");
 }
 
+TYPED_TEST(StoreContractTest, AFanOutToThoseToldReachesWhomEarlierOnesReached) {
+  // Incident 3's announcement (message 8) reached a and b (being sent),
+  // not c (failed); d was reached but has left; e follows the component
+  // and was never told; f was told of incident 4 only.
+  ASSERT_TRUE(
+      this->Write([](StoreTxn& t) -> absl::Status {
+            for (const v1::Subscriber& s :
+                 {Sub("a", {"api"}), Sub("b", {"checkout"}),
+                  Sub("c", {"checkout"}),
+                  Sub("d", {"checkout"}, v1::SUBSCRIBER_STATUS_UNSUBSCRIBED),
+                  Sub("e", {"checkout"}), Sub("f", {"checkout"})}) {
+              if (auto st = t.PutSubscriber(s); !st.ok()) return st;
+            }
+            const auto told = [&](const char* who, int64_t incident,
+                                  v1::DeliveryState state) {
+              v1::Delivery d = TestFixture::Delivery(
+                  absl::StrCat("msg-8-subscriber-", who, "-", incident),
+                  absl::FromUnixSeconds(900));
+              d.set_message_id(incident == 3 ? 8 : 5);
+              d.set_incident_id(incident);
+              d.set_recipient(absl::StrCat("subscriber:", who));
+              d.set_state(state);
+              return t.InsertDelivery(d).status();
+            };
+            for (auto st : {told("a", 3, v1::DELIVERY_STATE_DELIVERED),
+                            told("b", 3, v1::DELIVERY_STATE_SENDING),
+                            told("c", 3, v1::DELIVERY_STATE_FAILED),
+                            told("d", 3, v1::DELIVERY_STATE_DELIVERED),
+                            told("f", 4, v1::DELIVERY_STATE_DELIVERED)}) {
+              if (!st.ok()) return st;
+            }
+            return absl::OkStatus();
+          })
+          .ok());
+  const FanOut fan{.message_id = 9,
+                   .incident_id = 3,
+                   .component_ids = {"checkout"},
+                   .now = absl::FromUnixSeconds(1000),
+                   .to_told = true};
+  EXPECT_EQ(this->template WriteValue<int64_t>(
+                [&](StoreTxn& t) { return t.EnqueueFanOut(fan); }),
+            2);
+  auto list = this->template ReadValue<std::vector<v1::Delivery>>(
+      [](StoreReader& r) { return r.ListDeliveries(9, 0); });
+  ASSERT_THAT(list, SizeIs(2));
+  EXPECT_EQ(list[0].recipient(), "subscriber:a");
+  EXPECT_EQ(list[0].idempotency_key(), "msg-9-subscriber-a");
+  EXPECT_EQ(list[1].recipient(), "subscriber:b");
+}
+
 TYPED_TEST(StoreContractTest, SubscribersAreFoundByComponentEmailAndStatus) {
   ASSERT_TRUE(
       this->Write([&](StoreTxn& t) -> absl::Status {

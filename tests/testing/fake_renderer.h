@@ -41,6 +41,9 @@ class FakeRenderer final : public Renderer {
     return locale.empty() ? "en" : std::string(locale);
   }
   std::vector<std::string> Languages() const override { return {"de", "en"}; }
+  std::vector<std::string> LanguagesWith(absl::string_view) const override {
+    return Languages();
+  }
 
   // From now on template `name` renders as `answer`: a text, or an error
   // (NotFound for a template the engine does not have).

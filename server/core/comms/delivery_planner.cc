@@ -30,13 +30,16 @@ DeliveryPlanner::DeliveryPlanner(const CoreDeps& deps,
 absl::StatusOr<int64_t> DeliveryPlanner::EnqueueMessage(
     StoreTxn& txn, const v1::Message& message,
     const v1::Incident& incident) const {
-  return txn.EnqueueFanOut(FanOut{
-      .message_id = message.id(),
-      .incident_id = incident.id(),
-      .component_ids = {incident.component_ids().begin(),
-                        incident.component_ids().end()},
-      .now = deps_.clock.Now(),
-      .to_amends = message.audience() == v1::AUDIENCE_AFFECTED_CUSTOMERS});
+  return txn.EnqueueFanOut(
+      FanOut{.message_id = message.id(),
+             .incident_id = incident.id(),
+             .component_ids = {incident.component_ids().begin(),
+                               incident.component_ids().end()},
+             .now = deps_.clock.Now(),
+             .to_amends = message.audience() == v1::AUDIENCE_AFFECTED_CUSTOMERS,
+             // A cancellation goes to those who were told the work would
+             // happen, not to whoever follows the components now.
+             .to_told = message.maintenance_notice() == "cancelled"});
 }
 
 absl::StatusOr<int64_t> DeliveryPlanner::PublishApproved(

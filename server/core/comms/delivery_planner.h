@@ -24,7 +24,8 @@ class DeliveryPlanner {
   // Queues one delivery of the published `message` for each active
   // subscriber of the incident's components (for the affected-customers
   // audience of apologies and follow-ups: each active customer whose amends
-  // the apology fixed), in one set-based statement.
+  // the apology fixed; for a maintenance cancellation: each active
+  // subscriber an earlier notice of it reached), in one set-based statement.
   // Content is rendered per contact when sent, from the message and its
   // published_incident. Returns how many were queued.
   absl::StatusOr<int64_t> EnqueueMessage(StoreTxn& txn,

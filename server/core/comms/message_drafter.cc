@@ -88,10 +88,16 @@ std::string TextDigest(absl::string_view title, absl::string_view body) {
 
 const v1::Translation* TranslationFor(const v1::Message& message,
                                       absl::string_view locale) {
-  if (message.translations().empty()) return nullptr;
+  return TranslationFor(message.translations(), locale);
+}
+
+const v1::Translation* TranslationFor(
+    const google::protobuf::Map<std::string, v1::Translation>& translations,
+    absl::string_view locale) {
+  if (translations.empty()) return nullptr;
   for (const std::string& tag : LocaleFallbacks(locale)) {
-    auto it = message.translations().find(tag);
-    if (it != message.translations().end()) return &it->second;
+    auto it = translations.find(tag);
+    if (it != translations.end()) return &it->second;
   }
   return nullptr;
 }

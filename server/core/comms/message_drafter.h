@@ -44,6 +44,10 @@ std::string TextDigest(absl::string_view title, absl::string_view body);
 // or null: they get the message's own title and body.
 const v1::Translation* TranslationFor(const v1::Message& message,
                                       absl::string_view locale);
+// The same among `translations` (a message's, kept apart from it).
+const v1::Translation* TranslationFor(
+    const google::protobuf::Map<std::string, v1::Translation>& translations,
+    absl::string_view locale);
 
 // The public status a component shows while an incident of `impact` is open.
 v1::ComponentStatus ComponentStatusFor(v1::Impact impact);

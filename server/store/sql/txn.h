@@ -131,7 +131,6 @@ class SqlTxn final : public StoreTxn {
   absl::Status LeaseJob(int64_t id, absl::Time until) override;
   absl::StatusOr<int64_t> InsertDelivery(const v1::Delivery& delivery) override;
   absl::StatusOr<int64_t> EnqueueFanOut(const FanOut& fan_out) override;
-  absl::StatusOr<int64_t> EnqueueAmendsFanOut(const FanOut& fan_out);
   absl::Status UpdateDelivery(const v1::Delivery& delivery) override;
   absl::StatusOr<int> ReleaseWaitingDeliveries(v1::ChannelKind channel,
                                                absl::Time now) override;

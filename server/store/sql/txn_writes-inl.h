@@ -313,48 +313,44 @@ absl::StatusOr<int64_t> SqlTxn<Db>::InsertDelivery(
 
 template <typename Db>
 absl::StatusOr<int64_t> SqlTxn<Db>::EnqueueFanOut(const FanOut& fan_out) {
-  if (fan_out.to_amends) return EnqueueAmendsFanOut(fan_out);
-  // ?1 message, ?2 incident, ?3 now, ?4 active, ?5.. the components.
+  // The audience, as the rows of subscribers s: ?1 message, ?2 incident,
+  // ?4 active, ?6.. the components.
+  std::string audience;
+  if (fan_out.to_amends) {
+    audience =
+        "subscribers s JOIN amends a ON a.subscriber_id = s.id WHERE "
+        "a.incident_id = ?2 AND s.status = ?4";
+  } else if (fan_out.to_told) {
+    audience = absl::StrCat(
+        "subscribers s WHERE s.status = ?4 AND EXISTS (SELECT 1 FROM "
+        "deliveries d WHERE d.incident_id = ?2 AND d.recipient = "
+        "'subscriber:' || s.id AND d.message_id <> ?1 AND d.state IN (",
+        int64_t{v1::DELIVERY_STATE_SENDING}, ", ",
+        int64_t{v1::DELIVERY_STATE_DELIVERED}, "))");
+  } else {
+    audience = absl::StrCat("subscribers s WHERE ", kAudience,
+                            InList(6, fan_out.component_ids.size()), ")");
+  }
+  // ?3 now, ?5 the body: none, the columns say all.
   Statement s(
       db_,
       absl::StrCat(
           "INSERT INTO deliveries(message_id, incident_id, "
           "idempotency_key, state, next_attempt_at, body, recipient, "
-          "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || id, ",
+          "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || s.id, ",
           int64_t{v1::DELIVERY_STATE_QUEUED},
-          ", ?3, ?5, 'subscriber:' || id, ?3 FROM subscribers WHERE ",
-          kAudience, InList(6, fan_out.component_ids.size()),
-          ") ORDER BY id ON CONFLICT DO NOTHING"));
-  s.Bind(1, fan_out.message_id)
-      .Bind(2, fan_out.incident_id)
-      .Bind(3, absl::ToUnixMicros(fan_out.now))
-      .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE})
-      .BindBlob(5, "");  // no body: the columns say all
-  for (size_t i = 0; i < fan_out.component_ids.size(); ++i) {
-    s.Bind(static_cast<int>(i) + 6, fan_out.component_ids[i]);
-  }
-  if (auto st = s.Run(); !st.ok()) return st;
-  return s.Changes();
-}
-
-template <typename Db>
-absl::StatusOr<int64_t> SqlTxn<Db>::EnqueueAmendsFanOut(const FanOut& fan_out) {
-  Statement s(
-      db_, absl::StrCat(
-               "INSERT INTO deliveries(message_id, incident_id, "
-               "idempotency_key, state, next_attempt_at, body, recipient, "
-               "created_at) SELECT ?1, ?2, 'msg-' || ?1 || '-subscriber-' || "
-               "a.subscriber_id, ",
-               int64_t{v1::DELIVERY_STATE_QUEUED},
-               ", ?3, ?5, 'subscriber:' || a.subscriber_id, ?3 FROM amends a "
-               "JOIN subscribers s ON s.id = a.subscriber_id WHERE "
-               "a.incident_id = ?2 AND s.status = ?4 ORDER BY a.subscriber_id "
-               "ON CONFLICT DO NOTHING"));
+          ", ?3, ?5, 'subscriber:' || s.id, ?3 FROM ", audience,
+          " ORDER BY s.id ON CONFLICT DO NOTHING"));
   s.Bind(1, fan_out.message_id)
       .Bind(2, fan_out.incident_id)
       .Bind(3, absl::ToUnixMicros(fan_out.now))
       .Bind(4, int64_t{v1::SUBSCRIBER_STATUS_ACTIVE})
       .BindBlob(5, "");
+  if (!fan_out.to_amends && !fan_out.to_told) {
+    for (size_t i = 0; i < fan_out.component_ids.size(); ++i) {
+      s.Bind(static_cast<int>(i) + 6, fan_out.component_ids[i]);
+    }
+  }
   if (auto st = s.Run(); !st.ok()) return st;
   return s.Changes();
 }
