@@ -34,6 +34,20 @@
 #include "server/base/text.h"
 
 namespace herald::cli {
+namespace {
+
+// A message's kind as the lists show it: a maintenance notice says which,
+// and one covered by an announcement's approval says whose.
+std::string KindText(const v1::Message& m) {
+  std::string out = EnumLabel(m.kind());
+  if (!m.maintenance_notice().empty()) {
+    absl::StrAppend(&out, ": ", m.maintenance_notice());
+  }
+  if (m.covered_by() != 0) absl::StrAppend(&out, ", with MSG-", m.covered_by());
+  return out;
+}
+
+}  // namespace
 
 int Commands::Messages(const std::string& incident,
                        const std::vector<std::string>& states) {
@@ -59,7 +73,7 @@ int Commands::Messages(const std::string& incident,
                       [](const auto& m) -> std::vector<std::string> {
                         return {m.ref(),
                                 absl::StrCat("INC-", m.incident_id()),
-                                EnumLabel(m.kind()),
+                                KindText(m),
                                 EnumLabel(m.state()),
                                 absl::StrCat(m.version()),
                                 m.author_id(),
@@ -88,7 +102,7 @@ int Commands::Inbox() {
                 ? absl::StrCat("OVERDUE since ", When(item.update_due_at()))
                 : When(item.update_due_at());
     }
-    t.Add({item.incident_ref(), m.ref(), EnumLabel(m.kind()), m.author_id(),
+    t.Add({item.incident_ref(), m.ref(), KindText(m), m.author_id(),
            When(m.created_at()), absl::StrCat(item.audience_size()), due,
            OneLine(m.title(), 50)});
   }

@@ -52,9 +52,20 @@ grpc::ServerUnaryReactor* MessageServiceImpl::ApproveMessage(
       [&](const Caller& caller) -> absl::Status {
         absl::StatusOr<int64_t> id = MessageId(req->message());
         if (!id.ok()) return id.status();
-        auto published = deps_.workflow.Approve(
-            caller, *id, req->version(),
-            {.publish_as_written = req->publish_as_written()});
+        ApprovalChoice choice{.publish_as_written = req->publish_as_written()};
+        // A maintenance announcement covers a handful of notices.
+        constexpr int kMaxCovered = 16;
+        if (req->covered_versions_size() > kMaxCovered) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("covered_versions: at most ", kMaxCovered,
+                           " notices, got ", req->covered_versions_size()));
+        }
+        if (!req->covered_versions().empty()) {
+          choice.covered_versions.emplace(req->covered_versions().begin(),
+                                          req->covered_versions().end());
+        }
+        auto published =
+            deps_.workflow.Approve(caller, *id, req->version(), choice);
         if (!published.ok()) return published.status();
         LogInfo("message published",
                 {{"message", published->message.ref()},

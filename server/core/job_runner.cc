@@ -38,11 +38,18 @@ absl::StatusOr<int> JobRunner::RunDueJobs(int batch) const {
   int ran = 0;
   for (const v1::Job& job : *due) {
     const int64_t id = job.id();
-    // Run takes a copy: the store may run this again.
-    absl::Status s =
-        deps_.store.Write([&](StoreTxn& txn) { return Run(txn, job); });
+    // Run takes a copy: the store may run this again; what the run that
+    // committed published counts.
+    int published = 0;
+    absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
+      absl::StatusOr<int> n = Run(txn, job);
+      if (!n.ok()) return n.status();
+      published = *n;
+      return absl::OkStatus();
+    });
     if (s.ok()) {
       ++ran;
+      if (published > 0) deps_.metrics.messages_published.Increment(published);
       // What a job changes may be public (a maintenance starting, a notice
       // or a follow-up sent): watchers and the public pages' cache hear
       // of it at once, as they do of every call's change.
@@ -61,24 +68,29 @@ absl::StatusOr<int> JobRunner::RunDueJobs(int batch) const {
   return ran;
 }
 
-absl::Status JobRunner::Run(StoreTxn& txn, v1::Job job) const {
+absl::StatusOr<int> JobRunner::Run(StoreTxn& txn, v1::Job job) const {
   job.set_done(true);
   if (auto s = txn.UpdateJob(job); !s.ok()) return s;
+  // A job that tells staff, not customers: it publishes nothing.
+  const auto none = [](absl::Status s) -> absl::StatusOr<int> {
+    if (!s.ok()) return s;
+    return 0;
+  };
   switch (job.kind()) {
     case v1::JOB_KIND_ACK_TIMEOUT:
-      return escalator_.RunAckTimeout(txn, job);
+      return none(escalator_.RunAckTimeout(txn, job));
     case v1::JOB_KIND_UPDATE_DUE:
-      return cadence_.RunUpdateDue(txn, job);
+      return none(cadence_.RunUpdateDue(txn, job));
     case v1::JOB_KIND_MAINTENANCE_REMINDER:
     case v1::JOB_KIND_MAINTENANCE_START:
     case v1::JOB_KIND_MAINTENANCE_END:
       return maintenance_.RunWindowJob(txn, job);
     case v1::JOB_KIND_APOLOGY_REMINDER:
-      return aftercare_.RunApologyReminder(txn, job);
+      return none(aftercare_.RunApologyReminder(txn, job));
     case v1::JOB_KIND_FOLLOW_UP:
       return follow_ups_.RunFollowUp(txn, job);
     default:
-      return absl::OkStatus();  // from a newer herald: done, not retried
+      return 0;  // from a newer herald: done, not retried
   }
 }
 

@@ -33,7 +33,9 @@ class JobRunner {
   absl::StatusOr<int> RunDueJobs(int batch = 64) const;
 
  private:
-  absl::Status Run(StoreTxn& txn, v1::Job job) const;
+  // Runs `job` and marks it done; returns how many messages it published
+  // (a held maintenance notice, a follow-up), for the metric.
+  absl::StatusOr<int> Run(StoreTxn& txn, v1::Job job) const;
 
   const CoreDeps& deps_;
   const Escalator& escalator_;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "herald/enum_labels.h"
 #include "herald/v1/herald.pb.h"
 #include "server/base/log.h"
@@ -379,6 +380,7 @@ HttpReply ReviewPage(const ConsoleView& view, absl::string_view ref,
     item.values["ref"] = n.ref();
     item.values["notice"] = n.maintenance_notice();
     item.values["state"] = Label(n.state());
+    item.values["version"] = absl::StrCat(n.version());
     item.values["title"] = n.title();
     item.values["body"] = n.body();
     ctx.lists["covered"].push_back(std::move(item));
@@ -511,6 +513,16 @@ HttpReply MessageAction(const ConsoleView& view, absl::string_view ref,
     req.set_message(std::string(ref));
     req.set_version(version);
     req.set_publish_as_written(FormField(form, "as_written") == "yes");
+    // The covered notices' versions as the page showed them
+    // ("covered.MSG-41" = 2).
+    for (const auto& [name, value] : form) {
+      absl::string_view covered = name;
+      int32_t seen = 0;
+      if (absl::ConsumePrefix(&covered, "covered.") &&
+          absl::SimpleAtoi(value, &seen)) {
+        (*req.mutable_covered_versions())[std::string(covered)] = seen;
+      }
+    }
     v1::ApproveMessageResponse resp;
     s = Call(view, "MessageService/ApproveMessage", req, resp);
   } else if (action == "reject") {

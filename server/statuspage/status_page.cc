@@ -778,9 +778,11 @@ absl::StatusOr<std::string> StatusPage::RenderHtml(
       deps_.org->self_service().enabled && !links.subscribe_action.empty();
   ctx.values["subscribe_action"] = links.subscribe_action;
   // A reader of the page in another language than the organisation's
-  // subscribes in it unless they choose otherwise.
+  // subscribes in it unless they choose otherwise. The page that must
+  // survive an outage's traffic does without the ~420 time zones: the
+  // subscriber picks theirs on /subscribe or from the link in every email.
   AddSubscribeForm({}, ctx.locale == DefaultLanguage() ? "" : ctx.locale, "",
-                   ctx);
+                   /*time_zones=*/false, ctx);
   ctx.lists.try_emplace("maintenances");
   ctx.lists.try_emplace("incidents");
   return deps_.renderer.Render("status_page.html", ctx);
@@ -848,7 +850,7 @@ absl::StatusOr<std::string> StatusPage::RenderNotFound(
 
 void StatusPage::AddSubscribeForm(const std::vector<std::string>& checked,
                                   absl::string_view locale,
-                                  absl::string_view time_zone,
+                                  absl::string_view time_zone, bool time_zones,
                                   TemplateContext& ctx) const {
   std::vector<TemplateContext>& list = ctx.lists["subscribe_components"];
   for (const v1::ComponentConfig& c : deps_.org->config().components()) {
@@ -886,6 +888,9 @@ void StatusPage::AddSubscribeForm(const std::vector<std::string>& checked,
         choice(std::string(locale), LanguageName(locale), true, false));
   }
   std::vector<TemplateContext>& zones = ctx.lists["subscribe_time_zones"];
+  ctx.flags["offer_time_zones"] = time_zones;
+  ctx.values["default_time_zone"] = deps_.org->default_time_zone();
+  if (!time_zones) return;
   zones.push_back(
       choice("", deps_.org->default_time_zone(), time_zone.empty(), true));
   listed = time_zone.empty();
@@ -954,7 +959,7 @@ absl::StatusOr<std::string> StatusPage::RenderSelfService(
   ctx.flags["several_channels"] = count > 1;
   ctx.values["channels_fingerprint"] = page.channels_fingerprint;
   AddSubscribeForm(page.component_ids, page.form_locale, page.form_time_zone,
-                   ctx);
+                   /*time_zones=*/true, ctx);
   return deps_.renderer.Render("self_service.html", ctx);
 }
 

@@ -206,12 +206,12 @@ class StatusPage {
   TemplateContext PageFrame(const PublicState& state,
                             const PageLanguage& language) const;
   // The subscribe (and preferences) form's values: components, ticked as
-  // `checked`; the languages to choose from and the time zones, with
-  // `locale` and `time_zone` chosen ("": the organisation's default, which
-  // is offered first).
+  // `checked`; the languages to choose from and, with `time_zones`, the
+  // time zones (`offer_time_zones`), with `locale` and `time_zone` chosen
+  // ("": the organisation's default, which is offered first).
   void AddSubscribeForm(const std::vector<std::string>& checked,
                         absl::string_view locale, absl::string_view time_zone,
-                        TemplateContext& ctx) const;
+                        bool time_zones, TemplateContext& ctx) const;
 
   const CoreDeps& deps_;
 };

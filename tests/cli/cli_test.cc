@@ -350,6 +350,11 @@ TEST_F(CliTest, MaintenanceIsScheduledForApprovalAndCancelled) {
   Outcome preview = Run({"messages", "preview", msg}, "carol");
   EXPECT_THAT(preview.out, HasSubstr("maintenance on Checkout."));
   EXPECT_THAT(preview.out, HasSubstr("approving it also approves"));
+  // The list says which notice each is, and whose approval covers it.
+  Outcome list = Run({"messages", "--incident", "INC-1"}, "carol");
+  EXPECT_THAT(list.out, HasSubstr("maintenance: announcement"));
+  EXPECT_THAT(list.out,
+              HasSubstr(absl::StrCat("maintenance: started, with ", msg)));
   // Before its window it cannot be completed; the error says what to do.
   Outcome early = Run({"maintenance", "complete", "INC-1"});
   EXPECT_NE(early.code, kExitOk);

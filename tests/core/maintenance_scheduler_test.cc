@@ -166,6 +166,47 @@ TEST_F(MaintenanceTest,
   EXPECT_THAT(first.html, HasSubstr("<!DOCTYPE html>"));
 }
 
+TEST_F(MaintenanceTest, TheApprovalCoversOnlyTheNoticesAsTheLeadSawThem) {
+  const ScheduledMaintenance m = ScheduleInTwoDays();
+  // What the review showed: each notice at its version.
+  std::map<std::string, int32_t> seen;
+  for (const v1::Message& n : m.notices) seen[n.ref()] = n.version();
+  const v1::Message started = Notice(m, "started");
+  // The point person rewords "started" while the comms lead reads.
+  ASSERT_TRUE(h_.workflow
+                  .Edit(testing::Comms(), started.id(), 0, "",
+                        "The upgrade has begun; checkout may be slow.")
+                  .ok());
+  const auto approve = [&](std::map<std::string, int32_t> versions) {
+    return h_.workflow
+        .Approve(CommsLead(), m.draft.id(), 0,
+                 {.publish_as_written = true,
+                  .covered_versions = std::move(versions)})
+        .status();
+  };
+  absl::Status stale = approve(seen);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(stale.message()),
+              HasSubstr(absl::StrCat(started.ref(), " changed")));
+  std::map<std::string, int32_t> partial = seen;
+  partial.erase(Notice(m, "completed").ref());
+  partial[started.ref()] = Message(started.id()).version();
+  const absl::Status unseen = approve(partial);
+  EXPECT_EQ(unseen.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(unseen.message()), HasSubstr("did not review"));
+  for (const v1::Message& n : m.notices) {
+    EXPECT_NE(State(n.id()), v1::MESSAGE_STATE_APPROVED) << n.ref();
+  }
+  EXPECT_NE(State(m.draft.id()), v1::MESSAGE_STATE_PUBLISHED)
+      << "nothing decided";
+  // Read again, the set is approved.
+  seen[started.ref()] = Message(started.id()).version();
+  ASSERT_TRUE(approve(seen).ok());
+  for (const v1::Message& n : m.notices) {
+    EXPECT_EQ(State(n.id()), v1::MESSAGE_STATE_APPROVED) << n.ref();
+  }
+}
+
 TEST_F(MaintenanceTest, WindowPutsComponentsUnderMaintenanceThenRestoresThem) {
   const ScheduledMaintenance m = Schedule();
   ASSERT_TRUE(
@@ -344,6 +385,9 @@ TEST_F(MaintenanceTest,
   }
   EXPECT_EQ(Message(started.id()).approver_id(), "carol");
 
+  // Each notice that goes out counts as published, as the announcement did.
+  const auto published = [&] { return h_.metrics.messages_published.Value(); };
+  EXPECT_EQ(published(), 1);
   // A day before the window: the reminder.
   AdvanceTo(absl::Hours(24) - absl::Seconds(1));
   EXPECT_THAT(Sent(Notice(m, "reminder").id()), IsEmpty());
@@ -351,6 +395,7 @@ TEST_F(MaintenanceTest,
   const std::vector<v1::Delivery> reminders = Sent(Notice(m, "reminder").id());
   ASSERT_THAT(reminders, SizeIs(2));
   EXPECT_THAT(h_.Compose(reminders[0]).subject, HasSubstr("Reminder"));
+  EXPECT_EQ(published(), 2);
   // The window starts: "started", as edited.
   AdvanceTo(absl::Hours(24));
   EXPECT_EQ(CheckoutStatus(), "under_maintenance");
@@ -368,6 +413,7 @@ TEST_F(MaintenanceTest,
   EXPECT_EQ(CheckoutStatus(), "operational");
   EXPECT_THAT(h_.Compose(Sent(Notice(m, "completed").id())[0]).subject,
               HasSubstr("is complete"));
+  EXPECT_EQ(published(), 4);
   // Nothing runs twice: the end of the window finds it completed.
   AdvanceTo(absl::Hours(2));
   EXPECT_THAT(Sent(Notice(m, "completed").id()), SizeIs(2));

@@ -279,6 +279,22 @@ inline v1::Subscriber Grace() {
   return s;
 }
 
+TEST_F(MessageDrafterTest, AZoneThisMachineNoLongerKnowsReadsAsTheOrgs) {
+  v1::Config config = DefaultConfig();
+  config.mutable_customer_comms()->set_time_zone("Europe/Berlin");
+  absl::StatusOr<std::shared_ptr<const Organisation>> org =
+      Organisation::Create(config);
+  ASSERT_TRUE(org.ok()) << org.status();
+  const MessageDrafter berlin(renderer_, *std::move(org));
+  v1::Subscriber reader;
+  reader.set_time_zone("Asia/Tokyo");
+  EXPECT_EQ(berlin.ReaderFor(reader).time_zone, "Asia/Tokyo");
+  reader.set_time_zone("Europe/Atlantis");  // stored once, since removed
+  EXPECT_EQ(berlin.ReaderFor(reader).time_zone, "Europe/Berlin");
+  reader.clear_time_zone();
+  EXPECT_EQ(berlin.ReaderFor(reader).time_zone, "Europe/Berlin");
+}
+
 TEST_F(MessageDrafterTest, AnEmailSpeaksOfTheComponentsTheCustomerUses) {
   absl::StatusOr<Email> email = drafter_.EmailFor(
       Published(), CheckoutOutage(), Grace(),

@@ -250,6 +250,45 @@ TEST_F(ConsolePagesTest, ApprovingAVersionSinceEditedIsRefusedAndSaysWhy) {
   EXPECT_EQ(Stored(draft.id()).approver_id(), "carol");
 }
 
+TEST_F(ConsolePagesTest, AnAnnouncementIsApprovedWithItsNoticesAsShown) {
+  const absl::Time now = g_.core.clock.Now();
+  absl::StatusOr<ScheduledMaintenance> m =
+      g_.core.maintenance.Schedule(testing::Engineer(), {{"checkout"},
+                                                         now + absl::Hours(48),
+                                                         now + absl::Hours(50),
+                                                         "Database upgrade.",
+                                                         ""});
+  ASSERT_TRUE(m.ok()) << m.status();
+  const std::string ref = m->draft.ref();
+  const std::string carol = SignIn("carol");
+  // The form carries each notice's version as the page shows it.
+  auto page = Get("/console/messages/" + ref, carol);
+  ASSERT_EQ(page->status, 200);
+  httplib::Params seen = {{"version", "1"}, {"as_written", "yes"}};
+  for (const v1::Message& n : m->notices) {
+    const std::string field =
+        absl::StrCat("name=\"covered.", n.ref(), "\" value=\"1\"");
+    EXPECT_THAT(page->body, HasSubstr(field));
+    seen.emplace("covered." + n.ref(), "1");
+  }
+  // A notice reworded meanwhile sends the lead back to read it.
+  const v1::Message& started = m->notices[1];
+  ASSERT_TRUE(
+      g_.core.workflow
+          .Edit(testing::Comms(), started.id(), 0, "", "The upgrade has begun.")
+          .ok());
+  auto stale = PostForm("/console/messages/" + ref + "/approve", carol, seen);
+  EXPECT_EQ(stale->status, 409);
+  EXPECT_THAT(stale->body, HasSubstr(started.ref() + " changed"));
+  EXPECT_EQ(Stored(m->draft.id()).state(), m->draft.state());
+  seen.erase("covered." + started.ref());
+  seen.emplace("covered." + started.ref(), "2");
+  auto approved =
+      PostForm("/console/messages/" + ref + "/approve", carol, seen);
+  ASSERT_EQ(approved->status, 303) << approved->body;
+  EXPECT_EQ(Stored(started.id()).state(), v1::MESSAGE_STATE_APPROVED);
+}
+
 TEST_F(ConsolePagesTest, AFailedEditKeepsWhatThePersonTyped) {
   const v1::Message draft = Draft();
   const std::string bob = SignIn("bob");

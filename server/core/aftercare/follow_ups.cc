@@ -43,16 +43,21 @@ FollowUps::FollowUps(const CoreDeps& deps, const MessageDrafter& drafter,
                      const DeliveryPlanner& planner, const LinkTokens& links)
     : deps_(deps), drafter_(drafter), planner_(planner), links_(links) {}
 
-absl::Status FollowUps::RunFollowUp(StoreTxn& txn, const v1::Job& job) const {
+absl::StatusOr<int> FollowUps::RunFollowUp(StoreTxn& txn,
+                                           const v1::Job& job) const {
   const absl::Time now = deps_.clock.Now();
   absl::StatusOr<v1::Message> apology = txn.GetMessage(job.message_id());
   if (!apology.ok()) return apology.status();
   absl::StatusOr<v1::Incident> incident = txn.GetIncident(job.incident_id());
   if (!incident.ok()) return incident.status();
-  auto skip = [&](absl::string_view why) {
-    return txn.AppendTimeline(TimelineEntry(
-        incident->id(), now, "follow_up", kHeraldActor,
-        absl::StrCat("no follow-up to ", apology->ref(), ": ", why)));
+  auto skip = [&](absl::string_view why) -> absl::StatusOr<int> {
+    if (auto st = txn.AppendTimeline(TimelineEntry(
+            incident->id(), now, "follow_up", kHeraldActor,
+            absl::StrCat("no follow-up to ", apology->ref(), ": ", why)));
+        !st.ok()) {
+      return st;
+    }
+    return 0;
   };
   if (!incident->has_resolved_at()) {
     return skip("the incident reopened; its next apology brings its own");
@@ -80,11 +85,16 @@ absl::Status FollowUps::RunFollowUp(StoreTxn& txn, const v1::Job& job) const {
   // text from the templates, and approving it again would be a gate the
   // customer waits at for nothing.
   message->set_approver_id(apology->approver_id());
-  return planner_
-      .PublishApproved(txn, *message, *incident, told, kHeraldActor,
-                       absl::StrCat("under ", apology->approver_id(),
-                                    "'s approval of ", apology->ref()))
-      .status();
+  if (auto st =
+          planner_
+              .PublishApproved(txn, *message, *incident, told, kHeraldActor,
+                               absl::StrCat("under ", apology->approver_id(),
+                                            "'s approval of ", apology->ref()))
+              .status();
+      !st.ok()) {
+    return st;
+  }
+  return 1;
 }
 
 absl::StatusOr<RecordedAnswer> FollowUps::CheckAnswer(

@@ -39,7 +39,9 @@ class FollowUps {
 
   // Runs a JOB_KIND_FOLLOW_UP job (JobRunner): publishes the follow-up of
   // the apology `job.message_id` and queues it for that apology's customers.
-  absl::Status RunFollowUp(StoreTxn& txn, const v1::Job& job) const;
+  // Returns how many messages it published: 0 when the follow-up is no
+  // longer due (the incident reopened, or a later apology brings its own).
+  absl::StatusOr<int> RunFollowUp(StoreTxn& txn, const v1::Job& job) const;
 
   // Checks an answer link's token and records its answer, with what the
   // customer wrote (`comment`, kept only with a problem answer). The point

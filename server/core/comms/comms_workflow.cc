@@ -170,13 +170,26 @@ absl::Status HoldNotice(StoreTxn& txn, const Organisation& org,
 absl::Status HoldCoveredNotices(StoreTxn& txn, const Organisation& org,
                                 const std::string& approver,
                                 const v1::Message& announcement,
-                                const v1::Incident& incident, absl::Time now) {
+                                const v1::Incident& incident,
+                                const ApprovalChoice& choice, absl::Time now) {
   absl::StatusOr<std::vector<v1::Message>> waiting = txn.ListMessages(
       {incident.id(),
        {v1::MESSAGE_STATE_DRAFT, v1::MESSAGE_STATE_PENDING_APPROVAL}});
   if (!waiting.ok()) return waiting.status();
   for (v1::Message& m : *waiting) {
     if (m.covered_by() != announcement.id()) continue;
+    // Only the words the approver saw: a notice edited while they read
+    // must be read again.
+    if (choice.covered_versions.has_value()) {
+      auto seen = choice.covered_versions->find(m.ref());
+      if (seen == choice.covered_versions->end()) {
+        return absl::AbortedError(
+            absl::StrCat("approving ", announcement.ref(), " also approves ",
+                         m.ref(), " (", m.maintenance_notice(),
+                         "), which you did not review; ", "review it again"));
+      }
+      if (auto st = CheckVersion(m, seen->second); !st.ok()) return st;
+    }
     if (org.config().comms().four_eyes() && m.last_editor_id() == approver) {
       return absl::PermissionDeniedError(absl::StrCat(
           "four eyes: ", approver, " wrote version ", m.version(), " of ",
@@ -568,7 +581,7 @@ absl::StatusOr<Publication> CommsWorkflow::Approve(const Caller& caller,
     }
     if (message->maintenance_notice() == "announcement") {
       if (auto st = HoldCoveredNotices(txn, *deps_.org, caller.person_id,
-                                       *message, *incident, now);
+                                       *message, *incident, choice, now);
           !st.ok()) {
         return st;
       }

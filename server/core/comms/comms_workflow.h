@@ -8,6 +8,7 @@
 #define HERALD_SERVER_CORE_COMMS_COMMS_WORKFLOW_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct Publication {
 struct ApprovalChoice {
   // Publish an engineer's words that the text still holds as written.
   bool publish_as_written = false;
+  // For a maintenance announcement: the version of each notice its
+  // approval covers, by ref, as the approver saw them. Set, the approval
+  // is refused (Aborted) when a covered notice is not among them or has
+  // changed since; unset, the notices are approved as they are now.
+  std::optional<std::map<std::string, int32_t>> covered_versions;
 };
 
 class CommsWorkflow {

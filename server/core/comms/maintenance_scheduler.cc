@@ -289,8 +289,10 @@ absl::StatusOr<CompletedMaintenance> MaintenanceScheduler::Complete(
     const Caller& caller, int64_t incident_id) const {
   const absl::Time now = deps_.clock.Now();
   CompletedMaintenance out;
+  bool published = false;
   absl::Status s = deps_.store.Write([&](StoreTxn& txn) -> absl::Status {
     out = {};
+    published = false;
     absl::StatusOr<v1::Incident> incident = OpenMaintenance(txn, incident_id);
     if (!incident.ok()) return incident.status();
     if (incident->status() == v1::INCIDENT_STATUS_SCHEDULED) {
@@ -303,9 +305,11 @@ absl::StatusOr<CompletedMaintenance> MaintenanceScheduler::Complete(
         !st.ok()) {
       return st;
     }
-    absl::StatusOr<int64_t> sent = SendHeldNotice(txn, *incident, "completed");
+    absl::StatusOr<std::optional<int64_t>> sent =
+        SendHeldNotice(txn, *incident, "completed");
     if (!sent.ok()) return sent.status();
-    out.deliveries_enqueued = *sent;
+    published = sent->has_value();
+    out.deliveries_enqueued = sent->value_or(0);
     // An "extended" notice still waiting, and any notice never sent, are
     // no longer true.
     if (auto st = SupersedeDrafts(
@@ -318,6 +322,7 @@ absl::StatusOr<CompletedMaintenance> MaintenanceScheduler::Complete(
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  if (published) deps_.metrics.messages_published.Increment();
   deps_.Emit(out.incident.id(), "maintenance_completed", caller.person_id,
              absl::StrCat("completed; ", out.deliveries_enqueued,
                           " recipient(s) told"));
@@ -337,7 +342,7 @@ absl::StatusOr<bool> MaintenanceScheduler::Announced(StoreTxn& txn,
                      });
 }
 
-absl::StatusOr<int64_t> MaintenanceScheduler::SendHeldNotice(
+absl::StatusOr<std::optional<int64_t>> MaintenanceScheduler::SendHeldNotice(
     StoreTxn& txn, const v1::Incident& incident,
     absl::string_view notice) const {
   absl::StatusOr<std::vector<v1::Message>> held =
@@ -346,7 +351,7 @@ absl::StatusOr<int64_t> MaintenanceScheduler::SendHeldNotice(
   auto it = std::find_if(held->begin(), held->end(), [&](const v1::Message& m) {
     return m.maintenance_notice() == notice;
   });
-  if (it == held->end()) return 0;
+  if (it == held->end()) return std::nullopt;
   absl::StatusOr<std::vector<v1::Message>> published =
       txn.ListMessages({incident.id(), {v1::MESSAGE_STATE_PUBLISHED}});
   if (!published.ok()) return published.status();
@@ -357,20 +362,30 @@ absl::StatusOr<int64_t> MaintenanceScheduler::SendHeldNotice(
   published->push_back(std::move(out_now));
   const v1::Incident told =
       PublicSnapshot(incident, PublicView(incident, *std::move(published)));
-  return planner_.PublishApproved(
+  absl::StatusOr<int64_t> reached = planner_.PublishApproved(
       txn, *it, incident, told, kHeraldActor,
       absl::StrCat("as ", it->approver_id(),
                    " approved it with the announcement"));
+  if (!reached.ok()) return reached.status();
+  return *reached;
 }
 
-absl::Status MaintenanceScheduler::RunWindowJob(StoreTxn& txn,
-                                                const v1::Job& job) const {
+absl::StatusOr<int> MaintenanceScheduler::RunWindowJob(
+    StoreTxn& txn, const v1::Job& job) const {
+  // How many messages sending `notice` published.
+  const auto send = [&](const v1::Incident& incident,
+                        absl::string_view notice) -> absl::StatusOr<int> {
+    absl::StatusOr<std::optional<int64_t>> sent =
+        SendHeldNotice(txn, incident, notice);
+    if (!sent.ok()) return sent.status();
+    return sent->has_value() ? 1 : 0;
+  };
   absl::StatusOr<v1::Incident> incident = txn.GetIncident(job.incident_id());
   if (!incident.ok()) return incident.status();
   const absl::Time now = deps_.clock.Now();
   if (job.kind() == v1::JOB_KIND_MAINTENANCE_REMINDER &&
       incident->status() == v1::INCIDENT_STATUS_SCHEDULED) {
-    return SendHeldNotice(txn, *incident, "reminder").status();
+    return send(*incident, "reminder");
   }
   if (job.kind() == v1::JOB_KIND_MAINTENANCE_START &&
       incident->status() == v1::INCIDENT_STATUS_SCHEDULED) {
@@ -390,13 +405,13 @@ absl::Status MaintenanceScheduler::RunWindowJob(StoreTxn& txn,
         return st;
       }
     }
-    return SendHeldNotice(txn, *incident, "started").status();
+    return send(*incident, "started");
   }
   if (job.kind() == v1::JOB_KIND_MAINTENANCE_END &&
       incident->status() == v1::INCIDENT_STATUS_IN_PROGRESS) {
-    return Overrun(txn, *incident, now);
+    if (auto st = Overrun(txn, *incident, now); !st.ok()) return st;
   }
-  return absl::OkStatus();  // cancelled, completed, or already carried out
+  return 0;  // cancelled, completed, or already carried out
 }
 
 absl::Status MaintenanceScheduler::Start(StoreTxn& txn, v1::Incident& incident,

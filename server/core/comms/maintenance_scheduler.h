@@ -20,6 +20,7 @@
 #ifndef HERALD_SERVER_CORE_COMMS_MAINTENANCE_SCHEDULER_H_
 #define HERALD_SERVER_CORE_COMMS_MAINTENANCE_SCHEDULER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,7 +93,8 @@ class MaintenanceScheduler {
 
   // The window's jobs (JOB_KIND_MAINTENANCE_REMINDER, _START, _END), run by
   // JobRunner. Jobs for a maintenance that has moved on are no-ops.
-  absl::Status RunWindowJob(StoreTxn& txn, const v1::Job& job) const;
+  // Returns how many messages it published (a held notice: 0 or 1).
+  absl::StatusOr<int> RunWindowJob(StoreTxn& txn, const v1::Job& job) const;
 
  private:
   absl::Status Start(StoreTxn& txn, v1::Incident& incident,
@@ -103,11 +105,11 @@ class MaintenanceScheduler {
   absl::Status Finish(StoreTxn& txn, v1::Incident& incident, absl::Time now,
                       const std::string& actor, absl::string_view why) const;
   // Sends the held notice `notice` (Message.maintenance_notice) of
-  // `incident`'s maintenance; nothing when none is approved (customers
-  // were never told of the maintenance). Returns how many it reached.
-  absl::StatusOr<int64_t> SendHeldNotice(StoreTxn& txn,
-                                         const v1::Incident& incident,
-                                         absl::string_view notice) const;
+  // `incident`'s maintenance and returns how many it reached; nullopt when
+  // none is approved (customers were never told of the maintenance).
+  absl::StatusOr<std::optional<int64_t>> SendHeldNotice(
+      StoreTxn& txn, const v1::Incident& incident,
+      absl::string_view notice) const;
   // Whether the announcement of `incident_id` went out.
   static absl::StatusOr<bool> Announced(StoreTxn& txn, int64_t incident_id);
 

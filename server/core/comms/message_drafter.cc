@@ -147,8 +147,12 @@ Reader MessageDrafter::ReaderFor(const v1::Subscriber& subscriber) const {
   return Reader{renderer_.SpokenLocale(subscriber.locale().empty()
                                            ? org_->default_locale()
                                            : subscriber.locale()),
-                subscriber.time_zone().empty() ? org_->default_time_zone()
-                                               : subscriber.time_zone()};
+                // A zone this machine no longer knows (tzdata renames
+                // zones) reads as the organisation's, not as UTC.
+                subscriber.time_zone().empty() ||
+                        !ValidateTimeZoneName(subscriber.time_zone()).ok()
+                    ? org_->default_time_zone()
+                    : subscriber.time_zone()};
 }
 
 TemplateContext MessageDrafter::IncidentContext(const v1::Incident& incident,
