@@ -92,7 +92,8 @@ class StatusMirror {
 
  private:
   // Writes `files` (relative path to bytes) as version `number`, then
-  // points `current` at it.
+  // points `current` at it. Files unchanged since the newest version
+  // (written_) are hard links to its.
   absl::Status WriteVersion(const std::map<std::string, std::string>& files,
                             int64_t number);
   // Removes versions older than the newest keep_versions.

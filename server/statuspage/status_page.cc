@@ -794,6 +794,12 @@ absl::StatusOr<std::string> StatusPage::RenderIncidentPage(
   TemplateContext ctx = PageFrame(state, language);
   const Voice voice{state, ctx.locale, deps_.org->default_time_zone(),
                     language.base};
+  // Updated when this incident was: a change elsewhere leaves the page's
+  // bytes (its ETag, the mirror's file) as they were.
+  const std::string updated_at =
+      std::max(incident.updated_at(), incident.postmortem_published_at());
+  ctx.values["updated_at"] = updated_at;
+  ctx.values["updated_at_text"] = voice.Moment(updated_at);
   TemplateContext item = IncidentItem(incident, true, voice);
   for (absl::string_view p : absl::StrSplit(incident.postmortem_body(), "\n\n",
                                             absl::SkipWhitespace())) {
@@ -826,9 +832,17 @@ absl::StatusOr<std::string> StatusPage::RenderHistoryPage(
                     language.base};
   const int from = (number - 1) * kHistoryPageSize;
   const int to = std::min(state.all.incidents_size(), from + kHistoryPageSize);
+  // Updated when the newest incident it lists was (RFC 3339 UTC strings
+  // sort as their times do).
+  std::string updated_at;
   for (int i = from; i < to; ++i) {
     ctx.lists["incidents"].push_back(
         IncidentItem(state.all.incidents(i), false, voice));
+    updated_at = std::max(updated_at, state.all.incidents(i).updated_at());
+  }
+  if (!updated_at.empty()) {
+    ctx.values["updated_at"] = updated_at;
+    ctx.values["updated_at_text"] = voice.Moment(updated_at);
   }
   ctx.lists.try_emplace("incidents");
   ctx.values["page_number"] = absl::StrCat(number);

@@ -122,6 +122,7 @@ TEST_F(StatusMirrorTest, WritesAVersionOnlyWhenSomethingChangedAndKeepsThree) {
   EXPECT_EQ(Pass(mirror), 1);
   EXPECT_EQ(Pass(mirror), 0) << "nothing changed";
   for (int i = 0; i < 4; ++i) {
+    h_.clock.Advance(absl::Minutes(10));
     const int64_t id = Open(absl::StrCat("g", i), "api");
     Publish(id, absl::StrCat("update ", i));
     ResolveAndTell(id);
@@ -134,6 +135,20 @@ TEST_F(StatusMirrorTest, WritesAVersionOnlyWhenSomethingChangedAndKeepsThree) {
   }
   std::sort(versions.begin(), versions.end());
   EXPECT_THAT(versions, ElementsAre("3", "4", "5"));
+  // What a change left as it was is the same file, not a new copy; what it
+  // changed is new.
+  const auto inode = [&](const std::string& file) {
+    struct stat st {};
+    EXPECT_EQ(stat((dir_ / file).c_str(), &st), 0) << file;
+    return st.st_ino;
+  };
+  EXPECT_EQ(inode("versions/4/incidents/INC-1/index.html"),
+            inode("versions/5/incidents/INC-1/index.html"));
+  EXPECT_EQ(inode("versions/4/de/incidents/INC-1/index.html"),
+            inode("versions/5/de/incidents/INC-1/index.html"));
+  EXPECT_NE(inode("versions/4/index.html"), inode("versions/5/index.html"));
+  EXPECT_EQ(ReadAll(dir_ / "versions/5/incidents/INC-1/index.html"),
+            ReadAll(dir_ / "versions/3/incidents/INC-1/index.html"));
 
   // A new heraldd writes nothing new while nothing changed, and goes on
   // from the newest version on disk when something does.
