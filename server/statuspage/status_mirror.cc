@@ -241,7 +241,11 @@ absl::Status StatusMirror::WriteVersion(
       return s;
     }
     auto same = written_.find(file);
+    struct stat st {};
+    // The size too: what `current` holds must be what was written there.
     if (same != written_.end() && same->second == bytes &&
+        stat((previous / file).c_str(), &st) == 0 &&
+        static_cast<size_t>(st.st_size) == bytes.size() &&
         link((previous / file).c_str(), path.c_str()) == 0) {
       ++linked;
       continue;

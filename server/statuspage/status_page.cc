@@ -596,6 +596,18 @@ struct Voice {
   }
 };
 
+// When what a page shows of `i` last changed: its newest update, its
+// resolution, its postmortem, or its maintenance window starting (RFC 3339
+// UTC strings of one format sort as their times do).
+std::string LastChanged(const sp::Incident& i) {
+  std::string out =
+      std::max({i.updated_at(), i.resolved_at(), i.postmortem_published_at()});
+  if (i.status() == "in_progress" || i.status() == "completed") {
+    out = std::max(out, i.scheduled_for());
+  }
+  return out;
+}
+
 // An incident as the HTML pages list it.
 TemplateContext IncidentItem(const sp::Incident& i, bool with_updates,
                              const Voice& voice) {
@@ -796,8 +808,7 @@ absl::StatusOr<std::string> StatusPage::RenderIncidentPage(
                     language.base};
   // Updated when this incident was: a change elsewhere leaves the page's
   // bytes (its ETag, the mirror's file) as they were.
-  const std::string updated_at =
-      std::max(incident.updated_at(), incident.postmortem_published_at());
+  const std::string updated_at = LastChanged(incident);
   ctx.values["updated_at"] = updated_at;
   ctx.values["updated_at_text"] = voice.Moment(updated_at);
   TemplateContext item = IncidentItem(incident, true, voice);
@@ -838,7 +849,7 @@ absl::StatusOr<std::string> StatusPage::RenderHistoryPage(
   for (int i = from; i < to; ++i) {
     ctx.lists["incidents"].push_back(
         IncidentItem(state.all.incidents(i), false, voice));
-    updated_at = std::max(updated_at, state.all.incidents(i).updated_at());
+    updated_at = std::max(updated_at, LastChanged(state.all.incidents(i)));
   }
   if (!updated_at.empty()) {
     ctx.values["updated_at"] = updated_at;

@@ -86,8 +86,9 @@ absl::StatusOr<int64_t> MemoryTxn::EnqueueFanOut(const FanOut& fan_out) {
     for (const auto& [id, d] : s_.deliveries) {
       if (d.incident_id() == fan_out.incident_id &&
           d.message_id() != fan_out.message_id &&
-          (d.state() == v1::DELIVERY_STATE_SENDING ||
-           d.state() == v1::DELIVERY_STATE_DELIVERED) &&
+          d.state() != v1::DELIVERY_STATE_FAILED &&
+          d.state() != v1::DELIVERY_STATE_CANCELLED &&
+          d.state() != v1::DELIVERY_STATE_SUPERSEDED &&
           absl::StartsWith(d.recipient(), "subscriber:")) {
         chosen.insert(d.recipient().substr(sizeof("subscriber:") - 1));
       }

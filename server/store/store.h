@@ -52,8 +52,10 @@ struct FanOut {
   // and component_ids is ignored.
   bool to_amends = false;
   // True: the audience is the active subscribers an earlier message of the
-  // incident reached (delivered, or being sent), and component_ids is
-  // ignored: "it will not happen" goes to those who were told it would.
+  // incident reached or is still on its way to (every delivery but a
+  // failed, cancelled or superseded one), and component_ids is ignored:
+  // "it will not happen" goes to those who were told it would, and to
+  // those still waiting to be told, whose pending copy it supersedes.
   bool to_told = false;
 };
 

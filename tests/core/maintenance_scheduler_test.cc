@@ -194,6 +194,9 @@ TEST_F(MaintenanceTest, TheApprovalCoversOnlyTheNoticesAsTheLeadSawThem) {
   const absl::Status unseen = approve(partial);
   EXPECT_EQ(unseen.code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(unseen.message()), HasSubstr("did not review"));
+  std::map<std::string, int32_t> any = seen;
+  any[started.ref()] = 0;  // not a version anyone saw
+  EXPECT_EQ(approve(any).code(), absl::StatusCode::kAborted);
   for (const v1::Message& n : m.notices) {
     EXPECT_NE(State(n.id()), v1::MESSAGE_STATE_APPROVED) << n.ref();
   }
@@ -480,16 +483,21 @@ TEST_F(MaintenanceTest,
   const ScheduledMaintenance m = ScheduleInTwoDays();
   ASSERT_TRUE(
       h_.workflow.Approve(CommsLead(), m.draft.id(), 0, kAsWritten).ok());
-  // The announcement reached the first of checkout's two subscribers; the
-  // second's copy was still queued (cancelling withdraws it), and a third
-  // subscribes only after it went out.
+  // The announcement reached the first of checkout's two subscribers; no
+  // contact reached the second, and a third subscribes only after it went
+  // out.
   std::vector<v1::Delivery> announced = Sent(m.draft.id());
   ASSERT_THAT(announced, SizeIs(2));
   announced[0].set_state(v1::DELIVERY_STATE_DELIVERED);
-  ASSERT_TRUE(
-      h_.store
-          ->Write([&](StoreTxn& t) { return t.UpdateDelivery(announced[0]); })
-          .ok());
+  announced[1].set_state(v1::DELIVERY_STATE_FAILED);
+  ASSERT_TRUE(h_.store
+                  ->Write([&](StoreTxn& t) -> absl::Status {
+                    for (const v1::Delivery& d : announced) {
+                      if (auto st = t.UpdateDelivery(d); !st.ok()) return st;
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
   v1::Subscriber late;
   late.set_id("zz-late");
   late.set_email("late@example.com");

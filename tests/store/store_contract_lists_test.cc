@@ -81,16 +81,18 @@ TYPED_TEST(StoreContractTest, AFanOutToAmendsReachesTheirActiveCustomersOnly) {
 }
 
 TYPED_TEST(StoreContractTest, AFanOutToThoseToldReachesWhomEarlierOnesReached) {
-  // Incident 3's announcement (message 8) reached a and b (being sent),
-  // not c (failed); d was reached but has left; e follows the component
-  // and was never told; f was told of incident 4 only.
+  // Incident 3's announcement (message 8) reached a, is being sent to b
+  // and still queued for g (both will be told), failed for c and was
+  // cancelled for h (never told); d was reached but has left; e follows
+  // the component and was never told; f was told of incident 4 only.
   ASSERT_TRUE(
       this->Write([](StoreTxn& t) -> absl::Status {
             for (const v1::Subscriber& s :
                  {Sub("a", {"api"}), Sub("b", {"checkout"}),
                   Sub("c", {"checkout"}),
                   Sub("d", {"checkout"}, v1::SUBSCRIBER_STATUS_UNSUBSCRIBED),
-                  Sub("e", {"checkout"}), Sub("f", {"checkout"})}) {
+                  Sub("e", {"checkout"}), Sub("f", {"checkout"}),
+                  Sub("g", {"checkout"}), Sub("h", {"checkout"})}) {
               if (auto st = t.PutSubscriber(s); !st.ok()) return st;
             }
             const auto told = [&](const char* who, int64_t incident,
@@ -108,7 +110,9 @@ TYPED_TEST(StoreContractTest, AFanOutToThoseToldReachesWhomEarlierOnesReached) {
                             told("b", 3, v1::DELIVERY_STATE_SENDING),
                             told("c", 3, v1::DELIVERY_STATE_FAILED),
                             told("d", 3, v1::DELIVERY_STATE_DELIVERED),
-                            told("f", 4, v1::DELIVERY_STATE_DELIVERED)}) {
+                            told("f", 4, v1::DELIVERY_STATE_DELIVERED),
+                            told("g", 3, v1::DELIVERY_STATE_QUEUED),
+                            told("h", 3, v1::DELIVERY_STATE_CANCELLED)}) {
               if (!st.ok()) return st;
             }
             return absl::OkStatus();
@@ -121,13 +125,18 @@ TYPED_TEST(StoreContractTest, AFanOutToThoseToldReachesWhomEarlierOnesReached) {
                    .to_told = true};
   EXPECT_EQ(this->template WriteValue<int64_t>(
                 [&](StoreTxn& t) { return t.EnqueueFanOut(fan); }),
-            2);
+            3);
   auto list = this->template ReadValue<std::vector<v1::Delivery>>(
       [](StoreReader& r) { return r.ListDeliveries(9, 0); });
-  ASSERT_THAT(list, SizeIs(2));
+  ASSERT_THAT(list, SizeIs(3));
   EXPECT_EQ(list[0].recipient(), "subscriber:a");
   EXPECT_EQ(list[0].idempotency_key(), "msg-9-subscriber-a");
   EXPECT_EQ(list[1].recipient(), "subscriber:b");
+  EXPECT_EQ(list[2].recipient(), "subscriber:g");
+  // Its own deliveries tell no one: a second fan-out adds none.
+  EXPECT_EQ(this->template WriteValue<int64_t>(
+                [&](StoreTxn& t) { return t.EnqueueFanOut(fan); }),
+            0);
 }
 
 TYPED_TEST(StoreContractTest, SubscribersAreFoundByComponentEmailAndStatus) {

@@ -33,7 +33,7 @@
 namespace herald {
 // Approves a draft as herald wrote it, engineers' words included: what a test
 // of anything but the crafting check means by "approve".
-inline constexpr ApprovalChoice kAsWritten{.publish_as_written = true};
+inline const ApprovalChoice kAsWritten{.publish_as_written = true};
 }  // namespace herald
 
 namespace herald::testing {

@@ -34,8 +34,12 @@ bool Editable(const v1::Message& m) {
   return AwaitingApproval(m) || m.state() == v1::MESSAGE_STATE_REJECTED;
 }
 
-absl::Status CheckVersion(const v1::Message& m, int32_t expected_version) {
-  if (expected_version != 0 && expected_version != m.version()) {
+// Whether `m` is still the version its reviewer saw; an expected version of
+// 0 accepts any unless `zero_is_any` is false.
+absl::Status CheckVersion(const v1::Message& m, int32_t expected_version,
+                          bool zero_is_any = true) {
+  if ((expected_version != 0 || !zero_is_any) &&
+      expected_version != m.version()) {
     return absl::AbortedError(absl::StrCat(
         m.ref(), " changed: you reviewed version ", expected_version,
         ", it is now version ", m.version(), "; review it again"));
@@ -188,7 +192,11 @@ absl::Status HoldCoveredNotices(StoreTxn& txn, const Organisation& org,
                          m.ref(), " (", m.maintenance_notice(),
                          "), which you did not review; ", "review it again"));
       }
-      if (auto st = CheckVersion(m, seen->second); !st.ok()) return st;
+      // Exactly: 0 here is no version the approver saw.
+      if (auto st = CheckVersion(m, seen->second, /*zero_is_any=*/false);
+          !st.ok()) {
+        return st;
+      }
     }
     if (org.config().comms().four_eyes() && m.last_editor_id() == approver) {
       return absl::PermissionDeniedError(absl::StrCat(

@@ -25,7 +25,8 @@ class DeliveryPlanner {
   // subscriber of the incident's components (for the affected-customers
   // audience of apologies and follow-ups: each active customer whose amends
   // the apology fixed; for a maintenance cancellation: each active
-  // subscriber an earlier notice of it reached), in one set-based statement.
+  // subscriber an earlier notice of it reached or is on its way to), in
+  // one set-based statement.
   // Content is rendered per contact when sent, from the message and its
   // published_incident. Returns how many were queued.
   absl::StatusOr<int64_t> EnqueueMessage(StoreTxn& txn,

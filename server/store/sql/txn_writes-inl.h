@@ -324,9 +324,10 @@ absl::StatusOr<int64_t> SqlTxn<Db>::EnqueueFanOut(const FanOut& fan_out) {
     audience = absl::StrCat(
         "subscribers s WHERE s.status = ?4 AND EXISTS (SELECT 1 FROM "
         "deliveries d WHERE d.incident_id = ?2 AND d.recipient = "
-        "'subscriber:' || s.id AND d.message_id <> ?1 AND d.state IN (",
-        int64_t{v1::DELIVERY_STATE_SENDING}, ", ",
-        int64_t{v1::DELIVERY_STATE_DELIVERED}, "))");
+        "'subscriber:' || s.id AND d.message_id <> ?1 AND d.state NOT IN (",
+        int64_t{v1::DELIVERY_STATE_FAILED}, ", ",
+        int64_t{v1::DELIVERY_STATE_CANCELLED}, ", ",
+        int64_t{v1::DELIVERY_STATE_SUPERSEDED}, "))");
   } else {
     audience = absl::StrCat("subscribers s WHERE ", kAudience,
                             InList(6, fan_out.component_ids.size()), ")");
