@@ -26,12 +26,12 @@ PACKAGES=(
 # What only the tests use: the real Alertmanager, Prometheus's promtool, an
 # SMTP server, a feed parser, a browser, a web server (for the static
 # mirror), PostgreSQL (the tests start their own clusters), a load
-# generator and clang for the sanitizer and thread-safety
-# builds. `run` does not install them. Node.js and npm (for Playwright,
+# generator, and clang (with LLVM's linker) for the sanitizer and
+# thread-safety builds. `run` does not install them. Node.js and npm (for Playwright,
 # which drives the browser, and for the Statuspage client test) are
 # installed from Debian only when the machine has no `node` or `npm` at all.
 TEST_PACKAGES=(
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev lld
   prometheus-alertmanager prometheus python3 python3-aiosmtpd python3-feedparser wrk
   chromium openssl python3-yaml nginx-light postgresql-15
 )

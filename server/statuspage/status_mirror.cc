@@ -139,13 +139,16 @@ std::string StatusMirror::CurrentDirectory() const {
 
 absl::StatusOr<int> StatusMirror::Pass() {
   const absl::Time now = clock_.Now();
+  const absl::Time read_start = absl::Now();  // for the log, not a timer
   absl::StatusOr<std::shared_ptr<const PublicState>> state = state_.Get();
+  read_took_ = absl::Now() - read_start;
   if (!state.ok()) return state.status();
   int written = 0;
   // After a failed write (a full disk, a lost permission), not again until
   // its pause is over.
   if (*state != last_state_ && now >= next_write_at_) {
     // Render every document; write only when any of them changed.
+    const absl::Time render_start = absl::Now();  // for the log, not a timer
     std::map<std::string, std::string> files;
     for (const std::string& path : site_.Paths(**state)) {
       absl::StatusOr<PublicDocument> d =
@@ -163,6 +166,7 @@ absl::StatusOr<int> StatusMirror::Pass() {
         site_.Render(**state, "/incidents/", options_.links);
     if (!not_found.ok()) return not_found.status();
     files["404.html"] = std::move(not_found->body);
+    render_took_ = absl::Now() - render_start;
 
     if (next_version_ == 0 && !read_current_) {
       // After a restart: the version `current` holds counts as written,
@@ -224,6 +228,7 @@ absl::StatusOr<int> StatusMirror::Pass() {
 
 absl::Status StatusMirror::WriteVersion(
     const std::map<std::string, std::string>& files, int64_t number) {
+  const absl::Time start = absl::Now();  // for the log, not a timer
   const fs::path root(options_.directory);
   const std::string name = absl::StrCat(number);
   const fs::path version = root / kVersions / name;
@@ -268,9 +273,14 @@ absl::Status StatusMirror::WriteVersion(
     fsync(root_fd);
     close(root_fd);
   }
-  LogInfo("status mirror written", {{"version", name},
-                                    {"files", absl::StrCat(files.size())},
-                                    {"unchanged", absl::StrCat(linked)}});
+  LogInfo("status mirror written",
+          {{"version", name},
+           {"files", absl::StrCat(files.size())},
+           {"unchanged", absl::StrCat(linked)},
+           {"read_ms", absl::StrCat(absl::ToInt64Milliseconds(read_took_))},
+           {"render_ms", absl::StrCat(absl::ToInt64Milliseconds(render_took_))},
+           {"write_ms",
+            absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - start))}});
   return absl::OkStatus();
 }
 
