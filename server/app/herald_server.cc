@@ -392,10 +392,16 @@ void HeraldServer::BuildStatusMirror() {
   mirror_ = std::make_unique<StatusMirror>(std::move(options), *public_site_,
                                            *mirror_state_, *platform_.clock,
                                            *mirror_metrics_);
-  // A change reaches the mirror within a pass.
-  workers_.push_back(std::make_unique<PeriodicRunner>(
-      "status-mirror", [this] { return mirror_->Pass(); },
-      absl::Milliseconds(250)));
+  // Each change wakes the mirror, which writes within a pass; one within
+  // 100 ms of the last pass waits out the rest of those 100 ms, so that an
+  // alert storm, a change per batch, reads at most ten times a second. Once
+  // a second without a change: its command's retries, and what moves with
+  // time.
+  auto runner = std::make_unique<PeriodicRunner>(
+      "status-mirror", [this] { return mirror_->Pass(); }, absl::Seconds(1),
+      absl::Milliseconds(100));
+  events_.OnChange([mirror = runner.get()] { mirror->Wake(); });
+  workers_.push_back(std::move(runner));
 }
 
 void HeraldServer::WakeSenders() {
@@ -534,6 +540,9 @@ void HeraldServer::Shutdown() {
     grpc_server_->Shutdown(
         absl::ToChronoTime(absl::Now() + options_.grpc_stop_grace));
   }
+  // What counts changes may outlive the runners (the broadcast from the
+  // other heraldd is destroyed after them): the mirror's is woken no more.
+  events_.OnChange(nullptr);
   for (auto& worker : workers_) worker->Stop();
   for (auto& sender : senders_) sender->Stop();
 }

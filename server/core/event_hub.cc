@@ -81,6 +81,20 @@ void EventHub::Publish(const IncidentEvent& event) {
   Deliver(event);
 }
 
+void EventHub::CountChange() {
+  changes_.fetch_add(1, std::memory_order_acq_rel);
+  // No lock on every write's path while nobody listens.
+  if (!listened_.load(std::memory_order_acquire)) return;
+  absl::MutexLock lock(&on_change_mu_);
+  if (on_change_) on_change_();
+}
+
+void EventHub::OnChange(std::function<void()> listener) {
+  absl::MutexLock lock(&on_change_mu_);
+  listened_.store(listener != nullptr, std::memory_order_release);
+  on_change_ = std::move(listener);
+}
+
 void EventHub::Receive(const std::optional<IncidentEvent>& event) {
   CountChange();
   if (event.has_value()) Deliver(*event);

@@ -98,10 +98,17 @@ class EventHub {
   void Receive(const std::optional<IncidentEvent>& event);
 
   // Counts one committed change, watched or not (CoreDeps::Emit does, for
-  // every change core announces). Caches of what changes derive from (the
-  // public documents) compare changes() to know they are out of date.
-  void CountChange() { changes_.fetch_add(1, std::memory_order_acq_rel); }
+  // every change core announces), then calls the change listener. Caches
+  // of what changes derive from (the public documents) compare changes()
+  // to know they are out of date.
+  void CountChange();
   uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
+  // Calls `listener` after each change is counted, here or (Receive) in
+  // another heraldd, on the thread that counted it: it must be quick and
+  // must neither publish nor count. It wakes the static mirror's runner.
+  // Null: none; once this returns, the listener it replaced is not running
+  // and will not run again.
+  void OnChange(std::function<void()> listener);
 
   int subscribers() const;
   // Whether anyone watches at all, here or (through the relay) elsewhere:
@@ -123,6 +130,9 @@ class EventHub {
   std::atomic<int> watched_{0};
   std::atomic<bool> relayed_{false};
   std::function<void(const IncidentEvent&)> relay_;  // set before publishing
+  std::atomic<bool> listened_{false};                // on_change_ is set
+  absl::Mutex on_change_mu_;  // held while the listener runs
+  std::function<void()> on_change_ ABSL_GUARDED_BY(on_change_mu_);
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<Subscription>> subs_ ABSL_GUARDED_BY(mu_);
 };

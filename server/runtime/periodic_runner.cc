@@ -1,5 +1,6 @@
 #include "server/runtime/periodic_runner.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -9,19 +10,22 @@ namespace herald {
 
 PeriodicRunner::PeriodicRunner(std::string name,
                                std::function<absl::StatusOr<int>()> task,
-                               absl::Duration interval)
+                               absl::Duration interval, absl::Duration min_gap)
     : name_(std::move(name)),
       task_(std::move(task)),
       interval_(interval),
+      min_gap_(std::min(min_gap, interval)),
       own_waiter_(std::make_unique<RealTimePassWaiter>()),
       waiter_(*own_waiter_) {}
 
 PeriodicRunner::PeriodicRunner(std::string name,
                                std::function<absl::StatusOr<int>()> task,
-                               absl::Duration interval, PassWaiter& waiter)
+                               absl::Duration interval, PassWaiter& waiter,
+                               absl::Duration min_gap)
     : name_(std::move(name)),
       task_(std::move(task)),
       interval_(interval),
+      min_gap_(std::min(min_gap, interval)),
       waiter_(waiter) {}
 
 PeriodicRunner::~PeriodicRunner() { Stop(); }
@@ -61,8 +65,14 @@ void PeriodicRunner::Loop() {
     absl::MutexLock lock(&mu_);
     // More work may be waiting when a pass was busy: go again at once.
     if (ran.ok() && *ran > 0 && !stopping_) continue;
+    if (min_gap_ > absl::ZeroDuration()) {
+      // Only Stop ends this part of the wait; a Wake() during it is kept
+      // for the part after.
+      waiter_.Wait(mu_, absl::Condition(&stopping_), min_gap_);
+      if (stopping_) return;
+    }
     waiter_.Wait(mu_, absl::Condition(this, &PeriodicRunner::ShouldRun),
-                 interval_);
+                 interval_ - min_gap_);
     if (stopping_) return;
     woken_ = false;
   }

@@ -1,7 +1,10 @@
 // PeriodicRunner calls a task from a background thread: once, then again
-// after each `interval` or sooner on Wake(), until Stop(). heraldd drives its
-// outbox and its durable jobs this way. Between passes it waits through a
-// PassWaiter: on real time in heraldd (the one place that does), on time a
+// after each `interval` or sooner on Wake(), until Stop(). With a
+// `min_gap`, a Wake() runs the next pass no sooner than that after the last
+// one ended: a stream of wakes (a change on every alert of a storm) runs a
+// pass per gap, not one after another. heraldd drives its outbox, its
+// durable jobs and its static mirror this way. Between passes it waits through
+// a PassWaiter: on real time in heraldd (the one place that does), on time a
 // test moves by hand in tests.
 // Thread-safe.
 #ifndef HERALD_SERVER_RUNTIME_PERIODIC_RUNNER_H_
@@ -44,12 +47,14 @@ class RealTimePassWaiter final : public PassWaiter {
 class PeriodicRunner {
  public:
   // `task` returns how much work it did; errors are logged under `name`.
-  // Waits on real time.
+  // Waits on real time. `min_gap` is less than `interval`.
   PeriodicRunner(std::string name, std::function<absl::StatusOr<int>()> task,
-                 absl::Duration interval);
+                 absl::Duration interval,
+                 absl::Duration min_gap = absl::ZeroDuration());
   // Waits through `waiter`, which must outlive the runner.
   PeriodicRunner(std::string name, std::function<absl::StatusOr<int>()> task,
-                 absl::Duration interval, PassWaiter& waiter);
+                 absl::Duration interval, PassWaiter& waiter,
+                 absl::Duration min_gap = absl::ZeroDuration());
   ~PeriodicRunner();  // stops
 
   // Starts the background thread, once: a second Start, or one after
@@ -68,6 +73,7 @@ class PeriodicRunner {
   const std::string name_;
   const std::function<absl::StatusOr<int>()> task_;
   const absl::Duration interval_;
+  const absl::Duration min_gap_;
   // Set when the runner waits on real time; waiter_ points at it then.
   const std::unique_ptr<PassWaiter> own_waiter_;
   PassWaiter& waiter_;

@@ -144,6 +144,13 @@ absl::StatusOr<int> StatusMirror::Pass() {
   read_took_ = absl::Now() - read_start;
   if (!state.ok()) return state.status();
   int written = 0;
+  // A read after a change the site does not show (an alert, a draft)
+  // renders nothing: during an alert storm every batch is a change, and
+  // each wakes the mirror.
+  if (*state != last_state_ && last_state_ != nullptr &&
+      SameContent(**state, *last_state_)) {
+    last_state_ = *state;
+  }
   // After a failed write (a full disk, a lost permission), not again until
   // its pause is over.
   if (*state != last_state_ && now >= next_write_at_) {

@@ -149,6 +149,27 @@ struct DayTally {
 
 }  // namespace
 
+bool SameContent(const PublicState& a, const PublicState& b) {
+  if (a.days != b.days || a.uptime != b.uptime || a.name_from != b.name_from ||
+      a.translations.size() != b.translations.size()) {
+    return false;
+  }
+  for (auto x = a.translations.begin(), y = b.translations.begin();
+       x != a.translations.end(); ++x, ++y) {
+    if (x->first != y->first || x->second.size() != y->second.size()) {
+      return false;
+    }
+    for (const auto& [tag, translation] : x->second) {
+      auto other = y->second.find(tag);
+      if (other == y->second.end() || other->second.SerializeAsString() !=
+                                          translation.SerializeAsString()) {
+        return false;
+      }
+    }
+  }
+  return a.all.SerializeAsString() == b.all.SerializeAsString();
+}
+
 StatusPage::StatusPage(const CoreDeps& deps) : deps_(deps) {}
 
 absl::StatusOr<PublicState> StatusPage::Read() const {

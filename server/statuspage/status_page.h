@@ -83,6 +83,8 @@ struct ComponentDay {
   absl::CivilDay day;
   std::string status = "operational";  // a Statuspage component status
   std::vector<std::string> incident_ids;
+
+  friend bool operator==(const ComponentDay&, const ComponentDay&) = default;
 };
 
 // Everything customers can see, as of one read of the store.
@@ -104,6 +106,13 @@ struct PublicState {
       translations;
   std::map<std::string, std::string> name_from;
 };
+
+// Whether `a` and `b` show the same: every public document is a function of
+// the state alone, so the same bytes. A read after a change customers do not
+// see (an alert, a draft) is the same as the one before it. May say "not the
+// same" of two that are (their maps serialized in other orders), never the
+// reverse.
+bool SameContent(const PublicState& a, const PublicState& b);
 
 // The language a public page is in, and where its links lead.
 struct PageLanguage {

@@ -51,6 +51,22 @@ TEST(EventHubTest, ARelayGetsEveryPublishedEventAndReceivedOnesAreNotSentBack) {
   EXPECT_TRUE(Drain(*on_b).empty());
 }
 
+TEST(EventHubTest, TheChangeListenerHearsEveryChangeCountedHereOrElsewhere) {
+  EventHub hub;
+  std::vector<uint64_t> heard;  // changes() as the listener saw it
+  hub.OnChange([&] { heard.push_back(hub.changes()); });
+  hub.CountChange();
+  hub.Receive(std::nullopt);  // another heraldd's, some missed
+  EXPECT_THAT(heard, ElementsAre(1, 2)) << "counted before it is heard";
+  // Events alone are not changes: a delivery announces, it changes no page.
+  Publish(hub, 1, "delivered");
+  EXPECT_EQ(heard.size(), 2u);
+  hub.OnChange(nullptr);
+  hub.CountChange();
+  EXPECT_EQ(heard.size(), 2u) << "a removed listener is not called again";
+  EXPECT_EQ(hub.changes(), 3u);
+}
+
 TEST(EventHubTest, AWatcherGetsOnlyItsIncidentsEventsAndAnAllWatcherEvery) {
   EventHub hub;
   auto one = hub.Subscribe(1, nullptr);

@@ -1,6 +1,7 @@
 // PeriodicRunner, driven by a waiter whose time the test moves: a pass at
 // start and then one per interval, at once after a busy pass or a Wake(),
-// an interval after a failed or slow one, and a Stop() that ends the wait
+// an interval after a failed or slow one, wakes held back until a minimum
+// gap after a pass is over, and a Stop() that ends the wait
 // (or a busy streak) at once. One test runs it on real time, to show that
 // heraldd's waiter honours Wake() and Stop() too.
 #include "server/runtime/periodic_runner.h"
@@ -361,6 +362,60 @@ TEST_F(PeriodicRunnerTest, TheDestructorStopsAWaitingRunner) {
   destroyer.join();
   EXPECT_TRUE(prompt);
   EXPECT_EQ(task_.Passes(), 1);
+}
+
+// With a minimum gap (the static mirror's): a wake right after a pass waits
+// out the gap, one later runs a pass at once, and without wakes the passes
+// still come once per interval.
+class GappedPeriodicRunnerTest : public PeriodicRunnerTest {
+ protected:
+  static constexpr absl::Duration kGap = absl::Seconds(1);
+  std::unique_ptr<PeriodicRunner> Started() {
+    auto runner = std::make_unique<PeriodicRunner>(
+        "gapped", [this] { return task_(); }, kInterval, waiter_, kGap);
+    runner->Start();
+    return runner;
+  }
+};
+
+TEST_F(GappedPeriodicRunnerTest, AWakeRightAfterAPassWaitsOutTheGap) {
+  auto runner = Started();
+  ASSERT_TRUE(waiter_.AwaitWaits(1));  // the gap after the first pass
+  runner->Wake();
+  waiter_.Elapse(kGap - absl::Milliseconds(1));
+  // The wake is kept, not acted on: a pass would have begun a third wait.
+  EXPECT_EQ(waiter_.Waits(), 1);
+  waiter_.Elapse(absl::Milliseconds(1));
+  // The gap over, the kept wake ends the rest of the wait at once.
+  ASSERT_TRUE(waiter_.AwaitWaits(3));
+  EXPECT_EQ(task_.Passes(), 2);
+  EXPECT_EQ(waiter_.Elapsed(), kGap) << "well before the interval";
+  EXPECT_TRUE(StopsPromptly(*runner, &waiter_));
+}
+
+TEST_F(GappedPeriodicRunnerTest, AWakeAfterTheGapRunsAPassAtOnce) {
+  auto runner = Started();
+  ASSERT_TRUE(waiter_.AwaitWaits(1));
+  waiter_.Elapse(kGap);
+  ASSERT_TRUE(waiter_.AwaitWaits(2));  // past the gap, waiting for a wake
+  runner->Wake();
+  ASSERT_TRUE(waiter_.AwaitWaits(3));
+  EXPECT_EQ(task_.Passes(), 2);
+  EXPECT_EQ(waiter_.Elapsed(), kGap);
+  EXPECT_TRUE(StopsPromptly(*runner, &waiter_));
+}
+
+TEST_F(GappedPeriodicRunnerTest, WithoutWakesAPassComesOncePerInterval) {
+  auto runner = Started();
+  ASSERT_TRUE(waiter_.AwaitWaits(1));
+  waiter_.Elapse(kGap);
+  ASSERT_TRUE(waiter_.AwaitWaits(2));
+  waiter_.Elapse(kInterval - kGap);
+  ASSERT_TRUE(waiter_.AwaitWaits(3));
+  EXPECT_EQ(task_.Passes(), 2);
+  EXPECT_THAT(waiter_.Timeouts(), ElementsAre(kGap, kInterval - kGap, kGap));
+  EXPECT_TRUE(StopsPromptly(*runner, &waiter_)) << "a stop ends the gap too";
+  EXPECT_EQ(task_.Passes(), 2);
 }
 
 // heraldd's waiter: a Wake() or a Stop() ends an hour-long wait at once.

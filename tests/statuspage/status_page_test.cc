@@ -39,6 +39,23 @@ TEST_F(StatusPageTest, NothingIsPublicBeforeAPersonApprovesIt) {
   EXPECT_THAT(atom, Not(HasSubstr("<entry>")));
 }
 
+TEST_F(StatusPageTest, AReadIsTheSameAsTheLastUntilCustomersCouldSeeAChange) {
+  const PublicState before = *page_.Read();
+  EXPECT_TRUE(SameContent(before, *page_.Read()));
+  // An alert and the engineer's draft change nothing customers see.
+  const int64_t id = Open("g1", "checkout");
+  Draft(id, "db failover in eu-west");
+  const PublicState drafted = *page_.Read();
+  EXPECT_TRUE(SameContent(before, drafted));
+  // An approved update does; so does a new day (the 90-day bars move).
+  Publish(id, "rolled back the deploy");
+  const PublicState published = *page_.Read();
+  EXPECT_FALSE(SameContent(drafted, published));
+  EXPECT_FALSE(SameContent(published, drafted));
+  h_.clock.Advance(absl::Hours(24));
+  EXPECT_FALSE(SameContent(published, *page_.Read()));
+}
+
 TEST_F(StatusPageTest, AnApprovedUpdateShowsItsWordsAndTheStatusItSet) {
   const int64_t id = Open("g1", "checkout");
   const v1::Message published = Publish(id, "rolled back the deploy");
