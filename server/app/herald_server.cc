@@ -393,10 +393,10 @@ void HeraldServer::BuildStatusMirror() {
                                            *mirror_state_, *platform_.clock,
                                            *mirror_metrics_);
   // Each change wakes the mirror, which writes within a pass; one within
-  // 100 ms of the last pass waits out the rest of those 100 ms, so that an
-  // alert storm, a change per batch, reads at most ten times a second. Once
-  // a second without a change: its command's retries, and what moves with
-  // time.
+  // 100 ms of the last idle pass waits out the rest of those 100 ms, so that
+  // an alert storm, a change per batch the page does not show, reads about
+  // ten times a second at most. Once a second without a change: its
+  // command's retries, and what moves with time.
   auto runner = std::make_unique<PeriodicRunner>(
       "status-mirror", [this] { return mirror_->Pass(); }, absl::Seconds(1),
       absl::Milliseconds(100));

@@ -1,8 +1,9 @@
 // PeriodicRunner calls a task from a background thread: once, then again
 // after each `interval` or sooner on Wake(), until Stop(). With a
 // `min_gap`, a Wake() runs the next pass no sooner than that after the last
-// one ended: a stream of wakes (a change on every alert of a storm) runs a
-// pass per gap, not one after another. heraldd drives its outbox, its
+// idle one (a busy pass is followed at once, as ever): a stream of wakes (a
+// change on every alert of a storm) runs a pass per gap, not one after
+// another. heraldd drives its outbox, its
 // durable jobs and its static mirror this way. Between passes it waits through
 // a PassWaiter: on real time in heraldd (the one place that does), on time a
 // test moves by hand in tests.

@@ -205,6 +205,7 @@ absl::StatusOr<int> StatusMirror::Pass() {
       }
       if (absl::Status s = WriteVersion(files, next_version_); !s.ok()) {
         metrics_.failures.Add({{"stage", "write"}}).Increment();
+        delivered_ = false;  // behind until a write succeeds
         metrics_.behind_seconds.Set(absl::ToDoubleSeconds(now - behind_since_));
         ++write_failures_;
         next_write_at_ = now + RetryPause(write_failures_);

@@ -1,6 +1,7 @@
 #include "server/statuspage/status_page.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <utility>
 #include <vector>
@@ -466,10 +467,11 @@ absl::StatusOr<PublicState> StatusPage::Read() const {
       day.incident_ids = std::move(c.incidents[d]);
       days.push_back(std::move(day));
     }
-    out.uptime[id] =
+    const double up =
         window_seconds <= 0
             ? 1.0
             : std::clamp(1.0 - c.down_seconds / window_seconds, 0.0, 1.0);
+    out.uptime[id] = std::round(up * 1e4) / 1e4;
   }
   return out;
 }

@@ -98,6 +98,8 @@ struct PublicState {
   std::map<std::string, std::vector<ComponentDay>> days;
   // Per component id, the share of that window it was up: all of a major
   // outage counts as down, and 30% of a partial one, as Statuspage counts.
+  // To the hundredth of a percent the page shows, so that a read a moment
+  // later is the same (SameContent) while the page would be.
   std::map<std::string, double> uptime;
   // The approved translations of each published update, by language tag,
   // by update id (the message's ref); and per incident id, the update its

@@ -301,11 +301,15 @@ TEST_F(StatusMirrorTest, AnUnwritableDirectoryIsAnErrorAndCounted) {
   StatusMirror mirror = Mirror();
   EXPECT_FALSE(mirror.Pass().ok());
   EXPECT_EQ(Failures("write"), 1);
+  h_.clock.Advance(absl::Milliseconds(500));
   EXPECT_EQ(Pass(mirror), 0) << "not again before its pause";
   EXPECT_EQ(Failures("write"), 1);
+  EXPECT_EQ(metrics_.behind_seconds.Value(), 0.5)
+      << "what failed to be written is behind, during the pause too";
   fs::remove(dir_);
-  h_.clock.Advance(absl::Seconds(1));
+  h_.clock.Advance(absl::Milliseconds(500));
   EXPECT_EQ(Pass(mirror), 1) << "after the pause, it tries again";
+  EXPECT_EQ(metrics_.behind_seconds.Value(), 0);
 }
 
 TEST(StatusMirrorFileTest, EachPathHasOneFileInsideTheVersion) {
