@@ -141,7 +141,7 @@ absl::StatusOr<int> StatusMirror::Pass() {
   const absl::Time now = clock_.Now();
   const absl::Time read_start = absl::Now();  // for the log, not a timer
   absl::StatusOr<std::shared_ptr<const PublicState>> state = state_.Get();
-  read_took_ = absl::Now() - read_start;
+  const absl::Duration read_took = absl::Now() - read_start;
   if (!state.ok()) return state.status();
   int written = 0;
   // A read after a change the site does not show (an alert, a draft)
@@ -173,7 +173,7 @@ absl::StatusOr<int> StatusMirror::Pass() {
         site_.Render(**state, "/incidents/", options_.links);
     if (!not_found.ok()) return not_found.status();
     files["404.html"] = std::move(not_found->body);
-    render_took_ = absl::Now() - render_start;
+    const absl::Duration render_took = absl::Now() - render_start;
 
     if (next_version_ == 0 && !read_current_) {
       // After a restart: the version `current` holds counts as written,
@@ -203,14 +203,25 @@ absl::StatusOr<int> StatusMirror::Pass() {
           }
         }
       }
-      if (absl::Status s = WriteVersion(files, next_version_); !s.ok()) {
+      const absl::Time write_start = absl::Now();  // for the log
+      absl::StatusOr<int> linked = WriteVersion(files, next_version_);
+      if (!linked.ok()) {
         metrics_.failures.Add({{"stage", "write"}}).Increment();
         delivered_ = false;  // behind until a write succeeds
         metrics_.behind_seconds.Set(absl::ToDoubleSeconds(now - behind_since_));
         ++write_failures_;
         next_write_at_ = now + RetryPause(write_failures_);
-        return s;  // last_state_ unchanged: tried again after the pause
+        return linked.status();  // last_state_ unchanged: tried again later
       }
+      LogInfo(
+          "status mirror written",
+          {{"version", absl::StrCat(next_version_)},
+           {"files", absl::StrCat(files.size())},
+           {"unchanged", absl::StrCat(*linked)},
+           {"read_ms", absl::StrCat(absl::ToInt64Milliseconds(read_took))},
+           {"render_ms", absl::StrCat(absl::ToInt64Milliseconds(render_took))},
+           {"write_ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() -
+                                                               write_start))}});
       write_failures_ = 0;
       ++next_version_;
       written_ = std::move(files);
@@ -234,9 +245,8 @@ absl::StatusOr<int> StatusMirror::Pass() {
   return written;
 }
 
-absl::Status StatusMirror::WriteVersion(
+absl::StatusOr<int> StatusMirror::WriteVersion(
     const std::map<std::string, std::string>& files, int64_t number) {
-  const absl::Time start = absl::Now();  // for the log, not a timer
   const fs::path root(options_.directory);
   const std::string name = absl::StrCat(number);
   const fs::path version = root / kVersions / name;
@@ -281,15 +291,7 @@ absl::Status StatusMirror::WriteVersion(
     fsync(root_fd);
     close(root_fd);
   }
-  LogInfo("status mirror written",
-          {{"version", name},
-           {"files", absl::StrCat(files.size())},
-           {"unchanged", absl::StrCat(linked)},
-           {"read_ms", absl::StrCat(absl::ToInt64Milliseconds(read_took_))},
-           {"render_ms", absl::StrCat(absl::ToInt64Milliseconds(render_took_))},
-           {"write_ms",
-            absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - start))}});
-  return absl::OkStatus();
+  return linked;
 }
 
 std::map<std::string, std::string> StatusMirror::ReadVersion(

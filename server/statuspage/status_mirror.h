@@ -93,9 +93,9 @@ class StatusMirror {
  private:
   // Writes `files` (relative path to bytes) as version `number`, then
   // points `current` at it. Files unchanged since the newest version
-  // (written_) are hard links to its.
-  absl::Status WriteVersion(const std::map<std::string, std::string>& files,
-                            int64_t number);
+  // (written_) are hard links to its. Returns how many were linked.
+  absl::StatusOr<int> WriteVersion(
+      const std::map<std::string, std::string>& files, int64_t number);
   // Removes versions older than the newest keep_versions.
   void RemoveOldVersions();
   // The files under `directory` (relative path to bytes); empty when there
@@ -118,10 +118,6 @@ class StatusMirror {
   std::map<std::string, std::string> written_;
   int64_t next_version_ = 0;   // 0: not yet read from the directory
   bool read_current_ = false;  // the version on disk at start, once
-  // How long this pass took to read the public state and to render it,
-  // for the log line of the version it writes (wall time, not a timer).
-  absl::Duration read_took_;
-  absl::Duration render_took_;
   // Failed writes in a row, and when the next may be tried.
   int write_failures_ = 0;
   absl::Time next_write_at_ = absl::InfinitePast();
